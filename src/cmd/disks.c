@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cmd/cmd.h"
+#include "output/output.h"
+#include "util/log.h"
+
+int verb_disks(const Options *o) {
+        log_error("'disks' is not implemented yet.");
+        return EXIT_FAIL;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/macro.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+bool root_is_host(const char *root) {
+        return isempty(root) || streq(root, "/");
+}
+
+char *path_join(const char *a, const char *b) {
+        size_t al = strlen(a);
+        char *r;
+
+        while (al > 0 && a[al - 1] == '/')
+                al--;
+        while (*b == '/')
+                b++;
+        if (asprintf(&r, "%.*s/%s", (int) al, a, b) < 0)
+                return NULL;
+        return r;
+}
+
+char *root_path(const char *root, const char *path) {
+        if (root_is_host(root))
+                return strdup(path);
+        return path_join(root, path);
+}
+
+bool path_is_absolute(const char *p) {
+        return p && p[0] == '/';
+}
+
+char *path_normalize(const char *path) {
+        _cleanup_strv_free_ char **parts = NULL;
+        _cleanup_free_ char *copy = strdup(path);
+        char *saveptr = NULL, *joined;
+        size_t n = 0;
+
+        if (!copy)
+                return NULL;
+        for (char *t = strtok_r(copy, "/", &saveptr); t; t = strtok_r(NULL, "/", &saveptr)) {
+                if (streq(t, "."))
+                        continue;
+                if (streq(t, "..")) {
+                        if (n > 0) {
+                                free(parts[--n]);
+                                parts[n] = NULL;
+                        }
+                        continue;
+                }
+                if (strv_extend(&parts, t) < 0)
+                        return NULL;
+                n++;
+        }
+        joined = strv_join(parts, "/");
+        if (!joined)
+                return NULL;
+        if (path_is_absolute(path)) {
+                char *r;
+                if (asprintf(&r, "/%s", joined) < 0)
+                        r = NULL;
+                free(joined);
+                return r;
+        }
+        return joined;
+}
+
+bool path_startswith_dir(const char *child, const char *parent) {
+        size_t pl = strlen(parent);
+
+        while (pl > 1 && parent[pl - 1] == '/')
+                pl--;
+        if (pl == 1 && parent[0] == '/')
+                return child[0] == '/';
+        if (strncmp(child, parent, pl) != 0)
+                return false;
+        return child[pl] == '\0' || child[pl] == '/';
+}
+
+const char *path_basename(const char *p) {
+        const char *s = strrchr(p, '/');
+        return s ? s + 1 : p;
+}
+
+char *path_dirname(const char *p) {
+        const char *s = strrchr(p, '/');
+        if (!s)
+                return strdup(".");
+        if (s == p)
+                return strdup("/");
+        return strndup(p, s - p);
+}
+
+int chase_path(const char *root, const char *path, char **ret) {
+        _cleanup_free_ char *todo = path_normalize(path), *done = strdup("");
+        unsigned hops = 0;
+
+        if (!todo || !done)
+                return -ENOMEM;
+        if (!path_is_absolute(todo))
+                return -EINVAL;
+
+        /* Walk component by component; on a link, splice its target in front
+         * of what is left and start over from "/" (absolute) or from the
+         * current directory (relative). */
+        const char *rest = todo + 1;
+        _cleanup_free_ char *rest_buf = NULL;
+        while (*rest) {
+                const char *slash = strchr(rest, '/');
+                size_t len = slash ? (size_t) (slash - rest) : strlen(rest);
+                _cleanup_free_ char *comp = strndup(rest, len), *cand = NULL, *full = NULL;
+                char target[PATH_MAX];
+                ssize_t tl;
+                struct stat st;
+
+                if (!comp)
+                        return -ENOMEM;
+                if (asprintf(&cand, "%s/%s", done, comp) < 0)
+                        return -ENOMEM;
+                full = root_path(root, cand);
+                if (!full)
+                        return -ENOMEM;
+
+                if (lstat(full, &st) < 0 || !S_ISLNK(st.st_mode)) {
+                        free(done);
+                        done = TAKE_PTR(cand);
+                        rest = slash ? slash + 1 : rest + len;
+                        continue;
+                }
+
+                if (++hops > 40)
+                        return -ELOOP;
+                tl = readlink(full, target, sizeof(target) - 1);
+                if (tl < 0)
+                        return negative_errno();
+                target[tl] = '\0';
+
+                _cleanup_free_ char *spliced = NULL, *base = NULL;
+                const char *after = slash ? slash + 1 : "";
+                if (target[0] == '/') {
+                        if (asprintf(&spliced, "%s/%s", target, after) < 0)
+                                return -ENOMEM;
+                } else {
+                        if (asprintf(&spliced, "%s/%s/%s", isempty(done) ? "" : done, target, after) < 0)
+                                return -ENOMEM;
+                }
+                base = path_normalize(spliced[0] == '/' ? spliced : spliced);
+                if (!base)
+                        return -ENOMEM;
+                free(rest_buf);
+                rest_buf = strdup(base[0] == '/' ? base + 1 : base);
+                if (!rest_buf)
+                        return -ENOMEM;
+                rest = rest_buf;
+                free(done);
+                done = strdup("");
+                if (!done)
+                        return -ENOMEM;
+        }
+
+        if (isempty(done)) {
+                *ret = strdup("/");
+                return *ret ? 0 : -ENOMEM;
+        }
+        *ret = TAKE_PTR(done);
+        return 0;
+}

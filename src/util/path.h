@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* The system root that configuration is read from and written to: NULL or "/"
+ * for the running host, otherwise a directory holding a whole tree (an offline
+ * image, a test fixture). Every path the program reasons about is an absolute
+ * path *inside* that root; only the I/O layer prefixes it. */
+
+/* Returns malloc'ed root + path ("/" root or NULL → a copy of path). */
+char *root_path(const char *root, const char *path);
+
+/* True when root names the running host. */
+bool root_is_host(const char *root);
+
+/* Joins two path components with exactly one '/' between them. */
+char *path_join(const char *a, const char *b);
+
+/* Resolves symlinks of an absolute path inside root, the way the kernel would
+ * if root were "/": absolute link targets stay inside root. Components that do
+ * not exist are appended unresolved. Returns the path inside root (without the
+ * prefix). Used to find where a config file really is, and whether the data
+ * root is reached through a link. */
+int chase_path(const char *root, const char *path, char **ret);
+
+/* Lexically normalises an absolute path: "//" → "/", "/./" → "/", drops a
+ * trailing "/", resolves ".." textually. */
+char *path_normalize(const char *path);
+
+bool path_is_absolute(const char *p);
+
+/* Whether child equals parent or lies below it (lexically). */
+bool path_startswith_dir(const char *child, const char *parent);
+
+const char *path_basename(const char *p);
+/* malloc'ed dirname. */
+char *path_dirname(const char *p);

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/macro.h"
+#include "util/path.h"
+#include "util/process.h"
+
+unsigned long long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long) ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+bool find_executable(const char *name, char **ret_path) {
+        const char *path = getenv("PATH");
+        _cleanup_free_ char *copy = NULL;
+        char *saveptr = NULL;
+
+        if (strchr(name, '/')) {
+                if (access(name, X_OK) != 0)
+                        return false;
+                if (ret_path)
+                        *ret_path = strdup(name);
+                return true;
+        }
+        copy = strdup(path ?: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        if (!copy)
+                return false;
+        for (char *d = strtok_r(copy, ":", &saveptr); d; d = strtok_r(NULL, ":", &saveptr)) {
+                _cleanup_free_ char *p = path_join(d, name);
+                if (p && access(p, X_OK) == 0) {
+                        if (ret_path)
+                                *ret_path = TAKE_PTR(p);
+                        return true;
+                }
+        }
+        return false;
+}
+
+int spawn_command(char *const *argv, int *ret_stdout_fd, int *ret_stderr_fd, pid_t *ret_pid) {
+        int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+        pid_t pid;
+
+        if (ret_stdout_fd && pipe2(out, O_CLOEXEC) < 0)
+                return negative_errno();
+        if (ret_stderr_fd && pipe2(err, O_CLOEXEC) < 0) {
+                int r = negative_errno();
+                if (out[0] >= 0) {
+                        close(out[0]);
+                        close(out[1]);
+                }
+                return r;
+        }
+
+        pid = fork();
+        if (pid < 0) {
+                int r = negative_errno();
+                for (int i = 0; i < 2; i++) {
+                        if (out[i] >= 0)
+                                close(out[i]);
+                        if (err[i] >= 0)
+                                close(err[i]);
+                }
+                return r;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null >= 0)
+                        dup2(null, STDIN_FILENO);
+                if (out[1] >= 0)
+                        dup2(out[1], STDOUT_FILENO);
+                if (err[1] >= 0)
+                        dup2(err[1], STDERR_FILENO);
+                /* Default signal dispositions for the child. */
+                signal(SIGPIPE, SIG_DFL);
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+
+        if (out[1] >= 0)
+                close(out[1]);
+        if (err[1] >= 0)
+                close(err[1]);
+        if (ret_stdout_fd)
+                *ret_stdout_fd = out[0];
+        if (ret_stderr_fd)
+                *ret_stderr_fd = err[0];
+        *ret_pid = pid;
+        return 0;
+}
+
+static int status_to_code(int status) {
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return 255;
+}
+
+int wait_command(pid_t pid, unsigned long timeout_ms, int *ret_status) {
+        unsigned long long deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+        int status;
+
+        for (;;) {
+                pid_t p = waitpid(pid, &status, timeout_ms ? WNOHANG : 0);
+                if (p < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (p == pid) {
+                        if (ret_status)
+                                *ret_status = status_to_code(status);
+                        return 0;
+                }
+                if (now_ms() >= deadline)
+                        break;
+                usleep(20 * 1000);
+        }
+
+        /* Timed out: end our child, and only it, and reap it. */
+        (void) kill(pid, SIGTERM);
+        for (int i = 0; i < 250; i++) {
+                if (waitpid(pid, &status, WNOHANG) == pid)
+                        return -ETIMEDOUT;
+                usleep(20 * 1000);
+        }
+        (void) kill(pid, SIGKILL);
+        (void) waitpid(pid, &status, 0);
+        return -ETIMEDOUT;
+}
+
+static int append_fd(int fd, char **buf, size_t *len) {
+        char tmp[4096];
+        ssize_t n = read(fd, tmp, sizeof(tmp));
+        char *nb;
+
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN ? 1 : negative_errno();
+        if (n == 0)
+                return 0;
+        nb = realloc(*buf, *len + n + 1);
+        if (!nb)
+                return -ENOMEM;
+        memcpy(nb + *len, tmp, n);
+        *len += n;
+        nb[*len] = '\0';
+        *buf = nb;
+        return 1;
+}
+
+int run_command(char *const *argv, unsigned long timeout_ms, char **ret_stdout, char **ret_stderr, int *ret_status) {
+        _cleanup_close_ int ofd = -1, efd = -1;
+        _cleanup_free_ char *obuf = NULL, *ebuf = NULL;
+        size_t olen = 0, elen = 0;
+        unsigned long long deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+        pid_t pid;
+        int r;
+
+        r = spawn_command(argv, ret_stdout ? &ofd : NULL, ret_stderr ? &efd : NULL, &pid);
+        if (r < 0)
+                return r;
+
+        while (ofd >= 0 || efd >= 0) {
+                struct pollfd p[2];
+                int n = 0, t = -1;
+
+                if (ofd >= 0)
+                        p[n++] = (struct pollfd){ .fd = ofd, .events = POLLIN };
+                if (efd >= 0)
+                        p[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
+                if (deadline) {
+                        unsigned long long now = now_ms();
+                        if (now >= deadline)
+                                break;
+                        t = (int) (deadline - now);
+                }
+                r = poll(p, n, t);
+                if (r < 0 && errno != EINTR)
+                        break;
+                if (r <= 0)
+                        continue;
+                for (int i = 0; i < n; i++) {
+                        if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        bool is_out = p[i].fd == ofd;
+                        r = append_fd(p[i].fd, is_out ? &obuf : &ebuf, is_out ? &olen : &elen);
+                        if (r <= 0) {
+                                if (is_out)
+                                        closep(&ofd), ofd = -1;
+                                else
+                                        closep(&efd), efd = -1;
+                        }
+                }
+        }
+
+        if (deadline) {
+                unsigned long long now = now_ms();
+                r = wait_command(pid, now >= deadline ? 1 : deadline - now, ret_status);
+        } else
+                r = wait_command(pid, 0, ret_status);
+        if (r < 0)
+                return r;
+
+        if (ret_stdout)
+                *ret_stdout = obuf ? TAKE_PTR(obuf) : strdup("");
+        if (ret_stderr)
+                *ret_stderr = ebuf ? TAKE_PTR(ebuf) : strdup("");
+        return 0;
+}

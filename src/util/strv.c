@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strv.h"
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **k = l; *k; k++)
+                free(*k);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+char **strv_copy(char *const *l) {
+        _cleanup_strv_free_ char **c = calloc(strv_length(l) + 1, sizeof(char *));
+        if (!c)
+                return NULL;
+        for (size_t i = 0; l && l[i]; i++) {
+                c[i] = strdup(l[i]);
+                if (!c[i])
+                        return NULL;
+        }
+        return TAKE_PTR(c);
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        STRV_FOREACH(k, l)
+                if (streq(*k, s))
+                        return true;
+        return false;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **c;
+
+        if (!s)
+                return -ENOMEM;
+        c = realloc(*l, (n + 2) * sizeof(char *));
+        if (!c) {
+                free(s);
+                return -ENOMEM;
+        }
+        c[n] = s;
+        c[n + 1] = NULL;
+        *l = c;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        return strv_consume(l, strdup(s));
+}
+
+int strv_extend_strv(char ***a, char *const *b) {
+        STRV_FOREACH(s, b) {
+                int r = strv_extend(a, *s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+char *strv_join(char *const *l, const char *sep) {
+        size_t len = 0, sl = strlen(sep);
+        char *r, *p;
+
+        STRV_FOREACH(s, l)
+                len += strlen(*s) + sl;
+        r = p = malloc(len + 1);
+        if (!r)
+                return NULL;
+        *p = '\0';
+        STRV_FOREACH(s, l) {
+                if (p != r)
+                        p = stpcpy(p, sep);
+                p = stpcpy(p, *s);
+        }
+        return r;
+}
+
+bool strv_equal(char *const *a, char *const *b) {
+        size_t i;
+
+        for (i = 0; a && a[i] && b && b[i]; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return !(a && a[i]) && !(b && b[i]);
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+void strv_sort(char **l) {
+        size_t n = strv_length(l);
+        if (n > 1)
+                qsort(l, n, sizeof(char *), cmp_str);
+}

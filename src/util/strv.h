@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/macro.h"
+
+/* NULL-terminated arrays of malloc'ed strings. A NULL strv is the empty one. */
+char **strv_free(char **l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+size_t strv_length(char *const *l);
+char **strv_copy(char *const *l);
+bool strv_contains(char *const *l, const char *s);
+/* Appends a copy of s. */
+int strv_extend(char ***l, const char *s);
+/* Appends s itself, taking ownership (freed on failure). */
+int strv_consume(char ***l, char *s);
+int strv_extend_strv(char ***a, char *const *b);
+/* Joins with sep; NULL → "". */
+char *strv_join(char *const *l, const char *sep);
+bool strv_equal(char *const *a, char *const *b);
+void strv_sort(char **l);
+
+#define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
