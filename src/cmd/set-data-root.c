@@ -1,9 +1,135 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "cmd/cmd.h"
+#include "config/docker-config.h"
+#include "config/edit.h"
 #include "output/output.h"
+#include "util/json-util.h"
 #include "util/log.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+static cJSON *result_json(const DockerConfig *c, const char *new_root, const EditPlan *p, char *const *backups,
+                          const char *diff, const char *status, bool changed) {
+        cJSON *j = cJSON_CreateObject(), *files;
+
+        if (!j)
+                return NULL;
+        cJSON_AddBoolToObject(j, "changed", changed);
+        cJSON_AddStringToObject(j, "status", status);
+        cJSON_AddStringToObject(j, "old_data_root", c->data_root);
+        cJSON_AddStringToObject(j, "new_data_root", new_root);
+        json_add_string_or_null(j, "place", p->place);
+        files = cJSON_AddArrayToObject(j, "files");
+        for (size_t i = 0; files && i < p->n; i++) {
+                cJSON *f = cJSON_CreateObject();
+                if (!f)
+                        continue;
+                cJSON_AddStringToObject(f, "path", p->edits[i].path);
+                cJSON_AddBoolToObject(f, "created", !p->edits[i].old);
+                STRV_FOREACH(b, backups)
+                        if (startswith(*b, p->edits[i].path) && (*b)[strlen(p->edits[i].path)] == '=') {
+                                const char *bp = *b + strlen(p->edits[i].path) + 1;
+                                json_add_string_or_null(f, "backup", isempty(bp) ? NULL : bp);
+                        }
+                cJSON_AddItemToArray(files, f);
+        }
+        json_add_string_or_null(j, "diff", diff);
+        cJSON_AddItemToObject(j, "notes", json_string_array(p->notes));
+        cJSON_AddItemToObject(j, "warnings", json_string_array(c->warnings));
+        return j;
+}
 
 int verb_set_data_root(const Options *o) {
-        log_error("'set-data-root' is not implemented yet.");
-        return EXIT_FAIL;
+        _cleanup_free_ char *new_root = NULL, *refusal = NULL, *diff = NULL;
+        _cleanup_strv_free_ char **backups = NULL;
+        _cleanup_json_ cJSON *j = NULL;
+        DockerConfig c = {};
+        EditPlan p = {};
+        const char *status;
+        int r;
+
+        if (!path_is_absolute(o->args[0])) {
+                log_error("The data root must be an absolute path: %s", o->args[0]);
+                return EXIT_USAGE;
+        }
+        new_root = path_normalize(o->args[0]);
+        if (!new_root)
+                return log_oom();
+
+        r = docker_config_load(o->root, INIT_UNKNOWN, NULL, &c);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read Docker's configuration: %m");
+
+        r = edit_plan_set_data_root(&c, new_root, &p, &refusal);
+        if (r >= 0)
+                r = edit_plan_verify(&p, &c, new_root, &refusal);
+        if (r == -ECANCELED) {
+                log_error("%s", refusal);
+                r = EXIT_REFUSED;
+                goto finish;
+        }
+        if (r < 0) {
+                r = log_error_errno(r, "Failed to plan the change of the data root: %m");
+                goto finish;
+        }
+
+        if (p.n == 0) {
+                output_printf("The data root is already %s (set in %s); nothing to change.\n", new_root,
+                              c.data_root_source);
+                status = "unchanged";
+        } else {
+                r = edit_plan_diff(&p, &diff);
+                if (r < 0) {
+                        r = log_error_errno(r, "Failed to compute the diff: %m");
+                        goto finish;
+                }
+                if (o->dry_run) {
+                        output_printf("Would set the data root to %s in %s.\n", new_root, p.place);
+                        STRV_FOREACH(n, p.notes)
+                                output_printf("  %s\n", *n);
+                        output_printf("%s", diff);
+                        status = "dry-run";
+                } else {
+                        r = edit_plan_apply(&p, o->root, &backups);
+                        if (r < 0) {
+                                r = log_error_errno(r, "Failed to write the configuration (restored what was written): %m");
+                                goto finish;
+                        }
+                        output_printf("Set the data root to %s in %s.\n", new_root, p.place);
+                        STRV_FOREACH(n, p.notes)
+                                output_printf("  %s\n", *n);
+                        STRV_FOREACH(b, backups) {
+                                const char *eq = strchr(*b, '=');
+                                if (eq && eq[1])
+                                        output_printf("  Backup of %.*s: %s\n", (int) (eq - *b), *b, eq + 1);
+                                else if (eq)
+                                        output_printf("  Created %.*s\n", (int) (eq - *b), *b);
+                        }
+                        if (root_is_host(o->root))
+                                output_printf("No data was moved. Docker uses the new data root after its next "
+                                              "restart%s.\n",
+                                              c.init == INIT_SYSTEMD ? " (after systemctl daemon-reload)" : "");
+                        status = "changed";
+                }
+        }
+
+        STRV_FOREACH(w, c.warnings)
+                log_warning("%s", *w);
+
+        if (o->json) {
+                j = result_json(&c, new_root, &p, backups, diff, status, streq(status, "changed"));
+                if (!j || output_json(j) < 0) {
+                        r = log_oom();
+                        goto finish;
+                }
+        }
+        r = EXIT_OK;
+finish:
+        edit_plan_done(&p);
+        docker_config_done(&c);
+        return r;
 }

@@ -1,9 +1,153 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <libmount.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
 #include "cmd/cmd.h"
+#include "config/docker-config.h"
 #include "output/output.h"
+#include "util/json-util.h"
 #include "util/log.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_free_table);
+
+/* The filesystem the data root lives on, on the running host. */
+static cJSON *filesystem_json(const char *path) {
+        _cleanup_(mnt_free_tablep) struct libmnt_table *tb = mnt_new_table();
+        _cleanup_free_ char *existing = strdup(path);
+        struct libmnt_fs *fs = NULL;
+        struct statvfs sv;
+        cJSON *o;
+
+        if (!tb || !existing)
+                return NULL;
+        /* The data root may not exist yet; look at the nearest existing parent. */
+        while (statvfs(existing, &sv) < 0) {
+                char *slash = strrchr(existing, '/');
+                if (!slash || slash == existing) {
+                        strcpy(existing, "/");
+                        if (statvfs(existing, &sv) < 0)
+                                return NULL;
+                        break;
+                }
+                *slash = '\0';
+        }
+        if (mnt_table_parse_mtab(tb, NULL) == 0)
+                fs = mnt_table_find_mountpoint(tb, existing, MNT_ITER_BACKWARD);
+
+        o = cJSON_CreateObject();
+        if (!o)
+                return NULL;
+        json_add_string_or_null(o, "mount_point", fs ? mnt_fs_get_target(fs) : NULL);
+        json_add_string_or_null(o, "device", fs ? mnt_fs_get_source(fs) : NULL);
+        json_add_string_or_null(o, "fstype", fs ? mnt_fs_get_fstype(fs) : NULL);
+        cJSON_AddNumberToObject(o, "size_bytes", (double) sv.f_blocks * sv.f_frsize);
+        cJSON_AddNumberToObject(o, "free_bytes", (double) sv.f_bavail * sv.f_frsize);
+        cJSON_AddNumberToObject(o, "free_inodes", (double) sv.f_favail);
+        return o;
+}
+
+static cJSON *status_json(const DockerConfig *c, const Options *o) {
+        cJSON *j = cJSON_CreateObject(), *dr;
+        _cleanup_strv_free_ char **argv = word_list_to_strv(&c->argv);
+
+        if (!j)
+                return NULL;
+        cJSON_AddStringToObject(j, "init_system", init_system_to_string(c->init));
+        json_add_string_or_null(j, "service_file", c->service_file);
+        cJSON_AddItemToObject(j, "dropins", json_string_array(c->dropins));
+        json_add_string_or_null(j, "exec_file", c->exec_file);
+        cJSON_AddItemToObject(j, "environment_files", json_string_array(c->env_files));
+        cJSON_AddItemToObject(j, "dockerd_args", json_string_array(argv));
+        json_add_string_or_null(j, "config_file", c->json_path);
+        cJSON_AddBoolToObject(j, "config_file_exists", c->json_exists);
+
+        dr = cJSON_AddObjectToObject(j, "data_root");
+        if (dr) {
+                cJSON_AddStringToObject(dr, "path", c->data_root);
+                cJSON_AddStringToObject(dr, "source", c->data_root_source);
+                cJSON_AddStringToObject(dr, "via", data_root_via_to_string(c->via));
+                json_add_string_or_null(dr, "resolved", c->data_root_resolved);
+        }
+        json_add_string_or_null(j, "storage_driver", c->storage_driver);
+        cJSON_AddBoolToObject(j, "containerd_image_store", c->containerd_snapshotter);
+        cJSON_AddBoolToObject(j, "live_restore", c->live_restore);
+        json_add_string_or_null(j, "socket", c->socket);
+        cJSON_AddItemToObject(j, "conflicts", json_string_array(c->conflicts));
+        cJSON_AddItemToObject(j, "warnings", json_string_array(c->warnings));
+
+        if (root_is_host(o->root)) {
+                cJSON *fs = filesystem_json(c->data_root_resolved ?: c->data_root);
+                if (fs)
+                        cJSON_AddItemToObject(j, "filesystem", fs);
+        }
+        return j;
+}
+
+static void print_human(const DockerConfig *c, const cJSON *j) {
+        _cleanup_free_ char *args = NULL;
+        _cleanup_strv_free_ char **argv = word_list_to_strv(&c->argv);
+        const cJSON *fs = cJSON_GetObjectItemCaseSensitive(j, "filesystem");
+
+        args = strv_join(argv, " ");
+        output_printf("Init system:   %s\n", init_system_to_string(c->init));
+        output_printf("Started by:    %s%s\n", strna(c->service_file),
+                      strv_length(c->dropins) ? " (with drop-ins)" : "");
+        STRV_FOREACH(d, c->dropins)
+                output_printf("               + %s\n", *d);
+        STRV_FOREACH(e, c->env_files)
+                output_printf("Environment:   %s\n", *e);
+        output_printf("Command line:  %s\n", isempty(args) ? "(none)" : args);
+        output_printf("Config file:   %s%s\n", strna(c->json_path), c->json_exists ? "" : " (absent)");
+        output_printf("Data root:     %s\n", c->data_root);
+        output_printf("  set by:      %s (%s)\n", c->data_root_source, data_root_via_to_string(c->via));
+        if (c->data_root_resolved && !streq(c->data_root_resolved, c->data_root))
+                output_printf("  really at:   %s\n", c->data_root_resolved);
+        if (c->storage_driver)
+                output_printf("Storage:       %s\n", c->storage_driver);
+        if (c->containerd_snapshotter)
+                output_printf("Image store:   containerd (images live in /var/lib/containerd)\n");
+        output_printf("API socket:    %s\n", c->socket);
+        if (fs) {
+                const cJSON *dev = cJSON_GetObjectItemCaseSensitive(fs, "device");
+                const cJSON *type = cJSON_GetObjectItemCaseSensitive(fs, "fstype");
+                const cJSON *mnt = cJSON_GetObjectItemCaseSensitive(fs, "mount_point");
+                const cJSON *fr = cJSON_GetObjectItemCaseSensitive(fs, "free_bytes");
+                const cJSON *sz = cJSON_GetObjectItemCaseSensitive(fs, "size_bytes");
+                output_printf("Filesystem:    %s (%s) on %s, %.1f GiB free of %.1f GiB\n",
+                              cJSON_IsString(dev) ? dev->valuestring : "?",
+                              cJSON_IsString(type) ? type->valuestring : "?",
+                              cJSON_IsString(mnt) ? mnt->valuestring : "?", fr ? fr->valuedouble / (1 << 30) : 0,
+                              sz ? sz->valuedouble / (1 << 30) : 0);
+        }
+        STRV_FOREACH(m, c->conflicts)
+                output_printf("CONFLICT:      %s\n", *m);
+        STRV_FOREACH(m, c->warnings)
+                output_printf("Warning:       %s\n", *m);
+}
 
 int verb_status(const Options *o) {
-        log_error("'status' is not implemented yet.");
-        return EXIT_FAIL;
+        _cleanup_json_ cJSON *j = NULL;
+        DockerConfig c = {};
+        int r;
+
+        r = docker_config_load(o->root, INIT_UNKNOWN, NULL, &c);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read Docker's configuration: %m");
+
+        j = status_json(&c, o);
+        if (!j) {
+                docker_config_done(&c);
+                return log_oom();
+        }
+        if (o->json)
+                r = output_json(j);
+        else
+                print_human(&c, j);
+        docker_config_done(&c);
+        return r < 0 ? log_oom() : EXIT_OK;
 }

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/docker-config.h"
+#include "util/macro.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+/* The variables init scripts and sysconfig files pass to dockerd. */
+static const char *const script_vars[] = {
+        "DOCKER_OPTS", "OPTIONS", "other_args", "DOCKER_OPTIONS", "DOCKER_STORAGE_OPTIONS",
+        "DOCKER_NETWORK_OPTIONS", "DOCKER_ADD_RUNTIMES", NULL,
+};
+
+/* Where distributions keep them. */
+static const char *const env_file_candidates[] = {
+        "/etc/default/docker",
+        "/etc/sysconfig/docker",
+        "/etc/conf.d/docker",
+        NULL,
+};
+
+const char *data_root_via_to_string(DataRootVia v) {
+        switch (v) {
+        case DATA_ROOT_DAEMON_JSON:
+                return "daemon.json";
+        case DATA_ROOT_FLAG:
+                return "flag";
+        default:
+                return "default";
+        }
+}
+
+void docker_config_done(DockerConfig *c) {
+        source_set_done(&c->sources);
+        free(c->service_file);
+        strv_free(c->dropins);
+        free(c->exec_file);
+        unit_info_done(&c->unit);
+        env_done(&c->env);
+        strv_free(c->env_files);
+        word_list_done(&c->argv);
+        docker_flags_done(&c->flags);
+        free(c->json_path);
+        daemon_json_done(&c->json);
+        free(c->json_error);
+        free(c->data_root);
+        free(c->data_root_source);
+        free(c->data_root_resolved);
+        free(c->storage_driver);
+        free(c->socket);
+        strv_free(c->conflicts);
+        strv_free(c->warnings);
+        *c = (DockerConfig){};
+}
+
+static int add_msg(char ***l, const char *format, ...) _printf_(2, 3);
+static int add_msg(char ***l, const char *format, ...) {
+        va_list ap;
+        char *m;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&m, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (strv_contains(*l, m)) {
+                free(m);
+                return 0;
+        }
+        return strv_consume(l, m);
+}
+
+static const char *word_file(const DockerConfig *c, size_t idx) {
+        const Word *w = &c->argv.words[idx];
+        if (w->src != TEXT_NO_SOURCE && w->src < c->sources.n)
+                return c->sources.files[w->src].path;
+        return c->exec_file ?: "the command line";
+}
+
+/* Where a flag's value is written: the file of the value's word. */
+static const char *flag_file(const DockerConfig *c, const DockerFlag *f) {
+        return word_file(c, f->value_word);
+}
+
+static int load_env_file(DockerConfig *c, const char *path, bool optional, EnvSyntax syntax, const char *reader) {
+        uint32_t id;
+        int r;
+
+        r = source_set_load(&c->sources, path, &id);
+        if (r == -ENOENT) {
+                if (!optional)
+                        return add_msg(&c->warnings, "%s reads %s, which does not exist: it will fail to start.",
+                                       reader, path);
+                return 0;
+        }
+        if (r < 0)
+                return add_msg(&c->warnings, "Cannot read %s: %s", path, strerror(-r));
+        if (!strv_contains(c->env_files, path)) {
+                r = strv_extend(&c->env_files, path);
+                if (r < 0)
+                        return r;
+        }
+        return env_parse(&c->env, &c->sources, id, syntax, &c->warnings);
+}
+
+static int load_systemd(DockerConfig *c) {
+        const UnitExecStart *e;
+        int r;
+
+        r = unit_load(&c->sources, "docker.service", &c->unit);
+        if (r == -ENOENT)
+                return add_msg(&c->warnings, "No docker.service unit found.");
+        if (r < 0)
+                return r;
+
+        c->service_file = c->unit.fragment ? strdup(c->unit.fragment) : NULL;
+        c->dropins = strv_copy(c->unit.dropins);
+        if (c->unit.masked)
+                r = add_msg(&c->warnings, "docker.service is masked (%s): it will not start.", c->unit.fragment);
+        if (r < 0)
+                return r;
+        r = strv_extend_strv(&c->warnings, c->unit.problems);
+        if (r < 0)
+                return r;
+
+        /* Environment= first; EnvironmentFile= values override it. */
+        for (size_t i = 0; i < c->unit.environment.n; i++) {
+                const EnvVar *v = &c->unit.environment.vars[i];
+                r = env_set(&c->env, v->name, &v->value, v->src, v->line);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(f, c->unit.env_files) {
+                const char *p = *f;
+                bool optional = p[0] == '-';
+                if (optional)
+                        p++;
+                r = load_env_file(c, p, optional, ENV_SYNTAX_SYSTEMD, "docker.service");
+                if (r < 0)
+                        return r;
+        }
+
+        if (c->unit.n_exec == 0)
+                return add_msg(&c->warnings, "docker.service has no ExecStart=.");
+        if (c->unit.n_exec > 1) {
+                r = add_msg(&c->warnings,
+                            "docker.service has %zu ExecStart= lines in effect: a drop-in that replaces it must "
+                            "first reset it with an empty \"ExecStart=\".",
+                            c->unit.n_exec);
+                if (r < 0)
+                        return r;
+        }
+        e = &c->unit.exec[c->unit.n_exec - 1];
+        c->exec_file = strdup(c->sources.files[e->src].path);
+        if (!c->exec_file)
+                return -ENOMEM;
+        return unit_exec_to_words(&e->value, &c->env, &c->argv, &c->warnings);
+}
+
+/* Replaces $NAME and ${NAME} in a path mentioned by a script with the
+ * values the script assigns (BASE=docker) or the service name. */
+static char *substitute_script_vars(const char *p, const Env *scratch) {
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; p[i];) {
+                if (p[i] == '$') {
+                        size_t j = i + 1;
+                        bool braced = p[j] == '{';
+                        if (braced)
+                                j++;
+                        size_t ns = j;
+                        while (isalnum((unsigned char) p[j]) || p[j] == '_')
+                                j++;
+                        _cleanup_free_ char *name = strndup(p + ns, j - ns);
+                        if (braced && p[j] == '}')
+                                j++;
+                        const EnvVar *v = name ? env_get(scratch, name) : NULL;
+                        if (v)
+                                fputs(v->value.s ?: "", f);
+                        else if (name && (streq(name, "UPSTART_JOB") || streq(name, "RC_SVCNAME") ||
+                                          streq(name, "SVCNAME") || streq(name, "prog")))
+                                fputs("docker", f);
+                        else {
+                                fclose(f);
+                                return NULL;
+                        }
+                        i = j;
+                } else
+                        fputc(p[i++], f);
+        }
+        if (fclose(f) != 0)
+                return NULL;
+        return TAKE_PTR(out);
+}
+
+static bool script_references(const char *text, const char *name, size_t *ret_pos) {
+        size_t nl = strlen(name);
+        for (const char *p = strchr(text, '$'); p; p = strchr(p + 1, '$')) {
+                const char *n = p + 1;
+                if (*n == '{')
+                        n++;
+                if (strncmp(n, name, nl) == 0 && !(isalnum((unsigned char) n[nl]) || n[nl] == '_')) {
+                        *ret_pos = p - text;
+                        return true;
+                }
+        }
+        return false;
+}
+
+static int load_script(DockerConfig *c, const char *script) {
+        _cleanup_strv_free_ char **files = NULL, **problems = NULL;
+        Env scratch = {};
+        const SourceFile *f;
+        uint32_t id;
+        int r;
+
+        r = source_set_load(&c->sources, script, &id);
+        if (r == -ENOENT)
+                return add_msg(&c->warnings, "No %s found.", script);
+        if (r < 0)
+                return r;
+        c->service_file = strdup(script);
+        c->exec_file = strdup(script);
+        if (!c->service_file || !c->exec_file)
+                return -ENOMEM;
+
+        /* The script's own plain assignments give the defaults (DOCKER_OPTS=,
+         * BASE=docker). Its other lines are code, which we do not run. */
+        r = env_parse(&scratch, &c->sources, id, ENV_SYNTAX_SHELL, &problems);
+        if (r < 0)
+                goto finish;
+        f = source_set_get(&c->sources, id);
+
+        /* The files it sources: every /etc/default, /etc/sysconfig,
+         * /etc/conf.d path it names, with its variables filled in. */
+        static const char *const dirs[] = { "/etc/default/", "/etc/sysconfig/", "/etc/conf.d/" };
+        for (const char *p = f->content; *p; p++) {
+                for (size_t k = 0; k < ELEMENTSOF(dirs); k++) {
+                        if (!startswith(p, dirs[k]))
+                                continue;
+                        size_t l = strcspn(p, " \t\n\"';)]|&");
+                        _cleanup_free_ char *raw = strndup(p, l), *path = NULL;
+                        if (!raw) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        path = substitute_script_vars(raw, &scratch);
+                        if (path && !strchr(path, '$') && !strv_contains(files, path) &&
+                            (r = strv_extend(&files, path)) < 0)
+                                goto finish;
+                }
+        }
+        /* OpenRC reads /etc/conf.d/<service> by itself. */
+        if (c->init == INIT_OPENRC && !strv_contains(files, "/etc/conf.d/docker") &&
+            (r = strv_extend(&files, "/etc/conf.d/docker")) < 0)
+                goto finish;
+
+        for (const char *const *v = script_vars; *v; v++) {
+                const EnvVar *d = env_get(&scratch, *v);
+                if (d && (r = env_set(&c->env, *v, &d->value, d->src, d->line)) < 0)
+                        goto finish;
+        }
+        STRV_FOREACH(p, files) {
+                r = load_env_file(c, *p, true, ENV_SYNTAX_SHELL, script);
+                if (r < 0)
+                        goto finish;
+        }
+
+        /* dockerd's command line: the program, then each variable the script
+         * expands, in the order it first does. */
+        {
+                const EnvVar *bin = env_get(&scratch, "DOCKERD");
+                Text prog = {};
+                size_t pos[16], order[16], n = 0;
+
+                r = text_append_literal(&prog, bin && bin->value.len ? bin->value.s : "dockerd");
+                if (r >= 0)
+                        r = word_list_add_slice(&c->argv, &prog, 0, prog.len);
+                text_done(&prog);
+                if (r < 0)
+                        goto finish;
+
+                /* Loading the env files may have moved the source table. */
+                f = source_set_get(&c->sources, id);
+                for (size_t i = 0; script_vars[i] && n < ELEMENTSOF(pos); i++)
+                        if (script_references(f->content, script_vars[i], &pos[n]))
+                                order[n++] = i;
+                for (size_t a = 1; a < n; a++)
+                        for (size_t b = a; b > 0 && pos[b - 1] > pos[b]; b--) {
+                                size_t t = pos[b];
+                                pos[b] = pos[b - 1];
+                                pos[b - 1] = t;
+                                t = order[b];
+                                order[b] = order[b - 1];
+                                order[b - 1] = t;
+                        }
+                for (size_t i = 0; i < n; i++) {
+                        const EnvVar *v = env_get(&c->env, script_vars[order[i]]);
+                        if (v && (r = word_list_split_text(&c->argv, &v->value)) < 0)
+                                goto finish;
+                }
+        }
+        r = 0;
+finish:
+        env_done(&scratch);
+        return r;
+}
+
+static int load_json(DockerConfig *c) {
+        const DockerFlag *cf = docker_flags_get(&c->flags, "config-file");
+        const SourceFile *f;
+        unsigned line = 0, col = 0;
+        uint32_t id;
+        int r;
+
+        if (cf && cf->value) {
+                if (!path_is_absolute(cf->value))
+                        r = add_msg(&c->warnings, "--config-file %s is a relative path; dockerd resolves it against its working directory.", cf->value);
+                c->json_path_from_flag = true;
+                r = chase_path(c->root, cf->value, &c->json_path);
+        } else
+                r = chase_path(c->root, DOCKER_DEFAULT_CONFIG_FILE, &c->json_path);
+        if (r < 0)
+                return r;
+
+        r = source_set_load(&c->sources, c->json_path, &id);
+        if (r == -ENOENT) {
+                if (c->json_path_from_flag)
+                        return add_msg(&c->conflicts,
+                                       "--config-file names %s, which does not exist: dockerd refuses to start.",
+                                       c->json_path);
+                return 0;
+        }
+        if (r < 0) {
+                if (asprintf(&c->json_error, "%s: cannot read: %s", c->json_path, strerror(-r)) < 0)
+                        return -ENOMEM;
+                return add_msg(&c->warnings, "%s", c->json_error);
+        }
+        c->json_exists = true;
+        c->json_src = id;
+        f = source_set_get(&c->sources, id);
+
+        r = daemon_json_parse(f->content, f->size, &c->json, &line, &col);
+        if (r == -EBADMSG || r == -EMEDIUMTYPE) {
+                if (asprintf(&c->json_error, "%s:%u:%u: %s", c->json_path, line, col,
+                             r == -EBADMSG ? "invalid JSON" : "the top level is not a JSON object") < 0)
+                        return -ENOMEM;
+                return add_msg(&c->warnings, "%s; dockerd refuses to start with it.", c->json_error);
+        }
+        if (r < 0)
+                return r;
+        c->json_valid = true;
+        return 0;
+}
+
+size_t docker_config_data_root_flags(const DockerConfig *c, const DockerFlag **ret, size_t max) {
+        size_t n = 0;
+        for (size_t i = 0; i < c->flags.n && n < max; i++)
+                if (streq(c->flags.flags[i].name, "data-root") || streq(c->flags.flags[i].name, "graph"))
+                        ret[n++] = &c->flags.flags[i];
+        return n;
+}
+
+static int find_conflicts(DockerConfig *c) {
+        int r;
+
+        if (!c->json_valid)
+                return 0;
+
+        /* dockerd refuses to start when a setting is given both as a flag
+         * and in the file. */
+        for (size_t i = 0; i < c->flags.n; i++) {
+                const DockerFlag *fl = &c->flags.flags[i];
+                const char *key = docker_flag_json_key(fl->name);
+                _cleanup_free_ char *jv = NULL;
+
+                if (docker_flag_is_cli_only(fl->name) || !daemon_json_member(&c->json, key))
+                        continue;
+                /* Report each key once, from its last flag. */
+                if (docker_flags_get(&c->flags, fl->name) != fl)
+                        continue;
+                jv = daemon_json_get_string(&c->json, key);
+                r = add_msg(&c->conflicts,
+                            "'%s' is set both as a flag (--%s%s%s in %s) and in %s%s%s%s: dockerd refuses to start.",
+                            key, fl->name, fl->value ? " " : "", strempty(fl->value), flag_file(c, fl), c->json_path,
+                            jv ? " (\"" : "", strempty(jv), jv ? "\")" : "");
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < c->json.n_members; i++) {
+                const char *k = c->json.members[i].key;
+                if (daemon_json_count(&c->json, k) > 1 && daemon_json_member(&c->json, k) == &c->json.members[i]) {
+                        r = add_msg(&c->warnings, "%s sets \"%s\" %zu times; dockerd uses the last one.", c->json_path,
+                                    k, daemon_json_count(&c->json, k));
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int resolve_data_root(DockerConfig *c) {
+        const DockerFlag *fl_root = docker_flags_get(&c->flags, "data-root");
+        const DockerFlag *fl_graph = docker_flags_get(&c->flags, "graph");
+        _cleanup_free_ char *js_root = NULL, *js_graph = NULL;
+        int r;
+
+        if (c->json_valid) {
+                js_root = daemon_json_get_string(&c->json, "data-root");
+                js_graph = daemon_json_get_string(&c->json, "graph");
+        }
+
+        if ((fl_root || js_root) && (fl_graph || js_graph)) {
+                r = add_msg(&c->conflicts,
+                            "Both data-root (%s) and the removed graph option (%s) are set: dockerd refuses to start.",
+                            fl_root ? flag_file(c, fl_root) : c->json_path,
+                            fl_graph ? flag_file(c, fl_graph) : c->json_path);
+                if (r < 0)
+                        return r;
+        }
+        if (fl_graph || js_graph) {
+                r = add_msg(&c->warnings,
+                            "The graph option (%s) was removed in Docker Engine 23; it must become data-root.",
+                            fl_graph ? flag_file(c, fl_graph) : c->json_path);
+                if (r < 0)
+                        return r;
+        }
+
+        /* The flag wins over the file when both are set (dockerd would not
+         * start; this is what the command line asks for). */
+        const DockerFlag *fl = fl_root ?: fl_graph;
+        if (fl && fl->value) {
+                c->data_root = strdup(fl->value);
+                c->data_root_source = strdup(flag_file(c, fl));
+                c->via = DATA_ROOT_FLAG;
+        } else if (js_root || js_graph) {
+                c->data_root = strdup(js_root ?: js_graph);
+                c->data_root_source = strdup(c->json_path);
+                c->via = DATA_ROOT_DAEMON_JSON;
+        } else {
+                c->data_root = strdup(DOCKER_DEFAULT_DATA_ROOT);
+                c->data_root_source = strdup("default");
+                c->via = DATA_ROOT_DEFAULT;
+        }
+        if (!c->data_root || !c->data_root_source)
+                return -ENOMEM;
+
+        if (!path_is_absolute(c->data_root))
+                return add_msg(&c->warnings, "The data root '%s' is not an absolute path.", c->data_root);
+
+        r = chase_path(c->root, c->data_root, &c->data_root_resolved);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *norm = path_normalize(c->data_root);
+        if (!norm)
+                return -ENOMEM;
+        if (!streq(norm, c->data_root_resolved))
+                return add_msg(&c->warnings, "The data root %s is reached through a symlink: it really is %s.",
+                               c->data_root, c->data_root_resolved);
+        return 0;
+}
+
+static int find_unread_env_files(DockerConfig *c) {
+        int r;
+
+        for (const char *const *p = env_file_candidates; *p; p++) {
+                _cleanup_strv_free_ char **problems = NULL;
+                SourceSet scratch_set = { .root = c->root };
+                Env scratch = {};
+                uint32_t id;
+
+                if (strv_contains(c->env_files, *p))
+                        continue;
+                r = source_set_load(&scratch_set, *p, &id);
+                if (r >= 0)
+                        r = env_parse(&scratch, &scratch_set, id, ENV_SYNTAX_SHELL, &problems);
+                if (r >= 0) {
+                        for (const char *const *v = script_vars; *v; v++) {
+                                const EnvVar *e = env_get(&scratch, *v);
+                                if (e && e->value.len > 0) {
+                                        r = add_msg(&c->warnings,
+                                                    "%s sets %s, but nothing that starts dockerd reads that file: "
+                                                    "its settings have no effect.",
+                                                    *p, *v);
+                                        break;
+                                }
+                        }
+                }
+                env_done(&scratch);
+                source_set_done(&scratch_set);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        return 0;
+}
+
+static int resolve_misc(DockerConfig *c) {
+        const DockerFlag *sd = docker_flags_get(&c->flags, "storage-driver");
+        int r;
+
+        if (sd && sd->value)
+                c->storage_driver = strdup(sd->value);
+        else if (c->json_valid)
+                c->storage_driver = daemon_json_get_string(&c->json, "storage-driver");
+
+        if (c->json_valid) {
+                cJSON *features = cJSON_GetObjectItemCaseSensitive(c->json.root, "features");
+                cJSON *snap = features ? cJSON_GetObjectItemCaseSensitive(features, "containerd-snapshotter") : NULL;
+                cJSON *lr = cJSON_GetObjectItemCaseSensitive(c->json.root, "live-restore");
+                c->containerd_snapshotter = cJSON_IsTrue(snap);
+                c->live_restore = cJSON_IsTrue(lr);
+        }
+        const DockerFlag *lrf = docker_flags_get(&c->flags, "live-restore");
+        if (lrf && (!lrf->value || streq(lrf->value, "true")))
+                c->live_restore = true;
+
+        /* The socket the Engine API answers on: the first unix:// host;
+         * fd:// means systemd's docker.socket. */
+        const char *sock = NULL;
+        for (size_t i = 0; i < c->flags.n && !sock; i++)
+                if (streq(c->flags.flags[i].name, "host") && c->flags.flags[i].value &&
+                    startswith(c->flags.flags[i].value, "unix://"))
+                        sock = c->flags.flags[i].value + strlen("unix://");
+        if (!sock && c->json_valid) {
+                cJSON *hosts = cJSON_GetObjectItemCaseSensitive(c->json.root, "hosts"), *h;
+                cJSON_ArrayForEach(h, hosts) if (cJSON_IsString(h) && startswith(h->valuestring, "unix://")) {
+                        sock = h->valuestring + strlen("unix://");
+                        break;
+                }
+        }
+        c->socket = strdup(!isempty(sock) ? sock : DOCKER_DEFAULT_SOCKET);
+        if (!c->storage_driver && errno == ENOMEM)
+                return -ENOMEM;
+        r = c->socket ? 0 : -ENOMEM;
+        return r;
+}
+
+int docker_config_load(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret) {
+        DockerConfig c = { .root = root, .sources.root = root };
+        int r;
+
+        if (overlay)
+                for (size_t i = 0; overlay->overlay_paths && overlay->overlay_paths[i]; i++) {
+                        r = source_set_overlay(&c.sources, overlay->overlay_paths[i], overlay->overlay_contents[i]);
+                        if (r < 0)
+                                goto fail;
+                }
+
+        c.init = init != INIT_UNKNOWN ? init : detect_init_system(root);
+        switch (c.init) {
+        case INIT_SYSTEMD:
+                r = load_systemd(&c);
+                break;
+        case INIT_SYSV:
+        case INIT_OPENRC:
+                r = load_script(&c, "/etc/init.d/docker");
+                break;
+        case INIT_UPSTART:
+                r = load_script(&c, "/etc/init/docker.conf");
+                break;
+        default:
+                r = add_msg(&c.warnings, "No init system configuration for docker found.");
+        }
+        if (r < 0)
+                goto fail;
+
+        r = docker_flags_parse(&c.argv, &c.flags);
+        if (r < 0)
+                goto fail;
+        r = load_json(&c);
+        if (r < 0)
+                goto fail;
+        r = find_conflicts(&c);
+        if (r < 0)
+                goto fail;
+        r = resolve_data_root(&c);
+        if (r < 0)
+                goto fail;
+        r = find_unread_env_files(&c);
+        if (r < 0)
+                goto fail;
+        r = resolve_misc(&c);
+        if (r < 0)
+                goto fail;
+
+        *ret = c;
+        return 0;
+fail:
+        docker_config_done(&c);
+        return r;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config/daemon-json.h"
+#include "config/dockerd-flags.h"
+#include "config/envfile.h"
+#include "config/init-system.h"
+#include "config/source.h"
+#include "config/text.h"
+#include "config/unit.h"
+
+#define DOCKER_DEFAULT_DATA_ROOT "/var/lib/docker"
+#define DOCKER_DEFAULT_CONFIG_FILE "/etc/docker/daemon.json"
+#define DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
+
+typedef enum DataRootVia {
+        DATA_ROOT_DEFAULT,
+        DATA_ROOT_DAEMON_JSON,
+        DATA_ROOT_FLAG,
+} DataRootVia;
+
+const char *data_root_via_to_string(DataRootVia v);
+
+/* dockerd's effective configuration, worked out the way systemd (or the init
+ * script) and dockerd would: the command line with the origin of each word,
+ * the JSON file it reads, and from both the data root, with every conflict
+ * that would stop dockerd and every warning an administrator should see. */
+typedef struct DockerConfig {
+        const char *root;
+        InitSystem init;
+        SourceSet sources;
+
+        char *service_file;   /* unit file or init script that starts dockerd */
+        char **dropins;       /* systemd drop-ins applied */
+        char *exec_file;      /* where the effective command line is written */
+        UnitInfo unit;        /* systemd only */
+        Env env;              /* the variables the command line is expanded with */
+        char **env_files;     /* environment files that are read and exist */
+        WordList argv;        /* dockerd's command line, with origins */
+        DockerFlags flags;
+        bool from_bus;        /* argv came from the service manager over D-Bus */
+
+        char *json_path;      /* the JSON file dockerd reads, inside root */
+        bool json_path_from_flag;
+        bool json_exists;
+        bool json_valid;
+        uint32_t json_src;
+        DaemonJson json;
+        char *json_error;     /* "FILE:LINE:COL: why" when invalid */
+
+        char *data_root;
+        char *data_root_source; /* file path, or "default" */
+        DataRootVia via;
+        char *data_root_resolved; /* after symlinks, inside root */
+
+        char *storage_driver;
+        bool containerd_snapshotter;
+        bool live_restore;
+        char *socket;
+
+        char **conflicts;
+        char **warnings;
+} DockerConfig;
+
+void docker_config_done(DockerConfig *c);
+
+/* Works out the configuration under root (NULL: the running host). init
+ * INIT_UNKNOWN means detect. Configuration problems (invalid JSON, conflicts)
+ * are findings in the result, not errors; errors are I/O and OOM. When
+ * overlay is not NULL its planned file contents stand in for the disk. */
+int docker_config_load(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret);
+
+/* The flag occurrences that set the data root (data-root, graph), in order. */
+size_t docker_config_data_root_flags(const DockerConfig *c, const DockerFlag **ret, size_t max);

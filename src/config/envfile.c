@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/envfile.h"
+#include "util/macro.h"
+#include "util/strv.h"
+
+void env_done(Env *e) {
+        for (size_t i = 0; i < e->n; i++) {
+                free(e->vars[i].name);
+                text_done(&e->vars[i].value);
+        }
+        free(e->vars);
+        *e = (Env){};
+}
+
+const EnvVar *env_get(const Env *e, const char *name) {
+        for (size_t i = 0; i < e->n; i++)
+                if (streq(e->vars[i].name, name))
+                        return &e->vars[i];
+        return NULL;
+}
+
+int env_set(Env *e, const char *name, const Text *value, uint32_t src, unsigned line) {
+        Text copy = {};
+        EnvVar *v = NULL;
+        int r;
+
+        r = text_append_text(&copy, value, 0, value->len);
+        if (r >= 0 && !copy.s)
+                r = text_append_literal(&copy, "");
+        if (r < 0) {
+                text_done(&copy);
+                return r;
+        }
+
+        for (size_t i = 0; i < e->n; i++)
+                if (streq(e->vars[i].name, name))
+                        v = &e->vars[i];
+        if (!v) {
+                EnvVar *n = realloc(e->vars, (e->n + 1) * sizeof(EnvVar));
+                if (!n) {
+                        text_done(&copy);
+                        return -ENOMEM;
+                }
+                e->vars = n;
+                v = &e->vars[e->n];
+                *v = (EnvVar){ .name = strdup(name) };
+                if (!v->name) {
+                        text_done(&copy);
+                        return -ENOMEM;
+                }
+                e->n++;
+        } else
+                text_done(&v->value);
+
+        v->value = copy;
+        v->src = src;
+        v->line = line;
+        return 0;
+}
+
+bool env_name_is_valid(const char *name, size_t len) {
+        if (len == 0 || !(isalpha((unsigned char) name[0]) || name[0] == '_'))
+                return false;
+        for (size_t i = 1; i < len; i++)
+                if (!(isalnum((unsigned char) name[i]) || name[i] == '_'))
+                        return false;
+        return true;
+}
+
+static int add_problem(char ***problems, const SourceFile *f, size_t offset, const char *why) {
+        unsigned line, col;
+        char *m;
+
+        source_position(f, offset, &line, &col);
+        if (asprintf(&m, "%s:%u: %s", f->path, line, why) < 0)
+                return -ENOMEM;
+        return strv_consume(problems, m);
+}
+
+static void mark_unsafe(SourceFile *f, size_t offset, const char *why) {
+        unsigned line, col;
+
+        if (f->unsafe)
+                return;
+        source_position(f, offset, &line, &col);
+        if (asprintf(&f->unsafe, "%s:%u:%u: %s", f->path, line, col, why) < 0)
+                f->unsafe = NULL;
+}
+
+static size_t skip_to_eol(const char *c, size_t size, size_t i) {
+        while (i < size && c[i] != '\n')
+                i++;
+        return i;
+}
+
+/* systemd's EnvironmentFile= grammar: KEY=VALUE per line, # and ; comments,
+ * single quotes literal, double quotes with \ escaping "\`$ and newline,
+ * unquoted \ escaping anything, trailing whitespace dropped. No expansion. */
+static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
+        SourceFile *f = source_set_get(s, id);
+        const char *c = f->content;
+        size_t size = f->size, i = 0;
+        int r;
+
+        while (i < size) {
+                size_t line_start, key_start, key_end;
+                _cleanup_free_ char *key = NULL;
+                Text value = {};
+                unsigned line, col;
+
+                while (i < size && strchr(" \t\r\n", c[i]))
+                        i++;
+                if (i >= size)
+                        break;
+                line_start = i;
+                if (c[i] == '#' || c[i] == ';') {
+                        i = skip_to_eol(c, size, i);
+                        continue;
+                }
+                key_start = i;
+                while (i < size && c[i] != '=' && c[i] != '\n')
+                        i++;
+                if (i >= size || c[i] != '=') {
+                        r = add_problem(problems, f, line_start, "not an assignment, ignored");
+                        if (r < 0)
+                                return r;
+                        i = skip_to_eol(c, size, i);
+                        continue;
+                }
+                key_end = i;
+                while (key_end > key_start && strchr(" \t", c[key_end - 1]))
+                        key_end--;
+                i++; /* '=' */
+                while (i < size && strchr(" \t", c[i]))
+                        i++;
+
+                bool ok = true;
+                while (i < size && c[i] != '\n' && ok) {
+                        if (c[i] == '\'') {
+                                i++;
+                                while (i < size && c[i] != '\'') {
+                                        r = text_append(&value, c[i], id, i);
+                                        if (r < 0)
+                                                goto fail;
+                                        i++;
+                                }
+                                if (i >= size)
+                                        ok = false;
+                                else
+                                        i++;
+                        } else if (c[i] == '"') {
+                                i++;
+                                while (i < size && c[i] != '"') {
+                                        if (c[i] == '\\' && i + 1 < size && c[i + 1] == '\n') {
+                                                i += 2;
+                                                continue;
+                                        }
+                                        if (c[i] == '\\' && i + 1 < size && strchr("\"\\`$", c[i + 1]))
+                                                i++;
+                                        r = text_append(&value, c[i], id, i);
+                                        if (r < 0)
+                                                goto fail;
+                                        i++;
+                                }
+                                if (i >= size)
+                                        ok = false;
+                                else
+                                        i++;
+                        } else if (c[i] == '\\' && i + 1 < size) {
+                                if (c[i + 1] != '\n') {
+                                        r = text_append(&value, c[i + 1], id, i + 1);
+                                        if (r < 0)
+                                                goto fail;
+                                }
+                                i += 2;
+                        } else {
+                                r = text_append(&value, c[i], id, i);
+                                if (r < 0)
+                                        goto fail;
+                                i++;
+                        }
+                }
+                text_rstrip(&value);
+
+                if (!ok) {
+                        r = add_problem(problems, f, line_start, "unterminated quote, assignment ignored");
+                        mark_unsafe(f, line_start, "unterminated quote");
+                        text_done(&value);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!env_name_is_valid(c + key_start, key_end - key_start)) {
+                        r = add_problem(problems, f, line_start, "invalid variable name, assignment ignored");
+                        text_done(&value);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                key = strndup(c + key_start, key_end - key_start);
+                if (!key) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                source_position(f, line_start, &line, &col);
+                r = env_set(e, key, &value, id, line);
+                text_done(&value);
+                if (r < 0)
+                        return r;
+                continue;
+        fail:
+                text_done(&value);
+                return r;
+        }
+        return 0;
+}
+
+/* Expands $NAME or ${NAME} at c[*i] (which is '$') into t. Returns 1 when
+ * expanded, 0 when the construct is beyond what we evaluate safely. */
+static int expand_shell_var(const Env *e, const char *c, size_t size, size_t *i, Text *t) {
+        size_t j = *i + 1, ns, ne;
+        bool braced = false;
+        const EnvVar *v;
+        char name[256];
+
+        if (j < size && c[j] == '{') {
+                braced = true;
+                j++;
+        }
+        ns = j;
+        while (j < size && (isalnum((unsigned char) c[j]) || c[j] == '_'))
+                j++;
+        ne = j;
+        if (!env_name_is_valid(c + ns, ne - ns) || ne - ns >= sizeof(name))
+                return 0;
+        if (braced) {
+                if (j >= size || c[j] != '}')
+                        return 0; /* ${X:-y} and friends */
+                j++;
+        }
+        memcpy(name, c + ns, ne - ns);
+        name[ne - ns] = '\0';
+        v = env_get(e, name);
+        if (v) {
+                int r = text_append_text(t, &v->value, 0, v->value.len);
+                if (r < 0)
+                        return r;
+        }
+        *i = j;
+        return 1;
+}
+
+/* Parses one shell word of an assignment value at c[*i]. Returns 1 when
+ * parsed, 0 when it contains something we do not evaluate (command
+ * substitution, parameter operators), negative on OOM. */
+static int parse_shell_value(const Env *e, uint32_t id, const char *c, size_t size, size_t *i, Text *t) {
+        size_t j = *i;
+        int r;
+
+        while (j < size && !strchr(" \t\n;&|<>()", c[j])) {
+                if (c[j] == '\'') {
+                        j++;
+                        while (j < size && c[j] != '\'') {
+                                r = text_append(t, c[j], id, j);
+                                if (r < 0)
+                                        return r;
+                                j++;
+                        }
+                        if (j >= size)
+                                return 0;
+                        j++;
+                } else if (c[j] == '"') {
+                        j++;
+                        while (j < size && c[j] != '"') {
+                                if (c[j] == '`')
+                                        return 0;
+                                if (c[j] == '$') {
+                                        r = expand_shell_var(e, c, size, &j, t);
+                                        if (r <= 0)
+                                                return r;
+                                        continue;
+                                }
+                                if (c[j] == '\\' && j + 1 < size && c[j + 1] == '\n') {
+                                        j += 2;
+                                        continue;
+                                }
+                                if (c[j] == '\\' && j + 1 < size && strchr("\"\\`$", c[j + 1]))
+                                        j++;
+                                r = text_append(t, c[j], id, j);
+                                if (r < 0)
+                                        return r;
+                                j++;
+                        }
+                        if (j >= size)
+                                return 0;
+                        j++;
+                } else if (c[j] == '`') {
+                        return 0;
+                } else if (c[j] == '$') {
+                        r = expand_shell_var(e, c, size, &j, t);
+                        if (r <= 0)
+                                return r;
+                } else if (c[j] == '\\' && j + 1 < size) {
+                        if (c[j + 1] != '\n') {
+                                r = text_append(t, c[j + 1], id, j + 1);
+                                if (r < 0)
+                                        return r;
+                        }
+                        j += 2;
+                } else {
+                        r = text_append(t, c[j], id, j);
+                        if (r < 0)
+                                return r;
+                        j++;
+                }
+        }
+        if (!t->s) {
+                r = text_append_literal(t, "");
+                if (r < 0)
+                        return r;
+        }
+        *i = j;
+        return 1;
+}
+
+/* A file sourced by sh. We evaluate plain assignments only; anything else
+ * (a command, an if, a function) might change the variables in ways we
+ * cannot know, so it makes the file unsafe to edit and is reported. */
+static int parse_shell(Env *e, SourceSet *s, uint32_t id, char ***problems) {
+        SourceFile *f = source_set_get(s, id);
+        const char *c = f->content;
+        size_t size = f->size, i = 0;
+        int r;
+
+        while (i < size) {
+                size_t stmt, ns;
+                unsigned line, col;
+
+                while (i < size && strchr(" \t\r\n;", c[i]))
+                        i++;
+                if (i >= size)
+                        break;
+                if (c[i] == '#') {
+                        i = skip_to_eol(c, size, i);
+                        continue;
+                }
+                stmt = i;
+                if (startswith(c + i, "export") && i + 6 < size && strchr(" \t", c[i + 6])) {
+                        i += 6;
+                        while (i < size && strchr(" \t", c[i]))
+                                i++;
+                }
+                ns = i;
+                while (i < size && (isalnum((unsigned char) c[i]) || c[i] == '_'))
+                        i++;
+                if (i >= size || c[i] != '=' || !env_name_is_valid(c + ns, i - ns)) {
+                        /* "export NAME" alone is harmless. */
+                        size_t eol = skip_to_eol(c, size, stmt);
+                        bool bare_export = i > ns && env_name_is_valid(c + ns, i - ns) && ns > stmt;
+                        size_t k = i;
+                        while (k < eol && strchr(" \t", c[k]))
+                                k++;
+                        if (bare_export && (k >= eol || c[k] == '#')) {
+                                i = eol;
+                                continue;
+                        }
+                        r = add_problem(problems, f, stmt, "not a plain assignment; its effect is not evaluated");
+                        if (r < 0)
+                                return r;
+                        mark_unsafe(f, stmt, "a shell construct other than a plain assignment");
+                        i = eol;
+                        continue;
+                }
+
+                _cleanup_free_ char *name = strndup(c + ns, i - ns);
+                Text value = {};
+                if (!name)
+                        return -ENOMEM;
+                i++; /* '=' */
+                r = parse_shell_value(e, id, c, size, &i, &value);
+                if (r < 0) {
+                        text_done(&value);
+                        return r;
+                }
+                if (r == 0) {
+                        text_done(&value);
+                        r = add_problem(problems, f, stmt,
+                                        "value uses command substitution or parameter operators; not evaluated");
+                        if (r < 0)
+                                return r;
+                        mark_unsafe(f, stmt, "a value this program does not evaluate");
+                        i = skip_to_eol(c, size, stmt);
+                        continue;
+                }
+                /* "A=1 command" runs a command with A in its environment only. */
+                while (i < size && strchr(" \t", c[i]))
+                        i++;
+                if (i < size && !strchr("\n;#", c[i])) {
+                        text_done(&value);
+                        r = add_problem(problems, f, stmt, "assignment followed by a command; not evaluated");
+                        if (r < 0)
+                                return r;
+                        mark_unsafe(f, stmt, "an assignment followed by a command");
+                        i = skip_to_eol(c, size, i);
+                        continue;
+                }
+                source_position(f, stmt, &line, &col);
+                r = env_set(e, name, &value, id, line);
+                text_done(&value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int env_parse(Env *e, SourceSet *s, uint32_t id, EnvSyntax syntax, char ***ret_problems) {
+        return syntax == ENV_SYNTAX_SHELL ? parse_shell(e, s, id, ret_problems) : parse_systemd(e, s, id, ret_problems);
+}
+
+/* systemd's Environment= value: whitespace-separated words, each possibly
+ * quoted, each an assignment. Offsets come from t. */
+int env_parse_assignments(Env *e, const Text *t, uint32_t src, unsigned line, char ***ret_problems) {
+        size_t i = 0;
+        int r;
+
+        while (i < t->len) {
+                Text word = {};
+                char quote = 0;
+
+                while (i < t->len && strchr(" \t", t->s[i]))
+                        i++;
+                if (i >= t->len)
+                        break;
+                while (i < t->len && (quote || !strchr(" \t", t->s[i]))) {
+                        char ch = t->s[i];
+                        if (!quote && (ch == '"' || ch == '\'')) {
+                                quote = ch;
+                                i++;
+                                continue;
+                        }
+                        if (quote && ch == quote) {
+                                quote = 0;
+                                i++;
+                                continue;
+                        }
+                        if (ch == '\\' && i + 1 < t->len && quote != '\'') {
+                                i++;
+                                ch = t->s[i];
+                        }
+                        r = text_append(&word, ch, t->src[i], t->off[i]);
+                        if (r < 0) {
+                                text_done(&word);
+                                return r;
+                        }
+                        i++;
+                }
+
+                char *eq = word.s ? strchr(word.s, '=') : NULL;
+                if (!eq || !env_name_is_valid(word.s, eq - word.s)) {
+                        char *m;
+                        if (asprintf(&m, "Environment= line %u: '%s' is not an assignment", line, strempty(word.s)) < 0 ||
+                            strv_consume(ret_problems, m) < 0) {
+                                text_done(&word);
+                                return -ENOMEM;
+                        }
+                        text_done(&word);
+                        continue;
+                }
+
+                _cleanup_free_ char *name = strndup(word.s, eq - word.s);
+                Text value = {};
+                size_t vs = eq - word.s + 1;
+                r = name ? text_append_text(&value, &word, vs, word.len) : -ENOMEM;
+                if (r >= 0)
+                        r = env_set(e, name, &value, src, line);
+                text_done(&value);
+                text_done(&word);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

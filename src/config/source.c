@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/source.h"
+#include "util/fileio.h"
+#include "util/macro.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+void source_set_done(SourceSet *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                free(s->files[i].path);
+                free(s->files[i].content);
+                free(s->files[i].unsafe);
+        }
+        free(s->files);
+        s->files = NULL;
+        s->n = 0;
+        for (size_t i = 0; s->overlay_paths && s->overlay_paths[i]; i++)
+                free(s->overlay_contents[i]);
+        free(s->overlay_contents);
+        s->overlay_contents = NULL;
+        s->overlay_paths = strv_free(s->overlay_paths);
+}
+
+int source_set_overlay(SourceSet *s, const char *path, const char *content) {
+        size_t n = strv_length(s->overlay_paths);
+        char **c;
+        int r;
+
+        c = realloc(s->overlay_contents, (n + 1) * sizeof(char *));
+        if (!c)
+                return -ENOMEM;
+        s->overlay_contents = c;
+        c[n] = content ? strdup(content) : NULL;
+        if (content && !c[n])
+                return -ENOMEM;
+        r = strv_extend(&s->overlay_paths, path);
+        if (r < 0) {
+                free(c[n]);
+                return r;
+        }
+        return 0;
+}
+
+int source_set_overlay_get(const SourceSet *s, const char *path, const char **ret_content) {
+        /* The latest entry for a path wins. */
+        for (size_t i = strv_length(s->overlay_paths); i > 0; i--)
+                if (streq(s->overlay_paths[i - 1], path)) {
+                        *ret_content = s->overlay_contents[i - 1];
+                        return 1;
+                }
+        return 0;
+}
+
+bool path_is_vendor(const char *path) {
+        return path_startswith_dir(path, "/usr/lib") || path_startswith_dir(path, "/lib") ||
+               path_startswith_dir(path, "/usr/share");
+}
+
+int source_set_add(SourceSet *s, const char *path, const char *content, uint32_t *ret_id) {
+        SourceFile *n;
+        char *p, *c;
+
+        p = strdup(path);
+        c = strdup(content);
+        n = realloc(s->files, (s->n + 1) * sizeof(SourceFile));
+        if (!p || !c || !n) {
+                free(p);
+                free(c);
+                if (n)
+                        s->files = n;
+                return -ENOMEM;
+        }
+        s->files = n;
+        s->files[s->n] = (SourceFile){
+                .path = p,
+                .content = c,
+                .size = strlen(c),
+                .vendor = path_is_vendor(path),
+        };
+        *ret_id = (uint32_t) s->n++;
+        return 0;
+}
+
+int source_set_load(SourceSet *s, const char *path, uint32_t *ret_id) {
+        _cleanup_free_ char *full = NULL, *data = NULL;
+        size_t size;
+        int r;
+
+        const char *over;
+
+        for (size_t i = 0; i < s->n; i++)
+                if (streq(s->files[i].path, path)) {
+                        *ret_id = (uint32_t) i;
+                        return 0;
+                }
+
+        if (source_set_overlay_get(s, path, &over) > 0)
+                return over ? source_set_add(s, path, over, ret_id) : -ENOENT;
+
+        full = root_path(s->root, path);
+        if (!full)
+                return -ENOMEM;
+        r = read_full_file(full, 4 * 1024 * 1024, &data, &size);
+        if (r < 0)
+                return r;
+        /* A NUL byte: not a text file we could reason about. */
+        if (strlen(data) != size)
+                return -EBADMSG;
+        return source_set_add(s, path, data, ret_id);
+}
+
+SourceFile *source_set_get(SourceSet *s, uint32_t id) {
+        return id < s->n ? &s->files[id] : NULL;
+}
+
+void source_position(const SourceFile *f, size_t offset, unsigned *ret_line, unsigned *ret_column) {
+        unsigned line = 1, col = 1;
+
+        for (size_t i = 0; i < offset && i < f->size; i++) {
+                if (f->content[i] == '\n') {
+                        line++;
+                        col = 1;
+                } else
+                        col++;
+        }
+        *ret_line = line;
+        *ret_column = col;
+}

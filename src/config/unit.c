@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/unit.h"
+#include "util/macro.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+const char *const unit_search_path[] = {
+        "/etc/systemd/system",
+        "/run/systemd/system",
+        "/usr/local/lib/systemd/system",
+        "/usr/lib/systemd/system",
+        "/lib/systemd/system",
+        NULL,
+};
+
+void unit_info_done(UnitInfo *u) {
+        free(u->fragment);
+        strv_free(u->dropins);
+        for (size_t i = 0; i < u->n_exec; i++)
+                text_done(&u->exec[i].value);
+        free(u->exec);
+        strv_free(u->env_files);
+        env_done(&u->environment);
+        strv_free(u->problems);
+        *u = (UnitInfo){};
+}
+
+static void clear_exec(UnitInfo *u) {
+        for (size_t i = 0; i < u->n_exec; i++)
+                text_done(&u->exec[i].value);
+        free(u->exec);
+        u->exec = NULL;
+        u->n_exec = 0;
+}
+
+static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *key, Text *value, unsigned line,
+                         size_t raw_start, size_t raw_end) {
+        int r;
+
+        if (streq(key, "ExecStart")) {
+                UnitExecStart *n;
+                size_t skip = 0;
+
+                if (value->len == 0) {
+                        /* "ExecStart=" resets the list, as a drop-in must do
+                         * before it sets its own. */
+                        clear_exec(u);
+                        return 0;
+                }
+                while (skip < value->len && strchr("-@:+!", value->s[skip]))
+                        skip++;
+                n = realloc(u->exec, (u->n_exec + 1) * sizeof(UnitExecStart));
+                if (!n)
+                        return -ENOMEM;
+                u->exec = n;
+                n[u->n_exec] = (UnitExecStart){ .src = id, .line = line, .raw_start = raw_start, .raw_end = raw_end };
+                r = text_append_text(&n[u->n_exec].value, value, skip, value->len);
+                if (r < 0)
+                        return r;
+                u->n_exec++;
+                return 0;
+        }
+
+        if (streq(key, "EnvironmentFile")) {
+                if (value->len == 0) {
+                        u->env_files = strv_free(u->env_files);
+                        return 0;
+                }
+                return strv_extend(&u->env_files, value->s);
+        }
+
+        if (streq(key, "Environment")) {
+                if (value->len == 0) {
+                        env_done(&u->environment);
+                        return 0;
+                }
+                return env_parse_assignments(&u->environment, value, id, line, &u->problems);
+        }
+
+        (void) f;
+        return 0;
+}
+
+/* Reads one unit file or drop-in: sections, comments, continuation lines
+ * (a trailing backslash joins the next line, replaced by a space), and hands
+ * each [Service] assignment to apply_setting(). */
+static int parse_unit_file(UnitInfo *u, SourceSet *s, uint32_t id) {
+        SourceFile *f = source_set_get(s, id);
+        const char *c = f->content;
+        size_t size = f->size, i = 0;
+        bool in_service = false;
+        unsigned lineno = 0;
+        int r;
+
+        while (i < size) {
+                size_t ls = i, le, stmt_line;
+                lineno++;
+                le = ls;
+                while (le < size && c[le] != '\n')
+                        le++;
+                i = le < size ? le + 1 : le;
+
+                size_t a = ls;
+                while (a < le && strchr(" \t\r", c[a]))
+                        a++;
+                if (a >= le || c[a] == '#' || c[a] == ';')
+                        continue;
+                if (c[a] == '[') {
+                        in_service = strneq(c + a, "[Service]", 9);
+                        continue;
+                }
+
+                stmt_line = lineno;
+                size_t eq = a;
+                while (eq < le && c[eq] != '=')
+                        eq++;
+                if (eq >= le) {
+                        char *m;
+                        if (asprintf(&m, "%s:%u: not an assignment, ignored", f->path, lineno) < 0 ||
+                            strv_consume(&u->problems, m) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                size_t ke = eq;
+                while (ke > a && strchr(" \t", c[ke - 1]))
+                        ke--;
+                _cleanup_free_ char *key = strndup(c + a, ke - a);
+                if (!key)
+                        return -ENOMEM;
+
+                size_t vs = eq + 1;
+                while (vs < le && strchr(" \t", c[vs]))
+                        vs++;
+
+                Text value = {};
+                size_t raw_start = vs, cur_s = vs, cur_e = le;
+                for (;;) {
+                        size_t e = cur_e;
+                        while (e > cur_s && strchr(" \t\r", c[e - 1]))
+                                e--;
+                        bool cont = e > cur_s && c[e - 1] == '\\';
+                        for (size_t k = cur_s; k < (cont ? e - 1 : e); k++) {
+                                r = text_append(&value, c[k], id, k);
+                                if (r < 0) {
+                                        text_done(&value);
+                                        return r;
+                                }
+                        }
+                        if (!cont || i >= size)
+                                break;
+                        r = text_append(&value, ' ', TEXT_NO_SOURCE, 0);
+                        if (r < 0) {
+                                text_done(&value);
+                                return r;
+                        }
+                        /* Next physical line; comment lines inside a
+                         * continuation are skipped, as systemd does. */
+                        for (;;) {
+                                cur_s = i;
+                                cur_e = cur_s;
+                                while (cur_e < size && c[cur_e] != '\n')
+                                        cur_e++;
+                                i = cur_e < size ? cur_e + 1 : cur_e;
+                                lineno++;
+                                size_t t = cur_s;
+                                while (t < cur_e && strchr(" \t", c[t]))
+                                        t++;
+                                if (t < cur_e && (c[t] == '#' || c[t] == ';') && i < size)
+                                        continue;
+                                break;
+                        }
+                }
+                size_t raw_end = cur_e;
+                while (raw_end > raw_start && strchr(" \t\r", c[raw_end - 1]))
+                        raw_end--;
+                text_rstrip(&value);
+                if (!value.s)
+                        (void) text_append_literal(&value, "");
+
+                if (in_service)
+                        r = apply_setting(u, f, id, key, &value, (unsigned) stmt_line, raw_start, raw_end);
+                else
+                        r = 0;
+                text_done(&value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int cmp_basename(const void *a, const void *b) {
+        return strcmp(path_basename(*(char *const *) a), path_basename(*(char *const *) b));
+}
+
+/* systemd collects *.conf from every NAME.d/ (and the type-wide service.d/)
+ * in the search path; a file name seen in a higher-priority directory hides
+ * the same name lower down; the survivors apply sorted by file name. */
+static int find_dropins(const SourceSet *s, const char *name, char ***ret) {
+        const char *root = s->root;
+        _cleanup_strv_free_ char **found = NULL, **names = NULL;
+        const char *dot = strrchr(name, '.');
+        _cleanup_free_ char *type_dir = NULL, *unit_dir = NULL;
+        int r;
+
+        if (asprintf(&unit_dir, "%s.d", name) < 0 || asprintf(&type_dir, "%s.d", dot ? dot + 1 : name) < 0)
+                return -ENOMEM;
+
+        for (const char *const *sp = unit_search_path; *sp; sp++) {
+                const char *dirs[] = { unit_dir, type_dir };
+                for (size_t k = 0; k < ELEMENTSOF(dirs); k++) {
+                        _cleanup_free_ char *d = NULL, *full = NULL;
+                        DIR *dir;
+                        struct dirent *de;
+
+                        if (asprintf(&d, "%s/%s", *sp, dirs[k]) < 0)
+                                return -ENOMEM;
+                        full = root_path(root, d);
+                        if (!full)
+                                return -ENOMEM;
+                        dir = opendir(full);
+                        if (!dir)
+                                continue;
+                        while ((de = readdir(dir))) {
+                                if (!endswith(de->d_name, ".conf") || de->d_name[0] == '.')
+                                        continue;
+                                if (strv_contains(names, de->d_name))
+                                        continue;
+                                _cleanup_free_ char *p = path_join(d, de->d_name);
+                                if (!p || strv_extend(&names, de->d_name) < 0 || strv_extend(&found, p) < 0) {
+                                        closedir(dir);
+                                        return -ENOMEM;
+                                }
+                        }
+                        closedir(dir);
+                }
+        }
+
+        /* Planned drop-ins that do not exist yet. */
+        STRV_FOREACH(p, s->overlay_paths) {
+                const char *content;
+                _cleanup_free_ char *dir = path_dirname(*p);
+                if (!dir)
+                        return -ENOMEM;
+                if (!endswith(*p, ".conf") || !endswith(dir, unit_dir) || strv_contains(found, *p))
+                        continue;
+                if (source_set_overlay_get(s, *p, &content) <= 0 || !content)
+                        continue;
+                if (strv_extend(&found, *p) < 0)
+                        return -ENOMEM;
+        }
+
+        size_t n = strv_length(found);
+        if (n > 1)
+                qsort(found, n, sizeof(char *), cmp_basename);
+        r = 0;
+        *ret = TAKE_PTR(found);
+        return r;
+}
+
+int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
+        UnitInfo u = {};
+        int r;
+
+        for (const char *const *sp = unit_search_path; *sp; sp++) {
+                _cleanup_free_ char *p = path_join(*sp, name), *full = NULL, *real = NULL;
+                if (!p)
+                        return -ENOMEM;
+                full = root_path(s->root, p);
+                if (!full)
+                        return -ENOMEM;
+                if (access(full, F_OK) < 0) {
+                        /* A dangling link to /dev/null inside an offline tree
+                         * still masks. */
+                        char target[256];
+                        ssize_t l = readlink(full, target, sizeof(target) - 1);
+                        if (l > 0) {
+                                target[l] = '\0';
+                                if (streq(target, "/dev/null")) {
+                                        u.masked = true;
+                                        u.fragment = TAKE_PTR(p);
+                                        break;
+                                }
+                        }
+                        continue;
+                }
+                r = chase_path(s->root, p, &real);
+                if (r < 0) {
+                        unit_info_done(&u);
+                        return r;
+                }
+                if (streq(real, "/dev/null")) {
+                        u.masked = true;
+                        u.fragment = TAKE_PTR(p);
+                        break;
+                }
+                u.fragment = TAKE_PTR(p);
+                break;
+        }
+
+        r = find_dropins(s, name, &u.dropins);
+        if (r < 0) {
+                unit_info_done(&u);
+                return r;
+        }
+        if (!u.fragment && strv_length(u.dropins) == 0) {
+                unit_info_done(&u);
+                return -ENOENT;
+        }
+
+        if (u.fragment && !u.masked) {
+                uint32_t id;
+                r = source_set_load(s, u.fragment, &id);
+                if (r >= 0)
+                        r = parse_unit_file(&u, s, id);
+                if (r < 0) {
+                        unit_info_done(&u);
+                        return r;
+                }
+        }
+        STRV_FOREACH(d, u.dropins) {
+                uint32_t id;
+                r = source_set_load(s, *d, &id);
+                if (r == -ENOENT)
+                        continue;
+                if (r >= 0)
+                        r = parse_unit_file(&u, s, id);
+                if (r < 0) {
+                        unit_info_done(&u);
+                        return r;
+                }
+        }
+
+        *ret = u;
+        return 0;
+}
+
+/* One word of an ExecStart= line: quotes removed, C escapes resolved. */
+static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_found) {
+        size_t j = *i;
+        char quote = 0;
+        int r;
+
+        while (j < v->len && strchr(" \t\n\r", v->s[j]))
+                j++;
+        if (j >= v->len) {
+                *i = j;
+                *ret_found = false;
+                return 0;
+        }
+        *ret_word = (Text){};
+        while (j < v->len && (quote || !strchr(" \t\n\r", v->s[j]))) {
+                char ch = v->s[j];
+                if (!quote && (ch == '"' || ch == '\'')) {
+                        quote = ch;
+                        j++;
+                        continue;
+                }
+                if (quote && ch == quote) {
+                        quote = 0;
+                        j++;
+                        continue;
+                }
+                if (ch == '\\' && j + 1 < v->len) {
+                        char e = v->s[j + 1];
+                        char out = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+                        /* The unescaped character is synthetic: a word
+                         * holding it cannot be edited in place. */
+                        r = text_append(ret_word, out, TEXT_NO_SOURCE, 0);
+                        if (r < 0)
+                                return r;
+                        j += 2;
+                        continue;
+                }
+                if (ch == '%' && j + 1 < v->len && v->s[j + 1] == '%') {
+                        r = text_append(ret_word, '%', TEXT_NO_SOURCE, 0);
+                        if (r < 0)
+                                return r;
+                        j += 2;
+                        continue;
+                }
+                r = text_append(ret_word, ch, v->src[j], v->off[j]);
+                if (r < 0)
+                        return r;
+                j++;
+        }
+        if (!ret_word->s)
+                (void) text_append_literal(ret_word, "");
+        *i = j;
+        *ret_found = true;
+        return 0;
+}
+
+int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char ***problems) {
+        WordList out = {};
+        size_t i = 0;
+        int r;
+
+        for (;;) {
+                Text w = {}, x = {};
+                bool found;
+
+                r = next_exec_word(value, &i, &w, &found);
+                if (r < 0)
+                        goto fail;
+                if (!found)
+                        break;
+
+                /* "$NAME" as a word of its own: the value split at
+                 * whitespace, zero or more words. */
+                if (w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1)) {
+                        const EnvVar *v = env_get(env, w.s + 1);
+                        if (v)
+                                r = word_list_split_text(&out, &v->value);
+                        text_done(&w);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+
+                /* ${NAME} anywhere: replaced in place, not split. "$$" is a
+                 * literal dollar. */
+                for (size_t k = 0; k < w.len;) {
+                        if (w.s[k] == '$' && k + 1 < w.len && w.s[k + 1] == '$') {
+                                r = text_append(&x, '$', TEXT_NO_SOURCE, 0);
+                                k += 2;
+                        } else if (w.s[k] == '$' && k + 1 < w.len && w.s[k + 1] == '{') {
+                                char *close = strchr(w.s + k + 2, '}');
+                                if (close && env_name_is_valid(w.s + k + 2, close - (w.s + k + 2))) {
+                                        _cleanup_free_ char *n = strndup(w.s + k + 2, close - (w.s + k + 2));
+                                        const EnvVar *v = n ? env_get(env, n) : NULL;
+                                        r = v ? text_append_text(&x, &v->value, 0, v->value.len) : (n ? 0 : -ENOMEM);
+                                        k = close - w.s + 1;
+                                } else {
+                                        r = text_append(&x, w.s[k], w.src[k], w.off[k]);
+                                        k++;
+                                }
+                        } else {
+                                r = text_append(&x, w.s[k], w.src[k], w.off[k]);
+                                k++;
+                        }
+                        if (r < 0)
+                                break;
+                }
+                if (r >= 0) {
+                        if (!x.s)
+                                (void) text_append_literal(&x, "");
+                        r = word_list_add_slice(&out, &x, 0, x.len);
+                }
+                text_done(&w);
+                text_done(&x);
+                if (r < 0)
+                        goto fail;
+        }
+
+        (void) problems;
+        *ret = out;
+        return 0;
+fail:
+        word_list_done(&out);
+        return r;
+}
