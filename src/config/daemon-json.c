@@ -148,7 +148,14 @@ int daemon_json_parse(const char *text, size_t size, DaemonJson *ret, unsigned *
                 return 0;
         }
 
-        j.root = cJSON_ParseWithLengthOpts(j.text + j.body, size - j.body, &end, true);
+        /* cJSON's require_null_terminated check misfires on a length-limited
+         * buffer; check for trailing garbage ourselves. */
+        j.root = cJSON_ParseWithLengthOpts(j.text + j.body, size - j.body, &end, false);
+        if (j.root && end && skip_ws(j.text, end - j.text, size) < size) {
+                offset_to_position(j.text, skip_ws(j.text, end - j.text, size), ret_line, ret_column);
+                daemon_json_done(&j);
+                return -EBADMSG;
+        }
         if (!j.root) {
                 const char *e = cJSON_GetErrorPtr();
                 size_t off = e && e >= j.text + j.body && e <= j.text + size ? (size_t) (e - j.text) : j.body;
