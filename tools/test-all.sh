@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sets up everything and runs the whole test suite:
+#   1. installs the build and test dependencies (apt-get, as root);
+#   2. builds with warnings as errors and runs the unit suite;
+#   3. builds with AddressSanitizer + UBSan and runs the unit suite again;
+#   4. runs the root suite (loop devices, mounts, a real dockerd, each test in
+#      a private mount namespace) and the VM suite (real systemd under QEMU).
+# Without root, steps 1 and 4 are skipped and say so.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+src=$PWD
+suites=${SUITES:-unit asan root vm}
+
+if [ "$(id -u)" -eq 0 ]; then
+        WITH_VM=1 tools/install-deps.sh
+else
+        echo "test-all: not root: not installing dependencies; root and vm suites will skip." >&2
+fi
+
+logs=()
+setup() {
+        local dir=$1
+        shift
+        if [ ! -d "$dir" ]; then
+                meson setup "$dir" "$@"
+        else
+                meson setup --reconfigure "$dir" "$@" >/dev/null
+        fi
+        meson compile -C "$dir"
+}
+
+run_suite() {
+        local dir=$1 suite=$2
+        shift 2
+        local rc=0
+        meson test -C "$dir" --suite "$suite" --print-errorlogs "$@" || rc=$?
+        logs+=("$dir/meson-logs/testlog.json")
+        cp "$dir/meson-logs/testlog.json" "$dir/meson-logs/testlog-$suite.json" 2>/dev/null || true
+        logs[-1]="$dir/meson-logs/testlog-$suite.json"
+        return $rc
+}
+
+status=0
+setup build -Dwerror=true
+for s in $suites; do
+        case $s in
+        unit) run_suite build unit || status=1 ;;
+        asan)
+                setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+                ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                        run_suite build-asan unit || status=1
+                ;;
+        root) run_suite build root --num-processes 1 || status=1 ;;
+        vm) run_suite build vm --num-processes 1 || status=1 ;;
+        esac
+done
+
+# One closing line that counts every TAP subtest of every suite run.
+python3 - "${logs[@]}" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        t = json.loads(line)
+        res = t.get("result")
+        if res in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif res == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status
