@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <fts.h>
+#include <poll.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <libmount.h>
+
+#include "copy/copy.h"
+#include "util/macro.h"
+#include "util/path.h"
+#include "util/process.h"
+#include "util/strv.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
+
+/* rsync's stderr is kept for the error message; a copy that fails on every
+ * file must not fill memory with it, so only the tail is kept. */
+#define STDERR_KEEP (64U * 1024U)
+
+char **copy_rsync_argv(const char *src, const char *dst, CopyPass pass) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *s = NULL, *d = NULL;
+        static const char *const common[] = {
+                "rsync",
+                /* Archive, hard links, ACLs, xattrs, holes. */
+                "-aHAXS",
+                /* Owners by number: the ids inside images have no names on
+                 * the host, and must not be mapped through its passwd. */
+                "--numeric-ids",
+                /* One file list up front, so the percentage is of the whole
+                 * tree and not of what was scanned so far. */
+                "--no-inc-recursive",
+                "--info=progress2",
+                /* Plain digits in the progress lines, whatever the locale. */
+                "--no-human-readable",
+                /* Progress lines end in '\r', which line buffering would hold
+                 * back on a pipe. */
+                "--outbuf=N",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(common); i++)
+                if (strv_extend(&argv, common[i]) < 0)
+                        return NULL;
+        if (pass == COPY_PASS_LIVE && strv_extend(&argv, "--one-file-system") < 0)
+                return NULL;
+        if (pass == COPY_PASS_FINAL && strv_extend(&argv, "--delete") < 0)
+                return NULL;
+
+        /* "src/" copies the directory's contents and attributes into dst;
+         * "src" would create dst/basename(src). "--" so that no path is
+         * read as an option. */
+        s = path_normalize(src);
+        d = path_normalize(dst);
+        if (!s || !d)
+                return NULL;
+        if (strv_extend(&argv, "--") < 0)
+                return NULL;
+        if (strv_consume(&argv, streq(s, "/") ? strdup("/") : path_join(s, "/")) < 0)
+                return NULL;
+        if (strv_consume(&argv, TAKE_PTR(d)) < 0)
+                return NULL;
+        return TAKE_PTR(argv);
+}
+
+static int parse_number(const char *s, uint64_t *ret, const char **ret_end) {
+        uint64_t v = 0;
+        bool any = false;
+
+        for (; *s; s++) {
+                if (isdigit((unsigned char) *s)) {
+                        if (v > (UINT64_MAX - 9) / 10)
+                                return -ERANGE;
+                        v = v * 10 + (uint64_t) (*s - '0');
+                        any = true;
+                } else if (any && strchr(",.'", *s) && isdigit((unsigned char) s[1]))
+                        continue; /* thousands separators */
+                else
+                        break;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret = v;
+        *ret_end = s;
+        return 0;
+}
+
+int copy_parse_progress_line(const char *line, CopyProgress *ret) {
+        static const struct {
+                const char *suffix;
+                double factor;
+        } units[] = {
+                /* rsync counts rates in units of 1024. */
+                { "B/s", 1.0 },
+                { "kB/s", 1024.0 },
+                { "KB/s", 1024.0 },
+                { "MB/s", 1024.0 * 1024.0 },
+                { "GB/s", 1024.0 * 1024.0 * 1024.0 },
+                { "TB/s", 1024.0 * 1024.0 * 1024.0 * 1024.0 },
+        };
+        CopyProgress p = {};
+        const char *s = line, *e;
+        uint64_t v;
+        unsigned h, m, sec;
+        char *end;
+        int n, r;
+        bool unit_ok = false;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        r = parse_number(s, &p.bytes, &e);
+        if (r < 0 || *e != ' ')
+                return -EINVAL;
+
+        s = e;
+        while (*s == ' ')
+                s++;
+        r = parse_number(s, &v, &e);
+        if (r < 0 || *e != '%' || v > 100)
+                return -EINVAL;
+        p.percent = (unsigned) v;
+
+        s = e + 1;
+        while (*s == ' ')
+                s++;
+        errno = 0;
+        p.rate = strtod(s, &end);
+        if (errno || end == s || p.rate < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                size_t l = strlen(units[i].suffix);
+                if (strneq(end, units[i].suffix, l) && (end[l] == ' ' || end[l] == '\0')) {
+                        p.rate *= units[i].factor;
+                        end += l;
+                        unit_ok = true;
+                        break;
+                }
+        }
+        if (!unit_ok)
+                return -EINVAL;
+
+        s = end;
+        while (*s == ' ')
+                s++;
+        if (sscanf(s, "%u:%u:%u%n", &h, &m, &sec, &n) != 3 || m > 59 || sec > 59)
+                return -EINVAL;
+        p.eta_sec = h * 3600U + m * 60U + sec;
+        s += n;
+        /* What may follow: " (xfr#3, to-chk=10/20)" or ir-chk. */
+        while (*s == ' ')
+                s++;
+        if (*s != '\0' && *s != '(')
+                return -EINVAL;
+
+        *ret = p;
+        return 0;
+}
+
+static bool contains(const char *haystack, const char *needle) {
+        return haystack && strstr(haystack, needle);
+}
+
+int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, const char **ret_message) {
+        const char *msg;
+        int r;
+
+        if (status == 0) {
+                msg = "complete";
+                r = 0;
+        } else if (contains(stderr_text, "No space left on device")) {
+                /* rsync reports a full target as 11 (file I/O) or 12 (its
+                 * stream broke when the receiver died) or 23; the cause is
+                 * what matters. */
+                msg = "target filesystem full";
+                r = -ENOSPC;
+        } else if (contains(stderr_text, "Disk quota exceeded")) {
+                msg = "disk quota exceeded on the target filesystem";
+                r = -EDQUOT;
+        } else if (status == 4 || ((status == 23 || status == 11) && contains(stderr_text, "Operation not supported"))) {
+                msg = "the target filesystem cannot hold all attributes of the source (xattrs or ACLs)";
+                r = -EOPNOTSUPP;
+        } else if (status == 24) {
+                if (pass == COPY_PASS_LIVE) {
+                        /* Docker deletes files while it runs; the final pass
+                         * with Docker stopped catches up. */
+                        msg = "some source files vanished during the live copy (expected while Docker runs)";
+                        r = 0;
+                } else {
+                        msg = "source files vanished during the final copy: something still writes to the data root";
+                        r = -EAGAIN;
+                }
+        } else {
+                switch (status) {
+                case 1:
+                        msg = "rsync reported a syntax or usage error";
+                        r = -EINVAL;
+                        break;
+                case 3:
+                        msg = "rsync could not select the source or target files";
+                        r = -EIO;
+                        break;
+                case 11:
+                        msg = "file I/O error";
+                        r = -EIO;
+                        break;
+                case 20:
+                        msg = "rsync was interrupted";
+                        r = -ECANCELED;
+                        break;
+                case 22:
+                        msg = "rsync ran out of memory";
+                        r = -ENOMEM;
+                        break;
+                case 23:
+                        msg = "partial transfer: some files or attributes were not copied";
+                        r = -EIO;
+                        break;
+                case 30:
+                case 35:
+                        msg = "rsync timed out";
+                        r = -ETIMEDOUT;
+                        break;
+                case 127:
+                        msg = "rsync could not be executed";
+                        r = -ENOENT;
+                        break;
+                default:
+                        if (status > 128) {
+                                msg = "rsync was killed by a signal";
+                                r = -ECANCELED;
+                        } else {
+                                msg = "rsync failed";
+                                r = -EPROTO;
+                        }
+                }
+        }
+        if (ret_message)
+                *ret_message = msg;
+        return r;
+}
+
+/* The last few non-empty lines of rsync's stderr, joined by "; ". */
+static char *last_lines(const char *text, unsigned max) {
+        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_free_ char *copy = strdup(strempty(text));
+        char *saveptr = NULL;
+        size_t n;
+
+        if (!copy)
+                return NULL;
+        for (char *l = strtok_r(copy, "\r\n", &saveptr); l; l = strtok_r(NULL, "\r\n", &saveptr))
+                if (!isempty(l) && strv_extend(&lines, l) < 0)
+                        return NULL;
+        n = strv_length(lines);
+        return strv_join(lines + (n > max ? n - max : 0), "; ");
+}
+
+typedef struct Reader {
+        char buf[4096];
+        size_t len;
+        CopyProgress last;
+} Reader;
+
+/* Feeds rsync's stdout to the callback, one '\r'- or '\n'-ended line at a
+ * time. */
+static void feed_progress(Reader *rd, const char *data, size_t n, CopyProgressFn progress, void *userdata) {
+        for (size_t i = 0; i < n; i++) {
+                char c = data[i];
+                if (c == '\r' || c == '\n') {
+                        CopyProgress p;
+                        rd->buf[rd->len] = '\0';
+                        if (rd->len > 0 && copy_parse_progress_line(rd->buf, &p) >= 0) {
+                                rd->last = p;
+                                if (progress)
+                                        progress(&p, userdata);
+                        }
+                        rd->len = 0;
+                } else if (rd->len < sizeof(rd->buf) - 1)
+                        rd->buf[rd->len++] = c;
+        }
+}
+
+static int append_tail(char **buf, size_t *len, const char *data, size_t n) {
+        char *b;
+
+        if (*len + n > STDERR_KEEP && *len > 0) {
+                size_t drop = *len + n - STDERR_KEEP;
+                if (drop > *len)
+                        drop = *len;
+                memmove(*buf, *buf + drop, *len - drop);
+                *len -= drop;
+        }
+        b = realloc(*buf, *len + n + 1);
+        if (!b)
+                return -ENOMEM;
+        memcpy(b + *len, data, n);
+        *len += n;
+        b[*len] = '\0';
+        *buf = b;
+        return 0;
+}
+
+int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn progress, void *userdata,
+              char **ret_message) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *errbuf = NULL;
+        _cleanup_close_ int ofd = -1, efd = -1;
+        size_t errlen = 0;
+        Reader rd = {};
+        const char *msg;
+        pid_t pid;
+        int r, status;
+
+        if (!find_executable("rsync", NULL)) {
+                if (ret_message)
+                        *ret_message = strdup("rsync is not installed");
+                return -ENOENT;
+        }
+        argv = copy_rsync_argv(src, dst, pass);
+        if (!argv)
+                return -ENOMEM;
+
+        r = spawn_command(argv, &ofd, &efd, &pid);
+        if (r < 0)
+                return r;
+
+        while (ofd >= 0 || efd >= 0) {
+                struct pollfd p[2];
+                int n = 0;
+
+                if (ofd >= 0)
+                        p[n++] = (struct pollfd){ .fd = ofd, .events = POLLIN };
+                if (efd >= 0)
+                        p[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
+                if (poll(p, n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                for (int i = 0; i < n; i++) {
+                        char data[4096];
+                        ssize_t k;
+
+                        if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        k = read(p[i].fd, data, sizeof(data));
+                        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (k <= 0) {
+                                if (p[i].fd == ofd)
+                                        closep(&ofd), ofd = -1;
+                                else
+                                        closep(&efd), efd = -1;
+                                continue;
+                        }
+                        if (p[i].fd == ofd)
+                                feed_progress(&rd, data, (size_t) k, progress, userdata);
+                        else
+                                (void) append_tail(&errbuf, &errlen, data, (size_t) k);
+                }
+        }
+        /* The pipes closed, so rsync is exiting; the wait is short. Still
+         * bounded, and it only ever ends our own child. */
+        r = wait_command(pid, 60 * 1000, &status);
+        if (r < 0)
+                return r;
+        if (rd.len > 0)
+                feed_progress(&rd, "\n", 1, progress, userdata);
+
+        r = copy_map_rsync_exit(status, pass, errbuf, &msg);
+        if (r >= 0 && progress && rd.last.percent < 100) {
+                /* rsync ends below 100% when hard links or unchanged files
+                 * were not transferred; the caller's bar should end full. */
+                CopyProgress done = rd.last;
+                done.percent = 100;
+                done.eta_sec = 0;
+                progress(&done, userdata);
+        }
+        if (ret_message) {
+                _cleanup_free_ char *tail = status != 0 ? last_lines(errbuf, 3) : NULL;
+                char *m = NULL;
+                if (isempty(tail)) {
+                        m = strdup(msg);
+                } else if (asprintf(&m, "%s (rsync exit %d: %s)", msg, status, tail) < 0)
+                        m = NULL;
+                *ret_message = m;
+        }
+        return r;
+}
+
+int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *d = path_normalize(dir);
+        struct libmnt_fs *fs;
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        t = mnt_new_table();
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!t || !it)
+                return -ENOMEM;
+        r = mnt_table_parse_file(t, mountinfo ?: "/proc/self/mountinfo");
+        if (r < 0)
+                return r == -1 ? -EINVAL : r;
+
+        while ((r = mnt_table_next_fs(t, it, &fs)) == 0) {
+                const char *target = mnt_fs_get_target(fs);
+                if (!target || streq(target, d) || !path_startswith_dir(target, d))
+                        continue;
+                if (strv_contains(l, target))
+                        continue; /* stacked mounts */
+                r = strv_extend(&l, target);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        strv_sort(l);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+typedef struct InodeKey {
+        dev_t dev;
+        ino_t ino;
+} InodeKey;
+
+static int cmp_inode(const void *a, const void *b) {
+        const InodeKey *x = a, *y = b;
+
+        if (x->dev != y->dev)
+                return x->dev < y->dev ? -1 : 1;
+        if (x->ino != y->ino)
+                return x->ino < y->ino ? -1 : 1;
+        return 0;
+}
+
+static void fts_closep(FTS **f) {
+        if (*f)
+                fts_close(*f);
+}
+
+int copy_measure_tree(const char *dir, TreeSize *ret) {
+        char *paths[] = { (char *) dir, NULL };
+        _cleanup_(fts_closep) FTS *f = NULL;
+        void *seen = NULL;
+        TreeSize s = {};
+        FTSENT *e;
+        int r = 0;
+
+        /* Physical walk (links not followed), not across mount points. */
+        f = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
+        if (!f)
+                return negative_errno();
+
+        for (;;) {
+                const struct stat *st;
+
+                errno = 0;
+                e = fts_read(f);
+                if (!e) {
+                        if (errno != 0)
+                                r = negative_errno();
+                        break;
+                }
+                st = e->fts_statp;
+
+                switch (e->fts_info) {
+                case FTS_DP:
+                        continue; /* directories are counted on the way in */
+                case FTS_DNR:
+                case FTS_ERR:
+                case FTS_NS:
+                        r = -e->fts_errno ?: -EIO;
+                        goto finish;
+                default:
+                        break;
+                }
+                if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
+                        InodeKey *k = malloc(sizeof(*k));
+                        void *found;
+
+                        if (!k) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        *k = (InodeKey){ st->st_dev, st->st_ino };
+                        found = tsearch(k, &seen, cmp_inode);
+                        if (!found) {
+                                free(k);
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        if (*(InodeKey **) found != k) {
+                                free(k); /* another link of an inode counted already */
+                                continue;
+                        }
+                }
+                s.inodes++;
+                s.bytes += (uint64_t) st->st_blocks * 512U;
+                s.apparent_bytes += (uint64_t) st->st_size;
+        }
+
+finish:
+        tdestroy(seen, free);
+        if (r < 0)
+                return r;
+        *ret = s;
+        return 0;
+}

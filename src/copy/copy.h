@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Copying Docker's data root: rsync is the engine, as it is the one tool that
+ * keeps hard links, ACLs, xattrs (overlay's trusted.overlay.* among them),
+ * device nodes (overlay whiteouts are 0/0 character devices) and holes. */
+
+typedef enum CopyPass {
+        /* While Docker runs: -x so container mounts below the root are not
+         * descended into; files that vanish meanwhile are expected. */
+        COPY_PASS_LIVE,
+        /* With Docker stopped: --delete makes the target the exact image of
+         * the source; anything short of a complete transfer is an error. */
+        COPY_PASS_FINAL,
+} CopyPass;
+
+typedef struct CopyProgress {
+        uint64_t bytes;        /* transferred so far */
+        unsigned percent;      /* of the whole transfer, 0..100 */
+        double rate;           /* bytes per second, as rsync reports it */
+        unsigned eta_sec;      /* rsync's estimate of the time left */
+} CopyProgress;
+
+typedef void (*CopyProgressFn)(const CopyProgress *p, void *userdata);
+
+/* Copies the contents of src into dst (src "/var/lib/docker" or
+ * "/var/lib/docker/" alike: the directory itself, its attributes included,
+ * becomes dst). dst's parent must exist. progress, when not NULL, is called
+ * for each progress line of rsync, and once more with percent 100 when the
+ * copy completed (rsync itself stops short of 100% when hard links or
+ * unchanged files were not transferred). On failure the returned errno says what
+ * kind (-ENOSPC: target filesystem full; -EOPNOTSUPP: the target cannot hold
+ * xattrs or ACLs; -ENOENT: rsync is not installed; -EIO: an I/O error;
+ * -ECANCELED: rsync was interrupted; -EAGAIN: files vanished during the final
+ * pass) and *ret_message, when given, a sentence with rsync's last error
+ * lines. */
+int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn progress, void *userdata,
+              char **ret_message);
+
+/* The argv copy_tree runs (for the plan and for tests). */
+char **copy_rsync_argv(const char *src, const char *dst, CopyPass pass);
+
+/* One line of "rsync --info=progress2" ("  1,234,567  45%  12.34MB/s  0:00:01
+ * (xfr#3, to-chk=10/20)"); -EINVAL for anything else. */
+int copy_parse_progress_line(const char *line, CopyProgress *ret);
+
+/* rsync's exit status → 0 or a negative errno, given the pass and rsync's
+ * stderr. *ret_message (static text) explains it. */
+int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, const char **ret_message);
+
+/* Mount points strictly below dir, from a mountinfo file (NULL:
+ * /proc/self/mountinfo), deepest last, sorted. A container's overlay "merged"
+ * or shm mount below the old root means Docker still has it in use. */
+int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret);
+
+typedef struct TreeSize {
+        uint64_t bytes;          /* allocated (st_blocks), hard links once */
+        uint64_t apparent_bytes; /* st_size, hard links once */
+        uint64_t inodes;         /* hard links once */
+} TreeSize;
+
+/* Measures the tree at dir the way the copy sees it: on dir's filesystem only
+ * (like -x), each inode once however many links it has. */
+int copy_measure_tree(const char *dir, TreeSize *ret);

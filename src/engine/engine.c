@@ -1,0 +1,635 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "engine/engine.h"
+#include "util/json-util.h"
+#include "util/macro.h"
+#include "util/process.h"
+#include "util/strv.h"
+
+/* Answers beyond this are not what the API sends for the calls made here; a
+ * bound keeps a confused peer from filling memory. */
+#define ENGINE_MAX_ANSWER (64U * 1024U * 1024U)
+
+struct Engine {
+        char *socket_path;
+        unsigned timeout_ms;
+        CURL *curl;
+        char error[512];
+};
+
+typedef struct Answer {
+        char *data;
+        size_t size;
+        bool too_large;
+} Answer;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void curl_init_once(void) {
+        curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+_printf_(2, 3) static void set_error(Engine *e, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(e->error, sizeof(e->error), format, ap);
+        va_end(ap);
+}
+
+int engine_new(const char *socket_path, unsigned timeout_ms, Engine **ret) {
+        Engine *e;
+
+        pthread_once(&curl_once, curl_init_once);
+        if (curl_init_result != CURLE_OK)
+                return -ENOMEM;
+
+        e = calloc(1, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        e->socket_path = strdup(socket_path ?: ENGINE_DEFAULT_SOCKET);
+        e->timeout_ms = timeout_ms ?: ENGINE_DEFAULT_TIMEOUT_MS;
+        e->curl = curl_easy_init();
+        if (!e->socket_path || !e->curl) {
+                engine_free(e);
+                return -ENOMEM;
+        }
+        *ret = e;
+        return 0;
+}
+
+Engine *engine_free(Engine *e) {
+        if (!e)
+                return NULL;
+        if (e->curl)
+                curl_easy_cleanup(e->curl);
+        free(e->socket_path);
+        free(e);
+        return NULL;
+}
+
+const char *engine_socket_path(const Engine *e) {
+        return e->socket_path;
+}
+
+const char *engine_last_error(const Engine *e) {
+        return e->error;
+}
+
+int engine_socket_from_host(const char *host, char **ret) {
+        const char *p;
+        char *s;
+
+        if (isempty(host))
+                return -EINVAL;
+        if ((p = startswith(host, "unix://"))) {
+                if (!isempty(p) && p[0] != '/')
+                        return -EINVAL;
+                s = strdup(isempty(p) ? ENGINE_DEFAULT_SOCKET : p);
+        } else if (startswith(host, "fd://"))
+                /* Socket activation: docker.socket listens on the default
+                 * path (Debian's and upstream's unit). */
+                s = strdup(ENGINE_DEFAULT_SOCKET);
+        else if (host[0] == '/')
+                s = strdup(host);
+        else
+                return -EPROTONOSUPPORT;
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static size_t write_answer(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        Answer *a = userdata;
+        size_t n = size * nmemb;
+        char *d;
+
+        if (a->size + n > ENGINE_MAX_ANSWER) {
+                a->too_large = true;
+                return 0; /* makes curl fail the transfer */
+        }
+        d = realloc(a->data, a->size + n + 1);
+        if (!d)
+                return 0;
+        memcpy(d + a->size, ptr, n);
+        a->size += n;
+        d[a->size] = '\0';
+        a->data = d;
+        return n;
+}
+
+static int curl_error_to_errno(Engine *e, CURLcode c) {
+        long os_errno = 0;
+
+        (void) curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &os_errno);
+        switch (c) {
+        case CURLE_COULDNT_CONNECT:
+                /* ENOENT: no socket file; ECONNREFUSED: a stale one. */
+                return os_errno > 0 ? -(int) os_errno : -ECONNREFUSED;
+        case CURLE_OPERATION_TIMEDOUT:
+                return -ETIMEDOUT;
+        case CURLE_OUT_OF_MEMORY:
+                return -ENOMEM;
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_GOT_NOTHING:
+                return os_errno > 0 ? -(int) os_errno : -ECONNRESET;
+        case CURLE_WRITE_ERROR:
+                return -EFBIG;
+        default:
+                return -EPROTO;
+        }
+}
+
+static int http_status_to_errno(long status) {
+        if (status == 404)
+                return -ENOENT;
+        if (status == 409)
+                return -EBUSY;
+        if (status >= 500)
+                return -EIO;
+        return -EPROTO;
+}
+
+/* One request. method "GET" or "POST" (an empty body). On a 2xx or an
+ * accepted 304 *ret_body is the answer (NUL-terminated, maybe empty) and
+ * *ret_status the HTTP status. */
+static int engine_request(Engine *e, const char *method, const char *path, unsigned timeout_ms,
+                          char **ret_body, long *ret_status) {
+        _cleanup_free_ char *url = NULL;
+        struct curl_slist *headers = NULL;
+        Answer a = {};
+        long status = 0;
+        CURLcode c;
+        int r;
+
+        e->error[0] = '\0';
+        if (asprintf(&url, "http://localhost%s", path) < 0)
+                return -ENOMEM;
+
+        curl_easy_reset(e->curl);
+        (void) curl_easy_setopt(e->curl, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+        (void) curl_easy_setopt(e->curl, CURLOPT_URL, url);
+        /* Signals are not for a library: timeouts without SIGALRM. */
+        (void) curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+        (void) curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long) (timeout_ms ?: e->timeout_ms));
+        (void) curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) e->timeout_ms);
+        (void) curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_answer);
+        (void) curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &a);
+        (void) curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http");
+        if (streq(method, "POST")) {
+                (void) curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
+                (void) curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, "");
+                (void) curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, 0L);
+                headers = curl_slist_append(NULL, "Content-Type: application/json");
+                (void) curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, headers);
+        }
+
+        c = curl_easy_perform(e->curl);
+        curl_slist_free_all(headers);
+        if (c != CURLE_OK) {
+                r = curl_error_to_errno(e, c);
+                if (a.too_large)
+                        set_error(e, "%s %s: answer larger than %u bytes", method, path, ENGINE_MAX_ANSWER);
+                else
+                        set_error(e, "%s %s on %s: %s", method, path, e->socket_path, curl_easy_strerror(c));
+                free(a.data);
+                return r;
+        }
+        (void) curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+
+        if (status < 200 || (status >= 300 && status != 304)) {
+                _cleanup_free_ char *msg = engine_parse_error_message(a.data);
+                set_error(e, "%s %s: HTTP %ld%s%s", method, path, status, msg ? ": " : "", strempty(msg));
+                free(a.data);
+                return http_status_to_errno(status);
+        }
+
+        if (!a.data && !(a.data = strdup(""))) /* 204/304 carry no body */
+                return -ENOMEM;
+        *ret_body = a.data;
+        if (ret_status)
+                *ret_status = status;
+        return 0;
+}
+
+int engine_ping(Engine *e) {
+        _cleanup_free_ char *body = NULL;
+        int r;
+
+        r = engine_request(e, "GET", "/_ping", 0, &body, NULL);
+        if (r < 0)
+                return r;
+        if (!streq(body, "OK")) {
+                set_error(e, "GET /_ping: unexpected answer");
+                return -EPROTO;
+        }
+        return 0;
+}
+
+int engine_wait_ready(Engine *e, unsigned timeout_ms) {
+        unsigned long long deadline = now_ms() + timeout_ms;
+        unsigned saved = e->timeout_ms;
+        int r;
+
+        for (;;) {
+                unsigned long long now = now_ms();
+
+                /* No single ping may outlast the whole wait. */
+                if (now < deadline && deadline - now < e->timeout_ms)
+                        e->timeout_ms = (unsigned) (deadline - now) ?: 1;
+                r = engine_ping(e);
+                e->timeout_ms = saved;
+                if (r >= 0)
+                        return 0;
+                if (now_ms() >= deadline) {
+                        char last[sizeof(e->error)];
+                        memcpy(last, e->error, sizeof(last));
+                        set_error(e, "no answer on %s within %u ms (last: %s)", e->socket_path, timeout_ms, last);
+                        return -ETIMEDOUT;
+                }
+                usleep(100 * 1000);
+        }
+}
+
+static int get_json(Engine *e, const char *path, char **ret) {
+        return engine_request(e, "GET", path, 0, ret, NULL);
+}
+
+/* cJSON only reads; an answer that does not parse, or has the wrong shape,
+ * is -EPROTO. */
+static const char *json_string(const cJSON *o, const char *key) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+        return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int strdup_or_null(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+EngineInfo *engine_info_free(EngineInfo *i) {
+        if (!i)
+                return NULL;
+        free(i->server_version);
+        free(i->docker_root_dir);
+        free(i->driver);
+        strv_free(i->driver_status);
+        free(i->swarm_state);
+        free(i);
+        return NULL;
+}
+
+int engine_parse_info(const char *json, EngineInfo **ret) {
+        _cleanup_json_ cJSON *o = cJSON_Parse(json ?: "");
+        _cleanup_engine_info_ EngineInfo *i = NULL;
+        const cJSON *ds, *swarm, *v;
+        int r;
+
+        if (!cJSON_IsObject(o))
+                return -EPROTO;
+        /* Without the root directory the answer is of no use to a move. */
+        if (!json_string(o, "DockerRootDir"))
+                return -EPROTO;
+
+        i = calloc(1, sizeof(*i));
+        if (!i)
+                return -ENOMEM;
+        if ((r = strdup_or_null(json_string(o, "ServerVersion"), &i->server_version)) < 0 ||
+            (r = strdup_or_null(json_string(o, "DockerRootDir"), &i->docker_root_dir)) < 0 ||
+            (r = strdup_or_null(json_string(o, "Driver"), &i->driver)) < 0)
+                return r;
+
+        ds = cJSON_GetObjectItemCaseSensitive(o, "DriverStatus");
+        if (cJSON_IsArray(ds)) {
+                const cJSON *pair;
+                cJSON_ArrayForEach(pair, ds) {
+                        const cJSON *k = cJSON_GetArrayItem(pair, 0), *val = cJSON_GetArrayItem(pair, 1);
+                        if (!cJSON_IsArray(pair) || !cJSON_IsString(k) || !cJSON_IsString(val))
+                                return -EPROTO;
+                        if ((r = strv_extend(&i->driver_status, k->valuestring)) < 0 ||
+                            (r = strv_extend(&i->driver_status, val->valuestring)) < 0)
+                                return r;
+                        /* Engine 24+ with the containerd image store reports
+                         * its snapshotter here; the images then live in
+                         * containerd's root, not under DockerRootDir. */
+                        if (streq(k->valuestring, "driver-type") &&
+                            streq(val->valuestring, "io.containerd.snapshotter.v1"))
+                                i->containerd_store = true;
+                }
+        }
+
+        v = cJSON_GetObjectItemCaseSensitive(o, "LiveRestoreEnabled");
+        i->live_restore = cJSON_IsTrue(v);
+
+        swarm = cJSON_GetObjectItemCaseSensitive(o, "Swarm");
+        if (cJSON_IsObject(swarm)) {
+                if ((r = strdup_or_null(json_string(swarm, "LocalNodeState"), &i->swarm_state)) < 0)
+                        return r;
+                i->swarm_manager = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(swarm, "ControlAvailable"));
+        }
+
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
+int engine_info(Engine *e, EngineInfo **ret) {
+        _cleanup_free_ char *body = NULL;
+        int r;
+
+        r = get_json(e, "/info", &body);
+        if (r < 0)
+                return r;
+        r = engine_parse_info(body, ret);
+        if (r == -EPROTO)
+                set_error(e, "GET /info: answer is not an Engine info object");
+        return r;
+}
+
+cJSON *engine_info_to_json(const EngineInfo *i) {
+        _cleanup_json_ cJSON *o = cJSON_CreateObject(), *ds = NULL;
+
+        if (!o)
+                return NULL;
+        ds = cJSON_CreateObject();
+        if (!ds)
+                return NULL;
+        for (size_t k = 0; i->driver_status && i->driver_status[k] && i->driver_status[k + 1]; k += 2)
+                if (!cJSON_AddStringToObject(ds, i->driver_status[k], i->driver_status[k + 1]))
+                        return NULL;
+        if (!json_add_string_or_null(o, "server_version", i->server_version) ||
+            !json_add_string_or_null(o, "docker_root_dir", i->docker_root_dir) ||
+            !json_add_string_or_null(o, "driver", i->driver) ||
+            !cJSON_AddItemToObject(o, "driver_status", TAKE_PTR(ds)) ||
+            !cJSON_AddBoolToObject(o, "live_restore", i->live_restore) ||
+            !json_add_string_or_null(o, "swarm_state", i->swarm_state) ||
+            !cJSON_AddBoolToObject(o, "swarm_manager", i->swarm_manager) ||
+            !cJSON_AddBoolToObject(o, "containerd_store", i->containerd_store))
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+/* An array of objects, each with a string field key: collected and sorted. */
+static int parse_string_field_list(const cJSON *arr, const char *key, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        const cJSON *item;
+        int r;
+
+        if (!cJSON_IsArray(arr))
+                return -EPROTO;
+        cJSON_ArrayForEach(item, arr) {
+                const char *s = json_string(item, key);
+                if (!s)
+                        return -EPROTO;
+                r = strv_extend(&l, s);
+                if (r < 0)
+                        return r;
+        }
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        strv_sort(l);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int engine_parse_images(const char *json, char ***ret) {
+        _cleanup_json_ cJSON *o = cJSON_Parse(json ?: "");
+        return parse_string_field_list(o, "Id", ret);
+}
+
+int engine_parse_volumes(const char *json, char ***ret) {
+        _cleanup_json_ cJSON *o = cJSON_Parse(json ?: "");
+        const cJSON *v;
+
+        if (!cJSON_IsObject(o))
+                return -EPROTO;
+        v = cJSON_GetObjectItemCaseSensitive(o, "Volumes");
+        /* An Engine without volumes answers "Volumes": null. */
+        if (cJSON_IsNull(v)) {
+                char **l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+                *ret = l;
+                return 0;
+        }
+        return parse_string_field_list(v, "Name", ret);
+}
+
+int engine_list_images(Engine *e, char ***ret) {
+        _cleanup_free_ char *body = NULL;
+        int r;
+
+        r = get_json(e, "/images/json?all=1", &body);
+        if (r < 0)
+                return r;
+        r = engine_parse_images(body, ret);
+        if (r == -EPROTO)
+                set_error(e, "GET /images/json: answer is not a list of images");
+        return r;
+}
+
+int engine_list_volumes(Engine *e, char ***ret) {
+        _cleanup_free_ char *body = NULL;
+        int r;
+
+        r = get_json(e, "/volumes", &body);
+        if (r < 0)
+                return r;
+        r = engine_parse_volumes(body, ret);
+        if (r == -EPROTO)
+                set_error(e, "GET /volumes: answer is not a list of volumes");
+        return r;
+}
+
+EngineContainers *engine_containers_free(EngineContainers *l) {
+        if (!l)
+                return NULL;
+        for (size_t k = 0; k < l->n; k++) {
+                free(l->items[k].id);
+                free(l->items[k].name);
+                free(l->items[k].state);
+                free(l->items[k].restart_policy);
+        }
+        free(l->items);
+        free(l);
+        return NULL;
+}
+
+static int cmp_container(const void *a, const void *b) {
+        return strcmp(((const EngineContainer *) a)->id, ((const EngineContainer *) b)->id);
+}
+
+int engine_parse_containers(const char *json, EngineContainers **ret) {
+        _cleanup_json_ cJSON *o = cJSON_Parse(json ?: "");
+        _cleanup_engine_containers_ EngineContainers *l = NULL;
+        const cJSON *item;
+        int n, r;
+
+        if (!cJSON_IsArray(o))
+                return -EPROTO;
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        n = cJSON_GetArraySize(o);
+        if (n > 0 && !(l->items = calloc(n, sizeof(EngineContainer))))
+                return -ENOMEM;
+
+        cJSON_ArrayForEach(item, o) {
+                EngineContainer *c = &l->items[l->n];
+                const cJSON *names = cJSON_GetObjectItemCaseSensitive(item, "Names");
+                const cJSON *first = cJSON_GetArrayItem(names, 0);
+                const char *id = json_string(item, "Id"), *state = json_string(item, "State"), *name = NULL;
+
+                if (!id || !state)
+                        return -EPROTO;
+                if (cJSON_IsString(first))
+                        name = first->valuestring[0] == '/' ? first->valuestring + 1 : first->valuestring;
+                l->n++; /* counted before filling, so a failure frees what was set */
+                if ((r = strdup_or_null(id, &c->id)) < 0 || (r = strdup_or_null(state, &c->state)) < 0 ||
+                    (r = strdup_or_null(name ?: "", &c->name)) < 0)
+                        return r;
+        }
+        if (l->n > 1)
+                qsort(l->items, l->n, sizeof(EngineContainer), cmp_container);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int engine_parse_restart_policy(const char *json, char **ret) {
+        _cleanup_json_ cJSON *o = cJSON_Parse(json ?: "");
+        const cJSON *hc, *rp;
+        const char *name;
+        char *s;
+
+        if (!cJSON_IsObject(o))
+                return -EPROTO;
+        hc = cJSON_GetObjectItemCaseSensitive(o, "HostConfig");
+        rp = cJSON_GetObjectItemCaseSensitive(hc, "RestartPolicy");
+        if (!cJSON_IsObject(rp))
+                return -EPROTO;
+        name = json_string(rp, "Name");
+        /* Older engines write "" for no policy. */
+        s = strdup(isempty(name) ? "no" : name);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static bool valid_id(const char *id) {
+        /* Ids and names only: nothing that could change the request path. */
+        if (isempty(id))
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+                      strchr("_.-", *p)))
+                        return false;
+        return true;
+}
+
+int engine_container_restart_policy(Engine *e, const char *id, char **ret) {
+        _cleanup_free_ char *body = NULL, *path = NULL;
+        int r;
+
+        if (!valid_id(id))
+                return -EINVAL;
+        if (asprintf(&path, "/containers/%s/json", id) < 0)
+                return -ENOMEM;
+        r = get_json(e, path, &body);
+        if (r < 0)
+                return r;
+        r = engine_parse_restart_policy(body, ret);
+        if (r == -EPROTO)
+                set_error(e, "GET %s: answer has no HostConfig.RestartPolicy", path);
+        return r;
+}
+
+int engine_list_containers(Engine *e, bool with_restart_policy, EngineContainers **ret) {
+        _cleanup_engine_containers_ EngineContainers *l = NULL;
+        _cleanup_free_ char *body = NULL;
+        int r;
+
+        r = get_json(e, "/containers/json?all=1", &body);
+        if (r < 0)
+                return r;
+        r = engine_parse_containers(body, &l);
+        if (r == -EPROTO)
+                set_error(e, "GET /containers/json: answer is not a list of containers");
+        if (r < 0)
+                return r;
+
+        for (size_t k = 0; with_restart_policy && k < l->n; k++) {
+                r = engine_container_restart_policy(e, l->items[k].id, &l->items[k].restart_policy);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+cJSON *engine_containers_to_json(const EngineContainers *l) {
+        _cleanup_json_ cJSON *a = cJSON_CreateArray();
+
+        if (!a)
+                return NULL;
+        for (size_t k = 0; k < l->n; k++) {
+                cJSON *c = cJSON_CreateObject();
+                if (!c || !cJSON_AddItemToArray(a, c))
+                        return cJSON_Delete(c), NULL;
+                if (!cJSON_AddStringToObject(c, "id", l->items[k].id) ||
+                    !cJSON_AddStringToObject(c, "name", l->items[k].name) ||
+                    !cJSON_AddStringToObject(c, "state", l->items[k].state) ||
+                    !json_add_string_or_null(c, "restart_policy", l->items[k].restart_policy))
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
+static int container_action(Engine *e, const char *id, const char *action, unsigned timeout_ms,
+                            const char *query) {
+        _cleanup_free_ char *path = NULL, *body = NULL;
+
+        if (!valid_id(id))
+                return -EINVAL;
+        if (asprintf(&path, "/containers/%s/%s%s", id, action, strempty(query)) < 0)
+                return -ENOMEM;
+        return engine_request(e, "POST", path, timeout_ms, &body, NULL);
+}
+
+int engine_container_stop(Engine *e, const char *id, unsigned timeout_sec) {
+        char query[32];
+
+        snprintf(query, sizeof(query), "?t=%u", timeout_sec);
+        /* The Engine waits up to t seconds before it kills; the request must
+         * outlive that. */
+        return container_action(e, id, "stop", (timeout_sec * 1000U) + e->timeout_ms, query);
+}
+
+int engine_container_start(Engine *e, const char *id) {
+        return container_action(e, id, "start", 0, NULL);
+}
+
+char *engine_parse_error_message(const char *json) {
+        _cleanup_json_ cJSON *o = NULL;
+        const char *m;
+
+        if (isempty(json))
+                return NULL;
+        o = cJSON_Parse(json);
+        m = json_string(o, "message");
+        return m ? strdup(m) : NULL;
+}

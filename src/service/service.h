@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <systemd/sd-bus.h>
+
+#include "config/init-system.h"
+#include "util/macro.h"
+
+/* Stopping and starting dockerd through the init system that manages it:
+ * systemd over D-Bus (sd-bus), the SysV script, OpenRC's rc-service,
+ * upstart's initctl. Always the running host: there is nothing to stop in an
+ * offline tree, so callers never use this with --root.
+ *
+ * Each call is bounded by its timeout. On failure the negative errno says
+ * what kind, and *ret_error (when not NULL) is set to a sentence saying what
+ * happened — the one output parameter that is written on failure, as it
+ * exists to explain the failure. */
+
+#define SERVICE_DEFAULT_TIMEOUT_MS (120U * 1000U)
+#define SERVICE_DOCKER_PIDFILE "/var/run/docker.pid"
+
+typedef enum ServiceState {
+        SERVICE_UNKNOWN,
+        SERVICE_ACTIVE, /* running, or on its way up or down */
+        SERVICE_INACTIVE,
+        SERVICE_FAILED,
+} ServiceState;
+
+const char *service_state_to_string(ServiceState s);
+/* systemd's ActiveState → ServiceState. */
+ServiceState service_state_from_active_state(const char *s);
+
+/* Stops docker (systemd: docker.socket first, so that nothing activates the
+ * daemon again, then docker.service; containerd.service too when asked) and
+ * waits until it is down. Stopping what is already stopped is success. */
+int service_stop_docker(InitSystem init, bool also_containerd, unsigned timeout_ms, char **ret_error);
+
+/* Starts docker (and containerd first when asked) and waits until the daemon
+ * answers on socket_path (NULL: the default socket). */
+int service_start_docker(InitSystem init, bool also_containerd, const char *socket_path, unsigned timeout_ms,
+                         char **ret_error);
+
+/* systemd: reloads unit files and drop-ins (daemon-reload). Other init
+ * systems read their scripts on each start: a no-op. */
+int service_daemon_reload(InitSystem init, unsigned timeout_ms, char **ret_error);
+
+/* Whether docker runs: systemd from docker.service's ActiveState; SysV and
+ * OpenRC from the script's "status", falling back to the pidfile; upstart from
+ * "initctl status". */
+int service_docker_state(InitSystem init, ServiceState *ret);
+
+/* The SysV-style check on its own: whether the PID in pidfile is a live
+ * dockerd. 1 alive, 0 not (missing or stale pidfile). */
+int service_pidfile_alive(const char *pidfile, const char *comm, pid_t *ret_pid);
+
+typedef struct ServiceExecCommand {
+        char *path;
+        char **argv;
+        bool ignore_failure; /* "-" prefix */
+} ServiceExecCommand;
+
+typedef struct ServiceEnvironmentFile {
+        char *path;
+        bool optional; /* "-" prefix: a missing file is fine */
+} ServiceEnvironmentFile;
+
+/* What systemd itself runs for a unit: the merged result of the fragment and
+ * all drop-ins, which is what the configuration detector must reason about. */
+typedef struct ServiceUnitInfo {
+        char *fragment_path;
+        char **drop_in_paths;
+        ServiceExecCommand *exec_start;
+        size_t n_exec_start;
+        char **environment;
+        ServiceEnvironmentFile *environment_files;
+        size_t n_environment_files;
+        char *active_state;
+        char *load_state;
+} ServiceUnitInfo;
+
+ServiceUnitInfo *service_unit_info_free(ServiceUnitInfo *i);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceUnitInfo *, service_unit_info_free);
+#define _cleanup_service_unit_info_ _cleanup_(service_unit_info_freep)
+
+/* Reads the unit's properties from systemd over D-Bus (unit NULL:
+ * docker.service). -ENOENT when systemd does not know the unit. */
+int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error);
+
+/* Decoders of the D-Bus property values, from the message's current
+ * position (exported for tests). */
+int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, size_t *ret_n);
+int service_parse_environment_files(sd_bus_message *m, ServiceEnvironmentFile **ret, size_t *ret_n);
+void service_exec_commands_free(ServiceExecCommand *c, size_t n);
+void service_environment_files_free(ServiceEnvironmentFile *f, size_t n);

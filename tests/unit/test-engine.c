@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "tap.h"
+#include "util/fileio.h"
+#include "util/json-util.h"
+#include "util/path.h"
+#include "util/process.h"
+#include "util/strv.h"
+
+static char *fixture(const char *name) {
+        _cleanup_free_ char *dir = path_join(fixtures_dir(), "engine"), *p = path_join(dir, name);
+        char *data = NULL;
+
+        if (read_full_file(p, 0, &data, NULL) < 0) {
+                printf("# cannot read fixture %s\n", p);
+                return NULL;
+        }
+        return data;
+}
+
+static const char *status_value(char *const *l, const char *key) {
+        for (size_t k = 0; l && l[k] && l[k + 1]; k += 2)
+                if (streq(l[k], key))
+                        return l[k + 1];
+        return NULL;
+}
+
+static void test_info(void) {
+        _cleanup_free_ char *json = fixture("info.json"), *json2 = fixture("info-containerd-store.json");
+        _cleanup_engine_info_ EngineInfo *i = NULL, *j = NULL;
+
+        ok(engine_parse_info(json, &i) == 0, "parse /info of Engine 20.10");
+        if (!i)
+                return;
+        ok_streq(i->docker_root_dir, "/var/lib/docker", "DockerRootDir");
+        ok_streq(i->driver, "overlay2", "Driver");
+        ok_streq(i->server_version, "20.10.24+dfsg1", "ServerVersion");
+        ok_streq(status_value(i->driver_status, "Backing Filesystem"), "extfs", "DriverStatus pairs kept");
+        ok_int(strv_length(i->driver_status), 8, "four DriverStatus pairs");
+        ok(!i->live_restore, "live restore off");
+        ok_streq(i->swarm_state, "inactive", "swarm inactive");
+        ok(!i->swarm_manager, "not a manager");
+        ok(!i->containerd_store, "graph driver store, not containerd's");
+
+        ok(engine_parse_info(json2, &j) == 0, "parse /info with the containerd image store");
+        if (!j)
+                return;
+        ok(j->containerd_store, "containerd snapshotter recognised from driver-type");
+        ok(j->live_restore, "live restore on");
+        ok(j->swarm_manager, "manager");
+        ok_streq(j->swarm_state, "active", "swarm active");
+        ok_streq(j->docker_root_dir, "/srv/docker", "DockerRootDir");
+
+        _cleanup_json_ cJSON *o = engine_info_to_json(j);
+        ok(o && cJSON_IsTrue(cJSON_GetObjectItem(o, "containerd_store")), "to JSON");
+}
+
+static void test_bad_answers(void) {
+        EngineInfo *i = NULL;
+        char **l = NULL;
+        EngineContainers *c = NULL;
+
+        ok_int(engine_parse_info("not json", &i), -EPROTO, "garbage info → EPROTO");
+        ok_int(engine_parse_info("{\"Driver\":\"overlay2\"}", &i), -EPROTO, "info without DockerRootDir → EPROTO");
+        ok_int(engine_parse_info("{\"DockerRootDir\":\"/x\",\"DriverStatus\":[[1,2]]}", &i), -EPROTO,
+               "malformed DriverStatus → EPROTO");
+        ok_int(engine_parse_images("{}", &l), -EPROTO, "images not an array → EPROTO");
+        ok_int(engine_parse_images("[{\"Id\":1}]", &l), -EPROTO, "image id not a string → EPROTO");
+        ok_int(engine_parse_containers("[{\"Id\":\"x\"}]", &c), -EPROTO, "container without State → EPROTO");
+        ok_int(engine_parse_volumes("[]", &l), -EPROTO, "volumes not an object → EPROTO");
+        ok(i == NULL && l == NULL && c == NULL, "no output written on failure");
+}
+
+static void test_lists(void) {
+        _cleanup_free_ char *images = fixture("images.json"), *containers = fixture("containers.json"),
+                            *volumes = fixture("volumes.json"), *inspect = fixture("container-inspect.json"),
+                            *policy = NULL, *empty = NULL;
+        _cleanup_strv_free_ char **il = NULL, **vl = NULL, **none = NULL;
+        _cleanup_engine_containers_ EngineContainers *cl = NULL;
+
+        ok(engine_parse_images(images, &il) == 0, "parse images");
+        ok_int(strv_length(il), 2, "two images");
+        ok(il && strcmp(il[0], il[1]) < 0, "image ids sorted");
+        ok(il && strv_contains(il, "sha256:84b8c797f0334bfb19b08708192673b5012f8effdb87880f8f912b8635dff159"),
+           "the committed image's id");
+
+        ok(engine_parse_containers(containers, &cl) == 0, "parse containers");
+        ok_int(cl ? cl->n : 0, 3, "three containers");
+        if (cl && cl->n == 3) {
+                ok(strcmp(cl->items[0].id, cl->items[1].id) < 0 && strcmp(cl->items[1].id, cl->items[2].id) < 0,
+                   "containers sorted by id");
+                /* Sorted order: 6593… running, b69c… layered-src, bd18… stopped. */
+                ok_streq(cl->items[0].name, "relocate-running", "name without '/'");
+                ok_streq(cl->items[0].state, "running", "state running");
+                ok_streq(cl->items[2].name, "relocate-stopped", "stopped container");
+                ok_streq(cl->items[2].state, "exited", "state exited");
+                ok(cl->items[0].restart_policy == NULL, "policy not filled by the list");
+        }
+
+        ok(engine_parse_volumes(volumes, &vl) == 0, "parse volumes");
+        ok(vl && strv_length(vl) == 1 && streq(vl[0], "relocate-vol"), "the one volume");
+        ok(engine_parse_volumes("{\"Volumes\":null,\"Warnings\":null}", &none) == 0 && strv_length(none) == 0,
+           "\"Volumes\": null is the empty list");
+
+        ok(engine_parse_restart_policy(inspect, &policy) == 0, "parse inspect");
+        ok_streq(policy, "unless-stopped", "restart policy");
+        ok(engine_parse_restart_policy("{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"\"}}}", &empty) == 0,
+           "empty policy");
+        ok_streq(empty, "no", "empty policy reads as no");
+}
+
+static void test_error_message(void) {
+        _cleanup_free_ char *m = engine_parse_error_message("{\"message\":\"No such container: nonexistent\"}");
+        _cleanup_free_ char *n = engine_parse_error_message("<html>");
+
+        ok_streq(m, "No such container: nonexistent", "Engine error message");
+        ok(n == NULL, "no message in a non-JSON body");
+}
+
+static void test_host(void) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+        char *d = NULL;
+
+        ok(engine_socket_from_host("unix:///run/user/docker.sock", &a) == 0, "unix:// host");
+        ok_streq(a, "/run/user/docker.sock", "socket path from unix://");
+        ok(engine_socket_from_host("fd://", &b) == 0, "fd:// host");
+        ok_streq(b, ENGINE_DEFAULT_SOCKET, "socket activation uses the default socket");
+        ok(engine_socket_from_host("unix://", &c) == 0 && streq(c, ENGINE_DEFAULT_SOCKET), "bare unix://");
+        ok_int(engine_socket_from_host("tcp://127.0.0.1:2375", &d), -EPROTONOSUPPORT, "tcp:// refused");
+        ok_int(engine_socket_from_host("unix://relative", &d), -EINVAL, "relative unix path refused");
+}
+
+/* Real sockets, no daemon: what a caller sees when dockerd is down or hung. */
+static void test_no_daemon(void) {
+        char tmpl[] = "/tmp/test-engine-XXXXXX";
+        char *dir = mkdtemp(tmpl);
+        _cleanup_free_ char *missing = path_join(dir, "missing.sock"), *stale = path_join(dir, "stale.sock"),
+                            *hung = path_join(dir, "hung.sock");
+        _cleanup_engine_ Engine *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        _cleanup_close_ int s1 = -1, s2 = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        unsigned long long t0;
+        int r;
+
+        ok(engine_new(missing, 2000, &e1) == 0, "client");
+        ok_int(engine_ping(e1), -ENOENT, "no socket file → ENOENT");
+        ok(strlen(engine_last_error(e1)) > 0, "error text: %s", engine_last_error(e1));
+
+        /* A socket file nobody listens on: bound, then never listen(). */
+        s1 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", stale);
+        ok(bind(s1, (struct sockaddr *) &sa, sizeof(sa)) == 0, "bind stale socket");
+        ok(engine_new(stale, 2000, &e2) == 0, "client");
+        ok_int(engine_ping(e2), -ECONNREFUSED, "socket without a listener → ECONNREFUSED");
+
+        /* Listening but never answering: the timeout must end the request. */
+        s2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", hung);
+        ok(bind(s2, (struct sockaddr *) &sa, sizeof(sa)) == 0 && listen(s2, 4) == 0, "listening socket");
+        ok(engine_new(hung, 300, &e3) == 0, "client");
+        t0 = now_ms();
+        r = engine_ping(e3);
+        ok_int(r, -ETIMEDOUT, "hung daemon → ETIMEDOUT");
+        ok(now_ms() - t0 < 3000, "request bounded by its timeout");
+        t0 = now_ms();
+        ok_int(engine_wait_ready(e3, 800), -ETIMEDOUT, "wait_ready gives up");
+        ok(now_ms() - t0 < 3000, "wait bounded (%llu ms)", now_ms() - t0);
+        ok_int(engine_container_start(e3, "../../info"), -EINVAL, "id that would change the path refused");
+
+        unlink(missing);
+        unlink(stale);
+        unlink(hung);
+        rmdir(dir);
+}
+
+int main(void) {
+        test_info();
+        test_bad_answers();
+        test_lists();
+        test_error_message();
+        test_host();
+        test_no_daemon();
+        return tap_done();
+}
