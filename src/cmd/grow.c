@@ -1,9 +1,68 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <string.h>
+
 #include "cmd/cmd.h"
+#include "disk/grow.h"
 #include "output/output.h"
+#include "util/json-util.h"
 #include "util/log.h"
+#include "util/strv.h"
 
 int verb_grow(const Options *o) {
-        log_error("'grow' is not implemented yet.");
-        return EXIT_FAIL;
+        _cleanup_(grow_result_done) GrowResult res = {};
+        int r;
+
+        r = disk_grow(o->root, o->n_args > 0 ? o->args[0] : NULL, o->dry_run, &res);
+
+        if (o->json) {
+                _cleanup_json_ cJSON *j = cJSON_CreateObject();
+                if (!j)
+                        return log_oom();
+                cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
+                cJSON_AddStringToObject(j, "status", r < 0 ? "failed" : !res.changed ? "unchanged"
+                                                                  : o->dry_run ? "planned" : "changed");
+                cJSON_AddBoolToObject(j, "dry_run", o->dry_run);
+                json_add_string_or_null(j, "mount", res.mount);
+                json_add_string_or_null(j, "fs_node", res.fs_node);
+                json_add_string_or_null(j, "disk", res.disk);
+                json_add_string_or_null(j, "fstype", res.fstype);
+                cJSON_AddBoolToObject(j, "partition_grown", res.partition_grown);
+                cJSON_AddNumberToObject(j, "partition_old_bytes", (double) res.partition_old);
+                cJSON_AddNumberToObject(j, "partition_new_bytes", (double) res.partition_new);
+                cJSON_AddNumberToObject(j, "fs_old_bytes", (double) res.fs_old);
+                cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
+                cJSON_AddItemToObject(j, "steps", json_string_array(res.steps));
+                if (r < 0) {
+                        cJSON *e = cJSON_AddObjectToObject(j, "error");
+                        if (e) {
+                                cJSON_AddNumberToObject(e, "code", EXIT_FAIL);
+                                cJSON_AddStringToObject(e, "message", res.error ?: strerror(-r));
+                        }
+                } else
+                        cJSON_AddNullToObject(j, "error");
+                (void) output_json(j);
+        }
+
+        if (r < 0) {
+                if (res.error)
+                        log_error("%s", res.error);
+                else
+                        log_error_errno(r, "Failed to grow %s: %m", strna(res.mount));
+                return EXIT_FAIL;
+        }
+
+        if (!res.changed) {
+                output_printf("Nothing to grow: the %s filesystem on %s (%s) already fills the device (%llu bytes).\n",
+                              strempty(res.fstype), strempty(res.mount), strempty(res.fs_node),
+                              (unsigned long long) res.fs_old);
+                return EXIT_OK;
+        }
+        output_printf("%s\n", o->dry_run ? "Would:" : "Done:");
+        STRV_FOREACH(s, res.steps)
+                output_printf("  - %s\n", *s);
+        if (!o->dry_run)
+                output_printf("Filesystem size: %llu → %llu bytes.\n", (unsigned long long) res.fs_old,
+                              (unsigned long long) res.fs_new);
+        return EXIT_OK;
 }

@@ -1,9 +1,119 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <string.h>
+
 #include "cmd/cmd.h"
+#include "disk/prepare.h"
 #include "output/output.h"
+#include "util/json-util.h"
 #include "util/log.h"
+#include "util/strv.h"
+
+static const char *status_of(int r, const PrepareResult *res, bool dry_run) {
+        if (r < 0)
+                return "failed";
+        if (res->refused)
+                return "refused";
+        if (!res->changed)
+                return "unchanged";
+        return dry_run ? "planned" : "changed";
+}
+
+static int print_json(int r, const PrepareResult *res, const Options *o) {
+        _cleanup_json_ cJSON *j = cJSON_CreateObject();
+        cJSON *e;
+
+        if (!j)
+                return -ENOMEM;
+        cJSON_AddBoolToObject(j, "changed", r >= 0 && res->changed);
+        cJSON_AddStringToObject(j, "status", status_of(r, res, o->dry_run));
+        cJSON_AddBoolToObject(j, "dry_run", o->dry_run);
+        cJSON_AddStringToObject(j, "device", o->args[0]);
+        json_add_string_or_null(j, "disk", res->disk);
+        json_add_string_or_null(j, "fs_node", res->fs_node);
+        json_add_string_or_null(j, "resolved_by", res->resolved_by);
+        json_add_string_or_null(j, "volume_id", res->volume_id);
+        json_add_string_or_null(j, "ec2_name", res->ec2_name);
+        json_add_string_or_null(j, "uuid", res->uuid);
+        json_add_string_or_null(j, "fstype", res->fstype);
+        json_add_string_or_null(j, "label", res->label);
+        json_add_string_or_null(j, "mount", res->mount);
+        cJSON_AddBoolToObject(j, "reused", res->reused);
+        json_add_string_or_null(j, "fstab_backup", res->fstab_backup);
+        cJSON_AddItemToObject(j, "steps", json_string_array(res->steps));
+        cJSON_AddItemToObject(j, "warnings", json_string_array(res->warnings));
+        cJSON_AddItemToObject(j, "refusals", json_string_array(res->refusals));
+        if (r < 0 || res->refused) {
+                e = cJSON_AddObjectToObject(j, "error");
+                if (e) {
+                        _cleanup_free_ char *why = strv_join(res->refusals, "; ");
+                        cJSON_AddNumberToObject(e, "code", r < 0 ? EXIT_FAIL : EXIT_REFUSED);
+                        cJSON_AddStringToObject(e, "message", r < 0 ? (res->error ?: strerror(-r)) : strempty(why));
+                }
+        } else
+                cJSON_AddNullToObject(j, "error");
+        return output_json(j);
+}
 
 int verb_prepare(const Options *o) {
-        log_error("'prepare' is not implemented yet.");
-        return EXIT_FAIL;
+        _cleanup_(prepare_result_done) PrepareResult res = {};
+        PrepareRequest req = {
+                .device = o->args[0],
+                .mount = o->mount,
+                .fstype = o->fs,
+                .label = o->label,
+                .partition = o->partition,
+                .wipe = o->wipe,
+                .allow_instance_store = o->allow_instance_store,
+                .wait_device_sec = o->wait_device_sec,
+                .dry_run = o->dry_run,
+                .root = o->root,
+        };
+        int r;
+
+        if (!o->mount) {
+                log_error("prepare needs --mount DIR: where the volume is to be mounted.");
+                return EXIT_USAGE;
+        }
+
+        r = disk_prepare(&req, &res);
+
+        if (o->json)
+                (void) print_json(r, &res, o);
+
+        if (r < 0) {
+                if (res.error)
+                        log_error("%s", res.error);
+                else
+                        log_error_errno(r, "Failed to prepare %s: %m", o->args[0]);
+                STRV_FOREACH(s, res.steps)
+                        log_info("Done before the failure: %s", *s);
+                return EXIT_FAIL;
+        }
+
+        STRV_FOREACH(w, res.warnings)
+                log_warning("Warning: %s", *w);
+
+        if (res.refused) {
+                log_error("Refusing to prepare %s%s%s%s:", o->args[0], res.disk ? " (" : "", strempty(res.disk),
+                          res.disk ? ")" : "");
+                STRV_FOREACH(s, res.refusals)
+                        log_error("  - %s", *s);
+                log_error("Nothing was changed.");
+                return EXIT_REFUSED;
+        }
+
+        if (res.disk && !streq(res.disk, o->args[0]))
+                output_printf("%s is %s (%s%s%s%s%s).\n", o->args[0], res.disk, strempty(res.resolved_by),
+                              res.volume_id ? ", " : "", strempty(res.volume_id), res.ec2_name ? ", EC2 name " : "",
+                              strempty(res.ec2_name));
+        if (!res.changed) {
+                output_printf("Nothing to change: %s (%s, UUID=%s) is mounted on %s and in /etc/fstab.\n",
+                              strempty(res.fs_node), strempty(res.fstype), strempty(res.uuid), strempty(res.mount));
+                return EXIT_OK;
+        }
+        output_printf("%s\n", o->dry_run ? "Would:" : "Done:");
+        STRV_FOREACH(s, res.steps)
+                output_printf("  - %s\n", *s);
+        return EXIT_OK;
 }

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "disk/ebs.h"
+#include "util/macro.h"
+
+/* Block devices as sysfs shows them. Every function takes a sysroot: NULL for
+ * the running host, otherwise a directory whose sys/, dev/ and proc/ stand in
+ * for the real ones (fixture trees in the unit tests). Names are kernel names
+ * ("nvme1n1", "loop0p1"); nodes are "/dev/<name>" inside sysroot. */
+
+typedef struct BlockDev {
+        char *name;
+        char *node;         /* "/dev/<name>", inside sysroot */
+        dev_t devnum;
+        uint64_t size;      /* bytes */
+        bool read_only;
+        bool removable;
+        char *parent;       /* whole disk of a partition; NULL for a disk */
+        unsigned partno;    /* partition number, 0 for a disk */
+        char *model;        /* trimmed; NULL if sysfs has none */
+        char *serial;
+        char *backing_file; /* of a loop device */
+        char **partitions;  /* kernel names of a disk's partitions, sorted */
+        char **holders;     /* kernel names in holders/ (dm, md) */
+        DiskKind kind;
+        char *volume_id;    /* EBS volume id "vol-…" from the NVMe serial */
+        char *ec2_name;     /* EC2 device name "sdf", from NVMe identify or the xvd name */
+} BlockDev;
+
+BlockDev *blockdev_free(BlockDev *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BlockDev *, blockdev_free);
+#define _cleanup_blockdev_ _cleanup_(blockdev_freep)
+
+/* Prefixes path (absolute) with sysroot. */
+char *sysroot_path(const char *sysroot, const char *path);
+
+/* Reads everything about one device (disk or partition). -ENOENT if the
+ * kernel does not know the name. */
+int blockdev_load(const char *sysroot, const char *name, BlockDev **ret);
+
+/* The whole disks in /sys/block, sorted by name. */
+int blockdev_list_disks(const char *sysroot, char ***ret_names);
+
+/* The kernel name of the device with this number, -ENOENT if none. */
+int blockdev_name_from_devnum(const char *sysroot, dev_t devnum, char **ret_name);
+
+/* The kernel's name for partition n of a disk: "nvme0n1" → "nvme0n1p1",
+ * "loop0" → "loop0p1", "xvdf" → "xvdf1" (a 'p' when the disk name ends in a
+ * digit). */
+char *blockdev_partition_name(const char *disk, unsigned n);
+
+/* Every device that device name is built on, transitively: itself, the disk
+ * of a partition, and the slaves of dm/md devices (and their disks). */
+int blockdev_underlying(const char *sysroot, const char *name, char ***ret_names);
+
+/* The device's /sys/class/block directory inside sysroot. */
+int blockdev_sysfs_dir(const char *sysroot, const char *name, char **ret_dir);

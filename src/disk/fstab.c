@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disk/libmount-util.h"
+#include "disk/fstab.h"
+#include "util/backup.h"
+#include "util/fileio.h"
+#include "util/path.h"
+
+static int load(const char *path, struct libmnt_table **ret) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        int r;
+
+        tb = mnt_new_table();
+        if (!tb)
+                return -ENOMEM;
+        /* Keep comments (and the blank lines libmount files with them), so
+         * the file is written back as the administrator left it. */
+        mnt_table_enable_comments(tb, 1);
+        if (file_exists(path)) {
+                r = mnt_table_parse_fstab(tb, path);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(tb);
+        return 0;
+}
+
+static bool is_ours(struct libmnt_fs *fs) {
+        const char *c = mnt_fs_get_comment(fs);
+        return c && strstr(c, FSTAB_MARKER);
+}
+
+/* The UUID an fstab source names, if it names one. */
+static const char *source_uuid(struct libmnt_fs *fs) {
+        const char *name = NULL, *value = NULL, *src;
+
+        if (mnt_fs_get_tag(fs, &name, &value) == 0 && streq(name, "UUID"))
+                return value;
+        src = mnt_fs_get_source(fs);
+        return src ? startswith(src, "/dev/disk/by-uuid/") : NULL;
+}
+
+static bool target_is(struct libmnt_fs *fs, const char *target) {
+        const char *t = mnt_fs_get_target(fs);
+        _cleanup_free_ char *n = t ? path_normalize(t) : NULL;
+        return n && streq(n, target);
+}
+
+static char *format_line(struct libmnt_fs *fs) {
+        char *s;
+        if (asprintf(&s, "%s %s %s %s", strna(mnt_fs_get_source(fs)), strna(mnt_fs_get_target(fs)),
+                     strna(mnt_fs_get_fstype(fs)), strna(mnt_fs_get_options(fs))) < 0)
+                return NULL;
+        return s;
+}
+
+static int table_to_string(struct libmnt_table *tb, char **ret) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        r = mnt_table_write_file(tb, f);
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        *ret = buf;
+        return 0;
+}
+
+static bool fs_is_exactly(struct libmnt_fs *fs, const char *source, const char *target, const char *fstype) {
+        const char *s = mnt_fs_get_source(fs), *t = mnt_fs_get_target(fs), *f = mnt_fs_get_fstype(fs),
+                   *o = mnt_fs_get_options(fs);
+        return s && t && f && o && streq(s, source) && streq(t, target) && streq(f, fstype) &&
+               streq(o, FSTAB_OPTIONS) && mnt_fs_get_freq(fs) == 0 && mnt_fs_get_passno(fs) == 2;
+}
+
+int fstab_edit(const char *path, const char *uuid, const char *target, const char *fstype, char **ret_content,
+               char **ret_conflict) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        _cleanup_(mnt_unref_fsp) struct libmnt_fs *add = NULL;
+        _cleanup_free_ char *source = NULL, *norm = path_normalize(target), *comment = NULL;
+        struct libmnt_fs *fs, *insert_after = NULL;
+        unsigned ours_matching = 0, ours_exact = 0;
+        int r;
+
+        if (!norm)
+                return -ENOMEM;
+        if (asprintf(&source, "UUID=%s", uuid) < 0)
+                return -ENOMEM;
+
+        r = load(path, &tb);
+        if (r < 0)
+                return r;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+
+        /* First pass: conflicts with lines that are not ours. */
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *u = source_uuid(fs);
+                bool same_target = target_is(fs, norm), same_uuid = u && streq(u, uuid);
+
+                if (is_ours(fs)) {
+                        if (same_target || same_uuid) {
+                                ours_matching++;
+                                if (fs_is_exactly(fs, source, norm, fstype))
+                                        ours_exact++;
+                        }
+                        continue;
+                }
+                if (same_target && same_uuid)
+                        /* The administrator mounts it there already, their
+                         * way; adding ours would mount it twice. */
+                        return 0;
+                if (same_target || same_uuid) {
+                        if (ret_conflict)
+                                *ret_conflict = format_line(fs);
+                        return -EEXIST;
+                }
+        }
+
+        if (ours_matching == 1 && ours_exact == 1)
+                return 0;
+
+        /* Second pass: drop our earlier lines for this volume or this mount
+         * point; the new one goes where the first of them was. */
+        mnt_reset_iter(it, MNT_ITER_FORWARD);
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *u = source_uuid(fs);
+
+                if (!is_ours(fs) || !(target_is(fs, norm) || (u && streq(u, uuid))))
+                        continue;
+                if (!insert_after) {
+                        /* Rewritten in place below, so that it keeps its
+                         * position and its marker comment. */
+                        insert_after = fs;
+                        continue;
+                }
+                r = mnt_table_remove_fs(tb, fs);
+                if (r < 0)
+                        return r;
+        }
+
+        if (insert_after) {
+                fs = insert_after;
+        } else {
+                add = mnt_new_fs();
+                if (!add)
+                        return -ENOMEM;
+                if (asprintf(&comment, "%s\n", FSTAB_MARKER) < 0)
+                        return -ENOMEM;
+                if (mnt_fs_set_comment(add, comment) < 0)
+                        return -ENOMEM;
+                r = mnt_table_add_fs(tb, add);
+                if (r < 0)
+                        return r;
+                fs = add;
+        }
+
+        if (mnt_fs_set_source(fs, source) < 0 || mnt_fs_set_target(fs, norm) < 0 ||
+            mnt_fs_set_fstype(fs, fstype) < 0 || mnt_fs_set_options(fs, FSTAB_OPTIONS) < 0)
+                return -ENOMEM;
+        mnt_fs_set_freq(fs, 0);
+        mnt_fs_set_passno(fs, 2);
+
+        r = table_to_string(tb, ret_content);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+int fstab_check_target(const char *path, const char *target, char **ret_conflict) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        _cleanup_free_ char *norm = path_normalize(target);
+        struct libmnt_fs *fs;
+        int r;
+
+        if (!norm)
+                return -ENOMEM;
+        r = load(path, &tb);
+        if (r < 0)
+                return r;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        while (mnt_table_next_fs(tb, it, &fs) == 0)
+                if (!is_ours(fs) && target_is(fs, norm)) {
+                        if (ret_conflict)
+                                *ret_conflict = format_line(fs);
+                        return -EEXIST;
+                }
+        return 0;
+}
+
+int fstab_find_ours(const char *path, const char *uuid, char **ret_target) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        struct libmnt_fs *fs;
+        int r;
+
+        r = load(path, &tb);
+        if (r < 0)
+                return r;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *u = source_uuid(fs);
+                if (is_ours(fs) && u && streq(u, uuid) && mnt_fs_get_target(fs)) {
+                        *ret_target = strdup(mnt_fs_get_target(fs));
+                        return *ret_target ? 0 : -ENOMEM;
+                }
+        }
+        return -ENOENT;
+}
+
+int fstab_write(const char *root, const char *content, char **ret_backup) {
+        _cleanup_free_ char *path = root_path(root, "/etc/fstab"), *backup = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = backup_file(root, "/etc/fstab", &backup);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(path, content, strlen(content), 0644);
+        if (r < 0)
+                return r;
+        if (ret_backup)
+                *ret_backup = TAKE_PTR(backup);
+        return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* The fstab line that mounts the data volume at boot, edited through
+ * libmount's table API so that comments and every other line stay as they
+ * are:
+ *
+ *   # docker-relocate: data volume
+ *   UUID=<uuid> <mount> <fs> defaults,nofail,x-systemd.device-timeout=30s 0 2
+ *
+ * nofail keeps a missing volume from dropping the boot into emergency mode;
+ * the immutable mount point and the RequiresMountsFor= drop-in keep Docker
+ * from starting on the empty directory underneath. The comment line marks
+ * the entry as ours: a later run replaces it instead of adding another. */
+
+#define FSTAB_MARKER "# docker-relocate: data volume"
+#define FSTAB_OPTIONS "defaults,nofail,x-systemd.device-timeout=30s"
+
+/* Computes the fstab at path (a real path; a missing file is an empty table)
+ * with our entry for uuid on target. Returns 1 and the new content in
+ * *ret_content when it changes, 0 when it already says this. -EEXIST when a
+ * line that is not ours mounts something else on target, or this uuid
+ * elsewhere: *ret_conflict (may be NULL) then quotes that line. */
+int fstab_edit(const char *path, const char *uuid, const char *target, const char *fstype, char **ret_content,
+               char **ret_conflict);
+
+/* -EEXIST (and the line in *ret_conflict, may be NULL) when a line that is
+ * not ours mounts something on target; 0 otherwise. */
+int fstab_check_target(const char *path, const char *target, char **ret_conflict);
+
+/* The target of our own (marked) entry for uuid, or -ENOENT. */
+int fstab_find_ours(const char *path, const char *uuid, char **ret_target);
+
+/* Backs up <root>/etc/fstab (util/backup.h) and replaces it atomically with
+ * content. *ret_backup (may be NULL) is the backup's path inside root. */
+int fstab_write(const char *root, const char *content, char **ret_backup);

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "disk/blockdev.h"
+#include "disk/grow.h"
+#include "disk/partition.h"
+#include "disk/state.h"
+#include "disk/usage.h"
+#include "util/fileio.h"
+#include "util/path.h"
+#include "util/process.h"
+#include "util/strv.h"
+
+#define GROW_TIMEOUT_MS (30UL * 60 * 1000)
+/* A GPT keeps 33 sectors for its backup at the end, and partitions are
+ * aligned to 1 MiB: less free space than this is nothing to grow into. */
+#define GROW_MIN_GAIN (1024ULL * 1024)
+
+void grow_result_done(GrowResult *r) {
+        if (!r)
+                return;
+        free(r->mount);
+        free(r->fs_node);
+        free(r->disk);
+        free(r->fstype);
+        strv_free(r->steps);
+        free(r->error);
+        *r = (GrowResult){};
+}
+
+static int fail(GrowResult *res, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(GrowResult *res, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        free(res->error);
+        if (vasprintf(&res->error, fmt, ap) < 0)
+                res->error = NULL;
+        va_end(ap);
+        return r;
+}
+
+static int add_step(GrowResult *res, const char *fmt, ...) _printf_(2, 3);
+static int add_step(GrowResult *res, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return strv_consume(&res->steps, s);
+}
+
+static int fs_size(const char *dir, uint64_t *ret) {
+        struct statvfs sv;
+
+        if (statvfs(dir, &sv) < 0)
+                return negative_errno();
+        *ret = (uint64_t) sv.f_blocks * sv.f_frsize;
+        return 0;
+}
+
+/* Where the partition ends against the end of its disk, from sysfs (no write
+ * access needed, so a dry run can tell too). */
+static int partition_room(const BlockDev *part, const BlockDev *disk, uint64_t *ret_room) {
+        _cleanup_free_ char *dir = NULL, *p = NULL, *s = NULL;
+        unsigned long long start;
+        int r;
+
+        r = blockdev_sysfs_dir(NULL, part->name, &dir);
+        if (r < 0)
+                return r;
+        p = path_join(dir, "start");
+        if (!p)
+                return -ENOMEM;
+        r = read_full_file(p, 64, &s, NULL);
+        if (r < 0)
+                return r;
+        start = strtoull(s, NULL, 10);
+        if (start * 512 + part->size > disk->size)
+                return -EINVAL;
+        *ret_room = disk->size - start * 512 - part->size;
+        return 0;
+}
+
+static int grow_fs(const char *fstype, const char *node, const char *dir) {
+        _cleanup_free_ char *err = NULL;
+        int status, r;
+
+        if (streq(fstype, "ext4") || streq(fstype, "ext3") || streq(fstype, "ext2")) {
+                char *argv[] = { (char *) "resize2fs", (char *) node, NULL };
+                r = run_command(argv, GROW_TIMEOUT_MS, NULL, &err, &status);
+        } else if (streq(fstype, "xfs")) {
+                /* xfs grows through its mount point. */
+                char *argv[] = { (char *) "xfs_growfs", (char *) dir, NULL };
+                r = run_command(argv, GROW_TIMEOUT_MS, NULL, &err, &status);
+        } else
+                return -EOPNOTSUPP;
+        if (r < 0)
+                return r;
+        return status == 0 ? 0 : -EIO;
+}
+
+int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) {
+        _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL;
+        _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL;
+        DiskRecord rec = {};
+        dev_t devnum;
+        int r;
+
+        *res = (GrowResult){};
+
+        if (dir)
+                mount = path_normalize(dir);
+        else {
+                r = disk_state_find_last(root, &rec);
+                if (r < 0)
+                        return fail(res, r, "No mount point given, and none recorded in " DISK_STATE_FILE
+                                            ": name the mount point to grow");
+                mount = TAKE_PTR(rec.mount);
+                disk_record_done(&rec);
+                if (!mount)
+                        return fail(res, -EBADMSG, DISK_STATE_FILE " records no mount point: name it");
+        }
+        if (!mount)
+                return -ENOMEM;
+        res->mount = strdup(mount);
+        if (!res->mount)
+                return -ENOMEM;
+
+        r = usage_mount_source(NULL, mount, &devnum, &fstype);
+        if (r == -ENOENT)
+                return fail(res, r, "%s is not a mount point: nothing to grow", mount);
+        if (r < 0)
+                return fail(res, r, "Failed to read the mount table: %s", strerror(-r));
+        res->fstype = strdup(fstype);
+        if (!res->fstype)
+                return -ENOMEM;
+
+        r = blockdev_name_from_devnum(NULL, devnum, &name);
+        if (r < 0)
+                return fail(res, r, "%s is not mounted from a block device: nothing to grow", mount);
+        r = blockdev_load(NULL, name, &b);
+        if (r < 0)
+                return fail(res, r, "Failed to read /dev/%s: %s", name, strerror(-r));
+        res->fs_node = strdup(b->node);
+        if (!res->fs_node)
+                return -ENOMEM;
+
+        r = fs_size(mount, &res->fs_old);
+        if (r < 0)
+                return fail(res, r, "Failed to stat %s: %s", mount, strerror(-r));
+        res->fs_new = res->fs_old;
+
+        if (b->parent) {
+                uint64_t room;
+
+                r = blockdev_load(NULL, b->parent, &disk);
+                if (r < 0)
+                        return fail(res, r, "Failed to read /dev/%s: %s", b->parent, strerror(-r));
+                res->disk = strdup(disk->node);
+                if (!res->disk)
+                        return -ENOMEM;
+                res->partition_old = res->partition_new = b->size;
+
+                r = partition_room(b, disk, &room);
+                if (r < 0)
+                        return fail(res, r, "Failed to read the extent of %s: %s", b->node, strerror(-r));
+                if (room > GROW_MIN_GAIN) {
+                        if (dry_run) {
+                                res->changed = true;
+                                r = add_step(res, "grow partition %u of %s by up to %llu bytes", b->partno,
+                                             disk->node, (unsigned long long) room);
+                                if (r < 0)
+                                        return r;
+                        } else {
+                                r = partition_grow(disk->node, b->partno, &res->partition_old, &res->partition_new);
+                                if (r == -EXFULL)
+                                        return fail(res, r,
+                                                    "%s is not the last partition on %s: it cannot grow into the "
+                                                    "new space",
+                                                    b->node, disk->node);
+                                if (r < 0)
+                                        return fail(res, r,
+                                                    "Failed to grow partition %u of %s: %s. The filesystem was not "
+                                                    "touched; check the partition table with fdisk -l %s",
+                                                    b->partno, disk->node, strerror(-r), disk->node);
+                                if (r > 0) {
+                                        res->changed = res->partition_grown = true;
+                                        r = add_step(res, "grew partition %s from %llu to %llu bytes", b->node,
+                                                     (unsigned long long) res->partition_old,
+                                                     (unsigned long long) res->partition_new);
+                                        if (r < 0)
+                                                return r;
+                                }
+                        }
+                }
+        } else {
+                res->disk = strdup(b->node);
+                if (!res->disk)
+                        return -ENOMEM;
+        }
+
+        if (dry_run) {
+                return add_step(res, "grow the %s filesystem on %s to fill the device (%s, a no-op if it does "
+                                     "already)",
+                                fstype, b->node, streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
+        }
+
+        r = grow_fs(fstype, b->node, mount);
+        if (r == -EOPNOTSUPP)
+                return fail(res, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
+        if (r < 0)
+                return fail(res, r,
+                            "Failed to grow the %s filesystem on %s: %s%s. Nothing is lost: run %s by hand to see "
+                            "why",
+                            fstype, b->node, strerror(-r), res->partition_grown ? " (the partition was grown)" : "",
+                            streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
+
+        r = fs_size(mount, &res->fs_new);
+        if (r < 0)
+                return fail(res, r, "Failed to stat %s: %s", mount, strerror(-r));
+        if (res->fs_new != res->fs_old) {
+                res->changed = true;
+                r = add_step(res, "grew the %s filesystem on %s from %llu to %llu bytes", fstype, b->node,
+                             (unsigned long long) res->fs_old, (unsigned long long) res->fs_new);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

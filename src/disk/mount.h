@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* Mount points: creating them so that nothing can fill them while the volume
+ * is missing, mounting through libmount, and vetting a directory as a home
+ * for the data root. These act on the running host. */
+
+/* 1 when dir is missing or an empty directory, 0 when it holds anything,
+ * -ENOTDIR when it is not a directory. */
+int mount_dir_is_empty(const char *dir);
+
+/* Creates dir (and parents) if needed and sets FS_IMMUTABLE_FL on it while it
+ * is empty: when the volume is not mounted, Docker (or anything) then fails
+ * to write there instead of filling the root filesystem with a new, empty data
+ * root. -ENOTEMPTY if dir holds anything. -EOPNOTSUPP when the filesystem
+ * has no such flag (the directory is still made). */
+int mount_make_guarded_dir(const char *dir);
+
+/* Mounts node on dir with libmount. ret_message (may be NULL) gets libmount's
+ * explanation on failure. */
+int mount_device(const char *node, const char *dir, const char *fstype, char **ret_message);
+
+/* Whether the filesystem that dir is on may hold a data root: not NFS (or
+ * another network filesystem), not overlay, not xfs without ftype=1. Returns
+ * 0 when fine, 1 with the reason in *ret_reason when not. */
+int mount_check_data_fs(const char *dir, char **ret_reason);

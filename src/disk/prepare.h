@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Makes a block device ready to hold the data root: resolve it, refuse it if
+ * unsafe, optionally partition (one GPT partition), mkfs, mount on a guarded
+ * (immutable) mount point, persist in fstab, and record the filesystem as
+ * ours (disk/state.h). Docker is not touched.
+ *
+ * Idempotent: a filesystem this tool made (its UUID is recorded; or it carries
+ * the asked-for label and is mounted where asked) is reused, never
+ * reformatted; the missing steps (mount, fstab line) are done, and a second
+ * run changes nothing (changed == false).
+ *
+ * Library use (the move orchestrator): fill a PrepareRequest, call
+ * disk_prepare(), then
+ *   r < 0               failure (result->error says what happened and what to do)
+ *   result->refused     refused as unsafe, nothing written (result->refusals) → exit 3
+ *   otherwise           done (or planned, with dry_run): result->changed, ->steps */
+
+#define DEFAULT_FSTYPE "ext4"
+#define DEFAULT_LABEL "docker-data"
+
+typedef struct PrepareRequest {
+        const char *device;        /* DEVICE as the user wrote it (see disk/resolve.h) */
+        const char *mount;         /* absolute mount point */
+        const char *fstype;        /* "ext4"/"xfs"; NULL: ext4 for a new filesystem, any for a reused one */
+        const char *label;         /* NULL: DEFAULT_LABEL */
+        bool partition;            /* one GPT partition instead of the whole disk */
+        bool wipe;                 /* allow overwriting signatures */
+        bool allow_instance_store;
+        uint64_t need_bytes;       /* device size needed (see disk_size_needed()); 0: none */
+        uint64_t need_inodes;      /* 0: none */
+        long wait_device_sec;      /* wait this long for the device to appear; <= 0: don't */
+        bool dry_run;              /* plan only: steps are what would be done */
+        const char *root;          /* where fstab, state and backups live; NULL: the host */
+} PrepareRequest;
+
+typedef struct PrepareResult {
+        bool refused;      /* refused as unsafe: nothing was written */
+        bool changed;      /* something changed (dry_run: would change) */
+        bool reused;       /* an existing filesystem of ours was reused */
+        char *disk;        /* whole-disk node, "/dev/nvme1n1" */
+        char *fs_node;     /* node holding the filesystem, "/dev/nvme1n1p1" or the disk */
+        char *resolved_by; /* how DEVICE was resolved (resolve_how_to_string()) */
+        char *volume_id;   /* EBS volume id, when known */
+        char *ec2_name;    /* EC2 device name, when known */
+        char *uuid;
+        char *fstype;
+        char *label;
+        char *mount;
+        char *fstab_backup; /* backup of fstab taken before changing it, path inside root */
+        char **steps;       /* steps done, in order (dry_run: planned) */
+        char **refusals;    /* why it was refused */
+        char **warnings;
+        char *error;        /* on failure: what failed, the state left, what to do */
+} PrepareResult;
+
+void prepare_result_done(PrepareResult *r);
+
+/* *result is always filled in (also on failure and refusal) and must be
+ * released with prepare_result_done(). */
+int disk_prepare(const PrepareRequest *req, PrepareResult *result);

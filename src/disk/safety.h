@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "disk/blockdev.h"
+
+/* Whether a device may be formatted, decided before a single byte is
+ * written. Every reason is collected (not just the first), each phrased as
+ * "what is wrong: what to do". */
+
+typedef struct EligibilityRequest {
+        bool wipe;                 /* signatures may be overwritten */
+        bool allow_instance_store; /* EC2 instance-store disks may be used */
+        uint64_t need_bytes;       /* 0: no size requirement */
+        uint64_t need_inodes;      /* 0: no inode requirement */
+} EligibilityRequest;
+
+typedef struct Eligibility {
+        char **refusals;   /* empty: eligible */
+        char **signatures; /* what libblkid saw, on the disk and its partitions ("loop0p1: ext4 …") */
+        char **mounts;     /* mount points of the device and its partitions */
+} Eligibility;
+
+void eligibility_done(Eligibility *e);
+
+/* Extra room asked for on top of the data: ext4 metadata and the journal,
+ * and headroom so that Docker does not start on a full disk. */
+#define SIZE_MARGIN_PERCENT 10
+#define SIZE_MARGIN_MIN (1024ULL * 1024 * 1024)
+
+/* The device size needed for used bytes of data (with the margin). */
+uint64_t disk_size_needed(uint64_t used_bytes);
+
+/* Checks d (a disk or a partition). Fails (negative errno) only when the
+ * facts cannot be read; refusals are results, in ret->refusals. */
+int disk_check_eligibility(const char *sysroot, const BlockDev *d, const EligibilityRequest *req, Eligibility *ret);

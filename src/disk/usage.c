@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "disk/libmount-util.h"
+#include "disk/usage.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+static int load_mountinfo(const char *sysroot, struct libmnt_table **ret) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_free_ char *p = sysroot_path(sysroot, "/proc/self/mountinfo");
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        tb = mnt_new_table();
+        if (!tb)
+                return -ENOMEM;
+        r = mnt_table_parse_file(tb, p);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(tb);
+        return 0;
+}
+
+int usage_mount_points(const char *sysroot, dev_t devnum, char ***ret_targets) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        struct libmnt_fs *fs;
+        int r;
+
+        r = load_mountinfo(sysroot, &tb);
+        if (r < 0)
+                return r;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *t = mnt_fs_get_target(fs);
+                if (mnt_fs_get_devno(fs) != devnum || !t || strv_contains(l, t))
+                        continue;
+                r = strv_extend(&l, t);
+                if (r < 0)
+                        return r;
+        }
+        *ret_targets = TAKE_PTR(l);
+        return 0;
+}
+
+int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnum, char **ret_fstype) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_free_ char *norm = path_normalize(target);
+        struct libmnt_fs *fs;
+        int r;
+
+        if (!norm)
+                return -ENOMEM;
+        r = load_mountinfo(sysroot, &tb);
+        if (r < 0)
+                return r;
+        /* Backwards: the last mount on a path is the one that is visible. A
+         * path lookup only (no canonicalisation against this host's mounts):
+         * the table may be a fixture. */
+        fs = mnt_table_find_target(tb, norm, MNT_ITER_BACKWARD);
+        if (!fs || !mnt_fs_get_target(fs) || !streq(mnt_fs_get_target(fs), norm))
+                return -ENOENT;
+        if (ret_fstype) {
+                const char *t = mnt_fs_get_fstype(fs);
+                *ret_fstype = strdup(t ?: "");
+                if (!*ret_fstype)
+                        return -ENOMEM;
+        }
+        if (ret_devnum)
+                *ret_devnum = mnt_fs_get_devno(fs);
+        return 0;
+}
+
+int usage_is_swap(const char *sysroot, const BlockDev *d) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        _cleanup_free_ char *p = sysroot_path(sysroot, "/proc/swaps");
+        struct libmnt_fs *fs;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        tb = mnt_new_table();
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!tb || !it)
+                return -ENOMEM;
+        r = mnt_table_parse_swaps(tb, p);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *src = mnt_fs_get_source(fs);
+                _cleanup_free_ char *sp = NULL;
+                struct stat st;
+
+                if (!src)
+                        continue;
+                if (streq(src, d->node))
+                        return 1;
+                /* /proc/swaps may name the device by another path. */
+                sp = sysroot_path(sysroot, src);
+                if (sp && stat(sp, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == d->devnum)
+                        return 1;
+        }
+        return 0;
+}
+
+int usage_backs_system(const char *sysroot, const char *name, const char **ret_what) {
+        static const char *const system_mounts[] = { "/", "/boot" };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(system_mounts); i++) {
+                _cleanup_strv_free_ char **under = NULL;
+                _cleanup_free_ char *src = NULL;
+                dev_t devnum;
+
+                r = usage_mount_source(sysroot, system_mounts[i], &devnum, NULL);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                r = blockdev_name_from_devnum(sysroot, devnum, &src);
+                if (r == -ENOENT) /* overlay, tmpfs, btrfs subvolume: no block device of ours */
+                        continue;
+                if (r < 0)
+                        return r;
+                r = blockdev_underlying(sysroot, src, &under);
+                if (r < 0)
+                        return r;
+
+                /* name backs the system mount when it is one of the devices
+                 * underneath, or when one of those is a partition of name. */
+                STRV_FOREACH(u, under) {
+                        _cleanup_blockdev_ BlockDev *b = NULL;
+                        if (streq(*u, name) ||
+                            (blockdev_load(sysroot, *u, &b) >= 0 && b->parent && streq(b->parent, name))) {
+                                *ret_what = system_mounts[i];
+                                return 1;
+                        }
+                }
+        }
+        return 0;
+}
