@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+
+/* The record of a move, written atomically after every step, so that a run
+ * that was killed (or a host that rebooted) mid-move can be resumed or rolled
+ * back by the next run, and a finished move is recognised as done.
+ *
+ *   /var/lib/docker-relocate/state.json
+ *
+ * Phases, in order; a move is only ever at one: */
+typedef enum MovePhase {
+        PHASE_NONE,
+        PHASE_PLANNED,     /* target prepared, nothing of Docker touched */
+        PHASE_PRECOPIED,   /* live copy done, Docker still running */
+        PHASE_STOPPED,     /* Docker stopped by us: from here, failure means roll back */
+        PHASE_COPIED,      /* final copy done */
+        PHASE_CONFIGURED,  /* data root rewritten, backups recorded */
+        PHASE_VERIFIED,    /* Docker runs on the new root with the same content */
+        PHASE_DONE,        /* containers restarted, old tree kept (or deleted) */
+        PHASE_ROLLED_BACK, /* failed, and Docker is back on the old root */
+        PHASE_FAILED,      /* failed, and the rollback failed: needs a human */
+        PHASE_UNDONE,      /* a finished move undone by "rollback" */
+        PHASE_CLEANED,     /* the old tree was removed after a verified move */
+} MovePhase;
+
+const char *move_phase_to_string(MovePhase p);
+MovePhase move_phase_from_string(const char *s);
+
+#define JOURNAL_PATH "/var/lib/docker-relocate/state.json"
+#define LOCK_PATH "/run/docker-relocate.lock"
+
+/* The journal is a cJSON object; these helpers keep its shape in one place. */
+int journal_load(const char *root, cJSON **ret);             /* -ENOENT when there is none */
+int journal_save(const char *root, cJSON *j);                /* atomic, fsync'ed */
+MovePhase journal_phase(const cJSON *j);
+int journal_set_phase(cJSON *j, MovePhase p);
+const char *journal_string(const cJSON *j, const char *key);
+int journal_set_string(cJSON *j, const char *key, const char *value);
+/* Appends {"name": name, "seconds": seconds} to "steps". */
+int journal_add_step(cJSON *j, const char *name, double seconds);
+
+/* Takes the program-wide lock (flock on LOCK_PATH under root), without
+ * waiting: -EBUSY when another run holds it. Returns the fd to keep. */
+int lock_acquire(const char *root, int *ret_fd);

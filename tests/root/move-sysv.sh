@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The move, end to end, on a real dockerd started through Debian's SysV init
+# script, onto a loop-device "volume", all in a private mount namespace with
+# private copies of /etc, /run and /var/lib. Checks, in order: --dry-run
+# changes nothing; a start failure after the stop rolls back (exit 4) to the
+# old root with the config byte-identical and every image, container and
+# volume there; a move SIGKILLed during the copy completes when run again;
+# after it the data root is on the volume with the same content (layers with
+# whiteouts, hard links, sparse files; volume data; the running container
+# running), fstab holds the volume by UUID, the old tree is kept; a re-run is
+# a no-op; cleanup removes the old tree.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib-dockerd.sh"
+dockerd_enter_namespace "$0" "$@"
+
+BIN=${DOCKER_RELOCATE:?}
+n=0
+failed=0
+ok() {
+        n=$((n + 1))
+        if [ "$1" = 0 ]; then
+                echo "ok $n - $2"
+        else
+                failed=$((failed + 1))
+                echo "not ok $n - $2"
+        fi
+}
+check() {
+        local what=$1
+        shift
+        "$@" >/dev/null 2>&1
+        ok $? "$what"
+}
+
+LOOP=""
+MNT=""
+cleanup() {
+        local rc=$?
+        if [ -n "$MNT" ]; then
+                umount -l "$MNT" 2>/dev/null
+                chattr -i "$MNT" 2>/dev/null
+        fi
+        dockerd_teardown
+        [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
+        if [ -n "${WORK:-}" ]; then
+                awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' \
+                        /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+                rm -rf --one-file-system "$WORK"
+        fi
+        exit $rc
+}
+trap cleanup EXIT
+
+WORK=$(mktemp -d /tmp/move-sysv.XXXXXX)
+DOCKERD_TMP=$WORK/dockerd
+mkdir -p "$DOCKERD_TMP"
+
+# Private, writable copies of /etc and /var/lib: the move renames files into
+# place (fstab, /etc/default/docker), which a bind mount of a single file
+# would not allow, and it keeps its journal under /var/lib/docker-relocate.
+cp -a /etc "$WORK/etc"
+mount --bind "$WORK/etc" /etc
+mkdir -p "$WORK/var-lib"
+mount --bind /var/lib "$WORK/var-lib"
+mount -t tmpfs -o mode=0755 tmpfs /var/lib
+for e in "$WORK"/var-lib/*; do
+        [ -d "$e" ] && [ ! -L "$e" ] || continue
+        mkdir "/var/lib/${e##*/}" && mount --bind "$e" "/var/lib/${e##*/}"
+done
+# lib-dockerd binds single files over /etc paths; in our private /etc we can
+# simply write them.
+dockerd_bind() {
+        if [ -f "$1" ] && [ -f "$2" ]; then
+                cat "$1" >"$2"
+        else
+                mount --bind "$1" "$2"
+        fi
+}
+: >/etc/fstab
+echo "# private fstab of the test" >/etc/fstab
+
+DOCKERD_DATA_ROOT=$WORK/old-root
+DOCKERD_CONFIG=opts
+dockerd_setup || exit 1
+dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
+dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
+# Enough data that the copy takes a moment (for the SIGKILL below).
+dockerd_docker volume create relocate-big >/dev/null
+dockerd_docker run --rm --network none -v relocate-big:/big "$DOCKERD_IMAGE" \
+        dd if=/dev/urandom of=/big/blob bs=1M count=300 2>/dev/null
+
+truncate -s 3G "$WORK/ebs.img"
+LOOP=$(losetup -f --show "$WORK/ebs.img") || { echo "Bail out! losetup"; exit 1; }
+MNT=$WORK/mnt
+NEW=$MNT/docker
+
+sets() {
+        {
+                dockerd_docker images -aq --no-trunc | sort -u
+                dockerd_docker ps -aq --no-trunc | sort
+                dockerd_docker volume ls -q | sort
+        } | sha256sum
+}
+root_dir() {
+        dockerd_docker info --format '{{.DockerRootDir}}'
+}
+content() {
+        dockerd_docker run --rm --network none -v relocate-vol:/vol relocate-test/layered:1 sh -c '
+                cat /vol/file; cat /etc/conf/c; ls /etc/conf; [ -e /bin/ls ] && echo ls-present
+                stat -c "%h %s" /data/one /data/two /data/sparse' | sha256sum
+        dockerd_docker run --rm --network none -v relocate-big:/big "$DOCKERD_IMAGE" sh -c 'cat /big/blob' | sha256sum
+}
+SETS0=$(sets)
+CONTENT0=$(content)
+OPTS0=$(sha256sum </etc/default/docker)
+ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "dockerd runs on the old root"
+
+# 1. --dry-run: the plan, and nothing changed.
+out=$("$BIN" move --device "$LOOP" --mount "$MNT" --dry-run 2>&1)
+ok $? "move --dry-run succeeds"
+echo "$out" | grep -q -- "--data-root=$NEW"
+ok $? "the plan shows the config diff"
+ok $([ "$(sha256sum </etc/default/docker)" = "$OPTS0" ] && [ -z "$(blkid -p "$LOOP" 2>/dev/null)" ] &&
+        [ ! -e /var/lib/docker-relocate/state.json ]; echo $?) "--dry-run changed nothing (config, device, journal)"
+
+# 2. Docker refuses to start on the new root: exit 4, everything as before.
+cp /etc/init.d/docker "$WORK/init-orig"
+# The packaged script itself, with one line more at "start": it refuses
+# when DOCKER_OPTS names the new root, as a dockerd that cannot use it would.
+sed "/^[[:space:]]*start)\$/a\\\t\\tif grep -q -- '$NEW' /etc/default/docker; then echo 'injected: dockerd refuses $NEW' >\\&2; exit 1; fi" \
+        "$WORK/init-orig" >/etc/init.d/docker
+grep -q "injected: dockerd refuses" /etc/init.d/docker || echo "Bail out! could not inject the failure"
+"$BIN" move --device "$LOOP" --mount "$MNT" --yes --json >"$WORK/fail.json" 2>"$WORK/fail.err"
+rc=$?
+ok $([ $rc = 4 ]; echo $?) "a failed start rolls back with exit 4 (got $rc)"
+[ $rc = 4 ] || sed 's/^/#   /' "$WORK/fail.err"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["status"]=="rolled-back" and j["error"]["code"]==4 else 1)' "$WORK/fail.json"
+rc=$?
+[ $rc = 0 ] || sed "s/^/#   /" "$WORK/fail.json"
+ok $rc "the JSON says rolled-back with error code 4"
+ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "after the rollback dockerd runs on the old root"
+ok $([ "$(sha256sum </etc/default/docker)" = "$OPTS0" ]; echo $?) "the config is byte-identical again"
+ok $([ "$(sets)" = "$SETS0" ]; echo $?) "images, containers and volumes are all there"
+ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
+        "the running container runs again"
+cp "$WORK/init-orig" /etc/init.d/docker
+
+# 3. SIGKILL while the copy runs with Docker stopped, then run again.
+"$BIN" move --device "$LOOP" --mount "$MNT" --no-pre-copy --yes >"$WORK/kill.out" 2>&1 &
+pid=$!
+killed=no
+for _ in $(seq 1 3000); do
+        if grep -q '"phase":[[:space:]]*"stopped"' /var/lib/docker-relocate/state.json 2>/dev/null; then
+                sleep 0.3
+                kill -KILL "$pid" 2>/dev/null && killed=yes
+                break
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+done
+wait "$pid" 2>/dev/null
+ok $([ $killed = yes ]; echo $?) "the move was killed while Docker was stopped"
+ok $([ -z "$(dockerd_pid)" ]; echo $?) "dockerd is down after the kill"
+"$BIN" move --device "$LOOP" --mount "$MNT" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
+rc=$?
+ok $([ $rc = 0 ]; echo $?) "running the move again completes it (got $rc)"
+[ $rc = 0 ] || sed 's/^/#   /' "$WORK/resume.err"
+
+# 4. After the move.
+ok $([ "$(root_dir)" = "$NEW" ]; echo $?) "docker info shows the new root $NEW"
+# dockerd bind-mounts its root onto itself ("/dev/loopN[/docker]").
+src=$(findmnt -n -o SOURCE --target "$NEW" | sed 's/\[.*//')
+ok $([ "$src" = "$LOOP" ]; echo $?) "the new root is on the volume ($src)"
+ok $([ "$(sets)" = "$SETS0" ]; echo $?) "the same images, containers and volumes"
+ok $([ "$(content)" = "$CONTENT0" ]; echo $?) "layers (whiteouts, hard links, sparse file) and volume data intact"
+ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
+        "the running container runs"
+uuid=$(blkid -s UUID -o value "$LOOP")
+grep -Eq "^UUID=$uuid[[:space:]]+$MNT[[:space:]]+ext4[[:space:]]+[^[:space:]]*nofail" /etc/fstab
+ok $? "fstab mounts the volume by UUID with nofail"
+grep -q -- "--data-root=$NEW" /etc/default/docker
+ok $? "DOCKER_OPTS carries the new data root"
+ok $([ -d "$DOCKERD_DATA_ROOT/image" ] && [ -d "$DOCKERD_DATA_ROOT/volumes" ]; echo $?) "the old tree is kept"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["changed"] and j["status"]=="done" and j["downtime_seconds"] is not None else 1)' "$WORK/resume.json"
+ok $? "the JSON reports changed, done and the downtime"
+
+# 5. A re-run is a no-op.
+before=$(sha256sum /etc/default/docker /etc/fstab)
+"$BIN" move --device "$LOOP" --mount "$MNT" --yes --json >"$WORK/again.json" 2>/dev/null
+rc=$?
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["changed"] is False else 1)' "$WORK/again.json"
+ok $([ $rc = 0 ] && [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" ]; echo $?) \
+        "a re-run exits 0, says changed: false and writes nothing"
+
+# 6. cleanup removes the old tree, and only then.
+"$BIN" cleanup --yes >/dev/null 2>&1
+ok $? "cleanup succeeds"
+ok $([ ! -e "$DOCKERD_DATA_ROOT/image" ]; echo $?) "the old tree is gone"
+ok $([ "$(sets)" = "$SETS0" ]; echo $?) "Docker still has everything"
+
+echo "1..$n"
+[ $failed = 0 ]
