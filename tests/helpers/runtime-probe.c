@@ -160,6 +160,41 @@ int main(int argc, char **argv) {
                 printf("%s\n", service_state_to_string(s));
                 return 0;
         }
+        if (streq(cmd, "service-reload") && argc > 2) {
+                _cleanup_free_ char *err = NULL;
+                r = service_daemon_reload(parse_init(argv[2]), probe_timeout_ms(), &err);
+                return r < 0 ? fail(r, cmd, err) : 0;
+        }
+        if (streq(cmd, "service-unit")) {
+                _cleanup_service_unit_info_ ServiceUnitInfo *i = NULL;
+                _cleanup_free_ char *err = NULL;
+                _cleanup_json_ cJSON *o = cJSON_CreateObject();
+                cJSON *a;
+                r = service_read_unit(argc > 2 ? argv[2] : NULL, &i, &err);
+                if (r < 0)
+                        return fail(r, cmd, err);
+                json_add_string_or_null(o, "fragment_path", i->fragment_path);
+                json_add_string_or_null(o, "load_state", i->load_state);
+                json_add_string_or_null(o, "active_state", i->active_state);
+                cJSON_AddItemToObject(o, "drop_in_paths", json_string_array(i->drop_in_paths));
+                cJSON_AddItemToObject(o, "environment", json_string_array(i->environment));
+                a = cJSON_AddArrayToObject(o, "exec_start");
+                for (size_t k = 0; k < i->n_exec_start; k++) {
+                        cJSON *c = cJSON_CreateObject();
+                        cJSON_AddStringToObject(c, "path", i->exec_start[k].path);
+                        cJSON_AddItemToObject(c, "argv", json_string_array(i->exec_start[k].argv));
+                        cJSON_AddBoolToObject(c, "ignore_failure", i->exec_start[k].ignore_failure);
+                        cJSON_AddItemToArray(a, c);
+                }
+                a = cJSON_AddArrayToObject(o, "environment_files");
+                for (size_t k = 0; k < i->n_environment_files; k++) {
+                        cJSON *c = cJSON_CreateObject();
+                        cJSON_AddStringToObject(c, "path", i->environment_files[k].path);
+                        cJSON_AddBoolToObject(c, "optional", i->environment_files[k].optional);
+                        cJSON_AddItemToArray(a, c);
+                }
+                return print_json(o);
+        }
         if (streq(cmd, "copy") && argc > 4)
                 return copy_cmd(argv[2], argv[3], argv[4]);
         if (streq(cmd, "mounts-below") && argc > 2) {
@@ -187,6 +222,7 @@ int main(int argc, char **argv) {
                 "usage: runtime-probe engine-ping|engine-info|engine-images|engine-volumes|engine-containers SOCK\n"
                 "       runtime-probe engine-stop|engine-start SOCK ID\n"
                 "       runtime-probe service-stop INIT [containerd] | service-start INIT SOCK | service-state INIT\n"
+                "       runtime-probe service-reload INIT | service-unit [UNIT]\n"
                 "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO] | measure DIR\n");
         return 2;
 }
