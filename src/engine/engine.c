@@ -588,8 +588,12 @@ cJSON *engine_containers_to_json(const EngineContainers *l) {
                 return NULL;
         for (size_t k = 0; k < l->n; k++) {
                 cJSON *c = cJSON_CreateObject();
-                if (!c || !cJSON_AddItemToArray(a, c))
-                        return cJSON_Delete(c), NULL;
+                if (!c)
+                        return NULL;
+                if (!cJSON_AddItemToArray(a, c)) {
+                        cJSON_Delete(c);
+                        return NULL;
+                }
                 if (!cJSON_AddStringToObject(c, "id", l->items[k].id) ||
                     !cJSON_AddStringToObject(c, "name", l->items[k].name) ||
                     !cJSON_AddStringToObject(c, "state", l->items[k].state) ||
