@@ -603,6 +603,22 @@ cJSON *engine_containers_to_json(const EngineContainers *l) {
         return TAKE_PTR(a);
 }
 
+int engine_containers_ids(const EngineContainers *l, const char *state, char ***ret) {
+        _cleanup_strv_free_ char **ids = calloc(1, sizeof(char *));
+
+        if (!ids)
+                return -ENOMEM;
+        for (size_t k = 0; k < l->n; k++) {
+                if (state && !streq(l->items[k].state, state))
+                        continue;
+                if (strv_extend(&ids, l->items[k].id) < 0)
+                        return -ENOMEM;
+        }
+        /* The list is sorted by id already. */
+        *ret = TAKE_PTR(ids);
+        return 0;
+}
+
 static int container_action(Engine *e, const char *id, const char *action, unsigned timeout_ms,
                             const char *query) {
         _cleanup_free_ char *path = NULL, *body = NULL;

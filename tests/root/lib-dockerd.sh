@@ -31,7 +31,8 @@
 # DOCKERD_IMAGE_LAYERED (a commit with whiteouts, an opaque directory, a hard
 # link and a sparse file), DOCKERD_RUNNING (a container running sleep with
 # --restart unless-stopped, ending on SIGTERM), DOCKERD_STOPPED (an exited container),
-# DOCKERD_VOLUME (a volume holding a file).
+# DOCKERD_VOLUME (a volume holding a file). dockerd_inventory prints what a
+# move must keep, for a before/after comparison.
 
 DOCKERD_SOCK=/run/docker.sock
 DOCKERD_PIDFILE=/run/docker.pid
@@ -250,6 +251,21 @@ dockerd_populate() {
                 sh -c 'trap "exit 0" TERM; sleep 1000000 & wait' >/dev/null || return 1
         dockerd_docker run --name "$DOCKERD_STOPPED" --network none "$DOCKERD_IMAGE" true || return 1
         dockerd_log "populated in $((SECONDS - t0))s"
+}
+
+# What a move must keep, one sorted line per item: image ids, containers
+# (id, name, state), volume names, and the volume's file. Compare the output
+# before and after a move.
+dockerd_inventory() {
+        {
+                dockerd_docker images -a --no-trunc --format 'image {{.ID}}' | sort -u
+                dockerd_docker ps -a --no-trunc --format 'container {{.ID}} {{.Names}} {{.State}}' | sort
+                dockerd_docker volume ls -q | sed 's/^/volume /' | sort
+                if [ -n "${DOCKERD_VOLUME:-}" ]; then
+                        echo "volume-file $(dockerd_docker run --rm --network none -v "$DOCKERD_VOLUME:/vol" \
+                                "$DOCKERD_IMAGE" cat /vol/file)"
+                fi
+        }
 }
 
 # A daemon killed while it stopped its containers (Debian's script sends
