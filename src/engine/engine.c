@@ -588,8 +588,12 @@ cJSON *engine_containers_to_json(const EngineContainers *l) {
                 return NULL;
         for (size_t k = 0; k < l->n; k++) {
                 cJSON *c = cJSON_CreateObject();
-                if (!c || !cJSON_AddItemToArray(a, c))
-                        return cJSON_Delete(c), NULL;
+                if (!c)
+                        return NULL;
+                if (!cJSON_AddItemToArray(a, c)) {
+                        cJSON_Delete(c);
+                        return NULL;
+                }
                 if (!cJSON_AddStringToObject(c, "id", l->items[k].id) ||
                     !cJSON_AddStringToObject(c, "name", l->items[k].name) ||
                     !cJSON_AddStringToObject(c, "state", l->items[k].state) ||
@@ -597,6 +601,22 @@ cJSON *engine_containers_to_json(const EngineContainers *l) {
                         return NULL;
         }
         return TAKE_PTR(a);
+}
+
+int engine_containers_ids(const EngineContainers *l, const char *state, char ***ret) {
+        _cleanup_strv_free_ char **ids = calloc(1, sizeof(char *));
+
+        if (!ids)
+                return -ENOMEM;
+        for (size_t k = 0; k < l->n; k++) {
+                if (state && !streq(l->items[k].state, state))
+                        continue;
+                if (strv_extend(&ids, l->items[k].id) < 0)
+                        return -ENOMEM;
+        }
+        /* The list is sorted by id already. */
+        *ret = TAKE_PTR(ids);
+        return 0;
 }
 
 static int container_action(Engine *e, const char *id, const char *action, unsigned timeout_ms,

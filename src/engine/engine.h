@@ -85,6 +85,9 @@ int engine_list_images(Engine *e, char ***ret);
  * /containers/ID/json each, as the list does not carry the policy. */
 int engine_list_containers(Engine *e, bool with_restart_policy, EngineContainers **ret);
 cJSON *engine_containers_to_json(const EngineContainers *l);
+/* The ids of the containers in state (NULL: all), sorted: the sets a move
+ * compares before and after, and the containers it must start again. */
+int engine_containers_ids(const EngineContainers *l, const char *state, char ***ret);
 /* GET /volumes → volume names, sorted. */
 int engine_list_volumes(Engine *e, char ***ret);
 /* GET /containers/ID/json → HostConfig.RestartPolicy.Name ("no" when empty). */

@@ -188,6 +188,7 @@ static bool upstart_is_running(const char *service) {
 
 static int script_state(InitSystem init, ServiceState *ret) {
         _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *out = NULL, *err = NULL;
         int r, status, alive;
 
         if (init == INIT_UPSTART) {
@@ -200,7 +201,8 @@ static int script_state(InitSystem init, ServiceState *ret) {
         argv = script_argv(init, "docker", "status");
         if (!argv)
                 return -ENOMEM;
-        r = run_command(argv, 30 * 1000, NULL, NULL, &status);
+        /* The output is for humans; the exit status is the answer. */
+        r = run_command(argv, 30 * 1000, &out, &err, &status);
         if (r >= 0) {
                 /* LSB: 0 running, 1/2 dead but a pid or lock file remains,
                  * 3 not running. OpenRC: 0 started, 3 stopped, 32 crashed. */

@@ -136,7 +136,8 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
         for (size_t k = 0; w->jobs && w->jobs[k]; k++) {
                 const char *res = job_result(w, w->jobs[k]);
                 if (!streq(res, "done")) {
-                        set_error(ret_error, "systemd could not %s %s: job %s", verb, w->units[k], res);
+                        set_error(ret_error, "systemd could not %s %s: job %s (see \"journalctl -u %s\")", verb,
+                                  w->units[k], res, w->units[k]);
                         return streq(res, "timeout") ? -ETIMEDOUT : -EIO;
                 }
         }

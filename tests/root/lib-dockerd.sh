@@ -30,8 +30,9 @@
 # After dockerd_populate these are set: DOCKERD_IMAGE (the imported base),
 # DOCKERD_IMAGE_LAYERED (a commit with whiteouts, an opaque directory, a hard
 # link and a sparse file), DOCKERD_RUNNING (a container running sleep with
-# --restart unless-stopped), DOCKERD_STOPPED (an exited container),
-# DOCKERD_VOLUME (a volume holding a file).
+# --restart unless-stopped, ending on SIGTERM), DOCKERD_STOPPED (an exited container),
+# DOCKERD_VOLUME (a volume holding a file). dockerd_inventory prints what a
+# move must keep, for a before/after comparison.
 
 DOCKERD_SOCK=/run/docker.sock
 DOCKERD_PIDFILE=/run/docker.pid
@@ -168,7 +169,12 @@ dockerd_wait_socket() {
 
 dockerd_start() {
         local t0=$SECONDS
-        timeout "$DOCKERD_START_TIMEOUT" /etc/init.d/docker start >/dev/null || return 1
+        # The script's complaints about ulimit are expected here; its output
+        # is shown only when the start fails.
+        if ! timeout "$DOCKERD_START_TIMEOUT" /etc/init.d/docker start >"$DOCKERD_TMP/init-start.log" 2>&1; then
+                sed 's/^/#   /' "$DOCKERD_TMP/init-start.log"
+                return 1
+        fi
         dockerd_wait_socket || return 1
         dockerd_log "dockerd answered after $((SECONDS - t0))s"
 }
@@ -237,10 +243,53 @@ dockerd_populate() {
         dockerd_docker run --rm --network none -v "$DOCKERD_VOLUME:/vol" "$DOCKERD_IMAGE" \
                 sh -c 'echo volume-data > /vol/file' || return 1
 
+        # As PID 1 of its container, a bare sleep would ignore SIGTERM and
+        # hold every daemon stop for the full stop timeout; this one ends
+        # on SIGTERM like a well-behaved service.
         dockerd_docker run -d --name "$DOCKERD_RUNNING" --network none --restart unless-stopped \
-                -v "$DOCKERD_VOLUME:/vol" "$DOCKERD_IMAGE_LAYERED" sleep 1000000 >/dev/null || return 1
+                -v "$DOCKERD_VOLUME:/vol" "$DOCKERD_IMAGE_LAYERED" \
+                sh -c 'trap "exit 0" TERM; sleep 1000000 & wait' >/dev/null || return 1
         dockerd_docker run --name "$DOCKERD_STOPPED" --network none "$DOCKERD_IMAGE" true || return 1
         dockerd_log "populated in $((SECONDS - t0))s"
+}
+
+# What a move must keep, one sorted line per item: image ids, containers
+# (id, name, state), volume names, and the volume's file. Compare the output
+# before and after a move.
+dockerd_inventory() {
+        {
+                dockerd_docker images -a --no-trunc --format 'image {{.ID}}' | sort -u
+                dockerd_docker ps -a --no-trunc --format 'container {{.ID}} {{.Names}} {{.State}}' | sort
+                dockerd_docker volume ls -q | sed 's/^/volume /' | sort
+                if [ -n "${DOCKERD_VOLUME:-}" ]; then
+                        echo "volume-file $(dockerd_docker run --rm --network none -v "$DOCKERD_VOLUME:/vol" \
+                                "$DOCKERD_IMAGE" cat /vol/file)"
+                fi
+        }
+}
+
+# A daemon killed while it stopped its containers (Debian's script sends
+# SIGKILL after 10 s) leaves containerd shims and their containers behind.
+# Those this namespace's daemon started are the shims in this very mount
+# namespace: their children (the containers' init) and then they are killed,
+# by PID; nothing else is.
+dockerd_kill_leftover_shims() {
+        local ns p pid c comm
+        ns=$(readlink /proc/self/ns/mnt)
+        for p in /proc/[0-9]*; do
+                pid=${p#/proc/}
+                [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
+                comm=$(cat "$p/comm" 2>/dev/null) || continue
+                case "$comm" in
+                containerd-shim*) ;;
+                *) continue ;;
+                esac
+                dockerd_log "killing leftover $comm $pid and its container"
+                for c in $(cat "$p"/task/*/children 2>/dev/null); do
+                        kill -KILL "$c" 2>/dev/null || true
+                done
+                kill -KILL "$pid" 2>/dev/null || true
+        done
 }
 
 # For the EXIT trap: stop the daemon through its script; as a last resort
@@ -263,6 +312,7 @@ dockerd_teardown() {
                 kill -TERM "$cpid" 2>/dev/null || true
                 dockerd_wait_pid_gone "$cpid" 10 || kill -KILL "$cpid" 2>/dev/null || true
         fi
+        dockerd_kill_leftover_shims
         # Everything the daemon and the harness mounted below the work
         # directory or the data root, deepest first.
         if [ -n "${DOCKERD_TMP:-}" ]; then

@@ -102,6 +102,14 @@ static void test_lists(void) {
                 ok_streq(cl->items[2].name, "relocate-stopped", "stopped container");
                 ok_streq(cl->items[2].state, "exited", "state exited");
                 ok(cl->items[0].restart_policy == NULL, "policy not filled by the list");
+
+                _cleanup_strv_free_ char **all = NULL, **running = NULL, **paused = NULL;
+                ok(engine_containers_ids(cl, NULL, &all) == 0 && strv_length(all) == 3, "all ids");
+                ok(all && streq(all[0], cl->items[0].id), "ids in list order");
+                ok(engine_containers_ids(cl, "running", &running) == 0 && strv_length(running) == 1 &&
+                           streq(running[0], cl->items[0].id),
+                   "the running one");
+                ok(engine_containers_ids(cl, "paused", &paused) == 0 && paused && !paused[0], "none paused");
         }
 
         ok(engine_parse_volumes(volumes, &vl) == 0, "parse volumes");

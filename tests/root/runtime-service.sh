@@ -1,0 +1,97 @@
+#!/bin/bash
+# SysV service control through the service module against Debian's real
+# /etc/init.d/docker: the daemon must be gone after stop, answer after start,
+# and bring back the container that was running.
+set -u
+
+. "$(dirname "$0")/lib-dockerd.sh"
+dockerd_enter_namespace "$0" "$@"
+trap dockerd_teardown EXIT
+
+PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
+SOCK=$DOCKERD_SOCK
+n=0
+failed=0
+check() {
+        local what=$1
+        shift
+        n=$((n + 1))
+        if "$@"; then
+                echo "ok $n - $what"
+        else
+                echo "not ok $n - $what"
+                failed=1
+        fi
+}
+eq() {
+        [ "$1" = "$2" ] || {
+                printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
+                return 1
+        }
+}
+gone() {
+        [ ! -d "/proc/$1" ]
+}
+now_ms() {
+        date +%s%3N
+}
+
+dockerd_setup
+check "dockerd starts through the init script" dockerd_start
+check "dockerd populated" dockerd_populate
+
+pid=$(dockerd_pid)
+check "dockerd has a PID" test -n "$pid"
+check "state: active" eq "$("$PROBE" service-state sysv)" active
+
+t0=$(now_ms)
+check "service stop (SysV)" "$PROBE" service-stop sysv
+echo "# stop took $(($(now_ms) - t0)) ms"
+check "the daemon's process is gone" gone "$pid"
+check "the socket no longer answers" eval "! \"$PROBE\" engine-ping \"$SOCK\" >/dev/null"
+check "state: inactive" eq "$("$PROBE" service-state sysv)" inactive
+check "stopping a stopped daemon is success" "$PROBE" service-stop sysv
+
+t0=$(now_ms)
+check "service start (SysV), waits for the socket" "$PROBE" service-start sysv "$SOCK"
+echo "# start took $(($(now_ms) - t0)) ms"
+check "the socket answers" "$PROBE" engine-ping "$SOCK"
+newpid=$(dockerd_pid)
+check "a new daemon process" eval "[ -n \"$newpid\" ] && [ \"$newpid\" != \"$pid\" ]"
+check "state: active" eq "$("$PROBE" service-state sysv)" active
+
+# unless-stopped: the daemon brings back what ran when it stopped. It may
+# take a moment after the socket answers.
+running=false
+for _ in $(seq 1 100); do
+        running=$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")
+        [ "$running" = true ] && break
+        sleep 0.1
+done
+check "the running container is back" eq "$running" true
+check "the stopped container stayed stopped" \
+        eq "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_STOPPED")" false
+check "the volume kept its data" \
+        eq "$(dockerd_docker run --rm --network none -v "$DOCKERD_VOLUME:/vol" "$DOCKERD_IMAGE" cat /vol/file)" volume-data
+
+# A daemon that cannot start: the SysV script backgrounds dockerd and
+# succeeds anyway, so only the socket tells. The error must come within the
+# timeout and say so.
+check "stop before the broken start" "$PROBE" service-stop sysv
+cp /etc/default/docker "$DOCKERD_TMP/default-docker.good"
+echo 'DOCKER_OPTS="$DOCKER_OPTS --no-such-flag"' >>/etc/default/docker
+t0=$(now_ms)
+out=$(RUNTIME_PROBE_TIMEOUT_MS=5000 "$PROBE" service-start sysv "$SOCK")
+rc=$?
+dt=$(($(now_ms) - t0))
+check "a daemon that does not come up is an error" eq "$rc" 1
+check "… ETIMEDOUT" grep -Eq '"errno":[[:space:]]*110,' <<<"$out"
+check "… that says the daemon does not answer" grep -q 'does not answer' <<<"$out"
+check "… within the timeout ($dt ms)" test "$dt" -lt 15000
+cp "$DOCKERD_TMP/default-docker.good" /etc/default/docker
+# The script's own pidfile names the dead start; stop clears it.
+/etc/init.d/docker stop >/dev/null 2>&1 || true
+check "and starts again once fixed" "$PROBE" service-start sysv "$SOCK"
+
+echo "1..$n"
+exit $failed
