@@ -42,6 +42,10 @@ static void test_edit(void) {
         check_edit("basic.out", NULL, "/mnt/docker-data/"); /* same path, other spelling */
         check_edit("ours-old.in", "ours-old.out", "/mnt/docker-data");
         check_edit("ours-dup.in", "ours-dup.out", "/mnt/docker-data");
+        /* Our line first in the file: libmount files its marker as the
+         * file's intro comment; it must still count as ours. */
+        check_edit("ours-first.in", "ours-first.out", "/mnt/docker-data");
+        check_edit("ours-first.out", NULL, "/mnt/docker-data");
         check_edit("ours-dup.out", NULL, "/mnt/docker-data");
         check_edit("admin-same.in", NULL, "/mnt/docker-data");
 }
