@@ -164,8 +164,9 @@ int partition_wait(const char *sysroot, const char *disk_name, unsigned n, unsig
 
         if (udev_running() && root_is_host(sysroot)) {
                 char *argv[] = { (char *) "udevadm", (char *) "settle", (char *) "--timeout=30", NULL };
+                _cleanup_free_ char *out = NULL, *err = NULL;
                 int status;
-                (void) run_command(argv, 35 * 1000, NULL, NULL, &status);
+                (void) run_command(argv, 35 * 1000, &out, &err, &status);
         }
 
         for (;;) {
