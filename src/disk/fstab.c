@@ -29,9 +29,30 @@ static int load(const char *path, struct libmnt_table **ret) {
         return 0;
 }
 
-static bool is_ours(struct libmnt_fs *fs) {
-        const char *c = mnt_fs_get_comment(fs);
-        return c && strstr(c, FSTAB_MARKER);
+/* Whether a comment block ends with our marker line. */
+static bool comment_marks(const char *c) {
+        const char *last = NULL;
+        size_t l = strlen(FSTAB_MARKER);
+
+        if (!c)
+                return false;
+        for (const char *p = c; (p = strstr(p, FSTAB_MARKER)); p += l)
+                last = p;
+        if (!last)
+                return false;
+        return strspn(last + l, " \t\n") == strlen(last + l);
+}
+
+static bool is_ours(struct libmnt_table *tb, struct libmnt_fs *fs) {
+        struct libmnt_fs *first = NULL;
+
+        if (comment_marks(mnt_fs_get_comment(fs)))
+                return true;
+        /* libmount files the comments above the first entry as the file's
+         * "intro" unless a blank line separates them: our marker is there
+         * when our line comes first. */
+        return mnt_table_first_fs(tb, &first) == 0 && first == fs &&
+               comment_marks(mnt_table_get_intro_comment(tb));
 }
 
 /* The UUID an fstab source names, if it names one. */
@@ -112,7 +133,7 @@ int fstab_edit(const char *path, const char *uuid, const char *target, const cha
                 const char *u = source_uuid(fs);
                 bool same_target = target_is(fs, norm), same_uuid = u && streq(u, uuid);
 
-                if (is_ours(fs)) {
+                if (is_ours(tb, fs)) {
                         if (same_target || same_uuid) {
                                 ours_matching++;
                                 if (fs_is_exactly(fs, source, norm, fstype))
@@ -140,7 +161,7 @@ int fstab_edit(const char *path, const char *uuid, const char *target, const cha
         while (mnt_table_next_fs(tb, it, &fs) == 0) {
                 const char *u = source_uuid(fs);
 
-                if (!is_ours(fs) || !(target_is(fs, norm) || (u && streq(u, uuid))))
+                if (!is_ours(tb, fs) || !(target_is(fs, norm) || (u && streq(u, uuid))))
                         continue;
                 if (!insert_after) {
                         /* Rewritten in place below, so that it keeps its
@@ -197,7 +218,7 @@ int fstab_check_target(const char *path, const char *target, char **ret_conflict
         if (!it)
                 return -ENOMEM;
         while (mnt_table_next_fs(tb, it, &fs) == 0)
-                if (!is_ours(fs) && target_is(fs, norm)) {
+                if (!is_ours(tb, fs) && target_is(fs, norm)) {
                         if (ret_conflict)
                                 *ret_conflict = format_line(fs);
                         return -EEXIST;
@@ -219,7 +240,7 @@ int fstab_find_ours(const char *path, const char *uuid, char **ret_target) {
                 return -ENOMEM;
         while (mnt_table_next_fs(tb, it, &fs) == 0) {
                 const char *u = source_uuid(fs);
-                if (is_ours(fs) && u && streq(u, uuid) && mnt_fs_get_target(fs)) {
+                if (is_ours(tb, fs) && u && streq(u, uuid) && mnt_fs_get_target(fs)) {
                         *ret_target = strdup(mnt_fs_get_target(fs));
                         return *ret_target ? 0 : -ENOMEM;
                 }

@@ -4,8 +4,9 @@
 #include <stdbool.h>
 
 /* The fstab line that mounts the data volume at boot, edited through
- * libmount's table API so that comments and every other line stay as they
- * are:
+ * libmount's table API so that comments, blank lines, the order and the
+ * fields of every other line stay as they are (libmount rewrites the blanks
+ * between fields as single spaces):
  *
  *   # docker-relocate: data volume
  *   UUID=<uuid> <mount> <fs> defaults,nofail,x-systemd.device-timeout=30s 0 2

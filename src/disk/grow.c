@@ -91,27 +91,41 @@ static int partition_room(const BlockDev *part, const BlockDev *disk, uint64_t *
         return 0;
 }
 
-static int grow_fs(const char *fstype, const char *node, const char *dir) {
-        _cleanup_free_ char *err = NULL;
+static int grow_fs(const char *fstype, const char *node, const char *dir, char **ret_message) {
+        /* Captured, not inherited: stdout carries our JSON. */
+        _cleanup_free_ char *err = NULL, *out = NULL;
         int status, r;
 
         if (streq(fstype, "ext4") || streq(fstype, "ext3") || streq(fstype, "ext2")) {
                 char *argv[] = { (char *) "resize2fs", (char *) node, NULL };
-                r = run_command(argv, GROW_TIMEOUT_MS, NULL, &err, &status);
+                r = run_command(argv, GROW_TIMEOUT_MS, &out, &err, &status);
         } else if (streq(fstype, "xfs")) {
                 /* xfs grows through its mount point. */
                 char *argv[] = { (char *) "xfs_growfs", (char *) dir, NULL };
-                r = run_command(argv, GROW_TIMEOUT_MS, NULL, &err, &status);
+                r = run_command(argv, GROW_TIMEOUT_MS, &out, &err, &status);
         } else
                 return -EOPNOTSUPP;
         if (r < 0)
                 return r;
-        return status == 0 ? 0 : -EIO;
+        if (status == 0)
+                return 0;
+        /* The tool's last line says why (e.g. "Permission denied to resize
+         * filesystem" without CAP_SYS_RESOURCE). */
+        if (ret_message && err) {
+                size_t n = strlen(err);
+                char *last;
+
+                while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+                        err[--n] = '\0';
+                last = strrchr(err, '\n');
+                *ret_message = strdup(last ? last + 1 : err);
+        }
+        return -EIO;
 }
 
 int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) {
         _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL;
-        _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL;
+        _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL, *msg = NULL;
         DiskRecord rec = {};
         dev_t devnum;
         int r;
@@ -215,15 +229,16 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
                                 fstype, b->node, streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
         }
 
-        r = grow_fs(fstype, b->node, mount);
+        r = grow_fs(fstype, b->node, mount, &msg);
         if (r == -EOPNOTSUPP)
                 return fail(res, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
         if (r < 0)
                 return fail(res, r,
-                            "Failed to grow the %s filesystem on %s: %s%s. Nothing is lost: run %s by hand to see "
-                            "why",
-                            fstype, b->node, strerror(-r), res->partition_grown ? " (the partition was grown)" : "",
-                            streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
+                            "Failed to grow the %s filesystem on %s: %s%s. Nothing is lost, the filesystem keeps "
+                            "its size%s; fix the cause and run grow again",
+                            fstype, b->node, msg ? msg : strerror(-r),
+                            msg && strstr(msg, "Permission denied") ? " (online resize needs CAP_SYS_RESOURCE)" : "",
+                            res->partition_grown ? " and the partition is already grown" : "");
 
         r = fs_size(mount, &res->fs_new);
         if (r < 0)

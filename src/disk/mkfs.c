@@ -45,7 +45,8 @@ int xfs_has_ftype(const char *node) {
 }
 
 int mkfs_make(const char *node, const char *fstype, const char *label, FsInfo *ret, char **ret_stderr) {
-        _cleanup_free_ char *err = NULL;
+        /* stdout captured too: ours may carry the JSON result. */
+        _cleanup_free_ char *err = NULL, *out = NULL;
         FsInfo fs = {};
         int status, r;
 
@@ -60,11 +61,11 @@ int mkfs_make(const char *node, const char *fstype, const char *label, FsInfo *r
                  * whole disk on a closed stdin. */
                 char *argv[] = { (char *) "mkfs.ext4", (char *) "-q", (char *) "-F", (char *) "-L", (char *) label,
                                  (char *) node, NULL };
-                r = run_command(argv, MKFS_TIMEOUT_MS, NULL, &err, &status);
+                r = run_command(argv, MKFS_TIMEOUT_MS, &out, &err, &status);
         } else {
                 char *argv[] = { (char *) "mkfs.xfs", (char *) "-q", (char *) "-f", (char *) "-n",
                                  (char *) "ftype=1", (char *) "-L", (char *) label, (char *) node, NULL };
-                r = run_command(argv, MKFS_TIMEOUT_MS, NULL, &err, &status);
+                r = run_command(argv, MKFS_TIMEOUT_MS, &out, &err, &status);
         }
         if (r >= 0 && status != 0)
                 r = status == 127 ? -ENOEXEC : -EIO;

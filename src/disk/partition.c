@@ -36,10 +36,53 @@ static int open_context(const char *node, bool readonly, struct fdisk_context **
         return 0;
 }
 
+static int blkpg_partition(const char *disk_node, int op, unsigned partno, uint64_t start_bytes,
+                           uint64_t size_bytes) {
+        _cleanup_close_ int fd = -1;
+        struct blkpg_partition p = {
+                .start = (long long) start_bytes,
+                .length = (long long) size_bytes,
+                .pno = (int) partno,
+        };
+        struct blkpg_ioctl_arg a = {
+                .op = op,
+                .datalen = sizeof(p),
+                .data = &p,
+        };
+
+        fd = open(disk_node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        if (ioctl(fd, BLKPG, &a) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* Asks the kernel to read the new table, from a plain (not exclusive) open:
+ * the kernel refuses while libfdisk's descriptor is open, and may answer
+ * EBUSY for a moment after it closed. */
+static int reread_partitions(const char *disk_node) {
+        _cleanup_close_ int fd = -1;
+
+        fd = open(disk_node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        for (unsigned i = 0;; i++) {
+                if (ioctl(fd, BLKRRPART, NULL) >= 0)
+                        return 0;
+                if (errno != EBUSY || i >= 50)
+                        return negative_errno();
+                usleep(100 * 1000);
+        }
+}
+
 int partition_create_single(const char *disk_node) {
         _cleanup_(fdisk_unref_contextp) struct fdisk_context *cxt = NULL;
         _cleanup_(fdisk_unref_partitionp) struct fdisk_partition *pa = NULL;
         _cleanup_(fdisk_unref_parttypep) struct fdisk_parttype *type = NULL;
+        _cleanup_(fdisk_unref_partitionp) struct fdisk_partition *written = NULL;
+        _cleanup_free_ char *pname = NULL;
+        uint64_t start, size;
         int r;
 
         r = open_context(disk_node, false, &cxt);
@@ -74,10 +117,33 @@ int partition_create_single(const char *disk_node) {
         r = fdisk_write_disklabel(cxt);
         if (r < 0)
                 return r;
-        r = fdisk_reread_partition_table(cxt);
+        /* Where the partition ended up, for the kernel below. */
+        r = fdisk_get_partition(cxt, 0, &written);
         if (r < 0)
                 return r;
-        return fdisk_deassign_device(cxt, 0);
+        start = fdisk_partition_get_start(written) * fdisk_get_sector_size(cxt);
+        size = fdisk_partition_get_size(written) * fdisk_get_sector_size(cxt);
+
+        r = fdisk_deassign_device(cxt, 0);
+        if (r < 0)
+                return r;
+        r = reread_partitions(disk_node);
+        if (r < 0)
+                return r;
+
+        /* A kernel built without GPT support (minimal VM kernels) reads the
+         * table and finds nothing; tell it about the partition directly,
+         * as partx -a does. */
+        pname = blockdev_partition_name(path_basename(disk_node), 1);
+        if (!pname)
+                return -ENOMEM;
+        for (unsigned i = 0; i < 10; i++) {
+                _cleanup_free_ char *dir = NULL;
+                if (blockdev_sysfs_dir(NULL, pname, &dir) >= 0)
+                        return 0;
+                usleep(100 * 1000);
+        }
+        return blkpg_partition(disk_node, BLKPG_ADD_PARTITION, 1, start, size);
 }
 
 static bool udev_running(void) {
@@ -98,8 +164,9 @@ int partition_wait(const char *sysroot, const char *disk_name, unsigned n, unsig
 
         if (udev_running() && root_is_host(sysroot)) {
                 char *argv[] = { (char *) "udevadm", (char *) "settle", (char *) "--timeout=30", NULL };
+                _cleanup_free_ char *out = NULL, *err = NULL;
                 int status;
-                (void) run_command(argv, 35 * 1000, NULL, NULL, &status);
+                (void) run_command(argv, 35 * 1000, &out, &err, &status);
         }
 
         for (;;) {
@@ -115,27 +182,6 @@ int partition_wait(const char *sysroot, const char *disk_name, unsigned n, unsig
                         return -ETIMEDOUT;
                 usleep(100 * 1000);
         }
-}
-
-static int blkpg_resize(const char *disk_node, unsigned partno, uint64_t start_bytes, uint64_t size_bytes) {
-        _cleanup_close_ int fd = -1;
-        struct blkpg_partition p = {
-                .start = (long long) start_bytes,
-                .length = (long long) size_bytes,
-                .pno = (int) partno,
-        };
-        struct blkpg_ioctl_arg a = {
-                .op = BLKPG_RESIZE_PARTITION,
-                .datalen = sizeof(p),
-                .data = &p,
-        };
-
-        fd = open(disk_node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        if (ioctl(fd, BLKPG, &a) < 0)
-                return negative_errno();
-        return 0;
 }
 
 int partition_grow(const char *disk_node, unsigned partno, uint64_t *ret_old_bytes, uint64_t *ret_new_bytes) {
@@ -212,7 +258,7 @@ int partition_grow(const char *disk_node, unsigned partno, uint64_t *ret_old_byt
 
         /* BLKRRPART refuses a disk with a mounted partition; BLKPG changes
          * just this one, in bytes. */
-        r = blkpg_resize(disk_node, partno, start * ssz, new_size * ssz);
+        r = blkpg_partition(disk_node, BLKPG_RESIZE_PARTITION, partno, start * ssz, new_size * ssz);
         if (r < 0)
                 return r;
 

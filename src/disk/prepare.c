@@ -244,8 +244,9 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
         r = fstab_write(req->root, content, &res->fstab_backup);
         if (r < 0)
                 return fail(res, r, "Failed to write /etc/fstab: %s", strerror(-r));
-        return add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s", uuid, mount,
-                   fstype, res->fstab_backup ? " (backup: " : "", res->fstab_backup ? res->fstab_backup : "");
+        return add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
+                   fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
+                   res->fstab_backup ? ")" : "");
 }
 
 static int do_record(const PrepareRequest *req, const BlockDev *fsdev, const FsInfo *fs, const char *mount,

@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# grow after the volume was enlarged (truncate + losetup -c stand in for an
+# EBS volume modification): the partition and the filesystem grow online, the
+# sizes are reported, and a second grow is a no-op.
+
+. "$(dirname "$0")/lib.sh"
+lib_init "$@"
+
+lib_private_copy /etc
+lib_private_empty /var/lib
+
+json() {
+        python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1"
+}
+
+fs_bytes() { # size of the filesystem mounted on $1
+        df -B1 --output=size "$1" | tail -1 | tr -d ' '
+}
+
+# enlarge DEVICE SIZE: grow the backing file and tell the loop driver.
+enlarge() {
+        truncate -s "$2" "$T/$(basename "$1").img"
+        losetup -c "$1"
+}
+
+# Online ext4 growth (EXT4_IOC_RESIZE_FS) needs CAP_SYS_RESOURCE, which root
+# lacks on some machines (containers, these test VMs).
+have_sys_resource() {
+        (( (0x$(awk '/^CapEff/ { print $2 }' /proc/self/status) >> 24) & 1 ))
+}
+
+# check_grow NAME FSTYPE MOUNT [DIR-ARG]: grows, checks the report and the
+# no-op.
+check_grow() {
+        local name=$1 fstype=$2 mnt=$3 before after
+        shift 3
+        before=$(fs_bytes "$mnt")
+        lib_run R "$DR" grow "$@" --json
+        after=$(fs_bytes "$mnt")
+        ok "[ -f '$mnt/keep' ] && [ \"\$(cat '$mnt/keep')\" = kept ]" "$name: data still there"
+
+        if [ "$fstype" = ext4 ] && ! have_sys_resource; then
+                is "$R_rc" 1 "$name: grow fails without CAP_SYS_RESOURCE"
+                like "$(echo "$R_out" | json error)" "Permission denied.*CAP_SYS_RESOURCE.*keeps its size" \
+                        "$name: and says why, and that nothing is lost"
+                is "$after" "$before" "$name: filesystem untouched"
+                skip "$name: online ext4 growth" "no CAP_SYS_RESOURCE for EXT4_IOC_RESIZE_FS here"
+                return
+        fi
+
+        is "$R_rc" 0 "$name: grow exits 0"
+        is "$(echo "$R_out" | json changed)" true "$name: changed"
+        ok "[ $after -gt $((before * 3 / 2)) ]" "$name: filesystem grew ($before → $after bytes)"
+        is "$(echo "$R_out" | json fs_old_bytes)" "$before" "$name: old size reported"
+        is "$(echo "$R_out" | json fs_new_bytes)" "$after" "$name: new size reported"
+
+        lib_run R "$DR" grow "$@" --json
+        is "$R_rc" 0 "$name: second grow exits 0"
+        is "$(echo "$R_out" | json changed)" false "$name: second grow changes nothing"
+        is "$(fs_bytes "$mnt")" "$after" "$name: size unchanged by the second grow"
+}
+
+# --- ext4 on the whole disk, DIR given ---------------------------------------
+
+lib_loop d1 512M
+"$DR" prepare "$d1" --mount "$T/ext4" >/dev/null
+echo kept > "$T/ext4/keep"
+
+lib_run R "$DR" grow "$T/ext4" --json
+is "$R_rc" 0 "ext4: grow before any resize exits 0"
+is "$(echo "$R_out" | json changed)" false "ext4: nothing to grow yet"
+
+enlarge "$d1" 1G
+lib_run R "$DR" grow "$T/ext4" --dry-run --json
+is "$R_rc" 0 "ext4: dry run exits 0"
+like "$R_out" "resize2fs" "ext4: dry run names the tool"
+before=$(fs_bytes "$T/ext4")
+is "$(fs_bytes "$T/ext4")" "$before" "ext4: dry run grew nothing"
+check_grow "ext4 whole disk" ext4 "$T/ext4" "$T/ext4"
+
+# --- xfs on a partition, DIR from the state ---------------------------------
+
+lib_loop d2 512M -P
+"$DR" prepare "$d2" --mount "$T/xfsp" --partition --fs xfs >/dev/null
+echo kept > "$T/xfsp/keep"
+p=$(basename "$d2")p1
+psize=$(cat "/sys/block/$(basename "$d2")/$p/size")
+enlarge "$d2" 1G
+check_grow "xfs partition (recorded mount)" xfs "$T/xfsp"
+pnew=$(cat "/sys/block/$(basename "$d2")/$p/size")
+ok "[ $pnew -gt $((psize * 3 / 2)) ]" "xfs partition: the kernel sees the grown partition ($psize → $pnew sectors)"
+end=$(( $(cat "/sys/block/$(basename "$d2")/$p/start") + pnew ))
+ok "[ $(( $(cat /sys/block/$(basename "$d2")/size) - end )) -le 2048 ]" "xfs partition: reaches the end of the disk"
+ok "sgdisk -v '$d2' 2>&1 | grep -q '^No problems found'" "xfs partition: GPT valid, backup header at the new end"
+
+# --- ext4 on a partition ------------------------------------------------------
+
+lib_loop d3 512M -P
+"$DR" prepare "$d3" --mount "$T/ext4p" --partition >/dev/null
+echo kept > "$T/ext4p/keep"
+enlarge "$d3" 1G
+check_grow "ext4 partition" ext4 "$T/ext4p" "$T/ext4p"
+# The partition grows even when the filesystem cannot (yet).
+p=$(basename "$d3")p1
+end=$(( $(cat "/sys/block/$(basename "$d3")/$p/start") + $(cat "/sys/block/$(basename "$d3")/$p/size") ))
+ok "[ $(( $(cat /sys/block/$(basename "$d3")/size) - end )) -le 2048 ]" "ext4 partition: reaches the end of the disk"
+
+# --- not a mount point --------------------------------------------------------
+
+mkdir -p "$T/plain"
+lib_run R "$DR" grow "$T/plain"
+is "$R_rc" 1 "not a mount point: fails"
+like "$R_err" "is not a mount point" "not a mount point: says so"
+
+lib_done

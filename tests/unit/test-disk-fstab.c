@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "disk/fstab.h"
+#include "disk/mount-dropin.h"
+#include "tap.h"
+#include "util/macro.h"
+#include "util/backup.h"
+#include "util/fileio.h"
+#include "util/path.h"
+
+#define UUID "11111111-2222-4333-8444-555555555555"
+
+static char *fixture(const char *name) {
+        char *p;
+        if (asprintf(&p, "%s/disk/fstab/%s", fixtures_dir(), name) < 0)
+                return NULL;
+        return p;
+}
+
+/* Edits fixture in, compares with the expected file out (NULL: no change). */
+static void check_edit(const char *in, const char *out, const char *target) {
+        _cleanup_free_ char *pin = fixture(in), *content = NULL, *expected = NULL, *pout = NULL, *conflict = NULL;
+        int r;
+
+        r = fstab_edit(pin, UUID, target, "ext4", &content, &conflict);
+        if (!out) {
+                ok_int(r, 0, "%s: already right, unchanged", in);
+                return;
+        }
+        pout = fixture(out);
+        ok_int(r, 1, "%s: changed", in);
+        ok(read_full_file(pout, 0, &expected, NULL) == 0, "%s readable", out);
+        ok_streq(content, expected, "%s → %s", in, out);
+}
+
+static void test_edit(void) {
+        check_edit("basic.in", "basic.out", "/mnt/docker-data");
+        check_edit("basic.out", NULL, "/mnt/docker-data");
+        check_edit("basic.out", NULL, "/mnt/docker-data/"); /* same path, other spelling */
+        check_edit("ours-old.in", "ours-old.out", "/mnt/docker-data");
+        check_edit("ours-dup.in", "ours-dup.out", "/mnt/docker-data");
+        /* Our line first in the file: libmount files its marker as the
+         * file's intro comment; it must still count as ours. */
+        check_edit("ours-first.in", "ours-first.out", "/mnt/docker-data");
+        check_edit("ours-first.out", NULL, "/mnt/docker-data");
+        check_edit("ours-dup.out", NULL, "/mnt/docker-data");
+        check_edit("admin-same.in", NULL, "/mnt/docker-data");
+}
+
+static void test_conflicts(void) {
+        _cleanup_free_ char *t = fixture("conflict-target.in"), *u = fixture("conflict-uuid.in"),
+                            *b = fixture("basic.in");
+        _cleanup_free_ char *c1 = NULL, *c2 = NULL, *c3 = NULL, *content = NULL;
+
+        ok_int(fstab_edit(t, UUID, "/mnt/docker-data", "ext4", &content, &c1), -EEXIST,
+               "another device on the mount point is a conflict");
+        ok_streq(c1, "/dev/sdb1 /mnt/docker-data ext4 defaults", "the conflicting line is quoted");
+        ok_int(fstab_edit(u, UUID, "/mnt/docker-data", "ext4", &content, &c2), -EEXIST,
+               "the same filesystem mounted elsewhere by a foreign line is a conflict");
+        ok(c2 && strstr(c2, "/data xfs"), "... and quoted");
+        ok_int(fstab_check_target(t, "/mnt/docker-data", &c3), -EEXIST, "check_target sees the foreign line");
+        ok_int(fstab_check_target(b, "/mnt/docker-data", NULL), 0, "check_target: free mount point");
+        ok(content == NULL, "no content on conflict");
+}
+
+static void test_find_ours(void) {
+        _cleanup_free_ char *p = fixture("ours-dup.out"), *t = NULL, *b = fixture("basic.in"), *t2 = NULL;
+
+        ok_int(fstab_find_ours(p, UUID, &t), 0, "our line is found");
+        ok_streq(t, "/mnt/docker-data", "its target");
+        ok_int(fstab_find_ours(b, UUID, &t2), -ENOENT, "no line of ours in a stock fstab");
+}
+
+static void test_missing_file(void) {
+        _cleanup_free_ char *content = NULL;
+
+        ok_int(fstab_edit("/nonexistent/fstab", UUID, "/mnt/d", "xfs", &content, NULL), 1,
+               "a missing fstab is an empty one");
+        ok_streq(content,
+                 "# docker-relocate: data volume\n"
+                 "UUID=" UUID " /mnt/d xfs defaults,nofail,x-systemd.device-timeout=30s 0 2\n",
+                 "new fstab content");
+}
+
+static void test_write_and_backup(void) {
+        char tmpl[] = "/tmp/test-disk-fstab-XXXXXX";
+        char *root = mkdtemp(tmpl);
+        _cleanup_free_ char *etc = NULL, *fstab = NULL, *backup = NULL, *backup2 = NULL, *full = NULL, *data = NULL,
+                            *cmd = NULL, *now = NULL;
+
+        ok(root != NULL, "mkdtemp");
+        etc = path_join(root, "etc");
+        fstab = path_join(root, "etc/fstab");
+        ok(mkdir_p(etc, 0755) == 0, "mkdir etc");
+        ok(write_file_atomic(fstab, "old\n", 4, 0644) == 0, "old fstab");
+
+        ok_int(fstab_write(root, "new\n", &backup), 0, "write");
+        ok(read_full_file(fstab, 0, &now, NULL) == 0 && streq(now, "new\n"), "fstab replaced");
+        ok(backup && startswith(backup, BACKUP_DIR "/") && endswith(backup, "-etc_fstab"),
+           "backup named by time and path: %s", strna(backup));
+        full = backup ? root_path(root, backup) : NULL;
+        ok(full && read_full_file(full, 0, &data, NULL) == 0 && streq(data, "old\n"), "backup holds the old content");
+
+        /* A second change within the same second keeps the first backup. */
+        ok_int(backup_file(root, "/etc/fstab", &backup2), 0, "second backup");
+        ok(backup2 && !streq(backup2, strempty(backup)), "second backup does not overwrite the first");
+        ok_int(backup_file(root, "/etc/nonexistent", &backup2), 0, "missing file: nothing to back up");
+        ok(backup2 == NULL, "... and no path");
+
+        if (asprintf(&cmd, "rm -rf '%s'", root) > 0)
+                (void) system(cmd);
+}
+
+static void test_dropin(void) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+
+        ok_int(mount_dropin_content("/mnt/docker-data", &a), 0, "drop-in content");
+        ok(a && strstr(a, "[Unit]\nRequiresMountsFor=/mnt/docker-data\n"), "RequiresMountsFor= the mount point");
+        ok_int(mount_dropin_content("/mnt/my data/100%", &b), 0, "odd path");
+        ok(b && strstr(b, "RequiresMountsFor=\"/mnt/my data/100%%\"\n"), "quoted, %% doubled: %s", strna(b));
+        ok_int(mount_dropin_content("relative", &c), -EINVAL, "relative path refused");
+}
+
+int main(void) {
+        test_edit();
+        test_conflicts();
+        test_find_ours();
+        test_missing_file();
+        test_write_and_backup();
+        test_dropin();
+        return tap_done();
+}
