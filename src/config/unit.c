@@ -396,6 +396,52 @@ static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_fo
         return 0;
 }
 
+/* systemd splits the value of a "$NAME" word the way extract_first_word()
+ * does with EXTRACT_RELAX|EXTRACT_UNQUOTE: at whitespace, quotes removed, a
+ * backslash taking the next character as it is. Each character keeps its
+ * origin; a removed quote or backslash inside a word leaves a gap in the
+ * offsets, so such a word is not editable in place. */
+static int split_unquote(WordList *l, const Text *v) {
+        size_t i = 0;
+
+        while (i < v->len) {
+                Text w = {};
+                char quote = 0;
+                int r = 0;
+
+                while (i < v->len && strchr(" \t\n\r", v->s[i]))
+                        i++;
+                if (i >= v->len)
+                        break;
+                while (i < v->len && r >= 0 && (quote || !strchr(" \t\n\r", v->s[i]))) {
+                        char ch = v->s[i];
+
+                        if (ch == '\\') {
+                                if (i + 1 < v->len)
+                                        r = text_append(&w, v->s[i + 1], v->src[i + 1], v->off[i + 1]);
+                                i += 2;
+                        } else if (!quote && (ch == '\'' || ch == '"')) {
+                                quote = ch;
+                                i++;
+                        } else if (quote && ch == quote) {
+                                quote = 0;
+                                i++;
+                        } else {
+                                r = text_append(&w, ch, v->src[i], v->off[i]);
+                                i++;
+                        }
+                }
+                if (r >= 0 && !w.s)
+                        r = text_append_literal(&w, "");
+                if (r >= 0)
+                        r = word_list_add_slice(l, &w, 0, w.len);
+                text_done(&w);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char ***problems) {
         WordList out = {};
         size_t i = 0;
@@ -411,12 +457,12 @@ int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char **
                 if (!found)
                         break;
 
-                /* "$NAME" as a word of its own: the value split at
-                 * whitespace, zero or more words. */
+                /* "$NAME" as a word of its own: the value split into
+                 * zero or more words, quotes removed. */
                 if (w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1)) {
                         const EnvVar *v = env_get(env, w.s + 1);
                         if (v)
-                                r = word_list_split_text(&out, &v->value);
+                                r = split_unquote(&out, &v->value);
                         text_done(&w);
                         if (r < 0)
                                 goto fail;
