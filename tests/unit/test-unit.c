@@ -256,6 +256,22 @@ static void test_expansion(void) {
         ok(l.words.n > 4 && !l.words.words[4].editable, "a ${VAR} splice is not editable");
         ok(l.words.n > 6 && !l.words.words[6].editable, "$$ is a synthetic character");
         loaded_done(&l);
+
+        /* systemd removes quotes when it splits $VAR. */
+        const char *quoted =
+                "[Service]\n"
+                "Environment='OPTS=--data-root \"/srv/q\" --label a\\ b --x=\"1 2\"'\n"
+                "ExecStart=/usr/bin/dockerd $OPTS\n";
+        tree_write(root, ETC, quoted);
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/srv/q|--label|a b|--x=1 2",
+                 "$VAR split with quotes and backslashes removed");
+        ok(word_is_bytes(&l, 2, ETC, "/srv/q"), "a word all inside quotes is its inner bytes");
+        ok(l.words.n > 5 && !l.words.words[4].editable && !l.words.words[5].editable,
+           "words with a removed backslash or inner quotes are not editable");
+        loaded_done(&l);
         tree_remove(root);
 }
 
