@@ -198,6 +198,25 @@ static int cmp_basename(const void *a, const void *b) {
         return strcmp(path_basename(*(char *const *) a), path_basename(*(char *const *) b));
 }
 
+/* Adds drop-in d/file unless a higher-priority directory had the same file
+ * name. An overlay entry stands in for the disk: a planned file counts as
+ * present, a planned deletion as absent (so it masks nothing). */
+static int consider_dropin(const SourceSet *s, const char *d, const char *file, char ***names, char ***found) {
+        _cleanup_free_ char *p = NULL;
+        const char *content;
+
+        if (!endswith(file, ".conf") || file[0] == '.' || strv_contains(*names, file))
+                return 0;
+        p = path_join(d, file);
+        if (!p)
+                return -ENOMEM;
+        if (source_set_overlay_get(s, p, &content) > 0 && !content)
+                return 0;
+        if (strv_extend(names, file) < 0 || strv_extend(found, p) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* systemd collects *.conf from every NAME.d/ (and the type-wide service.d/)
  * in the search path; a file name seen in a higher-priority directory hides
  * the same name lower down; the survivors apply sorted by file name. */
@@ -224,43 +243,36 @@ static int find_dropins(const SourceSet *s, const char *name, char ***ret) {
                         if (!full)
                                 return -ENOMEM;
                         dir = opendir(full);
-                        if (!dir)
-                                continue;
-                        while ((de = readdir(dir))) {
-                                if (!endswith(de->d_name, ".conf") || de->d_name[0] == '.')
-                                        continue;
-                                if (strv_contains(names, de->d_name))
-                                        continue;
-                                _cleanup_free_ char *p = path_join(d, de->d_name);
-                                if (!p || strv_extend(&names, de->d_name) < 0 || strv_extend(&found, p) < 0) {
+                        while (dir && (de = readdir(dir))) {
+                                r = consider_dropin(s, d, de->d_name, &names, &found);
+                                if (r < 0) {
                                         closedir(dir);
-                                        return -ENOMEM;
+                                        return r;
                                 }
                         }
-                        closedir(dir);
-                }
-        }
+                        if (dir)
+                                closedir(dir);
 
-        /* Planned drop-ins that do not exist yet. */
-        STRV_FOREACH(p, s->overlay_paths) {
-                const char *content;
-                _cleanup_free_ char *dir = path_dirname(*p);
-                if (!dir)
-                        return -ENOMEM;
-                if (!endswith(*p, ".conf") || !endswith(dir, unit_dir) || strv_contains(found, *p))
-                        continue;
-                if (source_set_overlay_get(s, *p, &content) <= 0 || !content)
-                        continue;
-                if (strv_extend(&found, *p) < 0)
-                        return -ENOMEM;
+                        /* Planned drop-ins in this directory that do not
+                         * exist yet. */
+                        STRV_FOREACH(p, s->overlay_paths) {
+                                _cleanup_free_ char *pd = path_dirname(*p);
+                                if (!pd)
+                                        return -ENOMEM;
+                                if (!streq(pd, d))
+                                        continue;
+                                r = consider_dropin(s, d, path_basename(*p), &names, &found);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
         }
 
         size_t n = strv_length(found);
         if (n > 1)
                 qsort(found, n, sizeof(char *), cmp_basename);
-        r = 0;
         *ret = TAKE_PTR(found);
-        return r;
+        return 0;
 }
 
 int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
