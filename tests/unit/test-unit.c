@@ -331,6 +331,53 @@ static void test_masked_and_prefix(void) {
         tree_remove(root);
 }
 
+static void test_overlay_dropins(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *w = NULL, *order = NULL;
+
+        tree_write(root, VENDOR, vendor_unit);
+        tree_write(root, "/usr/lib/systemd/system/docker.service.d/50-x.conf",
+                   "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root /vendor\n");
+
+        /* A planned /etc drop-in masks the vendor one of the same name. */
+        l = (Loaded){ .s.root = root };
+        source_set_overlay(&l.s, ETC_D "/50-x.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root /planned\n");
+        l.r = unit_load(&l.s, "docker.service", &l.u);
+        order = strv_join(l.u.dropins, "|");
+        ok_streq(order, ETC_D "/50-x.conf", "a planned drop-in masks a lower one of the same name");
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/planned", "and only it applies");
+        loaded_done(&l);
+
+        /* A planned deletion masks nothing: the vendor one shows again. */
+        tree_write(root, ETC_D "/50-x.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root /etc\n");
+        l = (Loaded){ .s.root = root };
+        source_set_overlay(&l.s, ETC_D "/50-x.conf", NULL);
+        l.r = unit_load(&l.s, "docker.service", &l.u);
+        free(order);
+        order = strv_join(l.u.dropins, "|");
+        ok_streq(order, "/usr/lib/systemd/system/docker.service.d/50-x.conf",
+                 "a planned deletion uncovers the lower drop-in");
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/vendor", "which applies");
+        loaded_done(&l);
+
+        /* Only directories of the search path hold drop-ins. */
+        l = (Loaded){ .s.root = root };
+        source_set_overlay(&l.s, "/opt/docker.service.d/60-y.conf", "[Service]\nEnvironment=Y=1\n");
+        source_set_overlay(&l.s, ETC_D "/60-y.conf.bak", "[Service]\nEnvironment=Y=1\n");
+        source_set_overlay(&l.s, "/run/systemd/system/docker.service.d/70-z.conf", "[Service]\nEnvironment=Z=1\n");
+        l.r = unit_load(&l.s, "docker.service", &l.u);
+        free(order);
+        order = strv_join(l.u.dropins, "|");
+        ok_streq(order, ETC_D "/50-x.conf|/run/systemd/system/docker.service.d/70-z.conf",
+                 "planned files outside the search path or not named .conf are no drop-ins");
+        loaded_done(&l);
+        tree_remove(root);
+}
+
 int main(void) {
         test_search_path();
         test_dropins();
@@ -338,5 +385,6 @@ int main(void) {
         test_expansion();
         test_exec_words();
         test_masked_and_prefix();
+        test_overlay_dropins();
         return tap_done();
 }
