@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/unit.h"
 #include "util/macro.h"
@@ -233,13 +235,16 @@ static int find_dropins(const SourceSet *s, const char *name, char ***ret) {
         for (const char *const *sp = unit_search_path; *sp; sp++) {
                 const char *dirs[] = { unit_dir, type_dir };
                 for (size_t k = 0; k < ELEMENTSOF(dirs); k++) {
-                        _cleanup_free_ char *d = NULL, *full = NULL;
+                        _cleanup_free_ char *d = NULL, *real = NULL, *full = NULL;
                         DIR *dir;
                         struct dirent *de;
 
                         if (asprintf(&d, "%s/%s", *sp, dirs[k]) < 0)
                                 return -ENOMEM;
-                        full = root_path(root, d);
+                        r = chase_path(root, d, &real);
+                        if (r < 0)
+                                return r;
+                        full = root_path(root, real);
                         if (!full)
                                 return -ENOMEM;
                         dir = opendir(full);
@@ -280,27 +285,19 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
         int r;
 
         for (const char *const *sp = unit_search_path; *sp; sp++) {
-                _cleanup_free_ char *p = path_join(*sp, name), *full = NULL, *real = NULL;
+                _cleanup_free_ char *p = path_join(*sp, name), *full = NULL, *real = NULL, *real_full = NULL;
+                struct stat st;
+
                 if (!p)
                         return -ENOMEM;
                 full = root_path(s->root, p);
                 if (!full)
                         return -ENOMEM;
-                if (access(full, F_OK) < 0) {
-                        /* A dangling link to /dev/null inside an offline tree
-                         * still masks. */
-                        char target[256];
-                        ssize_t l = readlink(full, target, sizeof(target) - 1);
-                        if (l > 0) {
-                                target[l] = '\0';
-                                if (streq(target, "/dev/null")) {
-                                        u.masked = true;
-                                        u.fragment = TAKE_PTR(p);
-                                        break;
-                                }
-                        }
+                if (lstat(full, &st) < 0)
                         continue;
-                }
+                /* Links are followed inside the root: an offline tree's
+                 * absolute links must not reach into the running host. A
+                 * link to /dev/null masks, even when the tree has none. */
                 r = chase_path(s->root, p, &real);
                 if (r < 0) {
                         unit_info_done(&u);
@@ -311,6 +308,13 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
                         u.fragment = TAKE_PTR(p);
                         break;
                 }
+                real_full = root_path(s->root, real);
+                if (!real_full) {
+                        unit_info_done(&u);
+                        return -ENOMEM;
+                }
+                if (access(real_full, F_OK) < 0)
+                        continue; /* a dangling link */
                 u.fragment = TAKE_PTR(p);
                 break;
         }
