@@ -287,11 +287,47 @@ static void test_overlay(void) {
         tree_remove(root);
 }
 
+/* Absolute links inside a tree lead to the tree's files, never the host's. */
+static void test_symlinks(void) {
+        DockerConfig c = {};
+        char *root;
+
+        root = make_tree("/usr/bin/dockerd $DOCKER_OPTS", NULL);
+        tree_write(root, "/etc/systemd/system/docker.service.d/env.conf",
+                   "[Service]\nEnvironmentFile=/etc/default/docker\n");
+        tree_write(root, "/srv/docker-relocate-conf/docker.env", "DOCKER_OPTS=\"--data-root /from-link\"\n");
+        tree_symlink(root, "/etc/default/docker", "/srv/docker-relocate-conf/docker.env");
+        load(root, &c);
+        ok_streq(c.data_root, "/from-link", "an env file behind an absolute link is read inside the root");
+        ok(!any_mentions(c.warnings, "does not exist", NULL), "and is not missing");
+        docker_config_done(&c);
+        tree_remove(root);
+
+        root = tree_new("test-docker-config");
+        tree_write(root, "/opt/docker-relocate-units/docker.service",
+                   "[Service]\nExecStart=/usr/bin/dockerd --data-root /linked-unit\n");
+        tree_symlink(root, "/etc/systemd/system/docker.service", "/opt/docker-relocate-units/docker.service");
+        tree_write(root, "/lib/systemd/system/docker.service", "[Service]\nExecStart=/usr/bin/dockerd\n");
+        load(root, &c);
+        ok_streq(c.service_file, "/etc/systemd/system/docker.service", "a linked unit in /etc is the unit");
+        ok_streq(c.data_root, "/linked-unit", "read from the link's target inside the root");
+        docker_config_done(&c);
+
+        tree_write(root, "/srv/docker-relocate-dropins/10-x.conf",
+                   "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root /linked-dropin\n");
+        tree_symlink(root, "/etc/systemd/system/docker.service.d", "/srv/docker-relocate-dropins");
+        load(root, &c);
+        ok_streq(c.data_root, "/linked-dropin", "a drop-in directory behind an absolute link");
+        docker_config_done(&c);
+        tree_remove(root);
+}
+
 int main(void) {
         test_data_root_sources();
         test_conflicts();
         test_warnings();
         test_misc();
         test_overlay();
+        test_symlinks();
         return tap_done();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "config/edit.h"
 #include "tap.h"
@@ -270,11 +271,54 @@ static void test_apply_failure(void) {
         tree_remove(root);
 }
 
+static void test_symlinked_files(void) {
+        char *root = tree_new("test-edit");
+        const char *unit = "[Service]\nExecStart=/usr/bin/dockerd --data-root /old\n";
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL, *u = NULL, *d = NULL, *e = NULL;
+        _cleanup_strv_free_ char **backups = NULL;
+        struct stat st;
+
+        /* An /etc unit that is a link to the packaged one: the packaged
+         * file must not be edited through the link. */
+        tree_write(root, VENDOR_UNIT, unit);
+        tree_symlink(root, ETC_UNIT, VENDOR_UNIT);
+        ok(plan(root, "/new", &p, &refusal) == 0, "plan through a link to a vendor unit (%s)", strna(refusal));
+        ok(p.n == 1 && streq(p.edits[0].path, DOCKER_RELOCATE_DROPIN), "a drop-in, not an edit of the packaged file");
+        ok(edit_plan_apply(&p, root, &backups) == 0, "apply");
+        u = tree_read(root, VENDOR_UNIT);
+        ok_streq(u, unit, "the packaged unit is untouched");
+        d = data_root_of(root);
+        ok_streq(d, "/new", "the new root is in effect");
+        edit_plan_done(&p);
+        tree_remove(root);
+
+        /* An env file that is a link to a file elsewhere in the tree: the
+         * target is edited and the link stays. */
+        root = tree_new("test-edit");
+        tree_write(root, VENDOR_UNIT, "[Service]\nEnvironmentFile=/etc/default/docker\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n");
+        tree_write(root, "/srv/docker-relocate-conf/docker.env", "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n");
+        tree_symlink(root, "/etc/default/docker", "/srv/docker-relocate-conf/docker.env");
+        ok(plan(root, "/new", &p, &refusal) == 0, "plan through a linked env file (%s)", strna(refusal));
+        ok(p.n == 1 && streq(p.edits[0].path, "/srv/docker-relocate-conf/docker.env"), "the link's target is planned");
+        ok(edit_plan_apply(&p, root, NULL) == 0, "apply");
+        e = tree_read(root, "/srv/docker-relocate-conf/docker.env");
+        ok_streq(e, "DOCKER_OPTS=\"-H fd:// --data-root /new\"\n", "the target is edited in place");
+        _cleanup_free_ char *link = path_join(root, "/etc/default/docker");
+        ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
+        free(d);
+        d = data_root_of(root);
+        ok_streq(d, "/new", "the new root is in effect");
+        edit_plan_done(&p);
+        tree_remove(root);
+}
+
 int main(void) {
         test_refusals();
         test_verify();
         test_plans();
         test_apply_restore();
         test_apply_failure();
+        test_symlinked_files();
         return tap_done();
 }
