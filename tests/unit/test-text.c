@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <malloc.h>
 #include <stdlib.h>
 
 #include "config/text.h"
@@ -17,7 +18,7 @@ static void test_append(void) {
         Text t = {}, u = {};
 
         ok(text_append_literal(&t, "") == 0 && t.s && streq(t.s, "") && t.len == 0,
-           "an empty literal still gives a string");
+           "an empty literal still gives a terminated, empty string");
         append_from(&t, "ab", 3, 10);
         ok(text_append_literal(&t, "c") == 0, "literal");
         ok_streq(t.s, "abc", "appended text");
@@ -158,6 +159,8 @@ static void test_shell_safe(void) {
 }
 
 int main(void) {
+        /* Fresh allocations are not zero, so a missing terminator shows. */
+        mallopt(M_PERTURB, 0x5a);
         test_append();
         test_editable();
         test_split();
