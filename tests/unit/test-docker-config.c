@@ -155,6 +155,15 @@ static void test_conflicts(void) {
         docker_config_done(&c);
         tree_remove(root);
 
+        root = make_tree("/usr/bin/dockerd --config-file etc/docker/relative.json", NULL);
+        tree_write(root, "/etc/docker/relative.json", "{\"data-root\": \"/relative\"}");
+        ok(docker_config_load(root, INIT_UNKNOWN, NULL, &c) == 0, "a relative --config-file is no error");
+        ok_streq(c.json_path, "/etc/docker/relative.json", "it is resolved against /");
+        ok_streq(c.data_root, "/relative", "and read");
+        ok(any_mentions(c.warnings, "relative path", NULL), "with a warning");
+        docker_config_done(&c);
+        tree_remove(root);
+
         root = make_tree("/usr/bin/dockerd", "{\n  \"data-root\": \"/x\",\n}\n");
         load(root, &c);
         ok(c.json_exists && !c.json_valid, "invalid JSON");
