@@ -117,10 +117,11 @@ static int scan_members(DaemonJson *j) {
         return 0;
 }
 
-static void offset_to_position(const char *t, size_t off, unsigned *line, unsigned *col) {
+/* Counts from body: a byte-order mark is no column an editor shows. */
+static void offset_to_position(const char *t, size_t body, size_t off, unsigned *line, unsigned *col) {
         *line = 1;
         *col = 1;
-        for (size_t i = 0; i < off && t[i]; i++) {
+        for (size_t i = body; i < off && t[i]; i++) {
                 if (t[i] == '\n') {
                         (*line)++;
                         *col = 1;
@@ -152,19 +153,19 @@ int daemon_json_parse(const char *text, size_t size, DaemonJson *ret, unsigned *
          * buffer; check for trailing garbage ourselves. */
         j.root = cJSON_ParseWithLengthOpts(j.text + j.body, size - j.body, &end, false);
         if (j.root && end && skip_ws(j.text, end - j.text, size) < size) {
-                offset_to_position(j.text, skip_ws(j.text, end - j.text, size), ret_line, ret_column);
+                offset_to_position(j.text, j.body, skip_ws(j.text, end - j.text, size), ret_line, ret_column);
                 daemon_json_done(&j);
                 return -EBADMSG;
         }
         if (!j.root) {
                 const char *e = cJSON_GetErrorPtr();
                 size_t off = e && e >= j.text + j.body && e <= j.text + size ? (size_t) (e - j.text) : j.body;
-                offset_to_position(j.text, off, ret_line, ret_column);
+                offset_to_position(j.text, j.body, off, ret_line, ret_column);
                 daemon_json_done(&j);
                 return -EBADMSG;
         }
         if (!cJSON_IsObject(j.root)) {
-                offset_to_position(j.text, skip_ws(j.text, j.body, size), ret_line, ret_column);
+                offset_to_position(j.text, j.body, skip_ws(j.text, j.body, size), ret_line, ret_column);
                 daemon_json_done(&j);
                 return -EMEDIUMTYPE;
         }

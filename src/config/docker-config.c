@@ -325,10 +325,22 @@ static int load_json(DockerConfig *c) {
         int r;
 
         if (cf && cf->value) {
-                if (!path_is_absolute(cf->value))
-                        r = add_msg(&c->warnings, "--config-file %s is a relative path; dockerd resolves it against its working directory.", cf->value);
+                _cleanup_free_ char *abs = NULL;
+
+                if (!path_is_absolute(cf->value)) {
+                        /* Both systemd and init scripts start dockerd in
+                         * "/", which is what it resolves the path against. */
+                        r = add_msg(&c->warnings,
+                                    "--config-file %s is a relative path; dockerd resolves it against its working "
+                                    "directory.",
+                                    cf->value);
+                        if (r < 0)
+                                return r;
+                        if (asprintf(&abs, "/%s", cf->value) < 0)
+                                return -ENOMEM;
+                }
                 c->json_path_from_flag = true;
-                r = chase_path(c->root, cf->value, &c->json_path);
+                r = chase_path(c->root, abs ?: cf->value, &c->json_path);
         } else
                 r = chase_path(c->root, DOCKER_DEFAULT_CONFIG_FILE, &c->json_path);
         if (r < 0)

@@ -109,7 +109,7 @@ static int add_flag(DockerFlags *f, const char *name, size_t nlen, const char *v
 int docker_flags_parse(const WordList *argv, DockerFlags *ret) {
         DockerFlags f = {};
         size_t i = 0;
-        int r;
+        int r = 0;
 
         /* Skip the program, and the subcommand of Engines before 1.12
          * ("docker daemon", "docker -d"). */
@@ -138,6 +138,23 @@ int docker_flags_parse(const WordList *argv, DockerFlags *ret) {
                         }
                 } else if (w[0] == '-' && w[1] && w[1] != '-') {
                         const char *name = short_to_long(w[1]);
+                        bool combined = false;
+
+                        /* pflag reads "-Dg /x" as -D -g /x: a boolean
+                         * shorthand lets the letters after it be flags. */
+                        while (name && is_boolean(name) && w[2] && w[2] != '=') {
+                                r = add_flag(&f, name, strlen(name), NULL, i, i, false);
+                                if (r < 0)
+                                        break;
+                                f.flags[f.n - 1].combined = true;
+                                combined = true;
+                                w++;
+                                name = short_to_long(w[1]);
+                        }
+                        if (r < 0) {
+                                docker_flags_done(&f);
+                                return r;
+                        }
                         if (!name) {
                                 /* Unknown shorthand: keep it visible, without
                                  * guessing whether it takes a value. */
@@ -152,6 +169,8 @@ int docker_flags_parse(const WordList *argv, DockerFlags *ret) {
                                 r = add_flag(&f, name, strlen(name), argv->words[i + 1].text, i, i + 1, false);
                                 i++;
                         }
+                        if (r >= 0 && combined)
+                                f.flags[f.n - 1].combined = true;
                 } else
                         continue; /* a stray argument; dockerd takes none */
                 if (r < 0) {

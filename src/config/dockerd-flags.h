@@ -16,6 +16,7 @@ typedef struct DockerFlag {
         size_t word;       /* index of the word that holds the flag */
         size_t value_word; /* index of the word that holds the value (== word when inline) */
         bool inline_value; /* "--x=v", "-xv", "-x=v" */
+        bool combined;     /* the word holds other shorthand flags too: "-Dg /x" */
 } DockerFlag;
 
 typedef struct DockerFlags {

@@ -126,6 +126,14 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                         r = where(c, fw, &pos);
                         return r < 0 ? r : refuse(ret_refusal, "%s: '%s' has no value.", pos, fw->text);
                 }
+                if (fl->combined) {
+                        /* "-Dg /x": rewriting the word would drop -D. */
+                        r = where(c, fw, &pos);
+                        return r < 0 ? r
+                                     : refuse(ret_refusal,
+                                              "%s: '%s' combines several flags in one word; change it by hand.",
+                                              pos, fw->text);
+                }
                 if (fl->inline_value) {
                         if (!fw->editable) {
                                 r = where(c, fw, &pos);

@@ -99,9 +99,14 @@ static size_t skip_to_eol(const char *c, size_t size, size_t i) {
         return i;
 }
 
-/* systemd's EnvironmentFile= grammar: KEY=VALUE per line, # and ; comments,
- * single quotes literal, double quotes with \ escaping "\`$ and newline,
- * unquoted \ escaping anything, trailing whitespace dropped. No expansion. */
+/* systemd's EnvironmentFile= grammar (parse_env_file_internal()): KEY=VALUE
+ * per line, # and ; comments. Quotes open only where a value starts or right
+ * after a closing quote, where whitespace is skipped too; elsewhere they are
+ * plain characters ("A=--x=\"y\"" keeps its quotes). Single quotes are
+ * literal; double quotes unescape \" \\ \` \$ and drop backslash-newline,
+ * and keep any other backslash; outside quotes a backslash escapes the next
+ * character and backslash-newline joins lines. Only unquoted, unescaped
+ * trailing whitespace is dropped. No expansion. */
 static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
         SourceFile *f = source_set_get(s, id);
         const char *c = f->content;
@@ -109,7 +114,8 @@ static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
         int r;
 
         while (i < size) {
-                size_t line_start, key_start, key_end;
+                enum { PRE_VALUE, VALUE, SINGLE_QUOTE, DOUBLE_QUOTE } state = PRE_VALUE;
+                size_t line_start, key_start, key_end, chomp = SIZE_MAX;
                 _cleanup_free_ char *key = NULL;
                 Text value = {};
                 unsigned line, col;
@@ -124,7 +130,7 @@ static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
                         continue;
                 }
                 key_start = i;
-                while (i < size && c[i] != '=' && c[i] != '\n')
+                while (i < size && c[i] != '=' && !strchr("\r\n", c[i]))
                         i++;
                 if (i >= size || c[i] != '=') {
                         r = add_problem(problems, f, line_start, "not an assignment, ignored");
@@ -137,64 +143,73 @@ static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
                 while (key_end > key_start && strchr(" \t", c[key_end - 1]))
                         key_end--;
                 i++; /* '=' */
-                while (i < size && strchr(" \t", c[i]))
-                        i++;
 
-                bool ok = true;
-                while (i < size && c[i] != '\n' && ok) {
-                        if (c[i] == '\'') {
-                                i++;
-                                while (i < size && c[i] != '\'') {
-                                        r = text_append(&value, c[i], id, i);
-                                        if (r < 0)
-                                                goto fail;
-                                        i++;
-                                }
-                                if (i >= size)
-                                        ok = false;
+                for (; i < size; i++) {
+                        char ch = c[i];
+
+                        r = 0;
+                        if (state == SINGLE_QUOTE) {
+                                if (ch == '\'')
+                                        state = PRE_VALUE;
                                 else
+                                        r = text_append(&value, ch, id, i);
+                        } else if (state == DOUBLE_QUOTE) {
+                                if (ch == '"')
+                                        state = PRE_VALUE;
+                                else if (ch == '\\' && i + 1 < size) {
                                         i++;
-                        } else if (c[i] == '"') {
-                                i++;
-                                while (i < size && c[i] != '"') {
-                                        if (c[i] == '\\' && i + 1 < size && c[i + 1] == '\n') {
-                                                i += 2;
-                                                continue;
+                                        if (strchr("\"\\`$", c[i]))
+                                                r = text_append(&value, c[i], id, i);
+                                        else if (c[i] != '\n') {
+                                                r = text_append(&value, '\\', id, i - 1);
+                                                if (r >= 0)
+                                                        r = text_append(&value, c[i], id, i);
                                         }
-                                        if (c[i] == '\\' && i + 1 < size && strchr("\"\\`$", c[i + 1]))
-                                                i++;
-                                        r = text_append(&value, c[i], id, i);
-                                        if (r < 0)
-                                                goto fail;
+                                } else
+                                        r = text_append(&value, ch, id, i);
+                        } else if (ch == '\n' || ch == '\r')
+                                break;
+                        else if (ch == '\\') {
+                                if (i + 1 < size) {
                                         i++;
+                                        if (!strchr("\r\n", c[i]))
+                                                r = text_append(&value, c[i], id, i);
                                 }
-                                if (i >= size)
-                                        ok = false;
-                                else
-                                        i++;
-                        } else if (c[i] == '\\' && i + 1 < size) {
-                                if (c[i + 1] != '\n') {
-                                        r = text_append(&value, c[i + 1], id, i + 1);
-                                        if (r < 0)
-                                                goto fail;
-                                }
-                                i += 2;
-                        } else {
-                                r = text_append(&value, c[i], id, i);
-                                if (r < 0)
-                                        goto fail;
-                                i++;
+                                state = VALUE;
+                                chomp = SIZE_MAX;
+                        } else if (state == PRE_VALUE && ch == '\'')
+                                state = SINGLE_QUOTE;
+                        else if (state == PRE_VALUE && ch == '"')
+                                state = DOUBLE_QUOTE;
+                        else if (state == PRE_VALUE && strchr(" \t", ch))
+                                continue;
+                        else {
+                                state = VALUE;
+                                if (!strchr(" \t", ch))
+                                        chomp = SIZE_MAX;
+                                else if (chomp == SIZE_MAX)
+                                        chomp = value.len;
+                                r = text_append(&value, ch, id, i);
+                        }
+                        if (r < 0) {
+                                text_done(&value);
+                                return r;
                         }
                 }
-                text_rstrip(&value);
+                if (state == VALUE && chomp != SIZE_MAX) {
+                        value.len = chomp;
+                        value.s[chomp] = '\0';
+                }
 
-                if (!ok) {
-                        r = add_problem(problems, f, line_start, "unterminated quote, assignment ignored");
+                if (state == SINGLE_QUOTE || state == DOUBLE_QUOTE) {
+                        /* systemd takes everything up to the end of the
+                         * file; that is hardly what was meant. */
+                        r = add_problem(problems, f, line_start, "unterminated quote");
                         mark_unsafe(f, line_start, "unterminated quote");
-                        text_done(&value);
-                        if (r < 0)
+                        if (r < 0) {
+                                text_done(&value);
                                 return r;
-                        continue;
+                        }
                 }
                 if (!env_name_is_valid(c + key_start, key_end - key_start)) {
                         r = add_problem(problems, f, line_start, "invalid variable name, assignment ignored");
@@ -205,18 +220,14 @@ static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
                 }
                 key = strndup(c + key_start, key_end - key_start);
                 if (!key) {
-                        r = -ENOMEM;
-                        goto fail;
+                        text_done(&value);
+                        return -ENOMEM;
                 }
                 source_position(f, line_start, &line, &col);
                 r = env_set(e, key, &value, id, line);
                 text_done(&value);
                 if (r < 0)
                         return r;
-                continue;
-        fail:
-                text_done(&value);
-                return r;
         }
         return 0;
 }

@@ -86,11 +86,10 @@ int source_set_add(SourceSet *s, const char *path, const char *content, uint32_t
 }
 
 int source_set_load(SourceSet *s, const char *path, uint32_t *ret_id) {
-        _cleanup_free_ char *full = NULL, *data = NULL;
+        _cleanup_free_ char *real = NULL, *full = NULL, *data = NULL;
+        const char *over;
         size_t size;
         int r;
-
-        const char *over;
 
         for (size_t i = 0; i < s->n; i++)
                 if (streq(s->files[i].path, path)) {
@@ -98,19 +97,35 @@ int source_set_load(SourceSet *s, const char *path, uint32_t *ret_id) {
                         return 0;
                 }
 
-        if (source_set_overlay_get(s, path, &over) > 0)
-                return over ? source_set_add(s, path, over, ret_id) : -ENOENT;
-
-        full = root_path(s->root, path);
-        if (!full)
-                return -ENOMEM;
-        r = read_full_file(full, 4 * 1024 * 1024, &data, &size);
+        /* Follow symlinks inside the root: an absolute link in an offline
+         * tree must not lead to the running host's file. Where the file
+         * really is also decides whether it belongs to a package, and is
+         * the name a plan for it uses. */
+        r = chase_path(s->root, path, &real);
         if (r < 0)
                 return r;
-        /* A NUL byte: not a text file we could reason about. */
-        if (strlen(data) != size)
-                return -EBADMSG;
-        return source_set_add(s, path, data, ret_id);
+
+        if (source_set_overlay_get(s, path, &over) > 0 || source_set_overlay_get(s, real, &over) > 0) {
+                if (!over)
+                        return -ENOENT;
+                r = source_set_add(s, path, over, ret_id);
+        } else {
+                full = root_path(s->root, real);
+                if (!full)
+                        return -ENOMEM;
+                r = read_full_file(full, 4 * 1024 * 1024, &data, &size);
+                if (r < 0)
+                        return r;
+                /* A NUL byte: not a text file we could reason about. */
+                if (strlen(data) != size)
+                        return -EBADMSG;
+                r = source_set_add(s, path, data, ret_id);
+        }
+        if (r < 0)
+                return r;
+        if (path_is_vendor(real))
+                s->files[*ret_id].vendor = true;
+        return 0;
 }
 
 SourceFile *source_set_get(SourceSet *s, uint32_t id) {

@@ -66,8 +66,13 @@ int text_append_literal(Text *t, const char *s) {
                 if (r < 0)
                         return r;
         }
-        if (!t->s)
-                return text_reserve(t, 0);
+        if (!t->s) {
+                /* An empty literal still makes t a valid, empty string. */
+                int r = text_reserve(t, 0);
+                if (r < 0)
+                        return r;
+                t->s[0] = '\0';
+        }
         return 0;
 }
 

@@ -47,8 +47,8 @@ typedef struct WordList {
 
 void word_list_done(WordList *l);
 int word_list_add_slice(WordList *l, const Text *t, size_t from, size_t to);
-/* Splits at whitespace (" \t\n\r"), no quote processing: what systemd does to
- * a "$VAR" word and what the shell does to an unquoted $VAR. */
+/* Splits at whitespace (" \t\n\r"), no quote processing: what the shell does
+ * to an unquoted $VAR. */
 int word_list_split_text(WordList *l, const Text *t);
 char **word_list_to_strv(const WordList *l);
 

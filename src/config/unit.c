@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/unit.h"
 #include "util/macro.h"
@@ -198,6 +200,25 @@ static int cmp_basename(const void *a, const void *b) {
         return strcmp(path_basename(*(char *const *) a), path_basename(*(char *const *) b));
 }
 
+/* Adds drop-in d/file unless a higher-priority directory had the same file
+ * name. An overlay entry stands in for the disk: a planned file counts as
+ * present, a planned deletion as absent (so it masks nothing). */
+static int consider_dropin(const SourceSet *s, const char *d, const char *file, char ***names, char ***found) {
+        _cleanup_free_ char *p = NULL;
+        const char *content;
+
+        if (!endswith(file, ".conf") || file[0] == '.' || strv_contains(*names, file))
+                return 0;
+        p = path_join(d, file);
+        if (!p)
+                return -ENOMEM;
+        if (source_set_overlay_get(s, p, &content) > 0 && !content)
+                return 0;
+        if (strv_extend(names, file) < 0 || strv_extend(found, p) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* systemd collects *.conf from every NAME.d/ (and the type-wide service.d/)
  * in the search path; a file name seen in a higher-priority directory hides
  * the same name lower down; the survivors apply sorted by file name. */
@@ -214,53 +235,49 @@ static int find_dropins(const SourceSet *s, const char *name, char ***ret) {
         for (const char *const *sp = unit_search_path; *sp; sp++) {
                 const char *dirs[] = { unit_dir, type_dir };
                 for (size_t k = 0; k < ELEMENTSOF(dirs); k++) {
-                        _cleanup_free_ char *d = NULL, *full = NULL;
+                        _cleanup_free_ char *d = NULL, *real = NULL, *full = NULL;
                         DIR *dir;
                         struct dirent *de;
 
                         if (asprintf(&d, "%s/%s", *sp, dirs[k]) < 0)
                                 return -ENOMEM;
-                        full = root_path(root, d);
+                        r = chase_path(root, d, &real);
+                        if (r < 0)
+                                return r;
+                        full = root_path(root, real);
                         if (!full)
                                 return -ENOMEM;
                         dir = opendir(full);
-                        if (!dir)
-                                continue;
-                        while ((de = readdir(dir))) {
-                                if (!endswith(de->d_name, ".conf") || de->d_name[0] == '.')
-                                        continue;
-                                if (strv_contains(names, de->d_name))
-                                        continue;
-                                _cleanup_free_ char *p = path_join(d, de->d_name);
-                                if (!p || strv_extend(&names, de->d_name) < 0 || strv_extend(&found, p) < 0) {
+                        while (dir && (de = readdir(dir))) {
+                                r = consider_dropin(s, d, de->d_name, &names, &found);
+                                if (r < 0) {
                                         closedir(dir);
-                                        return -ENOMEM;
+                                        return r;
                                 }
                         }
-                        closedir(dir);
-                }
-        }
+                        if (dir)
+                                closedir(dir);
 
-        /* Planned drop-ins that do not exist yet. */
-        STRV_FOREACH(p, s->overlay_paths) {
-                const char *content;
-                _cleanup_free_ char *dir = path_dirname(*p);
-                if (!dir)
-                        return -ENOMEM;
-                if (!endswith(*p, ".conf") || !endswith(dir, unit_dir) || strv_contains(found, *p))
-                        continue;
-                if (source_set_overlay_get(s, *p, &content) <= 0 || !content)
-                        continue;
-                if (strv_extend(&found, *p) < 0)
-                        return -ENOMEM;
+                        /* Planned drop-ins in this directory that do not
+                         * exist yet. */
+                        STRV_FOREACH(p, s->overlay_paths) {
+                                _cleanup_free_ char *pd = path_dirname(*p);
+                                if (!pd)
+                                        return -ENOMEM;
+                                if (!streq(pd, d))
+                                        continue;
+                                r = consider_dropin(s, d, path_basename(*p), &names, &found);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
         }
 
         size_t n = strv_length(found);
         if (n > 1)
                 qsort(found, n, sizeof(char *), cmp_basename);
-        r = 0;
         *ret = TAKE_PTR(found);
-        return r;
+        return 0;
 }
 
 int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
@@ -268,27 +285,19 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
         int r;
 
         for (const char *const *sp = unit_search_path; *sp; sp++) {
-                _cleanup_free_ char *p = path_join(*sp, name), *full = NULL, *real = NULL;
+                _cleanup_free_ char *p = path_join(*sp, name), *full = NULL, *real = NULL, *real_full = NULL;
+                struct stat st;
+
                 if (!p)
                         return -ENOMEM;
                 full = root_path(s->root, p);
                 if (!full)
                         return -ENOMEM;
-                if (access(full, F_OK) < 0) {
-                        /* A dangling link to /dev/null inside an offline tree
-                         * still masks. */
-                        char target[256];
-                        ssize_t l = readlink(full, target, sizeof(target) - 1);
-                        if (l > 0) {
-                                target[l] = '\0';
-                                if (streq(target, "/dev/null")) {
-                                        u.masked = true;
-                                        u.fragment = TAKE_PTR(p);
-                                        break;
-                                }
-                        }
+                if (lstat(full, &st) < 0)
                         continue;
-                }
+                /* Links are followed inside the root: an offline tree's
+                 * absolute links must not reach into the running host. A
+                 * link to /dev/null masks, even when the tree has none. */
                 r = chase_path(s->root, p, &real);
                 if (r < 0) {
                         unit_info_done(&u);
@@ -299,6 +308,13 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
                         u.fragment = TAKE_PTR(p);
                         break;
                 }
+                real_full = root_path(s->root, real);
+                if (!real_full) {
+                        unit_info_done(&u);
+                        return -ENOMEM;
+                }
+                if (access(real_full, F_OK) < 0)
+                        continue; /* a dangling link */
                 u.fragment = TAKE_PTR(p);
                 break;
         }
@@ -396,6 +412,52 @@ static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_fo
         return 0;
 }
 
+/* systemd splits the value of a "$NAME" word the way extract_first_word()
+ * does with EXTRACT_RELAX|EXTRACT_UNQUOTE: at whitespace, quotes removed, a
+ * backslash taking the next character as it is. Each character keeps its
+ * origin; a removed quote or backslash inside a word leaves a gap in the
+ * offsets, so such a word is not editable in place. */
+static int split_unquote(WordList *l, const Text *v) {
+        size_t i = 0;
+
+        while (i < v->len) {
+                Text w = {};
+                char quote = 0;
+                int r = 0;
+
+                while (i < v->len && strchr(" \t\n\r", v->s[i]))
+                        i++;
+                if (i >= v->len)
+                        break;
+                while (i < v->len && r >= 0 && (quote || !strchr(" \t\n\r", v->s[i]))) {
+                        char ch = v->s[i];
+
+                        if (ch == '\\') {
+                                if (i + 1 < v->len)
+                                        r = text_append(&w, v->s[i + 1], v->src[i + 1], v->off[i + 1]);
+                                i += 2;
+                        } else if (!quote && (ch == '\'' || ch == '"')) {
+                                quote = ch;
+                                i++;
+                        } else if (quote && ch == quote) {
+                                quote = 0;
+                                i++;
+                        } else {
+                                r = text_append(&w, ch, v->src[i], v->off[i]);
+                                i++;
+                        }
+                }
+                if (r >= 0 && !w.s)
+                        r = text_append_literal(&w, "");
+                if (r >= 0)
+                        r = word_list_add_slice(l, &w, 0, w.len);
+                text_done(&w);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char ***problems) {
         WordList out = {};
         size_t i = 0;
@@ -411,12 +473,12 @@ int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char **
                 if (!found)
                         break;
 
-                /* "$NAME" as a word of its own: the value split at
-                 * whitespace, zero or more words. */
+                /* "$NAME" as a word of its own: the value split into
+                 * zero or more words, quotes removed. */
                 if (w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1)) {
                         const EnvVar *v = env_get(env, w.s + 1);
                         if (v)
-                                r = word_list_split_text(&out, &v->value);
+                                r = split_unquote(&out, &v->value);
                         text_done(&w);
                         if (r < 0)
                                 goto fail;

@@ -40,6 +40,6 @@ extern const char *const unit_search_path[];
 int unit_load(SourceSet *s, const char *name, UnitInfo *ret);
 
 /* Splits an ExecStart= value into words the way systemd does (quotes, C
- * escapes), then expands $VAR (split at whitespace) and ${VAR} (in place)
+ * escapes), then expands $VAR (split at whitespace, quotes removed) and ${VAR} (in place)
  * from env. Returns the words with their origins. */
 int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char ***problems);

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "config/edit.h"
+#include "tap.h"
+#include "tree.h"
+#include "util/backup.h"
+#include "util/macro.h"
+#include "util/strv.h"
+
+#define VENDOR_UNIT "/lib/systemd/system/docker.service"
+#define ETC_UNIT "/etc/systemd/system/docker.service"
+#define JSON "/etc/docker/daemon.json"
+
+/* Plans set-data-root new_root on root; returns the plan's error, with the
+ * refusal in *ret_refusal. */
+static int plan(const char *root, const char *new_root, EditPlan *ret, char **ret_refusal) {
+        DockerConfig c = {};
+        int r;
+
+        *ret_refusal = NULL;
+        *ret = (EditPlan){};
+        r = docker_config_load(root, INIT_UNKNOWN, NULL, &c);
+        if (r < 0)
+                return r;
+        r = edit_plan_set_data_root(&c, new_root, ret, ret_refusal);
+        if (r >= 0) {
+                int k = edit_plan_verify(ret, &c, new_root, ret_refusal);
+                if (k < 0) {
+                        edit_plan_done(ret);
+                        r = k;
+                }
+        }
+        docker_config_done(&c);
+        return r;
+}
+
+static char *data_root_of(const char *root) {
+        DockerConfig c = {};
+        char *d = NULL;
+
+        if (docker_config_load(root, INIT_UNKNOWN, NULL, &c) >= 0)
+                d = c.data_root ? strdup(c.data_root) : NULL;
+        docker_config_done(&c);
+        return d;
+}
+
+static void check_refused(const char *what, const char *root, const char *new_root, const char *reason) {
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL;
+        int r = plan(root, new_root, &p, &refusal);
+
+        ok_int(r, -ECANCELED, "%s: refused", what);
+        ok(refusal && strstr(refusal, reason), "%s: says why (%s)", what, strna(refusal));
+        ok(p.n == 0, "%s: nothing planned", what);
+}
+
+/* Names of files left in dir that start with ".#" (temporary files). */
+static int temp_files_in(const char *root, const char *dir) {
+        _cleanup_free_ char *full = path_join(root, dir);
+        DIR *d = opendir(full);
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                if (startswith(de->d_name, ".#"))
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static void test_refusals(void) {
+        char *root = tree_new("test-edit");
+
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        check_refused("a relative root", root, "srv/docker", "absolute");
+        check_refused("a root with a space", root, "/srv/my docker", "quoting");
+        check_refused("a root with a dollar", root, "/srv/$HOME", "quoting");
+        check_refused("a root with a quote", root, "/srv/it's", "quoting");
+        tree_remove(root);
+
+        root = tree_new("test-edit");
+        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root /srv/a\\-b\n");
+        check_refused("a value built with a backslash escape", root, "/new", "quotes, escapes or variables");
+        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root=/srv/a\\-b\n");
+        check_refused("an inline value built with a backslash escape", root, "/new", "quotes, escapes or variables");
+        tree_write(root, ETC_UNIT,
+                   "[Service]\nEnvironment=ROOT=/srv\nExecStart=/usr/bin/dockerd --data-root=${ROOT}/docker\n");
+        check_refused("a ${VAR} splice", root, "/new", "quotes, escapes or variables");
+        tree_write(root, ETC_UNIT, "[Service]\nEnvironment=ROOT=/srv\nExecStart=/usr/bin/dockerd -g ${ROOT}/d\n");
+        check_refused("a ${VAR} splice after -g", root, "/new", "quotes, escapes or variables");
+        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -Dg /srv/old\n");
+        check_refused("combined shorthand flags", root, "/new", "combines several flags");
+        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root\n");
+        check_refused("a flag without value", root, "/new", "has no value");
+        tree_remove(root);
+
+        root = tree_new("test-edit");
+        tree_write(root, ETC_UNIT, "[Service]\nEnvironmentFile=/usr/share/docker/env\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n");
+        tree_write(root, "/usr/share/docker/env", "DOCKER_OPTS=--data-root /srv/vendor\n");
+        check_refused("a vendor env file", root, "/new", "distribution's package");
+        tree_remove(root);
+
+        root = tree_new("test-edit");
+        tree_write(root, "/etc/init.d/docker",
+                   "#!/bin/sh\nDOCKER_OPTS=\n. /etc/default/docker\nstart-stop-daemon --start -- $DOCKER_OPTS\n");
+        tree_write(root, "/etc/default/docker",
+                   "DOCKER_OPTS=\"--data-root /srv/old\"\nif [ -d /srv/other ]; then DOCKER_OPTS=\"-g /srv/other\"; fi\n");
+        check_refused("a file with shell code", root, "/new", "cannot be edited safely");
+        tree_remove(root);
+
+        root = tree_new("test-edit");
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd\n");
+        tree_write(root, JSON, "{\n  \"data-root\": \"/old\",\n");
+        check_refused("invalid JSON", root, "/new", "invalid JSON");
+        tree_remove(root);
+}
+
+static void test_verify(void) {
+        char *root = tree_new("test-edit");
+        DockerConfig c = {};
+        _cleanup_free_ char *refusal = NULL;
+        FileEdit e = { .path = (char *) JSON, .old = NULL, .new = (char *) "{\"data-root\": \"/wrong\"}\n", .mode = 0644 };
+        EditPlan p = { .edits = &e, .n = 1 };
+
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd\n");
+        ok(docker_config_load(root, INIT_UNKNOWN, NULL, &c) == 0, "load");
+        ok_int(edit_plan_verify(&p, &c, "/right", &refusal), -ECANCELED, "a plan that gives another root is refused");
+        ok(refusal && strstr(refusal, "/wrong"), "it says what the root would be (%s)", strna(refusal));
+        refusal = mfree(refusal);
+
+        e.new = (char *) "{\"graph\": \"/right\"}\n";
+        ok_int(edit_plan_verify(&p, &c, "/right", &refusal), -ECANCELED, "a plan that leaves graph is refused");
+        refusal = mfree(refusal);
+
+        e.new = (char *) "{\"graph\": \"/x\", \"data-root\": \"/right\"}\n";
+        ok_int(edit_plan_verify(&p, &c, "/right", &refusal), -ECANCELED, "a plan that leaves a conflict is refused");
+        refusal = mfree(refusal);
+
+        e.new = (char *) "{\"data-root\": \"/right/\"}\n";
+        ok_int(edit_plan_verify(&p, &c, "/right", &refusal), 0, "a plan that gives the root is accepted");
+        ok(!tree_exists(root, JSON), "verifying writes nothing");
+        docker_config_done(&c);
+        tree_remove(root);
+}
+
+static void test_plans(void) {
+        char *root = tree_new("test-edit");
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL, *diff = NULL;
+
+        /* No file sets it: daemon.json is created. */
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        ok(plan(root, "/srv/docker", &p, &refusal) == 0, "plan with no daemon.json");
+        ok(p.n == 1 && streq(p.edits[0].path, JSON) && !p.edits[0].old, "creates daemon.json");
+        ok(p.place && strstr(p.place, "daemon.json"), "place: %s", strna(p.place));
+        ok(edit_plan_diff(&p, &diff) == 0 && strstr(diff, "--- /dev/null") && strstr(diff, "+++ b" JSON) &&
+                   strstr(diff, "+    \"data-root\": \"/srv/docker\""),
+           "diff of a new file");
+        edit_plan_done(&p);
+        diff = mfree(diff);
+
+        /* Already there: nothing to do. */
+        tree_write(root, JSON, "{\"data-root\": \"/srv/docker\"}\n");
+        ok(plan(root, "/srv/docker", &p, &refusal) == 0 && p.n == 0, "an already correct config: empty plan");
+        edit_plan_done(&p);
+
+        /* A flag in an /etc unit: edited in place; daemon.json loses its
+         * conflicting data-root. */
+        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -g /old -H fd:// --graph=/old2\n");
+        tree_write(root, JSON, "{\n  \"debug\": true,\n  \"data-root\": \"/json\"\n}\n");
+        ok(plan(root, "/new", &p, &refusal) == 0, "plan for flags (%s)", strna(refusal));
+        ok_int(p.n, 2, "unit and daemon.json");
+        ok(p.n == 2 && streq(p.edits[0].path, ETC_UNIT) &&
+                   streq(p.edits[0].new, "[Service]\nExecStart=/usr/bin/dockerd --data-root /new -H fd:// --data-root=/new\n"),
+           "every -g/--graph becomes --data-root, nothing else changes");
+        ok(p.n == 2 && streq(p.edits[1].path, JSON) && streq(p.edits[1].new, "{\n  \"debug\": true\n}\n"),
+           "data-root removed from daemon.json");
+        ok(strv_length(p.notes) >= 2, "notes say what else happens");
+        edit_plan_done(&p);
+        tree_remove(root);
+}
+
+static void test_apply_restore(void) {
+        char *root = tree_new("test-edit");
+        const char *unit = "[Service]\nExecStart=/usr/bin/dockerd -H fd:// --data-root /old\n";
+        const char *json = "{\n    \"graph\": \"/older\",\n    \"log-driver\": \"journald\"\n}\n";
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL, *d = NULL, *dropin = NULL, *j = NULL, *u = NULL;
+        _cleanup_strv_free_ char **backups = NULL;
+
+        tree_write(root, VENDOR_UNIT, unit);
+        tree_write(root, JSON, json);
+        ok(plan(root, "/mnt/docker-data/docker", &p, &refusal) == 0, "plan for a vendor unit (%s)", strna(refusal));
+        ok(p.n == 2 && streq(p.edits[0].path, DOCKER_RELOCATE_DROPIN) && !p.edits[0].old,
+           "a drop-in replaces the vendor ExecStart=");
+        ok(edit_plan_apply(&p, root, &backups) == 0, "apply");
+        ok_int(strv_length(backups), 2, "two backup entries");
+        ok(backups && streq(backups[0], DOCKER_RELOCATE_DROPIN "="), "a new file has an empty backup");
+        ok(backups && backups[1] && startswith(backups[1], JSON "=" BACKUP_DIR "/"), "daemon.json was backed up");
+        d = data_root_of(root);
+        ok_streq(d, "/mnt/docker-data/docker", "the new config gives the new root");
+        dropin = tree_read(root, DOCKER_RELOCATE_DROPIN);
+        ok(dropin && strstr(dropin, "ExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --data-root /mnt/docker-data/docker\n"),
+           "the drop-in resets and sets ExecStart=");
+        j = tree_read(root, JSON);
+        ok_streq(j, "{\n    \"log-driver\": \"journald\"\n}\n", "graph removed from daemon.json");
+        u = tree_read(root, VENDOR_UNIT);
+        ok_streq(u, unit, "the vendor unit is untouched");
+        if (backups && backups[1]) {
+                _cleanup_free_ char *b = tree_read(root, strchr(backups[1], '=') + 1);
+                ok_streq(b, json, "the backup holds the old content");
+        }
+        ok(temp_files_in(root, "/etc/docker") == 0 && temp_files_in(root, "/etc/systemd/system/docker.service.d") == 0,
+           "no temporary files left");
+
+        ok(edit_plan_restore(root, backups) == 0, "restore");
+        j = mfree(j);
+        j = tree_read(root, JSON);
+        ok_streq(j, json, "daemon.json is byte-identical again");
+        ok(!tree_exists(root, DOCKER_RELOCATE_DROPIN), "the created drop-in is removed");
+        free(d);
+        d = data_root_of(root);
+        ok_streq(d, "/old", "the old config is back");
+        ok(edit_plan_restore(root, backups) == 0, "restoring twice is harmless");
+
+        edit_plan_done(&p);
+        tree_remove(root);
+}
+
+static void test_apply_failure(void) {
+        char *root = tree_new("test-edit");
+        const char *json = "{\n  \"data-root\": \"/old\"\n}\n";
+        FileEdit e[] = {
+                { .path = (char *) JSON, .old = (char *) json, .new = (char *) "{\"data-root\": \"/new\"}\n", .mode = 0644 },
+                { .path = (char *) DOCKER_RELOCATE_DROPIN, .new = (char *) "[Service]\n", .mode = 0644 },
+                { .path = (char *) "/etc/blocked/sub/x.conf", .new = (char *) "x\n", .mode = 0644 },
+        };
+        EditPlan p = { .edits = e, .n = ELEMENTSOF(e) };
+        char **backups = NULL;
+        _cleanup_free_ char *j = NULL;
+        int r;
+
+        tree_write(root, JSON, json);
+        /* A regular file where a directory must be: fails even for root. */
+        tree_write(root, "/etc/blocked", "not a directory\n");
+        r = edit_plan_apply(&p, root, &backups);
+        ok(r < 0, "apply fails on the third file (%d)", r);
+        ok(backups == NULL, "no backup list is returned on failure");
+        j = tree_read(root, JSON);
+        ok_streq(j, json, "the first file is restored byte for byte");
+        ok(!tree_exists(root, DOCKER_RELOCATE_DROPIN), "the file created second is removed");
+        ok(temp_files_in(root, "/etc/docker") == 0, "no temporary file left");
+        strv_free(backups);
+        tree_remove(root);
+
+        /* The second of two fails: the first is restored. */
+        root = tree_new("test-edit");
+        tree_write(root, JSON, json);
+        tree_write(root, "/etc/blocked", "x");
+        e[1] = e[2];
+        p.n = 2;
+        ok(edit_plan_apply(&p, root, NULL) < 0, "apply fails on the second file");
+        j = mfree(j);
+        j = tree_read(root, JSON);
+        ok_streq(j, json, "the first file is restored");
+        tree_remove(root);
+}
+
+static void test_symlinked_files(void) {
+        char *root = tree_new("test-edit");
+        const char *unit = "[Service]\nExecStart=/usr/bin/dockerd --data-root /old\n";
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL, *u = NULL, *d = NULL, *e = NULL;
+        _cleanup_strv_free_ char **backups = NULL;
+        struct stat st;
+
+        /* An /etc unit that is a link to the packaged one: the packaged
+         * file must not be edited through the link. */
+        tree_write(root, VENDOR_UNIT, unit);
+        tree_symlink(root, ETC_UNIT, VENDOR_UNIT);
+        ok(plan(root, "/new", &p, &refusal) == 0, "plan through a link to a vendor unit (%s)", strna(refusal));
+        ok(p.n == 1 && streq(p.edits[0].path, DOCKER_RELOCATE_DROPIN), "a drop-in, not an edit of the packaged file");
+        ok(edit_plan_apply(&p, root, &backups) == 0, "apply");
+        u = tree_read(root, VENDOR_UNIT);
+        ok_streq(u, unit, "the packaged unit is untouched");
+        d = data_root_of(root);
+        ok_streq(d, "/new", "the new root is in effect");
+        edit_plan_done(&p);
+        tree_remove(root);
+
+        /* An env file that is a link to a file elsewhere in the tree: the
+         * target is edited and the link stays. */
+        root = tree_new("test-edit");
+        tree_write(root, VENDOR_UNIT, "[Service]\nEnvironmentFile=/etc/default/docker\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n");
+        tree_write(root, "/srv/docker-relocate-conf/docker.env", "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n");
+        tree_symlink(root, "/etc/default/docker", "/srv/docker-relocate-conf/docker.env");
+        ok(plan(root, "/new", &p, &refusal) == 0, "plan through a linked env file (%s)", strna(refusal));
+        ok(p.n == 1 && streq(p.edits[0].path, "/srv/docker-relocate-conf/docker.env"), "the link's target is planned");
+        ok(edit_plan_apply(&p, root, NULL) == 0, "apply");
+        e = tree_read(root, "/srv/docker-relocate-conf/docker.env");
+        ok_streq(e, "DOCKER_OPTS=\"-H fd:// --data-root /new\"\n", "the target is edited in place");
+        _cleanup_free_ char *link = path_join(root, "/etc/default/docker");
+        ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
+        free(d);
+        d = data_root_of(root);
+        ok_streq(d, "/new", "the new root is in effect");
+        edit_plan_done(&p);
+        tree_remove(root);
+}
+
+int main(void) {
+        test_refusals();
+        test_verify();
+        test_plans();
+        test_apply_restore();
+        test_apply_failure();
+        test_symlinked_files();
+        return tap_done();
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tree.h"
+#include "util/backup.h"
+#include "util/fileio.h"
+#include "util/macro.h"
+
+static int temp_files_in(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((de = readdir(d)))
+                if (startswith(de->d_name, ".#"))
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static void test_write_atomic(void) {
+        char *dir = tree_new("test-fileio");
+        _cleanup_free_ char *f = path_join(dir, "daemon.json"), *l = path_join(dir, "link"),
+                            *sub = path_join(dir, "sub"), *missing = path_join(dir, "no/such/file"), *data = NULL;
+        struct stat st;
+
+        ok(write_file_atomic(f, "{}\n", 3, 0600) == 0, "create");
+        ok(stat(f, &st) == 0 && (st.st_mode & 07777) == 0600, "a new file gets mode_if_new");
+        ok(read_full_file(f, 0, &data, NULL) == 0 && streq(data, "{}\n"), "content");
+        data = mfree(data);
+
+        ok(chmod(f, 0640) == 0, "chmod 0640");
+        if (geteuid() == 0) {
+                ok(chown(f, 1234, 1235) == 0, "chown 1234:1235");
+                ok(write_file_atomic(f, "{\"a\": 1}\n", 9, 0600) == 0, "replace a file owned by someone else");
+                ok(stat(f, &st) == 0 && st.st_uid == 1234 && st.st_gid == 1235, "owner and group kept");
+        } else {
+                ok(1, "chown # SKIP needs root");
+                ok(write_file_atomic(f, "{\"a\": 1}\n", 9, 0600) == 0, "replace");
+                ok(1, "owner and group kept # SKIP needs root");
+        }
+        ok(stat(f, &st) == 0 && (st.st_mode & 07777) == 0640, "mode kept, not mode_if_new");
+        ok(read_full_file(f, 0, &data, NULL) == 0 && streq(data, "{\"a\": 1}\n"), "new content");
+        data = mfree(data);
+        ok(chmod(f, 0644) == 0 && write_file_atomic(f, "", 0, 0600) == 0 && stat(f, &st) == 0 && st.st_size == 0 &&
+                   (st.st_mode & 07777) == 0644,
+           "an empty write");
+        ok_int(temp_files_in(dir), 0, "no temporary file left after success");
+
+        ok(symlink("daemon.json", l) == 0, "symlink");
+        ok_int(write_file_atomic(l, "x", 1, 0600), -ELOOP, "a symlink is refused");
+        ok(lstat(l, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
+        ok(read_full_file(f, 0, &data, NULL) == 0 && streq(data, ""), "its target is untouched");
+        data = mfree(data);
+
+        ok(mkdir(sub, 0755) == 0, "mkdir");
+        ok(write_file_atomic(sub, "x", 1, 0600) < 0, "a directory is refused");
+        ok(write_file_atomic(missing, "x", 1, 0600) == -ENOENT, "a missing directory: -ENOENT");
+
+        /* A write that fails half-way (file size limit): the target stays,
+         * the temporary file goes. */
+        struct rlimit old, small = { .rlim_cur = 1024 };
+        char big[8192];
+        memset(big, 'x', sizeof(big));
+        ok(getrlimit(RLIMIT_FSIZE, &old) == 0, "getrlimit");
+        small.rlim_max = old.rlim_max;
+        signal(SIGXFSZ, SIG_IGN);
+        ok(setrlimit(RLIMIT_FSIZE, &small) == 0, "limit file size");
+        int r = write_file_atomic(f, big, sizeof(big), 0600);
+        ok(setrlimit(RLIMIT_FSIZE, &old) == 0, "restore the limit");
+        ok_int(r, -EFBIG, "a failed write is reported");
+        ok(read_full_file(f, 0, &data, NULL) == 0 && streq(data, ""), "the target is untouched after a failure");
+        data = mfree(data);
+        ok_int(temp_files_in(dir), 0, "no temporary file left after a failure");
+
+        tree_remove(dir);
+}
+
+static void test_read_full(void) {
+        char *dir = tree_new("test-fileio");
+        _cleanup_free_ char *f = path_join(dir, "f"), *e = path_join(dir, "empty"), *data = NULL;
+        char buf[100];
+        size_t size = 0;
+
+        memset(buf, 'y', sizeof(buf));
+        ok(write_file_atomic(f, buf, sizeof(buf), 0644) == 0, "write 100 bytes");
+        ok_int(read_full_file(f, 50, &data, &size), -EFBIG, "larger than the limit: -EFBIG");
+        ok(data == NULL, "nothing returned on error");
+        ok(read_full_file(f, 100, &data, &size) == 0 && size == 100 && strlen(data) == 100, "exactly the limit");
+        data = mfree(data);
+        ok(read_full_file(f, 0, &data, &size) == 0 && size == 100, "the default limit");
+        data = mfree(data);
+        ok(write_file_atomic(e, "", 0, 0644) == 0 && read_full_file(e, 0, &data, &size) == 0 && size == 0 &&
+                   data && data[0] == '\0',
+           "an empty file is an empty string");
+        data = mfree(data);
+        ok_int(read_full_file(dir, 0, &data, NULL), -EISDIR, "a directory: -EISDIR");
+        ok_int(read_full_file("/nonexistent/file", 0, &data, NULL), -ENOENT, "missing: -ENOENT");
+
+        /* More than the first buffer. */
+        _cleanup_free_ char *large = malloc(100000);
+        memset(large, 'z', 100000);
+        ok(write_file_atomic(f, large, 100000, 0644) == 0 && read_full_file(f, 0, &data, &size) == 0 && size == 100000 &&
+                   memcmp(data, large, 100000) == 0 && data[100000] == '\0',
+           "a file larger than the first buffer");
+        data = mfree(data);
+        tree_remove(dir);
+}
+
+static void test_misc(void) {
+        char *dir = tree_new("test-fileio");
+        _cleanup_free_ char *deep = path_join(dir, "a/b/c"), *a = path_join(dir, "a/x"), *b = path_join(dir, "a/y"),
+                            *c = path_join(dir, "a/copy"), *data = NULL;
+        struct stat st;
+
+        ok(mkdir_p(deep, 0755) == 0 && dir_exists(deep), "mkdir_p");
+        ok(mkdir_p(deep, 0755) == 0, "mkdir_p of an existing directory");
+        ok(write_file_atomic(a, "same", 4, 0600) == 0 && write_file_atomic(b, "same", 4, 0644) == 0, "two files");
+        ok_int(files_equal(a, b), 1, "equal files");
+        ok(write_file_atomic(b, "diff", 4, 0644) == 0 && files_equal(a, b) == 0, "different files");
+        ok_int(files_equal(a, deep), -EISDIR, "a directory is an error");
+        ok_int(files_equal("/nonexistent/1", "/nonexistent/2"), 1, "missing equals missing");
+        ok_int(files_equal(a, "/nonexistent/2"), 0, "missing differs from present");
+        ok(file_exists(a) && !file_exists("/nonexistent/1") && !dir_exists(a), "exists");
+
+        ok(chmod(a, 0640) == 0 && copy_file_atomic(a, c) == 0, "copy");
+        ok(stat(c, &st) == 0 && (st.st_mode & 07777) == 0640, "the copy has the mode");
+        ok(read_full_file(c, 0, &data, NULL) == 0 && streq(data, "same"), "and the content");
+        ok(chmod(c, 0600) == 0 && copy_file_atomic(a, c) == 0 && stat(c, &st) == 0 && (st.st_mode & 07777) == 0640,
+           "copying over a file gives it the source's mode");
+        tree_remove(dir);
+}
+
+static void test_backup(void) {
+        char *root = tree_new("test-fileio");
+        _cleanup_free_ char *b1 = NULL, *b2 = NULL, *b3 = NULL, *c1 = NULL, *c2 = NULL, *full = NULL;
+        struct stat st;
+        char stamp[32];
+        time_t now;
+        struct tm tm;
+
+        ok(tree_write(root, "/etc/docker/daemon.json", "old\n") == 0, "a file to back up");
+        full = path_join(root, "/etc/docker/daemon.json");
+        ok(chmod(full, 0600) == 0, "chmod 0600");
+        now = time(NULL);
+        ok(backup_file(root, "/etc/docker/daemon.json", &b1) == 0 && b1, "backup");
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+        ok(b1 && startswith(b1, BACKUP_DIR "/") && endswith(b1, "-etc_docker_daemon.json"),
+           "named <dir>/<stamp>-etc_docker_daemon.json: %s", strna(b1));
+        ok(b1 && strlen(b1) == strlen(BACKUP_DIR "/") + 15 + strlen("-etc_docker_daemon.json") &&
+                   b1[strlen(BACKUP_DIR "/") + 8] == 'T',
+           "the stamp is YYYYmmddTHHMMSS");
+        ok(b1 && (strstr(b1, stamp) || time(NULL) != now), "the stamp is the current UTC time");
+        c1 = b1 ? tree_read(root, b1) : NULL;
+        ok_streq(c1, "old\n", "the backup holds the content");
+        _cleanup_free_ char *b1full = b1 ? path_join(root, b1) : NULL;
+        ok(b1full && stat(b1full, &st) == 0 && (st.st_mode & 07777) == 0600, "and the mode");
+        _cleanup_free_ char *bdir = path_join(root, BACKUP_DIR);
+        ok(stat(bdir, &st) == 0 && (st.st_mode & 07777) == 0700, "the backup directory is private");
+
+        ok(tree_write(root, "/etc/docker/daemon.json", "new\n") == 0, "change the file");
+        ok(backup_file(root, "/etc/docker/daemon.json", &b2) == 0 && b2, "second backup");
+        ok(b1 && b2 && !streq(b1, b2), "a second backup gets another name (%s)", strna(b2));
+        free(c1);
+        c1 = b1 ? tree_read(root, b1) : NULL;
+        ok_streq(c1, "old\n", "the first backup is not overwritten");
+        c2 = b2 ? tree_read(root, b2) : NULL;
+        ok_streq(c2, "new\n", "the second one has the new content");
+        ok(backup_file(root, "/etc/docker/daemon.json", &b3) == 0 && b3 && !streq(b3, b2) && !streq(b3, b1),
+           "a third one in the same second (%s)", strna(b3));
+        if (b1 && b2 && strneq(b1, b2, strlen(BACKUP_DIR "/") + 15))
+                ok(strstr(b2, ".1-etc_docker_daemon.json") != NULL, "same second: numbered");
+        else
+                ok(1, "same second: numbered # SKIP the clock moved on");
+
+        b3 = mfree(b3);
+        b3 = (char *) 0x1;
+        ok(backup_file(root, "/etc/docker/missing.json", &b3) == 0 && b3 == NULL, "a missing file: no backup, NULL path");
+        tree_remove(root);
+}
+
+int main(void) {
+        test_write_atomic();
+        test_read_full();
+        test_misc();
+        test_backup();
+        return tap_done();
+}

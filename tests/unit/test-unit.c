@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+
+#include "config/unit.h"
+#include "tap.h"
+#include "tree.h"
+#include "util/macro.h"
+#include "util/strv.h"
+
+#define VENDOR "/lib/systemd/system/docker.service"
+#define USR_VENDOR "/usr/lib/systemd/system/docker.service"
+#define ETC "/etc/systemd/system/docker.service"
+#define ETC_D "/etc/systemd/system/docker.service.d"
+
+static const char vendor_unit[] =
+        "[Unit]\n"
+        "Description=Docker Application Container Engine\n"
+        "ExecStart=/in/the/unit/section\n"
+        "\n"
+        "[Service]\n"
+        "Type=notify\n"
+        "ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock\n"
+        "EnvironmentFile=-/etc/default/docker\n"
+        "Environment=VENDOR=1\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=multi-user.target\n";
+
+typedef struct Loaded {
+        SourceSet s;
+        UnitInfo u;
+        WordList words;
+        int r;
+} Loaded;
+
+static void load(Loaded *l, const char *root) {
+        *l = (Loaded){ .s.root = root };
+        l->r = unit_load(&l->s, "docker.service", &l->u);
+}
+
+static void loaded_done(Loaded *l) {
+        word_list_done(&l->words);
+        if (l->r >= 0)
+                unit_info_done(&l->u);
+        source_set_done(&l->s);
+}
+
+/* The words of the last ExecStart= in effect. */
+static char *exec_words(Loaded *l) {
+        word_list_done(&l->words);
+        if (l->r < 0 || l->u.n_exec == 0)
+                return NULL;
+        if (unit_exec_to_words(&l->u.exec[l->u.n_exec - 1].value, &l->u.environment, &l->words, NULL) < 0)
+                return NULL;
+        _cleanup_strv_free_ char **v = word_list_to_strv(&l->words);
+        return strv_join(v, "|");
+}
+
+static const char *exec_file(Loaded *l) {
+        if (l->u.n_exec == 0)
+                return NULL;
+        return l->s.files[l->u.exec[l->u.n_exec - 1].src].path;
+}
+
+/* Whether word i of the last ExecStart is the plain bytes "expect" of file
+ * path. */
+static bool word_is_bytes(Loaded *l, size_t i, const char *path, const char *expect) {
+        const Word *w;
+
+        if (i >= l->words.n)
+                return false;
+        w = &l->words.words[i];
+        if (!w->editable || w->src >= l->s.n || !streq(l->s.files[w->src].path, path))
+                return false;
+        return w->end - w->start == strlen(expect) &&
+               memcmp(l->s.files[w->src].content + w->start, expect, strlen(expect)) == 0;
+}
+
+static void test_search_path(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *w = NULL;
+
+        tree_write(root, VENDOR, vendor_unit);
+        load(&l, root);
+        ok(l.r == 0, "load the vendor unit");
+        ok_streq(l.u.fragment, VENDOR, "fragment in /lib");
+        ok(!l.u.masked, "not masked");
+        ok_int(l.u.n_exec, 1, "one ExecStart= (the [Unit] one does not count)");
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|-H|fd://|--containerd=/run/containerd/containerd.sock", "vendor ExecStart");
+        ok(l.u.env_files && streq(l.u.env_files[0], "-/etc/default/docker") && !l.u.env_files[1],
+           "EnvironmentFile= with its '-' kept");
+        ok(l.u.environment.n == 1 && streq(l.u.environment.vars[0].value.s, "1"), "Environment=");
+        ok(word_is_bytes(&l, 2, VENDOR, "fd://"), "a word points at its bytes in the unit");
+        ok(l.s.files[l.u.exec[0].src].vendor, "a /lib unit is a vendor file");
+        loaded_done(&l);
+
+        tree_write(root, USR_VENDOR, "[Service]\nExecStart=/usr/bin/dockerd --usr\n");
+        load(&l, root);
+        ok_streq(l.u.fragment, USR_VENDOR, "/usr/lib beats /lib");
+        loaded_done(&l);
+
+        tree_write(root, ETC, "[Service]\nExecStart=/usr/bin/dockerd --etc\n");
+        load(&l, root);
+        ok_streq(l.u.fragment, ETC, "/etc beats /lib and /usr/lib");
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--etc", "only the /etc unit is read");
+        ok(strv_length(l.u.env_files) == 0, "nothing from the hidden vendor unit");
+        ok(!l.s.files[l.u.exec[0].src].vendor, "an /etc unit is not a vendor file");
+        loaded_done(&l);
+
+        tree_write(root, "/run/systemd/system/docker.service", "[Service]\nExecStart=/usr/bin/dockerd --run\n");
+        load(&l, root);
+        ok_streq(l.u.fragment, ETC, "/etc beats /run");
+        loaded_done(&l);
+
+        tree_remove(root);
+
+        root = tree_new("test-unit");
+        load(&l, root);
+        ok(l.r == -ENOENT, "no unit: -ENOENT");
+        loaded_done(&l);
+        tree_remove(root);
+}
+
+static void test_dropins(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *order = NULL, *w = NULL;
+
+        tree_write(root, VENDOR, vendor_unit);
+        tree_write(root, "/usr/lib/systemd/system/docker.service.d/10-usr.conf", "[Service]\nEnvironment=ORDER=usr\n");
+        tree_write(root, "/usr/lib/systemd/system/docker.service.d/30-same.conf",
+                   "[Service]\nEnvironment=MASKED=vendor\n");
+        tree_write(root, ETC_D "/30-same.conf", "[Service]\nEnvironment=SAME=etc\n");
+        tree_write(root, ETC_D "/20-etc.conf", "[Service]\nEnvironment=ORDER=etc\n");
+        tree_write(root, "/run/systemd/system/docker.service.d/05-run.conf", "[Service]\nEnvironment=ORDER=run\n");
+        tree_write(root, "/etc/systemd/system/service.d/15-type.conf", "[Service]\nEnvironment=TYPE=1\n");
+        tree_write(root, ETC_D "/40-ignored.conf.disabled", "[Service]\nEnvironment=IGNORED=1\n");
+        tree_write(root, ETC_D "/.50-hidden.conf", "[Service]\nEnvironment=IGNORED=1\n");
+        load(&l, root);
+        ok(l.r == 0, "load with drop-ins");
+        order = strv_join(l.u.dropins, "|");
+        ok_streq(order,
+                 "/run/systemd/system/docker.service.d/05-run.conf|"
+                 "/usr/lib/systemd/system/docker.service.d/10-usr.conf|"
+                 "/etc/systemd/system/service.d/15-type.conf|"
+                 "/etc/systemd/system/docker.service.d/20-etc.conf|"
+                 "/etc/systemd/system/docker.service.d/30-same.conf",
+                 "drop-ins from every directory, sorted by file name, masked and non-.conf ones left out");
+        const EnvVar *o = env_get(&l.u.environment, "ORDER");
+        ok_streq(o ? o->value.s : NULL, "etc", "drop-ins apply in name order: the last one wins");
+        ok(env_get(&l.u.environment, "MASKED") == NULL, "the /usr/lib drop-in of the same name is not read");
+        ok(env_get(&l.u.environment, "SAME") != NULL, "the /etc one is");
+        ok(env_get(&l.u.environment, "TYPE") != NULL, "service.d drop-ins apply");
+        ok(env_get(&l.u.environment, "IGNORED") == NULL, "hidden and disabled files are not drop-ins");
+        ok(env_get(&l.u.environment, "VENDOR") != NULL, "the unit's own Environment= stays");
+        loaded_done(&l);
+
+        /* ExecStart= reset in a drop-in. */
+        tree_write(root, ETC_D "/60-exec.conf",
+                   "[Service]\n"
+                   "ExecStart=\n"
+                   "ExecStart=/usr/bin/dockerd --data-root /srv/docker\n");
+        load(&l, root);
+        ok_int(l.u.n_exec, 1, "an empty ExecStart= resets the list");
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/srv/docker", "the drop-in's command line");
+        ok_streq(exec_file(&l), ETC_D "/60-exec.conf", "written in the drop-in");
+        ok(word_is_bytes(&l, 2, ETC_D "/60-exec.conf", "/srv/docker"), "the value word points into the drop-in");
+        loaded_done(&l);
+
+        /* Without the reset both lines are in effect. */
+        tree_write(root, ETC_D "/60-exec.conf", "[Service]\nExecStart=/usr/bin/dockerd --data-root /srv/docker\n");
+        load(&l, root);
+        ok_int(l.u.n_exec, 2, "without a reset a second ExecStart= is added");
+        loaded_done(&l);
+
+        /* EnvironmentFile= and Environment= resets. */
+        tree_write(root, ETC_D "/60-exec.conf",
+                   "[Service]\n"
+                   "EnvironmentFile=\n"
+                   "EnvironmentFile=/etc/sysconfig/docker\n"
+                   "EnvironmentFile=-/etc/sysconfig/docker-storage\n"
+                   "Environment=\n"
+                   "Environment=\"A=one two\" B=3 'C=x y'\n"
+                   "Environment=D=4\n");
+        load(&l, root);
+        order = mfree(order);
+        order = strv_join(l.u.env_files, "|");
+        ok_streq(order, "/etc/sysconfig/docker|-/etc/sysconfig/docker-storage",
+                 "an empty EnvironmentFile= drops the earlier ones");
+        ok(env_get(&l.u.environment, "VENDOR") == NULL && env_get(&l.u.environment, "ORDER") == NULL,
+           "an empty Environment= drops the earlier assignments");
+        const EnvVar *a = env_get(&l.u.environment, "A"), *b = env_get(&l.u.environment, "B"),
+                     *c = env_get(&l.u.environment, "C"), *d = env_get(&l.u.environment, "D");
+        ok_streq(a ? a->value.s : NULL, "one two", "a quoted assignment");
+        ok_streq(b ? b->value.s : NULL, "3", "an unquoted one on the same line");
+        ok_streq(c ? c->value.s : NULL, "x y", "a single-quoted one");
+        ok_streq(d ? d->value.s : NULL, "4", "a second Environment= line adds");
+        ok(a && a->line == 6 && streq(l.s.files[a->src].path, ETC_D "/60-exec.conf"), "where A was set");
+        loaded_done(&l);
+
+        tree_remove(root);
+}
+
+static void test_continuation(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *w = NULL;
+        const char *unit =
+                "[Service]\n"
+                "ExecStart=/usr/bin/dockerd \\\n"
+                "    --data-root /srv/docker \\\n"
+                "# a comment inside the command\n"
+                "; and another\n"
+                "    -H fd://   \n"
+                "ExecReload=/bin/kill -s HUP $MAINPID\n";
+
+        tree_write(root, ETC, unit);
+        load(&l, root);
+        ok(l.r == 0, "load");
+        ok_int(l.u.n_exec, 1, "one ExecStart=");
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/srv/docker|-H|fd://",
+                 "continuation lines joined, comment lines inside skipped");
+        ok(word_is_bytes(&l, 2, ETC, "/srv/docker"), "a word on a continuation line points at its bytes");
+        ok(word_is_bytes(&l, 4, ETC, "fd://"), "a word after the comment lines too");
+        const UnitExecStart *e = &l.u.exec[0];
+        ok_int(e->line, 2, "line of the ExecStart=");
+        ok_int(e->raw_start, strstr(unit, "/usr/bin/dockerd") - unit, "raw start");
+        ok_int(e->raw_end, strstr(unit, "fd://") + 5 - unit, "raw end: the end of the last line, trailing space dropped");
+        loaded_done(&l);
+        tree_remove(root);
+}
+
+static void test_expansion(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *w = NULL;
+        const char *unit =
+                "[Service]\n"
+                "Environment=\"OPTS=--debug   --data-root /srv/docker\" \"ROOT=/a b\" EMPTY=\n"
+                "ExecStart=/usr/bin/dockerd $OPTS --exec-root=${ROOT}/e $NOPE ${NOPE}x $$HOME $EMPTY\n";
+
+        tree_write(root, ETC, unit);
+        load(&l, root);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--debug|--data-root|/srv/docker|--exec-root=/a b/e|x|$HOME",
+                 "$VAR split into words, ${VAR} kept in one, unset and empty $VAR give no word");
+        ok_int(l.words.n, 7, "word count");
+        ok(word_is_bytes(&l, 3, ETC, "/srv/docker"), "a word from $OPTS points at the Environment= bytes");
+        ok(word_is_bytes(&l, 1, ETC, "--debug"), "so does the first one");
+        ok(l.words.n > 4 && !l.words.words[4].editable, "a ${VAR} splice is not editable");
+        ok(l.words.n > 6 && !l.words.words[6].editable, "$$ is a synthetic character");
+        loaded_done(&l);
+
+        /* systemd removes quotes when it splits $VAR. */
+        const char *quoted =
+                "[Service]\n"
+                "Environment='OPTS=--data-root \"/srv/q\" --label a\\ b --x=\"1 2\"'\n"
+                "ExecStart=/usr/bin/dockerd $OPTS\n";
+        tree_write(root, ETC, quoted);
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/srv/q|--label|a b|--x=1 2",
+                 "$VAR split with quotes and backslashes removed");
+        ok(word_is_bytes(&l, 2, ETC, "/srv/q"), "a word all inside quotes is its inner bytes");
+        ok(l.words.n > 5 && !l.words.words[4].editable && !l.words.words[5].editable,
+           "words with a removed backslash or inner quotes are not editable");
+        loaded_done(&l);
+        tree_remove(root);
+}
+
+static void test_exec_words(void) {
+        Text t = {};
+        WordList l = {};
+        Env env = {};
+        const char *line = "/usr/bin/dockerd \"--data-root\" '/a b' --x=\\\"q\\\" 100%% \"\" /end";
+
+        for (size_t i = 0; line[i]; i++)
+                text_append(&t, line[i], 0, 50 + i);
+        ok(unit_exec_to_words(&t, &env, &l, NULL) == 0, "split");
+        _cleanup_strv_free_ char **v = word_list_to_strv(&l);
+        _cleanup_free_ char *j = strv_join(v, "|");
+        ok_streq(j, "/usr/bin/dockerd|--data-root|/a b|--x=\"q\"|100%||/end", "quotes, escapes, %%");
+        ok(l.words[0].editable && l.words[0].start == 50 && l.words[0].end == 66, "a plain word");
+        ok(l.words[1].editable && l.words[1].start == 68, "a word that is all inside quotes is its inner bytes");
+        ok(!l.words[3].editable, "a word with a backslash escape is not editable");
+        ok(!l.words[4].editable, "%% is not editable");
+        ok(!l.words[5].editable && streq(l.words[5].text, ""), "an empty quoted word");
+        ok(l.words[6].editable, "a plain word after them");
+        word_list_done(&l);
+        text_done(&t);
+}
+
+static void test_masked_and_prefix(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *w = NULL;
+
+        tree_write(root, VENDOR, vendor_unit);
+        tree_symlink(root, ETC, "/dev/null");
+        load(&l, root);
+        ok(l.r == 0 && l.u.masked, "a unit linked to /dev/null is masked");
+        ok_streq(l.u.fragment, ETC, "the mask is the fragment");
+        ok_int(l.u.n_exec, 0, "a masked unit has no ExecStart=");
+        loaded_done(&l);
+        tree_remove(root);
+
+        root = tree_new("test-unit");
+        const char *unit = "[Service]\nExecStart=-/usr/bin/dockerd --data-root /srv/x\n";
+        tree_write(root, ETC, unit);
+        load(&l, root);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/srv/x", "prefix '-' stripped");
+        ok_int(l.u.exec[0].raw_start, strchr(unit, '-') - unit, "the raw value keeps the prefix");
+        ok(word_is_bytes(&l, 0, ETC, "/usr/bin/dockerd"), "the program word points after the prefix");
+        ok(word_is_bytes(&l, 2, ETC, "/srv/x"), "the value word");
+        loaded_done(&l);
+
+        tree_write(root, ETC, "[Service]\nExecStart=@+!/usr/bin/dockerd argv0 -D\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|argv0|-D", "several prefixes stripped");
+        loaded_done(&l);
+        tree_remove(root);
+}
+
+static void test_overlay_dropins(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *w = NULL, *order = NULL;
+
+        tree_write(root, VENDOR, vendor_unit);
+        tree_write(root, "/usr/lib/systemd/system/docker.service.d/50-x.conf",
+                   "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root /vendor\n");
+
+        /* A planned /etc drop-in masks the vendor one of the same name. */
+        l = (Loaded){ .s.root = root };
+        source_set_overlay(&l.s, ETC_D "/50-x.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root /planned\n");
+        l.r = unit_load(&l.s, "docker.service", &l.u);
+        order = strv_join(l.u.dropins, "|");
+        ok_streq(order, ETC_D "/50-x.conf", "a planned drop-in masks a lower one of the same name");
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/planned", "and only it applies");
+        loaded_done(&l);
+
+        /* A planned deletion masks nothing: the vendor one shows again. */
+        tree_write(root, ETC_D "/50-x.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root /etc\n");
+        l = (Loaded){ .s.root = root };
+        source_set_overlay(&l.s, ETC_D "/50-x.conf", NULL);
+        l.r = unit_load(&l.s, "docker.service", &l.u);
+        free(order);
+        order = strv_join(l.u.dropins, "|");
+        ok_streq(order, "/usr/lib/systemd/system/docker.service.d/50-x.conf",
+                 "a planned deletion uncovers the lower drop-in");
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/vendor", "which applies");
+        loaded_done(&l);
+
+        /* Only directories of the search path hold drop-ins. */
+        l = (Loaded){ .s.root = root };
+        source_set_overlay(&l.s, "/opt/docker.service.d/60-y.conf", "[Service]\nEnvironment=Y=1\n");
+        source_set_overlay(&l.s, ETC_D "/60-y.conf.bak", "[Service]\nEnvironment=Y=1\n");
+        source_set_overlay(&l.s, "/run/systemd/system/docker.service.d/70-z.conf", "[Service]\nEnvironment=Z=1\n");
+        l.r = unit_load(&l.s, "docker.service", &l.u);
+        free(order);
+        order = strv_join(l.u.dropins, "|");
+        ok_streq(order, ETC_D "/50-x.conf|/run/systemd/system/docker.service.d/70-z.conf",
+                 "planned files outside the search path or not named .conf are no drop-ins");
+        loaded_done(&l);
+        tree_remove(root);
+}
+
+int main(void) {
+        test_search_path();
+        test_dropins();
+        test_continuation();
+        test_expansion();
+        test_exec_words();
+        test_masked_and_prefix();
+        test_overlay_dropins();
+        return tap_done();
+}
