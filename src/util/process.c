@@ -171,22 +171,35 @@ int run_command(char *const *argv, unsigned long timeout_ms, char **ret_stdout, 
         if (r < 0)
                 return r;
 
+        bool exited = false;
         while (ofd >= 0 || efd >= 0) {
                 struct pollfd p[2];
-                int n = 0, t = -1;
+                int n = 0, t = 100;
+                siginfo_t si = {};
+
+                /* A daemon started by an init script may inherit our pipes
+                 * and keep them open for ever: once the child itself has
+                 * exited, take what is there and stop waiting for EOF. */
+                if (!exited && waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+                        exited = true;
 
                 if (ofd >= 0)
                         p[n++] = (struct pollfd){ .fd = ofd, .events = POLLIN };
                 if (efd >= 0)
                         p[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
+                if (exited)
+                        t = 0;
                 if (deadline) {
                         unsigned long long now = now_ms();
                         if (now >= deadline)
                                 break;
-                        t = (int) (deadline - now);
+                        if (!exited && deadline - now < 100)
+                                t = (int) (deadline - now);
                 }
                 r = poll(p, n, t);
                 if (r < 0 && errno != EINTR)
+                        break;
+                if (r == 0 && exited)
                         break;
                 if (r <= 0)
                         continue;

@@ -121,7 +121,24 @@ static void test_find(void) {
         tree_remove(dir);
 }
 
+/* An init script that starts a daemon in the background hands it our pipes;
+ * the script's own exit must end the wait, not the daemon's. */
+static void test_grandchild_keeps_pipe(void) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        char *argv[] = { (char *) "sh", (char *) "-c", (char *) "echo started; echo note >&2; sleep 20 & exit 3", NULL };
+        unsigned long long t0 = now_ms();
+        int status = -1, r;
+
+        r = run_command(argv, 15000, &out, &err, &status);
+        ok(r == 0, "a child whose grandchild keeps the pipes open returns (r=%d)", r);
+        ok(now_ms() - t0 < 5000, "without waiting for the grandchild (%llu ms)", now_ms() - t0);
+        ok_int(status, 3, "the child's own exit status");
+        ok_streq(out, "started\n", "its stdout");
+        ok_streq(err, "note\n", "its stderr");
+}
+
 int main(void) {
+        test_grandchild_keeps_pipe();
         test_capture();
         test_status();
         test_timeout();
