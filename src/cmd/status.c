@@ -8,6 +8,7 @@
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
 #include "output/output.h"
+#include "service/service.h"
 #include "util/json-util.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -81,9 +82,18 @@ static cJSON *status_json(const DockerConfig *c, const Options *o) {
         cJSON_AddItemToObject(j, "warnings", json_string_array(c->warnings));
 
         if (root_is_host(o->root)) {
-                cJSON *fs = filesystem_json(c->data_root_resolved ?: c->data_root);
+                cJSON *fs = filesystem_json(c->data_root_resolved ?: c->data_root), *svc;
+                ServiceState st = SERVICE_UNKNOWN;
+
                 if (fs)
                         cJSON_AddItemToObject(j, "filesystem", fs);
+                svc = cJSON_AddObjectToObject(j, "service");
+                if (svc) {
+                        (void) service_docker_state(c->init, &st);
+                        cJSON_AddStringToObject(svc, "state", service_state_to_string(st));
+                        if (c->bus_exec_start)
+                                cJSON_AddItemToObject(svc, "loaded_exec_start", json_string_array(c->bus_exec_start));
+                }
         }
         return j;
 }
@@ -112,6 +122,12 @@ static void print_human(const DockerConfig *c, const cJSON *j) {
         if (c->containerd_snapshotter)
                 output_printf("Image store:   containerd (images live in /var/lib/containerd)\n");
         output_printf("API socket:    %s\n", c->socket);
+        {
+                const cJSON *svc = cJSON_GetObjectItemCaseSensitive(j, "service");
+                const cJSON *st = svc ? cJSON_GetObjectItemCaseSensitive(svc, "state") : NULL;
+                if (cJSON_IsString(st))
+                        output_printf("Service:       %s\n", st->valuestring);
+        }
         if (fs) {
                 const cJSON *dev = cJSON_GetObjectItemCaseSensitive(fs, "device");
                 const cJSON *type = cJSON_GetObjectItemCaseSensitive(fs, "fstype");

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "config/docker-config.h"
+#include "service/service.h"
+#include "util/log.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -54,6 +56,7 @@ void docker_config_done(DockerConfig *c) {
         free(c->data_root_resolved);
         free(c->storage_driver);
         free(c->socket);
+        strv_free(c->bus_exec_start);
         strv_free(c->conflicts);
         strv_free(c->warnings);
         *c = (DockerConfig){};
@@ -145,6 +148,36 @@ static int load_systemd(DockerConfig *c) {
                 r = load_env_file(c, p, optional, ENV_SYNTAX_SYSTEMD, "docker.service");
                 if (r < 0)
                         return r;
+        }
+
+        /* On the running host, systemd's own view of the unit: when it
+         * differs from the files, systemd runs what it loaded until a
+         * daemon-reload, and that is what the administrator must know. */
+        if (root_is_host(c->root) && !c->sources.overlay_paths) {
+                _cleanup_(service_unit_info_freep) ServiceUnitInfo *bus = NULL;
+                _cleanup_free_ char *err = NULL;
+
+                if (service_read_unit("docker.service", &bus, &err) >= 0) {
+                        c->from_bus = true;
+                        if (bus->need_daemon_reload)
+                                r = add_msg(&c->warnings,
+                                            "docker.service changed on disk since systemd loaded it: systemd runs "
+                                            "the old definition until 'systemctl daemon-reload'.");
+                        else if (!streq_ptr(bus->fragment_path, c->unit.fragment) &&
+                                 !(bus->fragment_path && c->unit.fragment &&
+                                   path_is_vendor(bus->fragment_path) == path_is_vendor(c->unit.fragment) &&
+                                   streq(path_basename(bus->fragment_path), path_basename(c->unit.fragment))))
+                                r = add_msg(&c->warnings, "systemd loaded docker.service from %s, the files say %s.",
+                                            strna(bus->fragment_path), strna(c->unit.fragment));
+                        if (r < 0)
+                                return r;
+                        if (bus->n_exec_start > 0) {
+                                c->bus_exec_start = strv_copy(bus->exec_start[bus->n_exec_start - 1].argv);
+                                if (!c->bus_exec_start)
+                                        return -ENOMEM;
+                        }
+                } else
+                        log_debug("Cannot ask systemd about docker.service: %s", strna(err));
         }
 
         if (c->unit.n_exec == 0)

@@ -40,7 +40,8 @@ typedef struct DockerConfig {
         char **env_files;     /* environment files that are read and exist */
         WordList argv;        /* dockerd's command line, with origins */
         DockerFlags flags;
-        bool from_bus;        /* argv came from the service manager over D-Bus */
+        bool from_bus;        /* systemd was asked over D-Bus (live host) */
+        char **bus_exec_start; /* the ExecStart= systemd has loaded, unexpanded */
 
         char *json_path;      /* the JSON file dockerd reads, inside root */
         bool json_path_from_flag;

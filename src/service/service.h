@@ -78,6 +78,7 @@ typedef struct ServiceUnitInfo {
         size_t n_environment_files;
         char *active_state;
         char *load_state;
+        bool need_daemon_reload; /* the files changed since systemd loaded them */
 } ServiceUnitInfo;
 
 ServiceUnitInfo *service_unit_info_free(ServiceUnitInfo *i);

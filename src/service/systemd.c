@@ -522,6 +522,14 @@ int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error)
                 return r;
         }
 
+        {
+                int need = 0;
+                if (sd_bus_get_property_trivial(bus, SD_DEST, path, SD_UNIT, "NeedDaemonReload", &error, 'b', &need) >=
+                    0)
+                        i->need_daemon_reload = need;
+                sd_bus_error_free(&error);
+        }
+
         r = get_property_message(bus, path, SD_SERVICE, "ExecStart", "a(sasbttttuii)", &exec, ret_error);
         if (r < 0)
                 return r;
