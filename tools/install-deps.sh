@@ -1,35 +1,63 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs what building docker-relocate and running its tests needs, from
-# Debian's archive. Safe to run again.
-set -eu
+# Installs, from Debian's archive, what building docker-relocate and running
+# its tests needs, and only what is missing: each package is named with a
+# command (or a pkg-config module, "pc:NAME") that shows it is there. Safe to
+# run again; on a machine that has everything it does not touch apt at all.
+set -euo pipefail
 
-BUILD="meson ninja-build pkg-config gcc libc6-dev scdoc
-       libmount-dev libblkid-dev libfdisk-dev libcjson-dev libsystemd-dev libcurl4-openssl-dev"
-# The tests drive the real programs: rsync copies, a real dockerd, mkfs,
-# loop devices, and python3 for the golden runs.
-TEST="python3 rsync diffutils util-linux fdisk e2fsprogs xfsprogs acl attr
-      docker.io busybox-static kmod procps"
-# The VM suite (real systemd) boots a debootstrapped image under QEMU.
-VM="debootstrap qemu-system-x86 qemu-utils"
-
-if [ "$(id -u)" -ne 0 ]; then
-        echo "install-deps: run as root (apt-get install)." >&2
-        exit 1
+deps=(
+        # build
+        "meson meson" "ninja-build ninja" "pkg-config pkg-config" "gcc cc" "libc6-dev hdr:stdio.h"
+        "scdoc scdoc"
+        "libmount-dev pc:mount" "libblkid-dev pc:blkid" "libfdisk-dev pc:fdisk" "libcjson-dev pc:libcjson"
+        "libsystemd-dev pc:libsystemd" "libcurl4-openssl-dev pc:libcurl"
+        # tests: the real programs the tool drives, a real dockerd, python3
+        # for the golden runs
+        "python3 python3" "rsync rsync" "diffutils diff" "util-linux losetup" "fdisk sfdisk"
+        "e2fsprogs mkfs.ext4" "xfsprogs mkfs.xfs" "acl setfacl" "attr getfattr" "docker.io dockerd"
+        "busybox-static busybox" "kmod modprobe" "procps ps" "dbus dbus-daemon"
+)
+# The VM suite boots a debootstrapped image under QEMU.
+if [ -n "${WITH_VM:-}" ] && [ -f "$(dirname "$0")/../tests/vm/packages.txt" ]; then
+        while read -r pkg cmd; do
+                deps+=("$pkg $cmd")
+        done < <(awk '!/^#/ && NF >= 2 { print $1, $2 }' "$(dirname "$0")/../tests/vm/packages.txt")
 fi
 
+missing=()
+for d in "${deps[@]}"; do
+        pkg=${d%% *}
+        check=${d#* }
+        case $check in
+        hdr:*) [ -e "/usr/include/${check#hdr:}" ] || missing+=("$pkg") ;;
+        pc:*) pkg-config --exists "${check#pc:}" 2>/dev/null || missing+=("$pkg") ;;
+        *) command -v "$check" >/dev/null 2>&1 || [ -x "/usr/sbin/$check" ] || [ -x "/sbin/$check" ] ||
+                missing+=("$pkg") ;;
+        esac
+done
+if [ ${#missing[@]} -eq 0 ]; then
+        exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing ${missing[*]}; run as root to install them." >&2
+        exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+
 export DEBIAN_FRONTEND=noninteractive
-# docker.io's maintainer scripts would start dockerd on the host; tests start
-# their own, privately. policy-rc.d tells invoke-rc.d to leave services alone.
+# docker.io's maintainer scripts would start dockerd on the host; the tests
+# start their own, privately. policy-rc.d tells invoke-rc.d to leave
+# services alone while we install.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
         chmod 755 /usr/sbin/policy-rc.d
         trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 
 log=$(mktemp)
-# shellcheck disable=SC2086
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $BUILD $TEST ${WITH_VM:+$VM}; } >"$log" 2>&1; then
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
         echo "install-deps: apt-get failed." >&2

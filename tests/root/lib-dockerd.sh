@@ -72,9 +72,32 @@ dockerd_in_private_ns() {
                 [ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ]
 }
 
-# Mount over a path that must exist; files over files, dirs over dirs.
+# Mount over a path that must exist; files over files, dirs over dirs. In a
+# private /etc (dockerd_private_system) files are written in place.
 dockerd_bind() {
-        mount --bind "$1" "$2"
+        if [ -n "${DOCKERD_PRIVATE_SYSTEM:-}" ] && [ -f "$1" ] && [ -f "$2" ]; then
+                cat "$1" >"$2"
+        else
+                mount --bind "$1" "$2"
+        fi
+}
+
+# Private, writable copies of /etc and /var/lib, for tests that let the
+# product change system files: it renames files into place (fstab,
+# /etc/default/docker), which a bind mount of a single file would refuse, and
+# it keeps its journal under /var/lib/docker-relocate. After this,
+# dockerd_setup writes its files into the copy instead of binding them.
+dockerd_private_system() {
+        local work=$1 e
+        if ! dockerd_in_private_ns; then
+                echo "Bail out! lib-dockerd.sh: not in a private mount namespace, refusing to mount"
+                exit 1
+        fi
+        cp -a /etc "$work/etc"
+        mount --bind "$work/etc" /etc
+        dockerd_private_var_lib
+        echo "# private fstab" >/etc/fstab
+        DOCKERD_PRIVATE_SYSTEM=$work
 }
 
 dockerd_setup() {
@@ -124,29 +147,51 @@ EOT
         dockerd_bind "$DOCKERD_TMP/init-docker" /etc/init.d/docker
 }
 
-# DOCKERD_CONFIG=default: dockerd uses /var/lib/docker. That directory may not
-# exist on this machine and must not be created on it, so /var/lib becomes a
-# tmpfs in the namespace that carries the original entries bound back in.
-dockerd_bind_var_lib_docker() {
-        if [ -d /var/lib/docker ]; then
-                dockerd_bind "$DOCKERD_DATA_ROOT" /var/lib/docker
-                return
-        fi
-        mkdir -p "$DOCKERD_TMP/orig-var-lib"
-        dockerd_bind /var/lib "$DOCKERD_TMP/orig-var-lib"
+# A tmpfs over /var/lib that carries the original entries bound back in, so
+# that a test may create /var/lib/docker or /var/lib/docker-relocate without
+# creating anything on the machine. The originals are reached through a
+# descriptor opened before the tmpfs hides them; they are never mounted below
+# the work directory, where a recursive removal could reach into them.
+dockerd_private_var_lib() {
+        local fd e
+        [ "${DOCKERD_PRIVATE_VAR_LIB:-}" = 1 ] && return 0
+        exec {fd}</var/lib
         mount -t tmpfs -o mode=0755 tmpfs /var/lib
-        local e
-        for e in "$DOCKERD_TMP"/orig-var-lib/*; do
+        for e in "/proc/$$/fd/$fd"/*; do
                 [ -e "$e" ] || continue
                 if [ -d "$e" ] && [ ! -L "$e" ]; then
                         mkdir "/var/lib/${e##*/}"
-                        dockerd_bind "$e" "/var/lib/${e##*/}"
+                        mount --bind "$e" "/var/lib/${e##*/}"
                 else
                         cp -a "$e" /var/lib/
                 fi
         done
-        mkdir /var/lib/docker
+        exec {fd}<&-
+        DOCKERD_PRIVATE_VAR_LIB=1
+}
+
+# DOCKERD_CONFIG=default: dockerd uses /var/lib/docker. That directory may not
+# exist on this machine and must not be created on it.
+dockerd_bind_var_lib_docker() {
+        if [ -d /var/lib/docker ] && [ "${DOCKERD_PRIVATE_VAR_LIB:-}" != 1 ]; then
+                dockerd_bind "$DOCKERD_DATA_ROOT" /var/lib/docker
+                return
+        fi
+        dockerd_private_var_lib
+        mkdir -p /var/lib/docker
         dockerd_bind "$DOCKERD_DATA_ROOT" /var/lib/docker
+}
+
+# Removes a work directory, but never while anything is still mounted below
+# it: a bind mount of the same filesystem would let even
+# "rm --one-file-system" reach through it.
+dockerd_rm_work() {
+        local dir=$1
+        if awk -v d="$dir" 'index($5, d "/") == 1 || $5 == d { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+                dockerd_log "not removing $dir: something is still mounted below it"
+                return 1
+        fi
+        rm -rf --one-file-system "$dir"
 }
 
 dockerd_docker() {
@@ -321,6 +366,6 @@ dockerd_teardown() {
                         /proc/self/mountinfo | sort -r | while read -r m; do
                         umount -l "$m" 2>/dev/null || true
                 done
-                rm -rf --one-file-system "$DOCKERD_TMP"
+                dockerd_rm_work "$DOCKERD_TMP"
         fi
 }

@@ -48,7 +48,7 @@ cleanup() {
         if [ -n "${WORK:-}" ]; then
                 awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' \
                         /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-                rm -rf --one-file-system "$WORK"
+                dockerd_rm_work "$WORK"
         fi
         exit $rc
 }
@@ -58,29 +58,7 @@ WORK=$(mktemp -d /tmp/move-sysv.XXXXXX)
 DOCKERD_TMP=$WORK/dockerd
 mkdir -p "$DOCKERD_TMP"
 
-# Private, writable copies of /etc and /var/lib: the move renames files into
-# place (fstab, /etc/default/docker), which a bind mount of a single file
-# would not allow, and it keeps its journal under /var/lib/docker-relocate.
-cp -a /etc "$WORK/etc"
-mount --bind "$WORK/etc" /etc
-mkdir -p "$WORK/var-lib"
-mount --bind /var/lib "$WORK/var-lib"
-mount -t tmpfs -o mode=0755 tmpfs /var/lib
-for e in "$WORK"/var-lib/*; do
-        [ -d "$e" ] && [ ! -L "$e" ] || continue
-        mkdir "/var/lib/${e##*/}" && mount --bind "$e" "/var/lib/${e##*/}"
-done
-# lib-dockerd binds single files over /etc paths; in our private /etc we can
-# simply write them.
-dockerd_bind() {
-        if [ -f "$1" ] && [ -f "$2" ]; then
-                cat "$1" >"$2"
-        else
-                mount --bind "$1" "$2"
-        fi
-}
-: >/etc/fstab
-echo "# private fstab of the test" >/etc/fstab
+dockerd_private_system "$WORK"
 
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=opts
