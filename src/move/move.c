@@ -487,7 +487,7 @@ static void plan_estimate(Move *m) {
         /* The final pass has to walk every inode even when nothing changed;
          * start and verification take seconds more. */
         double walk = m->size.inodes / 50000.0;
-        double restart = 15;
+        double restart = 10;
 
         if (m->req.pre_copy)
                 m->estimate_sec = walk + restart + (m->size.bytes / ASSUMED_COPY_RATE) * 0.05;
@@ -498,9 +498,9 @@ static void plan_estimate(Move *m) {
 static int plan_steps(Move *m) {
         int r = 0;
 
-        if (m->req.device)
-                r = add(&m->plan_steps, "Prepare %s (%s) and mount it on %s", m->req.device, strna(m->device),
-                        strna(m->target_mount));
+        /* With --device, the volume's own steps come first (disk.steps). */
+        if (m->req.device && strv_length(m->disk.steps) == 0)
+                r = add(&m->plan_steps, "Use %s, mounted on %s, as it is", strna(m->device), strna(m->target_mount));
         if (r >= 0 && m->req.pre_copy)
                 r = add(&m->plan_steps, "Copy %s to %s while Docker runs", m->old_root, m->new_root);
         if (r >= 0)
@@ -1222,6 +1222,9 @@ void move_print_plan(const Move *m) {
                 output_printf("Warning: %s\n", *w);
         STRV_FOREACH(r, m->refusals)
                 output_printf("REFUSED: %s\n", *r);
+        /* The plan must be on the screen (or in the log) before the progress
+         * lines on stderr. */
+        fflush(stdout);
 }
 
 void move_print_result(const Move *m) {
