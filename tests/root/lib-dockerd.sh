@@ -357,6 +357,17 @@ dockerd_teardown() {
                 kill -TERM "$cpid" 2>/dev/null || true
                 dockerd_wait_pid_gone "$cpid" 10 || kill -KILL "$cpid" 2>/dev/null || true
         fi
+        # Container shims outlive a daemon that was killed, and with them
+        # their containers, mounts and loop devices. Ours are the ones in
+        # this mount namespace.
+        local ns p
+        ns=$(readlink /proc/self/ns/mnt)
+        for p in $(pgrep -f '^/usr/bin/containerd-shim' 2>/dev/null); do
+                [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
+                dockerd_log "ending container shim $p left by the daemon"
+                pkill -KILL -P "$p" 2>/dev/null || true
+                kill -KILL "$p" 2>/dev/null || true
+        done
         dockerd_kill_leftover_shims
         # Everything the daemon and the harness mounted below the work
         # directory or the data root, deepest first.
