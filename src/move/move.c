@@ -1339,8 +1339,15 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                        EXIT_REFUSED;
 
         /* What runs on the old tree after the rollback is what it held. We
-         * cannot verify more than that the daemon comes up there. */
+         * cannot verify more than that the daemon comes up there, and start
+         * again the containers that run now and exist there. */
         m->changed = true;
+        if (engine_open(m->cfg.socket, &e) >= 0) {
+                _cleanup_strv_free_ char **images = NULL, **containers = NULL, **volumes = NULL;
+                if (record_content(e, &images, &containers, &m->running, &volumes) >= 0)
+                        STRV_FOREACH(id, m->running)
+                                (void) engine_container_stop(e, *id, 10);
+        }
         r = stop_docker(m);
         if (r >= 0) {
                 r = edit_plan_apply(&m->edit, NULL, &backups);
@@ -1359,6 +1366,12 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                           "then start Docker and check 'docker info'.");
                 return EXIT_NEEDS_HUMAN;
         }
+        e = engine_free(e);
+        if (engine_open(m->cfg.socket, &e) >= 0)
+                STRV_FOREACH(id, m->running)
+                        if (engine_container_start(e, *id) < 0)
+                                log_warning("Container %s did not start on %s: %s", *id, m->old_root,
+                                            strna(engine_last_error(e)));
         (void) journal_write(m, PHASE_UNDONE);
         m->status = "rolled-back";
         output_printf("Docker runs on %s again. %s still holds the moved copy; delete it when sure.\n", m->old_root,
@@ -1367,7 +1380,6 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                 *ret_report = move_report(m);
         }
         (void) reason;
-        (void) e;
         return EXIT_OK;
 }
 
