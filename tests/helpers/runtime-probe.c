@@ -9,6 +9,7 @@
 
 #include "config/init-system.h"
 #include "copy/copy.h"
+#include "copy/rebase.h"
 #include "engine/engine.h"
 #include "service/service.h"
 #include "util/json-util.h"
@@ -197,6 +198,16 @@ int main(int argc, char **argv) {
         }
         if (streq(cmd, "copy") && argc > 4)
                 return copy_cmd(argv[2], argv[3], argv[4]);
+        if (streq(cmd, "rebase") && argc > 3) {
+                _cleanup_json_ cJSON *o = cJSON_CreateObject();
+                unsigned files = 0, paths = 0;
+                r = rebase_container_configs(argv[2], argv[3], &files, &paths);
+                if (r < 0)
+                        return fail(r, cmd, NULL);
+                cJSON_AddNumberToObject(o, "files", files);
+                cJSON_AddNumberToObject(o, "paths", paths);
+                return print_json(o);
+        }
         if (streq(cmd, "mounts-below") && argc > 2) {
                 _cleanup_strv_free_ char **l = NULL;
                 _cleanup_json_ cJSON *o = NULL;
@@ -223,6 +234,7 @@ int main(int argc, char **argv) {
                 "       runtime-probe engine-stop|engine-start SOCK ID\n"
                 "       runtime-probe service-stop INIT [containerd] | service-start INIT SOCK | service-state INIT\n"
                 "       runtime-probe service-reload INIT | service-unit [UNIT]\n"
-                "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO] | measure DIR\n");
+                "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO] | measure DIR\n"
+                "       runtime-probe rebase NEW_ROOT OLD_ROOT\n");
         return 2;
 }

@@ -108,12 +108,7 @@ dockerd_setup() {
                 exit 1
                 ;;
         esac
-        # The init script sources this after its own defaults, so the log
-        # file goes to the private /run as well.
-        cat >"$DOCKERD_TMP/default-docker" <<EOT
-DOCKER_OPTS="$opts"
-DOCKER_LOGFILE=/run/docker.log
-EOT
+        dockerd_write_default "$opts"
         dockerd_bind "$DOCKERD_TMP/default-docker" /etc/default/docker
         dockerd_bind "$DOCKERD_TMP/etc-docker" /etc/docker
 
@@ -122,6 +117,34 @@ EOT
         sed -E 's/^([[:space:]]*ulimit .*)$/\1 || true/' /etc/init.d/docker >"$DOCKERD_TMP/init-docker"
         chmod 0755 "$DOCKERD_TMP/init-docker"
         dockerd_bind "$DOCKERD_TMP/init-docker" /etc/init.d/docker
+}
+
+# The init script sources /etc/default/docker after its own defaults, so the
+# log file goes to the private /run as well. Written in place: the file is a
+# bind mount, which a rename would fail on.
+dockerd_write_default() {
+        cat >"$DOCKERD_TMP/default-docker" <<EOT
+DOCKER_OPTS="$1"
+DOCKER_LOGFILE=/run/docker.log
+EOT
+}
+
+# Points the daemon at another data root the way the harness configured it
+# (takes effect at the next start).
+dockerd_set_data_root() {
+        DOCKERD_DATA_ROOT=$1
+        case "$DOCKERD_CONFIG" in
+        opts)
+                dockerd_write_default "--iptables=false --bridge=none --ip-masq=false ${DOCKERD_EXTRA_OPTS:-} --data-root=$1"
+                ;;
+        json)
+                printf '{\n\t"data-root": "%s"\n}\n' "$1" >/etc/docker/daemon.json
+                ;;
+        *)
+                echo "# dockerd_set_data_root: not with DOCKERD_CONFIG=$DOCKERD_CONFIG"
+                return 1
+                ;;
+        esac
 }
 
 # DOCKERD_CONFIG=default: dockerd uses /var/lib/docker. That directory may not
