@@ -8,8 +8,10 @@
 # with the old tree gone.
 set -u
 
-. "$(dirname "$0")/lib-dockerd.sh"
+. "$(dirname "$0")/lib-dockerd.sh" || { echo "Bail out! cannot read lib-dockerd.sh"; exit 1; }
 dockerd_enter_namespace "$0" "$@"
+# Nothing below may run in the machine's own mount namespace.
+dockerd_in_private_ns || { echo "Bail out! not in a private mount namespace"; exit 1; }
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
 DOCKERD_TMP=$(mktemp -d /tmp/runtime-copy-dataroot.XXXXXX)
