@@ -36,7 +36,6 @@
 
 DOCKERD_SOCK=/run/docker.sock
 DOCKERD_PIDFILE=/run/docker.pid
-DOCKERD_SSD_PIDFILE=/run/docker-ssd.pid
 DOCKERD_START_TIMEOUT=${DOCKERD_START_TIMEOUT:-90}
 DOCKERD_STOP_TIMEOUT=${DOCKERD_STOP_TIMEOUT:-60}
 
@@ -176,7 +175,9 @@ dockerd_docker() {
         timeout 120 docker -H "unix://$DOCKERD_SOCK" "$@"
 }
 
-# Waits until the daemon answers on its socket (bounded).
+# Waits until the daemon answers on its socket, at most $1 seconds (default
+# DOCKERD_START_TIMEOUT).
+# shellcheck disable=SC2120
 dockerd_wait_socket() {
         local deadline=$((SECONDS + ${1:-$DOCKERD_START_TIMEOUT}))
         while [ $SECONDS -lt $deadline ]; do
