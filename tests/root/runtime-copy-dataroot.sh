@@ -79,6 +79,7 @@ check "inventory taken" test -n "$before"
 
 below=$("$PROBE" mounts-below "$OLD" | json 'len(d)')
 check "a running container has mounts below the data root ($below)" test "$below" -gt 0
+check "… all of them Docker's own" eq "$("$PROBE" runtime-mounts-below "$OLD" | json 'len(d)')" "$below"
 
 t0=$(now_ms)
 out=$("$PROBE" copy live "$OLD" "$NEW")

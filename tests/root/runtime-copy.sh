@@ -132,6 +132,7 @@ check "measure stays on the filesystem (-x)" eval "[ $(json 'd["inodes"]' <<<"$m
 
 below=$("$PROBE" mounts-below "$S")
 check "the tmpfs below the root is found" eq "$(json 'd' <<<"$below")" "['$S/mnt-below']"
+check "… and not taken for one of Docker's" eq "$("$PROBE" runtime-mounts-below "$S" | json 'd')" "[]"
 
 # ---- live pass --------------------------------------------------------------
 loop_fs 512M "$T/dst-fs" || { echo "Bail out! cannot make the target filesystem"; exit 1; }
