@@ -11,13 +11,16 @@ if [ "$(id -u)" != 0 ]; then
         echo "1..0 # SKIP not root"
         exit 77
 fi
+# Skipped by design on hosts of the wrong kind: status 0, as meson's TAP
+# reader takes a "1..0 # SKIP" plan for a skip only then (77 reads as an
+# error there).
 if [ ! -d /run/systemd/system ]; then
         echo "1..0 # SKIP systemd is not PID 1"
-        exit 77
+        exit 0
 fi
 if [ "${DOCKER_RELOCATE_VM_TESTS:-}" != 1 ]; then
         echo "1..0 # SKIP stops the host's docker; only in the test VM (DOCKER_RELOCATE_VM_TESTS=1)"
-        exit 77
+        exit 0
 fi
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
