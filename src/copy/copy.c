@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fts.h>
 #include <poll.h>
 #include <search.h>
@@ -11,6 +13,7 @@
 #include <libmount.h>
 
 #include "copy/copy.h"
+#include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/process.h"
@@ -42,6 +45,11 @@ char **copy_rsync_argv(const char *src, const char *dst, CopyPass pass) {
                 /* Progress lines end in '\r', which line buffering would hold
                  * back on a pipe. */
                 "--outbuf=N",
+                /* Our marker is not Docker's data; a filesystem's own
+                 * lost+found is neither. Excluded, they are also safe from
+                 * --delete. */
+                "--exclude=/" COPY_MARKER,
+                "--exclude=/lost+found",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(common); i++)
@@ -305,6 +313,80 @@ static int append_tail(char **buf, size_t *len, const char *data, size_t n) {
         return 0;
 }
 
+static bool dir_is_empty_but_lost_found(DIR *d) {
+        struct dirent *de;
+
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && !streq(de->d_name, "lost+found"))
+                        return false;
+        return true;
+}
+
+/* Makes sure dst is ours to copy into, and marks it so. */
+static int claim_target(const char *src, const char *dst, char **ret_message) {
+        _cleanup_free_ char *s = path_normalize(src), *marker = path_join(dst, COPY_MARKER), *content = NULL,
+                            *data = NULL;
+        DIR *d;
+        int r;
+
+        if (!s || !marker)
+                return -ENOMEM;
+        if (asprintf(&content, "%s\n", s) < 0)
+                return -ENOMEM;
+
+        r = read_full_file(marker, 64 * 1024, &data, NULL);
+        if (r >= 0) {
+                if (streq(data, content))
+                        return 0; /* an earlier pass of the same copy */
+                if (ret_message && asprintf(ret_message, "%s holds a copy of another source (%.*s), not of %s", dst,
+                                            (int) strcspn(data, "\n"), data, s) < 0)
+                        *ret_message = NULL;
+                return -ENOTEMPTY;
+        }
+        if (r != -ENOENT)
+                return r;
+
+        if (mkdir(dst, 0700) < 0) {
+                if (errno != EEXIST)
+                        return negative_errno();
+                d = opendir(dst);
+                if (!d)
+                        return negative_errno();
+                bool empty = dir_is_empty_but_lost_found(d);
+                closedir(d);
+                if (!empty) {
+                        if (ret_message &&
+                            asprintf(ret_message,
+                                     "%s is not empty and holds no copy of %s: refusing to copy into it, as the "
+                                     "final pass would delete its files",
+                                     dst, s) < 0)
+                                *ret_message = NULL;
+                        return -ENOTEMPTY;
+                }
+        }
+        return write_file_atomic(marker, content, strlen(content), 0600);
+}
+
+int copy_unmark(const char *dst) {
+        _cleanup_free_ char *marker = path_join(dst, COPY_MARKER);
+        struct stat st;
+
+        if (!marker)
+                return -ENOMEM;
+        if (stat(dst, &st) < 0)
+                return negative_errno();
+        if (unlink(marker) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return negative_errno();
+        }
+        /* The unlink touched the directory; rsync had given it the
+         * source's times, and the copy should keep them. */
+        if (utimensat(AT_FDCWD, dst, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
 int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn progress, void *userdata,
               char **ret_message) {
         _cleanup_strv_free_ char **argv = NULL;
@@ -316,6 +398,8 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
         pid_t pid;
         int r, status;
 
+        if (ret_message)
+                *ret_message = NULL;
         if (!find_executable("rsync", NULL)) {
                 if (ret_message)
                         *ret_message = strdup("rsync is not installed");
@@ -324,6 +408,14 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
         argv = copy_rsync_argv(src, dst, pass);
         if (!argv)
                 return -ENOMEM;
+
+        r = claim_target(src, dst, ret_message);
+        if (r < 0) {
+                if (ret_message && !*ret_message && asprintf(ret_message, "Cannot use %s as the target: %s", dst,
+                                                             strerror(-r)) < 0)
+                        *ret_message = NULL;
+                return r;
+        }
 
         r = spawn_command(argv, &ofd, &efd, &pid);
         if (r < 0)

@@ -198,6 +198,10 @@ int main(int argc, char **argv) {
         }
         if (streq(cmd, "copy") && argc > 4)
                 return copy_cmd(argv[2], argv[3], argv[4]);
+        if (streq(cmd, "unmark") && argc > 2) {
+                r = copy_unmark(argv[2]);
+                return r < 0 ? fail(r, cmd, NULL) : 0;
+        }
         if (streq(cmd, "rebase") && argc > 3) {
                 _cleanup_json_ cJSON *o = cJSON_CreateObject();
                 unsigned files = 0, paths = 0;
@@ -241,7 +245,7 @@ int main(int argc, char **argv) {
                 "       runtime-probe service-stop INIT [containerd] | service-start INIT SOCK | service-state INIT\n"
                 "       runtime-probe service-reload INIT | service-unit [UNIT]\n"
                 "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO] | runtime-mounts-below DIR\n"
-                "       runtime-probe measure DIR\n"
+                "       runtime-probe measure DIR | unmark DIR\n"
                 "       runtime-probe rebase NEW_ROOT OLD_ROOT\n");
         return 2;
 }

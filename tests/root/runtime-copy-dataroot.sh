@@ -95,6 +95,7 @@ t0=$(now_ms)
 out=$("$PROBE" copy final "$OLD" "$NEW")
 check "final pass with dockerd stopped" eq "$(json 'd["errno"]' <<<"$out")" 0
 echo "# final pass: $(($(now_ms) - t0)) ms"
+check "marker removed after the final pass" "$PROBE" unmark "$NEW"
 check "the copy measures like the original" \
         eq "$("$PROBE" measure "$NEW" | json '(d["inodes"], d["apparent_bytes"])')" \
         "$("$PROBE" measure "$OLD" | json '(d["inodes"], d["apparent_bytes"])')"

@@ -158,6 +158,8 @@ check "final pass deleted what the source no longer has" test ! -e "$D/overlay2/
 check "final pass deleted what only the target had" test ! -e "$D/stale-on-target"
 check "final pass brought the new file" test -f "$D/overlay2/l1/diff/added-later"
 
+check "the target is marked as a copy of the source" grep -qxF "$S" "$D/.docker-relocate-copy"
+check "marker removed" "$PROBE" unmark "$D"
 check "entries, types, modes, owners, links, sizes, devices, mtimes equal" \
         eq "$(listing "$D")" "$(listing "$S")"
 check "contents equal" eq "$(checksums "$D")" "$(checksums "$S")"
@@ -175,6 +177,13 @@ check "sparse file stays sparse" \
 check "numeric owner without a passwd entry" eq "$(stat -c '%u:%g' "$D/overlay2/l1/diff/owned")" "100999:100998"
 check "the root's own mode" eq "$(stat -c '%a' "$D")" 710
 check "default ACL kept" grep -q 'default:user:4242:rw-' <<<"$(getfacl -n "$D/volumes/v/_data" 2>/dev/null)"
+
+# ---- a target that is not ours ----------------------------------------------
+mkdir -p "$T/dst-fs/someone"
+echo "precious" >"$T/dst-fs/someone/data"
+out=$("$PROBE" copy final "$S" "$T/dst-fs/someone")
+check "a non-empty target that is no copy is refused" eq "$(json 'd["errno"]' <<<"$out")" 39
+check "… and keeps its files" eq "$(cat "$T/dst-fs/someone/data")" precious
 
 # ---- a target that is too small ---------------------------------------------
 loop_fs 16M "$T/small-fs" || { echo "Bail out! cannot make the small filesystem"; exit 1; }

@@ -177,8 +177,23 @@ static void test_measure_and_copy(void) {
         ok(ts.apparent_bytes >= (64ULL << 20) + 4 * 1024 * 1024, "apparent size counts the hole");
         ok(ts.bytes < (16ULL << 20), "allocated bytes do not (%llu)", (unsigned long long) ts.bytes);
 
-        ok(mkdir_p(dst, 0755) == 0, "dst");
-        write_at(dst, "stale", "left from an earlier pass\n");
+        /* A target that is not ours: refused before anything is written. */
+        _cleanup_free_ char *other = path_join(t, "other"), *keep = path_join(other, "precious"), *msg0 = NULL;
+        ok(mkdir_p(other, 0755) == 0, "a directory with someone's file");
+        write_at(other, "precious", "do not delete\n");
+        r = copy_tree(src, other, COPY_PASS_FINAL, NULL, NULL, &msg0);
+        ok_int(r, -ENOTEMPTY, "non-empty foreign target refused");
+        ok(msg0 && strstr(msg0, "would delete"), "… saying why: %s", strna(msg0));
+        ok(access(keep, F_OK) == 0, "… and its file is still there");
+
+        /* An empty target with a filesystem's lost+found: taken, and the
+         * lost+found survives the final pass. */
+        _cleanup_free_ char *fsroot = path_join(t, "fsroot"), *lf = path_join(fsroot, "lost+found"), *msg1 = NULL;
+        ok(mkdir_p(lf, 0700) == 0, "empty filesystem root");
+        r = copy_tree(src, fsroot, COPY_PASS_FINAL, NULL, NULL, &msg1);
+        ok_int(r, 0, "copy into a filesystem root: %s", strna(msg1));
+        ok(access(lf, F_OK) == 0, "lost+found kept by --delete");
+
         r = copy_tree(src, dst, COPY_PASS_LIVE, on_progress, &seen, &msg);
         ok_int(r, 0, "live copy: %s", strna(msg));
         ok(seen.calls > 0, "progress callback fired (%u)", seen.calls);
@@ -187,16 +202,28 @@ static void test_measure_and_copy(void) {
         ok(stat(d1, &a) == 0 && stat(d2, &b) == 0 && a.st_ino == b.st_ino && a.st_nlink == 2, "hard link kept");
         ok(stat(dsparse, &s) == 0 && s.st_size == (64 << 20) + 1 && s.st_blocks * 512 < (1 << 20),
            "hole kept (%lld blocks)", (long long) s.st_blocks);
-        ok(access(stale, F_OK) == 0, "live pass does not delete");
+        _cleanup_free_ char *marker = path_join(dst, COPY_MARKER), *mdata = NULL;
+        ok(read_full_file(marker, 0, &mdata, NULL) == 0 && strstr(mdata, src), "target marked with its source");
+        write_at(dst, "stale", "left from an earlier pass\n");
+        r = copy_tree(src, dst, COPY_PASS_LIVE, NULL, NULL, NULL);
+        ok(r == 0 && access(stale, F_OK) == 0, "a second live pass into the marked target; it does not delete");
+
+        /* The same target for another source is refused. */
+        _cleanup_free_ char *msg4 = NULL;
+        r = copy_tree(sub, dst, COPY_PASS_FINAL, NULL, NULL, &msg4);
+        ok_int(r, -ENOTEMPTY, "target of another source refused");
+        ok(access(stale, F_OK) == 0, "… nothing deleted");
 
         r = copy_tree(src, dst, COPY_PASS_FINAL, NULL, NULL, &msg2);
         ok_int(r, 0, "final copy: %s", strna(msg2));
         ok(access(stale, F_OK) < 0 && errno == ENOENT, "final pass deletes what the source lacks");
+        ok(access(marker, F_OK) == 0, "--delete keeps the marker");
+        ok(copy_unmark(dst) == 0 && access(marker, F_OK) < 0 && copy_unmark(dst) == 0, "unmark, twice");
         ok(copy_measure_tree(dst, &td) == 0 && td.inodes == ts.inodes && td.apparent_bytes == ts.apparent_bytes,
            "target measures like the source");
 
-        _cleanup_free_ char *missing = path_join(t, "missing"), *msg3 = NULL;
-        r = copy_tree(missing, dst, COPY_PASS_FINAL, NULL, NULL, &msg3);
+        _cleanup_free_ char *missing = path_join(t, "missing"), *dst2 = path_join(t, "dst2"), *msg3 = NULL;
+        r = copy_tree(missing, dst2, COPY_PASS_FINAL, NULL, NULL, &msg3);
         ok(r < 0 && msg3 && strstr(msg3, "rsync exit"), "missing source fails with rsync's words: %s", strna(msg3));
 
         _cleanup_free_ char *cmd = NULL;
