@@ -27,6 +27,11 @@
 #                                 which the harness bind-mounts DOCKERD_DATA_ROOT
 #   DOCKERD_EXTRA_OPTS more dockerd flags for DOCKER_OPTS
 #
+# What containers need on these machines: --network none (the daemon runs
+# with --bridge=none and no iptables), nothing else; cgroup v1 as mounted
+# works, AppArmor is absent, the default seccomp profile loads. Start takes
+# about 1 s, populate 2 to 5 s.
+#
 # After dockerd_populate these are set: DOCKERD_IMAGE (the imported base),
 # DOCKERD_IMAGE_LAYERED (a commit with whiteouts, an opaque directory, a hard
 # link and a sparse file), DOCKERD_RUNNING (a container running sleep with
