@@ -316,6 +316,24 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
         if (r < 0)
                 return r;
 
+        if (init == INIT_SYSV && alive) {
+                /* Debian's script sends SIGKILL ten seconds after SIGTERM:
+                 * too soon for a daemon that is stopping its containers (each
+                 * has ten seconds by default), and a killed dockerd leaves
+                 * their shims and overlay mounts behind, in the tree about to
+                 * be copied. SIGTERM is what the script sends first; here the
+                 * daemon gets the whole timeout to act on it, and the script
+                 * afterwards only tidies up its own state. */
+                if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
+                        return negative_errno();
+                r = wait_pid_gone(pid, deadline);
+                if (r < 0) {
+                        set_error(ret_error, "dockerd (PID %d) is still running %u s after SIGTERM", (int) pid,
+                                  timeout_ms / 1000);
+                        return r;
+                }
+        }
+
         if (alive || state == SERVICE_ACTIVE) {
                 r = run_script(init, "docker", "stop", remaining_ms(deadline), ret_error);
                 if (r == -ETIMEDOUT)

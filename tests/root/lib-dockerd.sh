@@ -223,13 +223,17 @@ dockerd_wait_pid_gone() {
         [ ! -d "/proc/$pid" ]
 }
 
+# Debian's script sends SIGKILL ten seconds after SIGTERM, too soon for a
+# daemon still stopping slow containers; the daemon first gets SIGTERM and
+# DOCKERD_STOP_TIMEOUT seconds, then the script tidies up its pidfile.
 dockerd_stop() {
         local pid
         pid=$(dockerd_pid) || true
-        timeout "$DOCKERD_STOP_TIMEOUT" /etc/init.d/docker stop >/dev/null 2>&1 || true
         if [ -n "$pid" ]; then
+                kill -TERM "$pid" 2>/dev/null || true
                 dockerd_wait_pid_gone "$pid" || return 1
         fi
+        timeout "$DOCKERD_STOP_TIMEOUT" /etc/init.d/docker stop >/dev/null 2>&1 || true
 }
 
 # A small root from busybox-static: enough for sh and the usual tools.
@@ -330,8 +334,10 @@ dockerd_teardown() {
         pid=$(dockerd_pid) || true
         cpid=$(cat /run/docker/containerd/containerd.pid 2>/dev/null) || true
         if [ -n "$pid" ]; then
+                kill -TERM "$pid" 2>/dev/null || true
+                dockerd_wait_pid_gone "$pid" || true
                 timeout "$DOCKERD_STOP_TIMEOUT" /etc/init.d/docker stop >/dev/null 2>&1 || true
-                if ! dockerd_wait_pid_gone "$pid" 30; then
+                if ! dockerd_wait_pid_gone "$pid" 10; then
                         dockerd_log "dockerd $pid did not stop, killing it"
                         kill -KILL "$pid" 2>/dev/null || true
                         dockerd_wait_pid_gone "$pid" 10 || true
