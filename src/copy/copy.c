@@ -173,6 +173,21 @@ static bool contains(const char *haystack, const char *needle) {
         return haystack && strstr(haystack, needle);
 }
 
+/* rsync reports a failed system call as "...: <strerror> (<errno>)" at the
+ * end of a line. strerror() follows the locale; the number does not. */
+static bool reports_errno(const char *text, int errnum, const char *english) {
+        char tag[16];
+        int n;
+
+        if (contains(text, english))
+                return true;
+        n = snprintf(tag, sizeof(tag), " (%d)", errnum);
+        for (const char *p = text ? strstr(text, tag) : NULL; p; p = strstr(p + 1, tag))
+                if (p[n] == '\n' || p[n] == '\0')
+                        return true;
+        return false;
+}
+
 int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, const char **ret_message) {
         const char *msg;
         int r;
@@ -180,16 +195,17 @@ int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, cons
         if (status == 0) {
                 msg = "complete";
                 r = 0;
-        } else if (contains(stderr_text, "No space left on device")) {
+        } else if (reports_errno(stderr_text, ENOSPC, "No space left on device")) {
                 /* rsync reports a full target as 11 (file I/O) or 12 (its
                  * stream broke when the receiver died) or 23; the cause is
                  * what matters. */
                 msg = "target filesystem full";
                 r = -ENOSPC;
-        } else if (contains(stderr_text, "Disk quota exceeded")) {
+        } else if (reports_errno(stderr_text, EDQUOT, "Disk quota exceeded")) {
                 msg = "disk quota exceeded on the target filesystem";
                 r = -EDQUOT;
-        } else if (status == 4 || ((status == 23 || status == 11) && contains(stderr_text, "Operation not supported"))) {
+        } else if (status == 4 ||
+                   ((status == 23 || status == 11) && reports_errno(stderr_text, EOPNOTSUPP, "Operation not supported"))) {
                 msg = "the target filesystem cannot hold all attributes of the source (xattrs or ACLs)";
                 r = -EOPNOTSUPP;
         } else if (status == 24) {

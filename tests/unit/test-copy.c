@@ -55,6 +55,14 @@ static void test_exit_mapping(void) {
                                    "rsync protocol data stream (code 12)",
                                    &m),
                -ENOSPC, "12 + ENOSPC text");
+        ok_int(copy_map_rsync_exit(11, COPY_PASS_FINAL,
+                                   "rsync: [receiver] write failed on \"/mnt/x/f\": Auf dem Ger\xc3\xa4t ist kein "
+                                   "Speicherplatz mehr verf\xc3\xbcgbar (28)\n",
+                                   &m),
+               -ENOSPC, "ENOSPC recognised by its number in another locale");
+        ok_int(copy_map_rsync_exit(11, COPY_PASS_FINAL, "rsync: read errors mapping \"/x (28)/y\": Input/output error (5)\n",
+                                   &m),
+               -EIO, "a (28) inside a path is not ENOSPC");
         ok_int(copy_map_rsync_exit(24, COPY_PASS_LIVE, "file has vanished: \"/x\"", &m), 0,
                "24 on the live pass is fine");
         ok_int(copy_map_rsync_exit(24, COPY_PASS_FINAL, "file has vanished: \"/x\"", &m), -EAGAIN,
