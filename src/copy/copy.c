@@ -115,7 +115,7 @@ int copy_parse_progress_line(const char *line, CopyProgress *ret) {
         const char *s = line, *e;
         uint64_t v;
         unsigned h, m, sec;
-        char *end;
+        const char *end;
         int n, r;
         bool unit_ok = false;
 
@@ -136,10 +136,19 @@ int copy_parse_progress_line(const char *line, CopyProgress *ret) {
         s = e + 1;
         while (*s == ' ')
                 s++;
-        errno = 0;
-        p.rate = strtod(s, &end);
-        if (errno || end == s || p.rate < 0)
+        /* "12.34", or "12,34" where rsync formats in the locale: not
+         * strtod(), which would follow our own locale instead. */
+        end = s;
+        p.rate = 0;
+        if (!isdigit((unsigned char) *end))
                 return -EINVAL;
+        for (; isdigit((unsigned char) *end); end++)
+                p.rate = p.rate * 10 + (*end - '0');
+        if ((*end == '.' || *end == ',') && isdigit((unsigned char) end[1])) {
+                double scale = 0.1;
+                for (end++; isdigit((unsigned char) *end); end++, scale /= 10)
+                        p.rate += (*end - '0') * scale;
+        }
         for (size_t i = 0; i < ELEMENTSOF(units); i++) {
                 size_t l = strlen(units[i].suffix);
                 if (strneq(end, units[i].suffix, l) && (end[l] == ' ' || end[l] == '\0')) {

@@ -34,6 +34,9 @@ static void test_progress(void) {
         ok_int(p.eta_sec, 3723, "h:mm:ss");
         ok(p.rate > 1.24 * 1073741824.0 && p.rate < 1.26 * 1073741824.0, "GB/s rate");
 
+        ok(copy_parse_progress_line("      1048576  50%   12,50MB/s    0:00:03  ", &p) == 0 &&
+                   p.rate > 12.49 * 1048576 && p.rate < 12.51 * 1048576,
+           "decimal comma");
         ok_int(copy_parse_progress_line("sending incremental file list", &p), -EINVAL, "other output ignored");
         ok_int(copy_parse_progress_line("", &p), -EINVAL, "empty line");
         ok_int(copy_parse_progress_line("   100 101%  1.00kB/s  0:00:00", &p), -EINVAL, "percent over 100");
