@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fts.h>
 #include <poll.h>
 #include <search.h>
@@ -11,6 +13,7 @@
 #include <libmount.h>
 
 #include "copy/copy.h"
+#include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/process.h"
@@ -42,6 +45,11 @@ char **copy_rsync_argv(const char *src, const char *dst, CopyPass pass) {
                 /* Progress lines end in '\r', which line buffering would hold
                  * back on a pipe. */
                 "--outbuf=N",
+                /* Our marker is not Docker's data; a filesystem's own
+                 * lost+found is neither. Excluded, they are also safe from
+                 * --delete. */
+                "--exclude=/" COPY_MARKER,
+                "--exclude=/lost+found",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(common); i++)
@@ -107,7 +115,7 @@ int copy_parse_progress_line(const char *line, CopyProgress *ret) {
         const char *s = line, *e;
         uint64_t v;
         unsigned h, m, sec;
-        char *end;
+        const char *end;
         int n, r;
         bool unit_ok = false;
 
@@ -128,10 +136,19 @@ int copy_parse_progress_line(const char *line, CopyProgress *ret) {
         s = e + 1;
         while (*s == ' ')
                 s++;
-        errno = 0;
-        p.rate = strtod(s, &end);
-        if (errno || end == s || p.rate < 0)
+        /* "12.34", or "12,34" where rsync formats in the locale: not
+         * strtod(), which would follow our own locale instead. */
+        end = s;
+        p.rate = 0;
+        if (!isdigit((unsigned char) *end))
                 return -EINVAL;
+        for (; isdigit((unsigned char) *end); end++)
+                p.rate = p.rate * 10 + (*end - '0');
+        if ((*end == '.' || *end == ',') && isdigit((unsigned char) end[1])) {
+                double scale = 0.1;
+                for (end++; isdigit((unsigned char) *end); end++, scale /= 10)
+                        p.rate += (*end - '0') * scale;
+        }
         for (size_t i = 0; i < ELEMENTSOF(units); i++) {
                 size_t l = strlen(units[i].suffix);
                 if (strneq(end, units[i].suffix, l) && (end[l] == ' ' || end[l] == '\0')) {
@@ -165,6 +182,21 @@ static bool contains(const char *haystack, const char *needle) {
         return haystack && strstr(haystack, needle);
 }
 
+/* rsync reports a failed system call as "...: <strerror> (<errno>)" at the
+ * end of a line. strerror() follows the locale; the number does not. */
+static bool reports_errno(const char *text, int errnum, const char *english) {
+        char tag[16];
+        int n;
+
+        if (contains(text, english))
+                return true;
+        n = snprintf(tag, sizeof(tag), " (%d)", errnum);
+        for (const char *p = text ? strstr(text, tag) : NULL; p; p = strstr(p + 1, tag))
+                if (p[n] == '\n' || p[n] == '\0')
+                        return true;
+        return false;
+}
+
 int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, const char **ret_message) {
         const char *msg;
         int r;
@@ -172,16 +204,17 @@ int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, cons
         if (status == 0) {
                 msg = "complete";
                 r = 0;
-        } else if (contains(stderr_text, "No space left on device")) {
+        } else if (reports_errno(stderr_text, ENOSPC, "No space left on device")) {
                 /* rsync reports a full target as 11 (file I/O) or 12 (its
                  * stream broke when the receiver died) or 23; the cause is
                  * what matters. */
                 msg = "target filesystem full";
                 r = -ENOSPC;
-        } else if (contains(stderr_text, "Disk quota exceeded")) {
+        } else if (reports_errno(stderr_text, EDQUOT, "Disk quota exceeded")) {
                 msg = "disk quota exceeded on the target filesystem";
                 r = -EDQUOT;
-        } else if (status == 4 || ((status == 23 || status == 11) && contains(stderr_text, "Operation not supported"))) {
+        } else if (status == 4 ||
+                   ((status == 23 || status == 11) && reports_errno(stderr_text, EOPNOTSUPP, "Operation not supported"))) {
                 msg = "the target filesystem cannot hold all attributes of the source (xattrs or ACLs)";
                 r = -EOPNOTSUPP;
         } else if (status == 24) {
@@ -305,6 +338,80 @@ static int append_tail(char **buf, size_t *len, const char *data, size_t n) {
         return 0;
 }
 
+static bool dir_is_empty_but_lost_found(DIR *d) {
+        struct dirent *de;
+
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && !streq(de->d_name, "lost+found"))
+                        return false;
+        return true;
+}
+
+/* Makes sure dst is ours to copy into, and marks it so. */
+static int claim_target(const char *src, const char *dst, char **ret_message) {
+        _cleanup_free_ char *s = path_normalize(src), *marker = path_join(dst, COPY_MARKER), *content = NULL,
+                            *data = NULL;
+        DIR *d;
+        int r;
+
+        if (!s || !marker)
+                return -ENOMEM;
+        if (asprintf(&content, "%s\n", s) < 0)
+                return -ENOMEM;
+
+        r = read_full_file(marker, 64 * 1024, &data, NULL);
+        if (r >= 0) {
+                if (streq(data, content))
+                        return 0; /* an earlier pass of the same copy */
+                if (ret_message && asprintf(ret_message, "%s holds a copy of another source (%.*s), not of %s", dst,
+                                            (int) strcspn(data, "\n"), data, s) < 0)
+                        *ret_message = NULL;
+                return -ENOTEMPTY;
+        }
+        if (r != -ENOENT)
+                return r;
+
+        if (mkdir(dst, 0700) < 0) {
+                if (errno != EEXIST)
+                        return negative_errno();
+                d = opendir(dst);
+                if (!d)
+                        return negative_errno();
+                bool empty = dir_is_empty_but_lost_found(d);
+                closedir(d);
+                if (!empty) {
+                        if (ret_message &&
+                            asprintf(ret_message,
+                                     "%s is not empty and holds no copy of %s: refusing to copy into it, as the "
+                                     "final pass would delete its files",
+                                     dst, s) < 0)
+                                *ret_message = NULL;
+                        return -ENOTEMPTY;
+                }
+        }
+        return write_file_atomic(marker, content, strlen(content), 0600);
+}
+
+int copy_unmark(const char *dst) {
+        _cleanup_free_ char *marker = path_join(dst, COPY_MARKER);
+        struct stat st;
+
+        if (!marker)
+                return -ENOMEM;
+        if (stat(dst, &st) < 0)
+                return negative_errno();
+        if (unlink(marker) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return negative_errno();
+        }
+        /* The unlink touched the directory; rsync had given it the
+         * source's times, and the copy should keep them. */
+        if (utimensat(AT_FDCWD, dst, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
 int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn progress, void *userdata,
               char **ret_message) {
         _cleanup_strv_free_ char **argv = NULL;
@@ -316,6 +423,8 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
         pid_t pid;
         int r, status;
 
+        if (ret_message)
+                *ret_message = NULL;
         if (!find_executable("rsync", NULL)) {
                 if (ret_message)
                         *ret_message = strdup("rsync is not installed");
@@ -324,6 +433,14 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
         argv = copy_rsync_argv(src, dst, pass);
         if (!argv)
                 return -ENOMEM;
+
+        r = claim_target(src, dst, ret_message);
+        if (r < 0) {
+                if (ret_message && !*ret_message && asprintf(ret_message, "Cannot use %s as the target: %s", dst,
+                                                             strerror(-r)) < 0)
+                        *ret_message = NULL;
+                return r;
+        }
 
         r = spawn_command(argv, &ofd, &efd, &pid);
         if (r < 0)
@@ -428,6 +545,56 @@ int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret) {
         strv_sort(l);
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+bool copy_mount_is_docker_runtime(const char *data_root, const char *target) {
+        /* PATTERN components: '*' one id, anything else literally. */
+        static const char *const patterns[][4] = {
+                { "overlay2", "*", "merged" },
+                { "fuse-overlayfs", "*", "merged" },
+                { "aufs", "mnt", "*" },
+                { "devicemapper", "mnt", "*" },
+                { "zfs", "graph", "*" },
+                { "btrfs", "subvolumes", "*" },
+                { "containers", "*", "mounts", "shm" },
+                { "containers", "*", "mounts", "secrets" },
+                { "plugins", "*", "propagated-mount" },
+                { "plugins", "*", "rootfs" },
+        };
+        _cleanup_free_ char *root = path_normalize(data_root), *t = path_normalize(target);
+        _cleanup_strv_free_ char **parts = NULL;
+        const char *rest;
+        char *saveptr = NULL;
+
+        if (!root || !t)
+                return false;
+        rest = streq(root, "/") ? t : startswith(t, root);
+        if (!rest || rest[0] != '/')
+                return false;
+        {
+                _cleanup_free_ char *copy = strdup(rest);
+                if (!copy)
+                        return false;
+                for (char *c = strtok_r(copy, "/", &saveptr); c; c = strtok_r(NULL, "/", &saveptr))
+                        if (strv_extend(&parts, c) < 0)
+                                return false;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(patterns); i++) {
+                size_t n = 0;
+                bool match = true;
+
+                while (n < ELEMENTSOF(patterns[i]) && patterns[i][n])
+                        n++;
+                if (strv_length(parts) != n)
+                        continue;
+                for (size_t k = 0; k < n && match; k++)
+                        if (!streq(patterns[i][k], "*") && !streq(patterns[i][k], parts[k]))
+                                match = false;
+                if (match)
+                        return true;
+        }
+        return false;
 }
 
 typedef struct InodeKey {

@@ -26,19 +26,36 @@ typedef struct CopyProgress {
 
 typedef void (*CopyProgressFn)(const CopyProgress *p, void *userdata);
 
+/* The file copy_tree() keeps at the top of a target it copies into, naming
+ * the source. rsync neither copies nor deletes it. */
+#define COPY_MARKER ".docker-relocate-copy"
+
 /* Copies the contents of src into dst (src "/var/lib/docker" or
  * "/var/lib/docker/" alike: the directory itself, its attributes included,
- * becomes dst). dst's parent must exist. progress, when not NULL, is called
+ * becomes dst). dst's parent must exist.
+ *
+ * The final pass deletes from dst whatever src lacks, so dst must be ours:
+ * missing, empty (a filesystem's lost+found aside, which is never copied nor
+ * deleted), or marked by an earlier copy_tree() of the same src. Anything
+ * else is refused with -ENOTEMPTY before a byte is written: a mistyped
+ * target never loses its files. The marker is written before rsync starts,
+ * so an interrupted pass can be resumed; copy_unmark() removes it once the
+ * copy is verified.
+ *
+ * progress, when not NULL, is called
  * for each progress line of rsync, and once more with percent 100 when the
  * copy completed (rsync itself stops short of 100% when hard links or
  * unchanged files were not transferred). On failure the returned errno says what
  * kind (-ENOSPC: target filesystem full; -EOPNOTSUPP: the target cannot hold
  * xattrs or ACLs; -ENOENT: rsync is not installed; -EIO: an I/O error;
  * -ECANCELED: rsync was interrupted; -EAGAIN: files vanished during the final
- * pass) and *ret_message, when given, a sentence with rsync's last error
+ * pass; -ENOTEMPTY: dst holds something that is not a copy of src) and *ret_message, when given, a sentence with rsync's last error
  * lines. */
 int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn progress, void *userdata,
               char **ret_message);
+
+/* Removes the marker from a finished copy (missing is fine). */
+int copy_unmark(const char *dst);
 
 /* The argv copy_tree runs (for the plan and for tests). */
 char **copy_rsync_argv(const char *src, const char *dst, CopyPass pass);
@@ -55,6 +72,13 @@ int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, cons
  * /proc/self/mountinfo), deepest last, sorted. A container's overlay "merged"
  * or shm mount below the old root means Docker still has it in use. */
 int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret);
+
+/* Whether a mount point below data_root is one Docker makes for a running
+ * container or plugin (overlay2/ID/merged, containers/ID/mounts/shm, ...),
+ * as opposed to a filesystem the administrator mounted there on purpose
+ * (volumes/ on its own disk, say): the former must be gone before the final
+ * pass, the latter must be copied or refused by name. */
+bool copy_mount_is_docker_runtime(const char *data_root, const char *target);
 
 typedef struct TreeSize {
         uint64_t bytes;          /* allocated (st_blocks), hard links once */

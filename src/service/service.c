@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -139,18 +142,71 @@ static char **script_argv(InitSystem init, const char *service, const char *acti
         return TAKE_PTR(argv);
 }
 
+/* Runs an init system's tool with its output (stdout and stderr together)
+ * going to an anonymous file rather than a pipe: the daemon such a tool
+ * starts may inherit its output, and must not keep us waiting for an
+ * end-of-file that comes only when the daemon exits. The wait is for the
+ * tool's own exit, bounded; on timeout it (only it) is killed. */
+int service_run_tool(char *const *argv, unsigned timeout_ms, char **ret_output, int *ret_status) {
+        _cleanup_close_ int out = -1;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+        pid_t pid;
+        int r, status;
+
+        out = memfd_create("service-output", MFD_CLOEXEC);
+        if (out < 0)
+                return negative_errno();
+
+        pid = fork();
+        if (pid < 0)
+                return negative_errno();
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null >= 0)
+                        (void) dup2(null, STDIN_FILENO);
+                (void) dup2(out, STDOUT_FILENO);
+                (void) dup2(out, STDERR_FILENO);
+                (void) signal(SIGPIPE, SIG_DFL);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+
+        r = wait_command(pid, timeout_ms ?: 1, &status);
+        if (r < 0)
+                return r;
+
+        if (ret_output) {
+                if (fstat(out, &st) < 0)
+                        return negative_errno();
+                /* Only the start of a chatty tool's output is of use. */
+                size_t size = st.st_size > 64 * 1024 ? 64 * 1024 : (size_t) st.st_size;
+                buf = malloc(size + 1);
+                if (!buf)
+                        return -ENOMEM;
+                n = pread(out, buf, size, 0);
+                if (n < 0)
+                        return negative_errno();
+                buf[n] = '\0';
+                *ret_output = TAKE_PTR(buf);
+        }
+        *ret_status = status;
+        return 0;
+}
+
 /* Runs the init system's tool; a non-zero exit is -EIO with its output in
  * the error. */
 static int run_script(InitSystem init, const char *service, const char *action, unsigned timeout_ms,
                       char **ret_error) {
         _cleanup_strv_free_ char **argv = script_argv(init, service, action);
-        _cleanup_free_ char *out = NULL, *err = NULL, *cmd = NULL;
+        _cleanup_free_ char *out = NULL, *cmd = NULL;
         int r, status;
 
         if (!argv)
                 return -ENOMEM;
         cmd = strv_join(argv, " ");
-        r = run_command(argv, timeout_ms, &out, &err, &status);
+        r = service_run_tool(argv, timeout_ms, &out, &status);
         if (r == -ETIMEDOUT) {
                 set_error(ret_error, "\"%s\" did not finish within %u s", strempty(cmd), timeout_ms / 1000);
                 return r;
@@ -164,7 +220,7 @@ static int run_script(InitSystem init, const char *service, const char *action, 
                 return -ENOENT;
         }
         if (status != 0) {
-                const char *detail = !isempty(err) ? err : strempty(out);
+                const char *detail = strempty(out);
                 size_t l = strlen(detail);
                 while (l > 0 && (detail[l - 1] == '\n' || detail[l - 1] == ' '))
                         l--;
@@ -180,7 +236,7 @@ static bool upstart_is_running(const char *service) {
         _cleanup_free_ char *out = NULL;
         int status;
 
-        if (!argv || run_command(argv, 30 * 1000, &out, NULL, &status) < 0 || status != 0)
+        if (!argv || service_run_tool(argv, 30 * 1000, &out, &status) < 0 || status != 0)
                 return false;
         /* "docker start/running, process 1234" */
         return strstr(out, "start/") != NULL;
@@ -188,7 +244,6 @@ static bool upstart_is_running(const char *service) {
 
 static int script_state(InitSystem init, ServiceState *ret) {
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *out = NULL, *err = NULL;
         int r, status, alive;
 
         if (init == INIT_UPSTART) {
@@ -202,7 +257,7 @@ static int script_state(InitSystem init, ServiceState *ret) {
         if (!argv)
                 return -ENOMEM;
         /* The output is for humans; the exit status is the answer. */
-        r = run_command(argv, 30 * 1000, &out, &err, &status);
+        r = service_run_tool(argv, 30 * 1000, NULL, &status);
         if (r >= 0) {
                 /* LSB: 0 running, 1/2 dead but a pid or lock file remains,
                  * 3 not running. OpenRC: 0 started, 3 stopped, 32 crashed. */
@@ -260,6 +315,24 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
         r = script_state(init, &state);
         if (r < 0)
                 return r;
+
+        if (init == INIT_SYSV && alive) {
+                /* Debian's script sends SIGKILL ten seconds after SIGTERM:
+                 * too soon for a daemon that is stopping its containers (each
+                 * has ten seconds by default), and a killed dockerd leaves
+                 * their shims and overlay mounts behind, in the tree about to
+                 * be copied. SIGTERM is what the script sends first; here the
+                 * daemon gets the whole timeout to act on it, and the script
+                 * afterwards only tidies up its own state. */
+                if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
+                        return negative_errno();
+                r = wait_pid_gone(pid, deadline);
+                if (r < 0) {
+                        set_error(ret_error, "dockerd (PID %d) is still running %u s after SIGTERM", (int) pid,
+                                  timeout_ms / 1000);
+                        return r;
+                }
+        }
 
         if (alive || state == SERVICE_ACTIVE) {
                 r = run_script(init, "docker", "stop", remaining_ms(deadline), ret_error);

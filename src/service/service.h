@@ -55,6 +55,13 @@ int service_docker_state(InitSystem init, ServiceState *ret);
  * dockerd. 1 alive, 0 not (missing or stale pidfile). */
 int service_pidfile_alive(const char *pidfile, const char *comm, pid_t *ret_pid);
 
+/* Runs an init system's tool (argv[0] searched in PATH) for at most
+ * timeout_ms, its stdout and stderr captured together (the first 64 KiB) in
+ * an anonymous file, not a pipe: a daemon the tool starts may inherit the
+ * output and must not hold up the wait. On timeout the tool, and only it, is
+ * killed: -ETIMEDOUT. *ret_status is its exit status (127: not found). */
+int service_run_tool(char *const *argv, unsigned timeout_ms, char **ret_output, int *ret_status);
+
 typedef struct ServiceExecCommand {
         char *path;
         char **argv;

@@ -18,6 +18,7 @@
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
 #define SD_SERVICE "org.freedesktop.systemd1.Service"
+#define SYSTEMD_PRIVATE_SOCKET "/run/systemd/private"
 
 /* After the stop jobs finished, a unit that some other unit or socket pulls
  * in again would be active moments later; looking twice, this far apart,
@@ -47,13 +48,39 @@ static const char *bus_error_text(const sd_bus_error *e, int r) {
         return sd_bus_error_is_set(e) && e->message ? e->message : strerror(-r);
 }
 
+/* As root, systemctl talks to PID 1 on its private socket first: it works
+ * before dbus-daemon runs (early boot, cloud-init's early stages) and when
+ * the bus is stuck. Same here, unless DBUS_SYSTEM_BUS_ADDRESS names another
+ * bus on purpose. */
+static int bus_open_private(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (geteuid() != 0 || getenv("DBUS_SYSTEM_BUS_ADDRESS") || access(SYSTEMD_PRIVATE_SOCKET, F_OK) < 0)
+                return -ENOENT;
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, "unix:path=" SYSTEMD_PRIVATE_SOCKET);
+        if (r < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
 static int bus_open(unsigned timeout_ms, sd_bus **ret, char **ret_error) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
 
-        r = sd_bus_open_system(&bus);
+        r = bus_open_private(&bus);
+        if (r < 0)
+                r = sd_bus_open_system(&bus);
         if (r < 0) {
-                set_error(ret_error, "Cannot connect to the system bus: %s", strerror(-r));
+                set_error(ret_error, "Cannot connect to systemd, neither on %s nor on the system bus: %s",
+                          SYSTEMD_PRIVATE_SOCKET, strerror(-r));
                 return r;
         }
         /* No method call may outlast the whole operation. */
@@ -149,7 +176,10 @@ static int subscribe(sd_bus *bus, JobWait *w, sd_bus_slot **ret_slot, char **ret
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_match_signal(bus, ret_slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, w);
+        /* On the private socket signals come straight from PID 1, without
+         * a sender name to match. */
+        r = sd_bus_match_signal(bus, ret_slot, sd_bus_is_bus_client(bus) ? SD_DEST : NULL, SD_PATH, SD_MANAGER,
+                                "JobRemoved", on_job_removed, w);
         if (r < 0) {
                 set_error(ret_error, "Cannot watch systemd's jobs: %s", strerror(-r));
                 return r;

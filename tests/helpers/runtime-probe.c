@@ -9,6 +9,7 @@
 
 #include "config/init-system.h"
 #include "copy/copy.h"
+#include "copy/rebase.h"
 #include "engine/engine.h"
 #include "service/service.h"
 #include "util/json-util.h"
@@ -197,13 +198,33 @@ int main(int argc, char **argv) {
         }
         if (streq(cmd, "copy") && argc > 4)
                 return copy_cmd(argv[2], argv[3], argv[4]);
-        if (streq(cmd, "mounts-below") && argc > 2) {
-                _cleanup_strv_free_ char **l = NULL;
+        if (streq(cmd, "unmark") && argc > 2) {
+                r = copy_unmark(argv[2]);
+                return r < 0 ? fail(r, cmd, NULL) : 0;
+        }
+        if (streq(cmd, "rebase") && argc > 3) {
+                _cleanup_json_ cJSON *o = cJSON_CreateObject();
+                unsigned files = 0, paths = 0;
+                r = rebase_container_configs(argv[2], argv[3], &files, &paths);
+                if (r < 0)
+                        return fail(r, cmd, NULL);
+                cJSON_AddNumberToObject(o, "files", files);
+                cJSON_AddNumberToObject(o, "paths", paths);
+                return print_json(o);
+        }
+        if ((streq(cmd, "mounts-below") || streq(cmd, "runtime-mounts-below")) && argc > 2) {
+                _cleanup_strv_free_ char **l = NULL, **runtime = NULL;
                 _cleanup_json_ cJSON *o = NULL;
                 r = copy_mounts_below(argc > 3 ? argv[3] : NULL, argv[2], &l);
                 if (r < 0)
                         return fail(r, cmd, NULL);
-                o = json_string_array(l);
+                if (streq(cmd, "runtime-mounts-below")) {
+                        STRV_FOREACH(m, l)
+                                if (copy_mount_is_docker_runtime(argv[2], *m) && strv_extend(&runtime, *m) < 0)
+                                        return fail(-ENOMEM, cmd, NULL);
+                        o = json_string_array(runtime);
+                } else
+                        o = json_string_array(l);
                 return print_json(o);
         }
         if (streq(cmd, "measure") && argc > 2) {
@@ -223,6 +244,8 @@ int main(int argc, char **argv) {
                 "       runtime-probe engine-stop|engine-start SOCK ID\n"
                 "       runtime-probe service-stop INIT [containerd] | service-start INIT SOCK | service-state INIT\n"
                 "       runtime-probe service-reload INIT | service-unit [UNIT]\n"
-                "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO] | measure DIR\n");
+                "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO] | runtime-mounts-below DIR\n"
+                "       runtime-probe measure DIR | unmark DIR\n"
+                "       runtime-probe rebase NEW_ROOT OLD_ROOT\n");
         return 2;
 }

@@ -6,8 +6,10 @@
 # reported as ENOSPC; a target without xattrs as EOPNOTSUPP.
 set -u
 
-. "$(dirname "$0")/lib-dockerd.sh"
+. "$(dirname "$0")/lib-dockerd.sh" || { echo "Bail out! cannot read lib-dockerd.sh"; exit 1; }
 dockerd_enter_namespace "$0" "$@"
+# Nothing below may run in the machine's own mount namespace.
+dockerd_in_private_ns || { echo "Bail out! not in a private mount namespace"; exit 1; }
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
 T=$(mktemp -d /tmp/runtime-copy.XXXXXX)
@@ -123,13 +125,14 @@ echo "on another filesystem" >"$S/mnt-below/file"
 
 measure=$("$PROBE" measure "$S")
 check "measure counts each inode once" \
-        eq "$(json 'd["inodes"]' <<<"$measure")" "$(find "$S" -xdev | xargs -d '\n' stat -c '%i' | sort -u | wc -l)"
+        eq "$(json 'd["inodes"]' <<<"$measure")" "$(find "$S" -xdev -printf '%i\n' | sort -u | wc -l)"
 check "measure: allocated bytes below apparent (holes)" \
         eval "[ $(json 'd["bytes"]' <<<"$measure") -lt $(json 'd["apparent_bytes"]' <<<"$measure") ]"
 check "measure stays on the filesystem (-x)" eval "[ $(json 'd["inodes"]' <<<"$measure") -gt 10 ]"
 
 below=$("$PROBE" mounts-below "$S")
 check "the tmpfs below the root is found" eq "$(json 'd' <<<"$below")" "['$S/mnt-below']"
+check "… and not taken for one of Docker's" eq "$("$PROBE" runtime-mounts-below "$S" | json 'd')" "[]"
 
 # ---- live pass --------------------------------------------------------------
 loop_fs 512M "$T/dst-fs" || { echo "Bail out! cannot make the target filesystem"; exit 1; }
@@ -155,6 +158,8 @@ check "final pass deleted what the source no longer has" test ! -e "$D/overlay2/
 check "final pass deleted what only the target had" test ! -e "$D/stale-on-target"
 check "final pass brought the new file" test -f "$D/overlay2/l1/diff/added-later"
 
+check "the target is marked as a copy of the source" grep -qxF "$S" "$D/.docker-relocate-copy"
+check "marker removed" "$PROBE" unmark "$D"
 check "entries, types, modes, owners, links, sizes, devices, mtimes equal" \
         eq "$(listing "$D")" "$(listing "$S")"
 check "contents equal" eq "$(checksums "$D")" "$(checksums "$S")"
@@ -172,6 +177,13 @@ check "sparse file stays sparse" \
 check "numeric owner without a passwd entry" eq "$(stat -c '%u:%g' "$D/overlay2/l1/diff/owned")" "100999:100998"
 check "the root's own mode" eq "$(stat -c '%a' "$D")" 710
 check "default ACL kept" grep -q 'default:user:4242:rw-' <<<"$(getfacl -n "$D/volumes/v/_data" 2>/dev/null)"
+
+# ---- a target that is not ours ----------------------------------------------
+mkdir -p "$T/dst-fs/someone"
+echo "precious" >"$T/dst-fs/someone/data"
+out=$("$PROBE" copy final "$S" "$T/dst-fs/someone")
+check "a non-empty target that is no copy is refused" eq "$(json 'd["errno"]' <<<"$out")" 39
+check "… and keeps its files" eq "$(cat "$T/dst-fs/someone/data")" precious
 
 # ---- a target that is too small ---------------------------------------------
 loop_fs 16M "$T/small-fs" || { echo "Bail out! cannot make the small filesystem"; exit 1; }

@@ -4,8 +4,10 @@
 # docker CLI reports, container stop/start must act, errors must be errors.
 set -u
 
-. "$(dirname "$0")/lib-dockerd.sh"
+. "$(dirname "$0")/lib-dockerd.sh" || { echo "Bail out! cannot read lib-dockerd.sh"; exit 1; }
 dockerd_enter_namespace "$0" "$@"
+# Nothing below may run in the machine's own mount namespace.
+dockerd_in_private_ns || { echo "Bail out! not in a private mount namespace"; exit 1; }
 trap dockerd_teardown EXIT
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}

@@ -4,8 +4,10 @@
 # and bring back the container that was running.
 set -u
 
-. "$(dirname "$0")/lib-dockerd.sh"
+. "$(dirname "$0")/lib-dockerd.sh" || { echo "Bail out! cannot read lib-dockerd.sh"; exit 1; }
 dockerd_enter_namespace "$0" "$@"
+# Nothing below may run in the machine's own mount namespace.
+dockerd_in_private_ns || { echo "Bail out! not in a private mount namespace"; exit 1; }
 trap dockerd_teardown EXIT
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
@@ -73,6 +75,44 @@ check "the stopped container stayed stopped" \
         eq "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_STOPPED")" false
 check "the volume kept its data" \
         eq "$(dockerd_docker run --rm --network none -v "$DOCKERD_VOLUME:/vol" "$DOCKERD_IMAGE" cat /vol/file)" volume-data
+
+# A container that ignores SIGTERM and may take 12 s to stop: Debian's
+# script alone would SIGKILL dockerd after 10 s and leave the container's
+# shim and overlay mount behind. The daemon must get the time it needs.
+shims_here() {
+        local ns p n=0
+        ns=$(readlink /proc/self/ns/mnt)
+        for p in /proc/[0-9]*; do
+                [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
+                case "$(cat "$p/comm" 2>/dev/null)" in
+                containerd-shim*) n=$((n + 1)) ;;
+                esac
+        done
+        echo "$n"
+}
+slow_container() {
+        dockerd_docker run -d --name relocate-slow --network none --stop-timeout 12 --restart unless-stopped \
+                "$DOCKERD_IMAGE" sleep 1000000 >/dev/null
+}
+check "a slow-stopping container" slow_container
+t0=$(now_ms)
+check "service stop waits for the slow container" "$PROBE" service-stop sysv
+dt=$(($(now_ms) - t0))
+echo "# stop with a slow container took $dt ms"
+check "… longer than the script's 10 s" test "$dt" -gt 10000
+check "no container shim left behind" eq "$(shims_here)" 0
+check "no mounts left below the data root" \
+        eq "$("$PROBE" mounts-below "$DOCKERD_DATA_ROOT" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" 0
+check "start again" "$PROBE" service-start sysv "$SOCK"
+comes_back() {
+        local _
+        for _ in $(seq 1 100); do
+                [ "$(dockerd_docker inspect -f '{{.State.Running}}' "$1")" = true ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+check "the slow container is back" comes_back relocate-slow
 
 # A daemon that cannot start: the SysV script backgrounds dockerd and
 # succeeds anyway, so only the socket tells. The error must come within the

@@ -34,6 +34,9 @@ static void test_progress(void) {
         ok_int(p.eta_sec, 3723, "h:mm:ss");
         ok(p.rate > 1.24 * 1073741824.0 && p.rate < 1.26 * 1073741824.0, "GB/s rate");
 
+        ok(copy_parse_progress_line("      1048576  50%   12,50MB/s    0:00:03  ", &p) == 0 &&
+                   p.rate > 12.49 * 1048576 && p.rate < 12.51 * 1048576,
+           "decimal comma");
         ok_int(copy_parse_progress_line("sending incremental file list", &p), -EINVAL, "other output ignored");
         ok_int(copy_parse_progress_line("", &p), -EINVAL, "empty line");
         ok_int(copy_parse_progress_line("   100 101%  1.00kB/s  0:00:00", &p), -EINVAL, "percent over 100");
@@ -55,6 +58,14 @@ static void test_exit_mapping(void) {
                                    "rsync protocol data stream (code 12)",
                                    &m),
                -ENOSPC, "12 + ENOSPC text");
+        ok_int(copy_map_rsync_exit(11, COPY_PASS_FINAL,
+                                   "rsync: [receiver] write failed on \"/mnt/x/f\": Auf dem Ger\xc3\xa4t ist kein "
+                                   "Speicherplatz mehr verf\xc3\xbcgbar (28)\n",
+                                   &m),
+               -ENOSPC, "ENOSPC recognised by its number in another locale");
+        ok_int(copy_map_rsync_exit(11, COPY_PASS_FINAL, "rsync: read errors mapping \"/x (28)/y\": Input/output error (5)\n",
+                                   &m),
+               -EIO, "a (28) inside a path is not ENOSPC");
         ok_int(copy_map_rsync_exit(24, COPY_PASS_LIVE, "file has vanished: \"/x\"", &m), 0,
                "24 on the live pass is fine");
         ok_int(copy_map_rsync_exit(24, COPY_PASS_FINAL, "file has vanished: \"/x\"", &m), -EAGAIN,
@@ -103,6 +114,19 @@ static void test_mounts_below(void) {
         ok(!strv_contains(l, "/var/lib/docker"), "the root's own mount is not below it");
         ok(copy_mounts_below(f, "/mnt/docker-data", &none) == 0 && strv_length(none) == 0, "nothing below");
         ok(copy_mounts_below("/nonexistent/mountinfo", "/", &none) < 0, "missing file is an error");
+}
+
+static void test_runtime_mounts(void) {
+        const char *r = "/var/lib/docker";
+
+        ok(copy_mount_is_docker_runtime(r, "/var/lib/docker/overlay2/3f1c0a2b9d/merged"), "overlay2 merged");
+        ok(copy_mount_is_docker_runtime("/var/lib/docker/", "/var/lib/docker/containers/6593bc0316/mounts/shm"), "shm");
+        ok(copy_mount_is_docker_runtime(r, "/var/lib/docker/plugins/abc/propagated-mount"), "plugin mount");
+        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker/volumes"), "volumes on their own disk");
+        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker/volumes/with space"), "a bind below volumes");
+        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker/overlay2/x/merged/deeper"), "deeper is not Docker's");
+        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker-old/overlay2/aaaa/merged"), "sibling root");
+        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker"), "the root itself");
 }
 
 static void write_at(const char *dir, const char *name, const char *data) {
@@ -164,8 +188,23 @@ static void test_measure_and_copy(void) {
         ok(ts.apparent_bytes >= (64ULL << 20) + 4 * 1024 * 1024, "apparent size counts the hole");
         ok(ts.bytes < (16ULL << 20), "allocated bytes do not (%llu)", (unsigned long long) ts.bytes);
 
-        ok(mkdir_p(dst, 0755) == 0, "dst");
-        write_at(dst, "stale", "left from an earlier pass\n");
+        /* A target that is not ours: refused before anything is written. */
+        _cleanup_free_ char *other = path_join(t, "other"), *keep = path_join(other, "precious"), *msg0 = NULL;
+        ok(mkdir_p(other, 0755) == 0, "a directory with someone's file");
+        write_at(other, "precious", "do not delete\n");
+        r = copy_tree(src, other, COPY_PASS_FINAL, NULL, NULL, &msg0);
+        ok_int(r, -ENOTEMPTY, "non-empty foreign target refused");
+        ok(msg0 && strstr(msg0, "would delete"), "… saying why: %s", strna(msg0));
+        ok(access(keep, F_OK) == 0, "… and its file is still there");
+
+        /* An empty target with a filesystem's lost+found: taken, and the
+         * lost+found survives the final pass. */
+        _cleanup_free_ char *fsroot = path_join(t, "fsroot"), *lf = path_join(fsroot, "lost+found"), *msg1 = NULL;
+        ok(mkdir_p(lf, 0700) == 0, "empty filesystem root");
+        r = copy_tree(src, fsroot, COPY_PASS_FINAL, NULL, NULL, &msg1);
+        ok_int(r, 0, "copy into a filesystem root: %s", strna(msg1));
+        ok(access(lf, F_OK) == 0, "lost+found kept by --delete");
+
         r = copy_tree(src, dst, COPY_PASS_LIVE, on_progress, &seen, &msg);
         ok_int(r, 0, "live copy: %s", strna(msg));
         ok(seen.calls > 0, "progress callback fired (%u)", seen.calls);
@@ -174,16 +213,28 @@ static void test_measure_and_copy(void) {
         ok(stat(d1, &a) == 0 && stat(d2, &b) == 0 && a.st_ino == b.st_ino && a.st_nlink == 2, "hard link kept");
         ok(stat(dsparse, &s) == 0 && s.st_size == (64 << 20) + 1 && s.st_blocks * 512 < (1 << 20),
            "hole kept (%lld blocks)", (long long) s.st_blocks);
-        ok(access(stale, F_OK) == 0, "live pass does not delete");
+        _cleanup_free_ char *marker = path_join(dst, COPY_MARKER), *mdata = NULL;
+        ok(read_full_file(marker, 0, &mdata, NULL) == 0 && strstr(mdata, src), "target marked with its source");
+        write_at(dst, "stale", "left from an earlier pass\n");
+        r = copy_tree(src, dst, COPY_PASS_LIVE, NULL, NULL, NULL);
+        ok(r == 0 && access(stale, F_OK) == 0, "a second live pass into the marked target; it does not delete");
+
+        /* The same target for another source is refused. */
+        _cleanup_free_ char *msg4 = NULL;
+        r = copy_tree(sub, dst, COPY_PASS_FINAL, NULL, NULL, &msg4);
+        ok_int(r, -ENOTEMPTY, "target of another source refused");
+        ok(access(stale, F_OK) == 0, "… nothing deleted");
 
         r = copy_tree(src, dst, COPY_PASS_FINAL, NULL, NULL, &msg2);
         ok_int(r, 0, "final copy: %s", strna(msg2));
         ok(access(stale, F_OK) < 0 && errno == ENOENT, "final pass deletes what the source lacks");
+        ok(access(marker, F_OK) == 0, "--delete keeps the marker");
+        ok(copy_unmark(dst) == 0 && access(marker, F_OK) < 0 && copy_unmark(dst) == 0, "unmark, twice");
         ok(copy_measure_tree(dst, &td) == 0 && td.inodes == ts.inodes && td.apparent_bytes == ts.apparent_bytes,
            "target measures like the source");
 
-        _cleanup_free_ char *missing = path_join(t, "missing"), *msg3 = NULL;
-        r = copy_tree(missing, dst, COPY_PASS_FINAL, NULL, NULL, &msg3);
+        _cleanup_free_ char *missing = path_join(t, "missing"), *dst2 = path_join(t, "dst2"), *msg3 = NULL;
+        r = copy_tree(missing, dst2, COPY_PASS_FINAL, NULL, NULL, &msg3);
         ok(r < 0 && msg3 && strstr(msg3, "rsync exit"), "missing source fails with rsync's words: %s", strna(msg3));
 
         _cleanup_free_ char *cmd = NULL;
@@ -196,6 +247,7 @@ int main(void) {
         test_exit_mapping();
         test_argv();
         test_mounts_below();
+        test_runtime_mounts();
         test_measure_and_copy();
         return tap_done();
 }

@@ -10,8 +10,9 @@ set -u
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
 PY=/usr/bin/python3
 if ! command -v dbus-daemon >/dev/null || ! "$PY" -c 'import dbusmock' 2>/dev/null; then
+        # Status 0: meson's TAP reader takes the plan for a skip only then.
         echo "1..0 # SKIP needs dbus-daemon and python3-dbusmock"
-        exit 77
+        exit 0
 fi
 
 T=$(mktemp -d /tmp/test-service-dbus.XXXXXX)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include "tap.h"
 #include "util/fileio.h"
 #include "util/path.h"
+#include "util/process.h"
 #include "util/strv.h"
 
 /* sd-bus builds messages only on an open bus. One end of a socketpair is
@@ -188,6 +190,31 @@ static void test_pidfile(void) {
         rmdir(dir);
 }
 
+static void test_run_tool(void) {
+        char *bg[] = { (char *) "sh", (char *) "-c", (char *) "sleep 30 & echo started $!; echo oops >&2; exit 3",
+                       NULL };
+        char *slow[] = { (char *) "sleep", (char *) "30", NULL };
+        char *missing[] = { (char *) "surely-no-such-tool-here", NULL };
+        _cleanup_free_ char *out = NULL;
+        unsigned long long t0 = now_ms();
+        int status = -1;
+        long child;
+
+        /* Like an init script that starts a daemon which keeps its output. */
+        ok(service_run_tool(bg, 10000, &out, &status) == 0, "tool that leaves a child holding its output");
+        ok(now_ms() - t0 < 5000, "… returns when the tool exits, not when the child does (%llu ms)", now_ms() - t0);
+        ok_int(status, 3, "exit status");
+        ok(out && startswith(out, "started ") && strstr(out, "oops"), "stdout and stderr captured");
+        if (out && sscanf(out, "started %ld", &child) == 1 && child > 1)
+                (void) kill((pid_t) child, SIGKILL); /* the sleep we started */
+
+        t0 = now_ms();
+        ok_int(service_run_tool(slow, 300, NULL, &status), -ETIMEDOUT, "a hung tool times out");
+        ok(now_ms() - t0 < 6000, "… within its bound (%llu ms)", now_ms() - t0);
+
+        ok(service_run_tool(missing, 5000, NULL, &status) == 0 && status == 127, "a missing tool is status 127");
+}
+
 static void test_no_init(void) {
         _cleanup_free_ char *err = NULL;
 
@@ -201,6 +228,7 @@ int main(void) {
         test_exec_start_wrong_type();
         test_states();
         test_pidfile();
+        test_run_tool();
         test_no_init();
         return tap_done();
 }
