@@ -297,6 +297,20 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                            "it, run wipefs -a on it and prepare again",
                            b->node, ours->fs.type, ours->fs.uuid, req->fstype);
 
+        if (streq(ours->fs.type, "xfs")) {
+                r = xfs_has_ftype(b->node);
+                if (r == 0)
+                        return add(&res->refusals,
+                                   "%s holds xfs without ftype=1, on which overlay2 cannot work: to start over, "
+                                   "unmount it, run wipefs -a on it and prepare again",
+                                   b->node);
+                if (r < 0)
+                        r = add(&res->warnings, "Could not check ftype of the xfs on %s: %s", b->node,
+                                strerror(-r));
+                if (r < 0)
+                        return r;
+        }
+
         r = usage_mount_points(NULL, b->devnum, &targets);
         if (r < 0)
                 return fail(res, r, "Failed to read the mount table: %s", strerror(-r));

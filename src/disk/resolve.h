@@ -30,7 +30,8 @@ const char *resolve_how_to_string(ResolveHow h);
  * -ENOTUNIQ when two devices match. */
 int disk_resolve(const char *sysroot, const char *spec, char **ret_name, ResolveHow *ret_how);
 
-/* Like disk_resolve(), but while the answer is -ENOENT retries for up to
- * timeout_sec seconds (a volume attached after boot): -ETIMEDOUT then. */
+/* Like disk_resolve(), but while the answer is -ENOENT, or the device has
+ * no media yet (size 0), retries for up to timeout_sec seconds (a volume
+ * attached after boot): -ETIMEDOUT then. */
 int disk_resolve_wait(const char *sysroot, const char *spec, long timeout_sec, char **ret_name,
                       ResolveHow *ret_how);
