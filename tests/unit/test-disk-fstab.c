@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "disk/fstab.h"
@@ -109,6 +110,17 @@ static void test_write_and_backup(void) {
         ok(backup2 && !streq(backup2, strempty(backup)), "second backup does not overwrite the first");
         ok_int(backup_file(root, "/etc/nonexistent", &backup3), 0, "missing file: nothing to back up");
         ok(backup3 == NULL, "... and no path");
+
+        /* A linked fstab: the target is replaced, the link stays. */
+        {
+                _cleanup_free_ char *real = path_join(root, "etc/fstab.real"), *after = NULL;
+                struct stat st;
+
+                ok(rename(fstab, real) == 0 && symlink("fstab.real", fstab) == 0, "fstab as a link");
+                ok_int(fstab_write(root, "linked\n", NULL), 0, "write through the link");
+                ok(lstat(fstab, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
+                ok(read_full_file(real, 0, &after, NULL) == 0 && streq(after, "linked\n"), "its target was written");
+        }
 
         if (asprintf(&cmd, "rm -rf '%s'", root) > 0)
                 (void) system(cmd);
