@@ -4,6 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "disk/grow.h"
+#include "disk/state.h"
 #include "output/output.h"
 #include "util/json-util.h"
 #include "util/log.h"
@@ -11,7 +12,19 @@
 
 int verb_grow(const Options *o) {
         _cleanup_(grow_result_done) GrowResult res = {};
+        _cleanup_close_ int lock_fd = -1;
         int r;
+
+        if (!o->dry_run) {
+                r = disk_lock(60, &lock_fd);
+                if (r == -EWOULDBLOCK) {
+                        log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
+                                  DISK_LOCK_FILE);
+                        return EXIT_FAIL;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
+        }
 
         r = disk_grow(o->root, o->n_args > 0 ? o->args[0] : NULL, o->dry_run, &res);
 

@@ -4,6 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "disk/prepare.h"
+#include "disk/state.h"
 #include "output/output.h"
 #include "util/json-util.h"
 #include "util/log.h"
@@ -57,6 +58,7 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
 
 int verb_prepare(const Options *o) {
         _cleanup_(prepare_result_done) PrepareResult res = {};
+        _cleanup_close_ int lock_fd = -1;
         PrepareRequest req = {
                 .device = o->args[0],
                 .mount = o->mount,
@@ -74,6 +76,18 @@ int verb_prepare(const Options *o) {
         if (!o->mount) {
                 log_error("prepare needs --mount DIR: where the volume is to be mounted.");
                 return EXIT_USAGE;
+        }
+
+        /* A dry run writes nothing and may run beside a real one. */
+        if (!o->dry_run) {
+                r = disk_lock(60, &lock_fd);
+                if (r == -EWOULDBLOCK) {
+                        log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
+                                  DISK_LOCK_FILE);
+                        return EXIT_FAIL;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
         }
 
         r = disk_prepare(&req, &res);

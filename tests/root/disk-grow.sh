@@ -10,6 +10,7 @@ lib_init "$@"
 
 lib_private_copy /etc
 lib_private_empty /var/lib
+lib_private_run
 
 json() {
         python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1"

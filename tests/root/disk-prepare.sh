@@ -11,6 +11,7 @@ lib_init "$@"
 
 lib_private_copy /etc
 lib_private_empty /var/lib
+lib_private_run
 
 json() { # json KEY < object: prints the value of a top-level key
         python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1"

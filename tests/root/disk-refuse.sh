@@ -12,6 +12,7 @@ SIG="$(dirname "$0")/disk-signatures.py"
 
 lib_private_copy /etc
 lib_private_empty /var/lib
+lib_private_run
 
 # state_sum: what prepare could have changed besides the device.
 state_sum() {
@@ -165,6 +166,20 @@ ok "[ $(($(date +%s) - start)) -le 10 ]" "--wait-device: gave up in time"
 
 lib_run R "$DR" prepare "$d_blank" --mount "$M" --json --label "has space"
 is "$R_rc" 1 "invalid label fails"
+
+# --- one at a time -----------------------------------------------------------
+
+mkdir -p /run/docker-relocate
+flock /run/docker-relocate/disk.lock sleep 3 &
+holder=$!
+lib_on_exit "kill $holder"
+lib_wait_for 5 bash -c '! flock -n /run/docker-relocate/disk.lock true'
+start=$(date +%s)
+lib_run R "$DR" prepare "$d_blank" --mount "$T/locked"
+waited=$(( $(date +%s) - start ))
+wait "$holder"
+is "$R_rc" 0 "a prepare while another holds the lock: succeeds after it"
+ok "[ $waited -ge 2 ]" "lock: it waited (${waited} s)"
 
 # --- --wipe does what it says, and only when asked --------------------------
 

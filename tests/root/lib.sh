@@ -7,6 +7,7 @@
 #     lib_init "$@"          # skip (77) unless root; re-exec in a private mount
 #                            # namespace; make $T; cleanup trap on EXIT
 #     lib_private_copy /etc  # a private, writable copy of /etc for this test
+#     lib_private_run        # a private tmpfs on /run
 #     lib_loop dev 1G        # $dev: a loop device on a sparse file (-P: partitions)
 #     ok "[ -b $dev ]" "loop device exists"
 #     ...
@@ -142,6 +143,13 @@ lib_private_empty() {
         mkdir -p "$dir"
         mount --bind "$dir" "$path"
         lib_on_exit "umount -l '$path'"
+}
+
+# lib_private_run: a private tmpfs on /run, so locks, sockets and pid files
+# of this test meet nothing of the host's (nor of other tests running).
+lib_private_run() {
+        mount -t tmpfs -o mode=0755 tmpfs /run
+        lib_on_exit "umount -l /run"
 }
 
 # lib_loop VAR SIZE [losetup options...]: attaches a new loop device over a
