@@ -109,8 +109,9 @@ int verb_prepare(const Options *o) {
                 log_warning("Warning: %s", *w);
 
         if (res.refused) {
-                log_error("Refusing to prepare %s%s%s%s:", o->args[0], res.disk ? " (" : "", strempty(res.disk),
-                          res.disk ? ")" : "");
+                bool other = res.fs_node && !streq(res.fs_node, o->args[0]);
+                log_error("Refusing to prepare %s%s%s%s:", o->args[0], other ? " (" : "", other ? res.fs_node : "",
+                          other ? ")" : "");
                 STRV_FOREACH(s, res.refusals)
                         log_error("  - %s", *s);
                 log_error("Nothing was changed.");

@@ -91,6 +91,47 @@ static int partition_room(const BlockDev *part, const BlockDev *disk, uint64_t *
         return 0;
 }
 
+/* The filesystem's own idea of its size, which statvfs does not give (it
+ * leaves out metadata): from the superblock through dumpe2fs / xfs_info, as
+ * no library reads it. */
+static int fs_total_bytes(const char *fstype, const char *node, const char *dir, uint64_t *ret) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        unsigned long long bsize = 0, blocks = 0;
+        int status, r;
+
+        if (streq(fstype, "xfs")) {
+                char *argv[] = { (char *) "xfs_info", (char *) dir, NULL };
+                const char *p;
+
+                r = run_command(argv, 60 * 1000, &out, &err, &status);
+                if (r < 0)
+                        return r;
+                if (status != 0)
+                        return -EIO;
+                /* "data     =                       bsize=4096   blocks=76800, imaxpct=25" */
+                p = strstr(out, "\ndata ");
+                if (!p || !(p = strstr(p, "bsize=")) || sscanf(p, "bsize=%llu blocks=%llu", &bsize, &blocks) != 2)
+                        return -EBADMSG;
+        } else {
+                char *argv[] = { (char *) "dumpe2fs", (char *) "-h", (char *) node, NULL };
+                const char *p;
+
+                r = run_command(argv, 60 * 1000, &out, &err, &status);
+                if (r < 0)
+                        return r;
+                if (status != 0)
+                        return -EIO;
+                p = strstr(out, "\nBlock count:");
+                if (!p || sscanf(p, "\nBlock count: %llu", &blocks) != 1)
+                        return -EBADMSG;
+                p = strstr(out, "\nBlock size:");
+                if (!p || sscanf(p, "\nBlock size: %llu", &bsize) != 1)
+                        return -EBADMSG;
+        }
+        *ret = (uint64_t) bsize * blocks;
+        return 0;
+}
+
 static int grow_fs(const char *fstype, const char *node, const char *dir, char **ret_message) {
         /* Captured, not inherited: stdout carries our JSON. */
         _cleanup_free_ char *err = NULL, *out = NULL;
@@ -224,9 +265,35 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
         }
 
         if (dry_run) {
-                return add_step(res, "grow the %s filesystem on %s to fill the device (%s, a no-op if it does "
-                                     "already)",
-                                fstype, b->node, streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
+                uint64_t total, device = b->size;
+
+                if (b->parent && res->changed) {
+                        /* The partition would reach (about) the end of the disk. */
+                        uint64_t room = 0;
+                        if (partition_room(b, disk, &room) >= 0)
+                                device += room > GROW_MIN_GAIN ? room - GROW_MIN_GAIN : 0;
+                }
+                r = fs_total_bytes(fstype, b->node, mount, &total);
+                if (r < 0)
+                        return fail(res, r, "Failed to read the size of the %s filesystem on %s: %s", fstype,
+                                    b->node, strerror(-r));
+                if (device <= total + GROW_MIN_GAIN)
+                        return 0;
+                res->changed = true;
+                return add_step(res, "grow the %s filesystem on %s from %llu to about %llu bytes (%s)", fstype,
+                                b->node, (unsigned long long) total, (unsigned long long) device,
+                                streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
+        }
+
+        /* Nothing to do is known without asking the tool, which needs
+         * privileges (online ext4 resize: CAP_SYS_RESOURCE) even to say so. */
+        {
+                _cleanup_blockdev_ BlockDev *now = NULL;
+                uint64_t total;
+
+                if (blockdev_load(NULL, b->name, &now) >= 0 && fs_total_bytes(fstype, b->node, mount, &total) >= 0 &&
+                    now->size <= total + GROW_MIN_GAIN)
+                        return 0;
         }
 
         r = grow_fs(fstype, b->node, mount, &msg);
