@@ -353,6 +353,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 .allow_instance_store = req->allow_instance_store,
                 .need_bytes = req->need_bytes,
                 .need_inodes = req->need_inodes,
+                .fstype = fstype,
         };
         int r;
 

@@ -192,7 +192,8 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                 if (r < 0)
                         return r;
         }
-        if (d->size > 0 && req->need_inodes > 0 && d->size / EXT4_BYTES_PER_INODE < req->need_inodes) {
+        if (d->size > 0 && req->need_inodes > 0 && (!req->fstype || streq(req->fstype, "ext4")) &&
+            d->size / EXT4_BYTES_PER_INODE < req->need_inodes) {
                 r = refuse(&e.refusals,
                            "%s is too small for %llu inodes (ext4 makes about %llu): attach a larger volume",
                            d->node, (unsigned long long) req->need_inodes,

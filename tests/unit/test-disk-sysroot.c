@@ -179,7 +179,7 @@ static void test_eligibility(const char *nitro, const char *xen) {
 
         {
                 _cleanup_blockdev_ BlockDev *d = NULL;
-                _cleanup_(eligibility_done) Eligibility e = {}, e2 = {}, e3 = {};
+                _cleanup_(eligibility_done) Eligibility e = {}, e2 = {}, e3 = {}, e4 = {};
                 EligibilityRequest allow = { .allow_instance_store = true };
                 EligibilityRequest big = { .need_bytes = 200ULL << 30 };
                 EligibilityRequest inodes = { .need_inodes = 100000000 };
@@ -194,6 +194,9 @@ static void test_eligibility(const char *nitro, const char *xen) {
                 ok(has_reason(e2.refusals, "too small"), "100 GiB refused when 200 GiB are needed");
                 ok_int(disk_check_eligibility(nitro, d, &inodes, &e3), 0, "check inodes");
                 ok(has_reason(e3.refusals, "inodes"), "refused for too many inodes");
+                inodes.fstype = "xfs";
+                ok_int(disk_check_eligibility(nitro, d, &inodes, &e4), 0, "check inodes for xfs");
+                ok(!has_reason(e4.refusals, "inodes"), "xfs makes inodes as needed: no inode refusal");
         }
 
         ok(disk_size_needed(100ULL << 30) == (100ULL << 30) + (10ULL << 30), "10%% margin");
