@@ -84,6 +84,8 @@ static void test_resolve_nitro(const char *root) {
         check_resolve(root, "vol-0abc123def4567890", "nvme1n1", RESOLVE_VOLUME_ID);
         check_resolve(root, "vol0abc123def4567890", "nvme1n1", RESOLVE_VOLUME_ID);
         check_resolve(root, "sdf", "nvme1n1", RESOLVE_EC2_NAME);
+        /* dev/sdf in the fixture is a stale link to nvme2n1 (the names
+         * moved at a reboot): the identify data wins, the link is ignored. */
         check_resolve(root, "/dev/sdf", "nvme1n1", RESOLVE_EC2_NAME);
         check_resolve(root, "xvdf", "nvme1n1", RESOLVE_EC2_NAME);
         check_resolve(root, "/dev/xvdg", "nvme3n1", RESOLVE_EC2_NAME);
