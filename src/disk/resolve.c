@@ -210,8 +210,9 @@ int disk_resolve(const char *sysroot, const char *spec, char **ret_name, Resolve
 
         if (!kernel) {
                 /* A /dev path the kernel does not call that, e.g. a link
-                 * made by hand. */
-                if (startswith(spec, "/dev/")) {
+                 * made by hand. Never for EC2 names: a /dev/sdf link left
+                 * from before a reboot may name another volume now. */
+                if (startswith(spec, "/dev/") && !ec2) {
                         r = resolve_path(sysroot, spec, &name);
                         if (r >= 0) {
                                 *ret_how = RESOLVE_SYMLINK;

@@ -95,6 +95,13 @@ static void test_resolve_nitro(const char *root) {
         check_resolve(root, "/dev/nvme0n1p1", "nvme0n1p1", RESOLVE_KERNEL_NAME);
 
         check_resolve_fails(root, "sdh", -ENOENT);
+        {
+                /* A link spelled like an EC2 name is not followed: without
+                 * identify data naming sdf, there is no sdf. */
+                _cleanup_free_ char *x = NULL;
+                ResolveHow how;
+                ok_int(disk_resolve(root, "/dev/sdq", &x, &how), -ENOENT, "link /dev/sdq, but no volume named sdq: not found");
+        }
         check_resolve_fails(root, "vol-0000000000000000a", -ENOENT);
         check_resolve_fails(root, "nvme9n1", -ENOENT);
         check_resolve_fails(root, "../../etc/passwd", -EINVAL);
