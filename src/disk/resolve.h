@@ -9,7 +9,8 @@
  *   vol-0abc…, vol0abc…                  EBS volume id = NVMe serial
  *   sdf, /dev/sdf, xvdf, /dev/xvdf       EC2 name: NVMe identify data (Nitro),
  *                                        or the xvd disk of that name (Xen)
- *   /dev/disk/by-id/…, other links       followed to the node they name
+ *   /dev/disk/by-id/…, other links       followed to the node they name (never a
+ *                                        link spelled like an EC2 name)
  *   UUID=…, LABEL=…                      libblkid probe of every device
  *
  * A name that is a real kernel device ("sdf" on a host with SCSI disks) is
