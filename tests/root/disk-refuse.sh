@@ -125,6 +125,17 @@ else
         skip "device held by device-mapper refused" "no device-mapper in this kernel"
 fi
 
+# Held open exclusively by a program (as a VM or a database holds a raw
+# device), with no mount or holder to show for it.
+lib_loop d_excl 64M
+python3 -c 'import os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL); print(flush=True); time.sleep(60)' \
+        "$d_excl" > "$T/excl.ready" &
+excl_pid=$!
+lib_on_exit "kill $excl_pid"
+lib_wait_for 10 test -s "$T/excl.ready"
+refused "device opened exclusively, --wipe" "is in use \\(opened exclusively" "$d_excl" "$d_excl" --mount "$M" --wipe
+kill "$excl_pid"; wait "$excl_pid" 2>/dev/null
+
 lib_loop d_ro 64M -r
 refused "read-only device" "is read-only" "$d_ro" "$d_ro" --mount "$M"
 
