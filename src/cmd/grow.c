@@ -30,6 +30,8 @@ int verb_grow(const Options *o) {
 
         if (o->json) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
+                cJSON *steps;
+
                 if (!j)
                         return log_oom();
                 cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
@@ -45,7 +47,15 @@ int verb_grow(const Options *o) {
                 cJSON_AddNumberToObject(j, "partition_new_bytes", (double) res.partition_new);
                 cJSON_AddNumberToObject(j, "fs_old_bytes", (double) res.fs_old);
                 cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
-                cJSON_AddItemToObject(j, "steps", json_string_array(res.steps));
+                steps = cJSON_AddArrayToObject(j, "steps");
+                for (size_t i = 0; steps && res.steps && res.steps[i]; i++) {
+                        cJSON *st = cJSON_CreateObject();
+                        if (!st)
+                                return log_oom();
+                        cJSON_AddStringToObject(st, "name", res.steps[i]);
+                        cJSON_AddNumberToObject(st, "duration_ms", (double) (res.step_ms ? res.step_ms[i] : 0));
+                        cJSON_AddItemToArray(steps, st);
+                }
                 if (r < 0) {
                         cJSON *e = cJSON_AddObjectToObject(j, "error");
                         if (e) {

@@ -22,7 +22,7 @@ static const char *status_of(int r, const PrepareResult *res, bool dry_run) {
 
 static int print_json(int r, const PrepareResult *res, const Options *o) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
-        cJSON *e;
+        cJSON *e, *steps;
 
         if (!j)
                 return -ENOMEM;
@@ -41,7 +41,15 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
         json_add_string_or_null(j, "mount", res->mount);
         cJSON_AddBoolToObject(j, "reused", res->reused);
         json_add_string_or_null(j, "fstab_backup", res->fstab_backup);
-        cJSON_AddItemToObject(j, "steps", json_string_array(res->steps));
+        steps = cJSON_AddArrayToObject(j, "steps");
+        for (size_t i = 0; steps && res->steps && res->steps[i]; i++) {
+                cJSON *st = cJSON_CreateObject();
+                if (!st)
+                        return -ENOMEM;
+                cJSON_AddStringToObject(st, "name", res->steps[i]);
+                cJSON_AddNumberToObject(st, "duration_ms", (double) (res->step_ms ? res->step_ms[i] : 0));
+                cJSON_AddItemToArray(steps, st);
+        }
         cJSON_AddItemToObject(j, "warnings", json_string_array(res->warnings));
         cJSON_AddItemToObject(j, "refusals", json_string_array(res->refusals));
         if (r < 0 || res->refused) {

@@ -29,6 +29,7 @@ void grow_result_done(GrowResult *r) {
         free(r->disk);
         free(r->fstype);
         strv_free(r->steps);
+        free(r->step_ms);
         free(r->error);
         *r = (GrowResult){};
 }
@@ -47,6 +48,8 @@ static int fail(GrowResult *res, int r, const char *fmt, ...) {
 
 static int add_step(GrowResult *res, const char *fmt, ...) _printf_(2, 3);
 static int add_step(GrowResult *res, const char *fmt, ...) {
+        size_t n = strv_length(res->steps);
+        unsigned long long *ms;
         va_list ap;
         char *s;
         int r;
@@ -56,7 +59,21 @@ static int add_step(GrowResult *res, const char *fmt, ...) {
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
+        ms = realloc(res->step_ms, (n + 1) * sizeof(*ms));
+        if (!ms) {
+                free(s);
+                return -ENOMEM;
+        }
+        res->step_ms = ms;
+        ms[n] = 0;
         return strv_consume(&res->steps, s);
+}
+
+/* Sets the duration of the step just added. */
+static void timed(GrowResult *res, unsigned long long start) {
+        size_t n = strv_length(res->steps);
+        if (n > 0 && res->step_ms)
+                res->step_ms[n - 1] = now_ms() - start;
 }
 
 static int fs_size(const char *dir, uint64_t *ret) {
@@ -168,6 +185,7 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
         _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL;
         _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL, *msg = NULL;
         DiskRecord rec = {};
+        unsigned long long t_fs;
         dev_t devnum;
         int r;
 
@@ -237,6 +255,8 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
                                 if (r < 0)
                                         return r;
                         } else {
+                                unsigned long long t0 = now_ms();
+
                                 r = partition_grow(disk->node, b->partno, &res->partition_old, &res->partition_new);
                                 if (r == -EXFULL)
                                         return fail(res, r,
@@ -255,6 +275,7 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
                                                      (unsigned long long) res->partition_new);
                                         if (r < 0)
                                                 return r;
+                                        timed(res, t0);
                                 }
                         }
                 }
@@ -296,6 +317,7 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
                         return 0;
         }
 
+        t_fs = now_ms();
         r = grow_fs(fstype, b->node, mount, &msg);
         if (r == -EOPNOTSUPP)
                 return fail(res, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
@@ -316,6 +338,7 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
                              (unsigned long long) res->fs_old, (unsigned long long) res->fs_new);
                 if (r < 0)
                         return r;
+                timed(res, t_fs);
         }
         return 0;
 }

@@ -55,6 +55,8 @@ typedef struct PrepareResult {
         char *mount;
         char *fstab_backup; /* backup of fstab taken before changing it, path inside root */
         char **steps;       /* steps done, in order (dry_run: planned) */
+        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
+        unsigned long long mark_ms;  /* internal: when the current step began */
         char **refusals;    /* why it was refused */
         char **warnings;
         char *error;        /* on failure: what failed, the state left, what to do */
