@@ -160,6 +160,8 @@ print(eval(sys.argv[2]))' "$1" "$2"
 is "$(disk_field "$(basename "$d5")" 'd["eligible"], d["size"], d["reasons"]')" "(True, 268435456, [])" \
         "disks --json: a blank loop device is eligible, with its size"
 is "$(disk_field "$(basename "$d1")" 'd["eligible"]')" False "disks --json: a prepared device is not"
+is "$(disk_field "$(basename "$d1")" 'd["prepared"], d["eligible"]')" "(True, False)" "disks --json: ours is marked prepared"
+is "$(disk_field "$(basename "$d5")" 'd["prepared"]')" False "disks --json: a blank one is not"
 is "$(disk_field "$(basename "$d1")" 'd["mounts"]')" "['$T/ext4-moved']" "disks --json: with its mount point"
 like "$(disk_field "$(basename "$d1")" 'd["reasons"]')" "is mounted on $T/ext4-moved" "disks --json: and the reason"
 like "$(disk_field "$(basename "$d1")" 'd["signatures"]')" "ext4 filesystem \\(UUID=$uuid" "disks --json: and its signature"
