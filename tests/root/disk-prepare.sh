@@ -173,21 +173,23 @@ like "$R_out" "$(basename "$d5") +256.0M" "disks: human table lists the device"
 
 # --- --wait-device: a volume attached after the command started ---------------
 
-next=$(losetup -f)
-truncate -s 256M "$T/late.img"
-lib_on_exit "_lib_detach '$next'"
-( sleep 2; losetup "$next" "$T/late.img" ) &
-attach_pid=$!
-lib_on_exit "kill $attach_pid"
-lib_run R "$DR" prepare "$next" --mount "$T/late" --wait-device 30
-wait "$attach_pid"
-is "$R_rc" 0 "--wait-device: prepared a device attached 2 s later"
-is "$(findmnt -n -o SOURCE --mountpoint "$T/late")" "$next" "--wait-device: and mounted it"
+# Attached now to an empty file, so it has no media, and only gets its size
+# 2 s later: what the kernel shows of a volume still being attached, with no
+# race for a free loop device.
+touch "$T/late.img"
+lib_loop_file late "$T/late.img"
+( sleep 2; truncate -s 256M "$T/late.img"; losetup -c "$late" ) &
+grow_pid=$!
+lib_on_exit "kill $grow_pid"
+lib_run R "$DR" prepare "$late" --mount "$T/late" --wait-device 30
+wait "$grow_pid"
+is "$R_rc" 0 "--wait-device: prepared a device whose media arrived 2 s later"
+is "$(findmnt -n -o SOURCE --mountpoint "$T/late")" "$late" "--wait-device: and mounted it"
 
 # --- xfs without ftype=1 is never reused ------------------------------------------
 
 lib_loop d6 400M
-mkfs.xfs -q -f -m crc=0 -n ftype=0 -L docker-data "$d6" 2>/dev/null
+mkfs.xfs -q -f -m crc=0 -n ftype=0 -L docker-data "$d6" >/dev/null 2>&1
 # Recorded as ours (as if made by hand over an earlier record): this kernel
 # cannot even mount a V4 xfs, so the check must come before any mount.
 python3 - "$(blkid -p -o value -s UUID "$d6")" <<'PY'

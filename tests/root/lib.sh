@@ -168,6 +168,16 @@ lib_loop() {
         printf -v "$_ll_var" '%s' "$_ll_dev"
 }
 
+# lib_loop_file VAR FILE [losetup options...]: like lib_loop, over an
+# existing FILE.
+lib_loop_file() {
+        local _lf_var=$1 _lf_file=$2 _lf_dev
+        shift 2
+        _lf_dev=$(losetup -f --show "$@" "$_lf_file") || return 1
+        lib_on_exit "_lib_detach '$_lf_dev'"
+        printf -v "$_lf_var" '%s' "$_lf_dev"
+}
+
 _lib_detach() {
         local dev=$1 m
         # Anything still mounted from the device (or its partitions) in this
