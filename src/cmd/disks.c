@@ -7,6 +7,7 @@
 #include "disk/blockdev.h"
 #include "disk/probe.h"
 #include "disk/safety.h"
+#include "disk/state.h"
 #include "disk/usage.h"
 #include "output/output.h"
 #include "util/json-util.h"
@@ -30,6 +31,9 @@ static int describe(const BlockDev *d, cJSON **ret, bool human, const char *inde
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
         _cleanup_(eligibility_done) Eligibility e = {};
         EligibilityRequest req = {};
+        DiskRecord rec = {};
+        FsInfo fs = {};
+        bool ours = false;
         char size[32];
         int r;
 
@@ -52,6 +56,14 @@ static int describe(const BlockDev *d, cJSON **ret, bool human, const char *inde
         json_add_string_or_null(j, "backing_file", d->backing_file);
         cJSON_AddBoolToObject(j, "read_only", d->read_only);
         cJSON_AddItemToObject(j, "holders", json_string_array(d->holders));
+
+        /* A filesystem this tool made (recorded by UUID) is not eligible to
+         * be formatted, but it is what prepare and move reuse. */
+        if (probe_filesystem(d->node, &fs) >= 0 && fs.uuid && disk_state_find_uuid(NULL, fs.uuid, &rec) >= 0)
+                ours = true;
+        disk_record_done(&rec);
+        fs_info_done(&fs);
+        cJSON_AddBoolToObject(j, "prepared", ours);
         if (r < 0) {
                 _cleanup_free_ char *msg = NULL;
                 if (asprintf(&msg, "cannot be checked: %s", strerror(-r)) < 0)
@@ -80,6 +92,8 @@ static int describe(const BlockDev *d, cJSON **ret, bool human, const char *inde
                 output_printf("%s%-*s %8s  %-8s %-34s %-16s %s\n", indent, (int) (16 - strlen(indent)), d->name,
                               size, disk_kind_to_string(d->kind), what, isempty(mounts) ? "-" : mounts,
                               r < 0 ? "?" : strv_length(e.refusals) == 0 ? "yes" : "no");
+                if (ours)
+                        output_printf("%s    (prepared by docker-relocate: prepare and move reuse it)\n", indent);
                 if (r < 0)
                         output_printf("%s    cannot be checked: %s\n", indent, strerror(-r));
                 STRV_FOREACH(s, e.refusals)

@@ -4,6 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "disk/grow.h"
+#include "disk/state.h"
 #include "output/output.h"
 #include "util/json-util.h"
 #include "util/log.h"
@@ -11,12 +12,26 @@
 
 int verb_grow(const Options *o) {
         _cleanup_(grow_result_done) GrowResult res = {};
+        _cleanup_close_ int lock_fd = -1;
         int r;
+
+        if (!o->dry_run) {
+                r = disk_lock(60, &lock_fd);
+                if (r == -EWOULDBLOCK) {
+                        log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
+                                  DISK_LOCK_FILE);
+                        return EXIT_FAIL;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
+        }
 
         r = disk_grow(o->root, o->n_args > 0 ? o->args[0] : NULL, o->dry_run, &res);
 
         if (o->json) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
+                cJSON *steps;
+
                 if (!j)
                         return log_oom();
                 cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
@@ -32,7 +47,15 @@ int verb_grow(const Options *o) {
                 cJSON_AddNumberToObject(j, "partition_new_bytes", (double) res.partition_new);
                 cJSON_AddNumberToObject(j, "fs_old_bytes", (double) res.fs_old);
                 cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
-                cJSON_AddItemToObject(j, "steps", json_string_array(res.steps));
+                steps = cJSON_AddArrayToObject(j, "steps");
+                for (size_t i = 0; steps && res.steps && res.steps[i]; i++) {
+                        cJSON *st = cJSON_CreateObject();
+                        if (!st)
+                                return log_oom();
+                        cJSON_AddStringToObject(st, "name", res.steps[i]);
+                        cJSON_AddNumberToObject(st, "duration_ms", (double) (res.step_ms ? res.step_ms[i] : 0));
+                        cJSON_AddItemToArray(steps, st);
+                }
                 if (r < 0) {
                         cJSON *e = cJSON_AddObjectToObject(j, "error");
                         if (e) {

@@ -4,6 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "disk/prepare.h"
+#include "disk/state.h"
 #include "output/output.h"
 #include "util/json-util.h"
 #include "util/log.h"
@@ -21,7 +22,7 @@ static const char *status_of(int r, const PrepareResult *res, bool dry_run) {
 
 static int print_json(int r, const PrepareResult *res, const Options *o) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
-        cJSON *e;
+        cJSON *e, *steps;
 
         if (!j)
                 return -ENOMEM;
@@ -40,7 +41,15 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
         json_add_string_or_null(j, "mount", res->mount);
         cJSON_AddBoolToObject(j, "reused", res->reused);
         json_add_string_or_null(j, "fstab_backup", res->fstab_backup);
-        cJSON_AddItemToObject(j, "steps", json_string_array(res->steps));
+        steps = cJSON_AddArrayToObject(j, "steps");
+        for (size_t i = 0; steps && res->steps && res->steps[i]; i++) {
+                cJSON *st = cJSON_CreateObject();
+                if (!st)
+                        return -ENOMEM;
+                cJSON_AddStringToObject(st, "name", res->steps[i]);
+                cJSON_AddNumberToObject(st, "duration_ms", (double) (res->step_ms ? res->step_ms[i] : 0));
+                cJSON_AddItemToArray(steps, st);
+        }
         cJSON_AddItemToObject(j, "warnings", json_string_array(res->warnings));
         cJSON_AddItemToObject(j, "refusals", json_string_array(res->refusals));
         if (r < 0 || res->refused) {
@@ -57,6 +66,7 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
 
 int verb_prepare(const Options *o) {
         _cleanup_(prepare_result_done) PrepareResult res = {};
+        _cleanup_close_ int lock_fd = -1;
         PrepareRequest req = {
                 .device = o->args[0],
                 .mount = o->mount,
@@ -74,6 +84,18 @@ int verb_prepare(const Options *o) {
         if (!o->mount) {
                 log_error("prepare needs --mount DIR: where the volume is to be mounted.");
                 return EXIT_USAGE;
+        }
+
+        /* A dry run writes nothing and may run beside a real one. */
+        if (!o->dry_run) {
+                r = disk_lock(60, &lock_fd);
+                if (r == -EWOULDBLOCK) {
+                        log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
+                                  DISK_LOCK_FILE);
+                        return EXIT_FAIL;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
         }
 
         r = disk_prepare(&req, &res);
@@ -95,8 +117,9 @@ int verb_prepare(const Options *o) {
                 log_warning("Warning: %s", *w);
 
         if (res.refused) {
-                log_error("Refusing to prepare %s%s%s%s:", o->args[0], res.disk ? " (" : "", strempty(res.disk),
-                          res.disk ? ")" : "");
+                bool other = res.fs_node && !streq(res.fs_node, o->args[0]);
+                log_error("Refusing to prepare %s%s%s%s:", o->args[0], other ? " (" : "", other ? res.fs_node : "",
+                          other ? ")" : "");
                 STRV_FOREACH(s, res.refusals)
                         log_error("  - %s", *s);
                 log_error("Nothing was changed.");

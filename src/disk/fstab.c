@@ -249,12 +249,18 @@ int fstab_find_ours(const char *path, const char *uuid, char **ret_target) {
 }
 
 int fstab_write(const char *root, const char *content, char **ret_backup) {
-        _cleanup_free_ char *path = root_path(root, "/etc/fstab"), *backup = NULL;
+        _cleanup_free_ char *resolved = NULL, *path = NULL, *backup = NULL;
         int r;
 
+        /* Some images link /etc/fstab elsewhere: replace the file the link
+         * points to, never the link itself. */
+        r = chase_path(root, "/etc/fstab", &resolved);
+        if (r < 0)
+                return r;
+        path = root_path(root, resolved);
         if (!path)
                 return -ENOMEM;
-        r = backup_file(root, "/etc/fstab", &backup);
+        r = backup_file(root, resolved, &backup);
         if (r < 0)
                 return r;
         r = write_file_atomic(path, content, strlen(content), 0644);

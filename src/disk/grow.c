@@ -29,6 +29,7 @@ void grow_result_done(GrowResult *r) {
         free(r->disk);
         free(r->fstype);
         strv_free(r->steps);
+        free(r->step_ms);
         free(r->error);
         *r = (GrowResult){};
 }
@@ -47,6 +48,8 @@ static int fail(GrowResult *res, int r, const char *fmt, ...) {
 
 static int add_step(GrowResult *res, const char *fmt, ...) _printf_(2, 3);
 static int add_step(GrowResult *res, const char *fmt, ...) {
+        size_t n = strv_length(res->steps);
+        unsigned long long *ms;
         va_list ap;
         char *s;
         int r;
@@ -56,7 +59,21 @@ static int add_step(GrowResult *res, const char *fmt, ...) {
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
+        ms = realloc(res->step_ms, (n + 1) * sizeof(*ms));
+        if (!ms) {
+                free(s);
+                return -ENOMEM;
+        }
+        res->step_ms = ms;
+        ms[n] = 0;
         return strv_consume(&res->steps, s);
+}
+
+/* Sets the duration of the step just added. */
+static void timed(GrowResult *res, unsigned long long start) {
+        size_t n = strv_length(res->steps);
+        if (n > 0 && res->step_ms)
+                res->step_ms[n - 1] = now_ms() - start;
 }
 
 static int fs_size(const char *dir, uint64_t *ret) {
@@ -88,6 +105,47 @@ static int partition_room(const BlockDev *part, const BlockDev *disk, uint64_t *
         if (start * 512 + part->size > disk->size)
                 return -EINVAL;
         *ret_room = disk->size - start * 512 - part->size;
+        return 0;
+}
+
+/* The filesystem's own idea of its size, which statvfs does not give (it
+ * leaves out metadata): from the superblock through dumpe2fs / xfs_info, as
+ * no library reads it. */
+static int fs_total_bytes(const char *fstype, const char *node, const char *dir, uint64_t *ret) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        unsigned long long bsize = 0, blocks = 0;
+        int status, r;
+
+        if (streq(fstype, "xfs")) {
+                char *argv[] = { (char *) "xfs_info", (char *) dir, NULL };
+                const char *p;
+
+                r = run_command(argv, 60 * 1000, &out, &err, &status);
+                if (r < 0)
+                        return r;
+                if (status != 0)
+                        return -EIO;
+                /* "data     =                       bsize=4096   blocks=76800, imaxpct=25" */
+                p = strstr(out, "\ndata ");
+                if (!p || !(p = strstr(p, "bsize=")) || sscanf(p, "bsize=%llu blocks=%llu", &bsize, &blocks) != 2)
+                        return -EBADMSG;
+        } else {
+                char *argv[] = { (char *) "dumpe2fs", (char *) "-h", (char *) node, NULL };
+                const char *p;
+
+                r = run_command(argv, 60 * 1000, &out, &err, &status);
+                if (r < 0)
+                        return r;
+                if (status != 0)
+                        return -EIO;
+                p = strstr(out, "\nBlock count:");
+                if (!p || sscanf(p, "\nBlock count: %llu", &blocks) != 1)
+                        return -EBADMSG;
+                p = strstr(out, "\nBlock size:");
+                if (!p || sscanf(p, "\nBlock size: %llu", &bsize) != 1)
+                        return -EBADMSG;
+        }
+        *ret = (uint64_t) bsize * blocks;
         return 0;
 }
 
@@ -127,6 +185,7 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
         _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL;
         _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL, *msg = NULL;
         DiskRecord rec = {};
+        unsigned long long t_fs;
         dev_t devnum;
         int r;
 
@@ -196,6 +255,8 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
                                 if (r < 0)
                                         return r;
                         } else {
+                                unsigned long long t0 = now_ms();
+
                                 r = partition_grow(disk->node, b->partno, &res->partition_old, &res->partition_new);
                                 if (r == -EXFULL)
                                         return fail(res, r,
@@ -214,6 +275,7 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
                                                      (unsigned long long) res->partition_new);
                                         if (r < 0)
                                                 return r;
+                                        timed(res, t0);
                                 }
                         }
                 }
@@ -224,11 +286,38 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
         }
 
         if (dry_run) {
-                return add_step(res, "grow the %s filesystem on %s to fill the device (%s, a no-op if it does "
-                                     "already)",
-                                fstype, b->node, streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
+                uint64_t total, device = b->size;
+
+                if (b->parent && res->changed) {
+                        /* The partition would reach (about) the end of the disk. */
+                        uint64_t room = 0;
+                        if (partition_room(b, disk, &room) >= 0)
+                                device += room > GROW_MIN_GAIN ? room - GROW_MIN_GAIN : 0;
+                }
+                r = fs_total_bytes(fstype, b->node, mount, &total);
+                if (r < 0)
+                        return fail(res, r, "Failed to read the size of the %s filesystem on %s: %s", fstype,
+                                    b->node, strerror(-r));
+                if (device <= total + GROW_MIN_GAIN)
+                        return 0;
+                res->changed = true;
+                return add_step(res, "grow the %s filesystem on %s from %llu to about %llu bytes (%s)", fstype,
+                                b->node, (unsigned long long) total, (unsigned long long) device,
+                                streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
         }
 
+        /* Nothing to do is known without asking the tool, which needs
+         * privileges (online ext4 resize: CAP_SYS_RESOURCE) even to say so. */
+        {
+                _cleanup_blockdev_ BlockDev *now = NULL;
+                uint64_t total;
+
+                if (blockdev_load(NULL, b->name, &now) >= 0 && fs_total_bytes(fstype, b->node, mount, &total) >= 0 &&
+                    now->size <= total + GROW_MIN_GAIN)
+                        return 0;
+        }
+
+        t_fs = now_ms();
         r = grow_fs(fstype, b->node, mount, &msg);
         if (r == -EOPNOTSUPP)
                 return fail(res, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
@@ -249,6 +338,7 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res) 
                              (unsigned long long) res->fs_old, (unsigned long long) res->fs_new);
                 if (r < 0)
                         return r;
+                timed(res, t_fs);
         }
         return 0;
 }

@@ -19,6 +19,7 @@ typedef struct GrowResult {
         uint64_t partition_old, partition_new; /* bytes, 0 without a partition */
         uint64_t fs_old, fs_new;               /* filesystem size (statvfs), bytes */
         char **steps;
+        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
         char *error; /* on failure: what failed and what to do */
 } GrowResult;
 

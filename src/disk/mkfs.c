@@ -29,10 +29,12 @@ int mkfs_label_valid(const char *fstype, const char *label) {
 
 int xfs_has_ftype(const char *node) {
         char *argv[] = { (char *) "xfs_db", (char *) "-r", (char *) "-c", (char *) "version", (char *) node, NULL };
-        _cleanup_free_ char *out = NULL;
+        _cleanup_free_ char *out = NULL, *err = NULL;
         int status, r;
 
-        r = run_command(argv, 60 * 1000, &out, NULL, &status);
+        /* stderr too: xfs_db warns about old formats, which is our finding
+         * to report, not its. */
+        r = run_command(argv, 60 * 1000, &out, &err, &status);
         if (r < 0)
                 return r;
         if (status != 0)

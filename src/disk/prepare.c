@@ -18,6 +18,7 @@
 #include "disk/usage.h"
 #include "util/fileio.h"
 #include "util/path.h"
+#include "util/process.h"
 #include "util/strv.h"
 
 #define PARTITION_WAIT_MS (30UL * 1000)
@@ -36,6 +37,7 @@ void prepare_result_done(PrepareResult *r) {
         free(r->mount);
         free(r->fstab_backup);
         strv_free(r->steps);
+        free(r->step_ms);
         strv_free(r->refusals);
         strv_free(r->warnings);
         free(r->error);
@@ -54,6 +56,34 @@ static int add(char ***l, const char *fmt, ...) {
         if (r < 0)
                 return -ENOMEM;
         return strv_consume(l, s);
+}
+
+/* Appends a step done (or planned), with the time since the previous one. */
+static int step(PrepareResult *res, const char *fmt, ...) _printf_(2, 3);
+static int step(PrepareResult *res, const char *fmt, ...) {
+        size_t n = strv_length(res->steps);
+        unsigned long long now = now_ms(), *ms;
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        ms = realloc(res->step_ms, (n + 1) * sizeof(*ms));
+        if (!ms) {
+                free(s);
+                return -ENOMEM;
+        }
+        res->step_ms = ms;
+        ms[n] = 0;
+        if (res->mark_ms) { /* not in a dry run */
+                ms[n] = now - res->mark_ms;
+                res->mark_ms = now;
+        }
+        return strv_consume(&res->steps, s);
 }
 
 /* Records what failed and what the administrator should know, returns r. */
@@ -207,7 +237,7 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
         } else if (r < 0)
                 return fail(res, r, "Failed to create the mount point %s: %s", mount, strerror(-r));
         else {
-                r = add(&res->steps, "made %s an empty, immutable mount point", mount);
+                r = step(res, "made %s an empty, immutable mount point", mount);
                 if (r < 0)
                         return r;
         }
@@ -215,7 +245,7 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
         r = mount_device(node, mount, fstype, &msg);
         if (r < 0)
                 return fail(res, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
-        return add(&res->steps, "mounted %s on %s", node, mount);
+        return step(res, "mounted %s on %s", node, mount);
 }
 
 static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,
@@ -238,13 +268,13 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
 
         res->changed = true;
         if (req->dry_run)
-                return add(&res->steps, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
+                return step(res, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
                            fstype);
 
         r = fstab_write(req->root, content, &res->fstab_backup);
         if (r < 0)
                 return fail(res, r, "Failed to write /etc/fstab: %s", strerror(-r));
-        return add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
+        return step(res, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
                    fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
                    res->fstab_backup ? ")" : "");
 }
@@ -297,6 +327,20 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                            "it, run wipefs -a on it and prepare again",
                            b->node, ours->fs.type, ours->fs.uuid, req->fstype);
 
+        if (streq(ours->fs.type, "xfs")) {
+                r = xfs_has_ftype(b->node);
+                if (r == 0)
+                        return add(&res->refusals,
+                                   "%s holds xfs without ftype=1, on which overlay2 cannot work: to start over, "
+                                   "unmount it, run wipefs -a on it and prepare again",
+                                   b->node);
+                if (r < 0)
+                        r = add(&res->warnings, "Could not check ftype of the xfs on %s: %s", b->node,
+                                strerror(-r));
+                if (r < 0)
+                        return r;
+        }
+
         r = usage_mount_points(NULL, b->devnum, &targets);
         if (r < 0)
                 return fail(res, r, "Failed to read the mount table: %s", strerror(-r));
@@ -314,7 +358,7 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                         return 0;
                 res->changed = true;
                 if (req->dry_run)
-                        r = add(&res->steps, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
+                        r = step(res, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
                                 ours->fs.type, ours->fs.uuid, mount);
                 else
                         r = do_mount(b->node, mount, ours->fs.type, res);
@@ -339,6 +383,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 .allow_instance_store = req->allow_instance_store,
                 .need_bytes = req->need_bytes,
                 .need_inodes = req->need_inodes,
+                .fstype = fstype,
         };
         int r;
 
@@ -368,16 +413,16 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 _cleanup_free_ char *pn = blockdev_partition_name(d->name, 1);
                 if (!pn)
                         return -ENOMEM;
-                if (strv_length(e.signatures) > 0 && (r = add(&res->steps, "wipe every signature on %s", d->node)) < 0)
+                if (strv_length(e.signatures) > 0 && (r = step(res, "wipe every signature on %s", d->node)) < 0)
                         return r;
                 if (req->partition &&
-                    (r = add(&res->steps, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) < 0)
+                    (r = step(res, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) < 0)
                         return r;
-                if ((r = add(&res->steps, "make an %s filesystem labelled %s on %s%s", fstype, label,
+                if ((r = step(res, "make an %s filesystem labelled %s on %s%s", fstype, label,
                              req->partition ? "/dev/" : d->node, req->partition ? pn : "")) < 0 ||
-                    (r = add(&res->steps, "make %s an empty, immutable mount point", mount)) < 0 ||
-                    (r = add(&res->steps, "mount it on %s", mount)) < 0 ||
-                    (r = add(&res->steps, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
+                    (r = step(res, "make %s an empty, immutable mount point", mount)) < 0 ||
+                    (r = step(res, "mount it on %s", mount)) < 0 ||
+                    (r = step(res, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
                              fstype)) < 0)
                         return r;
                 return 0;
@@ -399,7 +444,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 if (r < 0)
                         return fail(res, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
                                     d->node, strerror(-r));
-                r = add(&res->steps, "wiped every signature on %s (%zu found)", d->node, strv_length(e.signatures));
+                r = step(res, "wiped every signature on %s (%zu found)", d->node, strv_length(e.signatures));
                 if (r < 0)
                         return r;
         }
@@ -417,7 +462,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                                     "The partition on %s did not appear (%s): for a loop device, attach it with "
                                     "losetup -P; then run prepare again with --wipe",
                                     d->node, strerror(-r));
-                r = add(&res->steps, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
+                r = step(res, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
                 if (r < 0)
                         return r;
         }
@@ -437,7 +482,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 fs_info_done(&fs);
                 return -ENOMEM;
         }
-        r = add(&res->steps, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node, fs.uuid,
+        r = step(res, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node, fs.uuid,
                 label, streq(fstype, "xfs") ? ", ftype=1" : "");
         if (r < 0) {
                 fs_info_done(&fs);
@@ -476,6 +521,8 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
         int r;
 
         *res = (PrepareResult){};
+        if (!req->dry_run)
+                res->mark_ms = now_ms();
 
         if (!req->device || !req->mount || !path_is_absolute(req->mount))
                 return fail(res, -EINVAL, "A device and an absolute mount point are needed.");
@@ -540,6 +587,7 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
                 res->refused = true;
                 res->changed = false;
                 res->steps = strv_free(res->steps);
+                res->step_ms = mfree(res->step_ms);
         }
         return 0;
 }

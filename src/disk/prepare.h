@@ -32,7 +32,9 @@ typedef struct PrepareRequest {
         bool wipe;                 /* allow overwriting signatures */
         bool allow_instance_store;
         uint64_t need_bytes;       /* device size needed (see disk_size_needed()); 0: none */
-        uint64_t need_inodes;      /* 0: none */
+        uint64_t need_inodes;      /* 0: none (ext4 only; xfs makes inodes as needed) */
+                                   /* Both bind a new filesystem only: a reused one may hold the
+                                    * data already; the caller checks its free space. */
         long wait_device_sec;      /* wait this long for the device to appear; <= 0: don't */
         bool dry_run;              /* plan only: steps are what would be done */
         const char *root;          /* where fstab, state and backups live; NULL: the host */
@@ -53,6 +55,8 @@ typedef struct PrepareResult {
         char *mount;
         char *fstab_backup; /* backup of fstab taken before changing it, path inside root */
         char **steps;       /* steps done, in order (dry_run: planned) */
+        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
+        unsigned long long mark_ms;  /* internal: when the current step began */
         char **refusals;    /* why it was refused */
         char **warnings;
         char *error;        /* on failure: what failed, the state left, what to do */

@@ -49,35 +49,35 @@ static const char *value(blkid_probe pr, const char *name) {
         return v;
 }
 
-static char *describe(blkid_probe pr) {
-        const char *type = value(pr, "TYPE"), *pttype = value(pr, "PTTYPE"), *usage = value(pr, "USAGE");
-        const char *uuid = value(pr, "UUID"), *label = value(pr, "LABEL");
-        char *s = NULL;
-        int r;
+static const char *usage_name(const char *usage) {
+        if (!usage)
+                return "signature";
+        if (streq(usage, "filesystem"))
+                return "filesystem";
+        if (streq(usage, "raid"))
+                return "RAID/LVM member";
+        return usage; /* "crypto", "other" */
+}
 
-        if (type)
-                r = asprintf(&s, "%s %s%s%s%s%s%s", type,
-                             usage && streq(usage, "filesystem") ? "filesystem"
-                             : usage && streq(usage, "raid")     ? "RAID/LVM member"
-                             : usage                             ? usage
-                                                                 : "signature",
-                             uuid || label ? " (" : "", uuid ? "UUID=" : "", strempty(uuid),
-                             label ? (uuid ? ", LABEL=" : "LABEL=") : "", label ? label : "");
-        else if (pttype)
-                r = asprintf(&s, "%s partition table", pttype);
-        else
-                r = asprintf(&s, "unknown signature");
-        if (r < 0)
-                return NULL;
-        if ((uuid || label) && type) {
-                char *t;
-                if (asprintf(&t, "%s)", s) < 0) {
-                        free(s);
+/* "ext4 filesystem (UUID=…, LABEL=…)", "gpt partition table". */
+static char *describe(blkid_probe pr) {
+        const char *type = value(pr, "TYPE"), *pttype = value(pr, "PTTYPE");
+        const char *uuid = value(pr, "UUID"), *label = value(pr, "LABEL");
+        char ids[512] = "";
+        char *s;
+
+        if (!type) {
+                if (asprintf(&s, "%s partition table", pttype ?: "unknown") < 0)
                         return NULL;
-                }
-                free(s);
-                s = t;
+                return s;
         }
+
+        if (uuid && label)
+                snprintf(ids, sizeof(ids), " (UUID=%s, LABEL=%s)", uuid, label);
+        else if (uuid || label)
+                snprintf(ids, sizeof(ids), " (%s=%s)", uuid ? "UUID" : "LABEL", uuid ?: label);
+        if (asprintf(&s, "%s %s%s", type, usage_name(value(pr, "USAGE")), ids) < 0)
+                return NULL;
         return s;
 }
 

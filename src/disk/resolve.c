@@ -210,8 +210,9 @@ int disk_resolve(const char *sysroot, const char *spec, char **ret_name, Resolve
 
         if (!kernel) {
                 /* A /dev path the kernel does not call that, e.g. a link
-                 * made by hand. */
-                if (startswith(spec, "/dev/")) {
+                 * made by hand. Never for EC2 names: a /dev/sdf link left
+                 * from before a reboot may name another volume now. */
+                if (startswith(spec, "/dev/") && !ec2) {
                         r = resolve_path(sysroot, spec, &name);
                         if (r >= 0) {
                                 *ret_how = RESOLVE_SYMLINK;
@@ -236,7 +237,23 @@ int disk_resolve_wait(const char *sysroot, const char *spec, long timeout_sec, c
         int r;
 
         for (;;) {
-                r = disk_resolve(sysroot, spec, ret_name, ret_how);
+                _cleanup_free_ char *name = NULL;
+                ResolveHow how;
+
+                r = disk_resolve(sysroot, spec, &name, &how);
+                if (r >= 0 && timeout_sec > 0) {
+                        /* A node without media (an unattached loop device, a
+                         * volume whose size the kernel has not read yet) is
+                         * not there yet either. */
+                        _cleanup_blockdev_ BlockDev *d = NULL;
+                        if (blockdev_load(sysroot, name, &d) >= 0 && d->size == 0)
+                                r = -ENOENT;
+                }
+                if (r >= 0) {
+                        *ret_name = TAKE_PTR(name);
+                        *ret_how = how;
+                        return 0;
+                }
                 if (r != -ENOENT)
                         return r;
                 if (timeout_sec <= 0)

@@ -9,7 +9,8 @@
  *   vol-0abc…, vol0abc…                  EBS volume id = NVMe serial
  *   sdf, /dev/sdf, xvdf, /dev/xvdf       EC2 name: NVMe identify data (Nitro),
  *                                        or the xvd disk of that name (Xen)
- *   /dev/disk/by-id/…, other links       followed to the node they name
+ *   /dev/disk/by-id/…, other links       followed to the node they name (never a
+ *                                        link spelled like an EC2 name)
  *   UUID=…, LABEL=…                      libblkid probe of every device
  *
  * A name that is a real kernel device ("sdf" on a host with SCSI disks) is
@@ -30,7 +31,8 @@ const char *resolve_how_to_string(ResolveHow h);
  * -ENOTUNIQ when two devices match. */
 int disk_resolve(const char *sysroot, const char *spec, char **ret_name, ResolveHow *ret_how);
 
-/* Like disk_resolve(), but while the answer is -ENOENT retries for up to
- * timeout_sec seconds (a volume attached after boot): -ETIMEDOUT then. */
+/* Like disk_resolve(), but while the answer is -ENOENT, or the device has
+ * no media yet (size 0), retries for up to timeout_sec seconds (a volume
+ * attached after boot): -ETIMEDOUT then. */
 int disk_resolve_wait(const char *sysroot, const char *spec, long timeout_sec, char **ret_name,
                       ResolveHow *ret_how);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "disk/probe.h"
 #include "disk/safety.h"
 #include "disk/usage.h"
+#include "util/macro.h"
 #include "util/strv.h"
 
 /* ext4's default is one inode per 16 KiB (mke2fs.conf inode_ratio). */
@@ -169,6 +171,25 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                         return r;
         }
 
+        /* Whatever the tables above do not show (a VM or a database using
+         * the raw device): the kernel refuses an exclusive open of a block
+         * device that someone holds. Asked only when nothing else explains
+         * it already. */
+        if (strv_length(e.mounts) == 0 && strv_length(d->holders) == 0) {
+                _cleanup_free_ char *node = sysroot_path(sysroot, d->node);
+                _cleanup_close_ int fd = -1;
+
+                if (!node)
+                        return -ENOMEM;
+                fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                if (fd < 0 && errno == EBUSY) {
+                        r = refuse(&e.refusals, "%s is in use (opened exclusively by another program): stop it first",
+                                   d->node);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
         if (strv_length(e.signatures) > 0 && !req->wipe) {
                 _cleanup_free_ char *s = strv_join(e.signatures, "; ");
                 if (!s)
@@ -192,7 +213,8 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                 if (r < 0)
                         return r;
         }
-        if (d->size > 0 && req->need_inodes > 0 && d->size / EXT4_BYTES_PER_INODE < req->need_inodes) {
+        if (d->size > 0 && req->need_inodes > 0 && (!req->fstype || streq(req->fstype, "ext4")) &&
+            d->size / EXT4_BYTES_PER_INODE < req->need_inodes) {
                 r = refuse(&e.refusals,
                            "%s is too small for %llu inodes (ext4 makes about %llu): attach a larger volume",
                            d->node, (unsigned long long) req->need_inodes,

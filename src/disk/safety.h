@@ -15,6 +15,7 @@ typedef struct EligibilityRequest {
         bool allow_instance_store; /* EC2 instance-store disks may be used */
         uint64_t need_bytes;       /* 0: no size requirement */
         uint64_t need_inodes;      /* 0: no inode requirement */
+        const char *fstype;        /* what will be made: NULL for ext4; xfs allocates inodes as needed */
 } EligibilityRequest;
 
 typedef struct Eligibility {

@@ -10,6 +10,7 @@ lib_init "$@"
 
 lib_private_copy /etc
 lib_private_empty /var/lib
+lib_private_run
 
 json() {
         python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1"
@@ -72,11 +73,15 @@ lib_run R "$DR" grow "$T/ext4" --json
 is "$R_rc" 0 "ext4: grow before any resize exits 0"
 is "$(echo "$R_out" | json changed)" false "ext4: nothing to grow yet"
 
+lib_run R "$DR" grow "$T/ext4" --dry-run --json
+is "$(echo "$R_out" | json changed)" false "ext4: dry run before any resize: nothing to grow"
+
 enlarge "$d1" 1G
+before=$(fs_bytes "$T/ext4")
 lib_run R "$DR" grow "$T/ext4" --dry-run --json
 is "$R_rc" 0 "ext4: dry run exits 0"
-like "$R_out" "resize2fs" "ext4: dry run names the tool"
-before=$(fs_bytes "$T/ext4")
+is "$(echo "$R_out" | json changed)" true "ext4: dry run sees room to grow"
+like "$R_out" "from 536870912 to about 1073741824 bytes \\(resize2fs\\)" "ext4: dry run says how much, and with what"
 is "$(fs_bytes "$T/ext4")" "$before" "ext4: dry run grew nothing"
 check_grow "ext4 whole disk" ext4 "$T/ext4" "$T/ext4"
 
@@ -88,6 +93,11 @@ echo kept > "$T/xfsp/keep"
 p=$(basename "$d2")p1
 psize=$(cat "/sys/block/$(basename "$d2")/$p/size")
 enlarge "$d2" 1G
+lib_run R "$DR" grow --dry-run --json
+is "$(echo "$R_out" | json changed)" true "xfs partition: dry run sees room to grow"
+like "$R_out" "grow partition 1 of $d2" "xfs partition: dry run plans the partition"
+like "$R_out" "xfs_growfs" "xfs partition: dry run plans xfs_growfs"
+is "$(cat "/sys/block/$(basename "$d2")/$p/size")" "$psize" "xfs partition: dry run left the partition alone"
 check_grow "xfs partition (recorded mount)" xfs "$T/xfsp"
 pnew=$(cat "/sys/block/$(basename "$d2")/$p/size")
 ok "[ $pnew -gt $((psize * 3 / 2)) ]" "xfs partition: the kernel sees the grown partition ($psize → $pnew sectors)"

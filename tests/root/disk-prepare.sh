@@ -11,6 +11,7 @@ lib_init "$@"
 
 lib_private_copy /etc
 lib_private_empty /var/lib
+lib_private_run
 
 json() { # json KEY < object: prints the value of a top-level key
         python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1"
@@ -146,9 +147,68 @@ again "xfs --partition" "$d4" --mount "$T/xfsp" --partition --fs xfs
 
 # --- all lines together -------------------------------------------------------
 
-# d1 (moved once), d2, d3, d4.
-is "$(grep -c '^# docker-relocate: data volume' /etc/fstab)" 4 "four volumes, four marked lines"
+# --- disks --json -------------------------------------------------------------
+
+lib_loop d5 256M
+lib_run R "$DR" disks --json
+is "$R_rc" 0 "disks --json: exit 0"
+disk_field() { # disk_field NAME EXPR: EXPR over the disk object d
+        echo "$R_out" | python3 -c 'import json, sys
+d = [x for x in json.load(sys.stdin)["disks"] if x["name"] == sys.argv[1]][0]
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+is "$(disk_field "$(basename "$d5")" 'd["eligible"], d["size"], d["reasons"]')" "(True, 268435456, [])" \
+        "disks --json: a blank loop device is eligible, with its size"
+is "$(disk_field "$(basename "$d1")" 'd["eligible"]')" False "disks --json: a prepared device is not"
+is "$(disk_field "$(basename "$d1")" 'd["prepared"], d["eligible"]')" "(True, False)" "disks --json: ours is marked prepared"
+is "$(disk_field "$(basename "$d5")" 'd["prepared"]')" False "disks --json: a blank one is not"
+is "$(disk_field "$(basename "$d1")" 'd["mounts"]')" "['$T/ext4-moved']" "disks --json: with its mount point"
+like "$(disk_field "$(basename "$d1")" 'd["reasons"]')" "is mounted on $T/ext4-moved" "disks --json: and the reason"
+like "$(disk_field "$(basename "$d1")" 'd["signatures"]')" "ext4 filesystem \\(UUID=$uuid" "disks --json: and its signature"
+is "$(disk_field "$(basename "$d3")" '[p["name"] for p in d["partitions"]]')" "['$(basename "$d3")p1']" \
+        "disks --json: partitions listed under their disk"
+is "$(disk_field "$(basename "$d3")" 'd["partitions"][0]["mounts"]')" "['$T/ext4p']" "disks --json: partition mount"
+lib_run R "$DR" disks
+like "$R_out" "$(basename "$d5") +256.0M" "disks: human table lists the device"
+
+# --- --wait-device: a volume attached after the command started ---------------
+
+# Attached now to an empty file, so it has no media, and only gets its size
+# 2 s later: what the kernel shows of a volume still being attached, with no
+# race for a free loop device.
+touch "$T/late.img"
+lib_loop_file late "$T/late.img"
+( sleep 2; truncate -s 256M "$T/late.img"; losetup -c "$late" ) &
+grow_pid=$!
+lib_on_exit "kill $grow_pid"
+lib_run R "$DR" prepare "$late" --mount "$T/late" --wait-device 30
+wait "$grow_pid"
+is "$R_rc" 0 "--wait-device: prepared a device whose media arrived 2 s later"
+is "$(findmnt -n -o SOURCE --mountpoint "$T/late")" "$late" "--wait-device: and mounted it"
+
+# --- xfs without ftype=1 is never reused ------------------------------------------
+
+lib_loop d6 400M
+mkfs.xfs -q -f -m crc=0 -n ftype=0 -L docker-data "$d6" >/dev/null 2>&1
+# Recorded as ours (as if made by hand over an earlier record): this kernel
+# cannot even mount a V4 xfs, so the check must come before any mount.
+python3 - "$(blkid -p -o value -s UUID "$d6")" <<'PY'
+import json, sys
+p = "/var/lib/docker-relocate/disks.json"
+j = json.load(open(p))
+j["filesystems"].append({"uuid": sys.argv[1], "fstype": "xfs", "label": "docker-data", "mount": "/x"})
+json.dump(j, open(p, "w"))
+PY
+sum_before=$(lib_sum "$d6")
+lib_run R "$DR" prepare "$d6" --mount "$T/noftype"
+is "$R_rc" 3 "xfs without ftype=1: refused"
+like "$R_err" "without ftype=1" "xfs without ftype=1: says why"
+is "$(lib_sum "$d6")" "$sum_before" "xfs without ftype=1: device unchanged"
+ok "[ ! -e '$T/noftype' ]" "xfs without ftype=1: no mount point made"
+
+# d1 (moved once), d2, d3, d4, the late one.
+is "$(grep -c '^# docker-relocate: data volume' /etc/fstab)" 5 "five volumes, five marked lines"
 is "$(findmnt --tab-file /etc/fstab -n -o SOURCE | grep -c '^UUID=' )" \
-        "$(( $(grep -c '^UUID=' "$T/fstab.orig") + 4 ))" "findmnt reads the four new lines, all by UUID"
+        "$(( $(grep -c '^UUID=' "$T/fstab.orig") + 5 ))" "findmnt reads the five new lines, all by UUID"
 
 lib_done

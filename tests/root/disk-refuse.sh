@@ -12,6 +12,7 @@ SIG="$(dirname "$0")/disk-signatures.py"
 
 lib_private_copy /etc
 lib_private_empty /var/lib
+lib_private_run
 
 # state_sum: what prepare could have changed besides the device.
 state_sum() {
@@ -42,7 +43,7 @@ mkdir -p "$M.unused"
 
 # --- signatures, each refused without --wipe --------------------------------
 
-lib_loop d_ext4 256M
+lib_loop d_ext4 64M
 mkfs.ext4 -q -F -L other "$d_ext4"
 refused "ext4 filesystem" "not blank.*ext4 filesystem.*pass --wipe" "$d_ext4" "$d_ext4" --mount "$M"
 
@@ -50,29 +51,29 @@ lib_loop d_xfs 320M
 mkfs.xfs -q -f "$d_xfs"
 refused "xfs filesystem" "not blank.*xfs filesystem" "$d_xfs" "$d_xfs" --mount "$M"
 
-lib_loop d_gpt 256M
+lib_loop d_gpt 64M
 sgdisk -o "$d_gpt" >/dev/null
 refused "GPT partition table" "not blank.*gpt partition table" "$d_gpt" "$d_gpt" --mount "$M"
 
-lib_loop d_dos 256M
+lib_loop d_dos 64M
 printf 'label: dos\n,\n' | sfdisk -q "$d_dos" >/dev/null 2>&1
 refused "MBR partition table" "not blank.*dos partition table" "$d_dos" "$d_dos" --mount "$M"
 
-lib_loop d_swap 256M
+lib_loop d_swap 64M
 mkswap -q "$d_swap" >/dev/null
 refused "swap signature" "not blank.*swap" "$d_swap" "$d_swap" --mount "$M"
 
-lib_loop d_lvm 256M
+lib_loop d_lvm 64M
 python3 "$SIG" lvm "$d_lvm"
 refused "LVM physical volume" "not blank.*LVM2_member" "$d_lvm" "$d_lvm" --mount "$M"
 
-lib_loop d_raid 256M
+lib_loop d_raid 64M
 python3 "$SIG" raid "$d_raid"
 refused "md RAID member" "not blank.*linux_raid_member" "$d_raid" "$d_raid" --mount "$M"
 
 # --- in use: refused even with --wipe ---------------------------------------
 
-lib_loop d_mnt 256M
+lib_loop d_mnt 64M
 mkfs.ext4 -q -F "$d_mnt"
 mkdir -p "$T/elsewhere"
 # Read-only, so the kernel itself writes nothing while checksums are taken.
@@ -81,7 +82,7 @@ refused "mounted device" "is mounted on $T/elsewhere" "$d_mnt" "$d_mnt" --mount 
 refused "mounted device, --wipe" "is mounted on $T/elsewhere.*--wipe does not override" "$d_mnt" "$d_mnt" --mount "$M" --wipe
 umount "$T/elsewhere"
 
-lib_loop d_part 256M -P
+lib_loop d_part 64M -P
 sgdisk -n 1:0:0 "$d_part" >/dev/null
 partx -a "$d_part" 2>/dev/null || true
 lib_wait_for 10 test -b "${d_part}p1"
@@ -90,7 +91,7 @@ mount -o ro "${d_part}p1" "$T/elsewhere"
 refused "mounted partition, --wipe" "${d_part}p1 is mounted on $T/elsewhere" "$d_part" "$d_part" --mount "$M" --wipe
 umount "$T/elsewhere"
 
-lib_loop d_swapon 256M
+lib_loop d_swapon 64M
 mkswap -q "$d_swapon" >/dev/null
 lib_on_exit "swapoff '$d_swapon'"
 if swapon "$d_swapon" 2>/dev/null; then
@@ -101,7 +102,7 @@ else
 fi
 
 if [ -d /boot ]; then
-        lib_loop d_boot 256M
+        lib_loop d_boot 64M
         mkfs.ext4 -q -F "$d_boot"
         # Only in this namespace: the host's /boot is untouched.
         mount -o ro "$d_boot" /boot
@@ -113,9 +114,9 @@ else
 fi
 
 if dmsetup version >/dev/null 2>&1; then
-        lib_loop d_dm 256M
+        lib_loop d_dm 64M
         name=dr-test-$$
-        dmsetup create "$name" --table "0 $((256 * 2048)) linear $d_dm 0"
+        dmsetup create "$name" --table "0 $((64 * 2048)) linear $d_dm 0"
         lib_on_exit "dmsetup remove '$name'"
         refused "device held by device-mapper, --wipe" "held by dm-" "$d_dm" "$d_dm" --mount "$M" --wipe
 else
@@ -124,12 +125,23 @@ else
         skip "device held by device-mapper refused" "no device-mapper in this kernel"
 fi
 
-lib_loop d_ro 256M -r
+# Held open exclusively by a program (as a VM or a database holds a raw
+# device), with no mount or holder to show for it.
+lib_loop d_excl 64M
+python3 -c 'import os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL); print(flush=True); time.sleep(60)' \
+        "$d_excl" > "$T/excl.ready" &
+excl_pid=$!
+lib_on_exit "kill $excl_pid"
+lib_wait_for 10 test -s "$T/excl.ready"
+refused "device opened exclusively, --wipe" "is in use \\(opened exclusively" "$d_excl" "$d_excl" --mount "$M" --wipe
+kill "$excl_pid"; wait "$excl_pid" 2>/dev/null
+
+lib_loop d_ro 64M -r
 refused "read-only device" "is read-only" "$d_ro" "$d_ro" --mount "$M"
 
 # --- the mount point --------------------------------------------------------
 
-lib_loop d_blank 256M
+lib_loop d_blank 64M
 mkdir -p "$T/full" && echo data > "$T/full/file"
 refused "non-empty mount point" "$T/full is not empty" "$d_blank" "$d_blank" --mount "$T/full"
 is "$(cat "$T/full/file")" data "non-empty mount point: its content is untouched"
@@ -145,7 +157,7 @@ echo "/dev/sdz1 $T/taken ext4 defaults 0 2" >> /etc/fstab
 refused "fstab mounts something else there" "/etc/fstab already mounts something on $T/taken" "$d_blank" "$d_blank" --mount "$T/taken"
 cp "$T/fstab.orig" /etc/fstab
 
-lib_loop d_isp 256M -P
+lib_loop d_isp 64M -P
 sgdisk -n 1:0:0 "$d_isp" >/dev/null
 partx -a "$d_isp" 2>/dev/null || true
 lib_wait_for 10 test -b "${d_isp}p1"
@@ -165,6 +177,20 @@ ok "[ $(($(date +%s) - start)) -le 10 ]" "--wait-device: gave up in time"
 
 lib_run R "$DR" prepare "$d_blank" --mount "$M" --json --label "has space"
 is "$R_rc" 1 "invalid label fails"
+
+# --- one at a time -----------------------------------------------------------
+
+mkdir -p /run/docker-relocate
+flock /run/docker-relocate/disk.lock sleep 3 &
+holder=$!
+lib_on_exit "kill $holder"
+lib_wait_for 5 bash -c '! flock -n /run/docker-relocate/disk.lock true'
+start=$(date +%s)
+lib_run R "$DR" prepare "$d_blank" --mount "$T/locked"
+waited=$(( $(date +%s) - start ))
+wait "$holder"
+is "$R_rc" 0 "a prepare while another holds the lock: succeeds after it"
+ok "[ $waited -ge 2 ]" "lock: it waited (${waited} s)"
 
 # --- --wipe does what it says, and only when asked --------------------------
 

@@ -7,6 +7,7 @@
 #     lib_init "$@"          # skip (77) unless root; re-exec in a private mount
 #                            # namespace; make $T; cleanup trap on EXIT
 #     lib_private_copy /etc  # a private, writable copy of /etc for this test
+#     lib_private_run        # a private tmpfs on /run
 #     lib_loop dev 1G        # $dev: a loop device on a sparse file (-P: partitions)
 #     ok "[ -b $dev ]" "loop device exists"
 #     ...
@@ -144,6 +145,13 @@ lib_private_empty() {
         lib_on_exit "umount -l '$path'"
 }
 
+# lib_private_run: a private tmpfs on /run, so locks, sockets and pid files
+# of this test meet nothing of the host's (nor of other tests running).
+lib_private_run() {
+        mount -t tmpfs -o mode=0755 tmpfs /run
+        lib_on_exit "umount -l /run"
+}
+
 # lib_loop VAR SIZE [losetup options...]: attaches a new loop device over a
 # sparse file of SIZE (truncate syntax) in $T and stores its path in $VAR
 # (not "$(lib_loop …)": a subshell would lose the cleanup registration). The
@@ -158,6 +166,16 @@ lib_loop() {
         lib_on_exit "_lib_detach '$_ll_dev'"
         ln -sf "$_ll_img" "$T/$(basename "$_ll_dev").img"
         printf -v "$_ll_var" '%s' "$_ll_dev"
+}
+
+# lib_loop_file VAR FILE [losetup options...]: like lib_loop, over an
+# existing FILE.
+lib_loop_file() {
+        local _lf_var=$1 _lf_file=$2 _lf_dev
+        shift 2
+        _lf_dev=$(losetup -f --show "$@" "$_lf_file") || return 1
+        lib_on_exit "_lib_detach '$_lf_dev'"
+        printf -v "$_lf_var" '%s' "$_lf_dev"
 }
 
 _lib_detach() {

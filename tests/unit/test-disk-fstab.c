@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "disk/fstab.h"
@@ -88,7 +89,7 @@ static void test_missing_file(void) {
 static void test_write_and_backup(void) {
         char tmpl[] = "/tmp/test-disk-fstab-XXXXXX";
         char *root = mkdtemp(tmpl);
-        _cleanup_free_ char *etc = NULL, *fstab = NULL, *backup = NULL, *backup2 = NULL, *full = NULL, *data = NULL,
+        _cleanup_free_ char *etc = NULL, *fstab = NULL, *backup = NULL, *backup2 = NULL, *backup3 = NULL, *full = NULL, *data = NULL,
                             *cmd = NULL, *now = NULL;
 
         ok(root != NULL, "mkdtemp");
@@ -107,8 +108,19 @@ static void test_write_and_backup(void) {
         /* A second change within the same second keeps the first backup. */
         ok_int(backup_file(root, "/etc/fstab", &backup2), 0, "second backup");
         ok(backup2 && !streq(backup2, strempty(backup)), "second backup does not overwrite the first");
-        ok_int(backup_file(root, "/etc/nonexistent", &backup2), 0, "missing file: nothing to back up");
-        ok(backup2 == NULL, "... and no path");
+        ok_int(backup_file(root, "/etc/nonexistent", &backup3), 0, "missing file: nothing to back up");
+        ok(backup3 == NULL, "... and no path");
+
+        /* A linked fstab: the target is replaced, the link stays. */
+        {
+                _cleanup_free_ char *real = path_join(root, "etc/fstab.real"), *after = NULL;
+                struct stat st;
+
+                ok(rename(fstab, real) == 0 && symlink("fstab.real", fstab) == 0, "fstab as a link");
+                ok_int(fstab_write(root, "linked\n", NULL), 0, "write through the link");
+                ok(lstat(fstab, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
+                ok(read_full_file(real, 0, &after, NULL) == 0 && streq(after, "linked\n"), "its target was written");
+        }
 
         if (asprintf(&cmd, "rm -rf '%s'", root) > 0)
                 (void) system(cmd);
@@ -120,7 +132,7 @@ static void test_dropin(void) {
         ok_int(mount_dropin_content("/mnt/docker-data", &a), 0, "drop-in content");
         ok(a && strstr(a, "[Unit]\nRequiresMountsFor=/mnt/docker-data\n"), "RequiresMountsFor= the mount point");
         ok_int(mount_dropin_content("/mnt/my data/100%", &b), 0, "odd path");
-        ok(b && strstr(b, "RequiresMountsFor=\"/mnt/my data/100%%\"\n"), "quoted, %% doubled: %s", strna(b));
+        ok(b && strstr(b, "RequiresMountsFor=\"/mnt/my data/100%%\"\n"), "quoted, %% doubled");
         ok_int(mount_dropin_content("relative", &c), -EINVAL, "relative path refused");
 }
 

@@ -46,6 +46,19 @@ static void test_identify(void) {
         ok_streq(id.ec2_name, "", "vendor area of a non-Amazon controller is ignored");
         ok_int(disk_kind_from_model(id.model), DISK_KIND_OTHER, "kind other");
 
+        /* Captured from QEMU's NVMe controller, the VM tests' stand-in for
+         * an EBS volume. */
+        ok_int(load_identify("qemu-nvme-captured.bin", &id), 0, "parse captured QEMU answer");
+        ok_int(id.vendor_id, 0x1b36, "captured: Red Hat/QEMU vendor id");
+        ok_streq(id.serial, "vol0123456789abcdef0", "captured: serial as given to QEMU");
+        ok_streq(id.model, "QEMU NVMe Ctrl", "captured: model");
+        ok_streq(id.ec2_name, "", "captured: no EC2 name from a non-Amazon controller");
+        {
+                _cleanup_free_ char *v = NULL;
+                ok_int(ebs_volume_id_normalize(id.serial, &v), 0, "captured: serial is a volume id");
+                ok_streq(v, "vol-0123456789abcdef0", "captured: normalised volume id");
+        }
+
         ok_int(load_identify("ebs-garbage.bin", &id), 0, "parse garbage vendor area");
         ok_streq(id.ec2_name, "", "garbage is not taken as a name");
 

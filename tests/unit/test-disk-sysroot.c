@@ -84,6 +84,8 @@ static void test_resolve_nitro(const char *root) {
         check_resolve(root, "vol-0abc123def4567890", "nvme1n1", RESOLVE_VOLUME_ID);
         check_resolve(root, "vol0abc123def4567890", "nvme1n1", RESOLVE_VOLUME_ID);
         check_resolve(root, "sdf", "nvme1n1", RESOLVE_EC2_NAME);
+        /* dev/sdf in the fixture is a stale link to nvme2n1 (the names
+         * moved at a reboot): the identify data wins, the link is ignored. */
         check_resolve(root, "/dev/sdf", "nvme1n1", RESOLVE_EC2_NAME);
         check_resolve(root, "xvdf", "nvme1n1", RESOLVE_EC2_NAME);
         check_resolve(root, "/dev/xvdg", "nvme3n1", RESOLVE_EC2_NAME);
@@ -93,6 +95,13 @@ static void test_resolve_nitro(const char *root) {
         check_resolve(root, "/dev/nvme0n1p1", "nvme0n1p1", RESOLVE_KERNEL_NAME);
 
         check_resolve_fails(root, "sdh", -ENOENT);
+        {
+                /* A link spelled like an EC2 name is not followed: without
+                 * identify data naming sdf, there is no sdf. */
+                _cleanup_free_ char *x = NULL;
+                ResolveHow how;
+                ok_int(disk_resolve(root, "/dev/sdq", &x, &how), -ENOENT, "link /dev/sdq, but no volume named sdq: not found");
+        }
         check_resolve_fails(root, "vol-0000000000000000a", -ENOENT);
         check_resolve_fails(root, "nvme9n1", -ENOENT);
         check_resolve_fails(root, "../../etc/passwd", -EINVAL);
@@ -179,7 +188,7 @@ static void test_eligibility(const char *nitro, const char *xen) {
 
         {
                 _cleanup_blockdev_ BlockDev *d = NULL;
-                _cleanup_(eligibility_done) Eligibility e = {}, e2 = {}, e3 = {};
+                _cleanup_(eligibility_done) Eligibility e = {}, e2 = {}, e3 = {}, e4 = {};
                 EligibilityRequest allow = { .allow_instance_store = true };
                 EligibilityRequest big = { .need_bytes = 200ULL << 30 };
                 EligibilityRequest inodes = { .need_inodes = 100000000 };
@@ -194,6 +203,9 @@ static void test_eligibility(const char *nitro, const char *xen) {
                 ok(has_reason(e2.refusals, "too small"), "100 GiB refused when 200 GiB are needed");
                 ok_int(disk_check_eligibility(nitro, d, &inodes, &e3), 0, "check inodes");
                 ok(has_reason(e3.refusals, "inodes"), "refused for too many inodes");
+                inodes.fstype = "xfs";
+                ok_int(disk_check_eligibility(nitro, d, &inodes, &e4), 0, "check inodes for xfs");
+                ok(!has_reason(e4.refusals, "inodes"), "xfs makes inodes as needed: no inode refusal");
         }
 
         ok(disk_size_needed(100ULL << 30) == (100ULL << 30) + (10ULL << 30), "10%% margin");
