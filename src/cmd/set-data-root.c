@@ -6,7 +6,9 @@
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
 #include "config/edit.h"
+#include "move/journal.h"
 #include "output/output.h"
+#include "service/service.h"
 #include "util/json-util.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -43,10 +45,19 @@ static cJSON *result_json(const DockerConfig *c, const char *new_root, const Edi
         return j;
 }
 
+static bool plan_touches_units(const EditPlan *p) {
+        for (size_t i = 0; i < p->n; i++)
+                if (path_startswith_dir(p->edits[i].path, "/etc/systemd") ||
+                    path_startswith_dir(p->edits[i].path, "/run/systemd"))
+                        return true;
+        return false;
+}
+
 int verb_set_data_root(const Options *o) {
         _cleanup_free_ char *new_root = NULL, *refusal = NULL, *diff = NULL;
         _cleanup_strv_free_ char **backups = NULL;
         _cleanup_json_ cJSON *j = NULL;
+        _cleanup_close_ int lock_fd = -1;
         DockerConfig c = {};
         EditPlan p = {};
         const char *status;
@@ -59,6 +70,17 @@ int verb_set_data_root(const Options *o) {
         new_root = path_normalize(o->args[0]);
         if (!new_root)
                 return log_oom();
+
+        /* On the host, never while a move is rewriting the same files. */
+        if (root_is_host(o->root)) {
+                r = lock_acquire(NULL, &lock_fd);
+                if (r == -EBUSY) {
+                        log_error("Another docker-relocate run holds %s; nothing was changed.", LOCK_PATH);
+                        return EXIT_REFUSED;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to take the lock %s: %m", LOCK_PATH);
+        }
 
         r = docker_config_load(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
@@ -109,10 +131,20 @@ int verb_set_data_root(const Options *o) {
                                 else if (eq)
                                         output_printf("  Created %.*s\n", (int) (eq - *b), *b);
                         }
+                        /* A changed unit or drop-in means nothing to systemd
+                         * until it reloads; a stale definition would be what
+                         * the next restart runs. */
+                        if (root_is_host(o->root) && c.init == INIT_SYSTEMD && plan_touches_units(&p)) {
+                                _cleanup_free_ char *err = NULL;
+                                r = service_daemon_reload(c.init, 60 * 1000, &err);
+                                if (r < 0)
+                                        log_warning("systemctl daemon-reload failed (%s): run it before restarting "
+                                                    "Docker.",
+                                                    strna(err));
+                        }
                         if (root_is_host(o->root))
                                 output_printf("No data was moved. Docker uses the new data root after its next "
-                                              "restart%s.\n",
-                                              c.init == INIT_SYSTEMD ? " (after systemctl daemon-reload)" : "");
+                                              "restart.\n");
                         status = "changed";
                 }
         }
