@@ -21,6 +21,10 @@
 #define SYSV_DOCKER "/etc/init.d/docker"
 #define SYSV_CONTAINERD "/etc/init.d/containerd"
 
+/* How long a freshly started daemon may go without pidfile or running status
+ * before it counts as exited: long enough for it to write its pidfile. */
+#define DAEMON_EXIT_GRACE_MS 3000U
+
 const char *service_state_to_string(ServiceState s) {
         switch (s) {
         case SERVICE_ACTIVE:
@@ -389,8 +393,9 @@ static int wait_answer(const char *socket_path, unsigned long long deadline, cha
 
 static int script_start(InitSystem init, bool also_containerd, const char *socket_path, unsigned timeout_ms,
                         char **ret_error) {
-        unsigned long long deadline = now_ms() + timeout_ms;
+        unsigned long long deadline = now_ms() + timeout_ms, started;
         ServiceState state = SERVICE_UNKNOWN;
+        _cleanup_engine_ Engine *e = NULL;
         int r;
 
         if (also_containerd && init != INIT_UPSTART && !(init == INIT_SYSV && access(SYSV_CONTAINERD, X_OK) < 0)) {
@@ -404,7 +409,34 @@ static int script_start(InitSystem init, bool also_containerd, const char *socke
                 if (r < 0)
                         return r;
         }
-        return wait_answer(socket_path, deadline, ret_error);
+
+        /* The scripts put dockerd in the background and report success
+         * whether or not it stays up. Wait for its answer, but notice a
+         * daemon that exited (a bad flag, a bad daemon.json) instead of
+         * waiting the whole timeout for it. */
+        started = now_ms();
+        r = engine_new(socket_path, 5000, &e);
+        if (r < 0)
+                return r;
+        for (;;) {
+                unsigned long long now = now_ms();
+
+                if (now >= deadline)
+                        break;
+                r = engine_wait_ready(e, (unsigned) (deadline - now < 1000 ? deadline - now : 1000));
+                if (r >= 0)
+                        return 0;
+                if (now_ms() - started >= DAEMON_EXIT_GRACE_MS &&
+                    service_pidfile_alive(SERVICE_DOCKER_PIDFILE, "dockerd", NULL) <= 0 &&
+                    script_state(init, &state) >= 0 && state != SERVICE_ACTIVE) {
+                        set_error(ret_error,
+                                  "dockerd exited right after it was started (see the daemon's log; Debian's "
+                                  "script writes it to /var/log/docker.log)");
+                        return -ESRCH;
+                }
+        }
+        set_error(ret_error, "docker was started, but the daemon does not answer: %s", engine_last_error(e));
+        return -ETIMEDOUT;
 }
 
 int service_stop_docker(InitSystem init, bool also_containerd, unsigned timeout_ms, char **ret_error) {

@@ -38,7 +38,9 @@ ServiceState service_state_from_active_state(const char *s);
 int service_stop_docker(InitSystem init, bool also_containerd, unsigned timeout_ms, char **ret_error);
 
 /* Starts docker (and containerd first when asked) and waits until the daemon
- * answers on socket_path (NULL: the default socket). */
+ * answers on socket_path (NULL: the default socket): -ETIMEDOUT when it does
+ * not in time; with an init script, -ESRCH as soon as the daemon it put in
+ * the background has exited. */
 int service_start_docker(InitSystem init, bool also_containerd, const char *socket_path, unsigned timeout_ms,
                          char **ret_error);
 
