@@ -149,6 +149,9 @@ static void test_usage(const char *nitro, const char *xen) {
         ok_streq(what, "/", "... backs /");
         ok_int(usage_backs_system(nitro, "nvme0n1p1", &what), 1, "the root partition backs /");
         ok_int(usage_backs_system(nitro, "nvme1n1", &what), 0, "a data volume does not");
+        /* /boot is on dm-0, which sits on nvme3n1. */
+        ok_int(usage_backs_system(nitro, "nvme3n1", &what), 1, "a disk under a dm device backs what dm-0 holds");
+        ok_streq(what, "/boot", "... /boot");
 
         ok_int(blockdev_load(xen, "xvdf", &xvdf), 0, "load xen xvdf");
         ok_int(usage_is_swap(xen, xvdf), 1, "xvdf is swap (/proc/swaps)");
@@ -171,6 +174,7 @@ static void test_eligibility(const char *nitro, const char *xen) {
                 { nitro, "nvme0n1", "is mounted on /" },
                 { nitro, "nvme2n1", "instance-store" },
                 { nitro, "nvme3n1", "held by dm-0" },
+                { nitro, "nvme3n1", "backs /boot" },
                 { xen, "xvdf", "swap" },
         };
 
