@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "config/docker-config.h"
+#include "copy/rebase.h"
 #include "config/edit.h"
 #include "disk/mount-dropin.h"
 #include "disk/mount.h"
 #include "disk/prepare.h"
 #include "disk/safety.h"
+#include "disk/state.h"
 #include "engine/engine.h"
 #include "move/journal.h"
 #include "move/move.h"
@@ -39,6 +41,7 @@
 struct Move {
         MoveRequest req;
         int lock_fd;
+        int disk_lock_fd;
         cJSON *journal;
         MovePhase resume_phase; /* the phase an interrupted move stopped at, PHASE_NONE otherwise */
         bool done_already;
@@ -99,6 +102,8 @@ Move *move_free(Move *m) {
                 return NULL;
         if (m->lock_fd >= 0)
                 close(m->lock_fd);
+        if (m->disk_lock_fd >= 0)
+                close(m->disk_lock_fd);
         cJSON_Delete(m->journal);
         docker_config_done(&m->cfg);
         free(m->old_root);
@@ -546,6 +551,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
         *ret = m;
         m->req = *req;
         m->lock_fd = -1;
+        m->disk_lock_fd = -1;
         m->steps = cJSON_CreateArray();
         m->status = "planned";
         if (!m->steps)
@@ -559,6 +565,19 @@ int move_plan(const MoveRequest *req, Move **ret) {
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to take the lock %s: %m", LOCK_PATH);
+
+        /* The disk lock too, shared with prepare and grow: no two runs
+         * partition or format at once. */
+        if (req->device) {
+                r = disk_lock(60, &m->disk_lock_fd);
+                if (r == -EWOULDBLOCK) {
+                        m->status = "refused";
+                        (void) add(&m->refusals, "Another run is preparing a disk (%s).", DISK_LOCK_FILE);
+                        return EXIT_REFUSED;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to take the disk lock: %m");
+        }
 
         r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
         if (r < 0)
@@ -1025,6 +1044,18 @@ int move_execute(Move *m) {
                               &msg);
                 if (r < 0)
                         return set_error(m, "The copy failed: %s", msg ?: strerror(-r)), fail(m, true);
+                /* Docker writes absolute paths into each container's
+                 * config.v2.json (volume mount sources, log, hosts and
+                 * resolv.conf paths) and checks them at start: in the copy
+                 * they must name the new root, or the containers break once
+                 * the old tree is gone. Only the copy is edited. */
+                unsigned files = 0, paths = 0;
+                r = rebase_container_configs(m->new_root, m->old_root, &files, &paths);
+                if (r < 0)
+                        return set_error(m, "Rewriting the container configurations in %s failed: %s", m->new_root,
+                                         strerror(-r)),
+                               fail(m, true);
+                log_debug("Rebased %u paths in %u container configurations.", paths, files);
                 r = record_step(m, "copy", t0);
                 if (r < 0)
                         return r;
@@ -1088,6 +1119,8 @@ int move_execute(Move *m) {
                 cJSON_AddNumberToObject(m->journal, "downtime_seconds", m->downtime_sec);
                 phase = PHASE_VERIFIED;
                 (void) journal_write(m, phase);
+                /* The copy is now Docker's own: no longer a copy in progress. */
+                (void) copy_unmark(m->new_root);
                 r = record_step(m, "start-verify", t0);
                 if (r < 0)
                         return r;
@@ -1257,6 +1290,7 @@ static int load_finished(Move **ret, const char *what, bool need_done) {
                 return -ENOMEM;
         *ret = m;
         m->lock_fd = -1;
+        m->disk_lock_fd = -1;
         m->steps = cJSON_CreateArray();
         m->status = "refused";
         if (!m->steps)

@@ -257,10 +257,12 @@ dockerd_start() {
         dockerd_log "dockerd answered after $((SECONDS - t0))s"
 }
 
+# The daemon's PID, when its pidfile names a live dockerd (a stale pidfile's
+# number may have been reused by another process).
 dockerd_pid() {
         local p
         p=$(cat "$DOCKERD_PIDFILE" 2>/dev/null) || return 1
-        [ -n "$p" ] && [ -d "/proc/$p" ] && echo "$p"
+        [ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = dockerd ] && echo "$p"
 }
 
 # Waits (bounded) until the given PID is gone.

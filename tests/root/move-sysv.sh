@@ -178,6 +178,12 @@ ok $([ $rc = 0 ] && [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" 
 ok $? "cleanup succeeds"
 ok $([ ! -e "$DOCKERD_DATA_ROOT/image" ]; echo $?) "the old tree is gone"
 ok $([ "$(sets)" = "$SETS0" ]; echo $?) "Docker still has everything"
+# Containers keep absolute paths of their volumes; with the old tree gone
+# they must still start.
+dockerd_docker restart -t 1 "$DOCKERD_RUNNING" >/dev/null 2>&1
+ok $? "the container with a named volume restarts without the old tree"
+dockerd_docker start -a "$DOCKERD_STOPPED" >/dev/null 2>&1
+ok $? "the stopped container starts without the old tree"
 
 echo "1..$n"
 [ $failed = 0 ]
