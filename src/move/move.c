@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "move/journal.h"
 #include "move/move.h"
+#include "output/journald.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "util/backup.h"
@@ -127,9 +128,15 @@ static double seconds_since(unsigned long long t0) {
         return (now_ms() - t0) / 1000.0;
 }
 
+/* What every journal entry of this move names. */
+static JournaldMove journald_fields(const Move *m) {
+        return (JournaldMove){ .device = m->device ?: m->req.device, .old_root = m->old_root, .new_root = m->new_root };
+}
+
 static int record_step(Move *m, const char *name, unsigned long long t0) {
         cJSON *s = cJSON_CreateObject();
         double secs = seconds_since(t0);
+        JournaldMove fields = journald_fields(m);
 
         if (!s)
                 return -ENOMEM;
@@ -137,6 +144,7 @@ static int record_step(Move *m, const char *name, unsigned long long t0) {
         cJSON_AddNumberToObject(s, "seconds", (double) (long long) (secs * 10 + 0.5) / 10);
         cJSON_AddItemToArray(m->steps, s);
         log_info("  done: %s (%.1f s)", name, secs);
+        journald_move_step(&fields, name, secs);
         if (m->journal) {
                 int r = journal_add_step(m->journal, name, secs);
                 if (r < 0)
@@ -869,7 +877,7 @@ static int delete_tree(const char *dir) {
         return status == 0 ? 0 : -EIO;
 }
 
-int move_execute(Move *m) {
+static int execute(Move *m) {
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_free_ char *reason = NULL, *msg = NULL;
         unsigned long long t0;
@@ -1133,6 +1141,15 @@ int move_execute(Move *m) {
         m->status = "done";
         m->exit_code = EXIT_OK;
         return EXIT_OK;
+}
+
+int move_execute(Move *m) {
+        int r = execute(m);
+        JournaldMove fields = journald_fields(m);
+
+        /* One journal entry for the outcome, however the move ended. */
+        journald_move_result(&fields, m->status, r < 0 ? EXIT_FAIL : r, m->downtime_sec, m->error);
+        return r;
 }
 
 /* ---- reports ---------------------------------------------------------------- */
