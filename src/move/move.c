@@ -1315,6 +1315,18 @@ static bool docker_runs_on(const Move *m, const char *root) {
         return a && b && streq(a, b);
 }
 
+/* --dry-run of rollback and cleanup: what would be done, as the report
+ * (--json prints one object whatever happens). */
+static int report_plan(Move *m, cJSON **ret_report) {
+        m->status = "planned";
+        if (ret_report) {
+                *ret_report = move_report(m);
+                if (!*ret_report)
+                        return log_oom();
+        }
+        return EXIT_OK;
+}
+
 int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         _cleanup_(move_freep) Move *m = NULL;
         _cleanup_free_ char *refusal = NULL, *reason = NULL;
@@ -1349,7 +1361,7 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                       "back.\n%s",
                       m->new_root, strempty(m->diff));
         if (dry_run)
-                return EXIT_OK;
+                return report_plan(m, ret_report);
         if (!yes)
                 return log_error("Rolling back needs --yes: data written since the move stays behind on %s.",
                                  m->new_root),
@@ -1413,14 +1425,18 @@ int move_cleanup(bool yes, bool dry_run, cJSON **ret_report) {
                        EXIT_REFUSED;
         if (access(m->old_root, F_OK) < 0) {
                 output_printf("The old data root %s is already gone.\n", m->old_root);
-                (void) journal_write(m, PHASE_CLEANED);
+                if (!dry_run)
+                        (void) journal_write(m, PHASE_CLEANED);
+                m->status = "unchanged";
+                if (ret_report)
+                        *ret_report = move_report(m);
                 return EXIT_OK;
         }
         copy_measure_tree(m->old_root, &m->size);
         output_printf("Remove the old data root %s (%.2f GiB, %llu inodes).\n", m->old_root,
                       m->size.bytes / 1073741824.0, (unsigned long long) m->size.inodes);
         if (dry_run)
-                return EXIT_OK;
+                return report_plan(m, ret_report);
         if (!yes && !(isatty(STDIN_FILENO) && isatty(STDERR_FILENO)))
                 return log_error("Not on a terminal: pass --yes to remove %s.", m->old_root), EXIT_REFUSED;
         if (!yes) {
