@@ -107,6 +107,8 @@ static void help(void) {
                "Exit status: 0 success, 1 failure, 2 usage, 3 refused as unsafe (nothing changed),\n"
                "4 failed and rolled back, 5 failed and not rolled back (see the message).\n"
                "\n"
+               "Installed as a Docker CLI plugin, the same commands run as 'docker relocate ...'.\n"
+               "Without a terminal, log lines and move steps also go to the systemd journal.\n"
                "See docker-relocate(8) for details.\n",
                program_invocation_short_name);
 }
