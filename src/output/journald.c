@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -62,10 +63,27 @@ bool journald_enabled(void) {
         return enabled;
 }
 
+/* Under a systemd unit whose stderr is the journal, systemd says so in
+ * $JOURNAL_STREAM ("DEVICE:INODE" of that stream): the plain lines reach the
+ * journal already, and sending them again would show each twice. */
+static bool stderr_is_journal(void) {
+        static int is = -1;
+        unsigned long long dev, ino;
+        const char *e;
+        struct stat st;
+
+        if (is < 0) {
+                e = getenv("JOURNAL_STREAM");
+                is = e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+                     st.st_dev == dev && st.st_ino == ino;
+        }
+        return is;
+}
+
 void journald_log(int priority, int error, const char *file, int line, const char *message) {
         Entry e = {};
 
-        if (!journald_enabled())
+        if (!journald_enabled() || stderr_is_journal())
                 return;
         add(&e, "MESSAGE=%s", message);
         add(&e, "PRIORITY=%d", priority);

@@ -19,7 +19,8 @@
 
 bool journald_enabled(void);
 
-/* One log line at its syslog priority; error is an errno (either sign) or 0. */
+/* One log line at its syslog priority; error is an errno (either sign) or 0.
+ * Not sent when stderr itself is connected to the journal. */
 void journald_log(int priority, int error, const char *file, int line, const char *message);
 
 /* What each entry of a move carries; NULL members are left out. */

@@ -132,6 +132,19 @@ ok $rc "the same move again succeeds"
 check "$WORK/again.jsonl" '[e["DOCKER_RELOCATE_STATUS"] for e in entries if e.get("MESSAGE_ID") == "'$RESULT_ID'"] == ["unchanged"] and not [e for e in entries if e.get("MESSAGE_ID") == "'$STEP_ID'"]'
 ok $? "the re-run sends one result entry, unchanged, and no step"
 
+# Under a unit whose stderr is the journal ($JOURNAL_STREAM names it), the
+# lines are there already: only the structured entries are sent.
+listen "$WORK/stream.jsonl"
+: >"$WORK/stream.err"
+stream=$(stat -c '%d:%i' "$WORK/stream.err")
+JOURNAL_STREAM=$stream "$BIN" disks --wipe 2>>"$WORK/stream.err"
+JOURNAL_STREAM=$stream "$BIN" move --to "$VOL/docker" --no-pre-copy --yes --json >/dev/null 2>>"$WORK/stream.err"
+unlisten
+check "$WORK/stream.jsonl" '[e.get("MESSAGE_ID") for e in entries] == ["'$RESULT_ID'"]'
+ok $? "stderr on the journal stream: the structured entries only, no line twice"
+grep -q "does not take" "$WORK/stream.err"
+ok $? "stderr on the journal stream: the lines still go to stderr"
+
 # On a terminal a human reads stderr: nothing goes to the journal.
 listen "$WORK/tty.jsonl"
 script -qec "$BIN disks --wipe" /dev/null >"$WORK/tty.out" 2>&1 </dev/null
