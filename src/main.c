@@ -107,6 +107,8 @@ static void help(void) {
                "Exit status: 0 success, 1 failure, 2 usage, 3 refused as unsafe (nothing changed),\n"
                "4 failed and rolled back, 5 failed and not rolled back (see the message).\n"
                "\n"
+               "Installed as a Docker CLI plugin, the same commands run as 'docker relocate ...'.\n"
+               "Without a terminal, log lines and move steps also go to the systemd journal.\n"
                "See docker-relocate(8) for details.\n",
                program_invocation_short_name);
 }
@@ -298,10 +300,44 @@ static const char *option_name(unsigned bit) {
         return "?";
 }
 
+/* The Docker CLI finds this binary as the plugin "relocate" (a link named
+ * docker-relocate in a cli-plugins directory). It asks for the metadata with
+ * "docker-relocate docker-cli-plugin-metadata", and runs "docker relocate
+ * ARGS..." as "docker-relocate relocate ARGS...", and "docker help relocate"
+ * as "docker-relocate help relocate". */
+#define CLI_PLUGIN_NAME "relocate"
+
+static int cli_plugin_metadata(void) {
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+
+        if (!o || !cJSON_AddStringToObject(o, "SchemaVersion", "0.1.0") ||
+            !cJSON_AddStringToObject(o, "Vendor", PROGRAM_NAME) ||
+            !cJSON_AddStringToObject(o, "Version", PROGRAM_VERSION) ||
+            !cJSON_AddStringToObject(o, "ShortDescription", "Move Docker's data root onto a dedicated volume"))
+                return log_oom();
+        return output_json(o) < 0 ? log_oom() : EXIT_OK;
+}
+
 static int run(int argc, char *argv[]) {
         const Verb *verb = NULL;
         unsigned given = 0;
         int r;
+
+        if (argc == 2 && streq(argv[1], "docker-cli-plugin-metadata"))
+                return cli_plugin_metadata();
+        if (argc == 3 && streq(argv[1], "help") && streq(argv[2], CLI_PLUGIN_NAME)) {
+                program_invocation_short_name = (char *) "docker " CLI_PLUGIN_NAME;
+                help();
+                return EXIT_OK;
+        }
+        if (argc >= 2 && streq(argv[1], CLI_PLUGIN_NAME)) {
+                /* Drop the plugin name; the rest is our own command line.
+                 * Help and errors then name the command the user typed. */
+                argv[1] = argv[0];
+                argc--;
+                argv++;
+                program_invocation_short_name = (char *) "docker " CLI_PLUGIN_NAME;
+        }
 
         r = parse_argv(argc, argv, &verb, &given);
         if (r <= 0)

@@ -17,6 +17,8 @@ deps=(
         "python3 python3" "rsync rsync" "diffutils diff" "util-linux losetup" "fdisk sfdisk"
         "e2fsprogs mkfs.ext4" "xfsprogs mkfs.xfs" "acl setfacl" "attr getfattr" "docker.io dockerd"
         "busybox-static busybox" "kmod modprobe" "procps ps" "dbus dbus-daemon"
+        # the integrations: where the completion goes, the contrib YAML test
+        "bash-completion pc:bash-completion" "python3-yaml py:yaml"
 )
 # The VM suite boots a debootstrapped image under QEMU.
 if [ -n "${WITH_VM:-}" ] && [ -f "$(dirname "$0")/../tests/vm/packages.txt" ]; then
@@ -32,6 +34,7 @@ for d in "${deps[@]}"; do
         case $check in
         hdr:*) [ -e "/usr/include/${check#hdr:}" ] || missing+=("$pkg") ;;
         pc:*) pkg-config --exists "${check#pc:}" 2>/dev/null || missing+=("$pkg") ;;
+        py:*) python3 -c "import ${check#py:}" 2>/dev/null || missing+=("$pkg") ;;
         *) command -v "$check" >/dev/null 2>&1 || [ -x "/usr/sbin/$check" ] || [ -x "/sbin/$check" ] ||
                 missing+=("$pkg") ;;
         esac

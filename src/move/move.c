@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "move/journal.h"
 #include "move/move.h"
+#include "output/journald.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "util/backup.h"
@@ -132,9 +133,15 @@ static double seconds_since(unsigned long long t0) {
         return (now_ms() - t0) / 1000.0;
 }
 
+/* What every journal entry of this move names. */
+static JournaldMove journald_fields(const Move *m) {
+        return (JournaldMove){ .device = m->device ?: m->req.device, .old_root = m->old_root, .new_root = m->new_root };
+}
+
 static int record_step(Move *m, const char *name, unsigned long long t0) {
         cJSON *s = cJSON_CreateObject();
         double secs = seconds_since(t0);
+        JournaldMove fields = journald_fields(m);
 
         if (!s)
                 return -ENOMEM;
@@ -142,6 +149,7 @@ static int record_step(Move *m, const char *name, unsigned long long t0) {
         cJSON_AddNumberToObject(s, "seconds", (double) (long long) (secs * 10 + 0.5) / 10);
         cJSON_AddItemToArray(m->steps, s);
         log_info("  done: %s (%.1f s)", name, secs);
+        journald_move_step(&fields, name, secs);
         if (m->journal) {
                 int r = journal_add_step(m->journal, name, secs);
                 if (r < 0)
@@ -888,7 +896,7 @@ static int delete_tree(const char *dir) {
         return status == 0 ? 0 : -EIO;
 }
 
-int move_execute(Move *m) {
+static int execute(Move *m) {
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_free_ char *reason = NULL, *msg = NULL;
         unsigned long long t0;
@@ -1168,6 +1176,15 @@ int move_execute(Move *m) {
         return EXIT_OK;
 }
 
+int move_execute(Move *m) {
+        int r = execute(m);
+        JournaldMove fields = journald_fields(m);
+
+        /* One journal entry for the outcome, however the move ended. */
+        journald_move_result(&fields, m->status, r < 0 ? EXIT_FAIL : r, m->downtime_sec, m->error);
+        return r;
+}
+
 /* ---- reports ---------------------------------------------------------------- */
 
 cJSON *move_report(const Move *m) {
@@ -1332,6 +1349,18 @@ static bool docker_runs_on(const Move *m, const char *root) {
         return a && b && streq(a, b);
 }
 
+/* --dry-run of rollback and cleanup: what would be done, as the report
+ * (--json prints one object whatever happens). */
+static int report_plan(Move *m, cJSON **ret_report) {
+        m->status = "planned";
+        if (ret_report) {
+                *ret_report = move_report(m);
+                if (!*ret_report)
+                        return log_oom();
+        }
+        return EXIT_OK;
+}
+
 int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         _cleanup_(move_freep) Move *m = NULL;
         _cleanup_free_ char *refusal = NULL, *reason = NULL;
@@ -1366,7 +1395,7 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                       "back.\n%s",
                       m->new_root, strempty(m->diff));
         if (dry_run)
-                return EXIT_OK;
+                return report_plan(m, ret_report);
         if (!yes)
                 return log_error("Rolling back needs --yes: data written since the move stays behind on %s.",
                                  m->new_root),
@@ -1430,14 +1459,18 @@ int move_cleanup(bool yes, bool dry_run, cJSON **ret_report) {
                        EXIT_REFUSED;
         if (access(m->old_root, F_OK) < 0) {
                 output_printf("The old data root %s is already gone.\n", m->old_root);
-                (void) journal_write(m, PHASE_CLEANED);
+                if (!dry_run)
+                        (void) journal_write(m, PHASE_CLEANED);
+                m->status = "unchanged";
+                if (ret_report)
+                        *ret_report = move_report(m);
                 return EXIT_OK;
         }
         copy_measure_tree(m->old_root, &m->size);
         output_printf("Remove the old data root %s (%.2f GiB, %llu inodes).\n", m->old_root,
                       m->size.bytes / 1073741824.0, (unsigned long long) m->size.inodes);
         if (dry_run)
-                return EXIT_OK;
+                return report_plan(m, ret_report);
         if (!yes && !(isatty(STDIN_FILENO) && isatty(STDERR_FILENO)))
                 return log_error("Not on a terminal: pass --yes to remove %s.", m->old_root), EXIT_REFUSED;
         if (!yes) {

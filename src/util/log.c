@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "output/journald.h"
 #include "util/log.h"
 
 static int max_level = LOG_LEVEL_INFO;
@@ -49,6 +50,18 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 vfprintf(stderr, format, ap);
                 va_end(ap);
                 fputc('\n', stderr);
+
+                /* The same line, with its priority, to the journal when
+                 * there is one. */
+                if (journald_enabled()) {
+                        char message[2048];
+
+                        errno = error;
+                        va_start(ap, format);
+                        vsnprintf(message, sizeof(message), format, ap);
+                        va_end(ap);
+                        journald_log(level, error, file, line, message);
+                }
         }
 
         errno = saved_errno;

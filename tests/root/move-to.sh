@@ -106,6 +106,24 @@ ok $([ "$(sha256sum </etc/default/docker)" = "$opts0" ]; echo $?) "/etc/default/
 ok $([ ! -e /etc/systemd/system/docker.service.d/50-docker-relocate-mount.conf ]; echo $?) \
         "no systemd drop-in on a SysV host"
 
+# --dry-run --json of rollback and cleanup: one object with the plan, and
+# nothing changed (what Ansible's check mode reads).
+before=$(state; sha256sum /var/lib/docker-relocate/state.json)
+for verb in rollback cleanup; do
+        "$BIN" $verb --dry-run --json </dev/null >"$WORK/$verb-plan.json" 2>"$WORK/out"
+        rc=$?
+        python3 - "$WORK/$verb-plan.json" "$verb" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["status"] == "planned" and j["changed"] is False, j
+if sys.argv[2] == "rollback":
+    assert "data-root" in j["plan"]["diff"], j
+PY
+        ok $([ $? = 0 ] && [ $rc = 0 ]; echo $?) "$verb --dry-run --json prints the plan"
+done
+ok $([ "$(state; sha256sum /var/lib/docker-relocate/state.json)" = "$before" ]; echo $?) \
+        "the dry runs changed nothing"
+
 "$BIN" rollback </dev/null >"$WORK/out" 2>&1
 ok $([ $? = 3 ]; echo $?) "rollback without --yes is refused"
 "$BIN" rollback --yes >"$WORK/out" 2>&1

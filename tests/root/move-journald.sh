@@ -1,0 +1,161 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The structured journal entries, sent with the real sd_journal_send() to a
+# stand-in for journald's socket (tests/root/journal-listen.py) on a private
+# /run: every log line with its PRIORITY, one entry per step of a real move
+# (move --to, a real dockerd) and one for its result, each with its fixed
+# MESSAGE_ID and the DOCKER_RELOCATE_* fields; the no-op re-run reports
+# "unchanged"; nothing is sent when stderr is a terminal. The same check
+# against a real journald ("journalctl -o json MESSAGE_ID=...") is the VM
+# suite's.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib-dockerd.sh"
+dockerd_enter_namespace "$0" "$@"
+
+BIN=${DOCKER_RELOCATE:?}
+SOCKET=/run/systemd/journal/socket
+STEP_ID=47149657920f4865ad63b4d2f256ebf5
+RESULT_ID=17b56e3d23b94663884cc89c537de8cc
+n=0
+failed=0
+ok() {
+        n=$((n + 1))
+        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
+}
+
+LOOP=""
+VOL=""
+LISTENER=""
+cleanup() {
+        local rc=$?
+        [ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
+        [ -n "$VOL" ] && umount -l "$VOL" 2>/dev/null
+        dockerd_teardown
+        [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
+        if [ -n "${WORK:-}" ]; then
+                awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' \
+                        /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+                dockerd_rm_work "$WORK"
+        fi
+        exit $rc
+}
+trap cleanup EXIT
+
+WORK=$(mktemp -d /tmp/move-journald.XXXXXX)
+DOCKERD_TMP=$WORK/dockerd
+mkdir -p "$DOCKERD_TMP"
+dockerd_private_system "$WORK"
+DOCKERD_DATA_ROOT=$WORK/old-root
+DOCKERD_CONFIG=json
+dockerd_setup || exit 1 # /run is a private tmpfs from here on
+dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
+dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
+
+truncate -s 2G "$WORK/vol.img"
+LOOP=$(losetup -f --show "$WORK/vol.img") || { echo "Bail out! losetup"; exit 1; }
+mkfs.ext4 -q "$LOOP"
+VOL=$WORK/vol
+mkdir -p "$VOL"
+mount "$LOOP" "$VOL"
+mkdir "$VOL/docker"
+
+# Starts the stand-in journald; entries land in $1, one JSON object a line.
+listen() {
+        rm -f "$SOCKET"
+        mkdir -p "${SOCKET%/*}"
+        python3 "$here/journal-listen.py" "$SOCKET" "$1" &
+        LISTENER=$!
+        for _ in $(seq 100); do [ -S "$SOCKET" ] && return 0; sleep 0.1; done
+        echo "Bail out! the stand-in journal socket did not appear"
+        exit 1
+}
+# Ends it after it has read everything sent before.
+unlisten() {
+        python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"TEST_STOP=1\n", sys.argv[1])' "$SOCKET"
+        wait "$LISTENER"
+        LISTENER=""
+        rm -f "$SOCKET"
+}
+# Runs python over the entries: "entries" is the list of dicts.
+check() {
+        local file=$1
+        shift
+        python3 -c '
+import json, sys
+entries = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if eval(sys.argv[2]) else 1)
+' "$file" "$@"
+}
+
+# A log line, without a daemon involved.
+listen "$WORK/usage.jsonl"
+"$BIN" disks --wipe 2>/dev/null
+unlisten
+check "$WORK/usage.jsonl" '[(e["PRIORITY"], e["MESSAGE"], e["SYSLOG_IDENTIFIER"]) for e in entries] == [("3", "'"'disks' does not take --wipe."'", "docker-relocate")]'
+ok $? "an error line is an entry with PRIORITY=3 and SYSLOG_IDENTIFIER"
+check "$WORK/usage.jsonl" 'all(e["CODE_FILE"].endswith("src/main.c") and int(e["CODE_LINE"]) > 0 for e in entries)'
+ok $? "log entries carry the CODE_FILE and CODE_LINE of the log call"
+
+# The move.
+listen "$WORK/move.jsonl"
+"$BIN" move --to "$VOL/docker" --no-pre-copy --yes --json >"$WORK/move.json" 2>"$WORK/move.err"
+rc=$?
+unlisten
+ok $rc "move --to succeeds"
+[ $rc = 0 ] || sed 's/^/#   /' "$WORK/move.err"
+
+check "$WORK/move.jsonl" '[e["DOCKER_RELOCATE_STEP"] for e in entries if e.get("MESSAGE_ID") == "'$STEP_ID'"] == [s["name"] for s in json.load(open("'"$WORK/move.json"'"))["steps"]]'
+ok $? "one step entry per step of the JSON report, in order"
+check "$WORK/move.jsonl" 'all(e["DOCKER_RELOCATE_OLD_ROOT"] == "'"$DOCKERD_DATA_ROOT"'" and e["DOCKER_RELOCATE_NEW_ROOT"] == "'"$VOL/docker"'" and e["PRIORITY"] == "6" and float(e["DOCKER_RELOCATE_STEP_SEC"]) >= 0 and "DOCKER_RELOCATE_DEVICE" not in e for e in entries if e.get("MESSAGE_ID") == "'$STEP_ID'")'
+ok $? "step entries name the old and new data root (and no device for --to)"
+check "$WORK/move.jsonl" '{"copy", "configure", "start-verify"} <= {e.get("DOCKER_RELOCATE_STEP") for e in entries}'
+ok $? "the copy, configure and start-verify steps are there"
+check "$WORK/move.jsonl" '[(e["DOCKER_RELOCATE_STATUS"], e["DOCKER_RELOCATE_EXIT_STATUS"], e["PRIORITY"]) for e in entries if e.get("MESSAGE_ID") == "'$RESULT_ID'"] == [("done", "0", "5")]'
+ok $? "one result entry: done, exit status 0, PRIORITY=5"
+check "$WORK/move.jsonl" '[float(e["DOCKER_RELOCATE_DOWNTIME_SEC"]) > 0 and e["DOCKER_RELOCATE_NEW_ROOT"] == "'"$VOL/docker"'" for e in entries if e.get("MESSAGE_ID") == "'$RESULT_ID'"] == [True]'
+ok $? "the result carries the downtime and the new data root"
+check "$WORK/move.jsonl" 'any(e["PRIORITY"] == "6" and "MESSAGE_ID" not in e and e["MESSAGE"].strip().startswith("done: copy") for e in entries)'
+ok $? "the log lines of the move are entries too (PRIORITY=6)"
+check "$WORK/move.jsonl" 'entries[-1].get("MESSAGE_ID") == "'$RESULT_ID'"'
+ok $? "the result entry comes last"
+check "$WORK/move.jsonl" 'not any("TEST_REPEATED" in e for e in entries)'
+ok $? "no entry repeats a field"
+
+# Run again: the tool's own no-op, reported as such.
+listen "$WORK/again.jsonl"
+"$BIN" move --to "$VOL/docker" --no-pre-copy --yes --json >"$WORK/again.json" 2>"$WORK/again.err"
+rc=$?
+unlisten
+ok $rc "the same move again succeeds"
+check "$WORK/again.jsonl" '[e["DOCKER_RELOCATE_STATUS"] for e in entries if e.get("MESSAGE_ID") == "'$RESULT_ID'"] == ["unchanged"] and not [e for e in entries if e.get("MESSAGE_ID") == "'$STEP_ID'"]'
+ok $? "the re-run sends one result entry, unchanged, and no step"
+
+# Under a unit whose stderr is the journal ($JOURNAL_STREAM names it), the
+# lines are there already: only the structured entries are sent.
+listen "$WORK/stream.jsonl"
+: >"$WORK/stream.err"
+stream=$(stat -c '%d:%i' "$WORK/stream.err")
+JOURNAL_STREAM=$stream "$BIN" disks --wipe 2>>"$WORK/stream.err"
+JOURNAL_STREAM=$stream "$BIN" move --to "$VOL/docker" --no-pre-copy --yes --json >/dev/null 2>>"$WORK/stream.err"
+unlisten
+check "$WORK/stream.jsonl" '[e.get("MESSAGE_ID") for e in entries] == ["'$RESULT_ID'"]'
+ok $? "stderr on the journal stream: the structured entries only, no line twice"
+grep -q "does not take" "$WORK/stream.err"
+ok $? "stderr on the journal stream: the lines still go to stderr"
+
+# On a terminal a human reads stderr: nothing goes to the journal.
+listen "$WORK/tty.jsonl"
+script -qec "$BIN disks --wipe" /dev/null >"$WORK/tty.out" 2>&1 </dev/null
+unlisten
+grep -q "does not take" "$WORK/tty.out" && [ ! -s "$WORK/tty.jsonl" ]
+ok $? "with stderr on a terminal no entry is sent"
+
+# Without the socket, nothing is sent and nothing fails.
+rm -f "$SOCKET"
+"$BIN" disks --wipe 2>"$WORK/nosock.err"
+ok $([ $? = 2 ] && grep -q "does not take" "$WORK/nosock.err"; echo $?) "without journald's socket the plain line only"
+
+echo "1..$n"
+[ $failed = 0 ]

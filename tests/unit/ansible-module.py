@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The Ansible module contrib/ansible/library/docker_relocate.py, without
+# Ansible: a small stand-in for ansible.module_utils.basic.AnsibleModule is
+# put into sys.modules (parameters with defaults, choices, types,
+# mutually_exclusive, required_if; exit_json/fail_json raise), and the module
+# runs a stand-in docker-relocate that records its argv and prints a canned
+# JSON object with a given exit status. What is checked is the module's side
+# of the contract: the command line it builds, check mode, changed, diff, and
+# the failure mapping. The VM suite runs the module under real Ansible
+# against the real program.
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import types
+import unittest
+
+SRCDIR = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+MODULE_PATH = os.path.join(SRCDIR, "contrib", "ansible", "library", "docker_relocate.py")
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+class StubAnsibleModule:
+    """Just enough of AnsibleModule for this module, strict where it counts."""
+
+    args = {}
+    last = None
+
+    def __init__(self, argument_spec, supports_check_mode=False, mutually_exclusive=(), required_if=(), **kw):
+        assert not kw, "unexpected AnsibleModule arguments %r" % kw
+        StubAnsibleModule.last = self
+        self.argument_spec = argument_spec
+        self.supports_check_mode = supports_check_mode
+        args = dict(StubAnsibleModule.args)
+        self.check_mode = args.pop("_ansible_check_mode", False)
+        self._diff = args.pop("_ansible_diff", False)
+        self.warnings = []
+        unknown = set(args) - set(argument_spec)
+        if unknown:
+            self.fail_json(msg="Unsupported parameters: %s" % ", ".join(sorted(unknown)))
+        self.params = {}
+        for name, spec in argument_spec.items():
+            value = args.get(name, spec.get("default"))
+            if value is not None:
+                kind = spec.get("type", "str")
+                if kind == "bool":
+                    value = value if isinstance(value, bool) else str(value).lower() in ("yes", "true", "1")
+                elif kind == "int":
+                    value = int(value)
+                else:
+                    value = str(value)
+                if "choices" in spec and value not in spec["choices"]:
+                    self.fail_json(msg="value of %s must be one of: %s" % (name, spec["choices"]))
+            self.params[name] = value
+        for group in mutually_exclusive:
+            if sum(1 for n in group if self.params.get(n) not in (None, False)) > 1:
+                self.fail_json(msg="parameters are mutually exclusive: %s" % "|".join(group))
+        for rule in required_if:
+            key, val, needed = rule[0], rule[1], rule[2]
+            any_of = len(rule) > 3 and rule[3]
+            if self.params.get(key) == val:
+                have = [n for n in needed if self.params.get(n) is not None]
+                if (any_of and not have) or (not any_of and len(have) != len(needed)):
+                    self.fail_json(msg="%s is %s but %s of the following are missing: %s"
+                                   % (key, val, "any" if any_of else "all", ", ".join(needed)))
+
+    def run_command(self, cmd):
+        assert isinstance(cmd, list)
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        return p.returncode, p.stdout, p.stderr
+
+    def get_bin_path(self, name, required=False, opt_dirs=()):
+        path = shutil.which(name)
+        if not path and required:
+            self.fail_json(msg="Failed to find required executable %s" % name)
+        return path
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+    def exit_json(self, **kw):
+        assert "failed" not in kw
+        raise ExitJson(kw)
+
+    def fail_json(self, **kw):
+        assert "msg" in kw
+        kw["failed"] = True
+        raise FailJson(kw)
+
+
+basic = types.ModuleType("ansible.module_utils.basic")
+basic.AnsibleModule = StubAnsibleModule
+for name in ("ansible", "ansible.module_utils"):
+    sys.modules.setdefault(name, types.ModuleType(name))
+sys.modules["ansible.module_utils.basic"] = basic
+
+spec = importlib.util.spec_from_file_location("docker_relocate", MODULE_PATH)
+docker_relocate = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(docker_relocate)
+
+FAKE = r"""#!/usr/bin/env python3
+import json, os, sys
+with open(os.environ["FAKE_LOG"], "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\n")
+sys.stdout.write(open(os.environ["FAKE_STDOUT"]).read())
+sys.stderr.write(os.environ.get("FAKE_STDERR", ""))
+sys.exit(int(os.environ.get("FAKE_RC", "0")))
+"""
+
+DIFF = "--- a/etc/docker/daemon.json\n+++ b/etc/docker/daemon.json\n@@ -1 +1 @@\n-{}\n+{\"data-root\": \"/mnt/docker-data/docker\"}\n"
+
+PLANNED = {
+    "changed": False, "status": "planned", "old_data_root": "/var/lib/docker",
+    "new_data_root": "/mnt/docker-data/docker", "device": "/dev/nvme1n1", "steps": [],
+    "downtime_seconds": None, "plan": {"steps": ["prepare", "copy"], "diff": DIFF, "refusals": []},
+    "warnings": [], "error": None,
+}
+UNCHANGED = dict(PLANNED, status="unchanged", plan=dict(PLANNED["plan"], diff=None))
+DONE = dict(PLANNED, changed=True, status="done", downtime_seconds=12.3,
+            steps=[{"name": "copy", "seconds": 10.0}], warnings=["a container did not start"])
+
+
+def failed_report(code, message, advice=None, status="failed"):
+    return dict(PLANNED, status=status, error={"code": code, "message": message, "advice": advice})
+
+
+class ModuleTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.bin = os.path.join(self.dir, "docker-relocate")
+        with open(self.bin, "w") as f:
+            f.write(FAKE)
+        os.chmod(self.bin, 0o755)
+        self.log = os.path.join(self.dir, "argv.log")
+        os.environ["FAKE_LOG"] = self.log
+        os.environ["FAKE_STDOUT"] = os.path.join(self.dir, "stdout")
+        os.environ.pop("FAKE_STDERR", None)
+        docker_relocate.STATE_FILE = os.path.join(self.dir, "state.json")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def run_module(self, report, rc=0, **args):
+        with open(os.environ["FAKE_STDOUT"], "w") as f:
+            f.write(report if isinstance(report, str) else json.dumps(report, indent=1))
+        os.environ["FAKE_RC"] = str(rc)
+        args.setdefault("binary", self.bin)
+        StubAnsibleModule.args = args
+        try:
+            docker_relocate.main()
+        except ExitJson as e:
+            return e.args[0]
+        except FailJson as e:
+            return e.args[0]
+        self.fail("the module neither exited nor failed")
+
+    def argv(self):
+        if not os.path.exists(self.log):
+            return []
+        return [json.loads(line) for line in open(self.log)]
+
+    def test_supports_check_mode(self):
+        self.run_module(DONE, device="/dev/nvme1n1")
+        self.assertTrue(StubAnsibleModule.last.supports_check_mode)
+
+    def test_check_mode_dry_run_never_yes(self):
+        r = self.run_module(PLANNED, device="vol-0123456789abcdef0", _ansible_check_mode=True)
+        self.assertNotIn("failed", r)
+        (argv,) = self.argv()
+        self.assertIn("--dry-run", argv)
+        self.assertIn("--json", argv)
+        self.assertNotIn("--yes", argv)
+        self.assertEqual(argv[:3], ["move", "--device", "vol-0123456789abcdef0"])
+
+    def test_check_mode_changed_when_planned(self):
+        r = self.run_module(PLANNED, device="/dev/nvme1n1", _ansible_check_mode=True)
+        self.assertIs(r["changed"], True)
+        self.assertEqual(r["status"], "planned")
+
+    def test_check_mode_unchanged_when_done(self):
+        r = self.run_module(UNCHANGED, device="/dev/nvme1n1", _ansible_check_mode=True)
+        self.assertIs(r["changed"], False)
+
+    def test_real_run_yes_json(self):
+        r = self.run_module(DONE, device="/dev/nvme1n1")
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["move", "--device", "/dev/nvme1n1", "--yes", "--json"])
+        self.assertIs(r["changed"], True)
+        self.assertEqual(r["status"], "done")
+        self.assertEqual(r["new_data_root"], "/mnt/docker-data/docker")
+        self.assertEqual(r["downtime_seconds"], 12.3)
+        self.assertEqual(r["rc"], 0)
+        self.assertEqual(r["relocate"]["steps"], DONE["steps"])
+
+    def test_changed_only_when_the_tool_says_so(self):
+        r = self.run_module(UNCHANGED, device="/dev/nvme1n1")
+        self.assertIs(r["changed"], False)
+        self.assertEqual(r["status"], "unchanged")
+
+    def test_tool_warnings_become_ansible_warnings(self):
+        self.run_module(DONE, device="/dev/nvme1n1")
+        self.assertEqual(StubAnsibleModule.last.warnings, ["a container did not start"])
+
+    def test_all_move_options(self):
+        self.run_module(DONE, device="sdf", mount="/srv/docker-data", fs="xfs", label="dock", partition=True,
+                        wipe=True, wait_device=300, pre_copy=False, delete_old=True)
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["move", "--device", "sdf", "--mount", "/srv/docker-data", "--fs", "xfs",
+                                "--label", "dock", "--wait-device", "300", "--partition", "--wipe",
+                                "--no-pre-copy", "--delete-old", "--yes", "--json"])
+
+    def test_to_and_pre_copy(self):
+        self.run_module(DONE, to="/srv/docker", pre_copy=True)
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["move", "--to", "/srv/docker", "--pre-copy", "--yes", "--json"])
+
+    def test_diff_mode(self):
+        r = self.run_module(PLANNED, device="/dev/nvme1n1", _ansible_check_mode=True, _ansible_diff=True)
+        self.assertEqual(r["diff"], {"prepared": DIFF})
+        r = self.run_module(PLANNED, device="/dev/nvme1n1", _ansible_check_mode=True)
+        self.assertNotIn("diff", r)
+        r = self.run_module(UNCHANGED, device="/dev/nvme1n1", _ansible_diff=True)
+        self.assertNotIn("diff", r)
+
+    def test_refused_rc3(self):
+        r = self.run_module(failed_report(3, "/dev/nvme1n1 holds an ext4 filesystem", status="refused"), rc=3,
+                            device="/dev/nvme1n1")
+        self.assertTrue(r["failed"])
+        self.assertEqual(r["rc"], 3)
+        self.assertIs(r["changed"], False)
+        self.assertIn("refused", r["msg"])
+        self.assertIn("/dev/nvme1n1 holds an ext4 filesystem", r["msg"])
+
+    def test_rolled_back_rc4(self):
+        r = self.run_module(failed_report(4, "Verification failed: images differ"), rc=4, device="/dev/nvme1n1")
+        self.assertTrue(r["failed"])
+        self.assertEqual(r["rc"], 4)
+        self.assertIs(r["changed"], False)
+        self.assertIn("rolled back", r["msg"])
+        self.assertNotIn("NOT", r["msg"])
+        self.assertIn("Verification failed: images differ", r["msg"])
+
+    def test_needs_human_rc5(self):
+        r = self.run_module(failed_report(5, "Docker did not start", advice="Copy the backups back."), rc=5,
+                            device="/dev/nvme1n1")
+        self.assertTrue(r["failed"])
+        self.assertEqual(r["rc"], 5)
+        self.assertIs(r["changed"], True)
+        self.assertIn("NOT rolled back", r["msg"])
+        self.assertIn("Docker did not start", r["msg"])
+        self.assertIn("Copy the backups back.", r["msg"])
+
+    def test_messages_differ_for_4_and_5(self):
+        a = self.run_module(failed_report(4, "x"), rc=4, device="d")["msg"]
+        b = self.run_module(failed_report(5, "x"), rc=5, device="d")["msg"]
+        self.assertNotEqual(a, b)
+
+    def test_no_json(self):
+        os.environ["FAKE_STDERR"] = "Segmentation fault\n"
+        r = self.run_module("", rc=139, device="/dev/nvme1n1")
+        self.assertTrue(r["failed"])
+        self.assertIn("Segmentation fault", r["msg"])
+        r = self.run_module("not json", rc=0, device="/dev/nvme1n1")
+        self.assertTrue(r["failed"])
+        self.assertIn("no JSON", r["msg"])
+
+    def test_rolled_back_state(self):
+        r = self.run_module(dict(DONE, status="rolled-back"), state="rolled_back")
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["rollback", "--yes", "--json"])
+        self.assertIs(r["changed"], True)
+
+    def test_rolled_back_check_mode(self):
+        r = self.run_module(PLANNED, state="rolled_back", _ansible_check_mode=True)
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["rollback", "--dry-run", "--json"])
+        self.assertIs(r["changed"], True)
+
+    def test_cleaned_state(self):
+        self.run_module(dict(DONE, status="cleaned"), state="cleaned")
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["cleanup", "--yes", "--json"])
+
+    def test_already_rolled_back_is_unchanged(self):
+        with open(docker_relocate.STATE_FILE, "w") as f:
+            json.dump({"phase": "undone"}, f)
+        r = self.run_module(DONE, state="rolled_back")
+        self.assertEqual(self.argv(), [])
+        self.assertIs(r["changed"], False)
+        r = self.run_module(DONE, state="cleaned")
+        self.assertEqual(len(self.argv()), 1)
+
+    def test_device_and_to_exclusive(self):
+        r = self.run_module(DONE, device="/dev/nvme1n1", to="/srv/docker")
+        self.assertTrue(r["failed"])
+        self.assertEqual(self.argv(), [])
+
+    def test_moved_needs_a_target(self):
+        r = self.run_module(DONE)
+        self.assertTrue(r["failed"])
+        self.assertEqual(self.argv(), [])
+
+    def test_to_takes_no_disk_options(self):
+        r = self.run_module(DONE, to="/srv/docker", fs="xfs")
+        self.assertTrue(r["failed"])
+        self.assertEqual(self.argv(), [])
+
+    def test_documentation(self):
+        try:
+            import yaml
+        except ImportError:
+            self.skipTest("no python3-yaml")
+        doc = yaml.safe_load(docker_relocate.DOCUMENTATION)
+        yaml.safe_load(docker_relocate.EXAMPLES)
+        ret = yaml.safe_load(docker_relocate.RETURN)
+        self.assertEqual(doc["module"], "docker_relocate")
+        self.run_module(DONE, device="d")
+        spec = StubAnsibleModule.last.argument_spec
+        self.assertEqual(set(doc["options"]), set(spec))
+        for name, o in doc["options"].items():
+            self.assertEqual(o.get("type", "str"), spec[name].get("type", "str"), name)
+            self.assertEqual(o.get("default"), spec[name].get("default"), name)
+            self.assertEqual(o.get("choices"), spec[name].get("choices"), name)
+        for key in ("status", "rc", "relocate", "new_data_root"):
+            self.assertIn(key, ret)
+
+
+class TapResult(unittest.TestResult):
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def report(self, test, ok, extra=""):
+        self.n += 1
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, test.id().split(".")[-1], extra))
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.report(test, True)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.report(test, False)
+        print("".join("# " + line + "\n" for line in self._exc_info_to_string(err, test).splitlines()))
+
+    addError = addFailure
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.report(test, True, " # SKIP " + reason)
+
+
+if __name__ == "__main__":
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(ModuleTest)
+    result = TapResult()
+    suite.run(result)
+    print("1..%d" % result.n)
+    sys.exit(0 if result.wasSuccessful() else 1)

@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The bash completion, sourced into bash and driven the way readline drives
+# it (COMP_WORDS, COMP_CWORD): commands, each command's own options, option
+# values, and devices from "docker-relocate disks --json" (a stand-in binary
+# prints a known list; the real one must not make completion noisy).
+set -uo pipefail
+BIN=${DOCKER_RELOCATE:?}
+COMPLETION=${SRCDIR:?}/contrib/completion/docker-relocate.bash
+n=0
+failed=0
+ok() {
+        n=$((n + 1))
+        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
+}
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# Prints COMPREPLY, one per line, for the words given; the last word is the
+# one being completed. Its stderr goes to $WORK/stderr.
+complete_words() {
+        bash -c '
+                set -u
+                . "$1"
+                shift
+                COMP_WORDS=("$@")
+                COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+                _docker_relocate
+                printf "%s\n" "${COMPREPLY[@]}"
+        ' complete "$COMPLETION" "$@" 2>"$WORK/stderr" | sort
+}
+has() { grep -qxF -- "$2" <<<"$1"; }
+
+bash -n "$COMPLETION"
+ok $? "the completion script parses"
+
+out=$(complete_words docker-relocate "")
+[ "$(tr '\n' ' ' <<<"$out")" = "cleanup disks grow move prepare rollback set-data-root status " ]
+ok $? "the commands"
+[ "$(complete_words docker-relocate se)" = "set-data-root" ]
+ok $? "a command by its prefix"
+
+out=$(complete_words docker-relocate move --)
+has "$out" --device && has "$out" --to && has "$out" --label && has "$out" --wait-device && has "$out" --delete-old
+ok $? "move offers --device, --to, --label, --wait-device, --delete-old"
+! has "$out" --version
+ok $? "move does not offer --version"
+
+out=$(complete_words docker-relocate disks --)
+has "$out" --json && ! has "$out" --wipe && ! has "$out" --root && ! has "$out" --device
+ok $? "disks offers --json, not --wipe, --root or --device"
+
+out=$(complete_words docker-relocate --root /srv status --)
+has "$out" --json && ! has "$out" --device
+ok $? "the command is found behind an option with a value"
+
+out=$(complete_words docker-relocate set-data-root --)
+has "$out" --dry-run && ! has "$out" --yes && ! has "$out" --mount
+ok $? "set-data-root offers --dry-run, not --yes or --mount"
+
+out=$(complete_words docker-relocate grow --)
+has "$out" --dry-run && ! has "$out" --root
+ok $? "grow offers --dry-run, not --root"
+
+[ "$(complete_words docker-relocate move --device /dev/x --fs "" | tr '\n' ' ')" = "ext4 xfs " ]
+ok $? "--fs offers ext4 xfs"
+[ "$(complete_words docker-relocate move --fs = x)" = "xfs" ]
+ok $? "--fs=x completes to xfs"
+
+mkdir -p "$WORK/dirs/alpha" "$WORK/dirs/beta"
+touch "$WORK/dirs/afile"
+out=$(complete_words docker-relocate move --to "$WORK/dirs/a")
+[ "$out" = "$WORK/dirs/alpha" ]
+ok $? "--to offers directories only"
+out=$(complete_words docker-relocate move --device /dev/x --mount "$WORK/dirs/")
+has "$out" "$WORK/dirs/alpha" && has "$out" "$WORK/dirs/beta" && ! has "$out" "$WORK/dirs/afile"
+ok $? "--mount offers directories only"
+[ "$(complete_words docker-relocate --root "$WORK/dirs/b")" = "$WORK/dirs/beta" ]
+ok $? "--root offers directories"
+
+# A stand-in for the binary: "disks --json" prints a known list, in the
+# layout the real one prints (cJSON's).
+cat >"$WORK/fake" <<'FAKE'
+#!/bin/sh
+[ "$1 $2" = "disks --json" ] || exit 2
+cat <<'JSON'
+{
+	"disks":	[{
+			"name":	"loop0",
+			"node":	"/dev/loop0",
+			"size":	0,
+			"volume_id":	null,
+			"ec2_name":	null,
+			"partitions":	[]
+		}, {
+			"name":	"nvme1n1",
+			"node":	"/dev/nvme1n1",
+			"size":	107374182400,
+			"volume_id":	"vol-0123456789abcdef0",
+			"ec2_name":	"sdf",
+			"partitions":	[{
+					"name":	"nvme1n1p1",
+					"node":	"/dev/nvme1n1p1",
+					"size":	107373133824,
+					"volume_id":	null,
+					"ec2_name":	null
+				}]
+		}]
+}
+JSON
+FAKE
+chmod +x "$WORK/fake"
+out=$(complete_words "$WORK/fake" move --device "")
+[ "$(tr '\n' ' ' <<<"$out")" = "/dev/nvme1n1 /dev/nvme1n1p1 sdf vol-0123456789abcdef0 " ]
+ok $? "--device offers device nodes, volume ids and EC2 names, not empty devices"
+[ "$(complete_words "$WORK/fake" move --device vol)" = "vol-0123456789abcdef0" ]
+ok $? "--device completes a volume id"
+out=$(complete_words "$WORK/fake" prepare "")
+has "$out" /dev/nvme1n1 && has "$out" vol-0123456789abcdef0
+ok $? "prepare's argument is a device"
+[ -z "$(complete_words "$WORK/fake" prepare /dev/nvme1n1 "")" ]
+ok $? "prepare takes one device only"
+
+printf '#!/bin/sh\necho "error: permission denied" >&2\nexit 1\n' >"$WORK/failing"
+chmod +x "$WORK/failing"
+complete_words "$WORK/failing" move --device "" >/dev/null
+[ ! -s "$WORK/stderr" ]
+ok $? "a failing disks --json leaves the terminal quiet"
+
+start=$(date +%s)
+complete_words "$BIN" move --device "" >/dev/null
+[ ! -s "$WORK/stderr" ] && [ $(($(date +%s) - start)) -le 5 ]
+ok $? "the real binary's device list comes quietly and fast"
+
+# Every option --help names is offered somewhere.
+all=$(for c in "" status disks prepare move set-data-root rollback cleanup grow; do
+        if [ -n "$c" ]; then complete_words docker-relocate "$c" --; else complete_words docker-relocate --; fi
+done | sort -u)
+for o in $("$BIN" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+        has "$all" "$o"
+        ok $? "$o is offered"
+done
+
+echo "1..$n"
+[ $failed = 0 ]
