@@ -421,3 +421,80 @@ dockerd_teardown() {
                 dockerd_rm_work "$DOCKERD_TMP"
         fi
 }
+
+# ---- the sandbox of a test of the whole product --------------------------
+#
+#   sandbox_init NAME       work directory $WORK, private /etc and /var/lib,
+#                           and a cleanup on exit that undoes all of it
+#   sandbox_loop VAR SIZE   a loop device over a sparse file in $WORK
+#   sandbox_mount DEV DIR   a mount that the cleanup takes down first
+#   sandbox_on_exit CMD     one more thing for the cleanup to do (first)
+#   ok STATUS DESCRIPTION   one TAP line; sandbox_done prints the plan
+#
+# The cleanup ends, in this order: what tests registered, the daemon (and its
+# shims), the mounts below $WORK and the private /etc and /var/lib, the loop
+# devices (only now nothing holds them), and last the work directory.
+
+_sandbox_exit=()
+_sandbox_loops=()
+_tap_n=0
+_tap_failed=0
+
+ok() {
+        _tap_n=$((_tap_n + 1))
+        if [ "$1" = 0 ]; then
+                echo "ok $_tap_n - $2"
+        else
+                _tap_failed=$((_tap_failed + 1))
+                echo "not ok $_tap_n - $2"
+        fi
+}
+
+sandbox_done() {
+        echo "1..$_tap_n"
+        [ "$_tap_failed" = 0 ]
+}
+
+sandbox_on_exit() {
+        _sandbox_exit+=("$1")
+}
+
+_sandbox_cleanup() {
+        local rc=$? i
+        for ((i = ${#_sandbox_exit[@]} - 1; i >= 0; i--)); do
+                eval "${_sandbox_exit[$i]}" >/dev/null 2>&1
+        done
+        dockerd_teardown
+        if [ -n "${WORK:-}" ]; then
+                awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' \
+                        /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+        fi
+        for i in "${_sandbox_loops[@]}"; do
+                losetup -d "$i" 2>/dev/null
+        done
+        [ -n "${WORK:-}" ] && dockerd_rm_work "$WORK"
+        exit $rc
+}
+
+sandbox_init() {
+        WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+        DOCKERD_TMP=$WORK/dockerd
+        mkdir -p "$DOCKERD_TMP"
+        trap _sandbox_cleanup EXIT
+        dockerd_private_system "$WORK"
+}
+
+sandbox_loop() {
+        local img dev
+        img=$(mktemp "$WORK/loop.XXXXXX")
+        truncate -s "$2" "$img" || return 1
+        dev=$(losetup -f --show "$img") || return 1
+        _sandbox_loops+=("$dev")
+        printf -v "$1" '%s' "$dev"
+}
+
+sandbox_mount() {
+        mkdir -p "$2"
+        mount "$1" "$2" || return 1
+        sandbox_on_exit "umount -l '$2'; chattr -i '$2'"
+}

@@ -18,47 +18,20 @@ BIN=${DOCKER_RELOCATE:?}
 SOCKET=/run/systemd/journal/socket
 STEP_ID=47149657920f4865ad63b4d2f256ebf5
 RESULT_ID=17b56e3d23b94663884cc89c537de8cc
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
-LOOP=""
-VOL=""
 LISTENER=""
-cleanup() {
-        local rc=$?
-        [ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
-        [ -n "$VOL" ] && umount -l "$VOL" 2>/dev/null
-        dockerd_teardown
-        [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
-        if [ -n "${WORK:-}" ]; then
-                awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' \
-                        /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-                dockerd_rm_work "$WORK"
-        fi
-        exit $rc
-}
-trap cleanup EXIT
-
-WORK=$(mktemp -d /tmp/move-journald.XXXXXX)
-DOCKERD_TMP=$WORK/dockerd
-mkdir -p "$DOCKERD_TMP"
-dockerd_private_system "$WORK"
+sandbox_init move-journald
+sandbox_on_exit '[ -n "$LISTENER" ] && kill "$LISTENER"'
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=json
 dockerd_setup || exit 1 # /run is a private tmpfs from here on
 dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
 dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
 
-truncate -s 2G "$WORK/vol.img"
-LOOP=$(losetup -f --show "$WORK/vol.img") || { echo "Bail out! losetup"; exit 1; }
+sandbox_loop LOOP 2G || { echo "Bail out! losetup"; exit 1; }
 mkfs.ext4 -q "$LOOP"
 VOL=$WORK/vol
-mkdir -p "$VOL"
-mount "$LOOP" "$VOL"
+sandbox_mount "$LOOP" "$VOL"
 mkdir "$VOL/docker"
 
 # Starts the stand-in journald; entries land in $1, one JSON object a line.
@@ -157,5 +130,4 @@ rm -f "$SOCKET"
 "$BIN" disks --wipe 2>"$WORK/nosock.err"
 ok $([ $? = 2 ] && grep -q "does not take" "$WORK/nosock.err"; echo $?) "without journald's socket the plain line only"
 
-echo "1..$n"
-[ $failed = 0 ]
+sandbox_done

@@ -17,49 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 dockerd_enter_namespace "$0" "$@"
 
 BIN=${DOCKER_RELOCATE:?}
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then
-                echo "ok $n - $2"
-        else
-                failed=$((failed + 1))
-                echo "not ok $n - $2"
-        fi
-}
-check() {
-        local what=$1
-        shift
-        "$@" >/dev/null 2>&1
-        ok $? "$what"
-}
-
-LOOP=""
-MNT=""
-cleanup() {
-        local rc=$?
-        if [ -n "$MNT" ]; then
-                umount -l "$MNT" 2>/dev/null
-                chattr -i "$MNT" 2>/dev/null
-        fi
-        dockerd_teardown
-        [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
-        if [ -n "${WORK:-}" ]; then
-                awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' \
-                        /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-                dockerd_rm_work "$WORK"
-        fi
-        exit $rc
-}
-trap cleanup EXIT
-
-WORK=$(mktemp -d /tmp/move-sysv.XXXXXX)
-DOCKERD_TMP=$WORK/dockerd
-mkdir -p "$DOCKERD_TMP"
-
-dockerd_private_system "$WORK"
-
+sandbox_init move-sysv
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=opts
 dockerd_setup || exit 1
@@ -70,9 +28,9 @@ dockerd_docker volume create relocate-big >/dev/null
 dockerd_docker run --rm --network none -v relocate-big:/big "$DOCKERD_IMAGE" \
         dd if=/dev/urandom of=/big/blob bs=1M count=300 2>/dev/null
 
-truncate -s 3G "$WORK/ebs.img"
-LOOP=$(losetup -f --show "$WORK/ebs.img") || { echo "Bail out! losetup"; exit 1; }
+sandbox_loop LOOP 3G || { echo "Bail out! losetup"; exit 1; }
 MNT=$WORK/mnt
+sandbox_on_exit "umount -l '$MNT'; chattr -i '$MNT'"
 NEW=$MNT/docker
 
 sets() {
@@ -185,5 +143,4 @@ ok $? "the container with a named volume restarts without the old tree"
 dockerd_docker start -a "$DOCKERD_STOPPED" >/dev/null 2>&1
 ok $? "the stopped container starts without the old tree"
 
-echo "1..$n"
-[ $failed = 0 ]
+sandbox_done

@@ -12,45 +12,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 dockerd_enter_namespace "$0" "$@"
 
 BIN=${DOCKER_RELOCATE:?}
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
-LOOP=""
-VOL=""
-cleanup() {
-        local rc=$?
-        [ -n "$VOL" ] && umount -l "$VOL" 2>/dev/null
-        dockerd_teardown
-        [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
-        if [ -n "${WORK:-}" ]; then
-                awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' \
-                        /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-                dockerd_rm_work "$WORK"
-        fi
-        exit $rc
-}
-trap cleanup EXIT
-
-WORK=$(mktemp -d /tmp/move-to.XXXXXX)
-DOCKERD_TMP=$WORK/dockerd
-mkdir -p "$DOCKERD_TMP"
-dockerd_private_system "$WORK"
+sandbox_init move-to
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=json
 dockerd_setup || exit 1
 dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
 dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
 
-truncate -s 2G "$WORK/vol.img"
-LOOP=$(losetup -f --show "$WORK/vol.img") || { echo "Bail out! losetup"; exit 1; }
+sandbox_loop LOOP 2G || { echo "Bail out! losetup"; exit 1; }
 mkfs.ext4 -q "$LOOP"
 VOL=$WORK/vol
-mkdir -p "$VOL"
-mount "$LOOP" "$VOL"
+sandbox_mount "$LOOP" "$VOL"
 mkdir "$VOL/docker" "$VOL/full"
 echo x >"$VOL/full/file"
 
@@ -138,5 +111,4 @@ ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = 
 "$BIN" cleanup --yes >"$WORK/out" 2>&1
 ok $([ $? = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]; echo $?) "cleanup after a rollback is refused and removes nothing"
 
-echo "1..$n"
-[ $failed = 0 ]
+sandbox_done
