@@ -127,6 +127,11 @@ int verb_disks(const Options *o) {
                         continue; /* detached meanwhile */
                 if (r < 0)
                         return log_error_errno(r, "Failed to read /sys/block/%s: %m", *n);
+                /* An unattached loop device (no backing file, no media) is no
+                 * disk anyone could pick; listing dozens of them hides the
+                 * real ones. */
+                if (startswith(*n, "loop") && !d->backing_file && d->size == 0)
+                        continue;
 
                 r = describe(d, &dj, !o->json, "");
                 if (r < 0)
