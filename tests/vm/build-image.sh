@@ -52,7 +52,7 @@ install_host_packages() {
 }
 
 image_packages() {
-        grep -v -e '^#' -e '^[[:space:]]*$' "$here/image-packages.txt" | paste -sd, -
+        grep -v -e '^#' -e '^[[:space:]]*$' "$here/image-packages.txt" | paste -sd' ' -
 }
 
 recipe_hash() {
@@ -87,8 +87,11 @@ configure_rootfs() {
         printf '/dev/vda\t/\text4\trw,errors=remount-ro\t0\t1\n' >"$root/etc/fstab"
 
         install -D -m 0755 "$here/guest/vm-test-runner" "$root/usr/local/libexec/vm-test-runner"
+        install -D -m 0644 "$here/guest/vm-payload.service" "$root/etc/systemd/system/vm-payload.service"
         install -D -m 0644 "$here/guest/vm-test-runner.service" "$root/etc/systemd/system/vm-test-runner.service"
-        mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+        mkdir -p "$root/etc/systemd/system/sysinit.target.wants" "$root/etc/systemd/system/multi-user.target.wants"
+        ln -sf /etc/systemd/system/vm-payload.service \
+                "$root/etc/systemd/system/sysinit.target.wants/vm-payload.service"
         ln -sf /etc/systemd/system/vm-test-runner.service \
                 "$root/etc/systemd/system/multi-user.target.wants/vm-test-runner.service"
 
@@ -118,17 +121,41 @@ build() {
         root="$dir/rootfs"
         mkdir -p "$root" "$cache/debs"
 
+        # A plain minbase first, then the packages with apt inside it:
+        # debootstrap's own ordering fails to configure a set this large
+        # (python3-cryptography before python3), apt's does not.
         log "debootstrap $suite from $mirror"
         start=$SECONDS
         # --cache-dir keeps the downloaded .debs, so a recipe change does not
         # download everything again.
-        timeout 1800 debootstrap --variant=minbase --include="$(image_packages)" \
-                --cache-dir="$cache/debs" "$suite" "$root" "$mirror" >"$dir/debootstrap.log" 2>&1 || {
+        timeout 1800 debootstrap --variant=minbase --cache-dir="$cache/debs" \
+                "$suite" "$root" "$mirror" >"$dir/debootstrap.log" 2>&1 || {
                 tail -n 30 "$dir/debootstrap.log" >&2
-                log "debootstrap failed"
+                cp "$dir/debootstrap.log" "$cache/last-failed-build.log"
+                log "debootstrap failed (log in $cache/last-failed-build.log)"
                 return 1
         }
         log "debootstrap took $((SECONDS - start)) s"
+
+        start=$SECONDS
+        # Services must not start inside the chroot on the build host.
+        printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+        chmod 0755 "$root/usr/sbin/policy-rc.d"
+        mount -t proc proc "$root/proc"
+        mount -t sysfs sysfs "$root/sys"
+        cp -l "$cache"/debs/*.deb "$root/var/cache/apt/archives/" 2>/dev/null || true
+        if ! DEBIAN_FRONTEND=noninteractive timeout 1800 chroot "$root" sh -c \
+                "apt-get update && apt-get install -y --no-install-recommends $(image_packages)" \
+                >"$dir/apt.log" 2>&1; then
+                tail -n 30 "$dir/apt.log" >&2
+                cp "$dir/apt.log" "$cache/last-failed-build.log"
+                log "apt-get install in the image failed (log in $cache/last-failed-build.log)"
+                return 1
+        fi
+        cp -l -n "$root"/var/cache/apt/archives/*.deb "$cache/debs/" 2>/dev/null || true
+        umount "$root/sys" "$root/proc"
+        rm -f "$root/usr/sbin/policy-rc.d" "$root"/var/cache/apt/archives/*.deb
+        log "apt-get install took $((SECONDS - start)) s"
 
         configure_rootfs "$root"
 
@@ -140,18 +167,19 @@ build() {
         start=$SECONDS
         mkfs.ext4 -q -F -L vm-root -d "$root" "$dir/root.img" "$image_size" >&2
         log "mkfs.ext4 -d took $((SECONDS - start)) s"
-        rm -rf "$root"
+        rm -rf --one-file-system "$root"
 }
 
 build_tmp=
 
 # Also on failure: debootstrap mounts /proc and /sys inside the tree.
 cleanup() {
+        set +e
         [ -n "$build_tmp" ] || return 0
         findmnt -rn -o TARGET | grep -F "$build_tmp/" | sort -r | while read -r m; do
                 umount -l "$m" || true
         done
-        rm -rf "$build_tmp"
+        rm -rf --one-file-system "$build_tmp"
 }
 
 main() {
@@ -199,3 +227,4 @@ main() {
 }
 
 main "$@"
+exit $?

@@ -16,6 +16,10 @@
 #   --boot-timeout SEC    limit for one boot, from QEMU start to poweroff
 #                         (default 420)
 #   --max-boots N         give up after N boots (default 6)
+#   --user-data FILE      attach a cloud-init NoCloud seed (a vfat disk
+#                         labelled CIDATA) with this user-data on every boot;
+#                         SCENARIO.user-data next to the scenario is used
+#                         by default, SCENARIO.meta-data too if present
 #
 # Each boot is a fresh QEMU process; the guest always powers off (QEMU runs
 # with -no-reboot, so a reboot in the guest also ends it) and the host boots
@@ -35,17 +39,26 @@
 # not root, no QEMU, or the image cannot be built.
 
 set -uo pipefail
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 skip_status=${DOCKER_RELOCATE_VM_SKIP_STATUS:-77}
 
 ebs_serial=vol0123456789abcdef0
-ebs_size=8G
-boot_timeout=420
-max_boots=6
-gp3=0
-no_ebs_boots=" "
+
+defaults() {
+        ebs_size=8G
+        boot_timeout=420
+        max_boots=6
+        gp3=0
+        no_ebs_boots=" "
+        user_data=
+        scenario=
+}
+defaults
+tests=0
+failed=0
 
 work=
 qemu_pid=
@@ -93,6 +106,11 @@ parse_options() {
                         boot_timeout=$2
                         shift
                         ;;
+                --user-data)
+                        [ -f "${2:-}" ] || die "--user-data needs a file"
+                        user_data=$2
+                        shift
+                        ;;
                 --max-boots)
                         [[ ${2:-} =~ ^[0-9]+$ ]] || die "--max-boots needs a number"
                         max_boots=$2
@@ -104,59 +122,6 @@ parse_options() {
                 shift
         done
 }
-
-scenario=
-parse_options "$@"
-[ -n "$scenario" ] || die "usage: run-scenario.sh [--gp3] [--no-ebs-on-boot N] [--ebs-size SIZE] [--boot-timeout SEC] SCENARIO"
-if [ ! -f "$scenario" ]; then
-        name=${scenario%.sh}
-        scenario="$here/scenarios/$name.sh"
-        [ -f "$scenario" ] || die "no scenario $name"
-fi
-name=$(basename "$scenario" .sh)
-
-# The scenario's own options first, so the command line can add to them.
-file_options=$(sed -n 's/^# vm-options:\(.*\)$/\1/p' "$scenario")
-cli_scenario=$scenario
-scenario=
-# shellcheck disable=SC2086
-parse_options $file_options "$cli_scenario"
-
-[ "$(id -u)" = 0 ] || skip_all "VM scenarios need root"
-
-binary=${DOCKER_RELOCATE:-$srcdir/build/docker-relocate}
-[ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
-
-start_all=$SECONDS
-image=$("$here/build-image.sh" | tail -n 1)
-rc=$?
-if [ $rc != 0 ] || [ ! -f "$image/complete" ]; then
-        # CI sets DOCKER_RELOCATE_VM_REQUIRED=1: there a broken image build
-        # must fail, not hide as a skip.
-        if [ "${DOCKER_RELOCATE_VM_REQUIRED:-0}" = 1 ] && [ $rc != 77 ]; then
-                echo "not ok 1 - build the VM image (status $rc)"
-                echo "1..1"
-                exit 1
-        fi
-        skip_all "the VM image cannot be built here (status $rc)"
-fi
-log "image $image ready after $((SECONDS - start_all)) s"
-
-qemu=$(command -v qemu-system-x86_64) || skip_all "no qemu-system-x86_64"
-
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/docker-relocate-vm.XXXXXX")
-payload="$work/payload"
-mkdir -p "$payload/bin" "$payload/state" "$payload/results"
-cp "$binary" "$payload/bin/docker-relocate"
-cp "$scenario" "$payload/scenario.sh"
-cp "$here/scenario-lib.sh" "$payload/scenario-lib.sh"
-
-qemu-img create -q -f qcow2 -F raw -b "$image/root.img" "$work/root.qcow2" ||
-        die "cannot create the root overlay"
-truncate -s "$ebs_size" "$work/ebs.img"
-
-ebs_drive="file=$work/ebs.img,if=none,id=ebs,format=raw,cache=unsafe"
-[ $gp3 = 1 ] && ebs_drive+=",throttling.iops-total=3000,throttling.bps-total=131072000"
 
 # One boot: QEMU under timeout(1), which ends it when the limit is reached.
 # Returns QEMU's status, or 124 on timeout.
@@ -177,6 +142,9 @@ boot() {
         if [ $ebs = 1 ]; then
                 args+=(-drive "$ebs_drive" -device "nvme,serial=$ebs_serial,drive=ebs")
         fi
+        if [ -f "$work/seed.img" ]; then
+                args+=(-drive "file=$work/seed.img,if=virtio,format=raw,readonly=on")
+        fi
 
         timeout --kill-after=20 "$boot_timeout" "$qemu" "${args[@]}" </dev/null >"$work/qemu-$n.log" 2>&1 &
         qemu_pid=$!
@@ -186,10 +154,24 @@ boot() {
         return $rc
 }
 
+# A NoCloud seed as cloud-init finds it on a disk: vfat labelled CIDATA
+# with user-data and meta-data (built with mtools; no loop device).
+make_seed() {
+        local meta="${scenario%.sh}.meta-data"
+
+        if [ -f "$meta" ]; then
+                cp "$meta" "$work/meta-data"
+        else
+                printf 'instance-id: iid-docker-relocate-%s\nlocal-hostname: docker-relocate-vm\n' \
+                        "$name" >"$work/meta-data"
+        fi
+        cp "$user_data" "$work/user-data"
+        mkfs.vfat -n CIDATA -C "$work/seed.img" 2048 >/dev/null &&
+                mcopy -i "$work/seed.img" "$work/user-data" "$work/meta-data" ::
+}
+
 # Number the phase's TAP lines into the run's sequence; anything else the
 # scenario printed becomes a comment.
-tests=0
-failed=0
 emit_results() {
         local file=$1 line
 
@@ -237,45 +219,118 @@ keep_logs() {
         cp -r "$payload/results" "$payload/state" "$dir"/ 2>/dev/null
 }
 
-log "scenario $name: EBS disk $ebs_size$([ $gp3 = 1 ] && echo ", gp3 throttling")$([ "$no_ebs_boots" != " " ] && echo ", absent on boot(s)$no_ebs_boots")"
-n=1
-while :; do
-        rm -f "$payload/state/next-phase"
-        boot_start=$SECONDS
-        boot "$n"
+# Everything runs from here, so that the whole file is read before any of it
+# runs (editing the script during a run cannot break that run).
+main() {
+        parse_options "$@"
+        [ -n "$scenario" ] || die "usage: run-scenario.sh [--gp3] [--no-ebs-on-boot N] [--ebs-size SIZE] [--boot-timeout SEC] SCENARIO"
+        if [ ! -f "$scenario" ]; then
+                name=${scenario%.sh}
+                scenario="$here/scenarios/$name.sh"
+                [ -f "$scenario" ] || die "no scenario $name"
+        fi
+        name=$(basename "$scenario" .sh)
+
+        # Again from the defaults: the scenario's own options first, so those
+        # on the command line add to them or override them.
+        file_options=$(sed -n 's/^# vm-options:\(.*\)$/\1/p' "$scenario")
+        cli_scenario=$scenario
+        defaults
+        # shellcheck disable=SC2086
+        parse_options $file_options "$@"
+        scenario=$cli_scenario
+
+        [ "$(id -u)" = 0 ] || skip_all "VM scenarios need root"
+
+        binary=${DOCKER_RELOCATE:-$srcdir/build/docker-relocate}
+        [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
+
+        start_all=$SECONDS
+        image=$("$here/build-image.sh" | tail -n 1)
         rc=$?
-        log "boot $n: $((SECONDS - boot_start)) s (qemu status $rc)"
-        emit_results "$payload/results/phase-$n.log"
-
-        if [ $rc = 124 ] || [ $rc = 137 ]; then
-                fail_boot "$n" "timed out after $boot_timeout s"
-                break
-        elif [ ! -f "$payload/state/phase-$n.done" ]; then
-                fail_boot "$n" "the scenario did not finish (qemu status $rc)"
-                break
+        if [ $rc != 0 ] || [ ! -f "$image/complete" ]; then
+                # CI sets DOCKER_RELOCATE_VM_REQUIRED=1: there a broken image build
+                # must fail, not hide as a skip.
+                if [ "${DOCKER_RELOCATE_VM_REQUIRED:-0}" = 1 ] && [ $rc != 77 ]; then
+                        echo "not ok 1 - build the VM image (status $rc)"
+                        echo "1..1"
+                        exit 1
+                fi
+                skip_all "the VM image cannot be built here (status $rc)"
         fi
-        status=$(cat "$payload/state/phase-$n.done")
-        if [ "$status" != 0 ]; then
-                tests=$((tests + 1))
-                failed=$((failed + 1))
-                echo "not ok $tests - phase $n exited with status $status"
+        log "image $image ready after $((SECONDS - start_all)) s"
+
+        qemu=$(command -v qemu-system-x86_64) || skip_all "no qemu-system-x86_64"
+
+        work=$(mktemp -d "${TMPDIR:-/var/tmp}/docker-relocate-vm.XXXXXX")
+        payload="$work/payload"
+        mkdir -p "$payload/bin" "$payload/state" "$payload/results"
+        cp "$binary" "$payload/bin/docker-relocate"
+        cp "$scenario" "$payload/scenario.sh"
+        cp "$here/scenario-lib.sh" "$payload/scenario-lib.sh"
+        # Files a scenario may need besides the binary (the Ansible module,
+        # cloud-init examples), as $VM_PAYLOAD/contrib.
+        [ -d "$srcdir/contrib" ] && cp -r "$srcdir/contrib" "$payload/contrib"
+
+        [ -z "$user_data" ] && [ -f "${scenario%.sh}.user-data" ] && user_data="${scenario%.sh}.user-data"
+        if [ -n "$user_data" ]; then
+                make_seed || die "cannot build the cloud-init seed"
         fi
 
-        [ -f "$payload/state/next-phase" ] || break
-        if [ "$n" -ge "$max_boots" ]; then
-                fail_boot "$n" "asked for another phase after $max_boots boots"
-                break
+        # A hard link keeps the base alive should a newer build prune this image
+        # between two boots (when the cache is on the same filesystem).
+        base="$image/root.img"
+        ln "$base" "$work/base.img" 2>/dev/null && base="$work/base.img"
+        qemu-img create -q -f qcow2 -F raw -b "$base" "$work/root.qcow2" ||
+                die "cannot create the root overlay"
+        truncate -s "$ebs_size" "$work/ebs.img"
+
+        ebs_drive="file=$work/ebs.img,if=none,id=ebs,format=raw,cache=unsafe"
+        [ $gp3 = 1 ] && ebs_drive+=",throttling.iops-total=3000,throttling.bps-total=131072000"
+
+        log "scenario $name: EBS disk $ebs_size$([ $gp3 = 1 ] && echo ", gp3 throttling")$([ "$no_ebs_boots" != " " ] && echo ", absent on boot(s)$no_ebs_boots")"
+        n=1
+        while :; do
+                rm -f "$payload/state/next-phase"
+                boot_start=$SECONDS
+                boot "$n"
+                rc=$?
+                log "boot $n: $((SECONDS - boot_start)) s (qemu status $rc)"
+                emit_results "$payload/results/phase-$n.log"
+
+                if [ $rc = 124 ] || [ $rc = 137 ]; then
+                        fail_boot "$n" "timed out after $boot_timeout s"
+                        break
+                elif [ ! -f "$payload/state/phase-$n.done" ]; then
+                        fail_boot "$n" "the scenario did not finish (qemu status $rc)"
+                        break
+                fi
+                status=$(cat "$payload/state/phase-$n.done")
+                if [ "$status" != 0 ]; then
+                        tests=$((tests + 1))
+                        failed=$((failed + 1))
+                        echo "not ok $tests - phase $n exited with status $status"
+                fi
+
+                [ -f "$payload/state/next-phase" ] || break
+                if [ "$n" -ge "$max_boots" ]; then
+                        fail_boot "$n" "asked for another phase after $max_boots boots"
+                        break
+                fi
+                n=$((n + 1))
+        done
+
+        if [ $tests = 0 ]; then
+                tests=1
+                failed=1
+                echo "not ok 1 - scenario $name reported no results"
         fi
-        n=$((n + 1))
-done
+        echo "1..$tests"
+        log "scenario $name: $((SECONDS - start_all)) s in all, $n boot(s), $failed of $tests failed"
+        keep_logs
 
-if [ $tests = 0 ]; then
-        tests=1
-        failed=1
-        echo "not ok 1 - scenario $name reported no results"
-fi
-echo "1..$tests"
-log "scenario $name: $((SECONDS - start_all)) s in all, $n boot(s), $failed of $tests failed"
-keep_logs
+        [ $failed = 0 ]
+}
 
-[ $failed = 0 ]
+main "$@"
+exit $?
