@@ -107,8 +107,11 @@ configure_rootfs() {
         # cloud-init (when in the image) looks only for a NoCloud seed, so a
         # boot without one does not wait on a metadata service that is not
         # there: ds-identify then disables it for that boot.
+        # The image has no locales package: leave the locale alone rather
+        # than fail every run in update-locale.
         if [ -d "$root/etc/cloud/cloud.cfg.d" ]; then
-                echo 'datasource_list: [ NoCloud ]' >"$root/etc/cloud/cloud.cfg.d/90-docker-relocate-vm.cfg"
+                printf 'datasource_list: [ NoCloud ]\nlocale: false\n' \
+                        >"$root/etc/cloud/cloud.cfg.d/90-docker-relocate-vm.cfg"
         fi
 
         rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin

@@ -3,9 +3,7 @@
 #
 # The VM is what the other scenarios assume: systemd as PID 1, a working
 # Docker engine, the binary under test with its libraries, and the "EBS"
-# volume visible as EC2 Nitro shows it (NVMe, volume id as serial);
-# cloud-init runs user-data from a NoCloud seed (smoke.user-data) and
-# Ansible is there.
+# volume visible as EC2 Nitro shows it (NVMe, volume id as serial).
 #
 # vm-options: --gp3
 
@@ -22,10 +20,6 @@ is "docker runs from the default data root" "$(docker_info '{{.DockerRootDir}}')
 
 check "docker-relocate --version runs" docker-relocate --version
 is "all its libraries resolve" "$(ldd /usr/local/sbin/docker-relocate | grep -c 'not found')" 0
-
-check "cloud-init finished" cloud-init status
-check "user-data ran docker-relocate" grep -q docker-relocate /var/lib/vm-cloud-init-ran
-check "ansible-playbook runs" ansible-playbook --version
 
 disk=$(ebs_disk)
 is "the EBS volume is nvme0n1" "$disk" nvme0n1
