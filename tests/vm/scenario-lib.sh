@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Sourced by VM scenarios (". "$VM_LIB""), inside the VM, as root.
+#
+# The runner sets:
+#   VM_PHASE    this boot's phase: 1 on the first boot, 2 after the first
+#               reboot_to_next_phase, ...
+#   VM_STATE    a directory on the payload share that survives reboots
+#   VM_PAYLOAD  the payload share (the binaries under test are already
+#               installed in /usr/local/sbin)
+#   VM_EBS      1 when the "EBS" NVMe disk is attached on this boot
+#   VM_GP3      1 when that disk is throttled like a gp3 baseline
+#
+# TAP: print "ok"/"not ok" lines without numbers and without a plan; the host
+# numbers the lines of all phases and writes the plan.
+
+# The "EBS" volume as QEMU presents it.
+EBS_SERIAL=vol0123456789abcdef0
+BUSYBOX_IMAGE=vm/busybox:latest
+
+_vm_failed=0
+
+diag() {
+        local line
+        printf '%s\n' "$@" | while IFS= read -r line; do
+                printf '# %s\n' "$line"
+        done
+}
+
+ok() {
+        echo "ok - $*"
+}
+
+not_ok() {
+        _vm_failed=1
+        echo "not ok - $*"
+}
+
+skip() {
+        local what=$1
+        shift
+        echo "ok - $what # SKIP $*"
+}
+
+# check DESCRIPTION COMMAND [ARGS...]: ok when the command succeeds; on
+# failure its output becomes diagnostics.
+check() {
+        local what=$1 out rc
+        shift
+        out=$("$@" 2>&1)
+        rc=$?
+        if [ $rc -eq 0 ]; then
+                ok "$what"
+        else
+                not_ok "$what"
+                diag "command: $*" "exit status: $rc"
+                [ -n "$out" ] && diag "$out"
+        fi
+        return $rc
+}
+
+# is DESCRIPTION GOT EXPECTED
+is() {
+        if [ "$2" = "$3" ]; then
+                ok "$1"
+        else
+                not_ok "$1"
+                diag "got:      '$2'" "expected: '$3'"
+                return 1
+        fi
+}
+
+# wait_for SECONDS COMMAND [ARGS...]: poll until the command succeeds.
+wait_for() {
+        local deadline=$((SECONDS + $1))
+        shift
+        until "$@" >/dev/null 2>&1; do
+                [ $SECONDS -ge $deadline ] && return 1
+                sleep 1
+        done
+}
+
+# Stop the scenario: the host reports the rest as missing.
+bail_out() {
+        echo "Bail out! $*"
+        exit 1
+}
+
+# ---- phases -----------------------------------------------------------------
+
+# if phase 1; then ...; fi
+phase() {
+        [ "$VM_PHASE" = "$1" ]
+}
+
+# End this phase with a clean reboot; the scenario runs again with
+# VM_PHASE+1. (The VM powers off and the host boots it again, possibly with
+# other disks attached; see run-scenario.sh --no-ebs-on-boot.)
+reboot_to_next_phase() {
+        echo $((VM_PHASE + 1)) >"$VM_STATE/next-phase"
+        exit "$_vm_failed"
+}
+
+# As reboot_to_next_phase, but like pulling the power: no unmount, no sync,
+# no service stops. For "the host crashed in the middle" scenarios.
+crash_to_next_phase() {
+        echo $((VM_PHASE + 1)) >"$VM_STATE/next-phase"
+        echo "$_vm_failed" >"$VM_STATE/phase-$VM_PHASE.done"
+        echo 1 >/proc/sys/kernel/sysrq
+        echo b >/proc/sysrq-trigger
+        sleep 60
+}
+
+# Keep a value from one phase to the next: save NAME VALUE / load NAME.
+save() {
+        printf '%s\n' "$2" >"$VM_STATE/saved-$1"
+}
+
+load() {
+        cat "$VM_STATE/saved-$1" 2>/dev/null
+}
+
+# ---- the "EBS" disk -----------------------------------------------------------
+
+# Prints the kernel name (nvme0n1) of the disk with the EBS serial.
+ebs_disk() {
+        local d
+        for d in /sys/block/nvme*; do
+                [ -e "$d/device/serial" ] || continue
+                if [ "$(tr -d ' ' <"$d/device/serial")" = "$EBS_SERIAL" ]; then
+                        basename "$d"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+# ---- a data root worth moving -------------------------------------------------
+
+# docker info's answer for one field, e.g. docker_info '{{.DockerRootDir}}'.
+docker_info() {
+        docker info --format "$1" 2>/dev/null
+}
+
+# Import a tiny image from busybox-static (there is no registry to pull from).
+docker_import_busybox() {
+        local dir applet
+
+        docker image inspect "$BUSYBOX_IMAGE" >/dev/null 2>&1 && return 0
+        dir=$(mktemp -d)
+        mkdir -p "$dir/bin" "$dir/tmp" "$dir/data"
+        cp /bin/busybox "$dir/bin/busybox"
+        for applet in sh ls cat echo sleep cp mv rm mkdir test sha256sum dd ln stat wc sync true false; do
+                ln -s busybox "$dir/bin/$applet"
+        done
+        tar -C "$dir" -c . | docker import -c 'CMD ["/bin/sh"]' - "$BUSYBOX_IMAGE" >/dev/null
+        local rc=$?
+        rm -rf "$dir"
+        return $rc
+}
+
+# Where a volume's data lives on the host (under the current data root).
+docker_volume_dir() {
+        docker volume inspect -f '{{.Mountpoint}}' "$1" 2>/dev/null
+}
+
+# Fill the data root with what a move must carry over intact:
+#   - the imported busybox image;
+#   - vm/deleted:latest, committed from a container that deleted a file
+#     (its layer holds an overlay whiteout) and added one;
+#   - the volume vm-data with a file, a hard link to it and a sparse file;
+#   - the container vm-web, running, --restart always, which filled vm-data.
+# Each step is a TAP check. Containers run with --network none: under
+# emulation, setting up a network namespace costs seconds per container.
+docker_populate() {
+        check "busybox image imported" docker_import_busybox || return 1
+
+        docker rm -f vm-committer >/dev/null 2>&1
+        check "container deleting a file ran" \
+                docker run --network none --name vm-committer "$BUSYBOX_IMAGE" \
+                sh -c 'rm /bin/cat && echo committed >/added'
+        check "commit with a deleted file" docker commit vm-committer vm/deleted:latest
+        docker rm vm-committer >/dev/null 2>&1
+
+        docker rm -f vm-web >/dev/null 2>&1
+        docker volume create vm-data >/dev/null
+        check "container vm-web running with --restart always" \
+                docker run -d --network none --name vm-web --restart always -v vm-data:/data "$BUSYBOX_IMAGE" \
+                sh -c '[ -e /data/ready ] || {
+                                echo volume-data >/data/file &&
+                                ln /data/file /data/hardlink &&
+                                dd if=/dev/zero of=/data/sparse bs=1 count=1 seek=67108863 2>/dev/null &&
+                                touch /data/ready; }
+                        trap "exit 0" TERM
+                        while :; do sleep 3600 & wait $!; done'
+        if wait_for 60 test -e "$(docker_volume_dir vm-data)/ready"; then
+                ok "volume vm-data filled"
+        else
+                not_ok "volume vm-data filled"
+        fi
+}
+
+# What must be the same before and after a move: image, container and
+# volume ids (as the tool itself compares them), plus the volume's content.
+docker_fingerprint() {
+        local vol
+
+        vol=$(docker_volume_dir vm-data)
+        docker image ls -q --no-trunc | sort -u
+        docker ps -aq --no-trunc | sort
+        docker volume ls -q | sort
+        [ -n "$vol" ] && sha256sum "$vol/file" "$vol/sparse" | sed "s|$vol/||"
+}
+
+# Check everything docker_populate made is still there and works.
+docker_check_populated() {
+        local vol
+
+        is "image vm/deleted: file deleted, file added" \
+                "$(docker run --rm --network none vm/deleted:latest \
+                        sh -c 'test -e /bin/cat && echo present || echo deleted; read x </added; echo $x')" \
+                "deleted
+committed"
+
+        vol=$(docker_volume_dir vm-data)
+        is "volume file intact, hard link kept" \
+                "$(cat "$vol/file" 2>&1) $(stat -c %h "$vol/file" 2>&1) $(stat -c %i "$vol/file" 2>&1)" \
+                "volume-data 2 $(stat -c %i "$vol/hardlink" 2>&1)"
+        is "sparse file still sparse" \
+                "$(stat -c '%s %b' "$vol/sparse" 2>&1 | awk '{ print $1, ($2 < 64 ? "sparse" : "full") }')" \
+                "67108864 sparse"
+        if wait_for 60 sh -c '[ "$(docker inspect -f "{{.State.Running}}" vm-web)" = true ]'; then
+                ok "container vm-web is running"
+        else
+                not_ok "container vm-web is running"
+                diag "$(docker ps -a 2>&1)"
+        fi
+}

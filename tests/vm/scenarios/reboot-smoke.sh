@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The multi-phase mechanism itself: state written in phase 1 is there in
+# phase 2 after a real reboot, a container with a restart policy comes back
+# by itself, and the host can leave the EBS disk out of a boot.
+#
+# vm-options: --no-ebs-on-boot 2
+
+. "$VM_LIB"
+
+if phase 1; then
+        check "the EBS disk is attached on boot 1" ebs_disk
+        echo "written in phase 1" >/var/lib/vm-marker
+        save boot_id "$(cat /proc/sys/kernel/random/boot_id)"
+        docker_populate
+        save fingerprint "$(docker_fingerprint)"
+        reboot_to_next_phase
+fi
+
+if phase 2; then
+        is "the marker on the root disk survived" "$(cat /var/lib/vm-marker 2>/dev/null)" "written in phase 1"
+        if [ "$(load boot_id)" != "$(cat /proc/sys/kernel/random/boot_id)" ]; then
+                ok "this is a new boot"
+        else
+                not_ok "this is a new boot"
+        fi
+        if ebs_disk >/dev/null; then
+                not_ok "the EBS disk is absent on boot 2"
+        else
+                ok "the EBS disk is absent on boot 2"
+        fi
+        check "docker.service is active again" systemctl is-active docker.service
+        docker_check_populated
+        is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$(load fingerprint)"
+fi
