@@ -53,8 +53,9 @@ if phase 2; then
         is "after the reboot the volume is mounted, by its UUID" \
                 "$(findmnt -rn -o SOURCE,UUID /mnt/docker-data)" "/dev/nvme0n1 $uuid"
         check "docker.service started by itself" systemctl is-active docker.service
+        # systemctl show quotes the name and doubles its backslash.
         after=$(systemctl show -P After docker.service)
-        if grep -qF 'mnt-docker\x2ddata.mount' <<<"$after"; then
+        if grep -q 'mnt-docker\\*x2ddata\.mount' <<<"$after"; then
                 ok "docker.service is ordered after the volume's mount"
         else
                 not_ok "docker.service is ordered after the volume's mount"
