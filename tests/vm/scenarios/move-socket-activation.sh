@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# docker.socket wakes dockerd up on the first connection. With a client
+# hammering /var/run/docker.sock all through the move, the move must still
+# succeed, and dockerd must not run at any moment between the stop and the
+# start (while the move's journal says "stopped" or "copied"): a daemon
+# woken mid-copy writes to the old tree behind rsync's back. The tool stops
+# docker.socket before docker.service; without that, the hammer brings the
+# daemon back.
+
+. "$VM_LIB"
+
+NEW=/mnt/docker-data/docker
+STATE=/var/lib/docker-relocate/state.json
+WATCH=/root/watch.log
+
+docker_populate
+fingerprint=$(docker_fingerprint)
+
+# The client: a raw GET /_ping on the socket, again and again (python, as
+# the docker CLI takes too long to start under emulation to hammer).
+python3 - <<'PY' >/root/hammer.log 2>&1 &
+import signal, socket, sys, time
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+end = time.time() + 600
+ok = refused = 0
+try:
+    while time.time() < end:
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            s.connect("/var/run/docker.sock")
+            s.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            s.recv(64)
+            s.close()
+            ok += 1
+            time.sleep(0.01)
+        except OSError:
+            refused += 1
+            time.sleep(0.02)
+finally:
+    print(ok, refused, flush=True)
+PY
+hammer=$!
+
+# The watcher: every 0.1 s the move's phase and dockerd's PID, if any.
+(
+        end=$((SECONDS + 600))
+        while [ $SECONDS -lt $end ]; do
+                phase=$(grep -o '"phase":[[:space:]]*"[a-z-]*"' "$STATE" 2>/dev/null | sed 's/.*"\([a-z-]*\)"$/\1/')
+                echo "$(date +%s.%N | cut -c1-14) ${phase:-none} $(pgrep -x dockerd | tr '\n' ',')"
+                sleep 0.1
+        done
+) >"$WATCH" 2>&1 &
+watcher=$!
+
+docker-relocate move --device "$EBS_SERIAL" --yes >/root/move.out 2>&1
+rc=$?
+sleep 1
+kill "$hammer" "$watcher" 2>/dev/null
+wait "$hammer" "$watcher" 2>/dev/null
+
+is "move exits 0 with the socket hammered" "$rc" 0 || diag "$(tail -n 20 /root/move.out)"
+diag "hammer (answered, refused): $(tail -n 1 /root/hammer.log)"
+# The window with Docker down: from the first sample without a dockerd
+# until the move's journal says "configured" (after which the move starts
+# Docker itself). No sample inside it may show a dockerd.
+window() {
+        awk '!on && !done && $3 == "" { on = 1 }
+             $2 == "configured" || $2 == "verified" || $2 == "done" { on = 0; done = 1 }
+             on' "$WATCH"
+}
+samples=$(window | wc -l)
+copying=$(window | awk '$2 == "stopped" || $2 == "copied"' | wc -l)
+woken=$(window | awk '$3 != ""')
+if [ "$copying" -gt 0 ]; then
+        ok "the watcher saw Docker down through the copy ($samples samples, $copying while stopped or copied)"
+else
+        not_ok "the watcher saw Docker down through the copy"
+        diag "$(cat "$WATCH")"
+fi
+if [ -z "$woken" ]; then
+        ok "no dockerd ran between the stop and the start"
+else
+        not_ok "no dockerd ran between the stop and the start"
+        diag "samples with a dockerd:" "$(head -n 10 <<<"$woken")"
+fi
+is "the hammer was answered, and refused while the socket was closed" \
+        "$(tail -n 1 /root/hammer.log | awk '{ print ($1 > 0 ? "answered" : "never answered"), ($2 > 0 ? "refused" : "never refused") }')" \
+        "answered refused"
+is "docker.socket is active again" "$(systemctl is-active docker.socket)" active
+is "docker info: the new root dir" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
+is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
+is "container vm-web is running" "$(docker inspect -f '{{.State.Running}}' vm-web 2>&1)" true
