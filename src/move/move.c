@@ -258,11 +258,9 @@ static int journal_read_sets(Move *m) {
 static int journal_set_backups(Move *m) {
         _cleanup_strv_free_ char **all = strv_copy(m->dropin_backups);
         cJSON *a;
-        const cJSON *old = cJSON_GetObjectItemCaseSensitive(m->journal, "config_backups");
 
         if (!all && m->dropin_backups)
                 return -ENOMEM;
-        (void) old;
         a = strv_json(all);
         if (!a)
                 return -ENOMEM;
@@ -887,6 +885,11 @@ static int fail(Move *m, bool after_stop) {
 }
 
 static int delete_tree(const char *dir) {
+        /* The one irreversible step: never anything that is not a directory
+         * at least two levels below /, whatever the journal or config said. */
+        const char *slash = dir ? strchr(dir + 1, '/') : NULL;
+        if (!path_is_absolute(dir) || !slash || !slash[1] || strstr(dir, "/../") || endswith(dir, "/.."))
+                return -EINVAL;
         char *argv[] = { (char *) "rm", (char *) "-rf", (char *) "--one-file-system", (char *) "--", (char *) dir, NULL };
         int status = 0, r;
 
@@ -900,7 +903,6 @@ static int execute(Move *m) {
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_free_ char *reason = NULL, *msg = NULL;
         unsigned long long t0;
-        bool stopped = false;
         MovePhase phase = m->resume_phase;
         int r;
 
@@ -1003,7 +1005,6 @@ static int execute(Move *m) {
                 }
                 progress_line(m, "Stopping Docker...");
                 r = stop_docker(m);
-                stopped = true;
                 if (r < 0)
                         return fail(m, true);
                 phase = PHASE_STOPPED;
@@ -1013,7 +1014,6 @@ static int execute(Move *m) {
                         return r;
         } else if (phase < PHASE_CONFIGURED || !m->docker_running) {
                 /* Resuming with Docker stopped by the interrupted run. */
-                stopped = true;
                 m->t_stopped = now_ms();
                 r = journal_read_sets(m);
                 if (r < 0)
@@ -1023,7 +1023,6 @@ static int execute(Move *m) {
                                fail(m, true);
                 log_info("Resuming the interrupted move (it had reached '%s').", move_phase_to_string(phase));
         } else {
-                stopped = true;
                 m->t_stopped = now_ms();
                 r = journal_read_sets(m);
                 if (r < 0)
@@ -1133,7 +1132,6 @@ static int execute(Move *m) {
                 if (r < 0)
                         return r;
         }
-        (void) stopped;
 
         /* 8. The containers that ran, running again. */
         t0 = now_ms();
