@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include "disk/ebs.h"
 #include "disk/probe.h"
 #include "disk/resolve.h"
+#include "util/log.h"
 #include "util/path.h"
 #include "util/process.h"
 #include "util/strv.h"
@@ -233,7 +235,9 @@ int disk_resolve(const char *sysroot, const char *spec, char **ret_name, Resolve
 
 int disk_resolve_wait(const char *sysroot, const char *spec, long timeout_sec, char **ret_name,
                       ResolveHow *ret_how) {
-        unsigned long long deadline = now_ms() + (unsigned long long) (timeout_sec > 0 ? timeout_sec : 0) * 1000ULL;
+        unsigned long long start = now_ms();
+        unsigned long long deadline = start + (unsigned long long) (timeout_sec > 0 ? timeout_sec : 0) * 1000ULL;
+        bool waited = false;
         int r;
 
         for (;;) {
@@ -250,6 +254,11 @@ int disk_resolve_wait(const char *sysroot, const char *spec, long timeout_sec, c
                                 r = -ENOENT;
                 }
                 if (r >= 0) {
+                        /* Say so in the log, which is all a boot-time run
+                         * (cloud-init, a unit) leaves behind. */
+                        if (waited)
+                                log_info("%s appeared as /dev/%s after %.1f s.", spec, name,
+                                         (double) (now_ms() - start) / 1000.0);
                         *ret_name = TAKE_PTR(name);
                         *ret_how = how;
                         return 0;
@@ -260,6 +269,9 @@ int disk_resolve_wait(const char *sysroot, const char *spec, long timeout_sec, c
                         return -ENOENT;
                 if (now_ms() >= deadline)
                         return -ETIMEDOUT;
+                if (!waited)
+                        log_info("Waiting up to %ld s for %s to be attached...", timeout_sec, spec);
+                waited = true;
                 /* New NVMe namespaces show up within a second or two of the
                  * attach; polling sysfs needs no udev. */
                 usleep(250 * 1000);

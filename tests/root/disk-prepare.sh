@@ -185,6 +185,8 @@ lib_run R "$DR" prepare "$late" --mount "$T/late" --wait-device 30
 wait "$grow_pid"
 is "$R_rc" 0 "--wait-device: prepared a device whose media arrived 2 s later"
 is "$(findmnt -n -o SOURCE --mountpoint "$T/late")" "$late" "--wait-device: and mounted it"
+like "$R_err" "Waiting up to 30 s for $late to be attached" "--wait-device: says it waits"
+like "$R_err" "$late appeared as /dev/$(basename "$late") after [0-9]" "--wait-device: and when the device came"
 
 # --- xfs without ftype=1 is never reused ------------------------------------------
 
