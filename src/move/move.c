@@ -135,7 +135,10 @@ static double seconds_since(unsigned long long t0) {
 
 /* What every journal entry of this move names. */
 static JournaldMove journald_fields(const Move *m) {
-        return (JournaldMove){ .device = m->device ?: m->req.device, .old_root = m->old_root, .new_root = m->new_root };
+        return (JournaldMove){ .device = m->device ?: m->req.device,
+                               .volume_id = m->disk.volume_id,
+                               .old_root = m->old_root,
+                               .new_root = m->new_root };
 }
 
 static int record_step(Move *m, const char *name, unsigned long long t0) {

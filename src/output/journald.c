@@ -96,6 +96,7 @@ void journald_log(int priority, int error, const char *file, int line, const cha
 
 static void add_move(Entry *e, const JournaldMove *m) {
         add_string(e, "DOCKER_RELOCATE_DEVICE", m->device);
+        add_string(e, "DOCKER_RELOCATE_VOLUME_ID", m->volume_id);
         add_string(e, "DOCKER_RELOCATE_OLD_ROOT", m->old_root);
         add_string(e, "DOCKER_RELOCATE_NEW_ROOT", m->new_root);
 }

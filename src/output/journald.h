@@ -26,6 +26,7 @@ void journald_log(int priority, int error, const char *file, int line, const cha
 /* What each entry of a move carries; NULL members are left out. */
 typedef struct JournaldMove {
         const char *device;
+        const char *volume_id; /* the EBS volume id, when the device is one */
         const char *old_root;
         const char *new_root;
 } JournaldMove;
