@@ -122,6 +122,11 @@ check_move(exec_start.group(1).split() if exec_start else [], "bootcmd unit")
 ok(re.search(r"^ExecStartPost=.*disable docker-relocate-move\.service", unit, re.M) is not None,
    "bootcmd: the unit disables itself after a successful move")
 ok("--no-block" in outside, "bootcmd: starts the unit without waiting for it")
+# A target waits for every unit it wants that has default dependencies:
+# with them, a volume attached late would hold multi-user.target.
+ok(re.search(r"^DefaultDependencies=no$", unit, re.M) is not None and
+   re.search(r"^Conflicts=shutdown\.target$", unit, re.M) is not None,
+   "bootcmd: the boot does not wait for the unit, shutdown stops it")
 
 # Ansible: the playbook.
 text = read("ansible/playbook.yml")
