@@ -16,10 +16,21 @@
 #   --boot-timeout SEC    limit for one boot, from QEMU start to poweroff
 #                         (default 420)
 #   --max-boots N         give up after N boots (default 6)
+#   --attach-ebs-on-request N
+#                         boot N starts without the EBS disk; the guest asks
+#                         for it (scenario-lib.sh: ebs_attach) and the host
+#                         hot-plugs it then, as an EBS attach does; later
+#                         boots have it from the start
 #   --user-data FILE      attach a cloud-init NoCloud seed (a vfat disk
 #                         labelled CIDATA) with this user-data on every boot;
 #                         SCENARIO.user-data next to the scenario is used
-#                         by default, SCENARIO.meta-data too if present
+#                         by default, SCENARIO.meta-data too if present. A
+#                         relative path is taken from the source tree
+#                         (contrib/cloud-init/...) when it is not a file here
+#   --meson-install       install the build with "meson install --destdir"
+#                         into the payload ($VM_PAYLOAD/destdir) instead of
+#                         installing the bare binary: the scenario unpacks
+#                         it onto the system itself
 #
 # Each boot is a fresh QEMU process; the guest always powers off (QEMU runs
 # with -no-reboot, so a reboot in the guest also ends it) and the host boots
@@ -29,6 +40,8 @@
 #
 # Environment:
 #   DOCKER_RELOCATE            the binary under test (default: build/docker-relocate)
+#   DOCKER_RELOCATE_BUILDDIR   its build directory, for --meson-install
+#                              (default: the binary's directory)
 #   DOCKER_RELOCATE_VM_CACHE   image cache (see build-image.sh)
 #   DOCKER_RELOCATE_VM_LOGS    keep console logs and results here (SCENARIO/…)
 #   DOCKER_RELOCATE_VM_APPEND  more kernel arguments, e.g. systemd.show_status=1
@@ -53,7 +66,9 @@ defaults() {
         max_boots=6
         gp3=0
         no_ebs_boots=" "
+        attach_boots=" "
         user_data=
+        meson_install=0
         scenario=
 }
 defaults
@@ -62,6 +77,7 @@ failed=0
 
 work=
 qemu_pid=
+watcher_pid=
 
 log() {
         echo "# $*"
@@ -78,6 +94,10 @@ die() {
 }
 
 cleanup() {
+        if [ -n "$watcher_pid" ]; then
+                kill "$watcher_pid" 2>/dev/null
+                wait "$watcher_pid" 2>/dev/null
+        fi
         if [ -n "$qemu_pid" ]; then
                 kill "$qemu_pid" 2>/dev/null
                 wait "$qemu_pid" 2>/dev/null
@@ -96,6 +116,12 @@ parse_options() {
                         no_ebs_boots+="$2 "
                         shift
                         ;;
+                --attach-ebs-on-request)
+                        [[ ${2:-} =~ ^[0-9]+$ ]] || die "--attach-ebs-on-request needs a boot number"
+                        attach_boots+="$2 "
+                        shift
+                        ;;
+                --meson-install) meson_install=1 ;;
                 --ebs-size)
                         [ -n "${2:-}" ] || die "--ebs-size needs a size"
                         ebs_size=$2
@@ -107,8 +133,9 @@ parse_options() {
                         shift
                         ;;
                 --user-data)
-                        [ -f "${2:-}" ] || die "--user-data needs a file"
-                        user_data=$2
+                        user_data=${2:-}
+                        [ -f "$user_data" ] || [ -z "$user_data" ] || user_data=$srcdir/$user_data
+                        [ -f "$user_data" ] || die "--user-data needs a file"
                         shift
                         ;;
                 --max-boots)
@@ -126,7 +153,7 @@ parse_options() {
 # One boot: QEMU under timeout(1), which ends it when the limit is reached.
 # Returns QEMU's status, or 124 on timeout.
 boot() {
-        local n=$1 ebs=1 args rc cmdline
+        local n=$1 ebs=1 attach=0 args rc cmdline
 
         cmdline="root=/dev/vda rw console=ttyS0 quiet panic=1 mitigations=off"
         # Without a seed, cloud-init's generator would still enable it (a
@@ -135,6 +162,7 @@ boot() {
         [ -f "$work/seed.img" ] || cmdline+=" cloud-init=disabled"
 
         case $no_ebs_boots in *" $n "*) ebs=0 ;; esac
+        case $attach_boots in *" $n "*) ebs=0 attach=1 ;; esac
         printf 'VM_EBS=%s\nVM_GP3=%s\nVM_BOOT=%s\n' "$ebs" "$gp3" "$n" >"$payload/state/boot.env"
         echo "$n" >"$payload/state/phase"
 
@@ -151,13 +179,85 @@ boot() {
         if [ -f "$work/seed.img" ]; then
                 args+=(-drive "file=$work/seed.img,if=virtio,format=raw,readonly=on")
         fi
+        [ $attach = 1 ] && args+=(-qmp "unix:$work/qmp-$n.sock,server=on,wait=off")
 
         timeout --kill-after=20 "$boot_timeout" "$qemu" "${args[@]}" </dev/null >"$work/qemu-$n.log" 2>&1 &
         qemu_pid=$!
+        if [ $attach = 1 ]; then
+                attach_watcher "$n" &
+                watcher_pid=$!
+        fi
         wait "$qemu_pid"
         rc=$?
         qemu_pid=
+        if [ -n "$watcher_pid" ]; then
+                kill "$watcher_pid" 2>/dev/null
+                wait "$watcher_pid" 2>/dev/null
+                watcher_pid=
+        fi
         return $rc
+}
+
+# Hot-plug the EBS disk into the running VM through QEMU's QMP socket: the
+# same drive and NVMe controller (serial = volume id) a boot with the disk
+# has, added to the PCI bus by ACPI hotplug, as a volume attach appears on a
+# Nitro instance.
+qmp_attach_ebs() {
+        python3 - "$work/qmp-$1.sock" "drive_add 0 $ebs_drive" \
+                "device_add nvme,serial=$ebs_serial,drive=ebs,id=ebs-nvme" <<'PY'
+import json
+import socket
+import sys
+
+sock = socket.socket(socket.AF_UNIX)
+sock.settimeout(30)
+sock.connect(sys.argv[1])
+f = sock.makefile("rw")
+
+
+def call(command, arguments=None):
+    msg = {"execute": command}
+    if arguments:
+        msg["arguments"] = arguments
+    f.write(json.dumps(msg) + "\n")
+    f.flush()
+    while True:  # skip asynchronous events
+        line = f.readline()
+        if not line:
+            sys.exit("%s: QMP closed the connection" % command)
+        reply = json.loads(line)
+        if "return" in reply:
+            return reply["return"]
+        if "error" in reply:
+            sys.exit("%s: %s" % (command, reply["error"].get("desc")))
+
+
+f.readline()  # the greeting
+call("qmp_capabilities")
+for hmp in sys.argv[2:]:
+    out = call("human-monitor-command", {"command-line": hmp}).strip()
+    if out not in ("", "OK"):
+        sys.exit("%s: %s" % (hmp, out))
+    print("%s: done" % hmp.split()[0])
+PY
+}
+
+# Runs beside QEMU on a boot with --attach-ebs-on-request: when the guest
+# leaves state/attach-ebs on the payload, attach the disk and answer with
+# state/attach-ebs.status (0 or QEMU's complaint in attach-ebs.log). Ends
+# with QEMU (the boot's own timeout bounds it).
+attach_watcher() {
+        local n=$1
+
+        while kill -0 "$qemu_pid" 2>/dev/null; do
+                if [ -f "$payload/state/attach-ebs" ]; then
+                        rm -f "$payload/state/attach-ebs"
+                        qmp_attach_ebs "$n" >"$payload/state/attach-ebs.log" 2>&1
+                        echo $? >"$payload/state/attach-ebs.status"
+                        log "boot $n: EBS disk attached on the guest's request (status $(cat "$payload/state/attach-ebs.status"))"
+                fi
+                sleep 1
+        done
 }
 
 # A NoCloud seed as cloud-init finds it on a disk: vfat labelled CIDATA
@@ -271,7 +371,15 @@ main() {
         work=$(mktemp -d "${TMPDIR:-/var/tmp}/docker-relocate-vm.XXXXXX")
         payload="$work/payload"
         mkdir -p "$payload/bin" "$payload/state" "$payload/results"
-        cp "$binary" "$payload/bin/docker-relocate"
+        if [ $meson_install = 1 ]; then
+                # What a package of this build holds, staged like one; the
+                # guest has no bare binary until the scenario unpacks it.
+                builddir=${DOCKER_RELOCATE_BUILDDIR:-$(dirname "$binary")}
+                meson install -C "$builddir" --destdir "$payload/destdir" --no-rebuild >"$work/install.log" 2>&1 ||
+                        { cat "$work/install.log" >&2; die "meson install --destdir failed in $builddir"; }
+        else
+                cp "$binary" "$payload/bin/docker-relocate"
+        fi
         cp "$scenario" "$payload/scenario.sh"
         cp "$here/scenario-lib.sh" "$payload/scenario-lib.sh"
         # Files a scenario may need besides the binary (the Ansible module,
@@ -294,7 +402,7 @@ main() {
         ebs_drive="file=$work/ebs.img,if=none,id=ebs,format=raw,cache=unsafe"
         [ $gp3 = 1 ] && ebs_drive+=",throttling.iops-total=3000,throttling.bps-total=131072000"
 
-        log "scenario $name: EBS disk $ebs_size$([ $gp3 = 1 ] && echo ", gp3 throttling")$([ "$no_ebs_boots" != " " ] && echo ", absent on boot(s)$no_ebs_boots")"
+        log "scenario $name: EBS disk $ebs_size$([ $gp3 = 1 ] && echo ", gp3 throttling")$([ "$no_ebs_boots" != " " ] && echo ", absent on boot(s)$no_ebs_boots")$([ "$attach_boots" != " " ] && echo ", attached on request on boot(s)$attach_boots")"
         n=1
         while :; do
                 rm -f "$payload/state/next-phase"

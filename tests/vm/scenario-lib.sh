@@ -87,6 +87,45 @@ bail_out() {
         exit 1
 }
 
+# ---- JSON ---------------------------------------------------------------------
+
+# json_objects FILE: every JSON value in FILE, one per line, compact, in order
+# (a file that --json results are appended to holds several, pretty-printed).
+json_objects() {
+        python3 -c '
+import json, sys
+text = open(sys.argv[1]).read()
+dec, pos = json.JSONDecoder(), 0
+while True:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    obj, pos = dec.raw_decode(text, pos)
+    print(json.dumps(obj, sort_keys=True))
+' "$1"
+}
+
+# json_get EXPR: evaluates a Python expression on the JSON value read from
+# stdin, bound to "j"; prints strings bare and everything else as JSON, e.g.
+#   json_get 'j["status"]' </var/log/result.json
+json_get() {
+        python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
+' "$1"
+}
+
+# journal_entries MESSAGE_ID [JOURNALCTL ARGS...]: the journal entries with
+# that MESSAGE_ID, one JSON object per line (journalctl -o json).
+journal_entries() {
+        local id=$1
+        shift
+        journalctl --no-pager -o json "$@" MESSAGE_ID="$id"
+}
+
 # ---- phases -----------------------------------------------------------------
 
 # if phase 1; then ...; fi
@@ -134,6 +173,24 @@ ebs_disk() {
                 fi
         done
         return 1
+}
+
+# Attach the EBS disk now, on a boot the scenario runs with
+# --attach-ebs-on-request: the host hot-plugs it (QMP device_add), as an
+# EBS attach after boot. Returns once the host answered; the kernel shows the
+# disk a moment later.
+ebs_attach() {
+        rm -f "$VM_STATE/attach-ebs.status"
+        touch "$VM_STATE/attach-ebs"
+        if ! wait_for 60 test -s "$VM_STATE/attach-ebs.status"; then
+                diag "the host did not answer the attach request (run with --attach-ebs-on-request $VM_PHASE?)"
+                return 1
+        fi
+        if [ "$(cat "$VM_STATE/attach-ebs.status")" != 0 ]; then
+                diag "the host could not attach the disk:" "$(cat "$VM_STATE/attach-ebs.log" 2>&1)"
+                return 1
+        fi
+        return 0
 }
 
 # ---- a data root worth moving -------------------------------------------------
@@ -204,13 +261,17 @@ docker_populate() {
 # What must be the same before and after a move: image, container and
 # volume ids (as the tool itself compares them), plus the volume's content.
 docker_fingerprint() {
-        local vol
+        local vol f
 
         vol=$(docker_volume_dir vm-data)
         docker image ls -q --no-trunc | sort -u
         docker ps -aq --no-trunc | sort
         docker volume ls -q | sort
-        [ -n "$vol" ] && sha256sum "$vol/file" "$vol/sparse" | sed "s|$vol/||"
+        [ -n "$vol" ] || return 0
+        for f in file sparse; do
+                [ -f "$vol/$f" ] && sha256sum "$vol/$f" | sed "s|$vol/||"
+        done
+        return 0
 }
 
 # Check everything docker_populate made is still there and works.
