@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The tool as users get it and drive it. What "meson install" installs
+# (staged with --destdir, unpacked onto the VM as a package would be) works
+# on a real Debian system: "man docker-relocate" through man-db, the bash
+# completion through bash-completion's on-demand loading (offering the NVMe
+# volume by its id), and "docker relocate" through Debian's docker CLI.
+# Then Debian's ansible-core runs contrib/ansible/playbook.yml against the
+# VM (local connection, become through sudo): check mode changes nothing,
+# the first run moves Docker (changed), the second is unchanged, and the
+# module's rolled_back state undoes the move, once.
+# vm-options: --meson-install
+
+. "$VM_LIB"
+
+NEW=/mnt/docker-data/docker
+
+# ---- meson install -------------------------------------------------------------
+
+check "no docker-relocate before the install" test -z "$(command -v docker-relocate)"
+check "meson's install tree unpacked onto /" cp -a "$VM_PAYLOAD/destdir/." /
+hash -r
+check "docker-relocate is on PATH" docker-relocate --version
+
+man_page() {
+        MANWIDTH=200 LC_ALL=C man docker-relocate 2>/dev/null
+}
+check "man docker-relocate finds the page" man -w docker-relocate
+page=$(man_page)
+for section in SYNOPSIS COMMANDS OPTIONS "EXIT STATUS" FILES EXAMPLES; do
+        check "the man page has $section" grep -q "^$section" <<<"$page"
+done
+missing=$(docker-relocate --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r o; do
+        grep -qF -- "$o" <<<"$page" || echo "$o"
+done)
+is "every option of --help is in the installed man page" "$missing" ""
+
+# Completion as bash runs it: bash-completion loads the installed file on the
+# first TAB for docker-relocate, then readline's words go to its function.
+complete_words() {
+        bash -c '
+                . /usr/share/bash-completion/bash_completion
+                __load_completion docker-relocate || exit 1
+                fn=$(complete -p docker-relocate | sed -E "s/.* -F ([^ ]+) .*/\1/")
+                COMP_WORDS=("$@")
+                COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+                COMP_LINE="$*"
+                COMP_POINT=${#COMP_LINE}
+                "$fn" docker-relocate "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+                printf "%s\n" "${COMPREPLY[@]}"
+        ' complete "$@" 2>&1 | sort | tr '\n' ' '
+}
+is "completion: the commands" "$(complete_words docker-relocate "")" \
+        "cleanup disks grow move prepare rollback set-data-root status "
+out=$(complete_words docker-relocate move --device "")
+check "completion: move --device offers the volume by its id" grep -qw vol-0123456789abcdef0 <<<"$out" ||
+        diag "offered: $out"
+check "completion: and by its device node" grep -qw "/dev/$(ebs_disk)" <<<"$out"
+
+check "docker --help lists the relocate plugin" sh -c 'docker --help | grep -qE "^  relocate\*? +Move Docker"'
+is "docker relocate --version" "$(docker relocate --version 2>&1)" "$(docker-relocate --version 2>&1)"
+out=$(docker relocate status 2>&1)
+rc=$?
+is "docker relocate status exits 0" "$rc" 0 || diag "$out"
+check "docker relocate status names the data root" grep -q /var/lib/docker <<<"$out"
+
+# ---- Ansible -----------------------------------------------------------------
+
+docker_populate
+fingerprint=$(docker_fingerprint)
+
+cp -r "$VM_PAYLOAD/contrib/ansible" /root/ansible
+cat >/root/ansible/inventory <<'INV'
+[docker_hosts]
+localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3 docker_volume=vol-0123456789abcdef0
+INV
+cat >/root/ansible/rollback.yml <<'PLAY'
+- hosts: docker_hosts
+  become: true
+  tasks:
+    - name: Roll the move back
+      docker_relocate:
+        state: rolled_back
+PLAY
+
+# ansible-core alone has no JSON output (that callback lives in a
+# collection): this one prints every task result and the stats as one JSON
+# object at the end.
+mkdir -p /root/callback
+cat >/root/callback/results.py <<'PY'
+import json
+
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "stdout"
+    CALLBACK_NAME = "results"
+
+    def __init__(self):
+        super().__init__()
+        self.tasks = []
+
+    def _add(self, result, outcome):
+        self.tasks.append({"task": result._task.get_name(), "outcome": outcome, "result": result._result})
+
+    def v2_runner_on_ok(self, result):
+        self._add(result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._add(result, "failed")
+
+    def v2_runner_on_skipped(self, result):
+        self._add(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result):
+        self._add(result, "unreachable")
+
+    def v2_playbook_on_stats(self, stats):
+        hosts = {h: stats.summarize(h) for h in sorted(stats.processed)}
+        self._display.display(json.dumps({"tasks": self.tasks, "stats": hosts}, default=str))
+PY
+
+# play NAME PLAYBOOK [ARGS...]: ansible-playbook; its JSON result in
+# /root/NAME.json, stderr in /root/NAME.err.
+play() {
+        local name=$1 rc
+        shift
+        (cd /root/ansible && HOME=/root ANSIBLE_CALLBACK_PLUGINS=/root/callback ANSIBLE_STDOUT_CALLBACK=results \
+                ANSIBLE_NOCOLOR=1 timeout 600 ansible-playbook -i inventory "$@" >"/root/$name.json" 2>"/root/$name.err")
+        rc=$?
+        [ $rc = 0 ] || diag "ansible-playbook $*: exit status $rc" "$(tail -n 20 "/root/$name.err")" \
+                "$(json_get '[t for t in j["tasks"] if t["outcome"] != "ok"]' <"/root/$name.json" 2>&1 | head -c 3000)"
+        return $rc
+}
+# stats NAME: "changed=N failures=N" of the play.
+stats() {
+        json_get '"changed=%d failures=%d" % (j["stats"]["localhost"]["changed"], j["stats"]["localhost"]["failures"])' \
+                <"/root/$1.json"
+}
+# relocate NAME EXPR: EXPR on the result of the play's docker_relocate task.
+relocate() {
+        json_get "[t[\"result\"] for t in j[\"tasks\"] if t[\"task\"] in
+                   (\"Move the data root (the volume may still be attaching)\", \"Roll the move back\")][0]$2" \
+                <"/root/$1.json"
+}
+untouched() {
+        sha256sum /etc/fstab /etc/docker/daemon.json 2>&1
+        blkid -p "/dev/$(ebs_disk)" 2>&1
+        ls /var/lib/docker-relocate 2>&1
+}
+before=$(untouched)
+
+check "check mode: the play runs" play check playbook.yml --check --diff
+is "check mode: the move task would change" "$(stats check)" "changed=1 failures=0"
+is "check mode: the tool planned" "$(relocate check '["status"]')" planned
+check "--diff: shows the new data root" grep -q "$NEW" <<<"$(relocate check '["diff"]["prepared"]')"
+is "check mode: Docker still on /var/lib/docker" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
+is "check mode: fstab, daemon.json, the volume and the tool's state untouched" "$(untouched)" "$before"
+
+check "first run: the play runs" play run1 playbook.yml
+is "first run: changed" "$(stats run1)" "changed=1 failures=0"
+is "first run: the tool moved" "$(relocate run1 '["status"]')" done
+is "first run: Docker on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
+is "first run: images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
+
+check "second run: the play runs" play run2 playbook.yml
+is "second run: nothing changed" "$(stats run2)" "changed=0 failures=0"
+is "second run: the tool says unchanged" "$(relocate run2 '["status"]')" unchanged
+
+check "rollback: the play runs" play rollback1 rollback.yml
+is "rollback: changed" "$(stats rollback1)" "changed=1 failures=0"
+is "rollback: Docker back on /var/lib/docker" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
+is "rollback: images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
+check "rollback again: the play runs" play rollback2 rollback.yml
+is "rollback again: nothing changed" "$(stats rollback2)" "changed=0 failures=0"
+docker_check_populated
