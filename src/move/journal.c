@@ -19,6 +19,7 @@ static const char *const phase_names[] = {
         [PHASE_STOPPED] = "stopped",     [PHASE_COPIED] = "copied",           [PHASE_CONFIGURED] = "configured",
         [PHASE_VERIFIED] = "verified",   [PHASE_DONE] = "done",               [PHASE_ROLLED_BACK] = "rolled-back",
         [PHASE_FAILED] = "failed",       [PHASE_UNDONE] = "undone",           [PHASE_CLEANED] = "cleaned",
+        [PHASE_UNDOING] = "undoing",
 };
 
 const char *move_phase_to_string(MovePhase p) {

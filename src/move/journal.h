@@ -26,6 +26,7 @@ typedef enum MovePhase {
         PHASE_FAILED,      /* failed, and the rollback failed: needs a human */
         PHASE_UNDONE,      /* a finished move undone by "rollback" */
         PHASE_CLEANED,     /* the old tree was removed after a verified move */
+        PHASE_UNDOING,     /* "rollback" of a finished move is rewriting the configuration */
 } MovePhase;
 
 const char *move_phase_to_string(MovePhase p);
@@ -48,7 +49,9 @@ int journal_add_step(cJSON *j, const char *name, double seconds);
  * (and the journal saved) before the first file is changed, so that whatever
  * point a run is killed at, the next one can put every file back
  * (edit_undo_restore). The move's change is kept under JOURNAL_CONFIG_UNDO
- * for its rollback.
+ * for its rollback; while "rollback" of a finished move rewrites the
+ * configuration (PHASE_UNDOING), its own change is under
+ * JOURNAL_ROLLBACK_UNDO.
  *
  *   "config_undo": [ { "path": "/etc/default/docker",
  *                      "backup": "/var/lib/docker-relocate/backups/...",
@@ -60,6 +63,7 @@ int journal_add_step(cJSON *j, const char *name, double seconds);
  * versions wrote (and read), and a journal of such a version, which has only
  * that list, reads as a record without the new contents. */
 #define JOURNAL_CONFIG_UNDO "config_undo"
+#define JOURNAL_ROLLBACK_UNDO "rollback_undo"
 #define JOURNAL_CONFIG_BACKUPS "config_backups"
 
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u);

@@ -648,6 +648,14 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         if (j) {
                 MovePhase p = journal_phase(j);
+                if (p == PHASE_UNDOING) {
+                        m->status = "refused";
+                        (void) add(&m->refusals,
+                                   "A rollback of the move to %s was interrupted (%s): run 'docker-relocate "
+                                   "rollback --yes' again to finish it.",
+                                   strna(journal_string(j, "new_data_root")), JOURNAL_PATH);
+                        return EXIT_REFUSED;
+                }
                 if (p == PHASE_FAILED) {
                         m->status = "refused";
                         (void) add(&m->refusals,
@@ -1381,7 +1389,10 @@ void move_print_result(const Move *m) {
 
 /* ---- rollback and cleanup of a finished move --------------------------------- */
 
-static int load_finished(Move **ret, const char *what, bool need_done) {
+/* The journal of a finished move, and the configuration; for the rollback
+ * also one that a killed rollback left half way (PHASE_UNDOING), with the
+ * configuration as it was before that rollback began to write. */
+static int load_finished(Move **ret, const char *what, bool rollback) {
         Move *m = calloc(1, sizeof(Move));
         cJSON *j = NULL;
         int r;
@@ -1406,7 +1417,12 @@ static int load_finished(Move **ret, const char *what, bool need_done) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", JOURNAL_PATH);
         m->journal = j;
-        if (need_done && journal_phase(j) != PHASE_DONE)
+        if (journal_phase(j) == PHASE_UNDOING && !rollback)
+                return log_error("A rollback of the last move was interrupted: run 'docker-relocate rollback --yes' "
+                                 "again to finish it; nothing to %s.",
+                                 what),
+                       EXIT_REFUSED;
+        if (journal_phase(j) != PHASE_DONE && journal_phase(j) != PHASE_UNDOING)
                 return log_error("The last move is '%s', not a finished move: nothing to %s.",
                                  move_phase_to_string(journal_phase(j)), what),
                        EXIT_REFUSED;
@@ -1414,6 +1430,17 @@ static int load_finished(Move **ret, const char *what, bool need_done) {
         m->new_root = strdup(strempty(journal_string(j, "new_data_root")));
         if (!m->old_root || !m->new_root)
                 return -ENOMEM;
+        if (journal_phase(j) == PHASE_UNDOING) {
+                m->config_interrupted = true;
+                r = config_load_before(j, JOURNAL_ROLLBACK_UNDO, &m->cfg);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "Failed to read Docker's configuration as it was before the "
+                                               "interrupted rollback (the files and backups listed under \"%s\" in "
+                                               "%s): %m",
+                                               JOURNAL_ROLLBACK_UNDO, JOURNAL_PATH);
+                return EXIT_OK;
+        }
         r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
         if (r < 0)
                 return log_error_errno(r, "Failed to read Docker's configuration: %m");
@@ -1447,7 +1474,6 @@ static int report_plan(Move *m, cJSON **ret_report) {
 int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         _cleanup_(move_freep) Move *m = NULL;
         _cleanup_free_ char *refusal = NULL, *reason = NULL;
-        _cleanup_strv_free_ char **backups = NULL;
         _cleanup_engine_ Engine *e = NULL;
         int r;
 
@@ -1495,8 +1521,25 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                                 (void) engine_container_stop(e, *id, 10);
         }
         r = stop_docker(m);
+        if (r >= 0 && m->config_interrupted) {
+                /* A killed rollback wrote some files: back to the
+                 * configuration of the move first, which the plan was made
+                 * from. */
+                r = config_restore(m, JOURNAL_ROLLBACK_UNDO, &reason);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        (void) set_error(m, "Putting back the configuration the interrupted rollback had begun to "
+                                            "write failed: %s",
+                                         reason);
+        }
         if (r >= 0) {
-                r = edit_plan_apply(&m->edit, NULL, &backups);
+                /* Write-ahead, as the move's own change: the phase says a
+                 * rollback is under way, the record how to undo each file,
+                 * before the first is written. */
+                r = journal_set_phase(m->journal, PHASE_UNDOING);
+                if (r >= 0)
+                        r = journal_apply_plan(NULL, m->journal, JOURNAL_ROLLBACK_UNDO, &m->edit);
                 if (r < 0)
                         (void) set_error(m, "Writing the configuration failed: %s", strerror(-r));
         }
@@ -1508,8 +1551,10 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                 r = set_error(m, "Docker did not come up on %s.", m->old_root);
         if (r < 0) {
                 log_error("%s", strna(m->error));
-                log_error("Restore by hand: the configuration backups are under /var/lib/docker-relocate/backups; "
-                          "then start Docker and check 'docker info'.");
+                log_error("Fix the cause and run 'docker-relocate rollback --yes' again, or restore by hand: the "
+                          "files this rollback changed are listed under \"%s\" in %s with their backups (under "
+                          "/var/lib/docker-relocate/backups); then start Docker and check 'docker info'.",
+                          JOURNAL_ROLLBACK_UNDO, JOURNAL_PATH);
                 return EXIT_NEEDS_HUMAN;
         }
         e = engine_free(e);
@@ -1525,7 +1570,6 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         if (ret_report) {
                 *ret_report = move_report(m);
         }
-        (void) reason;
         return EXIT_OK;
 }
 
@@ -1533,7 +1577,7 @@ int move_cleanup(bool yes, bool dry_run, cJSON **ret_report) {
         _cleanup_(move_freep) Move *m = NULL;
         int r;
 
-        r = load_finished(&m, "clean up", true);
+        r = load_finished(&m, "clean up", false);
         if (r != EXIT_OK)
                 return r;
         if (!docker_runs_on(m, m->new_root))

@@ -221,6 +221,8 @@ static void test_older_journal(void) {
            "its \"config_backups\" read as a record without new contents");
         ok_int(edit_undo_restore(&u, root, NULL), 0, "restore");
         ok(host_as_before(root), "every file is byte-identical to before, the created one is gone");
+        edit_undo_done(&u);
+        ok_int(journal_get_undo(j, JOURNAL_ROLLBACK_UNDO, &u), -ENOENT, "no rollback record: -ENOENT");
         tree_remove(root);
 }
 
