@@ -13,6 +13,7 @@
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 void edit_plan_done(EditPlan *p) {
         for (size_t i = 0; i < p->n; i++) {
@@ -26,7 +27,7 @@ void edit_plan_done(EditPlan *p) {
         *p = (EditPlan){};
 }
 
-static int plan_add(EditPlan *p, const char *path, const char *old, const char *new, mode_t mode) {
+int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *new, mode_t mode) {
         FileEdit *n;
 
         if (old && streq(old, new))
@@ -193,7 +194,7 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                         content = apply_replacements(f->content, 0, f->size, group, ng);
                         if (!content)
                                 return -ENOMEM;
-                        r = plan_add(p, real, f->content, content, 0644);
+                        r = edit_plan_add(p, real, f->content, content, 0644);
                         if (r < 0)
                                 return r;
                         if (!p->place && asprintf(&p->place, "%s (flag)", f->path) < 0)
@@ -232,7 +233,7 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                 r = read_full_file(full, 0, &old, NULL);
                 if (r < 0 && r != -ENOENT)
                         return r;
-                r = plan_add(p, DOCKER_RELOCATE_DROPIN, old, dropin, 0644);
+                r = edit_plan_add(p, DOCKER_RELOCATE_DROPIN, old, dropin, 0644);
                 if (r < 0)
                         return r;
                 if (!p->place && asprintf(&p->place, "%s (flag)", DOCKER_RELOCATE_DROPIN) < 0)
@@ -278,7 +279,7 @@ int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPla
                         _cleanup_free_ char *text = NULL;
                         r = daemon_json_remove_data_root(&c->json, &text);
                         if (r >= 0)
-                                r = plan_add(&p, c->json_path, c->json.text, text, 0644);
+                                r = edit_plan_add(&p, c->json_path, c->json.text, text, 0644);
                         if (r >= 0)
                                 r = strv_extend(&p.notes, "data-root/graph is removed from the JSON file, where it "
                                                           "conflicted with the flag.");
@@ -298,7 +299,7 @@ int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPla
                         daemon_json_done(&empty);
                 }
                 if (r >= 0)
-                        r = plan_add(&p, c->json_path, c->json_exists ? c->json.text : NULL, text, 0644);
+                        r = edit_plan_add(&p, c->json_path, c->json_exists ? c->json.text : NULL, text, 0644);
                 if (r >= 0 && asprintf(&p.place, "%s (daemon.json)", c->json_path) < 0)
                         r = -ENOMEM;
                 if (r >= 0 && c->json_valid && daemon_json_member(&c->json, "graph"))
@@ -370,13 +371,203 @@ finish:
         return r;
 }
 
-int edit_plan_restore(const char *root, char *const *backups) {
-        int ret = 0;
+void edit_undo_done(EditUndo *u) {
+        for (size_t i = 0; i < u->n; i++) {
+                free(u->files[i].path);
+                free(u->files[i].backup);
+                free(u->files[i].new);
+        }
+        free(u->files);
+        *u = (EditUndo){};
+}
+
+int edit_undo_add(EditUndo *u, const char *path, const char *backup, const char *new) {
+        FileUndo *n;
+
+        n = realloc(u->files, (u->n + 1) * sizeof(FileUndo));
+        if (!n)
+                return -ENOMEM;
+        u->files = n;
+        n[u->n] = (FileUndo){
+                .path = strdup(path),
+                .backup = backup ? strdup(backup) : NULL,
+                .new = new ? strdup(new) : NULL,
+        };
+        if (!n[u->n].path || (backup && !n[u->n].backup) || (new && !n[u->n].new)) {
+                free(n[u->n].path);
+                free(n[u->n].backup);
+                free(n[u->n].new);
+                return -ENOMEM;
+        }
+        u->n++;
+        return 0;
+}
+
+int edit_plan_backup(const EditPlan *p, const char *root, EditUndo *ret) {
+        _cleanup_(edit_undo_done) EditUndo u = {};
+        int r;
+
+        /* Every backup before the first write: once the caller has recorded
+         * them, there is no moment at which a file is changed and its old
+         * content is not known. */
+        for (size_t i = 0; i < p->n; i++) {
+                _cleanup_free_ char *bak = NULL;
+
+                r = backup_file(root, p->edits[i].path, &bak);
+                if (r < 0)
+                        return r;
+                r = edit_undo_add(&u, p->edits[i].path, bak, p->edits[i].new);
+                if (r < 0)
+                        return r;
+        }
+        *ret = u;
+        u = (EditUndo){};
+        return 0;
+}
+
+int edit_plan_write(const EditPlan *p, const char *root, const EditUndo *u) {
+        int r;
+
+        for (size_t i = 0; i < p->n; i++) {
+                const FileEdit *e = &p->edits[i];
+                _cleanup_free_ char *full = root_path(root, e->path), *dir = NULL;
+
+                if (!full || !(dir = path_dirname(full))) {
+                        r = -ENOMEM;
+                        goto undo;
+                }
+                r = mkdir_p(dir, 0755);
+                if (r < 0)
+                        goto undo;
+                r = write_file_atomic(full, e->new, strlen(e->new), e->mode);
+                if (r < 0)
+                        goto undo;
+                /* Test hook: killed with i + 1 files written. */
+                test_hook_crash("config-file-%zu", i + 1);
+        }
+        return 0;
+
+undo:
+        /* Leave the host as it was: put back what was already written. */
+        (void) edit_undo_restore(u, root, NULL);
+        return r;
+}
+
+static bool content_is(const char *data, size_t size, const char *s) {
+        return size == strlen(s) && memcmp(data, s, size) == 0;
+}
+
+int edit_undo_restore(const EditUndo *u, const char *root, char ***ret_changed) {
+        _cleanup_strv_free_ char **changed = NULL;
+        int ret = 0, r;
+
+        for (size_t i = 0; i < u->n; i++) {
+                const FileUndo *f = &u->files[i];
+                _cleanup_free_ char *full = root_path(root, f->path), *bfull = NULL, *now = NULL, *old = NULL;
+                size_t now_size = 0, old_size = 0;
+                bool exists;
+
+                if (!full)
+                        return -ENOMEM;
+                r = read_full_file(full, 0, &now, &now_size);
+                if (r < 0 && r != -ENOENT) {
+                        if (ret == 0)
+                                ret = r;
+                        continue;
+                }
+                exists = r >= 0;
+
+                if (!f->backup) {
+                        /* The plan created the file: it goes, unless it is
+                         * not the plan's. */
+                        if (!exists)
+                                continue;
+                        if (f->new && !content_is(now, now_size, f->new)) {
+                                r = strv_extend(&changed, f->path);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                        if (unlink(full) < 0 && errno != ENOENT && ret == 0)
+                                ret = negative_errno();
+                        continue;
+                }
+
+                bfull = root_path(root, f->backup);
+                if (!bfull)
+                        return -ENOMEM;
+                r = read_full_file(bfull, 0, &old, &old_size);
+                if (r < 0) {
+                        /* The backup is gone: the old content is not known. */
+                        if (ret == 0)
+                                ret = r;
+                        continue;
+                }
+                if (exists && now_size == old_size && memcmp(now, old, now_size) == 0)
+                        continue; /* not written yet, or restored already */
+                if (exists && f->new && !content_is(now, now_size, f->new)) {
+                        r = strv_extend(&changed, f->path);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                /* The backup has the original's mode and owner. */
+                r = copy_file_atomic(bfull, full);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        if (ret == 0 && changed)
+                ret = -EBUSY;
+        if (ret_changed)
+                *ret_changed = TAKE_PTR(changed);
+        return ret;
+}
+
+int edit_undo_overlay(const EditUndo *u, const char *root, SourceSet *overlay) {
+        int r;
+
+        for (size_t i = 0; i < u->n; i++) {
+                _cleanup_free_ char *bfull = NULL, *old = NULL;
+
+                if (u->files[i].backup) {
+                        bfull = root_path(root, u->files[i].backup);
+                        if (!bfull)
+                                return -ENOMEM;
+                        r = read_full_file(bfull, 0, &old, NULL);
+                        if (r < 0)
+                                return r;
+                }
+                r = source_set_overlay(overlay, u->files[i].path, old);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int edit_undo_to_backups(const EditUndo *u, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        for (size_t i = 0; i < u->n; i++) {
+                char *entry;
+
+                if (asprintf(&entry, "%s=%s", u->files[i].path, strempty(u->files[i].backup)) < 0)
+                        return -ENOMEM;
+                r = strv_consume(&l, entry);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int edit_undo_from_backups(char *const *backups, EditUndo *ret) {
+        _cleanup_(edit_undo_done) EditUndo u = {};
+        int r;
 
         STRV_FOREACH(b, backups) {
-                _cleanup_free_ char *path = strdup(*b), *full = NULL, *bfull = NULL, *real = NULL;
+                _cleanup_free_ char *path = strdup(*b);
                 char *eq;
-                int r;
 
                 if (!path)
                         return -ENOMEM;
@@ -384,63 +575,44 @@ int edit_plan_restore(const char *root, char *const *backups) {
                 if (!eq)
                         continue;
                 *eq = '\0';
-                full = root_path(root, path);
-                if (!full)
-                        return -ENOMEM;
-                if (isempty(eq + 1)) {
-                        /* The file was created: remove it. */
-                        if (unlink(full) < 0 && errno != ENOENT && ret == 0)
-                                ret = negative_errno();
-                        continue;
-                }
-                bfull = root_path(root, eq + 1);
-                if (!bfull)
-                        return -ENOMEM;
-                r = copy_file_atomic(bfull, full);
-                if (r < 0 && ret == 0)
-                        ret = r;
+                r = edit_undo_add(&u, path, isempty(eq + 1) ? NULL : eq + 1, NULL);
+                if (r < 0)
+                        return r;
         }
-        return ret;
+        *ret = u;
+        u = (EditUndo){};
+        return 0;
+}
+
+int edit_plan_restore(const char *root, char *const *backups) {
+        _cleanup_(edit_undo_done) EditUndo u = {};
+        int r;
+
+        r = edit_undo_from_backups(backups, &u);
+        if (r < 0)
+                return r;
+        return edit_undo_restore(&u, root, NULL);
 }
 
 int edit_plan_apply(const EditPlan *p, const char *root, char ***ret_backups) {
+        _cleanup_(edit_undo_done) EditUndo u = {};
         _cleanup_strv_free_ char **backups = NULL;
         int r;
 
-        for (size_t i = 0; i < p->n; i++) {
-                const FileEdit *e = &p->edits[i];
-                _cleanup_free_ char *full = root_path(root, e->path), *dir = NULL, *bak = NULL, *entry = NULL;
-
-                if (!full)
-                        return -ENOMEM;
-                dir = path_dirname(full);
-                if (!dir)
-                        return -ENOMEM;
-                r = mkdir_p(dir, 0755);
+        r = edit_plan_backup(p, root, &u);
+        if (r < 0)
+                return r;
+        if (ret_backups) {
+                r = edit_undo_to_backups(&u, &backups);
                 if (r < 0)
-                        goto undo;
-                r = backup_file(root, e->path, &bak);
-                if (r < 0)
-                        goto undo;
-                if (asprintf(&entry, "%s=%s", e->path, strempty(bak)) < 0) {
-                        r = -ENOMEM;
-                        goto undo;
-                }
-                r = strv_consume(&backups, TAKE_PTR(entry));
-                if (r < 0)
-                        goto undo;
-                r = write_file_atomic(full, e->new, strlen(e->new), e->mode);
-                if (r < 0)
-                        goto undo;
+                        return r;
         }
+        r = edit_plan_write(p, root, &u);
+        if (r < 0)
+                return r;
         if (ret_backups)
                 *ret_backups = TAKE_PTR(backups);
         return 0;
-
-undo:
-        /* Leave the host as it was: put back what was already written. */
-        (void) edit_plan_restore(root, backups);
-        return r;
 }
 
 int edit_plan_diff(const EditPlan *p, char **ret) {

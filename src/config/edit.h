@@ -28,6 +28,10 @@ typedef struct EditPlan {
 
 void edit_plan_done(EditPlan *p);
 
+/* Adds a file to the plan (nothing when old equals new; old NULL: a new
+ * file). Copies the strings. */
+int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *new, mode_t mode);
+
 /* Plans setting the data root to new_root. A refusal (the config cannot be
  * changed safely: invalid JSON, a file with shell code, a word built by
  * quoting) returns -ECANCELED with the reason, naming file and position, in
@@ -42,11 +46,58 @@ int edit_plan_verify(const EditPlan *p, const DockerConfig *c, const char *new_r
 
 /* Backs up and writes every file; *ret_backups lists "PATH=BACKUP" pairs
  * ("PATH=" for a file that did not exist). On failure the files already
- * written are restored from their backups. */
+ * written are restored from their backups. (edit_plan_backup() and
+ * edit_plan_write() in one, for callers without a journal.) */
 int edit_plan_apply(const EditPlan *p, const char *root, char ***ret_backups);
 
-/* Undoes an applied plan from its backups list (see edit_plan_apply). */
+/* Undoes an applied plan from its backups list (see edit_plan_apply),
+ * copying every backup over its file whatever the file holds now. */
 int edit_plan_restore(const char *root, char *const *backups);
+
+/* How to put back one file of a plan. A caller with a journal (the move)
+ * records these before the first file is written, so that a run killed at any
+ * point of the apply leaves enough behind for the next run to undo it. */
+typedef struct FileUndo {
+        char *path;   /* inside root */
+        char *backup; /* inside root, the old content, copied before any write; NULL: there was no file */
+        char *new;    /* what the plan writes there; NULL when not known (a record of an older version) */
+} FileUndo;
+
+typedef struct EditUndo {
+        FileUndo *files;
+        size_t n;
+} EditUndo;
+
+void edit_undo_done(EditUndo *u);
+/* Adds one file; copies the strings. */
+int edit_undo_add(EditUndo *u, const char *path, const char *backup, const char *new);
+
+/* The first half of applying a plan: backs up every file the plan changes
+ * (the backups are fsynced) and returns the undo record. Writes nothing else. */
+int edit_plan_backup(const EditPlan *p, const char *root, EditUndo *ret);
+
+/* The second half, once the record is safe: writes every file. On failure
+ * the files already written are put back (edit_undo_restore). */
+int edit_plan_write(const EditPlan *p, const char *root, const EditUndo *u);
+
+/* Puts every file of the record back to its old content, whatever point the
+ * apply reached: a file at its old content is left alone, one at the new
+ * content is restored from its backup, or deleted when the plan created it.
+ * A file that holds neither (changed by someone since) is left as it is and
+ * named in *ret_changed (may be NULL); the others are restored all the same,
+ * and -EBUSY is returned. A record without the new contents restores every
+ * backup and deletes every created file, as edit_plan_restore() does.
+ * Restoring twice is harmless. */
+int edit_undo_restore(const EditUndo *u, const char *root, char ***ret_changed);
+
+/* The configuration files as they were before the plan of the record was
+ * applied, as an overlay for docker_config_load(): the backups' contents, and
+ * missing for the files the plan created. Reads only. */
+int edit_undo_overlay(const EditUndo *u, const char *root, SourceSet *overlay);
+
+/* The record as "PATH=BACKUP" pairs (see edit_plan_apply), and back. */
+int edit_undo_to_backups(const EditUndo *u, char ***ret);
+int edit_undo_from_backups(char *const *backups, EditUndo *ret);
 
 /* The unified diff of every file of the plan. */
 int edit_plan_diff(const EditPlan *p, char **ret);

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 
+#include "config/edit.h"
+
 /* The record of a move, written atomically after every step, so that a run
  * that was killed (or a host that rebooted) mid-move can be resumed or rolled
  * back by the next run, and a finished move is recognised as done.
@@ -24,6 +26,7 @@ typedef enum MovePhase {
         PHASE_FAILED,      /* failed, and the rollback failed: needs a human */
         PHASE_UNDONE,      /* a finished move undone by "rollback" */
         PHASE_CLEANED,     /* the old tree was removed after a verified move */
+        PHASE_UNDOING,     /* "rollback" of a finished move is rewriting the configuration */
 } MovePhase;
 
 const char *move_phase_to_string(MovePhase p);
@@ -41,6 +44,37 @@ const char *journal_string(const cJSON *j, const char *key);
 int journal_set_string(cJSON *j, const char *key, const char *value);
 /* Appends {"name": name, "seconds": seconds} to "steps". */
 int journal_add_step(cJSON *j, const char *name, double seconds);
+
+/* How to undo a change of Docker's configuration, written ahead: recorded
+ * (and the journal saved) before the first file is changed, so that whatever
+ * point a run is killed at, the next one can put every file back
+ * (edit_undo_restore). The move's change is kept under JOURNAL_CONFIG_UNDO
+ * for its rollback; while "rollback" of a finished move rewrites the
+ * configuration (PHASE_UNDOING), its own change is under
+ * JOURNAL_ROLLBACK_UNDO.
+ *
+ *   "config_undo": [ { "path": "/etc/default/docker",
+ *                      "backup": "/var/lib/docker-relocate/backups/...",
+ *                      "new": "the content written there" },
+ *                    { "path": "...", "backup": null, "new": "..." } ]
+ *
+ * A null backup: the file did not exist and is deleted on undo. The move's
+ * record also keeps the "PATH=BACKUP" list "config_backups" that earlier
+ * versions wrote (and read), and a journal of such a version, which has only
+ * that list, reads as a record without the new contents. */
+#define JOURNAL_CONFIG_UNDO "config_undo"
+#define JOURNAL_ROLLBACK_UNDO "rollback_undo"
+#define JOURNAL_CONFIG_BACKUPS "config_backups"
+
+int journal_set_undo(cJSON *j, const char *key, const EditUndo *u);
+/* -ENOENT when the journal holds no such record. */
+int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret);
+
+/* Applies a plan the write-ahead way: backs up every file it changes,
+ * records under key how to undo each, saves the journal (atomically,
+ * fsynced) and only then writes the files. A failure before the journal is
+ * saved changes no file; one while writing puts back the files written. */
+int journal_apply_plan(const char *root, cJSON *j, const char *key, const EditPlan *p);
 
 /* Takes the program-wide lock (flock on LOCK_PATH under root), without
  * waiting: -EBUSY when another run holds it. Returns the fd to keep. */

@@ -24,7 +24,6 @@
 #include "output/journald.h"
 #include "output/output.h"
 #include "service/service.h"
-#include "util/backup.h"
 #include "util/fileio.h"
 #include "util/json-util.h"
 #include "util/log.h"
@@ -67,7 +66,10 @@ struct Move {
         PrepareResult disk;
         EditPlan edit;
         char *diff;
-        char **dropin_backups; /* the RequiresMountsFor drop-in, for rollback */
+        /* A run killed while it rewrote the configuration left its files
+         * half way; the plan is made from them as they were before, and they
+         * are put back before the plan is applied. */
+        bool config_interrupted;
 
         char **refusals;
         char **warnings;
@@ -118,7 +120,6 @@ Move *move_free(Move *m) {
         prepare_result_done(&m->disk);
         edit_plan_done(&m->edit);
         free(m->diff);
-        strv_free(m->dropin_backups);
         strv_free(m->refusals);
         strv_free(m->warnings);
         strv_free(m->plan_steps);
@@ -258,19 +259,52 @@ static int journal_read_sets(Move *m) {
         return m->images && m->containers && m->volumes && m->running ? 0 : -ENOMEM;
 }
 
-static int journal_set_backups(Move *m) {
-        _cleanup_strv_free_ char **all = strv_copy(m->dropin_backups);
-        cJSON *a;
+/* The configuration as it was before the apply recorded under key, which a
+ * killed run left unfinished: every file of the record reads as its backup
+ * (or as missing, when the apply created it). Reads only. */
+static int config_load_before(const cJSON *j, const char *key, DockerConfig *ret) {
+        _cleanup_(edit_undo_done) EditUndo u = {};
+        _cleanup_(source_set_done) SourceSet overlay = {};
+        int r;
 
-        if (!all && m->dropin_backups)
-                return -ENOMEM;
-        a = strv_json(all);
-        if (!a)
-                return -ENOMEM;
-        if (cJSON_GetObjectItemCaseSensitive(m->journal, "config_backups"))
-                cJSON_ReplaceItemInObjectCaseSensitive(m->journal, "config_backups", a);
-        else
-                cJSON_AddItemToObject(m->journal, "config_backups", a);
+        r = journal_get_undo(j, key, &u);
+        if (r < 0)
+                return r;
+        r = edit_undo_overlay(&u, NULL, &overlay);
+        if (r < 0)
+                return r;
+        return docker_config_load(NULL, INIT_UNKNOWN, &overlay, ret);
+}
+
+/* Puts back every file of the change recorded under key (nothing when there
+ * is no record: the configuration was not touched). On failure, why in
+ * *ret_reason. */
+static int config_restore(Move *m, const char *key, char **ret_reason) {
+        _cleanup_(edit_undo_done) EditUndo u = {};
+        _cleanup_strv_free_ char **changed = NULL;
+        _cleanup_free_ char *list = NULL;
+        int r;
+
+        r = journal_get_undo(m->journal, key, &u);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return asprintf(ret_reason, "the record \"%s\" in %s is unreadable: %s", key, JOURNAL_PATH,
+                                strerror(-r)) < 0
+                               ? -ENOMEM
+                               : r;
+        r = edit_undo_restore(&u, NULL, &changed);
+        if (r == -EBUSY) {
+                list = strv_join(changed, ", ");
+                return asprintf(ret_reason,
+                                "%s changed since this tool wrote it (neither its old content nor the new); it was "
+                                "left as it is",
+                                strna(list)) < 0
+                               ? -ENOMEM
+                               : r;
+        }
+        if (r < 0)
+                return asprintf(ret_reason, "restoring the configuration failed: %s", strerror(-r)) < 0 ? -ENOMEM : r;
         return 0;
 }
 
@@ -588,20 +622,43 @@ int move_plan(const MoveRequest *req, Move **ret) {
                         return log_error_errno(r, "Failed to take the disk lock: %m");
         }
 
-        r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read Docker's configuration: %m");
-        STRV_FOREACH(w, m->cfg.warnings)
-                if (add(&m->warnings, "%s", *w) < 0)
-                        return -ENOMEM;
-
         /* A journal of an earlier run: done, or interrupted? */
         r = journal_load(NULL, &j);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Failed to read the journal %s: %m", JOURNAL_PATH);
-        if (r >= 0) {
+        m->journal = j;
+
+        /* A run killed while it wrote the configuration recorded the files
+         * first: plan from them as they were. */
+        if (j && journal_phase(j) >= PHASE_PLANNED && journal_phase(j) < PHASE_CONFIGURED &&
+            cJSON_GetObjectItemCaseSensitive(j, JOURNAL_CONFIG_UNDO)) {
+                m->config_interrupted = true;
+                r = config_load_before(j, JOURNAL_CONFIG_UNDO, &m->cfg);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "Failed to read Docker's configuration as it was before the "
+                                               "interrupted move (the files and backups listed under \"%s\" in "
+                                               "%s): %m",
+                                               JOURNAL_CONFIG_UNDO, JOURNAL_PATH);
+        } else {
+                r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read Docker's configuration: %m");
+        }
+        STRV_FOREACH(w, m->cfg.warnings)
+                if (add(&m->warnings, "%s", *w) < 0)
+                        return -ENOMEM;
+
+        if (j) {
                 MovePhase p = journal_phase(j);
-                m->journal = j;
+                if (p == PHASE_UNDOING) {
+                        m->status = "refused";
+                        (void) add(&m->refusals,
+                                   "A rollback of the move to %s was interrupted (%s): run 'docker-relocate "
+                                   "rollback --yes' again to finish it.",
+                                   strna(journal_string(j, "new_data_root")), JOURNAL_PATH);
+                        return EXIT_REFUSED;
+                }
                 if (p == PHASE_FAILED) {
                         m->status = "refused";
                         (void) add(&m->refusals,
@@ -674,6 +731,12 @@ int move_plan(const MoveRequest *req, Move **ret) {
                         if (m->resume_phase >= PHASE_CONFIGURED && m->new_root == NULL &&
                             streq_ptr(journal_string(m->journal, "new_data_root"), real))
                                 ; /* an interrupted move already restarted Docker on the new root */
+                        else if (m->config_interrupted)
+                                (void) add(&m->refusals,
+                                           "Docker runs on %s, started from the configuration that an interrupted "
+                                           "move had begun to write (%s): stop Docker and run the move again to "
+                                           "finish it.",
+                                           real, JOURNAL_PATH);
                         else
                                 (void) add(&m->refusals,
                                            "Docker runs on %s but its configuration says %s: restart Docker (or fix "
@@ -772,9 +835,10 @@ static int daemon_reload(Move *m) {
         return 0;
 }
 
-/* The drop-in that keeps Docker from starting without the volume. */
-static int write_mount_dropin(Move *m) {
-        _cleanup_free_ char *path = NULL, *bak = NULL, *entry = NULL;
+/* The drop-in that keeps Docker from starting without the volume, one more
+ * file of the plan, so that it is written (and undone) with the rest. */
+static int plan_mount_dropin(Move *m) {
+        _cleanup_free_ char *path = NULL, *content = NULL, *old = NULL;
         int r;
 
         if (m->cfg.init != INIT_SYSTEMD)
@@ -782,15 +846,13 @@ static int write_mount_dropin(Move *m) {
         path = path_join(MOUNT_DROPIN_DIR, MOUNT_DROPIN_NAME);
         if (!path)
                 return -ENOMEM;
-        r = backup_file(NULL, path, &bak);
+        r = mount_dropin_content(m->new_root, &content);
         if (r < 0)
                 return r;
-        if (asprintf(&entry, "%s=%s", path, strempty(bak)) < 0)
-                return -ENOMEM;
-        r = strv_consume(&m->dropin_backups, TAKE_PTR(entry));
-        if (r < 0)
+        r = read_full_file(path, 0, &old, NULL);
+        if (r < 0 && r != -ENOENT)
                 return r;
-        return mount_dropin_write(NULL, m->new_root, NULL);
+        return edit_plan_add(&m->edit, path, old, content, 0644);
 }
 
 /* dockerd >= 23 can check a configuration without starting. */
@@ -820,22 +882,20 @@ static void progress_line(Move *m, const char *what) {
  * EXIT_ROLLED_BACK or EXIT_NEEDS_HUMAN. */
 static int roll_back(Move *m) {
         _cleanup_free_ char *reason = NULL;
-        _cleanup_strv_free_ char **backups = NULL;
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(m->journal, "config_backups");
         int r;
 
         log_warning("Rolling back: %s", strna(m->error));
-        backups = json_strv(b);
-        if (!backups)
-                return -ENOMEM;
 
         /* The daemon may be up on the new root (a failed verification). */
         r = stop_docker(m);
         if (r >= 0) {
-                r = edit_plan_restore(NULL, backups);
+                /* Whatever point the apply reached: the journal recorded
+                 * every file before the first was written. */
+                r = config_restore(m, JOURNAL_CONFIG_UNDO, &reason);
+                if (r == -ENOMEM)
+                        return r;
                 if (r < 0)
-                        (void) set_error(m, "%s; restoring the configuration failed: %s", strna(m->error),
-                                         strerror(-r));
+                        (void) set_error(m, "%s; %s", strna(m->error), reason);
         }
         if (r >= 0)
                 r = daemon_reload(m);
@@ -879,7 +939,31 @@ static int roll_back(Move *m) {
 static int fail(Move *m, bool after_stop) {
         if (after_stop)
                 return roll_back(m);
-        /* Docker was never stopped: nothing to undo but our own journal. */
+        /* Docker was never stopped: nothing to undo but our own journal,
+         * and the files that an earlier, killed run had begun to write (the
+         * journal about to say rolled-back, its record would be lost). */
+        if (m->config_interrupted) {
+                _cleanup_free_ char *why = NULL;
+                int r = config_restore(m, JOURNAL_CONFIG_UNDO, &why);
+
+                if (r < 0) {
+                        /* The journal stays as it is: the next run tries
+                         * again. */
+                        (void) set_error(m, "%s; %s", strna(m->error), why ?: strerror(-r));
+                        m->status = "failed";
+                        m->exit_code = EXIT_NEEDS_HUMAN;
+                        free(m->advice);
+                        if (asprintf(&m->advice,
+                                     "An earlier, interrupted move left Docker's configuration half rewritten, "
+                                     "and it could not be put back (%s). Copy each \"backup\" listed under "
+                                     "\"%s\" in %s over its \"path\" (where the backup is null, delete the file), "
+                                     "then run the move again.",
+                                     strna(m->error), JOURNAL_CONFIG_UNDO, JOURNAL_PATH) < 0)
+                                m->advice = NULL;
+                        return EXIT_NEEDS_HUMAN;
+                }
+                m->config_interrupted = false;
+        }
         if (m->journal)
                 (void) journal_write(m, PHASE_ROLLED_BACK);
         m->status = "failed";
@@ -1075,24 +1159,33 @@ static int execute(Move *m) {
 
         /* 6. The configuration, in its one place. */
         if (phase < PHASE_CONFIGURED) {
-                _cleanup_strv_free_ char **backups = NULL;
-
                 t0 = now_ms();
-                r = edit_plan_apply(&m->edit, NULL, &backups);
+                if (m->config_interrupted) {
+                        _cleanup_free_ char *why = NULL;
+
+                        /* The plan was made from the files as they were
+                         * before the killed run wrote some of them: they
+                         * must be so again before it is applied. */
+                        r = config_restore(m, JOURNAL_CONFIG_UNDO, &why);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0)
+                                return set_error(m, "Putting back the configuration the interrupted move had "
+                                                    "begun to write failed: %s",
+                                                 why),
+                                       fail(m, true);
+                        m->config_interrupted = false;
+                }
+                r = plan_mount_dropin(m);
+                if (r < 0)
+                        return set_error(m, "Preparing the RequiresMountsFor drop-in failed: %s", strerror(-r)),
+                               fail(m, true);
+                /* Write-ahead: the journal says how to undo every file
+                 * before the first is changed, so that a crash at any point
+                 * of this step can be undone by the next run. */
+                r = journal_apply_plan(NULL, m->journal, JOURNAL_CONFIG_UNDO, &m->edit);
                 if (r < 0)
                         return set_error(m, "Writing the configuration failed: %s", strerror(-r)), fail(m, true);
-                r = strv_extend_strv(&m->dropin_backups, backups);
-                if (r < 0)
-                        return r;
-                r = write_mount_dropin(m);
-                if (r < 0) {
-                        (void) journal_set_backups(m);
-                        return set_error(m, "Writing the RequiresMountsFor drop-in failed: %s", strerror(-r)),
-                               fail(m, true);
-                }
-                r = journal_set_backups(m);
-                if (r < 0)
-                        return r;
                 phase = PHASE_CONFIGURED;
                 (void) journal_write(m, phase);
                 r = daemon_reload(m);
@@ -1299,7 +1392,10 @@ void move_print_result(const Move *m) {
 
 /* ---- rollback and cleanup of a finished move --------------------------------- */
 
-static int load_finished(Move **ret, const char *what, bool need_done) {
+/* The journal of a finished move, and the configuration; for the rollback
+ * also one that a killed rollback left half way (PHASE_UNDOING), with the
+ * configuration as it was before that rollback began to write. */
+static int load_finished(Move **ret, const char *what, bool rollback) {
         Move *m = calloc(1, sizeof(Move));
         cJSON *j = NULL;
         int r;
@@ -1324,7 +1420,12 @@ static int load_finished(Move **ret, const char *what, bool need_done) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", JOURNAL_PATH);
         m->journal = j;
-        if (need_done && journal_phase(j) != PHASE_DONE)
+        if (journal_phase(j) == PHASE_UNDOING && !rollback)
+                return log_error("A rollback of the last move was interrupted: run 'docker-relocate rollback --yes' "
+                                 "again to finish it; nothing to %s.",
+                                 what),
+                       EXIT_REFUSED;
+        if (journal_phase(j) != PHASE_DONE && journal_phase(j) != PHASE_UNDOING)
                 return log_error("The last move is '%s', not a finished move: nothing to %s.",
                                  move_phase_to_string(journal_phase(j)), what),
                        EXIT_REFUSED;
@@ -1332,6 +1433,17 @@ static int load_finished(Move **ret, const char *what, bool need_done) {
         m->new_root = strdup(strempty(journal_string(j, "new_data_root")));
         if (!m->old_root || !m->new_root)
                 return -ENOMEM;
+        if (journal_phase(j) == PHASE_UNDOING) {
+                m->config_interrupted = true;
+                r = config_load_before(j, JOURNAL_ROLLBACK_UNDO, &m->cfg);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "Failed to read Docker's configuration as it was before the "
+                                               "interrupted rollback (the files and backups listed under \"%s\" in "
+                                               "%s): %m",
+                                               JOURNAL_ROLLBACK_UNDO, JOURNAL_PATH);
+                return EXIT_OK;
+        }
         r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
         if (r < 0)
                 return log_error_errno(r, "Failed to read Docker's configuration: %m");
@@ -1365,7 +1477,6 @@ static int report_plan(Move *m, cJSON **ret_report) {
 int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         _cleanup_(move_freep) Move *m = NULL;
         _cleanup_free_ char *refusal = NULL, *reason = NULL;
-        _cleanup_strv_free_ char **backups = NULL;
         _cleanup_engine_ Engine *e = NULL;
         int r;
 
@@ -1413,8 +1524,25 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                                 (void) engine_container_stop(e, *id, 10);
         }
         r = stop_docker(m);
+        if (r >= 0 && m->config_interrupted) {
+                /* A killed rollback wrote some files: back to the
+                 * configuration of the move first, which the plan was made
+                 * from. */
+                r = config_restore(m, JOURNAL_ROLLBACK_UNDO, &reason);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        (void) set_error(m, "Putting back the configuration the interrupted rollback had begun to "
+                                            "write failed: %s",
+                                         reason);
+        }
         if (r >= 0) {
-                r = edit_plan_apply(&m->edit, NULL, &backups);
+                /* Write-ahead, as the move's own change: the phase says a
+                 * rollback is under way, the record how to undo each file,
+                 * before the first is written. */
+                r = journal_set_phase(m->journal, PHASE_UNDOING);
+                if (r >= 0)
+                        r = journal_apply_plan(NULL, m->journal, JOURNAL_ROLLBACK_UNDO, &m->edit);
                 if (r < 0)
                         (void) set_error(m, "Writing the configuration failed: %s", strerror(-r));
         }
@@ -1426,8 +1554,10 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
                 r = set_error(m, "Docker did not come up on %s.", m->old_root);
         if (r < 0) {
                 log_error("%s", strna(m->error));
-                log_error("Restore by hand: the configuration backups are under /var/lib/docker-relocate/backups; "
-                          "then start Docker and check 'docker info'.");
+                log_error("Fix the cause and run 'docker-relocate rollback --yes' again, or restore by hand: the "
+                          "files this rollback changed are listed under \"%s\" in %s with their backups (under "
+                          "/var/lib/docker-relocate/backups); then start Docker and check 'docker info'.",
+                          JOURNAL_ROLLBACK_UNDO, JOURNAL_PATH);
                 return EXIT_NEEDS_HUMAN;
         }
         e = engine_free(e);
@@ -1443,7 +1573,6 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         if (ret_report) {
                 *ret_report = move_report(m);
         }
-        (void) reason;
         return EXIT_OK;
 }
 
@@ -1451,7 +1580,7 @@ int move_cleanup(bool yes, bool dry_run, cJSON **ret_report) {
         _cleanup_(move_freep) Move *m = NULL;
         int r;
 
-        r = load_finished(&m, "clean up", true);
+        r = load_finished(&m, "clean up", false);
         if (r != EXIT_OK)
                 return r;
         if (!docker_runs_on(m, m->new_root))

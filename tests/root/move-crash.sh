@@ -1,0 +1,174 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A move killed at each point of the configuration step, on a real dockerd
+# (SysV init script) in a private mount namespace. The test hook
+# DOCKER_RELOCATE_TEST_CRASH makes the binary SIGKILL itself right after the
+# journal recorded how to undo the files ("config-recorded"), after the first
+# file was written ("config-file-1"), after the last file, before the phase
+# was marked ("config-written"). Each time the next run, which fails to start
+# Docker on the new root, must roll back on its own (exit 4): every config
+# file byte-identical to before, a file the move created gone, Docker on the
+# old root with every image, container and volume. A plain re-run after such
+# a crash completes the move. A rollback killed halfway refuses a new move
+# and is finished by running it again.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib-dockerd.sh"
+dockerd_enter_namespace "$0" "$@"
+
+BIN=${DOCKER_RELOCATE:?}
+STATE=/var/lib/docker-relocate/state.json
+
+sandbox_init move-crash
+DOCKERD_DATA_ROOT=$WORK/old-root
+DOCKERD_CONFIG=json
+dockerd_setup || exit 1
+dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
+dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
+
+sandbox_loop LOOP 2G || { echo "Bail out! losetup"; exit 1; }
+mkfs.ext4 -q "$LOOP"
+VOL=$WORK/vol
+sandbox_mount "$LOOP" "$VOL"
+
+sets() {
+        {
+                dockerd_docker images -aq --no-trunc | sort -u
+                dockerd_docker ps -aq --no-trunc | sort
+                dockerd_docker volume ls -q | sort
+        } | sha256sum
+}
+root_dir() {
+        dockerd_docker info --format '{{.DockerRootDir}}'
+}
+phase() {
+        python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["phase"])' "$STATE" 2>/dev/null
+}
+# The files the journal's write-ahead record lists under KEY.
+recorded() {
+        python3 -c '
+import json, sys
+print(" ".join(f["path"] for f in json.load(open(sys.argv[1])).get(sys.argv[2], [])))' "$STATE" "$1" 2>/dev/null
+}
+# Both config files, or "missing".
+config_sum() {
+        local f
+        for f in /etc/docker/daemon.json /etc/default/docker; do
+                if [ -e "$f" ]; then sha256sum <"$f"; else echo "missing $f"; fi
+        done
+}
+show() {
+        sed 's/^/#   /' "$@"
+}
+
+# The packaged init script, with one line more at "start": it refuses when
+# the configuration names a target of the crash runs, as a dockerd that
+# cannot use the new root would. The run after a crash then has to roll back.
+cp /etc/init.d/docker "$WORK/init-orig"
+sed "/^[[:space:]]*start)\$/a\\\t\\tif grep -qs -- '$VOL/crash-' /etc/default/docker /etc/docker/daemon.json; then echo 'injected: dockerd refuses the new root' >\\&2; exit 1; fi" \
+        "$WORK/init-orig" >"$WORK/init-refusing"
+grep -q "injected: dockerd refuses" "$WORK/init-refusing" || echo "Bail out! could not inject the failure"
+cp "$WORK/init-refusing" /etc/init.d/docker
+
+# crash_then_roll_back POINT TARGET WHAT: the move to TARGET killed at POINT,
+# then run again: it must roll back to exactly the configuration before.
+crash_then_roll_back() {
+        local point=$1 target=$2 what=$3 config0 sets0 rc
+        config0=$(config_sum)
+        sets0=$(sets)
+        mkdir "$target"
+
+        DOCKER_RELOCATE_TEST_CRASH=$point "$BIN" move --to "$target" --no-pre-copy --yes \
+                >"$WORK/crash.out" 2>"$WORK/crash.err"
+        rc=$?
+        ok $([ $rc = 137 ] && grep -q "DOCKER_RELOCATE_TEST_CRASH=$point: killing" "$WORK/crash.err"; echo $?) \
+                "$what: the move was killed at $point (exit $rc)"
+        [ $rc = 137 ] || show "$WORK/crash.err"
+        ok $([ "$(phase)" = copied ] && [ -n "$(recorded config_undo)" ]; echo $?) \
+                "$what: the journal is at 'copied' and lists the files ($(recorded config_undo))"
+        case $point in
+        config-recorded)
+                ok $([ "$(config_sum)" = "$config0" ]; echo $?) "$what: no file was written yet" ;;
+        *)
+                ok $([ "$(config_sum)" != "$config0" ] && grep -qs -- "$target" /etc/docker/daemon.json; echo $?) \
+                        "$what: the new configuration was written" ;;
+        esac
+        ok $([ -z "$(dockerd_pid)" ]; echo $?) "$what: dockerd is down after the kill"
+
+        "$BIN" move --to "$target" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
+        rc=$?
+        ok $([ $rc = 4 ]; echo $?) "$what: the next run fails to start Docker and rolls back (exit $rc)"
+        [ $rc = 4 ] || show "$WORK/resume.err"
+        ok $([ "$(config_sum)" = "$config0" ]; echo $?) \
+                "$what: every config file is byte-identical to before (a created one gone)"
+        ok $([ "$(root_dir)" = "$DOCKERD_ROOT_NOW" ] && [ "$(sets)" = "$sets0" ]; echo $?) \
+                "$what: Docker runs on the old root with every image, container and volume"
+        ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
+                "$what: the running container runs again"
+        ok $([ "$(phase)" = rolled-back ]; echo $?) "$what: the journal says rolled-back"
+}
+
+DOCKERD_ROOT_NOW=$DOCKERD_DATA_ROOT
+ok $([ "$(root_dir)" = "$DOCKERD_ROOT_NOW" ]; echo $?) "dockerd runs on the old root"
+JSON0=$(cat /etc/docker/daemon.json)
+
+# 1. data-root in daemon.json: the move changes that file.
+n=0
+for point in config-recorded config-file-1 config-written; do
+        n=$((n + 1))
+        crash_then_roll_back "$point" "$VOL/crash-$n" "daemon.json, $point"
+done
+
+# 2. Killed after the write, a plain re-run completes the move.
+cp "$WORK/init-orig" /etc/init.d/docker
+mkdir "$VOL/done-1"
+DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" move --to "$VOL/done-1" --no-pre-copy --yes >/dev/null 2>&1
+ok $([ $? = 137 ]; echo $?) "a move killed after the write"
+"$BIN" move --to "$VOL/done-1" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
+rc=$?
+ok $([ $rc = 0 ]; echo $?) "running it again completes it (exit $rc)"
+[ $rc = 0 ] || show "$WORK/resume.err"
+ok $([ "$(root_dir)" = "$VOL/done-1" ] && [ "$(phase)" = done ]; echo $?) \
+        "Docker runs on the new root, the move is done"
+
+# 3. A rollback killed after it wrote daemon.json: a move is refused, the
+# rollback run again finishes.
+DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" rollback --yes >"$WORK/undo.out" 2>"$WORK/undo.err"
+rc=$?
+ok $([ $rc = 137 ] && [ "$(phase)" = undoing ] && [ "$(recorded rollback_undo)" = /etc/docker/daemon.json ]; echo $?) \
+        "a rollback killed after the write leaves 'undoing' and its record (exit $rc)"
+[ $rc = 137 ] || show "$WORK/undo.err"
+mkdir "$VOL/done-2"
+"$BIN" move --to "$VOL/done-2" --no-pre-copy --yes >"$WORK/out" 2>&1
+rc=$?
+ok $([ $rc = 3 ] && grep -q "rollback --yes' again" "$WORK/out"; echo $?) \
+        "a new move is refused and says to run the rollback again (exit $rc)"
+"$BIN" cleanup --yes >"$WORK/out" 2>&1
+ok $([ $? = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]; echo $?) "cleanup is refused and removes nothing"
+"$BIN" rollback --yes >"$WORK/undo.out" 2>"$WORK/undo.err"
+rc=$?
+ok $([ $rc = 0 ]; echo $?) "rollback run again succeeds (exit $rc)"
+[ $rc = 0 ] || show "$WORK/undo.err"
+ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(cat /etc/docker/daemon.json)" = "$JSON0" ] &&
+        [ "$(phase)" = undone ]; echo $?) "Docker runs on the old root, daemon.json is as it was"
+
+# 4. Nothing configures the data root: the move creates daemon.json, and
+# undoing it deletes the file.
+dockerd_stop || echo "Bail out! dockerd did not stop"
+rm /etc/docker/daemon.json
+mkdir -p /var/lib/docker
+mount --bind "$DOCKERD_DATA_ROOT" /var/lib/docker
+dockerd_start || { echo "Bail out! dockerd did not start on /var/lib/docker"; exit 1; }
+# The killed rollback had stopped it, and a rollback run again does not know
+# which containers ran before the first one.
+dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
+DOCKERD_ROOT_NOW=/var/lib/docker
+ok $([ "$(root_dir)" = /var/lib/docker ] && [ ! -e /etc/docker/daemon.json ]; echo $?) \
+        "dockerd runs on /var/lib/docker with no daemon.json"
+cp "$WORK/init-refusing" /etc/init.d/docker
+crash_then_roll_back config-written "$VOL/crash-4" "daemon.json created"
+ok $([ ! -e /etc/docker/daemon.json ]; echo $?) "the daemon.json the move created is gone"
+
+cp "$WORK/init-orig" /etc/init.d/docker
+sandbox_done
