@@ -10,7 +10,7 @@
 # VM (local connection, become through sudo): check mode changes nothing,
 # the first run moves Docker (changed), the second is unchanged, and the
 # module's rolled_back state undoes the move, once.
-# vm-options: --meson-install
+# vm-options: --meson-install --boot-timeout 900
 
 . "$VM_LIB"
 
