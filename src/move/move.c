@@ -770,8 +770,8 @@ int move_plan(const MoveRequest *req, Move **ret) {
         if (m->new_root && m->resume_phase != PHASE_NONE &&
             !streq_ptr(journal_string(m->journal, "new_data_root"), m->new_root))
                 (void) add(&m->refusals,
-                           "An interrupted move to %s is recorded in %s: run it again with the same target, or "
-                           "'docker-relocate rollback'.",
+                           "An interrupted move to %s is recorded in %s: run it again with that target first "
+                           "(it resumes where it stopped); once it is done, 'docker-relocate rollback' undoes it.",
                            strna(journal_string(m->journal, "new_data_root")), JOURNAL_PATH);
 
         if (m->free_known && m->resume_phase == PHASE_NONE) {
@@ -1424,6 +1424,13 @@ static int load_finished(Move **ret, const char *what, bool rollback) {
                 return log_error("A rollback of the last move was interrupted: run 'docker-relocate rollback --yes' "
                                  "again to finish it; nothing to %s.",
                                  what),
+                       EXIT_REFUSED;
+        if (journal_phase(j) >= PHASE_PLANNED && journal_phase(j) <= PHASE_VERIFIED)
+                return log_error("The move to %s was interrupted at '%s'; nothing to %s yet. Run 'docker-relocate "
+                                 "move' again with the same target: it resumes there (and rolls back by itself "
+                                 "should it fail). Once it is done, 'docker-relocate %s' applies to it.",
+                                 strna(journal_string(j, "new_data_root")), move_phase_to_string(journal_phase(j)),
+                                 what, rollback ? "rollback" : "cleanup"),
                        EXIT_REFUSED;
         if (journal_phase(j) != PHASE_DONE && journal_phase(j) != PHASE_UNDOING)
                 return log_error("The last move is '%s', not a finished move: nothing to %s.",

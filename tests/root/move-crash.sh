@@ -125,6 +125,19 @@ cp "$WORK/init-orig" /etc/init.d/docker
 mkdir "$VOL/done-1"
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" move --to "$VOL/done-1" --no-pre-copy --yes >/dev/null 2>&1
 ok $([ $? = 137 ]; echo $?) "a move killed after the write"
+# Until it is finished, neither another target nor a rollback may start:
+# each says to run the interrupted move again first.
+mkdir "$VOL/other"
+"$BIN" move --to "$VOL/other" --no-pre-copy --yes >"$WORK/other.out" 2>&1
+rc=$?
+ok $([ $rc = 3 ] && grep -q "run it again with that target first" "$WORK/other.out"; echo $?) \
+        "a move to another target is refused and says to finish the interrupted one (exit $rc)"
+[ $rc = 3 ] || show "$WORK/other.out"
+"$BIN" rollback --yes >"$WORK/rb.out" 2>&1
+rc=$?
+ok $([ $rc = 3 ] && grep -q "interrupted at 'copied'.*Run 'docker-relocate move' again with the same target" "$WORK/rb.out"; echo $?) \
+        "rollback refuses the interrupted move and says to resume it first (exit $rc)"
+[ $rc = 3 ] || show "$WORK/rb.out"
 "$BIN" move --to "$VOL/done-1" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
 rc=$?
 ok $([ $rc = 0 ]; echo $?) "running it again completes it (exit $rc)"
