@@ -31,6 +31,7 @@
 #include "util/path.h"
 #include "util/process.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 #define DEFAULT_MOUNT "/mnt/docker-data"
 #define SERVICE_TIMEOUT_MS (180U * 1000U)
@@ -1049,6 +1050,7 @@ static int execute(Move *m) {
                                 return r;
                         phase = PHASE_PRECOPIED;
                         (void) journal_write(m, phase);
+                        test_hook_crash("pre-copied");
                 }
 
                 /* 3. Record what must be there afterwards. */
