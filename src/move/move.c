@@ -586,6 +586,41 @@ static int plan_steps(Move *m) {
         return r;
 }
 
+/* A plan that cannot run while Docker is down because of the move it was to
+ * resume: this run changed nothing, but the host is not as it was before
+ * that move, and "Refused; nothing was changed" alone would leave the user
+ * at a dead end. Says how out, in m->advice. */
+static int advise_docker_down(Move *m) {
+        const char *target = strna(journal_string(m->journal, "new_data_root"));
+        const char *old = strna(journal_string(m->journal, "old_data_root"));
+        const char *at = move_phase_to_string(m->resume_phase);
+        int r;
+
+        if (m->resume_phase == PHASE_NONE || m->docker_running)
+                return 0;
+        free(m->advice);
+        m->advice = NULL;
+        if (m->resume_phase >= PHASE_STOPPED)
+                r = asprintf(&m->advice,
+                             "Docker is stopped: the interrupted move to %s (it reached '%s') stopped it, and it "
+                             "stays stopped until that move is finished or abandoned. 'docker-relocate rollback "
+                             "--yes' abandons it: the configuration as it was before, Docker started again on the "
+                             "old data root %s. Or run the move again with the same target (%s) to finish it.",
+                             target, at, old, target);
+        else
+                r = asprintf(&m->advice,
+                             "Docker is not running, and the move to %s was interrupted (at '%s') around the point "
+                             "where it stops Docker. 'docker-relocate rollback --yes' abandons that move and starts "
+                             "Docker again on the old data root %s; or start Docker and run the move again with the "
+                             "same target (%s).",
+                             target, at, old, target);
+        if (r < 0) {
+                m->advice = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 int move_plan(const MoveRequest *req, Move **ret) {
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_engine_info_ EngineInfo *info = NULL;
@@ -764,8 +799,10 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         if (req->device) {
                 r = plan_target_device(m, true);
-                if (r < 0)
-                        return log_error("%s", m->error), EXIT_FAIL;
+                if (r < 0) {
+                        log_error("%s", m->error);
+                        return advise_docker_down(m) < 0 ? -ENOMEM : EXIT_FAIL;
+                }
         } else {
                 r = plan_target_dir(m);
                 if (r < 0)
@@ -776,7 +813,8 @@ int move_plan(const MoveRequest *req, Move **ret) {
             !streq_ptr(journal_string(m->journal, "new_data_root"), m->new_root))
                 (void) add(&m->refusals,
                            "An interrupted move to %s is recorded in %s: run it again with that target first "
-                           "(it resumes where it stopped); once it is done, 'docker-relocate rollback' undoes it.",
+                           "(it resumes where it stopped), or abandon it with 'docker-relocate rollback --yes', "
+                           "which puts the configuration and Docker back as they were before it.",
                            strna(journal_string(m->journal, "new_data_root")), JOURNAL_PATH);
 
         if (m->free_known && m->resume_phase == PHASE_NONE) {
@@ -801,9 +839,13 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         if (strv_length(m->refusals) > 0) {
                 m->status = "refused";
-                return EXIT_REFUSED;
+                return advise_docker_down(m) < 0 ? -ENOMEM : EXIT_REFUSED;
         }
         return EXIT_OK;
+}
+
+const char *move_advice(const Move *m) {
+        return m->advice;
 }
 
 bool move_already_done(const Move *m) {
@@ -943,9 +985,23 @@ static int roll_back(Move *m) {
         return EXIT_NEEDS_HUMAN;
 }
 
+/* An interrupted run stopped Docker, and this run found it stopped. */
+static bool stopped_by_interrupted_run(const Move *m) {
+        return m->resume_phase >= PHASE_STOPPED && !m->docker_running;
+}
+
 static int fail(Move *m, bool after_stop) {
         if (after_stop)
                 return roll_back(m);
+        /* A resumed run that fails before its copy (the volume, the target
+         * directory) found Docker stopped by the run it resumes: leaving now
+         * would leave Docker down, though the user asked for a move, not an
+         * outage. Back to the old root, as any failure after the stop. */
+        if (stopped_by_interrupted_run(m)) {
+                if (!m->images)
+                        (void) journal_read_sets(m);
+                return roll_back(m);
+        }
         /* Docker was never stopped: nothing to undo but our own journal,
          * and the files that an earlier, killed run had begun to write (the
          * journal about to say rolled-back, its record would be lost). */
