@@ -108,12 +108,17 @@ int verb_move(const Options *o) {
         if (r == EXIT_REFUSED) {
                 if (o->json)
                         (void) print_report(m);
-                log_error("Refused; nothing was changed.");
+                if (move_advice(m))
+                        log_error("Refused; this run changed nothing. %s", move_advice(m));
+                else
+                        log_error("Refused; nothing was changed.");
                 return EXIT_REFUSED;
         }
         if (r != EXIT_OK) {
                 if (o->json)
                         (void) print_report(m);
+                if (move_advice(m))
+                        log_error("%s", move_advice(m));
                 return r;
         }
         if (o->dry_run || move_already_done(m)) {

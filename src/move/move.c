@@ -31,6 +31,7 @@
 #include "util/path.h"
 #include "util/process.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 #define DEFAULT_MOUNT "/mnt/docker-data"
 #define SERVICE_TIMEOUT_MS (180U * 1000U)
@@ -378,7 +379,9 @@ static char *describe_difference(const char *what, char *const *before, char *co
 }
 
 /* The daemon answers on the socket, runs on expected_root, and holds exactly
- * the recorded images, containers and volumes. */
+ * the recorded images, containers and volumes (when they were recorded: a
+ * run killed between stopping Docker and saving the journal left none, and
+ * then the root is all that can be checked). */
 static int verify_daemon(Move *m, const char *expected_root, char **ret_reason) {
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_engine_info_ EngineInfo *info = NULL;
@@ -409,6 +412,8 @@ static int verify_daemon(Move *m, const char *expected_root, char **ret_reason) 
                                 strna(engine_last_error(e))) < 0
                                ? -ENOMEM
                                : -EPROTO;
+        if (!m->images)
+                return 0;
         if (!strv_equal(images, m->images))
                 return (*ret_reason = describe_difference("image sets", m->images, images)) ? -EPROTO : -ENOMEM;
         if (!strv_equal(containers, m->containers))
@@ -579,6 +584,41 @@ static int plan_steps(Move *m) {
                                                                                            "'docker-relocate cleanup')",
                         m->old_root);
         return r;
+}
+
+/* A plan that cannot run while Docker is down because of the move it was to
+ * resume: this run changed nothing, but the host is not as it was before
+ * that move, and "Refused; nothing was changed" alone would leave the user
+ * at a dead end. Says how out, in m->advice. */
+static int advise_docker_down(Move *m) {
+        const char *target = strna(journal_string(m->journal, "new_data_root"));
+        const char *old = strna(journal_string(m->journal, "old_data_root"));
+        const char *at = move_phase_to_string(m->resume_phase);
+        int r;
+
+        if (m->resume_phase == PHASE_NONE || m->docker_running)
+                return 0;
+        free(m->advice);
+        m->advice = NULL;
+        if (m->resume_phase >= PHASE_STOPPED)
+                r = asprintf(&m->advice,
+                             "Docker is stopped: the interrupted move to %s (it reached '%s') stopped it, and it "
+                             "stays stopped until that move is finished or abandoned. 'docker-relocate rollback "
+                             "--yes' abandons it: the configuration as it was before, Docker started again on the "
+                             "old data root %s. Or run the move again with the same target (%s) to finish it.",
+                             target, at, old, target);
+        else
+                r = asprintf(&m->advice,
+                             "Docker is not running, and the move to %s was interrupted (at '%s') around the point "
+                             "where it stops Docker. 'docker-relocate rollback --yes' abandons that move and starts "
+                             "Docker again on the old data root %s; or start Docker and run the move again with the "
+                             "same target (%s).",
+                             target, at, old, target);
+        if (r < 0) {
+                m->advice = NULL;
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 int move_plan(const MoveRequest *req, Move **ret) {
@@ -759,8 +799,10 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         if (req->device) {
                 r = plan_target_device(m, true);
-                if (r < 0)
-                        return log_error("%s", m->error), EXIT_FAIL;
+                if (r < 0) {
+                        log_error("%s", m->error);
+                        return advise_docker_down(m) < 0 ? -ENOMEM : EXIT_FAIL;
+                }
         } else {
                 r = plan_target_dir(m);
                 if (r < 0)
@@ -771,7 +813,8 @@ int move_plan(const MoveRequest *req, Move **ret) {
             !streq_ptr(journal_string(m->journal, "new_data_root"), m->new_root))
                 (void) add(&m->refusals,
                            "An interrupted move to %s is recorded in %s: run it again with that target first "
-                           "(it resumes where it stopped); once it is done, 'docker-relocate rollback' undoes it.",
+                           "(it resumes where it stopped), or abandon it with 'docker-relocate rollback --yes', "
+                           "which puts the configuration and Docker back as they were before it.",
                            strna(journal_string(m->journal, "new_data_root")), JOURNAL_PATH);
 
         if (m->free_known && m->resume_phase == PHASE_NONE) {
@@ -796,9 +839,13 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         if (strv_length(m->refusals) > 0) {
                 m->status = "refused";
-                return EXIT_REFUSED;
+                return advise_docker_down(m) < 0 ? -ENOMEM : EXIT_REFUSED;
         }
         return EXIT_OK;
+}
+
+const char *move_advice(const Move *m) {
+        return m->advice;
 }
 
 bool move_already_done(const Move *m) {
@@ -879,12 +926,14 @@ static void progress_line(Move *m, const char *what) {
 }
 
 /* Back to the old root, from any point after Docker was stopped. Returns
- * EXIT_ROLLED_BACK or EXIT_NEEDS_HUMAN. */
+ * EXIT_ROLLED_BACK or EXIT_NEEDS_HUMAN. Also the way out of an interrupted
+ * move that "rollback" abandons, where nothing failed (no m->error). */
 static int roll_back(Move *m) {
         _cleanup_free_ char *reason = NULL;
         int r;
 
-        log_warning("Rolling back: %s", strna(m->error));
+        if (m->error)
+                log_warning("Rolling back: %s", m->error);
 
         /* The daemon may be up on the new root (a failed verification). */
         r = stop_docker(m);
@@ -936,9 +985,23 @@ static int roll_back(Move *m) {
         return EXIT_NEEDS_HUMAN;
 }
 
+/* An interrupted run stopped Docker, and this run found it stopped. */
+static bool stopped_by_interrupted_run(const Move *m) {
+        return m->resume_phase >= PHASE_STOPPED && !m->docker_running;
+}
+
 static int fail(Move *m, bool after_stop) {
         if (after_stop)
                 return roll_back(m);
+        /* A resumed run that fails before its copy (the volume, the target
+         * directory) found Docker stopped by the run it resumes: leaving now
+         * would leave Docker down, though the user asked for a move, not an
+         * outage. Back to the old root, as any failure after the stop. */
+        if (stopped_by_interrupted_run(m)) {
+                if (!m->images)
+                        (void) journal_read_sets(m);
+                return roll_back(m);
+        }
         /* Docker was never stopped: nothing to undo but our own journal,
          * and the files that an earlier, killed run had begun to write (the
          * journal about to say rolled-back, its record would be lost). */
@@ -1049,6 +1112,7 @@ static int execute(Move *m) {
                                 return r;
                         phase = PHASE_PRECOPIED;
                         (void) journal_write(m, phase);
+                        test_hook_crash("pre-copied");
                 }
 
                 /* 3. Record what must be there afterwards. */
@@ -1394,7 +1458,9 @@ void move_print_result(const Move *m) {
 
 /* The journal of a finished move, and the configuration; for the rollback
  * also one that a killed rollback left half way (PHASE_UNDOING), with the
- * configuration as it was before that rollback began to write. */
+ * configuration as it was before that rollback began to write, and an
+ * interrupted move (m->resume_phase set), with the configuration as it was
+ * before that move. */
 static int load_finished(Move **ret, const char *what, bool rollback) {
         Move *m = calloc(1, sizeof(Move));
         cJSON *j = NULL;
@@ -1425,14 +1491,17 @@ static int load_finished(Move **ret, const char *what, bool rollback) {
                                  "again to finish it; nothing to %s.",
                                  what),
                        EXIT_REFUSED;
-        if (journal_phase(j) >= PHASE_PLANNED && journal_phase(j) <= PHASE_VERIFIED)
+        if (journal_phase(j) >= PHASE_PLANNED && journal_phase(j) <= PHASE_VERIFIED && !rollback)
                 return log_error("The move to %s was interrupted at '%s'; nothing to %s yet. Run 'docker-relocate "
                                  "move' again with the same target: it resumes there (and rolls back by itself "
-                                 "should it fail). Once it is done, 'docker-relocate %s' applies to it.",
+                                 "should it fail); once it is done, 'docker-relocate cleanup' applies to it. Or "
+                                 "abandon it with 'docker-relocate rollback --yes': the configuration and Docker "
+                                 "back as they were before it.",
                                  strna(journal_string(j, "new_data_root")), move_phase_to_string(journal_phase(j)),
-                                 what, rollback ? "rollback" : "cleanup"),
+                                 what),
                        EXIT_REFUSED;
-        if (journal_phase(j) != PHASE_DONE && journal_phase(j) != PHASE_UNDOING)
+        if (!(journal_phase(j) >= PHASE_PLANNED && journal_phase(j) <= PHASE_VERIFIED) &&
+            journal_phase(j) != PHASE_DONE && journal_phase(j) != PHASE_UNDOING)
                 return log_error("The last move is '%s', not a finished move: nothing to %s.",
                                  move_phase_to_string(journal_phase(j)), what),
                        EXIT_REFUSED;
@@ -1440,6 +1509,22 @@ static int load_finished(Move **ret, const char *what, bool rollback) {
         m->new_root = strdup(strempty(journal_string(j, "new_data_root")));
         if (!m->old_root || !m->new_root)
                 return -ENOMEM;
+        if (journal_phase(j) >= PHASE_PLANNED && journal_phase(j) <= PHASE_VERIFIED) {
+                /* An interrupted move, to abandon. Whatever point its
+                 * configuration step reached, the files as they were before
+                 * it are what the rollback puts back, and what says how
+                 * Docker is started. */
+                m->resume_phase = journal_phase(j);
+                if (cJSON_GetObjectItemCaseSensitive(j, JOURNAL_CONFIG_UNDO))
+                        r = config_load_before(j, JOURNAL_CONFIG_UNDO, &m->cfg);
+                else
+                        r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "Failed to read Docker's configuration as it was before the "
+                                               "interrupted move: %m");
+                return EXIT_OK;
+        }
         if (journal_phase(j) == PHASE_UNDOING) {
                 m->config_interrupted = true;
                 r = config_load_before(j, JOURNAL_ROLLBACK_UNDO, &m->cfg);
@@ -1481,6 +1566,121 @@ static int report_plan(Move *m, cJSON **ret_report) {
         return EXIT_OK;
 }
 
+/* "rollback" of an interrupted move (PHASE_PLANNED..PHASE_VERIFIED): for when
+ * it cannot be resumed (its target or volume is gone) or is no longer
+ * wanted. The host goes back to what it was before that move: every file of
+ * its write-ahead record put back, and Docker, when the move had stopped it
+ * (or started it on the new root), started on the old root and verified
+ * against the recorded content, as a failing move rolls back. Neither data
+ * root is touched: the old one is Docker's again, and the partial copy is
+ * left for the user to delete. */
+static int abandon_interrupted(Move *m, bool yes, bool dry_run, cJSON **ret_report) {
+        _cleanup_(edit_undo_done) EditUndo u = {};
+        _cleanup_free_ char *reason = NULL;
+        _cleanup_engine_ Engine *e = NULL;
+        bool has_undo, running, on_old;
+        int r;
+
+        r = journal_get_undo(m->journal, JOURNAL_CONFIG_UNDO, &u);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "Failed to read the record \"%s\" in %s: %m", JOURNAL_CONFIG_UNDO,
+                                       JOURNAL_PATH);
+        has_undo = r >= 0 && u.n > 0;
+        r = journal_read_sets(m);
+        if (r == -ENOMEM)
+                return log_oom();
+        running = engine_open(m->cfg.socket, &e) >= 0 && engine_ping(e) >= 0;
+        on_old = running && docker_runs_on(m, m->old_root);
+        if (!on_old && access(m->old_root, F_OK) < 0)
+                return log_error("The old data root %s is gone: Docker cannot be started on it again; not "
+                                 "abandoning the interrupted move.",
+                                 m->old_root),
+                       EXIT_REFUSED;
+
+        output_printf("Abandon the interrupted move to %s (it reached '%s'): back to the host as it was before it.\n",
+                      m->new_root, move_phase_to_string(m->resume_phase));
+        if (has_undo) {
+                output_printf("  Put back the configuration files it changed:\n");
+                for (size_t i = 0; i < u.n; i++)
+                        output_printf("    %s (%s)\n", u.files[i].path,
+                                      u.files[i].backup ? u.files[i].backup : "created by the move: deleted");
+                if (m->cfg.init == INIT_SYSTEMD)
+                        output_printf("  Reload systemd\n");
+        } else
+                output_printf("  No configuration file was changed by it.\n");
+        if (on_old)
+                output_printf("  Docker runs on %s: it is left running.\n", m->old_root);
+        else {
+                if (running)
+                        output_printf("  Stop Docker (it does not run on %s).\n", m->old_root);
+                output_printf("  Start Docker on %s and verify %s.\n", m->old_root,
+                              m->images ? "its images, containers and volumes against those recorded before the move"
+                                        : "its data root (no content was recorded)");
+        }
+        if (strv_length(m->running) > 0)
+                output_printf("  Start the %zu containers that were running before the move.\n",
+                              strv_length(m->running));
+        output_printf("Neither data root is touched: %s keeps what the move copied there; delete it when sure.\n",
+                      m->new_root);
+        if (dry_run)
+                return report_plan(m, ret_report);
+        if (!yes)
+                return log_error("Abandoning the interrupted move needs --yes. Or run 'docker-relocate move' again "
+                                 "with the same target to finish it instead."),
+                       EXIT_REFUSED;
+
+        m->changed = true;
+        if (on_old) {
+                /* The daemon never left the old root (or came back to it):
+                 * only the files, if any, are in the way. */
+                r = config_restore(m, JOURNAL_CONFIG_UNDO, &reason);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r >= 0 && has_undo)
+                        r = daemon_reload(m);
+                if (r < 0) {
+                        (void) set_error(m, "Putting back the configuration failed: %s", reason ?: strna(m->error));
+                        m->status = "failed";
+                        m->exit_code = EXIT_NEEDS_HUMAN;
+                        log_error("%s", m->error);
+                        log_error("Fix the cause and run 'docker-relocate rollback --yes' again, or put the files "
+                                  "back by hand: copy each \"backup\" listed under \"%s\" in %s over its \"path\" "
+                                  "(where the backup is null, delete the file)%s.",
+                                  JOURNAL_CONFIG_UNDO, JOURNAL_PATH,
+                                  m->cfg.init == INIT_SYSTEMD ? ", then run 'systemctl daemon-reload'" : "");
+                        if (ret_report)
+                                *ret_report = move_report(m);
+                        return EXIT_NEEDS_HUMAN;
+                }
+                STRV_FOREACH(id, m->running)
+                        (void) engine_container_start(e, *id);
+                (void) journal_write(m, PHASE_ROLLED_BACK);
+        } else {
+                /* Docker is down (or up on the new root): exactly what a
+                 * move that fails after the stop undoes. */
+                e = engine_free(e);
+                r = roll_back(m);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r != EXIT_ROLLED_BACK) {
+                        if (!m->error)
+                                (void) set_error(m, "Docker could not be brought back on %s.", m->old_root);
+                        log_error("%s", strna(m->advice));
+                        if (ret_report)
+                                *ret_report = move_report(m);
+                        return EXIT_NEEDS_HUMAN;
+                }
+        }
+        m->status = "rolled-back";
+        m->exit_code = EXIT_OK;
+        output_printf("The interrupted move was abandoned: Docker runs on %s with the configuration as before it. "
+                      "%s still holds a partial copy; delete it when sure.\n",
+                      m->old_root, m->new_root);
+        if (ret_report)
+                *ret_report = move_report(m);
+        return EXIT_OK;
+}
+
 int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         _cleanup_(move_freep) Move *m = NULL;
         _cleanup_free_ char *refusal = NULL, *reason = NULL;
@@ -1490,6 +1690,8 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         r = load_finished(&m, "roll back", true);
         if (r != EXIT_OK)
                 return r;
+        if (m->resume_phase != PHASE_NONE)
+                return abandon_interrupted(m, yes, dry_run, ret_report);
         if (!streq_ptr(m->cfg.data_root, m->new_root))
                 return log_error("Docker's configuration no longer points at %s (it says %s): it was changed since "
                                  "the move; not rolling back.",

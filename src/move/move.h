@@ -46,6 +46,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Move *, move_free);
  * *ret is set in every case but a negative return. */
 int move_plan(const MoveRequest *req, Move **ret);
 
+/* What a human should do, or NULL: for a plan refused while Docker is down
+ * because of the interrupted move it was to resume, how to get it back. */
+const char *move_advice(const Move *m);
+
 /* True when a previous run already finished this very move. */
 bool move_already_done(const Move *m);
 

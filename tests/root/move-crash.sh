@@ -10,7 +10,9 @@
 # file byte-identical to before, a file the move created gone, Docker on the
 # old root with every image, container and volume. A plain re-run after such
 # a crash completes the move. A rollback killed halfway refuses a new move
-# and is finished by running it again.
+# and is finished by running it again. A move that can no longer resume
+# (its target gone) says Docker is stopped, and "rollback --yes" abandons it,
+# whether it had stopped Docker or not.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -125,18 +127,26 @@ cp "$WORK/init-orig" /etc/init.d/docker
 mkdir "$VOL/done-1"
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" move --to "$VOL/done-1" --no-pre-copy --yes >/dev/null 2>&1
 ok $([ $? = 137 ]; echo $?) "a move killed after the write"
-# Until it is finished, neither another target nor a rollback may start:
-# each says to run the interrupted move again first.
+# Until it is finished or abandoned, another target may not start: it says
+# to run the interrupted move again or abandon it, and that Docker is
+# stopped. A rollback without --yes changes nothing and says both ways out.
 mkdir "$VOL/other"
 "$BIN" move --to "$VOL/other" --no-pre-copy --yes >"$WORK/other.out" 2>&1
 rc=$?
-ok $([ $rc = 3 ] && grep -q "run it again with that target first" "$WORK/other.out"; echo $?) \
-        "a move to another target is refused and says to finish the interrupted one (exit $rc)"
+ok $([ $rc = 3 ] && grep -q "run it again with that target first" "$WORK/other.out" &&
+        grep -q "rollback --yes" "$WORK/other.out" && grep -q "Docker is stopped" "$WORK/other.out"; echo $?) \
+        "a move to another target is refused, says Docker is stopped, to finish or abandon the interrupted one (exit $rc)"
 [ $rc = 3 ] || show "$WORK/other.out"
-"$BIN" rollback --yes >"$WORK/rb.out" 2>&1
+"$BIN" rollback >"$WORK/rb.out" 2>&1
 rc=$?
-ok $([ $rc = 3 ] && grep -q "interrupted at 'copied'.*Run 'docker-relocate move' again with the same target" "$WORK/rb.out"; echo $?) \
-        "rollback refuses the interrupted move and says to resume it first (exit $rc)"
+ok $([ $rc = 3 ] && grep -q "needs --yes" "$WORK/rb.out" && grep -q "move' again with the same target" "$WORK/rb.out" &&
+        [ "$(phase)" = copied ] && [ -z "$(dockerd_pid)" ]; echo $?) \
+        "rollback without --yes refuses, changes nothing, and says how to finish instead (exit $rc)"
+[ $rc = 3 ] || show "$WORK/rb.out"
+"$BIN" cleanup --yes >"$WORK/rb.out" 2>&1
+rc=$?
+ok $([ $rc = 3 ] && grep -q "rollback --yes" "$WORK/rb.out"; echo $?) \
+        "cleanup refuses the interrupted move and names the rollback that abandons it (exit $rc)"
 [ $rc = 3 ] || show "$WORK/rb.out"
 "$BIN" move --to "$VOL/done-1" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
 rc=$?
@@ -166,7 +176,79 @@ ok $([ $rc = 0 ]; echo $?) "rollback run again succeeds (exit $rc)"
 ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(cat /etc/docker/daemon.json)" = "$JSON0" ] &&
         [ "$(phase)" = undone ]; echo $?) "Docker runs on the old root, daemon.json is as it was"
 
-# 4. Nothing configures the data root: the move creates daemon.json, and
+# 4. A move killed after it stopped Docker and wrote a file, whose target is
+# then gone: it cannot be resumed. The move says Docker is stopped and how to
+# get it back; "rollback --yes" abandons it: the configuration as before,
+# Docker on the old root with the same content, the containers running.
+json() {
+        python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["status"], d["changed"])' "$1" 2>/dev/null
+}
+dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
+config0=$(config_sum)
+sets0=$(sets)
+mkdir "$VOL/gone"
+DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" move --to "$VOL/gone" --no-pre-copy --yes >"$WORK/out" 2>&1
+rc=$?
+config1=$(config_sum)
+ok $([ $rc = 137 ] && [ "$(phase)" = copied ] && [ -z "$(dockerd_pid)" ] && [ "$config1" != "$config0" ]; echo $?) \
+        "abandon: a move killed after the stop and the first file, Docker down (exit $rc)"
+rm -rf "$VOL/gone"
+"$BIN" move --to "$VOL/gone" --no-pre-copy --yes >"$WORK/out" 2>&1
+rc=$?
+ok $([ $rc = 3 ] && grep -q "not an existing directory" "$WORK/out" && grep -q "Docker is stopped" "$WORK/out" &&
+        grep -q "rollback --yes" "$WORK/out"; echo $?) \
+        "abandon: the move cannot resume, is refused, says Docker is stopped and names rollback --yes (exit $rc)"
+[ $rc = 3 ] || show "$WORK/out"
+cp "$STATE" "$WORK/state-before"
+"$BIN" rollback --dry-run >"$WORK/out" 2>&1
+rc=$?
+ok $([ $rc = 0 ] && grep -q "Abandon the interrupted move to $VOL/gone" "$WORK/out" &&
+        grep -q "/etc/docker/daemon.json" "$WORK/out" && cmp -s "$STATE" "$WORK/state-before" &&
+        [ "$(config_sum)" = "$config1" ] && [ -z "$(dockerd_pid)" ]; echo $?) \
+        "abandon: rollback --dry-run says what it would do and changes nothing (exit $rc)"
+[ $rc = 0 ] || show "$WORK/out"
+"$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
+rc=$?
+ok $([ $rc = 0 ] && [ "$(json "$WORK/abandon.json")" = "rolled-back True" ]; echo $?) \
+        "abandon: rollback --yes succeeds, status rolled-back (exit $rc, $(json "$WORK/abandon.json"))"
+[ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
+ok $([ "$(config_sum)" = "$config0" ]; echo $?) "abandon: every config file is byte-identical to before the move"
+ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(sets)" = "$sets0" ]; echo $?) \
+        "abandon: Docker runs on the old root with every image, container and volume"
+ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
+        "abandon: the running container runs again"
+ok $([ "$(phase)" = rolled-back ]; echo $?) "abandon: the journal says rolled-back"
+mkdir "$VOL/after"
+"$BIN" move --to "$VOL/after" --no-pre-copy --yes >"$WORK/out" 2>&1
+rc=$?
+ok $([ $rc = 0 ] && [ "$(root_dir)" = "$VOL/after" ] && [ "$(phase)" = done ]; echo $?) \
+        "abandon: a new move afterwards works (exit $rc)"
+[ $rc = 0 ] || show "$WORK/out"
+"$BIN" rollback --yes >"$WORK/out" 2>&1
+ok $([ $? = 0 ] && [ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(config_sum)" = "$config0" ]; echo $?) \
+        "abandon: which rolls back as usual"
+
+# 5. A move killed after its live pre-copy, Docker still running: abandoning
+# it only marks the journal; no file, no daemon, no container is touched.
+dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
+pid0=$(dockerd_pid)
+mkdir "$VOL/live"
+DOCKER_RELOCATE_TEST_CRASH=pre-copied "$BIN" move --to "$VOL/live" --pre-copy --yes >"$WORK/out" 2>&1
+rc=$?
+ok $([ $rc = 137 ] && [ "$(phase)" = precopied ] && [ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) \
+        "live: a move killed after the pre-copy, Docker still runs (exit $rc)"
+[ $rc = 137 ] || show "$WORK/out"
+"$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
+rc=$?
+ok $([ $rc = 0 ] && [ "$(json "$WORK/abandon.json")" = "rolled-back True" ] && [ "$(phase)" = rolled-back ]; echo $?) \
+        "live: rollback --yes abandons it, the journal says rolled-back (exit $rc)"
+[ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
+ok $([ "$(config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(sets)" = "$sets0" ] &&
+        [ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
+        "live: the configuration, the daemon and its containers were left as they were"
+ok $([ -d "$VOL/live/image" ] && [ -d "$DOCKERD_DATA_ROOT/image" ]; echo $?) "live: neither data root was touched"
+
+# 6. Nothing configures the data root: the move creates daemon.json, and
 # undoing it deletes the file.
 dockerd_stop || echo "Bail out! dockerd did not stop"
 rm /etc/docker/daemon.json
