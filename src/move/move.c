@@ -260,21 +260,36 @@ static int journal_read_sets(Move *m) {
         return m->images && m->containers && m->volumes && m->running ? 0 : -ENOMEM;
 }
 
-/* The configuration as it was before the apply recorded under key, which a
- * killed run left unfinished: every file of the record reads as its backup
- * (or as missing, when the apply created it). Reads only. */
-static int config_load_before(const cJSON *j, const char *key, DockerConfig *ret) {
+/* Docker's configuration as it was before the change recorded under key in
+ * the journal j, which a killed run may have left half written: every file of
+ * the record reads as its backup (or as missing, when the change created it).
+ * Without a record (key NULL, or nothing recorded under it), the
+ * configuration as it is. *ret_recorded (may be NULL) says which. Reads only;
+ * logs on failure. */
+static int config_load_before(const cJSON *j, const char *key, DockerConfig *ret, bool *ret_recorded) {
         _cleanup_(edit_undo_done) EditUndo u = {};
         _cleanup_(source_set_done) SourceSet overlay = {};
+        bool recorded = key && j && cJSON_GetObjectItemCaseSensitive(j, key);
         int r;
 
-        r = journal_get_undo(j, key, &u);
+        if (ret_recorded)
+                *ret_recorded = recorded;
+        if (recorded) {
+                r = journal_get_undo(j, key, &u);
+                if (r >= 0)
+                        r = edit_undo_overlay(&u, NULL, &overlay);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "Failed to read Docker's configuration as it was before the "
+                                               "interrupted %s (the files and backups listed under \"%s\" in "
+                                               "%s): %m",
+                                               streq(key, JOURNAL_ROLLBACK_UNDO) ? "rollback" : "move", key,
+                                               JOURNAL_PATH);
+        }
+        r = docker_config_load(NULL, INIT_UNKNOWN, recorded ? &overlay : NULL, ret);
         if (r < 0)
-                return r;
-        r = edit_undo_overlay(&u, NULL, &overlay);
-        if (r < 0)
-                return r;
-        return docker_config_load(NULL, INIT_UNKNOWN, &overlay, ret);
+                return log_error_errno(r, "Failed to read Docker's configuration: %m");
+        return 0;
 }
 
 /* Puts back every file of the change recorded under key (nothing when there
@@ -670,21 +685,13 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         /* A run killed while it wrote the configuration recorded the files
          * first: plan from them as they were. */
-        if (j && journal_phase(j) >= PHASE_PLANNED && journal_phase(j) < PHASE_CONFIGURED &&
-            cJSON_GetObjectItemCaseSensitive(j, JOURNAL_CONFIG_UNDO)) {
-                m->config_interrupted = true;
-                r = config_load_before(j, JOURNAL_CONFIG_UNDO, &m->cfg);
-                if (r < 0)
-                        return log_error_errno(r,
-                                               "Failed to read Docker's configuration as it was before the "
-                                               "interrupted move (the files and backups listed under \"%s\" in "
-                                               "%s): %m",
-                                               JOURNAL_CONFIG_UNDO, JOURNAL_PATH);
-        } else {
-                r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to read Docker's configuration: %m");
-        }
+        r = config_load_before(j,
+                               j && journal_phase(j) >= PHASE_PLANNED && journal_phase(j) < PHASE_CONFIGURED
+                                       ? JOURNAL_CONFIG_UNDO
+                                       : NULL,
+                               &m->cfg, &m->config_interrupted);
+        if (r < 0)
+                return r;
         STRV_FOREACH(w, m->cfg.warnings)
                 if (add(&m->warnings, "%s", *w) < 0)
                         return -ENOMEM;
@@ -1515,31 +1522,14 @@ static int load_finished(Move **ret, const char *what, bool rollback) {
                  * it are what the rollback puts back, and what says how
                  * Docker is started. */
                 m->resume_phase = journal_phase(j);
-                if (cJSON_GetObjectItemCaseSensitive(j, JOURNAL_CONFIG_UNDO))
-                        r = config_load_before(j, JOURNAL_CONFIG_UNDO, &m->cfg);
-                else
-                        r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
-                if (r < 0)
-                        return log_error_errno(r,
-                                               "Failed to read Docker's configuration as it was before the "
-                                               "interrupted move: %m");
-                return EXIT_OK;
+                r = config_load_before(j, JOURNAL_CONFIG_UNDO, &m->cfg, NULL);
+                return r < 0 ? r : EXIT_OK;
         }
-        if (journal_phase(j) == PHASE_UNDOING) {
-                m->config_interrupted = true;
-                r = config_load_before(j, JOURNAL_ROLLBACK_UNDO, &m->cfg);
-                if (r < 0)
-                        return log_error_errno(r,
-                                               "Failed to read Docker's configuration as it was before the "
-                                               "interrupted rollback (the files and backups listed under \"%s\" in "
-                                               "%s): %m",
-                                               JOURNAL_ROLLBACK_UNDO, JOURNAL_PATH);
-                return EXIT_OK;
-        }
-        r = docker_config_load(NULL, INIT_UNKNOWN, NULL, &m->cfg);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read Docker's configuration: %m");
-        return EXIT_OK;
+        /* A killed rollback: the plan is made from the configuration as it
+         * was before that rollback began to write. */
+        r = config_load_before(j, journal_phase(j) == PHASE_UNDOING ? JOURNAL_ROLLBACK_UNDO : NULL, &m->cfg,
+                               &m->config_interrupted);
+        return r < 0 ? r : EXIT_OK;
 }
 
 static bool docker_runs_on(const Move *m, const char *root) {
