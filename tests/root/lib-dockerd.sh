@@ -352,6 +352,21 @@ dockerd_inventory() {
         }
 }
 
+# The image, container and volume ids as one hash: cheaper than
+# dockerd_inventory (no container run), for checks repeated many times.
+dockerd_sets() {
+        {
+                dockerd_docker images -aq --no-trunc | sort -u
+                dockerd_docker ps -aq --no-trunc | sort
+                dockerd_docker volume ls -q | sort
+        } | sha256sum
+}
+
+# The data root the running daemon reports (docker info).
+dockerd_root_dir() {
+        dockerd_docker info --format '{{.DockerRootDir}}'
+}
+
 # A daemon killed while it stopped its containers (Debian's script sends
 # SIGKILL after 10 s) leaves containerd shims and their containers behind.
 # Those this namespace's daemon started are the shims in this very mount
@@ -497,4 +512,12 @@ sandbox_mount() {
         mkdir -p "$2"
         mount "$1" "$2" || return 1
         sandbox_on_exit "umount -l '$2'; chattr -i '$2'"
+}
+
+# sandbox_ext4_volume VAR SIZE DIR: a new loop device (its node in VAR) with
+# an empty ext4 filesystem, mounted on DIR; all undone at exit.
+sandbox_ext4_volume() {
+        sandbox_loop "$1" "$2" || return 1
+        mkfs.ext4 -q "${!1}" || return 1
+        sandbox_mount "${!1}" "$3"
 }

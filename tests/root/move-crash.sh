@@ -29,21 +29,9 @@ dockerd_setup || exit 1
 dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
 dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
 
-sandbox_loop LOOP 2G || { echo "Bail out! losetup"; exit 1; }
-mkfs.ext4 -q "$LOOP"
 VOL=$WORK/vol
-sandbox_mount "$LOOP" "$VOL"
+sandbox_ext4_volume LOOP 2G "$VOL" || { echo "Bail out! the volume"; exit 1; }
 
-sets() {
-        {
-                dockerd_docker images -aq --no-trunc | sort -u
-                dockerd_docker ps -aq --no-trunc | sort
-                dockerd_docker volume ls -q | sort
-        } | sha256sum
-}
-root_dir() {
-        dockerd_docker info --format '{{.DockerRootDir}}'
-}
 phase() {
         python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["phase"])' "$STATE" 2>/dev/null
 }
@@ -78,7 +66,7 @@ cp "$WORK/init-refusing" /etc/init.d/docker
 crash_then_roll_back() {
         local point=$1 target=$2 what=$3 config0 sets0 rc
         config0=$(config_sum)
-        sets0=$(sets)
+        sets0=$(dockerd_sets)
         mkdir "$target"
 
         DOCKER_RELOCATE_TEST_CRASH=$point "$BIN" move --to "$target" --no-pre-copy --yes \
@@ -104,7 +92,7 @@ crash_then_roll_back() {
         [ $rc = 4 ] || show "$WORK/resume.err"
         ok $([ "$(config_sum)" = "$config0" ]; echo $?) \
                 "$what: every config file is byte-identical to before (a created one gone)"
-        ok $([ "$(root_dir)" = "$DOCKERD_ROOT_NOW" ] && [ "$(sets)" = "$sets0" ]; echo $?) \
+        ok $([ "$(dockerd_root_dir)" = "$DOCKERD_ROOT_NOW" ] && [ "$(dockerd_sets)" = "$sets0" ]; echo $?) \
                 "$what: Docker runs on the old root with every image, container and volume"
         ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
                 "$what: the running container runs again"
@@ -112,7 +100,7 @@ crash_then_roll_back() {
 }
 
 DOCKERD_ROOT_NOW=$DOCKERD_DATA_ROOT
-ok $([ "$(root_dir)" = "$DOCKERD_ROOT_NOW" ]; echo $?) "dockerd runs on the old root"
+ok $([ "$(dockerd_root_dir)" = "$DOCKERD_ROOT_NOW" ]; echo $?) "dockerd runs on the old root"
 JSON0=$(cat /etc/docker/daemon.json)
 
 # 1. data-root in daemon.json: the move changes that file.
@@ -152,7 +140,7 @@ ok $([ $rc = 3 ] && grep -q "rollback --yes" "$WORK/rb.out"; echo $?) \
 rc=$?
 ok $([ $rc = 0 ]; echo $?) "running it again completes it (exit $rc)"
 [ $rc = 0 ] || show "$WORK/resume.err"
-ok $([ "$(root_dir)" = "$VOL/done-1" ] && [ "$(phase)" = done ]; echo $?) \
+ok $([ "$(dockerd_root_dir)" = "$VOL/done-1" ] && [ "$(phase)" = done ]; echo $?) \
         "Docker runs on the new root, the move is done"
 
 # 3. A rollback killed after it wrote daemon.json: a move is refused, the
@@ -173,7 +161,7 @@ ok $([ $? = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]; echo $?) "cleanup is refus
 rc=$?
 ok $([ $rc = 0 ]; echo $?) "rollback run again succeeds (exit $rc)"
 [ $rc = 0 ] || show "$WORK/undo.err"
-ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(cat /etc/docker/daemon.json)" = "$JSON0" ] &&
+ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(cat /etc/docker/daemon.json)" = "$JSON0" ] &&
         [ "$(phase)" = undone ]; echo $?) "Docker runs on the old root, daemon.json is as it was"
 
 # 4. A move killed after it stopped Docker and wrote a file, whose target is
@@ -185,7 +173,7 @@ json() {
 }
 dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
 config0=$(config_sum)
-sets0=$(sets)
+sets0=$(dockerd_sets)
 mkdir "$VOL/gone"
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" move --to "$VOL/gone" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
@@ -213,7 +201,7 @@ ok $([ $rc = 0 ] && [ "$(json "$WORK/abandon.json")" = "rolled-back True" ]; ech
         "abandon: rollback --yes succeeds, status rolled-back (exit $rc, $(json "$WORK/abandon.json"))"
 [ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
 ok $([ "$(config_sum)" = "$config0" ]; echo $?) "abandon: every config file is byte-identical to before the move"
-ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(sets)" = "$sets0" ]; echo $?) \
+ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$sets0" ]; echo $?) \
         "abandon: Docker runs on the old root with every image, container and volume"
 ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
         "abandon: the running container runs again"
@@ -221,11 +209,11 @@ ok $([ "$(phase)" = rolled-back ]; echo $?) "abandon: the journal says rolled-ba
 mkdir "$VOL/after"
 "$BIN" move --to "$VOL/after" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-ok $([ $rc = 0 ] && [ "$(root_dir)" = "$VOL/after" ] && [ "$(phase)" = done ]; echo $?) \
+ok $([ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/after" ] && [ "$(phase)" = done ]; echo $?) \
         "abandon: a new move afterwards works (exit $rc)"
 [ $rc = 0 ] || show "$WORK/out"
 "$BIN" rollback --yes >"$WORK/out" 2>&1
-ok $([ $? = 0 ] && [ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(config_sum)" = "$config0" ]; echo $?) \
+ok $([ $? = 0 ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(config_sum)" = "$config0" ]; echo $?) \
         "abandon: which rolls back as usual"
 
 # 5. A move killed after its live pre-copy, Docker still running: abandoning
@@ -235,7 +223,7 @@ pid0=$(dockerd_pid)
 mkdir "$VOL/live"
 DOCKER_RELOCATE_TEST_CRASH=pre-copied "$BIN" move --to "$VOL/live" --pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-ok $([ $rc = 137 ] && [ "$(phase)" = precopied ] && [ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) \
+ok $([ $rc = 137 ] && [ "$(phase)" = precopied ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) \
         "live: a move killed after the pre-copy, Docker still runs (exit $rc)"
 [ $rc = 137 ] || show "$WORK/out"
 "$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
@@ -243,7 +231,7 @@ rc=$?
 ok $([ $rc = 0 ] && [ "$(json "$WORK/abandon.json")" = "rolled-back True" ] && [ "$(phase)" = rolled-back ]; echo $?) \
         "live: rollback --yes abandons it, the journal says rolled-back (exit $rc)"
 [ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
-ok $([ "$(config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(sets)" = "$sets0" ] &&
+ok $([ "$(config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_sets)" = "$sets0" ] &&
         [ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
         "live: the configuration, the daemon and its containers were left as they were"
 ok $([ -d "$VOL/live/image" ] && [ -d "$DOCKERD_DATA_ROOT/image" ]; echo $?) "live: neither data root was touched"
@@ -259,7 +247,7 @@ dockerd_start || { echo "Bail out! dockerd did not start on /var/lib/docker"; ex
 # which containers ran before the first one.
 dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
 DOCKERD_ROOT_NOW=/var/lib/docker
-ok $([ "$(root_dir)" = /var/lib/docker ] && [ ! -e /etc/docker/daemon.json ]; echo $?) \
+ok $([ "$(dockerd_root_dir)" = /var/lib/docker ] && [ ! -e /etc/docker/daemon.json ]; echo $?) \
         "dockerd runs on /var/lib/docker with no daemon.json"
 cp "$WORK/init-refusing" /etc/init.d/docker
 crash_then_roll_back config-written "$VOL/crash-4" "daemon.json created"

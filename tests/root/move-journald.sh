@@ -28,10 +28,8 @@ dockerd_setup || exit 1 # /run is a private tmpfs from here on
 dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
 dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
 
-sandbox_loop LOOP 2G || { echo "Bail out! losetup"; exit 1; }
-mkfs.ext4 -q "$LOOP"
 VOL=$WORK/vol
-sandbox_mount "$LOOP" "$VOL"
+sandbox_ext4_volume LOOP 2G "$VOL" || { echo "Bail out! the volume"; exit 1; }
 mkdir "$VOL/docker"
 
 # Starts the stand-in journald; entries land in $1, one JSON object a line.

@@ -33,26 +33,16 @@ MNT=$WORK/mnt
 sandbox_on_exit "umount -l '$MNT'; chattr -i '$MNT'"
 NEW=$MNT/docker
 
-sets() {
-        {
-                dockerd_docker images -aq --no-trunc | sort -u
-                dockerd_docker ps -aq --no-trunc | sort
-                dockerd_docker volume ls -q | sort
-        } | sha256sum
-}
-root_dir() {
-        dockerd_docker info --format '{{.DockerRootDir}}'
-}
 content() {
         dockerd_docker run --rm --network none -v relocate-vol:/vol relocate-test/layered:1 sh -c '
                 cat /vol/file; cat /etc/conf/c; ls /etc/conf; [ -e /bin/ls ] && echo ls-present
                 stat -c "%h %s" /data/one /data/two /data/sparse' | sha256sum
         dockerd_docker run --rm --network none -v relocate-big:/big "$DOCKERD_IMAGE" sh -c 'cat /big/blob' | sha256sum
 }
-SETS0=$(sets)
+SETS0=$(dockerd_sets)
 CONTENT0=$(content)
 OPTS0=$(sha256sum </etc/default/docker)
-ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "dockerd runs on the old root"
+ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "dockerd runs on the old root"
 
 # 1. --dry-run: the plan, and nothing changed.
 out=$("$BIN" move --device "$LOOP" --mount "$MNT" --dry-run 2>&1)
@@ -77,9 +67,9 @@ python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["st
 rc=$?
 [ $rc = 0 ] || sed "s/^/#   /" "$WORK/fail.json"
 ok $rc "the JSON says rolled-back with error code 4"
-ok $([ "$(root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "after the rollback dockerd runs on the old root"
+ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "after the rollback dockerd runs on the old root"
 ok $([ "$(sha256sum </etc/default/docker)" = "$OPTS0" ]; echo $?) "the config is byte-identical again"
-ok $([ "$(sets)" = "$SETS0" ]; echo $?) "images, containers and volumes are all there"
+ok $([ "$(dockerd_sets)" = "$SETS0" ]; echo $?) "images, containers and volumes are all there"
 ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
         "the running container runs again"
 cp "$WORK/init-orig" /etc/init.d/docker
@@ -109,11 +99,11 @@ ok $([ $rc = 0 ]; echo $?) "running the move again completes it (got $rc)"
 [ $rc = 0 ] || sed 's/^/#   /' "$WORK/resume.err"
 
 # 4. After the move.
-ok $([ "$(root_dir)" = "$NEW" ]; echo $?) "docker info shows the new root $NEW"
+ok $([ "$(dockerd_root_dir)" = "$NEW" ]; echo $?) "docker info shows the new root $NEW"
 # dockerd bind-mounts its root onto itself ("/dev/loopN[/docker]").
 src=$(findmnt -n -o SOURCE --target "$NEW" | sed 's/\[.*//')
 ok $([ "$src" = "$LOOP" ]; echo $?) "the new root is on the volume ($src)"
-ok $([ "$(sets)" = "$SETS0" ]; echo $?) "the same images, containers and volumes"
+ok $([ "$(dockerd_sets)" = "$SETS0" ]; echo $?) "the same images, containers and volumes"
 ok $([ "$(content)" = "$CONTENT0" ]; echo $?) "layers (whiteouts, hard links, sparse file) and volume data intact"
 ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
         "the running container runs"
@@ -138,7 +128,7 @@ ok $([ $rc = 0 ] && [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" 
 "$BIN" cleanup --yes >/dev/null 2>&1
 ok $? "cleanup succeeds"
 ok $([ ! -e "$DOCKERD_DATA_ROOT/image" ]; echo $?) "the old tree is gone"
-ok $([ "$(sets)" = "$SETS0" ]; echo $?) "Docker still has everything"
+ok $([ "$(dockerd_sets)" = "$SETS0" ]; echo $?) "Docker still has everything"
 # Containers keep absolute paths of their volumes; with the old tree gone
 # they must still start.
 dockerd_docker restart -t 1 "$DOCKERD_RUNNING" >/dev/null 2>&1
