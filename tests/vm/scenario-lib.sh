@@ -87,6 +87,14 @@ bail_out() {
         exit 1
 }
 
+# The files a move writes and the volume's filesystem UUID, as one text:
+# what a run that changes nothing must leave exactly as it was.
+relocate_footprint() {
+        sha256sum /etc/fstab /etc/docker/daemon.json /var/lib/docker-relocate/state.json \
+                /var/lib/docker-relocate/disks.json 2>&1
+        blkid -o value -s UUID "/dev/$(ebs_disk)"
+}
+
 # ---- JSON ---------------------------------------------------------------------
 
 # json_objects FILE: every JSON value in FILE, one per line, compact, in order

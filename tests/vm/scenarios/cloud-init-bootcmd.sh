@@ -31,12 +31,6 @@ unit_finished() {
                 [ "$(json_objects /var/log/docker-relocate.json 2>/dev/null | wc -l)" -ge "$1" ]
 }
 
-footprint() {
-        sha256sum /etc/fstab /etc/docker/daemon.json /var/lib/docker-relocate/state.json \
-                /var/lib/docker-relocate/disks.json 2>&1
-        blkid -o value -s UUID "/dev/$(ebs_disk)"
-}
-
 check "cloud-init finished without errors" cloud-init status --long ||
         diag "$(grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 20)"
 
@@ -80,7 +74,7 @@ if phase 1; then
         is "the unit disabled itself after the move" "$(systemctl is-enabled "$UNIT" 2>&1)" disabled
 
         save fingerprint "$fingerprint"
-        save footprint "$(footprint)"
+        save footprint "$(relocate_footprint)"
         check "cloud-init clean" cloud-init clean
         reboot_to_next_phase
 fi
@@ -99,7 +93,7 @@ if phase 2; then
         check "the volume was there at once: no wait this time" \
                 test "$(grep -c 'Waiting up to' /var/log/docker-relocate.log)" = 1
         is "docker info: still on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-        is "fstab, daemon.json, the tool's state and the filesystem untouched" "$(footprint)" "$(load footprint)"
+        is "fstab, daemon.json, the tool's state and the filesystem untouched" "$(relocate_footprint)" "$(load footprint)"
         is "images, containers and volumes as before" "$(docker_fingerprint)" "$(load fingerprint)"
         is "the unit disabled itself again" "$(systemctl is-enabled "$UNIT" 2>&1)" disabled
 fi

@@ -17,14 +17,6 @@ NEW=/mnt/docker-data/docker
 STEP_ID=47149657920f4865ad63b4d2f256ebf5
 RESULT_ID=17b56e3d23b94663884cc89c537de8cc
 
-# The files a move writes, and the volume's filesystem: what a no-op must
-# leave alone.
-footprint() {
-        sha256sum /etc/fstab /etc/docker/daemon.json /var/lib/docker-relocate/state.json \
-                /var/lib/docker-relocate/disks.json 2>&1
-        blkid -o value -s UUID "/dev/$(ebs_disk)"
-}
-
 check "cloud-init finished without errors" cloud-init status --long ||
         diag "$(grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 20)"
 
@@ -58,7 +50,7 @@ if phase 1; then
         # Data that lives on the volume from now on, for the second boot.
         docker_populate
         save fingerprint "$(docker_fingerprint)"
-        save footprint "$(footprint)"
+        save footprint "$(relocate_footprint)"
 
         # The next boot is a first boot for cloud-init again: it runs
         # runcmd once more, as on an instance launched from an image of this
@@ -78,7 +70,7 @@ if phase 2; then
                 "$(json_get 'j.get("DOCKER_RELOCATE_STATUS")' <<<"$entry")" unchanged
         is "journal: and no step ran" "$(journal_entries "$STEP_ID" -b | wc -l)" 0
         is "docker info: still on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-        is "fstab, daemon.json, the tool's state and the filesystem untouched" "$(footprint)" "$(load footprint)"
+        is "fstab, daemon.json, the tool's state and the filesystem untouched" "$(relocate_footprint)" "$(load footprint)"
         is "images, containers and volumes as before" "$(docker_fingerprint)" "$(load fingerprint)"
         docker_check_populated
 fi
