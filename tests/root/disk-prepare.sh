@@ -171,6 +171,18 @@ is "$(disk_field "$(basename "$d3")" 'd["partitions"][0]["mounts"]')" "['$T/ext4
 lib_run R "$DR" disks
 like "$R_out" "$(basename "$d5") +256.0M" "disks: human table lists the device"
 
+# An unattached loop device (no backing file, no media) is in /sys/block but
+# is no disk anyone could pick: not listed.
+free_loop=$(losetup -f 2>/dev/null)
+if [ -n "$free_loop" ] && [ -e "/sys/block/$(basename "$free_loop")" ]; then
+        lib_run R "$DR" disks --json
+        is "$(echo "$R_out" | python3 -c 'import json, sys
+print(sys.argv[1] in [d["name"] for d in json.load(sys.stdin)["disks"]])' "$(basename "$free_loop")")" False \
+                "disks: an unattached loop device is not listed"
+else
+        skip "disks: an unattached loop device is not listed" "no unattached loop device in /sys/block"
+fi
+
 # --- --wait-device: a volume attached after the command started ---------------
 
 # Attached now to an empty file, so it has no media, and only gets its size
