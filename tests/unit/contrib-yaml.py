@@ -13,6 +13,10 @@ import shlex
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
+
 SRCDIR = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 CONTRIB = os.path.join(SRCDIR, "contrib")
 
@@ -20,24 +24,6 @@ try:
     import yaml
 except ImportError:
     yaml = None
-
-n = 0
-failed = 0
-
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, what))
-
-
-def skip(what, why):
-    global n
-    n += 1
-    print("ok %d - %s # SKIP %s" % (n, what, why))
-
 
 def read(path):
     with open(os.path.join(CONTRIB, path)) as f:
@@ -82,8 +68,8 @@ if yaml:
     ok(all(sh_syntax_ok(s) for s in scripts), "runcmd: its shell passes sh -n")
     script = "\n".join(scripts)
 else:
-    skip("runcmd: parses", "no python3-yaml")
-    skip("runcmd: its shell passes sh -n", "no python3-yaml")
+    tap.skip_missing("runcmd: parses", "python3-yaml")
+    tap.skip_missing("runcmd: its shell passes sh -n", "python3-yaml")
     ok(re.search(r"^runcmd:\s*$", text, re.M) is not None, "runcmd: has a runcmd key")
     script = text
 check_move(move_invocation(script), "runcmd")
@@ -105,9 +91,9 @@ if yaml:
     m = re.search(r"<<'UNIT'\n(.*?)\nUNIT\n", script, re.S)
     unit = m.group(1) if m else ""
 else:
-    skip("bootcmd: parses", "no python3-yaml")
-    skip("bootcmd: cloud-init-per once", "no python3-yaml")
-    skip("bootcmd: its shell passes sh -n", "no python3-yaml")
+    tap.skip_missing("bootcmd: parses", "python3-yaml")
+    tap.skip_missing("bootcmd: cloud-init-per once", "python3-yaml")
+    tap.skip_missing("bootcmd: its shell passes sh -n", "python3-yaml")
     ok(re.search(r"^bootcmd:\s*$", text, re.M) is not None, "bootcmd: has a bootcmd key")
     script = text
     unit = text
@@ -143,9 +129,8 @@ if yaml:
     ok(any("relocate.status" in " ".join(a.get("ansible.builtin.assert", a.get("assert", {})).get("that", []))
            for a in asserts), "playbook: checks the result")
 else:
-    skip("playbook: parses", "no python3-yaml")
+    tap.skip_missing("playbook: parses", "python3-yaml")
     ok(re.search(r"^\s+serial: 1$", text, re.M) is not None, "playbook: serial: 1")
     ok(re.search(r"^\s+max_fail_percentage: 0$", text, re.M) is not None, "playbook: max_fail_percentage: 0")
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(tap.done_testing())

@@ -4,22 +4,11 @@
 # its user looks for it: the binary, the man page (when scdoc built it), the
 # bash completion and the Docker CLI plugin link to the binary.
 set -uo pipefail
+. "$(dirname "$0")/../lib/tap.sh"
 BUILDDIR=${BUILDDIR:?}
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
+DEST=$WORK/dest
 
-DEST=$(mktemp -d)
-trap 'rm -rf "$DEST"' EXIT
-
-meson install -C "$BUILDDIR" --destdir "$DEST" --no-rebuild >"$DEST.log" 2>&1
-rc=$?
-[ $rc = 0 ] || sed 's/^/# /' "$DEST.log"
-rm -f "$DEST.log"
-ok $rc "meson install --destdir"
+ok 'meson install -C "$BUILDDIR" --destdir "$DEST" --no-rebuild' "meson install --destdir"
 
 # The directories this build installs into, as configured.
 eval "$(meson introspect --buildoptions "$BUILDDIR" | python3 -c '
@@ -31,24 +20,20 @@ for k in ("prefix", "sbindir", "mandir", "libexecdir", "datadir"):
 abs() { case $1 in /*) echo "$1" ;; *) echo "$prefix/$1" ;; esac; }
 
 bin=$(abs "$sbindir")/docker-relocate
-[ -x "$DEST$bin" ] && "$DEST$bin" --version >/dev/null
-ok $? "the binary: $bin"
+ok '[ -x "$DEST$bin" ] && "$DEST$bin" --version' "the binary: $bin"
 
 if command -v scdoc >/dev/null 2>&1; then
         man=$(abs "$mandir")/man8/docker-relocate.8
-        [ -s "$DEST$man" ]
-        ok $? "the man page: $man"
+        ok '[ -s "$DEST$man" ]' "the man page: $man"
 else
-        ok 0 "the man page # SKIP no scdoc"
+        skip_missing "the man page" "scdoc (package scdoc)"
 fi
 
 completion=$(find "$DEST" -path '*/bash-completion/completions/docker-relocate' -type f)
-[ -n "$completion" ] && bash -n "$completion" && grep -q 'complete -F _docker_relocate docker-relocate' "$completion"
-ok $? "the bash completion: ${completion#"$DEST"}"
+ok '[ -n "$completion" ] && bash -n "$completion" && grep -q "complete -F _docker_relocate docker-relocate" "$completion"' \
+        "the bash completion: ${completion#"$DEST"}"
 
 plugin=$(abs "$libexecdir")/docker/cli-plugins/docker-relocate
-[ -L "$DEST$plugin" ] && [ "$(readlink "$DEST$plugin")" = "$bin" ]
-ok $? "the Docker CLI plugin link: $plugin -> $bin"
+ok '[ -L "$DEST$plugin" ] && [ "$(readlink "$DEST$plugin")" = "$bin" ]' "the Docker CLI plugin link: $plugin -> $bin"
 
-echo "1..$n"
-[ $failed = 0 ]
+done_testing
