@@ -18,23 +18,23 @@ NEW=/mnt/docker-data/docker
 
 # ---- meson install -------------------------------------------------------------
 
-check "no docker-relocate before the install" test -z "$(command -v docker-relocate)"
-check "meson's install tree unpacked onto /" cp -a "$VM_PAYLOAD/destdir/." /
+ok '[ -z "$(command -v docker-relocate)" ]' "no docker-relocate before the install"
+ok 'cp -a "$VM_PAYLOAD/destdir/." /' "meson's install tree unpacked onto /"
 hash -r
-check "docker-relocate is on PATH" docker-relocate --version
+ok 'docker-relocate --version' "docker-relocate is on PATH"
 
 man_page() {
         MANWIDTH=200 LC_ALL=C man docker-relocate 2>/dev/null
 }
-check "man docker-relocate finds the page" man -w docker-relocate
+ok 'man -w docker-relocate' "man docker-relocate finds the page"
 page=$(man_page)
 for section in SYNOPSIS COMMANDS OPTIONS "EXIT STATUS" FILES EXAMPLES; do
-        check "the man page has $section" grep -q "^$section" <<<"$page"
+        ok 'grep -q "^$section" <<<"$page"' "the man page has $section"
 done
 missing=$(docker-relocate --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r o; do
         grep -qF -- "$o" <<<"$page" || echo "$o"
 done)
-is "every option of --help is in the installed man page" "$missing" ""
+is "$missing" "" "every option of --help is in the installed man page"
 
 # Completion as bash runs it: bash-completion loads the installed file on the
 # first TAB for docker-relocate, then readline's words go to its function.
@@ -51,19 +51,19 @@ complete_words() {
                 printf "%s\n" "${COMPREPLY[@]}"
         ' complete "$@" 2>&1 | sort | tr '\n' ' '
 }
-is "completion: the commands" "$(complete_words docker-relocate "")" \
-        "cleanup disks grow move prepare rollback set-data-root status "
+is "$(complete_words docker-relocate "")" "cleanup disks grow move prepare rollback set-data-root status " \
+        "completion: the commands"
 out=$(complete_words docker-relocate move --device "")
-check "completion: move --device offers the volume by its id" grep -qw vol-0123456789abcdef0 <<<"$out" ||
+ok 'grep -qw vol-0123456789abcdef0 <<<"$out"' "completion: move --device offers the volume by its id" ||
         diag "offered: $out"
-check "completion: and by its device node" grep -qw "/dev/$(ebs_disk)" <<<"$out"
+ok 'grep -qw "/dev/$(ebs_disk)" <<<"$out"' "completion: and by its device node"
 
-check "docker --help lists the relocate plugin" sh -c 'docker --help | grep -qE "^  relocate\*? +Move Docker"'
-is "docker relocate --version" "$(docker relocate --version 2>&1)" "$(docker-relocate --version 2>&1)"
+like "$(docker --help)" '^  relocate\*? +Move Docker' "docker --help lists the relocate plugin"
+is "$(docker relocate --version 2>&1)" "$(docker-relocate --version 2>&1)" "docker relocate --version"
 out=$(docker relocate status 2>&1)
 rc=$?
-is "docker relocate status exits 0" "$rc" 0 || diag "$out"
-check "docker relocate status names the data root" grep -q /var/lib/docker <<<"$out"
+is "$rc" 0 "docker relocate status exits 0" || diag "$out"
+ok 'grep -q /var/lib/docker <<<"$out"' "docker relocate status names the data root"
 
 # ---- Ansible -----------------------------------------------------------------
 
@@ -153,27 +153,27 @@ untouched() {
 }
 before=$(untouched)
 
-check "check mode: the play runs" play check playbook.yml --check --diff
-is "check mode: the move task would change" "$(stats check)" "changed=1 failures=0"
-is "check mode: the tool planned" "$(relocate check '["status"]')" planned
-check "--diff: shows the new data root" grep -q "$NEW" <<<"$(relocate check '["diff"]["prepared"]')"
-is "check mode: Docker still on /var/lib/docker" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
-is "check mode: fstab, daemon.json, the volume and the tool's state untouched" "$(untouched)" "$before"
+ok 'play check playbook.yml --check --diff' "check mode: the play runs"
+is "$(stats check)" "changed=1 failures=0" "check mode: the move task would change"
+is "$(relocate check '["status"]')" planned "check mode: the tool planned"
+like "$(relocate check '["diff"]["prepared"]')" "$NEW" "--diff: shows the new data root"
+is "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker "check mode: Docker still on /var/lib/docker"
+is "$(untouched)" "$before" "check mode: fstab, daemon.json, the volume and the tool's state untouched"
 
-check "first run: the play runs" play run1 playbook.yml
-is "first run: changed" "$(stats run1)" "changed=1 failures=0"
-is "first run: the tool moved" "$(relocate run1 '["status"]')" done
-is "first run: Docker on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-is "first run: images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
+ok 'play run1 playbook.yml' "first run: the play runs"
+is "$(stats run1)" "changed=1 failures=0" "first run: changed"
+is "$(relocate run1 '["status"]')" done "first run: the tool moved"
+is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "first run: Docker on the volume"
+is "$(docker_fingerprint)" "$fingerprint" "first run: images, containers, volumes unchanged"
 
-check "second run: the play runs" play run2 playbook.yml
-is "second run: nothing changed" "$(stats run2)" "changed=0 failures=0"
-is "second run: the tool says unchanged" "$(relocate run2 '["status"]')" unchanged
+ok 'play run2 playbook.yml' "second run: the play runs"
+is "$(stats run2)" "changed=0 failures=0" "second run: nothing changed"
+is "$(relocate run2 '["status"]')" unchanged "second run: the tool says unchanged"
 
-check "rollback: the play runs" play rollback1 rollback.yml
-is "rollback: changed" "$(stats rollback1)" "changed=1 failures=0"
-is "rollback: Docker back on /var/lib/docker" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
-is "rollback: images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
-check "rollback again: the play runs" play rollback2 rollback.yml
-is "rollback again: nothing changed" "$(stats rollback2)" "changed=0 failures=0"
+ok 'play rollback1 rollback.yml' "rollback: the play runs"
+is "$(stats rollback1)" "changed=1 failures=0" "rollback: changed"
+is "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker "rollback: Docker back on /var/lib/docker"
+is "$(docker_fingerprint)" "$fingerprint" "rollback: images, containers, volumes unchanged"
+ok 'play rollback2 rollback.yml' "rollback again: the play runs"
+is "$(stats rollback2)" "changed=0 failures=0" "rollback again: nothing changed"
 docker_check_populated
