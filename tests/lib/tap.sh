@@ -165,7 +165,7 @@ ok() {
                 done <"$_tap_out"
                 return 0
         fi
-        printf '#   failed (status %d): %s\n' "$_tap_rc" "$_tap_cond"
+        _tap_show "failed (status $_tap_rc):" "$_tap_cond"
         if [ -s "$_tap_out" ]; then
                 printf '#   its output:\n'
                 tail -n 60 "$_tap_out" | while IFS= read -r _tap_line; do

@@ -27,7 +27,8 @@ script checks '
 x=1
 ok "[ \$x = 1 ]" "true condition"
 ok "[ \$x = 2 ]" "false condition"
-ok "echo said this; false" "failing command"
+ok "echo said this
+false" "failing command"
 ok 0 "an exit status instead of a condition"
 is a a "equal"
 is "a
@@ -53,7 +54,8 @@ is "$(tail -n 1 <<<"$out")" "1..16" "the plan counts every check"
 is "$(grep '^ok\|^not ok' <<<"$out" | sed 's/ - .*//' | tr '\n' ' ')" \
         "ok 1 not ok 2 not ok 3 not ok 4 ok 5 not ok 6 ok 7 not ok 8 ok 9 not ok 10 ok 11 not ok 12 ok 13 ok 14 ok 15 ok 16 " \
         "each check passes or fails as it should"
-like "$out" '^#   failed \(status 1\): \[ \$x = 2 \]$' "a failed condition is shown as written"
+like "$out" "^#   failed \\(status 1\\): '\\[ \\\$x = 2 \\]'$" "a failed condition is shown as written"
+like "$out" '^#     false$' "… line by line"
 like "$out" '^#     said this$' "and what it printed"
 like "$out" "^#   ok takes a condition to run, not an exit status \\('0'\\)$" "ok refuses an exit status"
 like "$out" '^#   got:$' "is shows what it got ..."
