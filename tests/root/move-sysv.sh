@@ -114,8 +114,8 @@ is "$(json_get '[j["changed"], j["status"], j["downtime_seconds"] is not None]' 
 before=$(sha256sum /etc/default/docker /etc/fstab)
 "$BIN" move --device "$LOOP" --mount "$MNT" --yes --json >"$WORK/again.json" 2>/dev/null
 rc=$?
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["changed"] is False else 1)' "$WORK/again.json"
-ok '[ $rc = 0 ] && [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" ]' \
+ok '[ $rc = 0 ] && [ "$(json_get "j[\"changed\"]" "$WORK/again.json")" = false ] &&
+        [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" ]' \
         "a re-run exits 0, says changed: false and writes nothing"
 
 # 6. cleanup removes the old tree, and only then.

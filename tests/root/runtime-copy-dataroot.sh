@@ -41,7 +41,7 @@ t0=$(now_ms)
 out=$("$PROBE" copy live "$OLD" "$NEW")
 is "$(json_get 'j["errno"]' <<<"$out")" 0 "live pass while dockerd runs"
 echo "# live pass: $(($(now_ms) - t0)) ms"
-ok '[ -z "$(find "$NEW/overlay2" -path "*/merged/*" -print -quit)" ]' \
+ok '[ -d "$NEW/overlay2" ] && [ -z "$(find "$NEW/overlay2" -path "*/merged/*" -print -quit)" ]' \
         "live pass did not descend into the container's overlay mount"
 
 ok 'dockerd_stop' "dockerd stops"
@@ -86,7 +86,7 @@ EOT
 ok '[ -n "$(old_paths)" ]' "before the rebase, path fields point into the old root"
 out=$("$PROBE" rebase "$NEW" "$OLD")
 is "$(json_get 'j["files"] >= 3 and j["paths"] >= 2' <<<"$out")" true "container configs rebased onto the copy"
-is "$(old_paths)" "" "no path field of the copy points into the old root"
+is "$(old_paths || echo "old_paths: exit status $?")" "" "no path field of the copy points into the old root"
 is "$("$PROBE" rebase "$NEW" "$OLD" | json_get 'j["files"]')" 0 "rebase again: nothing to do"
 ok 'dockerd_start' "dockerd starts on the copy"
 is "$("$PROBE" engine-info "$DOCKERD_SOCK" | json_get 'j["docker_root_dir"]')" "$NEW" "DockerRootDir is the copy"
