@@ -7,6 +7,7 @@
 
 . "$(dirname "$0")/../lib/tap.sh"
 sandbox_enter "$@"
+require 'command -v sgdisk' "sgdisk (package gdisk)"
 
 BIN=${DOCKER_RELOCATE:?}
 
