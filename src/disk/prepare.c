@@ -44,20 +44,6 @@ void prepare_result_done(PrepareResult *r) {
         *r = (PrepareResult){};
 }
 
-static int add(char ***l, const char *fmt, ...) _printf_(2, 3);
-static int add(char ***l, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(l, s);
-}
-
 /* Appends a step done (or planned), with the time since the previous one. */
 static int step(PrepareResult *res, const char *fmt, ...) _printf_(2, 3);
 static int step(PrepareResult *res, const char *fmt, ...) {
@@ -189,36 +175,40 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
         if (!fstab)
                 return -ENOMEM;
         if (mount_point_forbidden(mount))
-                return add(&res->refusals, "%s is a system directory: choose a dedicated mount point such as "
-                                           "/mnt/docker-data", mount);
+                return strv_extendf(&res->refusals,
+                                    "%s is a system directory: choose a dedicated mount point such as "
+                                    "/mnt/docker-data",
+                                    mount);
 
         r = usage_mount_source(NULL, mount, &devnum, NULL);
         if (r >= 0) {
                 _cleanup_free_ char *name = NULL;
                 (void) blockdev_name_from_devnum(NULL, devnum, &name);
-                return add(&res->refusals, "%s is already a mount point (of %s): unmount it or choose another",
-                           mount, name ? name : "another filesystem");
+                return strv_extendf(&res->refusals,
+                                    "%s is already a mount point (of %s): unmount it or choose another", mount,
+                                    name ? name : "another filesystem");
         }
         if (r != -ENOENT)
                 return r;
 
         r = mount_dir_is_empty(mount);
         if (r == -ENOTDIR)
-                return add(&res->refusals, "%s exists and is not a directory: choose another mount point", mount);
+                return strv_extendf(&res->refusals, "%s exists and is not a directory: choose another mount point",
+                                    mount);
         if (r < 0)
                 return r;
         if (r == 0)
-                return add(&res->refusals,
-                           "%s is not empty: mounting over it would hide its content; move it away or choose "
-                           "an empty directory",
-                           mount);
+                return strv_extendf(&res->refusals,
+                                    "%s is not empty: mounting over it would hide its content; move it away or choose "
+                                    "an empty directory",
+                                    mount);
 
         r = fstab_check_target(fstab, mount, &conflict);
         if (r == -EEXIST)
-                return add(&res->refusals,
-                           "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
-                           "another mount point",
-                           mount, strna(conflict));
+                return strv_extendf(&res->refusals,
+                                    "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
+                                    "another mount point",
+                                    mount, strna(conflict));
         return r;
 }
 
@@ -228,7 +218,8 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
 
         r = mount_make_guarded_dir(mount);
         if (r == -EOPNOTSUPP) {
-                r = add(&res->warnings,
+                r = strv_extendf(
+                        &res->warnings,
                         "%s could not be made immutable (the filesystem has no such flag): if the volume is ever "
                         "missing at boot, the directory underneath can fill up",
                         mount);
@@ -322,21 +313,23 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                 return -ENOMEM;
 
         if (req->fstype && !streq(req->fstype, ours->fs.type))
-                return add(&res->refusals,
-                           "%s carries the %s filesystem this tool made (UUID=%s), not %s: to start over, unmount "
-                           "it, run wipefs -a on it and prepare again",
-                           b->node, ours->fs.type, ours->fs.uuid, req->fstype);
+                return strv_extendf(
+                        &res->refusals,
+                        "%s carries the %s filesystem this tool made (UUID=%s), not %s: to start over, unmount "
+                        "it, run wipefs -a on it and prepare again",
+                        b->node, ours->fs.type, ours->fs.uuid, req->fstype);
 
         if (streq(ours->fs.type, "xfs")) {
                 r = xfs_has_ftype(b->node);
                 if (r == 0)
-                        return add(&res->refusals,
-                                   "%s holds xfs without ftype=1, on which overlay2 cannot work: to start over, "
-                                   "unmount it, run wipefs -a on it and prepare again",
-                                   b->node);
+                        return strv_extendf(
+                                &res->refusals,
+                                "%s holds xfs without ftype=1, on which overlay2 cannot work: to start over, "
+                                "unmount it, run wipefs -a on it and prepare again",
+                                b->node);
                 if (r < 0)
-                        r = add(&res->warnings, "Could not check ftype of the xfs on %s: %s", b->node,
-                                strerror(-r));
+                        r = strv_extendf(&res->warnings, "Could not check ftype of the xfs on %s: %s", b->node,
+                                         strerror(-r));
                 if (r < 0)
                         return r;
         }
@@ -347,10 +340,11 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
 
         if (!strv_contains(targets, mount)) {
                 if (strv_length(targets) > 0)
-                        return add(&res->refusals,
-                                   "%s (our %s filesystem, UUID=%s) is mounted on %s, not on %s: unmount it, or "
-                                   "pass --mount %s",
-                                   b->node, ours->fs.type, ours->fs.uuid, targets[0], mount, targets[0]);
+                        return strv_extendf(
+                                &res->refusals,
+                                "%s (our %s filesystem, UUID=%s) is mounted on %s, not on %s: unmount it, or "
+                                "pass --mount %s",
+                                b->node, ours->fs.type, ours->fs.uuid, targets[0], mount, targets[0]);
                 r = check_mount_point(req, mount, res);
                 if (r < 0)
                         return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
@@ -388,7 +382,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         int r;
 
         if (req->partition && d->parent) {
-                r = add(&res->refusals, "%s is a partition: --partition needs a whole disk", d->node);
+                r = strv_extendf(&res->refusals, "%s is a partition: --partition needs a whole disk", d->node);
                 if (r < 0)
                         return r;
         }

@@ -87,20 +87,6 @@ struct Move {
         char *advice; /* what a human should do, for exit 5 */
 };
 
-static int add(char ***l, const char *format, ...) _printf_(2, 3);
-static int add(char ***l, const char *format, ...) {
-        va_list ap;
-        char *m;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&m, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(l, m);
-}
-
 Move *move_free(Move *m) {
         if (!m)
                 return NULL;
@@ -448,33 +434,34 @@ static int plan_target_dir(Move *m) {
         int r;
 
         if (stat(m->req.to, &st_new) < 0 || !S_ISDIR(st_new.st_mode))
-                return add(&m->refusals, "--to %s is not an existing directory.", m->req.to);
+                return strv_extendf(&m->refusals, "--to %s is not an existing directory.", m->req.to);
         free(m->new_root);
         m->new_root = realpath_or_copy(m->req.to);
         if (!m->new_root)
                 return -ENOMEM;
         if (path_startswith_dir(m->new_root, m->old_root))
-                return add(&m->refusals, "The target %s lies inside the current data root %s.", m->new_root,
-                           m->old_root);
+                return strv_extendf(&m->refusals, "The target %s lies inside the current data root %s.", m->new_root,
+                                    m->old_root);
         if (path_startswith_dir(m->old_root, m->new_root))
-                return add(&m->refusals, "The current data root %s lies inside the target %s.", m->old_root,
-                           m->new_root);
+                return strv_extendf(&m->refusals, "The current data root %s lies inside the target %s.", m->old_root,
+                                    m->new_root);
         if (stat(m->old_root, &st_old) == 0 && st_old.st_dev == st_new.st_dev)
-                return add(&m->refusals,
-                           "%s is on the same filesystem as the current data root %s: moving frees no space.",
-                           m->new_root, m->old_root);
+                return strv_extendf(&m->refusals,
+                                    "%s is on the same filesystem as the current data root %s: moving frees no space.",
+                                    m->new_root, m->old_root);
         r = mount_check_data_fs(m->new_root, &reason);
         if (r < 0)
                 return r;
         if (r > 0)
-                return add(&m->refusals, "%s cannot hold a data root: %s", m->new_root, reason);
+                return strv_extendf(&m->refusals, "%s cannot hold a data root: %s", m->new_root, reason);
         r = mount_dir_is_empty(m->new_root);
         if (r < 0)
                 return r;
         if (r == 0 && m->resume_phase == PHASE_NONE)
-                return add(&m->refusals,
-                           "%s is not empty, and it is not this tool's own earlier copy; give an empty directory.",
-                           m->new_root);
+                return strv_extendf(
+                        &m->refusals,
+                        "%s is not empty, and it is not this tool's own earlier copy; give an empty directory.",
+                        m->new_root);
         if (statvfs(m->new_root, &sv) == 0) {
                 m->target_free_bytes = (uint64_t) sv.f_bavail * sv.f_frsize;
                 m->target_free_inodes = sv.f_favail;
@@ -507,12 +494,12 @@ static int plan_target_device(Move *m, bool dry_run) {
                                  m->disk.error ?: strerror(-r));
         if (m->disk.refused) {
                 STRV_FOREACH(s, m->disk.refusals)
-                        if (add(&m->refusals, "%s", *s) < 0)
+                        if (strv_extendf(&m->refusals, "%s", *s) < 0)
                                 return -ENOMEM;
                 return 0;
         }
         STRV_FOREACH(w, m->disk.warnings)
-                if (add(&m->warnings, "%s", *w) < 0)
+                if (strv_extendf(&m->warnings, "%s", *w) < 0)
                         return -ENOMEM;
 
         free(m->target_mount);
@@ -543,7 +530,7 @@ static int plan_config(Move *m) {
         if (r >= 0)
                 r = edit_plan_verify(&m->edit, &m->cfg, m->new_root, &refusal);
         if (r == -ECANCELED)
-                return add(&m->refusals, "%s", refusal);
+                return strv_extendf(&m->refusals, "%s", refusal);
         if (r < 0)
                 return r;
         free(m->diff);
@@ -568,36 +555,39 @@ static int plan_steps(Move *m) {
 
         /* With --device, the volume's own steps come first (disk.steps). */
         if (m->req.device && strv_length(m->disk.steps) == 0)
-                r = add(&m->plan_steps, "Use %s, mounted on %s, as it is", strna(m->device), strna(m->target_mount));
+                r = strv_extendf(&m->plan_steps, "Use %s, mounted on %s, as it is", strna(m->device),
+                                 strna(m->target_mount));
         if (r >= 0 && m->req.pre_copy)
-                r = add(&m->plan_steps, "Copy %s to %s while Docker runs", m->old_root, m->new_root);
+                r = strv_extendf(&m->plan_steps, "Copy %s to %s while Docker runs", m->old_root, m->new_root);
         if (r >= 0)
-                r = add(&m->plan_steps, "Record image, container and volume ids through the Engine API");
+                r = strv_extendf(&m->plan_steps, "Record image, container and volume ids through the Engine API");
         if (r >= 0 && m->live_restore)
-                r = add(&m->plan_steps, "Stop the running containers (live-restore would keep them running)");
+                r = strv_extendf(&m->plan_steps, "Stop the running containers (live-restore would keep them running)");
         if (r >= 0)
-                r = add(&m->plan_steps, "Stop Docker (%s)",
-                        m->cfg.init == INIT_SYSTEMD ? "docker.socket, then docker.service, over D-Bus"
-                                                    : "through its init script");
+                r = strv_extendf(&m->plan_steps, "Stop Docker (%s)",
+                                 m->cfg.init == INIT_SYSTEMD ? "docker.socket, then docker.service, over D-Bus"
+                                                             : "through its init script");
         if (r >= 0)
-                r = add(&m->plan_steps, "Copy %s to %s with Docker stopped (rsync --delete)", m->old_root,
-                        m->new_root);
+                r = strv_extendf(&m->plan_steps, "Copy %s to %s with Docker stopped (rsync --delete)", m->old_root,
+                                 m->new_root);
         if (r >= 0)
-                r = add(&m->plan_steps, "Set the data root to %s in %s", m->new_root,
-                        m->edit.place ?: "(already set)");
+                r = strv_extendf(&m->plan_steps, "Set the data root to %s in %s", m->new_root,
+                                 m->edit.place ?: "(already set)");
         if (r >= 0 && m->cfg.init == INIT_SYSTEMD)
-                r = add(&m->plan_steps, "Add %s/%s (RequiresMountsFor=%s) and reload systemd", MOUNT_DROPIN_DIR,
-                        MOUNT_DROPIN_NAME, m->new_root);
+                r = strv_extendf(&m->plan_steps, "Add %s/%s (RequiresMountsFor=%s) and reload systemd",
+                                 MOUNT_DROPIN_DIR, MOUNT_DROPIN_NAME, m->new_root);
         if (r >= 0)
-                r = add(&m->plan_steps, "Start Docker and verify through the Engine API: root dir, images, "
-                                        "containers, volumes");
+                r = strv_extendf(&m->plan_steps, "Start Docker and verify through the Engine API: root dir, images, "
+                                                 "containers, volumes");
         if (r >= 0)
-                r = add(&m->plan_steps, "Start the containers that were running");
+                r = strv_extendf(&m->plan_steps, "Start the containers that were running");
         if (r >= 0)
-                r = add(&m->plan_steps, m->req.delete_old ? "Delete the old data root %s" : "Keep the old data root %s "
-                                                                                           "(remove it later with "
-                                                                                           "'docker-relocate cleanup')",
-                        m->old_root);
+                r = strv_extendf(&m->plan_steps,
+                                 m->req.delete_old ? "Delete the old data root %s"
+                                                   : "Keep the old data root %s "
+                                                     "(remove it later with "
+                                                     "'docker-relocate cleanup')",
+                                 m->old_root);
         return r;
 }
 
@@ -658,7 +648,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
         r = lock_acquire(NULL, &m->lock_fd);
         if (r == -EBUSY) {
                 m->status = "refused";
-                (void) add(&m->refusals, "Another docker-relocate run holds %s.", LOCK_PATH);
+                (void) strv_extendf(&m->refusals, "Another docker-relocate run holds %s.", LOCK_PATH);
                 return EXIT_REFUSED;
         }
         if (r < 0)
@@ -670,7 +660,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
                 r = disk_lock(60, &m->disk_lock_fd);
                 if (r == -EWOULDBLOCK) {
                         m->status = "refused";
-                        (void) add(&m->refusals, "Another run is preparing a disk (%s).", DISK_LOCK_FILE);
+                        (void) strv_extendf(&m->refusals, "Another run is preparing a disk (%s).", DISK_LOCK_FILE);
                         return EXIT_REFUSED;
                 }
                 if (r < 0)
@@ -693,25 +683,25 @@ int move_plan(const MoveRequest *req, Move **ret) {
         if (r < 0)
                 return r;
         STRV_FOREACH(w, m->cfg.warnings)
-                if (add(&m->warnings, "%s", *w) < 0)
+                if (strv_extendf(&m->warnings, "%s", *w) < 0)
                         return -ENOMEM;
 
         if (j) {
                 MovePhase p = journal_phase(j);
                 if (p == PHASE_UNDOING) {
                         m->status = "refused";
-                        (void) add(&m->refusals,
-                                   "A rollback of the move to %s was interrupted (%s): run 'docker-relocate "
-                                   "rollback --yes' again to finish it.",
-                                   strna(journal_string(j, "new_data_root")), JOURNAL_PATH);
+                        (void) strv_extendf(&m->refusals,
+                                            "A rollback of the move to %s was interrupted (%s): run 'docker-relocate "
+                                            "rollback --yes' again to finish it.",
+                                            strna(journal_string(j, "new_data_root")), JOURNAL_PATH);
                         return EXIT_REFUSED;
                 }
                 if (p == PHASE_FAILED) {
                         m->status = "refused";
-                        (void) add(&m->refusals,
-                                   "An earlier move failed and was not rolled back (%s says what happened); "
-                                   "resolve it first.",
-                                   JOURNAL_PATH);
+                        (void) strv_extendf(&m->refusals,
+                                            "An earlier move failed and was not rolled back (%s says what happened); "
+                                            "resolve it first.",
+                                            JOURNAL_PATH);
                         return EXIT_REFUSED;
                 }
                 if (p >= PHASE_PLANNED && p <= PHASE_VERIFIED)
@@ -735,11 +725,11 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         if (m->cfg.init == INIT_UNKNOWN) {
                 m->status = "refused";
-                (void) add(&m->refusals, "No init system that starts Docker was found.");
+                (void) strv_extendf(&m->refusals, "No init system that starts Docker was found.");
                 return EXIT_REFUSED;
         }
         STRV_FOREACH(c, m->cfg.conflicts)
-                if (add(&m->refusals, "%s Fix this first.", *c) < 0)
+                if (strv_extendf(&m->refusals, "%s Fix this first.", *c) < 0)
                         return -ENOMEM;
 
         /* When an interrupted move had already rewritten the configuration,
@@ -767,38 +757,43 @@ int move_plan(const MoveRequest *req, Move **ret) {
                         return -ENOMEM;
                 m->live_restore = info->live_restore;
                 if (info->containerd_store)
-                        (void) add(&m->refusals,
-                                   "Docker uses the containerd image store: the images live in /var/lib/containerd, "
-                                   "which this version does not move.");
+                        (void) strv_extendf(
+                                &m->refusals,
+                                "Docker uses the containerd image store: the images live in /var/lib/containerd, "
+                                "which this version does not move.");
                 if (info->swarm_manager && !req->force)
-                        (void) add(&m->refusals,
-                                   "This node is a swarm manager: stopping Docker affects the swarm's quorum. Use "
-                                   "--force after checking the other managers.");
+                        (void) strv_extendf(
+                                &m->refusals,
+                                "This node is a swarm manager: stopping Docker affects the swarm's quorum. Use "
+                                "--force after checking the other managers.");
                 if (!streq(real, m->old_root)) {
                         if (m->resume_phase >= PHASE_CONFIGURED && m->new_root == NULL &&
                             streq_ptr(journal_string(m->journal, "new_data_root"), real))
                                 ; /* an interrupted move already restarted Docker on the new root */
                         else if (m->config_interrupted)
-                                (void) add(&m->refusals,
-                                           "Docker runs on %s, started from the configuration that an interrupted "
-                                           "move had begun to write (%s): stop Docker and run the move again to "
-                                           "finish it.",
-                                           real, JOURNAL_PATH);
+                                (void) strv_extendf(
+                                        &m->refusals,
+                                        "Docker runs on %s, started from the configuration that an interrupted "
+                                        "move had begun to write (%s): stop Docker and run the move again to "
+                                        "finish it.",
+                                        real, JOURNAL_PATH);
                         else
-                                (void) add(&m->refusals,
-                                           "Docker runs on %s but its configuration says %s: restart Docker (or fix "
-                                           "the configuration) first.",
-                                           real, m->old_root);
+                                (void) strv_extendf(
+                                        &m->refusals,
+                                        "Docker runs on %s but its configuration says %s: restart Docker (or fix "
+                                        "the configuration) first.",
+                                        real, m->old_root);
                 }
         } else if (m->resume_phase < PHASE_STOPPED)
-                (void) add(&m->refusals,
-                           "Docker is not running on %s: start it, so that its content can be recorded and verified "
-                           "after the move.",
-                           m->cfg.socket);
+                (void) strv_extendf(
+                        &m->refusals,
+                        "Docker is not running on %s: start it, so that its content can be recorded and verified "
+                        "after the move.",
+                        m->cfg.socket);
 
         if (m->cfg.containerd_snapshotter && strv_length(m->refusals) == 0)
-                (void) add(&m->refusals, "daemon.json enables the containerd image store (images in "
-                                         "/var/lib/containerd), which this version does not move.");
+                (void) strv_extendf(&m->refusals, "daemon.json enables the containerd image store (images in "
+                                                  "/var/lib/containerd), which this version does not move.");
 
         r = copy_measure_tree(m->old_root, &m->size);
         if (r < 0)
@@ -818,20 +813,23 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         if (m->new_root && m->resume_phase != PHASE_NONE &&
             !streq_ptr(journal_string(m->journal, "new_data_root"), m->new_root))
-                (void) add(&m->refusals,
-                           "An interrupted move to %s is recorded in %s: run it again with that target first "
-                           "(it resumes where it stopped), or abandon it with 'docker-relocate rollback --yes', "
-                           "which puts the configuration and Docker back as they were before it.",
-                           strna(journal_string(m->journal, "new_data_root")), JOURNAL_PATH);
+                (void) strv_extendf(
+                        &m->refusals,
+                        "An interrupted move to %s is recorded in %s: run it again with that target first "
+                        "(it resumes where it stopped), or abandon it with 'docker-relocate rollback --yes', "
+                        "which puts the configuration and Docker back as they were before it.",
+                        strna(journal_string(m->journal, "new_data_root")), JOURNAL_PATH);
 
         if (m->free_known && m->resume_phase == PHASE_NONE) {
                 uint64_t need = disk_size_needed(m->size.bytes);
                 if (m->target_free_bytes < need)
-                        (void) add(&m->refusals, "%s has %.1f GiB free; the data root needs %.1f GiB with margin.",
-                                   m->new_root, m->target_free_bytes / 1073741824.0, need / 1073741824.0);
+                        (void) strv_extendf(&m->refusals,
+                                            "%s has %.1f GiB free; the data root needs %.1f GiB with margin.",
+                                            m->new_root, m->target_free_bytes / 1073741824.0, need / 1073741824.0);
                 if (m->target_free_inodes < m->size.inodes + m->size.inodes / 10)
-                        (void) add(&m->refusals, "%s has %llu free inodes; the data root uses %llu.", m->new_root,
-                                   (unsigned long long) m->target_free_inodes, (unsigned long long) m->size.inodes);
+                        (void) strv_extendf(&m->refusals, "%s has %llu free inodes; the data root uses %llu.",
+                                            m->new_root, (unsigned long long) m->target_free_inodes,
+                                            (unsigned long long) m->size.inodes);
         }
 
         if (m->new_root && strv_length(m->cfg.conflicts) == 0) {
@@ -1313,8 +1311,9 @@ static int execute(Move *m) {
                         if (!strv_contains(m->running, now->items[i].id) || streq_ptr(now->items[i].state, "running"))
                                 continue;
                         if (engine_container_start(e, now->items[i].id) < 0)
-                                (void) add(&m->warnings, "Container %s (%s) was running before and failed to start: %s",
-                                           now->items[i].name, now->items[i].id, strna(engine_last_error(e)));
+                                (void) strv_extendf(&m->warnings,
+                                                    "Container %s (%s) was running before and failed to start: %s",
+                                                    now->items[i].name, now->items[i].id, strna(engine_last_error(e)));
                 }
         }
         r = record_step(m, "restart-containers", t0);
@@ -1326,8 +1325,8 @@ static int execute(Move *m) {
                 t0 = now_ms();
                 r = delete_tree(m->old_root);
                 if (r < 0)
-                        (void) add(&m->warnings, "Deleting the old data root %s failed; delete it by hand.",
-                                   m->old_root);
+                        (void) strv_extendf(&m->warnings, "Deleting the old data root %s failed; delete it by hand.",
+                                            m->old_root);
                 else {
                         r = record_step(m, "delete-old", t0);
                         if (r < 0)

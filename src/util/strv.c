@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +61,39 @@ int strv_consume(char ***l, char *s) {
 
 int strv_extend(char ***l, const char *s) {
         return strv_consume(l, strdup(s));
+}
+
+static int strv_extendfv(char ***l, bool unique, const char *format, va_list ap) _printf_(3, 0);
+static int strv_extendfv(char ***l, bool unique, const char *format, va_list ap) {
+        char *s;
+
+        if (vasprintf(&s, format, ap) < 0)
+                return -ENOMEM;
+        if (unique && strv_contains(*l, s)) {
+                free(s);
+                return 0;
+        }
+        return strv_consume(l, s);
+}
+
+int strv_extendf(char ***l, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = strv_extendfv(l, false, format, ap);
+        va_end(ap);
+        return r;
+}
+
+int strv_extendf_unique(char ***l, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = strv_extendfv(l, true, format, ap);
+        va_end(ap);
+        return r;
 }
 
 int strv_extend_strv(char ***a, char *const *b) {

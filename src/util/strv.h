@@ -18,6 +18,11 @@ bool strv_contains(char *const *l, const char *s);
 int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
+/* Appends the formatted string. */
+int strv_extendf(char ***l, const char *format, ...) _printf_(2, 3);
+/* The same, unless the list holds that string already (a finding reported
+ * once however often it is found). */
+int strv_extendf_unique(char ***l, const char *format, ...) _printf_(2, 3);
 int strv_extend_strv(char ***a, char *const *b);
 /* Joins with sep; NULL → "". */
 char *strv_join(char *const *l, const char *sep);
