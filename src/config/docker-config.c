@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/path.h"
+#include "util/string-table.h"
 #include "util/strv.h"
 
 /* The variables init scripts and sysconfig files pass to dockerd. */
@@ -27,16 +28,13 @@ static const char *const env_file_candidates[] = {
         NULL,
 };
 
-const char *data_root_via_to_string(DataRootVia v) {
-        switch (v) {
-        case DATA_ROOT_DAEMON_JSON:
-                return "daemon.json";
-        case DATA_ROOT_FLAG:
-                return "flag";
-        default:
-                return "default";
-        }
-}
+static const char *const data_root_via_table[] = {
+        [DATA_ROOT_DEFAULT] = "default",
+        [DATA_ROOT_DAEMON_JSON] = "daemon.json",
+        [DATA_ROOT_FLAG] = "flag",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(data_root_via, DataRootVia);
 
 void docker_config_done(DockerConfig *c) {
         source_set_done(&c->sources);

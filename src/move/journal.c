@@ -11,27 +11,28 @@
 #include "util/json-util.h"
 #include "util/macro.h"
 #include "util/path.h"
+#include "util/string-table.h"
 #include "util/strv.h"
 #include "util/test-hook.h"
 
-static const char *const phase_names[] = {
-        [PHASE_NONE] = "none",           [PHASE_PLANNED] = "planned",         [PHASE_PRECOPIED] = "precopied",
-        [PHASE_STOPPED] = "stopped",     [PHASE_COPIED] = "copied",           [PHASE_CONFIGURED] = "configured",
-        [PHASE_VERIFIED] = "verified",   [PHASE_DONE] = "done",               [PHASE_ROLLED_BACK] = "rolled-back",
-        [PHASE_FAILED] = "failed",       [PHASE_UNDONE] = "undone",           [PHASE_CLEANED] = "cleaned",
+/* The names are the journal format: never change one. */
+static const char *const move_phase_table[] = {
+        [PHASE_NONE] = "none",
+        [PHASE_PLANNED] = "planned",
+        [PHASE_PRECOPIED] = "precopied",
+        [PHASE_STOPPED] = "stopped",
+        [PHASE_COPIED] = "copied",
+        [PHASE_CONFIGURED] = "configured",
+        [PHASE_VERIFIED] = "verified",
+        [PHASE_DONE] = "done",
+        [PHASE_ROLLED_BACK] = "rolled-back",
+        [PHASE_FAILED] = "failed",
+        [PHASE_UNDONE] = "undone",
+        [PHASE_CLEANED] = "cleaned",
         [PHASE_UNDOING] = "undoing",
 };
 
-const char *move_phase_to_string(MovePhase p) {
-        return p < ELEMENTSOF(phase_names) ? phase_names[p] : "none";
-}
-
-MovePhase move_phase_from_string(const char *s) {
-        for (size_t i = 0; s && i < ELEMENTSOF(phase_names); i++)
-                if (streq(phase_names[i], s))
-                        return (MovePhase) i;
-        return PHASE_NONE;
-}
+DEFINE_STRING_TABLE_LOOKUP(move_phase, MovePhase);
 
 int journal_load(const char *root, cJSON **ret) {
         _cleanup_free_ char *p = root_path(root, JOURNAL_PATH), *data = NULL;
@@ -71,7 +72,9 @@ int journal_save(const char *root, cJSON *j) {
 }
 
 MovePhase journal_phase(const cJSON *j) {
-        return move_phase_from_string(journal_string(j, "phase"));
+        /* A phase this version does not know is no move it can act on. */
+        MovePhase p = move_phase_from_string(journal_string(j, "phase"));
+        return p < 0 ? PHASE_NONE : p;
 }
 
 const char *journal_string(const cJSON *j, const char *key) {

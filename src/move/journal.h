@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 
@@ -27,6 +28,7 @@ typedef enum MovePhase {
         PHASE_UNDONE,      /* a finished move undone by "rollback" */
         PHASE_CLEANED,     /* the old tree was removed after a verified move */
         PHASE_UNDOING,     /* "rollback" of a finished move is rewriting the configuration */
+        _PHASE_INVALID = -EINVAL,
 } MovePhase;
 
 const char *move_phase_to_string(MovePhase p);

@@ -16,6 +16,7 @@
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/process.h"
+#include "util/string-table.h"
 #include "util/strv.h"
 
 #define SYSV_DOCKER "/etc/init.d/docker"
@@ -25,18 +26,14 @@
  * before it counts as exited: long enough for it to write its pidfile. */
 #define DAEMON_EXIT_GRACE_MS 3000U
 
-const char *service_state_to_string(ServiceState s) {
-        switch (s) {
-        case SERVICE_ACTIVE:
-                return "active";
-        case SERVICE_INACTIVE:
-                return "inactive";
-        case SERVICE_FAILED:
-                return "failed";
-        default:
-                return "unknown";
-        }
-}
+static const char *const service_state_table[] = {
+        [SERVICE_UNKNOWN] = "unknown",
+        [SERVICE_ACTIVE] = "active",
+        [SERVICE_INACTIVE] = "inactive",
+        [SERVICE_FAILED] = "failed",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(service_state, ServiceState);
 
 ServiceState service_state_from_active_state(const char *s) {
         if (!s)
