@@ -53,8 +53,8 @@ static int load(const char *root, cJSON **ret) {
 }
 
 static char *dup_str(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItem(o, key);
-        return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+        const char *v = json_get_string(o, key);
+        return v ? strdup(v) : NULL;
 }
 
 static int to_record(const cJSON *o, DiskRecord *ret) {

@@ -268,11 +268,6 @@ static int get_json(Engine *e, const char *path, char **ret) {
 
 /* cJSON only reads; an answer that does not parse, or has the wrong shape,
  * is -EPROTO. */
-static const char *json_string(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int strdup_or_null(const char *s, char **ret) {
         if (!s) {
                 *ret = NULL;
@@ -303,15 +298,15 @@ int engine_parse_info(const char *json, EngineInfo **ret) {
         if (!cJSON_IsObject(o))
                 return -EPROTO;
         /* Without the root directory the answer is of no use to a move. */
-        if (!json_string(o, "DockerRootDir"))
+        if (!json_get_string(o, "DockerRootDir"))
                 return -EPROTO;
 
         i = calloc(1, sizeof(*i));
         if (!i)
                 return -ENOMEM;
-        if ((r = strdup_or_null(json_string(o, "ServerVersion"), &i->server_version)) < 0 ||
-            (r = strdup_or_null(json_string(o, "DockerRootDir"), &i->docker_root_dir)) < 0 ||
-            (r = strdup_or_null(json_string(o, "Driver"), &i->driver)) < 0)
+        if ((r = strdup_or_null(json_get_string(o, "ServerVersion"), &i->server_version)) < 0 ||
+            (r = strdup_or_null(json_get_string(o, "DockerRootDir"), &i->docker_root_dir)) < 0 ||
+            (r = strdup_or_null(json_get_string(o, "Driver"), &i->driver)) < 0)
                 return r;
 
         ds = cJSON_GetObjectItemCaseSensitive(o, "DriverStatus");
@@ -338,7 +333,7 @@ int engine_parse_info(const char *json, EngineInfo **ret) {
 
         swarm = cJSON_GetObjectItemCaseSensitive(o, "Swarm");
         if (cJSON_IsObject(swarm)) {
-                if ((r = strdup_or_null(json_string(swarm, "LocalNodeState"), &i->swarm_state)) < 0)
+                if ((r = strdup_or_null(json_get_string(swarm, "LocalNodeState"), &i->swarm_state)) < 0)
                         return r;
                 i->swarm_manager = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(swarm, "ControlAvailable"));
         }
@@ -392,7 +387,7 @@ static int parse_string_field_list(const cJSON *arr, const char *key, char ***re
         if (!cJSON_IsArray(arr))
                 return -EPROTO;
         cJSON_ArrayForEach(item, arr) {
-                const char *s = json_string(item, key);
+                const char *s = json_get_string(item, key);
                 if (!s)
                         return -EPROTO;
                 r = strv_extend(&l, s);
@@ -492,7 +487,7 @@ int engine_parse_containers(const char *json, EngineContainers **ret) {
                 EngineContainer *c = &l->items[l->n];
                 const cJSON *names = cJSON_GetObjectItemCaseSensitive(item, "Names");
                 const cJSON *first = cJSON_GetArrayItem(names, 0);
-                const char *id = json_string(item, "Id"), *state = json_string(item, "State"), *name = NULL;
+                const char *id = json_get_string(item, "Id"), *state = json_get_string(item, "State"), *name = NULL;
 
                 if (!id || !state)
                         return -EPROTO;
@@ -521,7 +516,7 @@ int engine_parse_restart_policy(const char *json, char **ret) {
         rp = cJSON_GetObjectItemCaseSensitive(hc, "RestartPolicy");
         if (!cJSON_IsObject(rp))
                 return -EPROTO;
-        name = json_string(rp, "Name");
+        name = json_get_string(rp, "Name");
         /* Older engines write "" for no policy. */
         s = strdup(isempty(name) ? "no" : name);
         if (!s)
@@ -650,6 +645,6 @@ char *engine_parse_error_message(const char *json) {
         if (isempty(json))
                 return NULL;
         o = cJSON_Parse(json);
-        m = json_string(o, "message");
+        m = json_get_string(o, "message");
         return m ? strdup(m) : NULL;
 }

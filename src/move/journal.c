@@ -73,27 +73,12 @@ int journal_save(const char *root, cJSON *j) {
 
 MovePhase journal_phase(const cJSON *j) {
         /* A phase this version does not know is no move it can act on. */
-        MovePhase p = move_phase_from_string(journal_string(j, "phase"));
+        MovePhase p = move_phase_from_string(json_get_string(j, "phase"));
         return p < 0 ? PHASE_NONE : p;
 }
 
-const char *journal_string(const cJSON *j, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-int journal_set_string(cJSON *j, const char *key, const char *value) {
-        cJSON *v = value ? cJSON_CreateString(value) : cJSON_CreateNull();
-
-        if (!v)
-                return -ENOMEM;
-        if (cJSON_GetObjectItemCaseSensitive(j, key))
-                return cJSON_ReplaceItemInObjectCaseSensitive(j, key, v) ? 0 : -ENOMEM;
-        return cJSON_AddItemToObject(j, key, v) ? 0 : -ENOMEM;
-}
-
 int journal_set_phase(cJSON *j, MovePhase p) {
-        return journal_set_string(j, "phase", move_phase_to_string(p));
+        return json_set_string(j, "phase", move_phase_to_string(p));
 }
 
 int journal_add_step(cJSON *j, const char *name, double seconds) {
@@ -113,15 +98,9 @@ int journal_add_step(cJSON *j, const char *name, double seconds) {
         return 0;
 }
 
-static int set_item(cJSON *j, const char *key, cJSON *v) {
-        if (cJSON_GetObjectItemCaseSensitive(j, key))
-                return cJSON_ReplaceItemInObjectCaseSensitive(j, key, v) ? 0 : -ENOMEM;
-        return cJSON_AddItemToObject(j, key, v) ? 0 : -ENOMEM;
-}
-
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u) {
         _cleanup_strv_free_ char **backups = NULL;
-        cJSON *a = cJSON_CreateArray(), *l;
+        cJSON *a = cJSON_CreateArray();
         int r;
 
         if (!a)
@@ -138,11 +117,9 @@ int journal_set_undo(cJSON *j, const char *key, const EditUndo *u) {
                         return -ENOMEM;
                 }
         }
-        r = set_item(j, key, a);
-        if (r < 0) {
-                cJSON_Delete(a);
+        r = json_set(j, key, a);
+        if (r < 0)
                 return r;
-        }
         if (!streq(key, JOURNAL_CONFIG_UNDO))
                 return 0;
 
@@ -150,13 +127,7 @@ int journal_set_undo(cJSON *j, const char *key, const EditUndo *u) {
         r = edit_undo_to_backups(u, &backups);
         if (r < 0)
                 return r;
-        l = json_string_array(backups);
-        if (!l)
-                return -ENOMEM;
-        r = set_item(j, JOURNAL_CONFIG_BACKUPS, l);
-        if (r < 0)
-                cJSON_Delete(l);
-        return r;
+        return json_set(j, JOURNAL_CONFIG_BACKUPS, json_string_array(backups));
 }
 
 int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret) {
@@ -182,11 +153,11 @@ int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret) {
         if (!cJSON_IsArray(a))
                 return -ENOENT;
         cJSON_ArrayForEach(f, a) {
-                const char *path = journal_string(f, "path");
+                const char *path = json_get_string(f, "path");
 
                 if (!path)
                         return -EBADMSG;
-                r = edit_undo_add(&u, path, journal_string(f, "backup"), journal_string(f, "new"));
+                r = edit_undo_add(&u, path, json_get_string(f, "backup"), json_get_string(f, "new"));
                 if (r < 0)
                         return r;
         }

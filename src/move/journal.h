@@ -42,8 +42,6 @@ int journal_load(const char *root, cJSON **ret);             /* -ENOENT when the
 int journal_save(const char *root, cJSON *j);                /* atomic, fsync'ed */
 MovePhase journal_phase(const cJSON *j);
 int journal_set_phase(cJSON *j, MovePhase p);
-const char *journal_string(const cJSON *j, const char *key);
-int journal_set_string(cJSON *j, const char *key, const char *value);
 /* Appends {"name": name, "seconds": seconds} to "steps". */
 int journal_add_step(cJSON *j, const char *name, double seconds);
 

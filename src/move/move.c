@@ -181,20 +181,6 @@ static int journal_write(Move *m, MovePhase phase) {
         return r;
 }
 
-static cJSON *strv_json(char *const *l) {
-        return json_string_array(l);
-}
-
-static char **json_strv(const cJSON *a) {
-        char **l = NULL;
-        const cJSON *i;
-
-        cJSON_ArrayForEach(i, a) if (cJSON_IsString(i) && strv_extend(&l, i->valuestring) < 0) return strv_free(l);
-        if (!l)
-                l = calloc(1, sizeof(char *));
-        return l;
-}
-
 static int journal_new(Move *m) {
         cJSON *j = cJSON_CreateObject();
         char stamp[32];
@@ -223,15 +209,11 @@ static int journal_record_sets(Move *m) {
 
         if (!rec)
                 return -ENOMEM;
-        cJSON_AddItemToObject(rec, "images", strv_json(m->images));
-        cJSON_AddItemToObject(rec, "containers", strv_json(m->containers));
-        cJSON_AddItemToObject(rec, "volumes", strv_json(m->volumes));
-        cJSON_AddItemToObject(rec, "running", strv_json(m->running));
-        if (cJSON_GetObjectItemCaseSensitive(m->journal, "recorded"))
-                cJSON_ReplaceItemInObjectCaseSensitive(m->journal, "recorded", rec);
-        else
-                cJSON_AddItemToObject(m->journal, "recorded", rec);
-        return 0;
+        cJSON_AddItemToObject(rec, "images", json_string_array(m->images));
+        cJSON_AddItemToObject(rec, "containers", json_string_array(m->containers));
+        cJSON_AddItemToObject(rec, "volumes", json_string_array(m->volumes));
+        cJSON_AddItemToObject(rec, "running", json_string_array(m->running));
+        return json_set(m->journal, "recorded", rec);
 }
 
 static int journal_read_sets(Move *m) {
@@ -239,11 +221,10 @@ static int journal_read_sets(Move *m) {
 
         if (!rec)
                 return -ENOENT;
-        m->images = json_strv(cJSON_GetObjectItemCaseSensitive(rec, "images"));
-        m->containers = json_strv(cJSON_GetObjectItemCaseSensitive(rec, "containers"));
-        m->volumes = json_strv(cJSON_GetObjectItemCaseSensitive(rec, "volumes"));
-        m->running = json_strv(cJSON_GetObjectItemCaseSensitive(rec, "running"));
-        return m->images && m->containers && m->volumes && m->running ? 0 : -ENOMEM;
+        if (json_get_strv(rec, "images", &m->images) < 0 || json_get_strv(rec, "containers", &m->containers) < 0 ||
+            json_get_strv(rec, "volumes", &m->volumes) < 0 || json_get_strv(rec, "running", &m->running) < 0)
+                return -EBADMSG;
+        return 0;
 }
 
 /* Docker's configuration as it was before the change recorded under key in
@@ -596,8 +577,8 @@ static int plan_steps(Move *m) {
  * that move, and "Refused; nothing was changed" alone would leave the user
  * at a dead end. Says how out, in m->advice. */
 static int advise_docker_down(Move *m) {
-        const char *target = strna(journal_string(m->journal, "new_data_root"));
-        const char *old = strna(journal_string(m->journal, "old_data_root"));
+        const char *target = strna(json_get_string(m->journal, "new_data_root"));
+        const char *old = strna(json_get_string(m->journal, "old_data_root"));
         const char *at = move_phase_to_string(m->resume_phase);
         int r;
 
@@ -693,7 +674,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
                         (void) strv_extendf(&m->refusals,
                                             "A rollback of the move to %s was interrupted (%s): run 'docker-relocate "
                                             "rollback --yes' again to finish it.",
-                                            strna(journal_string(j, "new_data_root")), JOURNAL_PATH);
+                                            strna(json_get_string(j, "new_data_root")), JOURNAL_PATH);
                         return EXIT_REFUSED;
                 }
                 if (p == PHASE_FAILED) {
@@ -707,7 +688,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
                 if (p >= PHASE_PLANNED && p <= PHASE_VERIFIED)
                         m->resume_phase = p;
                 if (p == PHASE_DONE || p == PHASE_CLEANED) {
-                        const char *nr = journal_string(j, "new_data_root");
+                        const char *nr = json_get_string(j, "new_data_root");
                         _cleanup_free_ char *want = NULL;
                         if (req->to)
                                 want = realpath_or_copy(req->to);
@@ -717,7 +698,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
                                 m->done_already = true;
                                 m->status = "unchanged";
                                 m->new_root = strdup(nr);
-                                m->old_root = strdup(strempty(journal_string(j, "old_data_root")));
+                                m->old_root = strdup(strempty(json_get_string(j, "old_data_root")));
                                 return EXIT_OK;
                         }
                 }
@@ -734,8 +715,8 @@ int move_plan(const MoveRequest *req, Move **ret) {
 
         /* When an interrupted move had already rewritten the configuration,
          * the old root is the journal's. */
-        if (m->resume_phase != PHASE_NONE && journal_string(m->journal, "old_data_root"))
-                m->old_root = strdup(journal_string(m->journal, "old_data_root"));
+        if (m->resume_phase != PHASE_NONE && json_get_string(m->journal, "old_data_root"))
+                m->old_root = strdup(json_get_string(m->journal, "old_data_root"));
         else
                 m->old_root = realpath_or_copy(m->cfg.data_root);
         if (!m->old_root)
@@ -768,7 +749,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
                                 "--force after checking the other managers.");
                 if (!streq(real, m->old_root)) {
                         if (m->resume_phase >= PHASE_CONFIGURED && m->new_root == NULL &&
-                            streq_ptr(journal_string(m->journal, "new_data_root"), real))
+                            streq_ptr(json_get_string(m->journal, "new_data_root"), real))
                                 ; /* an interrupted move already restarted Docker on the new root */
                         else if (m->config_interrupted)
                                 (void) strv_extendf(
@@ -812,13 +793,13 @@ int move_plan(const MoveRequest *req, Move **ret) {
         }
 
         if (m->new_root && m->resume_phase != PHASE_NONE &&
-            !streq_ptr(journal_string(m->journal, "new_data_root"), m->new_root))
+            !streq_ptr(json_get_string(m->journal, "new_data_root"), m->new_root))
                 (void) strv_extendf(
                         &m->refusals,
                         "An interrupted move to %s is recorded in %s: run it again with that target first "
                         "(it resumes where it stopped), or abandon it with 'docker-relocate rollback --yes', "
                         "which puts the configuration and Docker back as they were before it.",
-                        strna(journal_string(m->journal, "new_data_root")), JOURNAL_PATH);
+                        strna(json_get_string(m->journal, "new_data_root")), JOURNAL_PATH);
 
         if (m->free_known && m->resume_phase == PHASE_NONE) {
                 uint64_t need = disk_size_needed(m->size.bytes);
@@ -1503,7 +1484,7 @@ static int load_finished(Move **ret, const char *what, bool rollback) {
                                  "should it fail); once it is done, 'docker-relocate cleanup' applies to it. Or "
                                  "abandon it with 'docker-relocate rollback --yes': the configuration and Docker "
                                  "back as they were before it.",
-                                 strna(journal_string(j, "new_data_root")), move_phase_to_string(journal_phase(j)),
+                                 strna(json_get_string(j, "new_data_root")), move_phase_to_string(journal_phase(j)),
                                  what),
                        EXIT_REFUSED;
         if (!(journal_phase(j) >= PHASE_PLANNED && journal_phase(j) <= PHASE_VERIFIED) &&
@@ -1511,8 +1492,8 @@ static int load_finished(Move **ret, const char *what, bool rollback) {
                 return log_error("The last move is '%s', not a finished move: nothing to %s.",
                                  move_phase_to_string(journal_phase(j)), what),
                        EXIT_REFUSED;
-        m->old_root = strdup(strempty(journal_string(j, "old_data_root")));
-        m->new_root = strdup(strempty(journal_string(j, "new_data_root")));
+        m->old_root = strdup(strempty(json_get_string(j, "old_data_root")));
+        m->new_root = strdup(strempty(json_get_string(j, "new_data_root")));
         if (!m->old_root || !m->new_root)
                 return -ENOMEM;
         if (journal_phase(j) >= PHASE_PLANNED && journal_phase(j) <= PHASE_VERIFIED) {

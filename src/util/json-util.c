@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+
 #include "util/json-util.h"
 #include "util/strv.h"
 
@@ -15,4 +18,45 @@ cJSON *json_string_array(char *const *l) {
                 cJSON_AddItemToArray(a, i);
         }
         return a;
+}
+
+const char *json_get_string(const cJSON *o, const char *key) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+        return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int json_get_strv(const cJSON *o, const char *key, char ***ret) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *i;
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        if (!cJSON_IsArray(a))
+                return -ENOENT;
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        cJSON_ArrayForEach(i, a) {
+                if (!cJSON_IsString(i))
+                        return -EBADMSG;
+                r = strv_extend(&l, i->valuestring);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int json_set(cJSON *o, const char *key, cJSON *v) {
+        if (!v)
+                return -ENOMEM;
+        if (cJSON_GetObjectItemCaseSensitive(o, key) ? !cJSON_ReplaceItemInObjectCaseSensitive(o, key, v)
+                                                     : !cJSON_AddItemToObject(o, key, v)) {
+                cJSON_Delete(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int json_set_string(cJSON *o, const char *key, const char *value) {
+        return json_set(o, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
 }

@@ -15,3 +15,18 @@ static inline cJSON *json_add_string_or_null(cJSON *o, const char *key, const ch
 
 /* A JSON array of the strings of a strv. */
 cJSON *json_string_array(char *const *l);
+
+/* The string member key of o; NULL when o is no object, key is missing or
+ * is no string. */
+const char *json_get_string(const cJSON *o, const char *key);
+
+/* The strings of the array member key of o, as a strv (empty, not NULL,
+ * when there are none). -ENOENT when key is missing or no array, -EBADMSG
+ * when an element is no string. */
+int json_get_strv(const cJSON *o, const char *key, char ***ret);
+
+/* Sets member key of o to v, replacing a member of that name. Takes v,
+ * also on failure. */
+int json_set(cJSON *o, const char *key, cJSON *v);
+/* Sets member key to a string, or null for NULL. */
+int json_set_string(cJSON *o, const char *key, const char *value);
