@@ -7,6 +7,7 @@
 #include "disk/state.h"
 #include "output/output.h"
 #include "util/json-util.h"
+#include "util/lock.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -88,8 +89,8 @@ int verb_prepare(const Options *o) {
 
         /* A dry run writes nothing and may run beside a real one. */
         if (!o->dry_run) {
-                r = disk_lock(60, &lock_fd);
-                if (r == -EWOULDBLOCK) {
+                r = lock_file(DISK_LOCK_FILE, 60 * 1000, &lock_fd);
+                if (r == -EBUSY) {
                         log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
                                   DISK_LOCK_FILE);
                         return EXIT_FAIL;

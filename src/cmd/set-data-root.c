@@ -6,10 +6,10 @@
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
 #include "config/edit.h"
-#include "move/journal.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "util/json-util.h"
+#include "util/lock.h"
 #include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -73,7 +73,7 @@ int verb_set_data_root(const Options *o) {
 
         /* On the host, never while a move is rewriting the same files. */
         if (root_is_host(o->root)) {
-                r = lock_acquire(NULL, &lock_fd);
+                r = lock_file(LOCK_PATH, 0, &lock_fd);
                 if (r == -EBUSY) {
                         log_error("Another docker-relocate run holds %s; nothing was changed.", LOCK_PATH);
                         return EXIT_REFUSED;

@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,33 +151,4 @@ int disk_state_record(const char *root, const DiskRecord *rec) {
         if (r < 0)
                 return r;
         return write_file_atomic(p, s, strlen(s), 0644);
-}
-
-int disk_lock(long timeout_sec, int *ret_fd) {
-        _cleanup_free_ char *p = strdup(DISK_LOCK_FILE), *dir = NULL;
-        _cleanup_close_ int fd = -1;
-        unsigned long long deadline = now_ms() + (unsigned long long) (timeout_sec > 0 ? timeout_sec : 0) * 1000ULL;
-        int r;
-
-        if (!p)
-                return -ENOMEM;
-        dir = path_dirname(p);
-        if (!dir)
-                return -ENOMEM;
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return r;
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-        if (fd < 0)
-                return negative_errno();
-
-        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                if (errno != EWOULDBLOCK)
-                        return negative_errno();
-                if (now_ms() >= deadline)
-                        return -EWOULDBLOCK;
-                usleep(100 * 1000);
-        }
-        *ret_fd = TAKE_FD(fd);
-        return 0;
 }

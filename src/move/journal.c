@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "move/journal.h"
@@ -187,20 +185,5 @@ int journal_apply_plan(const char *root, cJSON *j, const char *key, const EditPl
         if (r < 0)
                 return r;
         test_hook_crash("config-written");
-        return 0;
-}
-
-int lock_acquire(const char *root, int *ret_fd) {
-        _cleanup_free_ char *p = root_path(root, LOCK_PATH);
-        _cleanup_close_ int fd = -1;
-
-        if (!p)
-                return -ENOMEM;
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
-        *ret_fd = TAKE_FD(fd);
         return 0;
 }

@@ -35,7 +35,6 @@ const char *move_phase_to_string(MovePhase p);
 MovePhase move_phase_from_string(const char *s);
 
 #define JOURNAL_PATH "/var/lib/docker-relocate/state.json"
-#define LOCK_PATH "/run/docker-relocate.lock"
 
 /* The journal is a cJSON object; these helpers keep its shape in one place. */
 int journal_load(const char *root, cJSON **ret);             /* -ENOENT when there is none */
@@ -75,7 +74,3 @@ int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret);
  * fsynced) and only then writes the files. A failure before the journal is
  * saved changes no file; one while writing puts back the files written. */
 int journal_apply_plan(const char *root, cJSON *j, const char *key, const EditPlan *p);
-
-/* Takes the program-wide lock (flock on LOCK_PATH under root), without
- * waiting: -EBUSY when another run holds it. Returns the fd to keep. */
-int lock_acquire(const char *root, int *ret_fd);

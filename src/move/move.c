@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "config/docker-config.h"
-#include "copy/rebase.h"
 #include "config/edit.h"
+#include "copy/rebase.h"
 #include "disk/mount-dropin.h"
 #include "disk/mount.h"
 #include "disk/prepare.h"
@@ -26,6 +26,7 @@
 #include "service/service.h"
 #include "util/fileio.h"
 #include "util/json-util.h"
+#include "util/lock.h"
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/path.h"
@@ -626,7 +627,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
         if (!m->steps)
                 return -ENOMEM;
 
-        r = lock_acquire(NULL, &m->lock_fd);
+        r = lock_file(LOCK_PATH, 0, &m->lock_fd);
         if (r == -EBUSY) {
                 m->status = "refused";
                 (void) strv_extendf(&m->refusals, "Another docker-relocate run holds %s.", LOCK_PATH);
@@ -638,8 +639,8 @@ int move_plan(const MoveRequest *req, Move **ret) {
         /* The disk lock too, shared with prepare and grow: no two runs
          * partition or format at once. */
         if (req->device) {
-                r = disk_lock(60, &m->disk_lock_fd);
-                if (r == -EWOULDBLOCK) {
+                r = lock_file(DISK_LOCK_FILE, 60 * 1000, &m->disk_lock_fd);
+                if (r == -EBUSY) {
                         m->status = "refused";
                         (void) strv_extendf(&m->refusals, "Another run is preparing a disk (%s).", DISK_LOCK_FILE);
                         return EXIT_REFUSED;
@@ -1462,7 +1463,7 @@ static int load_finished(Move **ret, const char *what, bool rollback) {
         m->status = "refused";
         if (!m->steps)
                 return -ENOMEM;
-        r = lock_acquire(NULL, &m->lock_fd);
+        r = lock_file(LOCK_PATH, 0, &m->lock_fd);
         if (r == -EBUSY)
                 return log_error("Another docker-relocate run holds %s.", LOCK_PATH), EXIT_REFUSED;
         if (r < 0)
