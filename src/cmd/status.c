@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <libmount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -10,15 +9,14 @@
 #include "output/output.h"
 #include "service/service.h"
 #include "util/json-util.h"
+#include "util/libmount-util.h"
 #include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_free_table);
-
 /* The filesystem the data root lives on, on the running host. */
 static cJSON *filesystem_json(const char *path) {
-        _cleanup_(mnt_free_tablep) struct libmnt_table *tb = mnt_new_table();
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
         _cleanup_free_ char *existing = strdup(path);
         struct libmnt_fs *fs = NULL;
         struct statvfs sv;

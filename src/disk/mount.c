@@ -14,9 +14,9 @@
 
 #include "disk/blockdev.h"
 #include "disk/mkfs.h"
-#include "disk/libmount-util.h"
 #include "disk/mount.h"
 #include "util/fileio.h"
+#include "util/libmount-util.h"
 #include "util/macro.h"
 
 #ifndef XFS_SUPER_MAGIC
