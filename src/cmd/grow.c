@@ -13,6 +13,7 @@
 
 int verb_grow(const Options *o) {
         _cleanup_(grow_result_done) GrowResult res = {};
+        _cleanup_free_ char *error = NULL;
         _cleanup_close_ int lock_fd = -1;
         int r;
 
@@ -27,7 +28,7 @@ int verb_grow(const Options *o) {
                         return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
         }
 
-        r = disk_grow(o->root, o->n_args > 0 ? o->args[0] : NULL, o->dry_run, &res);
+        r = disk_grow(o->root, o->n_args > 0 ? o->args[0] : NULL, o->dry_run, &res, &error);
 
         if (o->json) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
@@ -61,7 +62,7 @@ int verb_grow(const Options *o) {
                         cJSON *e = cJSON_AddObjectToObject(j, "error");
                         if (e) {
                                 cJSON_AddNumberToObject(e, "code", EXIT_FAIL);
-                                cJSON_AddStringToObject(e, "message", res.error ?: strerror(-r));
+                                cJSON_AddStringToObject(e, "message", error ?: strerror(-r));
                         }
                 } else
                         cJSON_AddNullToObject(j, "error");
@@ -69,8 +70,8 @@ int verb_grow(const Options *o) {
         }
 
         if (r < 0) {
-                if (res.error)
-                        log_error("%s", res.error);
+                if (error)
+                        log_error("%s", error);
                 else
                         log_error_errno(r, "Failed to grow %s: %m", strna(res.mount));
                 return EXIT_FAIL;

@@ -21,7 +21,7 @@ static const char *status_of(int r, const PrepareResult *res, bool dry_run) {
         return dry_run ? "planned" : "changed";
 }
 
-static int print_json(int r, const PrepareResult *res, const Options *o) {
+static int print_json(int r, const PrepareResult *res, const char *error, const Options *o) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
         cJSON *e, *steps;
 
@@ -58,7 +58,7 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
                 if (e) {
                         _cleanup_free_ char *why = strv_join(res->refusals, "; ");
                         cJSON_AddNumberToObject(e, "code", r < 0 ? EXIT_FAIL : EXIT_REFUSED);
-                        cJSON_AddStringToObject(e, "message", r < 0 ? (res->error ?: strerror(-r)) : strempty(why));
+                        cJSON_AddStringToObject(e, "message", r < 0 ? (error ?: strerror(-r)) : strempty(why));
                 }
         } else
                 cJSON_AddNullToObject(j, "error");
@@ -67,6 +67,7 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
 
 int verb_prepare(const Options *o) {
         _cleanup_(prepare_result_done) PrepareResult res = {};
+        _cleanup_free_ char *error = NULL;
         _cleanup_close_ int lock_fd = -1;
         PrepareRequest req = {
                 .device = o->args[0],
@@ -99,14 +100,14 @@ int verb_prepare(const Options *o) {
                         return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
         }
 
-        r = disk_prepare(&req, &res);
+        r = disk_prepare(&req, &res, &error);
 
         if (o->json)
-                (void) print_json(r, &res, o);
+                (void) print_json(r, &res, error, o);
 
         if (r < 0) {
-                if (res.error)
-                        log_error("%s", res.error);
+                if (error)
+                        log_error("%s", error);
                 else
                         log_error_errno(r, "Failed to prepare %s: %m", o->args[0]);
                 STRV_FOREACH(s, res.steps)

@@ -20,11 +20,11 @@ typedef struct GrowResult {
         uint64_t fs_old, fs_new;               /* filesystem size (statvfs), bytes */
         char **steps;
         unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
-        char *error; /* on failure: what failed and what to do */
 } GrowResult;
 
 void grow_result_done(GrowResult *r);
 
 /* dir: the mount point; NULL for the one recorded last (disk/state.h, under
- * root). *result is always filled in; release it with grow_result_done(). */
-int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *result);
+ * root). *result is always filled in; release it with grow_result_done().
+ * ret_error as in util/error.h: what failed and what to do. */
+int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *result, char **ret_error);

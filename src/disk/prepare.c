@@ -16,6 +16,7 @@
 #include "disk/safety.h"
 #include "disk/state.h"
 #include "disk/usage.h"
+#include "util/error.h"
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/process.h"
@@ -40,7 +41,6 @@ void prepare_result_done(PrepareResult *r) {
         free(r->step_ms);
         strv_free(r->refusals);
         strv_free(r->warnings);
-        free(r->error);
         *r = (PrepareResult){};
 }
 
@@ -70,19 +70,6 @@ static int step(PrepareResult *res, const char *fmt, ...) {
                 res->mark_ms = now;
         }
         return strv_consume(&res->steps, s);
-}
-
-/* Records what failed and what the administrator should know, returns r. */
-static int fail(PrepareResult *res, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(PrepareResult *res, int r, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        free(res->error);
-        if (vasprintf(&res->error, fmt, ap) < 0)
-                res->error = NULL;
-        va_end(ap);
-        return r;
 }
 
 static int set_str(char **dst, const char *s) {
@@ -212,7 +199,7 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
         return r;
 }
 
-static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res) {
+static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res, char **ret_error) {
         _cleanup_free_ char *msg = NULL;
         int r;
 
@@ -226,7 +213,7 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
                 if (r < 0)
                         return r;
         } else if (r < 0)
-                return fail(res, r, "Failed to create the mount point %s: %s", mount, strerror(-r));
+                return error_set(ret_error, r, "Failed to create the mount point %s: %s", mount, strerror(-r));
         else {
                 r = step(res, "made %s an empty, immutable mount point", mount);
                 if (r < 0)
@@ -235,12 +222,12 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
 
         r = mount_device(node, mount, fstype, &msg);
         if (r < 0)
-                return fail(res, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
+                return error_set(ret_error, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
         return step(res, "mounted %s on %s", node, mount);
 }
 
 static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,
-                    PrepareResult *res) {
+                    PrepareResult *res, char **ret_error) {
         _cleanup_free_ char *fstab = root_path(req->root, "/etc/fstab"), *content = NULL, *conflict = NULL;
         int r;
 
@@ -248,12 +235,12 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
                 return -ENOMEM;
         r = fstab_edit(fstab, uuid, mount, fstype, &content, &conflict);
         if (r == -EEXIST)
-                return fail(res, r,
-                            "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
-                            "prepare again",
-                            uuid, mount, strna(conflict));
+                return error_set(ret_error, r,
+                                 "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
+                                 "prepare again",
+                                 uuid, mount, strna(conflict));
         if (r < 0)
-                return fail(res, r, "Failed to read /etc/fstab: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to read /etc/fstab: %s", strerror(-r));
         if (r == 0)
                 return 0;
 
@@ -264,14 +251,14 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
 
         r = fstab_write(req->root, content, &res->fstab_backup);
         if (r < 0)
-                return fail(res, r, "Failed to write /etc/fstab: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to write /etc/fstab: %s", strerror(-r));
         return step(res, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
                    fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
                    res->fstab_backup ? ")" : "");
 }
 
 static int do_record(const PrepareRequest *req, const BlockDev *fsdev, const FsInfo *fs, const char *mount,
-                     PrepareResult *res) {
+                     PrepareResult *res, char **ret_error) {
         DiskRecord rec = {}, want = {
                 .uuid = fs->uuid,
                 .fstype = fs->type,
@@ -293,13 +280,15 @@ static int do_record(const PrepareRequest *req, const BlockDev *fsdev, const FsI
                 return 0; /* bookkeeping, not a change worth reporting */
         r = disk_state_record(req->root, &want);
         if (r < 0)
-                return fail(res, r, "Failed to record the filesystem in " DISK_STATE_FILE ": %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to record the filesystem in " DISK_STATE_FILE ": %s",
+                                 strerror(-r));
         return 0;
 }
 
 /* The device carries our filesystem already: mount and persist what is
  * missing, never format. */
-static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, PrepareResult *res) {
+static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, PrepareResult *res,
+                         char **ret_error) {
         _cleanup_blockdev_ BlockDev *b = NULL;
         _cleanup_strv_free_ char **targets = NULL;
         int r;
@@ -307,7 +296,7 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
         res->reused = true;
         r = blockdev_load(NULL, ours->name, &b);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", ours->name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", ours->name, strerror(-r));
         if (set_str(&res->fs_node, b->node) < 0 || set_str(&res->uuid, ours->fs.uuid) < 0 ||
             set_str(&res->fstype, ours->fs.type) < 0 || set_str(&res->label, ours->fs.label) < 0)
                 return -ENOMEM;
@@ -336,7 +325,7 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
 
         r = usage_mount_points(NULL, b->devnum, &targets);
         if (r < 0)
-                return fail(res, r, "Failed to read the mount table: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to read the mount table: %s", strerror(-r));
 
         if (!strv_contains(targets, mount)) {
                 if (strv_length(targets) > 0)
@@ -347,7 +336,7 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                                 b->node, ours->fs.type, ours->fs.uuid, targets[0], mount, targets[0]);
                 r = check_mount_point(req, mount, res);
                 if (r < 0)
-                        return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                        return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
                 if (strv_length(res->refusals) > 0)
                         return 0;
                 res->changed = true;
@@ -355,19 +344,19 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                         r = step(res, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
                                 ours->fs.type, ours->fs.uuid, mount);
                 else
-                        r = do_mount(b->node, mount, ours->fs.type, res);
+                        r = do_mount(b->node, mount, ours->fs.type, res, ret_error);
                 if (r < 0)
                         return r;
         }
 
-        r = do_record(req, b, &ours->fs, mount, res);
+        r = do_record(req, b, &ours->fs, mount, res, ret_error);
         if (r < 0)
                 return r;
-        return do_fstab(req, ours->fs.uuid, mount, ours->fs.type, res);
+        return do_fstab(req, ours->fs.uuid, mount, ours->fs.type, res, ret_error);
 }
 
 static int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype, const char *label,
-                       const BlockDev *d, PrepareResult *res) {
+                       const BlockDev *d, PrepareResult *res, char **ret_error) {
         _cleanup_(eligibility_done) Eligibility e = {};
         _cleanup_blockdev_ BlockDev *fsdev = NULL;
         _cleanup_free_ char *err = NULL, *partname = NULL;
@@ -389,13 +378,13 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
 
         r = disk_check_eligibility(NULL, d, &ereq, &e);
         if (r < 0)
-                return fail(res, r, "Failed to check %s: %s", d->node, strerror(-r));
+                return error_set(ret_error, r, "Failed to check %s: %s", d->node, strerror(-r));
         r = strv_extend_strv(&res->refusals, e.refusals);
         if (r < 0)
                 return r;
         r = check_mount_point(req, mount, res);
         if (r < 0)
-                return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
         if (strv_length(res->refusals) > 0)
                 return 0;
 
@@ -431,13 +420,14 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                                 return -ENOMEM;
                         r = probe_wipe_all(node);
                         if (r < 0 && r != -ENOENT)
-                                return fail(res, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
-                                            node, strerror(-r));
+                                return error_set(ret_error, r,
+                                                 "Failed to wipe signatures on %s: %s; nothing else was changed", node,
+                                                 strerror(-r));
                 }
                 r = probe_wipe_all(d->node);
                 if (r < 0)
-                        return fail(res, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
-                                    d->node, strerror(-r));
+                        return error_set(ret_error, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
+                                         d->node, strerror(-r));
                 r = step(res, "wiped every signature on %s (%zu found)", d->node, strv_length(e.signatures));
                 if (r < 0)
                         return r;
@@ -446,16 +436,17 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         if (req->partition) {
                 r = partition_create_single(d->node);
                 if (r < 0)
-                        return fail(res, r,
-                                    "Failed to partition %s: %s. The disk may now hold a partial partition table; "
-                                    "run prepare again with --wipe",
-                                    d->node, strerror(-r));
+                        return error_set(
+                                ret_error, r,
+                                "Failed to partition %s: %s. The disk may now hold a partial partition table; "
+                                "run prepare again with --wipe",
+                                d->node, strerror(-r));
                 r = partition_wait(NULL, d->name, 1, PARTITION_WAIT_MS, &partname);
                 if (r < 0)
-                        return fail(res, r,
-                                    "The partition on %s did not appear (%s): for a loop device, attach it with "
-                                    "losetup -P; then run prepare again with --wipe",
-                                    d->node, strerror(-r));
+                        return error_set(ret_error, r,
+                                         "The partition on %s did not appear (%s): for a loop device, attach it with "
+                                         "losetup -P; then run prepare again with --wipe",
+                                         d->node, strerror(-r));
                 r = step(res, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
                 if (r < 0)
                         return r;
@@ -463,15 +454,17 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
 
         r = blockdev_load(NULL, partname ? partname : d->name, &fsdev);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", partname ? partname : d->name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", partname ? partname : d->name,
+                                 strerror(-r));
 
         r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
         if (r < 0)
-                return fail(res, r,
-                            "Failed to make %s on %s: %s%s%s. Nothing is mounted or persisted; fix the cause and "
-                            "run prepare again with --wipe",
-                            fstype, fsdev->node, r == -EPROTO ? "the result is not what was asked for" : strerror(-r),
-                            err ? ": " : "", err ? err : "");
+                return error_set(ret_error, r,
+                                 "Failed to make %s on %s: %s%s%s. Nothing is mounted or persisted; fix the cause and "
+                                 "run prepare again with --wipe",
+                                 fstype, fsdev->node,
+                                 r == -EPROTO ? "the result is not what was asked for" : strerror(-r), err ? ": " : "",
+                                 err ? err : "");
         if (set_str(&res->fs_node, fsdev->node) < 0 || set_str(&res->uuid, fs.uuid) < 0) {
                 fs_info_done(&fs);
                 return -ENOMEM;
@@ -485,28 +478,24 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
 
         /* Recorded before mounting, so that if anything after this fails a
          * re-run reuses this filesystem instead of refusing it. */
-        r = do_record(req, fsdev, &fs, mount, res);
+        r = do_record(req, fsdev, &fs, mount, res, ret_error);
         if (r >= 0)
-                r = do_mount(fsdev->node, mount, fstype, res);
+                r = do_mount(fsdev->node, mount, fstype, res, ret_error);
         if (r < 0) {
                 fs_info_done(&fs);
-                if (res->error) {
-                        char *e2;
-                        if (asprintf(&e2, "%s. The filesystem (UUID=%s) was made and recorded: fix the cause and run "
-                                          "prepare again, it will be reused",
-                                     res->error, res->uuid) >= 0) {
-                                free(res->error);
-                                res->error = e2;
-                        }
-                }
+                if (ret_error && *ret_error)
+                        (void) error_set(ret_error, r,
+                                         "%s. The filesystem (UUID=%s) was made and recorded: fix the cause and run "
+                                         "prepare again, it will be reused",
+                                         *ret_error, res->uuid);
                 return r;
         }
-        r = do_fstab(req, fs.uuid, mount, fstype, res);
+        r = do_fstab(req, fs.uuid, mount, fstype, res, ret_error);
         fs_info_done(&fs);
         return r;
 }
 
-int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
+int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error) {
         _cleanup_blockdev_ BlockDev *d = NULL;
         _cleanup_free_ char *name = NULL, *mount = NULL;
         const char *label = req->label ?: DEFAULT_LABEL, *fstype = req->fstype ?: DEFAULT_FSTYPE;
@@ -519,35 +508,39 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
                 res->mark_ms = now_ms();
 
         if (!req->device || !req->mount || !path_is_absolute(req->mount))
-                return fail(res, -EINVAL, "A device and an absolute mount point are needed.");
+                return error_set(ret_error, -EINVAL, "A device and an absolute mount point are needed.");
         if (!mkfs_supported(fstype))
-                return fail(res, -EINVAL, "Unsupported filesystem '%s': ext4 or xfs.", fstype);
+                return error_set(ret_error, -EINVAL, "Unsupported filesystem '%s': ext4 or xfs.", fstype);
         if (mkfs_label_valid(fstype, label) < 0)
-                return fail(res, -EINVAL, "Invalid label '%s' for %s: at most %d plain characters.", label, fstype,
-                            streq(fstype, "xfs") ? 12 : 16);
+                return error_set(ret_error, -EINVAL, "Invalid label '%s' for %s: at most %d plain characters.", label,
+                                 fstype, streq(fstype, "xfs") ? 12 : 16);
         mount = path_normalize(req->mount);
         if (!mount || set_str(&res->mount, mount) < 0)
                 return -ENOMEM;
 
         r = disk_resolve_wait(NULL, req->device, req->wait_device_sec, &name, &how);
         if (r == -ETIMEDOUT)
-                return fail(res, r, "Device %s did not appear within %ld s: check that the volume is attached to "
-                                    "this instance",
-                            req->device, req->wait_device_sec);
+                return error_set(ret_error, r,
+                                 "Device %s did not appear within %ld s: check that the volume is attached to "
+                                 "this instance",
+                                 req->device, req->wait_device_sec);
         if (r == -ENOENT)
-                return fail(res, r, "No device matches %s%s", req->device,
-                            req->wait_device_sec > 0 ? "" : " (to wait for a volume being attached, use --wait-device SECONDS)");
+                return error_set(ret_error, r, "No device matches %s%s", req->device,
+                                 req->wait_device_sec > 0
+                                         ? ""
+                                         : " (to wait for a volume being attached, use --wait-device SECONDS)");
         if (r == -ENOTUNIQ)
-                return fail(res, r, "%s matches more than one device: name the device by its /dev path or volume id",
-                            req->device);
+                return error_set(ret_error, r,
+                                 "%s matches more than one device: name the device by its /dev path or volume id",
+                                 req->device);
         if (r == -EINVAL)
-                return fail(res, r, "%s is not a device name, EBS volume id, UUID= or LABEL=", req->device);
+                return error_set(ret_error, r, "%s is not a device name, EBS volume id, UUID= or LABEL=", req->device);
         if (r < 0)
-                return fail(res, r, "Failed to resolve %s: %s", req->device, strerror(-r));
+                return error_set(ret_error, r, "Failed to resolve %s: %s", req->device, strerror(-r));
 
         r = blockdev_load(NULL, name, &d);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", name, strerror(-r));
 
         if (set_str(&res->resolved_by, resolve_how_to_string(how)) < 0 ||
             set_str(&res->fs_node, d->node) < 0)
@@ -565,14 +558,14 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
 
         r = find_ours(req, mount, label, d, &ours);
         if (r < 0)
-                return fail(res, r, "Failed to probe %s: %s", d->node, strerror(-r));
+                return error_set(ret_error, r, "Failed to probe %s: %s", d->node, strerror(-r));
         if (r > 0) {
-                r = prepare_reuse(req, mount, &ours, res);
+                r = prepare_reuse(req, mount, &ours, res, ret_error);
                 ours_done(&ours);
                 if (r < 0)
                         return r;
         } else {
-                r = prepare_new(req, mount, fstype, label, d, res);
+                r = prepare_new(req, mount, fstype, label, d, res, ret_error);
                 if (r < 0)
                         return r;
         }

@@ -16,7 +16,7 @@
  *
  * Library use (the move orchestrator): fill a PrepareRequest, call
  * disk_prepare(), then
- *   r < 0               failure (result->error says what happened and what to do)
+ *   r < 0               failure (*ret_error says what happened and what to do)
  *   result->refused     refused as unsafe, nothing written (result->refusals) → exit 3
  *   otherwise           done (or planned, with dry_run): result->changed, ->steps */
 
@@ -59,11 +59,11 @@ typedef struct PrepareResult {
         unsigned long long mark_ms;  /* internal: when the current step began */
         char **refusals;    /* why it was refused */
         char **warnings;
-        char *error;        /* on failure: what failed, the state left, what to do */
 } PrepareResult;
 
 void prepare_result_done(PrepareResult *r);
 
 /* *result is always filled in (also on failure and refusal) and must be
- * released with prepare_result_done(). */
-int disk_prepare(const PrepareRequest *req, PrepareResult *result);
+ * released with prepare_result_done(). ret_error as in util/error.h: what
+ * failed, the state left, what to do. */
+int disk_prepare(const PrepareRequest *req, PrepareResult *result, char **ret_error);

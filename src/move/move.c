@@ -301,18 +301,18 @@ static int engine_open(const char *socket, Engine **ret) {
 /* Image ids, container ids (with the running ones apart) and volume names:
  * what must be the same after the move. */
 static int record_content(Engine *e, char ***ret_images, char ***ret_containers, char ***ret_running,
-                          char ***ret_volumes) {
+                          char ***ret_volumes, char **ret_error) {
         _cleanup_strv_free_ char **images = NULL, **containers = NULL, **running = NULL, **volumes = NULL;
         _cleanup_engine_containers_ EngineContainers *list = NULL;
         int r;
 
-        r = engine_list_images(e, &images);
+        r = engine_list_images(e, &images, ret_error);
         if (r < 0)
                 return r;
-        r = engine_list_containers(e, false, &list);
+        r = engine_list_containers(e, false, &list, ret_error);
         if (r < 0)
                 return r;
-        r = engine_list_volumes(e, &volumes);
+        r = engine_list_volumes(e, &volumes, ret_error);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < list->n; i++) {
@@ -369,30 +369,29 @@ static int verify_daemon(Move *m, const char *expected_root, char **ret_reason) 
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_engine_info_ EngineInfo *info = NULL;
         _cleanup_strv_free_ char **images = NULL, **containers = NULL, **running = NULL, **volumes = NULL;
-        _cleanup_free_ char *want = realpath_or_copy(expected_root), *got = NULL;
+        _cleanup_free_ char *want = realpath_or_copy(expected_root), *got = NULL, *err = NULL;
         int r;
 
         r = engine_open(m->cfg.socket, &e);
         if (r >= 0)
-                r = engine_wait_ready(e, ENGINE_TIMEOUT_MS);
+                r = engine_wait_ready(e, ENGINE_TIMEOUT_MS, &err);
         if (r < 0)
                 return asprintf(ret_reason, "the Engine API does not answer on %s: %s", m->cfg.socket,
-                                e && engine_last_error(e) ? engine_last_error(e) : strerror(-r)) < 0
+                                err ?: strerror(-r)) < 0
                                ? -ENOMEM
                                : -EPROTO;
-        r = engine_info(e, &info);
+        r = engine_info(e, &info, &err);
         if (r < 0)
-                return asprintf(ret_reason, "GET /info failed: %s", strna(engine_last_error(e))) < 0 ? -ENOMEM : -EPROTO;
+                return asprintf(ret_reason, "GET /info failed: %s", strna(err)) < 0 ? -ENOMEM : -EPROTO;
         got = realpath_or_copy(strempty(info->docker_root_dir));
         if (!want || !got)
                 return -ENOMEM;
         if (!streq(got, want))
                 return asprintf(ret_reason, "Docker runs on %s, not %s", got, want) < 0 ? -ENOMEM : -EPROTO;
 
-        r = record_content(e, &images, &containers, &running, &volumes);
+        r = record_content(e, &images, &containers, &running, &volumes, &err);
         if (r < 0)
-                return asprintf(ret_reason, "listing images, containers and volumes failed: %s",
-                                strna(engine_last_error(e))) < 0
+                return asprintf(ret_reason, "listing images, containers and volumes failed: %s", strna(err)) < 0
                                ? -ENOMEM
                                : -EPROTO;
         if (!m->images)
@@ -467,13 +466,13 @@ static int plan_target_device(Move *m, bool dry_run) {
                 .wait_device_sec = m->req.wait_device_sec,
                 .dry_run = dry_run,
         };
+        _cleanup_free_ char *err = NULL;
         int r;
 
         prepare_result_done(&m->disk);
-        r = disk_prepare(&pr, &m->disk);
+        r = disk_prepare(&pr, &m->disk, &err);
         if (r < 0 && !m->disk.refused)
-                return set_error(m, "Preparing %s failed: %s", m->req.device,
-                                 m->disk.error ?: strerror(-r));
+                return set_error(m, "Preparing %s failed: %s", m->req.device, err ?: strerror(-r));
         if (m->disk.refused) {
                 STRV_FOREACH(s, m->disk.refusals)
                         if (strv_extendf(&m->refusals, "%s", *s) < 0)
@@ -727,13 +726,13 @@ int move_plan(const MoveRequest *req, Move **ret) {
         r = engine_open(m->cfg.socket, &e);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the Engine API client: %m");
-        r = engine_ping(e);
+        r = engine_ping(e, NULL);
         m->docker_running = r >= 0;
         if (m->docker_running) {
-                _cleanup_free_ char *real = NULL;
-                r = engine_info(e, &info);
+                _cleanup_free_ char *real = NULL, *err = NULL;
+                r = engine_info(e, &info, &err);
                 if (r < 0)
-                        return log_error_errno(r, "GET /info failed: %s", strna(engine_last_error(e)));
+                        return log_error_errno(r, "GET /info failed: %s", strna(err));
                 real = realpath_or_copy(strempty(info->docker_root_dir));
                 if (!real)
                         return -ENOMEM;
@@ -947,7 +946,7 @@ static int roll_back(Move *m) {
                 _cleanup_engine_ Engine *e = NULL;
                 if (engine_open(m->cfg.socket, &e) >= 0)
                         STRV_FOREACH(id, m->running)
-                                (void) engine_container_start(e, *id);
+                                (void) engine_container_start(e, *id, NULL);
                 (void) journal_write(m, PHASE_ROLLED_BACK);
                 m->status = "rolled-back";
                 m->exit_code = EXIT_ROLLED_BACK;
@@ -1104,12 +1103,14 @@ static int execute(Move *m) {
 
                 /* 3. Record what must be there afterwards. */
                 t0 = now_ms();
+                free(msg);
+                msg = NULL;
                 r = engine_open(m->cfg.socket, &e);
                 if (r >= 0)
-                        r = record_content(e, &m->images, &m->containers, &m->running, &m->volumes);
+                        r = record_content(e, &m->images, &m->containers, &m->running, &m->volumes, &msg);
                 if (r < 0)
                         return set_error(m, "Recording images, containers and volumes failed: %s",
-                                         e ? strna(engine_last_error(e)) : strerror(-r)),
+                                         msg ?: strerror(-r)),
                                fail(m, false);
                 r = journal_record_sets(m);
                 if (r < 0)
@@ -1131,13 +1132,14 @@ static int execute(Move *m) {
                 m->t_stopped = t0;
                 progress_line(m, "Stopping the running containers...");
                 STRV_FOREACH(id, m->running) {
-                        r = engine_container_stop(e, *id, 10);
+                        free(msg);
+                        msg = NULL;
+                        r = engine_container_stop(e, *id, 10, &msg);
                         if (r < 0) {
-                                (void) set_error(m, "Stopping container %s failed: %s", *id,
-                                                 strna(engine_last_error(e)));
+                                (void) set_error(m, "Stopping container %s failed: %s", *id, strna(msg));
                                 /* Some may be stopped already: bring them back. */
                                 STRV_FOREACH(again, m->running)
-                                        (void) engine_container_start(e, *again);
+                                        (void) engine_container_start(e, *again, NULL);
                                 return fail(m, false);
                         }
                 }
@@ -1288,14 +1290,15 @@ static int execute(Move *m) {
                 e = NULL;
                 r = engine_open(m->cfg.socket, &e);
                 if (r >= 0)
-                        r = engine_list_containers(e, false, &now);
+                        r = engine_list_containers(e, false, &now, NULL);
                 for (size_t i = 0; r >= 0 && i < now->n; i++) {
                         if (!strv_contains(m->running, now->items[i].id) || streq_ptr(now->items[i].state, "running"))
                                 continue;
-                        if (engine_container_start(e, now->items[i].id) < 0)
+                        _cleanup_free_ char *err = NULL;
+                        if (engine_container_start(e, now->items[i].id, &err) < 0)
                                 (void) strv_extendf(&m->warnings,
                                                     "Container %s (%s) was running before and failed to start: %s",
-                                                    now->items[i].name, now->items[i].id, strna(engine_last_error(e)));
+                                                    now->items[i].name, now->items[i].id, strna(err));
                 }
         }
         r = record_step(m, "restart-containers", t0);
@@ -1518,7 +1521,7 @@ static bool docker_runs_on(const Move *m, const char *root) {
         _cleanup_engine_info_ EngineInfo *info = NULL;
         _cleanup_free_ char *a = NULL, *b = NULL;
 
-        if (engine_open(m->cfg.socket, &e) < 0 || engine_info(e, &info) < 0)
+        if (engine_open(m->cfg.socket, &e) < 0 || engine_info(e, &info, NULL) < 0)
                 return false;
         a = realpath_or_copy(strempty(info->docker_root_dir));
         b = realpath_or_copy(root);
@@ -1560,7 +1563,7 @@ static int abandon_interrupted(Move *m, bool yes, bool dry_run, cJSON **ret_repo
         r = journal_read_sets(m);
         if (r == -ENOMEM)
                 return log_oom();
-        running = engine_open(m->cfg.socket, &e) >= 0 && engine_ping(e) >= 0;
+        running = engine_open(m->cfg.socket, &e) >= 0 && engine_ping(e, NULL) >= 0;
         on_old = running && docker_runs_on(m, m->old_root);
         if (!on_old && access(m->old_root, F_OK) < 0)
                 return log_error("The old data root %s is gone: Docker cannot be started on it again; not "
@@ -1624,7 +1627,7 @@ static int abandon_interrupted(Move *m, bool yes, bool dry_run, cJSON **ret_repo
                         return EXIT_NEEDS_HUMAN;
                 }
                 STRV_FOREACH(id, m->running)
-                        (void) engine_container_start(e, *id);
+                        (void) engine_container_start(e, *id, NULL);
                 (void) journal_write(m, PHASE_ROLLED_BACK);
         } else {
                 /* Docker is down (or up on the new root): exactly what a
@@ -1654,7 +1657,7 @@ static int abandon_interrupted(Move *m, bool yes, bool dry_run, cJSON **ret_repo
 
 int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         _cleanup_(move_freep) Move *m = NULL;
-        _cleanup_free_ char *refusal = NULL, *reason = NULL;
+        _cleanup_free_ char *refusal = NULL, *reason = NULL, *msg = NULL;
         _cleanup_engine_ Engine *e = NULL;
         int r;
 
@@ -1699,9 +1702,9 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         m->changed = true;
         if (engine_open(m->cfg.socket, &e) >= 0) {
                 _cleanup_strv_free_ char **images = NULL, **containers = NULL, **volumes = NULL;
-                if (record_content(e, &images, &containers, &m->running, &volumes) >= 0)
+                if (record_content(e, &images, &containers, &m->running, &volumes, NULL) >= 0)
                         STRV_FOREACH(id, m->running)
-                                (void) engine_container_stop(e, *id, 10);
+                                (void) engine_container_stop(e, *id, 10, NULL);
         }
         r = stop_docker(m);
         if (r >= 0 && m->config_interrupted) {
@@ -1743,9 +1746,8 @@ int move_undo(bool yes, bool dry_run, cJSON **ret_report) {
         e = engine_free(e);
         if (engine_open(m->cfg.socket, &e) >= 0)
                 STRV_FOREACH(id, m->running)
-                        if (engine_container_start(e, *id) < 0)
-                                log_warning("Container %s did not start on %s: %s", *id, m->old_root,
-                                            strna(engine_last_error(e)));
+                        if (engine_container_start(e, *id, &msg) < 0)
+                                log_warning("Container %s did not start on %s: %s", *id, m->old_root, strna(msg));
         (void) journal_write(m, PHASE_UNDONE);
         m->status = "rolled-back";
         output_printf("Docker runs on %s again. %s still holds the moved copy; delete it when sure.\n", m->old_root,

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "service/service.h"
 #include "service/systemd.h"
+#include "util/error.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/process.h"
@@ -47,20 +48,6 @@ ServiceState service_state_from_active_state(const char *s) {
         if (streq(s, "failed"))
                 return SERVICE_FAILED;
         return SERVICE_UNKNOWN;
-}
-
-_printf_(2, 3) static void set_error(char **ret_error, const char *format, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        if (!ret_error)
-                return;
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_error);
-        *ret_error = s;
 }
 
 static unsigned remaining_ms(unsigned long long deadline) {
@@ -209,25 +196,21 @@ static int run_script(InitSystem init, const char *service, const char *action, 
         cmd = strv_join(argv, " ");
         r = service_run_tool(argv, timeout_ms, &out, &status);
         if (r == -ETIMEDOUT) {
-                set_error(ret_error, "\"%s\" did not finish within %u s", strempty(cmd), timeout_ms / 1000);
-                return r;
+                return error_set(ret_error, r, "\"%s\" did not finish within %u s", strempty(cmd), timeout_ms / 1000);
         }
         if (r < 0) {
-                set_error(ret_error, "Cannot run \"%s\": %s", strempty(cmd), strerror(-r));
-                return r;
+                return error_set(ret_error, r, "Cannot run \"%s\": %s", strempty(cmd), strerror(-r));
         }
         if (status == 127) {
-                set_error(ret_error, "\"%s\": command not found", strempty(cmd));
-                return -ENOENT;
+                return error_set(ret_error, -ENOENT, "\"%s\": command not found", strempty(cmd));
         }
         if (status != 0) {
                 const char *detail = strempty(out);
                 size_t l = strlen(detail);
                 while (l > 0 && (detail[l - 1] == '\n' || detail[l - 1] == ' '))
                         l--;
-                set_error(ret_error, "\"%s\" failed with exit status %d%s%.*s", strempty(cmd), status,
-                          l ? ": " : "", (int) (l > 400 ? 400 : l), detail);
-                return -EIO;
+                return error_set(ret_error, -EIO, "\"%s\" failed with exit status %d%s%.*s", strempty(cmd), status,
+                                 l ? ": " : "", (int) (l > 400 ? 400 : l), detail);
         }
         return 0;
 }
@@ -329,9 +312,8 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
                         return negative_errno();
                 r = wait_pid_gone(pid, deadline);
                 if (r < 0) {
-                        set_error(ret_error, "dockerd (PID %d) is still running %u s after SIGTERM", (int) pid,
-                                  timeout_ms / 1000);
-                        return r;
+                        return error_set(ret_error, r, "dockerd (PID %d) is still running %u s after SIGTERM",
+                                         (int) pid, timeout_ms / 1000);
                 }
         }
 
@@ -352,17 +334,16 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
         if (alive) {
                 r = wait_pid_gone(pid, deadline);
                 if (r < 0) {
-                        set_error(ret_error, "dockerd (PID %d) is still running %u s after it was asked to stop",
-                                  (int) pid, timeout_ms / 1000);
-                        return r;
+                        return error_set(ret_error, r,
+                                         "dockerd (PID %d) is still running %u s after it was asked to stop",
+                                         (int) pid, timeout_ms / 1000);
                 }
         }
 
         /* Confirm: neither the script nor the pidfile may see it running. */
         r = script_state(init, &state);
         if (r >= 0 && state == SERVICE_ACTIVE) {
-                set_error(ret_error, "docker still reports itself running after it was stopped");
-                return -EBUSY;
+                return error_set(ret_error, -EBUSY, "docker still reports itself running after it was stopped");
         }
 
         if (also_containerd && init != INIT_UPSTART) {
@@ -377,15 +358,16 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
 
 static int wait_answer(const char *socket_path, unsigned long long deadline, char **ret_error) {
         _cleanup_engine_ Engine *e = NULL;
+        _cleanup_free_ char *err = NULL;
         int r;
 
         r = engine_new(socket_path, 5000, &e);
         if (r < 0)
                 return r;
-        r = engine_wait_ready(e, remaining_ms(deadline));
+        r = engine_wait_ready(e, remaining_ms(deadline), &err);
         if (r < 0)
-                set_error(ret_error, "docker was started, but the daemon does not answer: %s", engine_last_error(e));
-        return r;
+                return error_set(ret_error, r, "docker was started, but the daemon does not answer: %s", strna(err));
+        return 0;
 }
 
 static int script_start(InitSystem init, bool also_containerd, const char *socket_path, unsigned timeout_ms,
@@ -393,6 +375,7 @@ static int script_start(InitSystem init, bool also_containerd, const char *socke
         unsigned long long deadline = now_ms() + timeout_ms, started;
         ServiceState state = SERVICE_UNKNOWN;
         _cleanup_engine_ Engine *e = NULL;
+        _cleanup_free_ char *err = NULL;
         int r;
 
         if (also_containerd && init != INIT_UPSTART && !(init == INIT_SYSV && access(SYSV_CONTAINERD, X_OK) < 0)) {
@@ -420,20 +403,18 @@ static int script_start(InitSystem init, bool also_containerd, const char *socke
 
                 if (now >= deadline)
                         break;
-                r = engine_wait_ready(e, (unsigned) (deadline - now < 1000 ? deadline - now : 1000));
+                r = engine_wait_ready(e, (unsigned) (deadline - now < 1000 ? deadline - now : 1000), &err);
                 if (r >= 0)
                         return 0;
                 if (now_ms() - started >= DAEMON_EXIT_GRACE_MS &&
                     service_pidfile_alive(SERVICE_DOCKER_PIDFILE, "dockerd", NULL) <= 0 &&
                     script_state(init, &state) >= 0 && state != SERVICE_ACTIVE) {
-                        set_error(ret_error,
-                                  "dockerd exited right after it was started (see the daemon's log; Debian's "
-                                  "script writes it to /var/log/docker.log)");
-                        return -ESRCH;
+                        return error_set(ret_error, -ESRCH,
+                                         "dockerd exited right after it was started (see the daemon's log; Debian's "
+                                         "script writes it to /var/log/docker.log)");
                 }
         }
-        set_error(ret_error, "docker was started, but the daemon does not answer: %s", engine_last_error(e));
-        return -ETIMEDOUT;
+        return error_set(ret_error, -ETIMEDOUT, "docker was started, but the daemon does not answer: %s", strna(err));
 }
 
 int service_stop_docker(InitSystem init, bool also_containerd, unsigned timeout_ms, char **ret_error) {
@@ -450,8 +431,7 @@ int service_stop_docker(InitSystem init, bool also_containerd, unsigned timeout_
         case INIT_UPSTART:
                 return script_stop(init, also_containerd, timeout_ms, ret_error);
         default:
-                set_error(ret_error, "No known init system manages docker on this host");
-                return -EOPNOTSUPP;
+                return error_set(ret_error, -EOPNOTSUPP, "No known init system manages docker on this host");
         }
 }
 
@@ -482,8 +462,7 @@ int service_start_docker(InitSystem init, bool also_containerd, const char *sock
         case INIT_UPSTART:
                 return script_start(init, also_containerd, socket_path, timeout_ms, ret_error);
         default:
-                set_error(ret_error, "No known init system manages docker on this host");
-                return -EOPNOTSUPP;
+                return error_set(ret_error, -EOPNOTSUPP, "No known init system manages docker on this host");
         }
 }
 

@@ -9,6 +9,7 @@
 
 #include "service/service.h"
 #include "service/systemd.h"
+#include "util/error.h"
 #include "util/macro.h"
 #include "util/process.h"
 #include "util/strv.h"
@@ -29,20 +30,6 @@ static void sd_bus_error_freep(sd_bus_error *e) {
         sd_bus_error_free(e);
 }
 #define _cleanup_bus_error_ _cleanup_(sd_bus_error_freep)
-
-_printf_(2, 3) static void set_error(char **ret_error, const char *format, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        if (!ret_error)
-                return;
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_error);
-        *ret_error = s;
-}
 
 static const char *bus_error_text(const sd_bus_error *e, int r) {
         return sd_bus_error_is_set(e) && e->message ? e->message : strerror(-r);
@@ -79,9 +66,8 @@ static int bus_open(unsigned timeout_ms, sd_bus **ret, char **ret_error) {
         if (r < 0)
                 r = sd_bus_open_system(&bus);
         if (r < 0) {
-                set_error(ret_error, "Cannot connect to systemd, neither on %s nor on the system bus: %s",
-                          SYSTEMD_PRIVATE_SOCKET, strerror(-r));
-                return r;
+                return error_set(ret_error, r, "Cannot connect to systemd, neither on %s nor on the system bus: %s",
+                                 SYSTEMD_PRIVATE_SOCKET, strerror(-r));
         }
         /* No method call may outlast the whole operation. */
         r = sd_bus_set_method_call_timeout(bus, (uint64_t) timeout_ms * 1000U);
@@ -133,9 +119,8 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
 
                 r = sd_bus_process(bus, NULL);
                 if (r < 0) {
-                        set_error(ret_error, "Lost the system bus while waiting for the %s jobs: %s", verb,
-                                  strerror(-r));
-                        return r;
+                        return error_set(ret_error, r, "Lost the system bus while waiting for the %s jobs: %s", verb,
+                                         strerror(-r));
                 }
                 for (size_t k = 0; w->jobs && w->jobs[k]; k++)
                         if (!job_result(w, w->jobs[k]))
@@ -148,11 +133,9 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
                 unsigned long long now = now_ms();
                 if (now >= deadline) {
                         for (size_t k = 0; w->jobs && w->jobs[k]; k++)
-                                if (!job_result(w, w->jobs[k])) {
-                                        set_error(ret_error, "Timed out waiting for systemd to %s %s", verb,
-                                                  w->units[k]);
-                                        break;
-                                }
+                                if (!job_result(w, w->jobs[k]))
+                                        return error_set(ret_error, -ETIMEDOUT,
+                                                         "Timed out waiting for systemd to %s %s", verb, w->units[k]);
                         return -ETIMEDOUT;
                 }
                 r = sd_bus_wait(bus, (deadline - now) * 1000U);
@@ -163,9 +146,9 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
         for (size_t k = 0; w->jobs && w->jobs[k]; k++) {
                 const char *res = job_result(w, w->jobs[k]);
                 if (!streq(res, "done")) {
-                        set_error(ret_error, "systemd could not %s %s: job %s (see \"journalctl -u %s\")", verb,
-                                  w->units[k], res, w->units[k]);
-                        return streq(res, "timeout") ? -ETIMEDOUT : -EIO;
+                        return error_set(ret_error, streq(res, "timeout") ? -ETIMEDOUT : -EIO,
+                                         "systemd could not %s %s: job %s (see \"journalctl -u %s\")", verb,
+                                         w->units[k], res, w->units[k]);
                 }
         }
         return 0;
@@ -181,14 +164,12 @@ static int subscribe(sd_bus *bus, JobWait *w, sd_bus_slot **ret_slot, char **ret
         r = sd_bus_match_signal(bus, ret_slot, sd_bus_is_bus_client(bus) ? SD_DEST : NULL, SD_PATH, SD_MANAGER,
                                 "JobRemoved", on_job_removed, w);
         if (r < 0) {
-                set_error(ret_error, "Cannot watch systemd's jobs: %s", strerror(-r));
-                return r;
+                return error_set(ret_error, r, "Cannot watch systemd's jobs: %s", strerror(-r));
         }
         /* The manager only emits job signals while someone subscribed. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &error, NULL, NULL);
         if (r < 0) {
-                set_error(ret_error, "Cannot subscribe to systemd's signals: %s", bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "Cannot subscribe to systemd's signals: %s", bus_error_text(&error, r));
         }
         return 0;
 }
@@ -205,9 +186,8 @@ static int enqueue(sd_bus *bus, JobWait *w, const char *method, const char *unit
         if (r < 0) {
                 if (streq(method, "StopUnit") && sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
                         return 0; /* not loaded: nothing runs */
-                set_error(ret_error, "systemd refused to %s %s: %s", streq(method, "StopUnit") ? "stop" : "start",
-                          unit, bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "systemd refused to %s %s: %s",
+                                 streq(method, "StopUnit") ? "stop" : "start", unit, bus_error_text(&error, r));
         }
         r = sd_bus_message_read(reply, "o", &job);
         if (r < 0)
@@ -265,15 +245,13 @@ static int check_stopped(sd_bus *bus, char *const *units, char **ret_error) {
                 _cleanup_free_ char *state = NULL;
                 int r = unit_active_state(bus, *u, &state);
                 if (r < 0) {
-                        set_error(ret_error, "Cannot read the state of %s: %s", *u, strerror(-r));
-                        return r;
+                        return error_set(ret_error, r, "Cannot read the state of %s: %s", *u, strerror(-r));
                 }
                 if (!streq(state, "inactive") && !streq(state, "failed")) {
-                        set_error(ret_error,
-                                  "%s is %s again after it was stopped: something activates it "
-                                  "(a socket, a timer or a unit that requires it)",
-                                  *u, state);
-                        return -EBUSY;
+                        return error_set(ret_error, -EBUSY,
+                                         "%s is %s again after it was stopped: something activates it "
+                                         "(a socket, a timer or a unit that requires it)",
+                                         *u, state);
                 }
         }
         return 0;
@@ -365,8 +343,7 @@ int systemd_reload(unsigned timeout_ms, char **ret_error) {
         /* The reply comes when the manager has reloaded. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Reload", &error, NULL, NULL);
         if (r < 0) {
-                set_error(ret_error, "systemd daemon-reload failed: %s", bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "systemd daemon-reload failed: %s", bus_error_text(&error, r));
         }
         return 0;
 }
@@ -501,8 +478,8 @@ static int get_property_message(sd_bus *bus, const char *path, const char *iface
 
         r = sd_bus_get_property(bus, SD_DEST, path, iface, member, &error, ret, type);
         if (r < 0)
-                set_error(ret_error, "Cannot read %s of %s: %s", member, path, bus_error_text(&error, r));
-        return r;
+                return error_set(ret_error, r, "Cannot read %s of %s: %s", member, path, bus_error_text(&error, r));
+        return 0;
 }
 
 int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error) {
@@ -522,8 +499,7 @@ int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error)
          * configuration is what is asked for. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", unit);
         if (r < 0) {
-                set_error(ret_error, "Cannot load %s: %s", unit, bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "Cannot load %s: %s", unit, bus_error_text(&error, r));
         }
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
@@ -535,12 +511,10 @@ int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error)
         if ((r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "LoadState", &error, &i->load_state)) < 0 ||
             (r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &error, &i->active_state)) <
                     0) {
-                set_error(ret_error, "Cannot read the state of %s: %s", unit, bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "Cannot read the state of %s: %s", unit, bus_error_text(&error, r));
         }
         if (streq(i->load_state, "not-found")) {
-                set_error(ret_error, "systemd has no unit %s", unit);
-                return -ENOENT;
+                return error_set(ret_error, -ENOENT, "systemd has no unit %s", unit);
         }
         if ((r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "FragmentPath", &error,
                                             &i->fragment_path)) < 0 ||
@@ -548,8 +522,8 @@ int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error)
                     0 ||
             (r = sd_bus_get_property_strv(bus, SD_DEST, path, SD_SERVICE, "Environment", &error,
                                           &i->environment)) < 0) {
-                set_error(ret_error, "Cannot read the properties of %s: %s", unit, bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "Cannot read the properties of %s: %s", unit,
+                                 bus_error_text(&error, r));
         }
 
         {
@@ -565,16 +539,14 @@ int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error)
                 return r;
         r = service_parse_exec_commands(exec, &i->exec_start, &i->n_exec_start);
         if (r < 0) {
-                set_error(ret_error, "Cannot decode ExecStart of %s: %s", unit, strerror(-r));
-                return r;
+                return error_set(ret_error, r, "Cannot decode ExecStart of %s: %s", unit, strerror(-r));
         }
         r = get_property_message(bus, path, SD_SERVICE, "EnvironmentFiles", "a(sb)", &envf, ret_error);
         if (r < 0)
                 return r;
         r = service_parse_environment_files(envf, &i->environment_files, &i->n_environment_files);
         if (r < 0) {
-                set_error(ret_error, "Cannot decode EnvironmentFiles of %s: %s", unit, strerror(-r));
-                return r;
+                return error_set(ret_error, r, "Cannot decode EnvironmentFiles of %s: %s", unit, strerror(-r));
         }
 
         *ret = TAKE_PTR(i);
