@@ -32,8 +32,6 @@ int verb_grow(const Options *o) {
 
         if (o->json) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
-                cJSON *steps;
-
                 if (!j)
                         return log_oom();
                 cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
@@ -49,15 +47,7 @@ int verb_grow(const Options *o) {
                 cJSON_AddNumberToObject(j, "partition_new_bytes", (double) res.partition_new);
                 cJSON_AddNumberToObject(j, "fs_old_bytes", (double) res.fs_old);
                 cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
-                steps = cJSON_AddArrayToObject(j, "steps");
-                for (size_t i = 0; steps && res.steps && res.steps[i]; i++) {
-                        cJSON *st = cJSON_CreateObject();
-                        if (!st)
-                                return log_oom();
-                        cJSON_AddStringToObject(st, "name", res.steps[i]);
-                        cJSON_AddNumberToObject(st, "duration_ms", (double) (res.step_ms ? res.step_ms[i] : 0));
-                        cJSON_AddItemToArray(steps, st);
-                }
+                cJSON_AddItemToObject(j, "steps", step_log_to_json(&res.steps));
                 if (r < 0) {
                         cJSON *e = cJSON_AddObjectToObject(j, "error");
                         if (e) {
@@ -84,7 +74,7 @@ int verb_grow(const Options *o) {
                 return EXIT_OK;
         }
         output_printf("%s\n", o->dry_run ? "Would:" : "Done:");
-        STRV_FOREACH(s, res.steps)
+        STRV_FOREACH(s, res.steps.names)
                 output_printf("  - %s\n", *s);
         if (!o->dry_run)
                 output_printf("Filesystem size: %llu → %llu bytes.\n", (unsigned long long) res.fs_old,

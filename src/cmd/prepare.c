@@ -23,7 +23,7 @@ static const char *status_of(int r, const PrepareResult *res, bool dry_run) {
 
 static int print_json(int r, const PrepareResult *res, const char *error, const Options *o) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
-        cJSON *e, *steps;
+        cJSON *e;
 
         if (!j)
                 return -ENOMEM;
@@ -42,15 +42,7 @@ static int print_json(int r, const PrepareResult *res, const char *error, const 
         json_add_string_or_null(j, "mount", res->mount);
         cJSON_AddBoolToObject(j, "reused", res->reused);
         json_add_string_or_null(j, "fstab_backup", res->fstab_backup);
-        steps = cJSON_AddArrayToObject(j, "steps");
-        for (size_t i = 0; steps && res->steps && res->steps[i]; i++) {
-                cJSON *st = cJSON_CreateObject();
-                if (!st)
-                        return -ENOMEM;
-                cJSON_AddStringToObject(st, "name", res->steps[i]);
-                cJSON_AddNumberToObject(st, "duration_ms", (double) (res->step_ms ? res->step_ms[i] : 0));
-                cJSON_AddItemToArray(steps, st);
-        }
+        cJSON_AddItemToObject(j, "steps", step_log_to_json(&res->steps));
         cJSON_AddItemToObject(j, "warnings", json_string_array(res->warnings));
         cJSON_AddItemToObject(j, "refusals", json_string_array(res->refusals));
         if (r < 0 || res->refused) {
@@ -110,7 +102,7 @@ int verb_prepare(const Options *o) {
                         log_error("%s", error);
                 else
                         log_error_errno(r, "Failed to prepare %s: %m", o->args[0]);
-                STRV_FOREACH(s, res.steps)
+                STRV_FOREACH(s, res.steps.names)
                         log_info("Done before the failure: %s", *s);
                 return EXIT_FAIL;
         }
@@ -138,7 +130,7 @@ int verb_prepare(const Options *o) {
                 return EXIT_OK;
         }
         output_printf("%s\n", o->dry_run ? "Would:" : "Done:");
-        STRV_FOREACH(s, res.steps)
+        STRV_FOREACH(s, res.steps.names)
                 output_printf("  - %s\n", *s);
         return EXIT_OK;
 }

@@ -29,39 +29,8 @@ void grow_result_done(GrowResult *r) {
         free(r->fs_node);
         free(r->disk);
         free(r->fstype);
-        strv_free(r->steps);
-        free(r->step_ms);
+        step_log_done(&r->steps);
         *r = (GrowResult){};
-}
-
-static int add_step(GrowResult *res, const char *fmt, ...) _printf_(2, 3);
-static int add_step(GrowResult *res, const char *fmt, ...) {
-        size_t n = strv_length(res->steps);
-        unsigned long long *ms;
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        ms = realloc(res->step_ms, (n + 1) * sizeof(*ms));
-        if (!ms) {
-                free(s);
-                return -ENOMEM;
-        }
-        res->step_ms = ms;
-        ms[n] = 0;
-        return strv_consume(&res->steps, s);
-}
-
-/* Sets the duration of the step just added. */
-static void timed(GrowResult *res, unsigned long long start) {
-        size_t n = strv_length(res->steps);
-        if (n > 0 && res->step_ms)
-                res->step_ms[n - 1] = now_ms() - start;
 }
 
 static int fs_size(const char *dir, uint64_t *ret) {
@@ -173,7 +142,6 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res, 
         _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL;
         _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL, *msg = NULL;
         DiskRecord rec = {};
-        unsigned long long t_fs;
         dev_t devnum;
         int r;
 
@@ -239,13 +207,12 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res, 
                 if (room > GROW_MIN_GAIN) {
                         if (dry_run) {
                                 res->changed = true;
-                                r = add_step(res, "grow partition %u of %s by up to %llu bytes", b->partno,
-                                             disk->node, (unsigned long long) room);
+                                r = step_log_add(&res->steps, "grow partition %u of %s by up to %llu bytes", b->partno,
+                                                 disk->node, (unsigned long long) room);
                                 if (r < 0)
                                         return r;
                         } else {
-                                unsigned long long t0 = now_ms();
-
+                                step_log_begin(&res->steps);
                                 r = partition_grow(disk->node, b->partno, &res->partition_old, &res->partition_new);
                                 if (r == -EXFULL)
                                         return error_set(ret_error, r,
@@ -260,12 +227,11 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res, 
                                                 b->partno, disk->node, strerror(-r), disk->node);
                                 if (r > 0) {
                                         res->changed = res->partition_grown = true;
-                                        r = add_step(res, "grew partition %s from %llu to %llu bytes", b->node,
-                                                     (unsigned long long) res->partition_old,
-                                                     (unsigned long long) res->partition_new);
+                                        r = step_log_add(&res->steps, "grew partition %s from %llu to %llu bytes",
+                                                         b->node, (unsigned long long) res->partition_old,
+                                                         (unsigned long long) res->partition_new);
                                         if (r < 0)
                                                 return r;
-                                        timed(res, t0);
                                 }
                         }
                 }
@@ -291,9 +257,9 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res, 
                 if (device <= total + GROW_MIN_GAIN)
                         return 0;
                 res->changed = true;
-                return add_step(res, "grow the %s filesystem on %s from %llu to about %llu bytes (%s)", fstype,
-                                b->node, (unsigned long long) total, (unsigned long long) device,
-                                streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
+                return step_log_add(&res->steps, "grow the %s filesystem on %s from %llu to about %llu bytes (%s)",
+                                    fstype, b->node, (unsigned long long) total, (unsigned long long) device,
+                                    streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
         }
 
         /* Nothing to do is known without asking the tool, which needs
@@ -307,7 +273,7 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res, 
                         return 0;
         }
 
-        t_fs = now_ms();
+        step_log_begin(&res->steps);
         r = grow_fs(fstype, b->node, mount, &msg);
         if (r == -EOPNOTSUPP)
                 return error_set(ret_error, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
@@ -325,11 +291,10 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res, 
                 return error_set(ret_error, r, "Failed to stat %s: %s", mount, strerror(-r));
         if (res->fs_new != res->fs_old) {
                 res->changed = true;
-                r = add_step(res, "grew the %s filesystem on %s from %llu to %llu bytes", fstype, b->node,
-                             (unsigned long long) res->fs_old, (unsigned long long) res->fs_new);
+                r = step_log_add(&res->steps, "grew the %s filesystem on %s from %llu to %llu bytes", fstype, b->node,
+                                 (unsigned long long) res->fs_old, (unsigned long long) res->fs_new);
                 if (r < 0)
                         return r;
-                timed(res, t_fs);
         }
         return 0;
 }

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/step-log.h"
+
 /* After the volume under a mounted filesystem was enlarged (EBS "modify
  * volume", losetup -c): grow its partition, if it has one, to the end of the
  * disk, then the filesystem, online (resize2fs for ext4, xfs_growfs for xfs).
@@ -18,8 +20,7 @@ typedef struct GrowResult {
         bool partition_grown;
         uint64_t partition_old, partition_new; /* bytes, 0 without a partition */
         uint64_t fs_old, fs_new;               /* filesystem size (statvfs), bytes */
-        char **steps;
-        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
+        StepLog steps;                         /* dry run: what it would do, not timed */
 } GrowResult;
 
 void grow_result_done(GrowResult *r);

@@ -20,6 +20,7 @@
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/process.h"
+#include "util/step-log.h"
 #include "util/strv.h"
 
 #define PARTITION_WAIT_MS (30UL * 1000)
@@ -37,39 +38,10 @@ void prepare_result_done(PrepareResult *r) {
         free(r->label);
         free(r->mount);
         free(r->fstab_backup);
-        strv_free(r->steps);
-        free(r->step_ms);
+        step_log_done(&r->steps);
         strv_free(r->refusals);
         strv_free(r->warnings);
         *r = (PrepareResult){};
-}
-
-/* Appends a step done (or planned), with the time since the previous one. */
-static int step(PrepareResult *res, const char *fmt, ...) _printf_(2, 3);
-static int step(PrepareResult *res, const char *fmt, ...) {
-        size_t n = strv_length(res->steps);
-        unsigned long long now = now_ms(), *ms;
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        ms = realloc(res->step_ms, (n + 1) * sizeof(*ms));
-        if (!ms) {
-                free(s);
-                return -ENOMEM;
-        }
-        res->step_ms = ms;
-        ms[n] = 0;
-        if (res->mark_ms) { /* not in a dry run */
-                ms[n] = now - res->mark_ms;
-                res->mark_ms = now;
-        }
-        return strv_consume(&res->steps, s);
 }
 
 static int set_str(char **dst, const char *s) {
@@ -215,7 +187,7 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
         } else if (r < 0)
                 return error_set(ret_error, r, "Failed to create the mount point %s: %s", mount, strerror(-r));
         else {
-                r = step(res, "made %s an empty, immutable mount point", mount);
+                r = step_log_add(&res->steps, "made %s an empty, immutable mount point", mount);
                 if (r < 0)
                         return r;
         }
@@ -223,7 +195,7 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
         r = mount_device(node, mount, fstype, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
-        return step(res, "mounted %s on %s", node, mount);
+        return step_log_add(&res->steps, "mounted %s on %s", node, mount);
 }
 
 static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,
@@ -246,15 +218,15 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
 
         res->changed = true;
         if (req->dry_run)
-                return step(res, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
-                           fstype);
+                return step_log_add(&res->steps, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
+                                    fstype);
 
         r = fstab_write(req->root, content, &res->fstab_backup);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to write /etc/fstab: %s", strerror(-r));
-        return step(res, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
-                   fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
-                   res->fstab_backup ? ")" : "");
+        return step_log_add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
+                            fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
+                            res->fstab_backup ? ")" : "");
 }
 
 static int do_record(const PrepareRequest *req, const BlockDev *fsdev, const FsInfo *fs, const char *mount,
@@ -341,8 +313,8 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                         return 0;
                 res->changed = true;
                 if (req->dry_run)
-                        r = step(res, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
-                                ours->fs.type, ours->fs.uuid, mount);
+                        r = step_log_add(&res->steps, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
+                                         ours->fs.type, ours->fs.uuid, mount);
                 else
                         r = do_mount(b->node, mount, ours->fs.type, res, ret_error);
                 if (r < 0)
@@ -396,17 +368,19 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 _cleanup_free_ char *pn = blockdev_partition_name(d->name, 1);
                 if (!pn)
                         return -ENOMEM;
-                if (strv_length(e.signatures) > 0 && (r = step(res, "wipe every signature on %s", d->node)) < 0)
+                if (strv_length(e.signatures) > 0 &&
+                    (r = step_log_add(&res->steps, "wipe every signature on %s", d->node)) < 0)
                         return r;
                 if (req->partition &&
-                    (r = step(res, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) < 0)
+                    (r = step_log_add(&res->steps, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) <
+                            0)
                         return r;
-                if ((r = step(res, "make an %s filesystem labelled %s on %s%s", fstype, label,
-                             req->partition ? "/dev/" : d->node, req->partition ? pn : "")) < 0 ||
-                    (r = step(res, "make %s an empty, immutable mount point", mount)) < 0 ||
-                    (r = step(res, "mount it on %s", mount)) < 0 ||
-                    (r = step(res, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
-                             fstype)) < 0)
+                if ((r = step_log_add(&res->steps, "make an %s filesystem labelled %s on %s%s", fstype, label,
+                                      req->partition ? "/dev/" : d->node, req->partition ? pn : "")) < 0 ||
+                    (r = step_log_add(&res->steps, "make %s an empty, immutable mount point", mount)) < 0 ||
+                    (r = step_log_add(&res->steps, "mount it on %s", mount)) < 0 ||
+                    (r = step_log_add(&res->steps, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
+                                      fstype)) < 0)
                         return r;
                 return 0;
         }
@@ -428,7 +402,8 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 if (r < 0)
                         return error_set(ret_error, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
                                          d->node, strerror(-r));
-                r = step(res, "wiped every signature on %s (%zu found)", d->node, strv_length(e.signatures));
+                r = step_log_add(&res->steps, "wiped every signature on %s (%zu found)", d->node,
+                                 strv_length(e.signatures));
                 if (r < 0)
                         return r;
         }
@@ -447,7 +422,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                                          "The partition on %s did not appear (%s): for a loop device, attach it with "
                                          "losetup -P; then run prepare again with --wipe",
                                          d->node, strerror(-r));
-                r = step(res, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
+                r = step_log_add(&res->steps, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
                 if (r < 0)
                         return r;
         }
@@ -469,8 +444,8 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 fs_info_done(&fs);
                 return -ENOMEM;
         }
-        r = step(res, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node, fs.uuid,
-                label, streq(fstype, "xfs") ? ", ftype=1" : "");
+        r = step_log_add(&res->steps, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node,
+                         fs.uuid, label, streq(fstype, "xfs") ? ", ftype=1" : "");
         if (r < 0) {
                 fs_info_done(&fs);
                 return r;
@@ -505,7 +480,7 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
 
         *res = (PrepareResult){};
         if (!req->dry_run)
-                res->mark_ms = now_ms();
+                step_log_begin(&res->steps);
 
         if (!req->device || !req->mount || !path_is_absolute(req->mount))
                 return error_set(ret_error, -EINVAL, "A device and an absolute mount point are needed.");
@@ -573,8 +548,7 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
         if (strv_length(res->refusals) > 0) {
                 res->refused = true;
                 res->changed = false;
-                res->steps = strv_free(res->steps);
-                res->step_ms = mfree(res->step_ms);
+                step_log_done(&res->steps);
         }
         return 0;
 }

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/step-log.h"
+
 /* Makes a block device ready to hold the data root: resolve it, refuse it if
  * unsafe, optionally partition (one GPT partition), mkfs, mount on a guarded
  * (immutable) mount point, persist in fstab, and record the filesystem as
@@ -54,9 +56,7 @@ typedef struct PrepareResult {
         char *label;
         char *mount;
         char *fstab_backup; /* backup of fstab taken before changing it, path inside root */
-        char **steps;       /* steps done, in order (dry_run: planned) */
-        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
-        unsigned long long mark_ms;  /* internal: when the current step began */
+        StepLog steps;      /* steps done, in order (dry_run: planned, not timed) */
         char **refusals;    /* why it was refused */
         char **warnings;
 } PrepareResult;

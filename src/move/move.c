@@ -31,6 +31,7 @@
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/process.h"
+#include "util/step-log.h"
 #include "util/strv.h"
 #include "util/test-hook.h"
 
@@ -76,7 +77,7 @@ struct Move {
         char **refusals;
         char **warnings;
         char **plan_steps;
-        cJSON *steps;
+        StepLog steps;
         double estimate_sec;
         double downtime_sec;
         unsigned long long t_stopped;
@@ -111,7 +112,7 @@ Move *move_free(Move *m) {
         strv_free(m->refusals);
         strv_free(m->warnings);
         strv_free(m->plan_steps);
-        cJSON_Delete(m->steps);
+        step_log_done(&m->steps);
         free(m->error);
         free(m->advice);
         free(m);
@@ -131,19 +132,19 @@ static JournaldMove journald_fields(const Move *m) {
 }
 
 static int record_step(Move *m, const char *name, unsigned long long t0) {
-        cJSON *s = cJSON_CreateObject();
-        double secs = seconds_since(t0);
         JournaldMove fields = journald_fields(m);
+        double secs;
+        int r;
 
-        if (!s)
-                return -ENOMEM;
-        cJSON_AddStringToObject(s, "name", name);
-        cJSON_AddNumberToObject(s, "seconds", (double) (long long) (secs * 10 + 0.5) / 10);
-        cJSON_AddItemToArray(m->steps, s);
+        m->steps.mark_ms = t0;
+        r = step_log_add(&m->steps, "%s", name);
+        if (r < 0)
+                return r;
+        secs = m->steps.seconds[m->steps.n - 1];
         log_info("  done: %s (%.1f s)", name, secs);
         journald_move_step(&fields, name, secs);
         if (m->journal) {
-                int r = journal_add_step(m->journal, name, secs);
+                r = journal_add_step(m->journal, name, secs);
                 if (r < 0)
                         return r;
         }
@@ -535,7 +536,7 @@ static int plan_steps(Move *m) {
         int r = 0;
 
         /* With --device, the volume's own steps come first (disk.steps). */
-        if (m->req.device && strv_length(m->disk.steps) == 0)
+        if (m->req.device && m->disk.steps.n == 0)
                 r = strv_extendf(&m->plan_steps, "Use %s, mounted on %s, as it is", strna(m->device),
                                  strna(m->target_mount));
         if (r >= 0 && m->req.pre_copy)
@@ -621,10 +622,7 @@ int move_plan(const MoveRequest *req, Move **ret) {
         m->req = *req;
         m->lock_fd = -1;
         m->disk_lock_fd = -1;
-        m->steps = cJSON_CreateArray();
         m->status = "planned";
-        if (!m->steps)
-                return -ENOMEM;
 
         r = lock_file(LOCK_PATH, 0, &m->lock_fd);
         if (r == -EBUSY) {
@@ -1349,7 +1347,7 @@ cJSON *move_report(const Move *m) {
         json_add_string_or_null(j, "mount", m->target_mount);
         json_add_string_or_null(j, "volume_id", m->disk.volume_id);
         json_add_string_or_null(j, "uuid", m->disk.uuid);
-        cJSON_AddItemToObject(j, "steps", cJSON_Duplicate(m->steps, true));
+        cJSON_AddItemToObject(j, "steps", step_log_to_json(&m->steps));
         if (m->downtime_sec > 0)
                 cJSON_AddNumberToObject(j, "downtime_seconds", (double) (long long) (m->downtime_sec * 10 + 0.5) / 10);
         else
@@ -1371,7 +1369,7 @@ cJSON *move_report(const Move *m) {
                 json_add_string_or_null(plan, "config_place", m->edit.place);
                 json_add_string_or_null(plan, "diff", m->diff);
                 cJSON_AddItemToObject(plan, "refusals", json_string_array(m->refusals));
-                cJSON_AddItemToObject(plan, "disk_steps", json_string_array(m->disk.steps));
+                cJSON_AddItemToObject(plan, "disk_steps", json_string_array(m->disk.steps.names));
         }
         cJSON_AddItemToObject(j, "warnings", json_string_array(m->warnings));
         if (m->error || m->refusals) {
@@ -1411,7 +1409,7 @@ void move_print_plan(const Move *m) {
         output_printf("  expected downtime: about %.0f s%s\n", m->estimate_sec,
                       m->req.pre_copy ? " (with a live pre-copy first)" : "");
         output_printf("\nSteps:\n");
-        STRV_FOREACH(s, m->disk.steps)
+        STRV_FOREACH(s, m->disk.steps.names)
                 output_printf("  %u. %s\n", n++, *s);
         STRV_FOREACH(s, m->plan_steps)
                 output_printf("  %u. %s\n", n++, *s);
@@ -1462,10 +1460,7 @@ static int load_finished(Move **ret, const char *what, bool rollback) {
         *ret = m;
         m->lock_fd = -1;
         m->disk_lock_fd = -1;
-        m->steps = cJSON_CreateArray();
         m->status = "refused";
-        if (!m->steps)
-                return -ENOMEM;
         r = lock_file(LOCK_PATH, 0, &m->lock_fd);
         if (r == -EBUSY)
                 return log_error("Another docker-relocate run holds %s.", LOCK_PATH), EXIT_REFUSED;
