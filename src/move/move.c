@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,10 +22,10 @@
 #include "engine/engine.h"
 #include "move/journal.h"
 #include "move/move.h"
-#include "output/journald.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "util/fileio.h"
+#include "util/journald.h"
 #include "util/json-util.h"
 #include "util/lock.h"
 #include "util/log.h"
@@ -123,16 +124,56 @@ static double seconds_since(unsigned long long t0) {
         return (now_ms() - t0) / 1000.0;
 }
 
-/* What every journal entry of this move names. */
-static JournaldMove journald_fields(const Move *m) {
-        return (JournaldMove){ .device = m->device ?: m->req.device,
-                               .volume_id = m->disk.volume_id,
-                               .old_root = m->old_root,
-                               .new_root = m->new_root };
+/* The fixed ids of the move's structured journal entries (journalctl
+ * MESSAGE_ID=...): one per step, one for the result. */
+#define MOVE_MESSAGE_STEP "47149657920f4865ad63b4d2f256ebf5"
+#define MOVE_MESSAGE_RESULT "17b56e3d23b94663884cc89c537de8cc"
+
+/* The fields every journal entry of this move carries, after extra. */
+static char **journald_fields(const Move *m, char **extra) {
+        const char *device = m->device ?: m->req.device;
+
+        if ((device && strv_extendf(&extra, "DOCKER_RELOCATE_DEVICE=%s", device) < 0) ||
+            (m->disk.volume_id && strv_extendf(&extra, "DOCKER_RELOCATE_VOLUME_ID=%s", m->disk.volume_id) < 0) ||
+            (m->old_root && strv_extendf(&extra, "DOCKER_RELOCATE_OLD_ROOT=%s", m->old_root) < 0) ||
+            (m->new_root && strv_extendf(&extra, "DOCKER_RELOCATE_NEW_ROOT=%s", m->new_root) < 0))
+                return strv_free(extra);
+        return extra;
+}
+
+static void journald_step(const Move *m, const char *name, double seconds) {
+        _cleanup_strv_free_ char **fields = NULL;
+
+        if (!journald_enabled())
+                return;
+        if (strv_extendf(&fields, "DOCKER_RELOCATE_STEP=%s", name) < 0 ||
+            strv_extendf(&fields, "DOCKER_RELOCATE_STEP_SEC=%.1f", seconds) < 0)
+                return;
+        fields = journald_fields(m, TAKE_PTR(fields));
+        journald_send(MOVE_MESSAGE_STEP, LOG_INFO, fields, "Move of Docker's data root: step %s done (%.1f s)", name,
+                      seconds);
+}
+
+static void journald_result(const Move *m, int exit_status) {
+        _cleanup_strv_free_ char **fields = NULL;
+
+        if (!journald_enabled())
+                return;
+        if (strv_extendf(&fields, "DOCKER_RELOCATE_STATUS=%s", m->status) < 0 ||
+            strv_extendf(&fields, "DOCKER_RELOCATE_EXIT_STATUS=%d", exit_status) < 0 ||
+            (m->downtime_sec > 0 && strv_extendf(&fields, "DOCKER_RELOCATE_DOWNTIME_SEC=%.1f", m->downtime_sec) < 0))
+                return;
+        fields = journald_fields(m, TAKE_PTR(fields));
+        /* A failure is an error; a rollback left the host as it was. */
+        journald_send(MOVE_MESSAGE_RESULT,
+                      exit_status == EXIT_OK            ? LOG_NOTICE
+                      : exit_status == EXIT_ROLLED_BACK ? LOG_WARNING
+                                                        : LOG_ERR,
+                      fields, "Move of Docker's data root %s -> %s: %s%s%s", strna(m->old_root), strna(m->new_root),
+                      m->status, m->error ? ": " : "", strempty(m->error));
 }
 
 static int record_step(Move *m, const char *name, unsigned long long t0) {
-        JournaldMove fields = journald_fields(m);
         double secs;
         int r;
 
@@ -142,7 +183,7 @@ static int record_step(Move *m, const char *name, unsigned long long t0) {
                 return r;
         secs = m->steps.seconds[m->steps.n - 1];
         log_info("  done: %s (%.1f s)", name, secs);
-        journald_move_step(&fields, name, secs);
+        journald_step(m, name, secs);
         if (m->journal) {
                 r = journal_add_step(m->journal, name, secs);
                 if (r < 0)
@@ -1325,10 +1366,9 @@ static int execute(Move *m) {
 
 int move_execute(Move *m) {
         int r = execute(m);
-        JournaldMove fields = journald_fields(m);
 
         /* One journal entry for the outcome, however the move ended. */
-        journald_move_result(&fields, m->status, r < 0 ? EXIT_FAIL : r, m->downtime_sec, m->error);
+        journald_result(m, r < 0 ? EXIT_FAIL : r);
         return r;
 }
 

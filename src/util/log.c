@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "output/journald.h"
+#include "util/journald.h"
 #include "util/log.h"
 
 static int max_level = LOG_LEVEL_INFO;
