@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "config/docker-config.h"
-#include "service/service.h"
+#include "service/systemd.h"
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/path.h"
@@ -136,10 +136,10 @@ static int load_systemd(DockerConfig *c) {
          * differs from the files, systemd runs what it loaded until a
          * daemon-reload, and that is what the administrator must know. */
         if (root_is_host(c->root) && !c->sources.overlay_paths) {
-                _cleanup_(service_unit_info_freep) ServiceUnitInfo *bus = NULL;
+                _cleanup_(systemd_unit_info_freep) SystemdUnitInfo *bus = NULL;
                 _cleanup_free_ char *err = NULL;
 
-                if (service_read_unit("docker.service", &bus, &err) >= 0) {
+                if (systemd_read_unit("docker.service", &bus, &err) >= 0) {
                         c->from_bus = true;
                         if (bus->need_daemon_reload)
                                 r = strv_extendf_unique(

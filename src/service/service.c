@@ -271,8 +271,16 @@ pidfile:
 }
 
 int service_docker_state(InitSystem init, ServiceState *ret) {
-        if (init == INIT_SYSTEMD)
-                return systemd_unit_state("docker.service", ret);
+        if (init == INIT_SYSTEMD) {
+                _cleanup_free_ char *state = NULL;
+                int r;
+
+                r = systemd_unit_active_state("docker.service", &state);
+                if (r < 0)
+                        return r;
+                *ret = service_state_from_active_state(state);
+                return 0;
+        }
         if (init == INIT_SYSV || init == INIT_OPENRC || init == INIT_UPSTART)
                 return script_state(init, ret);
         return -EOPNOTSUPP;

@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
-#include "service/service.h"
 #include "service/systemd.h"
 #include "util/error.h"
 #include "util/macro.h"
@@ -20,6 +19,8 @@
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
 #define SD_SERVICE "org.freedesktop.systemd1.Service"
 #define SYSTEMD_PRIVATE_SOCKET "/run/systemd/private"
+/* For the calls that take no timeout of their own. */
+#define BUS_TIMEOUT_MS (120U * 1000U)
 
 /* After the stop jobs finished, a unit that some other unit or socket pulls
  * in again would be active moments later; looking twice, this far apart,
@@ -225,19 +226,14 @@ static int unit_active_state(sd_bus *bus, const char *unit, char **ret) {
         return 0;
 }
 
-int systemd_unit_state(const char *unit, ServiceState *ret) {
+int systemd_unit_active_state(const char *unit, char **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *state = NULL;
         int r;
 
-        r = bus_open(SERVICE_DEFAULT_TIMEOUT_MS, &bus, NULL);
+        r = bus_open(BUS_TIMEOUT_MS, &bus, NULL);
         if (r < 0)
                 return r;
-        r = unit_active_state(bus, unit, &state);
-        if (r < 0)
-                return r;
-        *ret = service_state_from_active_state(state);
-        return 0;
+        return unit_active_state(bus, unit, ret);
 }
 
 static int check_stopped(sd_bus *bus, char *const *units, char **ret_error) {
@@ -348,7 +344,7 @@ int systemd_reload(unsigned timeout_ms, char **ret_error) {
         return 0;
 }
 
-void service_exec_commands_free(ServiceExecCommand *c, size_t n) {
+void systemd_exec_commands_free(SystemdExecCommand *c, size_t n) {
         for (size_t k = 0; c && k < n; k++) {
                 free(c[k].path);
                 strv_free(c[k].argv);
@@ -356,14 +352,14 @@ void service_exec_commands_free(ServiceExecCommand *c, size_t n) {
         free(c);
 }
 
-void service_environment_files_free(ServiceEnvironmentFile *f, size_t n) {
+void systemd_environment_files_free(SystemdEnvironmentFile *f, size_t n) {
         for (size_t k = 0; f && k < n; k++)
                 free(f[k].path);
         free(f);
 }
 
-int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, size_t *ret_n) {
-        ServiceExecCommand *l = NULL;
+int systemd_parse_exec_commands(sd_bus_message *m, SystemdExecCommand **ret, size_t *ret_n) {
+        SystemdExecCommand *l = NULL;
         size_t n = 0;
         int r;
 
@@ -377,7 +373,7 @@ int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, siz
                 uint64_t t1, t2, t3, t4;
                 uint32_t pid;
                 int32_t code, status;
-                ServiceExecCommand *nl;
+                SystemdExecCommand *nl;
 
                 r = sd_bus_message_enter_container(m, SD_BUS_TYPE_STRUCT, "sasbttttuii");
                 if (r < 0)
@@ -396,7 +392,7 @@ int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, siz
                         goto fail;
                 }
                 l = nl;
-                l[n] = (ServiceExecCommand){ .path = strdup(path), .argv = TAKE_PTR(argv), .ignore_failure = ignore };
+                l[n] = (SystemdExecCommand){.path = strdup(path), .argv = TAKE_PTR(argv), .ignore_failure = ignore};
                 n++;
                 if (!l[n - 1].path) {
                         r = -ENOMEM;
@@ -416,12 +412,12 @@ int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, siz
         return 0;
 
 fail:
-        service_exec_commands_free(l, n);
+        systemd_exec_commands_free(l, n);
         return r;
 }
 
-int service_parse_environment_files(sd_bus_message *m, ServiceEnvironmentFile **ret, size_t *ret_n) {
-        ServiceEnvironmentFile *l = NULL;
+int systemd_parse_environment_files(sd_bus_message *m, SystemdEnvironmentFile **ret, size_t *ret_n) {
+        SystemdEnvironmentFile *l = NULL;
         size_t n = 0;
         const char *path;
         int optional, r;
@@ -430,13 +426,13 @@ int service_parse_environment_files(sd_bus_message *m, ServiceEnvironmentFile **
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_read(m, "(sb)", &path, &optional)) > 0) {
-                ServiceEnvironmentFile *nl = realloc(l, (n + 1) * sizeof(*l));
+                SystemdEnvironmentFile *nl = realloc(l, (n + 1) * sizeof(*l));
                 if (!nl) {
                         r = -ENOMEM;
                         goto fail;
                 }
                 l = nl;
-                l[n] = (ServiceEnvironmentFile){ .path = strdup(path), .optional = optional };
+                l[n] = (SystemdEnvironmentFile){.path = strdup(path), .optional = optional};
                 n++;
                 if (!l[n - 1].path) {
                         r = -ENOMEM;
@@ -453,18 +449,18 @@ int service_parse_environment_files(sd_bus_message *m, ServiceEnvironmentFile **
         return 0;
 
 fail:
-        service_environment_files_free(l, n);
+        systemd_environment_files_free(l, n);
         return r;
 }
 
-ServiceUnitInfo *service_unit_info_free(ServiceUnitInfo *i) {
+SystemdUnitInfo *systemd_unit_info_free(SystemdUnitInfo *i) {
         if (!i)
                 return NULL;
         free(i->fragment_path);
         strv_free(i->drop_in_paths);
-        service_exec_commands_free(i->exec_start, i->n_exec_start);
+        systemd_exec_commands_free(i->exec_start, i->n_exec_start);
         strv_free(i->environment);
-        service_environment_files_free(i->environment_files, i->n_environment_files);
+        systemd_environment_files_free(i->environment_files, i->n_environment_files);
         free(i->active_state);
         free(i->load_state);
         free(i);
@@ -482,16 +478,16 @@ static int get_property_message(sd_bus *bus, const char *path, const char *iface
         return 0;
 }
 
-int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error) {
+int systemd_read_unit(const char *unit, SystemdUnitInfo **ret, char **ret_error) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *exec = NULL, *envf = NULL;
-        _cleanup_service_unit_info_ ServiceUnitInfo *i = NULL;
+        _cleanup_systemd_unit_info_ SystemdUnitInfo *i = NULL;
         const char *path;
         int r;
 
         unit = unit ?: "docker.service";
-        r = bus_open(SERVICE_DEFAULT_TIMEOUT_MS, &bus, ret_error);
+        r = bus_open(BUS_TIMEOUT_MS, &bus, ret_error);
         if (r < 0)
                 return r;
 
@@ -537,14 +533,14 @@ int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error)
         r = get_property_message(bus, path, SD_SERVICE, "ExecStart", "a(sasbttttuii)", &exec, ret_error);
         if (r < 0)
                 return r;
-        r = service_parse_exec_commands(exec, &i->exec_start, &i->n_exec_start);
+        r = systemd_parse_exec_commands(exec, &i->exec_start, &i->n_exec_start);
         if (r < 0) {
                 return error_set(ret_error, r, "Cannot decode ExecStart of %s: %s", unit, strerror(-r));
         }
         r = get_property_message(bus, path, SD_SERVICE, "EnvironmentFiles", "a(sb)", &envf, ret_error);
         if (r < 0)
                 return r;
-        r = service_parse_environment_files(envf, &i->environment_files, &i->n_environment_files);
+        r = systemd_parse_environment_files(envf, &i->environment_files, &i->n_environment_files);
         if (r < 0) {
                 return error_set(ret_error, r, "Cannot decode EnvironmentFiles of %s: %s", unit, strerror(-r));
         }

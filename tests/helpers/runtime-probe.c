@@ -12,6 +12,7 @@
 #include "copy/rebase.h"
 #include "engine/engine.h"
 #include "service/service.h"
+#include "service/systemd.h"
 #include "util/json-util.h"
 #include "util/macro.h"
 #include "util/strv.h"
@@ -168,11 +169,11 @@ int main(int argc, char **argv) {
                 return r < 0 ? fail(r, cmd, err) : 0;
         }
         if (streq(cmd, "service-unit")) {
-                _cleanup_service_unit_info_ ServiceUnitInfo *i = NULL;
+                _cleanup_systemd_unit_info_ SystemdUnitInfo *i = NULL;
                 _cleanup_free_ char *err = NULL;
                 _cleanup_json_ cJSON *o = cJSON_CreateObject();
                 cJSON *a;
-                r = service_read_unit(argc > 2 ? argv[2] : NULL, &i, &err);
+                r = systemd_read_unit(argc > 2 ? argv[2] : NULL, &i, &err);
                 if (r < 0)
                         return fail(r, cmd, err);
                 json_add_string_or_null(o, "fragment_path", i->fragment_path);
