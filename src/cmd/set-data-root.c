@@ -82,7 +82,7 @@ int verb_set_data_root(const Options *o) {
                         return log_error_errno(r, "Failed to take the lock %s: %m", LOCK_PATH);
         }
 
-        r = docker_config_load(o->root, INIT_UNKNOWN, NULL, &c);
+        r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
                 return log_error_errno(r, "Failed to read Docker's configuration: %m");
 

@@ -149,7 +149,7 @@ int verb_status(const Options *o) {
         DockerConfig c = {};
         int r;
 
-        r = docker_config_load(o->root, INIT_UNKNOWN, NULL, &c);
+        r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
                 return log_error_errno(r, "Failed to read Docker's configuration: %m");
 

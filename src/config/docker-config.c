@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "config/docker-config.h"
-#include "service/systemd.h"
-#include "util/log.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/string-table.h"
@@ -94,7 +92,7 @@ static int load_env_file(DockerConfig *c, const char *path, bool optional, EnvSy
         return env_parse(&c->env, &c->sources, id, syntax, &c->warnings);
 }
 
-static int load_systemd(DockerConfig *c) {
+static int load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
         const UnitExecStart *e;
         int r;
 
@@ -132,36 +130,29 @@ static int load_systemd(DockerConfig *c) {
                         return r;
         }
 
-        /* On the running host, systemd's own view of the unit: when it
-         * differs from the files, systemd runs what it loaded until a
+        /* systemd's own view of the unit, when the caller asked it: when
+         * it differs from the files, systemd runs what it loaded until a
          * daemon-reload, and that is what the administrator must know. */
-        if (root_is_host(c->root) && !c->sources.overlay_paths) {
-                _cleanup_(systemd_unit_info_freep) SystemdUnitInfo *bus = NULL;
-                _cleanup_free_ char *err = NULL;
-
-                if (systemd_read_unit("docker.service", &bus, &err) >= 0) {
-                        c->from_bus = true;
-                        if (bus->need_daemon_reload)
-                                r = strv_extendf_unique(
-                                        &c->warnings,
-                                        "docker.service changed on disk since systemd loaded it: systemd runs "
-                                        "the old definition until 'systemctl daemon-reload'.");
-                        else if (!streq_ptr(bus->fragment_path, c->unit.fragment) &&
-                                 !(bus->fragment_path && c->unit.fragment &&
-                                   path_is_vendor(bus->fragment_path) == path_is_vendor(c->unit.fragment) &&
-                                   streq(path_basename(bus->fragment_path), path_basename(c->unit.fragment))))
-                                r = strv_extendf_unique(&c->warnings,
-                                                        "systemd loaded docker.service from %s, the files say %s.",
-                                                        strna(bus->fragment_path), strna(c->unit.fragment));
-                        if (r < 0)
-                                return r;
-                        if (bus->n_exec_start > 0) {
-                                c->bus_exec_start = strv_copy(bus->exec_start[bus->n_exec_start - 1].argv);
-                                if (!c->bus_exec_start)
-                                        return -ENOMEM;
-                        }
-                } else
-                        log_debug("Cannot ask systemd about docker.service: %s", strna(err));
+        if (loaded) {
+                c->from_bus = true;
+                if (loaded->need_daemon_reload)
+                        r = strv_extendf_unique(&c->warnings,
+                                                "docker.service changed on disk since systemd loaded it: systemd runs "
+                                                "the old definition until 'systemctl daemon-reload'.");
+                else if (!streq_ptr(loaded->fragment_path, c->unit.fragment) &&
+                         !(loaded->fragment_path && c->unit.fragment &&
+                           path_is_vendor(loaded->fragment_path) == path_is_vendor(c->unit.fragment) &&
+                           streq(path_basename(loaded->fragment_path), path_basename(c->unit.fragment))))
+                        r = strv_extendf_unique(&c->warnings,
+                                                "systemd loaded docker.service from %s, the files say %s.",
+                                                strna(loaded->fragment_path), strna(c->unit.fragment));
+                if (r < 0)
+                        return r;
+                if (loaded->exec_start) {
+                        c->bus_exec_start = strv_copy(loaded->exec_start);
+                        if (!c->bus_exec_start)
+                                return -ENOMEM;
+                }
         }
 
         if (c->unit.n_exec == 0)
@@ -585,6 +576,11 @@ static int resolve_misc(DockerConfig *c) {
 }
 
 int docker_config_load(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret) {
+        return docker_config_load_full(root, init, overlay, NULL, ret);
+}
+
+int docker_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, const LoadedUnit *loaded,
+                            DockerConfig *ret) {
         DockerConfig c = { .root = root, .sources.root = root };
         int r;
 
@@ -598,7 +594,7 @@ int docker_config_load(const char *root, InitSystem init, const SourceSet *overl
         c.init = init != INIT_UNKNOWN ? init : detect_init_system(root);
         switch (c.init) {
         case INIT_SYSTEMD:
-                r = load_systemd(&c);
+                r = load_systemd(&c, loaded);
                 break;
         case INIT_SYSV:
         case INIT_OPENRC:

@@ -296,7 +296,7 @@ static int config_load_before(const cJSON *j, const char *key, DockerConfig *ret
                                                streq(key, JOURNAL_ROLLBACK_UNDO) ? "rollback" : "move", key,
                                                JOURNAL_PATH);
         }
-        r = docker_config_load(NULL, INIT_UNKNOWN, recorded ? &overlay : NULL, ret);
+        r = service_load_docker_config(NULL, INIT_UNKNOWN, recorded ? &overlay : NULL, ret);
         if (r < 0)
                 return log_error_errno(r, "Failed to read Docker's configuration: %m");
         return 0;

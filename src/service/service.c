@@ -15,7 +15,9 @@
 #include "service/systemd.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/macro.h"
+#include "util/path.h"
 #include "util/process.h"
 #include "util/string-table.h"
 #include "util/strv.h"
@@ -478,4 +480,26 @@ int service_daemon_reload(InitSystem init, unsigned timeout_ms, char **ret_error
         if (init != INIT_SYSTEMD)
                 return 0;
         return systemd_reload(timeout_ms ?: SERVICE_DEFAULT_TIMEOUT_MS, ret_error);
+}
+
+int service_load_docker_config(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret) {
+        _cleanup_systemd_unit_info_ SystemdUnitInfo *unit = NULL;
+        _cleanup_free_ char *err = NULL;
+        LoadedUnit loaded = {};
+
+        if (init == INIT_UNKNOWN)
+                init = detect_init_system(root);
+        if (init != INIT_SYSTEMD || !root_is_host(root) || (overlay && overlay->overlay_paths))
+                return docker_config_load(root, init, overlay, ret);
+
+        if (systemd_read_unit("docker.service", &unit, &err) < 0) {
+                log_debug("Cannot ask systemd about docker.service: %s", strna(err));
+                return docker_config_load(root, init, overlay, ret);
+        }
+        loaded = (LoadedUnit){
+                .fragment_path = unit->fragment_path,
+                .need_daemon_reload = unit->need_daemon_reload,
+                .exec_start = unit->n_exec_start > 0 ? unit->exec_start[unit->n_exec_start - 1].argv : NULL,
+        };
+        return docker_config_load_full(root, init, overlay, &loaded, ret);
 }

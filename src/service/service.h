@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/docker-config.h"
 #include "config/init-system.h"
 #include "util/macro.h"
 
@@ -62,3 +63,10 @@ int service_pidfile_alive(const char *pidfile, const char *comm, pid_t *ret_pid)
  * output and must not hold up the wait. On timeout the tool, and only it, is
  * killed: -ETIMEDOUT. *ret_status is its exit status (127: not found). */
 int service_run_tool(char *const *argv, unsigned timeout_ms, char **ret_output, int *ret_status);
+
+/* Docker's configuration under root (docker_config_load()), and on the
+ * running host under systemd, what systemd has loaded for docker.service,
+ * asked over D-Bus, to compare with the files (a unit changed without
+ * daemon-reload). Without overlay only: planned contents are not what
+ * systemd runs. init INIT_UNKNOWN means detect. */
+int service_load_docker_config(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret);
