@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config.h"
 #include "output/output.h"
@@ -348,38 +349,21 @@ static int run(int argc, char *argv[]) {
         output_set_quiet(arg_quiet);
 
         for (unsigned bit = 1; bit <= OPT_DELETE_OLD; bit <<= 1)
-                if ((given & bit) && !(verb->options & bit)) {
-                        log_error("'%s' does not take %s.", verb->name, option_name(bit));
-                        return EXIT_USAGE;
-                }
-        if (arg_options.n_args < verb->min_args || arg_options.n_args > verb->max_args) {
-                if (verb->min_args == verb->max_args)
-                        log_error("'%s' takes %d argument%s.", verb->name, verb->min_args,
-                                  verb->min_args == 1 ? "" : "s");
-                else
-                        log_error("'%s' takes %d to %d arguments.", verb->name, verb->min_args, verb->max_args);
-                return EXIT_USAGE;
-        }
+                if ((given & bit) && !(verb->options & bit))
+                        return cmd_fail(EXIT_USAGE, 0, "'%s' does not take %s.", verb->name, option_name(bit));
+        if ((arg_options.n_args < verb->min_args || arg_options.n_args > verb->max_args) &&
+            verb->min_args == verb->max_args)
+                return cmd_fail(EXIT_USAGE, 0, "'%s' takes %d argument%s.", verb->name, verb->min_args,
+                                verb->min_args == 1 ? "" : "s");
+        if (arg_options.n_args < verb->min_args || arg_options.n_args > verb->max_args)
+                return cmd_fail(EXIT_USAGE, 0, "'%s' takes %d to %d arguments.", verb->name, verb->min_args,
+                                verb->max_args);
 
         r = verb->run(&arg_options);
 
         /* With --json, stdout always carries one object, failures included. */
-        if (arg_options.json && !output_json_done() && r != EXIT_OK) {
-                _cleanup_json_ cJSON *o = cJSON_CreateObject();
-                cJSON *e;
-                int code = r < 0 ? EXIT_FAIL : r;
-
-                if (o) {
-                        cJSON_AddBoolToObject(o, "changed", false);
-                        cJSON_AddStringToObject(o, "status", code == EXIT_REFUSED ? "refused" : "failed");
-                        e = cJSON_AddObjectToObject(o, "error");
-                        if (e) {
-                                cJSON_AddNumberToObject(e, "code", code);
-                                cJSON_AddStringToObject(e, "message", log_last_error() ?: strerror(r < 0 ? -r : EIO));
-                        }
-                        (void) output_json(o);
-                }
-        }
+        if (arg_options.json && !output_json_done() && r != EXIT_OK)
+                (void) cmd_print_failure_json(r < 0 ? EXIT_FAIL : r);
         return r;
 }
 

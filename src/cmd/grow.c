@@ -2,12 +2,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "disk/grow.h"
 #include "disk/state.h"
 #include "output/output.h"
 #include "util/json-util.h"
-#include "util/lock.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -18,14 +18,9 @@ int verb_grow(const Options *o) {
         int r;
 
         if (!o->dry_run) {
-                r = lock_file(DISK_LOCK_FILE, 60 * 1000, &lock_fd);
-                if (r == -EBUSY) {
-                        log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
-                                  DISK_LOCK_FILE);
-                        return EXIT_FAIL;
-                }
-                if (r < 0)
-                        return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
+                r = cmd_lock_disk(&lock_fd);
+                if (r != 0)
+                        return r;
         }
 
         r = disk_grow(o->root, o->n_args > 0 ? o->args[0] : NULL, o->dry_run, &res, &error);
@@ -33,7 +28,7 @@ int verb_grow(const Options *o) {
         if (o->json) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
                 if (!j)
-                        return log_oom();
+                        return cmd_oom();
                 cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
                 cJSON_AddStringToObject(j, "status", r < 0 ? "failed" : !res.changed ? "unchanged"
                                                                   : o->dry_run ? "planned" : "changed");
@@ -61,10 +56,8 @@ int verb_grow(const Options *o) {
 
         if (r < 0) {
                 if (error)
-                        log_error("%s", error);
-                else
-                        log_error_errno(r, "Failed to grow %s: %m", strna(res.mount));
-                return EXIT_FAIL;
+                        return cmd_fail(EXIT_FAIL, r, "%s", error);
+                return cmd_fail(EXIT_FAIL, r, "Failed to grow %s: %m", strna(res.mount));
         }
 
         if (!res.changed) {

@@ -2,12 +2,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "disk/prepare.h"
 #include "disk/state.h"
 #include "output/output.h"
 #include "util/json-util.h"
-#include "util/lock.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -75,21 +75,14 @@ int verb_prepare(const Options *o) {
         };
         int r;
 
-        if (!o->mount) {
-                log_error("prepare needs --mount DIR: where the volume is to be mounted.");
-                return EXIT_USAGE;
-        }
+        if (!o->mount)
+                return cmd_fail(EXIT_USAGE, 0, "prepare needs --mount DIR: where the volume is to be mounted.");
 
         /* A dry run writes nothing and may run beside a real one. */
         if (!o->dry_run) {
-                r = lock_file(DISK_LOCK_FILE, 60 * 1000, &lock_fd);
-                if (r == -EBUSY) {
-                        log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
-                                  DISK_LOCK_FILE);
-                        return EXIT_FAIL;
-                }
-                if (r < 0)
-                        return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
+                r = cmd_lock_disk(&lock_fd);
+                if (r != 0)
+                        return r;
         }
 
         r = disk_prepare(&req, &res, &error);
@@ -98,13 +91,11 @@ int verb_prepare(const Options *o) {
                 (void) print_json(r, &res, error, o);
 
         if (r < 0) {
-                if (error)
-                        log_error("%s", error);
-                else
-                        log_error_errno(r, "Failed to prepare %s: %m", o->args[0]);
                 STRV_FOREACH(s, res.steps.names)
                         log_info("Done before the failure: %s", *s);
-                return EXIT_FAIL;
+                if (error)
+                        return cmd_fail(EXIT_FAIL, r, "%s", error);
+                return cmd_fail(EXIT_FAIL, r, "Failed to prepare %s: %m", o->args[0]);
         }
 
         STRV_FOREACH(w, res.warnings)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
 #include "config/edit.h"
@@ -63,39 +64,35 @@ int verb_set_data_root(const Options *o) {
         const char *status;
         int r;
 
-        if (!path_is_absolute(o->args[0])) {
-                log_error("The data root must be an absolute path: %s", o->args[0]);
-                return EXIT_USAGE;
-        }
+        if (!path_is_absolute(o->args[0]))
+                return cmd_fail(EXIT_USAGE, 0, "The data root must be an absolute path: %s", o->args[0]);
         new_root = path_normalize(o->args[0]);
         if (!new_root)
-                return log_oom();
+                return cmd_oom();
 
         /* On the host, never while a move is rewriting the same files. */
         if (root_is_host(o->root)) {
                 r = lock_file(LOCK_PATH, 0, &lock_fd);
-                if (r == -EBUSY) {
-                        log_error("Another docker-relocate run holds %s; nothing was changed.", LOCK_PATH);
-                        return EXIT_REFUSED;
-                }
+                if (r == -EBUSY)
+                        return cmd_fail(EXIT_REFUSED, 0, "Another docker-relocate run holds %s; nothing was changed.",
+                                        LOCK_PATH);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to take the lock %s: %m", LOCK_PATH);
+                        return cmd_fail(EXIT_FAIL, r, "Failed to take the lock %s: %m", LOCK_PATH);
         }
 
         r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
-                return log_error_errno(r, "Failed to read Docker's configuration: %m");
+                return cmd_fail(EXIT_FAIL, r, "Failed to read Docker's configuration: %m");
 
         r = edit_plan_set_data_root(&c, new_root, &p, &refusal);
         if (r >= 0)
                 r = edit_plan_verify(&p, &c, new_root, &refusal);
         if (r == -ECANCELED) {
-                log_error("%s", refusal);
-                r = EXIT_REFUSED;
+                r = cmd_fail(EXIT_REFUSED, 0, "%s", refusal);
                 goto finish;
         }
         if (r < 0) {
-                r = log_error_errno(r, "Failed to plan the change of the data root: %m");
+                r = cmd_fail(EXIT_FAIL, r, "Failed to plan the change of the data root: %m");
                 goto finish;
         }
 
@@ -106,7 +103,7 @@ int verb_set_data_root(const Options *o) {
         } else {
                 r = edit_plan_diff(&p, &diff);
                 if (r < 0) {
-                        r = log_error_errno(r, "Failed to compute the diff: %m");
+                        r = cmd_fail(EXIT_FAIL, r, "Failed to compute the diff: %m");
                         goto finish;
                 }
                 if (o->dry_run) {
@@ -118,7 +115,8 @@ int verb_set_data_root(const Options *o) {
                 } else {
                         r = edit_plan_apply(&p, o->root, &backups);
                         if (r < 0) {
-                                r = log_error_errno(r, "Failed to write the configuration (restored what was written): %m");
+                                r = cmd_fail(EXIT_FAIL, r,
+                                             "Failed to write the configuration (restored what was written): %m");
                                 goto finish;
                         }
                         output_printf("Set the data root to %s in %s.\n", new_root, p.place);
@@ -155,7 +153,7 @@ int verb_set_data_root(const Options *o) {
         if (o->json) {
                 j = result_json(&c, new_root, &p, backups, diff, status, streq(status, "changed"));
                 if (!j || output_json(j) < 0) {
-                        r = log_oom();
+                        r = cmd_oom();
                         goto finish;
                 }
         }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
 #include "output/output.h"
@@ -151,17 +152,17 @@ int verb_status(const Options *o) {
 
         r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
-                return log_error_errno(r, "Failed to read Docker's configuration: %m");
+                return cmd_fail(EXIT_FAIL, r, "Failed to read Docker's configuration: %m");
 
         j = status_json(&c, o);
         if (!j) {
                 docker_config_done(&c);
-                return log_oom();
+                return cmd_oom();
         }
         if (o->json)
                 r = output_json(j);
         else
                 print_human(&c, j);
         docker_config_done(&c);
-        return r < 0 ? log_oom() : EXIT_OK;
+        return r < 0 ? cmd_oom() : EXIT_OK;
 }
