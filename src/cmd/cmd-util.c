@@ -74,3 +74,13 @@ int cmd_print_failure_json(int exit_status) {
         return output_json(o);
 }
 
+int cmd_report_undo(const Undo *u, bool json, int exit_status) {
+        _cleanup_json_ cJSON *j = NULL;
+
+        if (!json)
+                return exit_status;
+        j = undo_report(u, exit_status);
+        if (!j || output_json(j) < 0)
+                return cmd_oom();
+        return exit_status;
+}

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "move/undo.h"
 #include "util/macro.h"
 
 /* What the commands share. */
@@ -34,3 +35,6 @@ int cmd_lock_disk(int *ret_fd);
  * one: changed false, the status for exit_status and the failure. */
 int cmd_print_failure_json(int exit_status);
 
+/* With json, prints the report of rollback or cleanup. Returns
+ * exit_status. */
+int cmd_report_undo(const Undo *u, bool json, int exit_status);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "move/journal.h"
@@ -31,6 +32,16 @@ static const char *const move_phase_table[] = {
 };
 
 DEFINE_STRING_TABLE_LOOKUP(move_phase, MovePhase);
+
+void docker_content_done(DockerContent *c) {
+        if (!c)
+                return;
+        strv_free(c->images);
+        strv_free(c->containers);
+        strv_free(c->running);
+        strv_free(c->volumes);
+        *c = (DockerContent){};
+}
 
 int journal_load(const char *root, cJSON **ret) {
         _cleanup_free_ char *p = root_path(root, JOURNAL_PATH), *data = NULL;
@@ -79,6 +90,17 @@ int journal_set_phase(cJSON *j, MovePhase p) {
         return json_set_string(j, "phase", move_phase_to_string(p));
 }
 
+int journal_save_phase(cJSON *j, MovePhase p) {
+        int r;
+
+        if (!j)
+                return 0;
+        r = journal_set_phase(j, p);
+        if (r < 0)
+                return r;
+        return journal_save(NULL, j);
+}
+
 int journal_add_step(cJSON *j, const char *name, double seconds) {
         cJSON *steps = cJSON_GetObjectItemCaseSensitive(j, "steps"), *s;
 
@@ -93,6 +115,58 @@ int journal_add_step(cJSON *j, const char *name, double seconds) {
         cJSON_AddStringToObject(s, "name", name);
         cJSON_AddNumberToObject(s, "seconds", seconds);
         cJSON_AddItemToArray(steps, s);
+        return 0;
+}
+
+int journal_new(const char *init_system, const char *socket, const char *old_root, const char *new_root,
+                const char *device, const char *mount, cJSON **ret) {
+        _cleanup_json_ cJSON *j = cJSON_CreateObject();
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        if (!j)
+                return -ENOMEM;
+        if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return -EINVAL;
+        if (!cJSON_AddNumberToObject(j, "version", 1) || !cJSON_AddStringToObject(j, "started", stamp) ||
+            !json_add_string_or_null(j, "init_system", init_system) || !json_add_string_or_null(j, "socket", socket) ||
+            !json_add_string_or_null(j, "old_data_root", old_root) ||
+            !json_add_string_or_null(j, "new_data_root", new_root) || !json_add_string_or_null(j, "device", device) ||
+            !json_add_string_or_null(j, "mount", mount) || journal_set_phase(j, PHASE_PLANNED) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+int journal_set_content(cJSON *j, const DockerContent *c) {
+        cJSON *rec = cJSON_CreateObject();
+
+        if (!rec)
+                return -ENOMEM;
+        if (!cJSON_AddItemToObject(rec, "images", json_string_array(c->images)) ||
+            !cJSON_AddItemToObject(rec, "containers", json_string_array(c->containers)) ||
+            !cJSON_AddItemToObject(rec, "volumes", json_string_array(c->volumes)) ||
+            !cJSON_AddItemToObject(rec, "running", json_string_array(c->running))) {
+                cJSON_Delete(rec);
+                return -ENOMEM;
+        }
+        return json_set(j, "recorded", rec);
+}
+
+int journal_get_content(const cJSON *j, DockerContent *ret) {
+        _cleanup_(docker_content_done) DockerContent c = {};
+        const cJSON *rec = cJSON_GetObjectItemCaseSensitive(j, "recorded");
+        int r;
+
+        if (!cJSON_IsObject(rec))
+                return -ENOENT;
+        if ((r = json_get_strv(rec, "images", &c.images)) < 0 ||
+            (r = json_get_strv(rec, "containers", &c.containers)) < 0 ||
+            (r = json_get_strv(rec, "volumes", &c.volumes)) < 0 || (r = json_get_strv(rec, "running", &c.running)) < 0)
+                return r == -ENOENT ? -EBADMSG : r;
+        *ret = c;
+        c = (DockerContent){};
         return 0;
 }
 

@@ -6,9 +6,8 @@
 
 #include "util/error.h"
 
-int error_set(char **ret_error, int error, const char *format, ...) {
+int error_setv(char **ret_error, int error, const char *format, va_list ap) {
         int saved_errno = errno;
-        va_list ap;
         char *s;
         int r;
 
@@ -16,13 +15,20 @@ int error_set(char **ret_error, int error, const char *format, ...) {
                 return error;
         /* "%m" is glibc's strerror(errno): make it this error. */
         errno = error < 0 ? -error : error;
-        va_start(ap, format);
         r = vasprintf(&s, format, ap);
-        va_end(ap);
         errno = saved_errno;
         if (r < 0)
                 return error; /* out of memory: the errno says what it can */
         free(*ret_error);
         *ret_error = s;
+        return error;
+}
+
+int error_set(char **ret_error, int error, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        error = error_setv(ret_error, error, format, ap);
+        va_end(ap);
         return error;
 }

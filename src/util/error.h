@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdarg.h>
+
 #include "util/macro.h"
 
 /* How a failure travels, in every module.
@@ -33,3 +35,4 @@
  * replacing what it held; "%m" is strerror(error). Returns error, so that
  * "return error_set(ret_error, r, ...);" ends the failing function. */
 int error_set(char **ret_error, int error, const char *format, ...) _printf_(3, 4);
+int error_setv(char **ret_error, int error, const char *format, va_list ap) _printf_(3, 0);

@@ -40,7 +40,7 @@ static void add(Entry *e, const char *format, ...) {
         va_end(ap);
         if (r < 0)
                 return; /* out of memory: the entry goes without this field */
-        e->iov[e->n++] = (struct iovec){.iov_base = s, .iov_len = (size_t) r};
+        e->iov[e->n++] = (struct iovec){ .iov_base = s, .iov_len = (size_t) r };
 }
 
 static void send_entry(Entry *e) {
