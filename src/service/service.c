@@ -197,15 +197,12 @@ static int run_script(InitSystem init, const char *service, const char *action, 
                 return -ENOMEM;
         cmd = strv_join(argv, " ");
         r = service_run_tool(argv, timeout_ms, &out, &status);
-        if (r == -ETIMEDOUT) {
+        if (r == -ETIMEDOUT)
                 return error_set(ret_error, r, "\"%s\" did not finish within %u s", strempty(cmd), timeout_ms / 1000);
-        }
-        if (r < 0) {
+        if (r < 0)
                 return error_set(ret_error, r, "Cannot run \"%s\": %s", strempty(cmd), strerror(-r));
-        }
-        if (status == 127) {
+        if (status == 127)
                 return error_set(ret_error, -ENOENT, "\"%s\": command not found", strempty(cmd));
-        }
         if (status != 0) {
                 const char *detail = strempty(out);
                 size_t l = strlen(detail);
@@ -321,10 +318,9 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
                 if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
                         return negative_errno();
                 r = wait_pid_gone(pid, deadline);
-                if (r < 0) {
+                if (r < 0)
                         return error_set(ret_error, r, "dockerd (PID %d) is still running %u s after SIGTERM",
                                          (int) pid, timeout_ms / 1000);
-                }
         }
 
         if (alive || state == SERVICE_ACTIVE) {
@@ -343,18 +339,16 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
 
         if (alive) {
                 r = wait_pid_gone(pid, deadline);
-                if (r < 0) {
+                if (r < 0)
                         return error_set(ret_error, r,
                                          "dockerd (PID %d) is still running %u s after it was asked to stop",
                                          (int) pid, timeout_ms / 1000);
-                }
         }
 
         /* Confirm: neither the script nor the pidfile may see it running. */
         r = script_state(init, &state);
-        if (r >= 0 && state == SERVICE_ACTIVE) {
+        if (r >= 0 && state == SERVICE_ACTIVE)
                 return error_set(ret_error, -EBUSY, "docker still reports itself running after it was stopped");
-        }
 
         if (also_containerd && init != INIT_UPSTART) {
                 if (init == INIT_SYSV && access(SYSV_CONTAINERD, X_OK) < 0)

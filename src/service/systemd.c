@@ -66,10 +66,9 @@ static int bus_open(unsigned timeout_ms, sd_bus **ret, char **ret_error) {
         r = bus_open_private(&bus);
         if (r < 0)
                 r = sd_bus_open_system(&bus);
-        if (r < 0) {
+        if (r < 0)
                 return error_set(ret_error, r, "Cannot connect to systemd, neither on %s nor on the system bus: %s",
                                  SYSTEMD_PRIVATE_SOCKET, strerror(-r));
-        }
         /* No method call may outlast the whole operation. */
         r = sd_bus_set_method_call_timeout(bus, (uint64_t) timeout_ms * 1000U);
         if (r < 0)
@@ -119,10 +118,9 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
                 bool all = true;
 
                 r = sd_bus_process(bus, NULL);
-                if (r < 0) {
+                if (r < 0)
                         return error_set(ret_error, r, "Lost the system bus while waiting for the %s jobs: %s", verb,
                                          strerror(-r));
-                }
                 for (size_t k = 0; w->jobs && w->jobs[k]; k++)
                         if (!job_result(w, w->jobs[k]))
                                 all = false;
@@ -146,11 +144,10 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
 
         for (size_t k = 0; w->jobs && w->jobs[k]; k++) {
                 const char *res = job_result(w, w->jobs[k]);
-                if (!streq(res, "done")) {
+                if (!streq(res, "done"))
                         return error_set(ret_error, streq(res, "timeout") ? -ETIMEDOUT : -EIO,
                                          "systemd could not %s %s: job %s (see \"journalctl -u %s\")", verb,
                                          w->units[k], res, w->units[k]);
-                }
         }
         return 0;
 }
@@ -164,14 +161,12 @@ static int subscribe(sd_bus *bus, JobWait *w, sd_bus_slot **ret_slot, char **ret
          * a sender name to match. */
         r = sd_bus_match_signal(bus, ret_slot, sd_bus_is_bus_client(bus) ? SD_DEST : NULL, SD_PATH, SD_MANAGER,
                                 "JobRemoved", on_job_removed, w);
-        if (r < 0) {
+        if (r < 0)
                 return error_set(ret_error, r, "Cannot watch systemd's jobs: %s", strerror(-r));
-        }
         /* The manager only emits job signals while someone subscribed. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &error, NULL, NULL);
-        if (r < 0) {
+        if (r < 0)
                 return error_set(ret_error, r, "Cannot subscribe to systemd's signals: %s", bus_error_text(&error, r));
-        }
         return 0;
 }
 
@@ -240,52 +235,15 @@ static int check_stopped(sd_bus *bus, char *const *units, char **ret_error) {
         STRV_FOREACH(u, units) {
                 _cleanup_free_ char *state = NULL;
                 int r = unit_active_state(bus, *u, &state);
-                if (r < 0) {
+                if (r < 0)
                         return error_set(ret_error, r, "Cannot read the state of %s: %s", *u, strerror(-r));
-                }
-                if (!streq(state, "inactive") && !streq(state, "failed")) {
+                if (!streq(state, "inactive") && !streq(state, "failed"))
                         return error_set(ret_error, -EBUSY,
                                          "%s is %s again after it was stopped: something activates it "
                                          "(a socket, a timer or a unit that requires it)",
                                          *u, state);
-                }
         }
         return 0;
-}
-
-int systemd_stop_units(char *const *units, unsigned timeout_ms, char **ret_error) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        _cleanup_(job_wait_done) JobWait w = {};
-        unsigned long long deadline = now_ms() + timeout_ms;
-        int r;
-
-        r = bus_open(timeout_ms, &bus, ret_error);
-        if (r < 0)
-                return r;
-        r = subscribe(bus, &w, &slot, ret_error);
-        if (r < 0)
-                return r;
-
-        /* In the order given — docker.socket before docker.service — each
-         * its own StopUnit job: systemd has no call that queues jobs for
-         * several units as one transaction, and with the socket's stop
-         * queued first no connection can start the daemon again while it
-         * stops. Both jobs are then waited for together. */
-        STRV_FOREACH(u, units) {
-                r = enqueue(bus, &w, "StopUnit", *u, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        r = wait_jobs(bus, &w, deadline, "stop", ret_error);
-        if (r < 0)
-                return r;
-
-        r = check_stopped(bus, units, ret_error);
-        if (r < 0)
-                return r;
-        usleep(REACTIVATION_CHECK_MS * 1000U);
-        return check_stopped(bus, units, ret_error);
 }
 
 static bool unit_loaded(sd_bus *bus, const char *unit) {
@@ -303,29 +261,58 @@ static bool unit_loaded(sd_bus *bus, const char *unit) {
         return streq(load, "loaded");
 }
 
-int systemd_start_units(char *const *units, unsigned timeout_ms, char **ret_error) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+/* Queues one job of method (StopUnit, StartUnit) for each unit, in the order
+ * given, and waits for all of them. Each is its own job: systemd has no call
+ * that queues jobs for several units as one transaction; in the order given
+ * (docker.socket before docker.service) no connection can start the daemon
+ * again while it stops. */
+static int run_jobs(sd_bus *bus, const char *method, char *const *units, unsigned long long deadline,
+                    char **ret_error) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         _cleanup_(job_wait_done) JobWait w = {};
+        bool start = streq(method, "StartUnit");
+        int r;
+
+        r = subscribe(bus, &w, &slot, ret_error);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(u, units) {
+                /* A socket unit the host does not have is no error for a
+                 * start; the service is. */
+                if (start && endswith(*u, ".socket") && !unit_loaded(bus, *u))
+                        continue;
+                r = enqueue(bus, &w, method, *u, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return wait_jobs(bus, &w, deadline, start ? "start" : "stop", ret_error);
+}
+
+int systemd_stop_units(char *const *units, unsigned timeout_ms, char **ret_error) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        unsigned long long deadline = now_ms() + timeout_ms;
+        int r;
+
+        r = bus_open(timeout_ms, &bus, ret_error);
+        if (r >= 0)
+                r = run_jobs(bus, "StopUnit", units, deadline, ret_error);
+        if (r >= 0)
+                r = check_stopped(bus, units, ret_error);
+        if (r < 0)
+                return r;
+        usleep(REACTIVATION_CHECK_MS * 1000U);
+        return check_stopped(bus, units, ret_error);
+}
+
+int systemd_start_units(char *const *units, unsigned timeout_ms, char **ret_error) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         unsigned long long deadline = now_ms() + timeout_ms;
         int r;
 
         r = bus_open(timeout_ms, &bus, ret_error);
         if (r < 0)
                 return r;
-        r = subscribe(bus, &w, &slot, ret_error);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(u, units) {
-                /* A socket unit the host does not have is no error; the
-                 * service is. */
-                if (endswith(*u, ".socket") && !unit_loaded(bus, *u))
-                        continue;
-                r = enqueue(bus, &w, "StartUnit", *u, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        return wait_jobs(bus, &w, deadline, "start", ret_error);
+        return run_jobs(bus, "StartUnit", units, deadline, ret_error);
 }
 
 int systemd_reload(unsigned timeout_ms, char **ret_error) {
@@ -338,9 +325,8 @@ int systemd_reload(unsigned timeout_ms, char **ret_error) {
                 return r;
         /* The reply comes when the manager has reloaded. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Reload", &error, NULL, NULL);
-        if (r < 0) {
+        if (r < 0)
                 return error_set(ret_error, r, "systemd daemon-reload failed: %s", bus_error_text(&error, r));
-        }
         return 0;
 }
 
@@ -392,7 +378,7 @@ int systemd_parse_exec_commands(sd_bus_message *m, SystemdExecCommand **ret, siz
                         goto fail;
                 }
                 l = nl;
-                l[n] = (SystemdExecCommand){.path = strdup(path), .argv = TAKE_PTR(argv), .ignore_failure = ignore};
+                l[n] = (SystemdExecCommand){ .path = strdup(path), .argv = TAKE_PTR(argv), .ignore_failure = ignore };
                 n++;
                 if (!l[n - 1].path) {
                         r = -ENOMEM;
@@ -432,7 +418,7 @@ int systemd_parse_environment_files(sd_bus_message *m, SystemdEnvironmentFile **
                         goto fail;
                 }
                 l = nl;
-                l[n] = (SystemdEnvironmentFile){.path = strdup(path), .optional = optional};
+                l[n] = (SystemdEnvironmentFile){ .path = strdup(path), .optional = optional };
                 n++;
                 if (!l[n - 1].path) {
                         r = -ENOMEM;
@@ -494,9 +480,8 @@ int systemd_read_unit(const char *unit, SystemdUnitInfo **ret, char **ret_error)
         /* LoadUnit, not GetUnit: a stopped unit may be unloaded, and its
          * configuration is what is asked for. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", unit);
-        if (r < 0) {
+        if (r < 0)
                 return error_set(ret_error, r, "Cannot load %s: %s", unit, bus_error_text(&error, r));
-        }
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
@@ -509,9 +494,8 @@ int systemd_read_unit(const char *unit, SystemdUnitInfo **ret, char **ret_error)
                     0) {
                 return error_set(ret_error, r, "Cannot read the state of %s: %s", unit, bus_error_text(&error, r));
         }
-        if (streq(i->load_state, "not-found")) {
+        if (streq(i->load_state, "not-found"))
                 return error_set(ret_error, -ENOENT, "systemd has no unit %s", unit);
-        }
         if ((r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "FragmentPath", &error,
                                             &i->fragment_path)) < 0 ||
             (r = sd_bus_get_property_strv(bus, SD_DEST, path, SD_UNIT, "DropInPaths", &error, &i->drop_in_paths)) <
@@ -534,16 +518,14 @@ int systemd_read_unit(const char *unit, SystemdUnitInfo **ret, char **ret_error)
         if (r < 0)
                 return r;
         r = systemd_parse_exec_commands(exec, &i->exec_start, &i->n_exec_start);
-        if (r < 0) {
+        if (r < 0)
                 return error_set(ret_error, r, "Cannot decode ExecStart of %s: %s", unit, strerror(-r));
-        }
         r = get_property_message(bus, path, SD_SERVICE, "EnvironmentFiles", "a(sb)", &envf, ret_error);
         if (r < 0)
                 return r;
         r = systemd_parse_environment_files(envf, &i->environment_files, &i->n_environment_files);
-        if (r < 0) {
+        if (r < 0)
                 return error_set(ret_error, r, "Cannot decode EnvironmentFiles of %s: %s", unit, strerror(-r));
-        }
 
         *ret = TAKE_PTR(i);
         return 0;
