@@ -534,11 +534,7 @@ int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret) {
         }
         if (r < 0)
                 return r;
-        if (!l && !(l = calloc(1, sizeof(char *))))
-                return -ENOMEM;
-        strv_sort(l);
-        *ret = TAKE_PTR(l);
-        return 0;
+        return strv_sort_take(&l, ret);
 }
 
 bool copy_mount_is_docker_runtime(const char *data_root, const char *target) {

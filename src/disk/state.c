@@ -5,10 +5,8 @@
 #include <time.h>
 
 #include "disk/state.h"
-#include "util/fileio.h"
 #include "util/json-util.h"
 #include "util/path.h"
-#include "util/process.h"
 
 void disk_record_done(DiskRecord *r) {
         if (!r)
@@ -22,13 +20,13 @@ void disk_record_done(DiskRecord *r) {
 }
 
 static int load(const char *root, cJSON **ret) {
-        _cleanup_free_ char *p = root_path(root, DISK_STATE_FILE), *data = NULL;
+        _cleanup_free_ char *p = root_path(root, DISK_STATE_FILE);
         cJSON *j;
         int r;
 
         if (!p)
                 return -ENOMEM;
-        r = read_full_file(p, 0, &data, NULL);
+        r = json_parse_file(p, &j);
         if (r == -ENOENT) {
                 j = cJSON_CreateObject();
                 if (!j || !cJSON_AddArrayToObject(j, "filesystems")) {
@@ -40,8 +38,7 @@ static int load(const char *root, cJSON **ret) {
         }
         if (r < 0)
                 return r;
-        j = cJSON_Parse(data);
-        if (!j || !cJSON_IsArray(cJSON_GetObjectItem(j, "filesystems"))) {
+        if (!cJSON_IsArray(cJSON_GetObjectItem(j, "filesystems"))) {
                 cJSON_Delete(j);
                 return -EBADMSG;
         }
@@ -105,7 +102,7 @@ int disk_state_find_last(const char *root, DiskRecord *ret) {
 
 int disk_state_record(const char *root, const DiskRecord *rec) {
         _cleanup_json_ cJSON *j = NULL;
-        _cleanup_free_ char *p = root_path(root, DISK_STATE_FILE), *dir = NULL, *s = NULL;
+        _cleanup_free_ char *p = root_path(root, DISK_STATE_FILE);
         cJSON *a, *o, *old;
         char stamp[32];
         struct tm tm;
@@ -143,12 +140,5 @@ int disk_state_record(const char *root, const DiskRecord *rec) {
             !cJSON_AddStringToObject(o, "created", stamp))
                 return -ENOMEM;
 
-        s = cJSON_Print(j);
-        dir = path_dirname(p);
-        if (!s || !dir)
-                return -ENOMEM;
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return r;
-        return write_file_atomic(p, s, strlen(s), 0644);
+        return json_write_file(p, j, 0755, 0644);
 }

@@ -376,11 +376,7 @@ static int parse_string_field_list(const cJSON *arr, const char *key, char ***re
                 if (r < 0)
                         return r;
         }
-        if (!l && !(l = calloc(1, sizeof(char *))))
-                return -ENOMEM;
-        strv_sort(l);
-        *ret = TAKE_PTR(l);
-        return 0;
+        return strv_sort_take(&l, ret);
 }
 
 int engine_parse_images(const char *json, char ***ret) {

@@ -3,10 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "move/journal.h"
-#include "util/fileio.h"
 #include "util/json-util.h"
 #include "util/macro.h"
 #include "util/path.h"
@@ -44,40 +42,19 @@ void docker_content_done(DockerContent *c) {
 }
 
 int journal_load(const char *root, cJSON **ret) {
-        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH), *data = NULL;
-        cJSON *j;
-        int r;
+        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH);
 
         if (!p)
                 return -ENOMEM;
-        r = read_full_file(p, 0, &data, NULL);
-        if (r < 0)
-                return r;
-        j = cJSON_Parse(data);
-        if (!cJSON_IsObject(j)) {
-                cJSON_Delete(j);
-                return -EBADMSG;
-        }
-        *ret = j;
-        return 0;
+        return json_parse_file(p, ret);
 }
 
 int journal_save(const char *root, cJSON *j) {
-        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH), *dir = NULL, *s = NULL;
-        int r;
+        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH);
 
         if (!p)
                 return -ENOMEM;
-        dir = path_dirname(p);
-        if (!dir)
-                return -ENOMEM;
-        r = mkdir_p(dir, 0700);
-        if (r < 0)
-                return r;
-        s = cJSON_Print(j);
-        if (!s)
-                return -ENOMEM;
-        return write_file_atomic(p, s, strlen(s), 0600);
+        return json_write_file(p, j, 0700, 0600);
 }
 
 MovePhase journal_phase(const cJSON *j) {

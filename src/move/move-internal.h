@@ -91,6 +91,8 @@ struct Move {
 };
 
 int move_new(const MoveRequest *req, Move **ret);
+/* The volume as the move asks disk_prepare() for it. */
+PrepareRequest move_prepare_request(const Move *m, bool dry_run);
 /* realpath(3), or the path as it is when it does not resolve (yet). */
 char *move_realpath(const char *p);
 

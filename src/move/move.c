@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "disk/safety.h"
 #include "move/move-internal.h"
 #include "util/error.h"
 #include "util/process.h"
@@ -72,6 +73,24 @@ Move *move_free(Move *m) {
         free(m->advice);
         free(m);
         return NULL;
+}
+
+PrepareRequest move_prepare_request(const Move *m, bool dry_run) {
+        return (PrepareRequest){
+                .device = m->req.device,
+                .mount = m->req.mount ?: DEFAULT_MOUNT,
+                .fstype = m->req.fs,
+                .label = m->req.label,
+                .partition = m->req.partition,
+                .wipe = m->req.wipe,
+                .allow_instance_store = m->req.allow_instance_store,
+                /* Room for the data root with a margin; inodes too, for ext4,
+                 * which makes them all at mkfs time. */
+                .need_bytes = disk_size_needed(m->size.bytes),
+                .need_inodes = m->size.inodes + m->size.inodes / 10 + 1000,
+                .wait_device_sec = m->req.wait_device_sec,
+                .dry_run = dry_run,
+        };
 }
 
 char *move_realpath(const char *p) {

@@ -36,20 +36,17 @@ static int advise_docker_down(Move *m) {
         if (m->resume_phase == PHASE_NONE || m->daemon.running)
                 return 0;
         m->advice = mfree(m->advice);
-        if (m->resume_phase >= PHASE_STOPPED)
-                r = asprintf(&m->advice,
-                             "Docker is stopped: the interrupted move to %s (it reached '%s') stopped it, and it "
-                             "stays stopped until that move is finished or abandoned. 'docker-relocate rollback "
-                             "--yes' abandons it: the configuration as it was before, Docker started again on the "
-                             "old data root %s. Or run the move again with the same target (%s) to finish it.",
-                             target, at, old, target);
-        else
-                r = asprintf(&m->advice,
-                             "Docker is not running, and the move to %s was interrupted (at '%s') around the point "
-                             "where it stops Docker. 'docker-relocate rollback --yes' abandons that move and starts "
-                             "Docker again on the old data root %s; or start Docker and run the move again with the "
-                             "same target (%s).",
-                             target, at, old, target);
+        r = asprintf(&m->advice,
+                     m->resume_phase >= PHASE_STOPPED
+                             ? "Docker is stopped: the interrupted move to %s (it reached '%s') stopped it, and it "
+                               "stays stopped until that move is finished or abandoned. 'docker-relocate rollback "
+                               "--yes' abandons it: the configuration as it was before, Docker started again on the "
+                               "old data root %s. Or run the move again with the same target (%s) to finish it."
+                             : "Docker is not running, and the move to %s was interrupted (at '%s') around the point "
+                               "where it stops Docker. 'docker-relocate rollback --yes' abandons that move and starts "
+                               "Docker again on the old data root %s; or start Docker and run the move again with the "
+                               "same target (%s).",
+                     target, at, old, target);
         if (r < 0) {
                 m->advice = NULL;
                 return -ENOMEM;

@@ -111,19 +111,7 @@ static int probe_target_dir(Move *m, char **ret_error) {
  * failure to find out is a fact for the planner too: m->error. */
 static int probe_volume(Move *m) {
         _cleanup_free_ char *err = NULL;
-        PrepareRequest pr = {
-                .device = m->req.device,
-                .mount = m->req.mount ?: DEFAULT_MOUNT,
-                .fstype = m->req.fs,
-                .label = m->req.label,
-                .partition = m->req.partition,
-                .wipe = m->req.wipe,
-                .allow_instance_store = m->req.allow_instance_store,
-                .need_bytes = disk_size_needed(m->size.bytes),
-                .need_inodes = m->size.inodes + m->size.inodes / 10 + 1000,
-                .wait_device_sec = m->req.wait_device_sec,
-                .dry_run = true,
-        };
+        PrepareRequest pr = move_prepare_request(m, true);
         int r;
 
         r = disk_prepare(&pr, &m->disk, &err);

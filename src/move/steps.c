@@ -16,7 +16,6 @@
 #include "copy/copy.h"
 #include "copy/rebase.h"
 #include "disk/mount-dropin.h"
-#include "disk/safety.h"
 #include "move/move-internal.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -57,19 +56,8 @@ static bool with_delete_old(const Move *m) {
  * reboot it may not be). */
 static int step_prepare(Move *m, char **ret_error) {
         _cleanup_free_ char *err = NULL;
+        PrepareRequest pr = move_prepare_request(m, false);
         struct statvfs sv;
-        PrepareRequest pr = {
-                .device = m->req.device,
-                .mount = m->req.mount ?: DEFAULT_MOUNT,
-                .fstype = m->req.fs,
-                .label = m->req.label,
-                .partition = m->req.partition,
-                .wipe = m->req.wipe,
-                .allow_instance_store = m->req.allow_instance_store,
-                .need_bytes = disk_size_needed(m->size.bytes),
-                .need_inodes = m->size.inodes + m->size.inodes / 10 + 1000,
-                .wait_device_sec = m->req.wait_device_sec,
-        };
         int r;
 
         prepare_result_done(&m->disk);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <sys/types.h>
 
 #include "util/macro.h"
 
@@ -30,3 +31,10 @@ int json_get_strv(const cJSON *o, const char *key, char ***ret);
 int json_set(cJSON *o, const char *key, cJSON *v);
 /* Sets member key to a string, or null for NULL. */
 int json_set_string(cJSON *o, const char *key, const char *value);
+
+/* Reads the JSON object in the file at path: -ENOENT when there is none,
+ * -EBADMSG when it holds anything but an object. */
+int json_parse_file(const char *path, cJSON **ret);
+/* Writes o to path atomically (util/fileio.h), creating its directory with
+ * dir_mode and a new file with mode. */
+int json_write_file(const char *path, const cJSON *o, mode_t dir_mode, mode_t mode);

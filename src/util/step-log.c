@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "util/process.h"
@@ -24,21 +23,15 @@ int step_log_add(StepLog *l, const char *format, ...) {
         unsigned long long now = now_ms();
         double *s;
         va_list ap;
-        char *name;
         int r;
 
-        va_start(ap, format);
-        r = vasprintf(&name, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
         s = realloc(l->seconds, (l->n + 1) * sizeof(double));
-        if (!s) {
-                free(name);
+        if (!s)
                 return -ENOMEM;
-        }
         l->seconds = s;
-        r = strv_consume(&l->names, name);
+        va_start(ap, format);
+        r = strv_extendfv(&l->names, false, format, ap);
+        va_end(ap);
         if (r < 0)
                 return r;
         s[l->n++] = l->mark_ms ? (now - l->mark_ms) / 1000.0 : 0;

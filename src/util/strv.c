@@ -63,8 +63,7 @@ int strv_extend(char ***l, const char *s) {
         return strv_consume(l, strdup(s));
 }
 
-static int strv_extendfv(char ***l, bool unique, const char *format, va_list ap) _printf_(3, 0);
-static int strv_extendfv(char ***l, bool unique, const char *format, va_list ap) {
+int strv_extendfv(char ***l, bool unique, const char *format, va_list ap) {
         char *s;
 
         if (vasprintf(&s, format, ap) < 0)
@@ -76,22 +75,12 @@ static int strv_extendfv(char ***l, bool unique, const char *format, va_list ap)
         return strv_consume(l, s);
 }
 
-int strv_extendf(char ***l, const char *format, ...) {
+int strv_extendf_full(char ***l, bool unique, const char *format, ...) {
         va_list ap;
         int r;
 
         va_start(ap, format);
-        r = strv_extendfv(l, false, format, ap);
-        va_end(ap);
-        return r;
-}
-
-int strv_extendf_unique(char ***l, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = strv_extendfv(l, true, format, ap);
+        r = strv_extendfv(l, unique, format, ap);
         va_end(ap);
         return r;
 }
@@ -140,4 +129,12 @@ void strv_sort(char **l) {
         size_t n = strv_length(l);
         if (n > 1)
                 qsort(l, n, sizeof(char *), cmp_str);
+}
+
+int strv_sort_take(char ***l, char ***ret) {
+        if (!*l && !(*l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        strv_sort(*l);
+        *ret = TAKE_PTR(*l);
+        return 0;
 }
