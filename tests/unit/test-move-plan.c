@@ -140,34 +140,96 @@ static void test_styles(void) {
         }
 }
 
-static void test_daemon(void) {
-        Move *m = move_of("daemon-json", NULL);
-        _cleanup_free_ char *error = NULL;
-
-        ok_int(plan_begin(m), MOVE_PLANNED, "daemon: begins");
-        healthy(m);
+static void docker_down(Move *m) {
         m->daemon.running = false;
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "Docker not running: refused");
-        ok(refused_for(m, "Docker is not running on"), "it says Docker must run to be verified");
-        free_root(m);
+}
 
-        m = move_of("daemon-json", NULL);
-        ok_int(plan_begin(m), MOVE_PLANNED, "begins");
-        healthy(m);
+static void docker_odd(Move *m) {
         free(m->daemon.root_dir);
         m->daemon.root_dir = strdup("/elsewhere");
         m->daemon.containerd_store = true;
         m->daemon.swarm_manager = true;
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "refused");
-        ok(refused_for(m, "Docker runs on /elsewhere but its configuration says /srv/docker"),
-           "a daemon on another root than configured");
-        ok(refused_for(m, "containerd image store"), "the containerd image store");
-        ok(refused_for(m, "swarm manager"), "a swarm manager");
-        free_root(m);
+}
 
-        MoveRequest forced = { .to = TARGET, .force = true };
+static void no_dir(Move *m) {
+        m->target.is_dir = false;
+}
+
+static void same_fs(Move *m) {
+        m->target.same_fs = true;
+}
+
+static void nfs(Move *m) {
+        m->target.unfit = strdup("it is NFS");
+}
+
+static void full(Move *m) {
+        m->target.empty = false;
+}
+
+static void small(Move *m) {
+        m->target.free_bytes = GiB;
+        m->target.free_inodes = 100;
+}
+
+/* The daemon and the target, one fact changed at a time, and the refusals
+ * each must give. */
+static void test_refusals(void) {
+        static const struct {
+                const char *what;
+                const char *to; /* NULL: TARGET */
+                void (*set)(Move *m);
+                const char *reasons[3];
+        } cases[] = {
+                { "Docker not running", NULL, docker_down, { "Docker is not running on" } },
+                { "a daemon on another root, the containerd store, a swarm manager",
+                  NULL,
+                  docker_odd,
+                  { "Docker runs on /elsewhere but its configuration says /srv/docker", "containerd image store",
+                    "swarm manager" } },
+                { "a target that is no directory", NULL, no_dir, { "--to " TARGET " is not an existing directory" } },
+                { "a target inside the data root",
+                  "/srv/docker/sub",
+                  NULL,
+                  { "lies inside the current data root /srv/docker" } },
+                { "a target around the data root",
+                  "/srv",
+                  NULL,
+                  { "The current data root /srv/docker lies inside the target /srv" } },
+                { "the same filesystem", NULL, same_fs, { "moving frees no space" } },
+                { "a filesystem that cannot hold a data root", NULL, nfs, { "cannot hold a data root: it is NFS" } },
+                { "a target that is not empty", NULL, full, { "is not empty" } },
+                { "too little room",
+                  NULL,
+                  small,
+                  { "GiB free; the data root needs", "free inodes; the data root uses 10000" } },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                MoveRequest req = { .to = cases[i].to ?: TARGET };
+                _cleanup_free_ char *error = NULL;
+                Move *m = move_of("daemon-json", &req);
+
+                ok_int(plan_begin(m), MOVE_PLANNED, "%s: begins", cases[i].what);
+                healthy(m);
+                if (cases[i].set)
+                        cases[i].set(m);
+                ok_int(plan_decide(m, &error), MOVE_REFUSED, "%s: refused", cases[i].what);
+                for (size_t k = 0; k < ELEMENTSOF(cases[i].reasons) && cases[i].reasons[k]; k++)
+                        ok(refused_for(m, cases[i].reasons[k]), "%s: it says '%s'", cases[i].what,
+                           cases[i].reasons[k]);
+                free_root(m);
+        }
+}
+
+static void test_options(void) {
+        MoveRequest forced = { .to = TARGET, .force = true },
+                    del = { .to = TARGET, .pre_copy = true, .delete_old = true };
+        _cleanup_free_ char *error = NULL;
+        Move *m;
+
         m = move_of("daemon-json", &forced);
-        ok_int(plan_begin(m), MOVE_PLANNED, "begins");
+        ok_int(plan_begin(m), MOVE_PLANNED, "--force: begins");
         healthy(m);
         m->daemon.swarm_manager = true;
         m->daemon.live_restore = true;
@@ -175,71 +237,7 @@ static void test_daemon(void) {
         ok(has_step(m, "Stop the running containers (live-restore"), "live-restore: containers stopped first");
         ok(!has_step(m, "while Docker runs"), "--no-pre-copy: no live copy");
         free_root(m);
-}
 
-static void test_target(void) {
-        _cleanup_free_ char *error = NULL;
-        Move *m;
-
-        m = move_of("daemon-json", NULL);
-        ok_int(plan_begin(m), MOVE_PLANNED, "target: begins");
-        healthy(m);
-        m->target.is_dir = false;
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "a target that is no directory: refused");
-        ok(refused_for(m, "--to " TARGET " is not an existing directory"), "and says so");
-        free_root(m);
-
-        MoveRequest inside = { .to = "/srv/docker/sub" };
-        m = move_of("daemon-json", &inside);
-        ok_int(plan_begin(m), MOVE_PLANNED, "begins");
-        healthy(m);
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "a target inside the data root: refused");
-        ok(refused_for(m, "lies inside the current data root /srv/docker"), "and says so");
-        free_root(m);
-
-        MoveRequest around = { .to = "/srv" };
-        m = move_of("daemon-json", &around);
-        ok_int(plan_begin(m), MOVE_PLANNED, "begins");
-        healthy(m);
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "a target around the data root: refused");
-        ok(refused_for(m, "The current data root /srv/docker lies inside the target /srv"), "and says so");
-        free_root(m);
-
-        m = move_of("daemon-json", NULL);
-        ok_int(plan_begin(m), MOVE_PLANNED, "begins");
-        healthy(m);
-        m->target.same_fs = true;
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "the same filesystem: refused");
-        ok(refused_for(m, "moving frees no space"), "and says so");
-        free_root(m);
-
-        m = move_of("daemon-json", NULL);
-        ok_int(plan_begin(m), MOVE_PLANNED, "begins");
-        healthy(m);
-        m->target.unfit = strdup("it is NFS");
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "a filesystem that cannot hold a data root: refused");
-        ok(refused_for(m, "cannot hold a data root: it is NFS"), "and says why");
-        free_root(m);
-
-        m = move_of("daemon-json", NULL);
-        ok_int(plan_begin(m), MOVE_PLANNED, "begins");
-        healthy(m);
-        m->target.empty = false;
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "a target that is not empty: refused");
-        ok(refused_for(m, "is not empty"), "and says so");
-        free_root(m);
-
-        m = move_of("daemon-json", NULL);
-        ok_int(plan_begin(m), MOVE_PLANNED, "begins");
-        healthy(m);
-        m->target.free_bytes = GiB;
-        m->target.free_inodes = 100;
-        ok_int(plan_decide(m, &error), MOVE_REFUSED, "too little room: refused");
-        ok(refused_for(m, "GiB free; the data root needs") && refused_for(m, "free inodes; the data root uses 10000"),
-           "both the space and the inodes are named");
-        free_root(m);
-
-        MoveRequest del = { .to = TARGET, .pre_copy = true, .delete_old = true };
         m = move_of("daemon-json", &del);
         ok_int(plan(m), MOVE_PLANNED, "--delete-old: planned");
         ok(has_step(m, "Delete the old data root /srv/docker") && !has_step(m, "Keep the old"),
@@ -366,8 +364,8 @@ static void test_rollback_decision(void) {
 
 int main(void) {
         test_styles();
-        test_daemon();
-        test_target();
+        test_refusals();
+        test_options();
         test_volume();
         test_journal();
         test_rollback_decision();
