@@ -365,7 +365,6 @@ static int run_steps(Move *m, const Step *table, size_t n) {
 
 /* The journal of this move, at PHASE_PLANNED; a resumed move has its own. */
 static int journal_open(Move *m) {
-        _cleanup_free_ char *error = NULL;
         cJSON *j = NULL;
         int r;
 
