@@ -272,7 +272,8 @@ int verb_move(const Options *o) {
                 return cmd_fail(EXIT_FAIL, r, "The move failed: %m");
         move_summary(m, &s);
         journald_result(&s, exit_status_of[r]);
-        if (!o->json)
-                print_result(&s);
+        /* stdout only without --json; a failure's reason and advice go to
+         * stderr in any case. */
+        print_result(&s);
         return report(m, o, exit_status_of[r]);
 }
