@@ -87,7 +87,7 @@ cJSON *move_report(const Move *m, int exit_status) {
 
         /* A refusal names every reason. */
         if (!error && m->refusals) {
-                refusals = strv_join(m->refusals, " ");
+                refusals = strv_join(m->refusals, "\n");
                 if (!refusals)
                         return NULL;
                 error = refusals;
