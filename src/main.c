@@ -321,7 +321,7 @@ static int check_options(const unsigned given[_OPT_MAX], const char *const value
                 return cmd_fail(EXIT_USAGE, 0, "--pre-copy and --no-pre-copy contradict each other.");
         /* The filesystem's own limit, checked before any disk is looked at. */
         if (arg_options.label && mkfs_label_valid(arg_options.fs ?: DEFAULT_FSTYPE, arg_options.label) < 0)
-                return cmd_fail(EXIT_USAGE, 0, "--label '%s' is no %s label: at most %d plain characters.",
+                return cmd_fail(EXIT_USAGE, 0, "--label '%s' is not a valid %s label: at most %d plain characters.",
                                 arg_options.label, arg_options.fs ?: DEFAULT_FSTYPE,
                                 streq(arg_options.fs ?: DEFAULT_FSTYPE, "xfs") ? 12 : 16);
         for (int i = 0; i < arg_options.n_args; i++)
