@@ -53,6 +53,18 @@ cp /etc/default/docker "$WORK/default.orig"
 sed -i "s|^DOCKER_OPTS=\"|DOCKER_OPTS=\"--data-root=$DOCKERD_DATA_ROOT |" /etc/default/docker
 refused "a data-root conflict (flag and daemon.json)" --to "$VOL/docker" --yes
 ok 'grep -q "both as a flag" "$WORK/out"' "the message names the conflict"
+# Every reason is on stderr, a line each, and in the JSON: under cloud-init
+# or with 2>log, stdout (the plan, or the JSON object) is not what is read.
+"$BIN" move --to "$VOL/full" --yes </dev/null >"$WORK/out" 2>"$WORK/err"
+rc=$?
+ok '[ $rc = 3 ] && grep -q "^error: Refused: .*both as a flag" "$WORK/err" &&
+        grep -q "^error: Refused: .*is not empty" "$WORK/err"' \
+        "a refusal prints each of its two reasons on stderr (exit $rc)"
+[ $rc = 3 ] || sed 's/^/#   /' "$WORK/err"
+"$BIN" move --to "$VOL/full" --yes --json </dev/null >"$WORK/out.json" 2>/dev/null
+is "$(json_get '[j["status"], j["error"]["code"], len(j["plan"]["refusals"]),
+        all(r in j["error"]["message"] for r in j["plan"]["refusals"])]' "$WORK/out.json")" '["refused", 3, 2, true]' \
+        "--json: the refusal, its code and every reason in the object"
 cp "$WORK/default.orig" /etc/default/docker
 
 json0=$(cat /etc/docker/daemon.json)
