@@ -143,6 +143,36 @@ check "volumes stay under the data root" test -d /var/lib/docker/volumes/vm-data
 diag "data root $(kib /var/lib/docker) KiB, containerd root $(kib /var/lib/containerd) KiB" \
         "content $(kib /var/lib/containerd/io.containerd.content.v1.content) KiB, snapshots $(kib /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs) KiB, metadata $(kib /var/lib/containerd/io.containerd.metadata.v1.bolt) KiB"
 
+# ---- what status reports -------------------------------------------------------
+
+status_json() {
+        docker-relocate status --json 2>/dev/null | json_get 'j["image_store"]'
+}
+st=$(status_json)
+diag "status: $st"
+is "status: the containerd store" "$(json_get 'j["store"]' <<<"$st")" containerd
+is "status: as the Engine says" "$(json_get 'j["source"]' <<<"$st")" "the running Engine (GET /info)"
+is "status: the system containerd, its root and the dump's" \
+        "$(json_get '" ".join([j["containerd"]["kind"], j["containerd"]["root"], j["containerd"]["dump_root"], j["containerd"]["socket"]])' <<<"$st")" \
+        "system /var/lib/containerd /var/lib/containerd /run/containerd/containerd.sock"
+is "status: the containerd root moves, measured" \
+        "$(json_get '[(t["move"], t["bytes"] > 1000000) for t in j["trees"] if t["what"] == "containerd root"]' <<<"$st")" \
+        "[[true, true]]"
+is "status: no other namespace" "$(json_get 'j["other_namespaces"]' <<<"$st")" "[]"
+
+# A kubelet's namespace on the same containerd: images of its own.
+docker save -o /root/busybox.tar "$BUSYBOX_IMAGE"
+check "an image imported into namespace k8s.io" ctr -n k8s.io images import /root/busybox.tar
+ctr -n k8s.io images ls >"$facts/ctr-k8s-images" 2>&1
+k8s_images=$(ctr -n k8s.io images ls -q | wc -l)
+st=$(status_json)
+is "status: namespace k8s.io is another client's, with ctr's count of images" \
+        "$(json_get '[(n["name"], n["images"], n["content"] > 0) for n in j["other_namespaces"]]' <<<"$st")" \
+        "[[\"k8s.io\", $k8s_images, true]]"
+check "status says so to a human" sh -c "docker-relocate status | grep -q 'Also in containerd: namespace k8s.io ($k8s_images images'"
+docker-relocate status >"$facts/status-human" 2>&1
+ctr -n k8s.io images ls -q | xargs -r ctr -n k8s.io images rm >/dev/null 2>&1
+
 # ---- containerd stopped under a running dockerd ------------------------------
 
 check "containerd.service stops" systemctl stop containerd.service
@@ -164,6 +194,12 @@ check "containerd.service stops" systemctl stop containerd.service
 } >"$facts/containerd-stopped" 2>&1
 diag "with containerd stopped:" "$(grep -A2 -E '^== docker (image ls|ps|info)' "$facts/containerd-stopped" | cut -c1-200)"
 check "docker.service stays active without containerd" systemctl is-active docker.service
+start=$SECONDS
+if timeout 120 docker-relocate status --json >"$facts/status-containerd-stopped.json" 2>&1; then
+        ok "status answers with containerd stopped ($((SECONDS - start)) s)"
+else
+        not_ok "status answers with containerd stopped"
+fi
 check "containerd.service starts again" systemctl start containerd.service
 if wait_for 120 docker image inspect "$BUSYBOX_IMAGE"; then
         ok "dockerd sees its images again once containerd is back"
@@ -231,6 +267,10 @@ check "an image imported on overlay2" docker_import_busybox
 is "docker run on overlay2 prints" "$(docker run --rm --network none "$BUSYBOX_IMAGE" echo hello)" hello
 check "graph-driver layers under the data root" test -n "$(ls -A /var/lib/docker/overlay2 2>/dev/null)"
 engine_get /info >"$facts/info-overlay2.json"
+st=$(status_json)
+is "status: the graph driver now, containerd's root no tree to move" \
+        "$(json_get '[j["store"]] + [t["move"] for t in j["trees"] if t["what"] == "containerd root"]' <<<"$st")" \
+        '["graph-driver", false]'
 {
         echo "== /var/lib/docker"
         tree_sizes /var/lib/docker 1
