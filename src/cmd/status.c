@@ -1,25 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <libmount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "store/report.h"
 #include "util/json-util.h"
+#include "util/libmount-util.h"
 #include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_free_table);
-
 /* The filesystem the data root lives on, on the running host. */
 static cJSON *filesystem_json(const char *path) {
-        _cleanup_(mnt_free_tablep) struct libmnt_table *tb = mnt_new_table();
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
         _cleanup_free_ char *existing = strdup(path);
         struct libmnt_fs *fs = NULL;
         struct statvfs sv;
@@ -99,11 +98,6 @@ static cJSON *status_json(const DockerConfig *c, const Options *o) {
         return j;
 }
 
-static const char *json_str(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The image store section (store/report.h): into the JSON object, and as
  * human lines from it. */
 static void image_store_section(const DockerConfig *c, cJSON *j, bool human) {
@@ -118,16 +112,16 @@ static void image_store_section(const DockerConfig *c, cJSON *j, bool human) {
                 return;
         s = r;
         ctd = cJSON_GetObjectItemCaseSensitive(s, "containerd");
-        output_printf("Image store:   %s (%s)\n", strna(json_str(s, "store")), strna(json_str(s, "source")));
-        if (json_str(s, "driver"))
-                output_printf("  driver:      %s%s%s%s\n", json_str(s, "driver"), json_str(s, "driver_type") ? " (" : "",
-                              strempty(json_str(s, "driver_type")), json_str(s, "driver_type") ? ")" : "");
-        output_printf("containerd:    %s, %s (%s)\n", strna(json_str(ctd, "kind")), strna(json_str(ctd, "socket")),
-                      strna(json_str(ctd, "source")));
-        output_printf("  root:        %s (set by %s)\n", strna(json_str(ctd, "root")), strna(json_str(ctd, "root_set_by")));
-        output_printf("  state:       %s\n", strna(json_str(ctd, "state")));
-        if (json_str(ctd, "config_file"))
-                output_printf("  config:      %s%s\n", json_str(ctd, "config_file"),
+        output_printf("Image store:   %s (%s)\n", strna(json_get_string(s, "store")), strna(json_get_string(s, "source")));
+        if (json_get_string(s, "driver"))
+                output_printf("  driver:      %s%s%s%s\n", json_get_string(s, "driver"), json_get_string(s, "driver_type") ? " (" : "",
+                              strempty(json_get_string(s, "driver_type")), json_get_string(s, "driver_type") ? ")" : "");
+        output_printf("containerd:    %s, %s (%s)\n", strna(json_get_string(ctd, "kind")), strna(json_get_string(ctd, "socket")),
+                      strna(json_get_string(ctd, "source")));
+        output_printf("  root:        %s (set by %s)\n", strna(json_get_string(ctd, "root")), strna(json_get_string(ctd, "root_set_by")));
+        output_printf("  state:       %s\n", strna(json_get_string(ctd, "state")));
+        if (json_get_string(ctd, "config_file"))
+                output_printf("  config:      %s%s\n", json_get_string(ctd, "config_file"),
                               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctd, "config_file_exists")) ? "" : " (absent)");
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(s, "trees")) {
                 const cJSON *b = cJSON_GetObjectItemCaseSensitive(t, "bytes");
@@ -140,7 +134,7 @@ static void image_store_section(const DockerConfig *c, cJSON *j, bool human) {
                         snprintf(size, sizeof(size), "%.1f MiB", b->valuedouble / 1048576.0);
                 output_printf("%s%s %s: %s%s\n", t == cJSON_GetObjectItemCaseSensitive(s, "trees")->child ? "Trees:         "
                                                                                                      : "               ",
-                              strna(json_str(t, "what")), strna(json_str(t, "path")), size,
+                              strna(json_get_string(t, "what")), strna(json_get_string(t, "path")), size,
                               move ? ", a move carries it" : "");
         }
         ns = cJSON_GetObjectItemCaseSensitive(s, "other_namespaces");
@@ -156,7 +150,7 @@ static void image_store_section(const DockerConfig *c, cJSON *j, bool human) {
                                 snprintf(n[k], sizeof(n[k]), "?");
                 }
                 output_printf("Also in containerd: namespace %s (%s images, %s containers, %s blobs)\n",
-                              strna(json_str(t, "name")), n[0], n[1], n[2]);
+                              strna(json_get_string(t, "name")), n[0], n[1], n[2]);
         }
         cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(s, "warnings"))
                 if (cJSON_IsString(w))
@@ -214,14 +208,14 @@ int verb_status(const Options *o) {
         DockerConfig c = {};
         int r;
 
-        r = docker_config_load(o->root, INIT_UNKNOWN, NULL, &c);
+        r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
-                return log_error_errno(r, "Failed to read Docker's configuration: %m");
+                return cmd_fail(EXIT_FAIL, r, "Failed to read Docker's configuration: %m");
 
         j = status_json(&c, o);
         if (!j) {
                 docker_config_done(&c);
-                return log_oom();
+                return cmd_oom();
         }
         if (o->json) {
                 image_store_section(&c, j, false);
@@ -231,5 +225,5 @@ int verb_status(const Options *o) {
                 image_store_section(&c, j, true);
         }
         docker_config_done(&c);
-        return r < 0 ? log_oom() : EXIT_OK;
+        return r < 0 ? cmd_oom() : EXIT_OK;
 }

@@ -120,9 +120,10 @@ int image_store_report(const DockerConfig *c, cJSON **ret) {
 
         if (live) {
                 _cleanup_engine_ Engine *e = NULL;
+                _cleanup_free_ char *why = NULL;
 
-                if (engine_new(c->socket, REPORT_TIMEOUT_MS, &e) >= 0 && engine_info(e, &info) < 0)
-                        log_debug("No Engine answers on %s: %s", c->socket, engine_last_error(e));
+                if (engine_new(c->socket, REPORT_TIMEOUT_MS, &e) >= 0 && engine_info(e, &info, &why) < 0)
+                        log_debug("No Engine answers on %s: %s", c->socket, strna(why));
                 if (!info && image_store_dockerd_version(REPORT_TIMEOUT_MS, &version) < 0)
                         log_debug("Cannot ask dockerd for its version.");
                 if (have_cc) {
