@@ -10,29 +10,12 @@
 #include "config/containerd-config.h"
 #include "config/envfile.h"
 #include "config/unit.h"
+#include "util/error.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/process.h"
 #include "util/strv.h"
-
-static int add_msg(char ***l, const char *format, ...) _printf_(2, 3);
-static int add_msg(char ***l, const char *format, ...) {
-        va_list ap;
-        char *m;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&m, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        if (strv_contains(*l, m)) {
-                free(m);
-                return 0;
-        }
-        return strv_consume(l, m);
-}
 
 static int set_str(char **p, const char *s) {
         char *n = s ? strdup(s) : NULL;
@@ -311,7 +294,7 @@ static int read_files(ContainerdConfig *c) {
                 if (r == -ENOENT) {
                         if (next == 0)
                                 return 0; /* no config file: the defaults */
-                        return add_msg(&c->warnings,
+                        return strv_extendf_unique(&c->warnings,
                                        "%s does not exist: containerd stops reading its configuration there, "
                                        "without an error.",
                                        path);
@@ -461,12 +444,12 @@ int containerd_config_load(const char *root, InitSystem init, const SourceSet *o
                 goto fail;
 
         if (!path_is_absolute(c.root_dir) &&
-            (r = add_msg(&c.warnings, "containerd's root '%s' is not an absolute path.", c.root_dir)) < 0)
+            (r = strv_extendf_unique(&c.warnings, "containerd's root '%s' is not an absolute path.", c.root_dir)) < 0)
                 goto fail;
         STRV_FOREACH(p, c.plugin_dirs) {
                 const char *eq = strchr(*p, '=');
                 if (eq && !path_startswith_dir(eq + 1, c.root_dir) &&
-                    (r = add_msg(&c.warnings, "The containerd plugin %.*s keeps its data in %s, outside containerd's root.",
+                    (r = strv_extendf_unique(&c.warnings, "The containerd plugin %.*s keeps its data in %s, outside containerd's root.",
                                  (int) (eq - *p), *p, eq + 1)) < 0)
                         goto fail;
         }
@@ -560,31 +543,20 @@ int containerd_config_check_dump(const ContainerdConfig *c, const ContainerdDump
         if (!a || !b || !sa || (d->state_dir && !sb))
                 return -ENOMEM;
         if (!streq(a, b)) {
-                r = add_msg(warnings, "containerd config dump says its root is %s, the files say %s (%s).", d->root_dir,
+                r = strv_extendf_unique(warnings, "containerd config dump says its root is %s, the files say %s (%s).", d->root_dir,
                             c->config_root_dir, c->root_dir_source);
                 if (r < 0)
                         return r;
                 n++;
         }
         if (sb && !streq(sa, sb)) {
-                r = add_msg(warnings, "containerd config dump says its state is %s, the files say %s (%s).",
+                r = strv_extendf_unique(warnings, "containerd config dump says its state is %s, the files say %s (%s).",
                             d->state_dir, c->config_state_dir, c->state_dir_source);
                 if (r < 0)
                         return r;
                 n++;
         }
         return n;
-}
-
-static int refuse(char **ret_refusal, const char *format, ...) _printf_(2, 3);
-static int refuse(char **ret_refusal, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(ret_refusal, format, ap);
-        va_end(ap);
-        return r < 0 ? -ENOMEM : -ECANCELED;
 }
 
 /* "DIR/PREFIX*SUFFIX" with no other pattern character: the name of a new
@@ -610,7 +582,7 @@ static int note_plugin_dirs(const ContainerdConfig *c, EditPlan *p) {
                 int r;
 
                 if (eq && path_startswith_dir(eq + 1, c->root_dir) &&
-                    (r = add_msg(&p->notes, "The containerd plugin %.*s keeps its data in %s, which stays there.",
+                    (r = strv_extendf_unique(&p->notes, "The containerd plugin %.*s keeps its data in %s, which stays there.",
                                  (int) (eq - *d), *d, eq + 1)) < 0)
                         return r;
         }
@@ -623,18 +595,16 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
         int r;
 
         if (!path_is_absolute(new_root))
-                return refuse(ret_refusal, "containerd's root must be an absolute path: %s", new_root);
+                return error_set(ret_refusal, -ECANCELED, "containerd's root must be an absolute path: %s", new_root);
         if (!string_is_shell_safe(new_root) || !toml_string_is_plain(new_root))
-                return refuse(ret_refusal,
-                              "containerd's root '%s' contains characters that would need quoting (allowed: "
+                return error_set(ret_refusal, -ECANCELED, "containerd's root '%s' contains characters that would need quoting (allowed: "
                               "letters, digits and /._+-@:,).",
                               new_root);
         if (c->error)
-                return refuse(ret_refusal, "%s: containerd cannot start with this configuration; fix it first, nothing was changed.",
+                return error_set(ret_refusal, -ECANCELED, "%s: containerd cannot start with this configuration; fix it first, nothing was changed.",
                               c->error);
         if (c->root_dir_from_flag)
-                return refuse(ret_refusal,
-                              "containerd's root is set on its command line (%s); change it there by hand.",
+                return error_set(ret_refusal, -ECANCELED, "containerd's root is set on its command line (%s); change it there by hand.",
                               c->root_dir_source);
 
         want = path_normalize(new_root);
@@ -656,16 +626,14 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
                 const SourceFile *sf = &c->sources.files[f->src];
 
                 if (sf->vendor)
-                        return refuse(ret_refusal,
-                                      "containerd's root is set in %s, a file of the distribution's package; set it by "
+                        return error_set(ret_refusal, -ECANCELED, "containerd's root is set in %s, a file of the distribution's package; set it by "
                                       "hand in /etc.",
                                       f->path);
                 if (!v || v->type != TOML_STRING || !v->plain) {
                         unsigned line = 0, col = 0;
                         if (v)
                                 source_position(sf, v->value_start, &line, &col);
-                        return refuse(ret_refusal,
-                                      "%s:%u:%u: containerd's root is not a plain one-line string; change it by hand.",
+                        return error_set(ret_refusal, -ECANCELED, "%s:%u:%u: containerd's root is not a plain one-line string; change it by hand.",
                                       f->path, line, col);
                 }
                 r = toml_set_top_string(sf->content, &f->doc, "root", new_root, NULL, &text);
@@ -681,7 +649,7 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
                 for (ssize_t i = 0; i < c->root_dir_file; i++) {
                         const TomlKeyValue *o = toml_get(&c->files[i].doc, NULL, "root");
                         if (o && o->type == TOML_STRING && !isempty(o->string) &&
-                            (r = add_msg(&p.notes, "%s sets root too, to %s, which %s overrides; it is left as it is.",
+                            (r = strv_extendf_unique(&p.notes, "%s sets root too, to %s, which %s overrides; it is left as it is.",
                                          c->files[i].path, o->string, f->path)) < 0)
                                 return r;
                 }
@@ -751,7 +719,7 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
                 const SourceFile *sf = &c->sources.files[main_file->src];
 
                 if (sf->vendor)
-                        return refuse(ret_refusal, "%s is a file of the distribution's package; set containerd's root by hand.",
+                        return error_set(ret_refusal, -ECANCELED, "%s is a file of the distribution's package; set containerd's root by hand.",
                                       main_file->path);
                 r = toml_set_top_string(sf->content, &main_file->doc, "root", new_root, "version", &text);
                 if (r < 0)
@@ -799,7 +767,7 @@ int containerd_plan_verify(const EditPlan *p, const ContainerdConfig *c, const c
         if (r < 0)
                 goto finish;
         if (after.error) {
-                r = refuse(ret_refusal, "The planned change would stop containerd from starting: %s", after.error);
+                r = error_set(ret_refusal, -ECANCELED, "The planned change would stop containerd from starting: %s", after.error);
                 goto finish;
         }
         got = path_normalize(after.root_dir);
@@ -808,8 +776,7 @@ int containerd_plan_verify(const EditPlan *p, const ContainerdConfig *c, const c
                 goto finish;
         }
         if (!streq(got, want))
-                r = refuse(ret_refusal,
-                           "The planned change would leave containerd's root at %s (set in %s), not %s; nothing was "
+                r = error_set(ret_refusal, -ECANCELED, "The planned change would leave containerd's root at %s (set in %s), not %s; nothing was "
                            "changed.",
                            after.root_dir, after.root_dir_source, new_root);
         else

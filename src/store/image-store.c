@@ -180,20 +180,6 @@ static bool dir_has_entries(const char *root, const char *path) {
         return any;
 }
 
-static int add_warning(ImageStoreInfo *i, const char *format, ...) _printf_(2, 3);
-static int add_warning(ImageStoreInfo *i, const char *format, ...) {
-        va_list ap;
-        char *m;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&m, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(&i->warnings, m);
-}
-
 static int decide_store(const DockerConfig *c, const EngineInfo *info, const char *data_root, ImageStoreInfo *i) {
         const char *where = NULL, *driver = c->storage_driver;
         bool snap = false;
@@ -211,8 +197,7 @@ static int decide_store(const DockerConfig *c, const EngineInfo *info, const cha
                 /* The files say what the next start does: a store that
                  * changes there leaves the images of the other behind. */
                 if (has_feature && snap != on)
-                        return add_warning(i,
-                                           "%s sets containerd-snapshotter to %s, but the running Engine uses the %s "
+                        return strv_extendf(&i->warnings, "%s sets containerd-snapshotter to %s, but the running Engine uses the %s "
                                            "store: the next start of dockerd changes the image store, and the images "
                                            "of the current one are no longer seen.",
                                            where, snap ? "true" : "false", on ? "containerd" : "graph-driver");
@@ -253,8 +238,7 @@ static int decide_store(const DockerConfig *c, const EngineInfo *info, const cha
         i->store = IMAGE_STORE_UNKNOWN;
         if ((r = set_str(&i->store_source, "unknown")) < 0)
                 return r;
-        return add_warning(i,
-                           "The image store is not known: no Engine answers, the configuration does not choose one, "
+        return strv_extendf(&i->warnings, "The image store is not known: no Engine answers, the configuration does not choose one, "
                            "and the Engine's version is not known (Engine 29 and later default to the containerd "
                            "store).");
 }
@@ -328,12 +312,11 @@ static int decide_containerd(const DockerConfig *c, const ContainerdConfig *cc, 
         }
 
         if (!cc)
-                return add_warning(i, "containerd's configuration was not read: its root is not known.");
+                return strv_extendf(&i->warnings, "containerd's configuration was not read: its root is not known.");
         if ((r = set_str(&i->containerd_root, cc->root_dir)) < 0 || (r = set_str(&i->containerd_state, cc->state_dir)) < 0)
                 return r;
         if (!streq(i->containerd_socket, cc->address))
-                return add_warning(i,
-                                   "dockerd uses the containerd at %s, but containerd.service's listens on %s: the "
+                return strv_extendf(&i->warnings, "dockerd uses the containerd at %s, but containerd.service's listens on %s: the "
                                    "root of dockerd's containerd may not be %s.",
                                    i->containerd_socket, cc->address, cc->root_dir);
         return 0;
