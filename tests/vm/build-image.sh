@@ -260,9 +260,10 @@ main() {
         build_tmp=
         log "image $hash built in $((SECONDS - start)) s"
 
-        # Keep the two newest images (another branch may use the other one);
-        # each is a few GB.
-        ls -1dt "$cache"/image-* 2>/dev/null | tail -n +3 | while read -r old; do
+        # Keep the four newest images: checkouts of several branches on one
+        # machine each want their own, and a smaller cache rebuilds them in
+        # turn. Each takes about 1.5 GB of the sparse 6 GB.
+        ls -1dt "$cache"/image-* 2>/dev/null | tail -n +5 | while read -r old; do
                 log "removing old image $old"
                 rm -rf "$old"
         done
