@@ -137,8 +137,11 @@ if yaml:
     ok(play.get("serial") == 1, "playbook: serial: 1 (one host at a time)")
     ok(play.get("max_fail_percentage") == 0, "playbook: max_fail_percentage: 0")
     tasks = play.get("tasks", [])
-    relocate = [t for t in tasks if "docker_relocate" in t]
-    ok(len(relocate) == 1 and relocate[0].get("register"), "playbook: runs the module and registers its result")
+    relocate = [t for t in tasks if "docker_relocate.relocate.docker_relocate" in t]
+    ok(len(relocate) == 1 and relocate[0].get("register"),
+       "playbook: runs the module by its collection name and registers its result")
+    ok(not any(k == "docker_relocate" or k.startswith("docker_relocate_") for t in tasks for k in t),
+       "playbook: no short module names")
     asserts = [t for t in tasks if "ansible.builtin.assert" in t or "assert" in t]
     ok(any("relocate.status" in " ".join(a.get("ansible.builtin.assert", a.get("assert", {})).get("that", []))
            for a in asserts), "playbook: checks the result")
