@@ -126,6 +126,7 @@ parts = UTILS_NAME.split(".")
 for i in range(1, len(parts)):
     sys.modules.setdefault(".".join(parts[:i]), types.ModuleType(".".join(parts[:i])))
 utils = load(UTILS_NAME, "plugins/module_utils/docker_relocate.py")
+doc_fragment = load("docker_relocate_doc_fragment", "plugins/doc_fragments/docker_relocate.py")
 docker_relocate = load("docker_relocate", "plugins/modules/docker_relocate.py")
 docker_relocate_info = load("docker_relocate_info", "plugins/modules/docker_relocate_info.py")
 
@@ -535,6 +536,10 @@ class ModuleTest(unittest.TestCase):
                 (docker_relocate_info, "docker_relocate_info", lambda: self.run_info({"status": STATUS}),
                  ("status", "disks", "last_move"))):
             doc = yaml.safe_load(module.DOCUMENTATION)
+            # The collection's doc fragment, as ansible-doc merges it.
+            self.assertEqual(doc.get("extends_documentation_fragment"), ["docker_relocate.relocate.docker_relocate"])
+            fragment = yaml.safe_load(doc_fragment.ModuleDocFragment.DOCUMENTATION)
+            doc["options"] = dict(fragment["options"], **doc["options"])
             examples = yaml.safe_load(module.EXAMPLES)
             ret = yaml.safe_load(module.RETURN)
             self.assertEqual(doc["module"], name)

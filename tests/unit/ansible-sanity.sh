@@ -47,21 +47,22 @@ cp -r "$SRCDIR/contrib/ansible" "$COLL"
 git -C "$COLL" init -q && git -C "$COLL" add -A . || { echo "Bail out! git"; exit 1; }
 
 # sanity TEST: runs ansible-test sanity --test TEST, making the virtual
-# environment it asks for when it cannot install one. Output in $WORK/TEST.log.
+# environments it asks for when it cannot install them (one per kind of
+# plugin, so a test may ask more than once). Output in $WORK/TEST.log.
 sanity() {
-        local t=$1 venv rc
-        (cd "$COLL" && timeout 600 ansible-test sanity --test "$t" --python "$py") >"$WORK/$t.log" 2>&1
-        rc=$?
-        venv=$(sed -n 's/.*Python [0-9.]* at "\(.*\)\/bin\/python" does not have pip available.*/\1/p' "$WORK/$t.log")
-        if [ -n "$venv" ]; then
+        local t=$1 venv rc try
+        for try in 1 2 3 4; do
+                (cd "$COLL" && timeout 600 ansible-test sanity --test "$t" --python "$py") >"$WORK/$t.log" 2>&1
+                rc=$?
+                venv=$(sed -n 's/.*Python [0-9.]* at "\(.*\)\/bin\/python" does not have pip available.*/\1/p' \
+                        "$WORK/$t.log")
+                [ -n "$venv" ] || break
                 rm -rf "$venv"
                 python3 -m venv --system-site-packages --without-pip "$venv" &&
                         echo '[]' >"$venv/meta.install.json" &&
                         echo '{"yaml": true, "cloader": true}' >"$venv/meta.yaml.json" &&
                         touch "$venv/marker.txt"
-                (cd "$COLL" && timeout 600 ansible-test sanity --test "$t" --python "$py") >"$WORK/$t.log" 2>&1
-                rc=$?
-        fi
+        done
         return $rc
 }
 

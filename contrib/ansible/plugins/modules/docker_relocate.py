@@ -123,12 +123,8 @@ options:
         tree mounted here instead of this host's (C(docker-relocate --root)),
         such as an image being baked. It must be the root of that tree.
     type: path
-  executable:
-    description:
-      - The docker-relocate program on the target host, as a path or a name
-        looked up on the C(PATH) and in the C(sbin) directories.
-    type: path
-    default: docker-relocate
+extends_documentation_fragment:
+  - docker_relocate.relocate.docker_relocate
 attributes:
   check_mode:
     support: full
@@ -136,18 +132,12 @@ attributes:
   diff_mode:
     support: full
     description: Returns the unified diff of Docker's configuration files.
-  platform:
-    support: full
-    platforms: posix
-    description: Linux hosts with Docker (systemd, SysV init, OpenRC or upstart).
 notes:
   - "Needs root on the target (C(become: true))."
   - "Move one host at a time (C(serial: 1)): Docker is stopped during the final copy."
   - The exit status of the tool is in I(rc). 3 means it refused as unsafe and
     changed nothing, 4 that the move failed and was rolled back, 5 that it
     failed and was not rolled back (the message says what to do).
-requirements:
-  - docker-relocate on the target host
 seealso:
   - module: docker_relocate.relocate.docker_relocate_info
 author:

@@ -35,12 +35,8 @@ options:
       - Report the configuration of the system tree mounted here instead of
         this host's (C(docker-relocate --root)), such as an image being baked.
     type: path
-  executable:
-    description:
-      - The docker-relocate program on the target host, as a path or a name
-        looked up on the C(PATH) and in the C(sbin) directories.
-    type: path
-    default: docker-relocate
+extends_documentation_fragment:
+  - docker_relocate.relocate.docker_relocate
 attributes:
   check_mode:
     support: full
@@ -48,14 +44,8 @@ attributes:
   diff_mode:
     support: none
     description: Changes nothing, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Linux hosts with Docker.
 notes:
   - "C(disks) needs root on the target (C(become: true)) to probe devices."
-requirements:
-  - docker-relocate on the target host
 seealso:
   - module: docker_relocate.relocate.docker_relocate
 author:
