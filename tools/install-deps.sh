@@ -16,7 +16,7 @@ deps=(
         # for the golden runs
         "python3 python3" "rsync rsync" "diffutils diff" "util-linux losetup" "fdisk sfdisk"
         "e2fsprogs mkfs.ext4" "xfsprogs mkfs.xfs" "acl setfacl" "attr getfattr" "docker.io dockerd"
-        "busybox-static busybox" "kmod modprobe" "procps ps" "dbus dbus-daemon"
+        "busybox-static busybox" "kmod modprobe" "procps ps" "dbus dbus-daemon" "python3-dbusmock py:dbusmock"
         # the integrations: where the completion goes, the contrib YAML test
         "bash-completion pc:bash-completion" "python3-yaml py:yaml"
         # the Ansible collection judged by Ansible's tools, offline

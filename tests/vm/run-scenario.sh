@@ -309,7 +309,8 @@ package_of_tree() {
                 flock -w 1800 9 || exit 1
                 if [ ! -f "$dir/done" ]; then
                         rm -rf "$builddir"/deb-*
-                        DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" "$srcdir/tools/build-deb.sh" "$dir" \
+                        DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" DEB_BUILD_PROFILES="nocheck ${DEB_BUILD_PROFILES:-}" \
+                                "$srcdir/tools/build-deb.sh" "$dir" \
                                 >"$builddir/deb-build.out" 2>&1 || exit 1
                         touch "$dir/done"
                 fi
