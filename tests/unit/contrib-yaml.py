@@ -91,8 +91,14 @@ ok(unit_values(unit, "DefaultDependencies") == ["no"] and "shutdown.target" in u
    "unit: the boot does not wait for it, shutdown stops it")
 ok(any("disable docker-relocate-move.service" in v for v in unit_values(unit, "ExecStartPost")),
    "unit: disables itself after a successful move")
-ok(unit_values(unit, "StandardOutput") == ["truncate:/var/log/docker-relocate.json"],
-   "unit: the JSON log holds the last run's one object (truncated, not appended)")
+# systemd opens a truncate: output again for every command of the unit, so
+# the ExecStartPost= would empty the file after the move: the file is
+# emptied before the move and appended to, and nothing else writes to it.
+ok(unit_values(unit, "StandardOutput") == ["append:/var/log/docker-relocate.json"] and
+   unit_values(unit, "ExecStartPre") == ["truncate --size=0 /var/log/docker-relocate.json"],
+   "unit: the JSON log holds the last run's one object (emptied before each run)")
+ok(all(v.split()[:2] == ["systemctl", "--quiet"] for v in unit_values(unit, "ExecStartPost")),
+   "unit: what runs after the move writes nothing to the JSON log")
 ok(unit_values(unit, "WantedBy") == ["multi-user.target"], "unit: enabling it starts it on every boot until it succeeds")
 
 analyze = shutil.which("systemd-analyze")
