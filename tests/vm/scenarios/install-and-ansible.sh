@@ -176,7 +176,16 @@ cat >/root/ansible/states.yml <<'PLAY'
       docker_relocate.relocate.docker_relocate: {state: cleaned}
       check_mode: true
 
-    - name: an offline system tree
+    - name: an offline system tree, as an image being baked has it
+      ansible.builtin.file: {path: "{{ item }}", state: directory, mode: "0755"}
+      loop: [/root/image/etc/docker, /root/image/lib/systemd/system]
+    - name: its docker.service
+      ansible.builtin.copy:
+        src: /lib/systemd/system/docker.service
+        dest: /root/image/lib/systemd/system/docker.service
+        remote_src: true
+        mode: "0644"
+    - name: its daemon.json
       ansible.builtin.copy:
         dest: /root/image/etc/docker/daemon.json
         content: '{"log-driver": "json-file"}'
