@@ -259,9 +259,11 @@ static int expand_shell_var(const Env *e, const char *c, size_t size, size_t *i,
         name[ne - ns] = '\0';
         v = env_get(e, name);
         if (v) {
+                size_t at = t->len;
                 int r = text_append_text(t, &v->value, 0, v->value.len);
                 if (r < 0)
                         return r;
+                text_mark(t, at, TEXT_EXPANDED);
         }
         *i = j;
         return 1;

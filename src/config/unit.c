@@ -434,7 +434,7 @@ static int split_unquote(WordList *l, const Text *v) {
 
                         if (ch == '\\') {
                                 if (i + 1 < v->len)
-                                        r = text_append(&w, v->s[i + 1], v->src[i + 1], v->off[i + 1]);
+                                        r = text_append_char_of(&w, v, i + 1);
                                 i += 2;
                         } else if (!quote && (ch == '\'' || ch == '"')) {
                                 quote = ch;
@@ -443,7 +443,7 @@ static int split_unquote(WordList *l, const Text *v) {
                                 quote = 0;
                                 i++;
                         } else {
-                                r = text_append(&w, ch, v->src[i], v->off[i]);
+                                r = text_append_char_of(&w, v, i);
                                 i++;
                         }
                 }
@@ -496,14 +496,17 @@ int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char **
                                 if (close && env_name_is_valid(w.s + k + 2, close - (w.s + k + 2))) {
                                         _cleanup_free_ char *n = strndup(w.s + k + 2, close - (w.s + k + 2));
                                         const EnvVar *v = n ? env_get(env, n) : NULL;
+                                        size_t at = x.len;
                                         r = v ? text_append_text(&x, &v->value, 0, v->value.len) : (n ? 0 : -ENOMEM);
+                                        if (r >= 0)
+                                                text_mark(&x, at, TEXT_EXPANDED);
                                         k = close - w.s + 1;
                                 } else {
-                                        r = text_append(&x, w.s[k], w.src[k], w.off[k]);
+                                        r = text_append_char_of(&x, &w, k);
                                         k++;
                                 }
                         } else {
-                                r = text_append(&x, w.s[k], w.src[k], w.off[k]);
+                                r = text_append_char_of(&x, &w, k);
                                 k++;
                         }
                         if (r < 0)
