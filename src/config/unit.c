@@ -332,8 +332,10 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
         if (u.fragment && !u.masked) {
                 uint32_t id;
                 r = source_set_load(s, u.fragment, &id);
-                if (r >= 0)
+                if (r >= 0) {
+                        source_set_get(s, id)->role = SOURCE_UNIT;
                         r = parse_unit_file(&u, s, id);
+                }
                 if (r < 0) {
                         unit_info_done(&u);
                         return r;
@@ -344,8 +346,10 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
                 r = source_set_load(s, *d, &id);
                 if (r == -ENOENT)
                         continue;
-                if (r >= 0)
+                if (r >= 0) {
+                        source_set_get(s, id)->role = SOURCE_UNIT;
                         r = parse_unit_file(&u, s, id);
+                }
                 if (r < 0) {
                         unit_info_done(&u);
                         return r;
