@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,4 +106,16 @@ void strv_sort(char **l) {
         size_t n = strv_length(l);
         if (n > 1)
                 qsort(l, n, sizeof(char *), cmp_str);
+}
+
+int strv_extend_many(char ***l, ...) {
+        va_list ap;
+        const char *s;
+        int r = 0;
+
+        va_start(ap, l);
+        while (r >= 0 && (s = va_arg(ap, const char *)))
+                r = strv_extend(l, s);
+        va_end(ap);
+        return r;
 }

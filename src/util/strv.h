@@ -19,6 +19,8 @@ int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
 int strv_extend_strv(char ***a, char *const *b);
+/* Appends copies of each argument up to a NULL. */
+int strv_extend_many(char ***l, ...);
 /* Joins with sep; NULL → "". */
 char *strv_join(char *const *l, const char *sep);
 bool strv_equal(char *const *a, char *const *b);
