@@ -85,14 +85,18 @@ static void test_refusals(void) {
 
         root = tree_new("test-edit");
         tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root /srv/a\\-b\n");
-        check_refused("a value built with a backslash escape", root, "/new", "quotes, escapes or variables");
+        check_refused("a value built with a backslash escape", root, "/new",
+                      ":2:40: the value '/srv/a-b' is written with escapes");
         tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root=/srv/a\\-b\n");
-        check_refused("an inline value built with a backslash escape", root, "/new", "quotes, escapes or variables");
+        check_refused("an inline value built with a backslash escape", root, "/new",
+                      ":2:28: the value '/srv/a-b' of '--data-root=/srv/a-b' is written with escapes");
         tree_write(root, ETC_UNIT,
                    "[Service]\nEnvironment=ROOT=/srv\nExecStart=/usr/bin/dockerd --data-root=${ROOT}/docker\n");
-        check_refused("a ${VAR} splice", root, "/new", "quotes, escapes or variables");
+        check_refused("a ${VAR} splice", root, "/new",
+                      ":3:28: the value '/srv/docker' of '--data-root=/srv/docker' is built from a variable (set at "
+                      "/etc/systemd/system/docker.service:2:18)");
         tree_write(root, ETC_UNIT, "[Service]\nEnvironment=ROOT=/srv\nExecStart=/usr/bin/dockerd -g ${ROOT}/d\n");
-        check_refused("a ${VAR} splice after -g", root, "/new", "quotes, escapes or variables");
+        check_refused("a ${VAR} splice after -g", root, "/new", "the value '/srv/d' is built from a variable");
         tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -Dg /srv/old\n");
         check_refused("combined shorthand flags", root, "/new", "combines several flags");
         tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root\n");
@@ -110,7 +114,9 @@ static void test_refusals(void) {
                    "#!/bin/sh\nDOCKER_OPTS=\n. /etc/default/docker\nstart-stop-daemon --start -- $DOCKER_OPTS\n");
         tree_write(root, "/etc/default/docker",
                    "DOCKER_OPTS=\"--data-root /srv/old\"\nif [ -d /srv/other ]; then DOCKER_OPTS=\"-g /srv/other\"; fi\n");
-        check_refused("a file with shell code", root, "/new", "cannot be edited safely");
+        check_refused("a file with shell code", root, "/new",
+                      "/etc/default/docker:2:1: a shell command, not a plain NAME=value assignment: sh runs it when "
+                      "Docker starts");
         tree_remove(root);
 
         root = tree_new("test-edit");
@@ -293,16 +299,17 @@ static void test_symlinked_files(void) {
         edit_plan_done(&p);
         tree_remove(root);
 
-        /* An env file that is a link to a file elsewhere in the tree: the
+        /* An env file that is a link to a file elsewhere in /etc: the
          * target is edited and the link stays. */
         root = tree_new("test-edit");
         tree_write(root, VENDOR_UNIT, "[Service]\nEnvironmentFile=/etc/default/docker\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n");
-        tree_write(root, "/srv/docker-relocate-conf/docker.env", "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n");
-        tree_symlink(root, "/etc/default/docker", "/srv/docker-relocate-conf/docker.env");
+        tree_write(root, "/etc/docker/docker.env", "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n");
+        tree_symlink(root, "/etc/default/docker", "/etc/docker/docker.env");
         ok(plan(root, "/new", &p, &refusal) == 0, "plan through a linked env file (%s)", strna(refusal));
-        ok(p.n == 1 && streq(p.edits[0].path, "/srv/docker-relocate-conf/docker.env"), "the link's target is planned");
+        ok(p.n == 1 && streq(p.edits[0].path, "/etc/docker/docker.env") && streq_ptr(p.edits[0].named, "/etc/default/docker"),
+           "the link's target is planned, and the name it is read by kept");
         ok(edit_plan_apply(&p, root, NULL) == 0, "apply");
-        e = tree_read(root, "/srv/docker-relocate-conf/docker.env");
+        e = tree_read(root, "/etc/docker/docker.env");
         ok_streq(e, "DOCKER_OPTS=\"-H fd:// --data-root /new\"\n", "the target is edited in place");
         _cleanup_free_ char *link = path_join(root, "/etc/default/docker");
         ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
@@ -310,6 +317,30 @@ static void test_symlinked_files(void) {
         d = data_root_of(root);
         ok_streq(d, "/new", "the new root is in effect");
         edit_plan_done(&p);
+        tree_remove(root);
+
+        /* A link that leaves /etc (a shared file, a checkout): its target
+         * may be read by other hosts; nothing is written through it. */
+        root = tree_new("test-edit");
+        tree_write(root, VENDOR_UNIT, "[Service]\nEnvironmentFile=/etc/default/docker\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n");
+        tree_write(root, "/srv/shared/docker.env", "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n");
+        tree_symlink(root, "/etc/default/docker", "/srv/shared/docker.env");
+        check_refused("a link out of /etc", root, "/new",
+                      "/etc/default/docker is reached through a symlink and really is /srv/shared/docker.env, "
+                      "outside /etc");
+        free(e);
+        e = tree_read(root, "/srv/shared/docker.env");
+        ok_streq(e, "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n", "its target is untouched");
+        tree_remove(root);
+
+        /* A dangling daemon.json link, with the data root at the default:
+         * a new daemon.json would be created at the link's target. */
+        root = tree_new("test-edit");
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        tree_symlink(root, JSON, "/etc/docker-conf/daemon.json");
+        check_refused("a dangling daemon.json link", root, "/new",
+                      "/etc/docker/daemon.json is a symlink to /etc/docker-conf/daemon.json, which does not exist");
+        ok(!tree_exists(root, "/etc/docker-conf"), "nothing created at its target");
         tree_remove(root);
 }
 
