@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "config/data-root.h"
 #include "config/docker-config.h"
 #include "config/edit.h"
 #include "move/journal.h"
@@ -70,6 +71,16 @@ int verb_set_data_root(const Options *o) {
         new_root = path_normalize(o->args[0]);
         if (!new_root)
                 return log_oom();
+
+        /* A directory that can never hold Docker's data (/, /proc/..., a
+         * tmpfs, a file): refused before anything is read or written. */
+        r = data_root_check(o->root, new_root, &refusal);
+        if (r == -ECANCELED) {
+                log_error("%s", refusal);
+                return EXIT_REFUSED;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to check %s: %m", new_root);
 
         /* On the host, never while a move is rewriting the same files. */
         if (root_is_host(o->root)) {
