@@ -14,7 +14,7 @@ deps=(
         "libsystemd-dev pc:libsystemd" "libcurl4-openssl-dev pc:libcurl"
         # tests: the real programs the tool drives, a real dockerd, python3
         # for the golden runs
-        "python3 python3" "rsync rsync" "diffutils diff" "util-linux losetup" "fdisk sfdisk"
+        "python3 python3" "rsync rsync" "diffutils diff" "util-linux losetup" "fdisk sfdisk" "gdisk sgdisk"
         "e2fsprogs mkfs.ext4" "xfsprogs mkfs.xfs" "acl setfacl" "attr getfattr" "docker.io dockerd"
         "busybox-static busybox" "kmod modprobe" "procps ps" "dbus dbus-daemon"
         # the integrations: where the completion goes, the contrib YAML test
