@@ -883,6 +883,10 @@ int edit_plan_diff(const EditPlan *p, char **ret) {
                 r = unified_diff(p->edits[i].path, p->edits[i].old, p->edits[i].new, &d);
                 if (r < 0)
                         break;
+                /* Said where the change is shown: it is how this file is written. */
+                if (p->edits[i].in_place)
+                        fprintf(f, "# %s is a mount point: written in place, after its backup\n",
+                                p->edits[i].named ?: p->edits[i].path);
                 fputs(d, f);
         }
         if (fclose(f) != 0 && r >= 0)

@@ -531,3 +531,19 @@ int config_prove(const DockerConfig *c, const ProofContext *ctx, char **ret_refu
                 return r;
         return prove_validate(c, ctx, ret_refusal);
 }
+
+int config_prove_refusals(const DockerConfig *c, char ***refusals) {
+        _cleanup_(proof_context_done) ProofContext ctx = {};
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        r = proof_context_init(c->root, &ctx);
+        if (r < 0)
+                return r;
+        r = config_prove(c, &ctx, &why);
+        if (r == -ECANCELED) {
+                r = strv_consume(refusals, TAKE_PTR(why));
+                return r < 0 ? r : 1;
+        }
+        return r;
+}

@@ -52,3 +52,8 @@ JsonDialect proof_json_dialect(const ProofContext *ctx);
  * overlay of planned contents). Returns 0 when proved, -ECANCELED with the
  * first reason in *ret_refusal when not, a negative errno on failure. */
 int config_prove(const DockerConfig *c, const ProofContext *ctx, char **ret_refusal);
+
+/* config_prove() with the context of c->root, for a caller that collects
+ * refusals: 1 when refused (the reason appended to *refusals), 0 when
+ * proved, a negative errno on failure. */
+int config_prove_refusals(const DockerConfig *c, char ***refusals);

@@ -13,6 +13,7 @@
 #include "config/docker-config.h"
 #include "copy/rebase.h"
 #include "config/edit.h"
+#include "config/proof.h"
 #include "disk/mount-dropin.h"
 #include "disk/mount.h"
 #include "disk/prepare.h"
@@ -741,6 +742,11 @@ int move_plan(const MoveRequest *req, Move **ret) {
         STRV_FOREACH(c, m->cfg.conflicts)
                 if (add(&m->refusals, "%s Fix this first.", *c) < 0)
                         return -ENOMEM;
+        /* Nothing is measured or planned from files their readers read otherwise. */
+        r = config_prove_refusals(&m->cfg, &m->refusals);
+        if (r != 0)
+                return r < 0 ? log_error_errno(r, "Failed to check the configuration: %m")
+                             : (m->status = "refused", advise_docker_down(m) < 0 ? -ENOMEM : EXIT_REFUSED);
 
         /* When an interrupted move had already rewritten the configuration,
          * the old root is the journal's. */
