@@ -118,12 +118,25 @@ int data_root_check(const char *root, const char *path, char **ret_refusal) {
         full = root_path(root, real);
         if (!full)
                 return -ENOMEM;
-        if (lstat(full, &st) == 0) {
-                if (S_ISLNK(st.st_mode))
+        if (lstat(full, &st) < 0 && errno == ENOENT && !streq(norm, "/")) {
+                /* Missing: fine, dockerd makes it, unless the name itself is
+                 * a link that leads nowhere. */
+                _cleanup_free_ char *dir = path_dirname(norm), *real_dir = NULL, *link = NULL, *link_full = NULL;
+                if (!dir)
+                        return -ENOMEM;
+                r = chase_path(root, dir, &real_dir);
+                if (r < 0)
+                        return r;
+                link = path_join(real_dir, path_basename(norm));
+                link_full = link ? root_path(root, link) : NULL;
+                if (!link_full)
+                        return -ENOMEM;
+                if (lstat(link_full, &st) == 0 && S_ISLNK(st.st_mode))
                         return refuse(ret_refusal,
-                                      "%s cannot be the data root: it is a dangling symlink; remove it or create "
-                                      "its target.",
-                                      norm);
+                                      "%s cannot be the data root: it is a dangling symlink (to %s); remove it or "
+                                      "create its target.",
+                                      norm, real);
+        } else if (lstat(full, &st) == 0) {
                 if (!S_ISDIR(st.st_mode))
                         return refuse(ret_refusal, "%s cannot be the data root: it is a %s, not a directory.", norm,
                                       file_type_name(full) ?: "file");

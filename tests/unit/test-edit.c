@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "config/edit.h"
@@ -344,6 +346,129 @@ static void test_symlinked_files(void) {
         tree_remove(root);
 }
 
+
+/* Plans /new on a tree holding file path with content (and the unit, for
+ * systemd), and checks what the plan writes there. */
+static void check_rewrite(const char *what, const char *unit, const char *path, const char *content,
+                          const char *want) {
+        char *root = tree_new("test-edit");
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL, *got = NULL, *d = NULL;
+
+        if (unit)
+                tree_write(root, VENDOR_UNIT, unit);
+        else
+                tree_write(root, "/etc/init.d/docker",
+                           "#!/bin/sh\nDOCKER_OPTS=\n. /etc/default/docker\nexec dockerd $DOCKER_OPTS\n");
+        tree_write(root, path, content);
+        ok(plan(root, "/new", &p, &refusal) == 0, "%s: planned (%s)", what, strna(refusal));
+        ok(edit_plan_apply(&p, root, NULL) == 0, "%s: applied", what);
+        got = tree_read(root, path);
+        ok_streq(got, want, "%s: rewritten inside its quotes", what);
+        d = data_root_of(root);
+        ok_streq(d, "/new", "%s: the new root is in effect", what);
+        edit_plan_done(&p);
+        tree_remove(root);
+}
+
+static void test_quoted_values(void) {
+        /* The most copied recipe: a quoted value inside the word. */
+        check_rewrite("--data-root=\"...\" in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --data-root=\"/mnt\"\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --data-root=\"/new\"\n");
+        check_rewrite("--graph=\"...\" in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --graph=\"/mnt\" -H fd://\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root=\"/new\" -H fd://\n");
+        check_rewrite("\"--data-root=...\" in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd \"--data-root=/mnt\"\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd \"--data-root=/new\"\n");
+        check_rewrite("'--data-root' '...' in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd '--data-root' '/mnt'\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd '--data-root' '/new'\n");
+        check_rewrite("-g\"...\" in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -g\"/mnt\"\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root=\"/new\"\n");
+        /* An EnvironmentFile= value that systemd splits and unquotes. */
+        check_rewrite("quotes inside an EnvironmentFile= value",
+                      "[Service]\nEnvironmentFile=/etc/default/docker\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n",
+                      "/etc/default/docker", "DOCKER_OPTS=\"--data-root='/mnt' --log-level warn\"\n",
+                      "DOCKER_OPTS=\"--data-root='/new' --log-level warn\"\n");
+        /* sh unquotes inside an assignment's word. */
+        check_rewrite("--data-root=\"...\" assigned in a file sh sources", NULL, "/etc/default/docker",
+                      "DOCKER_OPTS=--data-root=\"/mnt\"\n", "DOCKER_OPTS=--data-root=\"/new\"\n");
+        check_rewrite("'--data-root /mnt' in a file sh sources", NULL, "/etc/default/docker",
+                      "DOCKER_OPTS='--dns 8.8.8.8 --data-root /mnt'\n", "DOCKER_OPTS='--dns 8.8.8.8 --data-root /new'\n");
+
+        /* Only a value built from a variable, or split by quotes, is
+         * refused, at its position. */
+        char *root = tree_new("test-edit");
+        tree_write(root, "/etc/init.d/docker", "#!/bin/sh\nDOCKER_OPTS=\n. /etc/default/docker\nexec dockerd $DOCKER_OPTS\n");
+        tree_write(root, "/etc/default/docker", "BASE=/srv\nDOCKER_OPTS=\"--data-root=$BASE/docker\"\n");
+        check_refused("a value built from a shell variable", root, "/new",
+                      "/etc/default/docker:2:14: the value '/srv/docker' of '--data-root=/srv/docker' is built from a "
+                      "variable (set at /etc/default/docker:1:6)");
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=--data-root=/m\"n\"t\n");
+        check_refused("a value in several quoted parts", root, "/new",
+                      "/etc/default/docker:1:13: the value '/mnt' of '--data-root=/mnt' is put together from several "
+                      "quoted or escaped parts");
+        tree_remove(root);
+}
+
+/* Files that are mount points, and files that cannot be written: found by
+ * the plan, before anything is written. Needs a private mount namespace. */
+static void test_targets(void) {
+        char *root, *src;
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL, *diff = NULL, *full = NULL, *bound = NULL, *got = NULL, *dir = NULL;
+        _cleanup_strv_free_ char **backups = NULL;
+        const char *json = "{\n  \"data-root\": \"/old\"\n}\n";
+
+        if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                for (int i = 0; i < 12; i++)
+                        ok(1, "mount points and read-only files # SKIP needs root and a private mount namespace");
+                return;
+        }
+        root = tree_new("test-edit");
+        src = tree_new("test-edit-src");
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd\n");
+        tree_write(root, JSON, json);
+        tree_write(src, "/daemon.json", json);
+        full = path_join(root, JSON);
+        bound = path_join(src, "/daemon.json");
+        ok(mount(bound, full, NULL, MS_BIND, NULL) == 0, "daemon.json bind-mounted from elsewhere");
+
+        ok(plan(root, "/new", &p, &refusal) == 0 && p.n == 1 && p.edits[0].in_place,
+           "the plan sees a mount point (%s)", strna(refusal));
+        ok(edit_plan_diff(&p, &diff) == 0 && strstr(diff, "# /etc/docker/daemon.json is a mount point: written in place"),
+           "the diff says it is written in place");
+        ok(strv_length(p.notes) >= 1 && strstr(p.notes[strv_length(p.notes) - 1], "a mount point"), "and a note");
+        ok(edit_plan_apply(&p, root, &backups) == 0, "apply (a rename would fail with EBUSY)");
+        got = tree_read(src, "/daemon.json");
+        ok(got && strstr(got, "\"/new\""), "the bound file itself holds the new root");
+        ok(edit_plan_restore(root, backups) == 0, "restore");
+        free(got);
+        got = tree_read(src, "/daemon.json");
+        ok_streq(got, json, "restored in place, byte for byte");
+        edit_plan_done(&p);
+        (void) umount2(full, MNT_DETACH);
+
+        /* A read-only file system: refused in the plan, not found once
+         * Docker is stopped. */
+        dir = path_join(root, "/etc/docker");
+        ok(mount(dir, dir, NULL, MS_BIND, NULL) == 0 &&
+                   mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) == 0,
+           "/etc/docker made read-only");
+        check_refused("a read-only daemon.json", root, "/new", "/etc/docker/daemon.json cannot be written: it is on a read-only file system");
+        (void) umount2(dir, MNT_DETACH);
+        tree_remove(root);
+        tree_remove(src);
+}
+
 int main(void) {
         test_refusals();
         test_verify();
@@ -351,5 +476,7 @@ int main(void) {
         test_apply_restore();
         test_apply_failure();
         test_symlinked_files();
+        test_quoted_values();
+        test_targets();
         return tap_done();
 }
