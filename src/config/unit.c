@@ -92,7 +92,7 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
 /* Reads one unit file or drop-in: sections, comments, continuation lines
  * (a trailing backslash joins the next line, replaced by a space), and hands
  * each [Service] assignment to apply_setting(). */
-static int parse_unit_file(UnitInfo *u, SourceSet *s, uint32_t id) {
+int unit_parse_file(UnitInfo *u, SourceSet *s, uint32_t id) {
         SourceFile *f = source_set_get(s, id);
         const char *c = f->content;
         size_t size = f->size, i = 0;
@@ -334,7 +334,7 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
                 r = source_set_load(s, u.fragment, &id);
                 if (r >= 0) {
                         source_set_get(s, id)->role = SOURCE_UNIT;
-                        r = parse_unit_file(&u, s, id);
+                        r = unit_parse_file(&u, s, id);
                 }
                 if (r < 0) {
                         unit_info_done(&u);
@@ -348,7 +348,7 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
                         continue;
                 if (r >= 0) {
                         source_set_get(s, id)->role = SOURCE_UNIT;
-                        r = parse_unit_file(&u, s, id);
+                        r = unit_parse_file(&u, s, id);
                 }
                 if (r < 0) {
                         unit_info_done(&u);
