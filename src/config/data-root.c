@@ -9,6 +9,7 @@
 #include <sys/vfs.h>
 
 #include "config/data-root.h"
+#include "config/refusal.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
@@ -44,17 +45,6 @@ static const struct {
         { "/libx32", "the system's libraries" },
         { "/var/lib/docker-relocate", "this program's own journal and backups" },
 };
-
-static int refuse(char **ret, const char *format, ...) _printf_(2, 3);
-static int refuse(char **ret, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(ret, format, ap);
-        va_end(ap);
-        return r < 0 ? -ENOMEM : -ECANCELED;
-}
 
 static const char *volatile_fs(long type) {
         switch (type) {

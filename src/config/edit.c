@@ -10,6 +10,7 @@
 
 #include "config/edit.h"
 #include "config/proof.h"
+#include "config/refusal.h"
 #include "util/backup.h"
 #include "util/diff.h"
 #include "util/fileio.h"
@@ -63,17 +64,6 @@ static int set_named(EditPlan *p, const char *path, const char *named) {
         free(p->edits[p->n - 1].named);
         p->edits[p->n - 1].named = strdup(named);
         return p->edits[p->n - 1].named ? 0 : -ENOMEM;
-}
-
-static int refuse(char **ret_refusal, const char *format, ...) _printf_(2, 3);
-static int refuse(char **ret_refusal, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(ret_refusal, format, ap);
-        va_end(ap);
-        return r < 0 ? -ENOMEM : -ECANCELED;
 }
 
 typedef struct Replacement {

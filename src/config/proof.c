@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config/proof.h"
+#include "config/refusal.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
@@ -61,17 +62,6 @@ JsonDialect proof_json_dialect(const ProofContext *ctx) {
                 .bom = ctx->engine_major >= 23,
                 .empty = ctx->engine_major >= 23,
         };
-}
-
-static int refuse(char **ret, const char *format, ...) _printf_(2, 3);
-static int refuse(char **ret, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(ret, format, ap);
-        va_end(ap);
-        return r < 0 ? -ENOMEM : -ECANCELED;
 }
 
 static int refuse_at(char **ret, const SourceFile *f, size_t offset, const char *why) {
@@ -151,6 +141,18 @@ static int check_json(const SourceFile *f, const ProofContext *ctx, char **ret) 
 }
 
 /* ---- sh ------------------------------------------------------------------ */
+
+/* A private directory (0700) for copies of planned files. */
+static int temp_dir(char **ret) {
+        _cleanup_free_ char *d = strdup("/tmp/docker-relocate-proof.XXXXXX");
+
+        if (!d)
+                return -ENOMEM;
+        if (!mkdtemp(d))
+                return negative_errno();
+        *ret = TAKE_PTR(d);
+        return 0;
+}
 
 static int shell_quote(FILE *out, const char *s) {
         fputc('\'', out);
@@ -292,13 +294,9 @@ static int prove_shell(const DockerConfig *c, const ProofContext *ctx, char **re
 
         /* The files as this program read them (on disk, or planned), in
          * the order the script sources them. */
-        dir = strdup("/tmp/docker-relocate-proof.XXXXXX");
-        if (!dir)
-                return -ENOMEM;
-        if (!mkdtemp(dir)) {
-                dir = mfree(dir);
-                return negative_errno();
-        }
+        r = temp_dir(&dir);
+        if (r < 0)
+                return r;
         STRV_FOREACH(p, c->env_files) {
                 const SourceFile *f = NULL;
                 char *tmp;
@@ -447,13 +445,9 @@ static int prove_validate(const DockerConfig *c, const ProofContext *ctx, char *
                 return 0;
         f = &c->sources.files[c->json_src];
 
-        dir = strdup("/tmp/docker-relocate-proof.XXXXXX");
-        if (!dir)
-                return -ENOMEM;
-        if (!mkdtemp(dir)) {
-                dir = mfree(dir);
-                return negative_errno();
-        }
+        r = temp_dir(&dir);
+        if (r < 0)
+                return r;
         file = path_join(dir, "daemon.json");
         if (!file) {
                 r = -ENOMEM;
