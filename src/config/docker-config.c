@@ -579,7 +579,9 @@ static int find_unread_env_files(DockerConfig *c) {
                 }
                 env_done(&scratch);
                 source_set_done(&scratch_set);
-                if (r < 0 && r != -ENOENT)
+                /* Nothing reads it: a file that cannot be read (a
+                 * directory, a FIFO) is no finding here. */
+                if (r == -ENOMEM)
                         return r;
         }
         return 0;

@@ -200,6 +200,12 @@ static void test_json(const ProofContext *ctx) {
         check(root, INIT_SYSTEMD, ctx, "daemon.json a directory", "/etc/docker/daemon.json is a directory");
         ok(rmdir(fifo) == 0, "rmdir");
         check(root, INIT_SYSTEMD, ctx, "no daemon.json", NULL);
+
+        /* A FIFO where an environment file no unit reads would be: nothing
+         * reads it, nothing blocks, nothing fails. */
+        dir = path_join(root, "/etc/default/docker");
+        ok(tree_mkdir(root, "/etc/default") == 0 && mkfifo(dir, 0600) == 0, "an unread /etc/default/docker FIFO");
+        check(root, INIT_SYSTEMD, ctx, "an unread FIFO", NULL);
         tree_remove(root);
 }
 
