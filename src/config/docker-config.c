@@ -86,6 +86,11 @@ static const char *word_file(const DockerConfig *c, size_t idx) {
         const Word *w = &c->argv.words[idx];
         if (w->src != TEXT_NO_SOURCE && w->src < c->sources.n)
                 return c->sources.files[w->src].path;
+        /* A word with quotes inside is still written in one file: the one
+         * its first character that is not a variable's value comes from. */
+        for (size_t i = 0; i < w->chars.len; i++)
+                if (w->chars.src[i] < c->sources.n && !(w->chars.flags[i] & TEXT_EXPANDED))
+                        return c->sources.files[w->chars.src[i]].path;
         return c->exec_file ?: "the command line";
 }
 
