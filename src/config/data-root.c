@@ -78,11 +78,11 @@ int data_root_check(const char *root, const char *path, char **ret_refusal) {
         if (!norm)
                 return -ENOMEM;
         if (!path_is_absolute(norm))
-                return refuse(ret_refusal, "The data root must be an absolute path: %s", path);
+                return config_refuse(ret_refusal, "The data root must be an absolute path: %s", path);
 
         for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++)
                 if (streq(norm, system_dirs[i]))
-                        return refuse(ret_refusal,
+                        return config_refuse(ret_refusal,
                                       "%s cannot be the data root: it is a directory of the system itself, and "
                                       "dockerd would put its own directories among the system's; use a "
                                       "directory of its own (such as %s/docker).",
@@ -97,9 +97,9 @@ int data_root_check(const char *root, const char *path, char **ret_refusal) {
                 for (size_t i = 0; i < ELEMENTSOF(refused_trees); i++)
                         if (path_startswith_dir(p, refused_trees[i].dir)) {
                                 if (pass == 0)
-                                        return refuse(ret_refusal, "%s cannot be the data root: %s is %s.", norm,
+                                        return config_refuse(ret_refusal, "%s cannot be the data root: %s is %s.", norm,
                                                       refused_trees[i].dir, refused_trees[i].why);
-                                return refuse(ret_refusal,
+                                return config_refuse(ret_refusal,
                                               "%s cannot be the data root: it leads to %s, and %s is %s.", norm, p,
                                               refused_trees[i].dir, refused_trees[i].why);
                         }
@@ -122,13 +122,13 @@ int data_root_check(const char *root, const char *path, char **ret_refusal) {
                 if (!link_full)
                         return -ENOMEM;
                 if (lstat(link_full, &st) == 0 && S_ISLNK(st.st_mode))
-                        return refuse(ret_refusal,
+                        return config_refuse(ret_refusal,
                                       "%s cannot be the data root: it is a dangling symlink (to %s); remove it or "
                                       "create its target.",
                                       norm, real);
         } else if (lstat(full, &st) == 0) {
                 if (!S_ISDIR(st.st_mode))
-                        return refuse(ret_refusal, "%s cannot be the data root: it is a %s, not a directory.", norm,
+                        return config_refuse(ret_refusal, "%s cannot be the data root: it is a %s, not a directory.", norm,
                                       file_type_name(full) ?: "file");
         } else if (errno != ENOENT && errno != ENOTDIR)
                 return negative_errno();
@@ -147,9 +147,9 @@ int data_root_check(const char *root, const char *path, char **ret_refusal) {
                 if (!probe)
                         return -ENOMEM;
                 if (!S_ISDIR(st.st_mode))
-                        return refuse(ret_refusal, "%s cannot be the data root: %s is not a directory.", norm, probe);
+                        return config_refuse(ret_refusal, "%s cannot be the data root: %s is not a directory.", norm, probe);
                 if (statfs(probe, &sfs) == 0 && volatile_fs(sfs.f_type))
-                        return refuse(ret_refusal,
+                        return config_refuse(ret_refusal,
                                       "%s cannot be the data root: %s is on a %s, which keeps nothing across a "
                                       "reboot: the images, containers and volumes would be gone. Use a directory on "
                                       "a disk.",

@@ -138,7 +138,7 @@ static int refuse_span(const DockerConfig *c, const Word *w, size_t from, size_t
                 return -ENOMEM;
         switch (why) {
         case WORD_SPAN_EMPTY:
-                return refuse(ret_refusal, "%s: '%s' has an empty value; set the data root by hand.", pos, w->text);
+                return config_refuse(ret_refusal, "%s: '%s' has an empty value; set the data root by hand.", pos, w->text);
         case WORD_SPAN_EXPANDED:
                 for (size_t i = from; i < to && !var; i++)
                         if (w->chars.flags[i] & TEXT_EXPANDED) {
@@ -146,17 +146,17 @@ static int refuse_span(const DockerConfig *c, const Word *w, size_t from, size_t
                                 if (r < 0)
                                         return r;
                         }
-                return refuse(ret_refusal,
+                return config_refuse(ret_refusal,
                               "%s: %s is built from a variable (set at %s): rewriting it would change that "
                               "variable; set the data root by hand.",
                               pos, subject, strna(var));
         case WORD_SPAN_SYNTHETIC:
-                return refuse(ret_refusal,
+                return config_refuse(ret_refusal,
                               "%s: %s is written with escapes (\\x, %%%%, $$): write it plainly, or set the data "
                               "root by hand.",
                               pos, subject);
         default:
-                return refuse(ret_refusal,
+                return config_refuse(ret_refusal,
                               "%s: %s is put together from several quoted or escaped parts: write it as one part, "
                               "or set the data root by hand.",
                               pos, subject);
@@ -177,7 +177,7 @@ static int replace_span(const DockerConfig *c, const Word *w, size_t from, size_
                         continue;
                 if (rep[i].start == x.start && rep[i].end == x.end && streq(rep[i].text, x.text))
                         return 0;
-                return refuse(ret_refusal, "%s: the same bytes set the data root in two ways; set it by hand.",
+                return config_refuse(ret_refusal, "%s: the same bytes set the data root in two ways; set it by hand.",
                               c->sources.files[x.src].path);
         }
         rep[(*nrep)++] = x;
@@ -208,13 +208,13 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
 
                 if (!fl->value) {
                         r = where(c, fw, &pos);
-                        return r < 0 ? r : refuse(ret_refusal, "%s: '%s' has no value.", pos, fw->text);
+                        return r < 0 ? r : config_refuse(ret_refusal, "%s: '%s' has no value.", pos, fw->text);
                 }
                 if (fl->combined) {
                         /* "-Dg /x": rewriting the word would drop -D. */
                         r = where(c, fw, &pos);
                         return r < 0 ? r
-                                     : refuse(ret_refusal,
+                                     : config_refuse(ret_refusal,
                                               "%s: '%s' combines several flags in one word; change it by hand.",
                                               pos, fw->text);
                 }
@@ -275,7 +275,7 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                                 group[ng++] = rep[k];
 
                 if (f->unsafe)
-                        return refuse(ret_refusal, "%s: cannot be edited safely (%s); change the data root by hand.",
+                        return config_refuse(ret_refusal, "%s: cannot be edited safely (%s); change the data root by hand.",
                                       f->path, f->unsafe);
 
                 if (!f->vendor) {
@@ -304,7 +304,7 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                         if (group[k].start < e->raw_start || group[k].end > e->raw_end)
                                 inside = false;
                 if (!inside)
-                        return refuse(ret_refusal,
+                        return config_refuse(ret_refusal,
                                       "%s is a file of the distribution's package and the data root is set there "
                                       "outside ExecStart=; set it by hand in a drop-in.",
                                       f->path);
@@ -383,13 +383,13 @@ static int check_target(EditPlan *p, FileEdit *e, const char *root, char **ret_r
                 if (!nfull)
                         return -ENOMEM;
                 if (path_startswith_dir(e->named, "/etc") && !path_startswith_dir(e->path, "/etc"))
-                        return refuse(ret_refusal,
+                        return config_refuse(ret_refusal,
                                       "%s is reached through a symlink and really is %s, outside /etc: this program "
                                       "does not write configuration through a link that leaves /etc; change it by "
                                       "hand, or replace the link with the file.",
                                       e->named, e->path);
                 if (!e->old && lstat(nfull, &st) == 0 && S_ISLNK(st.st_mode))
-                        return refuse(ret_refusal,
+                        return config_refuse(ret_refusal,
                                       "%s is a symlink to %s, which does not exist (a dangling link): dockerd reads "
                                       "it as missing, and this program does not create files through a link; "
                                       "remove the link, or create %s.",
@@ -402,7 +402,7 @@ static int check_target(EditPlan *p, FileEdit *e, const char *root, char **ret_r
                         return r;
                 e->in_place = r > 0;
                 if (faccessat(AT_FDCWD, full, W_OK, AT_EACCESS) < 0)
-                        return refuse(ret_refusal, "%s cannot be written: it %s.", named, access_problem(errno));
+                        return config_refuse(ret_refusal, "%s cannot be written: it %s.", named, access_problem(errno));
                 if (e->in_place) {
                         _cleanup_free_ char *note = NULL;
                         if (asprintf(&note,
@@ -428,7 +428,7 @@ static int check_target(EditPlan *p, FileEdit *e, const char *root, char **ret_r
         if (!dir)
                 return -ENOMEM;
         if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) < 0)
-                return refuse(ret_refusal, "%s cannot be written: its directory %s %s.", named, dir,
+                return config_refuse(ret_refusal, "%s cannot be written: its directory %s %s.", named, dir,
                               access_problem(errno));
         return 0;
 }
@@ -446,7 +446,7 @@ static int check_targets(EditPlan *p, const char *root, char **ret_refusal) {
         /* The backups are written before any file is. */
         r = backup_dir_check(root);
         if (r == -ELOOP || r == -ENOTDIR)
-                return refuse(ret_refusal,
+                return config_refuse(ret_refusal,
                               "%s: a %s stands on the way to this program's backup directory, and this program "
                               "does not write backups through it; remove it.",
                               BACKUP_DIR, r == -ELOOP ? "symlink" : "file");
@@ -478,14 +478,14 @@ int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPla
                 return r;
 
         if (!path_is_absolute(new_root))
-                return refuse(ret_refusal, "The data root must be an absolute path: %s", new_root);
+                return config_refuse(ret_refusal, "The data root must be an absolute path: %s", new_root);
         if (!string_is_shell_safe(new_root))
-                return refuse(ret_refusal,
+                return config_refuse(ret_refusal,
                               "The data root '%s' contains characters that would need quoting in some config file "
                               "(allowed: letters, digits and /._+-@:,).",
                               new_root);
         if (c->json_exists && !c->json_valid)
-                return refuse(ret_refusal, "%s; fix it first, nothing was changed.", c->json_error);
+                return config_refuse(ret_refusal, "%s; fix it first, nothing was changed.", c->json_error);
 
         nflags = docker_config_data_root_flags(c, flags, ELEMENTSOF(flags));
         if (nflags > 0) {
@@ -574,7 +574,7 @@ int edit_plan_verify(const EditPlan *p, const DockerConfig *c, const char *new_r
                 goto finish;
         }
         if (!streq(got, want)) {
-                r = refuse(ret_refusal,
+                r = config_refuse(ret_refusal,
                            "The planned change would leave dockerd's data root at %s (set in %s), not %s; nothing "
                            "was changed.",
                            after.data_root, after.data_root_source, new_root);
@@ -582,11 +582,11 @@ int edit_plan_verify(const EditPlan *p, const DockerConfig *c, const char *new_r
         }
         STRV_FOREACH(m, after.conflicts)
                 if (mentions_data_root(*m)) {
-                        r = refuse(ret_refusal, "The planned change would leave a conflict: %s", *m);
+                        r = config_refuse(ret_refusal, "The planned change would leave a conflict: %s", *m);
                         goto finish;
                 }
         if (docker_flags_get(&after.flags, "graph") || (after.json_valid && daemon_json_member(&after.json, "graph"))) {
-                r = refuse(ret_refusal, "The planned change would leave the removed graph option in use.");
+                r = config_refuse(ret_refusal, "The planned change would leave the removed graph option in use.");
                 goto finish;
         }
         /* What dockerd, systemd and sh read at the next start must be what

@@ -76,7 +76,7 @@ static int refuse_at(char **ret, const SourceFile *f, size_t offset, const char 
         unsigned line, col;
 
         source_position(f, offset, &line, &col);
-        return refuse(ret, "%s:%u:%u: %s", f->path, line, col, why);
+        return config_refuse(ret, "%s:%u:%u: %s", f->path, line, col, why);
 }
 
 /* ---- bytes ------------------------------------------------------------- */
@@ -249,7 +249,7 @@ static int compare_var(const DockerConfig *c, const char *name, bool sh_set, cha
         }
         var_origin(c, v, &file, &line);
         if (!!v != sh_set)
-                return refuse(ret, "%s:%u: sh %s %s, this program found it %s: the files do not read the same "
+                return config_refuse(ret, "%s:%u: sh %s %s, this program found it %s: the files do not read the same "
                                    "for sh; set the data root by hand",
                               file, line, sh_set ? "sets" : "leaves unset", name, v ? "set" : "unset");
         if (!v)
@@ -257,7 +257,7 @@ static int compare_var(const DockerConfig *c, const char *name, bool sh_set, cha
         if (!strv_equal(mine, (char **) sh_words)) {
                 a = describe_words(mine);
                 b = describe_words(sh_words);
-                return refuse(ret,
+                return config_refuse(ret,
                               "%s:%u: sh splits $%s into %s, this program into %s: the init script would pass "
                               "dockerd other options than this program works with; simplify the assignment",
                               file, line, name, strna(b), strna(a));
@@ -276,7 +276,7 @@ static int compare_var(const DockerConfig *c, const char *name, bool sh_set, cha
                                          "a '*', '?' or '[' in an option: the init script expands $"
                                          "DOCKER_OPTS unquoted, so the shell would replace the word with "
                                          "matching file names; remove it or set the option in daemon.json");
-                return refuse(ret, "%s:%u: the word '%s' of $%s is a file name pattern the init script would "
+                return config_refuse(ret, "%s:%u: the word '%s' of $%s is a file name pattern the init script would "
                                    "expand; remove it",
                               file, line, strna(e), name);
         }
@@ -297,7 +297,7 @@ static int prove_shell(const DockerConfig *c, const ProofContext *ctx, char **re
         if (n == 0)
                 return 0;
         if (!ctx->sh)
-                return refuse(ret, "No /bin/sh to read the environment files of the init script with: their "
+                return config_refuse(ret, "No /bin/sh to read the environment files of the init script with: their "
                                    "effect cannot be checked.");
 
         /* The files as this program read them (on disk, or planned), in
@@ -387,7 +387,7 @@ static int prove_shell(const DockerConfig *c, const ProofContext *ctx, char **re
                         named = x;
                 }
                 e = named ? cescape(named) : NULL;
-                r = refuse(ret, "%s: sh cannot source it (exit status %d: %s): the init script would fail to start "
+                r = config_refuse(ret, "%s: sh cannot source it (exit status %d: %s): the init script would fail to start "
                                 "Docker; fix the file",
                            which ?: strna(names ? names[0] : NULL), status, strna(e));
                 goto finish;
@@ -430,7 +430,7 @@ static int prove_shell(const DockerConfig *c, const ProofContext *ctx, char **re
 
 garbled:
         if (r != -ENOMEM)
-                r = refuse(ret, "sh's reading of the environment files could not be compared: unexpected output.");
+                r = config_refuse(ret, "sh's reading of the environment files could not be compared: unexpected output.");
 finish:
         if (sf)
                 fclose(sf);
@@ -484,7 +484,7 @@ static int prove_validate(const DockerConfig *c, const ProofContext *ctx, char *
                 goto finish;
         if (status != 0) {
                 _cleanup_free_ char *e = cescape(strempty(err));
-                r = refuse(ret, "%s: \"dockerd --validate\" rejects the new configuration: %s", f->path, strna(e));
+                r = config_refuse(ret, "%s: \"dockerd --validate\" rejects the new configuration: %s", f->path, strna(e));
         }
 finish:
         if (file)
@@ -497,7 +497,7 @@ int config_prove(const DockerConfig *c, const ProofContext *ctx, char **ret_refu
         int r;
 
         if (c->unprovable)
-                return refuse(ret_refusal, "%s", c->unprovable[0]);
+                return config_refuse(ret_refusal, "%s", c->unprovable[0]);
 
         for (size_t i = 0; i < c->sources.n; i++) {
                 const SourceFile *f = &c->sources.files[i];
@@ -505,12 +505,12 @@ int config_prove(const DockerConfig *c, const ProofContext *ctx, char **ret_refu
                 switch (f->role) {
                 case SOURCE_ENV_SHELL:
                         if (f->unsafe)
-                                return refuse(ret_refusal, "%s", f->unsafe);
+                                return config_refuse(ret_refusal, "%s", f->unsafe);
                         r = check_shell_bytes(f, ret_refusal);
                         break;
                 case SOURCE_ENV_SYSTEMD:
                         if (f->unsafe)
-                                return refuse(ret_refusal, "%s", f->unsafe);
+                                return config_refuse(ret_refusal, "%s", f->unsafe);
                         r = check_systemd_bytes(f, false, ret_refusal);
                         break;
                 case SOURCE_UNIT:

@@ -5,7 +5,7 @@
 
 #include "config/refusal.h"
 
-int refuse(char **ret, const char *format, ...) {
+int config_refuse(char **ret, const char *format, ...) {
         va_list ap;
         int r;
 

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/step-log.h"
+
 /* After the volume under a mounted filesystem was enlarged (EBS "modify
  * volume", losetup -c): grow its partition, if it has one, to the end of the
  * disk, then the filesystem, online (resize2fs for ext4, xfs_growfs for xfs).
@@ -18,13 +20,12 @@ typedef struct GrowResult {
         bool partition_grown;
         uint64_t partition_old, partition_new; /* bytes, 0 without a partition */
         uint64_t fs_old, fs_new;               /* filesystem size (statvfs), bytes */
-        char **steps;
-        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
-        char *error; /* on failure: what failed and what to do */
+        StepLog steps;                         /* dry run: what it would do, not timed */
 } GrowResult;
 
 void grow_result_done(GrowResult *r);
 
 /* dir: the mount point; NULL for the one recorded last (disk/state.h, under
- * root). *result is always filled in; release it with grow_result_done(). */
-int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *result);
+ * root). *result is always filled in; release it with grow_result_done().
+ * ret_error as in util/error.h: what failed and what to do. */
+int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *result, char **ret_error);

@@ -14,9 +14,10 @@
 
 #include "disk/blockdev.h"
 #include "disk/mkfs.h"
-#include "disk/libmount-util.h"
 #include "disk/mount.h"
+#include "util/error.h"
 #include "util/fileio.h"
+#include "util/libmount-util.h"
 #include "util/macro.h"
 
 #ifndef XFS_SUPER_MAGIC
@@ -88,7 +89,7 @@ int mount_make_guarded_dir(const char *dir) {
         return 0;
 }
 
-int mount_device(const char *node, const char *dir, const char *fstype, char **ret_message) {
+int mount_device(const char *node, const char *dir, const char *fstype, char **ret_error) {
         _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
         char buf[BUFSIZ] = "";
         int r, rc;
@@ -111,9 +112,7 @@ int mount_device(const char *node, const char *dir, const char *fstype, char **r
         if (r == 0)
                 r = -EIO;
         (void) mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
-        if (ret_message)
-                *ret_message = buf[0] ? strdup(buf) : NULL;
-        return r;
+        return buf[0] ? error_set(ret_error, r, "%s", buf) : r;
 }
 
 int mount_check_data_fs(const char *dir, char **ret_reason) {

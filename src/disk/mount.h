@@ -18,9 +18,9 @@ int mount_dir_is_empty(const char *dir);
  * has no such flag (the directory is still made). */
 int mount_make_guarded_dir(const char *dir);
 
-/* Mounts node on dir with libmount. ret_message (may be NULL) gets libmount's
- * explanation on failure. */
-int mount_device(const char *node, const char *dir, const char *fstype, char **ret_message);
+/* Mounts node on dir with libmount. ret_error (util/error.h) gets libmount's
+ * explanation. */
+int mount_device(const char *node, const char *dir, const char *fstype, char **ret_error);
 
 /* Whether the filesystem that dir is on may hold a data root: not NFS (or
  * another network filesystem), not overlay, not xfs without ftype=1. Returns

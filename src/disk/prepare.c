@@ -16,9 +16,11 @@
 #include "disk/safety.h"
 #include "disk/state.h"
 #include "disk/usage.h"
+#include "util/error.h"
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/process.h"
+#include "util/step-log.h"
 #include "util/strv.h"
 
 #define PARTITION_WAIT_MS (30UL * 1000)
@@ -36,67 +38,10 @@ void prepare_result_done(PrepareResult *r) {
         free(r->label);
         free(r->mount);
         free(r->fstab_backup);
-        strv_free(r->steps);
-        free(r->step_ms);
+        step_log_done(&r->steps);
         strv_free(r->refusals);
         strv_free(r->warnings);
-        free(r->error);
         *r = (PrepareResult){};
-}
-
-static int add(char ***l, const char *fmt, ...) _printf_(2, 3);
-static int add(char ***l, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(l, s);
-}
-
-/* Appends a step done (or planned), with the time since the previous one. */
-static int step(PrepareResult *res, const char *fmt, ...) _printf_(2, 3);
-static int step(PrepareResult *res, const char *fmt, ...) {
-        size_t n = strv_length(res->steps);
-        unsigned long long now = now_ms(), *ms;
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        ms = realloc(res->step_ms, (n + 1) * sizeof(*ms));
-        if (!ms) {
-                free(s);
-                return -ENOMEM;
-        }
-        res->step_ms = ms;
-        ms[n] = 0;
-        if (res->mark_ms) { /* not in a dry run */
-                ms[n] = now - res->mark_ms;
-                res->mark_ms = now;
-        }
-        return strv_consume(&res->steps, s);
-}
-
-/* Records what failed and what the administrator should know, returns r. */
-static int fail(PrepareResult *res, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(PrepareResult *res, int r, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        free(res->error);
-        if (vasprintf(&res->error, fmt, ap) < 0)
-                res->error = NULL;
-        va_end(ap);
-        return r;
 }
 
 static int set_str(char **dst, const char *s) {
@@ -189,67 +134,72 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
         if (!fstab)
                 return -ENOMEM;
         if (mount_point_forbidden(mount))
-                return add(&res->refusals, "%s is a system directory: choose a dedicated mount point such as "
-                                           "/mnt/docker-data", mount);
+                return strv_extendf(&res->refusals,
+                                    "%s is a system directory: choose a dedicated mount point such as "
+                                    "/mnt/docker-data",
+                                    mount);
 
         r = usage_mount_source(NULL, mount, &devnum, NULL);
         if (r >= 0) {
                 _cleanup_free_ char *name = NULL;
                 (void) blockdev_name_from_devnum(NULL, devnum, &name);
-                return add(&res->refusals, "%s is already a mount point (of %s): unmount it or choose another",
-                           mount, name ? name : "another filesystem");
+                return strv_extendf(&res->refusals,
+                                    "%s is already a mount point (of %s): unmount it or choose another", mount,
+                                    name ? name : "another filesystem");
         }
         if (r != -ENOENT)
                 return r;
 
         r = mount_dir_is_empty(mount);
         if (r == -ENOTDIR)
-                return add(&res->refusals, "%s exists and is not a directory: choose another mount point", mount);
+                return strv_extendf(&res->refusals, "%s exists and is not a directory: choose another mount point",
+                                    mount);
         if (r < 0)
                 return r;
         if (r == 0)
-                return add(&res->refusals,
-                           "%s is not empty: mounting over it would hide its content; move it away or choose "
-                           "an empty directory",
-                           mount);
+                return strv_extendf(&res->refusals,
+                                    "%s is not empty: mounting over it would hide its content; move it away or choose "
+                                    "an empty directory",
+                                    mount);
 
         r = fstab_check_target(fstab, mount, &conflict);
         if (r == -EEXIST)
-                return add(&res->refusals,
-                           "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
-                           "another mount point",
-                           mount, strna(conflict));
+                return strv_extendf(&res->refusals,
+                                    "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
+                                    "another mount point",
+                                    mount, strna(conflict));
         return r;
 }
 
-static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res) {
+static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res, char **ret_error) {
         _cleanup_free_ char *msg = NULL;
         int r;
 
         r = mount_make_guarded_dir(mount);
         if (r == -EOPNOTSUPP) {
-                r = add(&res->warnings,
+                r = strv_extendf(
+                        &res->warnings,
                         "%s could not be made immutable (the filesystem has no such flag): if the volume is ever "
                         "missing at boot, the directory underneath can fill up",
                         mount);
                 if (r < 0)
                         return r;
         } else if (r < 0)
-                return fail(res, r, "Failed to create the mount point %s: %s", mount, strerror(-r));
+                return error_set(ret_error, r, "Failed to create the mount point %s: %s", mount, strerror(-r));
         else {
-                r = step(res, "made %s an empty, immutable mount point", mount);
+                r = step_log_add(&res->steps, "made %s an empty, immutable mount point", mount);
                 if (r < 0)
                         return r;
         }
 
         r = mount_device(node, mount, fstype, &msg);
         if (r < 0)
-                return fail(res, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
-        return step(res, "mounted %s on %s", node, mount);
+                return error_set(ret_error, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
+        return step_log_add(&res->steps, "mounted %s on %s", node, mount);
 }
 
 static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,
-                    PrepareResult *res) {
+                    PrepareResult *res, char **ret_error) {
         _cleanup_free_ char *fstab = root_path(req->root, "/etc/fstab"), *content = NULL, *conflict = NULL;
         int r;
 
@@ -257,30 +207,30 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
                 return -ENOMEM;
         r = fstab_edit(fstab, uuid, mount, fstype, &content, &conflict);
         if (r == -EEXIST)
-                return fail(res, r,
-                            "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
-                            "prepare again",
-                            uuid, mount, strna(conflict));
+                return error_set(ret_error, r,
+                                 "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
+                                 "prepare again",
+                                 uuid, mount, strna(conflict));
         if (r < 0)
-                return fail(res, r, "Failed to read /etc/fstab: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to read /etc/fstab: %s", strerror(-r));
         if (r == 0)
                 return 0;
 
         res->changed = true;
         if (req->dry_run)
-                return step(res, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
-                           fstype);
+                return step_log_add(&res->steps, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
+                                    fstype);
 
         r = fstab_write(req->root, content, &res->fstab_backup);
         if (r < 0)
-                return fail(res, r, "Failed to write /etc/fstab: %s", strerror(-r));
-        return step(res, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
-                   fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
-                   res->fstab_backup ? ")" : "");
+                return error_set(ret_error, r, "Failed to write /etc/fstab: %s", strerror(-r));
+        return step_log_add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
+                            fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
+                            res->fstab_backup ? ")" : "");
 }
 
 static int do_record(const PrepareRequest *req, const BlockDev *fsdev, const FsInfo *fs, const char *mount,
-                     PrepareResult *res) {
+                     PrepareResult *res, char **ret_error) {
         DiskRecord rec = {}, want = {
                 .uuid = fs->uuid,
                 .fstype = fs->type,
@@ -302,13 +252,15 @@ static int do_record(const PrepareRequest *req, const BlockDev *fsdev, const FsI
                 return 0; /* bookkeeping, not a change worth reporting */
         r = disk_state_record(req->root, &want);
         if (r < 0)
-                return fail(res, r, "Failed to record the filesystem in " DISK_STATE_FILE ": %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to record the filesystem in " DISK_STATE_FILE ": %s",
+                                 strerror(-r));
         return 0;
 }
 
 /* The device carries our filesystem already: mount and persist what is
  * missing, never format. */
-static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, PrepareResult *res) {
+static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, PrepareResult *res,
+                         char **ret_error) {
         _cleanup_blockdev_ BlockDev *b = NULL;
         _cleanup_strv_free_ char **targets = NULL;
         int r;
@@ -316,64 +268,67 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
         res->reused = true;
         r = blockdev_load(NULL, ours->name, &b);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", ours->name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", ours->name, strerror(-r));
         if (set_str(&res->fs_node, b->node) < 0 || set_str(&res->uuid, ours->fs.uuid) < 0 ||
             set_str(&res->fstype, ours->fs.type) < 0 || set_str(&res->label, ours->fs.label) < 0)
                 return -ENOMEM;
 
         if (req->fstype && !streq(req->fstype, ours->fs.type))
-                return add(&res->refusals,
-                           "%s carries the %s filesystem this tool made (UUID=%s), not %s: to start over, unmount "
-                           "it, run wipefs -a on it and prepare again",
-                           b->node, ours->fs.type, ours->fs.uuid, req->fstype);
+                return strv_extendf(
+                        &res->refusals,
+                        "%s carries the %s filesystem this tool made (UUID=%s), not %s: to start over, unmount "
+                        "it, run wipefs -a on it and prepare again",
+                        b->node, ours->fs.type, ours->fs.uuid, req->fstype);
 
         if (streq(ours->fs.type, "xfs")) {
                 r = xfs_has_ftype(b->node);
                 if (r == 0)
-                        return add(&res->refusals,
-                                   "%s holds xfs without ftype=1, on which overlay2 cannot work: to start over, "
-                                   "unmount it, run wipefs -a on it and prepare again",
-                                   b->node);
+                        return strv_extendf(
+                                &res->refusals,
+                                "%s holds xfs without ftype=1, on which overlay2 cannot work: to start over, "
+                                "unmount it, run wipefs -a on it and prepare again",
+                                b->node);
                 if (r < 0)
-                        r = add(&res->warnings, "Could not check ftype of the xfs on %s: %s", b->node,
-                                strerror(-r));
+                        r = strv_extendf(&res->warnings, "Could not check ftype of the xfs on %s: %s", b->node,
+                                         strerror(-r));
                 if (r < 0)
                         return r;
         }
 
         r = usage_mount_points(NULL, b->devnum, &targets);
         if (r < 0)
-                return fail(res, r, "Failed to read the mount table: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to read the mount table: %s", strerror(-r));
 
         if (!strv_contains(targets, mount)) {
                 if (strv_length(targets) > 0)
-                        return add(&res->refusals,
-                                   "%s (our %s filesystem, UUID=%s) is mounted on %s, not on %s: unmount it, or "
-                                   "pass --mount %s",
-                                   b->node, ours->fs.type, ours->fs.uuid, targets[0], mount, targets[0]);
+                        return strv_extendf(
+                                &res->refusals,
+                                "%s (our %s filesystem, UUID=%s) is mounted on %s, not on %s: unmount it, or "
+                                "pass --mount %s",
+                                b->node, ours->fs.type, ours->fs.uuid, targets[0], mount, targets[0]);
                 r = check_mount_point(req, mount, res);
                 if (r < 0)
-                        return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                        return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
                 if (strv_length(res->refusals) > 0)
                         return 0;
                 res->changed = true;
                 if (req->dry_run)
-                        r = step(res, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
-                                ours->fs.type, ours->fs.uuid, mount);
+                        r = step_log_add(&res->steps, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
+                                         ours->fs.type, ours->fs.uuid, mount);
                 else
-                        r = do_mount(b->node, mount, ours->fs.type, res);
+                        r = do_mount(b->node, mount, ours->fs.type, res, ret_error);
                 if (r < 0)
                         return r;
         }
 
-        r = do_record(req, b, &ours->fs, mount, res);
+        r = do_record(req, b, &ours->fs, mount, res, ret_error);
         if (r < 0)
                 return r;
-        return do_fstab(req, ours->fs.uuid, mount, ours->fs.type, res);
+        return do_fstab(req, ours->fs.uuid, mount, ours->fs.type, res, ret_error);
 }
 
 static int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype, const char *label,
-                       const BlockDev *d, PrepareResult *res) {
+                       const BlockDev *d, PrepareResult *res, char **ret_error) {
         _cleanup_(eligibility_done) Eligibility e = {};
         _cleanup_blockdev_ BlockDev *fsdev = NULL;
         _cleanup_free_ char *err = NULL, *partname = NULL;
@@ -388,20 +343,20 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         int r;
 
         if (req->partition && d->parent) {
-                r = add(&res->refusals, "%s is a partition: --partition needs a whole disk", d->node);
+                r = strv_extendf(&res->refusals, "%s is a partition: --partition needs a whole disk", d->node);
                 if (r < 0)
                         return r;
         }
 
         r = disk_check_eligibility(NULL, d, &ereq, &e);
         if (r < 0)
-                return fail(res, r, "Failed to check %s: %s", d->node, strerror(-r));
+                return error_set(ret_error, r, "Failed to check %s: %s", d->node, strerror(-r));
         r = strv_extend_strv(&res->refusals, e.refusals);
         if (r < 0)
                 return r;
         r = check_mount_point(req, mount, res);
         if (r < 0)
-                return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
         if (strv_length(res->refusals) > 0)
                 return 0;
 
@@ -413,17 +368,19 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 _cleanup_free_ char *pn = blockdev_partition_name(d->name, 1);
                 if (!pn)
                         return -ENOMEM;
-                if (strv_length(e.signatures) > 0 && (r = step(res, "wipe every signature on %s", d->node)) < 0)
+                if (strv_length(e.signatures) > 0 &&
+                    (r = step_log_add(&res->steps, "wipe every signature on %s", d->node)) < 0)
                         return r;
                 if (req->partition &&
-                    (r = step(res, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) < 0)
+                    (r = step_log_add(&res->steps, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) <
+                            0)
                         return r;
-                if ((r = step(res, "make an %s filesystem labelled %s on %s%s", fstype, label,
-                             req->partition ? "/dev/" : d->node, req->partition ? pn : "")) < 0 ||
-                    (r = step(res, "make %s an empty, immutable mount point", mount)) < 0 ||
-                    (r = step(res, "mount it on %s", mount)) < 0 ||
-                    (r = step(res, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
-                             fstype)) < 0)
+                if ((r = step_log_add(&res->steps, "make an %s filesystem labelled %s on %s%s", fstype, label,
+                                      req->partition ? "/dev/" : d->node, req->partition ? pn : "")) < 0 ||
+                    (r = step_log_add(&res->steps, "make %s an empty, immutable mount point", mount)) < 0 ||
+                    (r = step_log_add(&res->steps, "mount it on %s", mount)) < 0 ||
+                    (r = step_log_add(&res->steps, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
+                                      fstype)) < 0)
                         return r;
                 return 0;
         }
@@ -437,14 +394,16 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                                 return -ENOMEM;
                         r = probe_wipe_all(node);
                         if (r < 0 && r != -ENOENT)
-                                return fail(res, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
-                                            node, strerror(-r));
+                                return error_set(ret_error, r,
+                                                 "Failed to wipe signatures on %s: %s; nothing else was changed", node,
+                                                 strerror(-r));
                 }
                 r = probe_wipe_all(d->node);
                 if (r < 0)
-                        return fail(res, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
-                                    d->node, strerror(-r));
-                r = step(res, "wiped every signature on %s (%zu found)", d->node, strv_length(e.signatures));
+                        return error_set(ret_error, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
+                                         d->node, strerror(-r));
+                r = step_log_add(&res->steps, "wiped every signature on %s (%zu found)", d->node,
+                                 strv_length(e.signatures));
                 if (r < 0)
                         return r;
         }
@@ -452,38 +411,41 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         if (req->partition) {
                 r = partition_create_single(d->node);
                 if (r < 0)
-                        return fail(res, r,
-                                    "Failed to partition %s: %s. The disk may now hold a partial partition table; "
-                                    "run prepare again with --wipe",
-                                    d->node, strerror(-r));
+                        return error_set(
+                                ret_error, r,
+                                "Failed to partition %s: %s. The disk may now hold a partial partition table; "
+                                "run prepare again with --wipe",
+                                d->node, strerror(-r));
                 r = partition_wait(NULL, d->name, 1, PARTITION_WAIT_MS, &partname);
                 if (r < 0)
-                        return fail(res, r,
-                                    "The partition on %s did not appear (%s): for a loop device, attach it with "
-                                    "losetup -P; then run prepare again with --wipe",
-                                    d->node, strerror(-r));
-                r = step(res, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
+                        return error_set(ret_error, r,
+                                         "The partition on %s did not appear (%s): for a loop device, attach it with "
+                                         "losetup -P; then run prepare again with --wipe",
+                                         d->node, strerror(-r));
+                r = step_log_add(&res->steps, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
                 if (r < 0)
                         return r;
         }
 
         r = blockdev_load(NULL, partname ? partname : d->name, &fsdev);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", partname ? partname : d->name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", partname ? partname : d->name,
+                                 strerror(-r));
 
         r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
         if (r < 0)
-                return fail(res, r,
-                            "Failed to make %s on %s: %s%s%s. Nothing is mounted or persisted; fix the cause and "
-                            "run prepare again with --wipe",
-                            fstype, fsdev->node, r == -EPROTO ? "the result is not what was asked for" : strerror(-r),
-                            err ? ": " : "", err ? err : "");
+                return error_set(ret_error, r,
+                                 "Failed to make %s on %s: %s%s%s. Nothing is mounted or persisted; fix the cause and "
+                                 "run prepare again with --wipe",
+                                 fstype, fsdev->node,
+                                 r == -EPROTO ? "the result is not what was asked for" : strerror(-r), err ? ": " : "",
+                                 err ? err : "");
         if (set_str(&res->fs_node, fsdev->node) < 0 || set_str(&res->uuid, fs.uuid) < 0) {
                 fs_info_done(&fs);
                 return -ENOMEM;
         }
-        r = step(res, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node, fs.uuid,
-                label, streq(fstype, "xfs") ? ", ftype=1" : "");
+        r = step_log_add(&res->steps, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node,
+                         fs.uuid, label, streq(fstype, "xfs") ? ", ftype=1" : "");
         if (r < 0) {
                 fs_info_done(&fs);
                 return r;
@@ -491,28 +453,24 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
 
         /* Recorded before mounting, so that if anything after this fails a
          * re-run reuses this filesystem instead of refusing it. */
-        r = do_record(req, fsdev, &fs, mount, res);
+        r = do_record(req, fsdev, &fs, mount, res, ret_error);
         if (r >= 0)
-                r = do_mount(fsdev->node, mount, fstype, res);
+                r = do_mount(fsdev->node, mount, fstype, res, ret_error);
         if (r < 0) {
                 fs_info_done(&fs);
-                if (res->error) {
-                        char *e2;
-                        if (asprintf(&e2, "%s. The filesystem (UUID=%s) was made and recorded: fix the cause and run "
-                                          "prepare again, it will be reused",
-                                     res->error, res->uuid) >= 0) {
-                                free(res->error);
-                                res->error = e2;
-                        }
-                }
+                if (ret_error && *ret_error)
+                        (void) error_set(ret_error, r,
+                                         "%s. The filesystem (UUID=%s) was made and recorded: fix the cause and run "
+                                         "prepare again, it will be reused",
+                                         *ret_error, res->uuid);
                 return r;
         }
-        r = do_fstab(req, fs.uuid, mount, fstype, res);
+        r = do_fstab(req, fs.uuid, mount, fstype, res, ret_error);
         fs_info_done(&fs);
         return r;
 }
 
-int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
+int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error) {
         _cleanup_blockdev_ BlockDev *d = NULL;
         _cleanup_free_ char *name = NULL, *mount = NULL;
         const char *label = req->label ?: DEFAULT_LABEL, *fstype = req->fstype ?: DEFAULT_FSTYPE;
@@ -522,38 +480,42 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
 
         *res = (PrepareResult){};
         if (!req->dry_run)
-                res->mark_ms = now_ms();
+                step_log_begin(&res->steps);
 
         if (!req->device || !req->mount || !path_is_absolute(req->mount))
-                return fail(res, -EINVAL, "A device and an absolute mount point are needed.");
+                return error_set(ret_error, -EINVAL, "A device and an absolute mount point are needed.");
         if (!mkfs_supported(fstype))
-                return fail(res, -EINVAL, "Unsupported filesystem '%s': ext4 or xfs.", fstype);
+                return error_set(ret_error, -EINVAL, "Unsupported filesystem '%s': ext4 or xfs.", fstype);
         if (mkfs_label_valid(fstype, label) < 0)
-                return fail(res, -EINVAL, "Invalid label '%s' for %s: at most %d plain characters.", label, fstype,
-                            streq(fstype, "xfs") ? 12 : 16);
+                return error_set(ret_error, -EINVAL, "Invalid label '%s' for %s: at most %d plain characters.", label,
+                                 fstype, streq(fstype, "xfs") ? 12 : 16);
         mount = path_normalize(req->mount);
         if (!mount || set_str(&res->mount, mount) < 0)
                 return -ENOMEM;
 
         r = disk_resolve_wait(NULL, req->device, req->wait_device_sec, &name, &how);
         if (r == -ETIMEDOUT)
-                return fail(res, r, "Device %s did not appear within %ld s: check that the volume is attached to "
-                                    "this instance",
-                            req->device, req->wait_device_sec);
+                return error_set(ret_error, r,
+                                 "Device %s did not appear within %ld s: check that the volume is attached to "
+                                 "this instance",
+                                 req->device, req->wait_device_sec);
         if (r == -ENOENT)
-                return fail(res, r, "No device matches %s%s", req->device,
-                            req->wait_device_sec > 0 ? "" : " (to wait for a volume being attached, use --wait-device SECONDS)");
+                return error_set(ret_error, r, "No device matches %s%s", req->device,
+                                 req->wait_device_sec > 0
+                                         ? ""
+                                         : " (to wait for a volume being attached, use --wait-device SECONDS)");
         if (r == -ENOTUNIQ)
-                return fail(res, r, "%s matches more than one device: name the device by its /dev path or volume id",
-                            req->device);
+                return error_set(ret_error, r,
+                                 "%s matches more than one device: name the device by its /dev path or volume id",
+                                 req->device);
         if (r == -EINVAL)
-                return fail(res, r, "%s is not a device name, EBS volume id, UUID= or LABEL=", req->device);
+                return error_set(ret_error, r, "%s is not a device name, EBS volume id, UUID= or LABEL=", req->device);
         if (r < 0)
-                return fail(res, r, "Failed to resolve %s: %s", req->device, strerror(-r));
+                return error_set(ret_error, r, "Failed to resolve %s: %s", req->device, strerror(-r));
 
         r = blockdev_load(NULL, name, &d);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", name, strerror(-r));
 
         if (set_str(&res->resolved_by, resolve_how_to_string(how)) < 0 ||
             set_str(&res->fs_node, d->node) < 0)
@@ -571,14 +533,14 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
 
         r = find_ours(req, mount, label, d, &ours);
         if (r < 0)
-                return fail(res, r, "Failed to probe %s: %s", d->node, strerror(-r));
+                return error_set(ret_error, r, "Failed to probe %s: %s", d->node, strerror(-r));
         if (r > 0) {
-                r = prepare_reuse(req, mount, &ours, res);
+                r = prepare_reuse(req, mount, &ours, res, ret_error);
                 ours_done(&ours);
                 if (r < 0)
                         return r;
         } else {
-                r = prepare_new(req, mount, fstype, label, d, res);
+                r = prepare_new(req, mount, fstype, label, d, res, ret_error);
                 if (r < 0)
                         return r;
         }
@@ -586,8 +548,7 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
         if (strv_length(res->refusals) > 0) {
                 res->refused = true;
                 res->changed = false;
-                res->steps = strv_free(res->steps);
-                res->step_ms = mfree(res->step_ms);
+                step_log_done(&res->steps);
         }
         return 0;
 }

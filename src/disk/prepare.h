@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/step-log.h"
+
 /* Makes a block device ready to hold the data root: resolve it, refuse it if
  * unsafe, optionally partition (one GPT partition), mkfs, mount on a guarded
  * (immutable) mount point, persist in fstab, and record the filesystem as
@@ -16,7 +18,7 @@
  *
  * Library use (the move orchestrator): fill a PrepareRequest, call
  * disk_prepare(), then
- *   r < 0               failure (result->error says what happened and what to do)
+ *   r < 0               failure (*ret_error says what happened and what to do)
  *   result->refused     refused as unsafe, nothing written (result->refusals) → exit 3
  *   otherwise           done (or planned, with dry_run): result->changed, ->steps */
 
@@ -54,16 +56,14 @@ typedef struct PrepareResult {
         char *label;
         char *mount;
         char *fstab_backup; /* backup of fstab taken before changing it, path inside root */
-        char **steps;       /* steps done, in order (dry_run: planned) */
-        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
-        unsigned long long mark_ms;  /* internal: when the current step began */
+        StepLog steps;      /* steps done, in order (dry_run: planned, not timed) */
         char **refusals;    /* why it was refused */
         char **warnings;
-        char *error;        /* on failure: what failed, the state left, what to do */
 } PrepareResult;
 
 void prepare_result_done(PrepareResult *r);
 
 /* *result is always filled in (also on failure and refusal) and must be
- * released with prepare_result_done(). */
-int disk_prepare(const PrepareRequest *req, PrepareResult *result);
+ * released with prepare_result_done(). ret_error as in util/error.h: what
+ * failed, the state left, what to do. */
+int disk_prepare(const PrepareRequest *req, PrepareResult *result, char **ret_error);

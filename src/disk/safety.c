@@ -31,20 +31,6 @@ uint64_t disk_size_needed(uint64_t used_bytes) {
         return used_bytes + margin;
 }
 
-static int refuse(char ***l, const char *fmt, ...) _printf_(2, 3);
-static int refuse(char ***l, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(l, s);
-}
-
 /* Checks one node (the device, or one of its partitions) for use. */
 static int check_in_use(const char *sysroot, const BlockDev *b, Eligibility *e) {
         _cleanup_strv_free_ char **targets = NULL;
@@ -54,8 +40,8 @@ static int check_in_use(const char *sysroot, const BlockDev *b, Eligibility *e) 
         if (r < 0)
                 return r;
         STRV_FOREACH(t, targets) {
-                r = refuse(&e->refusals, "%s is mounted on %s: unmount it first (--wipe does not override this)",
-                           b->node, *t);
+                r = strv_extendf(&e->refusals, "%s is mounted on %s: unmount it first (--wipe does not override this)",
+                                 b->node, *t);
                 if (r >= 0)
                         r = strv_extend(&e->mounts, *t);
                 if (r < 0)
@@ -66,8 +52,8 @@ static int check_in_use(const char *sysroot, const BlockDev *b, Eligibility *e) 
         if (r < 0)
                 return r;
         if (r > 0) {
-                r = refuse(&e->refusals, "%s is in use as swap: swapoff it and remove it from /etc/fstab first",
-                           b->node);
+                r = strv_extendf(&e->refusals, "%s is in use as swap: swapoff it and remove it from /etc/fstab first",
+                                 b->node);
                 if (r < 0)
                         return r;
         }
@@ -76,10 +62,10 @@ static int check_in_use(const char *sysroot, const BlockDev *b, Eligibility *e) 
                 _cleanup_free_ char *h = strv_join(b->holders, ", ");
                 if (!h)
                         return -ENOMEM;
-                r = refuse(&e->refusals,
-                           "%s is held by %s (device-mapper, LVM or RAID): remove that device first "
-                           "(--wipe does not override this)",
-                           b->node, h);
+                r = strv_extendf(&e->refusals,
+                                 "%s is held by %s (device-mapper, LVM or RAID): remove that device first "
+                                 "(--wipe does not override this)",
+                                 b->node, h);
                 if (r < 0)
                         return r;
         }
@@ -96,9 +82,10 @@ static int check_signatures(const char *sysroot, const BlockDev *b, Eligibility 
         r = probe_signatures(node, &sigs);
         if (r < 0)
                 /* What cannot be read cannot be known to be blank. */
-                return refuse(&e->refusals, "%s cannot be probed for signatures (%s): run as root, or check the "
-                                            "device",
-                              b->node, strerror(-r));
+                return strv_extendf(&e->refusals,
+                                    "%s cannot be probed for signatures (%s): run as root, or check the "
+                                    "device",
+                                    b->node, strerror(-r));
         STRV_FOREACH(s, sigs) {
                 char *t;
                 if (asprintf(&t, "%s: %s", b->node, *s) < 0)
@@ -118,7 +105,7 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
         int r;
 
         if (d->read_only) {
-                r = refuse(&e.refusals, "%s is read-only: attach it read-write", d->node);
+                r = strv_extendf(&e.refusals, "%s is read-only: attach it read-write", d->node);
                 if (r < 0)
                         return r;
         }
@@ -131,10 +118,10 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                         kind = parent->kind;
         }
         if (kind == DISK_KIND_INSTANCE_STORE && !req->allow_instance_store) {
-                r = refuse(&e.refusals,
-                           "%s is an EC2 instance-store disk, whose data is lost when the instance stops: "
-                           "use an EBS volume, or pass --allow-instance-store",
-                           d->node);
+                r = strv_extendf(&e.refusals,
+                                 "%s is an EC2 instance-store disk, whose data is lost when the instance stops: "
+                                 "use an EBS volume, or pass --allow-instance-store",
+                                 d->node);
                 if (r < 0)
                         return r;
         }
@@ -143,7 +130,7 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
         if (r < 0)
                 return r;
         if (r > 0) {
-                r = refuse(&e.refusals, "%s backs %s: choose another device", d->node, what);
+                r = strv_extendf(&e.refusals, "%s backs %s: choose another device", d->node, what);
                 if (r < 0)
                         return r;
         }
@@ -183,8 +170,9 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                         return -ENOMEM;
                 fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 if (fd < 0 && errno == EBUSY) {
-                        r = refuse(&e.refusals, "%s is in use (opened exclusively by another program): stop it first",
-                                   d->node);
+                        r = strv_extendf(&e.refusals,
+                                         "%s is in use (opened exclusively by another program): stop it first",
+                                         d->node);
                         if (r < 0)
                                 return r;
                 }
@@ -194,31 +182,31 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                 _cleanup_free_ char *s = strv_join(e.signatures, "; ");
                 if (!s)
                         return -ENOMEM;
-                r = refuse(&e.refusals,
-                           "%s is not blank (%s): if nothing on it is needed, pass --wipe to overwrite it",
-                           d->node, s);
+                r = strv_extendf(&e.refusals,
+                                 "%s is not blank (%s): if nothing on it is needed, pass --wipe to overwrite it",
+                                 d->node, s);
                 if (r < 0)
                         return r;
         }
 
         if (d->size == 0) {
-                r = refuse(&e.refusals, "%s has no media (size 0)", d->node);
+                r = strv_extendf(&e.refusals, "%s has no media (size 0)", d->node);
                 if (r < 0)
                         return r;
         } else if (req->need_bytes > 0 && d->size < req->need_bytes) {
-                r = refuse(&e.refusals,
-                           "%s is too small: %llu bytes, but %llu are needed (the data plus a margin): "
-                           "attach a larger volume",
-                           d->node, (unsigned long long) d->size, (unsigned long long) req->need_bytes);
+                r = strv_extendf(&e.refusals,
+                                 "%s is too small: %llu bytes, but %llu are needed (the data plus a margin): "
+                                 "attach a larger volume",
+                                 d->node, (unsigned long long) d->size, (unsigned long long) req->need_bytes);
                 if (r < 0)
                         return r;
         }
         if (d->size > 0 && req->need_inodes > 0 && (!req->fstype || streq(req->fstype, "ext4")) &&
             d->size / EXT4_BYTES_PER_INODE < req->need_inodes) {
-                r = refuse(&e.refusals,
-                           "%s is too small for %llu inodes (ext4 makes about %llu): attach a larger volume",
-                           d->node, (unsigned long long) req->need_inodes,
-                           (unsigned long long) (d->size / EXT4_BYTES_PER_INODE));
+                r = strv_extendf(&e.refusals,
+                                 "%s is too small for %llu inodes (ext4 makes about %llu): attach a larger volume",
+                                 d->node, (unsigned long long) req->need_inodes,
+                                 (unsigned long long) (d->size / EXT4_BYTES_PER_INODE));
                 if (r < 0)
                         return r;
         }
