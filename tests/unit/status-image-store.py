@@ -13,24 +13,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
+
 BIN = os.environ.get("DOCKER_RELOCATE", "build/docker-relocate")
 TREE = os.path.join(os.environ.get("FIXTURES", "tests/fixtures"), "containerd", "status-sid", "tree")
-
-n = 0
-failed = 0
-
-
-def ok(cond, what, detail=""):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + f" {n} - {what}")
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("#   " + line)
-    sys.stdout.flush()
-
 
 def write(root, path, content):
     p = os.path.join(root, path.lstrip("/"))
@@ -129,5 +117,4 @@ with tempfile.TemporaryDirectory() as tmp:
     ok(s and s["containerd"]["kind"] == "managed" and s["containerd"]["root"] == "/srv/docker/containerd/daemon"
        and not tree(s, "containerd root")["move"], "managed: under the data root, carried with it", s)
 
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done_testing())
