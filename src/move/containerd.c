@@ -484,15 +484,20 @@ int plan_containerd_dropin(Move *m) {
         return edit_plan_add(&m->edit, path, old, content, 0644);
 }
 
-int step_pre_copy_containerd(Move *m, char **ret_error) {
+/* One pass of the copy of containerd's root, beside Docker's. */
+static int copy_containerd_root(Move *m, CopyPass pass, const char *what, char **ret_error) {
         _cleanup_free_ char *msg = NULL;
         int r;
 
-        r = copy_tree(m->store.old_containerd_root, m->store.new_containerd_root, COPY_PASS_LIVE, m->req.progress,
+        r = copy_tree(m->store.old_containerd_root, m->store.new_containerd_root, pass, m->req.progress,
                       m->req.userdata, &msg);
         if (r < 0)
-                return error_set(ret_error, r, "The live copy of containerd's root failed: %s", msg ?: strerror(-r));
+                return error_set(ret_error, r, "The %s of containerd's root failed: %s", what, msg ?: strerror(-r));
         return 0;
+}
+
+int step_pre_copy_containerd(Move *m, char **ret_error) {
+        return copy_containerd_root(m, COPY_PASS_LIVE, "live copy", ret_error);
 }
 
 /* Mounts below dir: a container's snapshot or rootfs still in use. */
@@ -547,17 +552,12 @@ int step_check_stopped(Move *m, char **ret_error) {
 }
 
 int step_copy_containerd(Move *m, char **ret_error) {
-        _cleanup_free_ char *msg = NULL;
         int r;
 
         r = no_mounts_below(m->store.old_containerd_root, ret_error);
         if (r < 0)
                 return r;
-        r = copy_tree(m->store.old_containerd_root, m->store.new_containerd_root, COPY_PASS_FINAL, m->req.progress,
-                      m->req.userdata, &msg);
-        if (r < 0)
-                return error_set(ret_error, r, "The copy of containerd's root failed: %s", msg ?: strerror(-r));
-        return 0;
+        return copy_containerd_root(m, COPY_PASS_FINAL, "copy", ret_error);
 }
 
 /* A graph driver keeps its layers in <data-root>/<driver>/: a copy without
