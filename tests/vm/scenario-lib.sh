@@ -321,6 +321,16 @@ containerd_running_root() {
         return 1
 }
 
+# Docker's content as containerd itself lists it in namespace moby, past the
+# Engine API: each image with its digest, the blobs of the content store,
+# and the running containers with their tasks.
+ctr_fingerprint() {
+        ctr -n moby images ls 2>&1 | awk 'NR > 1 { print "image", $1, $3 }' | sort
+        ctr -n moby content ls -q 2>&1 | sed 's/^/blob /' | sort
+        ctr -n moby containers ls -q 2>&1 | sed 's/^/container /' | sort
+        ctr -n moby tasks ls 2>&1 | awk 'NR > 1 { print "task", $1, $3 }' | sort
+}
+
 # The configuration files of Docker and containerd, and the move's drop-ins,
 # as one text: what a refused or rolled-back move must leave as it was.
 config_footprint() {

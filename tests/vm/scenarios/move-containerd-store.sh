@@ -9,7 +9,8 @@
 # stop together; containerd's root is set in config.toml; both units require
 # the volume's mount. Then a real reboot: both roots on the volume (docker
 # info, "containerd config dump", and the metadata database the running
-# containerd holds open), the same images, containers and volumes, the
+# containerd holds open), the same images, containers and volumes (through
+# the Engine API and through ctr in namespace moby), the
 # running container back, layers and whiteouts intact, the store still
 # containerd's; a re-run changes nothing; status reports the store and the
 # containerd root with its size; cleanup removes both old trees.
@@ -31,6 +32,16 @@ if phase 1; then
         is "containerd's root is /var/lib/containerd" "$(containerd_dump_root)" /var/lib/containerd
         docker_populate
         save fingerprint "$(docker_fingerprint)"
+        save ctr "$(ctr_fingerprint)"
+        diag "ctr sees $(load ctr | cut -d' ' -f1 | sort | uniq -c | xargs)"
+        # Not vacuous: an error of ctr would compare equal to itself.
+        if load ctr | grep -q '^image .* sha256:' && load ctr | grep -q '^blob sha256:' &&
+                load ctr | grep -q '^task .* RUNNING$'; then
+                ok "ctr lists Docker's images, blobs and running task in namespace moby"
+        else
+                not_ok "ctr lists Docker's images, blobs and running task in namespace moby"
+                diag "$(load ctr)"
+        fi
         config0=$(sha256sum </etc/containerd/config.toml)
 
         docker-relocate move --device vol-0123456789abcdef0 --dry-run --json >/root/plan.json 2>/root/plan.err
@@ -60,6 +71,7 @@ if phase 1; then
                 "$(json_file /var/lib/docker-relocate/state.json 'd["image_store"]["containerd"]["new_root"], d["image_store"]["driver_type"]')" \
                 "('$NEWC', '$SNAPSHOTTER')"
         is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$(load fingerprint)"
+        is "ctr: the same images, blobs, containers and running tasks" "$(ctr_fingerprint)" "$(load ctr)"
         save footprint "$(relocate_footprint; config_footprint)"
         reboot_to_next_phase
 fi
@@ -83,6 +95,7 @@ if phase 2; then
                 test -n "$(ls -A "$NEWC/io.containerd.content.v1.content/blobs/sha256" 2>/dev/null)"
         is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$(load fingerprint)"
         docker_check_populated
+        is "ctr: the same images, blobs, containers and running tasks" "$(ctr_fingerprint)" "$(load ctr)"
 
         docker-relocate move --device vol-0123456789abcdef0 --yes --json >/root/again.json 2>/root/again.err
         rc=$?
