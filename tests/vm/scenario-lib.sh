@@ -221,6 +221,57 @@ docker_fingerprint() {
         return 0
 }
 
+# ---- the containerd image store (sid image) -----------------------------------
+
+# docker info's driver-type (io.containerd.snapshotter.v1 on the containerd
+# image store; empty on a graph driver).
+docker_driver_type() {
+        docker_info '{{range .DriverStatus}}{{if eq (index . 0) "driver-type"}}{{index . 1}}{{end}}{{end}}'
+}
+
+# The root "containerd config dump" names (containerd 2 quotes it with ').
+containerd_dump_root() {
+        containerd config dump 2>/dev/null | sed -n "s/^root = ['\"]\(.*\)['\"]\$/\1/p"
+}
+
+# The root the running containerd.service really uses: the directory of the
+# metadata database its process holds open.
+containerd_running_root() {
+        local pid f
+        pid=$(systemctl show -P MainPID containerd.service)
+        [ "${pid:-0}" != 0 ] || return 1
+        for f in /proc/"$pid"/fd/*; do
+                f=$(readlink "$f")
+                case $f in */io.containerd.metadata.v1.bolt/meta.db)
+                        echo "${f%/io.containerd.metadata.v1.bolt/meta.db}"
+                        return 0
+                        ;;
+                esac
+        done
+        return 1
+}
+
+# Docker's content as containerd itself lists it in namespace moby, past the
+# Engine API: each image with its digest, the blobs of the content store,
+# and the running containers with their tasks.
+ctr_fingerprint() {
+        ctr -n moby images ls 2>&1 | awk 'NR > 1 { print "image", $1, $3 }' | sort
+        ctr -n moby content ls -q 2>&1 | sed 's/^/blob /' | sort
+        ctr -n moby containers ls -q 2>&1 | sed 's/^/container /' | sort
+        ctr -n moby tasks ls 2>&1 | awk 'NR > 1 { print "task", $1, $3 }' | sort
+}
+
+# The configuration files of Docker and containerd, and the move's drop-ins,
+# as one text: what a refused or rolled-back move must leave as it was.
+config_footprint() {
+        local f
+        for f in /etc/docker/daemon.json /etc/containerd/config.toml \
+                /etc/systemd/system/docker.service.d/50-docker-relocate-mount.conf \
+                /etc/systemd/system/containerd.service.d/50-docker-relocate-mount.conf; do
+                if [ -e "$f" ]; then sha256sum "$f"; else echo "absent $f"; fi
+        done
+}
+
 # Check everything docker_populate made is still there and works.
 docker_check_populated() {
         local vol
