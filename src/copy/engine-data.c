@@ -95,6 +95,11 @@ static int copy_range(Worker *w, int in, int out, uint64_t off, uint64_t len, ui
                 }
                 if (n == 0)
                         break; /* the source ended early */
+                if (len >= BIG_FILE)
+                        /* Start writing it back now: the disk writes while
+                         * the copy still reads, instead of all at the
+                         * final sync. */
+                        (void) sync_file_range(out, (off_t) off, n, SYNC_FILE_RANGE_WRITE);
                 off += (uint64_t) n;
                 *done += (uint64_t) n;
                 if (len >= BIG_FILE) {

@@ -25,7 +25,9 @@
  * do not hold up the walk behind them. */
 #define BIG_FILE (8ULL * 1024 * 1024)
 #define COPY_CHUNK (8U * 1024 * 1024)
-#define RW_BUFFER (256U * 1024)
+/* Per worker: the buffer of read/write copies (files up to this size take
+ * one read and one write). */
+#define RW_BUFFER (128U * 1024)
 #define PROGRESS_INTERVAL_NS (250LL * 1000 * 1000)
 /* Per-file work is weighed like this many bytes in the percentage, so that a
  * tree of small files does not sit at 0 % while its entries are copied. */
