@@ -7,6 +7,7 @@ seconds (user + system), its peak RSS, the fidelity verdict, and the load
 average when it ended (the machine may be shared)."""
 
 import csv
+import os
 import sys
 from collections import OrderedDict
 
@@ -21,7 +22,7 @@ def fnum(s):
 def main():
     rows = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
     info = {}
-    if len(sys.argv) > 2:
+    if len(sys.argv) > 2 and os.path.exists(sys.argv[2]):
         for line in open(sys.argv[2]):
             parts = line.split(None, 2)
             if len(parts) == 3:
