@@ -19,19 +19,20 @@ dockerd_in_private_ns || { echo "not in a private mount namespace" >&2; exit 1; 
 tree=$BENCH_TREE
 W=$BENCH_WORK
 mkdir -p "$W/fs"
-dev=
+. "$here/lib-loop.sh"
 cleanup() {
         dockerd_teardown
         mountpoint -q "$W/fs" && umount "$W/fs"
-        [ -n "$dev" ] && losetup -d "$dev"
+        loop_detach_all
         rm -rf --one-file-system "$W"
 }
 trap cleanup EXIT
+loop_traps
 
 truncate -s "$BENCH_FS_SIZE" "$BENCH_IMG"
 # shellcheck disable=SC2086
 mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 $BENCH_MKFS_OPTS "$BENCH_IMG" || exit 1
-dev=$(losetup -f --show --direct-io=on "$BENCH_IMG") || exit 1
+loop_attach dev "$BENCH_IMG" || exit 1
 mount "$dev" "$W/fs" || exit 1
 
 DOCKERD_TMP=$W/dockerd
@@ -121,4 +122,4 @@ apparent=$(du -s -x -B1 --apparent-size "$DOCKERD_DATA_ROOT" | cut -f1)
 allocated=$(du -s -x -B1 "$DOCKERD_DATA_ROOT" | cut -f1)
 echo "inodes=$inodes entries=$entries dirs=$dirs apparent_bytes=$apparent allocated_bytes=$allocated" >"$BENCH_IMG.info"
 cat "$BENCH_IMG.info"
-umount "$W/fs" && losetup -d "$dev" && dev=
+umount "$W/fs" && loop_detach "$dev"

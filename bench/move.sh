@@ -26,30 +26,23 @@ BIN=$BUILD/docker-relocate
 WORK=$(mktemp -d /var/tmp/bench-move.XXXXXX)
 DOCKERD_TMP=$WORK/dockerd
 mkdir -p "$DOCKERD_TMP"
-LOOPS=()
+. "$here/lib-loop.sh"
 POLLER=
 
 cleanup() {
-        local m l
+        local m
         [ -n "$POLLER" ] && kill "$POLLER" 2>/dev/null && wait "$POLLER" 2>/dev/null
         dockerd_teardown
         awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' /proc/self/mountinfo |
                 sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-        for l in "${LOOPS[@]}"; do
-                losetup -d "$l" 2>/dev/null
-        done
+        loop_detach_all
         rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT
+loop_traps
 
 log() {
         printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2
-}
-attach() {
-        local _a_dev
-        _a_dev=$(losetup -f --show --direct-io=on "$2") || return 1
-        LOOPS+=("$_a_dev")
-        printf -v "$1" '%s' "$_a_dev"
 }
 
 # Pings the daemon every 100 ms, one line per answer or failure:
@@ -72,7 +65,7 @@ longest_down() {
 
 log "move: a writable copy of the $tree data root"
 cp --sparse=always "$img" "$WORK/old.img" || exit 1
-attach olddev "$WORK/old.img" || exit 1
+loop_attach olddev "$WORK/old.img" || exit 1
 mkdir -p "$WORK/old"
 mount "$olddev" "$WORK/old" || exit 1
 dockerd_private_system "$WORK"
@@ -83,7 +76,7 @@ dockerd_start >&2 || exit 1
 sleep 3
 
 truncate -s 12G "$WORK/vol.img"
-attach voldev "$WORK/vol.img" || exit 1
+loop_attach voldev "$WORK/vol.img" || exit 1
 for mode in no-pre-copy pre-copy; do
         mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$voldev" || exit 1
         mkdir -p "$WORK/vol"

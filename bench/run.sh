@@ -107,27 +107,25 @@ W=$(mktemp -d /var/tmp/bench.XXXXXX)
 OUT=${OUT:-/tmp/bench-results.$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT" "$CACHE"
 RESULTS=$OUT/results.tsv
-LOOPS=()
 CGROUP=
+. "$here/lib-loop.sh"
 
 log() {
         printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2
 }
 
 cleanup() {
-        local m l
+        local m
         dockerd_teardown 2>/dev/null
         awk -v w="$W" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
                 umount -l "$m" 2>/dev/null
         done
-        for l in "${LOOPS[@]}"; do
-                losetup -d "$l" 2>/dev/null
-        done
+        loop_detach_all
         [ -n "$CGROUP" ] && rmdir "$CGROUP" 2>/dev/null
         rm -rf --one-file-system "$W"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+loop_traps
 
 now() {
         date +%s.%N
@@ -138,25 +136,6 @@ elapsed() {
 drop_caches() {
         sync
         echo 3 >/proc/sys/vm/drop_caches
-}
-
-# loop_attach VAR IMAGE [losetup options]: a loop device over IMAGE, with
-# direct I/O so that the page cache holds the filesystem's pages only (as on
-# a real disk), detached at exit.
-loop_attach() {
-        # Prefixed locals: printf -v must reach the caller's variable.
-        local _la_var=$1 _la_img=$2 _la_dev
-        shift 2
-        _la_dev=$(losetup -f --show --direct-io=on "$@" "$_la_img") || return 1
-        LOOPS+=("$_la_dev")
-        printf -v "$_la_var" '%s' "$_la_dev"
-}
-loop_detach() {
-        local dev=$1 i
-        losetup -d "$dev" 2>/dev/null
-        for i in "${!LOOPS[@]}"; do
-                [ "${LOOPS[$i]}" = "$dev" ] && unset 'LOOPS[i]'
-        done
 }
 
 # mkfs options per tree: the million-file tree needs more inodes than the
@@ -356,9 +335,12 @@ run_copier() {
 }
 
 # write_bandwidth TREE: the target volume's raw sequential write bandwidth
-# (O_DIRECT, 1 MiB blocks), on the same kind of fresh loop filesystem.
+# (O_DIRECT, 1 MiB blocks), on the same kind of fresh loop filesystem, in
+# BW. Not run in a command substitution: its loop device must be recorded
+# in this shell, to be detached at exit should it fail half way.
 write_bandwidth() {
-        local tree=$1 img=$W/bw.img dev mnt=$W/bw bw
+        local tree=$1 img=$W/bw.img dev mnt=$W/bw
+        BW=
         truncate -s "$(fs_size "$tree")" "$img"
         mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$img" || return 1
         loop_attach dev "$img" || return 1
@@ -366,17 +348,16 @@ write_bandwidth() {
         mkdir -p "$mnt"
         mount "$dev" "$mnt" || return 1
         if command -v fio >/dev/null; then
-                bw=$(in_group fio --name=bw --filename="$mnt/fio" --rw=write --bs=1M --size=2G --direct=1 \
+                BW=$(in_group fio --name=bw --filename="$mnt/fio" --rw=write --bs=1M --size=2G --direct=1 \
                         --ioengine=libaio --iodepth=8 --output-format=json 2>/dev/null |
                         python3 -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["write"]["bw"] / 1024, 1))')
         else
-                bw=$(in_group dd if=/dev/zero of="$mnt/dd" bs=1M count=2048 oflag=direct 2>&1 |
+                BW=$(in_group dd if=/dev/zero of="$mnt/dd" bs=1M count=2048 oflag=direct 2>&1 |
                         awk '/copied/ { print $(NF-1), $NF }')
         fi
         umount "$mnt"
         loop_detach "$dev"
         rm -f "$img"
-        echo "$bw"
 }
 
 tree_info() {
@@ -393,9 +374,9 @@ run_tree() {
         src=$srcmnt/docker
         log "$tree: $(tree_info "$img")"
         echo "$tree info $(tree_info "$img")" >>"$OUT/trees.txt"
-        bw=$(write_bandwidth "$tree")
-        echo "$tree write-bandwidth-MiBps $bw" >>"$OUT/trees.txt"
-        log "$tree: target volume writes ${bw} MiB/s (O_DIRECT, sequential)"
+        write_bandwidth "$tree"
+        echo "$tree write-bandwidth-MiBps $BW" >>"$OUT/trees.txt"
+        log "$tree: target volume writes ${BW} MiB/s (O_DIRECT, sequential)"
         for run in $(seq 1 "$RUNS"); do
                 for c in ${COPIERS//,/ }; do
                         ENGINE_THREADS= run_copier "$tree" "$run" "$c" "$src"

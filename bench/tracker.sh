@@ -27,36 +27,29 @@ BUILD=${BUILD:-$top/build}
 PROBE=$BUILD/tests/copy-probe
 RPROBE=$BUILD/tests/runtime-probe
 W=$(mktemp -d /var/tmp/bench-tracker.XXXXXX)
-LOOPS=()
+. "$here/lib-loop.sh"
 DOCKERD_TMP=$W/dockerd
 mkdir -p "$DOCKERD_TMP"
 
 cleanup() {
-        local m l
+        local m
         dockerd_teardown
         awk -v w="$W" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
                 umount -l "$m" 2>/dev/null
         done
-        for l in "${LOOPS[@]}"; do
-                losetup -d "$l" 2>/dev/null
-        done
+        loop_detach_all
         rm -rf --one-file-system "$W"
 }
 trap cleanup EXIT
+loop_traps
 
 log() {
         printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2
 }
-attach() {
-        local _a_dev
-        _a_dev=$(losetup -f --show --direct-io=on "$2") || return 1
-        LOOPS+=("$_a_dev")
-        printf -v "$1" '%s' "$_a_dev"
-}
 
 log "tracker: a writable copy of the $tree data root"
 cp --sparse=always "$img" "$W/src.img" || exit 1
-attach srcdev "$W/src.img" || exit 1
+loop_attach srcdev "$W/src.img" || exit 1
 mkdir -p "$W/src"
 mount "$srcdev" "$W/src" || exit 1
 SRC=$W/src/docker
@@ -80,7 +73,7 @@ for mode in warm cold; do
         rm -f "$W/dst.img"
         truncate -s 12G "$W/dst.img"
         mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$W/dst.img" || exit 1
-        attach dstdev "$W/dst.img" || exit 1
+        loop_attach dstdev "$W/dst.img" || exit 1
         mkdir -p "$W/dst"
         mount "$dstdev" "$W/dst" || exit 1
         DST=$W/dst/docker
@@ -117,5 +110,5 @@ print(f"  fidelity after all: {'PASS' if sys.argv[3] == '0' else 'FAIL (' + sys.
       f"peak RSS {d['peak_rss_kib'] / 1024:.1f} MiB")
 PY
         umount "$W/dst"
-        losetup -d "$dstdev"
+        loop_detach "$dstdev"
 done
