@@ -118,7 +118,8 @@ is "$(stat -c %i "$D/overlay2/l2/diff/etc/passwd")" "$(stat -c %i "$D/overlay2/l
 is "$(stat -c '%a %u:%g' "$D/overlay2/l1/diff/suid")" "6755 0:100995" "set-id bits kept after chown"
 is "$([ "$(du -k "$D/volumes/v/_data/sparse" | cut -f1)" -lt 1024 ] && stat -c %s "$D/volumes/v/_data/sparse")" \
         $((200 * 1024 * 1024)) "sparse file stays sparse"
-is "$(stat -c %y "$D/overlay2/l1/diff/dangling")" "$(stat -c %y "$S/overlay2/l1/diff/dangling")" "symlink mtime to the nanosecond"
+is "$(stat -c %y "$D/overlay2/l1/diff/dangling")" "$(stat -c %y "$S/overlay2/l1/diff/dangling")" \
+        "symlink mtime to the nanosecond"
 is "$(stat -c %a "$D")" 710 "the root's own mode"
 
 # ---- final pass after changes ----------------------------------------------------------

@@ -64,7 +64,8 @@ head -c 65536 /dev/urandom >"$S/volume/mapped"
 ln -s pkgs/p1 "$S/current"
 total=$(find "$S" | wc -l)
 
-# While the pre-copy runs: writes keep coming, as a container's would.
+# While the pre-copy runs: writes keep coming, as a container's would, and
+# a directory is renamed, a file linked, an xattr set, a mode changed.
 cat >"$T/during.sh" <<EOF
 for i in \$(seq 1 20); do
         echo "tick \$i" >"$S/volume/ticks"
@@ -73,6 +74,11 @@ for i in \$(seq 1 20); do
 done
 echo new >"$S/pkgs/p2/lib/created-during"
 rm "$S/pkgs/p4/lib/f1.js"
+mv "$S/pkgs/p16/dist" "$S/pkgs/p16/dist-renamed-during"
+ln "$S/pkgs/p17/lib/f1.js" "$S/pkgs/p18/lib/linked-during.js"
+echo during >>"$S/pkgs/p17/lib/f2.js"
+setfattr -n user.during -v 1 "$S/pkgs/p19/lib/f1.js"
+chmod 640 "$S/pkgs/p19/lib/f2.js"
 EOF
 # After it, before the final pass (Docker stopping).
 cat >"$T/between.sh" <<EOF
@@ -104,8 +110,9 @@ check "changes made during it ran" eq "$(json 'd.get("during_status")' <<<"$out"
 check "changes made after it ran" eq "$(json 'd.get("between_status")' <<<"$out")" 0
 check "the record is complete" eq "$(json 'd["record_complete"]' <<<"$out")" True
 echo "# $(json 'd["record_dirs"]' <<<"$out") directories recorded: $(json '" ".join(d["dirs"])' <<<"$out")"
+expected='(".", "pkgs", "pkgs/p2/lib", "pkgs/p9/lib", "pkgs/p13", "pkgs/p16", "pkgs/p18/lib", "volume")'
 check "… and lists the directories changed, the renamed one's old and new parents among them" \
-        eq "$(json 'all(x in d["dirs"] for x in (".", "pkgs", "pkgs/p2/lib", "pkgs/p9/lib", "pkgs/p13", "volume"))' <<<"$out")" True
+        eq "$(json "all(x in d['dirs'] for x in $expected)" <<<"$out")" True
 check "the final pass from the record succeeds" eq "$(json 'd["final_tracked"]["errno"]' <<<"$out")" 0
 check "… without falling back to the whole tree" eq "$(json 'd["final_tracked"]["fell_back"]' <<<"$out")" False
 check "… looking at a fraction of the tree" \
@@ -159,7 +166,9 @@ out=$("$PROBE" track --only-tracked --during "sh $T/container-writes.sh" --betwe
 check "pre-copy while dockerd and a container run" eq "$(json 'd["precopy"]["errno"]' <<<"$out")" 0
 check "dockerd stopped between the passes" eq "$(json 'd.get("between_status")' <<<"$out")" 0
 check "the record is complete" eq "$(json 'd["record_complete"]' <<<"$out")" True
-echo "# $(json 'd["record_dirs"]' <<<"$out") directories recorded; final pass $(json 'd["final_tracked"]["seconds"]' <<<"$out") s for $(json 'd["final_tracked"]["entries"]' <<<"$out") entries"
+echo "# $(json 'd["record_dirs"]' <<<"$out") directories recorded;" \
+        "final pass $(json 'd["final_tracked"]["seconds"]' <<<"$out") s" \
+        "for $(json 'd["final_tracked"]["entries"]' <<<"$out") entries"
 check "the final pass from the record succeeds" eq "$(json 'd["final_tracked"]["errno"]' <<<"$out")" 0
 dockerd_stop
 check "rsync -n finds nothing to do after it" same "$OLD" "$NEW"
@@ -183,7 +192,8 @@ for _ in $(seq 1 100); do
 done
 check "the container runs from the copy" eq "$running" true
 check "what it wrote during the pre-copy and after is in its layer" \
-        eq "$(dockerd_docker exec "$DOCKERD_RUNNING" sh -c 'cat /data/during /data/after /data/newdir/x; test -e /etc/conf/b || echo deleted' | tr '\n' ' ')" \
+        eq "$(dockerd_docker exec "$DOCKERD_RUNNING" \
+                sh -c 'cat /data/during /data/after /data/newdir/x; test -e /etc/conf/b || echo deleted' | tr '\n' ' ')" \
         "1 2 3 4 5 after x deleted "
 
 sandbox_done
