@@ -85,16 +85,17 @@ fi
 
 # The harness of the root tests runs the private dockerd.
 . "$top/tests/root/lib-dockerd.sh"
-if [ -z "${BENCH_IN_NS:-}" ]; then
-        export BENCH_IN_NS=1
-        # Options are parsed again in the namespace: pass them on unchanged.
-        exec unshare --mount --propagation private -- env DOCKERD_REEXEC=1 bash "$0" \
-                $([ $QUICK = 1 ] && echo --quick) $(for t in "${TREES[@]}"; do echo --tree "$t"; done) \
-                --runs "$RUNS" --copiers "$COPIERS" ${THREADS:+--threads "$THREADS"} \
-                $([ $THROTTLE = 1 ] && echo --throttle) $([ $TRACKER = 1 ] && echo --tracker) \
-                $([ $MOVE = 1 ] && echo --move) ${OUT:+--out "$OUT"}
-fi
-dockerd_in_private_ns || { echo "not in a private mount namespace, refusing to mount" >&2; exit 1; }
+# tap.sh, which lib-dockerd.sh reads, makes a work directory and an exit
+# trap for a test: the benchmark has its own, on /var/tmp for its images.
+rm -rf --one-file-system "$WORK"
+# A private mount namespace: this script again, there (sandbox_enter).
+# Options are parsed again in the namespace: pass them on unchanged.
+sandbox_enter \
+        $([ $QUICK = 1 ] && echo --quick) $(for t in "${TREES[@]}"; do echo --tree "$t"; done) \
+        --runs "$RUNS" --copiers "$COPIERS" ${THREADS:+--threads "$THREADS"} \
+        $([ $THROTTLE = 1 ] && echo --throttle) $([ $TRACKER = 1 ] && echo --tracker) \
+        $([ $MOVE = 1 ] && echo --move) ${OUT:+--out "$OUT"}
+sandbox_in_private_ns || { echo "not in a private mount namespace, refusing to mount" >&2; exit 1; }
 
 PROBE=$BUILD/tests/runtime-probe
 DRIVER=$BUILD/tests/copy-probe

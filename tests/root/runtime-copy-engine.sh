@@ -11,8 +11,9 @@
 # source during the final pass (EBUSY).
 set -u
 
-. "$(dirname "$0")/lib.sh" || { echo "Bail out! cannot read lib.sh"; exit 1; }
-lib_init "$@"
+. "$(dirname "$0")/../lib/tap.sh"
+sandbox_enter "$@"
+T=$WORK
 
 PROBE=${COPY_PROBE:?COPY_PROBE is set by meson}
 
@@ -22,10 +23,7 @@ json() {
 # A fresh ext4 on a loop device, mounted on $2 (all undone at exit).
 loop_fs() {
         local dev
-        lib_loop dev "$1" || return 1
-        mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$dev" || return 1
-        mkdir -p "$2"
-        mount "$dev" "$2"
+        sandbox_ext4_volume dev "$1" "$2"
 }
 # What rsync would still do; empty for a faithful copy.
 # (--modify-window=-1: times to the nanosecond; rsync compares seconds
@@ -45,7 +43,7 @@ same() {
 }
 
 # ---- the source tree ---------------------------------------------------------
-loop_fs 256M "$T/src-fs" || { echo "Bail out! cannot make the source filesystem"; exit 1; }
+loop_fs 256M "$T/src-fs" || bail_out "cannot make the source filesystem"
 S=$T/src-fs/docker
 mkdir -p "$S/overlay2/l1/diff/etc/conf" "$S/overlay2/l2/diff/etc" "$S/overlay2/l2/diff/usr" \
         "$S/volumes/v/_data" "$S/mnt-below" "$S/empty"
@@ -87,11 +85,11 @@ touch -h -d '2001-02-03 04:05:06.123456789' "$S/overlay2/l1/diff/dangling"
 touch -d '2001-02-03 04:05:06.987654321' "$S/overlay2/l1/diff/owned" "$S/empty"
 # A filesystem mounted below (as a container's shm is).
 mount -t tmpfs tmpfs "$S/mnt-below"
-lib_on_exit "umount -l '$S/mnt-below'"
+on_exit "umount -l '$S/mnt-below'"
 echo "on another filesystem" >"$S/mnt-below/file"
 
 # ---- live pass ---------------------------------------------------------------------
-loop_fs 512M "$T/dst-fs" || { echo "Bail out! cannot make the target filesystem"; exit 1; }
+loop_fs 512M "$T/dst-fs" || bail_out "cannot make the target filesystem"
 D=$T/dst-fs/docker
 out=$("$PROBE" copy "$S" "$D")
 is "$(json 'd["errno"]' <<<"$out")" 0 "live copy succeeds"
@@ -141,7 +139,7 @@ is "$(json '(d["errno"], d["copied"], d["updated"], d["deleted"])' <<<"$out")" "
 
 # ---- a mount point below the source in the final pass -----------------------------------
 mount -t tmpfs tmpfs "$S/mnt-below"
-lib_on_exit "umount -l '$S/mnt-below'"
+on_exit "umount -l '$S/mnt-below'"
 out=$("$PROBE" copy --final "$S" "$D")
 is "$(json 'd["errno"]' <<<"$out")" 16 "a mount below the source fails the final pass (EBUSY)"
 like "$out" "mnt-below is a mount point" "… naming it"
@@ -155,7 +153,7 @@ is "$(json 'd["errno"]' <<<"$out")" 39 "a non-empty target that is no copy is re
 is "$(cat "$T/dst-fs/someone/data")" precious "… and keeps its files"
 
 # ---- a target that is too small ----------------------------------------------------------
-loop_fs 16M "$T/small-fs" || { echo "Bail out! cannot make the small filesystem"; exit 1; }
+loop_fs 16M "$T/small-fs" || bail_out "cannot make the small filesystem"
 mkdir "$T/src-fs/big"
 head -c $((40 * 1024 * 1024)) /dev/urandom >"$T/src-fs/big/layer.tar"
 out=$("$PROBE" copy --final "$T/src-fs/big" "$T/small-fs/docker")
@@ -164,8 +162,7 @@ like "$out" 'target filesystem is full.*layer.tar' "… saying so, with the path
 
 # ---- a target that cannot hold xattrs ------------------------------------------------------
 mkdir -p "$T/ramfs"
-mount -t ramfs ramfs "$T/ramfs"
-lib_on_exit "umount -l '$T/ramfs'"
+sandbox_mount -t ramfs ramfs "$T/ramfs"
 out=$("$PROBE" copy --final "$S/overlay2/l3" "$T/ramfs/l3")
 is "$(json 'd["errno"]' <<<"$out")" 95 "a copy onto ramfs (no trusted.* xattrs) fails (EOPNOTSUPP)"
 like "$out" 'cannot hold xattr trusted.overlay.opaque of .*/etc' "… naming the xattr and the file"
@@ -196,4 +193,4 @@ out=$("$PROBE" copy --final "$V" "$T/dst-fs/vanishing")
 is "$(json 'd["errno"]' <<<"$out")" 0 "the final pass after it succeeds"
 ok 'same "$V" "$T/dst-fs/vanishing"' "… and rsync -n finds nothing to do"
 
-lib_done
+done_testing

@@ -11,19 +11,22 @@
 # daemon started on the copy finds everything.
 set -u
 
-. "$(dirname "$0")/lib-dockerd.sh" || { echo "Bail out! cannot read lib-dockerd.sh"; exit 1; }
-dockerd_enter_namespace "$0" "$@"
-dockerd_in_private_ns || { echo "Bail out! not in a private mount namespace"; exit 1; }
+. "$(dirname "$0")/lib-dockerd.sh"
+sandbox_enter "$@"
 
 PROBE=${COPY_PROBE:?COPY_PROBE is set by meson}
-sandbox_init runtime-copy-tracker
 T=$WORK
 
+# check DESCRIPTION COMMAND...: one result, the command's status (its
+# "#" lines, printed as it runs, explain a failure).
 check() {
         local what=$1
         shift
-        "$@"
-        ok $? "$what"
+        if "$@"; then
+                ok true "$what"
+        else
+                ok false "$what"
+        fi
 }
 eq() {
         [ "$1" = "$2" ] || {
@@ -45,8 +48,8 @@ same() {
         }
 }
 
-sandbox_ext4_volume SRCDEV 512M "$T/src" || { echo "Bail out! cannot make the source filesystem"; exit 1; }
-sandbox_ext4_volume DSTDEV 512M "$T/dst" || { echo "Bail out! cannot make the target filesystem"; exit 1; }
+sandbox_ext4_volume SRCDEV 512M "$T/src" || bail_out "cannot make the source filesystem"
+sandbox_ext4_volume DSTDEV 512M "$T/dst" || bail_out "cannot make the target filesystem"
 
 # ---- every kind of change --------------------------------------------------------
 S=$T/src/tree
@@ -143,8 +146,8 @@ check "the final pass walks the whole tree instead, and succeeds" \
 check "rsync -n finds nothing to do after it" same "$S" "$D"
 
 # ---- a real data root -----------------------------------------------------------------------
-sandbox_ext4_volume OLDDEV 1G "$T/old" || { echo "Bail out! no loop device"; exit 1; }
-sandbox_ext4_volume NEWDEV 1G "$T/new" || { echo "Bail out! no loop device"; exit 1; }
+sandbox_ext4_volume OLDDEV 1G "$T/old" || bail_out "no loop device"
+sandbox_ext4_volume NEWDEV 1G "$T/new" || bail_out "no loop device"
 DOCKERD_DATA_ROOT=$T/old/docker
 OLD=$DOCKERD_DATA_ROOT
 NEW=$T/new/docker
@@ -200,4 +203,4 @@ check "what it wrote during the pre-copy and after is in its layer" \
                 sh -c 'cat /data/during /data/after /data/newdir/x; test -e /etc/conf/b || echo deleted' | tr '\n' ' ')" \
         "1 2 3 4 5 after x deleted "
 
-sandbox_done
+done_testing
