@@ -186,16 +186,23 @@ static void image_store_section(const DockerConfig *c, cJSON *j, bool human) {
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(s, "trees")) {
                 const cJSON *b = cJSON_GetObjectItemCaseSensitive(t, "bytes");
                 bool move = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "move"));
-                char size[32] = "not measured";
+                bool in_data_root = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "in_data_root"));
+                char size[32] = "not measured", where[64];
 
                 if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exists")))
                         snprintf(size, sizeof(size), "absent");
                 else if (cJSON_IsNumber(b))
                         snprintf(size, sizeof(size), "%.1f MiB", b->valuedouble / 1048576.0);
+                if (move)
+                        snprintf(where, sizeof(where), ", a move carries it to MOUNT/%s",
+                                 strna(json_get_string(t, "move_to")));
+                else if (in_data_root)
+                        snprintf(where, sizeof(where), ", in the data root: a move carries it with it");
+                else
+                        snprintf(where, sizeof(where), ", stays: it holds none of Docker's images");
                 output_printf("%s%s %s: %s%s\n", t == cJSON_GetObjectItemCaseSensitive(s, "trees")->child ? "Trees:         "
                                                                                                      : "               ",
-                              strna(json_get_string(t, "what")), strna(json_get_string(t, "path")), size,
-                              move ? ", a move carries it" : "");
+                              strna(json_get_string(t, "what")), strna(json_get_string(t, "path")), size, where);
         }
         ns = cJSON_GetObjectItemCaseSensitive(s, "other_namespaces");
         cJSON_ArrayForEach(t, ns) {

@@ -17,6 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import done_testing, ok, skip_all_missing  # noqa: E402
+
 BIN = os.environ.get("DOCKER_RELOCATE", "build/docker-relocate")
 FIXTURES = os.path.join(os.environ.get("FIXTURES", "tests/fixtures"), "config")
 NEW = "/data/docker"
@@ -95,22 +98,6 @@ CASES = {
     "rootless-system": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
                             warn=["User alice also runs rootless Docker"], changes=["/etc/docker/daemon.json"]),
 }
-
-n = 0
-failed = 0
-
-
-def ok(cond, what, detail=""):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + f" {n} - {what}")
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("#   " + line)
-    sys.stdout.flush()
-
 
 def run(root, *args):
     p = subprocess.run([BIN, "--root", root, *args], capture_output=True, text=True, timeout=60)
@@ -246,15 +233,13 @@ def check_case(name, exp, tmp):
 
 def main():
     if not os.access(BIN, os.X_OK):
-        print("1..0 # SKIP binary not built")
-        return 77
+        return skip_all_missing("the binary, built (%s)" % BIN)
     with tempfile.TemporaryDirectory(prefix="config-golden-") as tmp:
         for name, exp in CASES.items():
             check_case(name, exp, tmp)
     missing = sorted(set(os.listdir(FIXTURES)) - set(CASES))
     ok(not missing, "every fixture tree has a case", missing)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return done_testing()
 
 
 if __name__ == "__main__":
