@@ -15,6 +15,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import done_testing, ok, skip_all_missing  # noqa: E402
+
 BIN = os.environ.get("DOCKER_RELOCATE", "build/docker-relocate")
 FIXTURES = os.path.join(os.environ.get("FIXTURES", "tests/fixtures"), "config")
 NEW = "/mnt/docker-data/docker"
@@ -61,22 +64,6 @@ CASES = {
                             warn=["User alice also runs rootless Docker"],
                             human=["Docker:        system"]),
 }
-
-n = 0
-failed = 0
-
-
-def ok(cond, what, detail=""):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + f" {n} - {what}")
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("#   " + line)
-    sys.stdout.flush()
-
 
 def run(root, *args):
     p = subprocess.run([BIN, "--root", root, *args], capture_output=True, text=True, timeout=60)
@@ -155,11 +142,12 @@ def check_case(name, exp, tmp):
 
 
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
+    if not os.access(BIN, os.X_OK):
+        return skip_all_missing("the binary, built (%s)" % BIN)
+    with tempfile.TemporaryDirectory(prefix="status-installs-") as tmp:
         for name, exp in CASES.items():
             check_case(name, exp, tmp)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return done_testing()
 
 
 if __name__ == "__main__":
