@@ -244,6 +244,13 @@ int verb_set_data_root(const Options *o) {
         r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "Failed to read Docker's configuration: %m");
+        /* The snap and rootless Docker keep their data root elsewhere: a
+         * file written here would configure a Docker that does not run. */
+        r = docker_installs_refusal(&c.installs, c.install, c.service_file, new_root, NULL, &refusal);
+        if (r == -ECANCELED)
+                return cmd_fail(EXIT_REFUSED, 0, "%s Nothing was changed.", refusal);
+        if (r < 0)
+                return cmd_oom();
         r = edit_plan_set_data_root(&c, new_root, &p, &refusal);
         if (r >= 0)
                 r = edit_plan_verify(&p, &c, new_root, &refusal);

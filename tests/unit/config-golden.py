@@ -84,6 +84,19 @@ CASES = {
                      refused="/etc/docker/daemon.json:3:21: a raw TAB inside a string"),
     "json-bom": dict(init="systemd", path="/srv/docker", source="/etc/docker/daemon.json", via="daemon.json",
                      refused="/etc/docker/daemon.json:1:1: a UTF-8 byte-order mark"),
+    # Docker from the snap and rootless Docker: refused with the steps by
+    # hand (tests/unit/status-installs.py checks them in detail).
+    "snap": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                 warn=["No init system configuration"], refused="snap set docker data-root=/data/docker"),
+    "snap-old": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                     warn=["No init system configuration", "sets data-root (/mnt/docker)"],
+                     refused="snap refresh docker"),
+    "snap-and-system": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
+                            refused="installed twice"),
+    "rootless": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                     warn=["No init system configuration"], refused="as alice: systemctl --user stop docker"),
+    "rootless-system": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
+                            warn=["User alice also runs rootless Docker"], changes=["/etc/docker/daemon.json"]),
 }
 
 def run(root, *args):
