@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
@@ -104,7 +105,7 @@ typedef struct Option {
 static const Option options[_OPT_MAX] = {
         [OPT_HELP] = { "help", 'h', NULL, ALL, true, "Show this help" },
         [OPT_VERSION] = { "version", 0, NULL, ALL, true, "Show the version" },
-        [OPT_ROOT] = { "root", 0, "SYSROOT", ALL & ~(C(DISKS) | C(GROW)), true,
+        [OPT_ROOT] = { "root", 0, "SYSROOT", C(STATUS) | C(PREPARE) | C(SET_DATA_ROOT), true,
                        "Act on the configuration under SYSROOT (an offline image)" },
         [OPT_JSON] = { "json", 0, NULL, ALL, true, "Print one JSON object with the result on stdout" },
         [OPT_QUIET] = { "quiet", 'q', NULL, ALL, true, "Print only errors" },
@@ -215,6 +216,28 @@ static int parse_long(const char *s, long *ret) {
         return 0;
 }
 
+/* --root names the tree of a system: an existing directory with /etc. A
+ * typo would otherwise read as a host without any configuration (status
+ * reports the defaults) or make set-data-root write a new tree there. */
+static int check_root(const char *root) {
+        _cleanup_free_ char *etc = NULL;
+        struct stat st;
+
+        if (stat(root, &st) < 0)
+                return cmd_fail(EXIT_USAGE, errno, "--root %s: %m. It names the root of a system tree (an image).",
+                                root);
+        if (!S_ISDIR(st.st_mode))
+                return cmd_fail(EXIT_USAGE, 0, "--root %s is not a directory. It names the root of a system tree.",
+                                root);
+        if (asprintf(&etc, "%s/etc", root) < 0)
+                return cmd_oom();
+        if (stat(etc, &st) < 0 || !S_ISDIR(st.st_mode))
+                return cmd_fail(EXIT_USAGE, 0,
+                                "--root %s does not look like the root of a system: it has no /etc directory.", root);
+        arg_options.root = root;
+        return EXIT_OK;
+}
+
 /* The value of an option with an argument, once checked. */
 static int apply_value(OptionId id, const char *value) {
         Options *o = &arg_options;
@@ -226,8 +249,8 @@ static int apply_value(OptionId id, const char *value) {
                 if (value[0] != '/')
                         return cmd_fail(EXIT_USAGE, 0, "--%s takes an absolute path: %s", options[id].name, value);
                 if (id == OPT_ROOT)
-                        o->root = value;
-                else if (id == OPT_MOUNT)
+                        return check_root(value);
+                if (id == OPT_MOUNT)
                         o->mount = value;
                 else
                         o->to = value;

@@ -28,9 +28,9 @@ __docker_relocate_options() {
         status) echo "$common --root --json" ;;
         disks) echo "$common --json" ;;
         prepare) echo "$common --root --json --dry-run $disk" ;;
-        move) echo "$common --root --json --dry-run --yes --force --device $disk --to --pre-copy --no-pre-copy --delete-old" ;;
+        move) echo "$common --json --dry-run --yes --force --device $disk --to --pre-copy --no-pre-copy --delete-old" ;;
         set-data-root) echo "$common --root --json --dry-run" ;;
-        rollback | cleanup) echo "$common --root --json --dry-run --yes" ;;
+        rollback | cleanup) echo "$common --json --dry-run --yes" ;;
         grow) echo "$common --json --dry-run" ;;
         *) echo "$common --version --root --json" ;;
         esac

@@ -204,10 +204,6 @@ static int check_usage(const Options *o) {
                 return cmd_fail(EXIT_USAGE, 0,
                                 "--mount, --fs, --label, --partition, --wipe and --wait-device go with --device, not "
                                 "--to.");
-        if (!root_is_host(o->root))
-                return cmd_fail(EXIT_USAGE, 0,
-                                "'move' acts on the running host and its Docker daemon; --root is for set-data-root "
-                                "and status.");
         if (geteuid() != 0)
                 return cmd_fail(EXIT_FAIL, 0, "'move' must run as root.");
         return EXIT_OK;

@@ -30,6 +30,8 @@ section() {
 }
 
 WORK=$(mktemp -d)
+# --root names a system tree: a directory with /etc.
+mkdir "$WORK/etc"
 trap 'rm -rf "$WORK"' EXIT
 
 help=$("$BIN" --help)
@@ -102,6 +104,17 @@ usage "at most 16" --root "$WORK" prepare /dev/null --mount /a --label 123456789
 usage "at most 12" --root "$WORK" prepare /dev/null --mount /a --fs xfs --label 1234567890123 --dry-run
 usage "at most 16" move --device /dev/null --label 12345678901234567 --dry-run
 usage "contradict" move --to /a --pre-copy --no-pre-copy --dry-run
+# --root names the root of a system, and only where a command reads one.
+usage "--root $WORK/typo: No such file" --root "$WORK/typo" status
+usage "--root $WORK/typo: No such file" --root "$WORK/typo" set-data-root /srv/x
+ok $([ ! -e "$WORK/typo" ]; echo $?) "set-data-root under a mistyped --root creates nothing"
+mkdir "$WORK/bare"
+usage "it has no /etc directory" --root "$WORK/bare" set-data-root /srv/x
+ok $([ -z "$(ls -A "$WORK/bare")" ]; echo $?) "set-data-root under a --root without /etc writes nothing"
+usage "is not a directory" --root /dev/null status
+for c in move rollback cleanup grow disks; do
+        usage "'$c' does not take --root" --root "$WORK" $c
+done
 "$BIN" --root "$WORK" prepare /dev/null --mount /a --fs xfs --label 123456789012 --dry-run >/dev/null 2>&1
 ok $([ $? != 2 ]; echo $?) "a 12-byte xfs label is no usage error"
 "$BIN" --json move --device a --device b --dry-run >"$WORK/out" 2>/dev/null
