@@ -40,6 +40,11 @@ int verb_rollback(const Options *o) {
                 (void) cmd_fail(EXIT_REFUSED, 0, "%s", s.error);
                 return cmd_report_undo(u, o->json, EXIT_REFUSED);
         }
+        if (r == UNDO_UNCHANGED) {
+                STRV_FOREACH(l, s.plan)
+                        output_printf("%s Nothing to do.\n", *l);
+                return cmd_report_undo(u, o->json, EXIT_OK);
+        }
         print_plan(&s);
         if (o->dry_run)
                 return cmd_report_undo(u, o->json, EXIT_OK);

@@ -65,6 +65,21 @@ static int refuse(Undo *u, const char *format, ...) {
         return u->outcome = UNDO_REFUSED;
 }
 
+/* Already where the command would take the host: the plan says so. */
+static int unchanged(Undo *u, const char *format, ...) _printf_(2, 3);
+static int unchanged(Undo *u, const char *format, ...) {
+        _cleanup_free_ char *line = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&line, format, ap);
+        va_end(ap);
+        if (r < 0 || strv_extend(&u->plan, line) < 0)
+                return -ENOMEM;
+        return u->outcome = UNDO_UNCHANGED;
+}
+
 static bool interrupted(MovePhase p) {
         return p >= PHASE_PLANNED && p <= PHASE_VERIFIED;
 }
@@ -87,11 +102,24 @@ static int undo_load(Undo *u, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "Failed to take the lock %s: %m", LOCK_PATH);
         r = journal_load(NULL, &m->journal);
+        /* On a host that never moved there is nothing to undo or remove:
+         * what the command wants is true already, no error (a playbook
+         * runs it on every host). */
         if (r == -ENOENT)
-                return refuse(u, "No move is recorded in %s: nothing to %s.", JOURNAL_PATH, what);
+                return unchanged(u, "No move is recorded in %s: nothing to %s.", JOURNAL_PATH, what);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read %s: %m", JOURNAL_PATH);
         p = journal_phase(m->journal);
+        if ((rollback && (p == PHASE_UNDONE || p == PHASE_ROLLED_BACK)) || (!rollback && p == PHASE_CLEANED)) {
+                m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
+                m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
+                if (!m->old_root || !m->new_root)
+                        return -ENOMEM;
+                if (!rollback)
+                        return unchanged(u, "The old data root %s was removed already.", m->old_root);
+                return unchanged(u, "The last move, to %s, was rolled back already ('%s'): Docker's data root is %s.",
+                                 m->new_root, move_phase_to_string(p), m->old_root);
+        }
         if (p == PHASE_UNDOING && !rollback)
                 return refuse(u,
                               "A rollback of the last move was interrupted: run 'docker-relocate rollback --yes' "
@@ -349,7 +377,8 @@ static int execute_cleanup(Undo *u) {
         int r;
 
         if (u->outcome == UNDO_UNCHANGED) {
-                (void) journal_save_phase(m->journal, PHASE_CLEANED);
+                if (m->journal && journal_phase(m->journal) != PHASE_CLEANED)
+                        (void) journal_save_phase(m->journal, PHASE_CLEANED);
                 return UNDO_UNCHANGED;
         }
         r = delete_old_root(m->old_root);

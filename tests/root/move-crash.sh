@@ -206,6 +206,13 @@ ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "
 ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
         "abandon: the running container runs again"
 ok $([ "$(phase)" = rolled-back ]; echo $?) "abandon: the journal says rolled-back"
+# Again: nothing to do, which is no error (Ansible's rolled_back reruns it).
+"$BIN" rollback --yes --json >"$WORK/again.json" 2>"$WORK/again.err"
+rc=$?
+ok $([ $rc = 0 ] && [ "$(json "$WORK/again.json")" = "unchanged False" ] && [ "$(phase)" = rolled-back ] &&
+        [ "$(config_sum)" = "$config0" ]; echo $?) \
+        "abandon: a second rollback has nothing to do: exit 0, unchanged (exit $rc, $(json "$WORK/again.json"))"
+[ $rc = 0 ] || show "$WORK/again.err" "$WORK/again.json"
 mkdir "$VOL/after"
 "$BIN" move --to "$VOL/after" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?

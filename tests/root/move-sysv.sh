@@ -127,6 +127,10 @@ ok $([ $rc = 0 ] && [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" 
 # 6. cleanup removes the old tree, and only then.
 "$BIN" cleanup --yes >/dev/null 2>&1
 ok $? "cleanup succeeds"
+"$BIN" cleanup --yes --json >"$WORK/cleanup-again.json" 2>/dev/null
+rc=$?
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["status"]=="unchanged" and j["changed"] is False and j["error"] is None else 1)' "$WORK/cleanup-again.json"
+ok $([ $? = 0 ] && [ $rc = 0 ]; echo $?) "cleanup again has nothing to do: exit 0, status unchanged"
 ok $([ ! -e "$DOCKERD_DATA_ROOT/image" ]; echo $?) "the old tree is gone"
 ok $([ "$(dockerd_sets)" = "$SETS0" ]; echo $?) "Docker still has everything"
 # Containers keep absolute paths of their volumes; with the old tree gone

@@ -123,6 +123,12 @@ ok $([ "$(dockerd_docker info --format '{{.DockerRootDir}}')" = "$DOCKERD_DATA_R
 ok $([ "$(cat /etc/docker/daemon.json)" = "$json0" ]; echo $?) "daemon.json is as it was"
 ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
         "the running container runs"
+before=$(sha256sum /etc/docker/daemon.json /var/lib/docker-relocate/state.json)
+"$BIN" rollback --yes --json </dev/null >"$WORK/again.json" 2>"$WORK/out"
+rc=$?
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if (j["status"], j["changed"], j["error"]) == ("unchanged", False, None) else 1)' "$WORK/again.json"
+ok $([ $? = 0 ] && [ $rc = 0 ] && [ "$(sha256sum /etc/docker/daemon.json /var/lib/docker-relocate/state.json)" = "$before" ]; echo $?) \
+        "rollback again has nothing to do: exit 0, status unchanged, nothing written"
 "$BIN" cleanup --yes >"$WORK/out" 2>&1
 ok $([ $? = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]; echo $?) "cleanup after a rollback is refused and removes nothing"
 
