@@ -360,6 +360,53 @@ static int check_options(const unsigned given[_OPT_MAX], const char *const value
         return EXIT_OK;
 }
 
+static const Option *option_by_name(const char *name, size_t len) {
+        for (size_t i = 0; i < _OPT_MAX; i++)
+                if (strlen(options[i].name) == len && strneq(options[i].name, name, len))
+                        return options + i;
+        return NULL;
+}
+
+/* What the result object needs to know even of a command line that does
+ * not parse: the command it names (the first word that is no option nor an
+ * option's value), and whether it asks for --json and --dry-run. */
+static void scan_argv(int argc, char *argv[], bool *ret_dry_run) {
+        bool dry_run = false, positional = false;
+
+        for (int i = 1; i < argc; i++) {
+                const char *w = argv[i];
+
+                if (streq(w, "--")) {
+                        if (i + 1 < argc && !positional)
+                                for (size_t v = 0; !arg_verb && v < _CMD_MAX; v++)
+                                        if (streq(verbs[v].name, argv[i + 1]))
+                                                arg_verb = verbs + v;
+                        break;
+                }
+                if (startswith(w, "--")) {
+                        const char *eq = strchr(w + 2, '=');
+                        const Option *o = option_by_name(w + 2, eq ? (size_t) (eq - w - 2) : strlen(w + 2));
+
+                        if (o == options + OPT_JSON)
+                                arg_options.json = true;
+                        else if (o == options + OPT_DRY_RUN)
+                                dry_run = true;
+                        else if (o && o->arg && !eq)
+                                i++; /* its value */
+                        continue;
+                } else if (w[0] == '-' && w[1]) {
+                        dry_run = dry_run || strchr(w + 1, 'n');
+                        continue;
+                }
+                if (!positional)
+                        for (size_t v = 0; !arg_verb && v < _CMD_MAX; v++)
+                                if (streq(verbs[v].name, w))
+                                        arg_verb = verbs + v;
+                positional = true;
+        }
+        *ret_dry_run = dry_run;
+}
+
 static int parse_argv(int argc, char *argv[]) {
         struct option long_options[_OPT_MAX + 1] = {};
         char short_options[2 * _OPT_MAX + 2] = ":", *s = short_options + 1;
@@ -395,11 +442,9 @@ static int parse_argv(int argc, char *argv[]) {
                         return -EINVAL;
                 given[i]++;
                 values[i] = optarg;
-                /* Known at once, so that usage errors are JSON too. */
-                if (i == OPT_JSON)
-                        arg_options.json = true;
         }
 
+        arg_verb = NULL;
         for (size_t i = 0; optind < argc && i < _CMD_MAX; i++)
                 if (streq(verbs[i].name, argv[optind]))
                         arg_verb = verbs + i;
@@ -448,6 +493,7 @@ static int cli_plugin_metadata(void) {
 }
 
 static int run(int argc, char *argv[]) {
+        bool dry_run;
         int r;
 
         if (argc == 2 && streq(argv[1], "docker-cli-plugin-metadata"))
@@ -466,18 +512,33 @@ static int run(int argc, char *argv[]) {
                 program_invocation_short_name = (char *) "docker " CLI_PLUGIN_NAME;
         }
 
+        scan_argv(argc, argv, &dry_run);
         r = parse_argv(argc, argv);
+        if (r == 0)
+                return EXIT_OK; /* --help, --version */
         if (r > 0) {
                 log_set_max_level(arg_verbose ? LOG_LEVEL_DEBUG : arg_quiet ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
                 output_set_quiet(arg_quiet);
                 output_set_json(arg_options.json);
                 r = arg_verb->run(&arg_options);
         } else
-                r = r < 0 ? EXIT_USAGE : EXIT_OK;
+                r = EXIT_USAGE;
 
-        /* With --json, stdout always carries one object, failures included. */
-        if (arg_options.json && !output_json_done() && r != EXIT_OK)
-                (void) cmd_print_failure_json(r < 0 ? EXIT_FAIL : r);
+        /* With --json, stdout carries one object, whatever happened (but
+         * --help and --version, which print text): the command's report in
+         * the envelope of the contract, with the exit status as its code. */
+        if (r < 0)
+                r = EXIT_FAIL;
+        if (arg_options.json && !output_json_done()) {
+                OutputResult res = {
+                        .command = arg_verb ? arg_verb->name : NULL,
+                        .dry_run = arg_options.dry_run || dry_run,
+                        .exit_status = r,
+                        .message = cmd_failure(),
+                };
+                if (output_json_result(cmd_take_report(), &res) < 0)
+                        return EXIT_FAIL;
+        }
         return r;
 }
 

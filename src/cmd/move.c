@@ -187,13 +187,14 @@ static void print_refusal(const MoveSummary *s) {
 
 /* The report, with --json; the outcome's exit status in any case. */
 static int report(const Move *m, const Options *o, int exit_status) {
-        _cleanup_json_ cJSON *j = NULL;
+        cJSON *j;
 
         if (!o->json)
                 return exit_status;
         j = move_report(m, exit_status);
-        if (!j || output_json(j) < 0)
+        if (!j)
                 return cmd_oom();
+        cmd_set_report(j);
         return exit_status;
 }
 

@@ -277,11 +277,11 @@ int verb_status(const Options *o) {
         }
         if (o->json) {
                 image_store_section(&c, j, false);
-                r = output_json(j);
+                cmd_set_report(TAKE_PTR(j));
         } else {
                 print_human(&c, j);
                 image_store_section(&c, j, true);
         }
         docker_config_done(&c);
-        return r < 0 ? cmd_oom() : EXIT_OK;
+        return EXIT_OK;
 }

@@ -19,10 +19,13 @@
 #include "util/string-table.h"
 #include "util/strv.h"
 
+/* In the contract's vocabulary of "status": a rollback or a cleanup that
+ * did its work "changed" the host ("rolled-back" is a failure that was
+ * undone, as for the move). */
 static const char *const undo_outcome_table[] = {
-        [UNDO_PLANNED] = "planned",         [UNDO_REFUSED] = "refused", [UNDO_UNCHANGED] = "unchanged",
-        [UNDO_ROLLED_BACK] = "rolled-back", [UNDO_CLEANED] = "cleaned", [UNDO_FAILED] = "failed",
-        [UNDO_NEEDS_HUMAN] = "failed",
+        [UNDO_PLANNED] = "planned",     [UNDO_REFUSED] = "refused", [UNDO_UNCHANGED] = "unchanged",
+        [UNDO_ROLLED_BACK] = "changed", [UNDO_CLEANED] = "changed", [UNDO_FAILED] = "failed",
+        [UNDO_NEEDS_HUMAN] = "needs-human",
 };
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(undo_outcome, UndoOutcome);

@@ -19,7 +19,7 @@
 # removed. Nothing here touches the host's own /etc, /var/lib/docker or disks:
 # tests work on private copies bound over them inside the namespace.
 #
-# Environment from meson: DOCKER_RELOCATE (the binary), FIXTURES, SRCDIR.
+# Environment from meson: DOCKER_RELOCATE (the binary, or the stand-in that checks its --json output), FIXTURES, SRCDIR.
 
 set -u
 

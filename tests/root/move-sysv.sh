@@ -113,7 +113,7 @@ ok $? "fstab mounts the volume by UUID with nofail"
 grep -q -- "--data-root=$NEW" /etc/default/docker
 ok $? "DOCKER_OPTS carries the new data root"
 ok $([ -d "$DOCKERD_DATA_ROOT/image" ] && [ -d "$DOCKERD_DATA_ROOT/volumes" ]; echo $?) "the old tree is kept"
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["changed"] and j["status"]=="done" and j["downtime_seconds"] is not None else 1)' "$WORK/resume.json"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["changed"] and j["status"]=="changed" and j["downtime_seconds"] is not None else 1)' "$WORK/resume.json"
 ok $? "the JSON reports changed, done and the downtime"
 
 # 5. A re-run is a no-op.

@@ -73,7 +73,7 @@ if phase 1; then
                 grep -Eq "vol-0123456789abcdef0 appeared as /dev/nvme[0-9]+n1 after [0-9.]+ s" /var/log/docker-relocate.log
         is "the JSON log holds one result" "$(json_objects /var/log/docker-relocate.json | wc -l)" 1
         result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
-        is "--json: status done" "$(json_get 'j["status"]' <<<"$result")" done
+        is "--json: status changed" "$(json_get 'j["status"]' <<<"$result")" changed
         is "--json: the volume id" "$(json_get 'j["volume_id"]' <<<"$result")" vol-0123456789abcdef0
         is "docker info: the data root is on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
         is "the hot-plugged disk is mounted there" "$(findmnt -n -o SOURCE --target "$NEW")" "/dev/$(ebs_disk)"

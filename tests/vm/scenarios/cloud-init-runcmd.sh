@@ -49,7 +49,7 @@ is "the JSON log holds one result" "$(json_objects /var/log/docker-relocate.json
 result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
 
 if phase 1; then
-        is "--json: status done" "$(json_get 'j["status"]' <<<"$result")" done
+        is "--json: status changed" "$(json_get 'j["status"]' <<<"$result")" changed
         is "--json: changed" "$(json_get 'j["changed"]' <<<"$result")" true
         is "--json: the new data root" "$(json_get 'j["new_data_root"]' <<<"$result")" "$NEW"
         is "docker info: the data root is on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"

@@ -300,7 +300,7 @@ is "check mode: fstab, daemon.json, the volume and the tool's state untouched" "
 
 check "first run: the play runs" play run1 playbook.yml
 is "first run: changed" "$(stats run1)" "changed=1 failures=0"
-is "first run: the tool moved" "$(relocate run1 '["status"]')" done
+is "first run: the tool moved" "$(relocate run1 '["status"]')" changed
 is "first run: Docker on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
 is "first run: images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
 
