@@ -98,7 +98,7 @@ static void on_step(const Move *m, const char *step, const char *doing, double s
 /* One journal entry for the outcome, however the move ended. */
 static void journald_result(const MoveSummary *s, int exit_status) {
         _cleanup_strv_free_ char **fields = NULL;
-        const char *status = move_outcome_to_string(s->outcome);
+        const char *status = move_outcome_status_to_string(s->outcome);
 
         if (!journald_enabled())
                 return;
