@@ -71,15 +71,14 @@ static int refuse(Undo *u, const char *format, ...) {
 /* Already where the command would take the host: the plan says so. */
 static int unchanged(Undo *u, const char *format, ...) _printf_(2, 3);
 static int unchanged(Undo *u, const char *format, ...) {
-        _cleanup_free_ char *line = NULL;
         va_list ap;
         int r;
 
         va_start(ap, format);
-        r = vasprintf(&line, format, ap);
+        r = strv_extendfv(&u->plan, false, format, ap);
         va_end(ap);
-        if (r < 0 || strv_extend(&u->plan, line) < 0)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         return u->outcome = UNDO_UNCHANGED;
 }
 
