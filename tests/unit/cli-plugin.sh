@@ -70,5 +70,37 @@ ok $([ $? = 2 ]; echo $?) "a usage error keeps exit status 2 through the CLI"
 docker relocate no-such-command >/dev/null 2>&1
 ok $([ $? = 2 ]; echo $?) "an unknown command is a usage error through the CLI"
 
+# "docker relocate <TAB>": the Docker CLI asks the plugin through cobra's
+# __complete protocol (candidates, then ":DIRECTIVE").
+# The candidates docker offers for the words "$@" (the last one is the word
+# being completed), and its directive on the last line.
+complete_cli() {
+        docker __complete relocate "$@" 2>/dev/null | cut -f1
+}
+out=$(complete_cli "")
+[ "$(sed '$d' <<<"$out" | tr '\n' ' ')" = "status disks prepare move set-data-root rollback cleanup grow " ] &&
+        [ "$(tail -n 1 <<<"$out")" = ":4" ]
+ok $? "docker relocate <TAB> offers the commands, and no files"
+[ "$(complete_cli se)" = "$(printf 'set-data-root\n:4')" ]
+ok $? "docker relocate se<TAB> completes to set-data-root"
+[ "$(complete_cli move --fs "" | tr '\n' ' ')" = "ext4 xfs :4 " ]
+ok $? "--fs offers ext4 and xfs"
+[ "$(complete_cli move --to "")" = ":16" ] && [ "$(complete_cli set-data-root "")" = ":16" ] &&
+        [ "$(complete_cli --root "")" = ":16" ]
+ok $? "--to, --root and set-data-root's argument offer directories"
+[ "$(complete_cli --root /srv st | tr '\n' ' ')" = "status :4 " ]
+ok $? "the command is found behind an option with a value"
+# Each command is offered exactly the options its own --help lists (but
+# --version, which is no option of a command).
+for c in status disks prepare move set-data-root rollback cleanup grow; do
+        want=$("$BIN" "$c" --help | grep -oE -- '--[a-z][a-z-]+' | grep -vx -- --version | sort -u)
+        got=$(complete_cli "$c" - | sed '$d' | sort -u)
+        [ -n "$want" ] && [ "$got" = "$want" ]
+        ok $? "$c: docker relocate $c -<TAB> offers the options of '$c --help'"
+done
+[ "$("$BIN" __completeNoDesc "" 2>/dev/null | grep -c "$(printf '\t')")" = 0 ] &&
+        [ "$("$BIN" __complete "" 2>/dev/null | grep -c "$(printf '\t')")" = 8 ]
+ok $? "__completeNoDesc: the same candidates without their descriptions"
+
 echo "1..$n"
 [ $failed = 0 ]

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The bash completion, sourced into bash and driven the way readline drives
-# it (COMP_WORDS, COMP_CWORD): commands, each command's own options, option
+# it (COMP_WORDS, COMP_CWORD): commands, each command's own options (the
+# program offers them through "__complete"), option
 # values, and devices from "docker-relocate disks --json" (a stand-in binary
 # prints a known list; the real one must not make completion noisy).
 set -uo pipefail
@@ -35,48 +36,48 @@ has() { grep -qxF -- "$2" <<<"$1"; }
 bash -n "$COMPLETION"
 ok $? "the completion script parses"
 
-out=$(complete_words docker-relocate "")
+out=$(complete_words "$BIN" "")
 [ "$(tr '\n' ' ' <<<"$out")" = "cleanup disks grow move prepare rollback set-data-root status " ]
 ok $? "the commands"
-[ "$(complete_words docker-relocate se)" = "set-data-root" ]
+[ "$(complete_words "$BIN" se)" = "set-data-root" ]
 ok $? "a command by its prefix"
 
-out=$(complete_words docker-relocate move --)
+out=$(complete_words "$BIN" move --)
 has "$out" --device && has "$out" --to && has "$out" --label && has "$out" --wait-device && has "$out" --delete-old
 ok $? "move offers --device, --to, --label, --wait-device, --delete-old"
 ! has "$out" --version
 ok $? "move does not offer --version"
 
-out=$(complete_words docker-relocate disks --)
+out=$(complete_words "$BIN" disks --)
 has "$out" --json && ! has "$out" --wipe && ! has "$out" --root && ! has "$out" --device
 ok $? "disks offers --json, not --wipe, --root or --device"
 
-out=$(complete_words docker-relocate --root /srv status --)
+out=$(complete_words "$BIN" --root /srv status --)
 has "$out" --json && ! has "$out" --device
 ok $? "the command is found behind an option with a value"
 
-out=$(complete_words docker-relocate set-data-root --)
+out=$(complete_words "$BIN" set-data-root --)
 has "$out" --dry-run && ! has "$out" --yes && ! has "$out" --mount
 ok $? "set-data-root offers --dry-run, not --yes or --mount"
 
-out=$(complete_words docker-relocate grow --)
+out=$(complete_words "$BIN" grow --)
 has "$out" --dry-run && ! has "$out" --root
 ok $? "grow offers --dry-run, not --root"
 
-[ "$(complete_words docker-relocate move --device /dev/x --fs "" | tr '\n' ' ')" = "ext4 xfs " ]
+[ "$(complete_words "$BIN" move --device /dev/x --fs "" | tr '\n' ' ')" = "ext4 xfs " ]
 ok $? "--fs offers ext4 xfs"
-[ "$(complete_words docker-relocate move --fs = x)" = "xfs" ]
+[ "$(complete_words "$BIN" move --fs = x)" = "xfs" ]
 ok $? "--fs=x completes to xfs"
 
 mkdir -p "$WORK/dirs/alpha" "$WORK/dirs/beta"
 touch "$WORK/dirs/afile"
-out=$(complete_words docker-relocate move --to "$WORK/dirs/a")
+out=$(complete_words "$BIN" move --to "$WORK/dirs/a")
 [ "$out" = "$WORK/dirs/alpha" ]
 ok $? "--to offers directories only"
-out=$(complete_words docker-relocate move --device /dev/x --mount "$WORK/dirs/")
+out=$(complete_words "$BIN" move --device /dev/x --mount "$WORK/dirs/")
 has "$out" "$WORK/dirs/alpha" && has "$out" "$WORK/dirs/beta" && ! has "$out" "$WORK/dirs/afile"
 ok $? "--mount offers directories only"
-[ "$(complete_words docker-relocate --root "$WORK/dirs/b")" = "$WORK/dirs/beta" ]
+[ "$(complete_words "$BIN" --root "$WORK/dirs/b")" = "$WORK/dirs/beta" ]
 ok $? "--root offers directories"
 
 # A stand-in for the binary: "disks --json" prints a known list, in the
@@ -135,7 +136,7 @@ ok $? "the real binary's device list comes quietly and fast"
 
 # Every option --help names is offered somewhere.
 all=$(for c in "" status disks prepare move set-data-root rollback cleanup grow; do
-        if [ -n "$c" ]; then complete_words docker-relocate "$c" --; else complete_words docker-relocate --; fi
+        if [ -n "$c" ]; then complete_words "$BIN" "$c" --; else complete_words "$BIN" --; fi
 done | sort -u)
 for o in $("$BIN" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
         has "$all" "$o"
@@ -146,7 +147,7 @@ done
 # --version, which is no option of a command).
 for c in status disks prepare move set-data-root rollback cleanup grow; do
         want=$("$BIN" "$c" --help | grep -oE -- '--[a-z][a-z-]+' | grep -vx -- --version | sort -u)
-        got=$(complete_words docker-relocate "$c" -- | sort -u)
+        got=$(complete_words "$BIN" "$c" -- | sort -u)
         [ -n "$want" ] && [ "$got" = "$want" ]
         ok $? "$c: the completion offers the options of '$c --help'"
         [ "$got" = "$want" ] || diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'
