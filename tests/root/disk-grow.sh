@@ -74,13 +74,16 @@ is "$R_rc" 0 "ext4: grow before any resize exits 0"
 is "$(echo "$R_out" | json changed)" false "ext4: nothing to grow yet"
 
 lib_run R "$DR" grow "$T/ext4" --dry-run --json
-is "$(echo "$R_out" | json changed)" false "ext4: dry run before any resize: nothing to grow"
+is "$(echo "$R_out" | json status) $(echo "$R_out" | json changed)" "unchanged false" \
+        "ext4: dry run before any resize: nothing to grow (status unchanged)"
 
 enlarge "$d1" 1G
 before=$(fs_bytes "$T/ext4")
 lib_run R "$DR" grow "$T/ext4" --dry-run --json
 is "$R_rc" 0 "ext4: dry run exits 0"
-is "$(echo "$R_out" | json changed)" true "ext4: dry run sees room to grow"
+# A dry run changes nothing: it plans (docker-relocate(8), JSON OUTPUT).
+is "$(echo "$R_out" | json status) $(echo "$R_out" | json changed)" "planned false" \
+        "ext4: dry run sees room to grow (status planned)"
 like "$R_out" "from 536870912 to about 1073741824 bytes \\(resize2fs\\)" "ext4: dry run says how much, and with what"
 is "$(fs_bytes "$T/ext4")" "$before" "ext4: dry run grew nothing"
 check_grow "ext4 whole disk" ext4 "$T/ext4" "$T/ext4"
@@ -94,7 +97,8 @@ p=$(basename "$d2")p1
 psize=$(cat "/sys/block/$(basename "$d2")/$p/size")
 enlarge "$d2" 1G
 lib_run R "$DR" grow --dry-run --json
-is "$(echo "$R_out" | json changed)" true "xfs partition: dry run sees room to grow"
+is "$(echo "$R_out" | json status) $(echo "$R_out" | json changed)" "planned false" \
+        "xfs partition: dry run sees room to grow (status planned)"
 like "$R_out" "grow partition 1 of $d2" "xfs partition: dry run plans the partition"
 like "$R_out" "xfs_growfs" "xfs partition: dry run plans xfs_growfs"
 is "$(cat "/sys/block/$(basename "$d2")/$p/size")" "$psize" "xfs partition: dry run left the partition alone"
