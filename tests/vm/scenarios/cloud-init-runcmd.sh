@@ -64,7 +64,7 @@ if phase 1; then
         is "journal: one result entry" "$(journal_entries "$RESULT_ID" -b | wc -l)" 1
         is "journal: result status, exit status, old and new root, device, volume id" \
                 "$(json_get '" ".join(j.get(k, "-") for k in ("DOCKER_RELOCATE_STATUS", "DOCKER_RELOCATE_EXIT_STATUS", "DOCKER_RELOCATE_OLD_ROOT", "DOCKER_RELOCATE_NEW_ROOT", "DOCKER_RELOCATE_DEVICE", "DOCKER_RELOCATE_VOLUME_ID", "PRIORITY"))' <<<"$entry")" \
-                "done 0 /var/lib/docker $NEW /dev/$(ebs_disk) vol-0123456789abcdef0 5"
+                "changed 0 /var/lib/docker $NEW /dev/$(ebs_disk) vol-0123456789abcdef0 5"
         check "journal: the result has the downtime in seconds" \
                 grep -Eq '^[0-9]+\.[0-9]$' <<<"$(json_get 'j.get("DOCKER_RELOCATE_DOWNTIME_SEC", "")' <<<"$entry")"
         is "journal: the steps, in order" \
