@@ -6,24 +6,12 @@
 # "docker relocate ARGS" must behave exactly as "docker-relocate ARGS". Needs
 # no daemon: only the CLI's plugin handling runs.
 set -uo pipefail
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${DOCKER_RELOCATE:?}
 FIXTURES=${FIXTURES:?}
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
-if ! command -v docker >/dev/null 2>&1; then
-        # Status 0: meson's TAP reader takes the plan for a skip only then
-        # (a package build has no docker CLI).
-        echo "1..0 # SKIP no docker CLI"
-        exit 0
-fi
+require 'command -v docker' "the docker CLI (package docker.io)"
 
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/config/cli-plugins"
 ln -s "$BIN" "$WORK/config/cli-plugins/docker-relocate"
 export DOCKER_CONFIG=$WORK/config
@@ -32,27 +20,18 @@ export DOCKER_HOST=unix://$WORK/no-daemon.sock
 unset DOCKER_CONTEXT
 
 meta=$("$BIN" docker-cli-plugin-metadata)
-python3 - "$meta" <<'PY'
-import json, sys
-m = json.loads(sys.argv[1])
-assert m["SchemaVersion"] == "0.1.0", m
-assert m["Vendor"] and m["Version"] and m["ShortDescription"], m
-PY
-ok $? "docker-cli-plugin-metadata prints the metadata JSON"
+is "$(json_get '[j["SchemaVersion"], bool(j["Vendor"] and j["Version"] and j["ShortDescription"])]' <<<"$meta")" \
+        '["0.1.0", true]' "docker-cli-plugin-metadata prints the metadata JSON"
 
-[ "$(docker relocate --version 2>&1)" = "$("$BIN" --version)" ]
-ok $? "docker relocate --version"
+is "$(docker relocate --version 2>&1)" "$("$BIN" --version)" "docker relocate --version"
 
 out=$(docker relocate --help 2>&1)
 rc=$?
-[ $rc = 0 ] && grep -q '^Usage: docker relocate ' <<<"$out" && grep -q '^  move ' <<<"$out"
-ok $? "docker relocate --help shows our help, naming 'docker relocate'"
-out=$(docker help relocate 2>&1)
-grep -q '^Usage: docker relocate ' <<<"$out"
-ok $? "docker help relocate shows our help"
+ok '[ $rc = 0 ] && grep -q "^Usage: docker relocate " <<<"$out" && grep -q "^  move " <<<"$out"' \
+        "docker relocate --help shows our help, naming 'docker relocate'"
+like "$(docker help relocate 2>&1)" '^Usage: docker relocate ' "docker help relocate shows our help"
 
-docker --help 2>&1 | grep -qE '^  relocate\*? +Move Docker'
-ok $? "docker --help lists relocate with its description"
+like "$(docker --help 2>&1)" '^  relocate\*? +Move Docker' "docker --help lists relocate with its description"
 
 for f in default daemon-json dropin-data-root debian-sysv; do
         tree=$FIXTURES/config/$f/tree
@@ -61,14 +40,14 @@ for f in default daemon-json dropin-data-root debian-sysv; do
         rc1=$?
         plugin=$(docker relocate status --root "$tree" --json 2>&1)
         rc2=$?
-        [ $rc1 = $rc2 ] && [ "$direct" = "$plugin" ] && python3 -c 'import json,sys; json.loads(sys.argv[1])' "$plugin"
-        ok $? "docker relocate status --root ($f) --json equals the binary's"
+        ok '[ $rc1 = $rc2 ] && [ "$direct" = "$plugin" ] && json_get "j" <<<"$plugin" >/dev/null' \
+                "docker relocate status --root ($f) --json equals the binary's"
 done
 
 docker relocate disks --wipe >/dev/null 2>&1
-ok $([ $? = 2 ]; echo $?) "a usage error keeps exit status 2 through the CLI"
+is "$?" 2 "a usage error keeps exit status 2 through the CLI"
 docker relocate no-such-command >/dev/null 2>&1
-ok $([ $? = 2 ]; echo $?) "an unknown command is a usage error through the CLI"
+is "$?" 2 "an unknown command is a usage error through the CLI"
 
 # "docker relocate <TAB>": the Docker CLI asks the plugin through cobra's
 # __complete protocol (candidates, then ":DIRECTIVE").
@@ -78,29 +57,26 @@ complete_cli() {
         docker __complete relocate "$@" 2>/dev/null | cut -f1
 }
 out=$(complete_cli "")
-[ "$(sed '$d' <<<"$out" | tr '\n' ' ')" = "status disks prepare move set-data-root rollback cleanup grow " ] &&
-        [ "$(tail -n 1 <<<"$out")" = ":4" ]
-ok $? "docker relocate <TAB> offers the commands, and no files"
-[ "$(complete_cli se)" = "$(printf 'set-data-root\n:4')" ]
-ok $? "docker relocate se<TAB> completes to set-data-root"
-[ "$(complete_cli move --fs "" | tr '\n' ' ')" = "ext4 xfs :4 " ]
-ok $? "--fs offers ext4 and xfs"
-[ "$(complete_cli move --to "")" = ":16" ] && [ "$(complete_cli set-data-root "")" = ":16" ] &&
-        [ "$(complete_cli --root "")" = ":16" ]
-ok $? "--to, --root and set-data-root's argument offer directories"
-[ "$(complete_cli --root /srv st | tr '\n' ' ')" = "status :4 " ]
-ok $? "the command is found behind an option with a value"
+is "$(sed '$d' <<<"$out" | tr '\n' ' ')" "status disks prepare move set-data-root rollback cleanup grow " \
+        "docker relocate <TAB> offers the commands"
+is "$(tail -n 1 <<<"$out")" ":4" "docker relocate <TAB> offers no files"
+is "$(complete_cli se)" "$(printf 'set-data-root\n:4')" "docker relocate se<TAB> completes to set-data-root"
+is "$(complete_cli move --fs "" | tr '\n' ' ')" "ext4 xfs :4 " "--fs offers ext4 and xfs"
+is "$(complete_cli move --to "") $(complete_cli set-data-root "") $(complete_cli --root "")" ":16 :16 :16" \
+        "--to, --root and set-data-root's argument offer directories"
+is "$(complete_cli set-data-root /srv/docker --containerd-root "")" ":16" "--containerd-root offers directories"
+is "$(complete_cli --root /srv st | tr '\n' ' ')" "status :4 " "the command is found behind an option with a value"
 # Each command is offered exactly the options its own --help lists (but
 # --version, which is no option of a command).
 for c in status disks prepare move set-data-root rollback cleanup grow; do
         want=$("$BIN" "$c" --help | grep -oE -- '--[a-z][a-z-]+' | grep -vx -- --version | sort -u)
         got=$(complete_cli "$c" - | sed '$d' | sort -u)
-        [ -n "$want" ] && [ "$got" = "$want" ]
-        ok $? "$c: docker relocate $c -<TAB> offers the options of '$c --help'"
+        ok '[ -n "$want" ] && [ "$got" = "$want" ]' "$c: docker relocate $c -<TAB> offers the options of '$c --help'" ||
+                diag "$(diff <(echo "$want") <(echo "$got"))"
 done
-[ "$("$BIN" __completeNoDesc "" 2>/dev/null | grep -c "$(printf '\t')")" = 0 ] &&
-        [ "$("$BIN" __complete "" 2>/dev/null | grep -c "$(printf '\t')")" = 8 ]
-ok $? "__completeNoDesc: the same candidates without their descriptions"
+like "$(complete_cli set-data-root -)" '^--containerd-root$' "set-data-root -<TAB> offers --containerd-root"
+is "$("$BIN" __completeNoDesc "" 2>/dev/null | grep -c "$(printf '\t')")" 0 \
+        "__completeNoDesc: the candidates without descriptions"
+is "$("$BIN" __complete "" 2>/dev/null | grep -c "$(printf '\t')")" 8 "__complete: each command with its description"
 
-echo "1..$n"
-[ $failed = 0 ]
+done_testing
