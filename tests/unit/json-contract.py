@@ -171,6 +171,18 @@ try:
           extra=unchanged)
     check("set-data-root --dry-run again", ["--root", root, "set-data-root", "/data/docker", "--dry-run",
                                             "--json"], 0, "unchanged", extra=unchanged)
+    # On the containerd image store containerd's root is set too, and said.
+    sid = os.path.join(WORK, "sid")
+    shutil.copytree(os.path.join(FIXTURES, "containerd", "status-sid", "tree"), sid, symlinks=True)
+
+    def both(o):
+        assert o["containerd"]["old_root"] == "/var/lib/containerd", o["containerd"]
+        assert o["containerd"]["new_root"] == "/data/containerd", o["containerd"]
+        assert "/etc/containerd/config.toml" in [f["path"] for f in o["plan"]["files"]], o["plan"]
+    check("set-data-root on the containerd store", ["--root", sid, "set-data-root", "/data/docker", "--dry-run",
+                                                    "--json"], 0, "planned", command="set-data-root", extra=both)
+    check("set-data-root, containerd left alone", ["--root", root, "set-data-root", "/data/docker", "--json"], 0,
+          "unchanged", extra=lambda o: expect(o["containerd"] is None, o))
     check("set-data-root on invalid JSON: refused", ["--root", tree("invalid-json"), "set-data-root", "/data/docker",
                                                      "--json"], 3, "refused", command="set-data-root")
     # --root that is no system root writes nothing there.
