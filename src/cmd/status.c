@@ -2,11 +2,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
+#include "move/journal.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "store/report.h"
@@ -52,12 +55,117 @@ static cJSON *filesystem_json(const char *path) {
         return o;
 }
 
+/* The last move, as its journal records it, so that nobody needs to read
+ * state.json: null when there is none. A journal that cannot be read is
+ * null too, with a warning. "finished" is when the journal was last
+ * written, for a phase that ends a move. */
+static cJSON *last_move_json(const char *root, cJSON *warnings) {
+        _cleanup_free_ char *path = root_path(root, JOURNAL_PATH);
+        _cleanup_json_ cJSON *j = NULL;
+        cJSON *o;
+        MovePhase p;
+        struct stat st;
+        char stamp[32];
+        struct tm tm;
+        bool ended;
+        int r;
+
+        if (!path)
+                return NULL;
+        r = journal_load(root, &j);
+        if (r == -ENOENT)
+                return cJSON_CreateNull();
+        if (r < 0) {
+                _cleanup_free_ char *w = NULL;
+                if (asprintf(&w, "Failed to read the record of the last move %s: %s", path, strerror(-r)) >= 0)
+                        cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+                return cJSON_CreateNull();
+        }
+        p = journal_phase(j);
+        ended = p == PHASE_DONE || p == PHASE_ROLLED_BACK || p == PHASE_FAILED || p == PHASE_UNDONE ||
+                p == PHASE_CLEANED;
+        ended = ended && stat(path, &st) == 0 && gmtime_r(&st.st_mtime, &tm) &&
+                strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
+
+        o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "phase", move_phase_to_string(p)) ||
+            !json_add_string_or_null(o, "old_data_root", json_get_string(j, "old_data_root")) ||
+            !json_add_string_or_null(o, "new_data_root", json_get_string(j, "new_data_root")) ||
+            !json_add_string_or_null(o, "device", json_get_string(j, "device")) ||
+            !json_add_string_or_null(o, "started", json_get_string(j, "started")) ||
+            !json_add_string_or_null(o, "finished", ended ? stamp : NULL)) {
+                cJSON_Delete(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* The kind of Docker the host has, every snap and rootless Docker found,
+ * and why move and set-data-root refuse the host, if they do. */
+static cJSON *install_json(const DockerConfig *c) {
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        _cleanup_free_ char *refusal = NULL;
+        cJSON *found;
+        int r;
+
+        if (!o)
+                return NULL;
+        r = docker_installs_refusal(&c->installs, c->install, c->service_file, NULL, NULL, &refusal);
+        if (r < 0 && r != -ECANCELED)
+                return NULL;
+        cJSON_AddStringToObject(o, "kind", install_kind_to_string(c->install));
+        json_add_string_or_null(o, "refusal", refusal);
+        found = cJSON_AddArrayToObject(o, "found");
+        for (size_t k = 0; found && k < c->installs.n; k++) {
+                const DockerInstall *i = &c->installs.items[k];
+                cJSON *e = cJSON_CreateObject();
+
+                if (!e || !cJSON_AddItemToArray(found, e)) {
+                        cJSON_Delete(e);
+                        return NULL;
+                }
+                cJSON_AddStringToObject(e, "kind", install_kind_to_string(i->kind));
+                json_add_string_or_null(e, "user", i->user);
+                json_add_string_or_null(e, "home", i->home);
+                json_add_string_or_null(e, "service", i->service);
+                json_add_string_or_null(e, "config_file", i->config_file);
+                cJSON_AddBoolToObject(e, "config_file_exists", i->config_exists);
+                json_add_string_or_null(e, "data_root", i->data_root);
+                json_add_string_or_null(e, "data_root_source", i->data_root_source);
+                json_add_string_or_null(e, "socket", i->socket);
+        }
+        return found ? TAKE_PTR(o) : NULL;
+}
+
+static void print_installs(const DockerConfig *c, const cJSON *j) {
+        const cJSON *install = cJSON_GetObjectItemCaseSensitive(j, "install");
+
+        output_printf("Docker:        %s\n", install_kind_to_string(c->install));
+        for (size_t k = 0; k < c->installs.n; k++) {
+                const DockerInstall *i = &c->installs.items[k];
+
+                if (i->kind == INSTALL_ROOTLESS)
+                        output_printf("Rootless:      user %s, %s\n", i->user, i->service);
+                else
+                        output_printf("Snap:          %s\n", i->service);
+                output_printf("  config:      %s%s\n", i->config_file, i->config_exists ? "" : " (absent)");
+                output_printf("  data root:   %s (set by %s)\n", i->data_root, i->data_root_source);
+                output_printf("  socket:      %s\n", i->socket);
+        }
+        if (json_get_string(install, "refusal"))
+                output_printf("Not moved:     %s\n", json_get_string(install, "refusal"));
+}
+
 static cJSON *status_json(const DockerConfig *c, const Options *o) {
         cJSON *j = cJSON_CreateObject(), *dr;
         _cleanup_strv_free_ char **argv = word_list_to_strv(&c->argv);
 
         if (!j)
                 return NULL;
+        if (!cJSON_AddItemToObject(j, "install", install_json(c))) {
+                cJSON_Delete(j);
+                return NULL;
+        }
         cJSON_AddStringToObject(j, "init_system", init_system_to_string(c->init));
         json_add_string_or_null(j, "service_file", c->service_file);
         cJSON_AddItemToObject(j, "dropins", json_string_array(c->dropins));
@@ -80,6 +188,7 @@ static cJSON *status_json(const DockerConfig *c, const Options *o) {
         json_add_string_or_null(j, "socket", c->socket);
         cJSON_AddItemToObject(j, "conflicts", json_string_array(c->conflicts));
         cJSON_AddItemToObject(j, "warnings", json_string_array(c->warnings));
+        cJSON_AddItemToObject(j, "last_move", last_move_json(o->root, cJSON_GetObjectItemCaseSensitive(j, "warnings")));
 
         if (root_is_host(o->root)) {
                 cJSON *fs = filesystem_json(c->data_root_resolved ?: c->data_root), *svc;
@@ -170,6 +279,7 @@ static void print_human(const DockerConfig *c, const cJSON *j) {
         const cJSON *fs = cJSON_GetObjectItemCaseSensitive(j, "filesystem");
 
         args = strv_join(argv, " ");
+        print_installs(c, j);
         output_printf("Init system:   %s\n", init_system_to_string(c->init));
         output_printf("Started by:    %s%s\n", strna(c->service_file),
                       strv_length(c->dropins) ? " (with drop-ins)" : "");
@@ -204,6 +314,15 @@ static void print_human(const DockerConfig *c, const cJSON *j) {
                               cJSON_IsString(mnt) ? mnt->valuestring : "?", fr ? fr->valuedouble / (1 << 30) : 0,
                               sz ? sz->valuedouble / (1 << 30) : 0);
         }
+        {
+                const cJSON *lm = cJSON_GetObjectItemCaseSensitive(j, "last_move");
+                if (cJSON_IsObject(lm))
+                        output_printf("Last move:     %s, %s -> %s (started %s%s%s)\n",
+                                      strna(json_get_string(lm, "phase")), strna(json_get_string(lm, "old_data_root")),
+                                      strna(json_get_string(lm, "new_data_root")), strna(json_get_string(lm, "started")),
+                                      json_get_string(lm, "finished") ? ", finished " : "",
+                                      strempty(json_get_string(lm, "finished")));
+        }
         STRV_FOREACH(m, c->conflicts)
                 output_printf("CONFLICT:      %s\n", *m);
         STRV_FOREACH(m, c->warnings)
@@ -226,11 +345,11 @@ int verb_status(const Options *o) {
         }
         if (o->json) {
                 image_store_section(&c, j, false);
-                r = output_json(j);
+                cmd_set_report(TAKE_PTR(j));
         } else {
                 print_human(&c, j);
                 image_store_section(&c, j, true);
         }
         docker_config_done(&c);
-        return r < 0 ? cmd_oom() : EXIT_OK;
+        return EXIT_OK;
 }

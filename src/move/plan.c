@@ -75,6 +75,33 @@ static bool done_already(const Move *m) {
         return nr && want && streq(nr, want) && streq_ptr(m->cfg.data_root, nr);
 }
 
+/* A Docker this program does not manage (the snap, rootless Docker): the
+ * refusal gives the steps by hand, with this move's own target, and with
+ * --device the volume prepared by this program first. */
+static int plan_install_kind(Move *m) {
+        _cleanup_free_ char *new_root = NULL, *prepare = NULL, *refusal = NULL;
+        const char *mount = m->req.mount ?: DEFAULT_MOUNT;
+        int r;
+
+        if (m->cfg.install != INSTALL_SNAP && m->cfg.install != INSTALL_ROOTLESS)
+                return MOVE_PLANNED;
+        new_root = m->req.to ? move_realpath(m->req.to) : path_join(mount, "docker");
+        if (!new_root)
+                return -ENOMEM;
+        if (m->req.device &&
+            asprintf(&prepare, "docker-relocate prepare %s --mount %s%s%s%s%s%s%s", m->req.device, mount,
+                     m->req.fs ? " --fs " : "", strempty(m->req.fs), m->req.label ? " --label " : "",
+                     strempty(m->req.label), m->req.partition ? " --partition" : "", m->req.wipe ? " --wipe" : "") < 0) {
+                prepare = NULL;
+                return -ENOMEM;
+        }
+        r = docker_installs_refusal(&m->cfg.installs, m->cfg.install, m->cfg.service_file, new_root, prepare,
+                                    &refusal);
+        if (r == -ECANCELED)
+                return refuse(m, MOVE_REFUSED, refusal);
+        return r < 0 ? r : MOVE_PLANNED;
+}
+
 /* How the interrupted move found Docker keeping its images, and whether it
  * moves containerd's root too: its journal says (a journal of an earlier
  * version has no record, and such a move carries the data root only). */
@@ -131,6 +158,11 @@ int plan_begin(Move *m) {
                 }
         }
 
+        /* The snap and rootless Docker are refused before the daemon is
+         * asked or the data measured. */
+        r = plan_install_kind(m);
+        if (r != MOVE_PLANNED)
+                return r;
         if (m->cfg.init == INIT_UNKNOWN)
                 return refuse(m, MOVE_REFUSED, "No init system that starts Docker was found.");
         STRV_FOREACH(c, m->cfg.conflicts)

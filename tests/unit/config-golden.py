@@ -84,6 +84,19 @@ CASES = {
                      refused="/etc/docker/daemon.json:3:21: a raw TAB inside a string"),
     "json-bom": dict(init="systemd", path="/srv/docker", source="/etc/docker/daemon.json", via="daemon.json",
                      refused="/etc/docker/daemon.json:1:1: a UTF-8 byte-order mark"),
+    # Docker from the snap and rootless Docker: refused with the steps by
+    # hand (tests/unit/status-installs.py checks them in detail).
+    "snap": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                 warn=["No init system configuration"], refused="snap set docker data-root=/data/docker"),
+    "snap-old": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                     warn=["No init system configuration", "sets data-root (/mnt/docker)"],
+                     refused="snap refresh docker"),
+    "snap-and-system": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
+                            refused="installed twice"),
+    "rootless": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                     warn=["No init system configuration"], refused="as alice: systemctl --user stop docker"),
+    "rootless-system": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
+                            warn=["User alice also runs rootless Docker"], changes=["/etc/docker/daemon.json"]),
 }
 
 def run(root, *args):
@@ -169,7 +182,7 @@ def check_case(name, exp, tmp):
     ok(rc == 0, f"{name}: set-data-root succeeds", f"rc={rc}\n{err}")
     res = json.loads(out)
     ok(res["changed"] is True, f"{name}: reports changed", out)
-    changed = sorted(f["path"] for f in res["files"])
+    changed = sorted(f["path"] for f in res["plan"]["files"])
     ok(changed == sorted(exp["changes"]), f"{name}: changes exactly {exp['changes']}", changed)
 
     after = tree_digest(root)
@@ -188,7 +201,7 @@ def check_case(name, exp, tmp):
         mode = os.stat(got).st_mode & 0o7777
         ok(mode == (0o640 if existed else 0o644), f"{name}: {path} mode {oct(mode)} kept", oct(mode))
 
-    for f in res["files"]:
+    for f in res["plan"]["files"]:
         if f["created"]:
             ok(f.get("backup") is None, f"{name}: no backup for new {f['path']}")
             continue

@@ -67,6 +67,13 @@ static bool refused_for(const Move *m, const char *what) {
         return false;
 }
 
+static bool warned_for(const Move *m, const char *what) {
+        STRV_FOREACH(s, m->warnings)
+                if (strstr(*s, what))
+                        return true;
+        return false;
+}
+
 static void free_root(Move *m) {
         char *root = (char *) m->cfg.root;
 
@@ -334,6 +341,53 @@ static void test_journal(void) {
         m->target.empty = false;
         ok_int(plan_decide(m, &error), MOVE_PLANNED, "Docker stopped by it, its partial copy there: resumed");
         ok(!m->advice, "no advice for a plan that runs");
+        free_root(m);
+}
+
+/* Docker from the snap and rootless Docker: refused by plan_begin(),
+ * before the daemon is asked or the data measured, with the steps by hand
+ * for this very target; the system's Docker beside a user's rootless one
+ * is moved, with a warning. */
+static void test_installs(void) {
+        static const struct {
+                const char *name;
+                const char *steps[3];
+        } refused[] = {
+                { "snap", { "1) snap stop docker;", "snap set docker data-root=" TARGET, "5) snap start docker;" } },
+                { "snap-old", { "1) snap refresh docker", "snap set docker data-root=" TARGET, "snap start docker" } },
+                { "snap-and-system", { "installed twice", "/lib/systemd/system/docker.service", "snap remove docker" } },
+                { "rootless",
+                  { "as alice: systemctl --user stop docker", "\"data-root\": \"" TARGET "/alice\"",
+                    "as carol: systemctl --user start docker" } },
+        };
+        MoveRequest dev = { .device = "/dev/xvdf", .fs = "xfs" };
+        Move *m;
+
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                m = move_of(refused[i].name, NULL);
+                ok_int(plan_begin(m), MOVE_REFUSED, "%s: refused before the daemon is asked", refused[i].name);
+                ok_int(strv_length(m->refusals), 1, "%s: one refusal", refused[i].name);
+                for (size_t k = 0; k < ELEMENTSOF(refused[i].steps); k++)
+                        ok(refused_for(m, refused[i].steps[k]), "%s: the refusal says '%s'", refused[i].name,
+                           refused[i].steps[k]);
+                ok(!m->daemon.running && m->size.bytes == 0, "%s: nothing probed", refused[i].name);
+                free_root(m);
+        }
+
+        /* With --device, the volume is still this program's to prepare. */
+        m = move_of("snap", &dev);
+        ok_int(plan_begin(m), MOVE_REFUSED, "snap --device: refused");
+        ok(refused_for(m, "1) docker-relocate prepare /dev/xvdf --mount " DEFAULT_MOUNT " --fs xfs;") &&
+                   refused_for(m, "snap set docker data-root=" DEFAULT_MOUNT "/docker"),
+           "snap --device: prepare the volume first, then the snap's steps for <mount>/docker");
+        free_root(m);
+
+        m = move_of("rootless-system", NULL);
+        ok_int(plan(m), MOVE_PLANNED, "rootless-system: the system's Docker is moved");
+        ok(strv_length(m->refusals) == 0, "rootless-system: no refusal");
+        ok_streq(m->edit.place, "/etc/docker/daemon.json (daemon.json)", "rootless-system: the system's daemon.json");
+        ok(warned_for(m, "User alice also runs rootless Docker"),
+           "rootless-system: the plan warns that alice's rootless Docker stays");
         free_root(m);
 }
 
@@ -787,6 +841,7 @@ int main(void) {
         test_options();
         test_volume();
         test_journal();
+        test_installs();
         test_rollback_decision();
         test_containerd_store();
         test_containerd_refusals();
