@@ -15,7 +15,7 @@ enum {
         EXIT_NEEDS_HUMAN = 5, /* failed and NOT rolled back */
 };
 
-/* The JSON contract (doc/docker-relocate.schema.json, docker-relocate(8)
+/* The JSON contract (docs/docker-relocate.schema.json, docker-relocate(8)
  * JSON OUTPUT): the version of the result object's shape, and the one
  * vocabulary of its "status" for every command. */
 #define OUTPUT_SCHEMA_VERSION 1

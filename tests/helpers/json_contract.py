@@ -4,7 +4,7 @@
 
 As a module: problems(stdout, exit_status) lists how one run's standard
 output breaks the contract: it must be exactly one JSON object, valid
-against doc/docker-relocate.schema.json, whose error.code (0 when error is
+against docs/docker-relocate.schema.json, whose error.code (0 when error is
 null) is the exit status.
 
 As a program it stands in for the binary in the tests (DOCKER_RELOCATE):

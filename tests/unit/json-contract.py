@@ -3,7 +3,7 @@
 """Every command under --json, in as many ways to succeed and to fail as
 can be had without root or a daemon (fixture trees; the host-only commands
 as an unprivileged user): each run prints exactly one object that validates
-against doc/docker-relocate.schema.json, its exit status equals error.code,
+against docs/docker-relocate.schema.json, its exit status equals error.code,
 and its status is the word the contract gives that outcome. The same checks
 run on every --json output of the root suite, whose tests run the binary
 through tests/helpers/json_contract.py (moves, rollbacks and cleanups that
