@@ -9,6 +9,7 @@ run on every --json output of the root suite, whose tests run the binary
 through tests/helpers/json_contract.py (moves, rollbacks and cleanups that
 succeed, which need root and a daemon). TAP on stdout."""
 
+import atexit
 import json
 import os
 import shutil
@@ -38,12 +39,30 @@ def ok(cond, what, detail=None):
             print("#   " + line)
 
 
+_public_bin = None
+
+
+def public_bin():
+    """The binary where the unprivileged user can run it: a build tree may
+    sit below a directory only root may enter (a package build's)."""
+    global _public_bin
+    if _public_bin is None:
+        d = tempfile.mkdtemp(prefix="json-contract.")
+        os.chmod(d, 0o755)
+        atexit.register(shutil.rmtree, d, True)
+        _public_bin = os.path.join(d, "docker-relocate")
+        shutil.copy2(BIN, _public_bin)
+        os.chmod(_public_bin, 0o755)
+    return _public_bin
+
+
 def run(args, unprivileged=False):
     cmd = [BIN] + args
     kw = {}
     if unprivileged and os.getuid() == 0:
         # The commands that act on the running host, as a user who may not:
         # they fail before they look at anything.
+        cmd = [public_bin()] + args
         kw = dict(user=NOBODY, group=NOBODY, extra_groups=[])
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, **kw)
     return p.returncode, p.stdout, p.stderr
