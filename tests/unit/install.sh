@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # "meson install" into a temporary DESTDIR puts every installed piece where
 # its user looks for it: the binary, the man page, the bash, zsh and fish
-# completions, the systemd unit, and
+# completions, the systemd unit, the JSON Schema of the --json output, and
 # the Docker CLI plugin link to the binary, relative so that the tree works
 # wherever it is unpacked. Nothing lands outside the prefix unless the prefix
 # is /usr (the completions and the unit then go where bash-completion, zsh,
@@ -88,6 +88,12 @@ ok '[ -f "$DEST$want_fish/docker-relocate.fish" ] &&
         grep -q "^complete -c docker-relocate " "$DEST$want_fish/docker-relocate.fish"' \
         "the fish completion: $want_fish/docker-relocate.fish"
 
+# The schema, where the man page's JSON OUTPUT says, as in the source.
+schema=$(abs "$datadir")/docker-relocate/docker-relocate.schema.json
+ok 'cmp "$SRCDIR/docs/docker-relocate.schema.json" "$DEST$schema"' "the JSON Schema: $schema"
+ok 'grep -qF "_/usr/share/docker-relocate/docker-relocate.schema.json_" "$SRCDIR/man/docker-relocate.8.scd"' \
+        "the man page names the installed schema"
+
 if [ -n "$systemdsystemunitdir" ]; then
         want_unitdir=$(abs "$systemdsystemunitdir")
 elif [ "$prefix" = /usr ] && [ -n "$(pc_dir systemd systemdsystemunitdir)" ]; then
@@ -140,6 +146,8 @@ is_path "--prefix /opt/docker-relocate: zsh completion" "$(installed_path "$WORK
         /opt/docker-relocate/share/zsh/site-functions/_docker-relocate
 is_path "--prefix /opt/docker-relocate: fish completion" "$(installed_path "$WORK/opt" docker-relocate.fish)" \
         /opt/docker-relocate/share/fish/vendor_completions.d/docker-relocate.fish
+is_path "--prefix /opt/docker-relocate: schema" "$(installed_path "$WORK/opt" docker-relocate.schema.json)" \
+        /opt/docker-relocate/share/docker-relocate/docker-relocate.schema.json
 is_path "--prefix /opt/docker-relocate: unit" "$(installed_path "$WORK/opt" docker-relocate-move.service)" \
         /opt/docker-relocate/lib/systemd/system/docker-relocate-move.service
 
