@@ -63,7 +63,7 @@ if phase 1; then
         like "$(json_get 'j.get("DOCKER_RELOCATE_DOWNTIME_SEC", "")' <<<"$entry")" '^[0-9]+\.[0-9]$' \
                 "journal: the result has the downtime in seconds"
         is "$(journal_entries "$STEP_ID" -b | json_objects /dev/stdin | while read -r e; do json_get 'j["DOCKER_RELOCATE_STEP"]' <<<"$e"; done | tr '\n' ' ')" \
-                "prepare pre-copy record stop copy configure start-verify restart-containers " \
+                "prepare pre-copy record stop copy configure check-before-start start-verify restart-containers " \
                 "journal: the steps, in order"
         diag "$(journalctl --no-pager -b -o cat MESSAGE_ID="$RESULT_ID")"
 
