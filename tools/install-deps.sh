@@ -21,8 +21,9 @@ deps=(
         "dmsetup dmsetup" "docker.io dockerd" "busybox-static busybox" "kmod modprobe" "procps ps"
         # test-service-dbus: a private bus with python-dbusmock as systemd
         "dbus dbus-daemon" "python3-dbusmock py:dbusmock" "python3-gi py:gi"
-        # the integrations: where the completion goes, the contrib YAML test
-        "bash-completion pc:bash-completion" "python3-yaml py:yaml"
+        # the integrations: where the completion goes, the zsh and fish
+        # completions run in their shells, the contrib YAML test
+        "bash-completion pc:bash-completion" "zsh zsh" "fish fish" "python3-yaml py:yaml"
         # the Ansible collection judged by Ansible's tools, offline
         "ansible-core ansible-test" "ansible-lint ansible-lint" "python3-voluptuous py:voluptuous"
         "python3-pycodestyle py:pycodestyle" "pylint pylint" "python3-venv py:ensurepip"

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # "meson install" into a temporary DESTDIR puts every installed piece where
-# its user looks for it: the binary, the man page, the bash completion, the
-# systemd unit, and the Docker CLI plugin link to the binary, relative so
-# that the tree works wherever it is unpacked. Nothing lands outside the
-# prefix unless the prefix is /usr (the completion and the unit then go
-# where bash-completion and systemd say). Then the same rules for other
+# its user looks for it: the binary, the man page, the bash, zsh and fish
+# completions, the systemd unit, the JSON Schema of the --json output, and
+# the Docker CLI plugin link to the binary, relative so that the tree works
+# wherever it is unpacked. Nothing lands outside the prefix unless the prefix
+# is /usr (the completions and the unit then go where bash-completion, zsh,
+# fish and systemd say). Then the same rules for other
 # prefixes and options, on builds that are only configured (no compile):
 # the directories meson would install into, and the man page as a choice
 # that fails loudly when it cannot be honoured.
@@ -22,7 +23,8 @@ options() {
         meson introspect --buildoptions "$1" | python3 -c '
 import json, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
-for k in ("prefix", "sbindir", "mandir", "libexecdir", "datadir", "man", "bashcompletiondir", "systemdsystemunitdir"):
+for k in ("prefix", "sbindir", "mandir", "libexecdir", "datadir", "man", "bashcompletiondir",
+          "zshcompletiondir", "fishcompletiondir", "systemdsystemunitdir"):
     print("%s=%s" % (k, o.get(k, "")))
 '
 }
@@ -59,6 +61,38 @@ fi
 completion=$want_completion/docker-relocate
 ok '[ -f "$DEST$completion" ] && bash -n "$DEST$completion" &&
         grep -q "complete -F _docker_relocate docker-relocate" "$DEST$completion"' "the bash completion: $completion"
+
+# zsh has no pkg-config file: under /usr, Debian's vendor-completions when
+# this host's zsh searches it.
+zsh_vendor() {
+        command -v zsh >/dev/null 2>&1 && zsh -fc 'print -rl -- $fpath' | grep -qx "$1/zsh/vendor-completions"
+}
+if [ -n "$zshcompletiondir" ]; then
+        want_zsh=$(abs "$zshcompletiondir")
+elif [ "$prefix" = /usr ] && zsh_vendor "$(abs "$datadir")"; then
+        want_zsh=$(abs "$datadir")/zsh/vendor-completions
+else
+        want_zsh=$(abs "$datadir")/zsh/site-functions
+fi
+ok '[ -f "$DEST$want_zsh/_docker-relocate" ] && head -n 1 "$DEST$want_zsh/_docker-relocate" | grep -qx "#compdef docker-relocate"' \
+        "the zsh completion: $want_zsh/_docker-relocate"
+
+if [ -n "$fishcompletiondir" ]; then
+        want_fish=$(abs "$fishcompletiondir")
+elif [ "$prefix" = /usr ] && [ -n "$(pc_dir fish completionsdir)" ]; then
+        want_fish=$(pc_dir fish completionsdir)
+else
+        want_fish=$(abs "$datadir")/fish/vendor_completions.d
+fi
+ok '[ -f "$DEST$want_fish/docker-relocate.fish" ] &&
+        grep -q "^complete -c docker-relocate " "$DEST$want_fish/docker-relocate.fish"' \
+        "the fish completion: $want_fish/docker-relocate.fish"
+
+# The schema, where the man page's JSON OUTPUT says, as in the source.
+schema=$(abs "$datadir")/docker-relocate/docker-relocate.schema.json
+ok 'cmp "$SRCDIR/docs/docker-relocate.schema.json" "$DEST$schema"' "the JSON Schema: $schema"
+ok 'grep -qF "_/usr/share/docker-relocate/docker-relocate.schema.json_" "$SRCDIR/man/docker-relocate.8.scd"' \
+        "the man page names the installed schema"
 
 if [ -n "$systemdsystemunitdir" ]; then
         want_unitdir=$(abs "$systemdsystemunitdir")
@@ -108,6 +142,12 @@ is_path() {
 }
 is_path "--prefix /opt/docker-relocate: completion" "$(installed_path "$WORK/opt" docker-relocate | grep completion)" \
         /opt/docker-relocate/share/bash-completion/completions/docker-relocate
+is_path "--prefix /opt/docker-relocate: zsh completion" "$(installed_path "$WORK/opt" _docker-relocate)" \
+        /opt/docker-relocate/share/zsh/site-functions/_docker-relocate
+is_path "--prefix /opt/docker-relocate: fish completion" "$(installed_path "$WORK/opt" docker-relocate.fish)" \
+        /opt/docker-relocate/share/fish/vendor_completions.d/docker-relocate.fish
+is_path "--prefix /opt/docker-relocate: schema" "$(installed_path "$WORK/opt" docker-relocate.schema.json)" \
+        /opt/docker-relocate/share/docker-relocate/docker-relocate.schema.json
 is_path "--prefix /opt/docker-relocate: unit" "$(installed_path "$WORK/opt" docker-relocate-move.service)" \
         /opt/docker-relocate/lib/systemd/system/docker-relocate-move.service
 
@@ -116,12 +156,26 @@ want=$(pc_dir bash-completion completionsdir)
 is_path "--prefix /usr: completion where bash-completion looks" \
         "$(installed_path "$WORK/usr" docker-relocate | grep completion)" \
         "${want:-/usr/share/bash-completion/completions}/docker-relocate"
+if zsh_vendor /usr/share; then want=/usr/share/zsh/vendor-completions; else want=/usr/share/zsh/site-functions; fi
+is_path "--prefix /usr: zsh completion where zsh looks" "$(installed_path "$WORK/usr" _docker-relocate)" \
+        "$want/_docker-relocate"
+want=$(pc_dir fish completionsdir)
+is_path "--prefix /usr: fish completion where fish looks" "$(installed_path "$WORK/usr" docker-relocate.fish)" \
+        "${want:-/usr/share/fish/vendor_completions.d}/docker-relocate.fish"
+if command -v zsh >/dev/null 2>&1; then
+        # Whatever the directory, the zsh on this host finds the function.
+        ok 'dir=$(dirname "$(installed_path "$WORK/usr" _docker-relocate)") && zsh -fc "print -rl -- \$fpath" | grep -qxF "$dir"' \
+                "--prefix /usr: the zsh completion's directory is in zsh's fpath"
+fi
 want=$(pc_dir systemd systemdsystemunitdir)
 is_path "--prefix /usr: unit where systemd looks" "$(installed_path "$WORK/usr" docker-relocate-move.service)" \
         "${want:-/usr/lib/systemd/system}/docker-relocate-move.service"
 
-ok 'configure dirs --prefix /usr -Dbashcompletiondir=/srv/completions -Dsystemdsystemunitdir=/srv/units' \
-        "configure with -Dbashcompletiondir and -Dsystemdsystemunitdir"
+ok 'configure dirs --prefix /usr -Dbashcompletiondir=/srv/completions -Dsystemdsystemunitdir=/srv/units \
+        -Dzshcompletiondir=/srv/zsh -Dfishcompletiondir=/srv/fish' \
+        "configure with -Dbashcompletiondir, -Dzshcompletiondir, -Dfishcompletiondir and -Dsystemdsystemunitdir"
+is_path "-Dzshcompletiondir" "$(installed_path "$WORK/dirs" _docker-relocate)" /srv/zsh/_docker-relocate
+is_path "-Dfishcompletiondir" "$(installed_path "$WORK/dirs" docker-relocate.fish)" /srv/fish/docker-relocate.fish
 is_path "-Dbashcompletiondir" "$(installed_path "$WORK/dirs" docker-relocate | grep completion)" \
         /srv/completions/docker-relocate
 is_path "-Dsystemdsystemunitdir" "$(installed_path "$WORK/dirs" docker-relocate-move.service)" \
