@@ -27,6 +27,7 @@ static const char *const move_phase_table[] = {
         [PHASE_UNDONE] = "undone",
         [PHASE_CLEANED] = "cleaned",
         [PHASE_UNDOING] = "undoing",
+        [PHASE_ROLLING_BACK] = "rolling-back",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(move_phase, MovePhase);

@@ -27,7 +27,8 @@ typedef enum MovePhase {
         PHASE_FAILED,      /* failed, and the rollback failed: needs a human */
         PHASE_UNDONE,      /* a finished move undone by "rollback" */
         PHASE_CLEANED,     /* the old tree was removed after a verified move */
-        PHASE_UNDOING,     /* "rollback" of a finished move is rewriting the configuration */
+        PHASE_UNDOING,     /* "rollback" of a finished move is under way (its containers recorded) */
+        PHASE_ROLLING_BACK, /* a failed move is rolling back: a run killed here is finished by the next one */
         _PHASE_INVALID = -EINVAL,
 } MovePhase;
 

@@ -128,6 +128,10 @@ int move_fail(Move *m, MovePhase step_phase);
  * way out of an interrupted move that "rollback" abandons. Returns
  * MOVE_ROLLED_BACK or MOVE_NEEDS_HUMAN. */
 int move_roll_back(Move *m);
+/* The next run after one killed while it rolled back (PHASE_ROLLING_BACK):
+ * finishes that rollback, and nothing else. Returns MOVE_ROLLED_BACK or
+ * MOVE_NEEDS_HUMAN. */
+int move_finish_rollback(Move *m);
 /* Puts back every file of the change recorded under key (nothing when there
  * is no record). */
 int config_restore(const cJSON *journal, const char *key, char **ret_error);

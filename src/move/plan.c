@@ -93,11 +93,26 @@ int plan_begin(Move *m) {
                                        : MOVE_REFUSED;
                 if (p == PHASE_FAILED)
                         return strv_extendf(&m->refusals,
-                                            "An earlier move failed and was not rolled back (%s says what happened); "
-                                            "resolve it first.",
-                                            JOURNAL_PATH) < 0
+                                            "An earlier move to %s failed and could not be rolled back (%s says what "
+                                            "happened): run 'docker-relocate rollback --yes' to try the rollback "
+                                            "again, or, once you have put Docker back by hand, 'docker-relocate "
+                                            "rollback --resolved' to check it and close the record.",
+                                            strna(json_get_string(m->journal, "new_data_root")), JOURNAL_PATH) < 0
                                        ? -ENOMEM
                                        : MOVE_REFUSED;
+                if (p == PHASE_ROLLING_BACK) {
+                        /* Finished before anything else (move_finish_rollback()). */
+                        m->resume_phase = p;
+                        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
+                        m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
+                        if (!m->old_root || !m->new_root ||
+                            strv_extendf(&m->plan_steps,
+                                         "Finish the interrupted rollback of the failed move to %s: stop Docker, put "
+                                         "back its configuration, start it on %s and verify it; no new move",
+                                         m->new_root, m->old_root) < 0)
+                                return -ENOMEM;
+                        return MOVE_PLANNED;
+                }
                 if (p >= PHASE_PLANNED && p <= PHASE_VERIFIED)
                         m->resume_phase = p;
                 if ((p == PHASE_DONE || p == PHASE_CLEANED) && done_already(m)) {

@@ -76,7 +76,12 @@ int probe_journal_and_config(Move *m, char **ret_error) {
         /* A run killed while it wrote the configuration recorded the files
          * first: the plan is made from them as they were. */
         p = m->journal ? journal_phase(m->journal) : PHASE_NONE;
-        return config_load_before(m->journal, p >= PHASE_PLANNED && p < PHASE_CONFIGURED ? JOURNAL_CONFIG_UNDO : NULL,
+        /* So is the one a killed rollback was putting back: that rollback
+         * is finished from the configuration as it was before the move. */
+        return config_load_before(m->journal,
+                                  (p >= PHASE_PLANNED && p < PHASE_CONFIGURED) || p == PHASE_ROLLING_BACK
+                                          ? JOURNAL_CONFIG_UNDO
+                                          : NULL,
                                   &m->cfg, &m->config_interrupted, ret_error);
 }
 

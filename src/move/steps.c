@@ -233,6 +233,7 @@ static int step_start_verify(Move *m, char **ret_error) {
         r = docker_start(m->cfg.init, m->cfg.socket, ret_error);
         if (r < 0)
                 return r;
+        test_hook_crash("docker-started");
         r = verify_docker(m->cfg.socket, m->new_root, &m->content, &reason);
         if (r < 0)
                 return error_set(ret_error, r, "Verification failed: %s", strna(reason));
@@ -382,6 +383,7 @@ static int journal_open(Move *m) {
                 return move_fail(m, PHASE_NONE);
         }
         m->phase = PHASE_PLANNED;
+        test_hook_crash("journal-opened");
         return 0;
 }
 
@@ -389,6 +391,8 @@ int steps_run(Move *m) {
         int r;
 
         m->t_run = now_ms();
+        if (m->resume_phase == PHASE_ROLLING_BACK)
+                return move_finish_rollback(m);
         m->phase = m->resume_phase;
         /* Docker came back on the old root since the run this one resumes
          * stopped it (a reboot, a human): start over from a live copy. */

@@ -303,7 +303,22 @@ static void test_journal(void) {
 
         m = move_after("failed", TARGET, true);
         ok_int(plan_begin(m), MOVE_REFUSED, "a move that failed and was not rolled back: refused");
-        ok(refused_for(m, "resolve it first"), "it says to resolve it first");
+        ok(refused_for(m, "'docker-relocate rollback --yes' to try the rollback again") &&
+                   refused_for(m, "'docker-relocate rollback --resolved'"),
+           "it names both ways out: the rollback again, or --resolved after a fix by hand");
+        free_root(m);
+
+        /* A rollback killed half way: the next move finishes it, whatever
+         * its target, and plans nothing else. */
+        m = move_after("rolling-back", TARGET, false);
+        m->req.to = "/mnt/other";
+        ok_int(plan_begin(m), MOVE_PLANNED, "an interrupted rollback of a failed move: planned");
+        ok_int(m->resume_phase, PHASE_ROLLING_BACK, "as the rollback to finish");
+        ok_streq(m->new_root, TARGET, "of the journal's move, not the requested target");
+        ok_streq(m->old_root, "/srv/docker", "back to the journal's old root");
+        ok(strv_length(m->plan_steps) == 1 && has_step(m, "Finish the interrupted rollback") &&
+                   has_step(m, "no new move"),
+           "one step: finishing the rollback");
         free_root(m);
 
         /* daemon-json's configuration says /srv/docker. */
