@@ -56,7 +56,8 @@ static const Verb verbs[_CMD_MAX] = {
                        "Move the data root: copy, rewrite config, restart, verify", 0, 0, verb_move },
         [CMD_SET_DATA_ROOT] = { "set-data-root", "DIR", "DIR [--dry-run]",
                                 "Point Docker's configuration at DIR (no data is moved)", 1, 1, verb_set_data_root },
-        [CMD_ROLLBACK] = { "rollback", "", "[--dry-run] [--yes]", "Undo the last move", 0, 0, verb_rollback },
+        [CMD_ROLLBACK] = { "rollback", "", "[--dry-run] [--yes | --resolved]", "Undo the last move", 0, 0,
+                           verb_rollback },
         [CMD_CLEANUP] = { "cleanup", "", "[--dry-run] [--yes]", "Remove the old data root after a verified move", 0, 0,
                           verb_cleanup },
         [CMD_GROW] = { "grow", "[DIR]", "[DIR] [--dry-run]",
@@ -85,6 +86,7 @@ typedef enum OptionId {
         OPT_PRE_COPY,
         OPT_NO_PRE_COPY,
         OPT_DELETE_OLD,
+        OPT_RESOLVED,
         _OPT_MAX,
 } OptionId;
 
@@ -131,6 +133,8 @@ static const Option options[_OPT_MAX] = {
                            "Copy once while Docker runs, to shorten the downtime (default)" },
         [OPT_NO_PRE_COPY] = { "no-pre-copy", 0, NULL, C(MOVE), false, "Copy only while Docker is stopped" },
         [OPT_DELETE_OLD] = { "delete-old", 0, NULL, C(MOVE), false, "Remove the old data root after a verified move" },
+        [OPT_RESOLVED] = { "resolved", 0, NULL, C(ROLLBACK), false,
+                           "After a failed rollback, Docker was put back by hand: check it, and close the record" },
 };
 
 static Options arg_options = {
@@ -289,6 +293,9 @@ static void apply_flag(OptionId id) {
                 break;
         case OPT_DELETE_OLD:
                 o->delete_old = true;
+                break;
+        case OPT_RESOLVED:
+                o->resolved = true;
                 break;
         default:
                 break;

@@ -30,7 +30,8 @@ __docker_relocate_options() {
         prepare) echo "$common --root --json --dry-run $disk" ;;
         move) echo "$common --root --json --dry-run --yes --force --device $disk --to --pre-copy --no-pre-copy --delete-old" ;;
         set-data-root) echo "$common --root --json --dry-run" ;;
-        rollback | cleanup) echo "$common --root --json --dry-run --yes" ;;
+        rollback) echo "$common --root --json --dry-run --yes --resolved" ;;
+        cleanup) echo "$common --root --json --dry-run --yes" ;;
         grow) echo "$common --json --dry-run" ;;
         *) echo "$common --version --root --json" ;;
         esac

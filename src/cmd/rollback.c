@@ -10,7 +10,13 @@
 #include "util/strv.h"
 
 static void print_plan(const UndoSummary *s) {
-        if (s->kind == UNDO_ABANDON)
+        if (s->kind == UNDO_RESOLVE)
+                output_printf("Close the record of the failed rollback (it is at '%s'):\n", s->interrupted_at);
+        else if (s->kind == UNDO_FINISH)
+                output_printf("Finish the rollback of the failed move to %s (it is at '%s'): back to the host as it "
+                              "was before it.\n",
+                              s->new_root, s->interrupted_at);
+        else if (s->kind == UNDO_ABANDON)
                 output_printf("Abandon the interrupted move to %s (it reached '%s'): back to the host as it was "
                               "before it.\n",
                               s->new_root, s->interrupted_at);
@@ -18,12 +24,47 @@ static void print_plan(const UndoSummary *s) {
                 output_printf("Roll back:\n");
         STRV_FOREACH(l, s->plan)
                 output_printf("  %s\n", *l);
-        if (s->kind == UNDO_ABANDON)
+        if (s->kind == UNDO_RESOLVE)
+                return;
+        if (s->kind == UNDO_ABANDON || s->kind == UNDO_FINISH)
                 output_printf("Neither data root is touched: %s keeps what the move copied there; delete it when "
                               "sure.\n",
                               s->new_root);
         else
                 output_printf("%s", strempty(s->diff));
+}
+
+/* rollback --resolved: only the journal is written, after checks; no
+ * confirmation needed. */
+static int verb_resolve(const Options *o) {
+        _cleanup_(undo_freep) Undo *u = NULL;
+        _cleanup_free_ char *error = NULL;
+        UndoSummary s;
+        int r;
+
+        if (o->yes)
+                return cmd_fail(EXIT_USAGE, 0, "--resolved and --yes exclude each other: --yes runs the rollback.");
+        r = undo_plan(UNDO_RESOLVE, &u, &error);
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "%s", error ?: "Failed to check the host: %m");
+        undo_summary(u, &s);
+        if (r == UNDO_REFUSED) {
+                (void) cmd_fail(EXIT_REFUSED, 0, "%s", s.error);
+                return cmd_report_undo(u, o->json, EXIT_REFUSED);
+        }
+        print_plan(&s);
+        if (o->dry_run)
+                return cmd_report_undo(u, o->json, EXIT_OK);
+        r = undo_execute(u);
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Closing the record failed: %m");
+        undo_summary(u, &s);
+        if (r != UNDO_RESOLVED) {
+                (void) cmd_fail(EXIT_FAIL, 0, "%s", strna(s.error));
+                return cmd_report_undo(u, o->json, EXIT_FAIL);
+        }
+        output_printf("The record is closed as '%s'; moves can run again.\n", s.resolved_as);
+        return cmd_report_undo(u, o->json, EXIT_OK);
 }
 
 int verb_rollback(const Options *o) {
@@ -34,6 +75,8 @@ int verb_rollback(const Options *o) {
 
         if (!root_is_host(o->root))
                 return cmd_fail(EXIT_USAGE, 0, "This command acts on the running host.");
+        if (o->resolved)
+                return verb_resolve(o);
 
         r = undo_plan(UNDO_ROLLBACK, &u, &error);
         if (r < 0)
@@ -48,6 +91,10 @@ int verb_rollback(const Options *o) {
                 return cmd_report_undo(u, o->json, EXIT_OK);
         /* Not a prompt: what the rollback leaves behind needs reading, and
          * for an interrupted move finishing it is the other way out. */
+        if (!o->yes && s.kind == UNDO_FINISH)
+                return cmd_fail(EXIT_REFUSED, 0,
+                                "Finishing the rollback needs --yes. Once Docker was put back by hand instead, "
+                                "'docker-relocate rollback --resolved' checks it and closes the record.");
         if (!o->yes && s.kind == UNDO_ABANDON)
                 return cmd_fail(
                         EXIT_REFUSED, 0,
@@ -70,7 +117,11 @@ int verb_rollback(const Options *o) {
                         log_error("%s", s.advice);
                 return cmd_report_undo(u, o->json, EXIT_NEEDS_HUMAN);
         }
-        if (s.kind == UNDO_ABANDON)
+        if (s.kind == UNDO_FINISH)
+                output_printf("The rollback is finished: Docker runs on %s with the configuration as before the "
+                              "move. %s still holds a partial copy; delete it when sure.\n",
+                              s.old_root, s.new_root);
+        else if (s.kind == UNDO_ABANDON)
                 output_printf("The interrupted move was abandoned: Docker runs on %s with the configuration as before "
                               "it. %s still holds a partial copy; delete it when sure.\n",
                               s.old_root, s.new_root);

@@ -89,6 +89,9 @@ int journal_get_content(const cJSON *j, DockerContent *ret);
 #define JOURNAL_CONFIG_UNDO "config_undo"
 #define JOURNAL_ROLLBACK_UNDO "rollback_undo"
 #define JOURNAL_CONFIG_BACKUPS "config_backups"
+/* The containers "rollback" of a finished move stopped, to start again:
+ * written before the first is stopped. */
+#define JOURNAL_ROLLBACK_RUNNING "rollback_running"
 
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u);
 /* -ENOENT when the journal holds no such record. */

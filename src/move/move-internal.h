@@ -177,6 +177,7 @@ struct Undo {
         char **plan;   /* what it does (would do), one line each */
         bool has_undo; /* the journal records configuration files to put back */
         bool running, on_old;
+        MovePhase resolved_as; /* UNDO_RESOLVE: the phase the record is closed with */
         char *error;
         char *advice;
 };
