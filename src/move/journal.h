@@ -102,3 +102,7 @@ int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret);
  * fsynced) and only then writes the files. A failure before the journal is
  * saved changes no file; one while writing puts back the files written. */
 int journal_apply_plan(const char *root, cJSON *j, const char *key, const EditPlan *p);
+
+/* Removes the backups of each file of p beyond the newest BACKUP_KEEP
+ * (util/backup.h), never one that a record of j (may be NULL) names. */
+int journal_prune_backups(const char *root, const cJSON *j, const EditPlan *p);

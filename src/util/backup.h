@@ -8,3 +8,12 @@
  * before it is changed, keeping mode and owner. Returns the backup's path
  * inside root in *ret_backup_path (NULL when there was no file to back up). */
 int backup_file(const char *root, const char *path_in_root, char **ret_backup_path);
+
+/* How many backups of each file are kept: the newest BACKUP_KEEP, and any
+ * older one that a record still names (backup_prune()). */
+#define BACKUP_KEEP 5
+
+/* Removes the backups of path_in_root (inside root) but the newest keep,
+ * never one listed in protected (paths inside root, as backup_file()
+ * returns them; NULL: none). Returns how many were removed. */
+int backup_prune(const char *root, const char *path_in_root, unsigned keep, char *const *protected);
