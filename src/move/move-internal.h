@@ -60,6 +60,7 @@ struct Move {
         DaemonState daemon;
         TreeSize size;      /* of the old data root */
         TargetDir target;   /* --to */
+        bool have_rsync;    /* the copy's program is there */
         PrepareResult disk; /* --device: the volume as planned (a dry run), then as prepared */
 
         /* What the planner decides (plan.c). */

@@ -345,6 +345,13 @@ int plan_decide(Move *m, char **ret_error) {
         r = plan_space(m);
         if (r < 0)
                 return r;
+        /* Both passes are rsync: without it the copy would fail after the
+         * target was prepared, or with Docker already stopped. */
+        if (!m->have_rsync) {
+                r = strv_extend(&m->refusals, "rsync is not installed (not found in PATH); the copy needs it.");
+                if (r < 0)
+                        return r;
+        }
         if (m->new_root && strv_length(m->cfg.conflicts) == 0) {
                 r = plan_config(m, ret_error);
                 if (r < 0)

@@ -14,6 +14,7 @@
 #include "service/service.h"
 #include "util/error.h"
 #include "util/lock.h"
+#include "util/process.h"
 #include "util/strv.h"
 
 int probe_locks(Move *m, char **ret_error) {
@@ -133,6 +134,7 @@ int probe_host(Move *m, char **ret_error) {
         r = daemon_probe(m->cfg.socket, &m->daemon, ret_error);
         if (r < 0)
                 return r;
+        m->have_rsync = find_executable("rsync", NULL);
         r = copy_measure_tree(m->old_root, &m->size);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to measure %s: %m", m->old_root);

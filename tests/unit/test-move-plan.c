@@ -34,6 +34,7 @@ static Move *move_of(const char *name, const MoveRequest *req_in) {
  * data, an empty directory on another filesystem with room to spare. */
 static void healthy(Move *m) {
         m->daemon = (DaemonState){ .running = true, .root_dir = strdup(m->old_root) };
+        m->have_rsync = true;
         m->size = (TreeSize){ .bytes = GiB, .apparent_bytes = GiB, .inodes = 10000 };
         m->target = (TargetDir){ .path = strdup(m->req.to ?: TARGET),
                                  .is_dir = true,
@@ -167,6 +168,10 @@ static void full(Move *m) {
         m->target.empty = false;
 }
 
+static void no_rsync(Move *m) {
+        m->have_rsync = false;
+}
+
 static void small(Move *m) {
         m->target.free_bytes = GiB;
         m->target.free_inodes = 100;
@@ -199,6 +204,7 @@ static void test_refusals(void) {
                 { "the same filesystem", NULL, same_fs, { "moving frees no space" } },
                 { "a filesystem that cannot hold a data root", NULL, nfs, { "cannot hold a data root: it is NFS" } },
                 { "a target that is not empty", NULL, full, { "is not empty" } },
+                { "rsync missing", NULL, no_rsync, { "rsync is not installed" } },
                 { "too little room",
                   NULL,
                   small,
