@@ -140,7 +140,11 @@ static int plan_daemon(Move *m) {
         int r = 0;
 
         if (!d->running) {
-                if (m->resume_phase < PHASE_STOPPED)
+                /* A run killed while it stopped Docker, after it recorded
+                 * the content: the move goes on from there. */
+                if (m->resume_phase < PHASE_STOPPED &&
+                    !(m->resume_phase != PHASE_NONE &&
+                      cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(m->journal, "recorded"))))
                         r = strv_extendf(&m->refusals,
                                          "Docker is not running on %s: start it, so that its content can be recorded "
                                          "and verified after the move.",

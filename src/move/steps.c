@@ -104,7 +104,9 @@ static int step_record(Move *m, char **ret_error) {
         int r;
 
         docker_content_done(&m->content);
-        if (m->phase >= PHASE_STOPPED) {
+        /* Docker down before the stop: the run this one resumes was killed
+         * while it stopped Docker (the plan checked the record is there). */
+        if (m->phase >= PHASE_STOPPED || !m->daemon.running) {
                 r = journal_get_content(m->journal, &m->content);
                 if (r < 0)
                         return error_set(ret_error, r,
@@ -132,6 +134,10 @@ static int step_stop(Move *m, char **ret_error) {
         int r;
 
         m->t_stopped = now_ms();
+        /* Found down (a run killed while it stopped Docker): no container
+         * to stop through it, but the service stopped for good. */
+        if (!m->daemon.running)
+                return docker_stop(m->cfg.init, ret_error);
         r = docker_open(m->cfg.socket, &e);
         if (r < 0)
                 return r;

@@ -339,6 +339,25 @@ static void test_journal(void) {
         ok_int(m->resume_phase, PHASE_NONE, "nothing to resume");
         free_root(m);
 
+        /* Killed while it stopped Docker, after it recorded the content:
+         * Docker down is no reason to refuse; without the record it is. */
+        for (int with_record = 0; with_record <= 1; with_record++) {
+                DockerContent c = {};
+
+                m = move_after("precopied", TARGET, false);
+                if (with_record && journal_set_content(m->journal, &c) < 0)
+                        abort();
+                ok_int(plan_begin(m), MOVE_PLANNED, "killed during the stop (%s record): begins",
+                       with_record ? "with a" : "without a");
+                healthy(m);
+                m->daemon.running = false;
+                ok_int(plan_decide(m, &error), with_record ? MOVE_PLANNED : MOVE_REFUSED,
+                       "killed during the stop, Docker down: %s", with_record ? "planned" : "refused");
+                ok(refused_for(m, "Docker is not running") == !with_record, "%s",
+                   with_record ? "no refusal for Docker being down" : "Docker not running is the refusal");
+                free_root(m);
+        }
+
         m = move_after("copied", "/mnt/other", false);
         ok_int(plan_begin(m), MOVE_PLANNED, "an interrupted move: begins");
         ok_int(m->resume_phase, PHASE_COPIED, "it is resumed from where it stopped");
