@@ -174,7 +174,12 @@ static void test_changed_since(void) {
         _cleanup_strv_free_ char **changed = NULL;
         const char *mine = "DOCKER_OPTS=\"--debug\"\n", *their_dropin = "[Unit]\n# mine\n";
 
-        ok(WIFSIGNALED(apply_in_child(root, "config-written")), "killed after the last file");
+        int status = apply_in_child(root, "config-written");
+
+        /* Without the hooks the apply runs to its end: the files are the
+         * same. */
+        ok(FAULT_INJECTION ? WIFSIGNALED(status) : WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "killed after the last file (without the hooks: done)");
         /* Someone edits two files before the next run. */
         tree_write(root, ENV, mine);
         tree_write(root, DROPIN, their_dropin);
@@ -262,14 +267,14 @@ static void test_prune(void) {
 
 int main(void) {
         unsetenv(TEST_CRASH_ENV);
-#if FAULT_INJECTION
-        test_crash_at("config-recorded", 0);
-        test_crash_at("config-file-1", 1);
-        test_crash_at("config-file-2", 2);
-        test_crash_at("config-written", 3);
-#else
-        printf("ok %d - killed at each point of the apply # SKIP built without -Dfault_injection=true\n", ++tap_n);
-#endif
+        if (FAULT_INJECTION) {
+                test_crash_at("config-recorded", 0);
+                test_crash_at("config-file-1", 1);
+                test_crash_at("config-file-2", 2);
+                test_crash_at("config-written", 3);
+        } else
+                printf("ok %d - killed at each point of the apply # SKIP built without -Dfault_injection=true\n",
+                       ++tap_n);
         test_prune();
         test_no_crash();
         test_changed_since();
