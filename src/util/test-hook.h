@@ -12,7 +12,7 @@
  *   At the crash point POINT (test_hook_crash()) the process
  *     kill  (the default) kills itself with SIGKILL, as a power cut or the
  *           OOM killer would end it: nothing flushed, nothing cleaned up;
- *     exit  exits with status 1 at once (stdio flushed, no cleanup of ours);
+ *     exit  exits with status 1 at once (stdio flushed, no exit handlers);
  *     stop  stops itself with SIGSTOP, so that the test can change the world
  *           (grow the data, kill the daemon, hide a program) and send
  *           SIGCONT.
