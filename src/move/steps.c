@@ -95,6 +95,28 @@ static int step_pre_copy(Move *m, char **ret_error) {
         return 0;
 }
 
+/* A run killed while it stopped the containers one by one left some
+ * stopped that ran: those the run it resumes recorded as running (and that
+ * still exist) are running ones all the same, to be started again. */
+static int keep_recorded_running(Move *m) {
+        _cleanup_(docker_content_done) DockerContent before = {};
+        int r;
+
+        r = journal_get_content(m->journal, &before);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        STRV_FOREACH(id, before.running)
+                if (strv_contains(m->content.containers, *id) && !strv_contains(m->content.running, *id)) {
+                        r = strv_extend(&m->content.running, *id);
+                        if (r < 0)
+                                return r;
+                }
+        strv_sort(m->content.running);
+        return 0;
+}
+
 /* What must be there afterwards: asked of the Engine while Docker runs on
  * the old root, or, when the run this one resumes stopped Docker, read back
  * from its journal. */
@@ -120,6 +142,9 @@ static int step_record(Move *m, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "Recording images, containers and volumes failed: %s",
                                  err ?: strerror(-r));
+        r = keep_recorded_running(m);
+        if (r < 0)
+                return r;
         return journal_set_content(m->journal, &m->content);
 }
 
@@ -148,6 +173,7 @@ static int step_stop(Move *m, char **ret_error) {
                 if (r < 0)
                         return error_set(ret_error, r, "Stopping container %s failed: %s", *id, strna(err));
         }
+        test_hook_crash("containers-stopped");
         return docker_stop(m->cfg.init, ret_error);
 }
 
