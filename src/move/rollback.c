@@ -32,7 +32,9 @@ int recovery_advice(const char *cause, const char *key, bool rollback_again, Ini
         char *s;
 
         if (then == ADVICE_THEN_START_DOCKER &&
-            asprintf(&after, ", then start Docker (%s) and check that 'docker info' shows Docker Root Dir: %s",
+            asprintf(&after,
+                     ", then start Docker (%s), check that 'docker info' shows Docker Root Dir: %s, and run "
+                     "'docker-relocate rollback --resolved', which checks it too and closes the record",
                      systemd ? "systemctl start docker.socket docker.service" : "/etc/init.d/docker start",
                      strna(root)) < 0)
                 return -ENOMEM;
@@ -125,7 +127,9 @@ int move_roll_back(Move *m) {
                 (void) error_set(&m->error, r, "%s; rolling back failed: %s", m->error, strna(reason));
         else
                 (void) error_set(&m->error, r, "Rolling back failed: %s", strna(reason));
-        r = recovery_advice(cause, JOURNAL_CONFIG_UNDO, false, m->cfg.init, ADVICE_THEN_START_DOCKER, m->old_root,
+        /* The journal says "failed": "rollback --yes" takes the rollback
+         * up again from its record. */
+        r = recovery_advice(cause, JOURNAL_CONFIG_UNDO, true, m->cfg.init, ADVICE_THEN_START_DOCKER, m->old_root,
                             &m->advice);
         if (r < 0)
                 return r;

@@ -396,7 +396,9 @@ for how in retry by-hand; do
         init_use dead
         move --no-pre-copy
         rc=$?
-        ok $([ $rc = 5 ] && [ "$(phase)" = failed ]; echo $?) "$how: a rollback that fails: exit $rc, journal '$(phase)'"
+        ok $([ $rc = 5 ] && [ "$(phase)" = failed ] && grep -q "rollback --yes" "$WORK/out" &&
+                grep -q "rollback --resolved" "$WORK/out"; echo $?) \
+                "$how: a rollback that fails: exit $rc, journal '$(phase)', the advice names both ways out"
         [ $rc = 5 ] || show "$WORK/out"
         if [ $how = retry ]; then
                 mkdir -p "$WORK/va/other"
