@@ -37,6 +37,15 @@
 #                         into the payload ($VM_PAYLOAD/destdir) instead of
 #                         installing the bare binary: the scenario unpacks
 #                         it onto the system itself
+#   --image NAME          boot this image (build-image.sh NAME): bookworm
+#                         (the default; docker.io 20.10) or sid (docker.io 28
+#                         with containerd 2)
+#   --containerd-store    Docker starts on the containerd image store:
+#                         /etc/docker/daemon.json is
+#                         {"features": {"containerd-snapshotter": true}}
+#                         before Docker first starts (the layout Engine 29
+#                         gives a fresh install); without it Docker uses its
+#                         graph driver (overlay2)
 #
 # Each boot is a fresh QEMU process; the guest always powers off (QEMU runs
 # with -no-reboot, so a reboot in the guest also ends it) and the host boots
@@ -76,6 +85,8 @@ defaults() {
         detach_boots=" "
         user_data=
         meson_install=0
+        image_name=bookworm
+        containerd_store=0
         scenario=
 }
 defaults
@@ -134,6 +145,12 @@ parse_options() {
                         shift
                         ;;
                 --meson-install) meson_install=1 ;;
+                --containerd-store) containerd_store=1 ;;
+                --image)
+                        [[ ${2:-} =~ ^[a-z]+$ ]] || die "--image needs an image name"
+                        image_name=$2
+                        shift
+                        ;;
                 --ebs-size)
                         [ -n "${2:-}" ] || die "--ebs-size needs a size"
                         ebs_size=$2
@@ -378,7 +395,7 @@ main() {
         [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
 
         start_all=$SECONDS
-        image=$("$here/build-image.sh" | tail -n 1)
+        image=$("$here/build-image.sh" "$image_name" | tail -n 1)
         rc=$?
         if [ $rc != 0 ] || [ ! -f "$image/complete" ]; then
                 # CI sets DOCKER_RELOCATE_VM_REQUIRED=1: there a broken image build
@@ -390,7 +407,7 @@ main() {
                 fi
                 skip_all "the VM image cannot be built here (status $rc)"
         fi
-        log "image $image ready after $((SECONDS - start_all)) s"
+        log "$image_name image $image ready after $((SECONDS - start_all)) s"
 
         qemu=$(command -v qemu-system-x86_64) || skip_all "no qemu-system-x86_64"
 
@@ -405,6 +422,11 @@ main() {
                         { cat "$work/install.log" >&2; die "meson install --destdir failed in $builddir"; }
         else
                 cp "$binary" "$payload/bin/docker-relocate"
+        fi
+        if [ $containerd_store = 1 ]; then
+                mkdir -p "$payload/first-boot/etc/docker"
+                printf '{\n  "features": {\n    "containerd-snapshotter": true\n  }\n}\n' \
+                        >"$payload/first-boot/etc/docker/daemon.json"
         fi
         cp "$scenario" "$payload/scenario.sh"
         cp "$here/scenario-lib.sh" "$payload/scenario-lib.sh"
