@@ -34,39 +34,6 @@ static void print_plan(const UndoSummary *s) {
                 output_printf("%s", strempty(s->diff));
 }
 
-/* rollback --resolved: only the journal is written, after checks; no
- * confirmation needed. */
-static int verb_resolve(const Options *o) {
-        _cleanup_(undo_freep) Undo *u = NULL;
-        _cleanup_free_ char *error = NULL;
-        UndoSummary s;
-        int r;
-
-        if (o->yes)
-                return cmd_fail(EXIT_USAGE, 0, "--resolved and --yes exclude each other: --yes runs the rollback.");
-        r = undo_plan(UNDO_RESOLVE, &u, &error);
-        if (r < 0)
-                return cmd_fail(EXIT_FAIL, r, "%s", error ?: "Failed to check the host: %m");
-        undo_summary(u, &s);
-        if (r == UNDO_REFUSED) {
-                (void) cmd_fail(EXIT_REFUSED, 0, "%s", s.error);
-                return cmd_report_undo(u, o->json, EXIT_REFUSED);
-        }
-        print_plan(&s);
-        if (o->dry_run)
-                return cmd_report_undo(u, o->json, EXIT_OK);
-        r = undo_execute(u);
-        if (r < 0)
-                return cmd_fail(EXIT_FAIL, r, "Closing the record failed: %m");
-        undo_summary(u, &s);
-        if (r != UNDO_RESOLVED) {
-                (void) cmd_fail(EXIT_FAIL, 0, "%s", strna(s.error));
-                return cmd_report_undo(u, o->json, EXIT_FAIL);
-        }
-        output_printf("The record is closed as '%s'; moves can run again.\n", s.resolved_as);
-        return cmd_report_undo(u, o->json, EXIT_OK);
-}
-
 int verb_rollback(const Options *o) {
         _cleanup_(undo_freep) Undo *u = NULL;
         _cleanup_free_ char *error = NULL;
@@ -75,10 +42,10 @@ int verb_rollback(const Options *o) {
 
         if (!root_is_host(o->root))
                 return cmd_fail(EXIT_USAGE, 0, "This command acts on the running host.");
-        if (o->resolved)
-                return verb_resolve(o);
+        if (o->resolved && o->yes)
+                return cmd_fail(EXIT_USAGE, 0, "--resolved and --yes exclude each other: --yes runs the rollback.");
 
-        r = undo_plan(UNDO_ROLLBACK, &u, &error);
+        r = undo_plan(o->resolved ? UNDO_RESOLVE : UNDO_ROLLBACK, &u, &error);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "%s", error ?: "Failed to plan the rollback: %m");
         undo_summary(u, &s);
@@ -91,6 +58,8 @@ int verb_rollback(const Options *o) {
                 return cmd_report_undo(u, o->json, EXIT_OK);
         /* Not a prompt: what the rollback leaves behind needs reading, and
          * for an interrupted move finishing it is the other way out. */
+        /* --resolved writes only the journal, after its checks: no
+         * confirmation. */
         if (!o->yes && s.kind == UNDO_FINISH)
                 return cmd_fail(EXIT_REFUSED, 0,
                                 "Finishing the rollback needs --yes. Once Docker was put back by hand instead, "
@@ -100,7 +69,7 @@ int verb_rollback(const Options *o) {
                         EXIT_REFUSED, 0,
                         "Abandoning the interrupted move needs --yes. Or run 'docker-relocate move' again with "
                         "the same target to finish it instead.");
-        if (!o->yes)
+        if (!o->yes && s.kind == UNDO_ROLLBACK)
                 return cmd_fail(EXIT_REFUSED, 0,
                                 "Rolling back needs --yes: data written since the move stays behind on %s.",
                                 s.new_root);
@@ -111,11 +80,17 @@ int verb_rollback(const Options *o) {
         undo_summary(u, &s);
         STRV_FOREACH(w, s.warnings)
                 log_warning("%s", *w);
+        if (r == UNDO_RESOLVED) {
+                output_printf("The record is closed as '%s'; moves can run again.\n", s.resolved_as);
+                return cmd_report_undo(u, o->json, EXIT_OK);
+        }
         if (r != UNDO_ROLLED_BACK) {
-                (void) cmd_fail(EXIT_NEEDS_HUMAN, 0, "%s", strna(s.error));
+                int status = r == UNDO_FAILED ? EXIT_FAIL : EXIT_NEEDS_HUMAN;
+
+                (void) cmd_fail(status, 0, "%s", strna(s.error));
                 if (s.advice)
                         log_error("%s", s.advice);
-                return cmd_report_undo(u, o->json, EXIT_NEEDS_HUMAN);
+                return cmd_report_undo(u, o->json, status);
         }
         if (s.kind == UNDO_FINISH)
                 output_printf("The rollback is finished: Docker runs on %s with the configuration as before the "
