@@ -4,19 +4,23 @@
 #   1. installs the build and test dependencies (apt-get, as root);
 #   2. builds with warnings as errors and runs the unit suite;
 #   3. builds with AddressSanitizer + UBSan and runs the unit suite again;
-#   4. runs the root suite (loop devices, mounts, a real dockerd, each test in
-#      a private mount namespace) and the VM suite (real systemd under QEMU);
-#   5. runs root tests again with the AddressSanitizer build's binary
+#   4. builds the packages: the .deb with dpkg-buildpackage (its unit suite
+#      included) checked by lintian, and the RPM with rpmbuild;
+#   5. runs the root suite (loop devices, mounts, a real dockerd, each test in
+#      a private mount namespace) and the VM suite (real systemd under QEMU),
+#      whose scenarios install that same .deb.
+#   6. runs root tests again with the AddressSanitizer build's binary
 #      (suite "asan-root"; ASAN_ROOT_TESTS names them, "all" for every one).
-# Without root, steps 1, 4 and 5 are skipped and say so.
+# Without root, steps 1, 5 and 6 are skipped and say so.
 #
 # Every build here is a test build: -Dfault_injection=true compiles in the
-# hooks the crash and fault tests drive (never in an installed build).
+# hooks the crash and fault tests drive (never in an installed build; the
+# packages are built without it).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 src=$PWD
-suites=${SUITES:-unit asan root vm asan-root}
+suites=${SUITES:-unit asan packages root vm asan-root}
 # The root tests run under ASan in CI (about 5 minutes, measured): the move
 # end to end, its crash paths, the disk preparation, and the parts of
 # move-faults that take the failure paths (the copy failing, the rollback
@@ -58,7 +62,24 @@ run_suite() {
 }
 
 status=0
+pkg_passed=0
+pkg_failed=0
 setup build -Dwerror=true -Dfault_injection=true
+
+# A plain "meson test" runs the unit suite only (the default test setup);
+# each suite here is named with --suite, which overrides that. Every suite
+# meson knows must be one this script runs, or vm-harness (the VM harness's
+# own checks, run on demand): a new suite is not left out silently.
+unknown=$(meson introspect --tests build | python3 -c '
+import json, sys
+known = {"unit", "root", "vm", "vm-harness"}
+suites = {s.split(":")[-1] for t in json.load(sys.stdin) for s in t["suite"]}
+print(" ".join(sorted(suites - known)))
+')
+if [ -n "$unknown" ]; then
+        echo "test-all: suites this script does not run: $unknown" >&2
+        status=1
+fi
 for s in $suites; do
         case $s in
         unit) run_suite build unit || status=1 ;;
@@ -76,6 +97,29 @@ for s in $suites; do
                                 run_suite build-asan root --num-processes 1 $asan_root_tests || status=1
                 fi
                 ;;
+        packages)
+                # Once per run: the VM scenarios install this .deb
+                # (run-scenario.sh --deb auto takes DOCKER_RELOCATE_DEB).
+                start=$SECONDS
+                if deb=$(tools/build-deb.sh --lintian build/packages | tail -n 1); then
+                        echo "test-all: $(basename "$deb") built and lintian-clean in $((SECONDS - start)) s"
+                        export DOCKER_RELOCATE_DEB=$deb
+                        pkg_passed=$((pkg_passed + 1))
+                else
+                        echo "test-all: the Debian package failed (build/packages/build.log)" >&2
+                        status=1
+                        pkg_failed=$((pkg_failed + 1))
+                fi
+                start=$SECONDS
+                if rpm=$(tools/build-rpm.sh build build/packages/rpm | tail -n 1); then
+                        echo "test-all: $(basename "$rpm") built in $((SECONDS - start)) s"
+                        pkg_passed=$((pkg_passed + 1))
+                else
+                        echo "test-all: the RPM failed (build/packages/rpm/build.log)" >&2
+                        status=1
+                        pkg_failed=$((pkg_failed + 1))
+                fi
+                ;;
         root) run_suite build root --num-processes 1 || status=1 ;;
         vm)
                 # In CI an image that cannot be built is a failure, not a skip.
@@ -85,9 +129,10 @@ for s in $suites; do
 done
 
 # One closing line that counts every TAP subtest of every suite run.
-python3 - "${logs[@]}" <<'PY'
+python3 - "$pkg_passed" "$pkg_failed" "${logs[@]}" <<'PY'
 import json, sys
-passed = failed = skipped = 0
+passed, failed, skipped = int(sys.argv[1]), int(sys.argv[2]), 0
+sys.argv[1:3] = []
 for path in sys.argv[1:]:
     try:
         lines = open(path).read().splitlines()

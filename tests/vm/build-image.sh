@@ -92,24 +92,6 @@ recipe_hash() {
                 sha256sum | cut -c1-16
 }
 
-# The Debian mirror apt already uses on this machine: the only archive we
-# can reach. Both one-line and deb822 sources are understood.
-find_mirror() {
-        local uri
-
-        if [ -n "${DOCKER_RELOCATE_VM_MIRROR:-}" ]; then
-                echo "$DOCKER_RELOCATE_VM_MIRROR"
-                return
-        fi
-        uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-                awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }')
-        if [ -z "$uri" ]; then
-                uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-                        awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; exit } }')
-        fi
-        echo "${uri:-http://deb.debian.org/debian}"
-}
-
 # Everything the guest needs besides packages. Runs on the unpacked tree.
 configure_rootfs() {
         local root=$1 unit
@@ -152,7 +134,7 @@ configure_rootfs() {
 build() {
         local dir=$1 mirror root kernel initrd start
 
-        mirror=$(find_mirror)
+        mirror=$(DOCKER_RELOCATE_MIRROR=${DOCKER_RELOCATE_VM_MIRROR:-} "$here/../../tools/debian-mirror.sh")
         root="$dir/rootfs"
         mkdir -p "$root" "$cache/debs"
 
