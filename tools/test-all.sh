@@ -8,19 +8,22 @@
 #      included) checked by lintian, and the RPM with rpmbuild;
 #   5. runs the root suite (loop devices, mounts, a real dockerd, each test in
 #      a private mount namespace) and the VM suite (real systemd under QEMU),
-#      whose scenarios install that same .deb.
-#   6. runs root tests again with the AddressSanitizer build's binary
-#      (suite "asan-root"; ASAN_ROOT_TESTS names them, "all" for every one).
-# Without root, steps 1, 5 and 6 are skipped and say so.
+#      whose scenarios install that same .deb;
+#   6. builds the libFuzzer targets with clang and runs each for 30 s
+#      (FUZZ_SECONDS) from its seed corpus (suite "fuzz").
+# Step 3, as root, also runs a subset of the root suite with the
+# AddressSanitizer build's binary (ASAN_ROOT_TESTS names it, "all" for every
+# root test). Without root, step 1, the root part of step 3 and step 5 are
+# skipped and say so.
 #
-# Every build here is a test build: -Dfault_injection=true compiles in the
-# hooks the crash and fault tests drive (never in an installed build; the
-# packages are built without it).
+# Every build here but the fuzz targets' is a test build:
+# -Dfault_injection=true compiles in the hooks the crash and fault tests
+# drive (never in an installed build; the packages are built without it).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 src=$PWD
-suites=${SUITES:-unit asan packages root vm asan-root}
+suites=${SUITES:-unit asan packages root vm fuzz}
 # The root tests run under ASan in CI (about 5 minutes, measured): the move
 # end to end, its crash paths, the disk preparation, and the parts of
 # move-faults that take the failure paths (the copy failing, the rollback
@@ -86,10 +89,9 @@ for s in $suites; do
         asan)
                 setup build-asan -Dwerror=true -Dfault_injection=true -Db_sanitize=address,undefined -Db_lundef=false
                 ASAN_OPTIONS=$asan_opts UBSAN_OPTIONS=$ubsan_opts run_suite build-asan unit || status=1
-                ;;
-        asan-root)
-                setup build-asan -Dwerror=true -Dfault_injection=true -Db_sanitize=address,undefined -Db_lundef=false
-                if [ "$asan_root_tests" = all ]; then
+                if [ "$(id -u)" -ne 0 ]; then
+                        echo "test-all: not root: the root tests under ASan are skipped." >&2
+                elif [ "$asan_root_tests" = all ]; then
                         ASAN_OPTIONS=$asan_opts UBSAN_OPTIONS=$ubsan_opts run_suite build-asan root --num-processes 1 || status=1
                 else
                         # shellcheck disable=SC2086
@@ -124,6 +126,25 @@ for s in $suites; do
         vm)
                 # In CI an image that cannot be built is a failure, not a skip.
                 DOCKER_RELOCATE_VM_REQUIRED=${CI:+1} run_suite build vm --num-processes 1 || status=1
+                ;;
+        fuzz)
+                if ! command -v clang >/dev/null; then
+                        echo "test-all: no clang: the fuzz suite cannot run." >&2
+                        status=1
+                        continue
+                fi
+                CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+                # Its TAP in a log of the same shape as meson's, for the count below.
+                tests/fuzz/run.sh "${FUZZ_SECONDS:-30}" build-fuzz | tee build-fuzz/fuzz.tap || status=1
+                python3 - build-fuzz/fuzz.tap build-fuzz/testlog-fuzz.json <<'PY'
+import json, re, sys
+with open(sys.argv[2], "w") as out:
+    for line in open(sys.argv[1]):
+        m = re.match(r"(not )?ok \d+ - (.*)", line)
+        if m:
+            out.write(json.dumps({"name": "fuzz " + m.group(2), "result": "FAIL" if m.group(1) else "OK"}) + "\n")
+PY
+                logs+=("build-fuzz/testlog-fuzz.json")
                 ;;
         esac
 done
