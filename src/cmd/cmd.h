@@ -29,6 +29,9 @@ typedef struct Options {
         /* rollback */
         bool resolved;
 
+        /* set-data-root */
+        const char *containerd_root;
+
         /* Positional arguments after the verb. */
         char **args;
         int n_args;

@@ -22,16 +22,11 @@
 # says.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib-dockerd.sh"
-dockerd_enter_namespace "$0" "$@"
+. "$(dirname "$0")/lib-dockerd.sh"
+sandbox_enter "$@"
 
 BIN=${DOCKER_RELOCATE:?}
-if [ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" != 1 ]; then
-        echo "1..0 # SKIP the binary is built without -Dfault_injection=true"
-        exit 77
-fi
-STATE=/var/lib/docker-relocate/state.json
+dockerd_require_fault_injection
 SEED=${MOVE_FAULTS_SEED:-$(date +%s)}
 TRIALS=${MOVE_FAULTS_TRIALS:-20}
 RANDOM=$SEED
@@ -43,15 +38,14 @@ want() {
 echo "# seed $SEED ($TRIALS random kills; MOVE_FAULTS_SEED=$SEED reproduces this run)"
 T0=$SECONDS
 
-sandbox_init move-faults
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=json
-dockerd_setup || exit 1
-dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
-dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
+dockerd_setup || bail_out "dockerd_setup failed"
+dockerd_start || bail_out "dockerd did not start"
+dockerd_populate || bail_out "populating failed"
 # Two volumes: each move goes to the one Docker is not on.
-sandbox_ext4_volume LOOPA 8G "$WORK/va" || { echo "Bail out! volume a"; exit 1; }
-sandbox_ext4_volume LOOPB 8G "$WORK/vb" || { echo "Bail out! volume b"; exit 1; }
+sandbox_ext4_volume LOOPA 8G "$WORK/va" || bail_out "volume a"
+sandbox_ext4_volume LOOPB 8G "$WORK/vb" || bail_out "volume b"
 
 # The packaged init script, and one that refuses to start dockerd on a
 # data root whose path holds "/refuse-" (as a dockerd that cannot use the new
@@ -60,7 +54,7 @@ sandbox_ext4_volume LOOPB 8G "$WORK/vb" || { echo "Bail out! volume b"; exit 1; 
 cp /etc/init.d/docker "$WORK/init-orig"
 inject() {
         sed "/^[[:space:]]*start)\$/a\\\t\\t$1" "$WORK/init-orig" >"$2"
-        grep -q "injected" "$2" || echo "Bail out! could not inject into the init script"
+        grep -q "injected" "$2" || bail_out "could not inject into the init script"
 }
 inject "if grep -qs -- '/refuse-' /etc/docker/daemon.json; then echo 'injected: refused' >\\&2; exit 1; fi; if [ -e /run/kill-next-start ]; then rm -f /run/kill-next-start; echo 'injected: killing the caller' >\\&2; kill -KILL \$PPID; exit 1; fi" \
         "$WORK/init-refusing"
@@ -68,22 +62,13 @@ inject "echo 'injected: dockerd cannot start' >\\&2; exit 1" "$WORK/init-dead"
 init_use() { cp "$WORK/init-$1" /etc/init.d/docker; }
 init_use refusing
 
-phase() {
-        python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["phase"])' "$STATE" 2>/dev/null
-}
 show() {
-        sed 's/^/#   /' "$@" | tail -n 15
-}
-config_sum() {
-        local f
-        for f in /etc/docker/daemon.json /etc/default/docker; do
-                if [ -e "$f" ]; then sha256sum <"$f"; else echo "missing $f"; fi
-        done
+        diag_files "$@" | tail -n 15
 }
 # Every file of the journal's record equals its old content (the backup, or
 # absent) or its new one; with "old" or "new" as $1, that one.
 files_are() {
-        python3 - "$STATE" "$1" <<'PY'
+        python3 - "$RELOCATE_STATE" "$1" <<'PY'
 import json, os, sys
 j = json.load(open(sys.argv[1]))
 want = sys.argv[2]
@@ -106,7 +91,7 @@ sys.exit(1 if bad else 0)
 PY
 }
 running_ok() {
-        [ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING" 2>/dev/null)" = true ]
+        [ "$(dockerd_running)" = true ]
 }
 # No rsync of ours left (one in this mount namespace: other work on the
 # machine may run its own): a killed move's child dies with it.
@@ -124,29 +109,29 @@ no_rsync_left() {
 baseline() {
         ROOT0=$(dockerd_root_dir)
         SETS0=$(dockerd_sets)
-        CONF0=$(config_sum)
+        CONF0=$(dockerd_config_sum)
 }
 
 # converged WHAT TARGET: the host is where the journal says, as it must be.
 converged() {
         local what=$1 target=$2 p root
-        p=$(phase)
+        p=$(relocate_phase)
         root=$(dockerd_root_dir 2>/dev/null)
         case $p in
         done)
-                ok $([ "$root" = "$target" ] && files_are new && [ "$(dockerd_sets)" = "$SETS0" ] && running_ok; echo $?) \
+                ok '[ "$root" = "$target" ] && files_are new && [ "$(dockerd_sets)" = "$SETS0" ] && running_ok' \
                         "$what: converged to the new root: journal 'done', Docker on $target with the same content, every file its new content"
                 ;;
         rolled-back | undone)
-                ok $([ "$root" = "$ROOT0" ] && [ "$(config_sum)" = "$CONF0" ] && files_are old &&
-                        [ "$(dockerd_sets)" = "$SETS0" ] && running_ok; echo $?) \
+                ok '[ "$root" = "$ROOT0" ] && [ "$(dockerd_config_sum)" = "$CONF0" ] && files_are old &&
+                        [ "$(dockerd_sets)" = "$SETS0" ] && running_ok' \
                         "$what: converged to the old root: journal '$p', Docker on $ROOT0 with the same content, every file as before"
                 ;;
         *)
-                ok 1 "$what: converged (journal at '$p', Docker on '$root')"
+                ok false "$what: converged (journal at '$p', Docker on '$root')"
                 ;;
         esac
-        ok $(no_rsync_left; echo $?) "$what: no rsync left running"
+        ok 'no_rsync_left' "$what: no rsync left running"
         if [ "$p" = done ]; then
                 baseline
         fi
@@ -191,16 +176,16 @@ rerun() {
         if [ $rc = 3 ] && grep -q "rollback --yes' abandons that move" "$WORK/rerun.out"; then
                 "$BIN" rollback --yes >"$WORK/rerun.out" 2>&1
                 rc=$?
-                ok $([ $rc = 0 ]; echo $?) "$what: refused to resume with Docker half stopped; rollback --yes (exit $rc)"
+                ok '[ $rc = 0 ]' "$what: refused to resume with Docker half stopped; rollback --yes (exit $rc)"
         else
-                ok $([ $rc = 0 ] || [ $rc = 4 ]; echo $?) "$what: the move run again ends (exit $rc)"
+                ok '[ $rc = 0 ] || [ $rc = 4 ]' "$what: the move run again ends (exit $rc)"
         fi
         [ $rc = 0 ] || [ $rc = 4 ] || show "$WORK/rerun.out"
         converged "$what" "$TARGET"
 }
 
 baseline
-ok $([ "$ROOT0" = "$DOCKERD_DATA_ROOT" ]; echo $?) "dockerd runs on the old root"
+ok '[ "$ROOT0" = "$DOCKERD_DATA_ROOT" ]' "dockerd runs on the old root"
 
 # 1. Killed (SIGKILL) at every step boundary and inside the copy, and
 # exiting at a few: the next run finishes the move.
@@ -214,7 +199,7 @@ for point in journal-opened copy-live-begin pre-copied containers-stopped stoppe
         *:exit) want=1 ;;
         *) want=137 ;;
         esac
-        ok $([ $rc = $want ] && grep -q "DOCKER_RELOCATE_TEST_CRASH=${point%%:*}:" "$WORK/out"; echo $?) \
+        ok '[ $rc = $want ] && grep -q "DOCKER_RELOCATE_TEST_CRASH=${point%%:*}:" "$WORK/out"' \
                 "$point: the move ended there (exit $rc)"
         [ $rc = $want ] || show "$WORK/out"
         rerun "$point"
@@ -229,14 +214,14 @@ for f in copy-live:EIO:1 copy-final:ENOSPC:4 copy-final:EIO:4; do
         next_target
         DOCKER_RELOCATE_TEST_FAIL=${f%:*} move --pre-copy
         rc=$?
-        ok $([ $rc = "${f##*:}" ] && grep -Eq "No space left|Input/output error|I/O error" "$WORK/out"; echo $?) \
+        ok '[ $rc = "${f##*:}" ] && grep -Eq "No space left|Input/output error|I/O error" "$WORK/out"' \
                 "${f%:*}: the move fails (exit $rc) and says why"
         [ $rc = "${f##*:}" ] || show "$WORK/out"
         converged "${f%:*}" "$TARGET"
 done
 next_target
 move --no-pre-copy
-ok $? "after the copy failures, a correct move succeeds"
+is "$?" 0 "after the copy failures, a correct move succeeds"
 converged "a correct move" "$TARGET"
 
 fi
@@ -247,11 +232,10 @@ fi
 # pre-copy and the final pass (exit 4). The target's image lives in RAM.
 if want 3; then
 mkdir -p "$WORK/ram" "$WORK/small"
-mount -t tmpfs -o size=3g tmpfs "$WORK/ram" && sandbox_on_exit "umount -l '$WORK/ram'"
+sandbox_mount -t tmpfs -o size=3g tmpfs "$WORK/ram" || bail_out "the tmpfs"
 truncate -s 1400M "$WORK/ram/small.img"
-mkfs.ext4 -q -F "$WORK/ram/small.img" && SMALL=$(losetup -f --show "$WORK/ram/small.img") &&
-        sandbox_on_exit "losetup -d $SMALL" && sandbox_mount "$SMALL" "$WORK/small" ||
-        echo "Bail out! the small volume"
+mkfs.ext4 -q -F "$WORK/ram/small.img" && sandbox_loop_file SMALL "$WORK/ram/small.img" &&
+        sandbox_mount "$SMALL" "$WORK/small" || bail_out "the small volume"
 vol_data() { echo "$(dockerd_root_dir)/volumes/$DOCKERD_VOLUME/_data"; }
 for at in journal-opened:1 pre-copied:4; do
         point=${at%:*}
@@ -267,7 +251,7 @@ for at in journal-opened:1 pre-copied:4; do
         fi
         wait $pid
         rc=$?
-        ok $([ $rc = "${at#*:}" ] && grep -q "No space left on device" "$WORK/out"; echo $?) \
+        ok '[ $rc = "${at#*:}" ] && grep -q "No space left on device" "$WORK/out"' \
                 "ENOSPC ($point): the data outgrew the target, the move fails (exit $rc)"
         [ $rc = "${at#*:}" ] || show "$WORK/out"
         rm -f "$(vol_data)/grown"
@@ -283,7 +267,7 @@ if want 4; then
 next_target refuse-
 move --no-pre-copy
 rc=$?
-ok $([ $rc = 4 ]; echo $?) "dockerd refusing the new root: rolled back (exit $rc)"
+ok '[ $rc = 4 ]' "dockerd refusing the new root: rolled back (exit $rc)"
 [ $rc = 4 ] || show "$WORK/out"
 converged "dockerd refusing the new root" "$TARGET"
 next_target
@@ -296,7 +280,7 @@ if wait_stopped $pid; then
 fi
 wait $pid
 rc=$?
-ok $([ $rc = 4 ]; echo $?) "dockerd killed right after its start on the new root: rolled back (exit $rc)"
+ok '[ $rc = 4 ]' "dockerd killed right after its start on the new root: rolled back (exit $rc)"
 show "$WORK/out"
 converged "dockerd killed after its start" "$TARGET"
 
@@ -311,11 +295,11 @@ for p in /usr/bin/* /bin/*; do
 done
 next_target
 pid0=$(dockerd_pid)
-cp "$STATE" "$WORK/state0"
+cp "$RELOCATE_STATE" "$WORK/state0"
 PATH=$WORK/path:/usr/sbin:/sbin move --no-pre-copy
 rc=$?
-ok $([ $rc = 3 ] && grep -q "rsync is not installed" "$WORK/out" && [ "$(dockerd_pid)" = "$pid0" ] &&
-        [ "$(config_sum)" = "$CONF0" ] && cmp -s "$STATE" "$WORK/state0"; echo $?) \
+ok '[ $rc = 3 ] && grep -q "rsync is not installed" "$WORK/out" && [ "$(dockerd_pid)" = "$pid0" ] &&
+        [ "$(dockerd_config_sum)" = "$CONF0" ] && cmp -s "$RELOCATE_STATE" "$WORK/state0"' \
         "rsync missing: refused (exit $rc), Docker, its files and the journal untouched"
 [ $rc = 3 ] || show "$WORK/out"
 ln -s /usr/bin/rsync "$WORK/path/rsync"
@@ -328,7 +312,7 @@ if wait_stopped $pid; then
 fi
 wait $pid
 rc=$?
-ok $([ $rc = 4 ] && grep -q "rsync is not installed" "$WORK/out"; echo $?) \
+ok '[ $rc = 4 ] && grep -q "rsync is not installed" "$WORK/out"' \
         "rsync gone after Docker was stopped: rolled back (exit $rc)"
 [ $rc = 4 ] || show "$WORK/out"
 converged "rsync gone mid-move" "$TARGET"
@@ -350,14 +334,14 @@ for point in rollback-begin rollback-stopped rollback-restored rollback-started 
                 DOCKER_RELOCATE_TEST_CRASH=$point move --no-pre-copy
         fi
         rc=$?
-        ok $([ $rc = 137 ] && [ "$(phase)" = rolling-back ]; echo $?) \
-                "rollback killed ($point): exit $rc, the journal says '$(phase)'"
+        ok '[ $rc = 137 ] && [ "$(relocate_phase)" = rolling-back ]' \
+                "rollback killed ($point): exit $rc, the journal says '$(relocate_phase)'"
         [ $rc = 137 ] || show "$WORK/out"
         # The cause is gone: the new root would work now.
         init_use orig
         "$BIN" move --to "$TARGET" --no-pre-copy --yes >"$WORK/rerun.out" 2>&1
         rc=$?
-        ok $([ $rc = 4 ] && grep -q "rollback was interrupted; this run finished the rollback" "$WORK/rerun.out"; echo $?) \
+        ok '[ $rc = 4 ] && grep -q "rollback was interrupted; this run finished the rollback" "$WORK/rerun.out"' \
                 "rollback killed ($point): the next run finishes the rollback (exit $rc)"
         [ $rc = 4 ] || show "$WORK/rerun.out"
         converged "rollback killed ($point)" "$TARGET"
@@ -377,7 +361,7 @@ for how in rollback other-move; do
                 "$BIN" move --to "$TARGET" --no-pre-copy --yes >"$WORK/rerun.out" 2>&1
         fi
         rc=$?
-        ok $([ $rc = $want ] && [ "$(phase)" = rolled-back ]; echo $?) \
+        ok '[ $rc = $want ] && [ "$(relocate_phase)" = rolled-back ]' \
                 "rollback killed, finished by $how (exit $rc)"
         [ $rc = $want ] || show "$WORK/rerun.out"
         converged "rollback killed, finished by $how" "$TARGET"
@@ -396,37 +380,38 @@ for how in retry by-hand; do
         init_use dead
         move --no-pre-copy
         rc=$?
-        ok $([ $rc = 5 ] && [ "$(phase)" = failed ] && grep -q "rollback --yes" "$WORK/out" &&
-                grep -q "rollback --resolved" "$WORK/out"; echo $?) \
-                "$how: a rollback that fails: exit $rc, journal '$(phase)', the advice names both ways out"
+        ok '[ $rc = 5 ] && [ "$(relocate_phase)" = failed ] && grep -q "rollback --yes" "$WORK/out" &&
+                grep -q "rollback --resolved" "$WORK/out"' \
+                "$how: a rollback that fails: exit $rc, journal '$(relocate_phase)', the advice names both ways out"
         [ $rc = 5 ] || show "$WORK/out"
         if [ $how = retry ]; then
                 mkdir -p "$WORK/va/other"
                 "$BIN" move --to "$WORK/va/other" --yes >"$WORK/o" 2>&1
                 rc=$?
-                ok $([ $rc = 3 ] && grep -q "rollback --yes' to try the rollback again" "$WORK/o" &&
-                        grep -q "rollback --resolved" "$WORK/o"; echo $?) \
+                ok '[ $rc = 3 ] && grep -q "rollback --yes'"'"' to try the rollback again" "$WORK/o" &&
+                        grep -q "rollback --resolved" "$WORK/o"' \
                         "failed: a new move is refused and names both ways out (exit $rc)"
                 [ $rc = 3 ] || show "$WORK/o"
-                conf=$(config_sum)
+                conf=$(dockerd_config_sum)
                 "$BIN" set-data-root "$WORK/va/other" >"$WORK/o" 2>&1
                 rc=$?
-                ok $([ $rc = 3 ] && grep -q "rollback --resolved" "$WORK/o" && [ "$(config_sum)" = "$conf" ]; echo $?) \
+                ok '[ $rc = 3 ] && grep -q "rollback --resolved" "$WORK/o" && [ "$(dockerd_config_sum)" = "$conf" ]' \
                         "failed: set-data-root is refused, nothing written (exit $rc)"
                 "$BIN" cleanup --yes >"$WORK/o" 2>&1
-                ok $([ $? = 3 ] && [ -d "$ROOT0/image" ]; echo $?) "failed: cleanup is refused"
+                rc=$?
+                ok '[ $rc = 3 ] && [ -d "$ROOT0/image" ]' "failed: cleanup is refused (exit $rc)"
                 "$BIN" rollback --resolved >"$WORK/o" 2>&1
                 rc=$?
-                ok $([ $rc = 3 ] && grep -q "does not answer" "$WORK/o" && [ "$(phase)" = failed ]; echo $?) \
+                ok '[ $rc = 3 ] && grep -q "does not answer" "$WORK/o" && [ "$(relocate_phase)" = failed ]' \
                         "failed: --resolved with Docker down is refused, the record stays (exit $rc)"
                 "$BIN" rollback --yes >"$WORK/o" 2>&1
                 rc=$?
-                ok $([ $rc = 5 ] && [ "$(phase)" = failed ]; echo $?) \
+                ok '[ $rc = 5 ] && [ "$(relocate_phase)" = failed ]' \
                         "failed: rollback --yes while the cause stays fails again (exit $rc)"
                 init_use orig
                 "$BIN" rollback --yes >"$WORK/o" 2>&1
                 rc=$?
-                ok $([ $rc = 0 ] && [ "$(phase)" = rolled-back ]; echo $?) \
+                ok '[ $rc = 0 ] && [ "$(relocate_phase)" = rolled-back ]' \
                         "failed: the cause gone, rollback --yes finishes the rollback (exit $rc)"
                 [ $rc = 0 ] || show "$WORK/o"
         else
@@ -436,11 +421,12 @@ for how in retry by-hand; do
                 dockerd_start >/dev/null
                 dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
                 "$BIN" rollback --resolved --dry-run >"$WORK/o" 2>&1
-                ok $([ $? = 0 ] && [ "$(phase)" = failed ] && grep -q "becomes 'rolled-back'" "$WORK/o"; echo $?) \
+                rc=$?
+                ok '[ $rc = 0 ] && [ "$(relocate_phase)" = failed ] && grep -q "becomes '"'"'rolled-back'"'"'" "$WORK/o"' \
                         "by hand: --resolved --dry-run says what it would close, and closes nothing"
                 "$BIN" rollback --resolved --json >"$WORK/o" 2>"$WORK/e"
                 rc=$?
-                ok $([ $rc = 0 ] && [ "$(phase)" = rolled-back ] && grep -Eq '"status":[[:space:]]*"resolved"' "$WORK/o"; echo $?) \
+                ok '[ $rc = 0 ] && [ "$(relocate_phase)" = rolled-back ] && grep -Eq '"'"'"status":[[:space:]]*"resolved"'"'"' "$WORK/o"' \
                         "by hand: rollback --resolved closes the record as rolled-back (exit $rc)"
                 [ $rc = 0 ] || show "$WORK/o" "$WORK/e"
         fi
@@ -448,7 +434,7 @@ for how in retry by-hand; do
 done
 next_target
 move --no-pre-copy
-ok $? "after the failed rollbacks, a correct move succeeds"
+is "$?" 0 "after the failed rollbacks, a correct move succeeds"
 converged "a correct move" "$TARGET"
 
 fi
@@ -457,10 +443,10 @@ fi
 if want 8; then
 next_target
 DOCKER_RELOCATE_TEST_CRASH=copied move --no-pre-copy
-conf=$(config_sum)
+conf=$(dockerd_config_sum)
 "$BIN" set-data-root /srv/elsewhere >"$WORK/o" 2>&1
 rc=$?
-ok $([ $rc = 3 ] && grep -q "was interrupted at 'copied'" "$WORK/o" && [ "$(config_sum)" = "$conf" ]; echo $?) \
+ok '[ $rc = 3 ] && grep -q "was interrupted at '"'"'copied'"'"'" "$WORK/o" && [ "$(dockerd_config_sum)" = "$conf" ]' \
         "set-data-root during an interrupted move is refused, says how out, writes nothing (exit $rc)"
 [ $rc = 3 ] || show "$WORK/o"
 rerun "set-data-root refused"
@@ -472,22 +458,22 @@ fi
 # the old root, from its record.
 if want 9; then
 for point in undo-containers-stopped config-file-1; do
-        if [ "$(phase)" != done ]; then
+        if [ "$(relocate_phase)" != done ]; then
                 next_target
                 move --no-pre-copy || show "$WORK/out"
                 converged "$point: a move to roll back" "$TARGET"
         fi
         prev=$ROOT0
-        ok $(running_ok; echo $?) "$point: the container runs before the rollback"
+        ok 'running_ok' "$point: the container runs before the rollback"
         DOCKER_RELOCATE_TEST_CRASH=$point "$BIN" rollback --yes >"$WORK/o" 2>&1
         rc=$?
-        ok $([ $rc = 137 ] && [ "$(phase)" = undoing ]; echo $?) "$point: the rollback was killed (exit $rc)"
+        ok '[ $rc = 137 ] && [ "$(relocate_phase)" = undoing ]' "$point: the rollback was killed (exit $rc)"
         "$BIN" rollback --yes >"$WORK/o" 2>&1
         rc=$?
-        ok $([ $rc = 0 ] && [ "$(phase)" = undone ] && [ "$(dockerd_root_dir)" != "$prev" ]; echo $?) \
+        ok '[ $rc = 0 ] && [ "$(relocate_phase)" = undone ] && [ "$(dockerd_root_dir)" != "$prev" ]' \
                 "$point: rollback --yes again finishes it (exit $rc)"
         [ $rc = 0 ] || show "$WORK/o"
-        ok $(running_ok; echo $?) "$point: the container that ran runs again"
+        ok 'running_ok' "$point: the container that ran runs again"
         baseline
         next_target
         move --no-pre-copy || show "$WORK/out"
@@ -531,10 +517,10 @@ for i in $(seq 1 "$TRIALS"); do
         kill -KILL $pid 2>/dev/null
         wait $pid
         rc=$?
-        at=$(phase)
+        at=$(relocate_phase)
         what="trial $i ($kind $opts, killed after ${delay} ms at '$at', exit $rc)"
         rerun "$what"
-        o="$at->$(phase)"
+        o="$at->$(relocate_phase)"
         outcome[$o]=$((${outcome[$o]:-0} + 1))
 done
 for o in "${!outcome[@]}"; do
@@ -548,18 +534,18 @@ fi
 # the journal names is there.
 if want 11; then
 n=$(ls /var/lib/docker-relocate/backups | grep -c -- '-etc_docker_daemon.json$')
-ok $([ "$n" -le 5 ] && [ "$n" -ge 1 ]; echo $?) "after $N moves, $n backups of daemon.json are kept (at most 5)"
-python3 - "$STATE" <<'PY'
+ok '[ "$n" -le 5 ] && [ "$n" -ge 1 ]' "after $N moves, $n backups of daemon.json are kept (at most 5)"
+python3 - "$RELOCATE_STATE" <<'PY'
 import json, os, sys
 j = json.load(open(sys.argv[1]))
 missing = [f["backup"] for k in ("config_undo", "rollback_undo") for f in j.get(k, []) if f.get("backup") and not os.path.exists(f["backup"])]
 print("# missing backups: " + " ".join(missing) if missing else "# every backup the journal names is there")
 sys.exit(1 if missing else 0)
 PY
-ok $? "no backup the journal names was pruned"
+is "$?" 0 "no backup the journal names was pruned"
 
 fi
 
 init_use orig
 echo "# move-faults took $((SECONDS - T0)) s"
-sandbox_done
+done_testing

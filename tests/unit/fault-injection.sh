@@ -6,35 +6,28 @@
 # other build, whose binary does not even hold the variable's name. Runs
 # set-data-root on a copy of a fixture tree (--root): no root needed.
 set -uo pipefail
+. "$(dirname "$0")/../lib/tap.sh"
+
 BIN=${DOCKER_RELOCATE:?}
 FIXTURES=${FIXTURES:?}
 WANT=${DOCKER_RELOCATE_FAULT_INJECTION:?}
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
 
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
 cp -a "$FIXTURES/config/debian-sysv/tree" "$WORK/root"
 before=$(sha256sum <"$WORK/root/etc/default/docker")
 
 if grep -aq DOCKER_RELOCATE_TEST_CRASH "$BIN"; then has=1; else has=0; fi
-ok $([ $has = "$WANT" ]; echo $?) "the binary holds the hooks exactly when built with them (built with: $WANT)"
+is "$has" "$WANT" "the binary holds the hooks exactly when built with them (built with: $WANT)"
 
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" --root "$WORK/root" set-data-root /srv/new >"$WORK/out" 2>&1
 rc=$?
 after=$(sha256sum <"$WORK/root/etc/default/docker")
 if [ "$WANT" = 1 ]; then
-        ok $([ $rc = 137 ] && grep -q "DOCKER_RELOCATE_TEST_CRASH=config-file-1: killing" "$WORK/out"; echo $?) \
+        ok '[ $rc = 137 ] && grep -q "DOCKER_RELOCATE_TEST_CRASH=config-file-1: killing" "$WORK/out"' \
                 "a test build dies at the crash point (exit $rc)"
-        ok $([ "$after" != "$before" ]; echo $?) "after it wrote the first file"
+        isnt "$after" "$before" "after it wrote the first file"
 else
-        ok $([ $rc = 0 ] && ! grep -q "test hook" "$WORK/out"; echo $?) \
+        ok '[ $rc = 0 ] && ! grep -q "test hook" "$WORK/out"' \
                 "any other build ignores the variable and runs through (exit $rc)"
-        ok $([ "$after" != "$before" ] && grep -q -- "/srv/new" "$WORK/root/etc/default/docker"; echo $?) "and writes the change"
+        ok '[ "$after" != "$before" ] && grep -q -- "/srv/new" "$WORK/root/etc/default/docker"' "and writes the change"
 fi
-echo "1..$n"
-[ $failed = 0 ]
+done_testing

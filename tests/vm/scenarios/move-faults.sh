@@ -58,23 +58,19 @@ stopped() {
 # Docker on the old root, as before the move.
 as_before() {
         local what=$1
-        is "$what: docker.service is active" "$(systemctl is-active docker.service)" active
-        is "$what: Docker runs on the old root" "$(docker_info '{{.DockerRootDir}}')" "$OLD"
-        is "$what: the same images, containers and volumes" "$(docker_fingerprint)" "$(load fingerprint)"
-        is "$what: daemon.json byte for byte as before" "$(sha256sum <"$JSON")" "$(load json_sum)"
-        check "$what: the RequiresMountsFor drop-in is gone" test ! -e "$DROPIN"
-        is "$what: the journal says rolled-back" "$(journal_phase)" rolled-back
-        if wait_for 60 sh -c '[ "$(docker inspect -f "{{.State.Running}}" vm-web)" = true ]'; then
-                ok "$what: container vm-web runs"
-        else
-                not_ok "$what: container vm-web runs"
-        fi
+        is "$(systemctl is-active docker.service)" active "$what: docker.service is active"
+        is "$(docker_info '{{.DockerRootDir}}')" "$OLD" "$what: Docker runs on the old root"
+        is "$(docker_fingerprint)" "$(load fingerprint)" "$what: the same images, containers and volumes"
+        is "$(sha256sum <"$JSON")" "$(load json_sum)" "$what: daemon.json byte for byte as before"
+        ok '[ ! -e "$DROPIN" ]' "$what: the RequiresMountsFor drop-in is gone"
+        is "$(journal_phase)" rolled-back "$what: the journal says rolled-back"
+        ok 'wait_for 60 container_running vm-web' "$what: container vm-web runs" || diag "$(docker ps -a 2>&1)"
 }
 
 if phase 1; then
         mkdir -p /etc/docker
         printf '{\n  "log-driver": "json-file"\n}\n' >"$JSON"
-        check "docker.service restarted with daemon.json" systemctl restart docker.service
+        ok 'systemctl restart docker.service' "docker.service restarted with daemon.json"
         docker_populate
         # Enough data that the copy lasts a few seconds on the throttled
         # volume, for the faults to land in it.
@@ -84,49 +80,43 @@ if phase 1; then
 
         move_bg dbus env DOCKER_RELOCATE_TEST_CRASH=copied:stop \
                 DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
-        if wait_for 300 stopped; then
-                ok "D-Bus: the move stopped itself after its copy"
+        if ok 'wait_for 300 stopped' "D-Bus: the move stopped itself after its copy"; then
                 systemctl stop dbus.socket dbus.service
                 # The socket file stays (dbus.socket does not remove it on
                 # stop); no one answers on it.
-                check "D-Bus: the system bus is gone" sh -c '! busctl --system --timeout=5 status >/dev/null 2>&1'
+                ok '! busctl --system --timeout=5 status' "D-Bus: the system bus is gone"
                 kill -CONT "$move_pid"
-        else
-                not_ok "D-Bus: the move stopped itself after its copy"
         fi
         wait "$move_pid"
         rc=$?
-        is "D-Bus gone: the rollback cannot drive systemd either, exit 5" "$rc" 5 || diag "$(tail -n 20 /root/dbus.out)"
-        is "D-Bus gone: the journal says failed" "$(journal_phase)" failed
-        check "D-Bus gone: the message names rollback --yes" grep -q "rollback --yes" /root/dbus.out
+        is "$rc" 5 "D-Bus gone: the rollback cannot drive systemd either, exit 5" || diag "$(tail -n 20 /root/dbus.out)"
+        is "$(journal_phase)" failed "D-Bus gone: the journal says failed"
+        ok 'grep -q "rollback --yes" /root/dbus.out' "D-Bus gone: the message names rollback --yes"
         reboot_to_next_phase
 fi
 
 if phase 2; then
-        is "D-Bus is back" "$(systemctl is-active dbus.service)" active
-        is "after the D-Bus fault, the journal still says failed" "$(journal_phase)" failed
+        is "$(systemctl is-active dbus.service)" active "D-Bus is back"
+        is "$(journal_phase)" failed "after the D-Bus fault, the journal still says failed"
         docker-relocate move --device "$EBS_SERIAL" --yes >/root/refused.out 2>&1
         rc=$?
-        is "a new move is refused while the rollback failed (exit 3)" "$rc" 3
+        is "$rc" 3 "a new move is refused while the rollback failed (exit 3)"
         docker-relocate rollback --yes >/root/finish.out 2>&1
         rc=$?
-        is "rollback --yes finishes the rollback (exit 0)" "$rc" 0 || diag "$(tail -n 20 /root/finish.out)"
+        is "$rc" 0 "rollback --yes finishes the rollback (exit 0)" || diag "$(tail -n 20 /root/finish.out)"
         as_before "D-Bus fault, rolled back"
 
         # The volume unplugged under the final copy. Its partial copy is
         # removed first, so that the copy has all to do again.
         rm -rf "${NEW:?}"/* "$NEW"/.docker-relocate-copy
         move_bg unplug
-        if wait_copying; then
-                ok "unplug: the final copy runs"
-                check "unplug: the host unplugged the volume" ebs_detach
-        else
-                not_ok "unplug: the final copy runs"
+        if ok 'wait_copying' "unplug: the final copy runs"; then
+                ok 'ebs_detach' "unplug: the host unplugged the volume"
         fi
         wait "$move_pid"
         rc=$?
-        is "unplug: the move fails and rolls back (exit 4)" "$rc" 4 || diag "$(tail -n 20 /root/unplug.out)"
-        is "unplug: the device is gone" "$(ebs_disk)" ""
+        is "$rc" 4 "unplug: the move fails and rolls back (exit 4)" || diag "$(tail -n 20 /root/unplug.out)"
+        is "$(ebs_disk)" "" "unplug: the device is gone"
         as_before "unplug, same boot"
         # The filesystem of a vanished device is not unmounted cleanly: cut
         # the power rather than wait for the shutdown to give up on it.
@@ -134,32 +124,30 @@ if phase 2; then
 fi
 
 if phase 3; then
-        check "the volume is back and mounted" findmnt /mnt/docker-data
+        ok 'findmnt /mnt/docker-data' "the volume is back and mounted"
         as_before "unplug, next boot"
 
         # The power cut in the middle of the final copy, Docker stopped.
         rm -rf "${NEW:?}"/* "$NEW"/.docker-relocate-copy
         move_bg powercut
-        if wait_copying; then
-                ok "power cut: the final copy runs"
+        if ok 'wait_copying' "power cut: the final copy runs"; then
                 sleep 1
                 save powercut_phase "$(journal_phase)"
                 crash_to_next_phase
         fi
-        not_ok "power cut: the final copy runs"
         diag "$(tail -n 20 /root/powercut.out)"
 fi
 
 if phase 4; then
-        is "power cut: it came during the copy, Docker stopped" "$(load powercut_phase)" stopped
-        is "power cut: the journal still says stopped" "$(journal_phase)" stopped
-        is "power cut: Docker came back at boot on the old root" "$(docker_info '{{.DockerRootDir}}')" "$OLD"
-        is "power cut: daemon.json is as before" "$(sha256sum <"$JSON")" "$(load json_sum)"
+        is "$(load powercut_phase)" stopped "power cut: it came during the copy, Docker stopped"
+        is "$(journal_phase)" stopped "power cut: the journal still says stopped"
+        is "$(docker_info '{{.DockerRootDir}}')" "$OLD" "power cut: Docker came back at boot on the old root"
+        is "$(sha256sum <"$JSON")" "$(load json_sum)" "power cut: daemon.json is as before"
         docker-relocate move --device "$EBS_SERIAL" --yes >/root/final.out 2>&1
         rc=$?
-        is "the move run again finishes (exit 0)" "$rc" 0 || diag "$(tail -n 20 /root/final.out)"
-        is "Docker runs on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-        is "the same images, containers and volumes" "$(docker_fingerprint)" "$(load fingerprint)"
-        is "the journal says done" "$(journal_phase)" done
+        is "$rc" 0 "the move run again finishes (exit 0)" || diag "$(tail -n 20 /root/final.out)"
+        is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "Docker runs on the volume"
+        is "$(docker_fingerprint)" "$(load fingerprint)" "the same images, containers and volumes"
+        is "$(journal_phase)" done "the journal says done"
         docker_check_populated
 fi
