@@ -29,13 +29,13 @@ int verb_grow(const Options *o) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
                 if (!j)
                         return cmd_oom();
-                cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
-                cJSON_AddStringToObject(j, "status", r < 0 ? "failed" : !res.changed ? "unchanged"
-                                                                  : o->dry_run ? "planned" : "changed");
-                cJSON_AddBoolToObject(j, "dry_run", o->dry_run);
+                cJSON_AddBoolToObject(j, "changed", !o->dry_run && (r >= 0 ? res.changed : res.steps.n > 0));
+                cJSON_AddStringToObject(j, "status", res.changed && o->dry_run ? "planned"
+                                                     : res.changed             ? "changed"
+                                                                               : "unchanged");
+                json_add_string_or_null(j, "device", res.disk);
                 json_add_string_or_null(j, "mount", res.mount);
                 json_add_string_or_null(j, "fs_node", res.fs_node);
-                json_add_string_or_null(j, "disk", res.disk);
                 json_add_string_or_null(j, "fstype", res.fstype);
                 cJSON_AddBoolToObject(j, "partition_grown", res.partition_grown);
                 cJSON_AddNumberToObject(j, "partition_old_bytes", (double) res.partition_old);
@@ -43,15 +43,7 @@ int verb_grow(const Options *o) {
                 cJSON_AddNumberToObject(j, "fs_old_bytes", (double) res.fs_old);
                 cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
                 cJSON_AddItemToObject(j, "steps", step_log_to_json(&res.steps));
-                if (r < 0) {
-                        cJSON *e = cJSON_AddObjectToObject(j, "error");
-                        if (e) {
-                                cJSON_AddNumberToObject(e, "code", EXIT_FAIL);
-                                cJSON_AddStringToObject(e, "message", error ?: strerror(-r));
-                        }
-                } else
-                        cJSON_AddNullToObject(j, "error");
-                (void) output_json(j);
+                cmd_set_report(TAKE_PTR(j));
         }
 
         if (r < 0) {

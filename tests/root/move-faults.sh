@@ -426,8 +426,16 @@ for how in retry by-hand; do
                         "by hand: --resolved --dry-run says what it would close, and closes nothing"
                 "$BIN" rollback --resolved --json >"$WORK/o" 2>"$WORK/e"
                 rc=$?
-                ok '[ $rc = 0 ] && [ "$(relocate_phase)" = rolled-back ] && grep -Eq '"'"'"status":[[:space:]]*"resolved"'"'"' "$WORK/o"' \
-                        "by hand: rollback --resolved closes the record as rolled-back (exit $rc)"
+                ok '[ $rc = 0 ] && [ "$(relocate_phase)" = rolled-back ] && grep -Eq '"'"'"status":[[:space:]]*"changed"'"'"' "$WORK/o"' \
+                        "by hand: rollback --resolved closes the record as rolled-back, status changed (exit $rc)"
+                [ $rc = 0 ] || show "$WORK/o" "$WORK/e"
+                # Again: the record is closed, nothing to do, no error.
+                cp "$RELOCATE_STATE" "$WORK/state-resolved"
+                "$BIN" rollback --resolved --json >"$WORK/o" 2>"$WORK/e"
+                rc=$?
+                ok '[ $rc = 0 ] && grep -Eq '"'"'"status":[[:space:]]*"unchanged"'"'"' "$WORK/o" &&
+                        cmp -s "$RELOCATE_STATE" "$WORK/state-resolved"' \
+                        "by hand: --resolved again has nothing to do: exit 0, unchanged, the journal as it was (exit $rc)"
                 [ $rc = 0 ] || show "$WORK/o" "$WORK/e"
         fi
         converged "$how" "$TARGET"
