@@ -136,6 +136,9 @@ int journal_get_content(const cJSON *j, DockerContent *ret);
 /* The containers "rollback" of a finished move stopped, to start again:
  * written before the first is stopped. */
 #define JOURNAL_ROLLBACK_RUNNING "rollback_running"
+/* When, and from which phase, "rollback --resolved" closed the record of a
+ * failed rollback that was put right by hand. */
+#define JOURNAL_RESOLVED_BY_HAND "resolved_by_hand"
 
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u);
 /* -ENOENT when the journal holds no such record. */

@@ -22,11 +22,12 @@
 #include "util/test-hook.h"
 
 /* In the contract's vocabulary of "status": a rollback or a cleanup that
- * did its work "changed" the host ("rolled-back" is a failure that was
- * undone, as for the move). */
+ * did its work "changed" the host, and so did "rollback --resolved" that
+ * closed the record ("rolled-back" is a failure that was undone, as for the
+ * move). */
 static const char *const undo_outcome_table[] = {
-        [UNDO_PLANNED] = "planned",     [UNDO_REFUSED] = "refused", [UNDO_UNCHANGED] = "unchanged",
-        [UNDO_ROLLED_BACK] = "changed", [UNDO_CLEANED] = "changed", [UNDO_FAILED] = "failed",
+        [UNDO_PLANNED] = "planned",         [UNDO_REFUSED] = "refused",  [UNDO_UNCHANGED] = "unchanged",
+        [UNDO_ROLLED_BACK] = "changed",     [UNDO_CLEANED] = "changed",  [UNDO_FAILED] = "failed",
         [UNDO_NEEDS_HUMAN] = "needs-human", [UNDO_RESOLVED] = "changed",
 };
 
@@ -94,6 +95,13 @@ static bool rollback_pending(MovePhase p) {
         return p == PHASE_ROLLING_BACK || p == PHASE_FAILED;
 }
 
+/* The two data roots of the move the journal records. */
+static int journal_roots(Move *m) {
+        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
+        m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
+        return m->old_root && m->new_root ? 0 : -ENOMEM;
+}
+
 /* The journal of the last move, and the configuration: for the rollback
  * also of one that a killed rollback left half way (PHASE_UNDOING), with
  * the configuration as it was before that rollback began to write, of an
@@ -126,10 +134,9 @@ static int undo_load(Undo *u, char **ret_error) {
         /* Already where the command would take the host. */
         if ((u->kind != UNDO_CLEANUP && (p == PHASE_UNDONE || p == PHASE_ROLLED_BACK)) ||
             (u->kind == UNDO_CLEANUP && p == PHASE_CLEANED)) {
-                m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
-                m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
-                if (!m->old_root || !m->new_root)
-                        return -ENOMEM;
+                r = journal_roots(m);
+                if (r < 0)
+                        return r;
                 if (u->kind == UNDO_CLEANUP)
                         return unchanged(u, "The old data root %s was removed already.", m->old_root);
                 return unchanged(u, "The last move, to %s, was rolled back already ('%s'): Docker's data root is %s.",
@@ -138,11 +145,10 @@ static int undo_load(Undo *u, char **ret_error) {
         if (u->kind == UNDO_RESOLVE) {
                 /* Closed by hand already as a finished move: run again, the
                  * record stays as it is. */
-                if (p == PHASE_DONE && cJSON_GetObjectItemCaseSensitive(m->journal, "resolved_by_hand")) {
-                        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
-                        m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
-                        if (!m->old_root || !m->new_root)
-                                return -ENOMEM;
+                if (p == PHASE_DONE && cJSON_GetObjectItemCaseSensitive(m->journal, JOURNAL_RESOLVED_BY_HAND)) {
+                        r = journal_roots(m);
+                        if (r < 0)
+                                return r;
                         return unchanged(u, "The record of the move to %s was closed by hand already as '%s'.",
                                          m->new_root, move_phase_to_string(p));
                 }
@@ -170,10 +176,9 @@ static int undo_load(Undo *u, char **ret_error) {
         if (!interrupted(p) && !rollback_pending(p) && p != PHASE_DONE && p != PHASE_UNDOING)
                 return refuse(u, "The last move is '%s', not a finished move: nothing to %s.", move_phase_to_string(p),
                               what);
-        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
-        m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
-        if (!m->old_root || !m->new_root)
-                return -ENOMEM;
+        r = journal_roots(m);
+        if (r < 0)
+                return r;
         if (u->kind == UNDO_RESOLVE) {
                 key = NULL;
                 r = config_load_before(m->journal, key, &m->cfg, NULL, ret_error);
@@ -540,7 +545,7 @@ static int execute_resolve(Undo *u) {
                 cJSON_Delete(rec);
                 return -ENOMEM;
         }
-        r = json_set(m->journal, "resolved_by_hand", rec);
+        r = json_set(m->journal, JOURNAL_RESOLVED_BY_HAND, rec);
         if (r < 0)
                 return r;
         r = journal_save_phase(m->journal, u->resolved_as);
