@@ -61,7 +61,8 @@ static const Verb verbs[_CMD_MAX] = {
         [CMD_SET_DATA_ROOT] = { "set-data-root", "DIR", "DIR [--containerd-root DIR] [--dry-run]",
                                 "Point Docker (and containerd) at DIR; no data is moved", 1, 1,
                                 verb_set_data_root },
-        [CMD_ROLLBACK] = { "rollback", "", "[--dry-run] [--yes]", "Undo the last move", 0, 0, verb_rollback },
+        [CMD_ROLLBACK] = { "rollback", "", "[--dry-run] [--yes | --resolved]", "Undo the last move", 0, 0,
+                           verb_rollback },
         [CMD_CLEANUP] = { "cleanup", "", "[--dry-run] [--yes]", "Remove the old data root after a verified move", 0, 0,
                           verb_cleanup },
         [CMD_GROW] = { "grow", "[DIR]", "[DIR] [--dry-run]",
@@ -90,6 +91,7 @@ typedef enum OptionId {
         OPT_PRE_COPY,
         OPT_NO_PRE_COPY,
         OPT_DELETE_OLD,
+        OPT_RESOLVED,
         OPT_CONTAINERD_ROOT,
         _OPT_MAX,
 } OptionId;
@@ -138,6 +140,8 @@ static const Option options[_OPT_MAX] = {
                            "Copy once while Docker runs, to shorten the downtime (default)" },
         [OPT_NO_PRE_COPY] = { "no-pre-copy", 0, NULL, C(MOVE), false, "Copy only while Docker is stopped" },
         [OPT_DELETE_OLD] = { "delete-old", 0, NULL, C(MOVE), false, "Remove the old data root after a verified move" },
+        [OPT_RESOLVED] = { "resolved", 0, NULL, C(ROLLBACK), false,
+                           "After a failed rollback, Docker was put back by hand: check it, and close the record" },
         [OPT_CONTAINERD_ROOT] = { "containerd-root", 0, "DIR", C(SET_DATA_ROOT), false,
                                   "containerd's root (default, if it holds the images: beside DIR)" },
 };
@@ -323,6 +327,9 @@ static void apply_flag(OptionId id) {
                 break;
         case OPT_DELETE_OLD:
                 o->delete_old = true;
+                break;
+        case OPT_RESOLVED:
+                o->resolved = true;
                 break;
         default:
                 break;

@@ -124,6 +124,14 @@ static void print_plan(const MoveSummary *s) {
                               strna(s->new_root));
                 return;
         }
+        if (s->resuming && streq(s->resumed_at, "rolling-back")) {
+                output_printf("The rollback of the failed move to %s was interrupted; this run finishes it:\n",
+                              strna(s->new_root));
+                STRV_FOREACH(p, s->plan_steps)
+                        output_printf("  %s\n", *p);
+                fflush(stdout);
+                return;
+        }
         output_printf("Move Docker's data root\n  from %s\n  to   %s\n", strna(s->old_root), strna(s->new_root));
         if (s->new_containerd_root)
                 output_printf("and containerd's root, which holds Docker's images\n  from %s\n  to   %s\n",

@@ -10,6 +10,7 @@
 #include "config/docker-config.h"
 #include "config/edit.h"
 #include "engine/engine.h"
+#include "move/journal.h"
 #include "store/image-store.h"
 #include "output/output.h"
 #include "service/service.h"
@@ -227,6 +228,51 @@ static int apply(const Options *o, const DockerConfig *c, const char *new_root, 
         return EXIT_OK;
 }
 
+/* A move (or a rollback) the journal records as under way owns the data
+ * root setting: it puts the files back as it recorded them, and a change
+ * made meanwhile would be undone by it, or make it refuse. */
+static int refuse_open_journal(const char *root) {
+        _cleanup_json_ cJSON *j = NULL;
+        const char *target;
+        MovePhase p;
+        int r;
+
+        r = journal_load(root, &j);
+        if (r == -ENOENT)
+                return EXIT_OK;
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Failed to read the journal %s: %m", JOURNAL_PATH);
+        p = journal_phase(j);
+        target = strna(json_get_string(j, "new_data_root"));
+        if (p >= PHASE_PLANNED && p <= PHASE_VERIFIED)
+                return cmd_fail(EXIT_REFUSED, 0,
+                                "The move to %s was interrupted at '%s' (%s): finish it by running the move again "
+                                "with the same target, or abandon it with 'docker-relocate rollback --yes', then "
+                                "set the data root. Nothing was changed.",
+                                target, move_phase_to_string(p), JOURNAL_PATH);
+        if (p == PHASE_UNDOING || p == PHASE_ROLLING_BACK)
+                return cmd_fail(EXIT_REFUSED, 0,
+                                "A rollback of the move to %s was interrupted (%s): finish it with "
+                                "'docker-relocate rollback --yes' first. Nothing was changed.",
+                                target, JOURNAL_PATH);
+        if (p == PHASE_FAILED)
+                return cmd_fail(EXIT_REFUSED, 0,
+                                "The move to %s failed and its rollback failed too (%s): run 'docker-relocate "
+                                "rollback --yes' to try it again, or put Docker back by hand and run "
+                                "'docker-relocate rollback --resolved'. Nothing was changed.",
+                                target, JOURNAL_PATH);
+        return EXIT_OK;
+}
+
+/* The newest backups of each file stay, and any the journal names. Best
+ * effort: a backup left over is no harm. */
+static void prune_backups(const char *root, const EditPlan *p) {
+        _cleanup_json_ cJSON *j = NULL;
+
+        (void) journal_load(root, &j);
+        (void) journal_prune_backups(root, j, p);
+}
+
 int verb_set_data_root(const Options *o) {
         _cleanup_free_ char *new_root = NULL, *refusal = NULL, *diff = NULL;
         _cleanup_(docker_config_done) DockerConfig c = {};
@@ -262,6 +308,10 @@ int verb_set_data_root(const Options *o) {
                 if (r < 0)
                         return cmd_fail(EXIT_FAIL, r, "Failed to take the lock %s: %m", LOCK_PATH);
         }
+
+        r = refuse_open_journal(o->root);
+        if (r != EXIT_OK)
+                return r;
 
         r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
@@ -300,6 +350,7 @@ int verb_set_data_root(const Options *o) {
                         r = apply(o, &c, new_root, &p, &x, &steps, &backups);
                         if (r != EXIT_OK)
                                 return r;
+                        prune_backups(o->root, &p);
                         status = "changed";
                 }
         }

@@ -20,6 +20,7 @@
 #include "util/path.h"
 #include "util/process.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 
 /* rsync's stderr is kept for the error message; a copy that fails on every
@@ -407,6 +408,7 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
 
         if (ret_message)
                 *ret_message = NULL;
+        test_hook_crash("copy-%s-begin", pass == COPY_PASS_LIVE ? "live" : "final");
         if (!find_executable("rsync", NULL)) {
                 if (ret_message)
                         *ret_message = strdup("rsync is not installed");
@@ -494,6 +496,19 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
         r = wait_command(pid, 60 * 1000, &status);
         if (r < 0)
                 return r;
+        r = test_hook_fail(pass == COPY_PASS_LIVE ? "copy-live" : "copy-final");
+        if (r < 0) {
+                /* As rsync reports a failed write: its own words, read by
+                 * the same code as a real failure's. */
+                free(errbuf);
+                errlen = 0;
+                errbuf = NULL;
+                if (asprintf(&errbuf, "rsync: [receiver] write failed on \"%s\": %s (%d)\nrsync error: error in file IO (code 11)\n",
+                             dst, strerror(-r), -r) < 0)
+                        return -ENOMEM;
+                errlen = strlen(errbuf);
+                status = 11;
+        }
         if (rd.len > 0)
                 feed_progress(&rd, "\n", 1, progress, userdata);
 

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "move/journal.h"
+#include "util/backup.h"
 #include "util/json-util.h"
 #include "util/macro.h"
 #include "util/path.h"
@@ -27,6 +28,7 @@ static const char *const move_phase_table[] = {
         [PHASE_UNDONE] = "undone",
         [PHASE_CLEANED] = "cleaned",
         [PHASE_UNDOING] = "undoing",
+        [PHASE_ROLLING_BACK] = "rolling-back",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(move_phase, MovePhase);
@@ -324,5 +326,50 @@ int journal_apply_plan(const char *root, cJSON *j, const char *key, const EditPl
         if (r < 0)
                 return r;
         test_hook_crash("config-written");
+        /* Best effort: a backup left over is no harm. */
+        (void) journal_prune_backups(root, j, p);
+        return 0;
+}
+
+/* Every backup a record of j names: those are never pruned. */
+static int journal_backups(const cJSON *j, char ***ret) {
+        static const char *const keys[] = { JOURNAL_CONFIG_UNDO, JOURNAL_ROLLBACK_UNDO };
+        _cleanup_strv_free_ char **l = NULL;
+        const cJSON *a, *i;
+        int r;
+
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                a = cJSON_GetObjectItemCaseSensitive(j, keys[k]);
+                cJSON_ArrayForEach(i, a) {
+                        const char *b = json_get_string(i, "backup");
+
+                        if (b && (r = strv_extend(&l, b)) < 0)
+                                return r;
+                }
+        }
+        /* "PATH=BACKUP", of earlier versions. */
+        a = cJSON_GetObjectItemCaseSensitive(j, JOURNAL_CONFIG_BACKUPS);
+        cJSON_ArrayForEach(i, a) {
+                const char *eq = cJSON_IsString(i) ? strchr(i->valuestring, '=') : NULL;
+
+                if (eq && eq[1] && (r = strv_extend(&l, eq + 1)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int journal_prune_backups(const char *root, const cJSON *j, const EditPlan *p) {
+        _cleanup_strv_free_ char **keep = NULL;
+        int r;
+
+        r = journal_backups(j, &keep);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n; i++) {
+                r = backup_prune(root, p->edits[i].path, BACKUP_KEEP, keep);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }

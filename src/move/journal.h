@@ -27,7 +27,8 @@ typedef enum MovePhase {
         PHASE_FAILED,      /* failed, and the rollback failed: needs a human */
         PHASE_UNDONE,      /* a finished move undone by "rollback" */
         PHASE_CLEANED,     /* the old tree was removed after a verified move */
-        PHASE_UNDOING,     /* "rollback" of a finished move is rewriting the configuration */
+        PHASE_UNDOING,     /* "rollback" of a finished move is under way (its containers recorded) */
+        PHASE_ROLLING_BACK, /* a failed move is rolling back: a run killed here is finished by the next one */
         _PHASE_INVALID = -EINVAL,
 } MovePhase;
 
@@ -132,6 +133,12 @@ int journal_get_content(const cJSON *j, DockerContent *ret);
 #define JOURNAL_CONFIG_UNDO "config_undo"
 #define JOURNAL_ROLLBACK_UNDO "rollback_undo"
 #define JOURNAL_CONFIG_BACKUPS "config_backups"
+/* The containers "rollback" of a finished move stopped, to start again:
+ * written before the first is stopped. */
+#define JOURNAL_ROLLBACK_RUNNING "rollback_running"
+/* When, and from which phase, "rollback --resolved" closed the record of a
+ * failed rollback that was put right by hand. */
+#define JOURNAL_RESOLVED_BY_HAND "resolved_by_hand"
 
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u);
 /* -ENOENT when the journal holds no such record. */
@@ -142,3 +149,7 @@ int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret);
  * fsynced) and only then writes the files. A failure before the journal is
  * saved changes no file; one while writing puts back the files written. */
 int journal_apply_plan(const char *root, cJSON *j, const char *key, const EditPlan *p);
+
+/* Removes the backups of each file of p beyond the newest BACKUP_KEEP
+ * (util/backup.h), never one that a record of j (may be NULL) names. */
+int journal_prune_backups(const char *root, const cJSON *j, const EditPlan *p);

@@ -92,6 +92,7 @@ struct Move {
         DaemonState daemon;
         TreeSize size;      /* of the old data root */
         TargetDir target;   /* --to */
+        bool have_rsync;    /* the copy's program is there */
         PrepareResult disk; /* --device: the volume as planned (a dry run), then as prepared */
         ImageStoreInfo store_info; /* which image store, which containerd (store/image-store.h) */
         ContainerdFacts ctd;       /* when the system containerd's root holds the images */
@@ -209,6 +210,10 @@ int move_fail(Move *m, MovePhase step_phase);
  * way out of an interrupted move that "rollback" abandons. Returns
  * MOVE_ROLLED_BACK or MOVE_NEEDS_HUMAN. */
 int move_roll_back(Move *m);
+/* The next run after one killed while it rolled back (PHASE_ROLLING_BACK):
+ * finishes that rollback, and nothing else. Returns MOVE_ROLLED_BACK or
+ * MOVE_NEEDS_HUMAN. */
+int move_finish_rollback(Move *m);
 /* Puts back every file of the change recorded under key (nothing when there
  * is no record). */
 int config_restore(const cJSON *journal, const char *key, char **ret_error);
@@ -259,6 +264,7 @@ struct Undo {
         char **plan;   /* what it does (would do), one line each */
         bool has_undo; /* the journal records configuration files to put back */
         bool running, on_old;
+        MovePhase resolved_as; /* UNDO_RESOLVE: the phase the record is closed with */
         char *error;
         char *advice;
 };

@@ -157,7 +157,9 @@ int move_plan(const MoveRequest *req, Move **ret, char **ret_error) {
                         return r;
                 r = plan_begin(m);
         }
-        if (r == MOVE_PLANNED) {
+        /* A rollback that a killed run left half way is all the next run
+         * does: nothing of the host is measured, no target checked. */
+        if (r == MOVE_PLANNED && m->resume_phase != PHASE_ROLLING_BACK) {
                 r = probe_host(m, ret_error);
                 if (r < 0)
                         return r;

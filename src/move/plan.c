@@ -140,11 +140,29 @@ int plan_begin(Move *m) {
                                        : MOVE_REFUSED;
                 if (p == PHASE_FAILED)
                         return strv_extendf(&m->refusals,
-                                            "An earlier move failed and was not rolled back (%s says what happened); "
-                                            "resolve it first.",
-                                            JOURNAL_PATH) < 0
+                                            "An earlier move to %s failed and could not be rolled back (%s says what "
+                                            "happened): run 'docker-relocate rollback --yes' to try the rollback "
+                                            "again, or, once you have put Docker back by hand, 'docker-relocate "
+                                            "rollback --resolved' to check it and close the record.",
+                                            strna(json_get_string(m->journal, "new_data_root")), JOURNAL_PATH) < 0
                                        ? -ENOMEM
                                        : MOVE_REFUSED;
+                if (p == PHASE_ROLLING_BACK) {
+                        /* Finished before anything else (move_finish_rollback()). */
+                        m->resume_phase = p;
+                        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
+                        m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
+                        if (!m->old_root || !m->new_root ||
+                            strv_extendf(&m->plan_steps,
+                                         "Finish the interrupted rollback of the failed move to %s: stop Docker, put "
+                                         "back its configuration, start it on %s and verify it; no new move",
+                                         m->new_root, m->old_root) < 0)
+                                return -ENOMEM;
+                        /* containerd's root goes back too, when the move
+                         * carried it. */
+                        r = plan_resume_store(m);
+                        return r < 0 ? r : MOVE_PLANNED;
+                }
                 if (p >= PHASE_PLANNED && p <= PHASE_VERIFIED) {
                         m->resume_phase = p;
                         r = plan_resume_store(m);
@@ -185,7 +203,11 @@ static int plan_daemon(Move *m) {
         int r = 0;
 
         if (!d->running) {
-                if (m->resume_phase < PHASE_STOPPED)
+                /* A run killed while it stopped Docker, after it recorded
+                 * the content: the move goes on from there. */
+                if (m->resume_phase < PHASE_STOPPED &&
+                    !(m->resume_phase != PHASE_NONE &&
+                      cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(m->journal, "recorded"))))
                         r = strv_extendf(&m->refusals,
                                          "Docker is not running on %s: start it, so that its content can be recorded "
                                          "and verified after the move.",
@@ -426,6 +448,13 @@ int plan_decide(Move *m, char **ret_error) {
                                  "(it resumes where it stopped), or abandon it with 'docker-relocate rollback "
                                  "--yes', which puts the configuration and Docker back as they were before it.",
                                  strna(json_get_string(m->journal, "new_data_root")), JOURNAL_PATH);
+                if (r < 0)
+                        return r;
+        }
+        /* Both passes are rsync: without it the copy would fail after the
+         * target was prepared, or with Docker already stopped. */
+        if (!m->have_rsync) {
+                r = strv_extend(&m->refusals, "rsync is not installed (not found in PATH); the copy needs it.");
                 if (r < 0)
                         return r;
         }

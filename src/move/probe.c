@@ -14,6 +14,7 @@
 #include "service/service.h"
 #include "util/error.h"
 #include "util/lock.h"
+#include "util/process.h"
 #include "util/strv.h"
 
 int probe_locks(Move *m, char **ret_error) {
@@ -90,7 +91,12 @@ int probe_journal_and_config(Move *m, char **ret_error) {
         /* A run killed while it wrote the configuration recorded the files
          * first: the plan is made from them as they were. */
         p = m->journal ? journal_phase(m->journal) : PHASE_NONE;
-        return config_load_before(m->journal, p >= PHASE_PLANNED && p < PHASE_CONFIGURED ? JOURNAL_CONFIG_UNDO : NULL,
+        /* So is the one a killed rollback was putting back: that rollback
+         * is finished from the configuration as it was before the move. */
+        return config_load_before(m->journal,
+                                  (p >= PHASE_PLANNED && p < PHASE_CONFIGURED) || p == PHASE_ROLLING_BACK
+                                          ? JOURNAL_CONFIG_UNDO
+                                          : NULL,
                                   &m->cfg, &m->config_interrupted, ret_error);
 }
 
@@ -142,6 +148,7 @@ int probe_host(Move *m, char **ret_error) {
         r = daemon_probe(m->cfg.socket, &m->daemon, ret_error);
         if (r < 0)
                 return r;
+        m->have_rsync = find_executable("rsync", NULL);
         r = copy_measure_tree(m->old_root, &m->size);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to measure %s: %m", m->old_root);

@@ -10,7 +10,9 @@
 
 #include "move/move-internal.h"
 #include "util/error.h"
+#include "util/json-util.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 bool failure_rolls_back(MovePhase step_phase, MovePhase reached) {
         /* From the stop on, until Docker is verified on the new root, Docker
@@ -30,7 +32,9 @@ int recovery_advice(const char *cause, const char *key, bool rollback_again, Ini
         char *s;
 
         if (then == ADVICE_THEN_START_DOCKER &&
-            asprintf(&after, ", then start Docker (%s) and check that 'docker info' shows Docker Root Dir: %s",
+            asprintf(&after,
+                     ", then start Docker (%s), check that 'docker info' shows Docker Root Dir: %s, and run "
+                     "'docker-relocate rollback --resolved', which checks it too and closes the record",
                      systemd ? "systemctl start docker.socket docker.service" : "/etc/init.d/docker start",
                      strna(root)) < 0)
                 return -ENOMEM;
@@ -76,12 +80,27 @@ int move_roll_back(Move *m) {
         _cleanup_free_ char *reason = NULL, *cause = NULL;
         int r;
 
+        /* The rollback has a phase of its own, saved before anything is
+         * undone. A run killed in the middle of it (Docker stopped, the
+         * configuration half put back) leaves "rolling-back", and the next
+         * run finishes the rollback: it never takes up the move again, whose
+         * failure it does not know the cause of, nor leaves the host half
+         * way between the two roots. Every step below can be done twice. */
+        if (m->error && m->phase != PHASE_ROLLING_BACK)
+                (void) json_set_string(m->journal, "rollback_reason", m->error);
+        m->phase = PHASE_ROLLING_BACK;
+        (void) journal_save_phase(m->journal, PHASE_ROLLING_BACK);
+        test_hook_crash("rollback-begin");
+
         /* The daemon may be up on the new root (a failed verification). */
         r = docker_stop(m, &reason);
+        test_hook_crash("rollback-stopped");
         /* Whatever point the apply reached: the journal recorded every file
          * before the first was written. */
         if (r >= 0)
                 r = config_restore(m->journal, JOURNAL_CONFIG_UNDO, &reason);
+        if (r >= 0)
+                test_hook_crash("rollback-restored");
         if (r >= 0)
                 r = docker_reload(m->cfg.init, &reason);
         if (r >= 0)
@@ -95,6 +114,7 @@ int move_roll_back(Move *m) {
         if (r >= 0) {
                 /* Containers that ran before run again. */
                 docker_start_containers(m->cfg.socket, m->content.running);
+                test_hook_crash("rollback-started");
                 (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
                 return m->outcome = MOVE_ROLLED_BACK;
         }
@@ -109,7 +129,9 @@ int move_roll_back(Move *m) {
                 (void) error_set(&m->error, r, "%s; rolling back failed: %s", m->error, strna(reason));
         else
                 (void) error_set(&m->error, r, "Rolling back failed: %s", strna(reason));
-        r = recovery_advice(cause, JOURNAL_CONFIG_UNDO, false, m->cfg.init, ADVICE_THEN_START_DOCKER, m->old_root,
+        /* The journal says "failed": "rollback --yes" takes the rollback
+         * up again from its record. */
+        r = recovery_advice(cause, JOURNAL_CONFIG_UNDO, true, m->cfg.init, ADVICE_THEN_START_DOCKER, m->old_root,
                             &m->advice);
         if (r < 0)
                 return r;
@@ -148,6 +170,23 @@ static int move_abort(Move *m) {
         if (m->phase != PHASE_NONE)
                 (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
         return m->outcome = MOVE_FAILED;
+}
+
+int move_finish_rollback(Move *m) {
+        const char *why = json_get_string(m->journal, "rollback_reason");
+
+        m->phase = PHASE_ROLLING_BACK;
+        if (!m->content.images)
+                (void) journal_get_content(m->journal, &m->content);
+        if (m->req.step)
+                m->req.step(m, "roll-back", "Finishing the interrupted rollback", -1, m->req.userdata);
+        (void) error_set(&m->error, 0,
+                         "The earlier move to %s failed%s%s%s, and its rollback was interrupted; this run finished "
+                         "the rollback",
+                         m->new_root, why ? " (" : "", strempty(why), why ? ")" : "");
+        if (!m->error)
+                return -ENOMEM;
+        return move_roll_back(m);
 }
 
 int move_fail(Move *m, MovePhase step_phase) {

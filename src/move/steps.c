@@ -109,6 +109,28 @@ static int step_pre_copy(Move *m, char **ret_error) {
         return 0;
 }
 
+/* A run killed while it stopped the containers one by one left some
+ * stopped that ran: those the run it resumes recorded as running (and that
+ * still exist) are running ones all the same, to be started again. */
+static int keep_recorded_running(Move *m) {
+        _cleanup_(docker_content_done) DockerContent before = {};
+        int r;
+
+        r = journal_get_content(m->journal, &before);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        STRV_FOREACH(id, before.running)
+                if (strv_contains(m->content.containers, *id) && !strv_contains(m->content.running, *id)) {
+                        r = strv_extend(&m->content.running, *id);
+                        if (r < 0)
+                                return r;
+                }
+        strv_sort(m->content.running);
+        return 0;
+}
+
 /* What must be there afterwards: asked of the Engine while Docker runs on
  * the old root, or, when the run this one resumes stopped Docker, read back
  * from its journal. */
@@ -118,7 +140,9 @@ static int step_record(Move *m, char **ret_error) {
         int r;
 
         docker_content_done(&m->content);
-        if (m->phase >= PHASE_STOPPED) {
+        /* Docker down before the stop: the run this one resumes was killed
+         * while it stopped Docker (the plan checked the record is there). */
+        if (m->phase >= PHASE_STOPPED || !m->daemon.running) {
                 r = journal_get_content(m->journal, &m->content);
                 if (r < 0)
                         return error_set(ret_error, r,
@@ -132,6 +156,9 @@ static int step_record(Move *m, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "Recording images, containers and volumes failed: %s",
                                  err ?: strerror(-r));
+        r = keep_recorded_running(m);
+        if (r < 0)
+                return r;
         return journal_set_content(m->journal, &m->content);
 }
 
@@ -146,6 +173,10 @@ static int step_stop(Move *m, char **ret_error) {
         int r;
 
         m->t_stopped = now_ms();
+        /* Found down (a run killed while it stopped Docker): no container
+         * to stop through it, but the service stopped for good. */
+        if (!m->daemon.running)
+                return docker_stop(m, ret_error);
         r = docker_open(m->cfg.socket, &e);
         if (r < 0)
                 return r;
@@ -156,6 +187,7 @@ static int step_stop(Move *m, char **ret_error) {
                 if (r < 0)
                         return error_set(ret_error, r, "Stopping container %s failed: %s", *id, strna(err));
         }
+        test_hook_crash("containers-stopped");
         return docker_stop(m, ret_error);
 }
 
@@ -250,6 +282,7 @@ static int step_start_verify(Move *m, char **ret_error) {
         r = docker_start(m, ret_error);
         if (r < 0)
                 return r;
+        test_hook_crash("docker-started");
         r = verify_docker(m->cfg.socket, m->new_root, &m->store, &m->content, &reason);
         if (r >= 0)
                 r = verify_containerd(m, true, &reason);
@@ -426,6 +459,7 @@ static int journal_open(Move *m) {
                 return move_fail(m, PHASE_NONE);
         }
         m->phase = PHASE_PLANNED;
+        test_hook_crash("journal-opened");
         return 0;
 }
 
@@ -433,6 +467,8 @@ int steps_run(Move *m) {
         int r;
 
         m->t_run = now_ms();
+        if (m->resume_phase == PHASE_ROLLING_BACK)
+                return move_finish_rollback(m);
         m->phase = m->resume_phase;
         /* Docker came back on the old root since the run this one resumes
          * stopped it (a reboot, a human): start over from a live copy. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "move/move-internal.h"
@@ -18,14 +19,16 @@
 #include "util/process.h"
 #include "util/string-table.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 /* In the contract's vocabulary of "status": a rollback or a cleanup that
- * did its work "changed" the host ("rolled-back" is a failure that was
- * undone, as for the move). */
+ * did its work "changed" the host, and so did "rollback --resolved" that
+ * closed the record ("rolled-back" is a failure that was undone, as for the
+ * move). */
 static const char *const undo_outcome_table[] = {
-        [UNDO_PLANNED] = "planned",     [UNDO_REFUSED] = "refused", [UNDO_UNCHANGED] = "unchanged",
-        [UNDO_ROLLED_BACK] = "changed", [UNDO_CLEANED] = "changed", [UNDO_FAILED] = "failed",
-        [UNDO_NEEDS_HUMAN] = "needs-human",
+        [UNDO_PLANNED] = "planned",         [UNDO_REFUSED] = "refused",  [UNDO_UNCHANGED] = "unchanged",
+        [UNDO_ROLLED_BACK] = "changed",     [UNDO_CLEANED] = "changed",  [UNDO_FAILED] = "failed",
+        [UNDO_NEEDS_HUMAN] = "needs-human", [UNDO_RESOLVED] = "changed",
 };
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(undo_outcome, UndoOutcome);
@@ -86,15 +89,29 @@ static bool interrupted(MovePhase p) {
         return p >= PHASE_PLANNED && p <= PHASE_VERIFIED;
 }
 
+/* A rollback that needs finishing: the automatic one of a failed move,
+ * killed (PHASE_ROLLING_BACK) or failed (PHASE_FAILED). */
+static bool rollback_pending(MovePhase p) {
+        return p == PHASE_ROLLING_BACK || p == PHASE_FAILED;
+}
+
+/* The two data roots of the move the journal records. */
+static int journal_roots(Move *m) {
+        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
+        m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
+        return m->old_root && m->new_root ? 0 : -ENOMEM;
+}
+
 /* The journal of the last move, and the configuration: for the rollback
  * also of one that a killed rollback left half way (PHASE_UNDOING), with
- * the configuration as it was before that rollback began to write, and of an
- * interrupted move (UNDO_ABANDON), with the configuration as it was before
- * that move. */
+ * the configuration as it was before that rollback began to write, of an
+ * interrupted move (UNDO_ABANDON), and of a failed move whose rollback did
+ * not end (UNDO_FINISH), with the configuration as it was before that
+ * move. "rollback --resolved" takes the configuration as it is. */
 static int undo_load(Undo *u, char **ret_error) {
         Move *m = u->m;
-        const char *what = u->kind == UNDO_CLEANUP ? "clean up" : "roll back", *key;
-        bool rollback = u->kind != UNDO_CLEANUP;
+        const char *what = u->kind == UNDO_CLEANUP ? "clean up" : u->kind == UNDO_RESOLVE ? "resolve" : "roll back";
+        const char *key;
         MovePhase p;
         int r;
 
@@ -112,42 +129,65 @@ static int undo_load(Undo *u, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read %s: %m", JOURNAL_PATH);
         p = journal_phase(m->journal);
-        if ((rollback && (p == PHASE_UNDONE || p == PHASE_ROLLED_BACK)) || (!rollback && p == PHASE_CLEANED)) {
-                m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
-                m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
-                if (!m->old_root || !m->new_root)
-                        return -ENOMEM;
-                if (!rollback)
+        m->resume_phase = p;
+
+        /* Already where the command would take the host. */
+        if ((u->kind != UNDO_CLEANUP && (p == PHASE_UNDONE || p == PHASE_ROLLED_BACK)) ||
+            (u->kind == UNDO_CLEANUP && p == PHASE_CLEANED)) {
+                r = journal_roots(m);
+                if (r < 0)
+                        return r;
+                if (u->kind == UNDO_CLEANUP)
                         return unchanged(u, "The old data root %s was removed already.", m->old_root);
                 return unchanged(u, "The last move, to %s, was rolled back already ('%s'): Docker's data root is %s.",
                                  m->new_root, move_phase_to_string(p), m->old_root);
         }
-        if (p == PHASE_UNDOING && !rollback)
-                return refuse(u,
-                              "A rollback of the last move was interrupted: run 'docker-relocate rollback --yes' "
-                              "again to finish it; nothing to %s.",
-                              what);
-        if (interrupted(p) && !rollback)
-                return refuse(u,
-                              "The move to %s was interrupted at '%s'; nothing to %s yet. Run 'docker-relocate move' "
-                              "again with the same target: it resumes there (and rolls back by itself should it "
-                              "fail); once it is done, 'docker-relocate cleanup' applies to it. Or abandon it with "
-                              "'docker-relocate rollback --yes': the configuration and Docker back as they were "
-                              "before it.",
-                              strna(json_get_string(m->journal, "new_data_root")), move_phase_to_string(p), what);
-        if (!interrupted(p) && p != PHASE_DONE && p != PHASE_UNDOING)
+        if (u->kind == UNDO_RESOLVE) {
+                /* Closed by hand already as a finished move: run again, the
+                 * record stays as it is. */
+                if (p == PHASE_DONE && cJSON_GetObjectItemCaseSensitive(m->journal, JOURNAL_RESOLVED_BY_HAND)) {
+                        r = journal_roots(m);
+                        if (r < 0)
+                                return r;
+                        return unchanged(u, "The record of the move to %s was closed by hand already as '%s'.",
+                                         m->new_root, move_phase_to_string(p));
+                }
+                if (!rollback_pending(p) && p != PHASE_UNDOING)
+                        return refuse(u,
+                                      "The last move is '%s': no failed rollback to resolve. --resolved closes the "
+                                      "record of a rollback that failed (or was interrupted) once Docker was put "
+                                      "back by hand.",
+                                      move_phase_to_string(p));
+        } else if (u->kind == UNDO_CLEANUP) {
+                if (p == PHASE_UNDOING || rollback_pending(p))
+                        return refuse(u,
+                                      "A rollback of the last move %s: run 'docker-relocate rollback --yes' to "
+                                      "finish it; nothing to clean up.",
+                                      p == PHASE_FAILED ? "failed" : "was interrupted");
+                if (interrupted(p))
+                        return refuse(u,
+                                      "The move to %s was interrupted at '%s'; nothing to clean up yet. Run "
+                                      "'docker-relocate move' again with the same target: it resumes there (and "
+                                      "rolls back by itself should it fail); once it is done, 'docker-relocate "
+                                      "cleanup' applies to it. Or abandon it with 'docker-relocate rollback --yes': "
+                                      "the configuration and Docker back as they were before it.",
+                                      strna(json_get_string(m->journal, "new_data_root")), move_phase_to_string(p));
+        }
+        if (!interrupted(p) && !rollback_pending(p) && p != PHASE_DONE && p != PHASE_UNDOING)
                 return refuse(u, "The last move is '%s', not a finished move: nothing to %s.", move_phase_to_string(p),
                               what);
-        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
-        m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
-        if (!m->old_root || !m->new_root)
-                return -ENOMEM;
-        if (interrupted(p)) {
-                /* Whatever point its configuration step reached, the files
-                 * as they were before it are what the rollback puts back,
-                 * and what says how Docker is started. */
-                u->kind = UNDO_ABANDON;
-                m->resume_phase = m->phase = p;
+        r = journal_roots(m);
+        if (r < 0)
+                return r;
+        if (u->kind == UNDO_RESOLVE) {
+                key = NULL;
+                r = config_load_before(m->journal, key, &m->cfg, NULL, ret_error);
+        } else if (interrupted(p) || rollback_pending(p)) {
+                /* Whatever point its configuration step (or its rollback)
+                 * reached, the files as they were before it are what the
+                 * rollback puts back, and what says how Docker is started. */
+                u->kind = interrupted(p) ? UNDO_ABANDON : UNDO_FINISH;
+                m->phase = p;
                 key = JOURNAL_CONFIG_UNDO;
                 r = config_load_before(m->journal, key, &m->cfg, NULL, ret_error);
         } else {
@@ -311,8 +351,39 @@ static int rollback_fail(Undo *u, int r, const char *reason) {
         return u->outcome = UNDO_NEEDS_HUMAN;
 }
 
-static int execute_rollback(Undo *u) {
+/* The containers the rollback of a finished move stops and starts again on
+ * the old root: those running now, recorded in the journal with the phase
+ * PHASE_UNDOING before the first is stopped, so that a rollback killed after
+ * it stopped them (Docker down, their state lost with it) still starts them
+ * on the next run; that run takes them from the record. *ret_engine is the
+ * daemon when it answers (NULL otherwise). */
+static int rollback_running(Move *m, Engine **ret_engine, char ***ret) {
         _cleanup_(docker_content_done) DockerContent now = {};
+        _cleanup_engine_ Engine *e = NULL;
+        _cleanup_strv_free_ char **running = NULL;
+        int r;
+
+        if (docker_open(m->cfg.socket, &e) < 0 || engine_ping(e, NULL) < 0)
+                e = engine_free(e);
+        if (journal_phase(m->journal) == PHASE_UNDOING) {
+                r = json_get_strv(m->journal, JOURNAL_ROLLBACK_RUNNING, &running);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        if (!running && e && content_record(e, &now, NULL) >= 0)
+                running = TAKE_PTR(now.running);
+        r = json_set(m->journal, JOURNAL_ROLLBACK_RUNNING, json_string_array(running));
+        if (r >= 0)
+                r = journal_save_phase(m->journal, PHASE_UNDOING);
+        if (r < 0)
+                return r;
+        *ret_engine = TAKE_PTR(e);
+        *ret = TAKE_PTR(running);
+        return 0;
+}
+
+static int execute_rollback(Undo *u) {
+        _cleanup_strv_free_ char **running = NULL;
         _cleanup_free_ char *reason = NULL, *why = NULL;
         _cleanup_engine_ Engine *e = NULL;
         Move *m = u->m;
@@ -322,9 +393,15 @@ static int execute_rollback(Undo *u) {
          * cannot verify more than that the daemon comes up there, and start
          * again the containers that run now and exist there. */
         m->changed = true;
-        if (docker_open(m->cfg.socket, &e) >= 0 && content_record(e, &now, NULL) >= 0)
-                STRV_FOREACH(id, now.running)
+        r = rollback_running(m, &e, &running);
+        if (r < 0) {
+                (void) error_set(&reason, r, "Recording the running containers in %s failed: %m", JOURNAL_PATH);
+                return rollback_fail(u, r, reason);
+        }
+        if (e)
+                STRV_FOREACH(id, running)
                         (void) engine_container_stop(e, *id, 10, NULL);
+        test_hook_crash("undo-containers-stopped");
         r = docker_stop(m, &reason);
         if (r < 0)
                 return rollback_fail(u, r, reason);
@@ -343,12 +420,9 @@ static int execute_rollback(Undo *u) {
                         return rollback_fail(u, r, reason);
                 }
         }
-        /* Write-ahead, as the move's own change: the phase says a rollback
-         * is under way, the record how to undo each file, before the first
-         * is written. */
-        r = journal_set_phase(m->journal, PHASE_UNDOING);
-        if (r >= 0)
-                r = journal_apply_plan(NULL, m->journal, JOURNAL_ROLLBACK_UNDO, &m->edit);
+        /* Write-ahead, as the move's own change: the record how to undo
+         * each file, before the first is written. */
+        r = journal_apply_plan(NULL, m->journal, JOURNAL_ROLLBACK_UNDO, &m->edit);
         if (r < 0) {
                 (void) error_set(&reason, r, "Writing the configuration failed: %m");
                 return rollback_fail(u, r, reason);
@@ -365,7 +439,7 @@ static int execute_rollback(Undo *u) {
 
         e = engine_free(e);
         if (docker_open(m->cfg.socket, &e) >= 0)
-                STRV_FOREACH(id, now.running) {
+                STRV_FOREACH(id, running) {
                         _cleanup_free_ char *err = NULL;
 
                         if (engine_container_start(e, *id, &err) < 0 &&
@@ -375,6 +449,112 @@ static int execute_rollback(Undo *u) {
                 }
         (void) journal_save_phase(m->journal, PHASE_UNDONE);
         return u->outcome = UNDO_ROLLED_BACK;
+}
+
+/* "rollback --resolved": a human put Docker back by hand after a rollback
+ * that failed (or was interrupted). Only the journal is written, and only
+ * when the host is in a state a move can start from: the daemon answers, it
+ * runs on the data root its configuration names, and that root is one of
+ * the move's. On the old root the record is closed as rolled back (or, for
+ * the rollback of a finished move, undone); on the new root as done, which
+ * lets "cleanup" delete the old root later: so only when the images,
+ * containers and volumes recorded before the move are all there. */
+static int plan_resolve(Undo *u, char **ret_error) {
+        _cleanup_(daemon_state_done) DaemonState d = {};
+        _cleanup_free_ char *configured = NULL, *reason = NULL;
+        Move *m = u->m;
+        MovePhase p = m->resume_phase;
+        int r;
+
+        r = daemon_probe(m->cfg.socket, &d, ret_error);
+        if (r < 0)
+                return r;
+        if (!d.running)
+                return refuse(u,
+                              "Docker does not answer on %s: start it on the data root it should use (the old one, "
+                              "%s, or the new one, %s), then run this again.",
+                              m->cfg.socket, m->old_root, m->new_root);
+        configured = move_realpath(m->cfg.data_root);
+        if (!configured)
+                return -ENOMEM;
+        if (!streq_ptr(d.root_dir, configured))
+                return refuse(u,
+                              "Docker runs on %s, but its configuration says %s (%s): make them agree (fix the "
+                              "configuration and restart Docker), then run this again.",
+                              strna(d.root_dir), configured, strna(m->cfg.data_root_source));
+        if (streq(configured, m->old_root))
+                u->resolved_as = p == PHASE_UNDOING ? PHASE_UNDONE : PHASE_ROLLED_BACK;
+        else if (streq(configured, m->new_root)) {
+                _cleanup_(docker_content_done) DockerContent want = {};
+
+                /* The rollback of a finished move, not done: the move stands
+                 * as it was verified. After a failed move only a full check
+                 * makes the new root the move's result. */
+                if (p != PHASE_UNDOING) {
+                        r = journal_get_content(m->journal, &want);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0)
+                                return refuse(u,
+                                              "Docker runs on the new data root %s, but the journal holds no record "
+                                              "of the content to check it against: not closing the record as a "
+                                              "finished move.",
+                                              m->new_root);
+                        r = verify_docker(m->cfg.socket, m->new_root, &m->store, &want, &reason);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0)
+                                return refuse(u,
+                                              "Docker runs on the new data root %s, but it is not what was there "
+                                              "before the move (%s): not closing the record as a finished move.",
+                                              m->new_root, strna(reason));
+                }
+                u->resolved_as = PHASE_DONE;
+        } else
+                return refuse(u, "Docker runs on %s, neither the old data root %s nor the new one %s of the move.",
+                              configured, m->old_root, m->new_root);
+        /* containerd's root, when the move carried it, on the same side. */
+        r = verify_containerd(m, u->resolved_as == PHASE_DONE, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return refuse(u, "Docker runs on %s, but containerd does not agree (%s): put it on the same side, "
+                              "then run this again.",
+                              configured, strna(reason));
+
+        r = strv_extendf(&u->plan, "Docker runs on %s, as its configuration says.", configured);
+        if (r >= 0)
+                r = strv_extendf(&u->plan, "Close the record in %s: '%s' becomes '%s'. Nothing else is changed.",
+                                 JOURNAL_PATH, move_phase_to_string(p), move_phase_to_string(u->resolved_as));
+        return r < 0 ? r : UNDO_PLANNED;
+}
+
+static int execute_resolve(Undo *u) {
+        Move *m = u->m;
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        cJSON *rec;
+        int r;
+
+        if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                stamp[0] = 0;
+        rec = cJSON_CreateObject();
+        if (!rec || !cJSON_AddStringToObject(rec, "at", stamp) ||
+            !cJSON_AddStringToObject(rec, "phase", move_phase_to_string(m->resume_phase))) {
+                cJSON_Delete(rec);
+                return -ENOMEM;
+        }
+        r = json_set(m->journal, JOURNAL_RESOLVED_BY_HAND, rec);
+        if (r < 0)
+                return r;
+        r = journal_save_phase(m->journal, u->resolved_as);
+        if (r < 0) {
+                (void) error_set(&u->error, r, "Failed to write %s: %m", JOURNAL_PATH);
+                return u->outcome = UNDO_FAILED;
+        }
+        m->changed = true;
+        return u->outcome = UNDO_RESOLVED;
 }
 
 static int plan_cleanup(Undo *u) {
@@ -442,10 +622,14 @@ int undo_plan(UndoKind kind, Undo **ret, char **ret_error) {
         if (r == UNDO_PLANNED)
                 switch (u->kind) {
                 case UNDO_ABANDON:
+                case UNDO_FINISH:
                         r = plan_abandon(u, ret_error);
                         break;
                 case UNDO_ROLLBACK:
                         r = plan_rollback(u, ret_error);
+                        break;
+                case UNDO_RESOLVE:
+                        r = plan_resolve(u, ret_error);
                         break;
                 default:
                         r = plan_cleanup(u);
@@ -462,9 +646,12 @@ int undo_execute(Undo *u) {
                 return -EINVAL;
         switch (u->kind) {
         case UNDO_ABANDON:
+        case UNDO_FINISH:
                 return execute_abandon(u);
         case UNDO_ROLLBACK:
                 return execute_rollback(u);
+        case UNDO_RESOLVE:
+                return execute_resolve(u);
         default:
                 return execute_cleanup(u);
         }
@@ -479,6 +666,7 @@ void undo_summary(const Undo *u, UndoSummary *ret) {
                 .old_root = m->old_root,
                 .new_root = m->new_root,
                 .interrupted_at = move_phase_to_string(m->resume_phase),
+                .resolved_as = u->kind == UNDO_RESOLVE ? move_phase_to_string(u->resolved_as) : NULL,
                 .on_old = u->on_old,
                 .bytes = m->size.bytes,
                 .inodes = m->size.inodes,

@@ -16,6 +16,8 @@ typedef enum UndoKind {
         UNDO_ROLLBACK, /* a finished move: Docker back to the old root (its data since stays behind) */
         UNDO_ABANDON,  /* an interrupted move: the host as it was before it */
         UNDO_CLEANUP,  /* a finished move: the old data root removed */
+        UNDO_FINISH,   /* a failed move whose rollback was killed or failed: that rollback, again */
+        UNDO_RESOLVE,  /* a failed rollback that a human finished by hand: checked, and the record closed */
         _UNDO_KIND_MAX,
 } UndoKind;
 
@@ -28,6 +30,7 @@ typedef enum UndoOutcome {
         UNDO_CLEANED,     /* the old data root is removed */
         UNDO_FAILED,      /* it failed, and changed nothing of Docker's: the error says why */
         UNDO_NEEDS_HUMAN, /* it failed half way: the advice says what to do */
+        UNDO_RESOLVED,    /* the record of a failed rollback is closed: Docker runs as its configuration says */
         _UNDO_OUTCOME_MAX,
 } UndoOutcome;
 
@@ -39,9 +42,10 @@ typedef struct Undo Undo;
 Undo *undo_free(Undo *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Undo *, undo_free);
 
-/* Plans "rollback" (of a finished move, or abandoning an interrupted one)
- * or "cleanup". Returns UNDO_PLANNED, UNDO_UNCHANGED or UNDO_REFUSED with
- * *ret set, or a
+/* Plans "rollback" (of a finished move, abandoning an interrupted one, or
+ * finishing the rollback of a failed one: UNDO_ROLLBACK is made the kind
+ * that applies), "rollback --resolved" or "cleanup". Returns UNDO_PLANNED,
+ * UNDO_UNCHANGED or UNDO_REFUSED with *ret set, or a
  * negative errno with *ret_error. */
 int undo_plan(UndoKind kind, Undo **ret, char **ret_error);
 
@@ -54,7 +58,8 @@ typedef struct UndoSummary {
         UndoOutcome outcome;
         const char *old_root;
         const char *new_root;
-        const char *interrupted_at; /* UNDO_ABANDON: the phase the move reached */
+        const char *interrupted_at; /* UNDO_ABANDON, UNDO_FINISH, UNDO_RESOLVE: the phase of the record */
+        const char *resolved_as;    /* UNDO_RESOLVE: the phase the record is closed with */
         bool on_old;                /* UNDO_ABANDON: Docker runs on the old root already */
         uint64_t bytes, inodes;     /* UNDO_CLEANUP: of the old data root */
         char *const *plan;          /* what it does, one line each */

@@ -11,6 +11,15 @@
  * a symlink (-ELOOP), and the file itself is read without following one. */
 int backup_file(const char *root, const char *path_in_root, char **ret_backup_path);
 
+/* How many backups of each file are kept: the newest BACKUP_KEEP, and any
+ * older one that a record still names (backup_prune()). */
+#define BACKUP_KEEP 5
+
+/* Removes the backups of path_in_root (inside root) but the newest keep,
+ * never one listed in protected (paths inside root, as backup_file()
+ * returns them; NULL: none). Returns how many were removed. */
+int backup_prune(const char *root, const char *path_in_root, unsigned keep, char *const *protected);
+
 /* Whether the backup directory can be used: 0 when it is missing or a real
  * directory all the way down; -ELOOP when a symlink stands on the way,
  * -ENOTDIR when a file does. */

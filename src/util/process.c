@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,7 +48,7 @@ bool find_executable(const char *name, char **ret_path) {
 
 int spawn_command(char *const *argv, int *ret_stdout_fd, int *ret_stderr_fd, pid_t *ret_pid) {
         int out[2] = { -1, -1 }, err[2] = { -1, -1 };
-        pid_t pid;
+        pid_t pid, parent = getpid();
 
         if (ret_stdout_fd && pipe2(out, O_CLOEXEC) < 0)
                 return negative_errno();
@@ -72,7 +73,14 @@ int spawn_command(char *const *argv, int *ret_stdout_fd, int *ret_stderr_fd, pid
                 return r;
         }
         if (pid == 0) {
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                int null;
+
+                /* The child dies with this process: were it killed
+                 * mid-copy, an orphaned rsync would go on writing into the
+                 * target while the next run copies there too. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(127);
+                null = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (null >= 0)
                         dup2(null, STDIN_FILENO);
                 if (out[1] >= 0)

@@ -3,11 +3,35 @@
 
 #include "util/macro.h"
 
-/* Test hook, for the crash tests only: when the environment variable
- * DOCKER_RELOCATE_TEST_CRASH names this point, the process kills itself with
- * SIGKILL right here, as a power cut or the OOM killer would end it, so that a
- * test can check what the next run makes of the state left behind. Without
- * the variable (or with another point in it) this does nothing. */
+/* Fault injection, for the tests only. Compiled in with
+ * "meson setup -Dfault_injection=true"; in any other build (every installed
+ * or packaged one) each hook below is an empty inline function: the
+ * environment is never read and no test can make the binary misbehave.
+ *
+ * DOCKER_RELOCATE_TEST_CRASH=POINT[:ACTION]
+ *   At the crash point POINT (test_hook_crash()) the process
+ *     kill  (the default) kills itself with SIGKILL, as a power cut or the
+ *           OOM killer would end it: nothing flushed, nothing cleaned up;
+ *     exit  exits with status 1 at once (stdio flushed, no exit handlers);
+ *     stop  stops itself with SIGSTOP, so that the test can change the world
+ *           (grow the data, kill the daemon, hide a program) and send
+ *           SIGCONT.
+ *   Every point is announced on stderr as "DOCKER_RELOCATE_TEST_CRASH=POINT:
+ *   ...". Without the variable, or with another point in it, nothing.
+ *
+ * DOCKER_RELOCATE_TEST_FAIL=POINT:ERRNO
+ *   test_hook_fail(POINT) returns -ERRNO (a name such as ENOSPC or EIO, or a
+ *   number), and the caller fails there as if the system had said so. */
 #define TEST_CRASH_ENV "DOCKER_RELOCATE_TEST_CRASH"
+#define TEST_FAIL_ENV "DOCKER_RELOCATE_TEST_FAIL"
 
+#if FAULT_INJECTION
 void test_hook_crash(const char *format, ...) _printf_(1, 2);
+int test_hook_fail(const char *point);
+#else
+static inline _printf_(1, 2) void test_hook_crash(const char *format, ...) {
+}
+static inline int test_hook_fail(const char *point) {
+        return 0;
+}
+#endif

@@ -29,6 +29,7 @@
 #   unlike TEXT REGEX DESCRIPTION
 #   skip DESCRIPTION REASON            a check that cannot run here, and why
 #   diag MESSAGE...                    "# " lines, one per line of each MESSAGE
+#   diag_files FILE...                 the same, for the lines of each FILE
 #   bail_out REASON                    "Bail out!": the test cannot go on; exit 1
 #   done_testing                       the plan ("1..N"); exits 0 if all passed,
 #                                      else 1
@@ -134,6 +135,14 @@ diag() {
                 while IFS= read -r line; do
                         printf '# %s\n' "$line"
                 done <<<"$msg"
+        done
+}
+
+diag_files() {
+        local f
+        for f in "$@"; do
+                [ -r "$f" ] || continue
+                diag "$(cat "$f")"
         done
 }
 

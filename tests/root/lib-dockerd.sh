@@ -41,7 +41,10 @@
 # link and a sparse file), DOCKERD_RUNNING (a container running sleep with
 # --restart unless-stopped, ending on SIGTERM), DOCKERD_STOPPED (an exited container),
 # DOCKERD_VOLUME (a volume holding a file). dockerd_inventory prints what a
-# move must keep, for a before/after comparison.
+# move must keep, for a before/after comparison; dockerd_sets the same as one
+# hash, dockerd_config_sum the configuration files', dockerd_running whether
+# DOCKERD_RUNNING runs. relocate_phase reads the move's journal
+# ($RELOCATE_STATE).
 
 # shellcheck source=../lib/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
@@ -286,6 +289,40 @@ dockerd_inventory() {
                                 "$DOCKERD_IMAGE" cat /vol/file)"
                 fi
         }
+}
+
+# Whether $DOCKERD_RUNNING runs: "true" when it does.
+dockerd_running() {
+        dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING" 2>/dev/null
+}
+
+# The files that configure the data root here, one hash each, or "missing".
+dockerd_config_sum() {
+        local f
+        for f in /etc/docker/daemon.json /etc/default/docker; do
+                if [ -e "$f" ]; then sha256sum <"$f"; else echo "missing $f"; fi
+        done
+}
+
+# ---- the move's record, for the crash and fault tests ----------------------
+
+RELOCATE_STATE=/var/lib/docker-relocate/state.json
+
+# The phase the journal records, or nothing without one.
+relocate_phase() {
+        json_get 'j["phase"]' "$RELOCATE_STATE" 2>/dev/null
+}
+
+# The crash and fault tests drive the hooks of a test build
+# (-Dfault_injection=true); without them the whole test skips, and fails
+# under CI, whose builds have them (tools/test-all.sh).
+dockerd_require_fault_injection() {
+        [ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" = 1 ] && return 0
+        if tap_under_ci; then
+                is "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" 1 "the binary is built with -Dfault_injection=true"
+                done_testing
+        fi
+        skip_all "the binary is built without -Dfault_injection=true"
 }
 
 # The image, container and volume ids as one hash: cheaper than

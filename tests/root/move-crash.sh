@@ -19,7 +19,7 @@ set -uo pipefail
 sandbox_enter "$@"
 
 BIN=${DOCKER_RELOCATE:?}
-STATE=/var/lib/docker-relocate/state.json
+dockerd_require_fault_injection
 
 dockerd_private_system
 DOCKERD_DATA_ROOT=$WORK/old-root
@@ -31,26 +31,12 @@ dockerd_populate || bail_out "populating failed"
 VOL=$WORK/vol
 sandbox_ext4_volume LOOP 2G "$VOL" || bail_out "the volume"
 
-phase() {
-        json_get 'j["phase"]' "$STATE" 2>/dev/null
-}
 # The files the journal's write-ahead record lists under KEY.
 recorded() {
-        json_get '" ".join(f["path"] for f in j.get("'"$1"'", []))' "$STATE" 2>/dev/null
+        json_get '" ".join(f["path"] for f in j.get("'"$1"'", []))' "$RELOCATE_STATE" 2>/dev/null
 }
-# The container's state, as "true" when it runs.
 running() {
-        dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING"
-}
-# Both config files, or "missing".
-config_sum() {
-        local f
-        for f in /etc/docker/daemon.json /etc/default/docker; do
-                if [ -e "$f" ]; then sha256sum <"$f"; else echo "missing $f"; fi
-        done
-}
-show() {
-        sed 's/^/#   /' "$@"
+        dockerd_running
 }
 
 # The packaged init script, with one line more at "start": it refuses when
@@ -66,7 +52,7 @@ cp "$WORK/init-refusing" /etc/init.d/docker
 # then run again: it must roll back to exactly the configuration before.
 crash_then_roll_back() {
         local point=$1 target=$2 what=$3 config0 sets0 rc
-        config0=$(config_sum)
+        config0=$(dockerd_config_sum)
         sets0=$(dockerd_sets)
         mkdir "$target"
 
@@ -75,14 +61,14 @@ crash_then_roll_back() {
         rc=$?
         ok '[ $rc = 137 ] && grep -q "DOCKER_RELOCATE_TEST_CRASH=$point: killing" "$WORK/crash.err"' \
                 "$what: the move was killed at $point (exit $rc)"
-        [ $rc = 137 ] || show "$WORK/crash.err"
-        ok '[ "$(phase)" = copied ] && [ -n "$(recorded config_undo)" ]' \
+        [ $rc = 137 ] || diag_files "$WORK/crash.err"
+        ok '[ "$(relocate_phase)" = copied ] && [ -n "$(recorded config_undo)" ]' \
                 "$what: the journal is at 'copied' and lists the files ($(recorded config_undo))"
         case $point in
         config-recorded)
-                is "$(config_sum)" "$config0" "$what: no file was written yet" ;;
+                is "$(dockerd_config_sum)" "$config0" "$what: no file was written yet" ;;
         *)
-                ok '[ "$(config_sum)" != "$config0" ] && grep -qs -- "$target" /etc/docker/daemon.json' \
+                ok '[ "$(dockerd_config_sum)" != "$config0" ] && grep -qs -- "$target" /etc/docker/daemon.json' \
                         "$what: the new configuration was written" ;;
         esac
         ok '[ -z "$(dockerd_pid)" ]' "$what: dockerd is down after the kill"
@@ -90,13 +76,13 @@ crash_then_roll_back() {
         "$BIN" move --to "$target" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
         rc=$?
         is "$rc" 4 "$what: the next run fails to start Docker and rolls back (exit $rc)"
-        [ $rc = 4 ] || show "$WORK/resume.err"
-        is "$(config_sum)" "$config0" \
+        [ $rc = 4 ] || diag_files "$WORK/resume.err"
+        is "$(dockerd_config_sum)" "$config0" \
                 "$what: every config file is byte-identical to before (a created one gone)"
         ok '[ "$(dockerd_root_dir)" = "$DOCKERD_ROOT_NOW" ] && [ "$(dockerd_sets)" = "$sets0" ]' \
                 "$what: Docker runs on the old root with every image, container and volume"
         is "$(running)" true "$what: the running container runs again"
-        is "$(phase)" rolled-back "$what: the journal says rolled-back"
+        is "$(relocate_phase)" rolled-back "$what: the journal says rolled-back"
 }
 
 DOCKERD_ROOT_NOW=$DOCKERD_DATA_ROOT
@@ -123,32 +109,32 @@ mkdir "$VOL/other"
 rc=$?
 ok '[ $rc = 3 ] && grep -q "run it again with that target first" "$WORK/other.out" && grep -q "rollback --yes" "$WORK/other.out" && grep -q "Docker is stopped" "$WORK/other.out"' \
         "a move to another target is refused, says Docker is stopped, to finish or abandon the interrupted one (exit $rc)"
-[ $rc = 3 ] || show "$WORK/other.out"
+[ $rc = 3 ] || diag_files "$WORK/other.out"
 "$BIN" rollback >"$WORK/rb.out" 2>&1
 rc=$?
 ok '[ $rc = 3 ] && grep -q "needs --yes" "$WORK/rb.out" && grep -q "move'"'"' again with the same target" "$WORK/rb.out" &&
-        [ "$(phase)" = copied ] && [ -z "$(dockerd_pid)" ]' \
+        [ "$(relocate_phase)" = copied ] && [ -z "$(dockerd_pid)" ]' \
         "rollback without --yes refuses, changes nothing, and says how to finish instead (exit $rc)"
-[ $rc = 3 ] || show "$WORK/rb.out"
+[ $rc = 3 ] || diag_files "$WORK/rb.out"
 "$BIN" cleanup --yes >"$WORK/rb.out" 2>&1
 rc=$?
 ok '[ $rc = 3 ] && grep -q "rollback --yes" "$WORK/rb.out"' \
         "cleanup refuses the interrupted move and names the rollback that abandons it (exit $rc)"
-[ $rc = 3 ] || show "$WORK/rb.out"
+[ $rc = 3 ] || diag_files "$WORK/rb.out"
 "$BIN" move --to "$VOL/done-1" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
 rc=$?
 is "$rc" 0 "running it again completes it (exit $rc)"
-[ $rc = 0 ] || show "$WORK/resume.err"
-ok '[ "$(dockerd_root_dir)" = "$VOL/done-1" ] && [ "$(phase)" = done ]' \
+[ $rc = 0 ] || diag_files "$WORK/resume.err"
+ok '[ "$(dockerd_root_dir)" = "$VOL/done-1" ] && [ "$(relocate_phase)" = done ]' \
         "Docker runs on the new root, the move is done"
 
 # 3. A rollback killed after it wrote daemon.json: a move is refused, the
 # rollback run again finishes.
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" rollback --yes >"$WORK/undo.out" 2>"$WORK/undo.err"
 rc=$?
-ok '[ $rc = 137 ] && [ "$(phase)" = undoing ] && [ "$(recorded rollback_undo)" = /etc/docker/daemon.json ]' \
+ok '[ $rc = 137 ] && [ "$(relocate_phase)" = undoing ] && [ "$(recorded rollback_undo)" = /etc/docker/daemon.json ]' \
         "a rollback killed after the write leaves 'undoing' and its record (exit $rc)"
-[ $rc = 137 ] || show "$WORK/undo.err"
+[ $rc = 137 ] || diag_files "$WORK/undo.err"
 mkdir "$VOL/done-2"
 "$BIN" move --to "$VOL/done-2" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
@@ -160,9 +146,9 @@ ok '[ $rc = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "cleanup is refused and re
 "$BIN" rollback --yes >"$WORK/undo.out" 2>"$WORK/undo.err"
 rc=$?
 is "$rc" 0 "rollback run again succeeds (exit $rc)"
-[ $rc = 0 ] || show "$WORK/undo.err"
+[ $rc = 0 ] || diag_files "$WORK/undo.err"
 ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(cat /etc/docker/daemon.json)" = "$JSON0" ] &&
-        [ "$(phase)" = undone ]' "Docker runs on the old root, daemon.json is as it was"
+        [ "$(relocate_phase)" = undone ]' "Docker runs on the old root, daemon.json is as it was"
 
 # 4. A move killed after it stopped Docker and wrote a file, whose target is
 # then gone: it cannot be resumed. The move says Docker is stopped and how to
@@ -172,52 +158,52 @@ result() {
         json_get '"%s %s" % (j["status"], j["changed"])' "$1" 2>/dev/null
 }
 dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
-config0=$(config_sum)
+config0=$(dockerd_config_sum)
 sets0=$(dockerd_sets)
 mkdir "$VOL/gone"
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" move --to "$VOL/gone" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-config1=$(config_sum)
-ok '[ $rc = 137 ] && [ "$(phase)" = copied ] && [ -z "$(dockerd_pid)" ] && [ "$config1" != "$config0" ]' \
+config1=$(dockerd_config_sum)
+ok '[ $rc = 137 ] && [ "$(relocate_phase)" = copied ] && [ -z "$(dockerd_pid)" ] && [ "$config1" != "$config0" ]' \
         "abandon: a move killed after the stop and the first file, Docker down (exit $rc)"
 rm -rf "$VOL/gone"
 "$BIN" move --to "$VOL/gone" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
 ok '[ $rc = 3 ] && grep -q "not an existing directory" "$WORK/out" && grep -q "Docker is stopped" "$WORK/out" && grep -q "rollback --yes" "$WORK/out"' \
         "abandon: the move cannot resume, is refused, says Docker is stopped and names rollback --yes (exit $rc)"
-[ $rc = 3 ] || show "$WORK/out"
-cp "$STATE" "$WORK/state-before"
+[ $rc = 3 ] || diag_files "$WORK/out"
+cp "$RELOCATE_STATE" "$WORK/state-before"
 "$BIN" rollback --dry-run >"$WORK/out" 2>&1
 rc=$?
-ok '[ $rc = 0 ] && grep -q "Abandon the interrupted move to $VOL/gone" "$WORK/out" && grep -q "/etc/docker/daemon.json" "$WORK/out" && cmp -s "$STATE" "$WORK/state-before" && [ "$(config_sum)" = "$config1" ] && [ -z "$(dockerd_pid)" ]' \
+ok '[ $rc = 0 ] && grep -q "Abandon the interrupted move to $VOL/gone" "$WORK/out" && grep -q "/etc/docker/daemon.json" "$WORK/out" && cmp -s "$RELOCATE_STATE" "$WORK/state-before" && [ "$(dockerd_config_sum)" = "$config1" ] && [ -z "$(dockerd_pid)" ]' \
         "abandon: rollback --dry-run says what it would do and changes nothing (exit $rc)"
-[ $rc = 0 ] || show "$WORK/out"
+[ $rc = 0 ] || diag_files "$WORK/out"
 "$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
 rc=$?
 ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "changed True" ]' \
         "abandon: rollback --yes succeeds, status changed (exit $rc, $(result "$WORK/abandon.json"))"
-[ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
-is "$(config_sum)" "$config0" "abandon: every config file is byte-identical to before the move"
+[ $rc = 0 ] || diag_files "$WORK/abandon.err" "$WORK/abandon.json"
+is "$(dockerd_config_sum)" "$config0" "abandon: every config file is byte-identical to before the move"
 ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$sets0" ]' \
         "abandon: Docker runs on the old root with every image, container and volume"
 is "$(running)" true "abandon: the running container runs again"
-is "$(phase)" rolled-back "abandon: the journal says rolled-back"
+is "$(relocate_phase)" rolled-back "abandon: the journal says rolled-back"
 # Again: nothing to do, which is no error (Ansible's rolled_back reruns it).
 "$BIN" rollback --yes --json >"$WORK/again.json" 2>"$WORK/again.err"
 rc=$?
-ok '[ $rc = 0 ] && [ "$(result "$WORK/again.json")" = "unchanged False" ] && [ "$(phase)" = rolled-back ] &&
-        [ "$(config_sum)" = "$config0" ]' \
+ok '[ $rc = 0 ] && [ "$(result "$WORK/again.json")" = "unchanged False" ] && [ "$(relocate_phase)" = rolled-back ] &&
+        [ "$(dockerd_config_sum)" = "$config0" ]' \
         "abandon: a second rollback has nothing to do: exit 0, unchanged (exit $rc, $(result "$WORK/again.json"))"
-[ $rc = 0 ] || show "$WORK/again.err" "$WORK/again.json"
+[ $rc = 0 ] || diag_files "$WORK/again.err" "$WORK/again.json"
 mkdir "$VOL/after"
 "$BIN" move --to "$VOL/after" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/after" ] && [ "$(phase)" = done ]' \
+ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/after" ] && [ "$(relocate_phase)" = done ]' \
         "abandon: a new move afterwards works (exit $rc)"
-[ $rc = 0 ] || show "$WORK/out"
+[ $rc = 0 ] || diag_files "$WORK/out"
 "$BIN" rollback --yes >"$WORK/out" 2>&1
 rc=$?
-ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(config_sum)" = "$config0" ]' \
+ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_config_sum)" = "$config0" ]' \
         "abandon: which rolls back as usual"
 
 # 5. A move killed after its live pre-copy, Docker still running: abandoning
@@ -227,15 +213,15 @@ pid0=$(dockerd_pid)
 mkdir "$VOL/live"
 DOCKER_RELOCATE_TEST_CRASH=pre-copied "$BIN" move --to "$VOL/live" --pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-ok '[ $rc = 137 ] && [ "$(phase)" = precopied ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]' \
+ok '[ $rc = 137 ] && [ "$(relocate_phase)" = precopied ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]' \
         "live: a move killed after the pre-copy, Docker still runs (exit $rc)"
-[ $rc = 137 ] || show "$WORK/out"
+[ $rc = 137 ] || diag_files "$WORK/out"
 "$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
 rc=$?
-ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "changed True" ] && [ "$(phase)" = rolled-back ]' \
+ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "changed True" ] && [ "$(relocate_phase)" = rolled-back ]' \
         "live: rollback --yes abandons it, the journal says rolled-back (exit $rc)"
-[ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
-ok '[ "$(config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_sets)" = "$sets0" ] &&
+[ $rc = 0 ] || diag_files "$WORK/abandon.err" "$WORK/abandon.json"
+ok '[ "$(dockerd_config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_sets)" = "$sets0" ] &&
         [ "$(running)" = true ]' \
         "live: the configuration, the daemon and its containers were left as they were"
 ok '[ -d "$VOL/live/image" ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "live: neither data root was touched"

@@ -138,6 +138,8 @@ try:
         ("--root on rollback", ["--json", "--root", sysroot, "rollback", "--dry-run"], "rollback"),
         ("--root on cleanup", ["--json", "--root", sysroot, "cleanup", "--dry-run"], "cleanup"),
         ("--root on disks", ["--json", "--root", sysroot, "disks"], "disks"),
+        ("rollback --resolved with --yes", ["--json", "rollback", "--resolved", "--yes"], "rollback"),
+        ("--resolved on cleanup", ["--json", "cleanup", "--resolved"], "cleanup"),
         ("a label too long", ["--json", "move", "--device", "/dev/x", "--label", "x" * 17, "--dry-run"], "move"),
         ("prepare without --mount", ["--json", "--root", sysroot, "prepare", "/dev/null", "--dry-run"], "prepare"),
     ]
@@ -215,6 +217,8 @@ try:
                        ("move --device --dry-run", ["move", "--device", "/dev/nonexistent", "--dry-run", "--json"]),
                        ("rollback --dry-run", ["rollback", "--dry-run", "--json"]),
                        ("rollback --yes", ["rollback", "--yes", "--json"]),
+                       ("rollback --resolved", ["rollback", "--resolved", "--json"]),
+                       ("rollback --resolved --dry-run", ["rollback", "--resolved", "--dry-run", "--json"]),
                        ("cleanup --dry-run", ["cleanup", "--dry-run", "--json"]),
                        ("cleanup --yes", ["cleanup", "--yes", "--json"]),
                        ("grow --dry-run", ["grow", "/nonexistent", "--dry-run", "--json"])):

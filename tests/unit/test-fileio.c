@@ -267,6 +267,16 @@ static void test_beneath(void) {
         if (d)
                 closedir(d);
         ok_int(n, 2, "nothing appeared at the link's target");
+        /* Old backups at the link's target are not pruned through it. */
+        for (int i = 0; i < 7; i++) {
+                _cleanup_free_ char *name = NULL;
+
+                ok(asprintf(&name, "/backups/2026010%dT000000-etc_docker_daemon.json", i + 1) > 0 &&
+                           tree_write(elsewhere, name, "{}\n") == 0,
+                   "a backup at the link's target");
+        }
+        ok_int(backup_prune(root, "/etc/docker/daemon.json", 5, NULL), -ELOOP, "backups are not pruned through it");
+        ok(tree_exists(elsewhere, "/backups/20260101T000000-etc_docker_daemon.json"), "the oldest is still there");
 
         ok(unlink(link) == 0 && tree_write(root, "/var/lib/docker-relocate", "a file\n") == 0, "a file instead");
         ok_int(open_dir_beneath(root, "/var/lib/docker-relocate/backups", 0700, &fd), -ENOTDIR, "-ENOTDIR");

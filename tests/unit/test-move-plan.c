@@ -34,6 +34,7 @@ static Move *move_of(const char *name, const MoveRequest *req_in) {
  * data, an empty directory on another filesystem with room to spare. */
 static void healthy(Move *m) {
         m->daemon = (DaemonState){ .running = true, .root_dir = strdup(m->old_root) };
+        m->have_rsync = true;
         m->size = (TreeSize){ .bytes = GiB, .apparent_bytes = GiB, .inodes = 10000 };
         m->target = (TargetDir){ .path = strdup(m->req.to ?: TARGET),
                                  .is_dir = true,
@@ -173,6 +174,10 @@ static void full(Move *m) {
         m->target.empty = false;
 }
 
+static void no_rsync(Move *m) {
+        m->have_rsync = false;
+}
+
 static void small(Move *m) {
         m->target.free_bytes = GiB;
         m->target.free_inodes = 100;
@@ -204,6 +209,7 @@ static void test_refusals(void) {
                 { "the same filesystem", NULL, same_fs, { "moving frees no space" } },
                 { "a filesystem that cannot hold a data root", NULL, nfs, { "cannot hold a data root: it is NFS" } },
                 { "a target that is not empty", NULL, full, { "is not empty" } },
+                { "rsync missing", NULL, no_rsync, { "rsync is not installed" } },
                 { "too little room",
                   NULL,
                   small,
@@ -308,7 +314,22 @@ static void test_journal(void) {
 
         m = move_after("failed", TARGET, true);
         ok_int(plan_begin(m), MOVE_REFUSED, "a move that failed and was not rolled back: refused");
-        ok(refused_for(m, "resolve it first"), "it says to resolve it first");
+        ok(refused_for(m, "'docker-relocate rollback --yes' to try the rollback again") &&
+                   refused_for(m, "'docker-relocate rollback --resolved'"),
+           "it names both ways out: the rollback again, or --resolved after a fix by hand");
+        free_root(m);
+
+        /* A rollback killed half way: the next move finishes it, whatever
+         * its target, and plans nothing else. */
+        m = move_after("rolling-back", TARGET, false);
+        m->req.to = "/mnt/other";
+        ok_int(plan_begin(m), MOVE_PLANNED, "an interrupted rollback of a failed move: planned");
+        ok_int(m->resume_phase, PHASE_ROLLING_BACK, "as the rollback to finish");
+        ok_streq(m->new_root, TARGET, "of the journal's move, not the requested target");
+        ok_streq(m->old_root, "/srv/docker", "back to the journal's old root");
+        ok(strv_length(m->plan_steps) == 1 && has_step(m, "Finish the interrupted rollback") &&
+                   has_step(m, "no new move"),
+           "one step: finishing the rollback");
         free_root(m);
 
         /* daemon-json's configuration says /srv/docker. */
@@ -322,6 +343,25 @@ static void test_journal(void) {
         ok_int(plan_begin(m), MOVE_PLANNED, "another move done before: a new move");
         ok_int(m->resume_phase, PHASE_NONE, "nothing to resume");
         free_root(m);
+
+        /* Killed while it stopped Docker, after it recorded the content:
+         * Docker down is no reason to refuse; without the record it is. */
+        for (int with_record = 0; with_record <= 1; with_record++) {
+                DockerContent c = {};
+
+                m = move_after("precopied", TARGET, false);
+                if (with_record && journal_set_content(m->journal, &c) < 0)
+                        abort();
+                ok_int(plan_begin(m), MOVE_PLANNED, "killed during the stop (%s record): begins",
+                       with_record ? "with a" : "without a");
+                healthy(m);
+                m->daemon.running = false;
+                ok_int(plan_decide(m, &error), with_record ? MOVE_PLANNED : MOVE_REFUSED,
+                       "killed during the stop, Docker down: %s", with_record ? "planned" : "refused");
+                ok(refused_for(m, "Docker is not running") == !with_record, "%s",
+                   with_record ? "no refusal for Docker being down" : "Docker not running is the refusal");
+                free_root(m);
+        }
 
         m = move_after("copied", "/mnt/other", false);
         ok_int(plan_begin(m), MOVE_PLANNED, "an interrupted move: begins");

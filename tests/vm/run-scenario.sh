@@ -21,6 +21,12 @@
 #                         for it (scenario-lib.sh: ebs_attach) and the host
 #                         hot-plugs it then, as an EBS attach does; later
 #                         boots have it from the start
+#   --detach-ebs-on-request N
+#                         boot N starts with the EBS disk; when the guest
+#                         asks (scenario-lib.sh: ebs_detach) the host
+#                         unplugs its NVMe controller (QMP device_del), as
+#                         a volume detached (or failing) under a running
+#                         instance; later boots have it again
 #   --user-data FILE      attach a cloud-init NoCloud seed (a vfat disk
 #                         labelled CIDATA) with this user-data on every boot;
 #                         SCENARIO.user-data next to the scenario is used
@@ -87,6 +93,7 @@ defaults() {
         gp3=0
         no_ebs_boots=" "
         attach_boots=" "
+        detach_boots=" "
         user_data=
         meson_install=0
         image_name=bookworm
@@ -159,6 +166,11 @@ parse_options() {
                         attach_boots+="$2 "
                         shift
                         ;;
+                --detach-ebs-on-request)
+                        [[ ${2:-} =~ ^[0-9]+$ ]] || die "--detach-ebs-on-request needs a boot number"
+                        detach_boots+="$2 "
+                        shift
+                        ;;
                 --meson-install) meson_install=1 ;;
                 --containerd-store) containerd_store=1 ;;
                 --image)
@@ -212,6 +224,7 @@ boot() {
 
         case $no_ebs_boots in *" $n "*) ebs=0 ;; esac
         case $attach_boots in *" $n "*) ebs=0 attach=1 ;; esac
+        case $detach_boots in *" $n "*) attach=1 ;; esac
         printf 'VM_EBS=%s\nVM_GP3=%s\nVM_BOOT=%s\n' "$ebs" "$gp3" "$n" >"$payload/state/boot.env"
         echo "$n" >"$payload/state/phase"
 
@@ -223,7 +236,7 @@ boot() {
                 -fsdev "local,id=payload,path=$payload,security_model=none"
                 -device virtio-9p-pci,fsdev=payload,mount_tag=payload)
         if [ $ebs = 1 ]; then
-                args+=(-drive "$ebs_drive" -device "nvme,serial=$ebs_serial,drive=ebs")
+                args+=(-drive "$ebs_drive" -device "nvme,serial=$ebs_serial,drive=ebs,id=ebs-nvme")
         fi
         if [ -f "$work/seed.img" ]; then
                 args+=(-drive "file=$work/seed.img,if=virtio,format=raw,readonly=on")
@@ -252,8 +265,14 @@ boot() {
 # has, added to the PCI bus by ACPI hotplug, as a volume attach appears on a
 # Nitro instance.
 qmp_attach_ebs() {
-        python3 - "$work/qmp-$1.sock" "drive_add 0 $ebs_drive" \
-                "device_add nvme,serial=$ebs_serial,drive=ebs,id=ebs-nvme" <<'PY'
+        qmp_command "$1" "drive_add 0 $ebs_drive" "device_add nvme,serial=$ebs_serial,drive=ebs,id=ebs-nvme"
+}
+
+# qmp_command BOOT HMP-COMMAND...: each through the boot's QMP socket.
+qmp_command() {
+        local n=$1
+        shift
+        python3 - "$work/qmp-$n.sock" "$@" <<'PY'
 import json
 import socket
 import sys
@@ -291,10 +310,11 @@ for hmp in sys.argv[2:]:
 PY
 }
 
-# Runs beside QEMU on a boot with --attach-ebs-on-request: when the guest
-# leaves state/attach-ebs on the payload, attach the disk and answer with
-# state/attach-ebs.status (0 or QEMU's complaint in attach-ebs.log). Ends
-# with QEMU (the boot's own timeout bounds it).
+# Runs beside QEMU on a boot with --attach-ebs-on-request or
+# --detach-ebs-on-request: when the guest leaves state/attach-ebs (or
+# state/detach-ebs) on the payload, attach (detach) the disk and answer with
+# state/attach-ebs.status (detach-ebs.status): 0, or QEMU's complaint in the
+# .log beside it. Ends with QEMU (the boot's own timeout bounds it).
 attach_watcher() {
         local n=$1
 
@@ -304,6 +324,12 @@ attach_watcher() {
                         qmp_attach_ebs "$n" >"$payload/state/attach-ebs.log" 2>&1
                         echo $? >"$payload/state/attach-ebs.status"
                         log "boot $n: EBS disk attached on the guest's request (status $(cat "$payload/state/attach-ebs.status"))"
+                fi
+                if [ -f "$payload/state/detach-ebs" ]; then
+                        rm -f "$payload/state/detach-ebs"
+                        qmp_command "$n" "device_del ebs-nvme" >"$payload/state/detach-ebs.log" 2>&1
+                        echo $? >"$payload/state/detach-ebs.status"
+                        log "boot $n: EBS disk detached on the guest's request (status $(cat "$payload/state/detach-ebs.status"))"
                 fi
                 sleep 1
         done

@@ -120,22 +120,35 @@ ebs_disk() {
         return 1
 }
 
+# host_request attach|detach: ask the host to hot-plug (or unplug) the EBS
+# disk through QMP, and wait for its answer.
+host_request() {
+        rm -f "$VM_STATE/$1-ebs.status"
+        touch "$VM_STATE/$1-ebs"
+        if ! wait_for 60 test -s "$VM_STATE/$1-ebs.status"; then
+                diag "the host did not answer the $1 request (run with --$1-ebs-on-request $VM_PHASE?)"
+                return 1
+        fi
+        if [ "$(cat "$VM_STATE/$1-ebs.status")" != 0 ]; then
+                diag "the host could not $1 the disk:" "$(cat "$VM_STATE/$1-ebs.log" 2>&1)"
+                return 1
+        fi
+        return 0
+}
+
+# Unplug the EBS disk's NVMe controller (the boot must run with
+# --detach-ebs-on-request): returns once QEMU took the request; the guest's
+# kernel then removes the device.
+ebs_detach() {
+        host_request detach
+}
+
 # Attach the EBS disk now, on a boot the scenario runs with
 # --attach-ebs-on-request: the host hot-plugs it (QMP device_add), as an
 # EBS attach after boot. Returns once the host answered; the kernel shows the
 # disk a moment later.
 ebs_attach() {
-        rm -f "$VM_STATE/attach-ebs.status"
-        touch "$VM_STATE/attach-ebs"
-        if ! wait_for 60 test -s "$VM_STATE/attach-ebs.status"; then
-                diag "the host did not answer the attach request (run with --attach-ebs-on-request $VM_PHASE?)"
-                return 1
-        fi
-        if [ "$(cat "$VM_STATE/attach-ebs.status")" != 0 ]; then
-                diag "the host could not attach the disk:" "$(cat "$VM_STATE/attach-ebs.log" 2>&1)"
-                return 1
-        fi
-        return 0
+        host_request attach
 }
 
 # ---- a data root worth moving -------------------------------------------------
