@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCHEMA = os.environ.get("DOCKER_RELOCATE_SCHEMA") or os.path.join(HERE, "..", "..", "doc",
+SCHEMA = os.environ.get("DOCKER_RELOCATE_SCHEMA") or os.path.join(HERE, "..", "..", "docs",
                                                                    "docker-relocate.schema.json")
 BREACH = 99
 # Not a command of the contract: the Docker CLI's plugin protocol, and the
