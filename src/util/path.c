@@ -172,3 +172,116 @@ int chase_path(const char *root, const char *path, char **ret) {
         *ret = TAKE_PTR(done);
         return 0;
 }
+
+int path_resolve_physical(const char *root, const char *path, char **ret) {
+        _cleanup_free_ char *todo = NULL, *done = strdup("");
+        bool missing = false;
+        unsigned hops = 0;
+
+        if (!path_is_absolute(path))
+                return -EINVAL;
+        todo = strdup(path);
+        if (!todo || !done)
+                return -ENOMEM;
+
+        /* todo holds what is left to walk; done what is walked, each of its
+         * components an existing directory (until one is missing) with no
+         * link left in it, so that its dirname is the real parent. */
+        for (char *rest = todo; *rest;) {
+                char *slash = strchr(rest, '/'), *next = slash ? slash + 1 : rest + strlen(rest);
+                _cleanup_free_ char *comp = strndup(rest, slash ? (size_t) (slash - rest) : strlen(rest));
+                _cleanup_free_ char *cand = NULL, *full = NULL;
+                struct stat st;
+
+                if (!comp)
+                        return -ENOMEM;
+                rest = next;
+                if (isempty(comp) || streq(comp, "."))
+                        continue;
+                if (streq(comp, "..")) {
+                        char *s;
+
+                        if (missing)
+                                return -ENOENT;
+                        s = strrchr(done, '/');
+                        if (s)
+                                *s = '\0';
+                        continue;
+                }
+                if (asprintf(&cand, "%s/%s", done, comp) < 0)
+                        return -ENOMEM;
+                if (missing) {
+                        free(done);
+                        done = TAKE_PTR(cand);
+                        continue;
+                }
+                full = root_path(root, cand);
+                if (!full)
+                        return -ENOMEM;
+                if (lstat(full, &st) < 0) {
+                        if (errno != ENOENT)
+                                return negative_errno();
+                        missing = true;
+                        free(done);
+                        done = TAKE_PTR(cand);
+                        continue;
+                }
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t tl;
+                        char *spliced;
+
+                        if (++hops > 40)
+                                return -ELOOP;
+                        tl = readlink(full, target, sizeof(target) - 1);
+                        if (tl < 0)
+                                return negative_errno();
+                        target[tl] = '\0';
+                        /* The link's own text comes first, then what was
+                         * left; an absolute one starts over from the root,
+                         * a relative one from the directory holding it. */
+                        if (asprintf(&spliced, "%s/%s", target, rest) < 0)
+                                return -ENOMEM;
+                        free(todo);
+                        todo = spliced;
+                        rest = todo;
+                        if (target[0] == '/')
+                                done[0] = '\0';
+                        continue;
+                }
+                if (!S_ISDIR(st.st_mode) && rest[strspn(rest, "/")] != '\0')
+                        return -ENOTDIR;
+                free(done);
+                done = TAKE_PTR(cand);
+        }
+
+        if (isempty(done))
+                return (*ret = strdup("/")) ? 0 : -ENOMEM;
+        *ret = TAKE_PTR(done);
+        return 0;
+}
+
+int path_canonicalize(const char *root, const char *path, char **ret, char **ret_other) {
+        _cleanup_free_ char *physical = NULL, *lexical = NULL, *norm = NULL;
+        int r;
+
+        r = path_resolve_physical(root, path, &physical);
+        if (r < 0)
+                return r;
+        norm = path_normalize(path);
+        if (!norm)
+                return -ENOMEM;
+        /* The reading of a shell's "cd": ".." taken from the spelling, links
+         * resolved after. Where it differs, the user may have meant either. */
+        r = path_resolve_physical(root, norm, &lexical);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0 && streq(lexical, physical)) {
+                *ret = TAKE_PTR(physical);
+                return 0;
+        }
+        *ret = TAKE_PTR(physical);
+        if (ret_other)
+                *ret_other = TAKE_PTR(lexical);
+        return 1;
+}
