@@ -367,3 +367,8 @@ int blockdev_underlying(const char *sysroot, const char *name, char ***ret_names
         *ret_names = TAKE_PTR(l);
         return 0;
 }
+
+bool blockdev_name_is_ram(const char *name) {
+        const char *n = startswith(name, "zram") ?: startswith(name, "ram");
+        return n && *n && strspn(n, "0123456789") == strlen(n);
+}

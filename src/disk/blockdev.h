@@ -58,5 +58,9 @@ char *blockdev_partition_name(const char *disk, unsigned n);
  * of a partition, and the slaves of dm/md devices (and their disks). */
 int blockdev_underlying(const char *sysroot, const char *name, char ***ret_names);
 
+/* Whether a kernel name is a RAM disk (zramN, the brd disks ramN): its
+ * blocks are memory, lost at the next reboot. */
+bool blockdev_name_is_ram(const char *name);
+
 /* The device's /sys/class/block directory inside sysroot. */
 int blockdev_sysfs_dir(const char *sysroot, const char *name, char **ret_dir);

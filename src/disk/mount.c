@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 
 #include "disk/blockdev.h"
@@ -18,6 +19,8 @@
 #include "disk/mount.h"
 #include "util/fileio.h"
 #include "util/macro.h"
+#include "util/path.h"
+#include "util/strv.h"
 
 #ifndef XFS_SUPER_MAGIC
 #define XFS_SUPER_MAGIC 0x58465342
@@ -27,6 +30,9 @@
 #endif
 #ifndef SMB2_SUPER_MAGIC
 #define SMB2_SUPER_MAGIC 0xfe534d42
+#endif
+#ifndef EROFS_SUPER_MAGIC_V1
+#define EROFS_SUPER_MAGIC_V1 0xE0F5E1E2
 #endif
 #ifndef FUSE_SUPER_MAGIC
 #define FUSE_SUPER_MAGIC 0x65735546
@@ -116,7 +122,54 @@ int mount_device(const char *node, const char *dir, const char *fstype, char **r
         return r;
 }
 
+/* Filesystems that cannot keep a data root: whatever is written there is
+ * gone at the next reboot (or never reaches a disk), or Docker's storage
+ * drivers cannot work on them. */
+static const char *fs_type_unfit(unsigned long type) {
+        switch (type) {
+        case TMPFS_MAGIC:
+                return "is on tmpfs, which lives in memory: everything on it is lost at the next reboot";
+        case RAMFS_MAGIC:
+                return "is on ramfs, which lives in memory: everything on it is lost at the next reboot";
+        case NFS_SUPER_MAGIC:
+        case CIFS_SUPER_MAGIC:
+        case SMB2_SUPER_MAGIC:
+        case V9FS_MAGIC:
+        case CEPH_SUPER_MAGIC:
+        case AFS_SUPER_MAGIC:
+        case AFS_FS_MAGIC:
+        case CODA_SUPER_MAGIC:
+                return "is on a network filesystem, which Docker's storage drivers do not support";
+        case OVERLAYFS_SUPER_MAGIC:
+                return "is on overlayfs, which overlay2 cannot be stacked on";
+        case FUSE_SUPER_MAGIC:
+                return "is on a FUSE filesystem, which Docker's storage drivers do not support";
+        case SQUASHFS_MAGIC:
+        case ISOFS_SUPER_MAGIC:
+        case CRAMFS_MAGIC:
+        case EROFS_SUPER_MAGIC_V1:
+                return "is on a read-only filesystem image";
+        case PROC_SUPER_MAGIC:
+        case SYSFS_MAGIC:
+        case DEVPTS_SUPER_MAGIC:
+        case CGROUP_SUPER_MAGIC:
+        case CGROUP2_SUPER_MAGIC:
+        case DEBUGFS_MAGIC:
+        case TRACEFS_MAGIC:
+        case SECURITYFS_MAGIC:
+        case PSTOREFS_MAGIC:
+        case EFIVARFS_MAGIC:
+        case BPF_FS_MAGIC:
+        case HUGETLBFS_MAGIC:
+        case NSFS_MAGIC:
+                return "is on a kernel pseudo-filesystem, which holds no files of its own";
+        default:
+                return NULL;
+        }
+}
+
 int mount_check_data_fs(const char *dir, char **ret_reason) {
+        _cleanup_free_ char *name = NULL, *ram = NULL;
         struct statfs sfs;
         struct stat st;
         const char *why = NULL;
@@ -124,35 +177,35 @@ int mount_check_data_fs(const char *dir, char **ret_reason) {
 
         if (statfs(dir, &sfs) < 0)
                 return negative_errno();
+        if (stat(dir, &st) < 0)
+                return negative_errno();
 
-        switch ((unsigned long) sfs.f_type) {
-        case NFS_SUPER_MAGIC:
-        case CIFS_SUPER_MAGIC:
-        case SMB2_SUPER_MAGIC:
-                why = "is on a network filesystem, which Docker's storage drivers do not support";
-                break;
-        case OVERLAYFS_SUPER_MAGIC:
-                why = "is on overlayfs, which overlay2 cannot be stacked on";
-                break;
-        case FUSE_SUPER_MAGIC:
-                why = "is on a FUSE filesystem, which Docker's storage drivers do not support";
-                break;
-        case XFS_SUPER_MAGIC: {
-                _cleanup_free_ char *name = NULL, *node = NULL;
-                int r;
+        why = fs_type_unfit((unsigned long) sfs.f_type);
+        if (!why && (sfs.f_flags & ST_RDONLY))
+                why = "is on a filesystem mounted read-only";
+        if (!why && blockdev_name_from_devnum(NULL, st.st_dev, &name) >= 0) {
+                _cleanup_strv_free_ char **under = NULL;
 
-                if (stat(dir, &st) < 0)
-                        return negative_errno();
-                if (blockdev_name_from_devnum(NULL, st.st_dev, &name) < 0 || asprintf(&node, "/dev/%s", name) < 0)
-                        break; /* not a device we can look at */
-                r = xfs_has_ftype(node);
-                if (r == 0)
-                        why = "is on xfs made without ftype=1, so overlay2 cannot work there; "
-                              "recreate it with mkfs.xfs -n ftype=1";
-                break;
-        }
-        default:
-                break;
+                /* ext4 on zram is in memory all the same. */
+                if (blockdev_underlying(NULL, name, &under) >= 0)
+                        STRV_FOREACH(u, under)
+                                if (blockdev_name_is_ram(*u)) {
+                                        if (asprintf(&ram, "is on /dev/%s, a RAM disk: everything on it is lost "
+                                                           "at the next reboot",
+                                                     *u) < 0)
+                                                return -ENOMEM;
+                                        why = ram;
+                                        break;
+                                }
+                if (!why && (unsigned long) sfs.f_type == XFS_SUPER_MAGIC) {
+                        _cleanup_free_ char *node = path_join("/dev", name);
+
+                        if (!node)
+                                return -ENOMEM;
+                        if (xfs_has_ftype(node) == 0)
+                                why = "is on xfs made without ftype=1, so overlay2 cannot work there; "
+                                      "recreate it with mkfs.xfs -n ftype=1";
+                }
         }
 
         if (!why)

@@ -22,7 +22,9 @@ int mount_make_guarded_dir(const char *dir);
  * explanation on failure. */
 int mount_device(const char *node, const char *dir, const char *fstype, char **ret_message);
 
-/* Whether the filesystem that dir is on may hold a data root: not NFS (or
- * another network filesystem), not overlay, not xfs without ftype=1. Returns
- * 0 when fine, 1 with the reason in *ret_reason when not. */
+/* Whether the filesystem that dir is on may hold a data root: not one that
+ * keeps nothing across a reboot (tmpfs, ramfs, a filesystem on a RAM disk),
+ * not NFS (or another network filesystem), not overlay or FUSE, not a
+ * read-only image or mount, not a kernel pseudo-filesystem, not xfs without
+ * ftype=1. Returns 0 when fine, 1 with the reason in *ret_reason when not. */
 int mount_check_data_fs(const char *dir, char **ret_reason);
