@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 
 #include "disk/blockdev.h"
+#include "disk/stack.h"
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -353,6 +354,21 @@ static int underlying_add(const char *sysroot, const char *name, char ***l, unsi
                 r = underlying_add(sysroot, *s, l, depth + 1);
                 if (r < 0)
                         return r;
+        }
+
+        /* A loop device over a device node writes that device's blocks;
+         * sysfs lists no slave for it. */
+        {
+                _cleanup_strv_free_ char **lower = NULL;
+
+                r = blockdev_lower(sysroot, name, &lower);
+                if (r < 0)
+                        return r;
+                STRV_FOREACH(s, lower) {
+                        r = underlying_add(sysroot, *s, l, depth + 1);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }

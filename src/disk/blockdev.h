@@ -55,7 +55,8 @@ int blockdev_name_from_devnum(const char *sysroot, dev_t devnum, char **ret_name
 char *blockdev_partition_name(const char *disk, unsigned n);
 
 /* Every device that device name is built on, transitively: itself, the disk
- * of a partition, and the slaves of dm/md devices (and their disks). */
+ * of a partition, the slaves of dm/md devices (and their disks), and the
+ * backing device of a loop device over a device node (disk/stack.h). */
 int blockdev_underlying(const char *sysroot, const char *name, char ***ret_names);
 
 /* Whether a kernel name is a RAM disk (zramN, the brd disks ramN): its
