@@ -15,9 +15,11 @@
 #include "disk/resolve.h"
 #include "disk/safety.h"
 #include "disk/state.h"
+#include "disk/target.h"
 #include "disk/usage.h"
 #include "util/fileio.h"
 #include "util/path.h"
+#include "util/precheck.h"
 #include "util/process.h"
 #include "util/strv.h"
 
@@ -171,13 +173,40 @@ static int find_ours(const PrepareRequest *req, const char *mount, const char *l
         return 0;
 }
 
-static bool mount_point_forbidden(const char *mount) {
-        static const char *const system_dirs[] = { "/", "/boot", "/etc", "/usr", "/var", "/var/lib", "/home",
-                                                   "/root", "/proc", "/sys", "/dev", "/run", "/tmp" };
-        for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++)
-                if (streq(mount, system_dirs[i]))
-                        return true;
-        return false;
+/* Whether files this run writes besides the device can be written: it must
+ * not format a disk and only then find that /etc/fstab is read-only, bound
+ * over, immutable, or that its own state file is a planted link. */
+static int check_writes(const PrepareRequest *req, bool fstab, bool state, PrepareResult *res) {
+        int r;
+
+        if (fstab) {
+                _cleanup_free_ char *resolved = NULL, *full = NULL, *why = NULL;
+
+                /* Written where a link /etc/fstab points (fstab_write()). */
+                r = chase_path(req->root, "/etc/fstab", &resolved);
+                if (r < 0)
+                        return r;
+                full = root_path(req->root, resolved);
+                if (!full)
+                        return -ENOMEM;
+                r = precheck_replace(full, false, &why);
+                if (r < 0)
+                        return r;
+                if (r > 0 && (r = add(&res->refusals, "the volume's line cannot be added to /etc/fstab: %s", why)) < 0)
+                        return r;
+        }
+        if (state) {
+                _cleanup_free_ char *full = root_path(req->root, DISK_STATE_FILE), *why = NULL;
+
+                if (!full)
+                        return -ENOMEM;
+                r = precheck_replace(full, false, &why);
+                if (r < 0)
+                        return r;
+                if (r > 0 && (r = add(&res->refusals, "the new filesystem cannot be recorded: %s", why)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* Checks the mount point for a filesystem that is not mounted there yet. */
@@ -188,9 +217,15 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
 
         if (!fstab)
                 return -ENOMEM;
-        if (mount_point_forbidden(mount))
-                return add(&res->refusals, "%s is a system directory: choose a dedicated mount point such as "
-                                           "/mnt/docker-data", mount);
+        {
+                _cleanup_free_ char *why = NULL;
+
+                r = target_check_place(mount, req->protect, &why);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return add(&res->refusals, "%s", why);
+        }
 
         r = usage_mount_source(NULL, mount, &devnum, NULL);
         if (r >= 0) {
@@ -219,7 +254,21 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
                            "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
                            "another mount point",
                            mount, strna(conflict));
-        return r;
+        if (r < 0)
+                return r;
+
+        /* The directory is made at the act, after the device is written:
+         * whether it can be is known now. */
+        if (!dir_exists(mount)) {
+                _cleanup_free_ char *why = NULL;
+
+                r = precheck_mkdir(mount, false, &why);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return add(&res->refusals, "the mount point %s cannot be made: %s", mount, why);
+        }
+        return 0;
 }
 
 static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res) {
@@ -354,8 +403,51 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                 r = check_mount_point(req, mount, res);
                 if (r < 0)
                         return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+        } else {
+                /* Mounted where asked already: the place is checked all the
+                 * same (an earlier run may have put it anywhere). */
+                _cleanup_free_ char *why = NULL;
+
+                r = target_check_place(mount, req->protect, &why);
+                if (r < 0)
+                        return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                if (r > 0 && (r = add(&res->refusals, "%s", why)) < 0)
+                        return r;
+        }
+        if (strv_length(res->refusals) > 0)
+                return 0;
+
+        /* What the fstab line and the record will need, known before the
+         * mount: a line of the administrator's for this UUID elsewhere is a
+         * refusal now, not a failure after mounting. */
+        {
+                _cleanup_free_ char *fstab = root_path(req->root, "/etc/fstab"), *content = NULL,
+                                    *conflict = NULL;
+                DiskRecord rec = {};
+                bool fstab_changes, record_changes;
+
+                if (!fstab)
+                        return -ENOMEM;
+                r = fstab_edit(fstab, ours->fs.uuid, mount, ours->fs.type, &content, &conflict);
+                if (r == -EEXIST)
+                        return add(&res->refusals,
+                                   "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it, "
+                                   "or pass the --mount it names",
+                                   ours->fs.uuid, mount, strna(conflict));
+                if (r < 0)
+                        return fail(res, r, "Failed to read /etc/fstab: %s", strerror(-r));
+                fstab_changes = r > 0;
+                r = disk_state_find_uuid(req->root, ours->fs.uuid, &rec);
+                record_changes = !(r >= 0 && rec.mount && streq(rec.mount, mount));
+                disk_record_done(&rec);
+                r = check_writes(req, fstab_changes, record_changes, res);
+                if (r < 0)
+                        return fail(res, r, "Failed to check what the volume needs written: %s", strerror(-r));
                 if (strv_length(res->refusals) > 0)
                         return 0;
+        }
+
+        if (!strv_contains(targets, mount)) {
                 res->changed = true;
                 if (req->dry_run)
                         r = step(res, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
@@ -402,6 +494,9 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         r = check_mount_point(req, mount, res);
         if (r < 0)
                 return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+        r = check_writes(req, true, true, res);
+        if (r < 0)
+                return fail(res, r, "Failed to check what the volume needs written: %s", strerror(-r));
         if (strv_length(res->refusals) > 0)
                 return 0;
 
@@ -531,8 +626,34 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
         if (mkfs_label_valid(fstype, label) < 0)
                 return fail(res, -EINVAL, "Invalid label '%s' for %s: at most %d plain characters.", label, fstype,
                             streq(fstype, "xfs") ? 12 : 16);
-        mount = path_normalize(req->mount);
-        if (!mount || set_str(&res->mount, mount) < 0)
+        /* The one path every later step uses: resolved once, here. */
+        {
+                _cleanup_free_ char *why = NULL, *norm = path_normalize(req->mount);
+
+                if (!norm)
+                        return -ENOMEM;
+                r = target_resolve("--mount", req->mount, &mount, &why);
+                if (r < 0)
+                        return fail(res, r, "Failed to resolve the mount point %s: %s", req->mount, strerror(-r));
+                if (r > 0) {
+                        res->refused = true;
+                        return add(&res->refusals, "%s", why);
+                }
+                if (req->mount_planned && !streq(mount, norm)) {
+                        res->refused = true;
+                        return add(&res->refusals,
+                                   "the mount point %s now resolves to %s: a symbolic link on the way changed since "
+                                   "the plan; nothing was written, run again to see a new plan",
+                                   req->mount, mount);
+                }
+                if (!streq(mount, norm) &&
+                    add(&res->warnings,
+                        "--mount %s is %s once symbolic links are resolved: the mount, /etc/fstab and the data root "
+                        "use that path",
+                        req->mount, mount) < 0)
+                        return -ENOMEM;
+        }
+        if (set_str(&res->mount, mount) < 0)
                 return -ENOMEM;
 
         r = disk_resolve_wait(NULL, req->device, req->wait_device_sec, &name, &how);
@@ -558,6 +679,7 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
         if (set_str(&res->resolved_by, resolve_how_to_string(how)) < 0 ||
             set_str(&res->fs_node, d->node) < 0)
                 return -ENOMEM;
+
         if (d->parent) {
                 _cleanup_blockdev_ BlockDev *parent = NULL;
                 if (asprintf(&res->disk, "/dev/%s", d->parent) < 0)

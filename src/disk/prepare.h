@@ -18,7 +18,13 @@
  * disk_prepare(), then
  *   r < 0               failure (result->error says what happened and what to do)
  *   result->refused     refused as unsafe, nothing written (result->refusals) → exit 3
- *   otherwise           done (or planned, with dry_run): result->changed, ->steps */
+ *   otherwise           done (or planned, with dry_run): result->changed, ->steps
+ *
+ * The mount point is resolved once, the way the kernel does (disk/target.h),
+ * and that canonical path (result->mount) is what is mounted on, written to
+ * /etc/fstab and recorded; a caller builds every later path on it. Every
+ * precondition of a write (the mount point can be made, /etc/fstab and the
+ * state file can be replaced) is checked before the device is touched. */
 
 #define DEFAULT_FSTYPE "ext4"
 #define DEFAULT_LABEL "docker-data"
@@ -37,6 +43,10 @@ typedef struct PrepareRequest {
                                     * data already; the caller checks its free space. */
         long wait_device_sec;      /* wait this long for the device to appear; <= 0: don't */
         bool dry_run;              /* plan only: steps are what would be done */
+        char *const *protect;      /* trees the mount point stays out of, neither inside nor above
+                                    * (disk/target.h): what a move copies; NULL: only the fixed ones */
+        bool mount_planned;        /* mount is the canonical path a plan showed: refused if it now
+                                    * resolves elsewhere (a symlink changed since) */
         const char *root;          /* where fstab, state and backups live; NULL: the host */
 } PrepareRequest;
 

@@ -18,6 +18,7 @@
 #include "disk/prepare.h"
 #include "disk/safety.h"
 #include "disk/state.h"
+#include "disk/target.h"
 #include "engine/engine.h"
 #include "move/journal.h"
 #include "move/move.h"
@@ -29,6 +30,7 @@
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/path.h"
+#include "util/precheck.h"
 #include "util/process.h"
 #include "util/strv.h"
 #include "util/test-hook.h"
@@ -450,9 +452,10 @@ static int plan_target_dir(Move *m) {
         if (stat(m->req.to, &st_new) < 0 || !S_ISDIR(st_new.st_mode))
                 return add(&m->refusals, "--to %s is not an existing directory.", m->req.to);
         free(m->new_root);
-        m->new_root = realpath_or_copy(m->req.to);
-        if (!m->new_root)
-                return -ENOMEM;
+        m->new_root = NULL;
+        r = target_check_dir(m->req.to, (char *const[]){ m->old_root, NULL }, &m->new_root, &reason);
+        if (r != 0)
+                return r < 0 ? r : add(&m->refusals, "%s", reason);
         if (path_startswith_dir(m->new_root, m->old_root))
                 return add(&m->refusals, "The target %s lies inside the current data root %s.", m->new_root,
                            m->old_root);
@@ -487,7 +490,9 @@ static int plan_target_dir(Move *m) {
 static int plan_target_device(Move *m, bool dry_run) {
         PrepareRequest pr = {
                 .device = m->req.device,
-                .mount = m->req.mount ?: DEFAULT_MOUNT,
+                .mount = m->target_mount ?: m->req.mount ?: DEFAULT_MOUNT,
+                .mount_planned = !dry_run,
+                .protect = (char *const[]){ m->old_root, NULL },
                 .fstype = m->req.fs,
                 .label = m->req.label,
                 .partition = m->req.partition,
@@ -516,16 +521,16 @@ static int plan_target_device(Move *m, bool dry_run) {
                         return -ENOMEM;
 
         free(m->target_mount);
-        m->target_mount = strdup(pr.mount);
+        m->target_mount = strdup(m->disk.mount);
         free(m->device);
         m->device = strdup(m->disk.fs_node ?: m->req.device);
         free(m->new_root);
-        m->new_root = path_join(pr.mount, "docker");
+        m->new_root = path_join(m->disk.mount, "docker");
         if (!m->target_mount || !m->device || !m->new_root)
                 return -ENOMEM;
         if (m->disk.mount && !dry_run) {
                 struct statvfs sv;
-                if (statvfs(pr.mount, &sv) == 0) {
+                if (statvfs(m->target_mount, &sv) == 0) {
                         m->target_free_bytes = (uint64_t) sv.f_bavail * sv.f_frsize;
                         m->target_free_inodes = sv.f_favail;
                         m->free_known = true;
@@ -718,11 +723,11 @@ int move_plan(const MoveRequest *req, Move **ret) {
                         m->resume_phase = p;
                 if (p == PHASE_DONE || p == PHASE_CLEANED) {
                         const char *nr = journal_string(j, "new_data_root");
-                        _cleanup_free_ char *want = NULL;
+                        _cleanup_free_ char *want = NULL, *mnt = NULL;
                         if (req->to)
                                 want = realpath_or_copy(req->to);
-                        else
-                                want = path_join(req->mount ?: DEFAULT_MOUNT, "docker");
+                        else if (path_resolve_physical(NULL, req->mount ?: DEFAULT_MOUNT, &mnt) >= 0)
+                                want = path_join(mnt, "docker");
                         if (nr && want && streq(nr, want) && streq_ptr(m->cfg.data_root, nr)) {
                                 m->done_already = true;
                                 m->status = "unchanged";
@@ -741,6 +746,16 @@ int move_plan(const MoveRequest *req, Move **ret) {
         STRV_FOREACH(c, m->cfg.conflicts)
                 if (add(&m->refusals, "%s Fix this first.", *c) < 0)
                         return -ENOMEM;
+        /* What the run writes beside the volume and Docker's configuration,
+         * checked before anything is: never a formatted disk, then no way
+         * to record the move. */
+        r = precheck_writes((const PrecheckWrite[]){ { "the journal", JOURNAL_PATH, false, false },
+                                                     { "the systemd drop-in directory",
+                                                       m->cfg.init == INIT_SYSTEMD ? MOUNT_DROPIN_DIR : NULL, true,
+                                                       true } },
+                            2, &m->refusals);
+        if (r < 0)
+                return log_error_errno(r, "Failed to check where the move writes: %m");
 
         /* When an interrupted move had already rewritten the configuration,
          * the old root is the journal's. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,4 +285,49 @@ int path_canonicalize(const char *root, const char *path, char **ret, char **ret
         if (ret_other)
                 *ret_other = TAKE_PTR(lexical);
         return 1;
+}
+
+int mkdir_p_nofollow(const char *path, mode_t mode, char **ret_created, int *ret_fd) {
+        _cleanup_free_ char *p = path_normalize(path), *created = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (!p)
+                return -ENOMEM;
+        if (!path_is_absolute(p))
+                return -EINVAL;
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        for (const char *c = p + 1; *c;) {
+                const char *end = strchrnul(c, '/');
+                _cleanup_free_ char *name = strndup(c, (size_t) (end - c));
+                int next;
+
+                if (!name)
+                        return -ENOMEM;
+                next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0 && errno == ENOENT) {
+                        if (mkdirat(fd, name, mode) < 0 && errno != EEXIST)
+                                return negative_errno();
+                        if (!created && !(created = strndup(p, (size_t) (end - p))))
+                                return -ENOMEM;
+                        next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                }
+                if (next < 0)
+                        return negative_errno();
+                close(fd);
+                fd = next;
+                c = *end ? end + 1 : end;
+        }
+
+        if (ret_fd) {
+                int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (d < 0)
+                        return negative_errno();
+                *ret_fd = d;
+        }
+        if (ret_created)
+                *ret_created = TAKE_PTR(created);
+        return 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* The system root that configuration is read from and written to: NULL or "/"
  * for the running host, otherwise a directory holding a whole tree (an offline
@@ -41,6 +42,14 @@ int path_resolve_physical(const char *root, const char *path, char **ret);
  * gets the lexical reading, resolved. Negative: the errors of the
  * resolution. */
 int path_canonicalize(const char *root, const char *path, char **ret, char **ret_other);
+
+/* Creates the directory path (absolute, normalised) with its missing
+ * parents, never through a symlink: each component is opened with
+ * O_NOFOLLOW from its parent's descriptor, so that a link planted anywhere
+ * on the way is -ELOOP or -ENOTDIR, not followed. *ret_created (may be NULL)
+ * gets the topmost directory it made (NULL when all existed); *ret_fd (may
+ * be NULL) an O_DIRECTORY descriptor of path. */
+int mkdir_p_nofollow(const char *path, mode_t mode, char **ret_created, int *ret_fd);
 
 /* Lexically normalises an absolute path: "//" → "/", "/./" → "/", drops a
  * trailing "/", resolves ".." textually. */

@@ -123,6 +123,32 @@ static void test_physical(void) {
                 (void) system(cmd);
 }
 
+static void test_mkdir_nofollow(void) {
+        char tmpl[] = "/tmp/test-mkdir-XXXXXX";
+        char *root = mkdtemp(tmpl);
+        _cleanup_free_ char *deep = path_join(root, "a/b/c"), *top = path_join(root, "a"), *created = NULL,
+                            *again = NULL, *l = path_join(root, "l"), *through = path_join(root, "l/x"),
+                            *target = path_join(root, "a/x"), *cmd = NULL;
+        int fd = -1, r;
+        struct stat st;
+
+        ok_int(mkdir_p_nofollow(deep, 0750, &created, &fd), 0, "mkdir_p_nofollow a/b/c");
+        ok_streq(created, top, "the topmost directory made is reported");
+        ok(fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0750,
+           "a descriptor of the new directory, with the mode asked for");
+        if (fd >= 0)
+                close(fd);
+        ok_int(mkdir_p_nofollow(deep, 0750, &again, NULL), 0, "again");
+        ok(again == NULL, "nothing made the second time");
+        ok(symlink(top, l) == 0, "l -> a");
+        r = mkdir_p_nofollow(through, 0755, NULL, NULL);
+        ok(r == -ENOTDIR || r == -ELOOP, "a link on the way is not followed (%d)", r);
+        ok(access(target, F_OK) < 0, "nothing made where the link leads");
+
+        if (asprintf(&cmd, "rm -rf '%s'", root) > 0)
+                (void) system(cmd);
+}
+
 static void test_atomic_write(void) {
         char tmpl[] = "/tmp/test-atomic-XXXXXX";
         char *dir = mkdtemp(tmpl);
@@ -160,6 +186,7 @@ int main(void) {
         test_root_path();
         test_chase();
         test_physical();
+        test_mkdir_nofollow();
         test_atomic_write();
         test_strv();
         return tap_done();
