@@ -22,6 +22,7 @@
 #include "util/precheck.h"
 #include "util/process.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 #define PARTITION_WAIT_MS (30UL * 1000)
 
@@ -524,7 +525,19 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         }
 
         /* From here on the device is written to. The checks above are the
-         * safety: past them, everything on it is meant to go. */
+         * safety: past them, everything on it is meant to go, if it is
+         * still the device they looked at. */
+        test_hook_pause("prepare-checked");
+        {
+                DiskIdentity now = {};
+
+                r = disk_identity(NULL, d->name, &now);
+                if (r < 0 || !disk_identity_equal(&res->identity, &now))
+                        return fail(res, r < 0 ? r : -ESTALE,
+                                    "%s changed between its checks and the first write (%s); nothing was written: "
+                                    "run again to check it anew",
+                                    d->node, r < 0 ? strerror(-r) : "another device, size or content");
+        }
         if (strv_length(e.signatures) > 0) {
                 STRV_FOREACH(p, d->partitions) {
                         _cleanup_free_ char *node = path_join("/dev", *p);
@@ -680,6 +693,27 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
             set_str(&res->fs_node, d->node) < 0)
                 return -ENOMEM;
 
+        /* Which device this is, for the last look before writing and for a
+         * plan's later act. */
+        r = disk_identity(NULL, d->name, &res->identity);
+        if (r == -ESTALE)
+                return fail(res, r, "%s is not the kernel's device %s (another device number): check /dev", d->node,
+                            d->name);
+        if (r < 0)
+                res->identity = (DiskIdentity){};
+        if (req->expect && !disk_identity_equal(req->expect, &res->identity)) {
+                const DiskIdentity *x = req->expect, *y = &res->identity;
+
+                res->refused = true;
+                return add(&res->refusals,
+                           "%s is not the device the plan looked at any more (%s): nothing was written; run again "
+                           "to see a new plan",
+                           d->node,
+                           !y->known               ? "it cannot be read"
+                           : x->devnum != y->devnum ? "another device now has that name"
+                           : x->size != y->size     ? "its size changed"
+                                                    : "its signatures or identity changed");
+        }
         if (d->parent) {
                 _cleanup_blockdev_ BlockDev *parent = NULL;
                 if (asprintf(&res->disk, "/dev/%s", d->parent) < 0)

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "disk/safety.h"
+
 /* Makes a block device ready to hold the data root: resolve it, refuse it if
  * unsafe, optionally partition (one GPT partition), mkfs, mount on a guarded
  * (immutable) mount point, persist in fstab, and record the filesystem as
@@ -24,7 +26,9 @@
  * and that canonical path (result->mount) is what is mounted on, written to
  * /etc/fstab and recorded; a caller builds every later path on it. Every
  * precondition of a write (the mount point can be made, /etc/fstab and the
- * state file can be replaced) is checked before the device is touched. */
+ * state file can be replaced) is checked before the device is touched, and
+ * the device is checked again, by its identity, right before the first
+ * write. */
 
 #define DEFAULT_FSTYPE "ext4"
 #define DEFAULT_LABEL "docker-data"
@@ -47,6 +51,8 @@ typedef struct PrepareRequest {
                                     * (disk/target.h): what a move copies; NULL: only the fixed ones */
         bool mount_planned;        /* mount is the canonical path a plan showed: refused if it now
                                     * resolves elsewhere (a symlink changed since) */
+        const DiskIdentity *expect; /* the device as a plan saw it (result->identity of its dry run):
+                                    * refused when the device is no longer that one; NULL: none */
         const char *root;          /* where fstab, state and backups live; NULL: the host */
 } PrepareRequest;
 
@@ -70,6 +76,7 @@ typedef struct PrepareResult {
         char **refusals;    /* why it was refused */
         char **warnings;
         char *error;        /* on failure: what failed, the state left, what to do */
+        DiskIdentity identity; /* the device as this run saw it, for a later run to insist on */
 } PrepareResult;
 
 void prepare_result_done(PrepareResult *r);

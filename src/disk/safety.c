@@ -11,6 +11,7 @@
 #include "disk/safety.h"
 #include "disk/stack.h"
 #include "disk/usage.h"
+#include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -527,4 +528,77 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
         *ret = e;
         e = (Eligibility){};
         return 0;
+}
+
+static void digest_add(uint64_t *h, const char *s) {
+        /* FNV-1a; a separator keeps "ab"+"c" apart from "a"+"bc". */
+        for (const char *c = strempty(s); *c; c++) {
+                *h ^= (unsigned char) *c;
+                *h *= 1099511628211ULL;
+        }
+        *h ^= 0xff;
+        *h *= 1099511628211ULL;
+}
+
+int disk_identity(const char *sysroot, const char *name, DiskIdentity *ret) {
+        _cleanup_blockdev_ BlockDev *d = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *node = NULL;
+        uint64_t h = 14695981039346656037ULL;
+        struct stat st;
+        int r;
+
+        r = blockdev_load(sysroot, name, &d);
+        if (r < 0)
+                return r;
+        node = sysroot_path(sysroot, d->node);
+        if (!node)
+                return -ENOMEM;
+        if (stat(node, &st) < 0)
+                return negative_errno();
+        if (S_ISBLK(st.st_mode) && st.st_rdev != d->devnum)
+                return -ESTALE;
+
+        digest_add(&h, d->model);
+        digest_add(&h, d->serial);
+        digest_add(&h, d->volume_id);
+        {
+                _cleanup_(loop_backing_done) LoopBacking lb = {};
+                _cleanup_free_ char *dir = NULL, *p = NULL, *seq = NULL, *lbs = NULL;
+
+                /* The kernel numbers every attach of a loop device and every
+                 * media change (diskseq): a name reused for another volume
+                 * gets another number. */
+                if (blockdev_sysfs_dir(sysroot, d->parent ?: d->name, &dir) >= 0 && (p = path_join(dir, "diskseq")) &&
+                    read_full_file(p, 64, &seq, NULL) >= 0)
+                        digest_add(&h, seq);
+                if (blockdev_loop_backing(sysroot, d->parent ?: d->name, &lb) >= 0 &&
+                    asprintf(&lbs, "%s %llu", lb.file, (unsigned long long) lb.devnum) >= 0)
+                        digest_add(&h, lbs);
+        }
+        r = strv_extend(&names, d->name);
+        if (r >= 0)
+                r = strv_extend_strv(&names, d->partitions);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, names) {
+                _cleanup_strv_free_ char **sigs = NULL;
+                _cleanup_free_ char *p = path_join("/dev", *n), *full = NULL;
+
+                full = p ? sysroot_path(sysroot, p) : NULL;
+                if (!full)
+                        return -ENOMEM;
+                digest_add(&h, *n);
+                r = probe_signatures(full, &sigs);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                STRV_FOREACH(x, sigs)
+                        digest_add(&h, *x);
+        }
+        *ret = (DiskIdentity){ .known = true, .devnum = d->devnum, .size = d->size, .digest = h };
+        return 0;
+}
+
+bool disk_identity_equal(const DiskIdentity *a, const DiskIdentity *b) {
+        return a->known && b->known && a->devnum == b->devnum && a->size == b->size && a->digest == b->digest;
 }

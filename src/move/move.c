@@ -488,11 +488,13 @@ static int plan_target_dir(Move *m) {
 }
 
 static int plan_target_device(Move *m, bool dry_run) {
+        DiskIdentity planned = m->disk.identity; /* what the plan looked at, for the act to insist on */
         PrepareRequest pr = {
                 .device = m->req.device,
                 .mount = m->target_mount ?: m->req.mount ?: DEFAULT_MOUNT,
                 .mount_planned = !dry_run,
                 .protect = (char *const[]){ m->old_root, NULL },
+                .expect = dry_run ? NULL : &planned,
                 .fstype = m->req.fs,
                 .label = m->req.label,
                 .partition = m->req.partition,

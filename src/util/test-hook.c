@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util/test-hook.h"
@@ -25,4 +27,21 @@ void test_hook_crash(const char *format, ...) {
         fprintf(stderr, "%s=%s: killing this process (test hook)\n", TEST_CRASH_ENV, point);
         (void) raise(SIGKILL);
         _exit(EXIT_FAILURE);
+}
+
+void test_hook_pause(const char *point) {
+        const char *want = getenv(TEST_PAUSE_ENV), *file;
+        size_t l = strlen(point);
+        int fd;
+
+        if (isempty(want) || strncmp(want, point, l) != 0 || want[l] != ':')
+                return;
+        file = want + l + 1;
+        fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return;
+        close(fd);
+        fprintf(stderr, "%s=%s: waiting until %s is removed (test hook)\n", TEST_PAUSE_ENV, point, file);
+        for (unsigned i = 0; i < 1200 && access(file, F_OK) == 0; i++)
+                usleep(100 * 1000);
 }
