@@ -62,9 +62,26 @@ int mount_dir_is_empty(const char *dir) {
         return r;
 }
 
-int mount_make_guarded_dir(const char *dir) {
+static int set_immutable(int fd, bool on) {
+        int flags;
+
+        if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+                return errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL ? -EOPNOTSUPP : negative_errno();
+        if (!!(flags & FS_IMMUTABLE_FL) == on)
+                return 0;
+        if (on)
+                flags |= FS_IMMUTABLE_FL;
+        else
+                flags &= ~FS_IMMUTABLE_FL;
+        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+                return errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL ? -EOPNOTSUPP : negative_errno();
+        return 0;
+}
+
+int mount_make_guarded_dir(const char *dir, char **ret_created) {
+        _cleanup_free_ char *created = NULL;
         _cleanup_close_ int fd = -1;
-        int flags, r;
+        int r;
 
         r = mount_dir_is_empty(dir);
         if (r < 0)
@@ -72,26 +89,74 @@ int mount_make_guarded_dir(const char *dir) {
         if (r == 0)
                 return -ENOTEMPTY;
 
-        r = mkdir_p(dir, 0755);
+        /* Never through a link planted on the way since the plan. */
+        r = mkdir_p_nofollow(dir, 0755, &created, &fd);
         if (r < 0)
                 return r;
-
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return negative_errno();
-        if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-                return errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL ? -EOPNOTSUPP : negative_errno();
-        if (flags & FS_IMMUTABLE_FL)
-                return 0;
         /* Checked again through the fd: nothing may have slipped in between
          * the first look and the flag. */
         r = mount_dir_is_empty(dir);
-        if (r <= 0)
-                return r < 0 ? r : -ENOTEMPTY;
-        flags |= FS_IMMUTABLE_FL;
-        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
-                return errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL ? -EOPNOTSUPP : negative_errno();
-        return 0;
+        if (r == 0)
+                r = -ENOTEMPTY;
+        if (r >= 0)
+                r = set_immutable(fd, true);
+        if (ret_created)
+                *ret_created = TAKE_PTR(created);
+        return r;
+}
+
+int mount_remove_guarded_dir(const char *dir, const char *top) {
+        _cleanup_free_ char *d = path_normalize(dir);
+        int r;
+
+        if (!d || !top)
+                return -ENOMEM;
+        if (!path_startswith_dir(d, top))
+                return -EINVAL;
+        {
+                _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return errno == ENOENT ? 0 : negative_errno();
+                r = set_immutable(fd, false);
+                if (r < 0 && r != -EOPNOTSUPP)
+                        return r;
+        }
+        /* Up to top, each only if empty: rmdir refuses anything else. */
+        for (;;) {
+                char *s;
+
+                if (rmdir(d) < 0 && errno != ENOENT)
+                        return negative_errno();
+                if (streq(d, top))
+                        return 0;
+                s = strrchr(d, '/');
+                if (!s || s == d)
+                        return 0;
+                *s = '\0';
+        }
+}
+
+int mount_umount(const char *dir, char **ret_message) {
+        _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
+        char buf[BUFSIZ] = "";
+        int r, rc;
+
+        cxt = mnt_new_context();
+        if (!cxt)
+                return -ENOMEM;
+        if (mnt_context_set_target(cxt, dir) < 0)
+                return -ENOMEM;
+        mnt_context_disable_helpers(cxt, 1);
+        rc = mnt_context_umount(cxt);
+        if (rc == 0 && mnt_context_get_status(cxt) == 1)
+                return 0;
+        r = mnt_context_syscall_called(cxt) ? -mnt_context_get_syscall_errno(cxt) : (rc < 0 ? rc : -EIO);
+        if (r == 0)
+                r = -EIO;
+        (void) mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
+        if (ret_message)
+                *ret_message = buf[0] ? strdup(buf) : NULL;
+        return r;
 }
 
 int mount_device(const char *node, const char *dir, const char *fstype, char **ret_message) {

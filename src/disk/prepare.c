@@ -44,6 +44,8 @@ void prepare_result_done(PrepareResult *r) {
         strv_free(r->refusals);
         strv_free(r->warnings);
         free(r->error);
+        free(r->made_dir);
+        free(r->fstab_written);
         *r = (PrepareResult){};
 }
 
@@ -273,10 +275,14 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
 }
 
 static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res) {
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *msg = NULL, *created = NULL;
         int r;
 
-        r = mount_make_guarded_dir(mount);
+        r = mount_make_guarded_dir(mount, &created);
+        if (created) {
+                free(res->made_dir);
+                res->made_dir = TAKE_PTR(created);
+        }
         if (r == -EOPNOTSUPP) {
                 r = add(&res->warnings,
                         "%s could not be made immutable (the filesystem has no such flag): if the volume is ever "
@@ -295,6 +301,7 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
         r = mount_device(node, mount, fstype, &msg);
         if (r < 0)
                 return fail(res, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
+        res->mounted = true;
         return step(res, "mounted %s on %s", node, mount);
 }
 
@@ -324,6 +331,8 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
         r = fstab_write(req->root, content, &res->fstab_backup);
         if (r < 0)
                 return fail(res, r, "Failed to write /etc/fstab: %s", strerror(-r));
+        free(res->fstab_written);
+        res->fstab_written = TAKE_PTR(content);
         return step(res, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
                    fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
                    res->fstab_backup ? ")" : "");
@@ -579,6 +588,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         if (r < 0)
                 return fail(res, r, "Failed to read /dev/%s: %s", partname ? partname : d->name, strerror(-r));
 
+        res->formatted = true;
         r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
         if (r < 0)
                 return fail(res, r,
@@ -746,4 +756,96 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
                 res->step_ms = mfree(res->step_ms);
         }
         return 0;
+}
+
+/* Puts /etc/fstab back as it was before this run added its line: the backup
+ * itself when the file is still what the run wrote (byte for byte as it
+ * was), else the file without that line. */
+static int undo_fstab(const char *root, const PrepareResult *res, char ***report) {
+        _cleanup_free_ char *resolved = NULL, *path = NULL, *now = NULL, *old = NULL, *content = NULL,
+                            *backup = NULL;
+        int r;
+
+        r = chase_path(root, "/etc/fstab", &resolved);
+        if (r < 0)
+                return r;
+        path = root_path(root, resolved);
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, 0, &now, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        if (now && streq(now, res->fstab_written) && res->fstab_backup) {
+                backup = root_path(root, res->fstab_backup);
+                if (!backup)
+                        return -ENOMEM;
+                r = read_full_file(backup, 0, &old, NULL);
+                if (r < 0)
+                        return r;
+                content = TAKE_PTR(old);
+        } else {
+                r = fstab_remove_ours(path, res->uuid, res->mount, &content);
+                if (r <= 0)
+                        return r;
+        }
+        r = fstab_write(root, content, NULL);
+        if (r < 0)
+                return r;
+        return add(report, "removed the line for UUID=%s on %s from /etc/fstab", res->uuid, res->mount);
+}
+
+int disk_prepare_undo(const char *root, PrepareResult *res, char ***report) {
+        int r, ret = 0;
+
+        if (res->fstab_written) {
+                r = undo_fstab(root, res, report);
+                if (r < 0) {
+                        if (add(report, "could not remove the line for UUID=%s from /etc/fstab (%s): remove it by "
+                                        "hand%s%s",
+                                res->uuid, strerror(-r), res->fstab_backup ? ", or copy back " : "",
+                                strempty(res->fstab_backup)) < 0)
+                                return -ENOMEM;
+                        ret = ret ?: r;
+                } else
+                        res->fstab_written = mfree(res->fstab_written);
+        }
+
+        if (res->mounted) {
+                _cleanup_free_ char *msg = NULL;
+
+                r = mount_umount(res->mount, &msg);
+                if (r < 0) {
+                        if (add(report, "could not unmount %s (%s): unmount it by hand (umount %s)%s%s", res->mount,
+                                msg ?: strerror(-r), res->mount, res->made_dir ? ", then remove " : "",
+                                strempty(res->made_dir)) < 0)
+                                return -ENOMEM;
+                        return ret ?: r;
+                }
+                res->mounted = false;
+                if (add(report, "unmounted %s from %s", strna(res->fs_node), res->mount) < 0)
+                        return -ENOMEM;
+        }
+
+        if (res->made_dir) {
+                r = mount_remove_guarded_dir(res->mount, res->made_dir);
+                if (r < 0) {
+                        if (add(report, "could not remove the mount point %s (%s): chattr -i and rmdir it by hand",
+                                res->made_dir, strerror(-r)) < 0)
+                                return -ENOMEM;
+                        ret = ret ?: r;
+                } else {
+                        if (add(report, "removed the mount point %s", res->made_dir) < 0)
+                                return -ENOMEM;
+                        res->made_dir = mfree(res->made_dir);
+                }
+        }
+
+        if (res->formatted && res->uuid &&
+            add(report,
+                "the %s filesystem made on %s (UUID=%s) is left on the device, with whatever was copied onto it: "
+                "the next move or prepare with that device reuses it; wipefs -a %s discards it",
+                strna(res->fstype), strna(res->fs_node), res->uuid, strna(res->fs_node)) < 0)
+                return -ENOMEM;
+        return ret;
 }

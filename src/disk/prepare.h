@@ -77,6 +77,12 @@ typedef struct PrepareResult {
         char **warnings;
         char *error;        /* on failure: what failed, the state left, what to do */
         DiskIdentity identity; /* the device as this run saw it, for a later run to insist on */
+
+        /* What this run did to the host, for disk_prepare_undo(). */
+        char *made_dir;       /* the topmost directory made for the mount point */
+        bool mounted;         /* the filesystem was mounted on mount by this run */
+        char *fstab_written;  /* the fstab content this run wrote */
+        bool formatted;       /* the filesystem was made by this run */
 } PrepareResult;
 
 void prepare_result_done(PrepareResult *r);
@@ -84,3 +90,14 @@ void prepare_result_done(PrepareResult *r);
 /* *result is always filled in (also on failure and refusal) and must be
  * released with prepare_result_done(). */
 int disk_prepare(const PrepareRequest *req, PrepareResult *result);
+
+/* Takes back what disk_prepare() did to the host in the run that filled
+ * result, for a move that failed after it: the fstab line it added (the
+ * file put back as it was when nothing else changed it since), the mount,
+ * the mount point directories it made. The filesystem stays on the device,
+ * and its record with it, so that the next run reuses it instead of asking
+ * for --wipe; a volume the run found mounted stays as it was. root is the
+ * request's. One line for each thing done, and for what could not be
+ * undone with what to do, is appended to *report. Returns 0, or the first
+ * error (the rest is still tried). */
+int disk_prepare_undo(const char *root, PrepareResult *result, char ***report);

@@ -1362,6 +1362,10 @@ int move_execute(Move *m) {
         int r = execute(m);
         JournaldMove fields = journald_fields(m);
 
+        /* A failed move takes back what it did to the disk in this run. */
+        if (r == EXIT_ROLLED_BACK || r == EXIT_FAIL)
+                (void) disk_prepare_undo(NULL, &m->disk, &m->warnings);
+
         /* One journal entry for the outcome, however the move ended. */
         journald_move_result(&fields, m->status, r < 0 ? EXIT_FAIL : r, m->downtime_sec, m->error);
         return r;
