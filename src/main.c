@@ -78,7 +78,7 @@ static void help(void) {
                "  set-data-root DIR        Point Docker's configuration at DIR (no data is moved)\n"
                "  rollback                 Undo the last move\n"
                "  cleanup                  Remove the old data root after a verified move\n"
-               "  grow [DIR]               Grow partition and filesystem after the volume was enlarged\n"
+               "  grow [DIR|DEVICE]        Grow partition and filesystem after the volume was enlarged\n"
                "\n"
                "Options:\n"
                "  -h --help                Show this help\n"

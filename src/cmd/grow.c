@@ -35,8 +35,12 @@ int verb_grow(const Options *o) {
                 if (!j)
                         return log_oom();
                 cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
-                cJSON_AddStringToObject(j, "status", r < 0 ? "failed" : !res.changed ? "unchanged"
-                                                                  : o->dry_run ? "planned" : "changed");
+                cJSON_AddStringToObject(j, "status",
+                                        r < 0          ? "failed"
+                                        : res.refused  ? "refused"
+                                        : !res.changed ? "unchanged"
+                                        : o->dry_run   ? "planned"
+                                                       : "changed");
                 cJSON_AddBoolToObject(j, "dry_run", o->dry_run);
                 json_add_string_or_null(j, "mount", res.mount);
                 json_add_string_or_null(j, "fs_node", res.fs_node);
@@ -56,11 +60,13 @@ int verb_grow(const Options *o) {
                         cJSON_AddNumberToObject(st, "duration_ms", (double) (res.step_ms ? res.step_ms[i] : 0));
                         cJSON_AddItemToArray(steps, st);
                 }
-                if (r < 0) {
+                cJSON_AddItemToObject(j, "refusals", json_string_array(res.refusals));
+                if (r < 0 || res.refused) {
+                        _cleanup_free_ char *why = strv_join(res.refusals, "; ");
                         cJSON *e = cJSON_AddObjectToObject(j, "error");
                         if (e) {
-                                cJSON_AddNumberToObject(e, "code", EXIT_FAIL);
-                                cJSON_AddStringToObject(e, "message", res.error ?: strerror(-r));
+                                cJSON_AddNumberToObject(e, "code", r < 0 ? EXIT_FAIL : EXIT_REFUSED);
+                                cJSON_AddStringToObject(e, "message", r < 0 ? (res.error ?: strerror(-r)) : strempty(why));
                         }
                 } else
                         cJSON_AddNullToObject(j, "error");
@@ -73,6 +79,14 @@ int verb_grow(const Options *o) {
                 else
                         log_error_errno(r, "Failed to grow %s: %m", strna(res.mount));
                 return EXIT_FAIL;
+        }
+
+        if (res.refused) {
+                log_error("Refusing to grow %s:", o->n_args > 0 ? o->args[0] : strna(res.mount));
+                STRV_FOREACH(s, res.refusals)
+                        log_error("  - %s", *s);
+                log_error("Nothing was changed.");
+                return EXIT_REFUSED;
         }
 
         if (!res.changed) {

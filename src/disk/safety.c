@@ -307,6 +307,8 @@ static int check_written(const char *sysroot, const char *target, const char *na
         return 0;
 }
 
+static int check_in_use_stack(const char *sysroot, const BlockDev *b, Eligibility *e);
+
 /* Checks one node (the device, or one of its partitions) for use. */
 static int check_in_use(const char *sysroot, const BlockDev *b, Eligibility *e) {
         _cleanup_strv_free_ char **targets = NULL;
@@ -333,6 +335,12 @@ static int check_in_use(const char *sysroot, const BlockDev *b, Eligibility *e) 
                 if (r < 0)
                         return r;
         }
+        return check_in_use_stack(sysroot, b, e);
+}
+
+/* What is built on b: holders, loop devices. */
+static int check_in_use_stack(const char *sysroot, const BlockDev *b, Eligibility *e) {
+        int r;
 
         if (strv_length(b->holders) > 0) {
                 _cleanup_strv_free_ char **chains = NULL;
@@ -527,6 +535,36 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
 
         *ret = e;
         e = (Eligibility){};
+        return 0;
+}
+
+int disk_check_growable(const char *sysroot, const BlockDev *b, char ***ret_refusals) {
+        _cleanup_(eligibility_done) Eligibility e = {};
+        const char *what;
+        int r;
+
+        if (b->read_only) {
+                r = refuse(&e.refusals, "%s is read-only", b->node);
+                if (r < 0)
+                        return r;
+        }
+        r = usage_backs_system(sysroot, b->name, &what);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = refuse(&e.refusals, "%s backs %s: this tool grows only a data volume", b->node, what);
+                if (r < 0)
+                        return r;
+        }
+        /* A holder or a loop device on it has its own idea of the size;
+         * check_written() looks at what uses the disk of a partition. */
+        r = check_in_use_stack(sysroot, b, &e);
+        if (r < 0)
+                return r;
+        r = check_written(sysroot, b->node, b->name, "", b->node, 0, &e);
+        if (r < 0)
+                return r;
+        *ret_refusals = TAKE_PTR(e.refusals);
         return 0;
 }
 

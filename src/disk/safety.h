@@ -39,6 +39,14 @@ uint64_t disk_size_needed(uint64_t used_bytes);
  * facts cannot be read; refusals are results, in ret->refusals. */
 int disk_check_eligibility(const char *sysroot, const BlockDev *d, const EligibilityRequest *req, Eligibility *ret);
 
+/* Whether the filesystem on b (a disk or a partition, mounted) may be grown
+ * in place: b is not read-only, does not back / or /boot, nothing is built
+ * on it (holders, loop devices) and it writes through nothing in use (the
+ * checks of disk_check_eligibility() that do not concern its being in use by
+ * the filesystem to grow). The reasons against, in *ret_refusals (empty:
+ * growable). */
+int disk_check_growable(const char *sysroot, const BlockDev *b, char ***ret_refusals);
+
 /* What makes a device the one a check looked at: a plan confirmed at a
  * prompt may be acted on minutes later, and a kernel name can by then belong
  * to another volume (one detached, another attached), or the device can have

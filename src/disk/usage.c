@@ -79,6 +79,24 @@ int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnu
         return 0;
 }
 
+int usage_mount_fsroot(const char *sysroot, const char *target, char **ret_root) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_free_ char *norm = path_normalize(target);
+        struct libmnt_fs *fs;
+        int r;
+
+        if (!norm)
+                return -ENOMEM;
+        r = load_mountinfo(sysroot, &tb);
+        if (r < 0)
+                return r;
+        fs = mnt_table_find_target(tb, norm, MNT_ITER_BACKWARD);
+        if (!fs || !mnt_fs_get_target(fs) || !streq(mnt_fs_get_target(fs), norm))
+                return -ENOENT;
+        *ret_root = strdup(mnt_fs_get_root(fs) ?: "/");
+        return *ret_root ? 0 : -ENOMEM;
+}
+
 int usage_is_swap(const char *sysroot, const BlockDev *d) {
         _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
         _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
