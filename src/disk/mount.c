@@ -136,10 +136,24 @@ int mount_remove_guarded_dir(const char *dir, const char *top) {
         }
 }
 
+/* The errno of a failed libmount call on cxt (rc its return), and
+ * libmount's explanation in *ret_message (may be NULL). */
+static int context_error(struct libmnt_context *cxt, int rc, char **ret_message) {
+        char buf[BUFSIZ] = "";
+        int r;
+
+        r = mnt_context_syscall_called(cxt) ? -mnt_context_get_syscall_errno(cxt) : (rc < 0 ? rc : -EIO);
+        if (r == 0)
+                r = -EIO;
+        (void) mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
+        if (ret_message)
+                *ret_message = buf[0] ? strdup(buf) : NULL;
+        return r;
+}
+
 int mount_umount(const char *dir, char **ret_message) {
         _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
-        char buf[BUFSIZ] = "";
-        int r, rc;
+        int rc;
 
         cxt = mnt_new_context();
         if (!cxt)
@@ -150,19 +164,12 @@ int mount_umount(const char *dir, char **ret_message) {
         rc = mnt_context_umount(cxt);
         if (rc == 0 && mnt_context_get_status(cxt) == 1)
                 return 0;
-        r = mnt_context_syscall_called(cxt) ? -mnt_context_get_syscall_errno(cxt) : (rc < 0 ? rc : -EIO);
-        if (r == 0)
-                r = -EIO;
-        (void) mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
-        if (ret_message)
-                *ret_message = buf[0] ? strdup(buf) : NULL;
-        return r;
+        return context_error(cxt, rc, ret_message);
 }
 
 int mount_device(const char *node, const char *dir, const char *fstype, char **ret_message) {
         _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
-        char buf[BUFSIZ] = "";
-        int r, rc;
+        int rc;
 
         cxt = mnt_new_context();
         if (!cxt)
@@ -178,13 +185,7 @@ int mount_device(const char *node, const char *dir, const char *fstype, char **r
         if (rc == 0 && mnt_context_get_status(cxt) == 1)
                 return 0;
 
-        r = mnt_context_syscall_called(cxt) ? -mnt_context_get_syscall_errno(cxt) : (rc < 0 ? rc : -EIO);
-        if (r == 0)
-                r = -EIO;
-        (void) mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
-        if (ret_message)
-                *ret_message = buf[0] ? strdup(buf) : NULL;
-        return r;
+        return context_error(cxt, rc, ret_message);
 }
 
 /* Filesystems that cannot keep a data root: whatever is written there is

@@ -49,6 +49,18 @@ static int refuse(char ***l, const char *fmt, ...) {
         return strv_consume(l, s);
 }
 
+/* Whether someone holds node (inside sysroot) the way a mount, a VM or a
+ * database holds a device: the kernel refuses an exclusive open then. */
+static bool held_exclusively(const char *sysroot, const char *node) {
+        _cleanup_free_ char *p = sysroot_path(sysroot, node);
+        _cleanup_close_ int fd = -1;
+
+        if (!p)
+                return false;
+        fd = open(p, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        return fd < 0 && errno == EBUSY;
+}
+
 /* Where each stack of devices built on name ends, one line per leaf, each
  * starting with prefix: "loop7 → loop8 → mounted on /srv/x". */
 static int chains_above(const char *sysroot, const char *name, const char *prefix, unsigned depth, char ***chains) {
@@ -282,15 +294,12 @@ static int check_written(const char *sysroot, const char *target, const char *na
                 /* What the tables do not show (a mount in another
                  * namespace, a program): the kernel refuses an exclusive
                  * open of a device someone holds. */
-                if (strv_length(e->refusals) == before && root_is_host(sysroot)) {
-                        _cleanup_close_ int fd = open(b->node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                        if (fd < 0 && errno == EBUSY &&
-                            (r = refuse(&e->refusals,
-                                        "writing to %s writes to %s (through %s), which is in use (mounted elsewhere, or "
-                                        "opened exclusively by a program)",
-                                        target, b->node, via)) < 0)
-                                return r;
-                }
+                if (strv_length(e->refusals) == before && root_is_host(sysroot) && held_exclusively(NULL, b->node) &&
+                    (r = refuse(&e->refusals,
+                                "writing to %s writes to %s (through %s), which is in use (mounted elsewhere, or "
+                                "opened exclusively by a program)",
+                                target, b->node, via)) < 0)
+                        return r;
         }
 
         r = blockdev_lower(sysroot, name, &lower);
@@ -485,19 +494,11 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
          * the raw device): the kernel refuses an exclusive open of a block
          * device that someone holds. Asked only when nothing else explains
          * it already. */
-        if (strv_length(e.mounts) == 0 && strv_length(d->holders) == 0) {
-                _cleanup_free_ char *node = sysroot_path(sysroot, d->node);
-                _cleanup_close_ int fd = -1;
-
-                if (!node)
-                        return -ENOMEM;
-                fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                if (fd < 0 && errno == EBUSY) {
-                        r = refuse(&e.refusals, "%s is in use (opened exclusively by another program): stop it first",
-                                   d->node);
-                        if (r < 0)
-                                return r;
-                }
+        if (strv_length(e.mounts) == 0 && strv_length(d->holders) == 0 && held_exclusively(sysroot, d->node)) {
+                r = refuse(&e.refusals, "%s is in use (opened exclusively by another program): stop it first",
+                           d->node);
+                if (r < 0)
+                        return r;
         }
 
         if (strv_length(e.signatures) > 0 && !req->wipe) {

@@ -10,8 +10,8 @@
 #include <sys/sysmacros.h>
 
 #include "disk/blockdev.h"
-#include "disk/libmount-util.h"
 #include "disk/stack.h"
+#include "disk/usage.h"
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -44,37 +44,6 @@ static int read_backing_file(const char *sysroot, const char *name, char **ret) 
         if (n == 0)
                 return -ENXIO;
         *ret = TAKE_PTR(s);
-        return 0;
-}
-
-/* The device of the mount that holds path in sysroot's mount table (the
- * longest target above it). */
-static int mount_device_of_path(const char *sysroot, const char *path, dev_t *ret) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
-        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
-        _cleanup_free_ char *p = sysroot_path(sysroot, "/proc/self/mountinfo");
-        struct libmnt_fs *fs, *best = NULL;
-        size_t best_len = 0;
-
-        if (!p)
-                return -ENOMEM;
-        tb = mnt_new_table();
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!tb || !it)
-                return -ENOMEM;
-        if (mnt_table_parse_file(tb, p) < 0)
-                return -ENOENT;
-        /* Forward, keeping the last of equal length: the mount on top. */
-        while (mnt_table_next_fs(tb, it, &fs) == 0) {
-                const char *t = mnt_fs_get_target(fs);
-                if (t && path_startswith_dir(path, t) && strlen(t) >= best_len) {
-                        best = fs;
-                        best_len = strlen(t);
-                }
-        }
-        if (!best || mnt_fs_get_devno(best) == 0)
-                return -ENOENT;
-        *ret = mnt_fs_get_devno(best);
         return 0;
 }
 
@@ -127,7 +96,7 @@ int blockdev_loop_backing(const char *sysroot, const char *name, LoopBacking *re
                                 b.is_node = true;
                                 b.devnum = d->devnum;
                         }
-                } else if (mount_device_of_path(sysroot, file, &b.devnum) < 0)
+                } else if (usage_mount_device_of_path(sysroot, file, &b.devnum) < 0)
                         b.devnum = 0;
         }
         b.file = TAKE_PTR(file);
