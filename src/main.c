@@ -5,104 +5,175 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config.h"
+#include "disk/mkfs.h"
+#include "disk/prepare.h"
 #include "output/output.h"
 #include "util/json-util.h"
 #include "util/log.h"
 #include "util/macro.h"
 
+typedef enum Command {
+        CMD_STATUS,
+        CMD_DISKS,
+        CMD_PREPARE,
+        CMD_MOVE,
+        CMD_SET_DATA_ROOT,
+        CMD_ROLLBACK,
+        CMD_CLEANUP,
+        CMD_GROW,
+        _CMD_MAX,
+} Command;
+
+#define C(c) (1U << CMD_##c)
+#define ALL ((1U << _CMD_MAX) - 1)
+#define DISK (C(PREPARE) | C(MOVE))
+
+typedef struct Verb {
+        const char *name;
+        const char *args;  /* in the list of commands */
+        const char *usage; /* the command's own options, as in the man page's SYNOPSIS */
+        const char *summary;
+        int min_args, max_args;
+        int (*run)(const Options *o);
+} Verb;
+
+static const Verb verbs[_CMD_MAX] = {
+        [CMD_STATUS] = { "status", "", "", "Show where Docker's data root is configured, and any conflict", 0, 0,
+                         verb_status },
+        [CMD_DISKS] = { "disks", "", "", "List block devices and whether each may take the data root", 0, 0,
+                        verb_disks },
+        [CMD_PREPARE] = { "prepare", "DEVICE --mount DIR",
+                          "DEVICE --mount DIR [--fs ext4|xfs] [--label LABEL] [--partition] [--wipe] "
+                          "[--allow-instance-store] [--wait-device SECONDS] [--dry-run]",
+                          "Partition (optional), format, mount and persist a volume", 1, 1, verb_prepare },
+        [CMD_MOVE] = { "move", "--device DEVICE | --to DIR",
+                       "(--device DEVICE [--mount DIR] [--fs ext4|xfs] [--label LABEL] [--partition] [--wipe] "
+                       "[--allow-instance-store] [--wait-device SECONDS] | --to DIR) [--pre-copy|--no-pre-copy] "
+                       "[--delete-old] [--force] [--dry-run] [--yes]",
+                       "Move the data root: copy, rewrite config, restart, verify", 0, 0, verb_move },
+        [CMD_SET_DATA_ROOT] = { "set-data-root", "DIR", "DIR [--dry-run]",
+                                "Point Docker's configuration at DIR (no data is moved)", 1, 1, verb_set_data_root },
+        [CMD_ROLLBACK] = { "rollback", "", "[--dry-run] [--yes]", "Undo the last move", 0, 0, verb_rollback },
+        [CMD_CLEANUP] = { "cleanup", "", "[--dry-run] [--yes]", "Remove the old data root after a verified move", 0, 0,
+                          verb_cleanup },
+        [CMD_GROW] = { "grow", "[DIR|DEVICE]", "[DIR|DEVICE] [--dry-run]",
+                       "Grow partition and filesystem after the volume was enlarged", 0, 1, verb_grow },
+};
+
+typedef enum OptionId {
+        OPT_HELP,
+        OPT_VERSION,
+        OPT_ROOT,
+        OPT_JSON,
+        OPT_QUIET,
+        OPT_VERBOSE,
+        OPT_DRY_RUN,
+        OPT_YES,
+        OPT_FORCE,
+        OPT_DEVICE,
+        OPT_MOUNT,
+        OPT_FS,
+        OPT_LABEL,
+        OPT_PARTITION,
+        OPT_WIPE,
+        OPT_INSTANCE_STORE,
+        OPT_WAIT_DEVICE,
+        OPT_TO,
+        OPT_PRE_COPY,
+        OPT_NO_PRE_COPY,
+        OPT_DELETE_OLD,
+        _OPT_MAX,
+} OptionId;
+
+/* Every option, once: getopt's table, the check that a command takes what
+ * it was given, and every --help derive from this. An option a command does
+ * not take is a usage error rather than silently ignored (a "--wipe" that
+ * does nothing is worse than an error). */
+typedef struct Option {
+        const char *name;
+        char short_name;   /* 0: none */
+        const char *arg;   /* the argument's name; NULL: a flag */
+        unsigned commands; /* the commands that take it */
+        bool general;      /* in [OPTIONS...] before the command, not in its usage */
+        const char *help;
+} Option;
+
+static const Option options[_OPT_MAX] = {
+        [OPT_HELP] = { "help", 'h', NULL, ALL, true, "Show this help" },
+        [OPT_VERSION] = { "version", 0, NULL, ALL, true, "Show the version" },
+        [OPT_ROOT] = { "root", 0, "SYSROOT", ALL & ~(C(DISKS) | C(GROW)), true,
+                       "Act on the configuration under SYSROOT (an offline image)" },
+        [OPT_JSON] = { "json", 0, NULL, ALL, true, "Print one JSON object with the result on stdout" },
+        [OPT_QUIET] = { "quiet", 'q', NULL, ALL, true, "Print only errors" },
+        [OPT_VERBOSE] = { "verbose", 'v', NULL, ALL, true, "Print debugging output" },
+        [OPT_DRY_RUN] = { "dry-run", 'n', NULL, ALL & ~(C(STATUS) | C(DISKS)), false,
+                          "Show what would be done, with diffs; change nothing" },
+        [OPT_YES] = { "yes", 'y', NULL, C(MOVE) | C(ROLLBACK) | C(CLEANUP), false, "Do not ask for confirmation" },
+        [OPT_FORCE] = { "force", 0, NULL, C(MOVE), false, "Proceed despite a swarm manager role" },
+        [OPT_DEVICE] = { "device", 0, "DEVICE", C(MOVE), false,
+                         "Volume to move to: /dev/nvme1n1, sdf, xvdf, vol-0abc..., UUID=..., LABEL=..." },
+        [OPT_MOUNT] = { "mount", 0, "DIR", DISK, false, "Where to mount the volume (move: default /mnt/docker-data)" },
+        [OPT_FS] = { "fs", 0, "ext4|xfs", DISK, false, "Filesystem to create (default: ext4)" },
+        [OPT_LABEL] = { "label", 0, "LABEL", DISK, false,
+                        "Filesystem label (default: docker-data; ext4 16 bytes, xfs 12)" },
+        [OPT_PARTITION] = { "partition", 0, NULL, DISK, false,
+                            "Create one GPT partition instead of using the whole disk" },
+        [OPT_WIPE] = { "wipe", 0, NULL, DISK, false, "Allow overwriting a device that holds signatures" },
+        [OPT_INSTANCE_STORE] = { "allow-instance-store", 0, NULL, DISK, false,
+                                 "Allow an EC2 instance-store disk (data is lost on stop)" },
+        [OPT_WAIT_DEVICE] = { "wait-device", 0, "SECONDS", DISK, false,
+                              "Wait up to SECONDS for the device to appear" },
+        [OPT_TO] = { "to", 0, "DIR", C(MOVE), false, "Move to DIR on an already mounted filesystem" },
+        [OPT_PRE_COPY] = { "pre-copy", 0, NULL, C(MOVE), false,
+                           "Copy once while Docker runs, to shorten the downtime (default)" },
+        [OPT_NO_PRE_COPY] = { "no-pre-copy", 0, NULL, C(MOVE), false, "Copy only while Docker is stopped" },
+        [OPT_DELETE_OLD] = { "delete-old", 0, NULL, C(MOVE), false, "Remove the old data root after a verified move" },
+};
+
 static Options arg_options = {
         .wait_device_sec = -1,
         .pre_copy = -1,
 };
+static const Verb *arg_verb;
 static bool arg_quiet;
 static bool arg_verbose;
 
-/* Which options each verb takes; anything else is a usage error rather than
- * silently ignored (a "--wipe" that does nothing is worse than an error). */
-enum {
-        OPT_ROOT = 1 << 0,
-        OPT_JSON = 1 << 1,
-        OPT_DRY_RUN = 1 << 2,
-        OPT_YES = 1 << 3,
-        OPT_FORCE = 1 << 4,
-        OPT_DEVICE = 1 << 5,
-        OPT_MOUNT = 1 << 6,
-        OPT_FS = 1 << 7,
-        OPT_LABEL = 1 << 8,
-        OPT_PARTITION = 1 << 9,
-        OPT_WIPE = 1 << 10,
-        OPT_INSTANCE_STORE = 1 << 11,
-        OPT_WAIT_DEVICE = 1 << 12,
-        OPT_TO = 1 << 13,
-        OPT_PRE_COPY = 1 << 14,
-        OPT_DELETE_OLD = 1 << 15,
-};
+static void print_option(const Option *o) {
+        char left[64];
 
-#define OPT_DISK (OPT_MOUNT | OPT_FS | OPT_LABEL | OPT_PARTITION | OPT_WIPE | OPT_INSTANCE_STORE | OPT_WAIT_DEVICE)
-
-typedef struct Verb {
-        const char *name;
-        int min_args, max_args;
-        unsigned options;
-        int (*run)(const Options *o);
-} Verb;
-
-static const Verb verbs[] = {
-        { "status", 0, 0, OPT_ROOT | OPT_JSON, verb_status },
-        { "disks", 0, 0, OPT_JSON, verb_disks },
-        { "prepare", 1, 1, OPT_JSON | OPT_DISK | OPT_DRY_RUN | OPT_ROOT, verb_prepare },
-        { "move", 0, 0,
-          OPT_ROOT | OPT_JSON | OPT_DRY_RUN | OPT_YES | OPT_FORCE | OPT_DEVICE | OPT_DISK | OPT_TO | OPT_PRE_COPY |
-                  OPT_DELETE_OLD,
-          verb_move },
-        { "set-data-root", 1, 1, OPT_ROOT | OPT_JSON | OPT_DRY_RUN, verb_set_data_root },
-        { "rollback", 0, 0, OPT_ROOT | OPT_JSON | OPT_YES | OPT_DRY_RUN, verb_rollback },
-        { "cleanup", 0, 0, OPT_ROOT | OPT_JSON | OPT_YES | OPT_DRY_RUN, verb_cleanup },
-        { "grow", 0, 1, OPT_JSON | OPT_DRY_RUN, verb_grow },
-};
+        snprintf(left, sizeof(left), "  %c%c --%s%s%s", o->short_name ? '-' : ' ', o->short_name ?: ' ', o->name,
+                 o->arg ? " " : "", strempty(o->arg));
+        if (strlen(left) < 27)
+                printf("%-27s%s\n", left, o->help);
+        else
+                printf("%s\n%27s%s\n", left, "", o->help);
+}
 
 static void help(void) {
         printf("Usage: %s [OPTIONS...] COMMAND [ARGS...]\n"
                "\n"
                "Move Docker's data root onto a dedicated volume, and manage that volume.\n"
                "\n"
-               "Commands:\n"
-               "  status                   Show where Docker's data root is configured, and any conflict\n"
-               "  disks                    List block devices and whether each may take the data root\n"
-               "  prepare DEVICE --mount DIR\n"
-               "                           Partition (optional), format, mount and persist a volume\n"
-               "  move --device DEVICE | --to DIR\n"
-               "                           Move the data root: copy, rewrite config, restart, verify\n"
-               "  set-data-root DIR        Point Docker's configuration at DIR (no data is moved)\n"
-               "  rollback                 Undo the last move\n"
-               "  cleanup                  Remove the old data root after a verified move\n"
-               "  grow [DIR|DEVICE]        Grow partition and filesystem after the volume was enlarged\n"
-               "\n"
-               "Options:\n"
-               "  -h --help                Show this help\n"
-               "     --version             Show the version\n"
-               "     --root SYSROOT        Act on the configuration under SYSROOT (an offline image)\n"
-               "     --json                Print one JSON object with the result on stdout\n"
-               "  -q --quiet               Print only errors\n"
-               "  -v --verbose             Print debugging output\n"
-               "  -n --dry-run             Show what would be done, with diffs; change nothing\n"
-               "  -y --yes                 Do not ask for confirmation\n"
-               "     --force               Proceed despite a swarm manager role\n"
-               "     --device DEVICE       Volume to move to: /dev/nvme1n1, sdf, xvdf, vol-0abc..., UUID=..., LABEL=...\n"
-               "     --mount DIR           Where to mount the volume (default: /mnt/docker-data)\n"
-               "     --fs ext4|xfs         Filesystem to create (default: ext4)\n"
-               "     --label LABEL         Filesystem label (default: docker-data)\n"
-               "     --partition           Create one GPT partition instead of using the whole disk\n"
-               "     --wipe                Allow overwriting a device that holds signatures\n"
-               "     --allow-instance-store\n"
-               "                           Allow an EC2 instance-store disk (data is lost on stop)\n"
-               "     --wait-device SECONDS Wait up to SECONDS for the device to appear\n"
-               "     --to DIR              Move to DIR on an already mounted filesystem\n"
-               "     --pre-copy            Copy once while Docker runs, to shorten the downtime (default)\n"
-               "     --no-pre-copy         Copy only while Docker is stopped\n"
-               "     --delete-old          Remove the old data root after a verified move\n"
+               "Commands:\n",
+               program_invocation_short_name);
+        for (size_t i = 0; i < _CMD_MAX; i++) {
+                char left[64];
+
+                snprintf(left, sizeof(left), "  %s%s%s", verbs[i].name, isempty(verbs[i].args) ? "" : " ",
+                         verbs[i].args);
+                if (strlen(left) < 27)
+                        printf("%-27s%s\n", left, verbs[i].summary);
+                else
+                        printf("%s\n%27s%s\n", left, "", verbs[i].summary);
+        }
+        printf("\nOptions:\n");
+        for (size_t i = 0; i < _OPT_MAX; i++)
+                print_option(options + i);
+        printf("\n"
+               "'%s COMMAND --help' shows what each command takes.\n"
                "\n"
                "Exit status: 0 success, 1 failure, 2 usage, 3 refused as unsafe (nothing changed),\n"
                "4 failed and rolled back, 5 failed and not rolled back (see the message).\n"
@@ -111,6 +182,25 @@ static void help(void) {
                "Without a terminal, log lines and move steps also go to the systemd journal.\n"
                "See docker-relocate(8) for details.\n",
                program_invocation_short_name);
+}
+
+/* One command's usage, and only the options it takes: its own, then the
+ * general ones. */
+static void help_verb(const Verb *v) {
+        unsigned bit = 1U << (v - verbs);
+
+        printf("Usage: %s [OPTIONS...] %s%s%s\n\n%s.\n", program_invocation_short_name, v->name,
+               isempty(v->usage) ? "" : " ", v->usage, v->summary);
+        if (!isempty(v->usage) && strstr(v->usage, "--"))
+                printf("\nOptions:\n");
+        for (size_t i = 0; i < _OPT_MAX; i++)
+                if ((options[i].commands & bit) && !options[i].general)
+                        print_option(options + i);
+        printf("\nGeneral options:\n");
+        for (size_t i = 0; i < _OPT_MAX; i++)
+                if ((options[i].commands & bit) && options[i].general)
+                        print_option(options + i);
+        printf("\nSee docker-relocate(8) for details.\n");
 }
 
 static int parse_long(const char *s, long *ret) {
@@ -125,179 +215,195 @@ static int parse_long(const char *s, long *ret) {
         return 0;
 }
 
-static int parse_argv(int argc, char *argv[], const Verb **ret_verb, unsigned *ret_given) {
-        enum {
-                ARG_VERSION = 0x100,
-                ARG_ROOT,
-                ARG_JSON,
-                ARG_FORCE,
-                ARG_DEVICE,
-                ARG_MOUNT,
-                ARG_FS,
-                ARG_LABEL,
-                ARG_PARTITION,
-                ARG_WIPE,
-                ARG_ALLOW_INSTANCE_STORE,
-                ARG_WAIT_DEVICE,
-                ARG_TO,
-                ARG_PRE_COPY,
-                ARG_NO_PRE_COPY,
-                ARG_DELETE_OLD,
-        };
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "root", required_argument, NULL, ARG_ROOT },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "quiet", no_argument, NULL, 'q' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "yes", no_argument, NULL, 'y' },
-                { "force", no_argument, NULL, ARG_FORCE },
-                { "device", required_argument, NULL, ARG_DEVICE },
-                { "mount", required_argument, NULL, ARG_MOUNT },
-                { "fs", required_argument, NULL, ARG_FS },
-                { "label", required_argument, NULL, ARG_LABEL },
-                { "partition", no_argument, NULL, ARG_PARTITION },
-                { "wipe", no_argument, NULL, ARG_WIPE },
-                { "allow-instance-store", no_argument, NULL, ARG_ALLOW_INSTANCE_STORE },
-                { "wait-device", required_argument, NULL, ARG_WAIT_DEVICE },
-                { "to", required_argument, NULL, ARG_TO },
-                { "pre-copy", no_argument, NULL, ARG_PRE_COPY },
-                { "no-pre-copy", no_argument, NULL, ARG_NO_PRE_COPY },
-                { "delete-old", no_argument, NULL, ARG_DELETE_OLD },
-                {}
-        };
+/* The value of an option with an argument, once checked. */
+static int apply_value(OptionId id, const char *value) {
         Options *o = &arg_options;
-        unsigned given = 0;
+
+        switch (id) {
+        case OPT_ROOT:
+        case OPT_MOUNT:
+        case OPT_TO:
+                if (value[0] != '/')
+                        return cmd_fail(EXIT_USAGE, 0, "--%s takes an absolute path: %s", options[id].name, value);
+                if (id == OPT_ROOT)
+                        o->root = value;
+                else if (id == OPT_MOUNT)
+                        o->mount = value;
+                else
+                        o->to = value;
+                return 0;
+        case OPT_FS:
+                if (!mkfs_supported(value))
+                        return cmd_fail(EXIT_USAGE, 0, "--fs takes ext4 or xfs, not '%s'.", value);
+                o->fs = value;
+                return 0;
+        case OPT_LABEL:
+                o->label = value;
+                return 0;
+        case OPT_WAIT_DEVICE:
+                if (parse_long(value, &o->wait_device_sec) < 0)
+                        return cmd_fail(EXIT_USAGE, 0, "--wait-device takes a number of seconds, not '%s'.", value);
+                return 0;
+        case OPT_DEVICE:
+                o->device = value;
+                return 0;
+        default:
+                return 0;
+        }
+}
+
+static void apply_flag(OptionId id) {
+        Options *o = &arg_options;
+
+        switch (id) {
+        case OPT_JSON:
+                o->json = true;
+                break;
+        case OPT_QUIET:
+                arg_quiet = true;
+                break;
+        case OPT_VERBOSE:
+                arg_verbose = true;
+                break;
+        case OPT_DRY_RUN:
+                o->dry_run = true;
+                break;
+        case OPT_YES:
+                o->yes = true;
+                break;
+        case OPT_FORCE:
+                o->force = true;
+                break;
+        case OPT_PARTITION:
+                o->partition = true;
+                break;
+        case OPT_WIPE:
+                o->wipe = true;
+                break;
+        case OPT_INSTANCE_STORE:
+                o->allow_instance_store = true;
+                break;
+        case OPT_PRE_COPY:
+        case OPT_NO_PRE_COPY:
+                o->pre_copy = id == OPT_PRE_COPY;
+                break;
+        case OPT_DELETE_OLD:
+                o->delete_old = true;
+                break;
+        default:
+                break;
+        }
+}
+
+/* What the command was given, against what it takes. Returns EXIT_OK or
+ * EXIT_USAGE after reporting. */
+static int check_options(const unsigned given[_OPT_MAX], const char *const values[_OPT_MAX]) {
+        unsigned bit = 1U << (arg_verb - verbs);
+        int r;
+
+        for (size_t i = 0; i < _OPT_MAX; i++) {
+                if (!given[i])
+                        continue;
+                if (!(options[i].commands & bit))
+                        return cmd_fail(EXIT_USAGE, 0, "'%s' does not take --%s.", arg_verb->name, options[i].name);
+                /* Two values of one option: which one was meant? */
+                if (options[i].arg && given[i] > 1)
+                        return cmd_fail(EXIT_USAGE, 0, "--%s was given %u times: give it once.", options[i].name,
+                                        given[i]);
+                if (options[i].arg && isempty(values[i]))
+                        return cmd_fail(EXIT_USAGE, 0, "--%s needs a value, not an empty string.", options[i].name);
+                r = options[i].arg ? apply_value(i, values[i]) : EXIT_OK;
+                if (r != EXIT_OK)
+                        return r;
+                apply_flag(i);
+        }
+        if (given[OPT_PRE_COPY] && given[OPT_NO_PRE_COPY])
+                return cmd_fail(EXIT_USAGE, 0, "--pre-copy and --no-pre-copy contradict each other.");
+        /* The filesystem's own limit, checked before any disk is looked at. */
+        if (arg_options.label && mkfs_label_valid(arg_options.fs ?: DEFAULT_FSTYPE, arg_options.label) < 0)
+                return cmd_fail(EXIT_USAGE, 0, "--label '%s' is not a valid %s label: at most %d plain characters.",
+                                arg_options.label, arg_options.fs ?: DEFAULT_FSTYPE,
+                                streq(arg_options.fs ?: DEFAULT_FSTYPE, "xfs") ? 12 : 16);
+        for (int i = 0; i < arg_options.n_args; i++)
+                if (isempty(arg_options.args[i]))
+                        return cmd_fail(EXIT_USAGE, 0, "'%s' takes no empty argument.", arg_verb->name);
+        if (arg_options.n_args < arg_verb->min_args || arg_options.n_args > arg_verb->max_args) {
+                if (arg_verb->min_args == arg_verb->max_args)
+                        return cmd_fail(EXIT_USAGE, 0, "'%s' takes %d argument%s.", arg_verb->name, arg_verb->min_args,
+                                        arg_verb->min_args == 1 ? "" : "s");
+                return cmd_fail(EXIT_USAGE, 0, "'%s' takes %d to %d arguments.", arg_verb->name, arg_verb->min_args,
+                                arg_verb->max_args);
+        }
+        return EXIT_OK;
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        struct option long_options[_OPT_MAX + 1] = {};
+        char short_options[2 * _OPT_MAX + 2] = ":", *s = short_options + 1;
+        unsigned given[_OPT_MAX] = {};
+        const char *values[_OPT_MAX] = {};
         int c;
 
-        while ((c = getopt_long(argc, argv, "hqvny", options, NULL)) >= 0) {
-                switch (c) {
-                case 'h':
-                        help();
-                        return 0;
-                case ARG_VERSION:
-                        printf("%s %s\n", PROGRAM_NAME, PROGRAM_VERSION);
-                        return 0;
-                case ARG_ROOT:
-                        if (optarg[0] != '/')
-                                return log_error_errno(-EINVAL, "--root takes an absolute path: %s", optarg);
-                        o->root = optarg;
-                        given |= OPT_ROOT;
-                        break;
-                case ARG_JSON:
-                        o->json = true;
-                        given |= OPT_JSON;
-                        break;
-                case 'q':
-                        arg_quiet = true;
-                        break;
-                case 'v':
-                        arg_verbose = true;
-                        break;
-                case 'n':
-                        o->dry_run = true;
-                        given |= OPT_DRY_RUN;
-                        break;
-                case 'y':
-                        o->yes = true;
-                        given |= OPT_YES;
-                        break;
-                case ARG_FORCE:
-                        o->force = true;
-                        given |= OPT_FORCE;
-                        break;
-                case ARG_DEVICE:
-                        o->device = optarg;
-                        given |= OPT_DEVICE;
-                        break;
-                case ARG_MOUNT:
-                        if (optarg[0] != '/')
-                                return log_error_errno(-EINVAL, "--mount takes an absolute path: %s", optarg);
-                        o->mount = optarg;
-                        given |= OPT_MOUNT;
-                        break;
-                case ARG_FS:
-                        if (!streq(optarg, "ext4") && !streq(optarg, "xfs"))
-                                return log_error_errno(-EINVAL, "--fs takes ext4 or xfs, not '%s'.", optarg);
-                        o->fs = optarg;
-                        given |= OPT_FS;
-                        break;
-                case ARG_LABEL:
-                        o->label = optarg;
-                        given |= OPT_LABEL;
-                        break;
-                case ARG_PARTITION:
-                        o->partition = true;
-                        given |= OPT_PARTITION;
-                        break;
-                case ARG_WIPE:
-                        o->wipe = true;
-                        given |= OPT_WIPE;
-                        break;
-                case ARG_ALLOW_INSTANCE_STORE:
-                        o->allow_instance_store = true;
-                        given |= OPT_INSTANCE_STORE;
-                        break;
-                case ARG_WAIT_DEVICE:
-                        if (parse_long(optarg, &o->wait_device_sec) < 0)
-                                return log_error_errno(-EINVAL, "--wait-device takes a number of seconds, not '%s'.",
-                                                       optarg);
-                        given |= OPT_WAIT_DEVICE;
-                        break;
-                case ARG_TO:
-                        if (optarg[0] != '/')
-                                return log_error_errno(-EINVAL, "--to takes an absolute path: %s", optarg);
-                        o->to = optarg;
-                        given |= OPT_TO;
-                        break;
-                case ARG_PRE_COPY:
-                        o->pre_copy = 1;
-                        given |= OPT_PRE_COPY;
-                        break;
-                case ARG_NO_PRE_COPY:
-                        o->pre_copy = 0;
-                        given |= OPT_PRE_COPY;
-                        break;
-                case ARG_DELETE_OLD:
-                        o->delete_old = true;
-                        given |= OPT_DELETE_OLD;
-                        break;
-                case '?':
-                        return -EINVAL;
-                default:
-                        return log_error_errno(-EINVAL, "Unhandled option %d.", c);
+        for (size_t i = 0; i < _OPT_MAX; i++) {
+                long_options[i] = (struct option){ options[i].name, options[i].arg ? required_argument : no_argument,
+                                                   NULL, 0x100 + (int) i };
+                if (options[i].short_name) {
+                        *s++ = options[i].short_name;
+                        if (options[i].arg)
+                                *s++ = ':';
                 }
         }
 
-        if (optind >= argc)
-                return log_error_errno(-EINVAL, "No command given. See --help.");
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) >= 0) {
+                size_t i;
 
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(verbs[i].name, argv[optind])) {
-                        *ret_verb = &verbs[i];
-                        break;
+                if (c == '?' || c == ':') {
+                        (void) cmd_fail(EXIT_USAGE, 0,
+                                        c == '?' ? "Unknown option '%s'. See --help."
+                                                 : "%s needs an argument. See --help.",
+                                        argv[optind - 1]);
+                        return -EINVAL;
                 }
-        if (!*ret_verb)
-                return log_error_errno(-EINVAL, "Unknown command '%s'. See --help.", argv[optind]);
+                for (i = 0; i < _OPT_MAX; i++)
+                        if (c == 0x100 + (int) i || (options[i].short_name && c == options[i].short_name))
+                                break;
+                if (i >= _OPT_MAX)
+                        return -EINVAL;
+                given[i]++;
+                values[i] = optarg;
+                /* Known at once, so that usage errors are JSON too. */
+                if (i == OPT_JSON)
+                        arg_options.json = true;
+        }
 
-        o->args = argv + optind + 1;
-        o->n_args = argc - optind - 1;
-        *ret_given = given;
+        for (size_t i = 0; optind < argc && i < _CMD_MAX; i++)
+                if (streq(verbs[i].name, argv[optind]))
+                        arg_verb = verbs + i;
+        if (given[OPT_HELP]) {
+                if (arg_verb)
+                        help_verb(arg_verb);
+                else
+                        help();
+                return 0;
+        }
+        if (given[OPT_VERSION]) {
+                printf("%s %s\n", PROGRAM_NAME, PROGRAM_VERSION);
+                return 0;
+        }
+        if (optind >= argc) {
+                (void) cmd_fail(EXIT_USAGE, 0, "No command given. See --help.");
+                return -EINVAL;
+        }
+        if (!arg_verb) {
+                (void) cmd_fail(EXIT_USAGE, 0, "Unknown command '%s'. See --help.", argv[optind]);
+                return -EINVAL;
+        }
+        arg_options.args = argv + optind + 1;
+        arg_options.n_args = argc - optind - 1;
+        if (check_options(given, values) != EXIT_OK)
+                return -EINVAL;
         return 1;
-}
-
-static const char *option_name(unsigned bit) {
-        static const char *const names[] = {
-                "--root", "--json", "--dry-run", "--yes", "--force", "--device", "--mount", "--fs",
-                "--label", "--partition", "--wipe", "--allow-instance-store", "--wait-device", "--to",
-                "--pre-copy/--no-pre-copy", "--delete-old",
-        };
-        for (unsigned i = 0; i < ELEMENTSOF(names); i++)
-                if (bit == 1u << i)
-                        return names[i];
-        return "?";
 }
 
 /* The Docker CLI finds this binary as the plugin "relocate" (a link named
@@ -314,13 +420,11 @@ static int cli_plugin_metadata(void) {
             !cJSON_AddStringToObject(o, "Vendor", PROGRAM_NAME) ||
             !cJSON_AddStringToObject(o, "Version", PROGRAM_VERSION) ||
             !cJSON_AddStringToObject(o, "ShortDescription", "Move Docker's data root onto a dedicated volume"))
-                return log_oom();
-        return output_json(o) < 0 ? log_oom() : EXIT_OK;
+                return cmd_oom();
+        return output_json(o) < 0 ? cmd_oom() : EXIT_OK;
 }
 
 static int run(int argc, char *argv[]) {
-        const Verb *verb = NULL;
-        unsigned given = 0;
         int r;
 
         if (argc == 2 && streq(argv[1], "docker-cli-plugin-metadata"))
@@ -339,47 +443,18 @@ static int run(int argc, char *argv[]) {
                 program_invocation_short_name = (char *) "docker " CLI_PLUGIN_NAME;
         }
 
-        r = parse_argv(argc, argv, &verb, &given);
-        if (r <= 0)
-                return r < 0 ? EXIT_USAGE : EXIT_OK;
-
-        log_set_max_level(arg_verbose ? LOG_LEVEL_DEBUG : arg_quiet ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
-        output_set_json(arg_options.json);
-        output_set_quiet(arg_quiet);
-
-        for (unsigned bit = 1; bit <= OPT_DELETE_OLD; bit <<= 1)
-                if ((given & bit) && !(verb->options & bit)) {
-                        log_error("'%s' does not take %s.", verb->name, option_name(bit));
-                        return EXIT_USAGE;
-                }
-        if (arg_options.n_args < verb->min_args || arg_options.n_args > verb->max_args) {
-                if (verb->min_args == verb->max_args)
-                        log_error("'%s' takes %d argument%s.", verb->name, verb->min_args,
-                                  verb->min_args == 1 ? "" : "s");
-                else
-                        log_error("'%s' takes %d to %d arguments.", verb->name, verb->min_args, verb->max_args);
-                return EXIT_USAGE;
-        }
-
-        r = verb->run(&arg_options);
+        r = parse_argv(argc, argv);
+        if (r > 0) {
+                log_set_max_level(arg_verbose ? LOG_LEVEL_DEBUG : arg_quiet ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
+                output_set_quiet(arg_quiet);
+                output_set_json(arg_options.json);
+                r = arg_verb->run(&arg_options);
+        } else
+                r = r < 0 ? EXIT_USAGE : EXIT_OK;
 
         /* With --json, stdout always carries one object, failures included. */
-        if (arg_options.json && !output_json_done() && r != EXIT_OK) {
-                _cleanup_json_ cJSON *o = cJSON_CreateObject();
-                cJSON *e;
-                int code = r < 0 ? EXIT_FAIL : r;
-
-                if (o) {
-                        cJSON_AddBoolToObject(o, "changed", false);
-                        cJSON_AddStringToObject(o, "status", code == EXIT_REFUSED ? "refused" : "failed");
-                        e = cJSON_AddObjectToObject(o, "error");
-                        if (e) {
-                                cJSON_AddNumberToObject(e, "code", code);
-                                cJSON_AddStringToObject(e, "message", log_last_error() ?: strerror(r < 0 ? -r : EIO));
-                        }
-                        (void) output_json(o);
-                }
-        }
+        if (arg_options.json && !output_json_done() && r != EXIT_OK)
+                (void) cmd_print_failure_json(r < 0 ? EXIT_FAIL : r);
         return r;
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "disk/blockdev.h"
 #include "disk/probe.h"
@@ -111,11 +112,11 @@ int verb_disks(const Options *o) {
         int r;
 
         if (!root || !(arr = cJSON_AddArrayToObject(root, "disks")))
-                return log_oom();
+                return cmd_oom();
 
         r = blockdev_list_disks(NULL, &names);
         if (r < 0)
-                return log_error_errno(r, "Failed to list block devices in /sys/block: %m");
+                return cmd_fail(EXIT_FAIL, r, "Failed to list block devices in /sys/block: %m");
 
         output_printf("%-16s %8s  %-8s %-34s %-16s %s\n", "DEVICE", "SIZE", "KIND", "IDENTITY", "MOUNTED", "ELIGIBLE");
         STRV_FOREACH(n, names) {
@@ -126,7 +127,7 @@ int verb_disks(const Options *o) {
                 if (r == -ENOENT)
                         continue; /* detached meanwhile */
                 if (r < 0)
-                        return log_error_errno(r, "Failed to read /sys/block/%s: %m", *n);
+                        return cmd_fail(EXIT_FAIL, r, "Failed to read /sys/block/%s: %m", *n);
                 /* An unattached loop device (no backing file, no media) is no
                  * disk anyone could pick; listing dozens of them hides the
                  * real ones. */
@@ -135,7 +136,7 @@ int verb_disks(const Options *o) {
 
                 r = describe(d, &dj, !o->json, "");
                 if (r < 0)
-                        return log_error_errno(r, "Failed to describe %s: %m", d->node);
+                        return cmd_fail(EXIT_FAIL, r, "Failed to describe %s: %m", d->node);
                 cJSON_AddItemToArray(arr, dj);
                 parts = cJSON_AddArrayToObject(dj, "partitions");
                 STRV_FOREACH(p, d->partitions) {
@@ -146,7 +147,7 @@ int verb_disks(const Options *o) {
                                 continue;
                         r = describe(pd, &pj, !o->json, "  ");
                         if (r < 0)
-                                return log_error_errno(r, "Failed to describe %s: %m", pd->node);
+                                return cmd_fail(EXIT_FAIL, r, "Failed to describe %s: %m", pd->node);
                         cJSON_AddItemToArray(parts, pj);
                 }
         }
@@ -156,7 +157,7 @@ int verb_disks(const Options *o) {
                 cJSON_AddStringToObject(root, "status", "ok");
                 r = output_json(root);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to print JSON: %m");
+                        return cmd_fail(EXIT_FAIL, r, "Failed to print JSON: %m");
         }
         return EXIT_OK;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "disk/grow.h"
 #include "disk/state.h"
@@ -12,28 +13,22 @@
 
 int verb_grow(const Options *o) {
         _cleanup_(grow_result_done) GrowResult res = {};
+        _cleanup_free_ char *error = NULL;
         _cleanup_close_ int lock_fd = -1;
         int r;
 
         if (!o->dry_run) {
-                r = disk_lock(60, &lock_fd);
-                if (r == -EWOULDBLOCK) {
-                        log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
-                                  DISK_LOCK_FILE);
-                        return EXIT_FAIL;
-                }
-                if (r < 0)
-                        return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
+                r = cmd_lock_disk(&lock_fd);
+                if (r != 0)
+                        return r;
         }
 
-        r = disk_grow(o->root, o->n_args > 0 ? o->args[0] : NULL, o->dry_run, &res);
+        r = disk_grow(o->root, o->n_args > 0 ? o->args[0] : NULL, o->dry_run, &res, &error);
 
         if (o->json) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
-                cJSON *steps;
-
                 if (!j)
-                        return log_oom();
+                        return cmd_oom();
                 cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
                 cJSON_AddStringToObject(j, "status",
                                         r < 0          ? "failed"
@@ -51,22 +46,14 @@ int verb_grow(const Options *o) {
                 cJSON_AddNumberToObject(j, "partition_new_bytes", (double) res.partition_new);
                 cJSON_AddNumberToObject(j, "fs_old_bytes", (double) res.fs_old);
                 cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
-                steps = cJSON_AddArrayToObject(j, "steps");
-                for (size_t i = 0; steps && res.steps && res.steps[i]; i++) {
-                        cJSON *st = cJSON_CreateObject();
-                        if (!st)
-                                return log_oom();
-                        cJSON_AddStringToObject(st, "name", res.steps[i]);
-                        cJSON_AddNumberToObject(st, "duration_ms", (double) (res.step_ms ? res.step_ms[i] : 0));
-                        cJSON_AddItemToArray(steps, st);
-                }
+                cJSON_AddItemToObject(j, "steps", step_log_to_json(&res.steps));
                 cJSON_AddItemToObject(j, "refusals", json_string_array(res.refusals));
                 if (r < 0 || res.refused) {
                         _cleanup_free_ char *why = strv_join(res.refusals, "; ");
                         cJSON *e = cJSON_AddObjectToObject(j, "error");
                         if (e) {
                                 cJSON_AddNumberToObject(e, "code", r < 0 ? EXIT_FAIL : EXIT_REFUSED);
-                                cJSON_AddStringToObject(e, "message", r < 0 ? (res.error ?: strerror(-r)) : strempty(why));
+                                cJSON_AddStringToObject(e, "message", r < 0 ? (error ?: strerror(-r)) : strempty(why));
                         }
                 } else
                         cJSON_AddNullToObject(j, "error");
@@ -74,11 +61,9 @@ int verb_grow(const Options *o) {
         }
 
         if (r < 0) {
-                if (res.error)
-                        log_error("%s", res.error);
-                else
-                        log_error_errno(r, "Failed to grow %s: %m", strna(res.mount));
-                return EXIT_FAIL;
+                if (error)
+                        return cmd_fail(EXIT_FAIL, r, "%s", error);
+                return cmd_fail(EXIT_FAIL, r, "Failed to grow %s: %m", strna(res.mount));
         }
 
         if (res.refused) {
@@ -96,7 +81,7 @@ int verb_grow(const Options *o) {
                 return EXIT_OK;
         }
         output_printf("%s\n", o->dry_run ? "Would:" : "Done:");
-        STRV_FOREACH(s, res.steps)
+        STRV_FOREACH(s, res.steps.names)
                 output_printf("  - %s\n", *s);
         if (!o->dry_run)
                 output_printf("Filesystem size: %llu → %llu bytes.\n", (unsigned long long) res.fs_old,

@@ -2,16 +2,34 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "move/move.h"
 #include "output/output.h"
+#include "util/journald.h"
 #include "util/json-util.h"
 #include "util/log.h"
 #include "util/path.h"
 #include "util/process.h"
+#include "util/strv.h"
 
+/* The fixed ids of the move's structured journal entries (journalctl
+ * MESSAGE_ID=...): one per step, one for the result. */
+#define MOVE_MESSAGE_STEP "47149657920f4865ad63b4d2f256ebf5"
+#define MOVE_MESSAGE_RESULT "17b56e3d23b94663884cc89c537de8cc"
+
+static const int exit_status_of[_MOVE_OUTCOME_MAX] = {
+        [MOVE_PLANNED] = EXIT_OK,
+        [MOVE_UNCHANGED] = EXIT_OK,
+        [MOVE_REFUSED] = EXIT_REFUSED,
+        [MOVE_FAILED] = EXIT_FAIL,
+        [MOVE_DONE] = EXIT_OK,
+        [MOVE_ROLLED_BACK] = EXIT_ROLLED_BACK,
+        [MOVE_NEEDS_HUMAN] = EXIT_NEEDS_HUMAN,
+};
 
 typedef struct Progress {
         bool terminal;
@@ -44,25 +62,160 @@ static void on_progress(const CopyProgress *p, void *userdata) {
         }
 }
 
-static int ask_yes(void) {
-        char answer[16] = "";
-
-        fprintf(stderr, "Proceed with the move? [y/N] ");
-        fflush(stderr);
-        if (!fgets(answer, sizeof(answer), stdin))
-                return 0;
-        return answer[0] == 'y' || answer[0] == 'Y';
+/* The fields every journal entry of a move carries, after extra. */
+static char **journald_fields(const MoveSummary *s, char **extra) {
+        if ((s->device && strv_extendf(&extra, "DOCKER_RELOCATE_DEVICE=%s", s->device) < 0) ||
+            (s->volume_id && strv_extendf(&extra, "DOCKER_RELOCATE_VOLUME_ID=%s", s->volume_id) < 0) ||
+            (s->old_root && strv_extendf(&extra, "DOCKER_RELOCATE_OLD_ROOT=%s", s->old_root) < 0) ||
+            (s->new_root && strv_extendf(&extra, "DOCKER_RELOCATE_NEW_ROOT=%s", s->new_root) < 0))
+                return strv_free(extra);
+        return extra;
 }
 
-static int print_report(const Move *m) {
-        _cleanup_json_ cJSON *j = move_report(m);
-        if (!j)
-                return log_oom();
-        return output_json(j);
+static void on_step(const Move *m, const char *step, const char *doing, double seconds, void *userdata) {
+        _cleanup_strv_free_ char **fields = NULL;
+        MoveSummary s;
+
+        if (seconds < 0) {
+                if (streq(step, "roll-back"))
+                        log_warning("Rolling back: %s", strna(doing));
+                else if (doing)
+                        log_info("%s...", doing);
+                return;
+        }
+        log_info("  done: %s (%.1f s)", step, seconds);
+        if (!journald_enabled())
+                return;
+        move_summary(m, &s);
+        if (strv_extendf(&fields, "DOCKER_RELOCATE_STEP=%s", step) < 0 ||
+            strv_extendf(&fields, "DOCKER_RELOCATE_STEP_SEC=%.1f", seconds) < 0)
+                return;
+        fields = journald_fields(&s, TAKE_PTR(fields));
+        journald_send(MOVE_MESSAGE_STEP, LOG_INFO, fields, "Move of Docker's data root: step %s done (%.1f s)", step,
+                      seconds);
+}
+
+/* One journal entry for the outcome, however the move ended. */
+static void journald_result(const MoveSummary *s, int exit_status) {
+        _cleanup_strv_free_ char **fields = NULL;
+        const char *status = move_outcome_to_string(s->outcome);
+
+        if (!journald_enabled())
+                return;
+        if (strv_extendf(&fields, "DOCKER_RELOCATE_STATUS=%s", status) < 0 ||
+            strv_extendf(&fields, "DOCKER_RELOCATE_EXIT_STATUS=%d", exit_status) < 0 ||
+            (s->downtime_sec > 0 && strv_extendf(&fields, "DOCKER_RELOCATE_DOWNTIME_SEC=%.1f", s->downtime_sec) < 0))
+                return;
+        fields = journald_fields(s, TAKE_PTR(fields));
+        /* A failure is an error; a rollback left the host as it was. */
+        journald_send(MOVE_MESSAGE_RESULT,
+                      exit_status == EXIT_OK            ? LOG_NOTICE
+                      : exit_status == EXIT_ROLLED_BACK ? LOG_WARNING
+                                                        : LOG_ERR,
+                      fields, "Move of Docker's data root %s -> %s: %s%s%s", strna(s->old_root), strna(s->new_root),
+                      status, s->error ? ": " : "", strempty(s->error));
+}
+
+static void print_plan(const MoveSummary *s) {
+        unsigned n = 1;
+
+        if (s->outcome == MOVE_UNCHANGED) {
+                output_printf("Docker's data root is already %s: the move was done before. Nothing to do.\n",
+                              strna(s->new_root));
+                return;
+        }
+        output_printf("Move Docker's data root\n  from %s\n  to   %s\n", strna(s->old_root), strna(s->new_root));
+        if (s->resuming)
+                output_printf("  (resuming an interrupted move that reached '%s')\n", s->resumed_at);
+        output_printf("  data:  %.2f GiB\n", s->bytes / 1073741824.0);
+        output_printf("  inodes: %llu (hard links once)\n", (unsigned long long) s->inodes);
+        if (s->free_known)
+                output_printf("  target free: %.2f GiB, %llu inodes\n", s->free_bytes / 1073741824.0,
+                              (unsigned long long) s->free_inodes);
+        output_printf("  expected downtime: about %.0f s%s\n", s->estimate_sec,
+                      s->pre_copy ? " (with a live pre-copy first)" : "");
+        output_printf("\nSteps:\n");
+        STRV_FOREACH(d, s->disk_steps)
+                output_printf("  %u. %s\n", n++, *d);
+        STRV_FOREACH(p, s->plan_steps)
+                output_printf("  %u. %s\n", n++, *p);
+        if (!isempty(s->diff))
+                output_printf("\nConfiguration change:\n%s", s->diff);
+        STRV_FOREACH(w, s->warnings)
+                output_printf("Warning: %s\n", *w);
+        /* The plan must be on the screen (or in the log) before the progress
+         * lines on stderr. */
+        fflush(stdout);
+}
+
+static void print_result(const MoveSummary *s) {
+        switch (s->outcome) {
+        case MOVE_DONE:
+                output_printf("Docker now runs on %s; images, containers and volumes verified.\n", s->new_root);
+                output_printf("Downtime: %.1f s.\n", s->downtime_sec);
+                if (!s->delete_old)
+                        output_printf("The old data root %s is kept; remove it with 'docker-relocate cleanup'.\n",
+                                      s->old_root);
+                break;
+        case MOVE_UNCHANGED:
+                output_printf("Nothing to do: Docker already runs on %s.\n", strna(s->new_root));
+                break;
+        case MOVE_ROLLED_BACK:
+                output_printf("The move failed and was rolled back: Docker runs on %s as before.\n%s\n", s->old_root,
+                              strna(s->error));
+                break;
+        default:
+                if (s->error)
+                        log_error("%s", s->error);
+                if (s->advice)
+                        log_error("%s", s->advice);
+        }
+        STRV_FOREACH(w, s->warnings)
+                log_warning("%s", *w);
+}
+
+/* Every reason on stderr, a line each: under cloud-init or with 2>log,
+ * stdout may be lost or be the JSON object. */
+static void print_refusal(const MoveSummary *s) {
+        STRV_FOREACH(r, s->refusals)
+                log_error("Refused: %s", *r);
+        if (s->advice)
+                log_error("Refused; this run changed nothing. %s", s->advice);
+        else
+                log_error("Refused; nothing was changed.");
+}
+
+/* The report, with --json; the outcome's exit status in any case. */
+static int report(const Move *m, const Options *o, int exit_status) {
+        _cleanup_json_ cJSON *j = NULL;
+
+        if (!o->json)
+                return exit_status;
+        j = move_report(m, exit_status);
+        if (!j || output_json(j) < 0)
+                return cmd_oom();
+        return exit_status;
+}
+
+static int check_usage(const Options *o) {
+        if (!!o->device == !!o->to)
+                return cmd_fail(EXIT_USAGE, 0, "'move' takes exactly one of --device DEVICE or --to DIR.");
+        if (o->to && (o->mount || o->fs || o->label || o->partition || o->wipe || o->wait_device_sec >= 0))
+                return cmd_fail(EXIT_USAGE, 0,
+                                "--mount, --fs, --label, --partition, --wipe and --wait-device go with --device, not "
+                                "--to.");
+        if (!root_is_host(o->root))
+                return cmd_fail(EXIT_USAGE, 0,
+                                "'move' acts on the running host and its Docker daemon; --root is for set-data-root "
+                                "and status.");
+        if (geteuid() != 0)
+                return cmd_fail(EXIT_FAIL, 0, "'move' must run as root.");
+        return EXIT_OK;
 }
 
 int verb_move(const Options *o) {
         _cleanup_(move_freep) Move *m = NULL;
+        _cleanup_free_ char *error = NULL;
         Progress progress = { .terminal = output_on_terminal() };
         MoveRequest req = {
                 .device = o->device,
@@ -78,96 +231,49 @@ int verb_move(const Options *o) {
                 .delete_old = o->delete_old,
                 .force = o->force,
                 .progress = on_progress,
-                .progress_userdata = &progress,
+                .step = on_step,
+                .userdata = &progress,
         };
+        MoveSummary s;
         int r;
 
-        if (!!o->device == !!o->to) {
-                log_error("'move' takes exactly one of --device DEVICE or --to DIR.");
-                return EXIT_USAGE;
-        }
-        if (o->to && (o->mount || o->fs || o->label || o->partition || o->wipe || o->wait_device_sec >= 0)) {
-                log_error("--mount, --fs, --label, --partition, --wipe and --wait-device go with --device, not --to.");
-                return EXIT_USAGE;
-        }
-        if (!root_is_host(o->root)) {
-                log_error("'move' acts on the running host and its Docker daemon; --root is for set-data-root and "
-                          "status.");
-                return EXIT_USAGE;
-        }
-        if (geteuid() != 0) {
-                log_error("'move' must run as root.");
-                return EXIT_FAIL;
-        }
+        r = check_usage(o);
+        if (r != EXIT_OK)
+                return r;
 
-        r = move_plan(&req, &m);
+        r = move_plan(&req, &m, &error);
         if (r < 0)
-                return r;
+                return cmd_fail(EXIT_FAIL, r, "%s", error ?: "Failed to plan the move: %m");
+        move_summary(m, &s);
         if (!o->json)
-                move_print_plan(m);
-        if (r == EXIT_REFUSED) {
-                if (o->json)
-                        (void) print_report(m);
-                if (move_advice(m))
-                        log_error("Refused; this run changed nothing. %s", move_advice(m));
-                else
-                        log_error("Refused; nothing was changed.");
-                return EXIT_REFUSED;
+                print_plan(&s);
+        switch (r) {
+        case MOVE_REFUSED:
+                print_refusal(&s);
+                return report(m, o, EXIT_REFUSED);
+        case MOVE_FAILED:
+                print_result(&s);
+                return report(m, o, EXIT_FAIL);
+        case MOVE_UNCHANGED:
+                journald_result(&s, EXIT_OK);
+                return report(m, o, EXIT_OK);
         }
-        if (r != EXIT_OK) {
-                if (o->json)
-                        (void) print_report(m);
-                if (move_advice(m))
-                        log_error("%s", move_advice(m));
-                return r;
-        }
-        if (o->dry_run || move_already_done(m)) {
-                if (move_already_done(m))
-                        (void) move_execute(m);
-                if (o->json)
-                        (void) print_report(m);
-                return EXIT_OK;
-        }
+        if (o->dry_run)
+                return report(m, o, EXIT_OK);
 
-        if (!o->yes) {
-                if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-                        log_error("Not on a terminal: pass --yes to run the move unattended.");
-                        if (o->json)
-                                (void) print_report(m);
-                        return EXIT_REFUSED;
-                }
-                if (!ask_yes()) {
-                        log_error("Not confirmed; nothing was changed.");
-                        return EXIT_REFUSED;
-                }
-        }
+        r = cmd_confirm(o->yes, "Proceed with the move?");
+        if (r == -ENOTTY)
+                return cmd_fail(EXIT_REFUSED, 0, "Not on a terminal: pass --yes to run the move unattended.");
+        if (r == 0)
+                return cmd_fail(EXIT_REFUSED, 0, "Not confirmed; nothing was changed.");
 
         r = move_execute(m);
-        if (o->json)
-                (void) print_report(m);
-        else
-                move_print_result(m);
-        return r;
-}
-
-static int undo_or_cleanup(const Options *o, int (*fn)(bool, bool, cJSON **)) {
-        _cleanup_json_ cJSON *report = NULL;
-        int r;
-
-        if (!root_is_host(o->root)) {
-                log_error("This command acts on the running host.");
-                return EXIT_USAGE;
-        }
-        r = fn(o->yes, o->dry_run, &report);
-        if (o->json && report)
-                (void) output_json(report);
-        return r;
-}
-
-int verb_rollback(const Options *o) {
-        return undo_or_cleanup(o, move_undo);
-}
-
-int verb_cleanup(const Options *o) {
-        return undo_or_cleanup(o, move_cleanup);
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "The move failed: %m");
+        move_summary(m, &s);
+        journald_result(&s, exit_status_of[r]);
+        /* stdout only without --json; a failure's reason and advice go to
+         * stderr in any case. */
+        print_result(&s);
+        return report(m, o, exit_status_of[r]);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "disk/prepare.h"
 #include "disk/state.h"
@@ -20,9 +21,9 @@ static const char *status_of(int r, const PrepareResult *res, bool dry_run) {
         return dry_run ? "planned" : "changed";
 }
 
-static int print_json(int r, const PrepareResult *res, const Options *o) {
+static int print_json(int r, const PrepareResult *res, const char *error, const Options *o) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
-        cJSON *e, *steps;
+        cJSON *e;
 
         if (!j)
                 return -ENOMEM;
@@ -41,15 +42,7 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
         json_add_string_or_null(j, "mount", res->mount);
         cJSON_AddBoolToObject(j, "reused", res->reused);
         json_add_string_or_null(j, "fstab_backup", res->fstab_backup);
-        steps = cJSON_AddArrayToObject(j, "steps");
-        for (size_t i = 0; steps && res->steps && res->steps[i]; i++) {
-                cJSON *st = cJSON_CreateObject();
-                if (!st)
-                        return -ENOMEM;
-                cJSON_AddStringToObject(st, "name", res->steps[i]);
-                cJSON_AddNumberToObject(st, "duration_ms", (double) (res->step_ms ? res->step_ms[i] : 0));
-                cJSON_AddItemToArray(steps, st);
-        }
+        cJSON_AddItemToObject(j, "steps", step_log_to_json(&res->steps));
         cJSON_AddItemToObject(j, "warnings", json_string_array(res->warnings));
         cJSON_AddItemToObject(j, "refusals", json_string_array(res->refusals));
         if (r < 0 || res->refused) {
@@ -57,7 +50,7 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
                 if (e) {
                         _cleanup_free_ char *why = strv_join(res->refusals, "; ");
                         cJSON_AddNumberToObject(e, "code", r < 0 ? EXIT_FAIL : EXIT_REFUSED);
-                        cJSON_AddStringToObject(e, "message", r < 0 ? (res->error ?: strerror(-r)) : strempty(why));
+                        cJSON_AddStringToObject(e, "message", r < 0 ? (error ?: strerror(-r)) : strempty(why));
                 }
         } else
                 cJSON_AddNullToObject(j, "error");
@@ -66,6 +59,7 @@ static int print_json(int r, const PrepareResult *res, const Options *o) {
 
 int verb_prepare(const Options *o) {
         _cleanup_(prepare_result_done) PrepareResult res = {};
+        _cleanup_free_ char *error = NULL;
         _cleanup_close_ int lock_fd = -1;
         PrepareRequest req = {
                 .device = o->args[0],
@@ -81,36 +75,27 @@ int verb_prepare(const Options *o) {
         };
         int r;
 
-        if (!o->mount) {
-                log_error("prepare needs --mount DIR: where the volume is to be mounted.");
-                return EXIT_USAGE;
-        }
+        if (!o->mount)
+                return cmd_fail(EXIT_USAGE, 0, "prepare needs --mount DIR: where the volume is to be mounted.");
 
         /* A dry run writes nothing and may run beside a real one. */
         if (!o->dry_run) {
-                r = disk_lock(60, &lock_fd);
-                if (r == -EWOULDBLOCK) {
-                        log_error("Another docker-relocate is preparing or growing a disk (lock %s held for 60 s).",
-                                  DISK_LOCK_FILE);
-                        return EXIT_FAIL;
-                }
-                if (r < 0)
-                        return log_error_errno(r, "Failed to take the lock %s: %m", DISK_LOCK_FILE);
+                r = cmd_lock_disk(&lock_fd);
+                if (r != 0)
+                        return r;
         }
 
-        r = disk_prepare(&req, &res);
+        r = disk_prepare(&req, &res, &error);
 
         if (o->json)
-                (void) print_json(r, &res, o);
+                (void) print_json(r, &res, error, o);
 
         if (r < 0) {
-                if (res.error)
-                        log_error("%s", res.error);
-                else
-                        log_error_errno(r, "Failed to prepare %s: %m", o->args[0]);
-                STRV_FOREACH(s, res.steps)
+                STRV_FOREACH(s, res.steps.names)
                         log_info("Done before the failure: %s", *s);
-                return EXIT_FAIL;
+                if (error)
+                        return cmd_fail(EXIT_FAIL, r, "%s", error);
+                return cmd_fail(EXIT_FAIL, r, "Failed to prepare %s: %m", o->args[0]);
         }
 
         STRV_FOREACH(w, res.warnings)
@@ -136,7 +121,7 @@ int verb_prepare(const Options *o) {
                 return EXIT_OK;
         }
         output_printf("%s\n", o->dry_run ? "Would:" : "Done:");
-        STRV_FOREACH(s, res.steps)
+        STRV_FOREACH(s, res.steps.names)
                 output_printf("  - %s\n", *s);
         return EXIT_OK;
 }

@@ -1,24 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <libmount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "util/json-util.h"
+#include "util/libmount-util.h"
 #include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_free_table);
-
 /* The filesystem the data root lives on, on the running host. */
 static cJSON *filesystem_json(const char *path) {
-        _cleanup_(mnt_free_tablep) struct libmnt_table *tb = mnt_new_table();
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
         _cleanup_free_ char *existing = strdup(path);
         struct libmnt_fs *fs = NULL;
         struct statvfs sv;
@@ -151,19 +150,19 @@ int verb_status(const Options *o) {
         DockerConfig c = {};
         int r;
 
-        r = docker_config_load(o->root, INIT_UNKNOWN, NULL, &c);
+        r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
-                return log_error_errno(r, "Failed to read Docker's configuration: %m");
+                return cmd_fail(EXIT_FAIL, r, "Failed to read Docker's configuration: %m");
 
         j = status_json(&c, o);
         if (!j) {
                 docker_config_done(&c);
-                return log_oom();
+                return cmd_oom();
         }
         if (o->json)
                 r = output_json(j);
         else
                 print_human(&c, j);
         docker_config_done(&c);
-        return r < 0 ? log_oom() : EXIT_OK;
+        return r < 0 ? cmd_oom() : EXIT_OK;
 }

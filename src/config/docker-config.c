@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include "config/docker-config.h"
-#include "service/service.h"
-#include "util/log.h"
 #include "util/macro.h"
 #include "util/path.h"
+#include "util/string-table.h"
 #include "util/strv.h"
 
 /* The variables init scripts and sysconfig files pass to dockerd. */
@@ -27,16 +26,13 @@ static const char *const env_file_candidates[] = {
         NULL,
 };
 
-const char *data_root_via_to_string(DataRootVia v) {
-        switch (v) {
-        case DATA_ROOT_DAEMON_JSON:
-                return "daemon.json";
-        case DATA_ROOT_FLAG:
-                return "flag";
-        default:
-                return "default";
-        }
-}
+static const char *const data_root_via_table[] = {
+        [DATA_ROOT_DEFAULT] = "default",
+        [DATA_ROOT_DAEMON_JSON] = "daemon.json",
+        [DATA_ROOT_FLAG] = "flag",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(data_root_via, DataRootVia);
 
 void docker_config_done(DockerConfig *c) {
         source_set_done(&c->sources);
@@ -62,24 +58,6 @@ void docker_config_done(DockerConfig *c) {
         *c = (DockerConfig){};
 }
 
-static int add_msg(char ***l, const char *format, ...) _printf_(2, 3);
-static int add_msg(char ***l, const char *format, ...) {
-        va_list ap;
-        char *m;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&m, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        if (strv_contains(*l, m)) {
-                free(m);
-                return 0;
-        }
-        return strv_consume(l, m);
-}
-
 static const char *word_file(const DockerConfig *c, size_t idx) {
         const Word *w = &c->argv.words[idx];
         if (w->src != TEXT_NO_SOURCE && w->src < c->sources.n)
@@ -99,12 +77,13 @@ static int load_env_file(DockerConfig *c, const char *path, bool optional, EnvSy
         r = source_set_load(&c->sources, path, &id);
         if (r == -ENOENT) {
                 if (!optional)
-                        return add_msg(&c->warnings, "%s reads %s, which does not exist: it will fail to start.",
-                                       reader, path);
+                        return strv_extendf_unique(&c->warnings,
+                                                   "%s reads %s, which does not exist: it will fail to start.", reader,
+                                                   path);
                 return 0;
         }
         if (r < 0)
-                return add_msg(&c->warnings, "Cannot read %s: %s", path, strerror(-r));
+                return strv_extendf_unique(&c->warnings, "Cannot read %s: %s", path, strerror(-r));
         if (!strv_contains(c->env_files, path)) {
                 r = strv_extend(&c->env_files, path);
                 if (r < 0)
@@ -113,20 +92,21 @@ static int load_env_file(DockerConfig *c, const char *path, bool optional, EnvSy
         return env_parse(&c->env, &c->sources, id, syntax, &c->warnings);
 }
 
-static int load_systemd(DockerConfig *c) {
+static int load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
         const UnitExecStart *e;
         int r;
 
         r = unit_load(&c->sources, "docker.service", &c->unit);
         if (r == -ENOENT)
-                return add_msg(&c->warnings, "No docker.service unit found.");
+                return strv_extendf_unique(&c->warnings, "No docker.service unit found.");
         if (r < 0)
                 return r;
 
         c->service_file = c->unit.fragment ? strdup(c->unit.fragment) : NULL;
         c->dropins = strv_copy(c->unit.dropins);
         if (c->unit.masked)
-                r = add_msg(&c->warnings, "docker.service is masked (%s): it will not start.", c->unit.fragment);
+                r = strv_extendf_unique(&c->warnings, "docker.service is masked (%s): it will not start.",
+                                        c->unit.fragment);
         if (r < 0)
                 return r;
         r = strv_extend_strv(&c->warnings, c->unit.problems);
@@ -150,43 +130,39 @@ static int load_systemd(DockerConfig *c) {
                         return r;
         }
 
-        /* On the running host, systemd's own view of the unit: when it
-         * differs from the files, systemd runs what it loaded until a
+        /* systemd's own view of the unit, when the caller asked it: when
+         * it differs from the files, systemd runs what it loaded until a
          * daemon-reload, and that is what the administrator must know. */
-        if (root_is_host(c->root) && !c->sources.overlay_paths) {
-                _cleanup_(service_unit_info_freep) ServiceUnitInfo *bus = NULL;
-                _cleanup_free_ char *err = NULL;
-
-                if (service_read_unit("docker.service", &bus, &err) >= 0) {
-                        c->from_bus = true;
-                        if (bus->need_daemon_reload)
-                                r = add_msg(&c->warnings,
-                                            "docker.service changed on disk since systemd loaded it: systemd runs "
-                                            "the old definition until 'systemctl daemon-reload'.");
-                        else if (!streq_ptr(bus->fragment_path, c->unit.fragment) &&
-                                 !(bus->fragment_path && c->unit.fragment &&
-                                   path_is_vendor(bus->fragment_path) == path_is_vendor(c->unit.fragment) &&
-                                   streq(path_basename(bus->fragment_path), path_basename(c->unit.fragment))))
-                                r = add_msg(&c->warnings, "systemd loaded docker.service from %s, the files say %s.",
-                                            strna(bus->fragment_path), strna(c->unit.fragment));
-                        if (r < 0)
-                                return r;
-                        if (bus->n_exec_start > 0) {
-                                c->bus_exec_start = strv_copy(bus->exec_start[bus->n_exec_start - 1].argv);
-                                if (!c->bus_exec_start)
-                                        return -ENOMEM;
-                        }
-                } else
-                        log_debug("Cannot ask systemd about docker.service: %s", strna(err));
+        if (loaded) {
+                c->from_bus = true;
+                if (loaded->need_daemon_reload)
+                        r = strv_extendf_unique(&c->warnings,
+                                                "docker.service changed on disk since systemd loaded it: systemd runs "
+                                                "the old definition until 'systemctl daemon-reload'.");
+                else if (!streq_ptr(loaded->fragment_path, c->unit.fragment) &&
+                         !(loaded->fragment_path && c->unit.fragment &&
+                           path_is_vendor(loaded->fragment_path) == path_is_vendor(c->unit.fragment) &&
+                           streq(path_basename(loaded->fragment_path), path_basename(c->unit.fragment))))
+                        r = strv_extendf_unique(&c->warnings,
+                                                "systemd loaded docker.service from %s, the files say %s.",
+                                                strna(loaded->fragment_path), strna(c->unit.fragment));
+                if (r < 0)
+                        return r;
+                if (loaded->exec_start) {
+                        c->bus_exec_start = strv_copy(loaded->exec_start);
+                        if (!c->bus_exec_start)
+                                return -ENOMEM;
+                }
         }
 
         if (c->unit.n_exec == 0)
-                return add_msg(&c->warnings, "docker.service has no ExecStart=.");
+                return strv_extendf_unique(&c->warnings, "docker.service has no ExecStart=.");
         if (c->unit.n_exec > 1) {
-                r = add_msg(&c->warnings,
-                            "docker.service has %zu ExecStart= lines in effect: a drop-in that replaces it must "
-                            "first reset it with an empty \"ExecStart=\".",
-                            c->unit.n_exec);
+                r = strv_extendf_unique(
+                        &c->warnings,
+                        "docker.service has %zu ExecStart= lines in effect: a drop-in that replaces it must "
+                        "first reset it with an empty \"ExecStart=\".",
+                        c->unit.n_exec);
                 if (r < 0)
                         return r;
         }
@@ -260,7 +236,7 @@ static int load_script(DockerConfig *c, const char *script) {
 
         r = source_set_load(&c->sources, script, &id);
         if (r == -ENOENT)
-                return add_msg(&c->warnings, "No %s found.", script);
+                return strv_extendf_unique(&c->warnings, "No %s found.", script);
         if (r < 0)
                 return r;
         c->service_file = strdup(script);
@@ -363,10 +339,11 @@ static int load_json(DockerConfig *c) {
                 if (!path_is_absolute(cf->value)) {
                         /* Both systemd and init scripts start dockerd in
                          * "/", which is what it resolves the path against. */
-                        r = add_msg(&c->warnings,
-                                    "--config-file %s is a relative path; dockerd resolves it against its working "
-                                    "directory.",
-                                    cf->value);
+                        r = strv_extendf_unique(
+                                &c->warnings,
+                                "--config-file %s is a relative path; dockerd resolves it against its working "
+                                "directory.",
+                                cf->value);
                         if (r < 0)
                                 return r;
                         if (asprintf(&abs, "/%s", cf->value) < 0)
@@ -382,15 +359,16 @@ static int load_json(DockerConfig *c) {
         r = source_set_load(&c->sources, c->json_path, &id);
         if (r == -ENOENT) {
                 if (c->json_path_from_flag)
-                        return add_msg(&c->conflicts,
-                                       "--config-file names %s, which does not exist: dockerd refuses to start.",
-                                       c->json_path);
+                        return strv_extendf_unique(
+                                &c->conflicts,
+                                "--config-file names %s, which does not exist: dockerd refuses to start.",
+                                c->json_path);
                 return 0;
         }
         if (r < 0) {
                 if (asprintf(&c->json_error, "%s: cannot read: %s", c->json_path, strerror(-r)) < 0)
                         return -ENOMEM;
-                return add_msg(&c->warnings, "%s", c->json_error);
+                return strv_extendf_unique(&c->warnings, "%s", c->json_error);
         }
         c->json_exists = true;
         c->json_src = id;
@@ -401,7 +379,7 @@ static int load_json(DockerConfig *c) {
                 if (asprintf(&c->json_error, "%s:%u:%u: %s", c->json_path, line, col,
                              r == -EBADMSG ? "invalid JSON" : "the top level is not a JSON object") < 0)
                         return -ENOMEM;
-                return add_msg(&c->warnings, "%s; dockerd refuses to start with it.", c->json_error);
+                return strv_extendf_unique(&c->warnings, "%s; dockerd refuses to start with it.", c->json_error);
         }
         if (r < 0)
                 return r;
@@ -436,10 +414,11 @@ static int find_conflicts(DockerConfig *c) {
                 if (docker_flags_get(&c->flags, fl->name) != fl)
                         continue;
                 jv = daemon_json_get_string(&c->json, key);
-                r = add_msg(&c->conflicts,
-                            "'%s' is set both as a flag (--%s%s%s in %s) and in %s%s%s%s: dockerd refuses to start.",
-                            key, fl->name, fl->value ? " " : "", strempty(fl->value), flag_file(c, fl), c->json_path,
-                            jv ? " (\"" : "", strempty(jv), jv ? "\")" : "");
+                r = strv_extendf_unique(
+                        &c->conflicts,
+                        "'%s' is set both as a flag (--%s%s%s in %s) and in %s%s%s%s: dockerd refuses to start.", key,
+                        fl->name, fl->value ? " " : "", strempty(fl->value), flag_file(c, fl), c->json_path,
+                        jv ? " (\"" : "", strempty(jv), jv ? "\")" : "");
                 if (r < 0)
                         return r;
         }
@@ -447,8 +426,8 @@ static int find_conflicts(DockerConfig *c) {
         for (size_t i = 0; i < c->json.n_members; i++) {
                 const char *k = c->json.members[i].key;
                 if (daemon_json_count(&c->json, k) > 1 && daemon_json_member(&c->json, k) == &c->json.members[i]) {
-                        r = add_msg(&c->warnings, "%s sets \"%s\" %zu times; dockerd uses the last one.", c->json_path,
-                                    k, daemon_json_count(&c->json, k));
+                        r = strv_extendf_unique(&c->warnings, "%s sets \"%s\" %zu times; dockerd uses the last one.",
+                                                c->json_path, k, daemon_json_count(&c->json, k));
                         if (r < 0)
                                 return r;
                 }
@@ -468,17 +447,19 @@ static int resolve_data_root(DockerConfig *c) {
         }
 
         if ((fl_root || js_root) && (fl_graph || js_graph)) {
-                r = add_msg(&c->conflicts,
-                            "Both data-root (%s) and the removed graph option (%s) are set: dockerd refuses to start.",
-                            fl_root ? flag_file(c, fl_root) : c->json_path,
-                            fl_graph ? flag_file(c, fl_graph) : c->json_path);
+                r = strv_extendf_unique(
+                        &c->conflicts,
+                        "Both data-root (%s) and the removed graph option (%s) are set: dockerd refuses to start.",
+                        fl_root ? flag_file(c, fl_root) : c->json_path,
+                        fl_graph ? flag_file(c, fl_graph) : c->json_path);
                 if (r < 0)
                         return r;
         }
         if (fl_graph || js_graph) {
-                r = add_msg(&c->warnings,
-                            "The graph option (%s) was removed in Docker Engine 23; it must become data-root.",
-                            fl_graph ? flag_file(c, fl_graph) : c->json_path);
+                r = strv_extendf_unique(
+                        &c->warnings,
+                        "The graph option (%s) was removed in Docker Engine 23; it must become data-root.",
+                        fl_graph ? flag_file(c, fl_graph) : c->json_path);
                 if (r < 0)
                         return r;
         }
@@ -503,7 +484,7 @@ static int resolve_data_root(DockerConfig *c) {
                 return -ENOMEM;
 
         if (!path_is_absolute(c->data_root))
-                return add_msg(&c->warnings, "The data root '%s' is not an absolute path.", c->data_root);
+                return strv_extendf_unique(&c->warnings, "The data root '%s' is not an absolute path.", c->data_root);
 
         r = chase_path(c->root, c->data_root, &c->data_root_resolved);
         if (r < 0)
@@ -512,8 +493,9 @@ static int resolve_data_root(DockerConfig *c) {
         if (!norm)
                 return -ENOMEM;
         if (!streq(norm, c->data_root_resolved))
-                return add_msg(&c->warnings, "The data root %s is reached through a symlink: it really is %s.",
-                               c->data_root, c->data_root_resolved);
+                return strv_extendf_unique(&c->warnings,
+                                           "The data root %s is reached through a symlink: it really is %s.",
+                                           c->data_root, c->data_root_resolved);
         return 0;
 }
 
@@ -535,10 +517,11 @@ static int find_unread_env_files(DockerConfig *c) {
                         for (const char *const *v = script_vars; *v; v++) {
                                 const EnvVar *e = env_get(&scratch, *v);
                                 if (e && e->value.len > 0) {
-                                        r = add_msg(&c->warnings,
-                                                    "%s sets %s, but nothing that starts dockerd reads that file: "
-                                                    "its settings have no effect.",
-                                                    *p, *v);
+                                        r = strv_extendf_unique(
+                                                &c->warnings,
+                                                "%s sets %s, but nothing that starts dockerd reads that file: "
+                                                "its settings have no effect.",
+                                                *p, *v);
                                         break;
                                 }
                         }
@@ -593,6 +576,11 @@ static int resolve_misc(DockerConfig *c) {
 }
 
 int docker_config_load(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret) {
+        return docker_config_load_full(root, init, overlay, NULL, ret);
+}
+
+int docker_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, const LoadedUnit *loaded,
+                            DockerConfig *ret) {
         DockerConfig c = { .root = root, .sources.root = root };
         int r;
 
@@ -606,7 +594,7 @@ int docker_config_load(const char *root, InitSystem init, const SourceSet *overl
         c.init = init != INIT_UNKNOWN ? init : detect_init_system(root);
         switch (c.init) {
         case INIT_SYSTEMD:
-                r = load_systemd(&c);
+                r = load_systemd(&c, loaded);
                 break;
         case INIT_SYSV:
         case INIT_OPENRC:
@@ -616,7 +604,7 @@ int docker_config_load(const char *root, InitSystem init, const SourceSet *overl
                 r = load_script(&c, "/etc/init/docker.conf");
                 break;
         default:
-                r = add_msg(&c.warnings, "No init system configuration for docker found.");
+                r = strv_extendf_unique(&c.warnings, "No init system configuration for docker found.");
         }
         if (r < 0)
                 goto fail;

@@ -40,7 +40,7 @@ typedef struct DockerConfig {
         char **env_files;     /* environment files that are read and exist */
         WordList argv;        /* dockerd's command line, with origins */
         DockerFlags flags;
-        bool from_bus;        /* systemd was asked over D-Bus (live host) */
+        bool from_bus;         /* what systemd loaded was given (live host) */
         char **bus_exec_start; /* the ExecStart= systemd has loaded, unexpanded */
 
         char *json_path;      /* the JSON file dockerd reads, inside root */
@@ -67,11 +67,24 @@ typedef struct DockerConfig {
 
 void docker_config_done(DockerConfig *c);
 
-/* Works out the configuration under root (NULL: the running host). init
- * INIT_UNKNOWN means detect. Configuration problems (invalid JSON, conflicts)
- * are findings in the result, not errors; errors are I/O and OOM. When
- * overlay is not NULL its planned file contents stand in for the disk. */
+/* What systemd itself has loaded for docker.service: the service layer asks
+ * systemd over D-Bus (service_load_docker_config()) and hands it to the
+ * loader, which reads files only. */
+typedef struct LoadedUnit {
+        const char *fragment_path;
+        bool need_daemon_reload; /* the files changed since systemd loaded them */
+        char *const *exec_start; /* the argv of the ExecStart= in effect, unexpanded; NULL: none */
+} LoadedUnit;
+
+/* Works out the configuration under root (NULL: the running host) from its
+ * files. init INIT_UNKNOWN means detect. Configuration problems (invalid
+ * JSON, conflicts) are findings in the result, not errors; errors are I/O and
+ * OOM. When overlay is not NULL its planned file contents stand in for the
+ * disk. With loaded (systemd only; may be NULL), what systemd runs is
+ * compared with the files, and reported. */
 int docker_config_load(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret);
+int docker_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, const LoadedUnit *loaded,
+                            DockerConfig *ret);
 
 /* The flag occurrences that set the data root (data-root, graph), in order. */
 size_t docker_config_data_root_flags(const DockerConfig *c, const DockerFlag **ret, size_t max);

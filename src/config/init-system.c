@@ -6,21 +6,17 @@
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
+#include "util/string-table.h"
 
-const char *init_system_to_string(InitSystem i) {
-        switch (i) {
-        case INIT_SYSTEMD:
-                return "systemd";
-        case INIT_SYSV:
-                return "sysv";
-        case INIT_OPENRC:
-                return "openrc";
-        case INIT_UPSTART:
-                return "upstart";
-        default:
-                return "unknown";
-        }
-}
+static const char *const init_system_table[] = {
+        [INIT_UNKNOWN] = "unknown",
+        [INIT_SYSTEMD] = "systemd",
+        [INIT_SYSV] = "sysv",
+        [INIT_OPENRC] = "openrc",
+        [INIT_UPSTART] = "upstart",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(init_system, InitSystem);
 
 static bool exists_in(const char *root, const char *path) {
         _cleanup_free_ char *p = root_path(root, path);

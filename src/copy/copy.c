@@ -10,17 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <libmount.h>
 
 #include "copy/copy.h"
 #include "util/fileio.h"
+#include "util/libmount-util.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/process.h"
 #include "util/strv.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter);
 
 /* rsync's stderr is kept for the error message; a copy that fails on every
  * file must not fill memory with it, so only the tail is kept. */
@@ -520,13 +518,9 @@ int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret) {
 
         if (!d)
                 return -ENOMEM;
-        t = mnt_new_table();
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!t || !it)
-                return -ENOMEM;
-        r = mnt_table_parse_file(t, mountinfo ?: "/proc/self/mountinfo");
+        r = libmount_parse(mountinfo ?: "/proc/self/mountinfo", LIBMOUNT_MOUNTINFO, &t, &it);
         if (r < 0)
-                return r == -1 ? -EINVAL : r;
+                return r;
 
         while ((r = mnt_table_next_fs(t, it, &fs)) == 0) {
                 const char *target = mnt_fs_get_target(fs);
@@ -540,11 +534,7 @@ int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret) {
         }
         if (r < 0)
                 return r;
-        if (!l && !(l = calloc(1, sizeof(char *))))
-                return -ENOMEM;
-        strv_sort(l);
-        *ret = TAKE_PTR(l);
-        return 0;
+        return strv_sort_take(&l, ret);
 }
 
 bool copy_mount_is_docker_runtime(const char *data_root, const char *target) {

@@ -13,6 +13,7 @@
 
 #include "disk/ebs.h"
 #include "util/macro.h"
+#include "util/string-table.h"
 
 /* Offsets in the Identify Controller data structure (NVMe base spec). */
 #define IDENTIFY_VID_OFFSET 0
@@ -28,16 +29,13 @@
 #define NVME_ADMIN_IDENTIFY 0x06
 #define NVME_IDENTIFY_CNS_CTRL 1
 
-const char *disk_kind_to_string(DiskKind k) {
-        switch (k) {
-        case DISK_KIND_EBS:
-                return "ebs";
-        case DISK_KIND_INSTANCE_STORE:
-                return "instance-store";
-        default:
-                return "other";
-        }
-}
+static const char *const disk_kind_table[] = {
+        [DISK_KIND_OTHER] = "other",
+        [DISK_KIND_EBS] = "ebs",
+        [DISK_KIND_INSTANCE_STORE] = "instance-store",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(disk_kind, DiskKind);
 
 /* Copies a fixed-width, blank- or NUL-padded field and trims both ends. */
 static void copy_trimmed(char *dst, size_t dst_size, const char *src, size_t len) {

@@ -4,30 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "disk/libmount-util.h"
 #include "disk/fstab.h"
 #include "util/backup.h"
 #include "util/fileio.h"
+#include "util/libmount-util.h"
 #include "util/path.h"
-
-static int load(const char *path, struct libmnt_table **ret) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
-        int r;
-
-        tb = mnt_new_table();
-        if (!tb)
-                return -ENOMEM;
-        /* Keep comments (and the blank lines libmount files with them), so
-         * the file is written back as the administrator left it. */
-        mnt_table_enable_comments(tb, 1);
-        if (file_exists(path)) {
-                r = mnt_table_parse_fstab(tb, path);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(tb);
-        return 0;
-}
 
 /* Whether a comment block ends with our marker line. */
 static bool comment_marks(const char *c) {
@@ -121,12 +102,9 @@ int fstab_edit(const char *path, const char *uuid, const char *target, const cha
         if (asprintf(&source, "UUID=%s", uuid) < 0)
                 return -ENOMEM;
 
-        r = load(path, &tb);
+        r = libmount_parse(path, LIBMOUNT_FSTAB, &tb, &it);
         if (r < 0)
                 return r;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
 
         /* First pass: conflicts with lines that are not ours. */
         while (mnt_table_next_fs(tb, it, &fs) == 0) {
@@ -211,12 +189,9 @@ int fstab_check_target(const char *path, const char *target, char **ret_conflict
 
         if (!norm)
                 return -ENOMEM;
-        r = load(path, &tb);
+        r = libmount_parse(path, LIBMOUNT_FSTAB, &tb, &it);
         if (r < 0)
                 return r;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
         while (mnt_table_next_fs(tb, it, &fs) == 0)
                 if (!is_ours(tb, fs) && target_is(fs, norm)) {
                         if (ret_conflict)
@@ -232,12 +207,9 @@ int fstab_find_ours(const char *path, const char *uuid, char **ret_target) {
         struct libmnt_fs *fs;
         int r;
 
-        r = load(path, &tb);
+        r = libmount_parse(path, LIBMOUNT_FSTAB, &tb, &it);
         if (r < 0)
                 return r;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
         while (mnt_table_next_fs(tb, it, &fs) == 0) {
                 const char *u = source_uuid(fs);
                 if (is_ours(tb, fs) && u && streq(u, uuid) && mnt_fs_get_target(fs)) {
@@ -258,12 +230,9 @@ int fstab_remove_ours(const char *path, const char *uuid, const char *target, ch
 
         if (!norm)
                 return -ENOMEM;
-        r = load(path, &tb);
+        r = libmount_parse(path, LIBMOUNT_FSTAB, &tb, &it);
         if (r < 0)
                 return r;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
         (void) mnt_table_first_fs(tb, &first);
         while (mnt_table_next_fs(tb, it, &fs) == 0) {
                 const char *u = source_uuid(fs);

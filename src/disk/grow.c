@@ -15,6 +15,7 @@
 #include "disk/safety.h"
 #include "disk/state.h"
 #include "disk/usage.h"
+#include "util/error.h"
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/process.h"
@@ -32,53 +33,9 @@ void grow_result_done(GrowResult *r) {
         free(r->fs_node);
         free(r->disk);
         free(r->fstype);
-        strv_free(r->steps);
-        free(r->step_ms);
-        free(r->error);
+        step_log_done(&r->steps);
         strv_free(r->refusals);
         *r = (GrowResult){};
-}
-
-static int fail(GrowResult *res, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(GrowResult *res, int r, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        free(res->error);
-        if (vasprintf(&res->error, fmt, ap) < 0)
-                res->error = NULL;
-        va_end(ap);
-        return r;
-}
-
-static int add_step(GrowResult *res, const char *fmt, ...) _printf_(2, 3);
-static int add_step(GrowResult *res, const char *fmt, ...) {
-        size_t n = strv_length(res->steps);
-        unsigned long long *ms;
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        ms = realloc(res->step_ms, (n + 1) * sizeof(*ms));
-        if (!ms) {
-                free(s);
-                return -ENOMEM;
-        }
-        res->step_ms = ms;
-        ms[n] = 0;
-        return strv_consume(&res->steps, s);
-}
-
-/* Sets the duration of the step just added. */
-static void timed(GrowResult *res, unsigned long long start) {
-        size_t n = strv_length(res->steps);
-        if (n > 0 && res->step_ms)
-                res->step_ms[n - 1] = now_ms() - start;
 }
 
 static int fs_size(const char *dir, uint64_t *ret) {
@@ -186,19 +143,19 @@ static int grow_fs(const char *fstype, const char *node, const char *dir, char *
         return -EIO;
 }
 
+/* A reason not to grow: a result, not a failure. */
 static int refuse(GrowResult *res, const char *fmt, ...) _printf_(2, 3);
 static int refuse(GrowResult *res, const char *fmt, ...) {
         va_list ap;
-        char *s;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
+        r = strv_extendfv(&res->refusals, false, fmt, ap);
         va_end(ap);
         if (r < 0)
-                return -ENOMEM;
+                return r;
         res->refused = true;
-        return strv_consume(&res->refusals, s);
+        return 0;
 }
 
 /* The filesystem named by a device: the device itself, or the one partition
@@ -226,14 +183,30 @@ static int fs_device(const char *spec, BlockDev **ret) {
         return -ENOENT;
 }
 
-int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res) {
+/* Where the filesystem on the device named is mounted whole (not a bind
+ * mount of a directory of it). */
+static int whole_mount(const BlockDev *b, char **ret_mount) {
+        _cleanup_strv_free_ char **targets = NULL;
+        int r;
+
+        r = usage_mount_points(NULL, b->devnum, &targets);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(t, targets) {
+                _cleanup_free_ char *fr = NULL;
+                if (usage_mount_fsroot(NULL, *t, &fr) >= 0 && streq(fr, "/"))
+                        return (*ret_mount = strdup(*t)) ? 0 : -ENOMEM;
+        }
+        return -ENOENT;
+}
+
+int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res, char **ret_error) {
         _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL, *named = NULL;
         _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL, *msg = NULL, *want_uuid = NULL,
                             *fsroot = NULL;
         _cleanup_strv_free_ char **refusals = NULL;
         DiskRecord rec = {};
         FsInfo fs = {};
-        unsigned long long t_fs;
         bool explicit = false, recorded;
         struct stat st;
         dev_t devnum;
@@ -244,47 +217,35 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
         if (!what) {
                 r = disk_state_find_last(root, &rec);
                 if (r < 0)
-                        return fail(res, r, "No mount point given, and none recorded in " DISK_STATE_FILE
-                                            ": name the mount point to grow");
+                        return error_set(ret_error, r,
+                                         "No mount point given, and none recorded in " DISK_STATE_FILE
+                                         ": name the mount point to grow");
                 mount = TAKE_PTR(rec.mount);
                 want_uuid = TAKE_PTR(rec.uuid);
                 disk_record_done(&rec);
                 if (!mount)
-                        return fail(res, -EBADMSG, DISK_STATE_FILE " records no mount point: name it");
+                        return error_set(ret_error, -EBADMSG, DISK_STATE_FILE " records no mount point: name it");
         } else if (stat(what, &st) >= 0 && S_ISDIR(st.st_mode)) {
                 r = path_resolve_physical(NULL, what, &mount);
                 if (r < 0)
-                        return fail(res, r, "Failed to resolve %s: %s", what, strerror(-r));
+                        return error_set(ret_error, r, "Failed to resolve %s: %s", what, strerror(-r));
         } else {
                 /* A device named explicitly: the administrator vouches for
-                 * its filesystem, the device checks still apply. */
+                 * its filesystem; the device checks still apply. */
                 explicit = true;
                 r = fs_device(what, &named);
                 if (r == -ENOENT || r == -EINVAL)
-                        return fail(res, r, "%s is neither a directory nor a device holding a filesystem", what);
+                        return error_set(ret_error, r, "%s is neither a directory nor a device holding a filesystem",
+                                         what);
                 if (r < 0)
-                        return fail(res, r, "Failed to resolve %s: %s", what, strerror(-r));
-                {
-                        _cleanup_strv_free_ char **targets = NULL;
-
-                        r = usage_mount_points(NULL, named->devnum, &targets);
-                        if (r < 0)
-                                return fail(res, r, "Failed to read the mount table: %s", strerror(-r));
-                        /* The filesystem itself, not a bind mount of a part of it. */
-                        STRV_FOREACH(t, targets) {
-                                _cleanup_free_ char *fr = NULL;
-                                if (usage_mount_fsroot(NULL, *t, &fr) >= 0 && streq(fr, "/")) {
-                                        mount = strdup(*t);
-                                        if (!mount)
-                                                return -ENOMEM;
-                                        break;
-                                }
-                        }
-                }
-                if (!mount)
-                        return fail(res, -ENOENT, "The filesystem on %s is not mounted: grow works online, mount it "
-                                                  "first",
-                                    named->node);
+                        return error_set(ret_error, r, "Failed to resolve %s: %s", what, strerror(-r));
+                r = whole_mount(named, &mount);
+                if (r == -ENOENT)
+                        return error_set(ret_error, r,
+                                         "The filesystem on %s is not mounted: grow works online, mount it first",
+                                         named->node);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to read the mount table: %s", strerror(-r));
         }
         res->mount = strdup(mount);
         if (!res->mount)
@@ -292,9 +253,9 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
 
         r = usage_mount_source(NULL, mount, &devnum, &fstype);
         if (r == -ENOENT)
-                return fail(res, r, "%s is not a mount point: nothing to grow", mount);
+                return error_set(ret_error, r, "%s is not a mount point: nothing to grow", mount);
         if (r < 0)
-                return fail(res, r, "Failed to read the mount table: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to read the mount table: %s", strerror(-r));
         res->fstype = strdup(fstype);
         if (!res->fstype)
                 return -ENOMEM;
@@ -304,7 +265,7 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
          * filesystem would grow that. */
         r = usage_mount_fsroot(NULL, mount, &fsroot);
         if (r < 0)
-                return fail(res, r, "Failed to read the mount table: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to read the mount table: %s", strerror(-r));
         if (!streq(fsroot, "/"))
                 return refuse(res,
                               "%s is a bind mount (of %s on its filesystem), not a filesystem of its own: growing "
@@ -317,16 +278,16 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
                               fstype);
         r = blockdev_load(NULL, name, &b);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", name, strerror(-r));
         res->fs_node = strdup(b->node);
         if (!res->fs_node)
                 return -ENOMEM;
 
-        /* The device checks first: the root filesystem is refused as
-         * what it is, whoever made it. */
+        /* The device checks first: the root filesystem is refused as what
+         * it is, whoever made it. */
         r = disk_check_growable(NULL, b, &refusals);
         if (r < 0)
-                return fail(res, r, "Failed to check %s: %s", b->node, strerror(-r));
+                return error_set(ret_error, r, "Failed to check %s: %s", b->node, strerror(-r));
         if (strv_length(refusals) > 0) {
                 res->refused = true;
                 res->refusals = TAKE_PTR(refusals);
@@ -360,7 +321,7 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
 
         r = fs_size(mount, &res->fs_old);
         if (r < 0)
-                return fail(res, r, "Failed to stat %s: %s", mount, strerror(-r));
+                return error_set(ret_error, r, "Failed to stat %s: %s", mount, strerror(-r));
         res->fs_new = res->fs_old;
 
         if (b->parent) {
@@ -368,7 +329,7 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
 
                 r = blockdev_load(NULL, b->parent, &disk);
                 if (r < 0)
-                        return fail(res, r, "Failed to read /dev/%s: %s", b->parent, strerror(-r));
+                        return error_set(ret_error, r, "Failed to read /dev/%s: %s", b->parent, strerror(-r));
                 res->disk = strdup(disk->node);
                 if (!res->disk)
                         return -ENOMEM;
@@ -376,36 +337,35 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
 
                 r = partition_room(b, disk, &room);
                 if (r < 0)
-                        return fail(res, r, "Failed to read the extent of %s: %s", b->node, strerror(-r));
+                        return error_set(ret_error, r, "Failed to read the extent of %s: %s", b->node, strerror(-r));
                 if (room > GROW_MIN_GAIN) {
                         if (dry_run) {
                                 res->changed = true;
-                                r = add_step(res, "grow partition %u of %s by up to %llu bytes", b->partno,
-                                             disk->node, (unsigned long long) room);
+                                r = step_log_add(&res->steps, "grow partition %u of %s by up to %llu bytes", b->partno,
+                                                 disk->node, (unsigned long long) room);
                                 if (r < 0)
                                         return r;
                         } else {
-                                unsigned long long t0 = now_ms();
-
+                                step_log_begin(&res->steps);
                                 r = partition_grow(disk->node, b->partno, &res->partition_old, &res->partition_new);
                                 if (r == -EXFULL)
-                                        return fail(res, r,
-                                                    "%s is not the last partition on %s: it cannot grow into the "
-                                                    "new space",
-                                                    b->node, disk->node);
+                                        return error_set(ret_error, r,
+                                                         "%s is not the last partition on %s: it cannot grow into the "
+                                                         "new space",
+                                                         b->node, disk->node);
                                 if (r < 0)
-                                        return fail(res, r,
-                                                    "Failed to grow partition %u of %s: %s. The filesystem was not "
-                                                    "touched; check the partition table with fdisk -l %s",
-                                                    b->partno, disk->node, strerror(-r), disk->node);
+                                        return error_set(
+                                                ret_error, r,
+                                                "Failed to grow partition %u of %s: %s. The filesystem was not "
+                                                "touched; check the partition table with fdisk -l %s",
+                                                b->partno, disk->node, strerror(-r), disk->node);
                                 if (r > 0) {
                                         res->changed = res->partition_grown = true;
-                                        r = add_step(res, "grew partition %s from %llu to %llu bytes", b->node,
-                                                     (unsigned long long) res->partition_old,
-                                                     (unsigned long long) res->partition_new);
+                                        r = step_log_add(&res->steps, "grew partition %s from %llu to %llu bytes",
+                                                         b->node, (unsigned long long) res->partition_old,
+                                                         (unsigned long long) res->partition_new);
                                         if (r < 0)
                                                 return r;
-                                        timed(res, t0);
                                 }
                         }
                 }
@@ -426,14 +386,14 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
                 }
                 r = fs_total_bytes(fstype, b->node, mount, &total);
                 if (r < 0)
-                        return fail(res, r, "Failed to read the size of the %s filesystem on %s: %s", fstype,
-                                    b->node, strerror(-r));
+                        return error_set(ret_error, r, "Failed to read the size of the %s filesystem on %s: %s",
+                                         fstype, b->node, strerror(-r));
                 if (device <= total + GROW_MIN_GAIN)
                         return 0;
                 res->changed = true;
-                return add_step(res, "grow the %s filesystem on %s from %llu to about %llu bytes (%s)", fstype,
-                                b->node, (unsigned long long) total, (unsigned long long) device,
-                                streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
+                return step_log_add(&res->steps, "grow the %s filesystem on %s from %llu to about %llu bytes (%s)",
+                                    fstype, b->node, (unsigned long long) total, (unsigned long long) device,
+                                    streq(fstype, "xfs") ? "xfs_growfs" : "resize2fs");
         }
 
         /* Nothing to do is known without asking the tool, which needs
@@ -447,28 +407,28 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res)
                         return 0;
         }
 
-        t_fs = now_ms();
+        step_log_begin(&res->steps);
         r = grow_fs(fstype, b->node, mount, &msg);
         if (r == -EOPNOTSUPP)
-                return fail(res, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
+                return error_set(ret_error, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
         if (r < 0)
-                return fail(res, r,
-                            "Failed to grow the %s filesystem on %s: %s%s. Nothing is lost, the filesystem keeps "
-                            "its size%s; fix the cause and run grow again",
-                            fstype, b->node, msg ? msg : strerror(-r),
-                            msg && strstr(msg, "Permission denied") ? " (online resize needs CAP_SYS_RESOURCE)" : "",
-                            res->partition_grown ? " and the partition is already grown" : "");
+                return error_set(ret_error, r,
+                                 "Failed to grow the %s filesystem on %s: %s%s. Nothing is lost, the filesystem keeps "
+                                 "its size%s; fix the cause and run grow again",
+                                 fstype, b->node, msg ? msg : strerror(-r),
+                                 msg && strstr(msg, "Permission denied") ? " (online resize needs CAP_SYS_RESOURCE)"
+                                                                         : "",
+                                 res->partition_grown ? " and the partition is already grown" : "");
 
         r = fs_size(mount, &res->fs_new);
         if (r < 0)
-                return fail(res, r, "Failed to stat %s: %s", mount, strerror(-r));
+                return error_set(ret_error, r, "Failed to stat %s: %s", mount, strerror(-r));
         if (res->fs_new != res->fs_old) {
                 res->changed = true;
-                r = add_step(res, "grew the %s filesystem on %s from %llu to %llu bytes", fstype, b->node,
-                             (unsigned long long) res->fs_old, (unsigned long long) res->fs_new);
+                r = step_log_add(&res->steps, "grew the %s filesystem on %s from %llu to %llu bytes", fstype, b->node,
+                                 (unsigned long long) res->fs_old, (unsigned long long) res->fs_new);
                 if (r < 0)
                         return r;
-                timed(res, t_fs);
         }
         return 0;
 }

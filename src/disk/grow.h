@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/step-log.h"
+
 /* After the volume under a mounted filesystem was enlarged (EBS "modify
  * volume", losetup -c): grow its partition, if it has one, to the end of the
  * disk, then the filesystem, online (resize2fs for ext4, xfs_growfs for xfs).
@@ -25,10 +27,8 @@ typedef struct GrowResult {
         bool partition_grown;
         uint64_t partition_old, partition_new; /* bytes, 0 without a partition */
         uint64_t fs_old, fs_new;               /* filesystem size (statvfs), bytes */
-        char **steps;
-        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
-        char *error; /* on failure: what failed and what to do */
-        bool refused;      /* refused as unsafe: nothing was done (refusals say why) */
+        StepLog steps;                         /* dry run: what it would do, not timed */
+        bool refused;                          /* refused as unsafe: nothing was done (refusals say why) */
         char **refusals;
 } GrowResult;
 
@@ -38,5 +38,6 @@ void grow_result_done(GrowResult *r);
  * disk/resolve.h) whose mounted filesystem to grow; NULL for the mount point
  * recorded last (disk/state.h, under root). *result is always filled in;
  * release it with grow_result_done(). A refusal is a result (r == 0,
- * result->refused). */
-int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *result);
+ * result->refused). ret_error as in util/error.h: what failed and what to
+ * do. */
+int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *result, char **ret_error);

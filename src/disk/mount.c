@@ -15,9 +15,10 @@
 
 #include "disk/blockdev.h"
 #include "disk/mkfs.h"
-#include "disk/libmount-util.h"
 #include "disk/mount.h"
+#include "util/error.h"
 #include "util/fileio.h"
+#include "util/libmount-util.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -136,9 +137,9 @@ int mount_remove_guarded_dir(const char *dir, const char *top) {
         }
 }
 
-/* The errno of a failed libmount call on cxt (rc its return), and
- * libmount's explanation in *ret_message (may be NULL). */
-static int context_error(struct libmnt_context *cxt, int rc, char **ret_message) {
+/* The errno of a failed libmount call on cxt (rc its return), with
+ * libmount's explanation in *ret_error (util/error.h). */
+static int context_error(struct libmnt_context *cxt, int rc, char **ret_error) {
         char buf[BUFSIZ] = "";
         int r;
 
@@ -146,12 +147,10 @@ static int context_error(struct libmnt_context *cxt, int rc, char **ret_message)
         if (r == 0)
                 r = -EIO;
         (void) mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
-        if (ret_message)
-                *ret_message = buf[0] ? strdup(buf) : NULL;
-        return r;
+        return buf[0] ? error_set(ret_error, r, "%s", buf) : r;
 }
 
-int mount_umount(const char *dir, char **ret_message) {
+int mount_umount(const char *dir, char **ret_error) {
         _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
         int rc;
 
@@ -164,10 +163,10 @@ int mount_umount(const char *dir, char **ret_message) {
         rc = mnt_context_umount(cxt);
         if (rc == 0 && mnt_context_get_status(cxt) == 1)
                 return 0;
-        return context_error(cxt, rc, ret_message);
+        return context_error(cxt, rc, ret_error);
 }
 
-int mount_device(const char *node, const char *dir, const char *fstype, char **ret_message) {
+int mount_device(const char *node, const char *dir, const char *fstype, char **ret_error) {
         _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
         int rc;
 
@@ -185,7 +184,7 @@ int mount_device(const char *node, const char *dir, const char *fstype, char **r
         if (rc == 0 && mnt_context_get_status(cxt) == 1)
                 return 0;
 
-        return context_error(cxt, rc, ret_message);
+        return context_error(cxt, rc, ret_error);
 }
 
 /* Filesystems that cannot keep a data root: whatever is written there is

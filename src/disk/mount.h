@@ -24,12 +24,13 @@ int mount_make_guarded_dir(const char *dir, char **ret_created);
  * its parents up to top (what it reported as created), each only if empty. */
 int mount_remove_guarded_dir(const char *dir, const char *top);
 
-/* Mounts node on dir with libmount. ret_message (may be NULL) gets libmount's
- * explanation on failure. */
-int mount_device(const char *node, const char *dir, const char *fstype, char **ret_message);
+/* Mounts node on dir with libmount. ret_error (util/error.h) gets libmount's
+ * explanation. */
+int mount_device(const char *node, const char *dir, const char *fstype, char **ret_error);
 
-/* Unmounts what is mounted on dir (the topmost mount), with libmount. */
-int mount_umount(const char *dir, char **ret_message);
+/* Unmounts what is mounted on dir (the topmost mount), with libmount.
+ * ret_error (util/error.h) gets libmount's explanation. */
+int mount_umount(const char *dir, char **ret_error);
 
 /* Whether the filesystem that dir is on may hold a data root: not one that
  * keeps nothing across a reboot (tmpfs, ramfs, a filesystem on a RAM disk),

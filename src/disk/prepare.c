@@ -17,10 +17,12 @@
 #include "disk/state.h"
 #include "disk/target.h"
 #include "disk/usage.h"
+#include "util/error.h"
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/precheck.h"
 #include "util/process.h"
+#include "util/step-log.h"
 #include "util/strv.h"
 #include "util/test-hook.h"
 
@@ -39,69 +41,12 @@ void prepare_result_done(PrepareResult *r) {
         free(r->label);
         free(r->mount);
         free(r->fstab_backup);
-        strv_free(r->steps);
-        free(r->step_ms);
+        step_log_done(&r->steps);
         strv_free(r->refusals);
         strv_free(r->warnings);
-        free(r->error);
         free(r->made_dir);
         free(r->fstab_written);
         *r = (PrepareResult){};
-}
-
-static int add(char ***l, const char *fmt, ...) _printf_(2, 3);
-static int add(char ***l, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(l, s);
-}
-
-/* Appends a step done (or planned), with the time since the previous one. */
-static int step(PrepareResult *res, const char *fmt, ...) _printf_(2, 3);
-static int step(PrepareResult *res, const char *fmt, ...) {
-        size_t n = strv_length(res->steps);
-        unsigned long long now = now_ms(), *ms;
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        ms = realloc(res->step_ms, (n + 1) * sizeof(*ms));
-        if (!ms) {
-                free(s);
-                return -ENOMEM;
-        }
-        res->step_ms = ms;
-        ms[n] = 0;
-        if (res->mark_ms) { /* not in a dry run */
-                ms[n] = now - res->mark_ms;
-                res->mark_ms = now;
-        }
-        return strv_consume(&res->steps, s);
-}
-
-/* Records what failed and what the administrator should know, returns r. */
-static int fail(PrepareResult *res, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(PrepareResult *res, int r, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        free(res->error);
-        if (vasprintf(&res->error, fmt, ap) < 0)
-                res->error = NULL;
-        va_end(ap);
-        return r;
 }
 
 static int set_str(char **dst, const char *s) {
@@ -195,7 +140,8 @@ static int check_writes(const PrepareRequest *req, bool fstab, bool state, Prepa
                 r = precheck_replace(full, false, &why);
                 if (r < 0)
                         return r;
-                if (r > 0 && (r = add(&res->refusals, "the volume's line cannot be added to /etc/fstab: %s", why)) < 0)
+                if (r > 0 &&
+                    (r = strv_extendf(&res->refusals, "the volume's line cannot be added to /etc/fstab: %s", why)) < 0)
                         return r;
         }
         if (state) {
@@ -206,7 +152,7 @@ static int check_writes(const PrepareRequest *req, bool fstab, bool state, Prepa
                 r = precheck_replace(full, false, &why);
                 if (r < 0)
                         return r;
-                if (r > 0 && (r = add(&res->refusals, "the new filesystem cannot be recorded: %s", why)) < 0)
+                if (r > 0 && (r = strv_extendf(&res->refusals, "the new filesystem cannot be recorded: %s", why)) < 0)
                         return r;
         }
         return 0;
@@ -227,36 +173,38 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
                 if (r < 0)
                         return r;
                 if (r > 0)
-                        return add(&res->refusals, "%s", why);
+                        return strv_extendf(&res->refusals, "%s", why);
         }
 
         r = usage_mount_source(NULL, mount, &devnum, NULL);
         if (r >= 0) {
                 _cleanup_free_ char *name = NULL;
                 (void) blockdev_name_from_devnum(NULL, devnum, &name);
-                return add(&res->refusals, "%s is already a mount point (of %s): unmount it or choose another",
-                           mount, name ? name : "another filesystem");
+                return strv_extendf(&res->refusals,
+                                    "%s is already a mount point (of %s): unmount it or choose another", mount,
+                                    name ? name : "another filesystem");
         }
         if (r != -ENOENT)
                 return r;
 
         r = mount_dir_is_empty(mount);
         if (r == -ENOTDIR)
-                return add(&res->refusals, "%s exists and is not a directory: choose another mount point", mount);
+                return strv_extendf(&res->refusals, "%s exists and is not a directory: choose another mount point",
+                                    mount);
         if (r < 0)
                 return r;
         if (r == 0)
-                return add(&res->refusals,
-                           "%s is not empty: mounting over it would hide its content; move it away or choose "
-                           "an empty directory",
-                           mount);
+                return strv_extendf(&res->refusals,
+                                    "%s is not empty: mounting over it would hide its content; move it away or choose "
+                                    "an empty directory",
+                                    mount);
 
         r = fstab_check_target(fstab, mount, &conflict);
         if (r == -EEXIST)
-                return add(&res->refusals,
-                           "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
-                           "another mount point",
-                           mount, strna(conflict));
+                return strv_extendf(&res->refusals,
+                                    "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
+                                    "another mount point",
+                                    mount, strna(conflict));
         if (r < 0)
                 return r;
 
@@ -269,12 +217,12 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
                 if (r < 0)
                         return r;
                 if (r > 0)
-                        return add(&res->refusals, "the mount point %s cannot be made: %s", mount, why);
+                        return strv_extendf(&res->refusals, "the mount point %s cannot be made: %s", mount, why);
         }
         return 0;
 }
 
-static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res) {
+static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res, char **ret_error) {
         _cleanup_free_ char *msg = NULL, *created = NULL;
         int r;
 
@@ -284,29 +232,30 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
                 res->made_dir = TAKE_PTR(created);
         }
         if (r == -EOPNOTSUPP) {
-                r = add(&res->warnings,
+                r = strv_extendf(
+                        &res->warnings,
                         "%s could not be made immutable (the filesystem has no such flag): if the volume is ever "
                         "missing at boot, the directory underneath can fill up",
                         mount);
                 if (r < 0)
                         return r;
         } else if (r < 0)
-                return fail(res, r, "Failed to create the mount point %s: %s", mount, strerror(-r));
+                return error_set(ret_error, r, "Failed to create the mount point %s: %s", mount, strerror(-r));
         else {
-                r = step(res, "made %s an empty, immutable mount point", mount);
+                r = step_log_add(&res->steps, "made %s an empty, immutable mount point", mount);
                 if (r < 0)
                         return r;
         }
 
         r = mount_device(node, mount, fstype, &msg);
         if (r < 0)
-                return fail(res, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
+                return error_set(ret_error, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
         res->mounted = true;
-        return step(res, "mounted %s on %s", node, mount);
+        return step_log_add(&res->steps, "mounted %s on %s", node, mount);
 }
 
 static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,
-                    PrepareResult *res) {
+                    PrepareResult *res, char **ret_error) {
         _cleanup_free_ char *fstab = root_path(req->root, "/etc/fstab"), *content = NULL, *conflict = NULL;
         int r;
 
@@ -314,32 +263,32 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
                 return -ENOMEM;
         r = fstab_edit(fstab, uuid, mount, fstype, &content, &conflict);
         if (r == -EEXIST)
-                return fail(res, r,
-                            "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
-                            "prepare again",
-                            uuid, mount, strna(conflict));
+                return error_set(ret_error, r,
+                                 "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
+                                 "prepare again",
+                                 uuid, mount, strna(conflict));
         if (r < 0)
-                return fail(res, r, "Failed to read /etc/fstab: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to read /etc/fstab: %s", strerror(-r));
         if (r == 0)
                 return 0;
 
         res->changed = true;
         if (req->dry_run)
-                return step(res, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
-                           fstype);
+                return step_log_add(&res->steps, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
+                                    fstype);
 
         r = fstab_write(req->root, content, &res->fstab_backup);
         if (r < 0)
-                return fail(res, r, "Failed to write /etc/fstab: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to write /etc/fstab: %s", strerror(-r));
         free(res->fstab_written);
         res->fstab_written = TAKE_PTR(content);
-        return step(res, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
-                   fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
-                   res->fstab_backup ? ")" : "");
+        return step_log_add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
+                            fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
+                            res->fstab_backup ? ")" : "");
 }
 
 static int do_record(const PrepareRequest *req, const BlockDev *fsdev, const FsInfo *fs, const char *mount,
-                     PrepareResult *res) {
+                     PrepareResult *res, char **ret_error) {
         DiskRecord rec = {}, want = {
                 .uuid = fs->uuid,
                 .fstype = fs->type,
@@ -361,13 +310,15 @@ static int do_record(const PrepareRequest *req, const BlockDev *fsdev, const FsI
                 return 0; /* bookkeeping, not a change worth reporting */
         r = disk_state_record(req->root, &want);
         if (r < 0)
-                return fail(res, r, "Failed to record the filesystem in " DISK_STATE_FILE ": %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to record the filesystem in " DISK_STATE_FILE ": %s",
+                                 strerror(-r));
         return 0;
 }
 
 /* The device carries our filesystem already: mount and persist what is
  * missing, never format. */
-static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, PrepareResult *res) {
+static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, PrepareResult *res,
+                         char **ret_error) {
         _cleanup_blockdev_ BlockDev *b = NULL;
         _cleanup_strv_free_ char **targets = NULL;
         int r;
@@ -375,44 +326,47 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
         res->reused = true;
         r = blockdev_load(NULL, ours->name, &b);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", ours->name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", ours->name, strerror(-r));
         if (set_str(&res->fs_node, b->node) < 0 || set_str(&res->uuid, ours->fs.uuid) < 0 ||
             set_str(&res->fstype, ours->fs.type) < 0 || set_str(&res->label, ours->fs.label) < 0)
                 return -ENOMEM;
 
         if (req->fstype && !streq(req->fstype, ours->fs.type))
-                return add(&res->refusals,
-                           "%s carries the %s filesystem this tool made (UUID=%s), not %s: to start over, unmount "
-                           "it, run wipefs -a on it and prepare again",
-                           b->node, ours->fs.type, ours->fs.uuid, req->fstype);
+                return strv_extendf(
+                        &res->refusals,
+                        "%s carries the %s filesystem this tool made (UUID=%s), not %s: to start over, unmount "
+                        "it, run wipefs -a on it and prepare again",
+                        b->node, ours->fs.type, ours->fs.uuid, req->fstype);
 
         if (streq(ours->fs.type, "xfs")) {
                 r = xfs_has_ftype(b->node);
                 if (r == 0)
-                        return add(&res->refusals,
-                                   "%s holds xfs without ftype=1, on which overlay2 cannot work: to start over, "
-                                   "unmount it, run wipefs -a on it and prepare again",
-                                   b->node);
+                        return strv_extendf(
+                                &res->refusals,
+                                "%s holds xfs without ftype=1, on which overlay2 cannot work: to start over, "
+                                "unmount it, run wipefs -a on it and prepare again",
+                                b->node);
                 if (r < 0)
-                        r = add(&res->warnings, "Could not check ftype of the xfs on %s: %s", b->node,
-                                strerror(-r));
+                        r = strv_extendf(&res->warnings, "Could not check ftype of the xfs on %s: %s", b->node,
+                                         strerror(-r));
                 if (r < 0)
                         return r;
         }
 
         r = usage_mount_points(NULL, b->devnum, &targets);
         if (r < 0)
-                return fail(res, r, "Failed to read the mount table: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to read the mount table: %s", strerror(-r));
 
         if (!strv_contains(targets, mount)) {
                 if (strv_length(targets) > 0)
-                        return add(&res->refusals,
-                                   "%s (our %s filesystem, UUID=%s) is mounted on %s, not on %s: unmount it, or "
-                                   "pass --mount %s",
-                                   b->node, ours->fs.type, ours->fs.uuid, targets[0], mount, targets[0]);
+                        return strv_extendf(
+                                &res->refusals,
+                                "%s (our %s filesystem, UUID=%s) is mounted on %s, not on %s: unmount it, or "
+                                "pass --mount %s",
+                                b->node, ours->fs.type, ours->fs.uuid, targets[0], mount, targets[0]);
                 r = check_mount_point(req, mount, res);
                 if (r < 0)
-                        return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                        return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
         } else {
                 /* Mounted where asked already: the place is checked all the
                  * same (an earlier run may have put it anywhere). */
@@ -420,8 +374,8 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
 
                 r = target_check_place(mount, req->protect, &why);
                 if (r < 0)
-                        return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
-                if (r > 0 && (r = add(&res->refusals, "%s", why)) < 0)
+                        return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                if (r > 0 && (r = strv_extendf(&res->refusals, "%s", why)) < 0)
                         return r;
         }
         if (strv_length(res->refusals) > 0)
@@ -440,19 +394,20 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                         return -ENOMEM;
                 r = fstab_edit(fstab, ours->fs.uuid, mount, ours->fs.type, &content, &conflict);
                 if (r == -EEXIST)
-                        return add(&res->refusals,
-                                   "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it, "
-                                   "or pass the --mount it names",
-                                   ours->fs.uuid, mount, strna(conflict));
+                        return strv_extendf(&res->refusals,
+                                            "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove "
+                                            "it, or pass the --mount it names",
+                                            ours->fs.uuid, mount, strna(conflict));
                 if (r < 0)
-                        return fail(res, r, "Failed to read /etc/fstab: %s", strerror(-r));
+                        return error_set(ret_error, r, "Failed to read /etc/fstab: %s", strerror(-r));
                 fstab_changes = r > 0;
                 r = disk_state_find_uuid(req->root, ours->fs.uuid, &rec);
                 record_changes = !(r >= 0 && rec.mount && streq(rec.mount, mount));
                 disk_record_done(&rec);
                 r = check_writes(req, fstab_changes, record_changes, res);
                 if (r < 0)
-                        return fail(res, r, "Failed to check what the volume needs written: %s", strerror(-r));
+                        return error_set(ret_error, r, "Failed to check what the volume needs written: %s",
+                                         strerror(-r));
                 if (strv_length(res->refusals) > 0)
                         return 0;
         }
@@ -460,22 +415,22 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
         if (!strv_contains(targets, mount)) {
                 res->changed = true;
                 if (req->dry_run)
-                        r = step(res, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
-                                ours->fs.type, ours->fs.uuid, mount);
+                        r = step_log_add(&res->steps, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
+                                         ours->fs.type, ours->fs.uuid, mount);
                 else
-                        r = do_mount(b->node, mount, ours->fs.type, res);
+                        r = do_mount(b->node, mount, ours->fs.type, res, ret_error);
                 if (r < 0)
                         return r;
         }
 
-        r = do_record(req, b, &ours->fs, mount, res);
+        r = do_record(req, b, &ours->fs, mount, res, ret_error);
         if (r < 0)
                 return r;
-        return do_fstab(req, ours->fs.uuid, mount, ours->fs.type, res);
+        return do_fstab(req, ours->fs.uuid, mount, ours->fs.type, res, ret_error);
 }
 
 static int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype, const char *label,
-                       const BlockDev *d, PrepareResult *res) {
+                       const BlockDev *d, PrepareResult *res, char **ret_error) {
         _cleanup_(eligibility_done) Eligibility e = {};
         _cleanup_blockdev_ BlockDev *fsdev = NULL;
         _cleanup_free_ char *err = NULL, *partname = NULL;
@@ -490,23 +445,23 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         int r;
 
         if (req->partition && d->parent) {
-                r = add(&res->refusals, "%s is a partition: --partition needs a whole disk", d->node);
+                r = strv_extendf(&res->refusals, "%s is a partition: --partition needs a whole disk", d->node);
                 if (r < 0)
                         return r;
         }
 
         r = disk_check_eligibility(NULL, d, &ereq, &e);
         if (r < 0)
-                return fail(res, r, "Failed to check %s: %s", d->node, strerror(-r));
+                return error_set(ret_error, r, "Failed to check %s: %s", d->node, strerror(-r));
         r = strv_extend_strv(&res->refusals, e.refusals);
         if (r < 0)
                 return r;
         r = check_mount_point(req, mount, res);
         if (r < 0)
-                return fail(res, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
         r = check_writes(req, true, true, res);
         if (r < 0)
-                return fail(res, r, "Failed to check what the volume needs written: %s", strerror(-r));
+                return error_set(ret_error, r, "Failed to check what the volume needs written: %s", strerror(-r));
         if (strv_length(res->refusals) > 0)
                 return 0;
 
@@ -518,17 +473,19 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 _cleanup_free_ char *pn = blockdev_partition_name(d->name, 1);
                 if (!pn)
                         return -ENOMEM;
-                if (strv_length(e.signatures) > 0 && (r = step(res, "wipe every signature on %s", d->node)) < 0)
+                if (strv_length(e.signatures) > 0 &&
+                    (r = step_log_add(&res->steps, "wipe every signature on %s", d->node)) < 0)
                         return r;
                 if (req->partition &&
-                    (r = step(res, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) < 0)
+                    (r = step_log_add(&res->steps, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) <
+                            0)
                         return r;
-                if ((r = step(res, "make an %s filesystem labelled %s on %s%s", fstype, label,
-                             req->partition ? "/dev/" : d->node, req->partition ? pn : "")) < 0 ||
-                    (r = step(res, "make %s an empty, immutable mount point", mount)) < 0 ||
-                    (r = step(res, "mount it on %s", mount)) < 0 ||
-                    (r = step(res, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
-                             fstype)) < 0)
+                if ((r = step_log_add(&res->steps, "make an %s filesystem labelled %s on %s%s", fstype, label,
+                                      req->partition ? "/dev/" : d->node, req->partition ? pn : "")) < 0 ||
+                    (r = step_log_add(&res->steps, "make %s an empty, immutable mount point", mount)) < 0 ||
+                    (r = step_log_add(&res->steps, "mount it on %s", mount)) < 0 ||
+                    (r = step_log_add(&res->steps, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
+                                      fstype)) < 0)
                         return r;
                 return 0;
         }
@@ -542,10 +499,10 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
 
                 r = disk_identity(NULL, d->name, &now);
                 if (r < 0 || !disk_identity_equal(&res->identity, &now))
-                        return fail(res, r < 0 ? r : -ESTALE,
-                                    "%s changed between its checks and the first write (%s); nothing was written: "
-                                    "run again to check it anew",
-                                    d->node, r < 0 ? strerror(-r) : "another device, size or content");
+                        return error_set(ret_error, r < 0 ? r : -ESTALE,
+                                         "%s changed between its checks and the first write (%s); nothing was "
+                                         "written: run again to check it anew",
+                                         d->node, r < 0 ? strerror(-r) : "another device, size or content");
         }
         if (strv_length(e.signatures) > 0) {
                 STRV_FOREACH(p, d->partitions) {
@@ -554,14 +511,16 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                                 return -ENOMEM;
                         r = probe_wipe_all(node);
                         if (r < 0 && r != -ENOENT)
-                                return fail(res, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
-                                            node, strerror(-r));
+                                return error_set(ret_error, r,
+                                                 "Failed to wipe signatures on %s: %s; nothing else was changed", node,
+                                                 strerror(-r));
                 }
                 r = probe_wipe_all(d->node);
                 if (r < 0)
-                        return fail(res, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
-                                    d->node, strerror(-r));
-                r = step(res, "wiped every signature on %s (%zu found)", d->node, strv_length(e.signatures));
+                        return error_set(ret_error, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
+                                         d->node, strerror(-r));
+                r = step_log_add(&res->steps, "wiped every signature on %s (%zu found)", d->node,
+                                 strv_length(e.signatures));
                 if (r < 0)
                         return r;
         }
@@ -569,39 +528,42 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         if (req->partition) {
                 r = partition_create_single(d->node);
                 if (r < 0)
-                        return fail(res, r,
-                                    "Failed to partition %s: %s. The disk may now hold a partial partition table; "
-                                    "run prepare again with --wipe",
-                                    d->node, strerror(-r));
+                        return error_set(
+                                ret_error, r,
+                                "Failed to partition %s: %s. The disk may now hold a partial partition table; "
+                                "run prepare again with --wipe",
+                                d->node, strerror(-r));
                 r = partition_wait(NULL, d->name, 1, PARTITION_WAIT_MS, &partname);
                 if (r < 0)
-                        return fail(res, r,
-                                    "The partition on %s did not appear (%s): for a loop device, attach it with "
-                                    "losetup -P; then run prepare again with --wipe",
-                                    d->node, strerror(-r));
-                r = step(res, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
+                        return error_set(ret_error, r,
+                                         "The partition on %s did not appear (%s): for a loop device, attach it with "
+                                         "losetup -P; then run prepare again with --wipe",
+                                         d->node, strerror(-r));
+                r = step_log_add(&res->steps, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
                 if (r < 0)
                         return r;
         }
 
         r = blockdev_load(NULL, partname ? partname : d->name, &fsdev);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", partname ? partname : d->name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", partname ? partname : d->name,
+                                 strerror(-r));
 
         res->formatted = true;
         r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
         if (r < 0)
-                return fail(res, r,
-                            "Failed to make %s on %s: %s%s%s. Nothing is mounted or persisted; fix the cause and "
-                            "run prepare again with --wipe",
-                            fstype, fsdev->node, r == -EPROTO ? "the result is not what was asked for" : strerror(-r),
-                            err ? ": " : "", err ? err : "");
+                return error_set(ret_error, r,
+                                 "Failed to make %s on %s: %s%s%s. Nothing is mounted or persisted; fix the cause and "
+                                 "run prepare again with --wipe",
+                                 fstype, fsdev->node,
+                                 r == -EPROTO ? "the result is not what was asked for" : strerror(-r), err ? ": " : "",
+                                 err ? err : "");
         if (set_str(&res->fs_node, fsdev->node) < 0 || set_str(&res->uuid, fs.uuid) < 0) {
                 fs_info_done(&fs);
                 return -ENOMEM;
         }
-        r = step(res, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node, fs.uuid,
-                label, streq(fstype, "xfs") ? ", ftype=1" : "");
+        r = step_log_add(&res->steps, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node,
+                         fs.uuid, label, streq(fstype, "xfs") ? ", ftype=1" : "");
         if (r < 0) {
                 fs_info_done(&fs);
                 return r;
@@ -609,28 +571,24 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
 
         /* Recorded before mounting, so that if anything after this fails a
          * re-run reuses this filesystem instead of refusing it. */
-        r = do_record(req, fsdev, &fs, mount, res);
+        r = do_record(req, fsdev, &fs, mount, res, ret_error);
         if (r >= 0)
-                r = do_mount(fsdev->node, mount, fstype, res);
+                r = do_mount(fsdev->node, mount, fstype, res, ret_error);
         if (r < 0) {
                 fs_info_done(&fs);
-                if (res->error) {
-                        char *e2;
-                        if (asprintf(&e2, "%s. The filesystem (UUID=%s) was made and recorded: fix the cause and run "
-                                          "prepare again, it will be reused",
-                                     res->error, res->uuid) >= 0) {
-                                free(res->error);
-                                res->error = e2;
-                        }
-                }
+                if (ret_error && *ret_error)
+                        (void) error_set(ret_error, r,
+                                         "%s. The filesystem (UUID=%s) was made and recorded: fix the cause and run "
+                                         "prepare again, it will be reused",
+                                         *ret_error, res->uuid);
                 return r;
         }
-        r = do_fstab(req, fs.uuid, mount, fstype, res);
+        r = do_fstab(req, fs.uuid, mount, fstype, res, ret_error);
         fs_info_done(&fs);
         return r;
 }
 
-int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
+int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error) {
         _cleanup_blockdev_ BlockDev *d = NULL;
         _cleanup_free_ char *name = NULL, *mount = NULL;
         const char *label = req->label ?: DEFAULT_LABEL, *fstype = req->fstype ?: DEFAULT_FSTYPE;
@@ -640,15 +598,15 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
 
         *res = (PrepareResult){};
         if (!req->dry_run)
-                res->mark_ms = now_ms();
+                step_log_begin(&res->steps);
 
         if (!req->device || !req->mount || !path_is_absolute(req->mount))
-                return fail(res, -EINVAL, "A device and an absolute mount point are needed.");
+                return error_set(ret_error, -EINVAL, "A device and an absolute mount point are needed.");
         if (!mkfs_supported(fstype))
-                return fail(res, -EINVAL, "Unsupported filesystem '%s': ext4 or xfs.", fstype);
+                return error_set(ret_error, -EINVAL, "Unsupported filesystem '%s': ext4 or xfs.", fstype);
         if (mkfs_label_valid(fstype, label) < 0)
-                return fail(res, -EINVAL, "Invalid label '%s' for %s: at most %d plain characters.", label, fstype,
-                            streq(fstype, "xfs") ? 12 : 16);
+                return error_set(ret_error, -EINVAL, "Invalid label '%s' for %s: at most %d plain characters.", label,
+                                 fstype, streq(fstype, "xfs") ? 12 : 16);
         /* The one path every later step uses: resolved once, here. */
         {
                 _cleanup_free_ char *why = NULL, *norm = path_normalize(req->mount);
@@ -657,23 +615,24 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
                         return -ENOMEM;
                 r = target_resolve("--mount", req->mount, &mount, &why);
                 if (r < 0)
-                        return fail(res, r, "Failed to resolve the mount point %s: %s", req->mount, strerror(-r));
+                        return error_set(ret_error, r, "Failed to resolve the mount point %s: %s", req->mount,
+                                         strerror(-r));
                 if (r > 0) {
                         res->refused = true;
-                        return add(&res->refusals, "%s", why);
+                        return strv_extendf(&res->refusals, "%s", why);
                 }
                 if (req->mount_planned && !streq(mount, norm)) {
                         res->refused = true;
-                        return add(&res->refusals,
-                                   "the mount point %s now resolves to %s: a symbolic link on the way changed since "
-                                   "the plan; nothing was written, run again to see a new plan",
-                                   req->mount, mount);
+                        return strv_extendf(&res->refusals,
+                                            "the mount point %s now resolves to %s: a symbolic link on the way changed "
+                                            "since the plan; nothing was written, run again to see a new plan",
+                                            req->mount, mount);
                 }
                 if (!streq(mount, norm) &&
-                    add(&res->warnings,
-                        "--mount %s is %s once symbolic links are resolved: the mount, /etc/fstab and the data root "
-                        "use that path",
-                        req->mount, mount) < 0)
+                    strv_extendf(&res->warnings,
+                                 "--mount %s is %s once symbolic links are resolved: the mount, /etc/fstab and the "
+                                 "data root use that path",
+                                 req->mount, mount) < 0)
                         return -ENOMEM;
         }
         if (set_str(&res->mount, mount) < 0)
@@ -681,23 +640,27 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
 
         r = disk_resolve_wait(NULL, req->device, req->wait_device_sec, &name, &how);
         if (r == -ETIMEDOUT)
-                return fail(res, r, "Device %s did not appear within %ld s: check that the volume is attached to "
-                                    "this instance",
-                            req->device, req->wait_device_sec);
+                return error_set(ret_error, r,
+                                 "Device %s did not appear within %ld s: check that the volume is attached to "
+                                 "this instance",
+                                 req->device, req->wait_device_sec);
         if (r == -ENOENT)
-                return fail(res, r, "No device matches %s%s", req->device,
-                            req->wait_device_sec > 0 ? "" : " (to wait for a volume being attached, use --wait-device SECONDS)");
+                return error_set(ret_error, r, "No device matches %s%s", req->device,
+                                 req->wait_device_sec > 0
+                                         ? ""
+                                         : " (to wait for a volume being attached, use --wait-device SECONDS)");
         if (r == -ENOTUNIQ)
-                return fail(res, r, "%s matches more than one device: name the device by its /dev path or volume id",
-                            req->device);
+                return error_set(ret_error, r,
+                                 "%s matches more than one device: name the device by its /dev path or volume id",
+                                 req->device);
         if (r == -EINVAL)
-                return fail(res, r, "%s is not a device name, EBS volume id, UUID= or LABEL=", req->device);
+                return error_set(ret_error, r, "%s is not a device name, EBS volume id, UUID= or LABEL=", req->device);
         if (r < 0)
-                return fail(res, r, "Failed to resolve %s: %s", req->device, strerror(-r));
+                return error_set(ret_error, r, "Failed to resolve %s: %s", req->device, strerror(-r));
 
         r = blockdev_load(NULL, name, &d);
         if (r < 0)
-                return fail(res, r, "Failed to read /dev/%s: %s", name, strerror(-r));
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", name, strerror(-r));
 
         if (set_str(&res->resolved_by, resolve_how_to_string(how)) < 0 ||
             set_str(&res->fs_node, d->node) < 0)
@@ -707,22 +670,22 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
          * plan's later act. */
         r = disk_identity(NULL, d->name, &res->identity);
         if (r == -ESTALE)
-                return fail(res, r, "%s is not the kernel's device %s (another device number): check /dev", d->node,
-                            d->name);
+                return error_set(ret_error, r, "%s is not the kernel's device %s (another device number): check /dev",
+                                 d->node, d->name);
         if (r < 0)
                 res->identity = (DiskIdentity){};
         if (req->expect && !disk_identity_equal(req->expect, &res->identity)) {
                 const DiskIdentity *x = req->expect, *y = &res->identity;
 
                 res->refused = true;
-                return add(&res->refusals,
-                           "%s is not the device the plan looked at any more (%s): nothing was written; run again "
-                           "to see a new plan",
-                           d->node,
-                           !y->known               ? "it cannot be read"
-                           : x->devnum != y->devnum ? "another device now has that name"
-                           : x->size != y->size     ? "its size changed"
-                                                    : "its signatures or identity changed");
+                return strv_extendf(&res->refusals,
+                                    "%s is not the device the plan looked at any more (%s): nothing was written; run "
+                                    "again to see a new plan",
+                                    d->node,
+                                    !y->known               ? "it cannot be read"
+                                    : x->devnum != y->devnum ? "another device now has that name"
+                                    : x->size != y->size     ? "its size changed"
+                                                             : "its signatures or identity changed");
         }
         if (d->parent) {
                 _cleanup_blockdev_ BlockDev *parent = NULL;
@@ -737,14 +700,14 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
 
         r = find_ours(req, mount, label, d, &ours);
         if (r < 0)
-                return fail(res, r, "Failed to probe %s: %s", d->node, strerror(-r));
+                return error_set(ret_error, r, "Failed to probe %s: %s", d->node, strerror(-r));
         if (r > 0) {
-                r = prepare_reuse(req, mount, &ours, res);
+                r = prepare_reuse(req, mount, &ours, res, ret_error);
                 ours_done(&ours);
                 if (r < 0)
                         return r;
         } else {
-                r = prepare_new(req, mount, fstype, label, d, res);
+                r = prepare_new(req, mount, fstype, label, d, res, ret_error);
                 if (r < 0)
                         return r;
         }
@@ -752,8 +715,7 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res) {
         if (strv_length(res->refusals) > 0) {
                 res->refused = true;
                 res->changed = false;
-                res->steps = strv_free(res->steps);
-                res->step_ms = mfree(res->step_ms);
+                step_log_done(&res->steps);
         }
         return 0;
 }
@@ -792,7 +754,7 @@ static int undo_fstab(const char *root, const PrepareResult *res, char ***report
         r = fstab_write(root, content, NULL);
         if (r < 0)
                 return r;
-        return add(report, "removed the line for UUID=%s on %s from /etc/fstab", res->uuid, res->mount);
+        return strv_extendf(report, "removed the line for UUID=%s on %s from /etc/fstab", res->uuid, res->mount);
 }
 
 int disk_prepare_undo(const char *root, PrepareResult *res, char ***report) {
@@ -801,10 +763,11 @@ int disk_prepare_undo(const char *root, PrepareResult *res, char ***report) {
         if (res->fstab_written) {
                 r = undo_fstab(root, res, report);
                 if (r < 0) {
-                        if (add(report, "could not remove the line for UUID=%s from /etc/fstab (%s): remove it by "
-                                        "hand%s%s",
-                                res->uuid, strerror(-r), res->fstab_backup ? ", or copy back " : "",
-                                strempty(res->fstab_backup)) < 0)
+                        if (strv_extendf(report,
+                                         "could not remove the line for UUID=%s from /etc/fstab (%s): remove it by "
+                                         "hand%s%s",
+                                         res->uuid, strerror(-r), res->fstab_backup ? ", or copy back " : "",
+                                         strempty(res->fstab_backup)) < 0)
                                 return -ENOMEM;
                         ret = ret ?: r;
                 } else
@@ -816,36 +779,37 @@ int disk_prepare_undo(const char *root, PrepareResult *res, char ***report) {
 
                 r = mount_umount(res->mount, &msg);
                 if (r < 0) {
-                        if (add(report, "could not unmount %s (%s): unmount it by hand (umount %s)%s%s", res->mount,
-                                msg ?: strerror(-r), res->mount, res->made_dir ? ", then remove " : "",
-                                strempty(res->made_dir)) < 0)
+                        if (strv_extendf(report, "could not unmount %s (%s): unmount it by hand (umount %s)%s%s",
+                                         res->mount, msg ?: strerror(-r), res->mount,
+                                         res->made_dir ? ", then remove " : "", strempty(res->made_dir)) < 0)
                                 return -ENOMEM;
                         return ret ?: r;
                 }
                 res->mounted = false;
-                if (add(report, "unmounted %s from %s", strna(res->fs_node), res->mount) < 0)
+                if (strv_extendf(report, "unmounted %s from %s", strna(res->fs_node), res->mount) < 0)
                         return -ENOMEM;
         }
 
         if (res->made_dir) {
                 r = mount_remove_guarded_dir(res->mount, res->made_dir);
                 if (r < 0) {
-                        if (add(report, "could not remove the mount point %s (%s): chattr -i and rmdir it by hand",
-                                res->made_dir, strerror(-r)) < 0)
+                        if (strv_extendf(report,
+                                         "could not remove the mount point %s (%s): chattr -i and rmdir it by hand",
+                                         res->made_dir, strerror(-r)) < 0)
                                 return -ENOMEM;
                         ret = ret ?: r;
                 } else {
-                        if (add(report, "removed the mount point %s", res->made_dir) < 0)
+                        if (strv_extendf(report, "removed the mount point %s", res->made_dir) < 0)
                                 return -ENOMEM;
                         res->made_dir = mfree(res->made_dir);
                 }
         }
 
         if (res->formatted && res->uuid &&
-            add(report,
-                "the %s filesystem made on %s (UUID=%s) is left on the device, with whatever was copied onto it: "
-                "the next move or prepare with that device reuses it; wipefs -a %s discards it",
-                strna(res->fstype), strna(res->fs_node), res->uuid, strna(res->fs_node)) < 0)
+            strv_extendf(report,
+                         "the %s filesystem made on %s (UUID=%s) is left on the device, with whatever was copied onto "
+                         "it: the next move or prepare with that device reuses it; wipefs -a %s discards it",
+                         strna(res->fstype), strna(res->fs_node), res->uuid, strna(res->fs_node)) < 0)
                 return -ENOMEM;
         return ret;
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "disk/safety.h"
+#include "util/step-log.h"
 
 /* Makes a block device ready to hold the data root: resolve it, refuse it if
  * unsafe, optionally partition (one GPT partition), mkfs, mount on a guarded
@@ -18,7 +19,7 @@
  *
  * Library use (the move orchestrator): fill a PrepareRequest, call
  * disk_prepare(), then
- *   r < 0               failure (result->error says what happened and what to do)
+ *   r < 0               failure (*ret_error says what happened and what to do)
  *   result->refused     refused as unsafe, nothing written (result->refusals) → exit 3
  *   otherwise           done (or planned, with dry_run): result->changed, ->steps
  *
@@ -47,8 +48,9 @@ typedef struct PrepareRequest {
                                     * data already; the caller checks its free space. */
         long wait_device_sec;      /* wait this long for the device to appear; <= 0: don't */
         bool dry_run;              /* plan only: steps are what would be done */
-        char *const *protect;      /* trees the mount point stays out of, neither inside nor above
-                                    * (disk/target.h): what a move copies; NULL: only the fixed ones */
+        const char *protect[4];    /* trees the mount point stays out of, neither inside nor above
+                                    * (disk/target.h): what a move copies, NULL-terminated; besides
+                                    * TARGET_PROTECTED_TREES */
         bool mount_planned;        /* mount is the canonical path a plan showed: refused if it now
                                     * resolves elsewhere (a symlink changed since) */
         const DiskIdentity *expect; /* the device as a plan saw it (result->identity of its dry run):
@@ -70,12 +72,9 @@ typedef struct PrepareResult {
         char *label;
         char *mount;
         char *fstab_backup; /* backup of fstab taken before changing it, path inside root */
-        char **steps;       /* steps done, in order (dry_run: planned) */
-        unsigned long long *step_ms; /* how long each step took, parallel to steps (0 in a dry run) */
-        unsigned long long mark_ms;  /* internal: when the current step began */
+        StepLog steps;      /* steps done, in order (dry_run: planned, not timed) */
         char **refusals;    /* why it was refused */
         char **warnings;
-        char *error;        /* on failure: what failed, the state left, what to do */
         DiskIdentity identity; /* the device as this run saw it, for a later run to insist on */
 
         /* What this run did to the host, for disk_prepare_undo(). */
@@ -88,8 +87,9 @@ typedef struct PrepareResult {
 void prepare_result_done(PrepareResult *r);
 
 /* *result is always filled in (also on failure and refusal) and must be
- * released with prepare_result_done(). */
-int disk_prepare(const PrepareRequest *req, PrepareResult *result);
+ * released with prepare_result_done(). ret_error as in util/error.h: what
+ * failed, the state left, what to do. */
+int disk_prepare(const PrepareRequest *req, PrepareResult *result, char **ret_error);
 
 /* Takes back what disk_prepare() did to the host in the run that filled
  * result, for a move that failed after it: the fstab line it added (the

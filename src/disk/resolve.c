@@ -14,23 +14,18 @@
 #include "util/log.h"
 #include "util/path.h"
 #include "util/process.h"
+#include "util/string-table.h"
 #include "util/strv.h"
 
-const char *resolve_how_to_string(ResolveHow h) {
-        switch (h) {
-        case RESOLVE_KERNEL_NAME:
-                return "kernel name";
-        case RESOLVE_VOLUME_ID:
-                return "EBS volume id (NVMe serial)";
-        case RESOLVE_EC2_NAME:
-                return "EC2 device name";
-        case RESOLVE_SYMLINK:
-                return "device link";
-        case RESOLVE_TAG:
-                return "filesystem tag";
-        }
-        return "?";
-}
+static const char *const resolve_how_table[] = {
+        [RESOLVE_KERNEL_NAME] = "kernel name",
+        [RESOLVE_VOLUME_ID] = "EBS volume id (NVMe serial)",
+        [RESOLVE_EC2_NAME] = "EC2 device name",
+        [RESOLVE_SYMLINK] = "device link",
+        [RESOLVE_TAG] = "filesystem tag",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(resolve_how, ResolveHow);
 
 /* Collects the names of all whole disks whose attribute matches. */
 static int match_disks(const char *sysroot, bool (*match)(const BlockDev *d, const char *want), const char *want,

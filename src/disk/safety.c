@@ -35,20 +35,6 @@ uint64_t disk_size_needed(uint64_t used_bytes) {
         return used_bytes + margin;
 }
 
-static int refuse(char ***l, const char *fmt, ...) _printf_(2, 3);
-static int refuse(char ***l, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(l, s);
-}
-
 /* Whether someone holds node (inside sysroot) the way a mount, a VM or a
  * database holds a device: the kernel refuses an exclusive open then. */
 static bool held_exclusively(const char *sysroot, const char *node) {
@@ -75,7 +61,7 @@ static int chains_above(const char *sysroot, const char *name, const char *prefi
         if (r < 0)
                 return r;
         if (depth > 8) /* a cycle, or something no one builds */
-                return refuse(chains, "%s → …", prefix);
+                return strv_extendf(chains, "%s → …", prefix);
 
         r = usage_mount_points(sysroot, b->devnum, &targets);
         if (r < 0)
@@ -84,14 +70,14 @@ static int chains_above(const char *sysroot, const char *name, const char *prefi
                 _cleanup_free_ char *t = strv_join(targets, ", ");
                 if (!t)
                         return -ENOMEM;
-                r = refuse(chains, "%s → mounted on %s", prefix, t);
+                r = strv_extendf(chains, "%s → mounted on %s", prefix, t);
                 if (r < 0)
                         return r;
         }
         r = usage_is_swap(sysroot, b);
         if (r < 0)
                 return r;
-        if (r > 0 && (r = refuse(chains, "%s → swap", prefix)) < 0)
+        if (r > 0 && (r = strv_extendf(chains, "%s → swap", prefix)) < 0)
                 return r;
 
         STRV_FOREACH(p, b->partitions) {
@@ -116,7 +102,7 @@ static int chains_above(const char *sysroot, const char *name, const char *prefi
         /* A device built on the target, with nothing on it in turn, still
          * holds data of its own. */
         if (depth > 0 && strv_length(*chains) == before && strv_length(b->partitions) == 0)
-                return refuse(chains, "%s (attached; not mounted in this mount namespace)", prefix);
+                return strv_extendf(chains, "%s (attached; not mounted in this mount namespace)", prefix);
         return 0;
 }
 
@@ -151,13 +137,13 @@ static int check_users(const char *sysroot, const BlockDev *b, Eligibility *e) {
                 if (!chain)
                         return -ENOMEM;
                 if (blockdev_loop_backing(sysroot, *u, &lb) >= 0 && !lb.is_node)
-                        r = refuse(&e->refusals,
+                        r = strv_extendf(&e->refusals,
                                    "%s holds the filesystem with the backing file of /dev/%s (%s): %s; formatting "
                                    "it would destroy that. Detach /dev/%s (losetup -d) and unmount the filesystem "
                                    "first (--wipe does not override this)",
                                    b->node, *u, lb.file, chain, *u);
                 else
-                        r = refuse(&e->refusals,
+                        r = strv_extendf(&e->refusals,
                                    "%s is the backing device of /dev/%s: %s; writing to it would corrupt that. "
                                    "Detach /dev/%s (losetup -d) first (--wipe does not override this)",
                                    b->node, *u, chain, *u);
@@ -193,7 +179,7 @@ static int check_written(const char *sysroot, const char *target, const char *na
                 if (r < 0)
                         return r;
                 STRV_FOREACH(t, targets) {
-                        r = refuse(&e->refusals,
+                        r = strv_extendf(&e->refusals,
                                    "writing to %s writes to %s (through %s), which is mounted on %s: that filesystem would "
                                    "be corrupted; choose another device (--wipe does not override this)",
                                    target, b->node, via, *t);
@@ -203,13 +189,13 @@ static int check_written(const char *sysroot, const char *target, const char *na
                 r = usage_is_swap(sysroot, b);
                 if (r < 0)
                         return r;
-                if (r > 0 && (r = refuse(&e->refusals, "writing to %s writes to %s (through %s), which is in use as swap",
+                if (r > 0 && (r = strv_extendf(&e->refusals, "writing to %s writes to %s (through %s), which is in use as swap",
                                          target, b->node, via)) < 0)
                         return r;
                 r = usage_backs_system(sysroot, b->name, &what);
                 if (r < 0)
                         return r;
-                if (r > 0 && (r = refuse(&e->refusals, "writing to %s writes to %s (through %s), which backs %s", target,
+                if (r > 0 && (r = strv_extendf(&e->refusals, "writing to %s writes to %s (through %s), which backs %s", target,
                                          b->node, via, what)) < 0)
                         return r;
 
@@ -238,7 +224,7 @@ static int check_written(const char *sysroot, const char *target, const char *na
                         if (r < 0)
                                 return r;
                         STRV_FOREACH(t, dt)
-                                if ((r = refuse(&e->refusals, "%s is a partition of %s, which is mounted whole on %s",
+                                if ((r = strv_extendf(&e->refusals, "%s is a partition of %s, which is mounted whole on %s",
                                                 b->node, disk->node, *t)) < 0)
                                         return r;
                         r = blockdev_users(sysroot, disk->name, &users);
@@ -248,7 +234,7 @@ static int check_written(const char *sysroot, const char *target, const char *na
                                 _cleanup_free_ char *c = describe_chains(sysroot, disk->node, *u);
                                 if (!c)
                                         return -ENOMEM;
-                                if ((r = refuse(&e->refusals,
+                                if ((r = strv_extendf(&e->refusals,
                                                 "%s is a partition of %s, on which /dev/%s is built (%s): writing "
                                                 "to it would corrupt that (--wipe does not override this)",
                                                 b->node, disk->node, *u, c)) < 0)
@@ -285,7 +271,7 @@ static int check_written(const char *sysroot, const char *target, const char *na
                                 return r;
                 }
                 STRV_FOREACH(c, chains)
-                        if ((r = refuse(&e->refusals,
+                        if ((r = strv_extendf(&e->refusals,
                                         "writing to %s writes to %s (through %s), on which more is built: %s; that would be "
                                         "corrupted (--wipe does not override this)",
                                         target, b->node, via, *c)) < 0)
@@ -295,7 +281,7 @@ static int check_written(const char *sysroot, const char *target, const char *na
                  * namespace, a program): the kernel refuses an exclusive
                  * open of a device someone holds. */
                 if (strv_length(e->refusals) == before && root_is_host(sysroot) && held_exclusively(NULL, b->node) &&
-                    (r = refuse(&e->refusals,
+                    (r = strv_extendf(&e->refusals,
                                 "writing to %s writes to %s (through %s), which is in use (mounted elsewhere, or "
                                 "opened exclusively by a program)",
                                 target, b->node, via)) < 0)
@@ -327,8 +313,8 @@ static int check_in_use(const char *sysroot, const BlockDev *b, Eligibility *e) 
         if (r < 0)
                 return r;
         STRV_FOREACH(t, targets) {
-                r = refuse(&e->refusals, "%s is mounted on %s: unmount it first (--wipe does not override this)",
-                           b->node, *t);
+                r = strv_extendf(&e->refusals, "%s is mounted on %s: unmount it first (--wipe does not override this)",
+                                 b->node, *t);
                 if (r >= 0)
                         r = strv_extend(&e->mounts, *t);
                 if (r < 0)
@@ -339,8 +325,8 @@ static int check_in_use(const char *sysroot, const BlockDev *b, Eligibility *e) 
         if (r < 0)
                 return r;
         if (r > 0) {
-                r = refuse(&e->refusals, "%s is in use as swap: swapoff it and remove it from /etc/fstab first",
-                           b->node);
+                r = strv_extendf(&e->refusals, "%s is in use as swap: swapoff it and remove it from /etc/fstab first",
+                                 b->node);
                 if (r < 0)
                         return r;
         }
@@ -367,7 +353,7 @@ static int check_in_use_stack(const char *sysroot, const BlockDev *b, Eligibilit
                 c = strv_join(chains, "; ");
                 if (!c)
                         return -ENOMEM;
-                r = refuse(&e->refusals,
+                r = strv_extendf(&e->refusals,
                            "%s is held by %s (device-mapper, LVM or RAID: %s): remove that device first "
                            "(--wipe does not override this)",
                            b->node, h, c);
@@ -387,9 +373,10 @@ static int check_signatures(const char *sysroot, const BlockDev *b, Eligibility 
         r = probe_signatures(node, &sigs);
         if (r < 0)
                 /* What cannot be read cannot be known to be blank. */
-                return refuse(&e->refusals, "%s cannot be probed for signatures (%s): run as root, or check the "
-                                            "device",
-                              b->node, strerror(-r));
+                return strv_extendf(&e->refusals,
+                                    "%s cannot be probed for signatures (%s): run as root, or check the "
+                                    "device",
+                                    b->node, strerror(-r));
         STRV_FOREACH(s, sigs) {
                 char *t;
                 if (asprintf(&t, "%s: %s", b->node, *s) < 0)
@@ -409,7 +396,7 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
         int r;
 
         if (d->read_only) {
-                r = refuse(&e.refusals, "%s is read-only: attach it read-write", d->node);
+                r = strv_extendf(&e.refusals, "%s is read-only: attach it read-write", d->node);
                 if (r < 0)
                         return r;
         }
@@ -422,10 +409,10 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                         kind = parent->kind;
         }
         if (kind == DISK_KIND_INSTANCE_STORE && !req->allow_instance_store) {
-                r = refuse(&e.refusals,
-                           "%s is an EC2 instance-store disk, whose data is lost when the instance stops: "
-                           "use an EBS volume, or pass --allow-instance-store",
-                           d->node);
+                r = strv_extendf(&e.refusals,
+                                 "%s is an EC2 instance-store disk, whose data is lost when the instance stops: "
+                                 "use an EBS volume, or pass --allow-instance-store",
+                                 d->node);
                 if (r < 0)
                         return r;
         }
@@ -434,7 +421,7 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
         if (r < 0)
                 return r;
         if (r > 0) {
-                r = refuse(&e.refusals, "%s backs %s: choose another device", d->node, what);
+                r = strv_extendf(&e.refusals, "%s backs %s: choose another device", d->node, what);
                 if (r < 0)
                         return r;
         }
@@ -448,11 +435,11 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                 STRV_FOREACH(u, under)
                         if (blockdev_name_is_ram(*u)) {
                                 r = streq(*u, d->name)
-                                            ? refuse(&e.refusals,
+                                            ? strv_extendf(&e.refusals,
                                                      "%s is a RAM disk: its data is lost at the next reboot; use a "
                                                      "persistent volume",
                                                      d->node)
-                                            : refuse(&e.refusals,
+                                            : strv_extendf(&e.refusals,
                                                      "%s is built on /dev/%s, a RAM disk: its data is lost at the "
                                                      "next reboot; use a persistent volume",
                                                      d->node, *u);
@@ -495,7 +482,7 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
          * device that someone holds. Asked only when nothing else explains
          * it already. */
         if (strv_length(e.mounts) == 0 && strv_length(d->holders) == 0 && held_exclusively(sysroot, d->node)) {
-                r = refuse(&e.refusals, "%s is in use (opened exclusively by another program): stop it first",
+                r = strv_extendf(&e.refusals, "%s is in use (opened exclusively by another program): stop it first",
                            d->node);
                 if (r < 0)
                         return r;
@@ -505,31 +492,31 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                 _cleanup_free_ char *s = strv_join(e.signatures, "; ");
                 if (!s)
                         return -ENOMEM;
-                r = refuse(&e.refusals,
-                           "%s is not blank (%s): if nothing on it is needed, pass --wipe to overwrite it",
-                           d->node, s);
+                r = strv_extendf(&e.refusals,
+                                 "%s is not blank (%s): if nothing on it is needed, pass --wipe to overwrite it",
+                                 d->node, s);
                 if (r < 0)
                         return r;
         }
 
         if (d->size == 0) {
-                r = refuse(&e.refusals, "%s has no media (size 0)", d->node);
+                r = strv_extendf(&e.refusals, "%s has no media (size 0)", d->node);
                 if (r < 0)
                         return r;
         } else if (req->need_bytes > 0 && d->size < req->need_bytes) {
-                r = refuse(&e.refusals,
-                           "%s is too small: %llu bytes, but %llu are needed (the data plus a margin): "
-                           "attach a larger volume",
-                           d->node, (unsigned long long) d->size, (unsigned long long) req->need_bytes);
+                r = strv_extendf(&e.refusals,
+                                 "%s is too small: %llu bytes, but %llu are needed (the data plus a margin): "
+                                 "attach a larger volume",
+                                 d->node, (unsigned long long) d->size, (unsigned long long) req->need_bytes);
                 if (r < 0)
                         return r;
         }
         if (d->size > 0 && req->need_inodes > 0 && (!req->fstype || streq(req->fstype, "ext4")) &&
             d->size / EXT4_BYTES_PER_INODE < req->need_inodes) {
-                r = refuse(&e.refusals,
-                           "%s is too small for %llu inodes (ext4 makes about %llu): attach a larger volume",
-                           d->node, (unsigned long long) req->need_inodes,
-                           (unsigned long long) (d->size / EXT4_BYTES_PER_INODE));
+                r = strv_extendf(&e.refusals,
+                                 "%s is too small for %llu inodes (ext4 makes about %llu): attach a larger volume",
+                                 d->node, (unsigned long long) req->need_inodes,
+                                 (unsigned long long) (d->size / EXT4_BYTES_PER_INODE));
                 if (r < 0)
                         return r;
         }
@@ -545,7 +532,7 @@ int disk_check_growable(const char *sysroot, const BlockDev *b, char ***ret_refu
         int r;
 
         if (b->read_only) {
-                r = refuse(&e.refusals, "%s is read-only", b->node);
+                r = strv_extendf(&e.refusals, "%s is read-only", b->node);
                 if (r < 0)
                         return r;
         }
@@ -553,7 +540,7 @@ int disk_check_growable(const char *sysroot, const BlockDev *b, char ***ret_refu
         if (r < 0)
                 return r;
         if (r > 0) {
-                r = refuse(&e.refusals, "%s backs %s: this tool grows only a data volume", b->node, what);
+                r = strv_extendf(&e.refusals, "%s backs %s: this tool grows only a data volume", b->node, what);
                 if (r < 0)
                         return r;
         }

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "disk/blockdev.h"
+
 /* How block devices are stacked on each other, beyond partitions: what a
  * device writes through (a loop device over a block device node) and what
  * is built on it (dm and md holders, loop devices backed by its node or by a
@@ -11,23 +13,6 @@
  * device-mapper and md, but not loop devices: a loop device does not claim
  * its backing device, so a mounted filesystem can sit on a loop device whose
  * backing device looks unused. sysroot is as in blockdev.h. */
-
-typedef struct LoopBacking {
-        char *file;   /* the backing file as the kernel names it (loop/backing_file) */
-        dev_t devnum; /* the backing device node's own number when is_node, else the
-                       * device of the filesystem holding the file; 0 when unknown
-                       * (tmpfs, a fixture without it) */
-        bool is_node; /* the backing file is a block device node: the loop device's
-                       * blocks are that device's */
-} LoopBacking;
-
-void loop_backing_done(LoopBacking *b);
-
-/* How the loop device name reaches its data. On the host the kernel's
- * numbers (LOOP_GET_STATUS64) are used, which hold also when the path no
- * longer resolves here (a file on a filesystem unmounted lazily, or mounted
- * in another namespace). -ENXIO when name is no attached loop device. */
-int blockdev_loop_backing(const char *sysroot, const char *name, LoopBacking *ret);
 
 /* What is built directly on name: its holders (dm, md) and every loop device
  * backed by it, by its node or by a file on a filesystem it holds. Sorted

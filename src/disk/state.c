@@ -1,18 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "disk/state.h"
-#include "util/fileio.h"
 #include "util/json-util.h"
 #include "util/path.h"
-#include "util/process.h"
 
 void disk_record_done(DiskRecord *r) {
         if (!r)
@@ -26,13 +20,13 @@ void disk_record_done(DiskRecord *r) {
 }
 
 static int load(const char *root, cJSON **ret) {
-        _cleanup_free_ char *p = root_path(root, DISK_STATE_FILE), *data = NULL;
+        _cleanup_free_ char *p = root_path(root, DISK_STATE_FILE);
         cJSON *j;
         int r;
 
         if (!p)
                 return -ENOMEM;
-        r = read_full_file(p, 0, &data, NULL);
+        r = json_parse_file(p, &j);
         if (r == -ENOENT) {
                 j = cJSON_CreateObject();
                 if (!j || !cJSON_AddArrayToObject(j, "filesystems")) {
@@ -44,8 +38,7 @@ static int load(const char *root, cJSON **ret) {
         }
         if (r < 0)
                 return r;
-        j = cJSON_Parse(data);
-        if (!j || !cJSON_IsArray(cJSON_GetObjectItem(j, "filesystems"))) {
+        if (!cJSON_IsArray(cJSON_GetObjectItem(j, "filesystems"))) {
                 cJSON_Delete(j);
                 return -EBADMSG;
         }
@@ -54,8 +47,8 @@ static int load(const char *root, cJSON **ret) {
 }
 
 static char *dup_str(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItem(o, key);
-        return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+        const char *v = json_get_string(o, key);
+        return v ? strdup(v) : NULL;
 }
 
 static int to_record(const cJSON *o, DiskRecord *ret) {
@@ -109,7 +102,7 @@ int disk_state_find_last(const char *root, DiskRecord *ret) {
 
 int disk_state_record(const char *root, const DiskRecord *rec) {
         _cleanup_json_ cJSON *j = NULL;
-        _cleanup_free_ char *p = root_path(root, DISK_STATE_FILE), *dir = NULL, *s = NULL;
+        _cleanup_free_ char *p = root_path(root, DISK_STATE_FILE);
         cJSON *a, *o, *old;
         char stamp[32];
         struct tm tm;
@@ -147,45 +140,5 @@ int disk_state_record(const char *root, const DiskRecord *rec) {
             !cJSON_AddStringToObject(o, "created", stamp))
                 return -ENOMEM;
 
-        s = cJSON_Print(j);
-        dir = path_dirname(p);
-        if (!s || !dir)
-                return -ENOMEM;
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return r;
-        return write_file_atomic(p, s, strlen(s), 0644);
-}
-
-int disk_lock(long timeout_sec, int *ret_fd) {
-        _cleanup_free_ char *dir = path_dirname(DISK_LOCK_FILE);
-        _cleanup_close_ int dfd = -1, fd = -1;
-        unsigned long long deadline = now_ms() + (unsigned long long) (timeout_sec > 0 ? timeout_sec : 0) * 1000ULL;
-        struct stat st;
-        int r;
-
-        if (!dir)
-                return -ENOMEM;
-        /* Neither the directory nor the file through a planted link: the
-         * lock is created where it is named, or not at all. */
-        r = mkdir_p_nofollow(dir, 0755, NULL, &dfd);
-        if (r < 0)
-                return r;
-        fd = openat(dfd, path_basename(DISK_LOCK_FILE), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-
-        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                if (errno != EWOULDBLOCK)
-                        return negative_errno();
-                if (now_ms() >= deadline)
-                        return -EWOULDBLOCK;
-                usleep(100 * 1000);
-        }
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+        return json_write_file(p, j, 0755, 0644);
 }

@@ -36,13 +36,3 @@ int disk_state_find_last(const char *root, DiskRecord *ret);
 
 /* Adds or replaces (by UUID) a record, atomically. */
 int disk_state_record(const char *root, const DiskRecord *rec);
-
-/* On the host whatever --root says: it guards the host's block devices. */
-#define DISK_LOCK_FILE "/run/docker-relocate/disk.lock"
-
-/* Takes an exclusive flock on DISK_LOCK_FILE, waiting up to timeout_sec
- * (-EWOULDBLOCK then): cloud-init and an administrator must not partition or
- * format at the same time. Returns the fd holding the lock; closing it
- * releases the lock. Take it once per process: a second open of the same
- * file would wait for the first. */
-int disk_lock(long timeout_sec, int *ret_fd);

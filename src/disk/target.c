@@ -92,7 +92,7 @@ static int check_tree(const char *path, const char *tree, const char *why, char 
         return 0;
 }
 
-int target_check_place(const char *path, char *const *trees, char **ret_reason) {
+int target_check_place(const char *path, const char *const *trees, char **ret_reason) {
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++) {
@@ -119,7 +119,7 @@ int target_check_place(const char *path, char *const *trees, char **ret_reason) 
                                        ? -ENOMEM
                                        : 1;
         }
-        STRV_FOREACH(t, trees) {
+        for (const char *const *t = trees; t && *t; t++) {
                 r = check_tree(path, *t, protected_why(""), ret_reason);
                 if (r != 0)
                         return r;
@@ -132,7 +132,7 @@ int target_check_place(const char *path, char *const *trees, char **ret_reason) 
         return 0;
 }
 
-int target_check_dir(const char *path, char *const *trees, char **ret_path, char **ret_reason) {
+int target_check_dir(const char *path, const char *const *trees, char **ret_path, char **ret_reason) {
         _cleanup_free_ char *canon = NULL;
         int r;
 

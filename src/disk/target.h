@@ -31,10 +31,10 @@ int target_resolve(const char *what, const char *path, char **ret_path, char **r
  * above any of trees (what a move copies: the current data root, …; NULL
  * for none) or TARGET_PROTECTED_TREES. 0 when fine, 1 with the reason in
  * *ret_reason. */
-int target_check_place(const char *path, char *const *trees, char **ret_reason);
+int target_check_place(const char *path, const char *const *trees, char **ret_reason);
 
 /* Everything about a --to directory that does not depend on the data to
  * move: resolved (target_resolve()), placed (target_check_place()) and on a
  * filesystem that keeps a data root (mount_check_data_fs(): not tmpfs, not
  * read-only, …). 0 with *ret_path (canonical); 1 with *ret_reason. */
-int target_check_dir(const char *path, char *const *trees, char **ret_path, char **ret_reason);
+int target_check_dir(const char *path, const char *const *trees, char **ret_path, char **ret_reason);

@@ -4,26 +4,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "disk/libmount-util.h"
 #include "disk/usage.h"
+#include "util/libmount-util.h"
 #include "util/path.h"
 #include "util/strv.h"
 
-static int load_mountinfo(const char *sysroot, struct libmnt_table **ret) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+static int load_mountinfo(const char *sysroot, struct libmnt_table **ret, struct libmnt_iter **ret_iter) {
         _cleanup_free_ char *p = sysroot_path(sysroot, "/proc/self/mountinfo");
-        int r;
 
         if (!p)
                 return -ENOMEM;
-        tb = mnt_new_table();
-        if (!tb)
-                return -ENOMEM;
-        r = mnt_table_parse_file(tb, p);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(tb);
-        return 0;
+        return libmount_parse(p, LIBMOUNT_MOUNTINFO, ret, ret_iter);
 }
 
 int usage_mount_points(const char *sysroot, dev_t devnum, char ***ret_targets) {
@@ -33,12 +24,9 @@ int usage_mount_points(const char *sysroot, dev_t devnum, char ***ret_targets) {
         struct libmnt_fs *fs;
         int r;
 
-        r = load_mountinfo(sysroot, &tb);
+        r = load_mountinfo(sysroot, &tb, &it);
         if (r < 0)
                 return r;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
         while (mnt_table_next_fs(tb, it, &fs) == 0) {
                 const char *t = mnt_fs_get_target(fs);
                 if (mnt_fs_get_devno(fs) != devnum || !t || strv_contains(l, t))
@@ -63,7 +51,7 @@ static int find_mount(const char *sysroot, const char *target, struct libmnt_tab
 
         if (!norm)
                 return -ENOMEM;
-        r = load_mountinfo(sysroot, &tb);
+        r = load_mountinfo(sysroot, &tb, NULL);
         if (r < 0)
                 return r;
         fs = mnt_table_find_target(tb, norm, MNT_ITER_BACKWARD);
@@ -112,12 +100,9 @@ int usage_mount_device_of_path(const char *sysroot, const char *path, dev_t *ret
         size_t best_len = 0;
         int r;
 
-        r = load_mountinfo(sysroot, &tb);
+        r = load_mountinfo(sysroot, &tb, &it);
         if (r < 0)
                 return r;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
         /* Forward, keeping the last of equal length: the mount on top. */
         while (mnt_table_next_fs(tb, it, &fs) == 0) {
                 const char *t = mnt_fs_get_target(fs);
@@ -141,11 +126,7 @@ int usage_is_swap(const char *sysroot, const BlockDev *d) {
 
         if (!p)
                 return -ENOMEM;
-        tb = mnt_new_table();
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!tb || !it)
-                return -ENOMEM;
-        r = mnt_table_parse_swaps(tb, p);
+        r = libmount_parse(p, LIBMOUNT_SWAPS, &tb, &it);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)

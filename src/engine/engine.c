@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "engine/engine.h"
+#include "util/error.h"
 #include "util/json-util.h"
 #include "util/macro.h"
 #include "util/process.h"
@@ -22,7 +23,6 @@ struct Engine {
         char *socket_path;
         unsigned timeout_ms;
         CURL *curl;
-        char error[512];
 };
 
 typedef struct Answer {
@@ -36,14 +36,6 @@ static CURLcode curl_init_result;
 
 static void curl_init_once(void) {
         curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-_printf_(2, 3) static void set_error(Engine *e, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        vsnprintf(e->error, sizeof(e->error), format, ap);
-        va_end(ap);
 }
 
 int engine_new(const char *socket_path, unsigned timeout_ms, Engine **ret) {
@@ -79,10 +71,6 @@ Engine *engine_free(Engine *e) {
 
 const char *engine_socket_path(const Engine *e) {
         return e->socket_path;
-}
-
-const char *engine_last_error(const Engine *e) {
-        return e->error;
 }
 
 int engine_socket_from_host(const char *host, char **ret) {
@@ -164,8 +152,8 @@ static int http_status_to_errno(long status) {
 /* One request. method "GET" or "POST" (an empty body). On a 2xx or an
  * accepted 304 *ret_body is the answer (NUL-terminated, maybe empty) and
  * *ret_status the HTTP status. */
-static int engine_request(Engine *e, const char *method, const char *path, unsigned timeout_ms,
-                          char **ret_body, long *ret_status) {
+static int engine_request(Engine *e, const char *method, const char *path, unsigned timeout_ms, char **ret_body,
+                          long *ret_status, char **ret_error) {
         _cleanup_free_ char *url = NULL;
         struct curl_slist *headers = NULL;
         Answer a = {};
@@ -173,7 +161,6 @@ static int engine_request(Engine *e, const char *method, const char *path, unsig
         CURLcode c;
         int r;
 
-        e->error[0] = '\0';
         if (asprintf(&url, "http://localhost%s", path) < 0)
                 return -ENOMEM;
 
@@ -198,21 +185,20 @@ static int engine_request(Engine *e, const char *method, const char *path, unsig
         c = curl_easy_perform(e->curl);
         curl_slist_free_all(headers);
         if (c != CURLE_OK) {
+                free(a.data);
                 r = curl_error_to_errno(e, c);
                 if (a.too_large)
-                        set_error(e, "%s %s: answer larger than %u bytes", method, path, ENGINE_MAX_ANSWER);
-                else
-                        set_error(e, "%s %s on %s: %s", method, path, e->socket_path, curl_easy_strerror(c));
-                free(a.data);
-                return r;
+                        return error_set(ret_error, r, "%s %s: answer larger than %u bytes", method, path,
+                                         ENGINE_MAX_ANSWER);
+                return error_set(ret_error, r, "%s %s on %s: %s", method, path, e->socket_path, curl_easy_strerror(c));
         }
         (void) curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
 
         if (status < 200 || (status >= 300 && status != 304)) {
                 _cleanup_free_ char *msg = engine_parse_error_message(a.data);
-                set_error(e, "%s %s: HTTP %ld%s%s", method, path, status, msg ? ": " : "", strempty(msg));
                 free(a.data);
-                return http_status_to_errno(status);
+                return error_set(ret_error, http_status_to_errno(status), "%s %s: HTTP %ld%s%s", method, path, status,
+                                 msg ? ": " : "", strempty(msg));
         }
 
         if (!a.data && !(a.data = strdup(""))) /* 204/304 carry no body */
@@ -223,21 +209,20 @@ static int engine_request(Engine *e, const char *method, const char *path, unsig
         return 0;
 }
 
-int engine_ping(Engine *e) {
+int engine_ping(Engine *e, char **ret_error) {
         _cleanup_free_ char *body = NULL;
         int r;
 
-        r = engine_request(e, "GET", "/_ping", 0, &body, NULL);
+        r = engine_request(e, "GET", "/_ping", 0, &body, NULL, ret_error);
         if (r < 0)
                 return r;
-        if (!streq(body, "OK")) {
-                set_error(e, "GET /_ping: unexpected answer");
-                return -EPROTO;
-        }
+        if (!streq(body, "OK"))
+                return error_set(ret_error, -EPROTO, "GET /_ping: unexpected answer");
         return 0;
 }
 
-int engine_wait_ready(Engine *e, unsigned timeout_ms) {
+int engine_wait_ready(Engine *e, unsigned timeout_ms, char **ret_error) {
+        _cleanup_free_ char *last = NULL;
         unsigned long long deadline = now_ms() + timeout_ms;
         unsigned saved = e->timeout_ms;
         int r;
@@ -248,31 +233,23 @@ int engine_wait_ready(Engine *e, unsigned timeout_ms) {
                 /* No single ping may outlast the whole wait. */
                 if (now < deadline && deadline - now < e->timeout_ms)
                         e->timeout_ms = (unsigned) (deadline - now) ?: 1;
-                r = engine_ping(e);
+                r = engine_ping(e, &last);
                 e->timeout_ms = saved;
                 if (r >= 0)
                         return 0;
-                if (now_ms() >= deadline) {
-                        char last[sizeof(e->error)];
-                        memcpy(last, e->error, sizeof(last));
-                        set_error(e, "no answer on %s within %u ms (last: %s)", e->socket_path, timeout_ms, last);
-                        return -ETIMEDOUT;
-                }
+                if (now_ms() >= deadline)
+                        return error_set(ret_error, -ETIMEDOUT, "no answer on %s within %u ms (last: %s)",
+                                         e->socket_path, timeout_ms, strna(last));
                 usleep(100 * 1000);
         }
 }
 
-static int get_json(Engine *e, const char *path, char **ret) {
-        return engine_request(e, "GET", path, 0, ret, NULL);
+static int get_json(Engine *e, const char *path, char **ret, char **ret_error) {
+        return engine_request(e, "GET", path, 0, ret, NULL, ret_error);
 }
 
 /* cJSON only reads; an answer that does not parse, or has the wrong shape,
  * is -EPROTO. */
-static const char *json_string(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int strdup_or_null(const char *s, char **ret) {
         if (!s) {
                 *ret = NULL;
@@ -303,15 +280,15 @@ int engine_parse_info(const char *json, EngineInfo **ret) {
         if (!cJSON_IsObject(o))
                 return -EPROTO;
         /* Without the root directory the answer is of no use to a move. */
-        if (!json_string(o, "DockerRootDir"))
+        if (!json_get_string(o, "DockerRootDir"))
                 return -EPROTO;
 
         i = calloc(1, sizeof(*i));
         if (!i)
                 return -ENOMEM;
-        if ((r = strdup_or_null(json_string(o, "ServerVersion"), &i->server_version)) < 0 ||
-            (r = strdup_or_null(json_string(o, "DockerRootDir"), &i->docker_root_dir)) < 0 ||
-            (r = strdup_or_null(json_string(o, "Driver"), &i->driver)) < 0)
+        if ((r = strdup_or_null(json_get_string(o, "ServerVersion"), &i->server_version)) < 0 ||
+            (r = strdup_or_null(json_get_string(o, "DockerRootDir"), &i->docker_root_dir)) < 0 ||
+            (r = strdup_or_null(json_get_string(o, "Driver"), &i->driver)) < 0)
                 return r;
 
         ds = cJSON_GetObjectItemCaseSensitive(o, "DriverStatus");
@@ -338,7 +315,7 @@ int engine_parse_info(const char *json, EngineInfo **ret) {
 
         swarm = cJSON_GetObjectItemCaseSensitive(o, "Swarm");
         if (cJSON_IsObject(swarm)) {
-                if ((r = strdup_or_null(json_string(swarm, "LocalNodeState"), &i->swarm_state)) < 0)
+                if ((r = strdup_or_null(json_get_string(swarm, "LocalNodeState"), &i->swarm_state)) < 0)
                         return r;
                 i->swarm_manager = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(swarm, "ControlAvailable"));
         }
@@ -347,16 +324,16 @@ int engine_parse_info(const char *json, EngineInfo **ret) {
         return 0;
 }
 
-int engine_info(Engine *e, EngineInfo **ret) {
+int engine_info(Engine *e, EngineInfo **ret, char **ret_error) {
         _cleanup_free_ char *body = NULL;
         int r;
 
-        r = get_json(e, "/info", &body);
+        r = get_json(e, "/info", &body, ret_error);
         if (r < 0)
                 return r;
         r = engine_parse_info(body, ret);
         if (r == -EPROTO)
-                set_error(e, "GET /info: answer is not an Engine info object");
+                return error_set(ret_error, r, "GET /info: answer is not an Engine info object");
         return r;
 }
 
@@ -392,18 +369,14 @@ static int parse_string_field_list(const cJSON *arr, const char *key, char ***re
         if (!cJSON_IsArray(arr))
                 return -EPROTO;
         cJSON_ArrayForEach(item, arr) {
-                const char *s = json_string(item, key);
+                const char *s = json_get_string(item, key);
                 if (!s)
                         return -EPROTO;
                 r = strv_extend(&l, s);
                 if (r < 0)
                         return r;
         }
-        if (!l && !(l = calloc(1, sizeof(char *))))
-                return -ENOMEM;
-        strv_sort(l);
-        *ret = TAKE_PTR(l);
-        return 0;
+        return strv_sort_take(&l, ret);
 }
 
 int engine_parse_images(const char *json, char ***ret) {
@@ -429,29 +402,29 @@ int engine_parse_volumes(const char *json, char ***ret) {
         return parse_string_field_list(v, "Name", ret);
 }
 
-int engine_list_images(Engine *e, char ***ret) {
+int engine_list_images(Engine *e, char ***ret, char **ret_error) {
         _cleanup_free_ char *body = NULL;
         int r;
 
-        r = get_json(e, "/images/json?all=1", &body);
+        r = get_json(e, "/images/json?all=1", &body, ret_error);
         if (r < 0)
                 return r;
         r = engine_parse_images(body, ret);
         if (r == -EPROTO)
-                set_error(e, "GET /images/json: answer is not a list of images");
+                return error_set(ret_error, r, "GET /images/json: answer is not a list of images");
         return r;
 }
 
-int engine_list_volumes(Engine *e, char ***ret) {
+int engine_list_volumes(Engine *e, char ***ret, char **ret_error) {
         _cleanup_free_ char *body = NULL;
         int r;
 
-        r = get_json(e, "/volumes", &body);
+        r = get_json(e, "/volumes", &body, ret_error);
         if (r < 0)
                 return r;
         r = engine_parse_volumes(body, ret);
         if (r == -EPROTO)
-                set_error(e, "GET /volumes: answer is not a list of volumes");
+                return error_set(ret_error, r, "GET /volumes: answer is not a list of volumes");
         return r;
 }
 
@@ -492,7 +465,7 @@ int engine_parse_containers(const char *json, EngineContainers **ret) {
                 EngineContainer *c = &l->items[l->n];
                 const cJSON *names = cJSON_GetObjectItemCaseSensitive(item, "Names");
                 const cJSON *first = cJSON_GetArrayItem(names, 0);
-                const char *id = json_string(item, "Id"), *state = json_string(item, "State"), *name = NULL;
+                const char *id = json_get_string(item, "Id"), *state = json_get_string(item, "State"), *name = NULL;
 
                 if (!id || !state)
                         return -EPROTO;
@@ -521,7 +494,7 @@ int engine_parse_restart_policy(const char *json, char **ret) {
         rp = cJSON_GetObjectItemCaseSensitive(hc, "RestartPolicy");
         if (!cJSON_IsObject(rp))
                 return -EPROTO;
-        name = json_string(rp, "Name");
+        name = json_get_string(rp, "Name");
         /* Older engines write "" for no policy. */
         s = strdup(isempty(name) ? "no" : name);
         if (!s)
@@ -541,7 +514,7 @@ static bool valid_id(const char *id) {
         return true;
 }
 
-int engine_container_restart_policy(Engine *e, const char *id, char **ret) {
+int engine_container_restart_policy(Engine *e, const char *id, char **ret, char **ret_error) {
         _cleanup_free_ char *body = NULL, *path = NULL;
         int r;
 
@@ -549,31 +522,31 @@ int engine_container_restart_policy(Engine *e, const char *id, char **ret) {
                 return -EINVAL;
         if (asprintf(&path, "/containers/%s/json", id) < 0)
                 return -ENOMEM;
-        r = get_json(e, path, &body);
+        r = get_json(e, path, &body, ret_error);
         if (r < 0)
                 return r;
         r = engine_parse_restart_policy(body, ret);
         if (r == -EPROTO)
-                set_error(e, "GET %s: answer has no HostConfig.RestartPolicy", path);
+                return error_set(ret_error, r, "GET %s: answer has no HostConfig.RestartPolicy", path);
         return r;
 }
 
-int engine_list_containers(Engine *e, bool with_restart_policy, EngineContainers **ret) {
+int engine_list_containers(Engine *e, bool with_restart_policy, EngineContainers **ret, char **ret_error) {
         _cleanup_engine_containers_ EngineContainers *l = NULL;
         _cleanup_free_ char *body = NULL;
         int r;
 
-        r = get_json(e, "/containers/json?all=1", &body);
+        r = get_json(e, "/containers/json?all=1", &body, ret_error);
         if (r < 0)
                 return r;
         r = engine_parse_containers(body, &l);
         if (r == -EPROTO)
-                set_error(e, "GET /containers/json: answer is not a list of containers");
+                return error_set(ret_error, r, "GET /containers/json: answer is not a list of containers");
         if (r < 0)
                 return r;
 
         for (size_t k = 0; with_restart_policy && k < l->n; k++) {
-                r = engine_container_restart_policy(e, l->items[k].id, &l->items[k].restart_policy);
+                r = engine_container_restart_policy(e, l->items[k].id, &l->items[k].restart_policy, ret_error);
                 if (r < 0)
                         return r;
         }
@@ -619,28 +592,28 @@ int engine_containers_ids(const EngineContainers *l, const char *state, char ***
         return 0;
 }
 
-static int container_action(Engine *e, const char *id, const char *action, unsigned timeout_ms,
-                            const char *query) {
+static int container_action(Engine *e, const char *id, const char *action, unsigned timeout_ms, const char *query,
+                            char **ret_error) {
         _cleanup_free_ char *path = NULL, *body = NULL;
 
         if (!valid_id(id))
                 return -EINVAL;
         if (asprintf(&path, "/containers/%s/%s%s", id, action, strempty(query)) < 0)
                 return -ENOMEM;
-        return engine_request(e, "POST", path, timeout_ms, &body, NULL);
+        return engine_request(e, "POST", path, timeout_ms, &body, NULL, ret_error);
 }
 
-int engine_container_stop(Engine *e, const char *id, unsigned timeout_sec) {
+int engine_container_stop(Engine *e, const char *id, unsigned timeout_sec, char **ret_error) {
         char query[32];
 
         snprintf(query, sizeof(query), "?t=%u", timeout_sec);
         /* The Engine waits up to t seconds before it kills; the request must
          * outlive that. */
-        return container_action(e, id, "stop", (timeout_sec * 1000U) + e->timeout_ms, query);
+        return container_action(e, id, "stop", (timeout_sec * 1000U) + e->timeout_ms, query, ret_error);
 }
 
-int engine_container_start(Engine *e, const char *id) {
-        return container_action(e, id, "start", 0, NULL);
+int engine_container_start(Engine *e, const char *id, char **ret_error) {
+        return container_action(e, id, "start", 0, NULL, ret_error);
 }
 
 char *engine_parse_error_message(const char *json) {
@@ -650,6 +623,6 @@ char *engine_parse_error_message(const char *json) {
         if (isempty(json))
                 return NULL;
         o = cJSON_Parse(json);
-        m = json_string(o, "message");
+        m = json_get_string(o, "message");
         return m ? strdup(m) : NULL;
 }

@@ -13,8 +13,8 @@
  * listens on the socket, -ETIMEDOUT when it does not answer in time, -ENOENT
  * for an object the Engine does not know (HTTP 404), -EBUSY for a conflict
  * (409), -EIO for a server error (5xx), -EPROTO for an answer that is not what
- * the API documents. engine_last_error() then has the human text: the HTTP
- * status and the Engine's own "message". */
+ * the API documents. Each request takes ret_error (util/error.h): the
+ * request, the HTTP status and the Engine's own "message". */
 
 #define ENGINE_DEFAULT_SOCKET "/var/run/docker.sock"
 #define ENGINE_DEFAULT_TIMEOUT_MS 30000U
@@ -29,8 +29,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Engine *, engine_free);
 #define _cleanup_engine_ _cleanup_(engine_freep)
 
 const char *engine_socket_path(const Engine *e);
-/* Text of the last failed request, "" when none failed. */
-const char *engine_last_error(const Engine *e);
 
 /* The socket of a dockerd "-H"/"hosts" entry: "unix:///run/x.sock" → path,
  * "fd://" (systemd socket activation) → the default socket. Other transports
@@ -39,10 +37,10 @@ const char *engine_last_error(const Engine *e);
 int engine_socket_from_host(const char *host, char **ret);
 
 /* GET /_ping: 0 when the daemon answers "OK". */
-int engine_ping(Engine *e);
-/* Pings until the daemon answers or timeout_ms passed (-ETIMEDOUT, with the
- * last error kept in engine_last_error()). */
-int engine_wait_ready(Engine *e, unsigned timeout_ms);
+int engine_ping(Engine *e, char **ret_error);
+/* Pings until the daemon answers or timeout_ms passed (-ETIMEDOUT; the
+ * text names the last failure). */
+int engine_wait_ready(Engine *e, unsigned timeout_ms, char **ret_error);
 
 typedef struct EngineInfo {
         char *server_version;
@@ -60,7 +58,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(EngineInfo *, engine_info_free);
 #define _cleanup_engine_info_ _cleanup_(engine_info_freep)
 
 /* GET /info */
-int engine_info(Engine *e, EngineInfo **ret);
+int engine_info(Engine *e, EngineInfo **ret, char **ret_error);
 cJSON *engine_info_to_json(const EngineInfo *i);
 
 typedef struct EngineContainer {
@@ -80,23 +78,23 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(EngineContainers *, engine_containers_free);
 #define _cleanup_engine_containers_ _cleanup_(engine_containers_freep)
 
 /* GET /images/json?all=1 → the image ids ("sha256:…"), sorted. */
-int engine_list_images(Engine *e, char ***ret);
+int engine_list_images(Engine *e, char ***ret, char **ret_error);
 /* GET /containers/json?all=1; with with_restart_policy, one GET
  * /containers/ID/json each, as the list does not carry the policy. */
-int engine_list_containers(Engine *e, bool with_restart_policy, EngineContainers **ret);
+int engine_list_containers(Engine *e, bool with_restart_policy, EngineContainers **ret, char **ret_error);
 cJSON *engine_containers_to_json(const EngineContainers *l);
 /* The ids of the containers in state (NULL: all), sorted: the sets a move
  * compares before and after, and the containers it must start again. */
 int engine_containers_ids(const EngineContainers *l, const char *state, char ***ret);
 /* GET /volumes → volume names, sorted. */
-int engine_list_volumes(Engine *e, char ***ret);
+int engine_list_volumes(Engine *e, char ***ret, char **ret_error);
 /* GET /containers/ID/json → HostConfig.RestartPolicy.Name ("no" when empty). */
-int engine_container_restart_policy(Engine *e, const char *id, char **ret);
+int engine_container_restart_policy(Engine *e, const char *id, char **ret, char **ret_error);
 
 /* POST /containers/ID/stop?t=timeout_sec and POST /containers/ID/start. A
  * container already in the asked state (HTTP 304) is success. */
-int engine_container_stop(Engine *e, const char *id, unsigned timeout_sec);
-int engine_container_start(Engine *e, const char *id);
+int engine_container_stop(Engine *e, const char *id, unsigned timeout_sec, char **ret_error);
+int engine_container_start(Engine *e, const char *id, char **ret_error);
 
 /* The parsers behind the requests, on the JSON text of an answer. */
 int engine_parse_info(const char *json, EngineInfo **ret);

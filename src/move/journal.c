@@ -1,96 +1,81 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "move/journal.h"
-#include "util/fileio.h"
 #include "util/json-util.h"
 #include "util/macro.h"
 #include "util/path.h"
+#include "util/string-table.h"
 #include "util/strv.h"
 #include "util/test-hook.h"
 
-static const char *const phase_names[] = {
-        [PHASE_NONE] = "none",           [PHASE_PLANNED] = "planned",         [PHASE_PRECOPIED] = "precopied",
-        [PHASE_STOPPED] = "stopped",     [PHASE_COPIED] = "copied",           [PHASE_CONFIGURED] = "configured",
-        [PHASE_VERIFIED] = "verified",   [PHASE_DONE] = "done",               [PHASE_ROLLED_BACK] = "rolled-back",
-        [PHASE_FAILED] = "failed",       [PHASE_UNDONE] = "undone",           [PHASE_CLEANED] = "cleaned",
+/* The names are the journal format: never change one. */
+static const char *const move_phase_table[] = {
+        [PHASE_NONE] = "none",
+        [PHASE_PLANNED] = "planned",
+        [PHASE_PRECOPIED] = "precopied",
+        [PHASE_STOPPED] = "stopped",
+        [PHASE_COPIED] = "copied",
+        [PHASE_CONFIGURED] = "configured",
+        [PHASE_VERIFIED] = "verified",
+        [PHASE_DONE] = "done",
+        [PHASE_ROLLED_BACK] = "rolled-back",
+        [PHASE_FAILED] = "failed",
+        [PHASE_UNDONE] = "undone",
+        [PHASE_CLEANED] = "cleaned",
         [PHASE_UNDOING] = "undoing",
 };
 
-const char *move_phase_to_string(MovePhase p) {
-        return p < ELEMENTSOF(phase_names) ? phase_names[p] : "none";
-}
+DEFINE_STRING_TABLE_LOOKUP(move_phase, MovePhase);
 
-MovePhase move_phase_from_string(const char *s) {
-        for (size_t i = 0; s && i < ELEMENTSOF(phase_names); i++)
-                if (streq(phase_names[i], s))
-                        return (MovePhase) i;
-        return PHASE_NONE;
+void docker_content_done(DockerContent *c) {
+        if (!c)
+                return;
+        strv_free(c->images);
+        strv_free(c->containers);
+        strv_free(c->running);
+        strv_free(c->volumes);
+        *c = (DockerContent){};
 }
 
 int journal_load(const char *root, cJSON **ret) {
-        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH), *data = NULL;
-        cJSON *j;
-        int r;
+        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH);
 
         if (!p)
                 return -ENOMEM;
-        r = read_full_file(p, 0, &data, NULL);
-        if (r < 0)
-                return r;
-        j = cJSON_Parse(data);
-        if (!cJSON_IsObject(j)) {
-                cJSON_Delete(j);
-                return -EBADMSG;
-        }
-        *ret = j;
-        return 0;
+        return json_parse_file(p, ret);
 }
 
 int journal_save(const char *root, cJSON *j) {
-        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH), *dir = NULL, *s = NULL;
-        int r;
+        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH);
 
         if (!p)
                 return -ENOMEM;
-        dir = path_dirname(p);
-        if (!dir)
-                return -ENOMEM;
-        r = mkdir_p(dir, 0700);
-        if (r < 0)
-                return r;
-        s = cJSON_Print(j);
-        if (!s)
-                return -ENOMEM;
-        return write_file_atomic(p, s, strlen(s), 0600);
+        return json_write_file(p, j, 0700, 0600);
 }
 
 MovePhase journal_phase(const cJSON *j) {
-        return move_phase_from_string(journal_string(j, "phase"));
-}
-
-const char *journal_string(const cJSON *j, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-int journal_set_string(cJSON *j, const char *key, const char *value) {
-        cJSON *v = value ? cJSON_CreateString(value) : cJSON_CreateNull();
-
-        if (!v)
-                return -ENOMEM;
-        if (cJSON_GetObjectItemCaseSensitive(j, key))
-                return cJSON_ReplaceItemInObjectCaseSensitive(j, key, v) ? 0 : -ENOMEM;
-        return cJSON_AddItemToObject(j, key, v) ? 0 : -ENOMEM;
+        /* A phase this version does not know is no move it can act on. */
+        MovePhase p = move_phase_from_string(json_get_string(j, "phase"));
+        return p < 0 ? PHASE_NONE : p;
 }
 
 int journal_set_phase(cJSON *j, MovePhase p) {
-        return journal_set_string(j, "phase", move_phase_to_string(p));
+        return json_set_string(j, "phase", move_phase_to_string(p));
+}
+
+int journal_save_phase(cJSON *j, MovePhase p) {
+        int r;
+
+        if (!j)
+                return 0;
+        r = journal_set_phase(j, p);
+        if (r < 0)
+                return r;
+        return journal_save(NULL, j);
 }
 
 int journal_add_step(cJSON *j, const char *name, double seconds) {
@@ -110,15 +95,61 @@ int journal_add_step(cJSON *j, const char *name, double seconds) {
         return 0;
 }
 
-static int set_item(cJSON *j, const char *key, cJSON *v) {
-        if (cJSON_GetObjectItemCaseSensitive(j, key))
-                return cJSON_ReplaceItemInObjectCaseSensitive(j, key, v) ? 0 : -ENOMEM;
-        return cJSON_AddItemToObject(j, key, v) ? 0 : -ENOMEM;
+int journal_new(const char *init_system, const char *socket, const char *old_root, const char *new_root,
+                const char *device, const char *mount, cJSON **ret) {
+        _cleanup_json_ cJSON *j = cJSON_CreateObject();
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        if (!j)
+                return -ENOMEM;
+        if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return -EINVAL;
+        if (!cJSON_AddNumberToObject(j, "version", 1) || !cJSON_AddStringToObject(j, "started", stamp) ||
+            !json_add_string_or_null(j, "init_system", init_system) || !json_add_string_or_null(j, "socket", socket) ||
+            !json_add_string_or_null(j, "old_data_root", old_root) ||
+            !json_add_string_or_null(j, "new_data_root", new_root) || !json_add_string_or_null(j, "device", device) ||
+            !json_add_string_or_null(j, "mount", mount) || journal_set_phase(j, PHASE_PLANNED) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+int journal_set_content(cJSON *j, const DockerContent *c) {
+        cJSON *rec = cJSON_CreateObject();
+
+        if (!rec)
+                return -ENOMEM;
+        if (!cJSON_AddItemToObject(rec, "images", json_string_array(c->images)) ||
+            !cJSON_AddItemToObject(rec, "containers", json_string_array(c->containers)) ||
+            !cJSON_AddItemToObject(rec, "volumes", json_string_array(c->volumes)) ||
+            !cJSON_AddItemToObject(rec, "running", json_string_array(c->running))) {
+                cJSON_Delete(rec);
+                return -ENOMEM;
+        }
+        return json_set(j, "recorded", rec);
+}
+
+int journal_get_content(const cJSON *j, DockerContent *ret) {
+        _cleanup_(docker_content_done) DockerContent c = {};
+        const cJSON *rec = cJSON_GetObjectItemCaseSensitive(j, "recorded");
+        int r;
+
+        if (!cJSON_IsObject(rec))
+                return -ENOENT;
+        if ((r = json_get_strv(rec, "images", &c.images)) < 0 ||
+            (r = json_get_strv(rec, "containers", &c.containers)) < 0 ||
+            (r = json_get_strv(rec, "volumes", &c.volumes)) < 0 || (r = json_get_strv(rec, "running", &c.running)) < 0)
+                return r == -ENOENT ? -EBADMSG : r;
+        *ret = c;
+        c = (DockerContent){};
+        return 0;
 }
 
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u) {
         _cleanup_strv_free_ char **backups = NULL;
-        cJSON *a = cJSON_CreateArray(), *l;
+        cJSON *a = cJSON_CreateArray();
         int r;
 
         if (!a)
@@ -135,11 +166,9 @@ int journal_set_undo(cJSON *j, const char *key, const EditUndo *u) {
                         return -ENOMEM;
                 }
         }
-        r = set_item(j, key, a);
-        if (r < 0) {
-                cJSON_Delete(a);
+        r = json_set(j, key, a);
+        if (r < 0)
                 return r;
-        }
         if (!streq(key, JOURNAL_CONFIG_UNDO))
                 return 0;
 
@@ -147,13 +176,7 @@ int journal_set_undo(cJSON *j, const char *key, const EditUndo *u) {
         r = edit_undo_to_backups(u, &backups);
         if (r < 0)
                 return r;
-        l = json_string_array(backups);
-        if (!l)
-                return -ENOMEM;
-        r = set_item(j, JOURNAL_CONFIG_BACKUPS, l);
-        if (r < 0)
-                cJSON_Delete(l);
-        return r;
+        return json_set(j, JOURNAL_CONFIG_BACKUPS, json_string_array(backups));
 }
 
 int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret) {
@@ -179,11 +202,11 @@ int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret) {
         if (!cJSON_IsArray(a))
                 return -ENOENT;
         cJSON_ArrayForEach(f, a) {
-                const char *path = journal_string(f, "path");
+                const char *path = json_get_string(f, "path");
 
                 if (!path)
                         return -EBADMSG;
-                r = edit_undo_add(&u, path, journal_string(f, "backup"), journal_string(f, "new"));
+                r = edit_undo_add(&u, path, json_get_string(f, "backup"), json_get_string(f, "new"));
                 if (r < 0)
                         return r;
         }
@@ -213,20 +236,5 @@ int journal_apply_plan(const char *root, cJSON *j, const char *key, const EditPl
         if (r < 0)
                 return r;
         test_hook_crash("config-written");
-        return 0;
-}
-
-int lock_acquire(const char *root, int *ret_fd) {
-        _cleanup_free_ char *p = root_path(root, LOCK_PATH);
-        _cleanup_close_ int fd = -1;
-
-        if (!p)
-                return -ENOMEM;
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
-        *ret_fd = TAKE_FD(fd);
         return 0;
 }

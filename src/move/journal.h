@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 
@@ -27,23 +28,45 @@ typedef enum MovePhase {
         PHASE_UNDONE,      /* a finished move undone by "rollback" */
         PHASE_CLEANED,     /* the old tree was removed after a verified move */
         PHASE_UNDOING,     /* "rollback" of a finished move is rewriting the configuration */
+        _PHASE_INVALID = -EINVAL,
 } MovePhase;
 
 const char *move_phase_to_string(MovePhase p);
 MovePhase move_phase_from_string(const char *s);
 
 #define JOURNAL_PATH "/var/lib/docker-relocate/state.json"
-#define LOCK_PATH "/run/docker-relocate.lock"
+
+/* What must be there after a move: image ids, container ids (with the
+ * running ones apart, to start again) and volume names, each sorted. */
+typedef struct DockerContent {
+        char **images;
+        char **containers;
+        char **running;
+        char **volumes;
+} DockerContent;
+
+void docker_content_done(DockerContent *c);
 
 /* The journal is a cJSON object; these helpers keep its shape in one place. */
 int journal_load(const char *root, cJSON **ret);             /* -ENOENT when there is none */
 int journal_save(const char *root, cJSON *j);                /* atomic, fsync'ed */
 MovePhase journal_phase(const cJSON *j);
 int journal_set_phase(cJSON *j, MovePhase p);
-const char *journal_string(const cJSON *j, const char *key);
-int journal_set_string(cJSON *j, const char *key, const char *value);
+/* Sets the phase and saves the journal on the host (nothing without one). */
+int journal_save_phase(cJSON *j, MovePhase p);
 /* Appends {"name": name, "seconds": seconds} to "steps". */
 int journal_add_step(cJSON *j, const char *name, double seconds);
+
+/* A new record at PHASE_PLANNED: when it started, how Docker is started
+ * (init system, socket), the old and the new data root, and for a volume
+ * its device and mount point (NULL: none). */
+int journal_new(const char *init_system, const char *socket, const char *old_root, const char *new_root,
+                const char *device, const char *mount, cJSON **ret);
+
+/* The content recorded before Docker was stopped, under "recorded".
+ * journal_get_content(): -ENOENT when none was recorded. */
+int journal_set_content(cJSON *j, const DockerContent *c);
+int journal_get_content(const cJSON *j, DockerContent *ret);
 
 /* How to undo a change of Docker's configuration, written ahead: recorded
  * (and the journal saved) before the first file is changed, so that whatever
@@ -75,7 +98,3 @@ int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret);
  * fsynced) and only then writes the files. A failure before the journal is
  * saved changes no file; one while writing puts back the files written. */
 int journal_apply_plan(const char *root, cJSON *j, const char *key, const EditPlan *p);
-
-/* Takes the program-wide lock (flock on LOCK_PATH under root), without
- * waiting: -EBUSY when another run holds it. Returns the fd to keep. */
-int lock_acquire(const char *root, int *ret_fd);

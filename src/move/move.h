@@ -7,12 +7,53 @@
 
 #include "copy/copy.h"
 #include "util/macro.h"
+#include "util/step-log.h"
 
 /* The move of Docker's data root (SPEC "The move"). The order of the steps
  * is the safety: nothing of Docker is touched until the target is ready and
  * the plan checked; from the moment Docker is stopped every failure restores
  * the configuration and starts Docker on the old tree, which is never
- * touched until the new one is verified (and then only on request). */
+ * touched until the new one is verified (and then only on request).
+ *
+ * Where things are, in src/move/:
+ *   plan.c      what the move decides before acting: target, configuration
+ *               place, estimate, steps, refusals
+ *   probe.c     what it learns of the host for that: journal, configuration,
+ *               the daemon, sizes, the target
+ *   steps.c     the move as a table of steps, and the one driver that runs it
+ *               (resume, timing, journal, crash points)
+ *   rollback.c  where a failure decides to roll back, the rollback, and the
+ *               advice when it cannot
+ *   undo.c      the "rollback" and "cleanup" commands
+ *   verify.c    what Docker holds, recorded and compared through the Engine
+ *   daemon.c    stopping, starting and asking the daemon
+ *   report.c    the JSON report
+ *   journal.c   the write-ahead record of a move (state.json)
+ *
+ * The module never prints and never prompts: it returns an outcome (or a
+ * negative errno with the text in ret_error, util/error.h), and src/cmd
+ * reports it and decides the exit status. */
+
+typedef struct Move Move;
+
+/* How a move went so far. */
+typedef enum MoveOutcome {
+        MOVE_PLANNED,     /* the plan can run */
+        MOVE_UNCHANGED,   /* a previous run made this very move: nothing to do */
+        MOVE_REFUSED,     /* refused as unsafe; this run changed nothing (move_refusals()) */
+        MOVE_FAILED,      /* failed before Docker was stopped; Docker was not touched */
+        MOVE_DONE,        /* Docker runs on the new root, verified */
+        MOVE_ROLLED_BACK, /* failed after Docker was stopped; it runs on the old root again, as before */
+        MOVE_NEEDS_HUMAN, /* failed, and the host could not be put back: move_advice() says what to do */
+        _MOVE_OUTCOME_MAX,
+} MoveOutcome;
+
+/* The word of the JSON "status". */
+const char *move_outcome_to_string(MoveOutcome o);
+
+/* Called as each step of the move begins (seconds < 0) and when it is done
+ * (seconds >= 0); doing is what the step does, for the user (may be NULL). */
+typedef void (*MoveStepFn)(const Move *m, const char *step, const char *doing, double seconds, void *userdata);
 
 typedef struct MoveRequest {
         /* Target: a device to prepare (with mount, fs, label, ...) or a directory. */
@@ -28,41 +69,56 @@ typedef struct MoveRequest {
 
         bool pre_copy;
         bool delete_old;
-        bool force;  /* swarm manager */
+        bool force; /* swarm manager */
 
         CopyProgressFn progress;
-        void *progress_userdata;
+        MoveStepFn step;
+        void *userdata; /* of progress and step */
 } MoveRequest;
-
-typedef struct Move Move;
 
 Move *move_free(Move *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Move *, move_free);
 
-/* Everything decided before acting: the current configuration, what the
- * daemon reports, the target, sizes and space, the config diff, refusals.
- * Returns an exit status of output.h (EXIT_OK when the plan can run, or when
- * the move is already done; EXIT_REFUSED with reasons) or a negative errno.
- * *ret is set in every case but a negative return. */
-int move_plan(const MoveRequest *req, Move **ret);
+/* Everything decided before acting: takes the locks, reads the journal of an
+ * earlier run and the configuration, asks the daemon, measures, checks the
+ * target, plans the configuration change. Returns MOVE_PLANNED,
+ * MOVE_UNCHANGED, MOVE_REFUSED or MOVE_FAILED (the volume could not be
+ * checked), with *ret set; or a negative errno, with *ret_error. */
+int move_plan(const MoveRequest *req, Move **ret, char **ret_error);
 
-/* What a human should do, or NULL: for a plan refused while Docker is down
- * because of the interrupted move it was to resume, how to get it back. */
-const char *move_advice(const Move *m);
-
-/* True when a previous run already finished this very move. */
-bool move_already_done(const Move *m);
-
-/* Runs the plan. Returns an exit status of output.h. */
+/* Runs a plan that came back MOVE_PLANNED (or MOVE_UNCHANGED: then nothing
+ * is done). Returns MOVE_DONE, MOVE_UNCHANGED, MOVE_FAILED,
+ * MOVE_ROLLED_BACK or MOVE_NEEDS_HUMAN, or a negative errno when the
+ * bookkeeping itself failed (out of memory). */
 int move_execute(Move *m);
 
-/* The report: plan, steps with timings, result, error; what --json prints. */
-cJSON *move_report(const Move *m);
+/* What the report says, for the command layer's printing. */
+typedef struct MoveSummary {
+        MoveOutcome outcome;
+        bool resuming; /* an interrupted move is resumed; resumed_at is where it stopped */
+        const char *resumed_at;
+        const char *old_root;
+        const char *new_root;
+        const char *device;
+        const char *volume_id;
+        uint64_t bytes, inodes; /* of the old data root */
+        bool free_known;
+        uint64_t free_bytes, free_inodes;
+        double estimate_sec;
+        double downtime_sec;
+        bool pre_copy, delete_old;
+        char *const *disk_steps; /* the volume's own steps (--device) */
+        char *const *plan_steps;
+        const char *diff;
+        char *const *warnings;
+        char *const *refusals;
+        const StepLog *steps;
+        const char *error;  /* why it failed */
+        const char *advice; /* what a human should do */
+} MoveSummary;
 
-/* For the human output. */
-void move_print_plan(const Move *m);
-void move_print_result(const Move *m);
+void move_summary(const Move *m, MoveSummary *ret);
 
-/* rollback and cleanup of a finished move. */
-int move_undo(bool yes, bool dry_run, cJSON **ret_report);
-int move_cleanup(bool yes, bool dry_run, cJSON **ret_report);
+/* The report: plan, steps with timings, outcome, error; what --json prints.
+ * exit_status is the command's, for error.code. */
+cJSON *move_report(const Move *m, int exit_status);

@@ -13,9 +13,13 @@
 #include "engine/engine.h"
 #include "service/service.h"
 #include "service/systemd.h"
+#include "util/error.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/macro.h"
+#include "util/path.h"
 #include "util/process.h"
+#include "util/string-table.h"
 #include "util/strv.h"
 
 #define SYSV_DOCKER "/etc/init.d/docker"
@@ -25,18 +29,14 @@
  * before it counts as exited: long enough for it to write its pidfile. */
 #define DAEMON_EXIT_GRACE_MS 3000U
 
-const char *service_state_to_string(ServiceState s) {
-        switch (s) {
-        case SERVICE_ACTIVE:
-                return "active";
-        case SERVICE_INACTIVE:
-                return "inactive";
-        case SERVICE_FAILED:
-                return "failed";
-        default:
-                return "unknown";
-        }
-}
+static const char *const service_state_table[] = {
+        [SERVICE_UNKNOWN] = "unknown",
+        [SERVICE_ACTIVE] = "active",
+        [SERVICE_INACTIVE] = "inactive",
+        [SERVICE_FAILED] = "failed",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(service_state, ServiceState);
 
 ServiceState service_state_from_active_state(const char *s) {
         if (!s)
@@ -50,20 +50,6 @@ ServiceState service_state_from_active_state(const char *s) {
         if (streq(s, "failed"))
                 return SERVICE_FAILED;
         return SERVICE_UNKNOWN;
-}
-
-_printf_(2, 3) static void set_error(char **ret_error, const char *format, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        if (!ret_error)
-                return;
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_error);
-        *ret_error = s;
 }
 
 static unsigned remaining_ms(unsigned long long deadline) {
@@ -211,26 +197,19 @@ static int run_script(InitSystem init, const char *service, const char *action, 
                 return -ENOMEM;
         cmd = strv_join(argv, " ");
         r = service_run_tool(argv, timeout_ms, &out, &status);
-        if (r == -ETIMEDOUT) {
-                set_error(ret_error, "\"%s\" did not finish within %u s", strempty(cmd), timeout_ms / 1000);
-                return r;
-        }
-        if (r < 0) {
-                set_error(ret_error, "Cannot run \"%s\": %s", strempty(cmd), strerror(-r));
-                return r;
-        }
-        if (status == 127) {
-                set_error(ret_error, "\"%s\": command not found", strempty(cmd));
-                return -ENOENT;
-        }
+        if (r == -ETIMEDOUT)
+                return error_set(ret_error, r, "\"%s\" did not finish within %u s", strempty(cmd), timeout_ms / 1000);
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot run \"%s\": %s", strempty(cmd), strerror(-r));
+        if (status == 127)
+                return error_set(ret_error, -ENOENT, "\"%s\": command not found", strempty(cmd));
         if (status != 0) {
                 const char *detail = strempty(out);
                 size_t l = strlen(detail);
                 while (l > 0 && (detail[l - 1] == '\n' || detail[l - 1] == ' '))
                         l--;
-                set_error(ret_error, "\"%s\" failed with exit status %d%s%.*s", strempty(cmd), status,
-                          l ? ": " : "", (int) (l > 400 ? 400 : l), detail);
-                return -EIO;
+                return error_set(ret_error, -EIO, "\"%s\" failed with exit status %d%s%.*s", strempty(cmd), status,
+                                 l ? ": " : "", (int) (l > 400 ? 400 : l), detail);
         }
         return 0;
 }
@@ -291,8 +270,16 @@ pidfile:
 }
 
 int service_docker_state(InitSystem init, ServiceState *ret) {
-        if (init == INIT_SYSTEMD)
-                return systemd_unit_state("docker.service", ret);
+        if (init == INIT_SYSTEMD) {
+                _cleanup_free_ char *state = NULL;
+                int r;
+
+                r = systemd_unit_active_state("docker.service", &state);
+                if (r < 0)
+                        return r;
+                *ret = service_state_from_active_state(state);
+                return 0;
+        }
         if (init == INIT_SYSV || init == INIT_OPENRC || init == INIT_UPSTART)
                 return script_state(init, ret);
         return -EOPNOTSUPP;
@@ -331,11 +318,9 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
                 if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
                         return negative_errno();
                 r = wait_pid_gone(pid, deadline);
-                if (r < 0) {
-                        set_error(ret_error, "dockerd (PID %d) is still running %u s after SIGTERM", (int) pid,
-                                  timeout_ms / 1000);
-                        return r;
-                }
+                if (r < 0)
+                        return error_set(ret_error, r, "dockerd (PID %d) is still running %u s after SIGTERM",
+                                         (int) pid, timeout_ms / 1000);
         }
 
         if (alive || state == SERVICE_ACTIVE) {
@@ -354,19 +339,16 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
 
         if (alive) {
                 r = wait_pid_gone(pid, deadline);
-                if (r < 0) {
-                        set_error(ret_error, "dockerd (PID %d) is still running %u s after it was asked to stop",
-                                  (int) pid, timeout_ms / 1000);
-                        return r;
-                }
+                if (r < 0)
+                        return error_set(ret_error, r,
+                                         "dockerd (PID %d) is still running %u s after it was asked to stop",
+                                         (int) pid, timeout_ms / 1000);
         }
 
         /* Confirm: neither the script nor the pidfile may see it running. */
         r = script_state(init, &state);
-        if (r >= 0 && state == SERVICE_ACTIVE) {
-                set_error(ret_error, "docker still reports itself running after it was stopped");
-                return -EBUSY;
-        }
+        if (r >= 0 && state == SERVICE_ACTIVE)
+                return error_set(ret_error, -EBUSY, "docker still reports itself running after it was stopped");
 
         if (also_containerd && init != INIT_UPSTART) {
                 if (init == INIT_SYSV && access(SYSV_CONTAINERD, X_OK) < 0)
@@ -380,15 +362,16 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
 
 static int wait_answer(const char *socket_path, unsigned long long deadline, char **ret_error) {
         _cleanup_engine_ Engine *e = NULL;
+        _cleanup_free_ char *err = NULL;
         int r;
 
         r = engine_new(socket_path, 5000, &e);
         if (r < 0)
                 return r;
-        r = engine_wait_ready(e, remaining_ms(deadline));
+        r = engine_wait_ready(e, remaining_ms(deadline), &err);
         if (r < 0)
-                set_error(ret_error, "docker was started, but the daemon does not answer: %s", engine_last_error(e));
-        return r;
+                return error_set(ret_error, r, "docker was started, but the daemon does not answer: %s", strna(err));
+        return 0;
 }
 
 static int script_start(InitSystem init, bool also_containerd, const char *socket_path, unsigned timeout_ms,
@@ -396,6 +379,7 @@ static int script_start(InitSystem init, bool also_containerd, const char *socke
         unsigned long long deadline = now_ms() + timeout_ms, started;
         ServiceState state = SERVICE_UNKNOWN;
         _cleanup_engine_ Engine *e = NULL;
+        _cleanup_free_ char *err = NULL;
         int r;
 
         if (also_containerd && init != INIT_UPSTART && !(init == INIT_SYSV && access(SYSV_CONTAINERD, X_OK) < 0)) {
@@ -423,20 +407,18 @@ static int script_start(InitSystem init, bool also_containerd, const char *socke
 
                 if (now >= deadline)
                         break;
-                r = engine_wait_ready(e, (unsigned) (deadline - now < 1000 ? deadline - now : 1000));
+                r = engine_wait_ready(e, (unsigned) (deadline - now < 1000 ? deadline - now : 1000), &err);
                 if (r >= 0)
                         return 0;
                 if (now_ms() - started >= DAEMON_EXIT_GRACE_MS &&
                     service_pidfile_alive(SERVICE_DOCKER_PIDFILE, "dockerd", NULL) <= 0 &&
                     script_state(init, &state) >= 0 && state != SERVICE_ACTIVE) {
-                        set_error(ret_error,
-                                  "dockerd exited right after it was started (see the daemon's log; Debian's "
-                                  "script writes it to /var/log/docker.log)");
-                        return -ESRCH;
+                        return error_set(ret_error, -ESRCH,
+                                         "dockerd exited right after it was started (see the daemon's log; Debian's "
+                                         "script writes it to /var/log/docker.log)");
                 }
         }
-        set_error(ret_error, "docker was started, but the daemon does not answer: %s", engine_last_error(e));
-        return -ETIMEDOUT;
+        return error_set(ret_error, -ETIMEDOUT, "docker was started, but the daemon does not answer: %s", strna(err));
 }
 
 int service_stop_docker(InitSystem init, bool also_containerd, unsigned timeout_ms, char **ret_error) {
@@ -453,8 +435,7 @@ int service_stop_docker(InitSystem init, bool also_containerd, unsigned timeout_
         case INIT_UPSTART:
                 return script_stop(init, also_containerd, timeout_ms, ret_error);
         default:
-                set_error(ret_error, "No known init system manages docker on this host");
-                return -EOPNOTSUPP;
+                return error_set(ret_error, -EOPNOTSUPP, "No known init system manages docker on this host");
         }
 }
 
@@ -485,8 +466,7 @@ int service_start_docker(InitSystem init, bool also_containerd, const char *sock
         case INIT_UPSTART:
                 return script_start(init, also_containerd, socket_path, timeout_ms, ret_error);
         default:
-                set_error(ret_error, "No known init system manages docker on this host");
-                return -EOPNOTSUPP;
+                return error_set(ret_error, -EOPNOTSUPP, "No known init system manages docker on this host");
         }
 }
 
@@ -494,4 +474,26 @@ int service_daemon_reload(InitSystem init, unsigned timeout_ms, char **ret_error
         if (init != INIT_SYSTEMD)
                 return 0;
         return systemd_reload(timeout_ms ?: SERVICE_DEFAULT_TIMEOUT_MS, ret_error);
+}
+
+int service_load_docker_config(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret) {
+        _cleanup_systemd_unit_info_ SystemdUnitInfo *unit = NULL;
+        _cleanup_free_ char *err = NULL;
+        LoadedUnit loaded = {};
+
+        if (init == INIT_UNKNOWN)
+                init = detect_init_system(root);
+        if (init != INIT_SYSTEMD || !root_is_host(root) || (overlay && overlay->overlay_paths))
+                return docker_config_load(root, init, overlay, ret);
+
+        if (systemd_read_unit("docker.service", &unit, &err) < 0) {
+                log_debug("Cannot ask systemd about docker.service: %s", strna(err));
+                return docker_config_load(root, init, overlay, ret);
+        }
+        loaded = (LoadedUnit){
+                .fragment_path = unit->fragment_path,
+                .need_daemon_reload = unit->need_daemon_reload,
+                .exec_start = unit->n_exec_start > 0 ? unit->exec_start[unit->n_exec_start - 1].argv : NULL,
+        };
+        return docker_config_load_full(root, init, overlay, &loaded, ret);
 }

@@ -3,8 +3,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <systemd/sd-bus.h>
 
+#include "config/docker-config.h"
 #include "config/init-system.h"
 #include "util/macro.h"
 
@@ -64,43 +64,9 @@ int service_pidfile_alive(const char *pidfile, const char *comm, pid_t *ret_pid)
  * killed: -ETIMEDOUT. *ret_status is its exit status (127: not found). */
 int service_run_tool(char *const *argv, unsigned timeout_ms, char **ret_output, int *ret_status);
 
-typedef struct ServiceExecCommand {
-        char *path;
-        char **argv;
-        bool ignore_failure; /* "-" prefix */
-} ServiceExecCommand;
-
-typedef struct ServiceEnvironmentFile {
-        char *path;
-        bool optional; /* "-" prefix: a missing file is fine */
-} ServiceEnvironmentFile;
-
-/* What systemd itself runs for a unit: the merged result of the fragment and
- * all drop-ins, which is what the configuration detector must reason about. */
-typedef struct ServiceUnitInfo {
-        char *fragment_path;
-        char **drop_in_paths;
-        ServiceExecCommand *exec_start;
-        size_t n_exec_start;
-        char **environment;
-        ServiceEnvironmentFile *environment_files;
-        size_t n_environment_files;
-        char *active_state;
-        char *load_state;
-        bool need_daemon_reload; /* the files changed since systemd loaded them */
-} ServiceUnitInfo;
-
-ServiceUnitInfo *service_unit_info_free(ServiceUnitInfo *i);
-DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceUnitInfo *, service_unit_info_free);
-#define _cleanup_service_unit_info_ _cleanup_(service_unit_info_freep)
-
-/* Reads the unit's properties from systemd over D-Bus (unit NULL:
- * docker.service). -ENOENT when systemd does not know the unit. */
-int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error);
-
-/* Decoders of the D-Bus property values, from the message's current
- * position (exported for tests). */
-int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, size_t *ret_n);
-int service_parse_environment_files(sd_bus_message *m, ServiceEnvironmentFile **ret, size_t *ret_n);
-void service_exec_commands_free(ServiceExecCommand *c, size_t n);
-void service_environment_files_free(ServiceEnvironmentFile *f, size_t n);
+/* Docker's configuration under root (docker_config_load()), and on the
+ * running host under systemd, what systemd has loaded for docker.service,
+ * asked over D-Bus, to compare with the files (a unit changed without
+ * daemon-reload). Without overlay only: planned contents are not what
+ * systemd runs. init INIT_UNKNOWN means detect. */
+int service_load_docker_config(const char *root, InitSystem init, const SourceSet *overlay, DockerConfig *ret);

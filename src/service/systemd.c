@@ -7,8 +7,8 @@
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
-#include "service/service.h"
 #include "service/systemd.h"
+#include "util/error.h"
 #include "util/macro.h"
 #include "util/process.h"
 #include "util/strv.h"
@@ -19,6 +19,8 @@
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
 #define SD_SERVICE "org.freedesktop.systemd1.Service"
 #define SYSTEMD_PRIVATE_SOCKET "/run/systemd/private"
+/* For the calls that take no timeout of their own. */
+#define BUS_TIMEOUT_MS (120U * 1000U)
 
 /* After the stop jobs finished, a unit that some other unit or socket pulls
  * in again would be active moments later; looking twice, this far apart,
@@ -29,20 +31,6 @@ static void sd_bus_error_freep(sd_bus_error *e) {
         sd_bus_error_free(e);
 }
 #define _cleanup_bus_error_ _cleanup_(sd_bus_error_freep)
-
-_printf_(2, 3) static void set_error(char **ret_error, const char *format, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        if (!ret_error)
-                return;
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_error);
-        *ret_error = s;
-}
 
 static const char *bus_error_text(const sd_bus_error *e, int r) {
         return sd_bus_error_is_set(e) && e->message ? e->message : strerror(-r);
@@ -78,11 +66,9 @@ static int bus_open(unsigned timeout_ms, sd_bus **ret, char **ret_error) {
         r = bus_open_private(&bus);
         if (r < 0)
                 r = sd_bus_open_system(&bus);
-        if (r < 0) {
-                set_error(ret_error, "Cannot connect to systemd, neither on %s nor on the system bus: %s",
-                          SYSTEMD_PRIVATE_SOCKET, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot connect to systemd, neither on %s nor on the system bus: %s",
+                                 SYSTEMD_PRIVATE_SOCKET, strerror(-r));
         /* No method call may outlast the whole operation. */
         r = sd_bus_set_method_call_timeout(bus, (uint64_t) timeout_ms * 1000U);
         if (r < 0)
@@ -132,11 +118,9 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
                 bool all = true;
 
                 r = sd_bus_process(bus, NULL);
-                if (r < 0) {
-                        set_error(ret_error, "Lost the system bus while waiting for the %s jobs: %s", verb,
-                                  strerror(-r));
-                        return r;
-                }
+                if (r < 0)
+                        return error_set(ret_error, r, "Lost the system bus while waiting for the %s jobs: %s", verb,
+                                         strerror(-r));
                 for (size_t k = 0; w->jobs && w->jobs[k]; k++)
                         if (!job_result(w, w->jobs[k]))
                                 all = false;
@@ -148,11 +132,9 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
                 unsigned long long now = now_ms();
                 if (now >= deadline) {
                         for (size_t k = 0; w->jobs && w->jobs[k]; k++)
-                                if (!job_result(w, w->jobs[k])) {
-                                        set_error(ret_error, "Timed out waiting for systemd to %s %s", verb,
-                                                  w->units[k]);
-                                        break;
-                                }
+                                if (!job_result(w, w->jobs[k]))
+                                        return error_set(ret_error, -ETIMEDOUT,
+                                                         "Timed out waiting for systemd to %s %s", verb, w->units[k]);
                         return -ETIMEDOUT;
                 }
                 r = sd_bus_wait(bus, (deadline - now) * 1000U);
@@ -162,11 +144,10 @@ static int wait_jobs(sd_bus *bus, JobWait *w, unsigned long long deadline, const
 
         for (size_t k = 0; w->jobs && w->jobs[k]; k++) {
                 const char *res = job_result(w, w->jobs[k]);
-                if (!streq(res, "done")) {
-                        set_error(ret_error, "systemd could not %s %s: job %s (see \"journalctl -u %s\")", verb,
-                                  w->units[k], res, w->units[k]);
-                        return streq(res, "timeout") ? -ETIMEDOUT : -EIO;
-                }
+                if (!streq(res, "done"))
+                        return error_set(ret_error, streq(res, "timeout") ? -ETIMEDOUT : -EIO,
+                                         "systemd could not %s %s: job %s (see \"journalctl -u %s\")", verb,
+                                         w->units[k], res, w->units[k]);
         }
         return 0;
 }
@@ -180,16 +161,12 @@ static int subscribe(sd_bus *bus, JobWait *w, sd_bus_slot **ret_slot, char **ret
          * a sender name to match. */
         r = sd_bus_match_signal(bus, ret_slot, sd_bus_is_bus_client(bus) ? SD_DEST : NULL, SD_PATH, SD_MANAGER,
                                 "JobRemoved", on_job_removed, w);
-        if (r < 0) {
-                set_error(ret_error, "Cannot watch systemd's jobs: %s", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot watch systemd's jobs: %s", strerror(-r));
         /* The manager only emits job signals while someone subscribed. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &error, NULL, NULL);
-        if (r < 0) {
-                set_error(ret_error, "Cannot subscribe to systemd's signals: %s", bus_error_text(&error, r));
-                return r;
-        }
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot subscribe to systemd's signals: %s", bus_error_text(&error, r));
         return 0;
 }
 
@@ -205,9 +182,8 @@ static int enqueue(sd_bus *bus, JobWait *w, const char *method, const char *unit
         if (r < 0) {
                 if (streq(method, "StopUnit") && sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
                         return 0; /* not loaded: nothing runs */
-                set_error(ret_error, "systemd refused to %s %s: %s", streq(method, "StopUnit") ? "stop" : "start",
-                          unit, bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "systemd refused to %s %s: %s",
+                                 streq(method, "StopUnit") ? "stop" : "start", unit, bus_error_text(&error, r));
         }
         r = sd_bus_message_read(reply, "o", &job);
         if (r < 0)
@@ -245,73 +221,29 @@ static int unit_active_state(sd_bus *bus, const char *unit, char **ret) {
         return 0;
 }
 
-int systemd_unit_state(const char *unit, ServiceState *ret) {
+int systemd_unit_active_state(const char *unit, char **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *state = NULL;
         int r;
 
-        r = bus_open(SERVICE_DEFAULT_TIMEOUT_MS, &bus, NULL);
+        r = bus_open(BUS_TIMEOUT_MS, &bus, NULL);
         if (r < 0)
                 return r;
-        r = unit_active_state(bus, unit, &state);
-        if (r < 0)
-                return r;
-        *ret = service_state_from_active_state(state);
-        return 0;
+        return unit_active_state(bus, unit, ret);
 }
 
 static int check_stopped(sd_bus *bus, char *const *units, char **ret_error) {
         STRV_FOREACH(u, units) {
                 _cleanup_free_ char *state = NULL;
                 int r = unit_active_state(bus, *u, &state);
-                if (r < 0) {
-                        set_error(ret_error, "Cannot read the state of %s: %s", *u, strerror(-r));
-                        return r;
-                }
-                if (!streq(state, "inactive") && !streq(state, "failed")) {
-                        set_error(ret_error,
-                                  "%s is %s again after it was stopped: something activates it "
-                                  "(a socket, a timer or a unit that requires it)",
-                                  *u, state);
-                        return -EBUSY;
-                }
+                if (r < 0)
+                        return error_set(ret_error, r, "Cannot read the state of %s: %s", *u, strerror(-r));
+                if (!streq(state, "inactive") && !streq(state, "failed"))
+                        return error_set(ret_error, -EBUSY,
+                                         "%s is %s again after it was stopped: something activates it "
+                                         "(a socket, a timer or a unit that requires it)",
+                                         *u, state);
         }
         return 0;
-}
-
-int systemd_stop_units(char *const *units, unsigned timeout_ms, char **ret_error) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        _cleanup_(job_wait_done) JobWait w = {};
-        unsigned long long deadline = now_ms() + timeout_ms;
-        int r;
-
-        r = bus_open(timeout_ms, &bus, ret_error);
-        if (r < 0)
-                return r;
-        r = subscribe(bus, &w, &slot, ret_error);
-        if (r < 0)
-                return r;
-
-        /* In the order given — docker.socket before docker.service — each
-         * its own StopUnit job: systemd has no call that queues jobs for
-         * several units as one transaction, and with the socket's stop
-         * queued first no connection can start the daemon again while it
-         * stops. Both jobs are then waited for together. */
-        STRV_FOREACH(u, units) {
-                r = enqueue(bus, &w, "StopUnit", *u, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        r = wait_jobs(bus, &w, deadline, "stop", ret_error);
-        if (r < 0)
-                return r;
-
-        r = check_stopped(bus, units, ret_error);
-        if (r < 0)
-                return r;
-        usleep(REACTIVATION_CHECK_MS * 1000U);
-        return check_stopped(bus, units, ret_error);
 }
 
 static bool unit_loaded(sd_bus *bus, const char *unit) {
@@ -329,29 +261,58 @@ static bool unit_loaded(sd_bus *bus, const char *unit) {
         return streq(load, "loaded");
 }
 
-int systemd_start_units(char *const *units, unsigned timeout_ms, char **ret_error) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+/* Queues one job of method (StopUnit, StartUnit) for each unit, in the order
+ * given, and waits for all of them. Each is its own job: systemd has no call
+ * that queues jobs for several units as one transaction; in the order given
+ * (docker.socket before docker.service) no connection can start the daemon
+ * again while it stops. */
+static int run_jobs(sd_bus *bus, const char *method, char *const *units, unsigned long long deadline,
+                    char **ret_error) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         _cleanup_(job_wait_done) JobWait w = {};
+        bool start = streq(method, "StartUnit");
+        int r;
+
+        r = subscribe(bus, &w, &slot, ret_error);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(u, units) {
+                /* A socket unit the host does not have is no error for a
+                 * start; the service is. */
+                if (start && endswith(*u, ".socket") && !unit_loaded(bus, *u))
+                        continue;
+                r = enqueue(bus, &w, method, *u, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return wait_jobs(bus, &w, deadline, start ? "start" : "stop", ret_error);
+}
+
+int systemd_stop_units(char *const *units, unsigned timeout_ms, char **ret_error) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        unsigned long long deadline = now_ms() + timeout_ms;
+        int r;
+
+        r = bus_open(timeout_ms, &bus, ret_error);
+        if (r >= 0)
+                r = run_jobs(bus, "StopUnit", units, deadline, ret_error);
+        if (r >= 0)
+                r = check_stopped(bus, units, ret_error);
+        if (r < 0)
+                return r;
+        usleep(REACTIVATION_CHECK_MS * 1000U);
+        return check_stopped(bus, units, ret_error);
+}
+
+int systemd_start_units(char *const *units, unsigned timeout_ms, char **ret_error) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         unsigned long long deadline = now_ms() + timeout_ms;
         int r;
 
         r = bus_open(timeout_ms, &bus, ret_error);
         if (r < 0)
                 return r;
-        r = subscribe(bus, &w, &slot, ret_error);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(u, units) {
-                /* A socket unit the host does not have is no error; the
-                 * service is. */
-                if (endswith(*u, ".socket") && !unit_loaded(bus, *u))
-                        continue;
-                r = enqueue(bus, &w, "StartUnit", *u, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        return wait_jobs(bus, &w, deadline, "start", ret_error);
+        return run_jobs(bus, "StartUnit", units, deadline, ret_error);
 }
 
 int systemd_reload(unsigned timeout_ms, char **ret_error) {
@@ -364,14 +325,12 @@ int systemd_reload(unsigned timeout_ms, char **ret_error) {
                 return r;
         /* The reply comes when the manager has reloaded. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Reload", &error, NULL, NULL);
-        if (r < 0) {
-                set_error(ret_error, "systemd daemon-reload failed: %s", bus_error_text(&error, r));
-                return r;
-        }
+        if (r < 0)
+                return error_set(ret_error, r, "systemd daemon-reload failed: %s", bus_error_text(&error, r));
         return 0;
 }
 
-void service_exec_commands_free(ServiceExecCommand *c, size_t n) {
+void systemd_exec_commands_free(SystemdExecCommand *c, size_t n) {
         for (size_t k = 0; c && k < n; k++) {
                 free(c[k].path);
                 strv_free(c[k].argv);
@@ -379,14 +338,14 @@ void service_exec_commands_free(ServiceExecCommand *c, size_t n) {
         free(c);
 }
 
-void service_environment_files_free(ServiceEnvironmentFile *f, size_t n) {
+void systemd_environment_files_free(SystemdEnvironmentFile *f, size_t n) {
         for (size_t k = 0; f && k < n; k++)
                 free(f[k].path);
         free(f);
 }
 
-int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, size_t *ret_n) {
-        ServiceExecCommand *l = NULL;
+int systemd_parse_exec_commands(sd_bus_message *m, SystemdExecCommand **ret, size_t *ret_n) {
+        SystemdExecCommand *l = NULL;
         size_t n = 0;
         int r;
 
@@ -400,7 +359,7 @@ int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, siz
                 uint64_t t1, t2, t3, t4;
                 uint32_t pid;
                 int32_t code, status;
-                ServiceExecCommand *nl;
+                SystemdExecCommand *nl;
 
                 r = sd_bus_message_enter_container(m, SD_BUS_TYPE_STRUCT, "sasbttttuii");
                 if (r < 0)
@@ -419,7 +378,7 @@ int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, siz
                         goto fail;
                 }
                 l = nl;
-                l[n] = (ServiceExecCommand){ .path = strdup(path), .argv = TAKE_PTR(argv), .ignore_failure = ignore };
+                l[n] = (SystemdExecCommand){ .path = strdup(path), .argv = TAKE_PTR(argv), .ignore_failure = ignore };
                 n++;
                 if (!l[n - 1].path) {
                         r = -ENOMEM;
@@ -439,12 +398,12 @@ int service_parse_exec_commands(sd_bus_message *m, ServiceExecCommand **ret, siz
         return 0;
 
 fail:
-        service_exec_commands_free(l, n);
+        systemd_exec_commands_free(l, n);
         return r;
 }
 
-int service_parse_environment_files(sd_bus_message *m, ServiceEnvironmentFile **ret, size_t *ret_n) {
-        ServiceEnvironmentFile *l = NULL;
+int systemd_parse_environment_files(sd_bus_message *m, SystemdEnvironmentFile **ret, size_t *ret_n) {
+        SystemdEnvironmentFile *l = NULL;
         size_t n = 0;
         const char *path;
         int optional, r;
@@ -453,13 +412,13 @@ int service_parse_environment_files(sd_bus_message *m, ServiceEnvironmentFile **
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_read(m, "(sb)", &path, &optional)) > 0) {
-                ServiceEnvironmentFile *nl = realloc(l, (n + 1) * sizeof(*l));
+                SystemdEnvironmentFile *nl = realloc(l, (n + 1) * sizeof(*l));
                 if (!nl) {
                         r = -ENOMEM;
                         goto fail;
                 }
                 l = nl;
-                l[n] = (ServiceEnvironmentFile){ .path = strdup(path), .optional = optional };
+                l[n] = (SystemdEnvironmentFile){ .path = strdup(path), .optional = optional };
                 n++;
                 if (!l[n - 1].path) {
                         r = -ENOMEM;
@@ -476,18 +435,18 @@ int service_parse_environment_files(sd_bus_message *m, ServiceEnvironmentFile **
         return 0;
 
 fail:
-        service_environment_files_free(l, n);
+        systemd_environment_files_free(l, n);
         return r;
 }
 
-ServiceUnitInfo *service_unit_info_free(ServiceUnitInfo *i) {
+SystemdUnitInfo *systemd_unit_info_free(SystemdUnitInfo *i) {
         if (!i)
                 return NULL;
         free(i->fragment_path);
         strv_free(i->drop_in_paths);
-        service_exec_commands_free(i->exec_start, i->n_exec_start);
+        systemd_exec_commands_free(i->exec_start, i->n_exec_start);
         strv_free(i->environment);
-        service_environment_files_free(i->environment_files, i->n_environment_files);
+        systemd_environment_files_free(i->environment_files, i->n_environment_files);
         free(i->active_state);
         free(i->load_state);
         free(i);
@@ -501,30 +460,28 @@ static int get_property_message(sd_bus *bus, const char *path, const char *iface
 
         r = sd_bus_get_property(bus, SD_DEST, path, iface, member, &error, ret, type);
         if (r < 0)
-                set_error(ret_error, "Cannot read %s of %s: %s", member, path, bus_error_text(&error, r));
-        return r;
+                return error_set(ret_error, r, "Cannot read %s of %s: %s", member, path, bus_error_text(&error, r));
+        return 0;
 }
 
-int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error) {
+int systemd_read_unit(const char *unit, SystemdUnitInfo **ret, char **ret_error) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *exec = NULL, *envf = NULL;
-        _cleanup_service_unit_info_ ServiceUnitInfo *i = NULL;
+        _cleanup_systemd_unit_info_ SystemdUnitInfo *i = NULL;
         const char *path;
         int r;
 
         unit = unit ?: "docker.service";
-        r = bus_open(SERVICE_DEFAULT_TIMEOUT_MS, &bus, ret_error);
+        r = bus_open(BUS_TIMEOUT_MS, &bus, ret_error);
         if (r < 0)
                 return r;
 
         /* LoadUnit, not GetUnit: a stopped unit may be unloaded, and its
          * configuration is what is asked for. */
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", unit);
-        if (r < 0) {
-                set_error(ret_error, "Cannot load %s: %s", unit, bus_error_text(&error, r));
-                return r;
-        }
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot load %s: %s", unit, bus_error_text(&error, r));
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
@@ -535,21 +492,18 @@ int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error)
         if ((r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "LoadState", &error, &i->load_state)) < 0 ||
             (r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &error, &i->active_state)) <
                     0) {
-                set_error(ret_error, "Cannot read the state of %s: %s", unit, bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "Cannot read the state of %s: %s", unit, bus_error_text(&error, r));
         }
-        if (streq(i->load_state, "not-found")) {
-                set_error(ret_error, "systemd has no unit %s", unit);
-                return -ENOENT;
-        }
+        if (streq(i->load_state, "not-found"))
+                return error_set(ret_error, -ENOENT, "systemd has no unit %s", unit);
         if ((r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "FragmentPath", &error,
                                             &i->fragment_path)) < 0 ||
             (r = sd_bus_get_property_strv(bus, SD_DEST, path, SD_UNIT, "DropInPaths", &error, &i->drop_in_paths)) <
                     0 ||
             (r = sd_bus_get_property_strv(bus, SD_DEST, path, SD_SERVICE, "Environment", &error,
                                           &i->environment)) < 0) {
-                set_error(ret_error, "Cannot read the properties of %s: %s", unit, bus_error_text(&error, r));
-                return r;
+                return error_set(ret_error, r, "Cannot read the properties of %s: %s", unit,
+                                 bus_error_text(&error, r));
         }
 
         {
@@ -563,19 +517,15 @@ int service_read_unit(const char *unit, ServiceUnitInfo **ret, char **ret_error)
         r = get_property_message(bus, path, SD_SERVICE, "ExecStart", "a(sasbttttuii)", &exec, ret_error);
         if (r < 0)
                 return r;
-        r = service_parse_exec_commands(exec, &i->exec_start, &i->n_exec_start);
-        if (r < 0) {
-                set_error(ret_error, "Cannot decode ExecStart of %s: %s", unit, strerror(-r));
-                return r;
-        }
+        r = systemd_parse_exec_commands(exec, &i->exec_start, &i->n_exec_start);
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot decode ExecStart of %s: %s", unit, strerror(-r));
         r = get_property_message(bus, path, SD_SERVICE, "EnvironmentFiles", "a(sb)", &envf, ret_error);
         if (r < 0)
                 return r;
-        r = service_parse_environment_files(envf, &i->environment_files, &i->n_environment_files);
-        if (r < 0) {
-                set_error(ret_error, "Cannot decode EnvironmentFiles of %s: %s", unit, strerror(-r));
-                return r;
-        }
+        r = systemd_parse_environment_files(envf, &i->environment_files, &i->n_environment_files);
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot decode EnvironmentFiles of %s: %s", unit, strerror(-r));
 
         *ret = TAKE_PTR(i);
         return 0;

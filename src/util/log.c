@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "output/journald.h"
+#include "util/journald.h"
 #include "util/log.h"
 
 static int max_level = LOG_LEVEL_INFO;
-static char last_error[1024];
-
-const char *log_last_error(void) {
-        return last_error[0] ? last_error : NULL;
-}
 
 void log_set_max_level(int level) {
         max_level = level;
@@ -21,20 +17,12 @@ int log_get_max_level(void) {
         return max_level;
 }
 
-int log_internal(int level, int error, const char *file, int line, const char *format, ...) {
+int log_internalv(int level, int error, const char *file, int line, const char *format, va_list ap) {
         int saved_errno = errno;
-        va_list ap;
+        va_list aq;
 
         if (error < 0)
                 error = -error;
-
-        if (level <= LOG_LEVEL_ERR) {
-                /* Remembered for the "error" member of the JSON result. */
-                errno = error;
-                va_start(ap, format);
-                vsnprintf(last_error, sizeof(last_error), format, ap);
-                va_end(ap);
-        }
 
         if (level <= max_level) {
                 const char *prefix = level <= LOG_LEVEL_ERR       ? "error: "
@@ -46,9 +34,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                         fprintf(stderr, "(%s:%d) ", file, line);
                 /* %m in the format prints strerror(errno): make it our error. */
                 errno = error;
-                va_start(ap, format);
-                vfprintf(stderr, format, ap);
-                va_end(ap);
+                va_copy(aq, ap);
+                vfprintf(stderr, format, aq);
+                va_end(aq);
                 fputc('\n', stderr);
 
                 /* The same line, with its priority, to the journal when
@@ -57,13 +45,23 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                         char message[2048];
 
                         errno = error;
-                        va_start(ap, format);
-                        vsnprintf(message, sizeof(message), format, ap);
-                        va_end(ap);
+                        va_copy(aq, ap);
+                        vsnprintf(message, sizeof(message), format, aq);
+                        va_end(aq);
                         journald_log(level, error, file, line, message);
                 }
         }
 
         errno = saved_errno;
         return -error;
+}
+
+int log_internal(int level, int error, const char *file, int line, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = log_internalv(level, error, file, line, format, ap);
+        va_end(ap);
+        return r;
 }

@@ -24,9 +24,7 @@ int log_get_max_level(void);
  * expands to strerror(error). */
 int log_internal(int level, int error, const char *file, int line, const char *format, ...)
         _printf_(5, 6);
-
-/* The text of the last error logged, for the JSON result; NULL if none. */
-const char *log_last_error(void);
+int log_internalv(int level, int error, const char *file, int line, const char *format, va_list ap) _printf_(5, 0);
 
 #define log_full_errno(level, error, ...) log_internal((level), (error), __FILE__, __LINE__, __VA_ARGS__)
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +63,28 @@ int strv_extend(char ***l, const char *s) {
         return strv_consume(l, strdup(s));
 }
 
+int strv_extendfv(char ***l, bool unique, const char *format, va_list ap) {
+        char *s;
+
+        if (vasprintf(&s, format, ap) < 0)
+                return -ENOMEM;
+        if (unique && strv_contains(*l, s)) {
+                free(s);
+                return 0;
+        }
+        return strv_consume(l, s);
+}
+
+int strv_extendf_full(char ***l, bool unique, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = strv_extendfv(l, unique, format, ap);
+        va_end(ap);
+        return r;
+}
+
 int strv_extend_strv(char ***a, char *const *b) {
         STRV_FOREACH(s, b) {
                 int r = strv_extend(a, *s);
@@ -105,4 +129,12 @@ void strv_sort(char **l) {
         size_t n = strv_length(l);
         if (n > 1)
                 qsort(l, n, sizeof(char *), cmp_str);
+}
+
+int strv_sort_take(char ***l, char ***ret) {
+        if (!*l && !(*l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        strv_sort(*l);
+        *ret = TAKE_PTR(*l);
+        return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,10 +19,19 @@ bool strv_contains(char *const *l, const char *s);
 int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
+/* Appends the formatted string; with unique, unless the list holds that
+ * string already (a finding reported once however often it is found). */
+int strv_extendf_full(char ***l, bool unique, const char *format, ...) _printf_(3, 4);
+int strv_extendfv(char ***l, bool unique, const char *format, va_list ap) _printf_(3, 0);
+#define strv_extendf(l, ...) strv_extendf_full((l), false, __VA_ARGS__)
+#define strv_extendf_unique(l, ...) strv_extendf_full((l), true, __VA_ARGS__)
 int strv_extend_strv(char ***a, char *const *b);
 /* Joins with sep; NULL → "". */
 char *strv_join(char *const *l, const char *sep);
 bool strv_equal(char *const *a, char *const *b);
 void strv_sort(char **l);
+/* Hands *l on to *ret sorted, and as an empty list rather than NULL when it
+ * has no element (a set of nothing is a set). */
+int strv_sort_take(char ***l, char ***ret);
 
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)

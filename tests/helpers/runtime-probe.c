@@ -12,6 +12,7 @@
 #include "copy/rebase.h"
 #include "engine/engine.h"
 #include "service/service.h"
+#include "service/systemd.h"
 #include "util/json-util.h"
 #include "util/macro.h"
 #include "util/strv.h"
@@ -57,6 +58,7 @@ static InitSystem parse_init(const char *s) {
 
 static int engine_cmd(const char *cmd, const char *sock, char **args) {
         _cleanup_engine_ Engine *e = NULL;
+        _cleanup_free_ char *err = NULL;
         int r;
 
         r = engine_new(sock, 10000, &e);
@@ -64,40 +66,40 @@ static int engine_cmd(const char *cmd, const char *sock, char **args) {
                 return fail(r, "engine_new", NULL);
 
         if (streq(cmd, "engine-ping")) {
-                r = engine_ping(e);
-                return r < 0 ? fail(r, cmd, engine_last_error(e)) : 0;
+                r = engine_ping(e, &err);
+                return r < 0 ? fail(r, cmd, err) : 0;
         }
         if (streq(cmd, "engine-info")) {
                 _cleanup_engine_info_ EngineInfo *i = NULL;
                 _cleanup_json_ cJSON *o = NULL;
-                r = engine_info(e, &i);
+                r = engine_info(e, &i, &err);
                 if (r < 0)
-                        return fail(r, cmd, engine_last_error(e));
+                        return fail(r, cmd, err);
                 o = engine_info_to_json(i);
                 return print_json(o);
         }
         if (streq(cmd, "engine-images") || streq(cmd, "engine-volumes")) {
                 _cleanup_strv_free_ char **l = NULL;
                 _cleanup_json_ cJSON *o = NULL;
-                r = streq(cmd, "engine-images") ? engine_list_images(e, &l) : engine_list_volumes(e, &l);
+                r = streq(cmd, "engine-images") ? engine_list_images(e, &l, &err) : engine_list_volumes(e, &l, &err);
                 if (r < 0)
-                        return fail(r, cmd, engine_last_error(e));
+                        return fail(r, cmd, err);
                 o = json_string_array(l);
                 return print_json(o);
         }
         if (streq(cmd, "engine-containers")) {
                 _cleanup_engine_containers_ EngineContainers *l = NULL;
                 _cleanup_json_ cJSON *o = NULL;
-                r = engine_list_containers(e, true, &l);
+                r = engine_list_containers(e, true, &l, &err);
                 if (r < 0)
-                        return fail(r, cmd, engine_last_error(e));
+                        return fail(r, cmd, err);
                 o = engine_containers_to_json(l);
                 return print_json(o);
         }
         if ((streq(cmd, "engine-stop") || streq(cmd, "engine-start")) && args[0]) {
-                r = streq(cmd, "engine-stop") ? engine_container_stop(e, args[0], 10)
-                                              : engine_container_start(e, args[0]);
-                return r < 0 ? fail(r, cmd, engine_last_error(e)) : 0;
+                r = streq(cmd, "engine-stop") ? engine_container_stop(e, args[0], 10, &err)
+                                              : engine_container_start(e, args[0], &err);
+                return r < 0 ? fail(r, cmd, err) : 0;
         }
         fprintf(stderr, "unknown engine command %s\n", cmd);
         return 2;
@@ -167,11 +169,11 @@ int main(int argc, char **argv) {
                 return r < 0 ? fail(r, cmd, err) : 0;
         }
         if (streq(cmd, "service-unit")) {
-                _cleanup_service_unit_info_ ServiceUnitInfo *i = NULL;
+                _cleanup_systemd_unit_info_ SystemdUnitInfo *i = NULL;
                 _cleanup_free_ char *err = NULL;
                 _cleanup_json_ cJSON *o = cJSON_CreateObject();
                 cJSON *a;
-                r = service_read_unit(argc > 2 ? argv[2] : NULL, &i, &err);
+                r = systemd_read_unit(argc > 2 ? argv[2] : NULL, &i, &err);
                 if (r < 0)
                         return fail(r, cmd, err);
                 json_add_string_or_null(o, "fragment_path", i->fragment_path);

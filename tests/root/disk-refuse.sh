@@ -176,7 +176,8 @@ like "$R_err" "did not appear within 2 s" "--wait-device: clear timeout message"
 ok "[ $(($(date +%s) - start)) -le 10 ]" "--wait-device: gave up in time"
 
 lib_run R "$DR" prepare "$d_blank" --mount "$M" --json --label "has space"
-is "$R_rc" 1 "invalid label fails"
+is "$R_rc" 2 "an invalid label is a usage error"
+like "$R_err" "not a valid ext4 label" "the label error names the filesystem's limit"
 
 # --- one at a time -----------------------------------------------------------
 

@@ -57,6 +57,23 @@ sed -i "s|^DOCKER_OPTS=\"|DOCKER_OPTS=\"--data-root=$DOCKERD_DATA_ROOT |" /etc/d
 refused "a data-root conflict (flag and daemon.json)" --to "$VOL/docker" --yes
 grep -q "both as a flag" "$WORK/out"
 ok $? "the message names the conflict"
+# Every reason is on stderr, a line each, and in the JSON: under cloud-init
+# or with 2>log, stdout (the plan, or the JSON object) is not what is read.
+"$BIN" move --to "$VOL/full" --yes </dev/null >"$WORK/out" 2>"$WORK/err"
+rc=$?
+ok $([ $rc = 3 ] && grep -q '^error: Refused: .*both as a flag' "$WORK/err" &&
+        grep -q '^error: Refused: .*is not empty' "$WORK/err"; echo $?) \
+        "a refusal prints each of its two reasons on stderr (exit $rc)"
+[ $rc = 3 ] || sed 's/^/#   /' "$WORK/err"
+"$BIN" move --to "$VOL/full" --yes --json </dev/null >"$WORK/out.json" 2>/dev/null
+python3 - "$WORK/out.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+reasons = j["plan"]["refusals"]
+assert j["status"] == "refused" and j["error"]["code"] == 3, j
+assert len(reasons) == 2 and all(r in j["error"]["message"] for r in reasons), j
+PY
+ok $? "--json: the refusal, its code and every reason in the object"
 cp "$WORK/default.orig" /etc/default/docker
 
 json0=$(cat /etc/docker/daemon.json)

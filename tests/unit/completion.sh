@@ -142,5 +142,15 @@ for o in $("$BIN" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
         ok $? "$o is offered"
 done
 
+# Each command is offered exactly the options its own --help lists (but
+# --version, which is no option of a command).
+for c in status disks prepare move set-data-root rollback cleanup grow; do
+        want=$("$BIN" "$c" --help | grep -oE -- '--[a-z][a-z-]+' | grep -vx -- --version | sort -u)
+        got=$(complete_words docker-relocate "$c" -- | sort -u)
+        [ -n "$want" ] && [ "$got" = "$want" ]
+        ok $? "$c: the completion offers the options of '$c --help'"
+        [ "$got" = "$want" ] || diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'
+done
+
 echo "1..$n"
 [ $failed = 0 ]

@@ -246,7 +246,7 @@ static void test_stack(const char *loops) {
                 ok(b.is_node && b.devnum == makedev(7, 1), "loop0 is over the node of loop1");
                 ok_streq(b.file, "/dev/loop1", "... named as the kernel shows it");
                 ok_int(blockdev_loop_backing(loops, "loop2", &f), 0, "loop2's backing");
-                ok(!f.is_node && f.devnum == makedev(7, 3), "loop2's file is on loop3's filesystem");
+                ok(!f.is_node && streq(f.file, "/data/img"), "loop2 is over a file");
                 ok_int(blockdev_loop_backing(loops, "loop8", &b), -ENXIO, "loop8 is not attached");
                 ok_int(blockdev_lower(loops, "loop4", &lower), 0, "lower of loop4");
                 ok(strv_length(lower) == 1 && streq(lower[0], "loop5"), "loop4 writes to loop5");

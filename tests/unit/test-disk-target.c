@@ -18,7 +18,7 @@
 /* Where a data root or its mount point may go, and what a plan checks of
  * each write before the first one. Paths of this host; no root needed. */
 
-static void place(const char *path, char *const *trees, const char *want) {
+static void place(const char *path, const char *const *trees, const char *want) {
         _cleanup_free_ char *why = NULL;
         int r = target_check_place(path, trees, &why);
 
@@ -33,7 +33,7 @@ static void place(const char *path, char *const *trees, const char *want) {
 }
 
 static void test_place(void) {
-        char *const data_root[] = { (char *) "/srv/docker/data", NULL };
+        const char *const data_root[] = { "/srv/docker/data", NULL };
 
         place("/mnt/docker-data", NULL, NULL);
         place("/data/docker", data_root, NULL);

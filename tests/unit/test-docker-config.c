@@ -331,6 +331,33 @@ static void test_symlinks(void) {
         tree_remove(root);
 }
 
+/* What systemd has loaded, as the service layer hands it over: the loader
+ * itself reads files only. */
+static void test_loaded_unit(void) {
+        char *const exec[] = {(char *) "/usr/bin/dockerd", (char *) "-g", (char *) "/old", NULL};
+        LoadedUnit stale = {.fragment_path = UNIT, .need_daemon_reload = true, .exec_start = exec},
+                   elsewhere = {.fragment_path = "/etc/systemd/system/other.service"};
+        DockerConfig c = {};
+        char *root = make_tree("/usr/bin/dockerd -H fd://", NULL);
+
+        ok(docker_config_load_full(root, INIT_UNKNOWN, NULL, NULL, &c) == 0, "load without systemd's view");
+        ok(!c.from_bus && !c.bus_exec_start && !any_mentions(c.warnings, "daemon-reload", NULL),
+           "nothing of systemd's is reported");
+        docker_config_done(&c);
+
+        ok(docker_config_load_full(root, INIT_UNKNOWN, NULL, &stale, &c) == 0, "load with a stale unit");
+        ok(c.from_bus && any_mentions(c.warnings, "changed on disk since systemd loaded it", "daemon-reload"),
+           "a unit changed without daemon-reload is a warning");
+        ok(strv_equal(c.bus_exec_start, exec), "the ExecStart= systemd runs is kept");
+        docker_config_done(&c);
+
+        ok(docker_config_load_full(root, INIT_UNKNOWN, NULL, &elsewhere, &c) == 0, "load with another fragment");
+        ok(any_mentions(c.warnings, "systemd loaded docker.service from /etc/systemd/system/other.service", UNIT),
+           "a unit loaded from another file is a warning");
+        docker_config_done(&c);
+        tree_remove(root);
+}
+
 int main(void) {
         test_data_root_sources();
         test_conflicts();
@@ -338,5 +365,6 @@ int main(void) {
         test_misc();
         test_overlay();
         test_symlinks();
+        test_loaded_unit();
         return tap_done();
 }

@@ -152,21 +152,22 @@ static void test_no_daemon(void) {
         _cleanup_free_ char *missing = path_join(dir, "missing.sock"), *stale = path_join(dir, "stale.sock"),
                             *hung = path_join(dir, "hung.sock");
         _cleanup_engine_ Engine *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        _cleanup_free_ char *err = NULL, *wait_err = NULL;
         _cleanup_close_ int s1 = -1, s2 = -1;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         unsigned long long t0;
         int r;
 
         ok(engine_new(missing, 2000, &e1) == 0, "client");
-        ok_int(engine_ping(e1), -ENOENT, "no socket file → ENOENT");
-        ok(strlen(engine_last_error(e1)) > 0, "error text: %s", engine_last_error(e1));
+        ok_int(engine_ping(e1, &err), -ENOENT, "no socket file → ENOENT");
+        ok(err && strstr(err, "GET /_ping") && strstr(err, missing), "error text: %s", strna(err));
 
         /* A socket file nobody listens on: bound, then never listen(). */
         s1 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", stale);
         ok(bind(s1, (struct sockaddr *) &sa, sizeof(sa)) == 0, "bind stale socket");
         ok(engine_new(stale, 2000, &e2) == 0, "client");
-        ok_int(engine_ping(e2), -ECONNREFUSED, "socket without a listener → ECONNREFUSED");
+        ok_int(engine_ping(e2, NULL), -ECONNREFUSED, "socket without a listener → ECONNREFUSED");
 
         /* Listening but never answering: the timeout must end the request. */
         s2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -174,13 +175,14 @@ static void test_no_daemon(void) {
         ok(bind(s2, (struct sockaddr *) &sa, sizeof(sa)) == 0 && listen(s2, 4) == 0, "listening socket");
         ok(engine_new(hung, 300, &e3) == 0, "client");
         t0 = now_ms();
-        r = engine_ping(e3);
+        r = engine_ping(e3, NULL);
         ok_int(r, -ETIMEDOUT, "hung daemon → ETIMEDOUT");
         ok(now_ms() - t0 < 3000, "request bounded by its timeout");
         t0 = now_ms();
-        ok_int(engine_wait_ready(e3, 800), -ETIMEDOUT, "wait_ready gives up");
+        ok_int(engine_wait_ready(e3, 800, &wait_err), -ETIMEDOUT, "wait_ready gives up");
+        ok(wait_err && strstr(wait_err, "within 800 ms"), "and says why: %s", strna(wait_err));
         ok(now_ms() - t0 < 3000, "wait bounded (%llu ms)", now_ms() - t0);
-        ok_int(engine_container_start(e3, "../../info"), -EINVAL, "id that would change the path refused");
+        ok_int(engine_container_start(e3, "../../info", NULL), -EINVAL, "id that would change the path refused");
 
         unlink(missing);
         unlink(stale);

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 
 #include "service/service.h"
+#include "service/systemd.h"
 #include "tap.h"
 #include "util/fileio.h"
 #include "util/path.h"
@@ -94,15 +95,15 @@ out:
 
 static void test_exec_start(void) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = exec_start_message();
-        ServiceExecCommand *c = NULL;
-        ServiceEnvironmentFile *f = NULL;
+        SystemdExecCommand *c = NULL;
+        SystemdEnvironmentFile *f = NULL;
         size_t n = 0, nf = 0;
         _cleanup_free_ char *j1 = NULL, *j2 = NULL;
 
         ok(m != NULL, "message with a(sasbttttuii) and a(sb)");
         if (!m)
                 return;
-        ok(service_parse_exec_commands(m, &c, &n) == 0, "decode ExecStart");
+        ok(systemd_parse_exec_commands(m, &c, &n) == 0, "decode ExecStart");
         ok_int(n, 2, "two command lines");
         if (n == 2) {
                 j1 = strv_join(c[0].argv, " ");
@@ -114,9 +115,9 @@ static void test_exec_start(void) {
                 ok_streq(j2, "/usr/bin/dockerd --data-root /mnt/docker-data/docker", "argv of the second");
                 ok(c[1].ignore_failure, "second: '-' prefix");
         }
-        service_exec_commands_free(c, n);
+        systemd_exec_commands_free(c, n);
 
-        ok(service_parse_environment_files(m, &f, &nf) == 0, "decode EnvironmentFiles after it");
+        ok(systemd_parse_environment_files(m, &f, &nf) == 0, "decode EnvironmentFiles after it");
         ok_int(nf, 2, "two files");
         if (nf == 2) {
                 ok_streq(f[0].path, "/etc/default/docker", "first file");
@@ -124,13 +125,13 @@ static void test_exec_start(void) {
                 ok_streq(f[1].path, "/etc/sysconfig/docker", "second file");
                 ok(!f[1].optional, "second required");
         }
-        service_environment_files_free(f, nf);
+        systemd_environment_files_free(f, nf);
 }
 
 static void test_exec_start_wrong_type(void) {
         sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        ServiceExecCommand *c = NULL;
+        SystemdExecCommand *c = NULL;
         size_t n = 0;
         int peer = -1;
 
@@ -139,7 +140,7 @@ static void test_exec_start_wrong_type(void) {
                    sd_bus_message_append(m, "as", 1, "x") >= 0 && sd_bus_message_seal(m, 1, 0) >= 0 &&
                    sd_bus_message_rewind(m, true) >= 0,
            "message of another type");
-        ok(service_parse_exec_commands(m, &c, &n) < 0 && c == NULL, "wrong signature refused");
+        ok(systemd_parse_exec_commands(m, &c, &n) < 0 && c == NULL, "wrong signature refused");
         sd_bus_close_unref(bus);
         if (peer >= 0)
                 close(peer);

@@ -10,8 +10,7 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
-#include "output/journald.h"
-#include "output/output.h"
+#include "util/journald.h"
 #include "util/macro.h"
 
 #define MAX_FIELDS 16
@@ -42,11 +41,6 @@ static void add(Entry *e, const char *format, ...) {
         if (r < 0)
                 return; /* out of memory: the entry goes without this field */
         e->iov[e->n++] = (struct iovec){ .iov_base = s, .iov_len = (size_t) r };
-}
-
-static void add_string(Entry *e, const char *name, const char *value) {
-        if (value)
-                add(e, "%s=%s", name, value);
 }
 
 static void send_entry(Entry *e) {
@@ -94,48 +88,23 @@ void journald_log(int priority, int error, const char *file, int line, const cha
         send_entry(&e);
 }
 
-static void add_move(Entry *e, const JournaldMove *m) {
-        add_string(e, "DOCKER_RELOCATE_DEVICE", m->device);
-        add_string(e, "DOCKER_RELOCATE_VOLUME_ID", m->volume_id);
-        add_string(e, "DOCKER_RELOCATE_OLD_ROOT", m->old_root);
-        add_string(e, "DOCKER_RELOCATE_NEW_ROOT", m->new_root);
-}
-
-void journald_move_step(const JournaldMove *m, const char *step, double seconds) {
+void journald_send(const char *message_id, int priority, char *const *fields, const char *format, ...) {
+        _cleanup_free_ char *message = NULL;
         Entry e = {};
+        va_list ap;
+        int r;
 
         if (!journald_enabled())
                 return;
-        add(&e, "MESSAGE_ID=%s", JOURNALD_MESSAGE_MOVE_STEP);
-        add(&e, "MESSAGE=Move of Docker's data root: step %s done (%.1f s)", step, seconds);
-        add(&e, "PRIORITY=%d", LOG_INFO);
-        add(&e, "DOCKER_RELOCATE_STEP=%s", step);
-        add(&e, "DOCKER_RELOCATE_STEP_SEC=%.1f", seconds);
-        add_move(&e, m);
-        send_entry(&e);
-}
-
-void journald_move_result(const JournaldMove *m, const char *status, int exit_status, double downtime_sec,
-                          const char *error) {
-        Entry e = {};
-
-        if (!journald_enabled())
-                return;
-        add(&e, "MESSAGE_ID=%s", JOURNALD_MESSAGE_MOVE_RESULT);
-        if (error)
-                add(&e, "MESSAGE=Move of Docker's data root %s -> %s: %s: %s", strna(m->old_root),
-                    strna(m->new_root), strna(status), error);
-        else
-                add(&e, "MESSAGE=Move of Docker's data root %s -> %s: %s", strna(m->old_root), strna(m->new_root),
-                    strna(status));
-        /* A failure is an error; a rollback left the host as it was. */
-        add(&e, "PRIORITY=%d", exit_status == EXIT_OK            ? LOG_NOTICE
-                                 : exit_status == EXIT_ROLLED_BACK ? LOG_WARNING
-                                                                   : LOG_ERR);
-        add_string(&e, "DOCKER_RELOCATE_STATUS", status);
-        add(&e, "DOCKER_RELOCATE_EXIT_STATUS=%d", exit_status);
-        if (downtime_sec > 0)
-                add(&e, "DOCKER_RELOCATE_DOWNTIME_SEC=%.1f", downtime_sec);
-        add_move(&e, m);
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return; /* out of memory: the journal is a copy, not the record */
+        add(&e, "MESSAGE_ID=%s", message_id);
+        add(&e, "MESSAGE=%s", message);
+        add(&e, "PRIORITY=%d", priority);
+        for (size_t i = 0; fields && fields[i]; i++)
+                add(&e, "%s", fields[i]);
         send_entry(&e);
 }

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the move decides before it acts: whether an earlier run is resumed or
+ * was done already, the old and the new data root, where the configuration
+ * changes, the steps, the expected downtime, and every refusal. Decisions
+ * only, on the facts that probe.c gathered (or a unit test wrote). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disk/mount-dropin.h"
+#include "disk/safety.h"
+#include "move/move-internal.h"
+#include "util/error.h"
+#include "util/json-util.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+/* What the estimate assumes the copy reaches: an EBS gp3 baseline. */
+#define ASSUMED_COPY_RATE (125.0 * 1000 * 1000)
+
+static int refuse(Move *m, int outcome, const char *reason) {
+        return strv_extend(&m->refusals, reason) < 0 ? -ENOMEM : outcome;
+}
+
+/* A plan that cannot run while Docker is down because of the move it was to
+ * resume: this run changed nothing, but the host is not as it was before
+ * that move, and "Refused; nothing was changed" alone would leave the user
+ * at a dead end. Says how out, in m->advice. */
+static int advise_docker_down(Move *m) {
+        const char *target = strna(json_get_string(m->journal, "new_data_root"));
+        const char *old = strna(json_get_string(m->journal, "old_data_root"));
+        const char *at = move_phase_to_string(m->resume_phase);
+        int r;
+
+        if (m->resume_phase == PHASE_NONE || m->daemon.running)
+                return 0;
+        m->advice = mfree(m->advice);
+        r = asprintf(&m->advice,
+                     m->resume_phase >= PHASE_STOPPED
+                             ? "Docker is stopped: the interrupted move to %s (it reached '%s') stopped it, and it "
+                               "stays stopped until that move is finished or abandoned. 'docker-relocate rollback "
+                               "--yes' abandons it: the configuration as it was before, Docker started again on the "
+                               "old data root %s. Or run the move again with the same target (%s) to finish it."
+                             : "Docker is not running, and the move to %s was interrupted (at '%s') around the point "
+                               "where it stops Docker. 'docker-relocate rollback --yes' abandons that move and starts "
+                               "Docker again on the old data root %s; or start Docker and run the move again with the "
+                               "same target (%s).",
+                     target, at, old, target);
+        if (r < 0) {
+                m->advice = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Ends a plan that cannot run. */
+static int plan_end(Move *m, int outcome) {
+        int r = advise_docker_down(m);
+        return r < 0 ? r : outcome;
+}
+
+/* The move the journal records as done or cleaned, when it is this very
+ * move and the configuration still says so. */
+static bool done_already(const Move *m) {
+        const char *nr = json_get_string(m->journal, "new_data_root");
+        _cleanup_free_ char *want = NULL, *mnt = NULL;
+
+        if (m->req.to)
+                want = move_realpath(m->req.to);
+        else if (path_resolve_physical(NULL, m->req.mount ?: DEFAULT_MOUNT, &mnt) >= 0)
+                want = path_join(mnt, "docker");
+        return nr && want && streq(nr, want) && streq_ptr(m->cfg.data_root, nr);
+}
+
+int plan_begin(Move *m) {
+        const char *old;
+        int r;
+
+        r = strv_extend_strv(&m->warnings, m->cfg.warnings);
+        if (r < 0)
+                return r;
+
+        if (m->journal) {
+                MovePhase p = journal_phase(m->journal);
+
+                if (p == PHASE_UNDOING)
+                        return strv_extendf(&m->refusals,
+                                            "A rollback of the move to %s was interrupted (%s): run 'docker-relocate "
+                                            "rollback --yes' again to finish it.",
+                                            strna(json_get_string(m->journal, "new_data_root")), JOURNAL_PATH) < 0
+                                       ? -ENOMEM
+                                       : MOVE_REFUSED;
+                if (p == PHASE_FAILED)
+                        return strv_extendf(&m->refusals,
+                                            "An earlier move failed and was not rolled back (%s says what happened); "
+                                            "resolve it first.",
+                                            JOURNAL_PATH) < 0
+                                       ? -ENOMEM
+                                       : MOVE_REFUSED;
+                if (p >= PHASE_PLANNED && p <= PHASE_VERIFIED)
+                        m->resume_phase = p;
+                if ((p == PHASE_DONE || p == PHASE_CLEANED) && done_already(m)) {
+                        m->new_root = strdup(json_get_string(m->journal, "new_data_root"));
+                        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
+                        return m->new_root && m->old_root ? MOVE_UNCHANGED : -ENOMEM;
+                }
+        }
+
+        if (m->cfg.init == INIT_UNKNOWN)
+                return refuse(m, MOVE_REFUSED, "No init system that starts Docker was found.");
+        STRV_FOREACH(c, m->cfg.conflicts)
+                if (strv_extendf(&m->refusals, "%s Fix this first.", *c) < 0)
+                        return -ENOMEM;
+
+        /* When an interrupted move had already rewritten the configuration,
+         * the old root is the journal's. */
+        old = m->resume_phase != PHASE_NONE ? json_get_string(m->journal, "old_data_root") : NULL;
+        m->old_root = old ? strdup(old) : move_realpath(m->cfg.data_root);
+        return m->old_root ? MOVE_PLANNED : -ENOMEM;
+}
+
+static int plan_daemon(Move *m) {
+        const DaemonState *d = &m->daemon;
+        int r = 0;
+
+        if (!d->running) {
+                if (m->resume_phase < PHASE_STOPPED)
+                        r = strv_extendf(&m->refusals,
+                                         "Docker is not running on %s: start it, so that its content can be recorded "
+                                         "and verified after the move.",
+                                         m->cfg.socket);
+                return r;
+        }
+        if (d->containerd_store)
+                r = strv_extend(&m->refusals, "Docker uses the containerd image store: the images live in "
+                                              "/var/lib/containerd, which this version does not move.");
+        if (r >= 0 && d->swarm_manager && !m->req.force)
+                r = strv_extend(&m->refusals, "This node is a swarm manager: stopping Docker affects the swarm's "
+                                              "quorum. Use --force after checking the other managers.");
+        if (r < 0 || streq_ptr(d->root_dir, m->old_root))
+                return r;
+        if (m->resume_phase >= PHASE_CONFIGURED &&
+            streq_ptr(json_get_string(m->journal, "new_data_root"), d->root_dir))
+                return 0; /* an interrupted move already restarted Docker on the new root */
+        if (m->config_interrupted)
+                return strv_extendf(&m->refusals,
+                                    "Docker runs on %s, started from the configuration that an interrupted move had "
+                                    "begun to write (%s): stop Docker and run the move again to finish it.",
+                                    strna(d->root_dir), JOURNAL_PATH);
+        return strv_extendf(&m->refusals,
+                            "Docker runs on %s but its configuration says %s: restart Docker (or fix the "
+                            "configuration) first.",
+                            strna(d->root_dir), m->old_root);
+}
+
+static int plan_target_volume(Move *m) {
+        int r;
+
+        /* The volume could not even be checked (m->error says why). */
+        if (m->error)
+                return plan_end(m, MOVE_FAILED);
+        if (m->disk.refused)
+                return strv_extend_strv(&m->refusals, m->disk.refusals) < 0 ? -ENOMEM : MOVE_PLANNED;
+        r = strv_extend_strv(&m->warnings, m->disk.warnings);
+        if (r < 0)
+                return r;
+        /* The mount point as prepare resolved it: the one path for the
+         * mount, fstab, the copy and the configuration. */
+        m->target_mount = strdup(m->disk.mount ?: m->req.mount ?: DEFAULT_MOUNT);
+        m->device = strdup(m->disk.fs_node ?: m->req.device);
+        m->new_root = m->target_mount ? path_join(m->target_mount, "docker") : NULL;
+        return m->target_mount && m->device && m->new_root ? MOVE_PLANNED : -ENOMEM;
+}
+
+static int plan_target_dir(Move *m) {
+        const TargetDir *t = &m->target;
+
+        if (!t->is_dir)
+                return strv_extendf(&m->refusals, "--to %s is not an existing directory.", m->req.to) < 0
+                               ? -ENOMEM
+                               : MOVE_PLANNED;
+        m->new_root = strdup(t->path);
+        if (!m->new_root)
+                return -ENOMEM;
+        if (path_startswith_dir(m->new_root, m->old_root))
+                return strv_extendf(&m->refusals, "The target %s lies inside the current data root %s.", m->new_root,
+                                    m->old_root) < 0
+                               ? -ENOMEM
+                               : MOVE_PLANNED;
+        if (path_startswith_dir(m->old_root, m->new_root))
+                return strv_extendf(&m->refusals, "The current data root %s lies inside the target %s.", m->old_root,
+                                    m->new_root) < 0
+                               ? -ENOMEM
+                               : MOVE_PLANNED;
+        if (t->same_fs)
+                return strv_extendf(&m->refusals,
+                                    "%s is on the same filesystem as the current data root %s: moving frees no "
+                                    "space.",
+                                    m->new_root, m->old_root) < 0
+                               ? -ENOMEM
+                               : MOVE_PLANNED;
+        if (t->unfit)
+                return strv_extendf(&m->refusals, "%s cannot hold a data root: %s", m->new_root, t->unfit) < 0
+                               ? -ENOMEM
+                               : MOVE_PLANNED;
+        /* A resumed move finds its own partial copy there. */
+        if (!t->empty && m->resume_phase == PHASE_NONE)
+                return strv_extendf(&m->refusals,
+                                    "%s is not empty, and it is not this tool's own earlier copy; give an empty "
+                                    "directory.",
+                                    m->new_root) < 0
+                               ? -ENOMEM
+                               : MOVE_PLANNED;
+        m->free_known = t->free_known;
+        m->target_free_bytes = t->free_bytes;
+        m->target_free_inodes = t->free_inodes;
+        m->target_mount = strdup(m->new_root);
+        return m->target_mount ? MOVE_PLANNED : -ENOMEM;
+}
+
+static int plan_space(Move *m) {
+        uint64_t need = disk_size_needed(m->size.bytes);
+        int r = 0;
+
+        /* A resumed move has copied part of the data already. */
+        if (!m->free_known || m->resume_phase != PHASE_NONE)
+                return 0;
+        if (m->target_free_bytes < need)
+                r = strv_extendf(&m->refusals, "%s has %.1f GiB free; the data root needs %.1f GiB with margin.",
+                                 m->new_root, m->target_free_bytes / 1073741824.0, need / 1073741824.0);
+        if (r >= 0 && m->target_free_inodes < m->size.inodes + m->size.inodes / 10)
+                r = strv_extendf(&m->refusals, "%s has %llu free inodes; the data root uses %llu.", m->new_root,
+                                 (unsigned long long) m->target_free_inodes, (unsigned long long) m->size.inodes);
+        return r;
+}
+
+static int plan_config(Move *m, char **ret_error) {
+        _cleanup_free_ char *refusal = NULL;
+        int r;
+
+        edit_plan_done(&m->edit);
+        r = edit_plan_set_data_root(&m->cfg, m->new_root, &m->edit, &refusal);
+        if (r >= 0)
+                r = edit_plan_verify(&m->edit, &m->cfg, m->new_root, &refusal);
+        if (r == -ECANCELED)
+                return strv_extend(&m->refusals, strempty(refusal));
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to plan the configuration change: %m");
+        m->diff = mfree(m->diff);
+        r = edit_plan_diff(&m->edit, &m->diff);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to compute the diff: %m");
+        return 0;
+}
+
+static void plan_estimate(Move *m) {
+        /* The final pass has to walk every inode even when nothing changed;
+         * start and verification take seconds more. */
+        double walk = m->size.inodes / 50000.0, restart = 10, copy = m->size.bytes / ASSUMED_COPY_RATE;
+
+        m->estimate_sec = walk + restart + (m->req.pre_copy ? copy * 0.05 : copy);
+}
+
+static int plan_steps(Move *m) {
+        const char *old = strna(m->old_root), *new = strna(m->new_root);
+        int r = 0;
+
+        /* With --device, the volume's own steps come first (m->disk.steps). */
+        if (m->req.device && m->disk.steps.n == 0)
+                r = strv_extendf(&m->plan_steps, "Use %s, mounted on %s, as it is", strna(m->device),
+                                 strna(m->target_mount));
+        if (r >= 0 && m->req.pre_copy)
+                r = strv_extendf(&m->plan_steps, "Copy %s to %s while Docker runs", old, new);
+        if (r >= 0)
+                r = strv_extend(&m->plan_steps, "Record image, container and volume ids through the Engine API");
+        if (r >= 0 && m->daemon.live_restore)
+                r = strv_extend(&m->plan_steps, "Stop the running containers (live-restore would keep them running)");
+        if (r >= 0)
+                r = strv_extendf(&m->plan_steps, "Stop Docker (%s)",
+                                 m->cfg.init == INIT_SYSTEMD ? "docker.socket, then docker.service, over D-Bus"
+                                                             : "through its init script");
+        if (r >= 0)
+                r = strv_extendf(&m->plan_steps, "Copy %s to %s with Docker stopped (rsync --delete)", old, new);
+        if (r >= 0)
+                r = strv_extendf(&m->plan_steps, "Set the data root to %s in %s", new,
+                                 m->edit.place ?: "(already set)");
+        if (r >= 0 && m->cfg.init == INIT_SYSTEMD)
+                r = strv_extendf(&m->plan_steps, "Add %s/%s (RequiresMountsFor=%s) and reload systemd",
+                                 MOUNT_DROPIN_DIR, MOUNT_DROPIN_NAME, new);
+        if (r >= 0)
+                r = strv_extend(
+                        &m->plan_steps,
+                        "Start Docker and verify through the Engine API: root dir, images, containers, volumes");
+        if (r >= 0)
+                r = strv_extend(&m->plan_steps, "Start the containers that were running");
+        if (r >= 0 && m->req.delete_old)
+                r = strv_extendf(&m->plan_steps, "Delete the old data root %s", old);
+        else if (r >= 0)
+                r = strv_extendf(&m->plan_steps,
+                                 "Keep the old data root %s (remove it later with 'docker-relocate cleanup')", old);
+        return r;
+}
+
+int plan_decide(Move *m, char **ret_error) {
+        int r;
+
+        r = plan_daemon(m);
+        if (r < 0)
+                return r;
+        if (m->cfg.containerd_snapshotter && strv_length(m->refusals) == 0) {
+                r = strv_extend(&m->refusals, "daemon.json enables the containerd image store (images in "
+                                              "/var/lib/containerd), which this version does not move.");
+                if (r < 0)
+                        return r;
+        }
+
+        r = m->req.device ? plan_target_volume(m) : plan_target_dir(m);
+        if (r != MOVE_PLANNED)
+                return r;
+
+        if (m->new_root && m->resume_phase != PHASE_NONE &&
+            !streq_ptr(json_get_string(m->journal, "new_data_root"), m->new_root)) {
+                r = strv_extendf(&m->refusals,
+                                 "An interrupted move to %s is recorded in %s: run it again with that target first "
+                                 "(it resumes where it stopped), or abandon it with 'docker-relocate rollback "
+                                 "--yes', which puts the configuration and Docker back as they were before it.",
+                                 strna(json_get_string(m->journal, "new_data_root")), JOURNAL_PATH);
+                if (r < 0)
+                        return r;
+        }
+        r = plan_space(m);
+        if (r < 0)
+                return r;
+        if (m->new_root && strv_length(m->cfg.conflicts) == 0) {
+                r = plan_config(m, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        plan_estimate(m);
+        r = plan_steps(m);
+        if (r < 0)
+                return r;
+        return strv_length(m->refusals) > 0 ? plan_end(m, MOVE_REFUSED) : MOVE_PLANNED;
+}

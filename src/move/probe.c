@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the planner decides from, learnt from the host: the locks, the
+ * journal of an earlier run, Docker's configuration, the daemon, the size of
+ * the data root and the target. Learns only; plan.c decides. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "disk/mount-dropin.h"
+#include "disk/mount.h"
+#include "disk/safety.h"
+#include "disk/target.h"
+#include "move/move-internal.h"
+#include "service/service.h"
+#include "util/error.h"
+#include "util/lock.h"
+#include "util/precheck.h"
+#include "util/strv.h"
+
+int probe_locks(Move *m, char **ret_error) {
+        int r;
+
+        r = lock_file(LOCK_PATH, 0, &m->lock_fd);
+        if (r == -EBUSY)
+                return strv_extendf(&m->refusals, "Another docker-relocate run holds %s.", LOCK_PATH) < 0
+                               ? -ENOMEM
+                               : MOVE_REFUSED;
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to take the lock %s: %m", LOCK_PATH);
+
+        /* The disk lock too, shared with prepare and grow: no two runs
+         * partition or format at once. */
+        if (m->req.device) {
+                r = lock_file(DISK_LOCK_FILE, 60 * 1000, &m->disk_lock_fd);
+                if (r == -EBUSY)
+                        return strv_extendf(&m->refusals, "Another run is preparing a disk (%s).", DISK_LOCK_FILE) < 0
+                                       ? -ENOMEM
+                                       : MOVE_REFUSED;
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to take the disk lock: %m");
+        }
+        return MOVE_PLANNED;
+}
+
+int config_load_before(const cJSON *j, const char *key, DockerConfig *ret, bool *ret_recorded, char **ret_error) {
+        _cleanup_(edit_undo_done) EditUndo u = {};
+        _cleanup_(source_set_done) SourceSet overlay = {};
+        bool recorded = key && j && cJSON_GetObjectItemCaseSensitive(j, key);
+        int r;
+
+        if (recorded) {
+                r = journal_get_undo(j, key, &u);
+                if (r >= 0)
+                        r = edit_undo_overlay(&u, NULL, &overlay);
+                if (r < 0)
+                        return error_set(ret_error, r,
+                                         "Failed to read Docker's configuration as it was before the interrupted %s "
+                                         "(the files and backups listed under \"%s\" in %s): %m",
+                                         streq(key, JOURNAL_ROLLBACK_UNDO) ? "rollback" : "move", key, JOURNAL_PATH);
+        }
+        r = service_load_docker_config(NULL, INIT_UNKNOWN, recorded ? &overlay : NULL, ret);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to read Docker's configuration: %m");
+        if (ret_recorded)
+                *ret_recorded = recorded;
+        return 0;
+}
+
+int probe_journal_and_config(Move *m, char **ret_error) {
+        MovePhase p;
+        int r;
+
+        r = journal_load(NULL, &m->journal);
+        if (r < 0 && r != -ENOENT)
+                return error_set(ret_error, r, "Failed to read the journal %s: %m", JOURNAL_PATH);
+
+        /* A run killed while it wrote the configuration recorded the files
+         * first: the plan is made from them as they were. */
+        p = m->journal ? journal_phase(m->journal) : PHASE_NONE;
+        return config_load_before(m->journal, p >= PHASE_PLANNED && p < PHASE_CONFIGURED ? JOURNAL_CONFIG_UNDO : NULL,
+                                  &m->cfg, &m->config_interrupted, ret_error);
+}
+
+static int probe_target_dir(Move *m, char **ret_error) {
+        TargetDir *t = &m->target;
+        struct stat st_new, st_old;
+        struct statvfs sv;
+        int r;
+
+        if (stat(m->req.to, &st_new) < 0 || !S_ISDIR(st_new.st_mode))
+                return 0;
+        t->is_dir = true;
+        /* Resolved once, placed and its filesystem checked (disk/target.h):
+         * what is unfit is the planner's refusal. */
+        r = target_check_dir(m->req.to, (const char *const[]){ m->old_root, NULL }, &t->path, &t->unfit);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check %s: %m", m->req.to);
+        if (!t->path)
+                t->path = move_realpath(m->req.to);
+        if (!t->path)
+                return -ENOMEM;
+        t->same_fs = stat(m->old_root, &st_old) == 0 && st_old.st_dev == st_new.st_dev;
+        r = mount_dir_is_empty(t->path);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check %s: %m", m->req.to);
+        t->empty = r > 0;
+        if (statvfs(t->path, &sv) == 0) {
+                t->free_bytes = (uint64_t) sv.f_bavail * sv.f_frsize;
+                t->free_inodes = sv.f_favail;
+                t->free_known = true;
+        }
+        return 0;
+}
+
+/* The volume as disk_prepare() would make it (a dry run: nothing written). A
+ * failure to find out is a fact for the planner too: m->error. */
+static int probe_volume(Move *m) {
+        _cleanup_free_ char *err = NULL;
+        PrepareRequest pr = move_prepare_request(m, true);
+        int r;
+
+        r = disk_prepare(&pr, &m->disk, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && !m->disk.refused)
+                (void) error_set(&m->error, r, "Preparing %s failed: %s", m->req.device, err ?: strerror(-r));
+        return 0;
+}
+
+int probe_host(Move *m, char **ret_error) {
+        int r;
+
+        r = daemon_probe(m->cfg.socket, &m->daemon, ret_error);
+        if (r < 0)
+                return r;
+        r = copy_measure_tree(m->old_root, &m->size);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to measure %s: %m", m->old_root);
+        r = m->req.device ? probe_volume(m) : probe_target_dir(m, ret_error);
+        if (r < 0)
+                return r;
+        /* What the run writes beside the volume and Docker's configuration,
+         * checked before anything is: never a formatted disk, then no way
+         * to record the move. */
+        r = precheck_writes((const PrecheckWrite[]){ { "the journal", JOURNAL_PATH, false, false },
+                                                     { "the systemd drop-in directory",
+                                                       m->cfg.init == INIT_SYSTEMD ? MOUNT_DROPIN_DIR : NULL, true,
+                                                       true } },
+                            2, &m->refusals);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check where the move writes: %m");
+        return MOVE_PLANNED;
+}

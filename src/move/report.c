@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The JSON reports of the move and of "rollback" and "cleanup": what --json
+ * prints, one object with the outcome, the plan and the steps. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "move/move-internal.h"
+#include "util/json-util.h"
+#include "util/strv.h"
+
+static double tenths(double s) {
+        return (double) (long long) (s * 10 + 0.5) / 10;
+}
+
+/* "error": null, or its code (the exit status), message and advice. */
+static cJSON *error_json(const char *message, const char *advice, int exit_status) {
+        cJSON *e;
+
+        if (!message)
+                return cJSON_CreateNull();
+        e = cJSON_CreateObject();
+        if (!e || !cJSON_AddNumberToObject(e, "code", exit_status) ||
+            !cJSON_AddStringToObject(e, "message", message) || !json_add_string_or_null(e, "advice", advice)) {
+                cJSON_Delete(e);
+                return NULL;
+        }
+        return e;
+}
+
+static cJSON *size_json(const TreeSize *size) {
+        cJSON *o = cJSON_CreateObject();
+
+        if (!o || !cJSON_AddNumberToObject(o, "bytes", (double) size->bytes) ||
+            !cJSON_AddNumberToObject(o, "apparent_bytes", (double) size->apparent_bytes) ||
+            !cJSON_AddNumberToObject(o, "inodes", (double) size->inodes)) {
+                cJSON_Delete(o);
+                return NULL;
+        }
+        return o;
+}
+
+static cJSON *plan_json(const Move *m, char *const *steps) {
+        cJSON *plan = cJSON_CreateObject();
+
+        if (!plan || !cJSON_AddItemToObject(plan, "steps", json_string_array(steps)) ||
+            !cJSON_AddItemToObject(plan, "size", size_json(&m->size)) ||
+            (m->free_known &&
+             (!cJSON_AddNumberToObject(plan, "target_free_bytes", (double) m->target_free_bytes) ||
+              !cJSON_AddNumberToObject(plan, "target_free_inodes", (double) m->target_free_inodes))) ||
+            !cJSON_AddNumberToObject(plan, "downtime_estimate_seconds",
+                                     (double) (long long) (m->estimate_sec + 0.5)) ||
+            !json_add_string_or_null(plan, "config_place", m->edit.place) ||
+            !json_add_string_or_null(plan, "diff", m->diff) ||
+            !cJSON_AddItemToObject(plan, "refusals", json_string_array(m->refusals)) ||
+            !cJSON_AddItemToObject(plan, "disk_steps", json_string_array(m->disk.steps.names))) {
+                cJSON_Delete(plan);
+                return NULL;
+        }
+        return plan;
+}
+
+/* What the move and the undo commands report alike. */
+static cJSON *report_new(const Move *m, const char *status, char *const *plan_steps, const char *error,
+                         const char *advice, int exit_status) {
+        _cleanup_json_ cJSON *j = cJSON_CreateObject();
+
+        if (!j || !cJSON_AddBoolToObject(j, "changed", m->changed) || !cJSON_AddStringToObject(j, "status", status) ||
+            !json_add_string_or_null(j, "old_data_root", m->old_root) ||
+            !json_add_string_or_null(j, "new_data_root", m->new_root) ||
+            !json_add_string_or_null(j, "device", m->device ?: m->req.device) ||
+            !json_add_string_or_null(j, "mount", m->target_mount) ||
+            !json_add_string_or_null(j, "volume_id", m->disk.volume_id) ||
+            !json_add_string_or_null(j, "uuid", m->disk.uuid) ||
+            !cJSON_AddItemToObject(j, "steps", step_log_to_json(&m->steps)) ||
+            !(m->downtime_sec > 0 ? cJSON_AddNumberToObject(j, "downtime_seconds", tenths(m->downtime_sec))
+                                  : cJSON_AddNullToObject(j, "downtime_seconds")) ||
+            !cJSON_AddItemToObject(j, "plan", plan_json(m, plan_steps)) ||
+            !cJSON_AddItemToObject(j, "warnings", json_string_array(m->warnings)) ||
+            !cJSON_AddItemToObject(j, "error", error_json(error, advice, exit_status)))
+                return NULL;
+        return TAKE_PTR(j);
+}
+
+cJSON *move_report(const Move *m, int exit_status) {
+        _cleanup_free_ char *refusals = NULL;
+        const char *error = m->error;
+
+        /* A refusal names every reason. */
+        if (!error && m->refusals) {
+                refusals = strv_join(m->refusals, "\n");
+                if (!refusals)
+                        return NULL;
+                error = refusals;
+        }
+        return report_new(m, move_outcome_to_string(m->outcome), m->plan_steps, error, m->advice, exit_status);
+}
+
+cJSON *undo_report(const Undo *u, int exit_status) {
+        return report_new(u->m, undo_outcome_to_string(u->outcome), u->plan, u->error, u->advice, exit_status);
+}

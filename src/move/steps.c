@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The move as a table of steps, and the one driver that runs it: resuming
+ * an interrupted move (a step whose phase the journal reached is skipped),
+ * timing each step, writing the journal's phase after it, and the crash
+ * points of the tests between steps. Whether a failure rolls back is
+ * decided by failure_rolls_back() (rollback.c) from the phases, for every
+ * step alike.
+ *
+ * A new step is a row and a small function. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "copy/copy.h"
+#include "copy/rebase.h"
+#include "disk/mount-dropin.h"
+#include "move/move-internal.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "util/json-util.h"
+#include "util/path.h"
+#include "util/process.h"
+#include "util/strv.h"
+#include "util/test-hook.h"
+
+/* A step function returns 0 when done, STEP_SKIPPED when there was nothing
+ * it could do (it is then neither logged nor its phase reached), or a
+ * negative errno with *ret_error saying what failed. */
+#define STEP_SKIPPED 1
+
+typedef struct Step {
+        const char *name; /* in the step log and the journal's "steps" */
+        const char *done; /* the crash point right after it (util/test-hook.h) */
+        MovePhase phase;  /* the journal phase the move reaches with it; PHASE_NONE: none of its own,
+                           * and it runs on every run, a resumed one too */
+        int (*run)(Move *m, char **ret_error);
+        bool (*wanted)(const Move *m); /* NULL: in every move */
+        const char *doing;             /* what the user is told as it begins; NULL: nothing */
+} Step;
+
+static bool with_device(const Move *m) {
+        return m->req.device;
+}
+
+static bool with_pre_copy(const Move *m) {
+        return m->req.pre_copy;
+}
+
+static bool with_delete_old(const Move *m) {
+        return m->req.delete_old;
+}
+
+/* The volume, mounted where the plan said (again, on a resumed run: after a
+ * reboot it may not be). */
+static int step_prepare(Move *m, char **ret_error) {
+        _cleanup_free_ char *err = NULL;
+        DiskIdentity planned = m->disk.identity; /* what the plan looked at, for the act to insist on */
+        PrepareRequest pr = move_prepare_request(m, false);
+        struct statvfs sv;
+        int r;
+
+        pr.expect = &planned;
+        prepare_result_done(&m->disk);
+        r = disk_prepare(&pr, &m->disk, &err);
+        if (r < 0 && !m->disk.refused)
+                return error_set(ret_error, r, "Preparing %s failed: %s", m->req.device, err ?: strerror(-r));
+        if (m->disk.refused)
+                return error_set(ret_error, -ECANCELED, "%s was refused: %s", m->req.device,
+                                 m->disk.refusals ? m->disk.refusals[0] : "unsafe");
+        STRV_FOREACH(w, m->disk.warnings)
+                if (strv_extendf_unique(&m->warnings, "%s", *w) < 0)
+                        return -ENOMEM;
+        free(m->device);
+        m->device = strdup(m->disk.fs_node ?: m->req.device);
+        if (!m->device)
+                return -ENOMEM;
+        if (m->disk.mount && statvfs(pr.mount, &sv) == 0) {
+                m->target_free_bytes = (uint64_t) sv.f_bavail * sv.f_frsize;
+                m->target_free_inodes = sv.f_favail;
+                m->free_known = true;
+        }
+        r = mkdir_p(m->new_root, 0710);
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot create %s: %m", m->new_root);
+        return 0;
+}
+
+static int step_pre_copy(Move *m, char **ret_error) {
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        r = copy_tree(m->old_root, m->new_root, COPY_PASS_LIVE, m->req.progress, m->req.userdata, &msg);
+        if (r < 0)
+                return error_set(ret_error, r, "The live copy failed: %s", msg ?: strerror(-r));
+        return 0;
+}
+
+/* What must be there afterwards: asked of the Engine while Docker runs on
+ * the old root, or, when the run this one resumes stopped Docker, read back
+ * from its journal. */
+static int step_record(Move *m, char **ret_error) {
+        _cleanup_engine_ Engine *e = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        docker_content_done(&m->content);
+        if (m->phase >= PHASE_STOPPED) {
+                r = journal_get_content(m->journal, &m->content);
+                if (r < 0)
+                        return error_set(ret_error, r,
+                                         "The journal %s lacks the recorded content; cannot verify a resumed move.",
+                                         JOURNAL_PATH);
+                return 0;
+        }
+        r = docker_open(m->cfg.socket, &e);
+        if (r >= 0)
+                r = content_record(e, &m->content, &err);
+        if (r < 0)
+                return error_set(ret_error, r, "Recording images, containers and volumes failed: %s",
+                                 err ?: strerror(-r));
+        return journal_set_content(m->journal, &m->content);
+}
+
+/* The running containers, then Docker. Stopping each container through the
+ * API first gives it its normal grace period (as "docker stop" does); left
+ * to the init script, a container that ignores SIGTERM outlives the
+ * script's own timeout, the daemon is killed, and its mounts stay behind
+ * under the old root. With live-restore on, the containers would not stop
+ * with the daemon at all. */
+static int step_stop(Move *m, char **ret_error) {
+        _cleanup_engine_ Engine *e = NULL;
+        int r;
+
+        m->t_stopped = now_ms();
+        r = docker_open(m->cfg.socket, &e);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(id, m->content.running) {
+                _cleanup_free_ char *err = NULL;
+
+                r = engine_container_stop(e, *id, 10, &err);
+                if (r < 0)
+                        return error_set(ret_error, r, "Stopping container %s failed: %s", *id, strna(err));
+        }
+        return docker_stop(m->cfg.init, ret_error);
+}
+
+static int step_copy(Move *m, char **ret_error) {
+        _cleanup_strv_free_ char **mounts = NULL;
+        _cleanup_free_ char *msg = NULL, *list = NULL;
+        unsigned files = 0, paths = 0;
+        int r;
+
+        r = copy_mounts_below("/proc/self/mountinfo", m->old_root, &mounts);
+        if (r < 0)
+                return error_set(ret_error, r, "Cannot read the mount table: %m");
+        if (strv_length(mounts) > 0) {
+                list = strv_join(mounts, ", ");
+                return error_set(ret_error, -EBUSY,
+                                 "Docker is stopped but mounts below %s remain (%s): a container runtime still holds "
+                                 "them.",
+                                 m->old_root, strna(list));
+        }
+        r = copy_tree(m->old_root, m->new_root, COPY_PASS_FINAL, m->req.progress, m->req.userdata, &msg);
+        if (r < 0)
+                return error_set(ret_error, r, "The copy failed: %s", msg ?: strerror(-r));
+        /* Docker writes absolute paths into each container's config.v2.json
+         * (volume mount sources, log, hosts and resolv.conf paths) and checks
+         * them at start: in the copy they must name the new root, or the
+         * containers break once the old tree is gone. Only the copy is
+         * edited. */
+        r = rebase_container_configs(m->new_root, m->old_root, &files, &paths);
+        if (r < 0)
+                return error_set(ret_error, r, "Rewriting the container configurations in %s failed: %m", m->new_root);
+        return 0;
+}
+
+int plan_mount_dropin(Move *m) {
+        _cleanup_free_ char *path = NULL, *content = NULL, *old = NULL;
+        int r;
+
+        if (m->cfg.init != INIT_SYSTEMD)
+                return 0;
+        path = path_join(MOUNT_DROPIN_DIR, MOUNT_DROPIN_NAME);
+        if (!path)
+                return -ENOMEM;
+        r = mount_dropin_content(m->new_root, &content);
+        if (r < 0)
+                return r;
+        r = read_full_file(path, 0, &old, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        return edit_plan_add(&m->edit, path, old, content, 0644);
+}
+
+/* The data root, rewritten in its one place. */
+static int step_configure(Move *m, char **ret_error) {
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        if (m->config_interrupted) {
+                /* The plan was made from the files as they were before the
+                 * killed run wrote some of them: they must be so again
+                 * before it is applied. */
+                r = config_restore(m->journal, JOURNAL_CONFIG_UNDO, &why);
+                if (r < 0)
+                        return error_set(ret_error, r,
+                                         "Putting back the configuration the interrupted move had begun to write "
+                                         "failed: %s",
+                                         strna(why));
+                m->config_interrupted = false;
+        }
+        r = plan_mount_dropin(m);
+        if (r < 0)
+                return error_set(ret_error, r, "Preparing the RequiresMountsFor drop-in failed: %m");
+        /* Write-ahead: the journal says how to undo every file before the
+         * first is changed, so that a crash at any point of this step can be
+         * undone by the next run. */
+        r = journal_apply_plan(NULL, m->journal, JOURNAL_CONFIG_UNDO, &m->edit);
+        if (r < 0)
+                return error_set(ret_error, r, "Writing the configuration failed: %m");
+        r = docker_reload(m->cfg.init, ret_error);
+        if (r < 0)
+                return r;
+        return docker_validate_config(m->cfg.json_path, ret_error);
+}
+
+static int step_start_verify(Move *m, char **ret_error) {
+        _cleanup_free_ char *reason = NULL;
+        struct stat st_root, st_mount;
+        int r;
+
+        r = docker_start(m->cfg.init, m->cfg.socket, ret_error);
+        if (r < 0)
+                return r;
+        r = verify_docker(m->cfg.socket, m->new_root, &m->content, &reason);
+        if (r < 0)
+                return error_set(ret_error, r, "Verification failed: %s", strna(reason));
+        if (stat(m->new_root, &st_root) == 0 && m->target_mount && stat(m->target_mount, &st_mount) == 0 &&
+            st_root.st_dev != st_mount.st_dev)
+                return error_set(ret_error, -EXDEV, "%s is not on the target filesystem %s.", m->new_root,
+                                 m->target_mount);
+        m->downtime_sec = (now_ms() - (m->t_stopped ?: m->t_run)) / 1000.0;
+        r = json_set(m->journal, "downtime_seconds", cJSON_CreateNumber(m->downtime_sec));
+        if (r < 0)
+                return r;
+        /* The copy is now Docker's own: no longer a copy in progress. */
+        (void) copy_unmark(m->new_root);
+        return 0;
+}
+
+/* The containers that ran, running again. */
+static int step_restart_containers(Move *m, char **ret_error) {
+        _cleanup_engine_ Engine *e = NULL;
+        _cleanup_engine_containers_ EngineContainers *now = NULL;
+
+        if (docker_open(m->cfg.socket, &e) < 0 || engine_list_containers(e, false, &now, NULL) < 0)
+                return 0;
+        for (size_t i = 0; i < now->n; i++) {
+                _cleanup_free_ char *err = NULL;
+
+                if (!strv_contains(m->content.running, now->items[i].id) || streq_ptr(now->items[i].state, "running"))
+                        continue;
+                if (engine_container_start(e, now->items[i].id, &err) < 0 &&
+                    strv_extendf(&m->warnings, "Container %s (%s) was running before and failed to start: %s",
+                                 now->items[i].name, now->items[i].id, strna(err)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The old tree: kept, unless asked, and only now. */
+static int step_delete_old(Move *m, char **ret_error) {
+        if (delete_old_root(m->old_root) < 0)
+                return strv_extendf(&m->warnings,
+                                    "Deleting the old data root %s failed; remove it with 'docker-relocate cleanup'.",
+                                    m->old_root) < 0
+                               ? -ENOMEM
+                               : STEP_SKIPPED;
+        return 0;
+}
+
+/* Made ready before anything is recorded: a failure here touched nothing
+ * but the target. */
+/* clang-format off */
+static const Step target_steps[] = {
+        /* name                 crash point    phase reached      function                 wanted */
+        { "prepare",            "prepared",    PHASE_NONE,        step_prepare,            with_device,
+          "Preparing the volume" },
+};
+
+/* The move, recorded in the journal from its first step on. A failure rolls
+ * back from "stop" to "start-verify" (failure_rolls_back()). */
+static const Step move_steps[] = {
+        /* name                 crash point    phase reached      function                 wanted */
+        { "pre-copy",           "pre-copied",  PHASE_PRECOPIED,   step_pre_copy,           with_pre_copy,
+          "Copying while Docker runs (pre-copy)" },
+        { "record",             "recorded",    PHASE_NONE,        step_record },
+        { "stop",               "stopped",     PHASE_STOPPED,     step_stop,               NULL,
+          "Stopping the running containers and Docker" },
+        { "copy",               "copied",      PHASE_COPIED,      step_copy,               NULL,
+          "Copying with Docker stopped (final pass)" },
+        { "configure",          "configured",  PHASE_CONFIGURED,  step_configure },
+        { "start-verify",       "verified",    PHASE_VERIFIED,    step_start_verify,       NULL,
+          "Starting Docker on the new data root" },
+        { "restart-containers", "restarted",   PHASE_DONE,        step_restart_containers },
+        { "delete-old",         "deleted-old", PHASE_CLEANED,     step_delete_old,         with_delete_old },
+};
+/* clang-format on */
+
+static void announce(const Move *m, const char *step, const char *doing, double seconds) {
+        if (m->req.step)
+                m->req.step(m, step, doing, seconds, m->req.userdata);
+}
+
+/* Runs one step. Returns 0 to go on, or the outcome the move ended with. */
+static int run_step(Move *m, const Step *s) {
+        _cleanup_free_ char *error = NULL;
+        double seconds;
+        int r;
+
+        if (s->wanted && !s->wanted(m))
+                return 0;
+        /* Done by the run this one resumes. */
+        if (s->phase != PHASE_NONE && m->phase >= s->phase)
+                return 0;
+
+        announce(m, s->name, s->doing, -1);
+        step_log_begin(&m->steps);
+        r = s->run(m, &error);
+        if (r < 0) {
+                free(m->error);
+                m->error = error ? TAKE_PTR(error) : strdup(strerror(-r));
+                return move_fail(m, s->phase);
+        }
+        if (r == STEP_SKIPPED)
+                return 0;
+
+        r = step_log_add(&m->steps, "%s", s->name);
+        if (r < 0)
+                return r;
+        seconds = m->steps.seconds[m->steps.n - 1];
+        /* Before the journal is opened, m->journal is an earlier move's. */
+        if (m->phase != PHASE_NONE) {
+                if (s->phase != PHASE_NONE)
+                        m->phase = s->phase;
+                /* The record of the steps is best effort: a journal that
+                 * cannot be written now still says where the move is. */
+                (void) journal_add_step(m->journal, s->name, seconds);
+                (void) journal_save_phase(m->journal, m->phase);
+        }
+        announce(m, s->name, NULL, seconds);
+        test_hook_crash("%s", s->done);
+        return 0;
+}
+
+static int run_steps(Move *m, const Step *table, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                int r = run_step(m, table + i);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The journal of this move, at PHASE_PLANNED; a resumed move has its own. */
+static int journal_open(Move *m) {
+        cJSON *j = NULL;
+        int r;
+
+        if (m->phase != PHASE_NONE)
+                return 0;
+        r = journal_new(init_system_to_string(m->cfg.init), m->cfg.socket, m->old_root, m->new_root, m->device,
+                        m->target_mount, &j);
+        if (r < 0)
+                return r;
+        cJSON_Delete(m->journal);
+        m->journal = j;
+        r = journal_save(NULL, m->journal);
+        if (r < 0) {
+                (void) error_set(&m->error, r, "Cannot write the journal %s: %m", JOURNAL_PATH);
+                return move_fail(m, PHASE_NONE);
+        }
+        m->phase = PHASE_PLANNED;
+        return 0;
+}
+
+int steps_run(Move *m) {
+        int r;
+
+        m->t_run = now_ms();
+        m->phase = m->resume_phase;
+        /* Docker came back on the old root since the run this one resumes
+         * stopped it (a reboot, a human): start over from a live copy. */
+        if (m->daemon.running && m->phase >= PHASE_STOPPED && m->phase < PHASE_CONFIGURED)
+                m->phase = PHASE_PLANNED;
+
+        r = run_steps(m, target_steps, ELEMENTSOF(target_steps));
+        if (r == 0)
+                r = journal_open(m);
+        if (r == 0)
+                r = run_steps(m, move_steps, ELEMENTSOF(move_steps));
+        if (r < 0)
+                return r;
+        return m->outcome = r == 0 ? MOVE_DONE : r;
+}

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The "rollback" and "cleanup" commands, on the move the journal records:
+ * rolling back a finished move, abandoning an interrupted one, and removing
+ * the old data root after a verified move. Each is planned, then carried
+ * out once the command layer has confirmation; neither prints. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "move/move-internal.h"
+#include "util/error.h"
+#include "util/json-util.h"
+#include "util/lock.h"
+#include "util/path.h"
+#include "util/process.h"
+#include "util/string-table.h"
+#include "util/strv.h"
+
+static const char *const undo_outcome_table[] = {
+        [UNDO_PLANNED] = "planned",         [UNDO_REFUSED] = "refused", [UNDO_UNCHANGED] = "unchanged",
+        [UNDO_ROLLED_BACK] = "rolled-back", [UNDO_CLEANED] = "cleaned", [UNDO_FAILED] = "failed",
+        [UNDO_NEEDS_HUMAN] = "failed",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(undo_outcome, UndoOutcome);
+
+Undo *undo_free(Undo *u) {
+        if (!u)
+                return NULL;
+        move_free(u->m);
+        strv_free(u->plan);
+        free(u->error);
+        free(u->advice);
+        free(u);
+        return NULL;
+}
+
+int delete_old_root(const char *dir) {
+        /* The one irreversible step: never anything that is not a directory
+         * at least two levels below /, whatever the journal or config said. */
+        const char *slash = dir ? strchr(dir + 1, '/') : NULL;
+        char *argv[] = { (char *) "rm", (char *) "-rf", (char *) "--one-file-system", (char *) "--", (char *) dir, NULL };
+        int status = 0, r;
+
+        if (!path_is_absolute(dir) || !slash || !slash[1] || strstr(dir, "/../") || endswith(dir, "/.."))
+                return -EINVAL;
+        r = run_command(argv, 0, NULL, NULL, &status);
+        if (r < 0)
+                return r;
+        return status == 0 ? 0 : -EIO;
+}
+
+static int refuse(Undo *u, const char *format, ...) _printf_(2, 3);
+static int refuse(Undo *u, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        (void) error_setv(&u->error, 0, format, ap);
+        va_end(ap);
+        if (!u->error)
+                return -ENOMEM;
+        return u->outcome = UNDO_REFUSED;
+}
+
+static bool interrupted(MovePhase p) {
+        return p >= PHASE_PLANNED && p <= PHASE_VERIFIED;
+}
+
+/* The journal of the last move, and the configuration: for the rollback
+ * also of one that a killed rollback left half way (PHASE_UNDOING), with
+ * the configuration as it was before that rollback began to write, and of an
+ * interrupted move (UNDO_ABANDON), with the configuration as it was before
+ * that move. */
+static int undo_load(Undo *u, char **ret_error) {
+        Move *m = u->m;
+        const char *what = u->kind == UNDO_CLEANUP ? "clean up" : "roll back";
+        bool rollback = u->kind != UNDO_CLEANUP;
+        MovePhase p;
+        int r;
+
+        r = lock_file(LOCK_PATH, 0, &m->lock_fd);
+        if (r == -EBUSY)
+                return refuse(u, "Another docker-relocate run holds %s.", LOCK_PATH);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to take the lock %s: %m", LOCK_PATH);
+        r = journal_load(NULL, &m->journal);
+        if (r == -ENOENT)
+                return refuse(u, "No move is recorded in %s: nothing to %s.", JOURNAL_PATH, what);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to read %s: %m", JOURNAL_PATH);
+        p = journal_phase(m->journal);
+        if (p == PHASE_UNDOING && !rollback)
+                return refuse(u,
+                              "A rollback of the last move was interrupted: run 'docker-relocate rollback --yes' "
+                              "again to finish it; nothing to %s.",
+                              what);
+        if (interrupted(p) && !rollback)
+                return refuse(u,
+                              "The move to %s was interrupted at '%s'; nothing to %s yet. Run 'docker-relocate move' "
+                              "again with the same target: it resumes there (and rolls back by itself should it "
+                              "fail); once it is done, 'docker-relocate cleanup' applies to it. Or abandon it with "
+                              "'docker-relocate rollback --yes': the configuration and Docker back as they were "
+                              "before it.",
+                              strna(json_get_string(m->journal, "new_data_root")), move_phase_to_string(p), what);
+        if (!interrupted(p) && p != PHASE_DONE && p != PHASE_UNDOING)
+                return refuse(u, "The last move is '%s', not a finished move: nothing to %s.", move_phase_to_string(p),
+                              what);
+        m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
+        m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
+        if (!m->old_root || !m->new_root)
+                return -ENOMEM;
+        if (interrupted(p)) {
+                /* Whatever point its configuration step reached, the files
+                 * as they were before it are what the rollback puts back,
+                 * and what says how Docker is started. */
+                u->kind = UNDO_ABANDON;
+                m->resume_phase = m->phase = p;
+                r = config_load_before(m->journal, JOURNAL_CONFIG_UNDO, &m->cfg, NULL, ret_error);
+        } else
+                r = config_load_before(m->journal, p == PHASE_UNDOING ? JOURNAL_ROLLBACK_UNDO : NULL, &m->cfg,
+                                       &m->config_interrupted, ret_error);
+        return r < 0 ? r : UNDO_PLANNED;
+}
+
+/* An interrupted move (PHASE_PLANNED..PHASE_VERIFIED), for when it cannot be
+ * resumed (its target or volume is gone) or is no longer wanted: the host
+ * goes back to what it was before it. Every file of its write-ahead record
+ * is put back, and Docker, when the move had stopped it (or started it on
+ * the new root), is started on the old root and verified against the
+ * recorded content, as a failing move rolls back. Neither data root is
+ * touched: the old one is Docker's again, and the partial copy is left for
+ * the user to delete. */
+static int plan_abandon(Undo *u, char **ret_error) {
+        _cleanup_(edit_undo_done) EditUndo eu = {};
+        _cleanup_engine_ Engine *e = NULL;
+        Move *m = u->m;
+        size_t running;
+        int r;
+
+        r = journal_get_undo(m->journal, JOURNAL_CONFIG_UNDO, &eu);
+        if (r < 0 && r != -ENOENT)
+                return error_set(ret_error, r, "Failed to read the record \"%s\" in %s: %m", JOURNAL_CONFIG_UNDO,
+                                 JOURNAL_PATH);
+        u->has_undo = r >= 0 && eu.n > 0;
+        r = journal_get_content(m->journal, &m->content);
+        if (r == -ENOMEM)
+                return r;
+        u->running = docker_open(m->cfg.socket, &e) >= 0 && engine_ping(e, NULL) >= 0;
+        u->on_old = u->running && docker_runs_on(m->cfg.socket, m->old_root);
+        if (!u->on_old && access(m->old_root, F_OK) < 0)
+                return refuse(u,
+                              "The old data root %s is gone: Docker cannot be started on it again; not abandoning "
+                              "the interrupted move.",
+                              m->old_root);
+
+        if (u->has_undo) {
+                r = strv_extend(&u->plan, "Put back the configuration files it changed:");
+                for (size_t i = 0; r >= 0 && i < eu.n; i++)
+                        r = strv_extendf(&u->plan, "  %s (%s)", eu.files[i].path,
+                                         eu.files[i].backup ?: "created by the move: deleted");
+                if (r >= 0 && m->cfg.init == INIT_SYSTEMD)
+                        r = strv_extend(&u->plan, "Reload systemd");
+        } else
+                r = strv_extend(&u->plan, "No configuration file was changed by it.");
+        if (r >= 0 && u->on_old)
+                r = strv_extendf(&u->plan, "Docker runs on %s: it is left running.", m->old_root);
+        if (r >= 0 && !u->on_old && u->running)
+                r = strv_extendf(&u->plan, "Stop Docker (it does not run on %s).", m->old_root);
+        if (r >= 0 && !u->on_old)
+                r = strv_extendf(&u->plan, "Start Docker on %s and verify %s.", m->old_root,
+                                 m->content.images
+                                         ? "its images, containers and volumes against those recorded before the move"
+                                         : "its data root (no content was recorded)");
+        running = strv_length(m->content.running);
+        if (r >= 0 && running > 0)
+                r = strv_extendf(&u->plan, "Start the %zu containers that were running before the move.", running);
+        return r < 0 ? r : UNDO_PLANNED;
+}
+
+static int execute_abandon(Undo *u) {
+        _cleanup_free_ char *reason = NULL;
+        Move *m = u->m;
+        int r;
+
+        m->changed = true;
+        if (!u->on_old) {
+                /* Docker is down (or up on the new root): exactly what a move
+                 * that fails after the stop undoes. */
+                r = move_roll_back(m);
+                if (r < 0)
+                        return r;
+                if (r != MOVE_ROLLED_BACK) {
+                        u->error = m->error ? strdup(m->error) : NULL;
+                        u->advice = m->advice ? strdup(m->advice) : NULL;
+                        return u->outcome = UNDO_NEEDS_HUMAN;
+                }
+                return u->outcome = UNDO_ROLLED_BACK;
+        }
+
+        /* The daemon never left the old root (or came back to it): only the
+         * files, if any, are in the way. */
+        r = config_restore(m->journal, JOURNAL_CONFIG_UNDO, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && u->has_undo)
+                r = docker_reload(m->cfg.init, &reason);
+        if (r < 0) {
+                (void) error_set(&u->error, r, "Putting back the configuration failed: %s", strna(reason));
+                r = recovery_advice(u->error, JOURNAL_CONFIG_UNDO, true, m->cfg.init, ADVICE_THEN_NOTHING, NULL,
+                                    &u->advice);
+                if (r < 0)
+                        return r;
+                return u->outcome = UNDO_NEEDS_HUMAN;
+        }
+        docker_start_containers(m->cfg.socket, m->content.running);
+        (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
+        return u->outcome = UNDO_ROLLED_BACK;
+}
+
+/* A finished move: Docker back to the old root, with the configuration of
+ * before the move. */
+static int plan_rollback(Undo *u, char **ret_error) {
+        _cleanup_free_ char *refusal = NULL;
+        Move *m = u->m;
+        int r;
+
+        if (!streq_ptr(m->cfg.data_root, m->new_root))
+                return refuse(u,
+                              "Docker's configuration no longer points at %s (it says %s): it was changed since the "
+                              "move; not rolling back.",
+                              m->new_root, strna(m->cfg.data_root));
+        if (access(m->old_root, F_OK) < 0)
+                return refuse(u, "The old data root %s is gone: nothing to roll back to.", m->old_root);
+
+        r = edit_plan_set_data_root(&m->cfg, m->old_root, &m->edit, &refusal);
+        if (r >= 0)
+                r = edit_plan_verify(&m->edit, &m->cfg, m->old_root, &refusal);
+        if (r == -ECANCELED)
+                return refuse(u, "%s", strempty(refusal));
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to plan the configuration change: %m");
+        r = edit_plan_diff(&m->edit, &m->diff);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to compute the diff: %m");
+        r = strv_extendf(&u->plan, "Docker goes back to %s (from %s).", m->old_root, m->new_root);
+        if (r >= 0)
+                r = strv_extendf(&u->plan,
+                                 "Images, containers and volumes created since the move exist only on %s and are not "
+                                 "carried back.",
+                                 m->new_root);
+        return r < 0 ? r : UNDO_PLANNED;
+}
+
+static int rollback_fail(Undo *u, int r, const char *reason) {
+        Move *m = u->m;
+
+        (void) error_set(&u->error, r, "%s", strna(reason));
+        r = recovery_advice(u->error, JOURNAL_ROLLBACK_UNDO, true, m->cfg.init, ADVICE_THEN_START_DOCKER, m->new_root,
+                            &u->advice);
+        if (r < 0)
+                return r;
+        return u->outcome = UNDO_NEEDS_HUMAN;
+}
+
+static int execute_rollback(Undo *u) {
+        _cleanup_(docker_content_done) DockerContent now = {};
+        _cleanup_free_ char *reason = NULL, *why = NULL;
+        _cleanup_engine_ Engine *e = NULL;
+        Move *m = u->m;
+        int r;
+
+        /* What runs on the old tree after the rollback is what it held. We
+         * cannot verify more than that the daemon comes up there, and start
+         * again the containers that run now and exist there. */
+        m->changed = true;
+        if (docker_open(m->cfg.socket, &e) >= 0 && content_record(e, &now, NULL) >= 0)
+                STRV_FOREACH(id, now.running)
+                        (void) engine_container_stop(e, *id, 10, NULL);
+        r = docker_stop(m->cfg.init, &reason);
+        if (r < 0)
+                return rollback_fail(u, r, reason);
+        if (m->config_interrupted) {
+                /* A killed rollback wrote some files: back to the
+                 * configuration of the move first, which the plan was made
+                 * from. */
+                r = config_restore(m->journal, JOURNAL_ROLLBACK_UNDO, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        (void) error_set(&reason, r,
+                                         "Putting back the configuration the interrupted rollback had begun to write "
+                                         "failed: %s",
+                                         strna(why));
+                        return rollback_fail(u, r, reason);
+                }
+        }
+        /* Write-ahead, as the move's own change: the phase says a rollback
+         * is under way, the record how to undo each file, before the first
+         * is written. */
+        r = journal_set_phase(m->journal, PHASE_UNDOING);
+        if (r >= 0)
+                r = journal_apply_plan(NULL, m->journal, JOURNAL_ROLLBACK_UNDO, &m->edit);
+        if (r < 0) {
+                (void) error_set(&reason, r, "Writing the configuration failed: %m");
+                return rollback_fail(u, r, reason);
+        }
+        r = docker_reload(m->cfg.init, &reason);
+        if (r >= 0)
+                r = docker_start(m->cfg.init, m->cfg.socket, &reason);
+        if (r >= 0 && !docker_runs_on(m->cfg.socket, m->old_root))
+                r = error_set(&reason, -EPROTO, "Docker did not come up on %s.", m->old_root);
+        if (r < 0)
+                return rollback_fail(u, r, reason);
+
+        e = engine_free(e);
+        if (docker_open(m->cfg.socket, &e) >= 0)
+                STRV_FOREACH(id, now.running) {
+                        _cleanup_free_ char *err = NULL;
+
+                        if (engine_container_start(e, *id, &err) < 0 &&
+                            strv_extendf(&m->warnings, "Container %s did not start on %s: %s", *id, m->old_root,
+                                         strna(err)) < 0)
+                                return -ENOMEM;
+                }
+        (void) journal_save_phase(m->journal, PHASE_UNDONE);
+        return u->outcome = UNDO_ROLLED_BACK;
+}
+
+static int plan_cleanup(Undo *u) {
+        Move *m = u->m;
+        int r;
+
+        if (!docker_runs_on(m->cfg.socket, m->new_root))
+                return refuse(u, "Docker does not run on %s right now: not removing the old data root %s.",
+                              m->new_root, m->old_root);
+        if (access(m->old_root, F_OK) < 0)
+                return u->outcome = UNDO_UNCHANGED;
+        (void) copy_measure_tree(m->old_root, &m->size);
+        r = strv_extendf(&u->plan, "Remove the old data root %s (%.2f GiB, %llu inodes).", m->old_root,
+                         m->size.bytes / 1073741824.0, (unsigned long long) m->size.inodes);
+        return r < 0 ? r : UNDO_PLANNED;
+}
+
+static int execute_cleanup(Undo *u) {
+        Move *m = u->m;
+        int r;
+
+        if (u->outcome == UNDO_UNCHANGED) {
+                (void) journal_save_phase(m->journal, PHASE_CLEANED);
+                return UNDO_UNCHANGED;
+        }
+        r = delete_old_root(m->old_root);
+        if (r < 0) {
+                (void) error_set(&u->error, r, "Failed to remove %s: %m", m->old_root);
+                return u->outcome = UNDO_FAILED;
+        }
+        (void) journal_save_phase(m->journal, PHASE_CLEANED);
+        m->changed = true;
+        return u->outcome = UNDO_CLEANED;
+}
+
+int undo_plan(UndoKind kind, Undo **ret, char **ret_error) {
+        _cleanup_(undo_freep) Undo *u = NULL;
+        MoveRequest req = {};
+        int r;
+
+        u = calloc(1, sizeof(Undo));
+        if (!u)
+                return -ENOMEM;
+        u->kind = kind;
+        r = move_new(&req, &u->m);
+        if (r < 0)
+                return r;
+
+        r = undo_load(u, ret_error);
+        if (r == UNDO_PLANNED)
+                switch (u->kind) {
+                case UNDO_ABANDON:
+                        r = plan_abandon(u, ret_error);
+                        break;
+                case UNDO_ROLLBACK:
+                        r = plan_rollback(u, ret_error);
+                        break;
+                default:
+                        r = plan_cleanup(u);
+                }
+        if (r < 0)
+                return r;
+        u->outcome = r;
+        *ret = TAKE_PTR(u);
+        return r;
+}
+
+int undo_execute(Undo *u) {
+        if (u->outcome != UNDO_PLANNED && !(u->kind == UNDO_CLEANUP && u->outcome == UNDO_UNCHANGED))
+                return -EINVAL;
+        switch (u->kind) {
+        case UNDO_ABANDON:
+                return execute_abandon(u);
+        case UNDO_ROLLBACK:
+                return execute_rollback(u);
+        default:
+                return execute_cleanup(u);
+        }
+}
+
+void undo_summary(const Undo *u, UndoSummary *ret) {
+        const Move *m = u->m;
+
+        *ret = (UndoSummary){
+                .kind = u->kind,
+                .outcome = u->outcome,
+                .old_root = m->old_root,
+                .new_root = m->new_root,
+                .interrupted_at = move_phase_to_string(m->resume_phase),
+                .on_old = u->on_old,
+                .bytes = m->size.bytes,
+                .inodes = m->size.inodes,
+                .plan = u->plan,
+                .diff = m->diff,
+                .warnings = m->warnings,
+                .error = u->error,
+                .advice = u->advice,
+        };
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The layers of src/, from the includes: a module includes headers of its
+own layer or of lower ones only, and no two compilation units include each
+other's header. TAP on stdout.
+
+    util                          (helpers; includes nothing of the program)
+    config  disk  engine  copy    (read and change one kind of thing)
+    service                       (the init system; hands config what it says)
+    move                          (the move, and its rollback and cleanup)
+    output  cmd                   (what the user sees; exit statuses)
+    main.c                        (parses and dispatches)
+"""
+
+import os
+import re
+import sys
+
+SRC = os.path.join(os.environ.get("SRCDIR", "."), "src")
+LAYER = {"util": 0, "config": 1, "disk": 1, "engine": 1, "copy": 1, "service": 2, "move": 3, "output": 4, "cmd": 5}
+
+includes = {}
+for d, _, files in os.walk(SRC):
+    for f in files:
+        if f.endswith((".c", ".h")):
+            path = os.path.relpath(os.path.join(d, f), SRC)
+            with open(os.path.join(d, f)) as fh:
+                includes[path] = re.findall(r'^#include "([a-z]+/[^"]+)"', fh.read(), re.M)
+
+n = 0
+failed = 0
+
+
+def ok(cond, what):
+    global n, failed
+    n += 1
+    failed += not cond
+    print(("ok" if cond else "not ok") + f" {n} - {what}")
+
+
+ok(len(includes) > 50, f"{len(includes)} files read under {SRC}")
+for module in sorted(LAYER):
+    ok(os.path.isdir(os.path.join(SRC, module)), f"{module} is a module of src/")
+
+for path in sorted(includes):
+    module = path.split("/")[0] if "/" in path else None
+    if module not in LAYER:
+        continue
+    upward = [h for h in includes[path] if LAYER.get(h.split("/")[0], -1) > LAYER[module]]
+    ok(not upward, f"{path} includes no layer above {module}" + (f": {', '.join(upward)}" if upward else ""))
+
+
+def stem(p):
+    return os.path.splitext(p)[0]
+
+
+cycles = []
+for path in sorted(includes):
+    if not path.endswith(".c"):
+        continue
+    for h in includes[path]:
+        other = stem(h)
+        if other <= stem(path) or other + ".c" not in includes:
+            continue
+        if stem(path) + ".h" in includes[other + ".c"]:
+            cycles.append(f"{path} <-> {other}.c")
+ok(not cycles, "no two compilation units include each other's header" + (f": {', '.join(cycles)}" if cycles else ""))
+
+print(f"1..{n}")
+sys.exit(1 if failed else 0)
