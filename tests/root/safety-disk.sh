@@ -63,7 +63,9 @@ loop_over() { # loop_over VAR NODE: a loop device over a device node
         printf -v "$1" '%s' "$dev"
 }
 # ext4 with its inode tables and journal written at once: no lazy init
-# writing to the device later, while a test compares its checksums.
+# writing to the device later, while a test compares its checksums (the
+# test's mounts are noatime for the same reason: the tool's reads of a
+# directory must not show as writes).
 mkfs_now() {
         mkfs.ext4 -q -E lazy_itable_init=0,lazy_journal_init=0 "$@"
 }
@@ -101,6 +103,9 @@ refused() {
         local name=$1 re=$2 devs=$3 hs ds rc
         shift 4
         [ "$devs" = - ] && devs=
+        # Nothing of the test's own left to write back (the journal of a
+        # filesystem mounted read-write commits every few seconds).
+        sync
         hs=$(host_state)
         # shellcheck disable=SC2086
         ds=$(devsum $devs)
@@ -167,7 +172,7 @@ if want mount-place; then
         # --to on a filesystem of its own, mounted below /etc.
         loopdev ETCVOL 512M
         mkfs_now "$ETCVOL"
-        mnt "$ETCVOL" /etc/dr-volume
+        mnt -o noatime "$ETCVOL" /etc/dr-volume
         mkdir /etc/dr-volume/docker
         refused "--to inside /etc" "/etc/dr-volume/docker is inside /etc" "$ETCVOL" -- \
                 move --to /etc/dr-volume/docker --dry-run
@@ -212,7 +217,7 @@ if want stacked; then
         loopdev LB 64M
         loop_over LA "$LB"
         mkfs_now "$LA"
-        mnt "$LA" "$WORK/on-a"
+        mnt -o noatime "$LA" "$WORK/on-a"
         refused "backing device of a mounted loop device, --wipe" \
                 "$LB is the backing device of $LA: $LB → ${LA#/dev/} → mounted on $WORK/on-a" "$LB" -- \
                 prepare "$LB" --mount "$WORK/t-6" --wipe
@@ -233,7 +238,7 @@ if want stacked; then
         for _ in $(seq 50); do [ -b "${LP}p1" ] && break; sleep 0.1; done
         loop_over LQ "${LP}p1"
         mkfs_now "$LQ"
-        mnt "$LQ" "$WORK/on-q"
+        mnt -o noatime "$LQ" "$WORK/on-q"
         refused "disk with a partition backing a mounted loop device, --wipe" \
                 "${LP}p1 is the backing device of $LQ.*mounted on $WORK/on-q" "$LP ${LP}p1" -- \
                 prepare "$LP" --mount "$WORK/t-6" --wipe
@@ -242,9 +247,11 @@ if want stacked; then
         # filesystem was unmounted lazily: no mount table shows it.
         loopdev LF 64M
         mkfs_now "$LF"
-        mkdir -p "$WORK/on-f" && mount "$LF" "$WORK/on-f"
+        mkdir -p "$WORK/on-f" && mount -o noatime "$LF" "$WORK/on-f"
         truncate -s 8M "$WORK/on-f/image"
         loop_over LG "$WORK/on-f/image"
+        # All of it on the device before the filesystem leaves the table.
+        sync -f "$WORK/on-f/image"
         umount -l "$WORK/on-f"
         refused "holds a lazily unmounted filesystem backing a loop device, --wipe" \
                 "$LF holds the filesystem with the backing file of $LG" "$LF" -- \
@@ -282,7 +289,7 @@ if want path; then
         ok $([ ! -e "$WORK/x/data" ] && [ ! -e "$WORK/data" ]; echo $?) "--mount with '..' after a symlink: no directory made"
         loopdev TOVOL 512M
         mkfs_now "$TOVOL"
-        mnt "$TOVOL" "$WORK/x/y/vol"
+        mnt -o noatime "$TOVOL" "$WORK/x/y/vol"
         mkdir "$WORK/x/y/vol/docker"
         refused "--to with '..' after a symlink" "reads two ways.*leads to $WORK/x/y/vol/docker" "$TOVOL" -- \
                 move --to "$WORK/lnk/../y/vol/docker" --yes
