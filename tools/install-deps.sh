@@ -16,9 +16,14 @@ deps=(
         # for the golden runs
         "python3 python3" "rsync rsync" "diffutils diff" "util-linux losetup" "fdisk sfdisk" "gdisk sgdisk"
         "e2fsprogs mkfs.ext4" "xfsprogs mkfs.xfs" "acl setfacl" "attr getfattr" "docker.io dockerd"
-        "busybox-static busybox" "kmod modprobe" "procps ps" "dbus dbus-daemon"
+        "busybox-static busybox" "kmod modprobe" "procps ps" "dbus dbus-daemon" "python3-dbusmock py:dbusmock"
         # the integrations: where the completion goes, the contrib YAML test
         "bash-completion pc:bash-completion" "python3-yaml py:yaml"
+        # the Ansible collection judged by Ansible's tools, offline
+        "ansible-core ansible-test" "ansible-lint ansible-lint" "python3-voluptuous py:voluptuous"
+        "python3-pycodestyle py:pycodestyle" "pylint pylint" "python3-venv py:ensurepip"
+        # the packages: dpkg-buildpackage with lintian, rpmbuild
+        "debhelper dh" "lintian lintian" "fakeroot fakeroot" "rpm rpmbuild"
 )
 # The VM suite boots a debootstrapped image under QEMU.
 if [ -n "${WITH_VM:-}" ] && [ -f "$(dirname "$0")/../tests/vm/packages.txt" ]; then
@@ -34,7 +39,7 @@ for d in "${deps[@]}"; do
         case $check in
         hdr:*) [ -e "/usr/include/${check#hdr:}" ] || missing+=("$pkg") ;;
         pc:*) pkg-config --exists "${check#pc:}" 2>/dev/null || missing+=("$pkg") ;;
-        py:*) python3 -c "import ${check#py:}" 2>/dev/null || missing+=("$pkg") ;;
+        py:*) /usr/bin/python3 -c "import ${check#py:}" 2>/dev/null || missing+=("$pkg") ;;
         *) command -v "$check" >/dev/null 2>&1 || [ -x "/usr/sbin/$check" ] || [ -x "/sbin/$check" ] ||
                 missing+=("$pkg") ;;
         esac

@@ -4,14 +4,17 @@
 #   1. installs the build and test dependencies (apt-get, as root);
 #   2. builds with warnings as errors and runs the unit suite;
 #   3. builds with AddressSanitizer + UBSan and runs the unit suite again;
-#   4. runs the root suite (loop devices, mounts, a real dockerd, each test in
-#      a private mount namespace) and the VM suite (real systemd under QEMU).
-# Without root, steps 1 and 4 are skipped and say so.
+#   4. builds the packages: the .deb with dpkg-buildpackage (its unit suite
+#      included) checked by lintian, and the RPM with rpmbuild;
+#   5. runs the root suite (loop devices, mounts, a real dockerd, each test in
+#      a private mount namespace) and the VM suite (real systemd under QEMU),
+#      whose scenarios install that same .deb.
+# Without root, steps 1 and 5 are skipped and say so.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 src=$PWD
-suites=${SUITES:-unit asan root vm}
+suites=${SUITES:-unit asan packages root vm}
 
 if [ "$(id -u)" -eq 0 ]; then
         WITH_VM=1 tools/install-deps.sh
@@ -43,7 +46,24 @@ run_suite() {
 }
 
 status=0
+pkg_passed=0
+pkg_failed=0
 setup build -Dwerror=true
+
+# A plain "meson test" runs the unit suite only (the default test setup);
+# each suite here is named with --suite, which overrides that. Every suite
+# meson knows must be one this script runs, or vm-harness (the VM harness's
+# own checks, run on demand): a new suite is not left out silently.
+unknown=$(meson introspect --tests build | python3 -c '
+import json, sys
+known = {"unit", "root", "vm", "vm-harness"}
+suites = {s.split(":")[-1] for t in json.load(sys.stdin) for s in t["suite"]}
+print(" ".join(sorted(suites - known)))
+')
+if [ -n "$unknown" ]; then
+        echo "test-all: suites this script does not run: $unknown" >&2
+        status=1
+fi
 for s in $suites; do
         case $s in
         unit) run_suite build unit || status=1 ;;
@@ -51,6 +71,29 @@ for s in $suites; do
                 setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
                 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
                         run_suite build-asan unit || status=1
+                ;;
+        packages)
+                # Once per run: the VM scenarios install this .deb
+                # (run-scenario.sh --deb auto takes DOCKER_RELOCATE_DEB).
+                start=$SECONDS
+                if deb=$(tools/build-deb.sh --lintian build/packages | tail -n 1); then
+                        echo "test-all: $(basename "$deb") built and lintian-clean in $((SECONDS - start)) s"
+                        export DOCKER_RELOCATE_DEB=$deb
+                        pkg_passed=$((pkg_passed + 1))
+                else
+                        echo "test-all: the Debian package failed (build/packages/build.log)" >&2
+                        status=1
+                        pkg_failed=$((pkg_failed + 1))
+                fi
+                start=$SECONDS
+                if rpm=$(tools/build-rpm.sh build build/packages/rpm | tail -n 1); then
+                        echo "test-all: $(basename "$rpm") built in $((SECONDS - start)) s"
+                        pkg_passed=$((pkg_passed + 1))
+                else
+                        echo "test-all: the RPM failed (build/packages/rpm/build.log)" >&2
+                        status=1
+                        pkg_failed=$((pkg_failed + 1))
+                fi
                 ;;
         root) run_suite build root --num-processes 1 || status=1 ;;
         vm)
@@ -61,9 +104,10 @@ for s in $suites; do
 done
 
 # One closing line that counts every TAP subtest of every suite run.
-python3 - "${logs[@]}" <<'PY'
+python3 - "$pkg_passed" "$pkg_failed" "${logs[@]}" <<'PY'
 import json, sys
-passed = failed = skipped = 0
+passed, failed, skipped = int(sys.argv[1]), int(sys.argv[2]), 0
+sys.argv[1:3] = []
 for path in sys.argv[1:]:
     try:
         lines = open(path).read().splitlines()

@@ -9,6 +9,7 @@
 #include "config/docker-config.h"
 #include "output/output.h"
 #include "service/service.h"
+#include "store/report.h"
 #include "util/json-util.h"
 #include "util/libmount-util.h"
 #include "util/log.h"
@@ -97,6 +98,65 @@ static cJSON *status_json(const DockerConfig *c, const Options *o) {
         return j;
 }
 
+/* The image store section (store/report.h): into the JSON object, and as
+ * human lines from it. */
+static void image_store_section(const DockerConfig *c, cJSON *j, bool human) {
+        const cJSON *s, *ctd, *t, *ns, *w;
+        cJSON *r = NULL;
+
+        if (image_store_report(c, &r) < 0 || !cJSON_AddItemToObject(j, "image_store", r)) {
+                cJSON_Delete(r);
+                return;
+        }
+        if (!human)
+                return;
+        s = r;
+        ctd = cJSON_GetObjectItemCaseSensitive(s, "containerd");
+        output_printf("Image store:   %s (%s)\n", strna(json_get_string(s, "store")), strna(json_get_string(s, "source")));
+        if (json_get_string(s, "driver"))
+                output_printf("  driver:      %s%s%s%s\n", json_get_string(s, "driver"), json_get_string(s, "driver_type") ? " (" : "",
+                              strempty(json_get_string(s, "driver_type")), json_get_string(s, "driver_type") ? ")" : "");
+        output_printf("containerd:    %s, %s (%s)\n", strna(json_get_string(ctd, "kind")), strna(json_get_string(ctd, "socket")),
+                      strna(json_get_string(ctd, "source")));
+        output_printf("  root:        %s (set by %s)\n", strna(json_get_string(ctd, "root")), strna(json_get_string(ctd, "root_set_by")));
+        output_printf("  state:       %s\n", strna(json_get_string(ctd, "state")));
+        if (json_get_string(ctd, "config_file"))
+                output_printf("  config:      %s%s\n", json_get_string(ctd, "config_file"),
+                              cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctd, "config_file_exists")) ? "" : " (absent)");
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(s, "trees")) {
+                const cJSON *b = cJSON_GetObjectItemCaseSensitive(t, "bytes");
+                bool move = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "move"));
+                char size[32] = "not measured";
+
+                if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exists")))
+                        snprintf(size, sizeof(size), "absent");
+                else if (cJSON_IsNumber(b))
+                        snprintf(size, sizeof(size), "%.1f MiB", b->valuedouble / 1048576.0);
+                output_printf("%s%s %s: %s%s\n", t == cJSON_GetObjectItemCaseSensitive(s, "trees")->child ? "Trees:         "
+                                                                                                     : "               ",
+                              strna(json_get_string(t, "what")), strna(json_get_string(t, "path")), size,
+                              move ? ", a move carries it" : "");
+        }
+        ns = cJSON_GetObjectItemCaseSensitive(s, "other_namespaces");
+        cJSON_ArrayForEach(t, ns) {
+                static const char *const keys[] = { "images", "containers", "content" };
+                char n[3][24];
+
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                        const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, keys[k]);
+                        if (cJSON_IsNumber(v))
+                                snprintf(n[k], sizeof(n[k]), "%.0f", v->valuedouble);
+                        else
+                                snprintf(n[k], sizeof(n[k]), "?");
+                }
+                output_printf("Also in containerd: namespace %s (%s images, %s containers, %s blobs)\n",
+                              strna(json_get_string(t, "name")), n[0], n[1], n[2]);
+        }
+        cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(s, "warnings"))
+                if (cJSON_IsString(w))
+                        output_printf("Warning:       %s\n", w->valuestring);
+}
+
 static void print_human(const DockerConfig *c, const cJSON *j) {
         _cleanup_free_ char *args = NULL;
         _cleanup_strv_free_ char **argv = word_list_to_strv(&c->argv);
@@ -118,8 +178,6 @@ static void print_human(const DockerConfig *c, const cJSON *j) {
                 output_printf("  really at:   %s\n", c->data_root_resolved);
         if (c->storage_driver)
                 output_printf("Storage:       %s\n", c->storage_driver);
-        if (c->containerd_snapshotter)
-                output_printf("Image store:   containerd (images live in /var/lib/containerd)\n");
         output_printf("API socket:    %s\n", c->socket);
         {
                 const cJSON *svc = cJSON_GetObjectItemCaseSensitive(j, "service");
@@ -159,10 +217,13 @@ int verb_status(const Options *o) {
                 docker_config_done(&c);
                 return cmd_oom();
         }
-        if (o->json)
+        if (o->json) {
+                image_store_section(&c, j, false);
                 r = output_json(j);
-        else
+        } else {
                 print_human(&c, j);
+                image_store_section(&c, j, true);
+        }
         docker_config_done(&c);
         return r < 0 ? cmd_oom() : EXIT_OK;
 }

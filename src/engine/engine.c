@@ -267,6 +267,10 @@ EngineInfo *engine_info_free(EngineInfo *i) {
         free(i->driver);
         strv_free(i->driver_status);
         free(i->swarm_state);
+        free(i->driver_type);
+        free(i->containerd_address);
+        free(i->containerd_namespace);
+        free(i->containerd_plugins_namespace);
         free(i);
         return NULL;
 }
@@ -304,10 +308,22 @@ int engine_parse_info(const char *json, EngineInfo **ret) {
                         /* Engine 24+ with the containerd image store reports
                          * its snapshotter here; the images then live in
                          * containerd's root, not under DockerRootDir. */
-                        if (streq(k->valuestring, "driver-type") &&
-                            streq(val->valuestring, "io.containerd.snapshotter.v1"))
-                                i->containerd_store = true;
+                        if (streq(k->valuestring, "driver-type") && !i->driver_type) {
+                                if ((r = strdup_or_null(val->valuestring, &i->driver_type)) < 0)
+                                        return r;
+                                if (streq(val->valuestring, "io.containerd.snapshotter.v1"))
+                                        i->containerd_store = true;
+                        }
                 }
+        }
+
+        v = cJSON_GetObjectItemCaseSensitive(o, "Containerd");
+        if (cJSON_IsObject(v)) {
+                const cJSON *ns = cJSON_GetObjectItemCaseSensitive(v, "Namespaces");
+                if ((r = strdup_or_null(json_get_string(v, "Address"), &i->containerd_address)) < 0 ||
+                    (r = strdup_or_null(json_get_string(ns, "Containers"), &i->containerd_namespace)) < 0 ||
+                    (r = strdup_or_null(json_get_string(ns, "Plugins"), &i->containerd_plugins_namespace)) < 0)
+                        return r;
         }
 
         v = cJSON_GetObjectItemCaseSensitive(o, "LiveRestoreEnabled");
@@ -355,7 +371,11 @@ cJSON *engine_info_to_json(const EngineInfo *i) {
             !cJSON_AddBoolToObject(o, "live_restore", i->live_restore) ||
             !json_add_string_or_null(o, "swarm_state", i->swarm_state) ||
             !cJSON_AddBoolToObject(o, "swarm_manager", i->swarm_manager) ||
-            !cJSON_AddBoolToObject(o, "containerd_store", i->containerd_store))
+            !cJSON_AddBoolToObject(o, "containerd_store", i->containerd_store) ||
+            !json_add_string_or_null(o, "driver_type", i->driver_type) ||
+            !json_add_string_or_null(o, "containerd_address", i->containerd_address) ||
+            !json_add_string_or_null(o, "containerd_namespace", i->containerd_namespace) ||
+            !json_add_string_or_null(o, "containerd_plugins_namespace", i->containerd_plugins_namespace))
                 return NULL;
         return TAKE_PTR(o);
 }

@@ -51,6 +51,12 @@ typedef struct EngineInfo {
         char *swarm_state;     /* LocalNodeState: "inactive", "active", ... */
         bool swarm_manager;    /* ControlAvailable */
         bool containerd_store; /* images in containerd's snapshotter store */
+        char *driver_type;     /* DriverStatus "driver-type" (io.containerd.snapshotter.v1), NULL without */
+        /* "Containerd" (API 1.46+, Engine 27+): the containerd dockerd talks to
+         * and its namespaces; NULL on older Engines. */
+        char *containerd_address;
+        char *containerd_namespace;         /* Namespaces.Containers: "moby" */
+        char *containerd_plugins_namespace; /* Namespaces.Plugins: "plugins.moby" */
 } EngineInfo;
 
 EngineInfo *engine_info_free(EngineInfo *i);

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The Ansible module contrib/ansible/library/docker_relocate.py, without
-# Ansible: a small stand-in for ansible.module_utils.basic.AnsibleModule is
-# put into sys.modules (parameters with defaults, choices, types,
-# mutually_exclusive, required_if; exit_json/fail_json raise), and the module
-# runs a stand-in docker-relocate that records its argv and prints a canned
-# JSON object with a given exit status. What is checked is the module's side
-# of the contract: the command line it builds, check mode, changed, diff, and
-# the failure mapping. The VM suite runs the module under real Ansible
-# against the real program.
+# The Ansible collection under contrib/ansible (docker_relocate.relocate):
+# its modules docker_relocate and docker_relocate_info, without Ansible. A
+# small stand-in for ansible.module_utils.basic.AnsibleModule is put into
+# sys.modules (parameters with defaults, choices, types, lists,
+# mutually_exclusive, required_if; exit_json/fail_json raise), the
+# collection's module_utils is loaded under its collection name, and the
+# modules run a stand-in docker-relocate that records its argv and prints a
+# canned JSON object with a given exit status. What is checked is the
+# modules' side of the contract: the command line they build in every
+# state, check mode, changed, diff, idempotence decided from the tool's
+# record, and the failure mapping. The VM suite runs the collection under
+# real Ansible against the real program.
 import importlib.util
 import json
 import os
@@ -20,7 +23,8 @@ import types
 import unittest
 
 SRCDIR = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
-MODULE_PATH = os.path.join(SRCDIR, "contrib", "ansible", "library", "docker_relocate.py")
+COLLECTION = os.path.join(SRCDIR, "contrib", "ansible")
+UTILS_NAME = "ansible_collections.docker_relocate.relocate.plugins.module_utils.docker_relocate"
 
 
 class ExitJson(Exception):
@@ -58,9 +62,12 @@ class StubAnsibleModule:
                     value = value if isinstance(value, bool) else str(value).lower() in ("yes", "true", "1")
                 elif kind == "int":
                     value = int(value)
+                elif kind == "list":
+                    value = [str(v) for v in (value if isinstance(value, list) else str(value).split(","))]
                 else:
                     value = str(value)
-                if "choices" in spec and value not in spec["choices"]:
+                values = value if kind == "list" else [value]
+                if "choices" in spec and any(v not in spec["choices"] for v in values):
                     self.fail_json(msg="value of %s must be one of: %s" % (name, spec["choices"]))
             self.params[name] = value
         for group in mutually_exclusive:
@@ -105,9 +112,23 @@ for name in ("ansible", "ansible.module_utils"):
     sys.modules.setdefault(name, types.ModuleType(name))
 sys.modules["ansible.module_utils.basic"] = basic
 
-spec = importlib.util.spec_from_file_location("docker_relocate", MODULE_PATH)
-docker_relocate = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(docker_relocate)
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(COLLECTION, path))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# The collection's module_utils under the name the modules import it by.
+parts = UTILS_NAME.split(".")
+for i in range(1, len(parts)):
+    sys.modules.setdefault(".".join(parts[:i]), types.ModuleType(".".join(parts[:i])))
+utils = load(UTILS_NAME, "plugins/module_utils/docker_relocate.py")
+doc_fragment = load("docker_relocate_doc_fragment", "plugins/doc_fragments/docker_relocate.py")
+docker_relocate = load("docker_relocate", "plugins/modules/docker_relocate.py")
+docker_relocate_info = load("docker_relocate_info", "plugins/modules/docker_relocate_info.py")
 
 FAKE = r"""#!/usr/bin/env python3
 import json, os, sys
@@ -131,6 +152,24 @@ DONE = dict(PLANNED, changed=True, status="done", downtime_seconds=12.3,
             steps=[{"name": "copy", "seconds": 10.0}], warnings=["a container did not start"])
 
 
+STATUS = {"init_system": "systemd", "data_root": {"path": "/var/lib/docker", "via": "default"},
+          "conflicts": [], "warnings": []}
+DISKS = [{"node": "/dev/nvme1n1", "volume_id": "vol-0123456789abcdef0", "eligible": True, "reasons": []}]
+
+# A stand-in that prints, for its command (the word after any --root DIR),
+# the object FAKE_OUTPUTS has for it, and exits FAKE_RC_<COMMAND> or 0.
+FAKE_BY_COMMAND = r"""#!/usr/bin/env python3
+import json, os, sys
+with open(os.environ["FAKE_LOG"], "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\n")
+args = sys.argv[1:]
+if args[:1] == ["--root"]:
+    args = args[2:]
+print(json.dumps(json.loads(os.environ["FAKE_OUTPUTS"]).get(args[0], {})))
+sys.exit(int(os.environ.get("FAKE_RC_" + args[0].upper(), "0")))
+"""
+
+
 def failed_report(code, message, advice=None, status="failed"):
     return dict(PLANNED, status=status, error={"code": code, "message": message, "advice": advice})
 
@@ -146,24 +185,29 @@ class ModuleTest(unittest.TestCase):
         os.environ["FAKE_LOG"] = self.log
         os.environ["FAKE_STDOUT"] = os.path.join(self.dir, "stdout")
         os.environ.pop("FAKE_STDERR", None)
-        docker_relocate.STATE_FILE = os.path.join(self.dir, "state.json")
+        utils.STATE_FILE = os.path.join(self.dir, "state.json")
 
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def run_module(self, report, rc=0, **args):
+    def run_module(self, report, rc=0, module=None, **args):
         with open(os.environ["FAKE_STDOUT"], "w") as f:
             f.write(report if isinstance(report, str) else json.dumps(report, indent=1))
         os.environ["FAKE_RC"] = str(rc)
-        args.setdefault("binary", self.bin)
+        args.setdefault("executable", self.bin)
         StubAnsibleModule.args = args
         try:
-            docker_relocate.main()
+            (module or docker_relocate).main()
         except ExitJson as e:
             return e.args[0]
         except FailJson as e:
             return e.args[0]
         self.fail("the module neither exited nor failed")
+
+    def journal(self, phase):
+        with open(utils.STATE_FILE, "w") as f:
+            json.dump({"phase": phase, "old_data_root": "/var/lib/docker",
+                       "new_data_root": "/mnt/docker-data/docker"}, f)
 
     def argv(self):
         if not os.path.exists(self.log):
@@ -276,12 +320,14 @@ class ModuleTest(unittest.TestCase):
         self.assertIn("no JSON", r["msg"])
 
     def test_rolled_back_state(self):
+        self.journal("done")
         r = self.run_module(dict(DONE, status="rolled-back"), state="rolled_back")
         (argv,) = self.argv()
         self.assertEqual(argv, ["rollback", "--yes", "--json"])
         self.assertIs(r["changed"], True)
 
     def test_rolled_back_check_mode(self):
+        self.journal("done")
         r = self.run_module(PLANNED, state="rolled_back", _ansible_check_mode=True)
         (argv,) = self.argv()
         self.assertEqual(argv, ["rollback", "--dry-run", "--json"])
@@ -293,13 +339,176 @@ class ModuleTest(unittest.TestCase):
         self.assertEqual(argv, ["cleanup", "--yes", "--json"])
 
     def test_already_rolled_back_is_unchanged(self):
-        with open(docker_relocate.STATE_FILE, "w") as f:
-            json.dump({"phase": "undone"}, f)
+        self.journal("undone")
         r = self.run_module(DONE, state="rolled_back")
         self.assertEqual(self.argv(), [])
         self.assertIs(r["changed"], False)
+        self.assertEqual(r["last_move"]["phase"], "undone")
         r = self.run_module(DONE, state="cleaned")
         self.assertEqual(len(self.argv()), 1)
+
+    def test_rolled_back_after_an_abandoned_move_is_unchanged(self):
+        # "rollback --yes" of an interrupted move leaves the phase
+        # rolled-back; the tool refuses a second rollback (exit 3), which
+        # for Ansible is the state reached, in check mode too.
+        self.journal("rolled-back")
+        refused = failed_report(3, "The last move is 'rolled-back', not a finished move: nothing to roll back.",
+                                status="refused")
+        r = self.run_module(refused, rc=3, state="rolled_back")
+        self.assertNotIn("failed", r)
+        self.assertIs(r["changed"], False)
+        r = self.run_module(refused, rc=3, state="rolled_back", _ansible_check_mode=True)
+        self.assertNotIn("failed", r)
+        self.assertIs(r["changed"], False)
+        self.assertEqual(self.argv(), [])
+
+    def test_rolled_back_without_any_move_is_unchanged(self):
+        r = self.run_module(failed_report(3, "No move is recorded", status="refused"), rc=3, state="rolled_back")
+        self.assertNotIn("failed", r)
+        self.assertIs(r["changed"], False)
+        self.assertEqual(self.argv(), [])
+
+    def test_rolled_back_of_an_interrupted_move_runs_the_tool(self):
+        for phase in ("planned", "stopped", "configured", "done"):
+            self.journal(phase)
+            r = self.run_module(dict(DONE, status="rolled-back"), state="rolled_back")
+            self.assertIs(r["changed"], True, phase)
+        self.assertEqual(self.argv(), [["rollback", "--yes", "--json"]] * 4)
+
+    def test_cleaned_twice_is_unchanged(self):
+        self.journal("cleaned")
+        r = self.run_module(DONE, state="cleaned", _ansible_check_mode=True)
+        self.assertIs(r["changed"], False)
+        r = self.run_module(DONE, state="cleaned")
+        self.assertIs(r["changed"], False)
+        self.assertEqual(self.argv(), [])
+
+    def test_failed_move_needs_the_tool(self):
+        # A move the rollback could not finish: rolled_back must run the
+        # tool and fail with its advice, never report success.
+        self.journal("failed")
+        r = self.run_module(failed_report(3, "The last move is 'failed'", status="refused"), rc=3,
+                            state="rolled_back")
+        self.assertTrue(r["failed"])
+        self.assertEqual(len(self.argv()), 1)
+
+    def test_configured(self):
+        SET = {"changed": True, "status": "changed", "old_data_root": "/var/lib/docker",
+               "new_data_root": "/mnt/docker-data/docker", "diff": DIFF, "warnings": []}
+        r = self.run_module(SET, state="configured", data_root="/mnt/docker-data/docker", root="/mnt/image",
+                            _ansible_diff=True)
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["--root", "/mnt/image", "set-data-root", "/mnt/docker-data/docker", "--json"])
+        self.assertIs(r["changed"], True)
+        self.assertEqual(r["diff"], {"prepared": DIFF})
+        self.assertEqual(r["new_data_root"], "/mnt/docker-data/docker")
+
+    def test_configured_check_mode(self):
+        DRY = {"changed": False, "status": "dry-run", "diff": DIFF, "warnings": []}
+        r = self.run_module(DRY, state="configured", data_root="/srv/docker", _ansible_check_mode=True,
+                            _ansible_diff=True)
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["set-data-root", "/srv/docker", "--dry-run", "--json"])
+        self.assertIs(r["changed"], True)
+        self.assertEqual(r["diff"], {"prepared": DIFF})
+        SAME = {"changed": False, "status": "unchanged", "diff": None, "warnings": []}
+        r = self.run_module(SAME, state="configured", data_root="/srv/docker", _ansible_check_mode=True,
+                            _ansible_diff=True)
+        self.assertIs(r["changed"], False)
+        self.assertNotIn("diff", r)
+        r = self.run_module(SAME, state="configured", data_root="/srv/docker")
+        self.assertIs(r["changed"], False)
+
+    def test_configured_needs_data_root(self):
+        r = self.run_module(DONE, state="configured")
+        self.assertTrue(r["failed"])
+        self.assertEqual(self.argv(), [])
+
+    def test_options_of_another_state_are_refused(self):
+        for state, extra in (("configured", dict(device="sdf")), ("rolled_back", dict(wipe=True)),
+                             ("cleaned", dict(data_root="/srv/docker")), ("moved", dict(root="/mnt/image")),
+                             ("rolled_back", dict(root="/mnt/image"))):
+            args = dict(extra, state=state)
+            if state == "configured":
+                args["data_root"] = "/srv/docker"
+            if state == "moved":
+                args["device"] = "sdf"
+            r = self.run_module(DONE, **args)
+            self.assertTrue(r.get("failed"), (state, extra))
+            self.assertIn("does not take", r["msg"])
+        self.assertEqual(self.argv(), [])
+
+    def test_safety_options(self):
+        self.run_module(DONE, device="/dev/nvme2n1", allow_instance_store=True, force=True)
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["move", "--device", "/dev/nvme2n1", "--allow-instance-store", "--force", "--yes",
+                                "--json"])
+
+    def test_to_with_force(self):
+        self.run_module(DONE, to="/srv/docker", force=True)
+        (argv,) = self.argv()
+        self.assertEqual(argv, ["move", "--to", "/srv/docker", "--force", "--yes", "--json"])
+
+    def test_to_takes_no_instance_store(self):
+        r = self.run_module(DONE, to="/srv/docker", allow_instance_store=True)
+        self.assertTrue(r["failed"])
+        self.assertEqual(self.argv(), [])
+
+    def test_diff_of_a_real_run(self):
+        r = self.run_module(dict(DONE, plan=dict(PLANNED["plan"])), device="/dev/nvme1n1", _ansible_diff=True)
+        self.assertEqual(r["diff"], {"prepared": DIFF})
+
+    def test_executable_by_name(self):
+        os.environ["PATH"] = self.dir + os.pathsep + os.environ["PATH"]
+        r = self.run_module(DONE, device="/dev/nvme1n1", executable="docker-relocate")
+        self.assertEqual(r["cmd"][0], self.bin)
+
+    def test_no_binary_option(self):
+        r = self.run_module(DONE, device="/dev/nvme1n1", binary=self.bin)
+        self.assertTrue(r["failed"])
+        self.assertIn("Unsupported parameters", r["msg"])
+
+    # ---- docker_relocate_info -------------------------------------------------
+
+    def run_info(self, outputs, **args):
+        """outputs: the JSON object per command (status, disks)."""
+        with open(self.bin, "w") as f:
+            f.write(FAKE_BY_COMMAND)
+        os.environ["FAKE_OUTPUTS"] = json.dumps(outputs)
+        return self.run_module({}, module=docker_relocate_info, **args)
+
+    def test_info_status_and_disks(self):
+        self.journal("done")
+        r = self.run_info({"status": STATUS, "disks": {"disks": DISKS}})
+        self.assertNotIn("failed", r)
+        self.assertIs(r["changed"], False)
+        self.assertEqual(r["status"], STATUS)
+        self.assertEqual(r["disks"], DISKS)
+        self.assertEqual(r["last_move"]["phase"], "done")
+        self.assertEqual(sorted(self.argv()), [["disks", "--json"], ["status", "--json"]])
+        self.assertTrue(StubAnsibleModule.last.supports_check_mode)
+
+    def test_info_never_moved(self):
+        r = self.run_info({"status": STATUS}, gather=["status"])
+        self.assertIsNone(r["last_move"])
+        self.assertNotIn("disks", r)
+        self.assertEqual(self.argv(), [["status", "--json"]])
+
+    def test_info_root(self):
+        r = self.run_info({"status": STATUS}, gather=["status"], root="/mnt/image")
+        self.assertEqual(self.argv(), [["--root", "/mnt/image", "status", "--json"]])
+        self.assertEqual(r["status"], STATUS)
+        r = self.run_info({"status": STATUS}, root="/mnt/image")
+        self.assertTrue(r["failed"])
+        self.assertEqual(len(self.argv()), 1)
+
+    def test_info_failure(self):
+        os.environ["FAKE_RC_DISKS"] = "1"
+        r = self.run_info({"status": STATUS, "disks": {"changed": False, "status": "failed",
+                                                       "error": {"code": 1, "message": "no /sys"}}})
+        del os.environ["FAKE_RC_DISKS"]
+        self.assertTrue(r["failed"])
+        self.assertIn("no /sys", r["msg"])
 
     def test_device_and_to_exclusive(self):
         r = self.run_module(DONE, device="/dev/nvme1n1", to="/srv/docker")
@@ -321,19 +530,37 @@ class ModuleTest(unittest.TestCase):
             import yaml
         except ImportError:
             self.skipTest("no python3-yaml")
-        doc = yaml.safe_load(docker_relocate.DOCUMENTATION)
-        yaml.safe_load(docker_relocate.EXAMPLES)
-        ret = yaml.safe_load(docker_relocate.RETURN)
-        self.assertEqual(doc["module"], "docker_relocate")
-        self.run_module(DONE, device="d")
-        spec = StubAnsibleModule.last.argument_spec
-        self.assertEqual(set(doc["options"]), set(spec))
-        for name, o in doc["options"].items():
-            self.assertEqual(o.get("type", "str"), spec[name].get("type", "str"), name)
-            self.assertEqual(o.get("default"), spec[name].get("default"), name)
-            self.assertEqual(o.get("choices"), spec[name].get("choices"), name)
-        for key in ("status", "rc", "relocate", "new_data_root"):
-            self.assertIn(key, ret)
+        for module, name, run, returns in (
+                (docker_relocate, "docker_relocate", lambda: self.run_module(DONE, device="d"),
+                 ("status", "rc", "relocate", "new_data_root", "cmd", "last_move")),
+                (docker_relocate_info, "docker_relocate_info", lambda: self.run_info({"status": STATUS}),
+                 ("status", "disks", "last_move"))):
+            doc = yaml.safe_load(module.DOCUMENTATION)
+            # The collection's doc fragment, as ansible-doc merges it.
+            self.assertEqual(doc.get("extends_documentation_fragment"), ["docker_relocate.relocate.docker_relocate"])
+            fragment = yaml.safe_load(doc_fragment.ModuleDocFragment.DOCUMENTATION)
+            doc["options"] = dict(fragment["options"], **doc["options"])
+            examples = yaml.safe_load(module.EXAMPLES)
+            ret = yaml.safe_load(module.RETURN)
+            self.assertEqual(doc["module"], name)
+            self.assertRegex(" ".join(doc["author"]), r"^\w.*(\(@[\w-]+\)|!UNKNOWN)")
+            run()
+            spec = StubAnsibleModule.last.argument_spec
+            self.assertEqual(set(doc["options"]), set(spec), name)
+            for opt, o in doc["options"].items():
+                self.assertEqual(o.get("type", "str"), spec[opt].get("type", "str"), opt)
+                self.assertEqual(o.get("default"), spec[opt].get("default"), opt)
+                self.assertEqual(o.get("choices"), spec[opt].get("choices"), opt)
+                self.assertEqual(o.get("elements"), spec[opt].get("elements"), opt)
+            for key in returns:
+                self.assertIn(key, ret, name)
+                self.assertIn("sample", ret[key], key)
+            # Every example calls the module by its collection name.
+            for task in examples:
+                self.assertTrue(any(k == "docker_relocate.relocate." + name for k in task)
+                                or not any(k.endswith(name) for k in task), task)
+            self.assertIn("docker_relocate.relocate." + name, module.EXAMPLES)
+            self.assertIn("GNU General Public License v3.0+", open(module.__file__).read(1000))
 
 
 class TapResult(unittest.TestResult):

@@ -16,8 +16,10 @@ ok() {
 }
 
 if ! command -v docker >/dev/null 2>&1; then
+        # Status 0: meson's TAP reader takes the plan for a skip only then
+        # (a package build has no docker CLI).
         echo "1..0 # SKIP no docker CLI"
-        exit 77
+        exit 0
 fi
 
 WORK=$(mktemp -d)

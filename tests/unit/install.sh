@@ -1,10 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # "meson install" into a temporary DESTDIR puts every installed piece where
-# its user looks for it: the binary, the man page (when scdoc built it), the
-# bash completion and the Docker CLI plugin link to the binary.
+# its user looks for it: the binary, the man page, the bash completion, the
+# systemd unit, and the Docker CLI plugin link to the binary, relative so
+# that the tree works wherever it is unpacked. Nothing lands outside the
+# prefix unless the prefix is /usr (the completion and the unit then go
+# where bash-completion and systemd say). Then the same rules for other
+# prefixes and options, on builds that are only configured (no compile):
+# the directories meson would install into, and the man page as a choice
+# that fails loudly when it cannot be honoured.
 set -uo pipefail
 BUILDDIR=${BUILDDIR:?}
+SRCDIR=${SRCDIR:?}
 n=0
 failed=0
 ok() {
@@ -12,43 +19,164 @@ ok() {
         if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
 }
 
-DEST=$(mktemp -d)
-trap 'rm -rf "$DEST"' EXIT
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+DEST=$WORK/dest
 
-meson install -C "$BUILDDIR" --destdir "$DEST" --no-rebuild >"$DEST.log" 2>&1
+meson install -C "$BUILDDIR" --destdir "$DEST" --no-rebuild >"$WORK/install.log" 2>&1
 rc=$?
-[ $rc = 0 ] || sed 's/^/# /' "$DEST.log"
-rm -f "$DEST.log"
+[ $rc = 0 ] || sed 's/^/# /' "$WORK/install.log"
 ok $rc "meson install --destdir"
 
-# The directories this build installs into, as configured.
-eval "$(meson introspect --buildoptions "$BUILDDIR" | python3 -c '
+# The directories this build installs into, and its options, as configured.
+options() {
+        meson introspect --buildoptions "$1" | python3 -c '
 import json, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
-for k in ("prefix", "sbindir", "mandir", "libexecdir", "datadir"):
-    print("%s=%s" % (k, o[k]))
-')"
+for k in ("prefix", "sbindir", "mandir", "libexecdir", "datadir", "man", "bashcompletiondir", "systemdsystemunitdir"):
+    print("%s=%s" % (k, o.get(k, "")))
+'
+}
+eval "$(options "$BUILDDIR")"
 abs() { case $1 in /*) echo "$1" ;; *) echo "$prefix/$1" ;; esac; }
 
 bin=$(abs "$sbindir")/docker-relocate
 [ -x "$DEST$bin" ] && "$DEST$bin" --version >/dev/null
 ok $? "the binary: $bin"
 
-if command -v scdoc >/dev/null 2>&1; then
-        man=$(abs "$mandir")/man8/docker-relocate.8
-        [ -s "$DEST$man" ]
-        ok $? "the man page: $man"
+man_page=$(abs "$mandir")/man8/docker-relocate.8
+case $man in
+enabled) want_man=1 ;;
+disabled) want_man=0 ;;
+*) command -v scdoc >/dev/null 2>&1 && want_man=1 || want_man=0 ;;
+esac
+if [ $want_man = 1 ]; then
+        [ -s "$DEST$man_page" ] && grep -q '^\.TH "docker-relocate" "8"' "$DEST$man_page"
+        ok $? "the man page: $man_page"
 else
-        ok 0 "the man page # SKIP no scdoc"
+        [ ! -e "$DEST$man_page" ]
+        ok $? "no man page with -Dman=$man and no scdoc"
 fi
 
-completion=$(find "$DEST" -path '*/bash-completion/completions/docker-relocate' -type f)
-[ -n "$completion" ] && bash -n "$completion" && grep -q 'complete -F _docker_relocate docker-relocate' "$completion"
-ok $? "the bash completion: ${completion#"$DEST"}"
+# Where bash-completion and systemd look, for a build into /usr.
+pc_dir() {
+        pkg-config --variable="$2" "$1" 2>/dev/null
+}
+if [ -n "$bashcompletiondir" ]; then
+        want_completion=$(abs "$bashcompletiondir")
+elif [ "$prefix" = /usr ] && [ -n "$(pc_dir bash-completion completionsdir)" ]; then
+        want_completion=$(pc_dir bash-completion completionsdir)
+else
+        want_completion=$(abs "$datadir")/bash-completion/completions
+fi
+completion=$want_completion/docker-relocate
+[ -f "$DEST$completion" ] && bash -n "$DEST$completion" &&
+        grep -q 'complete -F _docker_relocate docker-relocate' "$DEST$completion"
+ok $? "the bash completion: $completion"
 
-plugin=$(abs "$libexecdir")/docker/cli-plugins/docker-relocate
-[ -L "$DEST$plugin" ] && [ "$(readlink "$DEST$plugin")" = "$bin" ]
-ok $? "the Docker CLI plugin link: $plugin -> $bin"
+if [ -n "$systemdsystemunitdir" ]; then
+        want_unitdir=$(abs "$systemdsystemunitdir")
+elif [ "$prefix" = /usr ] && [ -n "$(pc_dir systemd systemdsystemunitdir)" ]; then
+        want_unitdir=$(pc_dir systemd systemdsystemunitdir)
+else
+        want_unitdir=$prefix/lib/systemd/system
+fi
+unit=$want_unitdir/docker-relocate-move.service
+[ -f "$DEST$unit" ] && grep -qx "ExecStart=$bin move \$DOCKER_RELOCATE_MOVE_OPTIONS --yes --json" "$DEST$unit"
+ok $? "the move unit, running the installed binary: $unit"
+
+plugin_dir=$(abs "$libexecdir")/docker/cli-plugins
+plugin=$plugin_dir/docker-relocate
+target=$(readlink "$DEST$plugin")
+[ -L "$DEST$plugin" ] && [ "${target#/}" = "$target" ]
+ok $? "the Docker CLI plugin link is relative: $plugin -> $target"
+[ "$(cd "$DEST$plugin_dir" 2>/dev/null && realpath -m "$target")" = "$DEST$bin" ]
+ok $? "and leads to the binary inside the install tree"
+
+if [ "$prefix" != /usr ]; then
+        outside=$(cd "$DEST" && find . ! -type d | sed 's/^\.//' | grep -v "^$prefix/")
+        [ -z "$outside" ]
+        ok $? "nothing installed outside the prefix $prefix"
+        [ -z "$outside" ] || echo "$outside" | sed 's/^/#   /'
+fi
+
+# ---- other prefixes and options: configured, not built ---------------------------
+
+# installed_path BUILDDIR NAME: where meson would install the file NAME.
+installed_path() {
+        meson introspect --installed "$1" 2>/dev/null | python3 -c '
+import json, os, sys
+text = sys.stdin.read()
+for dest in (json.loads(text) if text else {}).values():
+    if os.path.basename(dest) == sys.argv[1]:
+        print(dest)
+' "$2"
+}
+configure() {
+        local dir=$WORK/$1
+        shift
+        meson setup "$@" "$dir" "$SRCDIR" >"$dir.log" 2>&1
+}
+
+configure opt --prefix /opt/docker-relocate
+ok $? "configure with --prefix /opt/docker-relocate"
+is_path() {
+        [ "$2" = "$3" ]
+        ok $? "$1: $2"
+        [ "$2" = "$3" ] || echo "#   expected $3"
+}
+is_path "--prefix /opt/docker-relocate: completion" "$(installed_path "$WORK/opt" docker-relocate | grep completion)" \
+        /opt/docker-relocate/share/bash-completion/completions/docker-relocate
+is_path "--prefix /opt/docker-relocate: unit" "$(installed_path "$WORK/opt" docker-relocate-move.service)" \
+        /opt/docker-relocate/lib/systemd/system/docker-relocate-move.service
+
+configure usr --prefix /usr
+ok $? "configure with --prefix /usr"
+want=$(pc_dir bash-completion completionsdir)
+is_path "--prefix /usr: completion where bash-completion looks" \
+        "$(installed_path "$WORK/usr" docker-relocate | grep completion)" \
+        "${want:-/usr/share/bash-completion/completions}/docker-relocate"
+want=$(pc_dir systemd systemdsystemunitdir)
+is_path "--prefix /usr: unit where systemd looks" "$(installed_path "$WORK/usr" docker-relocate-move.service)" \
+        "${want:-/usr/lib/systemd/system}/docker-relocate-move.service"
+
+configure dirs --prefix /usr -Dbashcompletiondir=/srv/completions -Dsystemdsystemunitdir=/srv/units
+ok $? "configure with -Dbashcompletiondir and -Dsystemdsystemunitdir"
+is_path "-Dbashcompletiondir" "$(installed_path "$WORK/dirs" docker-relocate | grep completion)" \
+        /srv/completions/docker-relocate
+is_path "-Dsystemdsystemunitdir" "$(installed_path "$WORK/dirs" docker-relocate-move.service)" \
+        /srv/units/docker-relocate-move.service
+
+# Without scdoc: a PATH that has every program of this one but scdoc.
+mkdir -p "$WORK/bin"
+IFS=: read -ra dirs <<<"$PATH"
+for d in "${dirs[@]}"; do
+        for f in "$d"/*; do
+                b=${f##*/}
+                [ "$b" != scdoc ] && [ -x "$f" ] && [ ! -e "$WORK/bin/$b" ] && ln -s "$f" "$WORK/bin/$b"
+        done
+done
+PATH=$WORK/bin configure noscdoc-enabled -Dman=enabled
+[ $? != 0 ] && grep -q "Program 'scdoc' not found" "$WORK/noscdoc-enabled.log"
+ok $? "-Dman=enabled without scdoc: configure fails, naming scdoc"
+PATH=$WORK/bin configure noscdoc-auto
+rc=$?
+[ $rc = 0 ] && grep -q "WARNING: scdoc not found: the man page docker-relocate(8) is not built" "$WORK/noscdoc-auto.log"
+ok $? "-Dman=auto without scdoc: configures, and warns that there is no man page"
+[ $rc = 0 ] && [ -z "$(installed_path "$WORK/noscdoc-auto" docker-relocate.8)" ]
+ok $? "-Dman=auto without scdoc: no man page to install"
+PATH=$WORK/bin configure noscdoc-disabled -Dman=disabled
+rc=$?
+[ $rc = 0 ] && ! grep -q "WARNING: scdoc" "$WORK/noscdoc-disabled.log"
+ok $? "-Dman=disabled: no scdoc needed, no warning"
+if command -v scdoc >/dev/null 2>&1; then
+        configure scdoc-enabled -Dman=enabled
+        rc=$?
+        [ $rc = 0 ] && [ -n "$(installed_path "$WORK/scdoc-enabled" docker-relocate.8)" ]
+        ok $? "-Dman=enabled with scdoc: the man page is installed"
+else
+        ok 0 "-Dman=enabled with scdoc # SKIP no scdoc here"
+fi
 
 echo "1..$n"
 [ $failed = 0 ]

@@ -62,6 +62,47 @@ static void test_info(void) {
         ok(o && cJSON_IsTrue(cJSON_GetObjectItem(o, "containerd_store")), "to JSON");
 }
 
+/* What Engine 28.5 answered on Debian sid (tests/vm/scenarios/sid-smoke.sh
+ * recorded it): the containerd store with the system containerd, the same
+ * with dockerd's own containerd, and the graph driver. */
+static void test_info_sid(void) {
+        _cleanup_free_ char *a = fixture("info-sid-containerd.json"), *b = fixture("info-sid-managed.json"),
+                            *c = fixture("info-sid-overlay2.json"), *old = fixture("info.json");
+        _cleanup_engine_info_ EngineInfo *i = NULL, *j = NULL, *k = NULL, *l = NULL;
+
+        ok(engine_parse_info(a, &i) == 0, "parse /info of Engine 28 on the containerd store");
+        if (!i)
+                return;
+        ok_streq(i->driver, "overlayfs", "Driver: the snapshotter");
+        ok_streq(i->driver_type, "io.containerd.snapshotter.v1", "DriverStatus driver-type");
+        ok(i->containerd_store, "the containerd store");
+        ok_streq(i->containerd_address, "/run/containerd/containerd.sock", "Containerd.Address: the system containerd");
+        ok_streq(i->containerd_namespace, "moby", "Containerd.Namespaces.Containers");
+        ok_streq(i->containerd_plugins_namespace, "plugins.moby", "Containerd.Namespaces.Plugins");
+        ok_streq(i->server_version, "28.5.2+dfsg4", "ServerVersion");
+
+        ok(engine_parse_info(b, &j) == 0, "parse /info with dockerd's own containerd");
+        if (j)
+                ok_streq(j->containerd_address, "/run/docker-managed/containerd/containerd.sock",
+                         "Containerd.Address under the exec root");
+
+        ok(engine_parse_info(c, &k) == 0, "parse /info of Engine 28 on overlay2");
+        if (k) {
+                ok(!k->containerd_store && !k->driver_type, "no driver-type on the graph driver");
+                ok_streq(k->driver, "overlay2", "Driver overlay2");
+                ok_streq(k->containerd_address, "/run/containerd/containerd.sock", "the system containerd all the same");
+        }
+
+        ok(engine_parse_info(old, &l) == 0, "parse /info of Engine 20.10");
+        if (l)
+                ok(!l->containerd_address && !l->containerd_namespace, "no Containerd object before API 1.46");
+
+        _cleanup_json_ cJSON *o = engine_info_to_json(i);
+        ok(o && cJSON_IsString(cJSON_GetObjectItem(o, "containerd_address")) &&
+                   streq(cJSON_GetObjectItem(o, "driver_type")->valuestring, "io.containerd.snapshotter.v1"),
+           "the new fields in JSON");
+}
+
 static void test_bad_answers(void) {
         EngineInfo *i = NULL;
         char **l = NULL;
@@ -192,6 +233,7 @@ static void test_no_daemon(void) {
 
 int main(void) {
         test_info();
+        test_info_sid();
         test_bad_answers();
         test_lists();
         test_error_message();

@@ -1,7 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Build (or find in the cache) the Debian 12 image the VM scenarios boot.
+# Build (or find in the cache) an image the VM scenarios boot.
+#
+#   build-image.sh [IMAGE]
+#
+# IMAGE is "bookworm" (the default: Debian 12, docker.io 20.10) or "sid"
+# (Debian unstable: docker.io 28 with containerd 2, for the containerd image
+# store). Each has its package list beside this script: image-packages.txt
+# for bookworm, image-packages-IMAGE.txt for the others.
 #
 # The image is keyed by a hash of its recipe: this script, the package list
 # and the files installed into the guest. A cached image whose recipe is
@@ -9,7 +16,8 @@
 # image directory (root.img, vmlinuz, initrd.img) is the last line on stdout;
 # progress goes to stderr.
 #
-# Exit status: 0 image ready, 1 build failed, 77 cannot build here (not root).
+# Exit status: 0 image ready, 1 build failed, 2 unknown image, 77 cannot
+# build here (not root).
 #
 # Environment:
 #   DOCKER_RELOCATE_VM_CACHE   cache directory (/var/cache/docker-relocate-vm)
@@ -18,9 +26,27 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${DOCKER_RELOCATE_VM_CACHE:-/var/cache/docker-relocate-vm}
-suite=bookworm
+cache_top=${DOCKER_RELOCATE_VM_CACHE:-/var/cache/docker-relocate-vm}
+suite=${1:-bookworm}
 image_size=6G
+
+# bookworm keeps the cache's top level (image-HASH, debs/), where older
+# checkouts of this script look for it and prune it; every other image has a
+# directory of its own, out of their reach, with its own .debs.
+case $suite in
+bookworm)
+        cache=$cache_top
+        package_list=image-packages.txt
+        ;;
+sid)
+        cache=$cache_top/$suite
+        package_list=image-packages-$suite.txt
+        ;;
+*)
+        echo "build-image: unknown image '$suite' (bookworm, sid)" >&2
+        exit 2
+        ;;
+esac
 
 log() {
         echo "build-image: $*" >&2
@@ -52,30 +78,18 @@ install_host_packages() {
 }
 
 image_packages() {
-        grep -v -e '^#' -e '^[[:space:]]*$' "$here/image-packages.txt" | paste -sd' ' -
+        grep -v -e '^#' -e '^[[:space:]]*$' "$here/$package_list" | paste -sd' ' -
+}
+
+# Suites other than the image's own that the list takes packages from, as
+# "package/suite" (sid takes trixie's kernel).
+extra_suites() {
+        image_packages | tr ' ' '\n' | sed -n 's|^[^/]*/||p' | sort -u
 }
 
 recipe_hash() {
-        (cd "$here" && cat build-image.sh image-packages.txt $(find guest -type f | LC_ALL=C sort)) |
+        (cd "$here" && cat build-image.sh "$package_list" $(find guest -type f | LC_ALL=C sort)) |
                 sha256sum | cut -c1-16
-}
-
-# The Debian mirror apt already uses on this machine: the only archive we
-# can reach. Both one-line and deb822 sources are understood.
-find_mirror() {
-        local uri
-
-        if [ -n "${DOCKER_RELOCATE_VM_MIRROR:-}" ]; then
-                echo "$DOCKER_RELOCATE_VM_MIRROR"
-                return
-        fi
-        uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-                awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }')
-        if [ -z "$uri" ]; then
-                uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-                        awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; exit } }')
-        fi
-        echo "${uri:-http://deb.debian.org/debian}"
 }
 
 # Everything the guest needs besides packages. Runs on the unpacked tree.
@@ -120,7 +134,7 @@ configure_rootfs() {
 build() {
         local dir=$1 mirror root kernel initrd start
 
-        mirror=$(find_mirror)
+        mirror=$(DOCKER_RELOCATE_MIRROR=${DOCKER_RELOCATE_VM_MIRROR:-} "$here/../../tools/debian-mirror.sh")
         root="$dir/rootfs"
         mkdir -p "$root" "$cache/debs"
 
@@ -147,8 +161,14 @@ build() {
         mount -t proc proc "$root/proc"
         mount -t sysfs sysfs "$root/sys"
         cp -l "$cache"/debs/*.deb "$root/var/cache/apt/archives/" 2>/dev/null || true
+        for extra in $(extra_suites); do
+                echo "deb $mirror $extra main" >"$root/etc/apt/sources.list.d/$extra.list"
+        done
+        # sid's Release file is valid for a week only: a mirror that is a
+        # snapshot of the archive serves it expired, and apt would refuse it.
         if ! DEBIAN_FRONTEND=noninteractive timeout 1800 chroot "$root" sh -c \
-                "apt-get update && apt-get install -y --no-install-recommends $(image_packages)" \
+                "apt-get -o Acquire::Check-Valid-Until=false update &&
+                 apt-get install -y --no-install-recommends $(image_packages)" \
                 >"$dir/apt.log" 2>&1; then
                 tail -n 30 "$dir/apt.log" >&2
                 cp "$dir/apt.log" "$cache/last-failed-build.log"
@@ -158,6 +178,9 @@ build() {
         cp -l -n "$root"/var/cache/apt/archives/*.deb "$cache/debs/" 2>/dev/null || true
         umount "$root/sys" "$root/proc"
         rm -f "$root/usr/sbin/policy-rc.d" "$root"/var/cache/apt/archives/*.deb
+        for extra in $(extra_suites); do
+                rm -f "$root/etc/apt/sources.list.d/$extra.list"
+        done
         log "apt-get install took $((SECONDS - start)) s"
 
         configure_rootfs "$root"
@@ -212,16 +235,17 @@ main() {
         build_tmp=$(mktemp -d "$cache/build-$hash.XXXXXX")
         trap cleanup EXIT
         start=$SECONDS
-        log "building image $hash in $cache"
+        log "building the $suite image $hash in $cache"
         build "$build_tmp"
         date -u +%FT%TZ >"$build_tmp/complete"
         mv -T "$build_tmp" "$image"
         build_tmp=
         log "image $hash built in $((SECONDS - start)) s"
 
-        # Keep the two newest images (another branch may use the other one);
-        # each is a few GB.
-        ls -1dt "$cache"/image-* 2>/dev/null | tail -n +3 | while read -r old; do
+        # Keep the four newest images: checkouts of several branches on one
+        # machine each want their own, and a smaller cache rebuilds them in
+        # turn. Each takes about 1.5 GB of the sparse 6 GB.
+        ls -1dt "$cache"/image-* 2>/dev/null | tail -n +5 | while read -r old; do
                 log "removing old image $old"
                 rm -rf "$old"
         done

@@ -31,6 +31,21 @@
 #                         into the payload ($VM_PAYLOAD/destdir) instead of
 #                         installing the bare binary: the scenario unpacks
 #                         it onto the system itself
+#   --image NAME          boot this image (build-image.sh NAME): bookworm
+#                         (the default; docker.io 20.10) or sid (docker.io 28
+#                         with containerd 2)
+#   --containerd-store    Docker starts on the containerd image store:
+#                         /etc/docker/daemon.json is
+#                         {"features": {"containerd-snapshotter": true}}
+#                         before Docker first starts (the layout Engine 29
+#                         gives a fresh install); without it Docker uses its
+#                         graph driver (overlay2)
+#   --deb FILE|auto       install this Debian package instead of the bare
+#                         binary, early in boot with dpkg -i (before Docker
+#                         and cloud-init start). "auto": $DOCKER_RELOCATE_DEB,
+#                         else the package of this source tree, built once
+#                         per source state (tools/build-deb.sh) and kept in
+#                         the build directory for every later scenario
 #
 # Each boot is a fresh QEMU process; the guest always powers off (QEMU runs
 # with -no-reboot, so a reboot in the guest also ends it) and the host boots
@@ -41,7 +56,8 @@
 # Environment:
 #   DOCKER_RELOCATE            the binary under test (default: build/docker-relocate)
 #   DOCKER_RELOCATE_BUILDDIR   its build directory, for --meson-install
-#                              (default: the binary's directory)
+#                              and --deb auto (default: the binary's directory)
+#   DOCKER_RELOCATE_DEB        the package for --deb auto
 #   DOCKER_RELOCATE_VM_CACHE   image cache (see build-image.sh)
 #   DOCKER_RELOCATE_VM_LOGS    keep console logs and results here (SCENARIO/…)
 #   DOCKER_RELOCATE_VM_APPEND  more kernel arguments, e.g. systemd.show_status=1
@@ -69,6 +85,9 @@ defaults() {
         attach_boots=" "
         user_data=
         meson_install=0
+        image_name=bookworm
+        containerd_store=0
+        deb=
         scenario=
 }
 defaults
@@ -122,6 +141,17 @@ parse_options() {
                         shift
                         ;;
                 --meson-install) meson_install=1 ;;
+                --containerd-store) containerd_store=1 ;;
+                --image)
+                        [[ ${2:-} =~ ^[a-z]+$ ]] || die "--image needs an image name"
+                        image_name=$2
+                        shift
+                        ;;
+                --deb)
+                        [ -n "${2:-}" ] || die "--deb needs a package file or auto"
+                        deb=$2
+                        shift
+                        ;;
                 --ebs-size)
                         [ -n "${2:-}" ] || die "--ebs-size needs a size"
                         ebs_size=$2
@@ -262,18 +292,47 @@ attach_watcher() {
 
 # A NoCloud seed as cloud-init finds it on a disk: vfat labelled CIDATA
 # with user-data and meta-data (built with mtools; no loop device).
+#
+# make_seed [N]: with N, the seed of a new instance launched from an image of
+# the previous one, as the guest asks with state/new-instance: the same
+# user-data with the instance id iid-...-N.
 make_seed() {
-        local meta="${scenario%.sh}.meta-data"
+        local meta="${scenario%.sh}.meta-data" iid="iid-docker-relocate-$name${1:+-$1}"
 
         if [ -f "$meta" ]; then
-                cp "$meta" "$work/meta-data"
+                sed "s/^instance-id:.*/instance-id: $iid/" "$meta" >"$work/meta-data"
         else
-                printf 'instance-id: iid-docker-relocate-%s\nlocal-hostname: docker-relocate-vm\n' \
-                        "$name" >"$work/meta-data"
+                printf 'instance-id: %s\nlocal-hostname: docker-relocate-vm\n' "$iid" >"$work/meta-data"
         fi
         cp "$user_data" "$work/user-data"
+        rm -f "$work/seed.img"
         mkfs.vfat -n CIDATA -C "$work/seed.img" 2048 >/dev/null &&
                 mcopy -i "$work/seed.img" "$work/user-data" "$work/meta-data" ::
+}
+
+# The package of this source tree, for --deb auto: built once per source
+# state (a hash of the files a package build takes) into the build
+# directory, so that every scenario of a run, and the next run of an
+# unchanged tree, installs the same .deb. The package's own unit suite is
+# skipped (nocheck): the unit suite runs on its own.
+package_of_tree() {
+        local builddir=$1 hash dir
+        hash=$(cd "$srcdir" && { git ls-files -z -c -o --exclude-standard 2>/dev/null ||
+                find . -path ./build\* -prune -o -type f -print0; } |
+                xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\n" "$f" && cat "$f"; done' sh |
+                sha256sum | cut -c1-16)
+        dir="$builddir/deb-$hash"
+        (
+                flock -w 1800 9 || exit 1
+                if [ ! -f "$dir/done" ]; then
+                        rm -rf "$builddir"/deb-*
+                        DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" DEB_BUILD_PROFILES="nocheck ${DEB_BUILD_PROFILES:-}" \
+                                "$srcdir/tools/build-deb.sh" "$dir" \
+                                >"$builddir/deb-build.out" 2>&1 || exit 1
+                        touch "$dir/done"
+                fi
+        ) 9>"$builddir/.deb.lock" || { cat "$builddir/deb-build.out" >&2; return 1; }
+        ls "$dir"/docker-relocate_*.deb
 }
 
 # Number the phase's TAP lines into the run's sequence; anything else the
@@ -352,7 +411,7 @@ main() {
         [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
 
         start_all=$SECONDS
-        image=$("$here/build-image.sh" | tail -n 1)
+        image=$("$here/build-image.sh" "$image_name" | tail -n 1)
         rc=$?
         if [ $rc != 0 ] || [ ! -f "$image/complete" ]; then
                 # CI sets DOCKER_RELOCATE_VM_REQUIRED=1: there a broken image build
@@ -364,14 +423,28 @@ main() {
                 fi
                 skip_all "the VM image cannot be built here (status $rc)"
         fi
-        log "image $image ready after $((SECONDS - start_all)) s"
+        log "$image_name image $image ready after $((SECONDS - start_all)) s"
 
         qemu=$(command -v qemu-system-x86_64) || skip_all "no qemu-system-x86_64"
 
         work=$(mktemp -d "${TMPDIR:-/var/tmp}/docker-relocate-vm.XXXXXX")
         payload="$work/payload"
         mkdir -p "$payload/bin" "$payload/state" "$payload/results"
-        if [ $meson_install = 1 ]; then
+        if [ -n "$deb" ]; then
+                if [ "$deb" = auto ]; then
+                        deb=${DOCKER_RELOCATE_DEB:-}
+                        if [ -z "$deb" ]; then
+                                start=$SECONDS
+                                deb=$(package_of_tree "${DOCKER_RELOCATE_BUILDDIR:-$(dirname "$binary")}") ||
+                                        die "cannot build the package of this tree"
+                                log "package $(basename "$deb") ready after $((SECONDS - start)) s"
+                        fi
+                fi
+                [ -f "$deb" ] || die "no package $deb"
+                # The package and nothing else: the guest has no bare binary.
+                mkdir -p "$payload/deb"
+                cp "$deb" "$payload/deb/"
+        elif [ $meson_install = 1 ]; then
                 # What a package of this build holds, staged like one; the
                 # guest has no bare binary until the scenario unpacks it.
                 builddir=${DOCKER_RELOCATE_BUILDDIR:-$(dirname "$binary")}
@@ -379,6 +452,11 @@ main() {
                         { cat "$work/install.log" >&2; die "meson install --destdir failed in $builddir"; }
         else
                 cp "$binary" "$payload/bin/docker-relocate"
+        fi
+        if [ $containerd_store = 1 ]; then
+                mkdir -p "$payload/first-boot/etc/docker"
+                printf '{\n  "features": {\n    "containerd-snapshotter": true\n  }\n}\n' \
+                        >"$payload/first-boot/etc/docker/daemon.json"
         fi
         cp "$scenario" "$payload/scenario.sh"
         cp "$here/scenario-lib.sh" "$payload/scenario-lib.sh"
@@ -406,6 +484,12 @@ main() {
         n=1
         while :; do
                 rm -f "$payload/state/next-phase"
+                if [ -f "$payload/state/new-instance" ]; then
+                        rm -f "$payload/state/new-instance"
+                        [ -n "$user_data" ] || die "the scenario asked for a new instance but has no cloud-init seed"
+                        make_seed "$n" || die "cannot build the cloud-init seed of the new instance"
+                        log "boot $n: a new instance (instance-id iid-docker-relocate-$name-$n)"
+                fi
                 boot_start=$SECONDS
                 boot "$n"
                 rc=$?

@@ -149,6 +149,15 @@ reboot_to_next_phase() {
         exit "$_vm_failed"
 }
 
+# As reboot_to_next_phase, but the next boot is a new instance launched from
+# an image of this one: the host gives the cloud-init seed a new instance
+# id, so cloud-init runs its once-per-instance work again (run-scenario.sh
+# needs a seed).
+new_instance_to_next_phase() {
+        touch "$VM_STATE/new-instance"
+        reboot_to_next_phase
+}
+
 # As reboot_to_next_phase, but like pulling the power: no unmount, no sync,
 # no service stops. For "the host crashed in the middle" scenarios.
 crash_to_next_phase() {

@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # contrib/cloud-init/user-data-bootcmd.yaml, unchanged, from a NoCloud seed,
-# on an instance whose volume is attached after boot: bootcmd installs a
-# oneshot unit, the unit's move waits (--wait-device) until the host
-# hot-plugs the NVMe disk with the volume id as serial, then moves Docker
-# onto it and disables itself. A second boot on which cloud-init runs
-# everything again ("cloud-init clean") runs the unit again: a no-op that
-# changes nothing.
-# vm-options: --user-data contrib/cloud-init/user-data-bootcmd.yaml --attach-ebs-on-request 1 --boot-timeout 720
+# on a VM where the package is installed and whose volume is attached after
+# boot: write_files leaves the move's options, bootcmd enables and queues
+# docker-relocate-move.service once per instance, the unit's move waits
+# (--wait-device) until the host hot-plugs the NVMe disk with the volume id
+# as serial, then moves Docker onto it and disables itself. Then a new
+# instance is launched from an image of this one (a new instance id,
+# /var/lib/cloud as it was): "cloud-init-per instance" runs bootcmd again
+# ("once" would not), the unit runs again, a no-op that changes nothing,
+# and the JSON file holds that run's one result.
+# vm-options: --user-data contrib/cloud-init/user-data-bootcmd.yaml --attach-ebs-on-request 1 --deb auto --boot-timeout 720
 
 . "$VM_LIB"
 
@@ -23,13 +26,16 @@ unit_waiting() {
         [ "$(unit_state)" = activating ]
 }
 
-# unit_finished N: the unit is not running, and the results of N runs are
-# in its output file (systemd's own timestamps of a oneshot do not survive
-# the daemon-reload of its "systemctl disable").
+# unit_finished: the unit ran on this boot and is no longer running: its
+# result is in this boot's journal (systemd's own timestamps of a oneshot do
+# not survive the daemon-reload of its "systemctl disable").
 unit_finished() {
         [ "$(unit_state)" != activating ] &&
-                [ "$(json_objects /var/log/docker-relocate.json 2>/dev/null | wc -l)" -ge "$1" ]
+                [ "$(journal_entries 17b56e3d23b94663884cc89c537de8cc -b | wc -l)" -ge 1 ]
 }
+
+check "the package is installed" test "$(cat "$VM_STATE/deb-install.status" 2>&1)" = 0 ||
+        diag "$(tail -n 20 "$VM_STATE/deb-install.log" 2>&1)"
 
 check "cloud-init finished without errors" cloud-init status --long ||
         diag "$(grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 20)"
@@ -55,7 +61,7 @@ if phase 1; then
                 not_ok "the kernel shows the hot-plugged disk"
                 diag "$(dmesg | grep -iE 'nvme|pci 0000:00:0[5-9]' | tail -n 10)"
         fi
-        if wait_for 300 unit_finished 1; then
+        if wait_for 300 unit_finished; then
                 ok "the move unit finished"
         else
                 not_ok "the move unit finished"
@@ -65,6 +71,7 @@ if phase 1; then
                 diag "$(tail -n 30 /var/log/docker-relocate.log 2>&1)"
         check "the move saw the volume arrive" \
                 grep -Eq "vol-0123456789abcdef0 appeared as /dev/nvme[0-9]+n1 after [0-9.]+ s" /var/log/docker-relocate.log
+        is "the JSON log holds one result" "$(json_objects /var/log/docker-relocate.json | wc -l)" 1
         result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
         is "--json: status done" "$(json_get 'j["status"]' <<<"$result")" done
         is "--json: the volume id" "$(json_get 'j["volume_id"]' <<<"$result")" vol-0123456789abcdef0
@@ -75,21 +82,22 @@ if phase 1; then
 
         save fingerprint "$fingerprint"
         save footprint "$(relocate_footprint)"
-        check "cloud-init clean" cloud-init clean
-        reboot_to_next_phase
+        new_instance_to_next_phase
 fi
 
 if phase 2; then
-        if wait_for 300 unit_finished 2; then
-                ok "bootcmd ran again and the move unit ran again"
+        check "cloud-init saw a new instance" grep -q "iid-docker-relocate-cloud-init-bootcmd-2" \
+                /var/lib/cloud/data/instance-id
+        if wait_for 300 unit_finished; then
+                ok "bootcmd ran again on the new instance and the move unit ran again"
         else
-                not_ok "bootcmd ran again and the move unit ran again"
+                not_ok "bootcmd ran again on the new instance and the move unit ran again"
                 diag "$(systemctl status --no-pager "$UNIT" 2>&1)"
         fi
         is "the move unit succeeded" "$(systemctl show -P Result "$UNIT")" success
-        is "two results in the log, the second unchanged" \
+        is "the JSON log holds this run's one result: unchanged" \
                 "$(json_objects /var/log/docker-relocate.json | while read -r o; do json_get 'j["status"]' <<<"$o"; done | tr '\n' ' ')" \
-                "done unchanged "
+                "unchanged "
         check "the volume was there at once: no wait this time" \
                 test "$(grep -c 'Waiting up to' /var/log/docker-relocate.log)" = 1
         is "docker info: still on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"

@@ -2,28 +2,53 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # contrib/cloud-init/user-data-runcmd.yaml, unchanged, as the user-data of
-# a NoCloud seed read by Debian's cloud-init: on the instance's first boot
-# runcmd moves Docker onto the volume named by its id (vol-…), with no
-# terminal. The result is in /var/log/docker-relocate.json and in the
-# journal (structured entries, journalctl -o json). Then cloud-init runs
-# everything again ("cloud-init clean", as for an image made of this
-# instance) on a second boot: the move must be a no-op that says so, and
-# the volume, the configuration and the data must stay exactly as they were.
-# vm-options: --user-data contrib/cloud-init/user-data-runcmd.yaml
+# a NoCloud seed read by Debian's cloud-init, on a VM where the package is
+# installed: write_files leaves the move's options in
+# /etc/default/docker-relocate, runcmd enables and starts
+# docker-relocate-move.service, which moves Docker onto the volume named by
+# its id (vol-…), with no terminal. The result is in
+# /var/log/docker-relocate.json and in the journal (structured entries,
+# journalctl -o json). Then the instance is imaged and a new instance
+# launched from it (a new instance id, /var/lib/cloud as it was): runcmd and
+# the unit run again, the move is a no-op that says so, the JSON file holds
+# that one result, and the volume, the configuration and the data stay
+# exactly as they were.
+# vm-options: --user-data contrib/cloud-init/user-data-runcmd.yaml --deb auto --boot-timeout 720
 
 . "$VM_LIB"
 
 NEW=/mnt/docker-data/docker
+UNIT=docker-relocate-move.service
 STEP_ID=47149657920f4865ad63b4d2f256ebf5
 RESULT_ID=17b56e3d23b94663884cc89c537de8cc
 
+# unit_finished: the unit ran on this boot and is no longer running (its
+# result is in the journal; the unit disables itself, and the daemon-reload
+# of that loses systemd's own timestamps of a oneshot).
+unit_finished() {
+        [ "$(systemctl show -P ActiveState "$UNIT")" != activating ] &&
+                [ "$(journal_entries "$RESULT_ID" -b | wc -l)" -ge 1 ]
+}
+
+check "the package is installed" test "$(cat "$VM_STATE/deb-install.status" 2>&1)" = 0 ||
+        diag "$(tail -n 20 "$VM_STATE/deb-install.log" 2>&1)"
 check "cloud-init finished without errors" cloud-init status --long ||
         diag "$(grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 20)"
+check "write_files left the move's options" grep -q '^DOCKER_RELOCATE_MOVE_OPTIONS=.*vol-0123456789abcdef0' \
+        /etc/default/docker-relocate
+if wait_for 600 unit_finished; then
+        ok "the move unit ran"
+else
+        not_ok "the move unit ran"
+        diag "$(systemctl status --no-pager "$UNIT" 2>&1)" "$(tail -n 30 /var/log/docker-relocate.log 2>&1)"
+fi
+is "the move unit succeeded" "$(systemctl show -P Result "$UNIT") $(systemctl show -P ExecMainStatus "$UNIT")" \
+        "success 0" || diag "$(tail -n 30 /var/log/docker-relocate.log 2>&1)"
+is "the unit disabled itself after the move" "$(systemctl is-enabled "$UNIT" 2>&1)" disabled
+is "the JSON log holds one result" "$(json_objects /var/log/docker-relocate.json | wc -l)" 1
+result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
 
 if phase 1; then
-        check "runcmd's move exited 0" grep -qx "docker-relocate move: exit status 0" /var/log/docker-relocate.log ||
-                diag "$(tail -n 30 /var/log/docker-relocate.log 2>&1)"
-        result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
         is "--json: status done" "$(json_get 'j["status"]' <<<"$result")" done
         is "--json: changed" "$(json_get 'j["changed"]' <<<"$result")" true
         is "--json: the new data root" "$(json_get 'j["new_data_root"]' <<<"$result")" "$NEW"
@@ -52,17 +77,14 @@ if phase 1; then
         save fingerprint "$(docker_fingerprint)"
         save footprint "$(relocate_footprint)"
 
-        # The next boot is a first boot for cloud-init again: it runs
-        # runcmd once more, as on an instance launched from an image of this
-        # one.
-        check "cloud-init clean" cloud-init clean
-        reboot_to_next_phase
+        # The next boot is a new instance launched from an image of this one:
+        # cloud-init's per-instance work runs again.
+        new_instance_to_next_phase
 fi
 
 if phase 2; then
-        is "runcmd ran again, and exited 0 again" \
-                "$(grep -cx 'docker-relocate move: exit status 0' /var/log/docker-relocate.log)" 2
-        result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
+        check "cloud-init saw a new instance" grep -q "iid-docker-relocate-cloud-init-runcmd-2" \
+                /var/lib/cloud/data/instance-id
         is "--json: status unchanged" "$(json_get 'j["status"]' <<<"$result")" unchanged
         is "--json: not changed" "$(json_get 'j["changed"]' <<<"$result")" false
         entry=$(journal_entries "$RESULT_ID" -b | tail -n 1)

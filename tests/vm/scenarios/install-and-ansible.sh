@@ -1,27 +1,44 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The tool as users get it and drive it. What "meson install" installs
-# (staged with --destdir, unpacked onto the VM as a package would be) works
-# on a real Debian system: "man docker-relocate" through man-db, the bash
-# completion through bash-completion's on-demand loading (offering the NVMe
-# volume by its id), and "docker relocate" through Debian's docker CLI.
-# Then Debian's ansible-core runs contrib/ansible/playbook.yml against the
-# VM (local connection, become through sudo): check mode changes nothing,
-# the first run moves Docker (changed), the second is unchanged, and the
-# module's rolled_back state undoes the move, once.
-# vm-options: --meson-install --boot-timeout 900
+# The tool as users get it and drive it. The Debian package built from this
+# tree (debian/), installed early in boot with dpkg -i, works on a real
+# Debian system: the files where dpkg put them, "man docker-relocate"
+# through man-db, the bash completion through bash-completion's on-demand
+# loading (offering the NVMe volume by its id), "docker relocate" through
+# Debian's docker CLI, and the move unit installed but neither enabled nor
+# started. Then the Ansible collection, built and installed offline with
+# ansible-galaxy as users get it, under Debian's ansible-core (local
+# connection, become through sudo): contrib/ansible/playbook.yml by its
+# FQCN (check mode changes nothing, the first run moves Docker, the second
+# is unchanged), and every state of the module: changed, then ok, and check
+# mode changing nothing, for rolled_back (also after an interrupted move
+# was abandoned), moved, cleaned and configured (an offline tree), and the
+# info module.
+# vm-options: --deb auto --boot-timeout 1500
 
 . "$VM_LIB"
 
 NEW=/mnt/docker-data/docker
 
-# ---- meson install -------------------------------------------------------------
+# ---- the package ---------------------------------------------------------------
 
-check "no docker-relocate before the install" test -z "$(command -v docker-relocate)"
-check "meson's install tree unpacked onto /" cp -a "$VM_PAYLOAD/destdir/." /
-hash -r
-check "docker-relocate is on PATH" docker-relocate --version
+check "dpkg -i of the package early in boot" test "$(cat "$VM_STATE/deb-install.status" 2>&1)" = 0 ||
+        diag "$(tail -n 20 "$VM_STATE/deb-install.log" 2>&1)"
+read -r t0 t1 <"$VM_STATE/deb-install.uptime" 2>/dev/null
+diag "dpkg -i took $(awk -v a="${t0:-0}" -v b="${t1:-0}" 'BEGIN { printf "%.1f", b - a }') s (uptime $t0 to $t1)"
+version=$(docker-relocate --version 2>&1 | awk '{ print $2 }')
+is "dpkg: installed, the binary's version" "$(dpkg-query -W -f '${Status} ${Version}' docker-relocate 2>&1)" \
+        "install ok installed $version"
+is "docker-relocate is the packaged one" "$(command -v docker-relocate)" /usr/sbin/docker-relocate
+check "no bare binary besides it" test ! -e /usr/local/sbin/docker-relocate
+plugin=/usr/libexec/docker/cli-plugins/docker-relocate
+is "the CLI plugin link is the package's, relative" "$(dpkg -S "$plugin" 2>&1 | cut -d: -f1) $(readlink "$plugin")" \
+        "docker-relocate ../../../sbin/docker-relocate"
+is "the unit is installed, not enabled, not started" \
+        "$(systemctl is-enabled docker-relocate-move.service 2>&1) $(systemctl show -P ActiveState docker-relocate-move.service)" \
+        "disabled inactive"
+check "the unit passes systemd-analyze verify" systemd-analyze verify docker-relocate-move.service
 
 man_page() {
         MANWIDTH=200 LC_ALL=C man docker-relocate 2>/dev/null
@@ -70,18 +87,132 @@ check "docker relocate status names the data root" grep -q /var/lib/docker <<<"$
 docker_populate
 fingerprint=$(docker_fingerprint)
 
-cp -r "$VM_PAYLOAD/contrib/ansible" /root/ansible
+# The collection as users get it: a tarball, installed offline.
+export HOME=/root
+check "ansible-galaxy collection build" \
+        ansible-galaxy collection build "$VM_PAYLOAD/contrib/ansible" --output-path /root/dist
+check "ansible-galaxy collection install, offline" \
+        ansible-galaxy collection install --offline /root/dist/docker_relocate-relocate-*.tar.gz
+check "ansible-doc docker_relocate.relocate.docker_relocate" ansible-doc docker_relocate.relocate.docker_relocate
+check "ansible-doc docker_relocate.relocate.docker_relocate_info" \
+        ansible-doc docker_relocate.relocate.docker_relocate_info
+
+mkdir -p /root/ansible
+cp "$VM_PAYLOAD/contrib/ansible/playbook.yml" /root/ansible/
 cat >/root/ansible/inventory <<'INV'
 [docker_hosts]
 localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3 docker_volume=vol-0123456789abcdef0
 INV
-cat >/root/ansible/rollback.yml <<'PLAY'
-- hosts: docker_hosts
+
+# Every state, one after the other on this host: each run twice, and in
+# check mode before and after. The commands between them make the
+# situations a state must handle (an interrupted move that was abandoned,
+# an offline tree to configure); the scenario judges each task's result.
+cat >/root/ansible/states.yml <<'PLAY'
+- name: Every state of docker_relocate, then docker_relocate_info
+  hosts: docker_hosts
   become: true
   tasks:
-    - name: Roll the move back
-      docker_relocate:
-        state: rolled_back
+    - name: rolled_back, check
+      docker_relocate.relocate.docker_relocate: {state: rolled_back}
+      check_mode: true
+    - name: root after rolled_back, check
+      ansible.builtin.command: docker info --format "{% raw %}{{.DockerRootDir}}{% endraw %}"
+      changed_when: false
+    - name: rolled_back
+      docker_relocate.relocate.docker_relocate: {state: rolled_back}
+    - name: rolled_back again
+      docker_relocate.relocate.docker_relocate: {state: rolled_back}
+    - name: rolled_back again, check
+      docker_relocate.relocate.docker_relocate: {state: rolled_back}
+      check_mode: true
+    - name: root after rolled_back
+      ansible.builtin.command: docker info --format "{% raw %}{{.DockerRootDir}}{% endraw %}"
+      changed_when: false
+
+    - name: an empty directory for a move to be interrupted
+      ansible.builtin.file: {path: /mnt/docker-data/abandoned, state: directory, mode: "0711"}
+    - name: a move killed after its live pre-copy
+      ansible.builtin.command: docker-relocate move --to /mnt/docker-data/abandoned --yes
+      environment:
+        DOCKER_RELOCATE_TEST_CRASH: pre-copied
+      register: killed
+      failed_when: killed.rc not in [-9, 137]
+      changed_when: true
+    - name: abandoned by hand
+      ansible.builtin.command: docker-relocate rollback --yes --json
+      changed_when: true
+    - name: rolled_back after an abandoned move
+      docker_relocate.relocate.docker_relocate: {state: rolled_back}
+    - name: rolled_back after an abandoned move, check
+      docker_relocate.relocate.docker_relocate: {state: rolled_back}
+      check_mode: true
+
+    - name: an empty directory to move to
+      ansible.builtin.file: {path: /mnt/docker-data/docker3, state: directory, mode: "0711"}
+    - name: moved to a directory, check
+      docker_relocate.relocate.docker_relocate: {to: /mnt/docker-data/docker3, pre_copy: false}
+      check_mode: true
+    - name: moved to a directory
+      docker_relocate.relocate.docker_relocate: {to: /mnt/docker-data/docker3, pre_copy: false}
+    - name: moved to a directory again
+      docker_relocate.relocate.docker_relocate: {to: /mnt/docker-data/docker3, pre_copy: false}
+    - name: moved to a directory again, check
+      docker_relocate.relocate.docker_relocate: {to: /mnt/docker-data/docker3, pre_copy: false}
+      check_mode: true
+
+    - name: cleaned, check
+      docker_relocate.relocate.docker_relocate: {state: cleaned}
+      check_mode: true
+    - name: old root after cleaned, check
+      ansible.builtin.stat: {path: /var/lib/docker/image}
+    - name: cleaned
+      docker_relocate.relocate.docker_relocate: {state: cleaned}
+    - name: old root after cleaned
+      ansible.builtin.stat: {path: /var/lib/docker/image}
+    - name: cleaned again
+      docker_relocate.relocate.docker_relocate: {state: cleaned}
+    - name: cleaned again, check
+      docker_relocate.relocate.docker_relocate: {state: cleaned}
+      check_mode: true
+
+    - name: an offline system tree, as an image being baked has it
+      ansible.builtin.file: {path: "{{ item }}", state: directory, mode: "0755"}
+      loop: [/root/image/etc/docker, /root/image/lib/systemd/system]
+    - name: its docker.service
+      ansible.builtin.copy:
+        src: /lib/systemd/system/docker.service
+        dest: /root/image/lib/systemd/system/docker.service
+        remote_src: true
+        mode: "0644"
+    - name: its daemon.json
+      ansible.builtin.copy:
+        dest: /root/image/etc/docker/daemon.json
+        content: '{"log-driver": "json-file"}'
+        mode: "0644"
+    - name: configured, check
+      docker_relocate.relocate.docker_relocate: {state: configured, root: /root/image, data_root: /srv/baked}
+      check_mode: true
+      diff: true
+    - name: offline daemon.json after configured, check
+      ansible.builtin.slurp: {src: /root/image/etc/docker/daemon.json}
+    - name: configured
+      docker_relocate.relocate.docker_relocate: {state: configured, root: /root/image, data_root: /srv/baked}
+    - name: offline daemon.json after configured
+      ansible.builtin.slurp: {src: /root/image/etc/docker/daemon.json}
+    - name: configured again
+      docker_relocate.relocate.docker_relocate: {state: configured, root: /root/image, data_root: /srv/baked}
+    - name: configured again, check
+      docker_relocate.relocate.docker_relocate: {state: configured, root: /root/image, data_root: /srv/baked}
+      check_mode: true
+
+    - name: info
+      docker_relocate.relocate.docker_relocate_info:
+    - name: info, check
+      docker_relocate.relocate.docker_relocate_info:
+      check_mode: true
+    - name: info of the offline tree
+      docker_relocate.relocate.docker_relocate_info: {root: /root/image, gather: [status]}
 PLAY
 
 # ansible-core alone has no JSON output (that callback lives in a
@@ -140,11 +271,18 @@ stats() {
         json_get '"changed=%d failures=%d" % (j["stats"]["localhost"]["changed"], j["stats"]["localhost"]["failures"])' \
                 <"/root/$1.json"
 }
-# relocate NAME EXPR: EXPR on the result of the play's docker_relocate task.
+# relocate NAME EXPR: EXPR on the result of the playbook's docker_relocate task.
 relocate() {
-        json_get "[t[\"result\"] for t in j[\"tasks\"] if t[\"task\"] in
-                   (\"Move the data root (the volume may still be attaching)\", \"Roll the move back\")][0]$2" \
-                <"/root/$1.json"
+        task "$1" "Move the data root (the volume may still be attaching)" "$2"
+}
+# task NAME TASK EXPR: EXPR on the result of the task named TASK.
+task() {
+        json_get "[t[\"result\"] for t in j[\"tasks\"] if t[\"task\"] == \"$2\"][0]$3" <"/root/$1.json"
+}
+# outcome NAME TASK: "ok changed=BOOL" or "failed ..." of the task named TASK.
+outcome() {
+        json_get "[\"%s changed=%s\" % (t[\"outcome\"], t[\"result\"].get(\"changed\")) for t in j[\"tasks\"] if t[\"task\"] == \"$2\"][0]" \
+                <"/root/$1.json" 2>&1
 }
 untouched() {
         sha256sum /etc/fstab /etc/docker/daemon.json 2>&1
@@ -170,10 +308,58 @@ check "second run: the play runs" play run2 playbook.yml
 is "second run: nothing changed" "$(stats run2)" "changed=0 failures=0"
 is "second run: the tool says unchanged" "$(relocate run2 '["status"]')" unchanged
 
-check "rollback: the play runs" play rollback1 rollback.yml
-is "rollback: changed" "$(stats rollback1)" "changed=1 failures=0"
-is "rollback: Docker back on /var/lib/docker" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
-is "rollback: images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
-check "rollback again: the play runs" play rollback2 rollback.yml
-is "rollback again: nothing changed" "$(stats rollback2)" "changed=0 failures=0"
+# ---- every state ------------------------------------------------------------------
+
+check "states: the play runs" play states states.yml
+is "states: no task failed" "$(stats states | sed 's/changed=[0-9]* //')" "failures=0"
+
+is "rolled_back, check: would change" "$(outcome states "rolled_back, check")" "ok changed=True"
+is "rolled_back, check: Docker still on the volume" "$(task states "root after rolled_back, check" '["stdout"]')" "$NEW"
+is "rolled_back: changed" "$(outcome states "rolled_back")" "ok changed=True"
+is "rolled_back again: ok" "$(outcome states "rolled_back again")" "ok changed=False"
+is "rolled_back again, check: ok" "$(outcome states "rolled_back again, check")" "ok changed=False"
+is "rolled_back: Docker on /var/lib/docker" "$(task states "root after rolled_back" '["stdout"]')" /var/lib/docker
+
+is "an interrupted move, abandoned by hand" "$(outcome states "abandoned by hand")" "ok changed=True"
+is "rolled_back after the abandoned move: ok" "$(outcome states "rolled_back after an abandoned move")" \
+        "ok changed=False"
+is "rolled_back after the abandoned move, check: ok" \
+        "$(outcome states "rolled_back after an abandoned move, check")" "ok changed=False"
+is "the tool's record says rolled-back" \
+        "$(task states "rolled_back after an abandoned move" '["last_move"]["phase"]')" rolled-back
+
+is "moved, check: would change" "$(outcome states "moved to a directory, check")" "ok changed=True"
+is "moved: changed" "$(outcome states "moved to a directory")" "ok changed=True"
+is "moved again: ok" "$(outcome states "moved to a directory again")" "ok changed=False"
+is "moved again, check: ok" "$(outcome states "moved to a directory again, check")" "ok changed=False"
+
+is "cleaned, check: would change" "$(outcome states "cleaned, check")" "ok changed=True"
+is "cleaned, check: the old root is still there" "$(task states "old root after cleaned, check" '["stat"]["exists"]')" true
+is "cleaned: changed" "$(outcome states "cleaned")" "ok changed=True"
+is "cleaned: the old root is gone" "$(task states "old root after cleaned" '["stat"]["exists"]')" false
+is "cleaned again: ok" "$(outcome states "cleaned again")" "ok changed=False"
+is "cleaned again, check: ok" "$(outcome states "cleaned again, check")" "ok changed=False"
+
+is "configured, check: would change" "$(outcome states "configured, check")" "ok changed=True"
+check "configured, check: --diff shows the data root" grep -q /srv/baked \
+        <<<"$(task states "configured, check" '["diff"]["prepared"]')"
+is "configured, check: the offline daemon.json untouched" \
+        "$(task states "offline daemon.json after configured, check" '["content"]' | base64 -d)" \
+        '{"log-driver": "json-file"}'
+is "configured: changed" "$(outcome states "configured")" "ok changed=True"
+check "configured: the offline daemon.json has the data root" grep -q '"data-root": *"/srv/baked"' \
+        <<<"$(task states "offline daemon.json after configured" '["content"]' | base64 -d)"
+is "configured again: ok" "$(outcome states "configured again")" "ok changed=False"
+is "configured again, check: ok" "$(outcome states "configured again, check")" "ok changed=False"
+
+is "info: ok, unchanged" "$(outcome states "info") $(outcome states "info, check")" \
+        "ok changed=False ok changed=False"
+is "info: the data root Docker runs on" "$(task states "info" '["status"]["data_root"]["path"]')" \
+        /mnt/docker-data/docker3
+check "info: the disks, with the volume by its id" grep -qw vol-0123456789abcdef0 \
+        <<<"$(task states "info" '["disks"]')"
+is "info: the last move" "$(task states "info" '["last_move"]["phase"]')" cleaned
+is "info of the offline tree" "$(task states "info of the offline tree" '["status"]["data_root"]["path"]')" /srv/baked
+is "Docker runs on the last move's root" "$(docker_info '{{.DockerRootDir}}')" /mnt/docker-data/docker3
+is "images, containers, volumes unchanged through all of it" "$(docker_fingerprint)" "$fingerprint"
 docker_check_populated

@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/containerd-config.h"
+#include "config/envfile.h"
+#include "config/unit.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "util/macro.h"
+#include "util/path.h"
+#include "util/process.h"
+#include "util/strv.h"
+
+static int set_str(char **p, const char *s) {
+        char *n = s ? strdup(s) : NULL;
+
+        if (s && !n)
+                return -ENOMEM;
+        free(*p);
+        *p = n;
+        return 0;
+}
+
+void containerd_config_done(ContainerdConfig *c) {
+        source_set_done(&c->sources);
+        free(c->unit_file);
+        strv_free(c->argv);
+        free(c->config_path);
+        for (size_t i = 0; i < c->n_files; i++) {
+                free(c->files[i].path);
+                toml_doc_done(&c->files[i].doc);
+        }
+        free(c->files);
+        strv_free(c->imports);
+        free(c->root_dir);
+        free(c->root_dir_source);
+        free(c->config_root_dir);
+        free(c->state_dir);
+        free(c->state_dir_source);
+        free(c->config_state_dir);
+        free(c->address);
+        strv_free(c->plugin_dirs);
+        free(c->error);
+        strv_free(c->warnings);
+        *c = (ContainerdConfig){};
+}
+
+/* containerd's global options (urfave/cli on Go's flag package: one or two
+ * dashes, "=value" or the next word). The first word that is not an option
+ * is a subcommand. */
+typedef struct ContainerdFlags {
+        const char *config, *root, *state, *address;
+} ContainerdFlags;
+
+static void parse_flags(char *const *argv, ContainerdFlags *ret) {
+        static const char *const with_value[] = { "config", "c", "root", "state", "address", "a", "log-level", "l" };
+        ContainerdFlags f = {};
+
+        for (size_t i = 1; argv && argv[0] && argv[i]; i++) {
+                const char *w = argv[i], *name, *eq, *value = NULL;
+                _cleanup_free_ char *n = NULL;
+                bool takes = false;
+
+                if (w[0] != '-' || streq(w, "-") || streq(w, "--"))
+                        break;
+                name = w + (w[1] == '-' ? 2 : 1);
+                eq = strchr(name, '=');
+                n = eq ? strndup(name, eq - name) : strdup(name);
+                if (!n)
+                        break;
+                for (size_t k = 0; k < ELEMENTSOF(with_value); k++)
+                        if (streq(n, with_value[k]))
+                                takes = true;
+                if (eq)
+                        value = eq + 1;
+                else if (takes && argv[i + 1])
+                        value = argv[++i];
+                if (!value)
+                        continue;
+                if (streq(n, "config") || streq(n, "c"))
+                        f.config = value;
+                else if (streq(n, "root"))
+                        f.root = value;
+                else if (streq(n, "state"))
+                        f.state = value;
+                else if (streq(n, "address") || streq(n, "a"))
+                        f.address = value;
+        }
+        *ret = f;
+}
+
+static int load_unit(ContainerdConfig *c) {
+        UnitInfo u = {};
+        Env env = {};
+        WordList words = {};
+        _cleanup_strv_free_ char **problems = NULL;
+        int r;
+
+        r = unit_load(&c->sources, "containerd.service", &u);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (u.masked || !u.fragment || u.n_exec == 0)
+                goto finish;
+        r = set_str(&c->unit_file, u.fragment);
+        for (size_t i = 0; r >= 0 && i < u.environment.n; i++) {
+                const EnvVar *v = &u.environment.vars[i];
+                r = env_set(&env, v->name, &v->value, v->src, v->line);
+        }
+        STRV_FOREACH(f, u.env_files) {
+                const char *p = *f + (**f == '-');
+                uint32_t id;
+
+                if (r < 0)
+                        break;
+                r = source_set_load(&c->sources, p, &id);
+                if (r == -ENOENT) {
+                        r = 0;
+                        continue;
+                }
+                if (r >= 0)
+                        r = env_parse(&env, &c->sources, id, ENV_SYNTAX_SYSTEMD, &problems);
+        }
+        if (r >= 0)
+                r = unit_exec_to_words(&u.exec[u.n_exec - 1].value, &env, &words, &problems);
+        if (r >= 0) {
+                c->argv = word_list_to_strv(&words);
+                if (!c->argv)
+                        r = -ENOMEM;
+        }
+finish:
+        word_list_done(&words);
+        env_done(&env);
+        unit_info_done(&u);
+        return r;
+}
+
+/* The import paths of one file, as containerd 2 resolves them: cleaned,
+ * relative to the directory of the file that names them; a pattern with a
+ * '*' is expanded (matches in byte order, as Go's filepath.Glob returns
+ * them), with the files of an overlay counted in. */
+static int resolve_imports(ContainerdConfig *c, const char *parent, char *const *imports, char ***pending) {
+        int r;
+
+        STRV_FOREACH(imp, imports) {
+                _cleanup_free_ char *dir = NULL, *joined = NULL, *pattern = NULL;
+
+                if (path_is_absolute(*imp))
+                        pattern = path_normalize(*imp);
+                else {
+                        dir = path_dirname(parent);
+                        joined = dir ? path_join(dir, *imp) : NULL;
+                        pattern = joined ? path_normalize(joined) : NULL;
+                }
+                if (!pattern)
+                        return -ENOMEM;
+                if (!strv_contains(c->imports, pattern) && (r = strv_extend(&c->imports, pattern)) < 0)
+                        return r;
+
+                if (!strchr(pattern, '*')) {
+                        r = strv_extend(pending, pattern);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+
+                _cleanup_free_ char *full = root_path(c->root, pattern);
+                _cleanup_strv_free_ char **matches = NULL;
+                size_t prefix = root_is_host(c->root) ? 0 : strlen(c->root);
+                glob_t g = {};
+
+                if (!full)
+                        return -ENOMEM;
+                /* Go's "*" matches a leading dot too. */
+                r = glob(full, GLOB_NOSORT | GLOB_PERIOD, NULL, &g);
+                if (r != 0 && r != GLOB_NOMATCH) {
+                        globfree(&g);
+                        return r == GLOB_NOSPACE ? -ENOMEM : -EIO;
+                }
+                for (size_t k = 0; r == 0 && k < g.gl_pathc; k++) {
+                        const char *m = g.gl_pathv[k] + prefix, *b = path_basename(m), *over;
+
+                        if (streq(b, ".") || streq(b, ".."))
+                                continue;
+                        if (source_set_overlay_get(&c->sources, m, &over) > 0 && !over)
+                                continue; /* deleted by the plan */
+                        if (!strv_contains(matches, m) && strv_extend(&matches, m) < 0) {
+                                globfree(&g);
+                                return -ENOMEM;
+                        }
+                }
+                globfree(&g);
+                STRV_FOREACH(o, c->sources.overlay_paths) {
+                        const char *over;
+                        if (fnmatch(pattern, *o, FNM_PATHNAME) == 0 && !strv_contains(matches, *o) &&
+                            source_set_overlay_get(&c->sources, *o, &over) > 0 && over &&
+                            (r = strv_extend(&matches, *o)) < 0)
+                                return r;
+                }
+                strv_sort(matches);
+                r = strv_extend_strv(pending, matches);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Directories a plugin keeps its data in, set in a file: a snapshotter's
+ * "root_path", the opt plugin's "path" (Debian sets it to
+ * /var/lib/containerd/opt). They do not follow the root when it changes. */
+static int collect_plugin_dirs(const TomlDoc *doc, char ***dirs) {
+        for (size_t k = 0; k < doc->n; k++) {
+                const TomlKeyValue *kv = &doc->kv[k];
+                char *e;
+                int r;
+
+                if (strv_length(kv->table) != 2 || !streq(kv->table[0], "plugins") || strv_length(kv->key) != 1 ||
+                    kv->type != TOML_STRING || isempty(kv->string))
+                        continue;
+                if (!streq(kv->key[0], "root_path") &&
+                    !(streq(kv->key[0], "path") && streq(kv->table[1], "io.containerd.internal.v1.opt")))
+                        continue;
+                if (asprintf(&e, "%s=%s", kv->table[1], kv->string) < 0)
+                        return -ENOMEM;
+                /* A later file's value for the same plugin replaces it. */
+                for (size_t i = 0; *dirs && (*dirs)[i]; i++) {
+                        const char *eq = strchr((*dirs)[i], '=');
+                        if (eq && (size_t) (eq - (*dirs)[i]) == strlen(kv->table[1]) &&
+                            strneq((*dirs)[i], kv->table[1], eq - (*dirs)[i])) {
+                                free((*dirs)[i]);
+                                (*dirs)[i] = e;
+                                e = NULL;
+                                break;
+                        }
+                }
+                if (e && (r = strv_consume(dirs, e)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_file(ContainerdConfig *c, const char *path, uint32_t src, TomlDoc *doc, ContainerdFile **ret) {
+        ContainerdFile *n = realloc(c->files, (c->n_files + 1) * sizeof(ContainerdFile));
+        const TomlKeyValue *v;
+        char *p = strdup(path);
+
+        if (n)
+                c->files = n;
+        if (!n || !p) {
+                free(p);
+                return -ENOMEM;
+        }
+        v = toml_get(doc, NULL, "version");
+        n[c->n_files] = (ContainerdFile){
+                .path = p,
+                .src = src,
+                .doc = *doc,
+                .version = v && v->type == TOML_INTEGER ? v->integer : 0,
+        };
+        *doc = (TomlDoc){};
+        *ret = &n[c->n_files++];
+        return 0;
+}
+
+static int read_files(ContainerdConfig *c) {
+        _cleanup_strv_free_ char **pending = NULL, **loaded = NULL;
+        long long main_version = 0;
+        int r;
+
+        r = strv_extend(&pending, c->config_path);
+        if (r < 0)
+                return r;
+
+        for (size_t next = 0; pending[next]; next++) {
+                const char *path = pending[next];
+                const TomlKeyValue *v;
+                ContainerdFile *f;
+                SourceFile *sf;
+                TomlDoc doc = {};
+                const char *why = NULL;
+                size_t off = 0;
+                uint32_t id;
+
+                if (strv_contains(loaded, path))
+                        continue;
+                r = source_set_load(&c->sources, path, &id);
+                if (r == -ENOENT) {
+                        if (next == 0)
+                                return 0; /* no config file: the defaults */
+                        return strv_extendf_unique(&c->warnings,
+                                       "%s does not exist: containerd stops reading its configuration there, "
+                                       "without an error.",
+                                       path);
+                }
+                if (r == -EBADMSG || r == -EISDIR) {
+                        r = asprintf(&c->error, "%s: not a text file", path);
+                        return r < 0 ? -ENOMEM : 0;
+                }
+                if (r < 0)
+                        return r;
+                if (next == 0)
+                        c->config_exists = true;
+                sf = source_set_get(&c->sources, id);
+
+                r = toml_parse(sf->content, sf->size, &doc, &off, &why);
+                if (r == -EBADMSG) {
+                        unsigned line = 0, col = 0;
+                        source_position(sf, off, &line, &col);
+                        r = asprintf(&c->error, "%s:%u:%u: %s", path, line, col, why);
+                        return r < 0 ? -ENOMEM : 0;
+                }
+                if (r < 0)
+                        return r;
+                r = add_file(c, path, id, &doc, &f);
+                if (r < 0) {
+                        toml_doc_done(&doc);
+                        return r;
+                }
+                if (next == 0)
+                        main_version = f->version;
+                else if (main_version != 0 && f->version > main_version) {
+                        r = asprintf(&c->error, "%s: version %lld is higher than the %lld of %s: containerd 2 refuses that",
+                                     path, f->version, main_version, c->config_path);
+                        return r < 0 ? -ENOMEM : 0;
+                }
+
+                /* A later non-empty value overrides. */
+                v = toml_get(&f->doc, NULL, "root");
+                if (v && v->type == TOML_STRING && !isempty(v->string)) {
+                        if ((r = set_str(&c->config_root_dir, v->string)) < 0 ||
+                            (r = set_str(&c->root_dir_source, path)) < 0)
+                                return r;
+                        c->root_dir_file = (ssize_t) (c->n_files - 1);
+                } else if (v && v->type != TOML_STRING) {
+                        unsigned line, col;
+                        source_position(sf, v->value_start, &line, &col);
+                        r = asprintf(&c->error, "%s:%u:%u: root is not a string", path, line, col);
+                        return r < 0 ? -ENOMEM : 0;
+                }
+                v = toml_get(&f->doc, NULL, "state");
+                if (v && v->type == TOML_STRING && !isempty(v->string)) {
+                        if ((r = set_str(&c->config_state_dir, v->string)) < 0 ||
+                            (r = set_str(&c->state_dir_source, path)) < 0)
+                                return r;
+                }
+                r = collect_plugin_dirs(&f->doc, &c->plugin_dirs);
+                if (r < 0)
+                        return r;
+
+                r = strv_extend(&loaded, path);
+                if (r < 0)
+                        return r;
+                v = toml_get(&f->doc, NULL, "imports");
+                if (v && v->type == TOML_STRING_ARRAY) {
+                        r = resolve_imports(c, path, v->strings, &pending);
+                        if (r < 0)
+                                return r;
+                } else if (v) {
+                        unsigned line, col;
+                        source_position(sf, v->value_start, &line, &col);
+                        r = asprintf(&c->error, "%s:%u:%u: imports is not an array of strings", path, line, col);
+                        return r < 0 ? -ENOMEM : 0;
+                }
+        }
+        return 0;
+}
+
+int containerd_config_load(const char *root, InitSystem init, const SourceSet *overlay, ContainerdConfig *ret) {
+        ContainerdConfig c = { .root = root, .sources.root = root, .root_dir_file = -1 };
+        ContainerdFlags fl = {};
+        int r;
+
+        if (overlay)
+                for (size_t i = 0; overlay->overlay_paths && overlay->overlay_paths[i]; i++) {
+                        r = source_set_overlay(&c.sources, overlay->overlay_paths[i], overlay->overlay_contents[i]);
+                        if (r < 0)
+                                goto fail;
+                }
+
+        c.init = init != INIT_UNKNOWN ? init : detect_init_system(root);
+        if (c.init == INIT_SYSTEMD) {
+                r = load_unit(&c);
+                if (r < 0)
+                        goto fail;
+        }
+        parse_flags(c.argv, &fl);
+
+        if (fl.config) {
+                _cleanup_free_ char *abs = NULL;
+                /* containerd runs in "/", where a relative path leads. */
+                if (!path_is_absolute(fl.config) && asprintf(&abs, "/%s", fl.config) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                c.config_path = path_normalize(abs ?: fl.config);
+                c.config_from_flag = true;
+        } else
+                c.config_path = strdup(CONTAINERD_CONFIG_FILE);
+        if (!c.config_path) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        r = read_files(&c);
+        if (r < 0)
+                goto fail;
+
+        if ((!c.config_root_dir && (r = set_str(&c.config_root_dir, CONTAINERD_DEFAULT_ROOT)) < 0) ||
+            (!c.config_state_dir && (r = set_str(&c.config_state_dir, CONTAINERD_DEFAULT_STATE)) < 0) ||
+            (!c.root_dir_source && (r = set_str(&c.root_dir_source, "default")) < 0) ||
+            (!c.state_dir_source && (r = set_str(&c.state_dir_source, "default")) < 0))
+                goto fail;
+
+        /* The command line overrides the files. */
+        if (!isempty(fl.root)) {
+                _cleanup_free_ char *src = NULL;
+                if (asprintf(&src, "--root in %s", strna(c.unit_file)) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                if ((r = set_str(&c.root_dir, fl.root)) < 0 || (r = set_str(&c.root_dir_source, src)) < 0)
+                        goto fail;
+                c.root_dir_from_flag = true;
+        } else if ((r = set_str(&c.root_dir, c.config_root_dir)) < 0)
+                goto fail;
+        if (!isempty(fl.state)) {
+                _cleanup_free_ char *src = NULL;
+                if (asprintf(&src, "--state in %s", strna(c.unit_file)) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                if ((r = set_str(&c.state_dir, fl.state)) < 0 || (r = set_str(&c.state_dir_source, src)) < 0)
+                        goto fail;
+        } else if ((r = set_str(&c.state_dir, c.config_state_dir)) < 0)
+                goto fail;
+        if ((r = set_str(&c.address, !isempty(fl.address) ? fl.address : CONTAINERD_DEFAULT_SOCKET)) < 0)
+                goto fail;
+
+        if (!path_is_absolute(c.root_dir) &&
+            (r = strv_extendf_unique(&c.warnings, "containerd's root '%s' is not an absolute path.", c.root_dir)) < 0)
+                goto fail;
+        STRV_FOREACH(p, c.plugin_dirs) {
+                const char *eq = strchr(*p, '=');
+                if (eq && !path_startswith_dir(eq + 1, c.root_dir) &&
+                    (r = strv_extendf_unique(&c.warnings, "The containerd plugin %.*s keeps its data in %s, outside containerd's root.",
+                                 (int) (eq - *p), *p, eq + 1)) < 0)
+                        goto fail;
+        }
+
+        *ret = c;
+        return 0;
+fail:
+        containerd_config_done(&c);
+        return r;
+}
+
+void containerd_dump_done(ContainerdDump *d) {
+        free(d->root_dir);
+        free(d->state_dir);
+        strv_free(d->imports);
+        strv_free(d->plugin_dirs);
+        free(d->text);
+        *d = (ContainerdDump){};
+}
+
+int containerd_dump_parse(const char *text, ContainerdDump *ret) {
+        _cleanup_(toml_doc_done) TomlDoc doc = {};
+        _cleanup_(containerd_dump_done) ContainerdDump d = {};
+        const TomlKeyValue *v;
+        int r;
+
+        r = toml_parse(text, strlen(text), &doc, NULL, NULL);
+        if (r < 0)
+                return r;
+        v = toml_get(&doc, NULL, "root");
+        if (!v || v->type != TOML_STRING || isempty(v->string))
+                return -EBADMSG;
+        if ((r = set_str(&d.root_dir, v->string)) < 0)
+                return r;
+        v = toml_get(&doc, NULL, "state");
+        if (v && v->type == TOML_STRING && (r = set_str(&d.state_dir, v->string)) < 0)
+                return r;
+        v = toml_get(&doc, NULL, "version");
+        d.version = v && v->type == TOML_INTEGER ? v->integer : 0;
+        v = toml_get(&doc, NULL, "imports");
+        if (v && v->type == TOML_STRING_ARRAY && !(d.imports = strv_copy(v->strings)))
+                return -ENOMEM;
+        r = collect_plugin_dirs(&doc, &d.plugin_dirs);
+        if (r < 0)
+                return r;
+        if ((r = set_str(&d.text, text)) < 0)
+                return r;
+        *ret = d;
+        d = (ContainerdDump){};
+        return 0;
+}
+
+int containerd_config_dump(const char *config_path, unsigned timeout_ms, ContainerdDump *ret, char **ret_error) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        char *argv[6];
+        size_t n = 0;
+        int status = 0, r;
+
+        if (!find_executable("containerd", NULL))
+                return -ENOENT;
+        argv[n++] = (char *) "containerd";
+        if (config_path) {
+                argv[n++] = (char *) "--config";
+                argv[n++] = (char *) config_path;
+        }
+        argv[n++] = (char *) "config";
+        argv[n++] = (char *) "dump";
+        argv[n] = NULL;
+
+        r = run_command(argv, timeout_ms, &out, &err, &status);
+        if (r < 0)
+                return r;
+        if (status != 0) {
+                if (ret_error)
+                        *ret_error = TAKE_PTR(err);
+                return -EIO;
+        }
+        r = containerd_dump_parse(strempty(out), ret);
+        if (r == -EBADMSG && ret_error)
+                *ret_error = strdup("containerd config dump printed no root");
+        return r;
+}
+
+int containerd_config_check_dump(const ContainerdConfig *c, const ContainerdDump *d, char ***warnings) {
+        _cleanup_free_ char *a = path_normalize(c->config_root_dir), *b = d->root_dir ? path_normalize(d->root_dir) : NULL;
+        _cleanup_free_ char *sa = path_normalize(c->config_state_dir), *sb = d->state_dir ? path_normalize(d->state_dir) : NULL;
+        int n = 0, r;
+
+        if (!d->root_dir)
+                return -EINVAL;
+        if (!a || !b || !sa || (d->state_dir && !sb))
+                return -ENOMEM;
+        if (!streq(a, b)) {
+                r = strv_extendf_unique(warnings, "containerd config dump says its root is %s, the files say %s (%s).", d->root_dir,
+                            c->config_root_dir, c->root_dir_source);
+                if (r < 0)
+                        return r;
+                n++;
+        }
+        if (sb && !streq(sa, sb)) {
+                r = strv_extendf_unique(warnings, "containerd config dump says its state is %s, the files say %s (%s).",
+                            d->state_dir, c->config_state_dir, c->state_dir_source);
+                if (r < 0)
+                        return r;
+                n++;
+        }
+        return n;
+}
+
+/* "DIR/PREFIX*SUFFIX" with no other pattern character: the name of a new
+ * file there that the pattern matches. NULL when the pattern is not of
+ * that form. */
+static char *dropin_for_pattern(const char *pattern) {
+        const char *base = path_basename(pattern), *star = strchr(base, '*');
+        _cleanup_free_ char *dir = path_dirname(pattern);
+        char *out;
+
+        if (!dir || !star || strchr(star + 1, '*') || strpbrk(base, "?[\\") || strpbrk(dir, "*?[\\"))
+                return NULL;
+        if (asprintf(&out, "%s/%.*sdocker-relocate%s", streq(dir, "/") ? "" : dir, (int) (star - base), base, star + 1) < 0)
+                return NULL;
+        return out;
+}
+
+/* A plugin directory inside the current root stays where the files say
+ * when the root changes: the plan says so. */
+static int note_plugin_dirs(const ContainerdConfig *c, EditPlan *p) {
+        STRV_FOREACH(d, c->plugin_dirs) {
+                const char *eq = strchr(*d, '=');
+                int r;
+
+                if (eq && path_startswith_dir(eq + 1, c->root_dir) &&
+                    (r = strv_extendf_unique(&p->notes, "The containerd plugin %.*s keeps its data in %s, which stays there.",
+                                 (int) (eq - *d), *d, eq + 1)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, EditPlan *ret, char **ret_refusal) {
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_free_ char *want = NULL, *have = NULL, *text = NULL, *real = NULL;
+        int r;
+
+        if (!path_is_absolute(new_root))
+                return error_set(ret_refusal, -ECANCELED, "containerd's root must be an absolute path: %s", new_root);
+        if (!string_is_shell_safe(new_root) || !toml_string_is_plain(new_root))
+                return error_set(ret_refusal, -ECANCELED, "containerd's root '%s' contains characters that would need quoting (allowed: "
+                              "letters, digits and /._+-@:,).",
+                              new_root);
+        if (c->error)
+                return error_set(ret_refusal, -ECANCELED, "%s: containerd cannot start with this configuration; fix it first, nothing was changed.",
+                              c->error);
+        if (c->root_dir_from_flag)
+                return error_set(ret_refusal, -ECANCELED, "containerd's root is set on its command line (%s); change it there by hand.",
+                              c->root_dir_source);
+
+        want = path_normalize(new_root);
+        have = path_normalize(c->root_dir);
+        if (!want || !have)
+                return -ENOMEM;
+        if (streq(want, have)) {
+                /* Nothing to write; the place is where it is set. */
+                if ((r = set_str(&p.place, c->root_dir_source)) < 0)
+                        return r;
+                *ret = p;
+                p = (EditPlan){};
+                return 0;
+        }
+
+        if (c->root_dir_file >= 0) {
+                const ContainerdFile *f = &c->files[c->root_dir_file];
+                const TomlKeyValue *v = toml_get(&f->doc, NULL, "root");
+                const SourceFile *sf = &c->sources.files[f->src];
+
+                if (sf->vendor)
+                        return error_set(ret_refusal, -ECANCELED, "containerd's root is set in %s, a file of the distribution's package; set it by "
+                                      "hand in /etc.",
+                                      f->path);
+                if (!v || v->type != TOML_STRING || !v->plain) {
+                        unsigned line = 0, col = 0;
+                        if (v)
+                                source_position(sf, v->value_start, &line, &col);
+                        return error_set(ret_refusal, -ECANCELED, "%s:%u:%u: containerd's root is not a plain one-line string; change it by hand.",
+                                      f->path, line, col);
+                }
+                r = toml_set_top_string(sf->content, &f->doc, "root", new_root, NULL, &text);
+                if (r < 0)
+                        return r;
+                r = chase_path(c->root, f->path, &real);
+                if (r >= 0)
+                        r = edit_plan_add(&p, real, sf->content, text, 0644);
+                if (r >= 0 && asprintf(&p.place, "%s (root)", f->path) < 0)
+                        r = -ENOMEM;
+                if (r < 0)
+                        return r;
+                for (ssize_t i = 0; i < c->root_dir_file; i++) {
+                        const TomlKeyValue *o = toml_get(&c->files[i].doc, NULL, "root");
+                        if (o && o->type == TOML_STRING && !isempty(o->string) &&
+                            (r = strv_extendf_unique(&p.notes, "%s sets root too, to %s, which %s overrides; it is left as it is.",
+                                         c->files[i].path, o->string, f->path)) < 0)
+                                return r;
+                }
+                r = note_plugin_dirs(c, &p);
+                if (r < 0)
+                        return r;
+                *ret = p;
+                p = (EditPlan){};
+                return 0;
+        }
+
+        /* Nothing sets the root: a drop-in where the main file imports a
+         * directory of them, else the main file. */
+        const ContainerdFile *main_file = c->config_exists && c->n_files > 0 ? &c->files[0] : NULL;
+        const TomlKeyValue *imports = main_file ? toml_get(&main_file->doc, NULL, "imports") : NULL;
+        _cleanup_free_ char *dropin = NULL;
+
+        for (size_t i = imports ? strv_length(imports->strings) : 0; i > 0 && !dropin; i--) {
+                const char *imp = imports->strings[i - 1];
+                _cleanup_free_ char *dir = NULL, *joined = NULL, *pattern = NULL;
+
+                if (path_is_absolute(imp))
+                        pattern = path_normalize(imp);
+                else {
+                        dir = path_dirname(main_file->path);
+                        joined = dir ? path_join(dir, imp) : NULL;
+                        pattern = joined ? path_normalize(joined) : NULL;
+                }
+                if (!pattern)
+                        return -ENOMEM;
+                dropin = dropin_for_pattern(pattern);
+        }
+        if (dropin) {
+                _cleanup_free_ char *version = NULL, *full = NULL, *old = NULL;
+
+                if (main_file->version > 0 && asprintf(&version, "version = %lld\n", main_file->version) < 0)
+                        return -ENOMEM;
+                if (asprintf(&text,
+                             "# Written by docker-relocate: containerd's root directory. Its version is not\n"
+                             "# higher than %s's, which containerd requires of an import.\n"
+                             "%sroot = \"%s\"\n",
+                             main_file->path, strempty(version), new_root) < 0)
+                        return -ENOMEM;
+                r = chase_path(c->root, dropin, &real);
+                if (r < 0)
+                        return r;
+                full = root_path(c->root, real);
+                if (!full)
+                        return -ENOMEM;
+                r = read_full_file(full, 0, &old, NULL);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                r = edit_plan_add(&p, real, old, text, 0644);
+                if (r >= 0 && asprintf(&p.place, "%s (an import of %s)", dropin, main_file->path) < 0)
+                        r = -ENOMEM;
+                if (r < 0)
+                        return r;
+                r = note_plugin_dirs(c, &p);
+                if (r < 0)
+                        return r;
+                *ret = p;
+                p = (EditPlan){};
+                return 0;
+        }
+
+        if (main_file) {
+                const SourceFile *sf = &c->sources.files[main_file->src];
+
+                if (sf->vendor)
+                        return error_set(ret_refusal, -ECANCELED, "%s is a file of the distribution's package; set containerd's root by hand.",
+                                      main_file->path);
+                r = toml_set_top_string(sf->content, &main_file->doc, "root", new_root, "version", &text);
+                if (r < 0)
+                        return r;
+                r = chase_path(c->root, main_file->path, &real);
+                if (r >= 0)
+                        r = edit_plan_add(&p, real, sf->content, text, 0644);
+        } else {
+                if (asprintf(&text,
+                             "# Written by docker-relocate: containerd's root directory; everything else is\n"
+                             "# containerd's default.\n"
+                             "version = %d\n"
+                             "root = \"%s\"\n",
+                             CONTAINERD_NEW_FILE_VERSION, new_root) < 0)
+                        return -ENOMEM;
+                r = chase_path(c->root, c->config_path, &real);
+                if (r >= 0)
+                        r = edit_plan_add(&p, real, NULL, text, 0644);
+        }
+        if (r >= 0 && asprintf(&p.place, "%s (root)", c->config_path) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = note_plugin_dirs(c, &p);
+        if (r < 0)
+                return r;
+        *ret = p;
+        p = (EditPlan){};
+        return 0;
+}
+
+int containerd_plan_verify(const EditPlan *p, const ContainerdConfig *c, const char *new_root, char **ret_refusal) {
+        _cleanup_(containerd_config_done) ContainerdConfig after = {};
+        _cleanup_free_ char *want = path_normalize(new_root), *got = NULL;
+        SourceSet overlay = {};
+        int r;
+
+        if (!want)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n; i++) {
+                r = source_set_overlay(&overlay, p->edits[i].path, p->edits[i].new);
+                if (r < 0)
+                        goto finish;
+        }
+        r = containerd_config_load(c->root, c->init, &overlay, &after);
+        if (r < 0)
+                goto finish;
+        if (after.error) {
+                r = error_set(ret_refusal, -ECANCELED, "The planned change would stop containerd from starting: %s", after.error);
+                goto finish;
+        }
+        got = path_normalize(after.root_dir);
+        if (!got) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        if (!streq(got, want))
+                r = error_set(ret_refusal, -ECANCELED, "The planned change would leave containerd's root at %s (set in %s), not %s; nothing was "
+                           "changed.",
+                           after.root_dir, after.root_dir_source, new_root);
+        else
+                r = 0;
+finish:
+        source_set_done(&overlay);
+        return r;
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""`status --root` on the files of a Debian sid host (docker.io 28,
+containerd 2.1, the containerd image store switched on in daemon.json, as
+the sid VM image has them), and variants of it: the image store, the
+containerd that serves dockerd, its root and who sets it, the trees a move
+carries and their sizes. TAP on stdout."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BIN = os.environ.get("DOCKER_RELOCATE", "build/docker-relocate")
+TREE = os.path.join(os.environ.get("FIXTURES", "tests/fixtures"), "containerd", "status-sid", "tree")
+
+n = 0
+failed = 0
+
+
+def ok(cond, what, detail=""):
+    global n, failed
+    n += 1
+    if not cond:
+        failed += 1
+    print(("ok" if cond else "not ok") + f" {n} - {what}")
+    if not cond and detail:
+        for line in str(detail).splitlines():
+            print("#   " + line)
+    sys.stdout.flush()
+
+
+def write(root, path, content):
+    p = os.path.join(root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "w") as f:
+        f.write(content)
+
+
+def status(root, *extra):
+    p = subprocess.run([BIN, "--root", root, "status", *extra], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def store(root):
+    rc, out, err = status(root, "--json")
+    if rc != 0:
+        return None
+    return json.loads(out).get("image_store")
+
+
+def tree(s, what):
+    return next((t for t in s["trees"] if t["what"] == what), None)
+
+
+def fresh(tmp, name):
+    root = os.path.join(tmp, name)
+    shutil.copytree(TREE, root, symlinks=True)
+    return root
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    # As installed on sid, with some images in containerd's root.
+    root = fresh(tmp, "sid")
+    write(root, "/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/aa", "x" * (1 << 20))
+    write(root, "/var/lib/docker/containers/c1/config.v2.json", "{}")
+    s = store(root)
+    ok(s is not None, "sid: status --json has an image_store object")
+    if s:
+        ok(s["store"] == "containerd", "sid: the containerd store", s)
+        ok("daemon.json" in s["source"], "sid: as daemon.json says", s["source"])
+        c = s["containerd"]
+        ok(c["kind"] == "system" and c["socket"] == "/run/containerd/containerd.sock",
+           "sid: the system containerd, named by --containerd", c)
+        ok(c["root"] == "/var/lib/containerd" and c["root_set_by"] == "default", "sid: its default root", c)
+        ok(c["config_file"] == "/etc/containerd/config.toml" and c["config_file_exists"], "sid: its config file", c)
+        ok(c["plugin_dirs"] == ["io.containerd.internal.v1.opt=/var/lib/containerd/opt"],
+           "sid: Debian's opt plugin directory", c["plugin_dirs"])
+        t = tree(s, "containerd root")
+        ok(t and t["move"] and t["exists"] and t["bytes"] >= (1 << 20), "sid: the containerd root moves, measured", t)
+        d = tree(s, "data root")
+        ok(d and d["move"] and d["path"] == "/var/lib/docker" and d["inodes"] >= 3, "sid: the data root too", d)
+        ok(s["other_namespaces"] is None, "sid: offline, no namespace is asked", s["other_namespaces"])
+        ok(s["warnings"] == [], "sid: no warning", s["warnings"])
+    rc, out, err = status(root)
+    ok(rc == 0 and "Image store:   containerd" in out and "containerd root /var/lib/containerd: 1.0 MiB, a move carries it"
+       in out, "sid: the human status says it", out + err)
+
+    # The same Engine on its graph driver: containerd's root is no tree to move.
+    root = fresh(tmp, "overlay2")
+    write(root, "/etc/docker/daemon.json", '{ "features": { "containerd-snapshotter": false } }\n')
+    s = store(root)
+    ok(s and s["store"] == "graph-driver" and not tree(s, "containerd root")["move"],
+       "overlay2: the graph driver; containerd's root stays", s)
+
+    # The root set in a drop-in of conf.d.
+    root = fresh(tmp, "imports")
+    write(root, "/etc/containerd/config.toml", 'version = 3\nimports = ["/etc/containerd/conf.d/*.toml"]\n')
+    write(root, "/etc/containerd/conf.d/50-root.toml", "root = '/srv/containerd'\n")
+    s = store(root)
+    ok(s and s["containerd"]["root"] == "/srv/containerd"
+       and s["containerd"]["root_set_by"] == "/etc/containerd/conf.d/50-root.toml"
+       and s["containerd"]["imports"] == ["/etc/containerd/conf.d/*.toml"], "imports: the drop-in's root", s)
+    ok(s and tree(s, "containerd root")["path"] == "/srv/containerd", "imports: the tree is that root", s)
+
+    # --root on containerd's command line.
+    root = fresh(tmp, "flag")
+    write(root, "/etc/systemd/system/containerd.service.d/root.conf",
+          "[Service]\nExecStart=\nExecStart=/usr/bin/containerd --root /data/containerd\n")
+    s = store(root)
+    ok(s and s["containerd"]["root"] == "/data/containerd"
+       and s["containerd"]["root_set_by"].startswith("--root in "), "flag: containerd's --root wins", s)
+
+    # A config containerd cannot read.
+    root = fresh(tmp, "broken")
+    write(root, "/etc/containerd/config.toml", "version = 2\nroot = /srv\n")
+    s = store(root)
+    ok(s and s["containerd"]["error"] and "config.toml:2:8" in s["containerd"]["error"]
+       and any("config.toml:2:8" in w for w in s["warnings"]), "broken: the error, with its position", s)
+
+    # dockerd without --containerd and no containerd.service: its own.
+    root = fresh(tmp, "managed")
+    os.unlink(os.path.join(root, "usr/lib/systemd/system/containerd.service"))
+    write(root, "/etc/systemd/system/docker.service.d/ctd.conf",
+          "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// --data-root /srv/docker\n")
+    s = store(root)
+    ok(s and s["containerd"]["kind"] == "managed" and s["containerd"]["root"] == "/srv/docker/containerd/daemon"
+       and not tree(s, "containerd root")["move"], "managed: under the data root, carried with it", s)
+
+print(f"1..{n}")
+sys.exit(1 if failed else 0)

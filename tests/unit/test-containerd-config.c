@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "config/containerd-config.h"
+#include "tap.h"
+#include "tree.h"
+#include "util/fileio.h"
+#include "util/macro.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+#define NEW_ROOT "/mnt/docker-data/containerd"
+
+typedef struct Case {
+        const char *name;
+        const char *root_dir;
+        const char *root_source;
+        const char *state_dir;
+        const char *error;     /* a part of the error, NULL: none */
+        const char *warning;   /* a part of a warning, NULL: none expected */
+        const char *refusal;   /* a part of the plan's refusal, NULL: a plan (expected.diff) */
+        const char *place;     /* a part of the plan's place */
+} Case;
+
+static const Case cases[] = {
+        { "none", "/var/lib/containerd", "default", "/run/containerd", NULL, NULL, NULL, "/etc/containerd/config.toml" },
+        { "v2-double", "/srv/containerd", "/etc/containerd/config.toml", "/run/containerd", NULL, NULL, NULL,
+          "/etc/containerd/config.toml (root)" },
+        { "v3-single", "/var/lib/containerd", "/etc/containerd/config.toml", "/run/containerd", NULL, NULL, NULL,
+          "/etc/containerd/config.toml (root)" },
+        { "no-root", "/var/lib/containerd", "default", "/run/containerd", NULL, NULL, NULL,
+          "/etc/containerd/config.toml (root)" },
+        { "imports-dropin", "/var/lib/containerd", "default", "/run/containerd", NULL, NULL, NULL,
+          "/etc/containerd/conf.d/docker-relocate.toml (an import of /etc/containerd/config.toml)" },
+        { "imports-root", "/data/containerd", "/etc/containerd/conf.d/20-root.toml", "/run/containerd", NULL, NULL,
+          NULL, "/etc/containerd/conf.d/20-root.toml (root)" },
+        { "relative-import", "/relative/containerd", "/etc/containerd/conf.d/50-root.toml", "/run/relative", NULL,
+          NULL, NULL, "/etc/containerd/conf.d/50-root.toml (root)" },
+        { "missing-import", "/var/lib/containerd", "default", "/run/containerd", NULL,
+          "/etc/containerd/missing.toml does not exist: containerd stops reading", NULL,
+          "/etc/containerd/config.toml (root)" },
+        { "version-higher", "/var/lib/containerd", "default", "/run/containerd",
+          "/etc/containerd/conf.d/a.toml: version 3 is higher than the 2", NULL, "cannot start", NULL },
+        { "invalid", "/var/lib/containerd", "default", "/run/containerd",
+          "/etc/containerd/config.toml:2:8: not a TOML value", NULL, "config.toml:2:8", NULL },
+        { "unit-root-flag", "/data/ctd", "--root in /lib/systemd/system/containerd.service", "/run/containerd", NULL,
+          NULL, "command line", NULL },
+        { "unit-config-flag", "/var/lib/k8s-containerd", "/etc/k8s/containerd.toml", "/run/containerd", NULL, NULL,
+          NULL, "/etc/k8s/containerd.toml (root)" },
+        { "escaped-root", "/srv/containerd", "/etc/containerd/config.toml", "/run/containerd", NULL, NULL,
+          "config.toml:2:8: containerd's root is not a plain one-line string", NULL },
+        { "plugin-root-path", "/var/lib/containerd", "default", "/run/containerd", NULL,
+          "io.containerd.snapshotter.v1.overlayfs keeps its data in /mnt/snapshots, outside", NULL,
+          "/etc/containerd/config.toml (root)" },
+        { "debian-sid", "/var/lib/containerd", "default", "/run/containerd", NULL, NULL, NULL,
+          "/etc/containerd/config.toml (root)" },
+        { "symlink", "/var/lib/containerd", "default", "/run/containerd", NULL, NULL, NULL,
+          "/etc/containerd/config.toml (root)" },
+};
+
+static bool strv_has_part(char *const *l, const char *part) {
+        STRV_FOREACH(s, l)
+                if (strstr(*s, part))
+                        return true;
+        return false;
+}
+
+static void test_case(const Case *t) {
+        _cleanup_free_ char *dir = path_join(fixtures_dir(), "containerd"), *cdir = path_join(dir, t->name),
+                            *root = path_join(cdir, "tree"), *golden = path_join(cdir, "expected.diff"),
+                            *expected = NULL, *refusal = NULL, *diff = NULL;
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        int r;
+
+        r = containerd_config_load(root, INIT_SYSTEMD, NULL, &c);
+        ok_int(r, 0, "%s: loads", t->name);
+        if (r < 0)
+                return;
+        ok_streq(c.root_dir, t->root_dir, "%s: root", t->name);
+        ok_streq(c.root_dir_source, t->root_source, "%s: root set by", t->name);
+        ok_streq(c.state_dir, t->state_dir, "%s: state", t->name);
+        if (t->error)
+                ok(c.error && strstr(c.error, t->error), "%s: error (%s)", t->name, strna(c.error));
+        else
+                ok(!c.error, "%s: no error (%s)", t->name, strna(c.error));
+        if (t->warning)
+                ok(strv_has_part(c.warnings, t->warning), "%s: warns (%s)", t->name,
+                   strna(c.warnings ? c.warnings[0] : NULL));
+        else
+                ok(strv_length(c.warnings) == 0, "%s: no warning (%s)", t->name,
+                   strna(c.warnings ? c.warnings[0] : NULL));
+
+        r = containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal);
+        if (t->refusal) {
+                ok_int(r, -ECANCELED, "%s: the plan is refused", t->name);
+                ok(refusal && strstr(refusal, t->refusal), "%s: says why (%s)", t->name, strna(refusal));
+                ok(p.n == 0, "%s: nothing planned", t->name);
+                return;
+        }
+        ok_int(r, 0, "%s: planned (%s)", t->name, strna(refusal));
+        if (r < 0)
+                return;
+        ok(p.place && strstr(p.place, t->place), "%s: in one place, %s (%s)", t->name, t->place, strna(p.place));
+        ok_int(p.n, 1, "%s: one file written", t->name);
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "%s: the plan verifies (%s)", t->name,
+               strna(refusal));
+        ok_int(edit_plan_diff(&p, &diff), 0, "%s: diff", t->name);
+        if (getenv("UPDATE_GOLDEN"))
+                (void) write_file_atomic(golden, diff, strlen(diff), 0644);
+        (void) read_full_file(golden, 0, &expected, NULL);
+        ok_streq(diff, expected, "%s: the diff is %s/expected.diff", t->name, t->name);
+}
+
+static void test_imports_root_notes(void) {
+        _cleanup_free_ char *dir = path_join(fixtures_dir(), "containerd/imports-root/tree"), *refusal = NULL;
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+
+        if (containerd_config_load(dir, INIT_SYSTEMD, NULL, &c) < 0 || containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal) < 0) {
+                ok(false, "imports-root plans");
+                return;
+        }
+        ok(strv_has_part(p.notes, "/etc/containerd/config.toml sets root too, to /var/lib/containerd"),
+           "the overridden root of the main file is named, not changed");
+        ok_int(strv_length(c.imports), 1, "one import pattern");
+        ok_int(c.n_files, 3, "the main file and the two matches are read");
+        ok_streq(c.files[1].path, "/etc/containerd/conf.d/20-root.toml", "matches in byte order");
+}
+
+/* The whole cycle on a tree of our own: plan, verify, apply, read back,
+ * restore: every other byte of every file as it was. */
+static void test_apply_and_restore(void) {
+        char *root = tree_new("test-containerd-config");
+        const char *main_toml = "# main\nversion = 2\nimports = [\"conf.d/*.toml\"]\n\n[grpc]\n  address = \"/run/c.sock\"\n";
+        const char *dropin = "# the images\nroot = '/var/lib/containerd'  # default\n[plugins.x]\n  y = 1\n";
+        _cleanup_(containerd_config_done) ContainerdConfig c = {}, after = {};
+        _cleanup_(edit_plan_done) EditPlan p = {}, again = {};
+        _cleanup_strv_free_ char **backups = NULL;
+        _cleanup_free_ char *refusal = NULL, *got = NULL, *got_main = NULL;
+
+        tree_write(root, "/etc/containerd/config.toml", main_toml);
+        tree_write(root, "/etc/containerd/conf.d/10-root.toml", dropin);
+        tree_mkdir(root, "/var/lib/docker-relocate");
+
+        ok_int(containerd_config_load(root, INIT_SYSTEMD, NULL, &c), 0, "apply: loads");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "apply: planned");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "apply: verified");
+        ok_int(edit_plan_apply(&p, root, &backups), 0, "apply: written");
+        got = tree_read(root, "/etc/containerd/conf.d/10-root.toml");
+        ok_streq(got, "# the images\nroot = '" NEW_ROOT "'  # default\n[plugins.x]\n  y = 1\n",
+                 "apply: the value alone changed, quotes and comment kept");
+        got_main = tree_read(root, "/etc/containerd/config.toml");
+        ok_streq(got_main, main_toml, "apply: the main file untouched");
+        ok_int(containerd_config_load(root, INIT_SYSTEMD, NULL, &after), 0, "apply: loads again");
+        ok_streq(after.root_dir, NEW_ROOT, "apply: containerd's root is the new one");
+        ok_int(containerd_plan_set_root(&after, NEW_ROOT, &again, &refusal), 0, "apply: planned again");
+        ok_int(again.n, 0, "apply: a second run plans nothing");
+
+        ok_int(edit_plan_restore(root, backups), 0, "restore");
+        free(got);
+        got = tree_read(root, "/etc/containerd/conf.d/10-root.toml");
+        ok_streq(got, dropin, "restore: byte for byte");
+        tree_remove(root);
+}
+
+/* A plan verified against files that would make another drop-in win. */
+static void test_verify_catches_override(void) {
+        char *root = tree_new("test-containerd-config");
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_free_ char *refusal = NULL;
+
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = ['/etc/containerd/conf.d/*.toml']\n");
+        tree_mkdir(root, "/etc/containerd/conf.d");
+        ok_int(containerd_config_load(root, INIT_SYSTEMD, NULL, &c), 0, "override: loads");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "override: a drop-in planned");
+        /* Another drop-in, later in byte order, appears before the plan is
+         * applied: the verification must see that it would win. */
+        tree_write(root, "/etc/containerd/conf.d/zz-other.toml", "root = \"/elsewhere\"\n");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), -ECANCELED, "override: the plan no longer verifies");
+        ok(refusal && strstr(refusal, "/elsewhere") && strstr(refusal, "zz-other.toml"), "override: says why (%s)",
+           strna(refusal));
+        tree_remove(root);
+}
+
+static void test_debian_sid_opt(void) {
+        _cleanup_free_ char *dir = path_join(fixtures_dir(), "containerd/debian-sid/tree"), *refusal = NULL;
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+
+        if (containerd_config_load(dir, INIT_SYSTEMD, NULL, &c) < 0 || containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal) < 0) {
+                ok(false, "debian-sid plans");
+                return;
+        }
+        ok(strv_contains(c.plugin_dirs, "io.containerd.internal.v1.opt=/var/lib/containerd/opt"),
+           "Debian's opt plugin path is found");
+        ok(strv_has_part(p.notes, "io.containerd.internal.v1.opt keeps its data in /var/lib/containerd/opt, which stays"),
+           "the plan says it stays (%s)", strna(p.notes ? p.notes[0] : NULL));
+}
+
+static void test_refusals(void) {
+        _cleanup_free_ char *dir = path_join(fixtures_dir(), "containerd/v2-double/tree");
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        EditPlan p = {};
+        char *refusal = NULL;
+
+        if (containerd_config_load(dir, INIT_SYSTEMD, NULL, &c) < 0)
+                return;
+        ok_int(containerd_plan_set_root(&c, "relative/dir", &p, &refusal), -ECANCELED, "a relative root is refused");
+        refusal = mfree(refusal);
+        ok_int(containerd_plan_set_root(&c, "/mnt/it's", &p, &refusal), -ECANCELED, "a quote is refused");
+        ok(refusal && strstr(refusal, "quoting"), "says why");
+        refusal = mfree(refusal);
+        ok_int(containerd_plan_set_root(&c, "/srv/containerd/", &p, &refusal), 0, "the current root, written otherwise");
+        ok_int(p.n, 0, "plans nothing");
+        edit_plan_done(&p);
+}
+
+static void test_dump(void) {
+        _cleanup_free_ char *dir = path_join(fixtures_dir(), "containerd"), *p = path_join(dir, "dump-sid.toml"),
+                            *text = NULL, *rdir = path_join(dir, "v2-double/tree");
+        _cleanup_(containerd_dump_done) ContainerdDump d = {};
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_strv_free_ char **w = NULL;
+
+        ok_int(read_full_file(p, 0, &text, NULL), 0, "the dump of sid's containerd 2.1 is there");
+        ok_int(containerd_dump_parse(strempty(text), &d), 0, "it parses");
+        if (!d.root_dir)
+                return;
+        ok_streq(d.root_dir, "/var/lib/containerd", "dump: root");
+        ok_streq(d.state_dir, "/run/containerd", "dump: state");
+        ok_int(d.version, 3, "dump: version 3");
+        ok(strv_length(d.plugin_dirs) == 1 && strv_contains(d.plugin_dirs, "io.containerd.internal.v1.opt=/var/lib/containerd/opt"),
+           "dump: the opt plugin's path, from Debian's config.toml");
+        ok_int(containerd_dump_parse("version = 3\n", &d), -EBADMSG, "a dump without root is refused");
+
+        if (containerd_config_load(rdir, INIT_SYSTEMD, NULL, &c) < 0)
+                return;
+        ok_int(containerd_config_check_dump(&c, &d, &w), 1, "files (/srv/containerd) and dump disagree on the root");
+        ok(w && strstr(w[0], "dump says its root is /var/lib/containerd, the files say /srv/containerd"), "says so (%s)",
+           strna(w ? w[0] : NULL));
+}
+
+int main(void) {
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                test_case(&cases[i]);
+        test_imports_root_notes();
+        test_apply_and_restore();
+        test_verify_catches_override();
+        test_debian_sid_opt();
+        test_refusals();
+        test_dump();
+        return tap_done();
+}
