@@ -7,7 +7,9 @@
 # must restore daemon.json byte for byte, remove its RequiresMountsFor
 # drop-in, reload systemd, start Docker on the old root and exit 4 with
 # status "rolled-back"; every image, container and volume still there and
-# the running container running again.
+# the running container running again. The volume the run prepared is taken
+# back too (unmounted, its fstab line and the mount point it made removed),
+# its filesystem kept for the next run.
 
 . "$VM_LIB"
 
@@ -51,3 +53,12 @@ else
         diag "$(docker ps -a 2>&1)"
 fi
 is "the journal records the rollback" "$(json_get /var/lib/docker-relocate/state.json 'd["phase"]')" rolled-back
+# The volume this run prepared is taken back: unmounted, its fstab line and
+# mount point gone; its filesystem stays for the next run.
+is "the volume is no longer mounted" "$(findmnt -n -o TARGET /mnt/docker-data)" ""
+check "fstab has no line for the volume" sh -c '! grep -q /mnt/docker-data /etc/fstab'
+check "the mount point it made is gone" test ! -e /mnt/docker-data
+is "the filesystem stays on the volume" "$(blkid -o value -s LABEL "/dev/$(ebs_disk)")" docker-data
+is "the report's warnings say the volume was unmounted" \
+        "$(json_get /root/move.json 'any(w.startswith("unmounted ") and w.endswith(" from /mnt/docker-data") for w in d["warnings"])')" \
+        True
