@@ -24,6 +24,8 @@ deps=(
         "python3-pycodestyle py:pycodestyle" "pylint pylint" "python3-venv py:ensurepip"
         # the packages: dpkg-buildpackage with lintian, rpmbuild
         "debhelper dh" "lintian lintian" "fakeroot fakeroot" "rpm rpmbuild"
+        # the fuzz suite: clang and its libFuzzer and sanitizer runtimes
+        "clang clang" "libclang-rt-14-dev glob:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
 # The VM suite boots a debootstrapped image under QEMU.
 if [ -n "${WITH_VM:-}" ] && [ -f "$(dirname "$0")/../tests/vm/packages.txt" ]; then
@@ -40,6 +42,7 @@ for d in "${deps[@]}"; do
         hdr:*) [ -e "/usr/include/${check#hdr:}" ] || missing+=("$pkg") ;;
         pc:*) pkg-config --exists "${check#pc:}" 2>/dev/null || missing+=("$pkg") ;;
         py:*) /usr/bin/python3 -c "import ${check#py:}" 2>/dev/null || missing+=("$pkg") ;;
+        glob:*) compgen -G "${check#glob:}" >/dev/null || missing+=("$pkg") ;;
         *) command -v "$check" >/dev/null 2>&1 || [ -x "/usr/sbin/$check" ] || [ -x "/sbin/$check" ] ||
                 missing+=("$pkg") ;;
         esac

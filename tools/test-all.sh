@@ -8,13 +8,15 @@
 #      included) checked by lintian, and the RPM with rpmbuild;
 #   5. runs the root suite (loop devices, mounts, a real dockerd, each test in
 #      a private mount namespace) and the VM suite (real systemd under QEMU),
-#      whose scenarios install that same .deb.
+#      whose scenarios install that same .deb;
+#   6. builds the libFuzzer targets with clang and runs each for 30 s
+#      (FUZZ_SECONDS) from its seed corpus (suite "fuzz").
 # Without root, steps 1 and 5 are skipped and say so.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 src=$PWD
-suites=${SUITES:-unit asan packages root vm}
+suites=${SUITES:-unit asan packages root vm fuzz}
 
 if [ "$(id -u)" -eq 0 ]; then
         WITH_VM=1 tools/install-deps.sh
@@ -99,6 +101,25 @@ for s in $suites; do
         vm)
                 # In CI an image that cannot be built is a failure, not a skip.
                 DOCKER_RELOCATE_VM_REQUIRED=${CI:+1} run_suite build vm --num-processes 1 || status=1
+                ;;
+        fuzz)
+                if ! command -v clang >/dev/null; then
+                        echo "test-all: no clang: the fuzz suite cannot run." >&2
+                        status=1
+                        continue
+                fi
+                CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+                # Its TAP in a log of the same shape as meson's, for the count below.
+                tests/fuzz/run.sh "${FUZZ_SECONDS:-30}" build-fuzz | tee build-fuzz/fuzz.tap || status=1
+                python3 - build-fuzz/fuzz.tap build-fuzz/testlog-fuzz.json <<'PY'
+import json, re, sys
+with open(sys.argv[2], "w") as out:
+    for line in open(sys.argv[1]):
+        m = re.match(r"(not )?ok \d+ - (.*)", line)
+        if m:
+            out.write(json.dumps({"name": "fuzz " + m.group(2), "result": "FAIL" if m.group(1) else "OK"}) + "\n")
+PY
+                logs+=("build-fuzz/testlog-fuzz.json")
                 ;;
         esac
 done

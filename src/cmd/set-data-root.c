@@ -5,6 +5,7 @@
 
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
+#include "config/data-root.h"
 #include "config/docker-config.h"
 #include "config/edit.h"
 #include "output/output.h"
@@ -107,6 +108,14 @@ int verb_set_data_root(const Options *o) {
         new_root = path_normalize(o->args[0]);
         if (!new_root)
                 return cmd_oom();
+
+        /* A directory that can never hold Docker's data (/, /proc/..., a
+         * tmpfs, a file): refused before anything is read or written. */
+        r = data_root_check(o->root, new_root, &refusal);
+        if (r == -ECANCELED)
+                return cmd_fail(EXIT_REFUSED, 0, "%s", refusal);
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Failed to check %s: %m", new_root);
 
         /* On the host, never while a move is rewriting the same files. */
         if (root_is_host(o->root)) {

@@ -42,6 +42,26 @@ size_t daemon_json_count(const DaemonJson *j, const char *key);
 /* The value of a top-level string member, NULL when absent or not a string. */
 char *daemon_json_get_string(const DaemonJson *j, const char *key);
 
+/* How the installed dockerd reads its configuration file, where Engine
+ * versions differ (moby's daemon/config: a json.Decoder before 23.0;
+ * bytes.TrimSpace, a UTF-8 BOM skipped and json.Unmarshal since; BOM-aware
+ * decoding with a UTF-8 validator since 24.0). Unknown version: neither. */
+typedef struct JsonDialect {
+        bool bom;   /* a UTF-8 byte-order mark is skipped (Engine >= 23) */
+        bool empty; /* an empty file means no settings (Engine >= 23; before: "EOF", no start) */
+} JsonDialect;
+
+/* Checks text the way dockerd reads it (Go's encoding/json), beyond what
+ * cJSON accepts: no raw control character inside a string (cJSON takes a
+ * TAB, Go does not), only JSON whitespace outside strings, numbers by JSON's
+ * grammar and within a float64, valid UTF-8 throughout, a top-level object
+ * and nothing after it, a byte-order mark or an empty file only where the
+ * dialect allows. Duplicate keys are accepted, as Go does (the last one
+ * wins). Returns 0, or -EBADMSG with the byte offset of the problem and a
+ * sentence saying what dockerd does with it and how to fix it. */
+int daemon_json_check_strict(const char *text, size_t size, const JsonDialect *d, size_t *ret_offset,
+                             char **ret_why);
+
 /* Returns new text with "data-root" set to value and any "graph" removed
  * (a lone "graph" is renamed in place); other bytes are kept. An empty file
  * becomes a small new object. */

@@ -12,8 +12,7 @@
 #include "util/string-table.h"
 #include "util/strv.h"
 
-/* The variables init scripts and sysconfig files pass to dockerd. */
-static const char *const script_vars[] = {
+const char *const docker_script_vars[] = {
         "DOCKER_OPTS", "OPTIONS", "other_args", "DOCKER_OPTIONS", "DOCKER_STORAGE_OPTIONS",
         "DOCKER_NETWORK_OPTIONS", "DOCKER_ADD_RUNTIMES", NULL,
 };
@@ -45,6 +44,7 @@ void docker_config_done(DockerConfig *c) {
         word_list_done(&c->argv);
         docker_flags_done(&c->flags);
         free(c->json_path);
+        free(c->json_path_named);
         daemon_json_done(&c->json);
         free(c->json_error);
         free(c->data_root);
@@ -53,8 +53,10 @@ void docker_config_done(DockerConfig *c) {
         free(c->storage_driver);
         free(c->socket);
         strv_free(c->bus_exec_start);
+        env_done(&c->script_env);
         strv_free(c->conflicts);
         strv_free(c->warnings);
+        strv_free(c->unprovable);
         *c = (DockerConfig){};
 }
 
@@ -62,6 +64,11 @@ static const char *word_file(const DockerConfig *c, size_t idx) {
         const Word *w = &c->argv.words[idx];
         if (w->src != TEXT_NO_SOURCE && w->src < c->sources.n)
                 return c->sources.files[w->src].path;
+        /* A word with quotes inside is still written in one file: the one
+         * its first character that is not a variable's value comes from. */
+        for (size_t i = 0; i < w->chars.len; i++)
+                if (w->chars.src[i] < c->sources.n && !(w->chars.flags[i] & TEXT_EXPANDED))
+                        return c->sources.files[w->chars.src[i]].path;
         return c->exec_file ?: "the command line";
 }
 
@@ -82,8 +89,22 @@ static int load_env_file(DockerConfig *c, const char *path, bool optional, EnvSy
                                                    path);
                 return 0;
         }
-        if (r < 0)
-                return strv_extendf_unique(&c->warnings, "Cannot read %s: %s", path, strerror(-r));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                _cleanup_free_ char *why = NULL;
+
+                /* What dockerd is started with depends on this file:
+                 * nothing can be proved without it. */
+                r = source_load_error(&c->sources, path, r, &why);
+                if (r < 0)
+                        return r;
+                r = strv_extendf_unique(&c->unprovable, "%s", why);
+                if (r < 0)
+                        return r;
+                return strv_extendf_unique(&c->warnings, "%s", why);
+        }
+        source_set_get(&c->sources, id)->role = syntax == ENV_SYNTAX_SHELL ? SOURCE_ENV_SHELL : SOURCE_ENV_SYSTEMD;
         if (!strv_contains(c->env_files, path)) {
                 r = strv_extend(&c->env_files, path);
                 if (r < 0)
@@ -230,7 +251,7 @@ static bool script_references(const char *text, const char *name, size_t *ret_po
 static int load_script(DockerConfig *c, const char *script) {
         _cleanup_strv_free_ char **files = NULL, **problems = NULL;
         Env scratch = {};
-        const SourceFile *f;
+        SourceFile *f;
         uint32_t id;
         int r;
 
@@ -239,6 +260,7 @@ static int load_script(DockerConfig *c, const char *script) {
                 return strv_extendf_unique(&c->warnings, "No %s found.", script);
         if (r < 0)
                 return r;
+        source_set_get(&c->sources, id)->role = SOURCE_SCRIPT;
         c->service_file = strdup(script);
         c->exec_file = strdup(script);
         if (!c->service_file || !c->exec_file)
@@ -275,9 +297,12 @@ static int load_script(DockerConfig *c, const char *script) {
             (r = strv_extend(&files, "/etc/conf.d/docker")) < 0)
                 goto finish;
 
-        for (const char *const *v = script_vars; *v; v++) {
-                const EnvVar *d = env_get(&scratch, *v);
-                if (d && (r = env_set(&c->env, *v, &d->value, d->src, d->line)) < 0)
+        /* Its environment files are sourced with the script's own
+         * variables set (BASE, DOCKER_OPTS=): they may refer to them. */
+        for (size_t i = 0; i < scratch.n; i++) {
+                const EnvVar *d = &scratch.vars[i];
+                if ((r = env_set(&c->env, d->name, &d->value, d->src, d->line)) < 0 ||
+                    (r = env_set(&c->script_env, d->name, &d->value, d->src, d->line)) < 0)
                         goto finish;
         }
         STRV_FOREACH(p, files) {
@@ -302,8 +327,8 @@ static int load_script(DockerConfig *c, const char *script) {
 
                 /* Loading the env files may have moved the source table. */
                 f = source_set_get(&c->sources, id);
-                for (size_t i = 0; script_vars[i] && n < ELEMENTSOF(pos); i++)
-                        if (script_references(f->content, script_vars[i], &pos[n]))
+                for (size_t i = 0; docker_script_vars[i] && n < ELEMENTSOF(pos); i++)
+                        if (script_references(f->content, docker_script_vars[i], &pos[n]))
                                 order[n++] = i;
                 for (size_t a = 1; a < n; a++)
                         for (size_t b = a; b > 0 && pos[b - 1] > pos[b]; b--) {
@@ -315,7 +340,7 @@ static int load_script(DockerConfig *c, const char *script) {
                                 order[b - 1] = t;
                         }
                 for (size_t i = 0; i < n; i++) {
-                        const EnvVar *v = env_get(&c->env, script_vars[order[i]]);
+                        const EnvVar *v = env_get(&c->env, docker_script_vars[order[i]]);
                         if (v && (r = word_list_split_text(&c->argv, &v->value)) < 0)
                                 goto finish;
                 }
@@ -328,7 +353,7 @@ finish:
 
 static int load_json(DockerConfig *c) {
         const DockerFlag *cf = docker_flags_get(&c->flags, "config-file");
-        const SourceFile *f;
+        SourceFile *f;
         unsigned line = 0, col = 0;
         uint32_t id;
         int r;
@@ -350,9 +375,12 @@ static int load_json(DockerConfig *c) {
                                 return -ENOMEM;
                 }
                 c->json_path_from_flag = true;
-                r = chase_path(c->root, abs ?: cf->value, &c->json_path);
+                c->json_path_named = path_normalize(abs ?: cf->value);
         } else
-                r = chase_path(c->root, DOCKER_DEFAULT_CONFIG_FILE, &c->json_path);
+                c->json_path_named = strdup(DOCKER_DEFAULT_CONFIG_FILE);
+        if (!c->json_path_named)
+                return -ENOMEM;
+        r = chase_path(c->root, c->json_path_named, &c->json_path);
         if (r < 0)
                 return r;
 
@@ -365,14 +393,25 @@ static int load_json(DockerConfig *c) {
                                 c->json_path);
                 return 0;
         }
+        if (r == -ENOMEM)
+                return r;
         if (r < 0) {
-                if (asprintf(&c->json_error, "%s: cannot read: %s", c->json_path, strerror(-r)) < 0)
-                        return -ENOMEM;
+                /* It is there but cannot be used (a directory, a FIFO, too
+                 * large, binary): it exists, is not valid, and is never
+                 * replaced by a new file. */
+                c->json_exists = true;
+                r = source_load_error(&c->sources, c->json_path, r, &c->json_error);
+                if (r < 0)
+                        return r;
+                r = strv_extendf_unique(&c->unprovable, "%s", c->json_error);
+                if (r < 0)
+                        return r;
                 return strv_extendf_unique(&c->warnings, "%s", c->json_error);
         }
         c->json_exists = true;
         c->json_src = id;
         f = source_set_get(&c->sources, id);
+        f->role = SOURCE_JSON;
 
         r = daemon_json_parse(f->content, f->size, &c->json, &line, &col);
         if (r == -EBADMSG || r == -EMEDIUMTYPE) {
@@ -514,7 +553,7 @@ static int find_unread_env_files(DockerConfig *c) {
                 if (r >= 0)
                         r = env_parse(&scratch, &scratch_set, id, ENV_SYNTAX_SHELL, &problems);
                 if (r >= 0) {
-                        for (const char *const *v = script_vars; *v; v++) {
+                        for (const char *const *v = docker_script_vars; *v; v++) {
                                 const EnvVar *e = env_get(&scratch, *v);
                                 if (e && e->value.len > 0) {
                                         r = strv_extendf_unique(
@@ -528,7 +567,9 @@ static int find_unread_env_files(DockerConfig *c) {
                 }
                 env_done(&scratch);
                 source_set_done(&scratch_set);
-                if (r < 0 && r != -ENOENT)
+                /* Nothing reads it: a file that cannot be read (a
+                 * directory, a FIFO) is no finding here. */
+                if (r == -ENOMEM)
                         return r;
         }
         return 0;

@@ -15,6 +15,10 @@
 #define DOCKER_DEFAULT_CONFIG_FILE "/etc/docker/daemon.json"
 #define DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
 
+/* The variables init scripts and sysconfig files pass to dockerd
+ * (DOCKER_OPTS, OPTIONS, other_args, ...), NULL-terminated. */
+extern const char *const docker_script_vars[];
+
 typedef enum DataRootVia {
         DATA_ROOT_DEFAULT,
         DATA_ROOT_DAEMON_JSON,
@@ -43,7 +47,8 @@ typedef struct DockerConfig {
         bool from_bus;         /* what systemd loaded was given (live host) */
         char **bus_exec_start; /* the ExecStart= systemd has loaded, unexpanded */
 
-        char *json_path;      /* the JSON file dockerd reads, inside root */
+        char *json_path;      /* the JSON file dockerd reads, inside root, symlinks resolved */
+        char *json_path_named; /* the same as dockerd names it (--config-file or the default) */
         bool json_path_from_flag;
         bool json_exists;
         bool json_valid;
@@ -61,8 +66,13 @@ typedef struct DockerConfig {
         bool live_restore;
         char *socket;
 
+        Env script_env;       /* SysV, OpenRC, upstart: the script's own plain assignments, in effect
+                               * before it sources its environment files */
+
         char **conflicts;
         char **warnings;
+        char **unprovable;    /* files that cannot be read the way their readers read them:
+                               * "FILE[:LINE:COL]: why" (config/proof.h refuses on these) */
 } DockerConfig;
 
 void docker_config_done(DockerConfig *c);

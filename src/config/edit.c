@@ -2,11 +2,15 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/edit.h"
+#include "config/proof.h"
+#include "config/refusal.h"
 #include "util/backup.h"
 #include "util/diff.h"
 #include "util/fileio.h"
@@ -18,6 +22,7 @@
 void edit_plan_done(EditPlan *p) {
         for (size_t i = 0; i < p->n; i++) {
                 free(p->edits[i].path);
+                free(p->edits[i].named);
                 free(p->edits[i].old);
                 free(p->edits[i].new);
         }
@@ -52,15 +57,13 @@ int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *ne
         return 0;
 }
 
-static int refuse(char **ret_refusal, const char *format, ...) _printf_(2, 3);
-static int refuse(char **ret_refusal, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(ret_refusal, format, ap);
-        va_end(ap);
-        return r < 0 ? -ENOMEM : -ECANCELED;
+/* Records that the last edit's file is reached as named (through a symlink). */
+static int set_named(EditPlan *p, const char *path, const char *named) {
+        if (p->n == 0 || !streq(p->edits[p->n - 1].path, path) || streq(path, named))
+                return 0;
+        free(p->edits[p->n - 1].named);
+        p->edits[p->n - 1].named = strdup(named);
+        return p->edits[p->n - 1].named ? 0 : -ENOMEM;
 }
 
 typedef struct Replacement {
@@ -95,29 +98,109 @@ static char *apply_replacements(const char *content, size_t from, size_t to, Rep
         return TAKE_PTR(out);
 }
 
-static int where(const DockerConfig *c, const Word *w, char **ret) {
-        const SourceFile *f = w->src != TEXT_NO_SOURCE ? &c->sources.files[w->src] : NULL;
+/* file:line:col of a source byte, for messages. */
+static int position(const DockerConfig *c, uint32_t src, size_t off, char **ret) {
         unsigned line = 0, col = 0;
 
-        if (!f)
+        if (src >= c->sources.n)
                 return asprintf(ret, "%s", c->exec_file ?: "the command line") < 0 ? -ENOMEM : 0;
-        source_position(f, w->start, &line, &col);
-        return asprintf(ret, "%s:%u:%u", f->path, line, col) < 0 ? -ENOMEM : 0;
+        source_position(&c->sources.files[src], off, &line, &col);
+        return asprintf(ret, "%s:%u:%u", c->sources.files[src].path, line, col) < 0 ? -ENOMEM : 0;
+}
+
+/* Where a word is written: its first character that is not the value of a
+ * variable expanded into it. */
+static int where(const DockerConfig *c, const Word *w, char **ret) {
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < w->chars.len; i++)
+                        if (w->chars.src[i] != TEXT_NO_SOURCE && (pass == 1 || !(w->chars.flags[i] & TEXT_EXPANDED)))
+                                return position(c, w->chars.src[i], w->chars.off[i], ret);
+        return position(c, TEXT_NO_SOURCE, 0, ret);
+}
+
+/* Why part of a word (what: "the value", "the option") cannot be rewritten
+ * in place. */
+static int refuse_span(const DockerConfig *c, const Word *w, size_t from, size_t to, WordSpan why, const char *what,
+                       char **ret_refusal) {
+        _cleanup_free_ char *pos = NULL, *var = NULL, *part = strndup(w->text + from, to - from), *subject = NULL;
+        int r;
+
+        if (!part)
+                return -ENOMEM;
+        r = where(c, w, &pos);
+        if (r < 0)
+                return r;
+        if (from == 0 && to == strlen(w->text))
+                r = asprintf(&subject, "%s '%s'", what, part);
+        else
+                r = asprintf(&subject, "%s '%s' of '%s'", what, part, w->text);
+        if (r < 0)
+                return -ENOMEM;
+        switch (why) {
+        case WORD_SPAN_EMPTY:
+                return config_refuse(ret_refusal, "%s: '%s' has an empty value; set the data root by hand.", pos, w->text);
+        case WORD_SPAN_EXPANDED:
+                for (size_t i = from; i < to && !var; i++)
+                        if (w->chars.flags[i] & TEXT_EXPANDED) {
+                                r = position(c, w->chars.src[i], w->chars.off[i], &var);
+                                if (r < 0)
+                                        return r;
+                        }
+                return config_refuse(ret_refusal,
+                              "%s: %s is built from a variable (set at %s): rewriting it would change that "
+                              "variable; set the data root by hand.",
+                              pos, subject, strna(var));
+        case WORD_SPAN_SYNTHETIC:
+                return config_refuse(ret_refusal,
+                              "%s: %s is written with escapes (\\x, %%%%, $$): write it plainly, or set the data "
+                              "root by hand.",
+                              pos, subject);
+        default:
+                return config_refuse(ret_refusal,
+                              "%s: %s is put together from several quoted or escaped parts: write it as one part, "
+                              "or set the data root by hand.",
+                              pos, subject);
+        }
+}
+
+/* Adds the replacement of characters from..to of w by text, or refuses. */
+static int replace_span(const DockerConfig *c, const Word *w, size_t from, size_t to, const char *text,
+                        const char *what, Replacement *rep, size_t *nrep, char **ret_refusal) {
+        Replacement x = { .text = text };
+        WordSpan why = word_span(w, from, to, &x.src, &x.start, &x.end);
+
+        if (why != WORD_SPAN_PLAIN)
+                return refuse_span(c, w, from, to, why, what, ret_refusal);
+        /* The same bytes reached twice ("$DOCKER_OPTS" used twice): once. */
+        for (size_t i = 0; i < *nrep; i++) {
+                if (rep[i].src != x.src || rep[i].end <= x.start || x.end <= rep[i].start)
+                        continue;
+                if (rep[i].start == x.start && rep[i].end == x.end && streq(rep[i].text, x.text))
+                        return 0;
+                return config_refuse(ret_refusal, "%s: the same bytes set the data root in two ways; set it by hand.",
+                              c->sources.files[x.src].path);
+        }
+        rep[(*nrep)++] = x;
+        return 0;
 }
 
 static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, char **ret_refusal) {
         const DockerFlag *flags[32];
         size_t nflags = docker_config_data_root_flags(c, flags, ELEMENTSOF(flags));
         _cleanup_free_ Replacement *rep = calloc(nflags * 2 + 1, sizeof(Replacement));
-        _cleanup_free_ char *inline_text = NULL;
         size_t nrep = 0;
         int r;
 
-        if (!rep || asprintf(&inline_text, "--data-root=%s", new_root) < 0)
+        if (!rep)
                 return -ENOMEM;
 
         /* Every occurrence becomes "--data-root NEW" (pflag keeps the last,
-         * but a stale earlier one would mislead the next reader). */
+         * but a stale earlier one would mislead the next reader). Only the
+         * bytes of the flag's name and of its value are replaced, so quotes
+         * around them stay as they are: systemd and sh both unquote inside a
+         * word, --data-root="/x" is the value /x, and becomes
+         * --data-root="/new". The new root needs no quoting anywhere
+         * (string_is_shell_safe()). */
         for (size_t i = 0; i < nflags; i++) {
                 const DockerFlag *fl = flags[i];
                 const Word *fw = &c->argv.words[fl->word], *vw = &c->argv.words[fl->value_word];
@@ -125,44 +208,53 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
 
                 if (!fl->value) {
                         r = where(c, fw, &pos);
-                        return r < 0 ? r : refuse(ret_refusal, "%s: '%s' has no value.", pos, fw->text);
+                        return r < 0 ? r : config_refuse(ret_refusal, "%s: '%s' has no value.", pos, fw->text);
                 }
                 if (fl->combined) {
                         /* "-Dg /x": rewriting the word would drop -D. */
                         r = where(c, fw, &pos);
                         return r < 0 ? r
-                                     : refuse(ret_refusal,
+                                     : config_refuse(ret_refusal,
                                               "%s: '%s' combines several flags in one word; change it by hand.",
                                               pos, fw->text);
                 }
                 if (fl->inline_value) {
-                        if (!fw->editable) {
-                                r = where(c, fw, &pos);
-                                return r < 0 ? r
-                                             : refuse(ret_refusal,
-                                                      "%s: '%s' is built from quotes, escapes or variables; "
-                                                      "change it by hand.",
-                                                      pos, fw->text);
+                        /* "--name=value", "-gvalue", "-g=value". */
+                        const char *t = fw->text, *eq = strchr(t, '=');
+                        size_t len = strlen(t), name_end, value_start;
+                        bool long_form = startswith(t, "--");
+
+                        if (long_form) {
+                                name_end = eq ? (size_t) (eq - t) : len;
+                                value_start = name_end + 1;
+                        } else {
+                                name_end = 2;
+                                value_start = t[2] == '=' ? 3 : 2;
                         }
-                        rep[nrep++] = (Replacement){ fw->src, fw->start, fw->end, inline_text };
+                        if (value_start > len)
+                                value_start = len;
+                        r = replace_span(c, fw, value_start, len, new_root, "the value", rep, &nrep, ret_refusal);
+                        if (r < 0)
+                                return r;
+                        if (!(long_form && streq(fl->name, "data-root"))) {
+                                /* "-g/x" has no '=' to keep: the new name brings one. */
+                                r = replace_span(c, fw, 0, name_end,
+                                                 value_start == name_end ? "--data-root=" : "--data-root", "the option",
+                                                 rep, &nrep, ret_refusal);
+                                if (r < 0)
+                                        return r;
+                        }
                         continue;
                 }
                 if (!streq(fw->text, "--data-root")) {
-                        if (!fw->editable) {
-                                r = where(c, fw, &pos);
-                                return r < 0 ? r : refuse(ret_refusal, "%s: cannot rewrite '%s' safely.", pos, fw->text);
-                        }
-                        rep[nrep++] = (Replacement){ fw->src, fw->start, fw->end, "--data-root" };
+                        r = replace_span(c, fw, 0, strlen(fw->text), "--data-root", "the option", rep, &nrep,
+                                         ret_refusal);
+                        if (r < 0)
+                                return r;
                 }
-                if (!vw->editable) {
-                        r = where(c, vw, &pos);
-                        return r < 0 ? r
-                                     : refuse(ret_refusal,
-                                              "%s: the value '%s' is built from quotes, escapes or variables; "
-                                              "change it by hand.",
-                                              pos, vw->text);
-                }
-                rep[nrep++] = (Replacement){ vw->src, vw->start, vw->end, new_root };
+                r = replace_span(c, vw, 0, strlen(vw->text), new_root, "the value", rep, &nrep, ret_refusal);
+                if (r < 0)
+                        return r;
         }
 
         /* Group by file. */
@@ -183,7 +275,7 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                                 group[ng++] = rep[k];
 
                 if (f->unsafe)
-                        return refuse(ret_refusal, "%s: cannot be edited safely (%s); change the data root by hand.",
+                        return config_refuse(ret_refusal, "%s: cannot be edited safely (%s); change the data root by hand.",
                                       f->path, f->unsafe);
 
                 if (!f->vendor) {
@@ -195,6 +287,8 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                         if (!content)
                                 return -ENOMEM;
                         r = edit_plan_add(p, real, f->content, content, 0644);
+                        if (r >= 0)
+                                r = set_named(p, real, f->path);
                         if (r < 0)
                                 return r;
                         if (!p->place && asprintf(&p->place, "%s (flag)", f->path) < 0)
@@ -210,7 +304,7 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                         if (group[k].start < e->raw_start || group[k].end > e->raw_end)
                                 inside = false;
                 if (!inside)
-                        return refuse(ret_refusal,
+                        return config_refuse(ret_refusal,
                                       "%s is a file of the distribution's package and the data root is set there "
                                       "outside ExecStart=; set it by hand in a drop-in.",
                                       f->path);
@@ -227,13 +321,19 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
                              "ExecStart=%s\n",
                              f->path, line) < 0)
                         return -ENOMEM;
-                _cleanup_free_ char *full = root_path(c->root, DOCKER_RELOCATE_DROPIN), *old = NULL;
+                _cleanup_free_ char *real = NULL, *full = NULL, *old = NULL;
+                r = chase_path(c->root, DOCKER_RELOCATE_DROPIN, &real);
+                if (r < 0)
+                        return r;
+                full = root_path(c->root, real);
                 if (!full)
                         return -ENOMEM;
-                r = read_full_file(full, 0, &old, NULL);
+                r = read_full_file_flags(full, 0, READ_NOFOLLOW, &old, NULL);
                 if (r < 0 && r != -ENOENT)
                         return r;
-                r = edit_plan_add(p, DOCKER_RELOCATE_DROPIN, old, dropin, 0644);
+                r = edit_plan_add(p, real, old, dropin, 0644);
+                if (r >= 0)
+                        r = set_named(p, real, DOCKER_RELOCATE_DROPIN);
                 if (r < 0)
                         return r;
                 if (!p->place && asprintf(&p->place, "%s (flag)", DOCKER_RELOCATE_DROPIN) < 0)
@@ -253,21 +353,139 @@ static int plan_flags(const DockerConfig *c, const char *new_root, EditPlan *p, 
         return 0;
 }
 
+static const char *access_problem(int error) {
+        switch (error) {
+        case EROFS:
+                return "is on a read-only file system";
+        case EPERM:
+                return "is immutable or append-only (chattr -i / -a)";
+        case EACCES:
+                return "is not writable";
+        default:
+                return strerror(error);
+        }
+}
+
+/* Whether the apply can write e the way it will: refuses what would fail
+ * only once Docker is stopped, or would write where the readers do not
+ * look. */
+static int check_target(EditPlan *p, FileEdit *e, const char *root, char **ret_refusal) {
+        _cleanup_free_ char *full = root_path(root, e->path), *dir = NULL;
+        const char *named = e->named ?: e->path;
+        struct stat st;
+        int r;
+
+        if (!full)
+                return -ENOMEM;
+
+        if (e->named) {
+                _cleanup_free_ char *nfull = root_path(root, e->named);
+                if (!nfull)
+                        return -ENOMEM;
+                if (path_startswith_dir(e->named, "/etc") && !path_startswith_dir(e->path, "/etc"))
+                        return config_refuse(ret_refusal,
+                                      "%s is reached through a symlink and really is %s, outside /etc: this program "
+                                      "does not write configuration through a link that leaves /etc; change it by "
+                                      "hand, or replace the link with the file.",
+                                      e->named, e->path);
+                if (!e->old && lstat(nfull, &st) == 0 && S_ISLNK(st.st_mode))
+                        return config_refuse(ret_refusal,
+                                      "%s is a symlink to %s, which does not exist (a dangling link): dockerd reads "
+                                      "it as missing, and this program does not create files through a link; "
+                                      "remove the link, or create %s.",
+                                      e->named, e->path, e->path);
+        }
+
+        if (e->old) {
+                r = file_is_mount_point(full);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                e->in_place = r > 0;
+                if (faccessat(AT_FDCWD, full, W_OK, AT_EACCESS) < 0)
+                        return config_refuse(ret_refusal, "%s cannot be written: it %s.", named, access_problem(errno));
+                if (e->in_place) {
+                        _cleanup_free_ char *note = NULL;
+                        if (asprintf(&note,
+                                     "%s is a mount point (a file bind-mounted over it): it is written in place "
+                                     "after its backup, as a rename cannot replace it.",
+                                     named) < 0)
+                                return -ENOMEM;
+                        r = strv_consume(&p->notes, TAKE_PTR(note));
+                        if (r < 0)
+                                return r;
+                        return 0;
+                }
+        }
+
+        /* A new file, or one replaced by rename: its directory (or the
+         * first that exists, where the rest is created) takes the entry. */
+        dir = path_dirname(full);
+        while (dir && lstat(dir, &st) < 0 && errno == ENOENT && !streq(dir, "/")) {
+                char *up = path_dirname(dir);
+                free(dir);
+                dir = up;
+        }
+        if (!dir)
+                return -ENOMEM;
+        if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) < 0)
+                return config_refuse(ret_refusal, "%s cannot be written: its directory %s %s.", named, dir,
+                              access_problem(errno));
+        return 0;
+}
+
+static int check_targets(EditPlan *p, const char *root, char **ret_refusal) {
+        int r;
+
+        if (p->n == 0)
+                return 0;
+        for (size_t i = 0; i < p->n; i++) {
+                r = check_target(p, &p->edits[i], root, ret_refusal);
+                if (r < 0)
+                        return r;
+        }
+        /* The backups are written before any file is. */
+        r = backup_dir_check(root);
+        if (r == -ELOOP || r == -ENOTDIR)
+                return config_refuse(ret_refusal,
+                              "%s: a %s stands on the way to this program's backup directory, and this program "
+                              "does not write backups through it; remove it.",
+                              BACKUP_DIR, r == -ELOOP ? "symlink" : "file");
+        return r;
+}
+
+static int prove(const DockerConfig *c, char **ret_refusal) {
+        _cleanup_(proof_context_done) ProofContext ctx = {};
+        int r;
+
+        r = proof_context_init(c->root, &ctx);
+        if (r < 0)
+                return r;
+        return config_prove(c, &ctx, ret_refusal);
+}
+
 int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPlan *ret, char **ret_refusal) {
         EditPlan p = {};
         const DockerFlag *flags[32];
         size_t nflags;
         int r;
 
+        /* The plan is made from this program's reading of the files: it
+         * must be the reading of their readers, or the edit lands where
+         * they do not look (a CR kept after the new value, a variable that
+         * the shell sets otherwise). It is also what a rollback puts back. */
+        r = prove(c, ret_refusal);
+        if (r < 0)
+                return r;
+
         if (!path_is_absolute(new_root))
-                return refuse(ret_refusal, "The data root must be an absolute path: %s", new_root);
+                return config_refuse(ret_refusal, "The data root must be an absolute path: %s", new_root);
         if (!string_is_shell_safe(new_root))
-                return refuse(ret_refusal,
+                return config_refuse(ret_refusal,
                               "The data root '%s' contains characters that would need quoting in some config file "
                               "(allowed: letters, digits and /._+-@:,).",
                               new_root);
         if (c->json_exists && !c->json_valid)
-                return refuse(ret_refusal, "%s; fix it first, nothing was changed.", c->json_error);
+                return config_refuse(ret_refusal, "%s; fix it first, nothing was changed.", c->json_error);
 
         nflags = docker_config_data_root_flags(c, flags, ELEMENTSOF(flags));
         if (nflags > 0) {
@@ -280,6 +498,8 @@ int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPla
                         r = daemon_json_remove_data_root(&c->json, &text);
                         if (r >= 0)
                                 r = edit_plan_add(&p, c->json_path, c->json.text, text, 0644);
+                        if (r >= 0)
+                                r = set_named(&p, c->json_path, c->json_path_named);
                         if (r >= 0)
                                 r = strv_extend(&p.notes, "data-root/graph is removed from the JSON file, where it "
                                                           "conflicted with the flag.");
@@ -300,6 +520,8 @@ int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPla
                 }
                 if (r >= 0)
                         r = edit_plan_add(&p, c->json_path, c->json_exists ? c->json.text : NULL, text, 0644);
+                if (r >= 0)
+                        r = set_named(&p, c->json_path, c->json_path_named);
                 if (r >= 0 && asprintf(&p.place, "%s (daemon.json)", c->json_path) < 0)
                         r = -ENOMEM;
                 if (r >= 0 && c->json_valid && daemon_json_member(&c->json, "graph"))
@@ -315,6 +537,9 @@ int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPla
                         goto fail;
                 }
         }
+        r = check_targets(&p, c->root, ret_refusal);
+        if (r < 0)
+                goto fail;
         *ret = p;
         return 0;
 fail:
@@ -349,7 +574,7 @@ int edit_plan_verify(const EditPlan *p, const DockerConfig *c, const char *new_r
                 goto finish;
         }
         if (!streq(got, want)) {
-                r = refuse(ret_refusal,
+                r = config_refuse(ret_refusal,
                            "The planned change would leave dockerd's data root at %s (set in %s), not %s; nothing "
                            "was changed.",
                            after.data_root, after.data_root_source, new_root);
@@ -357,14 +582,16 @@ int edit_plan_verify(const EditPlan *p, const DockerConfig *c, const char *new_r
         }
         STRV_FOREACH(m, after.conflicts)
                 if (mentions_data_root(*m)) {
-                        r = refuse(ret_refusal, "The planned change would leave a conflict: %s", *m);
+                        r = config_refuse(ret_refusal, "The planned change would leave a conflict: %s", *m);
                         goto finish;
                 }
         if (docker_flags_get(&after.flags, "graph") || (after.json_valid && daemon_json_member(&after.json, "graph"))) {
-                r = refuse(ret_refusal, "The planned change would leave the removed graph option in use.");
+                r = config_refuse(ret_refusal, "The planned change would leave the removed graph option in use.");
                 goto finish;
         }
-        r = 0;
+        /* What dockerd, systemd and sh read at the next start must be what
+         * was checked above. */
+        r = prove(&after, ret_refusal);
 finish:
         docker_config_done(&after);
         source_set_done(&overlay);
@@ -430,16 +657,11 @@ int edit_plan_write(const EditPlan *p, const char *root, const EditUndo *u) {
 
         for (size_t i = 0; i < p->n; i++) {
                 const FileEdit *e = &p->edits[i];
-                _cleanup_free_ char *full = root_path(root, e->path), *dir = NULL;
 
-                if (!full || !(dir = path_dirname(full))) {
-                        r = -ENOMEM;
-                        goto undo;
-                }
-                r = mkdir_p(dir, 0755);
-                if (r < 0)
-                        goto undo;
-                r = write_file_atomic(full, e->new, strlen(e->new), e->mode);
+                /* The path is resolved: a symlink that appears on the way
+                 * since the plan is not followed (-ELOOP), and a mount point
+                 * is written in place (util/fileio.h). */
+                r = write_file_beneath(root, e->path, e->new, strlen(e->new), e->mode, 0755);
                 if (r < 0)
                         goto undo;
                 /* Test hook: killed with i + 1 files written. */
@@ -451,6 +673,25 @@ undo:
         /* Leave the host as it was: put back what was already written. */
         (void) edit_undo_restore(u, root, NULL);
         return r;
+}
+
+/* Puts the backup's content (and its mode and owner, the original's) back
+ * at path, never through a symlink. */
+static int restore_from(const char *root, const char *path, const char *backup_full, const char *data, size_t size) {
+        _cleanup_free_ char *full = root_path(root, path);
+        struct stat st;
+        int r;
+
+        if (!full)
+                return -ENOMEM;
+        if (stat(backup_full, &st) < 0)
+                return negative_errno();
+        r = write_file_beneath(root, path, data, size, st.st_mode & 07777, 0755);
+        if (r < 0)
+                return r;
+        (void) fchmodat(AT_FDCWD, full, st.st_mode & 07777, 0);
+        (void) fchownat(AT_FDCWD, full, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+        return 0;
 }
 
 static bool content_is(const char *data, size_t size, const char *s) {
@@ -505,14 +746,18 @@ int edit_undo_restore(const EditUndo *u, const char *root, char ***ret_changed) 
                 }
                 if (exists && now_size == old_size && memcmp(now, old, now_size) == 0)
                         continue; /* not written yet, or restored already */
-                if (exists && f->new && !content_is(now, now_size, f->new)) {
+                /* Neither old nor new: someone changed the file since,
+                 * unless it is a mount point that a killed run was writing
+                 * in place. */
+                if (exists && f->new && !content_is(now, now_size, f->new) &&
+                    !(file_is_mount_point(full) > 0 &&
+                      file_is_torn_write(now, now_size, old, old_size, f->new, strlen(f->new)))) {
                         r = strv_extend(&changed, f->path);
                         if (r < 0)
                                 return r;
                         continue;
                 }
-                /* The backup has the original's mode and owner. */
-                r = copy_file_atomic(bfull, full);
+                r = restore_from(root, f->path, bfull, old, old_size);
                 if (r < 0 && ret == 0)
                         ret = r;
         }
@@ -628,6 +873,10 @@ int edit_plan_diff(const EditPlan *p, char **ret) {
                 r = unified_diff(p->edits[i].path, p->edits[i].old, p->edits[i].new, &d);
                 if (r < 0)
                         break;
+                /* Said where the change is shown: it is how this file is written. */
+                if (p->edits[i].in_place)
+                        fprintf(f, "# %s is a mount point: written in place, after its backup\n",
+                                p->edits[i].named ?: p->edits[i].path);
                 fputs(d, f);
         }
         if (fclose(f) != 0 && r >= 0)

@@ -14,9 +14,11 @@
 
 typedef struct FileEdit {
         char *path;     /* inside root, symlinks resolved */
+        char *named;    /* the path its readers name, when a symlink leads to path; else NULL */
         char *old;      /* current content, NULL when the file is new */
         char *new;      /* planned content */
         mode_t mode;    /* for a new file */
+        bool in_place;  /* a mount point: written in place, as rename cannot replace it */
 } FileEdit;
 
 typedef struct EditPlan {
@@ -32,16 +34,24 @@ void edit_plan_done(EditPlan *p);
  * file). Copies the strings. */
 int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *new, mode_t mode);
 
-/* Plans setting the data root to new_root. A refusal (the config cannot be
- * changed safely: invalid JSON, a file with shell code, a word built by
- * quoting) returns -ECANCELED with the reason, naming file and position, in
- * *ret_refusal; nothing is planned. An already correct configuration gives an
- * empty plan. */
+/* Plans setting the data root to new_root. The configuration as it is is
+ * proved first (config/proof.h): the plan is made from this program's
+ * reading of the files, which must be their readers'. A refusal (the config
+ * cannot be read or changed safely: invalid JSON, a file with shell code, a
+ * CR a shell would keep, a value built from a variable) returns -ECANCELED
+ * with the reason, naming file and position, in *ret_refusal; nothing is
+ * planned. A quoted value is rewritten inside its quotes. Every file to
+ * write is checked as the apply will write it: not through a dangling
+ * symlink or one that leaves /etc, on a writable file system, not immutable,
+ * a mount point written in place (FileEdit.in_place, with a note), and the
+ * backup directory not reached through a symlink. An already correct
+ * configuration gives an empty plan. */
 int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPlan *ret, char **ret_refusal);
 
 /* Evaluates the configuration the plan would produce and checks that its data
- * root is new_root with no data-root conflict and no removed option left.
- * -ECANCELED with a reason otherwise. */
+ * root is new_root with no data-root conflict and no removed option left,
+ * and proves it (config/proof.h): what dockerd, systemd and sh will read at
+ * the next start. -ECANCELED with a reason otherwise. */
 int edit_plan_verify(const EditPlan *p, const DockerConfig *c, const char *new_root, char **ret_refusal);
 
 /* Backs up and writes every file; *ret_backups lists "PATH=BACKUP" pairs

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "config/envfile.h"
 #include "util/macro.h"
 #include "util/strv.h"
+#include "util/utf8.h"
 
 void env_done(Env *e) {
         for (size_t i = 0; i < e->n; i++) {
@@ -99,6 +101,41 @@ static size_t skip_to_eol(const char *c, size_t size, size_t i) {
         return i;
 }
 
+/* What systemd makes of a value it has parsed: it refuses to load a file
+ * whose keys or values are not UTF-8 (the unit fails to start), and older
+ * versions drop a variable whose value holds a control character other than
+ * TAB, a newline included (env_value_is_valid()). Either way dockerd would not get what
+ * the file seems to say. */
+static int check_systemd_value(SourceFile *f, const char *key, size_t key_len, const Text *v) {
+        size_t bad = utf8_first_invalid(key, key_len);
+        char buf[32];
+
+        if (bad < key_len) {
+                mark_unsafe(f, key - f->content + bad,
+                            "the name is not valid UTF-8: systemd refuses to load the file and the unit fails");
+                return 0;
+        }
+        if (!v->s)
+                return 0;
+        bad = utf8_first_invalid(v->s, v->len);
+        if (bad < v->len) {
+                mark_unsafe(f, v->src[bad] == TEXT_NO_SOURCE ? (size_t) (key - f->content) : v->off[bad],
+                            "the value is not valid UTF-8: systemd refuses to load the file and the unit fails; "
+                            "write it in UTF-8");
+                return 0;
+        }
+        bad = first_control_char(v->s, v->len, "\t");
+        if (bad < v->len) {
+                _cleanup_free_ char *why = NULL;
+                if (asprintf(&why,
+                             "the value holds a %s: some systemd versions drop the whole variable; remove it",
+                             byte_name((unsigned char) v->s[bad], buf)) < 0)
+                        return -ENOMEM;
+                mark_unsafe(f, v->src[bad] == TEXT_NO_SOURCE ? (size_t) (key - f->content) : v->off[bad], why);
+        }
+        return 0;
+}
+
 /* systemd's EnvironmentFile= grammar (parse_env_file_internal()): KEY=VALUE
  * per line, # and ; comments. Quotes open only where a value starts or right
  * after a closing quote, where whitespace is skipped too; elsewhere they are
@@ -115,7 +152,7 @@ static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
 
         while (i < size) {
                 enum { PRE_VALUE, VALUE, SINGLE_QUOTE, DOUBLE_QUOTE } state = PRE_VALUE;
-                size_t line_start, key_start, key_end, chomp = SIZE_MAX;
+                size_t line_start, key_start, key_end, chomp = SIZE_MAX, quote_open = 0;
                 _cleanup_free_ char *key = NULL;
                 Text value = {};
                 unsigned line, col;
@@ -126,7 +163,19 @@ static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
                         break;
                 line_start = i;
                 if (c[i] == '#' || c[i] == ';') {
+                        size_t eol;
+
                         i = skip_to_eol(c, size, i);
+                        eol = i;
+                        if (eol > line_start && c[eol - 1] == '\r')
+                                eol--;
+                        /* Up to systemd 253 a comment ending in a backslash
+                         * swallows the next line; from 254 on it does not. */
+                        if (eol > line_start && c[eol - 1] == '\\')
+                                mark_unsafe(f, eol - 1,
+                                            "a comment line ends in a backslash: systemd before version 254 reads "
+                                            "the next line as part of the comment, later versions do not; remove "
+                                            "the backslash");
                         continue;
                 }
                 key_start = i;
@@ -148,6 +197,8 @@ static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
                         char ch = c[i];
 
                         r = 0;
+                        if (state == PRE_VALUE && (ch == '\'' || ch == '"'))
+                                quote_open = i;
                         if (state == SINGLE_QUOTE) {
                                 if (ch == '\'')
                                         state = PRE_VALUE;
@@ -204,12 +255,19 @@ static int parse_systemd(Env *e, SourceSet *s, uint32_t id, char ***problems) {
                 if (state == SINGLE_QUOTE || state == DOUBLE_QUOTE) {
                         /* systemd takes everything up to the end of the
                          * file; that is hardly what was meant. */
-                        r = add_problem(problems, f, line_start, "unterminated quote");
-                        mark_unsafe(f, line_start, "unterminated quote");
+                        r = add_problem(problems, f, quote_open, "unterminated quote");
+                        mark_unsafe(f, quote_open,
+                                    "this quote is never closed: systemd reads the rest of the file into the value; "
+                                    "close the quote");
                         if (r < 0) {
                                 text_done(&value);
                                 return r;
                         }
+                }
+                r = check_systemd_value(f, c + key_start, key_end - key_start, &value);
+                if (r < 0) {
+                        text_done(&value);
+                        return r;
                 }
                 if (!env_name_is_valid(c + key_start, key_end - key_start)) {
                         r = add_problem(problems, f, line_start, "invalid variable name, assignment ignored");
@@ -259,24 +317,71 @@ static int expand_shell_var(const Env *e, const char *c, size_t size, size_t *i,
         name[ne - ns] = '\0';
         v = env_get(e, name);
         if (v) {
+                size_t at = t->len;
                 int r = text_append_text(t, &v->value, 0, v->value.len);
                 if (r < 0)
                         return r;
+                text_mark(t, at, TEXT_EXPANDED);
         }
         *i = j;
         return 1;
 }
 
+/* Why parse_shell_value() stopped: a sentence with a "%s" for the
+ * variable's name. */
+#define CMD_SUBST_WHY                                                                                  \
+        "command substitution (`...`) in the value of %s: sh runs it when Docker starts, this program " \
+        "cannot; write the value out, or set the data root by hand"
+#define DOLLAR_WHY                                                                                       \
+        "a '$' construct other than $NAME or ${NAME} in the value of %s (command substitution, "          \
+        "arithmetic, a parameter operator or a special parameter): sh evaluates it when Docker starts, " \
+        "this program cannot; write the value out, or set the data root by hand"
+
+#define UNTERMINATED_WHY                                                                                  \
+        "this %s quote (in the value of %s) is never closed: sh cannot source the file (\"Unterminated " \
+        "quoted string\"), so the init script fails and Docker does not start; close the quote"
+
+/* Why parse_shell_value() stopped. */
+typedef struct ShellStop {
+        size_t pos; /* the byte it could not evaluate */
+        char *why;
+} ShellStop;
+
+static int stop_at(ShellStop *st, size_t pos, const char *format, ...) _printf_(3, 4);
+static int stop_at(ShellStop *st, size_t pos, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        st->pos = pos;
+        va_start(ap, format);
+        r = vasprintf(&st->why, format, ap);
+        va_end(ap);
+        if (r < 0) {
+                st->why = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* Parses one shell word of an assignment value at c[*i]. Returns 1 when
  * parsed, 0 when it contains something we do not evaluate (command
- * substitution, parameter operators), negative on OOM. */
-static int parse_shell_value(const Env *e, uint32_t id, const char *c, size_t size, size_t *i, Text *t) {
+ * substitution, parameter operators, a quote that is never closed), with
+ * where and why in *stop; negative on OOM. */
+static int parse_shell_value(const Env *e, uint32_t id, const char *c, size_t size, size_t *i, Text *t,
+                             const char *name, ShellStop *stop) {
         size_t j = *i;
         int r;
 
         while (j < size && !strchr(" \t\n;&|<>()", c[j])) {
+                /* sh expands a leading ~ (and one after ':') in an
+                 * assignment to a home directory. */
+                if (c[j] == '~' && (j == *i || c[j - 1] == ':'))
+                        return stop_at(stop, j,
+                                       "'~' in the value of %s: sh expands it to a home directory, this program "
+                                       "does not; write the path out",
+                                       name);
                 if (c[j] == '\'') {
-                        j++;
+                        size_t open = j++;
                         while (j < size && c[j] != '\'') {
                                 r = text_append(t, c[j], id, j);
                                 if (r < 0)
@@ -284,17 +389,20 @@ static int parse_shell_value(const Env *e, uint32_t id, const char *c, size_t si
                                 j++;
                         }
                         if (j >= size)
-                                return 0;
+                                return stop_at(stop, open, UNTERMINATED_WHY, "single", name);
                         j++;
                 } else if (c[j] == '"') {
-                        j++;
+                        size_t open = j++;
                         while (j < size && c[j] != '"') {
                                 if (c[j] == '`')
-                                        return 0;
+                                        return stop_at(stop, j, CMD_SUBST_WHY, name);
                                 if (c[j] == '$') {
+                                        size_t at = j;
                                         r = expand_shell_var(e, c, size, &j, t);
-                                        if (r <= 0)
+                                        if (r < 0)
                                                 return r;
+                                        if (r == 0)
+                                                return stop_at(stop, at, DOLLAR_WHY, name);
                                         continue;
                                 }
                                 if (c[j] == '\\' && j + 1 < size && c[j + 1] == '\n') {
@@ -309,14 +417,17 @@ static int parse_shell_value(const Env *e, uint32_t id, const char *c, size_t si
                                 j++;
                         }
                         if (j >= size)
-                                return 0;
+                                return stop_at(stop, open, UNTERMINATED_WHY, "double", name);
                         j++;
                 } else if (c[j] == '`') {
-                        return 0;
+                        return stop_at(stop, j, CMD_SUBST_WHY, name);
                 } else if (c[j] == '$') {
+                        size_t at = j;
                         r = expand_shell_var(e, c, size, &j, t);
-                        if (r <= 0)
+                        if (r < 0)
                                 return r;
+                        if (r == 0)
+                                return stop_at(stop, at, DOLLAR_WHY, name);
                 } else if (c[j] == '\\' && j + 1 < size) {
                         if (c[j + 1] != '\n') {
                                 r = text_append(t, c[j + 1], id, j + 1);
@@ -384,28 +495,35 @@ static int parse_shell(Env *e, SourceSet *s, uint32_t id, char ***problems) {
                         r = add_problem(problems, f, stmt, "not a plain assignment; its effect is not evaluated");
                         if (r < 0)
                                 return r;
-                        mark_unsafe(f, stmt, "a shell construct other than a plain assignment");
+                        mark_unsafe(f, stmt,
+                                    "a shell command, not a plain NAME=value assignment: sh runs it when Docker "
+                                    "starts, and this program cannot tell what it does to dockerd's options; move "
+                                    "it out of the file, or set the data root by hand");
                         i = eol;
                         continue;
                 }
 
                 _cleanup_free_ char *name = strndup(c + ns, i - ns);
+                ShellStop st = {};
                 Text value = {};
                 if (!name)
                         return -ENOMEM;
                 i++; /* '=' */
-                r = parse_shell_value(e, id, c, size, &i, &value);
+                r = parse_shell_value(e, id, c, size, &i, &value, name, &st);
                 if (r < 0) {
                         text_done(&value);
                         return r;
                 }
                 if (r == 0) {
+                        _cleanup_free_ char *why = st.why;
+
                         text_done(&value);
-                        r = add_problem(problems, f, stmt,
-                                        "value uses command substitution or parameter operators; not evaluated");
+                        if (!why)
+                                return -ENOMEM;
+                        r = add_problem(problems, f, st.pos, why);
                         if (r < 0)
                                 return r;
-                        mark_unsafe(f, stmt, "a value this program does not evaluate");
+                        mark_unsafe(f, st.pos, why);
                         i = skip_to_eol(c, size, stmt);
                         continue;
                 }
@@ -417,7 +535,9 @@ static int parse_shell(Env *e, SourceSet *s, uint32_t id, char ***problems) {
                         r = add_problem(problems, f, stmt, "assignment followed by a command; not evaluated");
                         if (r < 0)
                                 return r;
-                        mark_unsafe(f, stmt, "an assignment followed by a command");
+                        mark_unsafe(f, stmt,
+                                    "an assignment followed by a command: sh runs the command when Docker starts; "
+                                    "put each assignment on a line of its own and remove the command");
                         i = skip_to_eol(c, size, i);
                         continue;
                 }

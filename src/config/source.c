@@ -113,7 +113,10 @@ int source_set_load(SourceSet *s, const char *path, uint32_t *ret_id) {
                 full = root_path(s->root, real);
                 if (!full)
                         return -ENOMEM;
-                r = read_full_file(full, 4 * 1024 * 1024, &data, &size);
+                /* The path is resolved: a symlink at its end is one that
+                 * appeared since, or a dangling one (-ENOENT, as for its
+                 * readers). */
+                r = read_full_file_flags(full, 0, READ_NOFOLLOW, &data, &size);
                 if (r < 0)
                         return r;
                 /* A NUL byte: not a text file we could reason about. */
@@ -126,6 +129,50 @@ int source_set_load(SourceSet *s, const char *path, uint32_t *ret_id) {
         if (path_is_vendor(real))
                 s->files[*ret_id].vendor = true;
         return 0;
+}
+
+int source_load_error(const SourceSet *s, const char *path, int error, char **ret) {
+        _cleanup_free_ char *real = NULL, *full = NULL, *data = NULL;
+        const char *type;
+        size_t size = 0;
+        int r;
+
+        r = chase_path(s->root, path, &real);
+        if (r < 0)
+                return r;
+        full = root_path(s->root, real);
+        if (!full)
+                return -ENOMEM;
+        type = file_type_name(full);
+
+        switch (error) {
+        case -EISDIR:
+        case -EBADFD:
+                r = asprintf(ret, "%s is a %s, not a regular file: its readers cannot use it (dockerd refuses to "
+                                  "start); put the file there, or remove it",
+                             path, type ?: "special file");
+                break;
+        case -EFBIG:
+                r = asprintf(ret, "%s is larger than %u MiB: this program does not read it; make it smaller", path,
+                             READ_FULL_FILE_MAX / (1024u * 1024u));
+                break;
+        case -EBADMSG: {
+                unsigned line = 0, col = 0;
+
+                if (read_full_file(full, 0, &data, &size) >= 0) {
+                        SourceFile f = { .content = data, .size = size };
+                        const char *z = memchr(data, '\0', size);
+                        source_position(&f, z ? (size_t) (z - data) : 0, &line, &col);
+                }
+                r = asprintf(ret, "%s:%u:%u: a NUL byte: this is not a text file its readers take as this program "
+                                  "does; remove it",
+                             path, line, col);
+                break;
+        }
+        default:
+                r = asprintf(ret, "%s cannot be read: %s", path, strerror(-error));
+        }
+        return r < 0 ? -ENOMEM : 0;
 }
 
 SourceFile *source_set_get(SourceSet *s, uint32_t id) {

@@ -9,12 +9,23 @@
  * read once and given an id, so that characters of a Text (text.h) can name
  * the file they came from. Paths are inside the system root. */
 
+/* Who reads a file, and so by which rules it must be proved readable. */
+typedef enum SourceRole {
+        SOURCE_OTHER,
+        SOURCE_UNIT,        /* a systemd unit file or drop-in */
+        SOURCE_ENV_SYSTEMD, /* read by systemd's EnvironmentFile= */
+        SOURCE_ENV_SHELL,   /* sourced by sh (an init script, OpenRC, upstart) */
+        SOURCE_SCRIPT,      /* an init script or upstart job: code, never edited */
+        SOURCE_JSON,        /* dockerd's JSON configuration file */
+} SourceRole;
+
 typedef struct SourceFile {
         char *path;     /* inside root, as the program that reads it names it */
         char *content;
         size_t size;
         bool vendor;    /* shipped by a package (/usr/lib, /lib): never edited */
         char *unsafe;   /* why the file cannot be edited safely, or NULL */
+        SourceRole role;
 } SourceFile;
 
 typedef struct SourceSet {
@@ -31,8 +42,14 @@ typedef struct SourceSet {
 void source_set_done(SourceSet *s);
 
 /* Reads path (inside s->root) once; later calls return the same id.
- * -ENOENT when the file does not exist. */
+ * -ENOENT when the file does not exist; -EISDIR, -EBADFD (a FIFO, socket or
+ * device), -EFBIG (larger than READ_FULL_FILE_MAX), -EBADMSG (a NUL byte)
+ * when it is no text file that could be read (source_load_error() says so). */
 int source_set_load(SourceSet *s, const char *path, uint32_t *ret_id);
+
+/* "PATH: why it cannot be read, and what to do", for an error of
+ * source_set_load(). */
+int source_load_error(const SourceSet *s, const char *path, int error, char **ret);
 
 /* Adds a source whose content is given (for tests, D-Bus values). */
 int source_set_add(SourceSet *s, const char *path, const char *content, uint32_t *ret_id);

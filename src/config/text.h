@@ -15,17 +15,27 @@
 
 #define TEXT_NO_SOURCE UINT32_MAX
 
+/* Per-character flags. */
+#define TEXT_EXPANDED 0x01u /* put there by expanding a variable inside an assignment ("A=$B") or a
+                             * "${NAME}" inside a word of a command line: rewriting it would mean
+                             * rewriting that variable */
+
 typedef struct Text {
         char *s;
         uint32_t *src;  /* source file id per character */
         size_t *off;    /* byte offset in that file per character */
+        uint8_t *flags; /* TEXT_* per character */
         size_t len;
         size_t alloc;
 } Text;
 
 void text_done(Text *t);
 int text_append(Text *t, char c, uint32_t src, size_t off);
+/* Appends character i of other with its origin and flags. */
+int text_append_char_of(Text *t, const Text *other, size_t i);
 int text_append_text(Text *t, const Text *other, size_t from, size_t to);
+/* Sets flag on the characters from..len. */
+void text_mark(Text *t, size_t from, uint8_t flag);
 /* Appends a literal that has no source bytes. */
 int text_append_literal(Text *t, const char *s);
 /* Removes trailing whitespace. */
@@ -38,7 +48,22 @@ typedef struct Word {
         size_t start;  /* byte range in the source file, valid when editable */
         size_t end;
         bool editable; /* the word is the plain bytes start..end of one file: no quotes, escapes or splices inside */
+        Text chars;    /* the characters with their origins, for parts of the word (word_span()) */
 } Word;
+
+/* Why part of a word is not plain bytes of one file. */
+typedef enum WordSpan {
+        WORD_SPAN_PLAIN,     /* it is: *ret_src, *ret_start..*ret_end */
+        WORD_SPAN_EMPTY,     /* no characters */
+        WORD_SPAN_EXPANDED,  /* a character comes from a variable expanded into the word */
+        WORD_SPAN_SYNTHETIC, /* a character is not in any file (an escape, "%%", "$$") */
+        WORD_SPAN_SPLIT,     /* from several files, or with quotes or escapes between the bytes */
+} WordSpan;
+
+/* Whether characters from..to of w are the plain bytes start..end of one
+ * file, so that replacing those bytes rewrites exactly them and nothing
+ * else (whatever quotes surround them). */
+WordSpan word_span(const Word *w, size_t from, size_t to, uint32_t *ret_src, size_t *ret_start, size_t *ret_end);
 
 typedef struct WordList {
         Word *words;
@@ -47,8 +72,9 @@ typedef struct WordList {
 
 void word_list_done(WordList *l);
 int word_list_add_slice(WordList *l, const Text *t, size_t from, size_t to);
-/* Splits at whitespace (" \t\n\r"), no quote processing: what the shell does
- * to an unquoted $VAR. */
+/* Splits at the shell's default IFS (space, tab, newline), no quote
+ * processing: what the shell does to an unquoted $VAR. A carriage return is
+ * not a separator: sh keeps it in the word. */
 int word_list_split_text(WordList *l, const Text *t);
 char **word_list_to_strv(const WordList *l);
 

@@ -92,7 +92,7 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
 /* Reads one unit file or drop-in: sections, comments, continuation lines
  * (a trailing backslash joins the next line, replaced by a space), and hands
  * each [Service] assignment to apply_setting(). */
-static int parse_unit_file(UnitInfo *u, SourceSet *s, uint32_t id) {
+int unit_parse_file(UnitInfo *u, SourceSet *s, uint32_t id) {
         SourceFile *f = source_set_get(s, id);
         const char *c = f->content;
         size_t size = f->size, i = 0;
@@ -332,8 +332,10 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
         if (u.fragment && !u.masked) {
                 uint32_t id;
                 r = source_set_load(s, u.fragment, &id);
-                if (r >= 0)
-                        r = parse_unit_file(&u, s, id);
+                if (r >= 0) {
+                        source_set_get(s, id)->role = SOURCE_UNIT;
+                        r = unit_parse_file(&u, s, id);
+                }
                 if (r < 0) {
                         unit_info_done(&u);
                         return r;
@@ -344,8 +346,10 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
                 r = source_set_load(s, *d, &id);
                 if (r == -ENOENT)
                         continue;
-                if (r >= 0)
-                        r = parse_unit_file(&u, s, id);
+                if (r >= 0) {
+                        source_set_get(s, id)->role = SOURCE_UNIT;
+                        r = unit_parse_file(&u, s, id);
+                }
                 if (r < 0) {
                         unit_info_done(&u);
                         return r;
@@ -434,7 +438,7 @@ static int split_unquote(WordList *l, const Text *v) {
 
                         if (ch == '\\') {
                                 if (i + 1 < v->len)
-                                        r = text_append(&w, v->s[i + 1], v->src[i + 1], v->off[i + 1]);
+                                        r = text_append_char_of(&w, v, i + 1);
                                 i += 2;
                         } else if (!quote && (ch == '\'' || ch == '"')) {
                                 quote = ch;
@@ -443,7 +447,7 @@ static int split_unquote(WordList *l, const Text *v) {
                                 quote = 0;
                                 i++;
                         } else {
-                                r = text_append(&w, ch, v->src[i], v->off[i]);
+                                r = text_append_char_of(&w, v, i);
                                 i++;
                         }
                 }
@@ -496,14 +500,17 @@ int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char **
                                 if (close && env_name_is_valid(w.s + k + 2, close - (w.s + k + 2))) {
                                         _cleanup_free_ char *n = strndup(w.s + k + 2, close - (w.s + k + 2));
                                         const EnvVar *v = n ? env_get(env, n) : NULL;
+                                        size_t at = x.len;
                                         r = v ? text_append_text(&x, &v->value, 0, v->value.len) : (n ? 0 : -ENOMEM);
+                                        if (r >= 0)
+                                                text_mark(&x, at, TEXT_EXPANDED);
                                         k = close - w.s + 1;
                                 } else {
-                                        r = text_append(&x, w.s[k], w.src[k], w.off[k]);
+                                        r = text_append_char_of(&x, &w, k);
                                         k++;
                                 }
                         } else {
-                                r = text_append(&x, w.s[k], w.src[k], w.off[k]);
+                                r = text_append_char_of(&x, &w, k);
                                 k++;
                         }
                         if (r < 0)

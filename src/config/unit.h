@@ -39,6 +39,11 @@ extern const char *const unit_search_path[];
  * -ENOENT when there is no such unit. */
 int unit_load(SourceSet *s, const char *name, UnitInfo *ret);
 
+/* Reads one unit file or drop-in already in s (id) into u, as unit_load()
+ * does for each file it finds: sections, comments, continuation lines, and
+ * the [Service] settings ExecStart=, EnvironmentFile=, Environment=. */
+int unit_parse_file(UnitInfo *u, SourceSet *s, uint32_t id);
+
 /* Splits an ExecStart= value into words the way systemd does (quotes, C
  * escapes), then expands $VAR (split at whitespace, quotes removed) and ${VAR} (in place)
  * from env. Returns the words with their origins. */

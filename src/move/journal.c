@@ -50,11 +50,8 @@ int journal_load(const char *root, cJSON **ret) {
 }
 
 int journal_save(const char *root, cJSON *j) {
-        _cleanup_free_ char *p = root_path(root, JOURNAL_PATH);
-
-        if (!p)
-                return -ENOMEM;
-        return json_write_file(p, j, 0700, 0600);
+        /* Never through a symlink planted on the way (util/fileio.h). */
+        return json_write_file_beneath(root, JOURNAL_PATH, j, 0700, 0600);
 }
 
 MovePhase journal_phase(const cJSON *j) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/proof.h"
 #include "disk/mount-dropin.h"
 #include "disk/safety.h"
 #include "move/move-internal.h"
@@ -112,6 +113,10 @@ int plan_begin(Move *m) {
         STRV_FOREACH(c, m->cfg.conflicts)
                 if (strv_extendf(&m->refusals, "%s Fix this first.", *c) < 0)
                         return -ENOMEM;
+        /* Nothing is measured or planned from files their readers read otherwise. */
+        r = config_prove_refusals(&m->cfg, &m->refusals);
+        if (r != 0)
+                return r < 0 ? r : MOVE_REFUSED;
 
         /* When an interrupted move had already rewritten the configuration,
          * the old root is the journal's. */

@@ -81,6 +81,14 @@ int json_parse_file(const char *path, cJSON **ret) {
         return 0;
 }
 
+int json_write_file_beneath(const char *root, const char *path, const cJSON *o, mode_t dir_mode, mode_t mode) {
+        _cleanup_free_ char *s = cJSON_Print(o);
+
+        if (!s)
+                return -ENOMEM;
+        return write_file_beneath(root, path, s, strlen(s), mode, dir_mode);
+}
+
 int json_write_file(const char *path, const cJSON *o, mode_t dir_mode, mode_t mode) {
         _cleanup_free_ char *dir = path_dirname(path), *s = NULL;
         int r;

@@ -38,3 +38,8 @@ int json_parse_file(const char *path, cJSON **ret);
 /* Writes o to path atomically (util/fileio.h), creating its directory with
  * dir_mode and a new file with mode. */
 int json_write_file(const char *path, const cJSON *o, mode_t dir_mode, mode_t mode);
+
+/* The same for path inside root (NULL: the host), reached without following
+ * a symlink below root (util/fileio.h, write_file_beneath()): for the
+ * program's own state, where a planted link must not redirect a write. */
+int json_write_file_beneath(const char *root, const char *path, const cJSON *o, mode_t dir_mode, mode_t mode);

@@ -131,6 +131,18 @@ void strv_sort(char **l) {
                 qsort(l, n, sizeof(char *), cmp_str);
 }
 
+int strv_extend_many(char ***l, ...) {
+        va_list ap;
+        const char *s;
+        int r = 0;
+
+        va_start(ap, l);
+        while (r >= 0 && (s = va_arg(ap, const char *)))
+                r = strv_extend(l, s);
+        va_end(ap);
+        return r;
+}
+
 int strv_sort_take(char ***l, char ***ret) {
         if (!*l && !(*l = calloc(1, sizeof(char *))))
                 return -ENOMEM;

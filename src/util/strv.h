@@ -26,6 +26,8 @@ int strv_extendfv(char ***l, bool unique, const char *format, va_list ap) _print
 #define strv_extendf(l, ...) strv_extendf_full((l), false, __VA_ARGS__)
 #define strv_extendf_unique(l, ...) strv_extendf_full((l), true, __VA_ARGS__)
 int strv_extend_strv(char ***a, char *const *b);
+/* Appends copies of each argument up to a NULL. */
+int strv_extend_many(char ***l, ...);
 /* Joins with sep; NULL → "". */
 char *strv_join(char *const *l, const char *sep);
 bool strv_equal(char *const *a, char *const *b);

@@ -66,6 +66,21 @@ CASES = {
                     changes=["/etc/default/docker"]),
     "shell-code": dict(init="sysv", source="/etc/default/docker", via="flag",
                        warn=["not a plain assignment"], refused="/etc/default/docker:2:1"),
+    # Quoted values are values: rewritten inside their quotes.
+    "dropin-quoted": dict(init="systemd", path="/srv/docker",
+                          source="/etc/systemd/system/docker.service.d/override.conf", via="flag",
+                          changes=["/etc/systemd/system/docker.service.d/override.conf"]),
+    "envfile-quoted": dict(init="systemd", path="/srv/docker", source="/etc/sysconfig/docker", via="flag",
+                           changes=["/etc/sysconfig/docker"]),
+    "sysv-quoted": dict(init="sysv", path="/srv/docker", source="/etc/default/docker", via="flag",
+                        changes=["/etc/default/docker"]),
+    # What dockerd, systemd or sh read otherwise: refused at the position.
+    "sysv-crlf": dict(init="sysv", path="/srv/docker\r", source="/etc/default/docker", via="flag",
+                      refused="/etc/default/docker:1:20: a CR (carriage return"),
+    "json-tab": dict(init="systemd", path="/srv/docker", source="/etc/docker/daemon.json", via="daemon.json",
+                     refused="/etc/docker/daemon.json:3:21: a raw TAB inside a string"),
+    "json-bom": dict(init="systemd", path="/srv/docker", source="/etc/docker/daemon.json", via="daemon.json",
+                     refused="/etc/docker/daemon.json:1:1: a UTF-8 byte-order mark"),
 }
 
 n = 0

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "config/edit.h"
@@ -85,14 +87,18 @@ static void test_refusals(void) {
 
         root = tree_new("test-edit");
         tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root /srv/a\\-b\n");
-        check_refused("a value built with a backslash escape", root, "/new", "quotes, escapes or variables");
+        check_refused("a value built with a backslash escape", root, "/new",
+                      ":2:40: the value '/srv/a-b' is written with escapes");
         tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root=/srv/a\\-b\n");
-        check_refused("an inline value built with a backslash escape", root, "/new", "quotes, escapes or variables");
+        check_refused("an inline value built with a backslash escape", root, "/new",
+                      ":2:28: the value '/srv/a-b' of '--data-root=/srv/a-b' is written with escapes");
         tree_write(root, ETC_UNIT,
                    "[Service]\nEnvironment=ROOT=/srv\nExecStart=/usr/bin/dockerd --data-root=${ROOT}/docker\n");
-        check_refused("a ${VAR} splice", root, "/new", "quotes, escapes or variables");
+        check_refused("a ${VAR} splice", root, "/new",
+                      ":3:28: the value '/srv/docker' of '--data-root=/srv/docker' is built from a variable (set at "
+                      "/etc/systemd/system/docker.service:2:18)");
         tree_write(root, ETC_UNIT, "[Service]\nEnvironment=ROOT=/srv\nExecStart=/usr/bin/dockerd -g ${ROOT}/d\n");
-        check_refused("a ${VAR} splice after -g", root, "/new", "quotes, escapes or variables");
+        check_refused("a ${VAR} splice after -g", root, "/new", "the value '/srv/d' is built from a variable");
         tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -Dg /srv/old\n");
         check_refused("combined shorthand flags", root, "/new", "combines several flags");
         tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root\n");
@@ -110,7 +116,9 @@ static void test_refusals(void) {
                    "#!/bin/sh\nDOCKER_OPTS=\n. /etc/default/docker\nstart-stop-daemon --start -- $DOCKER_OPTS\n");
         tree_write(root, "/etc/default/docker",
                    "DOCKER_OPTS=\"--data-root /srv/old\"\nif [ -d /srv/other ]; then DOCKER_OPTS=\"-g /srv/other\"; fi\n");
-        check_refused("a file with shell code", root, "/new", "cannot be edited safely");
+        check_refused("a file with shell code", root, "/new",
+                      "/etc/default/docker:2:1: a shell command, not a plain NAME=value assignment: sh runs it when "
+                      "Docker starts");
         tree_remove(root);
 
         root = tree_new("test-edit");
@@ -293,16 +301,17 @@ static void test_symlinked_files(void) {
         edit_plan_done(&p);
         tree_remove(root);
 
-        /* An env file that is a link to a file elsewhere in the tree: the
+        /* An env file that is a link to a file elsewhere in /etc: the
          * target is edited and the link stays. */
         root = tree_new("test-edit");
         tree_write(root, VENDOR_UNIT, "[Service]\nEnvironmentFile=/etc/default/docker\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n");
-        tree_write(root, "/srv/docker-relocate-conf/docker.env", "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n");
-        tree_symlink(root, "/etc/default/docker", "/srv/docker-relocate-conf/docker.env");
+        tree_write(root, "/etc/docker/docker.env", "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n");
+        tree_symlink(root, "/etc/default/docker", "/etc/docker/docker.env");
         ok(plan(root, "/new", &p, &refusal) == 0, "plan through a linked env file (%s)", strna(refusal));
-        ok(p.n == 1 && streq(p.edits[0].path, "/srv/docker-relocate-conf/docker.env"), "the link's target is planned");
+        ok(p.n == 1 && streq(p.edits[0].path, "/etc/docker/docker.env") && streq_ptr(p.edits[0].named, "/etc/default/docker"),
+           "the link's target is planned, and the name it is read by kept");
         ok(edit_plan_apply(&p, root, NULL) == 0, "apply");
-        e = tree_read(root, "/srv/docker-relocate-conf/docker.env");
+        e = tree_read(root, "/etc/docker/docker.env");
         ok_streq(e, "DOCKER_OPTS=\"-H fd:// --data-root /new\"\n", "the target is edited in place");
         _cleanup_free_ char *link = path_join(root, "/etc/default/docker");
         ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
@@ -311,6 +320,153 @@ static void test_symlinked_files(void) {
         ok_streq(d, "/new", "the new root is in effect");
         edit_plan_done(&p);
         tree_remove(root);
+
+        /* A link that leaves /etc (a shared file, a checkout): its target
+         * may be read by other hosts; nothing is written through it. */
+        root = tree_new("test-edit");
+        tree_write(root, VENDOR_UNIT, "[Service]\nEnvironmentFile=/etc/default/docker\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n");
+        tree_write(root, "/srv/shared/docker.env", "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n");
+        tree_symlink(root, "/etc/default/docker", "/srv/shared/docker.env");
+        check_refused("a link out of /etc", root, "/new",
+                      "/etc/default/docker is reached through a symlink and really is /srv/shared/docker.env, "
+                      "outside /etc");
+        free(e);
+        e = tree_read(root, "/srv/shared/docker.env");
+        ok_streq(e, "DOCKER_OPTS=\"-H fd:// --data-root /old\"\n", "its target is untouched");
+        tree_remove(root);
+
+        /* A dangling daemon.json link, with the data root at the default:
+         * a new daemon.json would be created at the link's target. */
+        root = tree_new("test-edit");
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        tree_symlink(root, JSON, "/etc/docker-conf/daemon.json");
+        check_refused("a dangling daemon.json link", root, "/new",
+                      "/etc/docker/daemon.json is a symlink to /etc/docker-conf/daemon.json, which does not exist");
+        ok(!tree_exists(root, "/etc/docker-conf"), "nothing created at its target");
+        tree_remove(root);
+}
+
+
+/* Plans /new on a tree holding file path with content (and the unit, for
+ * systemd), and checks what the plan writes there. */
+static void check_rewrite(const char *what, const char *unit, const char *path, const char *content,
+                          const char *want) {
+        char *root = tree_new("test-edit");
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL, *got = NULL, *d = NULL;
+
+        if (unit)
+                tree_write(root, VENDOR_UNIT, unit);
+        else
+                tree_write(root, "/etc/init.d/docker",
+                           "#!/bin/sh\nDOCKER_OPTS=\n. /etc/default/docker\nexec dockerd $DOCKER_OPTS\n");
+        tree_write(root, path, content);
+        ok(plan(root, "/new", &p, &refusal) == 0, "%s: planned (%s)", what, strna(refusal));
+        ok(edit_plan_apply(&p, root, NULL) == 0, "%s: applied", what);
+        got = tree_read(root, path);
+        ok_streq(got, want, "%s: rewritten inside its quotes", what);
+        d = data_root_of(root);
+        ok_streq(d, "/new", "%s: the new root is in effect", what);
+        edit_plan_done(&p);
+        tree_remove(root);
+}
+
+static void test_quoted_values(void) {
+        /* The most copied recipe: a quoted value inside the word. */
+        check_rewrite("--data-root=\"...\" in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --data-root=\"/mnt\"\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --data-root=\"/new\"\n");
+        check_rewrite("--graph=\"...\" in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --graph=\"/mnt\" -H fd://\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root=\"/new\" -H fd://\n");
+        check_rewrite("\"--data-root=...\" in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd \"--data-root=/mnt\"\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd \"--data-root=/new\"\n");
+        check_rewrite("'--data-root' '...' in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd '--data-root' '/mnt'\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd '--data-root' '/new'\n");
+        check_rewrite("-g\"...\" in a drop-in", "[Service]\nExecStart=/usr/bin/dockerd\n",
+                      "/etc/systemd/system/docker.service.d/override.conf",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -g\"/mnt\"\n",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --data-root=\"/new\"\n");
+        /* An EnvironmentFile= value that systemd splits and unquotes. */
+        check_rewrite("quotes inside an EnvironmentFile= value",
+                      "[Service]\nEnvironmentFile=/etc/default/docker\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\n",
+                      "/etc/default/docker", "DOCKER_OPTS=\"--data-root='/mnt' --log-level warn\"\n",
+                      "DOCKER_OPTS=\"--data-root='/new' --log-level warn\"\n");
+        /* sh unquotes inside an assignment's word. */
+        check_rewrite("--data-root=\"...\" assigned in a file sh sources", NULL, "/etc/default/docker",
+                      "DOCKER_OPTS=--data-root=\"/mnt\"\n", "DOCKER_OPTS=--data-root=\"/new\"\n");
+        check_rewrite("'--data-root /mnt' in a file sh sources", NULL, "/etc/default/docker",
+                      "DOCKER_OPTS='--dns 8.8.8.8 --data-root /mnt'\n", "DOCKER_OPTS='--dns 8.8.8.8 --data-root /new'\n");
+
+        /* Only a value built from a variable, or split by quotes, is
+         * refused, at its position. */
+        char *root = tree_new("test-edit");
+        tree_write(root, "/etc/init.d/docker", "#!/bin/sh\nDOCKER_OPTS=\n. /etc/default/docker\nexec dockerd $DOCKER_OPTS\n");
+        tree_write(root, "/etc/default/docker", "BASE=/srv\nDOCKER_OPTS=\"--data-root=$BASE/docker\"\n");
+        check_refused("a value built from a shell variable", root, "/new",
+                      "/etc/default/docker:2:14: the value '/srv/docker' of '--data-root=/srv/docker' is built from a "
+                      "variable (set at /etc/default/docker:1:6)");
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=--data-root=/m\"n\"t\n");
+        check_refused("a value in several quoted parts", root, "/new",
+                      "/etc/default/docker:1:13: the value '/mnt' of '--data-root=/mnt' is put together from several "
+                      "quoted or escaped parts");
+        tree_remove(root);
+}
+
+/* Files that are mount points, and files that cannot be written: found by
+ * the plan, before anything is written. Needs a private mount namespace. */
+static void test_targets(void) {
+        char *root, *src;
+        EditPlan p;
+        _cleanup_free_ char *refusal = NULL, *diff = NULL, *full = NULL, *bound = NULL, *got = NULL, *dir = NULL;
+        _cleanup_strv_free_ char **backups = NULL;
+        const char *json = "{\n  \"data-root\": \"/old\"\n}\n";
+
+        if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                for (int i = 0; i < 12; i++)
+                        ok(1, "mount points and read-only files # SKIP needs root and a private mount namespace");
+                return;
+        }
+        root = tree_new("test-edit");
+        src = tree_new("test-edit-src");
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd\n");
+        tree_write(root, JSON, json);
+        tree_write(src, "/daemon.json", json);
+        full = path_join(root, JSON);
+        bound = path_join(src, "/daemon.json");
+        ok(mount(bound, full, NULL, MS_BIND, NULL) == 0, "daemon.json bind-mounted from elsewhere");
+
+        ok(plan(root, "/new", &p, &refusal) == 0 && p.n == 1 && p.edits[0].in_place,
+           "the plan sees a mount point (%s)", strna(refusal));
+        ok(edit_plan_diff(&p, &diff) == 0 && strstr(diff, "# /etc/docker/daemon.json is a mount point: written in place"),
+           "the diff says it is written in place");
+        ok(strv_length(p.notes) >= 1 && strstr(p.notes[strv_length(p.notes) - 1], "a mount point"), "and a note");
+        ok(edit_plan_apply(&p, root, &backups) == 0, "apply (a rename would fail with EBUSY)");
+        got = tree_read(src, "/daemon.json");
+        ok(got && strstr(got, "\"/new\""), "the bound file itself holds the new root");
+        ok(edit_plan_restore(root, backups) == 0, "restore");
+        free(got);
+        got = tree_read(src, "/daemon.json");
+        ok_streq(got, json, "restored in place, byte for byte");
+        edit_plan_done(&p);
+        (void) umount2(full, MNT_DETACH);
+
+        /* A read-only file system: refused in the plan, not found once
+         * Docker is stopped. */
+        dir = path_join(root, "/etc/docker");
+        ok(mount(dir, dir, NULL, MS_BIND, NULL) == 0 &&
+                   mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) == 0,
+           "/etc/docker made read-only");
+        check_refused("a read-only daemon.json", root, "/new", "/etc/docker/daemon.json cannot be written: it is on a read-only file system");
+        (void) umount2(dir, MNT_DETACH);
+        tree_remove(root);
+        tree_remove(src);
 }
 
 int main(void) {
@@ -320,5 +476,7 @@ int main(void) {
         test_apply_restore();
         test_apply_failure();
         test_symlinked_files();
+        test_quoted_values();
+        test_targets();
         return tap_done();
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -189,10 +192,145 @@ static void test_backup(void) {
         tree_remove(root);
 }
 
+static void on_alarm(int sig) {
+        (void) sig;
+        printf("not ok - a read blocked (alarm)\n");
+        _exit(1);
+}
+
+static void test_read_special(void) {
+        char *dir = tree_new("test-fileio");
+        _cleanup_free_ char *fifo = path_join(dir, "daemon.json"), *f = path_join(dir, "f"),
+                            *l = path_join(dir, "l"), *data = NULL;
+
+        ok(mkfifo(fifo, 0600) == 0, "a FIFO where a file should be");
+        signal(SIGALRM, on_alarm);
+        alarm(10);
+        ok_int(read_full_file(fifo, 0, &data, NULL), -EBADFD, "reading a FIFO fails at once (-EBADFD), no hang");
+        alarm(0);
+        ok_streq(file_type_name(fifo), "FIFO (named pipe)", "and it is named as such");
+        ok_streq(file_type_name(dir), "directory", "a directory is named");
+        ok(write_file_atomic(f, "x", 1, 0644) == 0 && file_type_name(f) == NULL, "a regular file has no type name");
+        ok(file_type_name("/nonexistent/x") == NULL, "a missing file has none");
+        ok_int(read_full_file("/dev/null", 0, &data, NULL), -EBADFD, "a character device: -EBADFD");
+        /* sysfs gives every attribute a size of 4096: a small limit must
+         * still read a short one. */
+        if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0 ||
+            access("/sys/devices/system/cpu/online", R_OK) == 0) {
+                const char *attr = access("/sys/devices/system/cpu/online", R_OK) == 0
+                                           ? "/sys/devices/system/cpu/online"
+                                           : "/sys/kernel/mm/transparent_hugepage/enabled";
+                ok(read_full_file(attr, 256, &data, NULL) == 0, "a sysfs attribute with a 256-byte limit");
+                data = mfree(data);
+        } else
+                ok(1, "a sysfs attribute with a small limit # SKIP no sysfs");
+        ok(symlink("f", l) == 0, "symlink");
+        ok(read_full_file(l, 0, &data, NULL) == 0 && streq(data, "x"), "read_full_file() follows a link");
+        data = mfree(data);
+        ok_int(read_full_file_flags(l, 0, READ_NOFOLLOW, &data, NULL), -ELOOP, "READ_NOFOLLOW refuses it");
+        ok_int(write_file_atomic(fifo, "x", 1, 0600), -EBADFD, "writing over a FIFO is refused");
+        tree_remove(dir);
+}
+
+static void test_beneath(void) {
+        char *root = tree_new("test-fileio");
+        char *elsewhere = tree_new("test-fileio-elsewhere");
+        _cleanup_free_ char *lib = path_join(root, "var/lib"), *link = path_join(root, "var/lib/docker-relocate"),
+                            *data = NULL, *bak = NULL, *made = path_join(root, "a/b");
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        mode_t old_umask;
+        DIR *d;
+        int n = 0;
+
+        old_umask = umask(0077);
+        ok(open_dir_beneath(root, "/a/b", 0751, &fd) == 0 && fd >= 0, "open_dir_beneath creates");
+        umask(old_umask);
+        ok(stat(made, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0751,
+           "with exactly the mode asked for, whatever the umask");
+        fd = (close(fd), -1);
+        ok_int(open_dir_beneath(root, "/a/missing", 0, &fd), -ENOENT, "without a mode nothing is created");
+        ok_int(open_dir_beneath(root, "/a/../b", 0755, &fd), -EINVAL, "'..' is refused");
+
+        /* A planted link for the state directory. */
+        ok(mkdir_p(lib, 0755) == 0 && symlink(elsewhere, link) == 0, "plant /var/lib/docker-relocate -> elsewhere");
+        ok_int(open_dir_beneath(root, "/var/lib/docker-relocate/backups", 0700, &fd), -ELOOP,
+               "a symlink on the way: -ELOOP");
+        ok_int(write_file_beneath(root, "/var/lib/docker-relocate/state.json", "{}", 2, 0600, 0700), -ELOOP,
+               "the journal is not written through it");
+        ok_int(backup_dir_check(root), -ELOOP, "backup_dir_check() sees it");
+        ok(tree_write(root, "/etc/docker/daemon.json", "{}\n") == 0, "a file to back up");
+        ok_int(backup_file(root, "/etc/docker/daemon.json", &bak), -ELOOP, "backups are not written through it");
+        d = opendir(elsewhere);
+        while (d && readdir(d))
+                n++;
+        if (d)
+                closedir(d);
+        ok_int(n, 2, "nothing appeared at the link's target");
+
+        ok(unlink(link) == 0 && tree_write(root, "/var/lib/docker-relocate", "a file\n") == 0, "a file instead");
+        ok_int(open_dir_beneath(root, "/var/lib/docker-relocate/backups", 0700, &fd), -ENOTDIR, "-ENOTDIR");
+        ok(unlink(link) == 0, "remove it");
+        ok_int(backup_dir_check(root), 0, "a missing backup directory is fine");
+        ok(write_file_beneath(root, "/var/lib/docker-relocate/state.json", "{}", 2, 0600, 0700) == 0,
+           "write_file_beneath() creates the directories");
+        ok(stat(link, &st) == 0 && (st.st_mode & 07777) == 0700, "with their mode");
+        data = tree_read(root, "/var/lib/docker-relocate/state.json");
+        ok_streq(data, "{}", "and the file");
+        tree_remove(root);
+        tree_remove(elsewhere);
+}
+
+static void test_torn(void) {
+        const char *old = "0123456789", *new = "abcdefghijklmnop", *shortnew = "abc";
+
+        ok(file_is_torn_write("abc3456789", 10, old, 10, new, 16), "a prefix of new over old");
+        ok(file_is_torn_write("0123456789", 10, old, 10, new, 16), "nothing written yet (k = 0)");
+        ok(file_is_torn_write("abcdefghij", 10, old, 10, new, 16), "new up to old's length");
+        ok(file_is_torn_write("abcdefghijkl", 12, old, 10, new, 16), "new past old's end");
+        ok(file_is_torn_write("abc3456789", 10, old, 10, shortnew, 3), "shorter new, not truncated yet");
+        ok(!file_is_torn_write("abX3456789", 10, old, 10, new, 16), "a byte of neither");
+        ok(!file_is_torn_write("abc345678", 9, old, 10, new, 16), "a shorter file that is not a prefix");
+        ok(!file_is_torn_write("abcdefghijklmnopq", 17, old, 10, new, 16), "longer than new");
+        ok(!file_is_torn_write("0123456789 more", 15, old, 10, new, 16), "old with more added");
+}
+
+/* A file bind-mounted over another (as in containers): rename cannot replace
+ * it, so it is written in place. Needs a private mount namespace: root. */
+static void test_mount_point(void) {
+        char *dir;
+        _cleanup_free_ char *a = NULL, *b = NULL, *data = NULL;
+        struct stat st1, st2;
+
+        if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                for (int i = 0; i < 7; i++)
+                        ok(1, "bind-mounted file # SKIP needs root and a private mount namespace");
+                return;
+        }
+        dir = tree_new("test-fileio");
+        a = path_join(dir, "fstab");
+        b = path_join(dir, "source");
+        ok(write_file_atomic(a, "old content\n", 12, 0644) == 0 && write_file_atomic(b, "old content\n", 12, 0640) == 0,
+           "two files");
+        ok_int(file_is_mount_point(a), 0, "not a mount point yet");
+        ok(mount(b, a, NULL, MS_BIND, NULL) == 0, "bind-mount one over the other");
+        ok_int(file_is_mount_point(a), 1, "now it is one");
+        ok(stat(a, &st1) == 0 && write_file_atomic(a, "new\n", 4, 0600) == 0, "write_file_atomic() succeeds");
+        ok(read_full_file(b, 0, &data, NULL) == 0 && streq(data, "new\n"), "in place: the bound file has it");
+        ok(stat(a, &st2) == 0 && st1.st_ino == st2.st_ino && (st2.st_mode & 07777) == 0640,
+           "same inode, mode kept");
+        (void) umount2(a, MNT_DETACH);
+        tree_remove(dir);
+}
+
 int main(void) {
         test_write_atomic();
         test_read_full();
         test_misc();
         test_backup();
+        test_read_special();
+        test_beneath();
+        test_torn();
+        test_mount_point();
         return tap_done();
 }

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The proof that a configuration reads for its readers (dockerd, systemd,
+ * sh) as this program read it, on fixture trees: each rule refuses with the
+ * file, line and column, and passes what its reader takes. Also dockerd's
+ * strict reading of daemon.json, and the directories set-data-root
+ * refuses. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/data-root.h"
+#include "config/proof.h"
+#include "tap.h"
+#include "tree.h"
+#include "util/macro.h"
+
+#define INIT_SCRIPT "#!/bin/sh\nBASE=docker\nDOCKER_OPTS=\n. /etc/default/$BASE\nexec dockerd $DOCKER_OPTS\n"
+#define VENDOR_UNIT "/lib/systemd/system/docker.service"
+#define JSON "/etc/docker/daemon.json"
+
+/* ---- daemon.json as dockerd reads it ---- */
+
+static void strict(const char *text, size_t size, bool new_engine, long expect_off, const char *why) {
+        JsonDialect d = { .bom = new_engine, .empty = new_engine };
+        _cleanup_free_ char *msg = NULL;
+        size_t off = 0;
+        int r = daemon_json_check_strict(text, size, &d, &off, &msg);
+
+        if (expect_off < 0) {
+                ok_int(r, 0, "strict: %s accepted (%s)", why, strna(msg));
+                return;
+        }
+        ok(r == -EBADMSG && (long) off == expect_off, "strict: %s refused at %ld (got %d at %zu: %s)", why,
+           expect_off, r, off, strna(msg));
+}
+
+#define S(t) t, sizeof(t) - 1
+
+static void test_strict(void) {
+        strict(S("{\n\t\"data-root\": \"/srv/docker\",\n\t\"labels\": [\"a=b\"]\n}\n"), false, -1, "a plain file");
+        strict(S("{\"labels\": [\"a=b\tc\"]}"), false, 16, "a raw TAB inside a string");
+        strict(S("{\"a\": \"x\ny\"}"), false, 8, "a raw newline inside a string");
+        strict(S("{\"a\": \"x\\ty\"}"), false, -1, "an escaped TAB");
+        strict(S("{\r\n\t\"a\": 1\r\n}\r\n"), false, -1, "CRLF line ends (JSON whitespace)");
+        strict(S("{\"a\": 1}\v"), false, 8, "a vertical tab outside a string");
+        strict(S("\xef\xbb\xbf{}"), false, 0, "a UTF-8 BOM for Engine < 23");
+        strict(S("\xef\xbb\xbf{}"), true, -1, "a UTF-8 BOM for Engine >= 23");
+        strict(S("\xff\xfe{\0}\0"), true, 0, "UTF-16");
+        strict(S(""), false, 0, "an empty file for Engine < 23 (\"EOF\")");
+        strict(S(" \n"), true, -1, "an empty file for Engine >= 23");
+        strict(S("{} x"), false, 3, "content after the object");
+        strict(S("[]"), false, 0, "an array at the top level");
+        strict(S("{\"a\": \"\xe9\"}"), false, 7, "a Latin-1 byte in a string");
+        strict(S("{\"a\": \"\xc3\xa9\"}"), false, -1, "UTF-8 in a string");
+        strict(S("{\"a\": 01}"), false, 7, "a number with a leading zero");
+        strict(S("{\"a\": 1.}"), false, 6, "a number ending in a dot");
+        strict(S("{\"a\": -}"), false, 6, "a lone minus");
+        strict(S("{\"a\": 1e400}"), false, 6, "a number beyond a float64");
+        strict(S("{\"a\": 1.5e-3, \"b\": -0}"), false, -1, "numbers JSON allows");
+        strict(S("{\"a\": \"\\u00e9\\ud83d\\ude00\"}"), false, -1, "\\u escapes");
+        strict(S("{\"a\": \"\\u12\"}"), false, 7, "a short \\u escape");
+        strict(S("{\"a\": \"\\x\"}"), false, 7, "an invalid escape");
+        strict(S("{\"a\": 1,}"), false, 8, "a comma before '}'");
+        strict(S("{\"a\": [1,]}"), false, 9, "a comma before ']'");
+        strict(S("{\"a\" 1}"), false, 5, "a missing ':'");
+        strict(S("{\"a\": tru}"), false, 6, "a bad literal");
+        strict(S("{\"a\": 1, \"a\": 2}"), false, -1, "duplicate keys (Go keeps the last)");
+        strict(S("{\"a\": \"x"), false, 8, "a string that is never closed");
+        strict(S("{\"a\": {\"b\": [true, false, null]}}"), false, -1, "nested values");
+}
+
+/* ---- the proof on trees ---- */
+
+static int prove_tree(const char *root, InitSystem init, const ProofContext *ctx, char **ret_refusal) {
+        DockerConfig c = {};
+        int r;
+
+        *ret_refusal = NULL;
+        r = docker_config_load(root, init, NULL, &c);
+        if (r < 0)
+                return r;
+        r = config_prove(&c, ctx, ret_refusal);
+        docker_config_done(&c);
+        return r;
+}
+
+static void check(const char *root, InitSystem init, const ProofContext *ctx, const char *what, const char *want) {
+        _cleanup_free_ char *refusal = NULL;
+        int r = prove_tree(root, init, ctx, &refusal);
+
+        if (!want) {
+                ok_int(r, 0, "%s: proved (%s)", what, strna(refusal));
+                return;
+        }
+        ok(r == -ECANCELED && refusal && strstr(refusal, want), "%s: refused: '%s' (got %d: %s)", what, want, r,
+           strna(refusal));
+}
+
+static void test_sysv(const ProofContext *ctx) {
+        char *root = tree_new("test-proof");
+
+        tree_write(root, "/etc/init.d/docker", INIT_SCRIPT);
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/docker --log-level warn\"\n");
+        check(root, INIT_SYSV, ctx, "plain DOCKER_OPTS", NULL);
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/docker\"\r\nX=1\r\n");
+        check(root, INIT_SYSV, ctx, "CRLF", "/etc/default/docker:1:38: a CR (carriage return: DOS line endings)");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/docker\"\nX=\"open\n");
+        check(root, INIT_SYSV, ctx, "an unbalanced quote", "/etc/default/docker:2:3: this double quote");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root=$(cat /etc/root)\"\n");
+        check(root, INIT_SYSV, ctx, "command substitution", "/etc/default/docker:1:26: a '$' construct");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root=`cat /etc/root`\"\n");
+        check(root, INIT_SYSV, ctx, "backticks", "/etc/default/docker:1:26: command substitution");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=~/docker\n");
+        check(root, INIT_SYSV, ctx, "a tilde", "/etc/default/docker:1:13: '~'");
+
+        /* The shell splits at IFS; this program splits at blanks: sh says
+         * what the script passes. */
+        tree_write(root, "/etc/default/docker", "IFS=,\nDOCKER_OPTS=\"--data-root,/srv/docker\"\n");
+        check(root, INIT_SYSV, ctx, "IFS changed",
+              "sh splits $DOCKER_OPTS into ['--data-root', '/srv/docker'], this program into "
+              "['--data-root,/srv/docker']");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/*\"\n");
+        check(root, INIT_SYSV, ctx, "a file name pattern", "/etc/default/docker:1:31: a '*', '?' or '['");
+
+        /* The script's own variables are set when it sources the file. */
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/$BASE\"\nexport DOCKER_OPTS\n");
+        check(root, INIT_SYSV, ctx, "a variable of the script", NULL);
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/docker\x01\"\n");
+        check(root, INIT_SYSV, ctx, "a control character", "/etc/default/docker:1:37: a byte 0x01");
+
+        tree_write(root, "/etc/default/docker", "# caf\xe9\nDOCKER_OPTS=\n");
+        check(root, INIT_SYSV, ctx, "Latin-1", "/etc/default/docker:1:6: not valid UTF-8");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"-H fd://\"\nif true; then DOCKER_OPTS=; fi\n");
+        check(root, INIT_SYSV, ctx, "shell code", "/etc/default/docker:2:1: a shell command");
+        tree_remove(root);
+}
+
+static void test_systemd(const ProofContext *ctx) {
+        char *root = tree_new("test-proof");
+
+        tree_write(root, VENDOR_UNIT,
+                   "[Service]\r\nEnvironmentFile=/etc/default/docker\r\nExecStart=/usr/bin/dockerd $DOCKER_OPTS\r\n");
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/docker\"\r\n");
+        check(root, INIT_SYSTEMD, ctx, "CRLF in a unit and an EnvironmentFile= (systemd ends lines there)", NULL);
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=--data-root\r/srv/docker\n");
+        check(root, INIT_SYSTEMD, ctx, "a lone CR in an EnvironmentFile=", "/etc/default/docker:1:24: a CR");
+
+        tree_write(root, "/etc/default/docker", "# note \\\nDOCKER_OPTS=--data-root /srv/docker\n");
+        check(root, INIT_SYSTEMD, ctx, "a comment ending in a backslash", "/etc/default/docker:1:8: a comment line");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root\r\n/srv/docker\"\n");
+        check(root, INIT_SYSTEMD, ctx, "a CR inside a quoted value", "/etc/default/docker:1:25: the value holds a CR");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/d\xe9\"\n");
+        check(root, INIT_SYSTEMD, ctx, "a value not UTF-8", "/etc/default/docker:1:32: the value is not valid UTF-8");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS='--data-root /srv/docker\n");
+        check(root, INIT_SYSTEMD, ctx, "an unterminated quote", "/etc/default/docker:1:13: this quote is never closed");
+
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=--data-root /srv/docker\n");
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd\x02 $DOCKER_OPTS\n");
+        check(root, INIT_SYSTEMD, ctx, "a control character in a unit", "docker.service:2:27: a byte 0x02");
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd\r$DOCKER_OPTS\n");
+        check(root, INIT_SYSTEMD, ctx, "a lone CR in a unit", "docker.service:2:27: a CR");
+        tree_remove(root);
+}
+
+static void test_json(const ProofContext *ctx) {
+        char *root = tree_new("test-proof");
+        _cleanup_free_ char *fifo = NULL, *dir = NULL;
+        ProofContext newer = *ctx;
+
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        tree_write(root, JSON, "{\n\t\"data-root\": \"/srv/docker\",\n\t\"labels\": [\"a=b\tc\"]\n}\n");
+        check(root, INIT_SYSTEMD, ctx, "a TAB in daemon.json", "/etc/docker/daemon.json:3:17: a raw TAB inside a string");
+
+        tree_write(root, JSON, "\xef\xbb\xbf{\"data-root\": \"/srv/docker\"}\n");
+        check(root, INIT_SYSTEMD, ctx, "a BOM, Engine unknown", "daemon.json:1:1: a UTF-8 byte-order mark");
+        newer.engine_major = 23;
+        check(root, INIT_SYSTEMD, &newer, "a BOM, Engine 23", NULL);
+
+        tree_write(root, JSON, "");
+        check(root, INIT_SYSTEMD, ctx, "an empty daemon.json, Engine unknown", "an empty file");
+        check(root, INIT_SYSTEMD, &newer, "an empty daemon.json, Engine 23", NULL);
+
+        /* Files that cannot be read are refused, not taken as missing. */
+        fifo = path_join(root, JSON);
+        ok(unlink(fifo) == 0 && mkfifo(fifo, 0600) == 0, "daemon.json becomes a FIFO");
+        check(root, INIT_SYSTEMD, ctx, "daemon.json a FIFO", "/etc/docker/daemon.json is a FIFO (named pipe)");
+        ok(unlink(fifo) == 0 && mkdir(fifo, 0755) == 0, "daemon.json becomes a directory");
+        check(root, INIT_SYSTEMD, ctx, "daemon.json a directory", "/etc/docker/daemon.json is a directory");
+        ok(rmdir(fifo) == 0, "rmdir");
+        check(root, INIT_SYSTEMD, ctx, "no daemon.json", NULL);
+
+        /* A FIFO where an environment file no unit reads would be: nothing
+         * reads it, nothing blocks, nothing fails. */
+        dir = path_join(root, "/etc/default/docker");
+        ok(tree_mkdir(root, "/etc/default") == 0 && mkfifo(dir, 0600) == 0, "an unread /etc/default/docker FIFO");
+        check(root, INIT_SYSTEMD, ctx, "an unread FIFO", NULL);
+        tree_remove(root);
+}
+
+/* "dockerd --validate" where the Engine has it: a stand-in that accepts a
+ * file unless it holds "bad", and checks the flags it is given. */
+static void test_validate(const ProofContext *ctx) {
+        char *root = tree_new("test-proof");
+        _cleanup_free_ char *fake = path_join(root, "fake-dockerd");
+        ProofContext v = *ctx;
+
+        {
+                const char *body =
+                        "#!/bin/sh\n"
+                        "[ \"$1\" = --validate ] && [ \"$2\" = --config-file ] || { echo \"bad args: $*\" >&2; exit 2; }\n"
+                        "case \"$*\" in *--log-level*) ;; *) echo 'flags missing' >&2; exit 2 ;; esac\n"
+                        "if grep -q bad \"$3\"; then echo \"unable to configure: bad thing\" >&2; exit 1; fi\n"
+                        "echo configuration OK\n";
+                ok(write_file_atomic(fake, body, strlen(body), 0755) == 0, "the stand-in written");
+        }
+        v.validate = true;
+        v.dockerd = fake;
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd:// --log-level warn\n");
+        tree_write(root, JSON, "{\"data-root\": \"/srv/docker\"}\n");
+        check(root, INIT_SYSTEMD, &v, "dockerd --validate accepts", NULL);
+        tree_write(root, JSON, "{\"data-root\": \"/srv/docker\", \"note\": \"bad\"}\n");
+        check(root, INIT_SYSTEMD, &v, "dockerd --validate refuses",
+              "/etc/docker/daemon.json: \"dockerd --validate\" rejects the new configuration: unable to configure: "
+              "bad thing");
+        v.dockerd = NULL; /* owned by the test, not the context */
+        tree_remove(root);
+}
+
+static void test_data_root(void) {
+        char *root = tree_new("test-proof");
+        _cleanup_free_ char *refusal = NULL;
+
+        tree_write(root, "/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+        tree_write(root, "/srv/file", "x\n");
+        tree_symlink(root, "/srv/dangling", "/srv/nowhere");
+        tree_symlink(root, "/data", "/run/data");
+        tree_mkdir(root, "/srv/docker");
+        static const struct {
+                const char *path, *want;
+        } cases[] = {
+                { "/", "it is a directory of the system itself" },
+                { "/var/lib", "it is a directory of the system itself" },
+                { "/proc/docker", "/proc is a kernel file system" },
+                { "/sys/x", "/sys is a kernel file system" },
+                { "/run/docker-data", "/run is a tmpfs" },
+                { "/var/run/docker", "/var/run is a link to /run" },
+                { "/etc/passwd", "/etc is the system's configuration" },
+                { "/usr/local/docker", "/usr is the system's programs" },
+                { "/var/lib/docker-relocate/data", "this program's own journal" },
+                { "/srv/file", "it is a file, not a directory" },
+                { "/srv/dangling", "it is a dangling symlink" },
+                { "/data/docker", "it leads to /run/data/docker, and /run is a tmpfs" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int r = data_root_check(root, cases[i].path, &refusal);
+                ok(r == -ECANCELED && refusal && strstr(refusal, cases[i].want), "data root %s refused: %s",
+                   cases[i].path, strna(refusal));
+                refusal = mfree(refusal);
+        }
+        ok_int(data_root_check(root, "/srv/docker", &refusal), 0, "an existing directory is fine");
+        ok_int(data_root_check(root, "/mnt", &refusal), 0, "/mnt (the recipes' favourite) is fine");
+        ok_int(data_root_check(root, "/mnt/docker-data/docker", &refusal), 0, "a new directory is fine");
+        ok_int(data_root_check(NULL, "/dev/shm/docker", &refusal), -ECANCELED, "on the host, below /dev");
+        refusal = mfree(refusal);
+        tree_remove(root);
+}
+
+int main(void) {
+        _cleanup_(proof_context_done) ProofContext ctx = {};
+
+        /* A tree, not the host: no Engine known, the strictest dialect. */
+        ok(proof_context_init("/nonexistent-root", &ctx) == 0 && ctx.engine_major == 0 && !ctx.validate,
+           "a tree: no Engine version, no --validate");
+        ok(ctx.sh != NULL, "a shell to source environment files with");
+        test_strict();
+        test_sysv(&ctx);
+        test_systemd(&ctx);
+        test_json(&ctx);
+        test_validate(&ctx);
+        test_data_root();
+        return tap_done();
+}
