@@ -122,8 +122,9 @@ static int find_ours(const PrepareRequest *req, const char *mount, const char *l
 }
 
 /* Whether files this run writes besides the device can be written: it must
- * not format a disk and only then find that /etc/fstab is read-only, bound
- * over, immutable, or that its own state file is a planted link. */
+ * not format a disk and only then find that /etc/fstab is read-only (or,
+ * bound over, on a read-only mount), immutable, or that its own state file
+ * is a planted link. */
 static int check_writes(const PrepareRequest *req, bool fstab, bool state, PrepareResult *res) {
         int r;
 

@@ -158,14 +158,27 @@ int precheck_replace(const char *path, bool follow, char **ret_reason) {
                 return reason(ret_reason, "%s is append-only: chattr -a it first", real);
 
         /* A file bound over the path (containers, nspawn, some images) is a
-         * mount point of its own: a rename onto it fails with EBUSY. */
+         * mount point of its own: a rename onto it fails with EBUSY, so
+         * write_file_atomic() rewrites it in place. Then only the file
+         * itself, on its own mount, takes the write; its directory is not
+         * touched. */
         if (statx(AT_FDCWD, dir, 0, STATX_MNT_ID, &dstx) < 0)
                 return negative_errno();
         if (((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) ||
-            ((stx.stx_mask & STATX_MNT_ID) && (dstx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id != dstx.stx_mnt_id))
-                return reason(ret_reason, "%s is a mount point (a file bound over it), which cannot be replaced by "
-                                          "a rename: make it a plain file of the filesystem it is on",
-                              real);
+            ((stx.stx_mask & STATX_MNT_ID) && (dstx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id != dstx.stx_mnt_id)) {
+                if (faccessat(AT_FDCWD, real, W_OK, AT_EACCESS) >= 0)
+                        return 0;
+                if (errno == EROFS)
+                        return reason(ret_reason,
+                                      "%s is a mount point (a file bound over it) on a read-only mount: it is "
+                                      "written in place, so its mount must be writable",
+                                      real);
+                if (errno == EACCES || errno == EPERM)
+                        return reason(ret_reason, "%s is a mount point (a file bound over it) that may not be "
+                                                  "written (%s)",
+                                      real, strerror(errno));
+                return negative_errno();
+        }
         return check_dir_writable(dir, real, ret_reason);
 }
 

@@ -12,9 +12,10 @@
 /* path (a regular file, or missing) can be created, or replaced by a rename
  * in its directory, as write_file_atomic() does: its directory exists or can
  * be made (precheck_mkdir()), on a writable filesystem, and may be written;
- * path is not a mount point (a file bound over it, as in containers: a
- * rename over it fails with EBUSY), not immutable or append-only, not a
- * directory, FIFO or other non-regular file. With follow, a symlink is
+ * or, when path is a mount point (a file bound over it, as in containers: a
+ * rename over it fails with EBUSY, so it is written in place), the file
+ * itself may be written on its own mount. Not immutable or append-only, not
+ * a directory, FIFO or other non-regular file. With follow, a symlink is
  * followed to the file it names (/etc/fstab may be a link); without, path
  * or its directory being a symlink is a reason: the write must not land
  * where a planted link points (the directories above are the system's). */

@@ -323,13 +323,28 @@ if want writes; then
         refused "an immutable /etc/fstab" "/etc/fstab.*immutable" "$VOL" -- \
                 move --device "$VOL" --mount "$WORK/t-11" --wipe --yes
         chattr -i /etc/fstab
+        # A file bound over /etc/fstab (containers, nspawn): a rename cannot
+        # replace it, so it is written in place; on a read-only bind that
+        # cannot be done either.
         cp /etc/fstab "$WORK/fstab.bound"
         mount --bind "$WORK/fstab.bound" /etc/fstab
-        refused "a bind-mounted /etc/fstab" "/etc/fstab is a mount point" "$VOL" -- \
+        mount -o remount,bind,ro /etc/fstab
+        refused "a bind-mounted /etc/fstab, read-only" "/etc/fstab is a mount point.*read-only" "$VOL" -- \
                 move --device "$VOL" --mount "$WORK/t-11" --wipe --yes
-        refused "prepare with a bind-mounted /etc/fstab" "/etc/fstab is a mount point" "$VOL" -- \
-                prepare "$VOL" --mount "$WORK/t-11" --wipe
+        refused "prepare with a bind-mounted /etc/fstab, read-only" "/etc/fstab is a mount point.*read-only" \
+                "$VOL" -- prepare "$VOL" --mount "$WORK/t-11" --wipe
+        mount -o remount,bind,rw /etc/fstab
+        loopdev BF 128M
+        "$BIN" prepare "$BF" --mount "$WORK/t-bf" >"$WORK/out" 2>&1
+        rc=$?
+        uuid=$(blkid -o value -s UUID "$BF")
+        ok $([ $rc = 0 ] && [ -n "$uuid" ] &&
+                grep -Eq "^UUID=$uuid[[:space:]]+$WORK/t-bf[[:space:]]" "$WORK/fstab.bound"; echo $?) \
+                "a bind-mounted /etc/fstab: the line is written in place (exit $rc)"
+        [ $rc = 0 ] || show "$WORK/out"
         umount /etc/fstab
+        ok $(cmp -s /etc/fstab "$WORK/fstab.orig"; echo $?) "a bind-mounted /etc/fstab: the file under it untouched"
+        reset_host
         mount -o remount,bind,ro /etc
         refused "/etc on a read-only mount" "/etc/fstab cannot be written: /etc is on a read-only filesystem" \
                 "$VOL" -- move --device "$VOL" --mount "$WORK/t-11" --wipe --yes
