@@ -265,18 +265,29 @@ int fstab_remove_ours(const char *path, const char *uuid, const char *target, ch
         return r < 0 ? r : 1;
 }
 
-int fstab_write(const char *root, const char *content, char **ret_backup) {
-        _cleanup_free_ char *resolved = NULL, *path = NULL, *backup = NULL;
+int fstab_locate(const char *root, char **ret_resolved, char **ret_path) {
+        _cleanup_free_ char *resolved = NULL, *path = NULL;
         int r;
 
-        /* Some images link /etc/fstab elsewhere: replace the file the link
-         * points to, never the link itself. */
         r = chase_path(root, "/etc/fstab", &resolved);
         if (r < 0)
                 return r;
         path = root_path(root, resolved);
         if (!path)
                 return -ENOMEM;
+        if (ret_resolved)
+                *ret_resolved = TAKE_PTR(resolved);
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+int fstab_write(const char *root, const char *content, char **ret_backup) {
+        _cleanup_free_ char *resolved = NULL, *path = NULL, *backup = NULL;
+        int r;
+
+        r = fstab_locate(root, &resolved, &path);
+        if (r < 0)
+                return r;
         r = backup_file(root, resolved, &backup);
         if (r < 0)
                 return r;

@@ -129,15 +129,12 @@ static int check_writes(const PrepareRequest *req, bool fstab, bool state, Prepa
         int r;
 
         if (fstab) {
-                _cleanup_free_ char *resolved = NULL, *full = NULL, *why = NULL;
+                _cleanup_free_ char *full = NULL, *why = NULL;
 
                 /* Written where a link /etc/fstab points (fstab_write()). */
-                r = chase_path(req->root, "/etc/fstab", &resolved);
+                r = fstab_locate(req->root, NULL, &full);
                 if (r < 0)
                         return r;
-                full = root_path(req->root, resolved);
-                if (!full)
-                        return -ENOMEM;
                 r = precheck_replace(full, false, &why);
                 if (r < 0)
                         return r;
@@ -725,16 +722,12 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
  * itself when the file is still what the run wrote (byte for byte as it
  * was), else the file without that line. */
 static int undo_fstab(const char *root, const PrepareResult *res, char ***report) {
-        _cleanup_free_ char *resolved = NULL, *path = NULL, *now = NULL, *old = NULL, *content = NULL,
-                            *backup = NULL;
+        _cleanup_free_ char *path = NULL, *now = NULL, *old = NULL, *content = NULL, *backup = NULL;
         int r;
 
-        r = chase_path(root, "/etc/fstab", &resolved);
+        r = fstab_locate(root, NULL, &path);
         if (r < 0)
                 return r;
-        path = root_path(root, resolved);
-        if (!path)
-                return -ENOMEM;
         r = read_full_file(path, 0, &now, NULL);
         if (r < 0 && r != -ENOENT)
                 return r;
