@@ -53,9 +53,11 @@ static const Verb verbs[_CMD_MAX] = {
                        "(--device DEVICE [--mount DIR] [--fs ext4|xfs] [--label LABEL] [--partition] [--wipe] "
                        "[--allow-instance-store] [--wait-device SECONDS] | --to DIR) [--pre-copy|--no-pre-copy] "
                        "[--delete-old] [--force] [--dry-run] [--yes]",
-                       "Move the data root: copy, rewrite config, restart, verify", 0, 0, verb_move },
-        [CMD_SET_DATA_ROOT] = { "set-data-root", "DIR", "DIR [--dry-run]",
-                                "Point Docker's configuration at DIR (no data is moved)", 1, 1, verb_set_data_root },
+                       "Move the data root (and containerd's, if it holds the images), verified", 0, 0,
+                       verb_move },
+        [CMD_SET_DATA_ROOT] = { "set-data-root", "DIR", "DIR [--containerd-root DIR] [--dry-run]",
+                                "Point Docker (and containerd) at DIR; no data is moved", 1, 1,
+                                verb_set_data_root },
         [CMD_ROLLBACK] = { "rollback", "", "[--dry-run] [--yes]", "Undo the last move", 0, 0, verb_rollback },
         [CMD_CLEANUP] = { "cleanup", "", "[--dry-run] [--yes]", "Remove the old data root after a verified move", 0, 0,
                           verb_cleanup },
@@ -85,6 +87,7 @@ typedef enum OptionId {
         OPT_PRE_COPY,
         OPT_NO_PRE_COPY,
         OPT_DELETE_OLD,
+        OPT_CONTAINERD_ROOT,
         _OPT_MAX,
 } OptionId;
 
@@ -112,7 +115,8 @@ static const Option options[_OPT_MAX] = {
         [OPT_DRY_RUN] = { "dry-run", 'n', NULL, ALL & ~(C(STATUS) | C(DISKS)), false,
                           "Show what would be done, with diffs; change nothing" },
         [OPT_YES] = { "yes", 'y', NULL, C(MOVE) | C(ROLLBACK) | C(CLEANUP), false, "Do not ask for confirmation" },
-        [OPT_FORCE] = { "force", 0, NULL, C(MOVE), false, "Proceed despite a swarm manager role" },
+        [OPT_FORCE] = { "force", 0, NULL, C(MOVE), false,
+                        "Proceed on a swarm manager, or a drained node with another containerd client" },
         [OPT_DEVICE] = { "device", 0, "DEVICE", C(MOVE), false,
                          "Volume to move to: /dev/nvme1n1, sdf, xvdf, vol-0abc..., UUID=..., LABEL=..." },
         [OPT_MOUNT] = { "mount", 0, "DIR", DISK, false, "Where to mount the volume (move: default /mnt/docker-data)" },
@@ -131,6 +135,8 @@ static const Option options[_OPT_MAX] = {
                            "Copy once while Docker runs, to shorten the downtime (default)" },
         [OPT_NO_PRE_COPY] = { "no-pre-copy", 0, NULL, C(MOVE), false, "Copy only while Docker is stopped" },
         [OPT_DELETE_OLD] = { "delete-old", 0, NULL, C(MOVE), false, "Remove the old data root after a verified move" },
+        [OPT_CONTAINERD_ROOT] = { "containerd-root", 0, "DIR", C(SET_DATA_ROOT), false,
+                                  "containerd's root (default, if it holds the images: beside DIR)" },
 };
 
 static Options arg_options = {
@@ -223,14 +229,17 @@ static int apply_value(OptionId id, const char *value) {
         case OPT_ROOT:
         case OPT_MOUNT:
         case OPT_TO:
+        case OPT_CONTAINERD_ROOT:
                 if (value[0] != '/')
                         return cmd_fail(EXIT_USAGE, 0, "--%s takes an absolute path: %s", options[id].name, value);
                 if (id == OPT_ROOT)
                         o->root = value;
                 else if (id == OPT_MOUNT)
                         o->mount = value;
-                else
+                else if (id == OPT_TO)
                         o->to = value;
+                else
+                        o->containerd_root = value;
                 return 0;
         case OPT_FS:
                 if (!mkfs_supported(value))

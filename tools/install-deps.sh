@@ -13,10 +13,14 @@ deps=(
         "libmount-dev pc:mount" "libblkid-dev pc:blkid" "libfdisk-dev pc:fdisk" "libcjson-dev pc:libcjson"
         "libsystemd-dev pc:libsystemd" "libcurl4-openssl-dev pc:libcurl"
         # tests: the real programs the tool drives, a real dockerd, python3
-        # for the golden runs
-        "python3 python3" "rsync rsync" "diffutils diff" "util-linux losetup" "fdisk sfdisk" "gdisk sgdisk"
-        "e2fsprogs mkfs.ext4" "xfsprogs mkfs.xfs" "acl setfacl" "attr getfattr" "docker.io dockerd"
-        "busybox-static busybox" "kmod modprobe" "procps ps" "dbus dbus-daemon" "python3-dbusmock py:dbusmock"
+        # for the golden runs. Every test that needs one of these says so
+        # ("require", "skip_missing" in tests/lib/tap.sh) and fails under CI
+        # without it: this list is what keeps CI free of such skips.
+        "python3 python3" "rsync rsync" "diffutils diff" "util-linux unshare" "mount losetup"
+        "fdisk sfdisk" "gdisk sgdisk" "e2fsprogs mkfs.ext4" "xfsprogs mkfs.xfs" "acl setfacl" "attr getfattr"
+        "dmsetup dmsetup" "docker.io dockerd" "busybox-static busybox" "kmod modprobe" "procps ps"
+        # test-service-dbus: a private bus with python-dbusmock as systemd
+        "dbus dbus-daemon" "python3-dbusmock py:dbusmock" "python3-gi py:gi"
         # the integrations: where the completion goes, the contrib YAML test
         "bash-completion pc:bash-completion" "python3-yaml py:yaml"
         # the Ansible collection judged by Ansible's tools, offline
@@ -41,6 +45,8 @@ for d in "${deps[@]}"; do
         case $check in
         hdr:*) [ -e "/usr/include/${check#hdr:}" ] || missing+=("$pkg") ;;
         pc:*) pkg-config --exists "${check#pc:}" 2>/dev/null || missing+=("$pkg") ;;
+        # Debian's modules are there for Debian's python3, whatever else
+        # PATH holds.
         py:*) /usr/bin/python3 -c "import ${check#py:}" 2>/dev/null || missing+=("$pkg") ;;
         glob:*) compgen -G "${check#glob:}" >/dev/null || missing+=("$pkg") ;;
         *) command -v "$check" >/dev/null 2>&1 || [ -x "/usr/sbin/$check" ] || [ -x "/sbin/$check" ] ||

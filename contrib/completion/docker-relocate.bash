@@ -29,7 +29,7 @@ __docker_relocate_options() {
         disks) echo "$common --json" ;;
         prepare) echo "$common --root --json --dry-run $disk" ;;
         move) echo "$common --root --json --dry-run --yes --force --device $disk --to --pre-copy --no-pre-copy --delete-old" ;;
-        set-data-root) echo "$common --root --json --dry-run" ;;
+        set-data-root) echo "$common --root --json --dry-run --containerd-root" ;;
         rollback | cleanup) echo "$common --root --json --dry-run --yes" ;;
         grow) echo "$common --json --dry-run" ;;
         *) echo "$common --version --root --json" ;;
@@ -39,7 +39,7 @@ __docker_relocate_options() {
 _docker_relocate() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev="" bin=${COMP_WORDS[0]}
         local commands="status disks prepare move set-data-root rollback cleanup grow"
-        local with_arg="--root --device --mount --fs --label --wait-device --to"
+        local with_arg="--root --device --mount --fs --label --wait-device --to --containerd-root"
         local cmd="" nargs=0 i w
 
         COMPREPLY=()
@@ -79,7 +79,7 @@ _docker_relocate() {
                 mapfile -t COMPREPLY < <(compgen -W "ext4 xfs" -- "$cur")
                 return 0
                 ;;
-        --mount | --to | --root)
+        --mount | --to | --root | --containerd-root)
                 mapfile -t COMPREPLY < <(compgen -d -- "$cur")
                 compopt -o filenames 2>/dev/null
                 return 0

@@ -26,6 +26,9 @@ typedef struct Options {
         int pre_copy; /* -1: default, 0: --no-pre-copy, 1: --pre-copy */
         bool delete_old;
 
+        /* set-data-root */
+        const char *containerd_root;
+
         /* Positional arguments after the verb. */
         char **args;
         int n_args;

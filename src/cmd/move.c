@@ -125,10 +125,22 @@ static void print_plan(const MoveSummary *s) {
                 return;
         }
         output_printf("Move Docker's data root\n  from %s\n  to   %s\n", strna(s->old_root), strna(s->new_root));
+        if (s->new_containerd_root)
+                output_printf("and containerd's root, which holds Docker's images\n  from %s\n  to   %s\n",
+                              s->old_containerd_root, s->new_containerd_root);
         if (s->resuming)
                 output_printf("  (resuming an interrupted move that reached '%s')\n", s->resumed_at);
+        if (s->store)
+                output_printf("  image store: %s (driver %s%s%s), containerd: %s%s\n", s->store, strna(s->driver),
+                              s->driver_type ? ", " : "", strempty(s->driver_type), strna(s->containerd_kind),
+                              s->new_containerd_root         ? ", its root moves too"
+                              : streq_ptr(s->containerd_kind, "system") ? ", stays (it holds none of Docker's images)"
+                                                                         : ", under the data root: moves with it");
         output_printf("  data:  %.2f GiB\n", s->bytes / 1073741824.0);
         output_printf("  inodes: %llu (hard links once)\n", (unsigned long long) s->inodes);
+        if (s->new_containerd_root)
+                output_printf("  containerd's root: %.2f GiB, %llu inodes\n", s->containerd_bytes / 1073741824.0,
+                              (unsigned long long) s->containerd_inodes);
         if (s->free_known)
                 output_printf("  target free: %.2f GiB, %llu inodes\n", s->free_bytes / 1073741824.0,
                               (unsigned long long) s->free_inodes);
@@ -141,6 +153,8 @@ static void print_plan(const MoveSummary *s) {
                 output_printf("  %u. %s\n", n++, *p);
         if (!isempty(s->diff))
                 output_printf("\nConfiguration change:\n%s", s->diff);
+        STRV_FOREACH(note, s->notes)
+                output_printf("Note: %s\n", *note);
         STRV_FOREACH(w, s->warnings)
                 output_printf("Warning: %s\n", *w);
         /* The plan must be on the screen (or in the log) before the progress
@@ -152,10 +166,14 @@ static void print_result(const MoveSummary *s) {
         switch (s->outcome) {
         case MOVE_DONE:
                 output_printf("Docker now runs on %s; images, containers and volumes verified.\n", s->new_root);
+                if (s->new_containerd_root)
+                        output_printf("containerd now runs on %s.\n", s->new_containerd_root);
                 output_printf("Downtime: %.1f s.\n", s->downtime_sec);
                 if (!s->delete_old)
-                        output_printf("The old data root %s is kept; remove it with 'docker-relocate cleanup'.\n",
-                                      s->old_root);
+                        output_printf("The old data root %s%s%s%s is kept; remove it with 'docker-relocate "
+                                      "cleanup'.\n",
+                                      s->old_root, s->old_containerd_root ? " (and containerd's old root " : "",
+                                      strempty(s->old_containerd_root), s->old_containerd_root ? ")" : "");
                 break;
         case MOVE_UNCHANGED:
                 output_printf("Nothing to do: Docker already runs on %s.\n", strna(s->new_root));

@@ -5,9 +5,12 @@
 
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
+#include "config/containerd-config.h"
 #include "config/data-root.h"
 #include "config/docker-config.h"
 #include "config/edit.h"
+#include "engine/engine.h"
+#include "store/image-store.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "util/json-util.h"
@@ -16,8 +19,24 @@
 #include "util/path.h"
 #include "util/strv.h"
 
+/* containerd's part of the change: its old and new root, and where it is
+ * set; new_root NULL when containerd's root is left alone. */
+typedef struct ContainerdChange {
+        char *old_root;
+        char *new_root;
+        EditPlan plan;
+        char **warnings;
+} ContainerdChange;
+
+static void containerd_change_done(ContainerdChange *x) {
+        free(x->old_root);
+        free(x->new_root);
+        edit_plan_done(&x->plan);
+        strv_free(x->warnings);
+}
+
 static cJSON *result_json(const DockerConfig *c, const char *new_root, const EditPlan *p, char *const *backups,
-                          const char *diff, const char *status, bool changed) {
+                          const char *diff, const char *status, bool changed, const ContainerdChange *x) {
         cJSON *j = cJSON_CreateObject(), *files;
 
         if (!j)
@@ -44,6 +63,16 @@ static cJSON *result_json(const DockerConfig *c, const char *new_root, const Edi
         json_add_string_or_null(j, "diff", diff);
         cJSON_AddItemToObject(j, "notes", json_string_array(p->notes));
         cJSON_AddItemToObject(j, "warnings", json_string_array(c->warnings));
+        if (x->new_root) {
+                cJSON *ctd = cJSON_AddObjectToObject(j, "containerd");
+                if (ctd) {
+                        json_add_string_or_null(ctd, "old_root", x->old_root);
+                        json_add_string_or_null(ctd, "new_root", x->new_root);
+                        json_add_string_or_null(ctd, "place", x->plan.place);
+                        cJSON_AddItemToObject(ctd, "notes", json_string_array(x->plan.notes));
+                }
+        } else
+                cJSON_AddNullToObject(j, "containerd");
         return j;
 }
 
@@ -55,22 +84,105 @@ static bool plan_touches_units(const EditPlan *p) {
         return false;
 }
 
-static void print_change(const char *verb, const char *new_root, const EditPlan *p) {
-        output_printf("%s the data root to %s in %s.\n", verb, new_root, p->place);
-        STRV_FOREACH(n, p->notes)
+static void print_change(const char *verb, const char *new_root, const EditPlan *p, const ContainerdChange *x) {
+        /* The plan holds containerd's edits after Docker's: when it holds
+         * nothing else, Docker's data root was already the new one. */
+        if (p->n > x->plan.n) {
+                output_printf("%s the data root to %s in %s.\n", verb, new_root, p->place);
+                STRV_FOREACH(n, p->notes)
+                        if (!strv_contains(x->plan.notes, *n))
+                                output_printf("  %s\n", *n);
+        }
+        if (!x->new_root || x->plan.n == 0)
+                return;
+        output_printf("%s containerd's root, which holds Docker's images, to %s in %s.\n", verb, x->new_root,
+                      x->plan.place);
+        STRV_FOREACH(n, x->plan.notes)
                 output_printf("  %s\n", *n);
+}
+
+/* The image store, as the running Engine says, or (offline) as the files
+ * say. */
+static int detect_store(const Options *o, const DockerConfig *c, const ContainerdConfig *cc, ImageStoreInfo *ret) {
+        _cleanup_engine_info_ EngineInfo *info = NULL;
+        _cleanup_free_ char *version = NULL;
+
+        if (root_is_host(o->root)) {
+                _cleanup_engine_ Engine *e = NULL;
+
+                if (engine_new(c->socket, 10 * 1000, &e) >= 0)
+                        (void) engine_info(e, &info, NULL);
+                if (!info)
+                        (void) image_store_dockerd_version(10 * 1000, &version);
+        }
+        return image_store_detect(c, cc, info, version, false, ret);
+}
+
+/* containerd's root, when Docker's images live in the system containerd's:
+ * beside the new data root (or where --containerd-root says), set in its
+ * one place and verified, its files added to the plan. */
+static int plan_containerd(const Options *o, const DockerConfig *c, const char *new_root, EditPlan *p,
+                           ContainerdChange *x) {
+        _cleanup_(containerd_config_done) ContainerdConfig cc = {};
+        _cleanup_(image_store_info_done) ImageStoreInfo i = {};
+        _cleanup_free_ char *refusal = NULL;
+        const char *data_root = c->data_root_resolved ?: c->data_root;
+        int r;
+
+        r = containerd_config_load(o->root, c->init, NULL, &cc);
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Failed to read containerd's configuration: %m");
+        r = detect_store(o, c, &cc, &i);
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Failed to work out Docker's image store: %m");
+        if (o->containerd_root && i.containerd != CONTAINERD_SYSTEM)
+                return cmd_fail(EXIT_REFUSED, 0,
+                                "Docker uses its own containerd (%s), whose root follows the data root: "
+                                "--containerd-root does not apply; nothing was changed.",
+                                containerd_kind_to_string(i.containerd));
+        if (!o->containerd_root && !image_store_system_containerd_root(&i, data_root)) {
+                if (i.store == IMAGE_STORE_UNKNOWN && i.containerd == CONTAINERD_SYSTEM &&
+                    strv_extendf(&x->warnings,
+                                 "Which image store Docker uses is not known (%s): if it is the containerd store, its "
+                                 "images are in containerd's root %s; give --containerd-root to set that too.",
+                                 strna(i.store_source), strna(cc.root_dir)) < 0)
+                        return cmd_oom();
+                return EXIT_OK;
+        }
+        x->old_root = strdup(cc.root_dir);
+        x->new_root = o->containerd_root ? path_normalize(o->containerd_root) : image_store_containerd_beside(new_root);
+        if (!x->old_root || !x->new_root)
+                return cmd_oom();
+        if (streq(x->new_root, new_root))
+                return cmd_fail(EXIT_USAGE, 0, "containerd's root cannot be the data root itself (%s).", new_root);
+        r = containerd_plan_set_root(&cc, x->new_root, &x->plan, &refusal);
+        if (r >= 0)
+                r = containerd_plan_verify(&x->plan, &cc, x->new_root, &refusal);
+        if (r == -ECANCELED)
+                return cmd_fail(EXIT_REFUSED, 0, "%s", refusal);
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Failed to plan the change of containerd's root: %m");
+        for (size_t k = 0; k < x->plan.n; k++) {
+                r = edit_plan_add(p, x->plan.edits[k].path, x->plan.edits[k].old, x->plan.edits[k].new,
+                                  x->plan.edits[k].mode);
+                if (r < 0)
+                        return cmd_oom();
+        }
+        if (strv_extend_strv(&p->notes, x->plan.notes) < 0)
+                return cmd_oom();
+        return EXIT_OK;
 }
 
 /* Writes the plan (every file backed up first), and says what it wrote. */
 static int apply(const Options *o, const DockerConfig *c, const char *new_root, const EditPlan *p,
-                 char ***ret_backups) {
+                 const ContainerdChange *x, char ***ret_backups) {
         _cleanup_strv_free_ char **backups = NULL;
         int r;
 
         r = edit_plan_apply(p, o->root, &backups);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "Failed to write the configuration (restored what was written): %m");
-        print_change("Set", new_root, p);
+        print_change("Set", new_root, p, x);
         STRV_FOREACH(b, backups) {
                 const char *eq = strchr(*b, '=');
                 if (eq && eq[1])
@@ -88,7 +200,8 @@ static int apply(const Options *o, const DockerConfig *c, const char *new_root, 
                                     strna(err));
         }
         if (root_is_host(o->root))
-                output_printf("No data was moved. Docker uses the new data root after its next restart.\n");
+                output_printf("No data was moved. Docker uses the new data root after its next restart%s.\n",
+                              x->new_root ? ", containerd its new root after its own" : "");
         *ret_backups = TAKE_PTR(backups);
         return EXIT_OK;
 }
@@ -97,6 +210,7 @@ int verb_set_data_root(const Options *o) {
         _cleanup_free_ char *new_root = NULL, *refusal = NULL, *diff = NULL;
         _cleanup_(docker_config_done) DockerConfig c = {};
         _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_(containerd_change_done) ContainerdChange x = {};
         _cleanup_strv_free_ char **backups = NULL;
         _cleanup_json_ cJSON *j = NULL;
         _cleanup_close_ int lock_fd = -1;
@@ -130,6 +244,13 @@ int verb_set_data_root(const Options *o) {
         r = service_load_docker_config(o->root, INIT_UNKNOWN, NULL, &c);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "Failed to read Docker's configuration: %m");
+        /* The snap and rootless Docker keep their data root elsewhere: a
+         * file written here would configure a Docker that does not run. */
+        r = docker_installs_refusal(&c.installs, c.install, c.service_file, new_root, NULL, &refusal);
+        if (r == -ECANCELED)
+                return cmd_fail(EXIT_REFUSED, 0, "%s Nothing was changed.", refusal);
+        if (r < 0)
+                return cmd_oom();
         r = edit_plan_set_data_root(&c, new_root, &p, &refusal);
         if (r >= 0)
                 r = edit_plan_verify(&p, &c, new_root, &refusal);
@@ -137,20 +258,24 @@ int verb_set_data_root(const Options *o) {
                 return cmd_fail(EXIT_REFUSED, 0, "%s", refusal);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "Failed to plan the change of the data root: %m");
+        r = plan_containerd(o, &c, new_root, &p, &x);
+        if (r != EXIT_OK)
+                return r;
 
         if (p.n == 0)
-                output_printf("The data root is already %s (set in %s); nothing to change.\n", new_root,
-                              c.data_root_source);
+                output_printf("The data root is already %s (set in %s)%s%s%s; nothing to change.\n", new_root,
+                              c.data_root_source, x.new_root ? ", containerd's root " : "", strempty(x.new_root),
+                              x.new_root ? " already" : "");
         else {
                 r = edit_plan_diff(&p, &diff);
                 if (r < 0)
                         return cmd_fail(EXIT_FAIL, r, "Failed to compute the diff: %m");
                 if (o->dry_run) {
-                        print_change("Would set", new_root, &p);
+                        print_change("Would set", new_root, &p, &x);
                         output_printf("%s", diff);
                         status = "dry-run";
                 } else {
-                        r = apply(o, &c, new_root, &p, &backups);
+                        r = apply(o, &c, new_root, &p, &x, &backups);
                         if (r != EXIT_OK)
                                 return r;
                         status = "changed";
@@ -159,9 +284,11 @@ int verb_set_data_root(const Options *o) {
 
         STRV_FOREACH(w, c.warnings)
                 log_warning("%s", *w);
+        STRV_FOREACH(w, x.warnings)
+                log_warning("%s", *w);
         if (!o->json)
                 return EXIT_OK;
-        j = result_json(&c, new_root, &p, backups, diff, status, streq(status, "changed"));
+        j = result_json(&c, new_root, &p, backups, diff, status, streq(status, "changed"), &x);
         if (!j || output_json(j) < 0)
                 return cmd_oom();
         return EXIT_OK;

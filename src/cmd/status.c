@@ -52,12 +52,72 @@ static cJSON *filesystem_json(const char *path) {
         return o;
 }
 
+/* The kind of Docker the host has, every snap and rootless Docker found,
+ * and why move and set-data-root refuse the host, if they do. */
+static cJSON *install_json(const DockerConfig *c) {
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        _cleanup_free_ char *refusal = NULL;
+        cJSON *found;
+        int r;
+
+        if (!o)
+                return NULL;
+        r = docker_installs_refusal(&c->installs, c->install, c->service_file, NULL, NULL, &refusal);
+        if (r < 0 && r != -ECANCELED)
+                return NULL;
+        cJSON_AddStringToObject(o, "kind", install_kind_to_string(c->install));
+        json_add_string_or_null(o, "refusal", refusal);
+        found = cJSON_AddArrayToObject(o, "found");
+        for (size_t k = 0; found && k < c->installs.n; k++) {
+                const DockerInstall *i = &c->installs.items[k];
+                cJSON *e = cJSON_CreateObject();
+
+                if (!e || !cJSON_AddItemToArray(found, e)) {
+                        cJSON_Delete(e);
+                        return NULL;
+                }
+                cJSON_AddStringToObject(e, "kind", install_kind_to_string(i->kind));
+                json_add_string_or_null(e, "user", i->user);
+                json_add_string_or_null(e, "home", i->home);
+                json_add_string_or_null(e, "service", i->service);
+                json_add_string_or_null(e, "config_file", i->config_file);
+                cJSON_AddBoolToObject(e, "config_file_exists", i->config_exists);
+                json_add_string_or_null(e, "data_root", i->data_root);
+                json_add_string_or_null(e, "data_root_source", i->data_root_source);
+                json_add_string_or_null(e, "socket", i->socket);
+        }
+        return found ? TAKE_PTR(o) : NULL;
+}
+
+static void print_installs(const DockerConfig *c, const cJSON *j) {
+        const cJSON *install = cJSON_GetObjectItemCaseSensitive(j, "install");
+
+        output_printf("Docker:        %s\n", install_kind_to_string(c->install));
+        for (size_t k = 0; k < c->installs.n; k++) {
+                const DockerInstall *i = &c->installs.items[k];
+
+                if (i->kind == INSTALL_ROOTLESS)
+                        output_printf("Rootless:      user %s, %s\n", i->user, i->service);
+                else
+                        output_printf("Snap:          %s\n", i->service);
+                output_printf("  config:      %s%s\n", i->config_file, i->config_exists ? "" : " (absent)");
+                output_printf("  data root:   %s (set by %s)\n", i->data_root, i->data_root_source);
+                output_printf("  socket:      %s\n", i->socket);
+        }
+        if (json_get_string(install, "refusal"))
+                output_printf("Not moved:     %s\n", json_get_string(install, "refusal"));
+}
+
 static cJSON *status_json(const DockerConfig *c, const Options *o) {
         cJSON *j = cJSON_CreateObject(), *dr;
         _cleanup_strv_free_ char **argv = word_list_to_strv(&c->argv);
 
         if (!j)
                 return NULL;
+        if (!cJSON_AddItemToObject(j, "install", install_json(c))) {
+                cJSON_Delete(j);
+                return NULL;
+        }
         cJSON_AddStringToObject(j, "init_system", init_system_to_string(c->init));
         json_add_string_or_null(j, "service_file", c->service_file);
         cJSON_AddItemToObject(j, "dropins", json_string_array(c->dropins));
@@ -126,16 +186,23 @@ static void image_store_section(const DockerConfig *c, cJSON *j, bool human) {
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(s, "trees")) {
                 const cJSON *b = cJSON_GetObjectItemCaseSensitive(t, "bytes");
                 bool move = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "move"));
-                char size[32] = "not measured";
+                bool in_data_root = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "in_data_root"));
+                char size[32] = "not measured", where[64];
 
                 if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exists")))
                         snprintf(size, sizeof(size), "absent");
                 else if (cJSON_IsNumber(b))
                         snprintf(size, sizeof(size), "%.1f MiB", b->valuedouble / 1048576.0);
+                if (move)
+                        snprintf(where, sizeof(where), ", a move carries it to MOUNT/%s",
+                                 strna(json_get_string(t, "move_to")));
+                else if (in_data_root)
+                        snprintf(where, sizeof(where), ", in the data root: a move carries it with it");
+                else
+                        snprintf(where, sizeof(where), ", stays: it holds none of Docker's images");
                 output_printf("%s%s %s: %s%s\n", t == cJSON_GetObjectItemCaseSensitive(s, "trees")->child ? "Trees:         "
                                                                                                      : "               ",
-                              strna(json_get_string(t, "what")), strna(json_get_string(t, "path")), size,
-                              move ? ", a move carries it" : "");
+                              strna(json_get_string(t, "what")), strna(json_get_string(t, "path")), size, where);
         }
         ns = cJSON_GetObjectItemCaseSensitive(s, "other_namespaces");
         cJSON_ArrayForEach(t, ns) {
@@ -163,6 +230,7 @@ static void print_human(const DockerConfig *c, const cJSON *j) {
         const cJSON *fs = cJSON_GetObjectItemCaseSensitive(j, "filesystem");
 
         args = strv_join(argv, " ");
+        print_installs(c, j);
         output_printf("Init system:   %s\n", init_system_to_string(c->init));
         output_printf("Started by:    %s%s\n", strna(c->service_file),
                       strv_length(c->dropins) ? " (with drop-ins)" : "");

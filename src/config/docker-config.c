@@ -54,6 +54,7 @@ void docker_config_done(DockerConfig *c) {
         free(c->socket);
         strv_free(c->bus_exec_start);
         env_done(&c->script_env);
+        docker_installs_done(&c->installs);
         strv_free(c->conflicts);
         strv_free(c->warnings);
         strv_free(c->unprovable);
@@ -620,6 +621,26 @@ int docker_config_load(const char *root, InitSystem init, const SourceSet *overl
         return docker_config_load_full(root, init, overlay, NULL, ret);
 }
 
+/* The snap and rootless Docker: what they are is reported; that a move of
+ * the system's Docker leaves a user's rootless Docker where it is, warned. */
+static int find_installs(DockerConfig *c) {
+        int r;
+
+        r = docker_installs_detect(c->root, &c->installs);
+        if (r < 0)
+                return r;
+        c->install = docker_installs_kind(&c->installs, c->service_file != NULL);
+        r = strv_extend_strv(&c->warnings, c->installs.warnings);
+        for (size_t i = 0; r >= 0 && c->install == INSTALL_SYSTEM && i < c->installs.n; i++) {
+                const DockerInstall *d = &c->installs.items[i];
+                r = strv_extendf_unique(&c->warnings,
+                                        "User %s also runs rootless Docker (data root %s, from %s): this program "
+                                        "changes the system's Docker only, and that data stays where it is.",
+                                        d->user, d->data_root, d->service);
+        }
+        return r < 0 ? r : 0;
+}
+
 int docker_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, const LoadedUnit *loaded,
                             DockerConfig *ret) {
         DockerConfig c = { .root = root, .sources.root = root };
@@ -666,6 +687,9 @@ int docker_config_load_full(const char *root, InitSystem init, const SourceSet *
         if (r < 0)
                 goto fail;
         r = resolve_misc(&c);
+        if (r < 0)
+                goto fail;
+        r = find_installs(&c);
         if (r < 0)
                 goto fail;
 

@@ -7,6 +7,7 @@
 #include "config/dockerd-flags.h"
 #include "config/envfile.h"
 #include "config/init-system.h"
+#include "config/install-kind.h"
 #include "config/source.h"
 #include "config/text.h"
 #include "config/unit.h"
@@ -65,6 +66,9 @@ typedef struct DockerConfig {
         bool containerd_snapshotter;
         bool live_restore;
         char *socket;
+
+        DockerInstalls installs; /* the snap, rootless Docker: found beside (or instead of) the system's */
+        InstallKind install;     /* the kind move and set-data-root act on (docker_installs_kind()) */
 
         Env script_env;       /* SysV, OpenRC, upstart: the script's own plain assignments, in effect
                                * before it sources its environment files */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "copy/copy-internal.h"
 #include "copy/copy.h"
 #include "util/fileio.h"
 #include "util/libmount-util.h"
@@ -345,8 +346,7 @@ static bool dir_is_empty_but_lost_found(DIR *d) {
         return true;
 }
 
-/* Makes sure dst is ours to copy into, and marks it so. */
-static int claim_target(const char *src, const char *dst, char **ret_message) {
+int copy_claim_target(const char *src, const char *dst, char **ret_message) {
         _cleanup_free_ char *s = path_normalize(src), *marker = path_join(dst, COPY_MARKER), *content = NULL,
                             *data = NULL;
         DIR *d;
@@ -432,7 +432,7 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
         if (!argv)
                 return -ENOMEM;
 
-        r = claim_target(src, dst, ret_message);
+        r = copy_claim_target(src, dst, ret_message);
         if (r < 0) {
                 if (ret_message && !*ret_message && asprintf(ret_message, "Cannot use %s as the target: %s", dst,
                                                              strerror(-r)) < 0)

@@ -22,6 +22,7 @@ typedef struct CopyProgress {
         unsigned percent;      /* of the whole transfer, 0..100 */
         double rate;           /* bytes per second, as rsync reports it */
         unsigned eta_sec;      /* rsync's estimate of the time left */
+        uint64_t files;        /* entries done so far (the copy engine; 0 from rsync) */
 } CopyProgress;
 
 typedef void (*CopyProgressFn)(const CopyProgress *p, void *userdata);

@@ -10,6 +10,10 @@
 #include "util/path.h"
 
 int mount_dropin_content(const char *dir, char **ret) {
+        return mount_dropin_content_for("Docker", "data root", dir, ret);
+}
+
+int mount_dropin_content_for(const char *who, const char *what, const char *dir, char **ret) {
         _cleanup_free_ char *esc = NULL;
         bool quote;
         char *o, *s;
@@ -33,11 +37,12 @@ int mount_dropin_content(const char *dir, char **ret) {
         *o = '\0';
 
         if (asprintf(&s,
-                     "# Written by docker-relocate: Docker must not start before its data\n"
-                     "# volume is mounted, or it would create a new, empty data root underneath.\n"
+                     "# Written by docker-relocate: %s must not start before its data\n"
+                     "# volume is mounted, or it would create a new, empty %s underneath.\n"
                      "[Unit]\n"
                      "RequiresMountsFor=%s%s%s\n",
-                     quote ? "\"" : "", esc, quote ? "\"" : "") < 0)
+                     who, what, quote ? "\"" : "", esc,
+                     quote ? "\"" : "") < 0)
                 return -ENOMEM;
         *ret = s;
         return 0;

@@ -40,25 +40,35 @@ int daemon_probe(const char *socket, DaemonState *ret, char **ret_error) {
                 .live_restore = info->live_restore,
                 .containerd_store = info->containerd_store,
                 .swarm_manager = info->swarm_manager,
+                .server_version = TAKE_PTR(info->server_version),
+                .driver = TAKE_PTR(info->driver),
+                .driver_type = TAKE_PTR(info->driver_type),
+                .containerd_address = TAKE_PTR(info->containerd_address),
+                .containerd_namespace = TAKE_PTR(info->containerd_namespace),
+                .containerd_plugins_namespace = TAKE_PTR(info->containerd_plugins_namespace),
         };
         return 0;
 }
 
-int docker_stop(InitSystem init, char **ret_error) {
+int docker_stop(const Move *m, char **ret_error) {
         _cleanup_free_ char *err = NULL;
-        int r = service_stop_docker(init, false, SERVICE_TIMEOUT_MS, &err);
+        bool ctd = m->store.containerd_moves;
+        int r = service_stop_docker(m->cfg.init, ctd, SERVICE_TIMEOUT_MS, &err);
 
         if (r < 0)
-                return error_set(ret_error, r, "Stopping Docker failed: %s", err ?: strerror(-r));
+                return error_set(ret_error, r, "Stopping Docker%s failed: %s", ctd ? " and containerd" : "",
+                                 err ?: strerror(-r));
         return 0;
 }
 
-int docker_start(InitSystem init, const char *socket, char **ret_error) {
+int docker_start(const Move *m, char **ret_error) {
         _cleanup_free_ char *err = NULL;
-        int r = service_start_docker(init, false, socket, SERVICE_TIMEOUT_MS, &err);
+        bool ctd = m->store.containerd_moves;
+        int r = service_start_docker(m->cfg.init, ctd, m->cfg.socket, SERVICE_TIMEOUT_MS, &err);
 
         if (r < 0)
-                return error_set(ret_error, r, "Starting Docker failed: %s", err ?: strerror(-r));
+                return error_set(ret_error, r, "Starting %sDocker failed: %s", ctd ? "containerd and " : "",
+                                 err ?: strerror(-r));
         return 0;
 }
 

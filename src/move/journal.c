@@ -144,6 +144,97 @@ int journal_get_content(const cJSON *j, DockerContent *ret) {
         return 0;
 }
 
+void store_record_done(StoreRecord *s) {
+        if (!s)
+                return;
+        free(s->store);
+        free(s->driver);
+        free(s->driver_type);
+        free(s->containerd_kind);
+        free(s->containerd_address);
+        free(s->containerd_socket);
+        free(s->containerd_config);
+        free(s->containerd_state);
+        free(s->old_containerd_root);
+        free(s->new_containerd_root);
+        *s = (StoreRecord){};
+}
+
+int journal_set_store(cJSON *j, const StoreRecord *s) {
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        cJSON *c;
+
+        if (!o || !json_add_string_or_null(o, "store", s->store) || !json_add_string_or_null(o, "driver", s->driver) ||
+            !json_add_string_or_null(o, "driver_type", s->driver_type) ||
+            !json_add_string_or_null(o, "containerd_kind", s->containerd_kind) ||
+            !json_add_string_or_null(o, "containerd_address", s->containerd_address) ||
+            !json_add_string_or_null(o, "containerd_socket", s->containerd_socket))
+                return -ENOMEM;
+        if (s->containerd_moves) {
+                c = cJSON_AddObjectToObject(o, "containerd");
+                if (!c || !json_add_string_or_null(c, "config", s->containerd_config) ||
+                    !json_add_string_or_null(c, "state", s->containerd_state) ||
+                    !json_add_string_or_null(c, "old_root", s->old_containerd_root) ||
+                    !json_add_string_or_null(c, "new_root", s->new_containerd_root))
+                        return -ENOMEM;
+        }
+        return json_set(j, "image_store", TAKE_PTR(o));
+}
+
+static int dup_string(const cJSON *o, const char *key, char **ret) {
+        const char *v = json_get_string(o, key);
+
+        *ret = v ? strdup(v) : NULL;
+        return v && !*ret ? -ENOMEM : 0;
+}
+
+int journal_get_store(const cJSON *j, StoreRecord *ret) {
+        _cleanup_(store_record_done) StoreRecord s = {};
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "image_store"), *c;
+        int r;
+
+        if (!cJSON_IsObject(o))
+                return -ENOENT;
+        if ((r = dup_string(o, "store", &s.store)) < 0 || (r = dup_string(o, "driver", &s.driver)) < 0 ||
+            (r = dup_string(o, "driver_type", &s.driver_type)) < 0 ||
+            (r = dup_string(o, "containerd_kind", &s.containerd_kind)) < 0 ||
+            (r = dup_string(o, "containerd_address", &s.containerd_address)) < 0 ||
+            (r = dup_string(o, "containerd_socket", &s.containerd_socket)) < 0)
+                return r;
+        c = cJSON_GetObjectItemCaseSensitive(o, "containerd");
+        if (cJSON_IsObject(c)) {
+                if ((r = dup_string(c, "config", &s.containerd_config)) < 0 ||
+                    (r = dup_string(c, "state", &s.containerd_state)) < 0 ||
+                    (r = dup_string(c, "old_root", &s.old_containerd_root)) < 0 ||
+                    (r = dup_string(c, "new_root", &s.new_containerd_root)) < 0)
+                        return r;
+                /* A record that cannot say where either tree is moves nothing
+                 * this version could put back. */
+                if (!s.old_containerd_root || !s.new_containerd_root)
+                        return -EBADMSG;
+                s.containerd_moves = true;
+        }
+        *ret = s;
+        s = (StoreRecord){};
+        return 0;
+}
+
+bool journal_has_step(const cJSON *j, const char *name, size_t from) {
+        const cJSON *s;
+        size_t i = 0;
+
+        cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(j, "steps"))
+                if (i++ >= from && streq_ptr(json_get_string(s, "name"), name))
+                        return true;
+        return false;
+}
+
+size_t journal_n_steps(const cJSON *j) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "steps");
+
+        return cJSON_IsArray(s) ? (size_t) cJSON_GetArraySize(s) : 0;
+}
+
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u) {
         _cleanup_strv_free_ char **backups = NULL;
         cJSON *a = cJSON_CreateArray();

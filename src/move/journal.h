@@ -63,6 +63,50 @@ int journal_add_step(cJSON *j, const char *name, double seconds);
 int journal_new(const char *init_system, const char *socket, const char *old_root, const char *new_root,
                 const char *device, const char *mount, cJSON **ret);
 
+/* How Docker keeps its images, as the move found it before it stopped
+ * anything, under "image_store": checked after every start of Docker (the
+ * move's and a rollback's), so that Docker never comes up on the other image
+ * store unnoticed (Engine 29 picks the containerd store for a data root
+ * without graph-driver layers); and, on a host whose images live in the
+ * system containerd's root, that second tree of the move:
+ *
+ *   "image_store": { "store": "containerd", "driver": "overlayfs",
+ *                    "driver_type": "io.containerd.snapshotter.v1",
+ *                    "containerd_kind": "system",
+ *                    "containerd_address": "/run/containerd/containerd.sock",
+ *                    "containerd_socket": "/run/containerd/containerd.sock",
+ *                    "containerd": { "config": "/etc/containerd/config.toml",
+ *                                    "state": "/run/containerd",
+ *                                    "old_root": "/var/lib/containerd",
+ *                                    "new_root": "/mnt/docker-data/containerd" } }
+ *
+ * "containerd" is there only when containerd's root moves too. */
+typedef struct StoreRecord {
+        char *store;              /* "graph-driver", "containerd" */
+        char *driver;             /* GET /info Driver */
+        char *driver_type;        /* DriverStatus driver-type; NULL on a graph driver */
+        char *containerd_kind;    /* "system", "managed", "embedded" */
+        char *containerd_address; /* GET /info Containerd.Address; NULL before Engine 27 */
+        char *containerd_socket;  /* where that containerd listens, as detected */
+        bool containerd_moves;    /* the system containerd's root is a second tree of the move */
+        char *containerd_config;  /* its config file */
+        char *containerd_state;
+        char *old_containerd_root;
+        char *new_containerd_root;
+} StoreRecord;
+
+void store_record_done(StoreRecord *s);
+int journal_set_store(cJSON *j, const StoreRecord *s);
+/* -ENOENT when the journal has none (a move of an earlier version). */
+int journal_get_store(const cJSON *j, StoreRecord *ret);
+
+/* Whether "steps" lists a step of that name at index from or later: several
+ * steps may reach one phase, and a resumed move skips those the run it
+ * resumes finished. */
+bool journal_has_step(const cJSON *j, const char *name, size_t from);
+/* How many steps "steps" lists. */
+size_t journal_n_steps(const cJSON *j);
+
 /* The content recorded before Docker was stopped, under "recorded".
  * journal_get_content(): -ENOENT when none was recorded. */
 int journal_set_content(cJSON *j, const DockerContent *c);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "config/containerd-config.h"
 #include "config/docker-config.h"
 #include "config/edit.h"
 #include "copy/rebase.h"
@@ -17,6 +18,7 @@
 #include "move/journal.h"
 #include "move/move.h"
 #include "move/undo.h"
+#include "store/image-store.h"
 #include "util/step-log.h"
 
 #define DEFAULT_MOUNT "/mnt/docker-data"
@@ -31,6 +33,14 @@ typedef struct DaemonState {
         bool live_restore;
         bool containerd_store;
         bool swarm_manager;
+        /* How it keeps its images (GET /info), recorded before the stop and
+         * compared after every start. */
+        char *server_version;
+        char *driver;
+        char *driver_type;
+        char *containerd_address;
+        char *containerd_namespace;
+        char *containerd_plugins_namespace;
 } DaemonState;
 
 void daemon_state_done(DaemonState *s);
@@ -48,6 +58,28 @@ typedef struct TargetDir {
 
 void target_dir_done(TargetDir *t);
 
+/* What the planner learns of the system containerd whose root holds
+ * Docker's images (probe_containerd(); a unit test writes it by hand). */
+typedef struct ContainerdFacts {
+        ContainerdConfig cfg; /* its files, as they were before an interrupted change */
+        bool cfg_loaded;
+        char *root;                     /* its root, symlinks resolved */
+        TreeSize size;                  /* of that root */
+        bool service;                   /* the init system runs it (containerd.service, its init script) */
+        char *dump_root;                /* "containerd config dump" says; NULL when it could not run */
+        char *dump_error;               /* why not */
+        char **dump_disagrees;          /* where the dump and the files differ, a sentence each */
+        bool namespaces_known;          /* ctr answered */
+        char *namespaces_error;         /* why not */
+        char **namespaces_in_use;       /* other clients' namespaces holding something, described */
+        char **plugin_dirs_with_files;  /* "PLUGIN=PATH": a plugin's own directory, on the root's filesystem, holding files */
+        TargetDir target;               /* --to: the directory beside the target for containerd's root */
+        bool target_exists;
+        bool target_on_target_fs;       /* it (or, absent, its parent) is on the --to target's filesystem */
+} ContainerdFacts;
+
+void containerd_facts_done(ContainerdFacts *f);
+
 struct Move {
         MoveRequest req;
         int lock_fd;
@@ -61,6 +93,8 @@ struct Move {
         TreeSize size;      /* of the old data root */
         TargetDir target;   /* --to */
         PrepareResult disk; /* --device: the volume as planned (a dry run), then as prepared */
+        ImageStoreInfo store_info; /* which image store, which containerd (store/image-store.h) */
+        ContainerdFacts ctd;       /* when the system containerd's root holds the images */
 
         /* What the planner decides (plan.c). */
         MovePhase resume_phase; /* where an interrupted move stopped; PHASE_NONE: a new move */
@@ -71,6 +105,8 @@ struct Move {
         bool free_known;
         uint64_t target_free_bytes, target_free_inodes;
         EditPlan edit;
+        StoreRecord store;         /* how Docker keeps its images, and containerd's root when it moves */
+        EditPlan containerd_edit;  /* containerd's part of edit, for its place and notes */
         char *diff;
         char **refusals;
         char **warnings;
@@ -79,6 +115,7 @@ struct Move {
 
         /* The run (steps.c). */
         MovePhase phase;       /* the journal phase reached */
+        size_t steps_from;     /* the journal's steps from this index on are of this move's runs */
         DockerContent content; /* what must be there afterwards */
         StepLog steps;
         unsigned long long t_run, t_stopped;
@@ -105,6 +142,10 @@ int probe_host(Move *m, char **ret_error);
  * the record reads as its backup. Without a record, the configuration as
  * it is. *ret_recorded (may be NULL) says which. */
 int config_load_before(const cJSON *j, const char *key, DockerConfig *ret, bool *ret_recorded, char **ret_error);
+/* The files of the record under key as they were before it (its backups;
+ * missing for the files it created), as an overlay for a loader; an empty
+ * overlay without a record. *ret_recorded says which. */
+int config_overlay_before(const cJSON *j, const char *key, SourceSet *ret, bool *ret_recorded, char **ret_error);
 
 /* plan.c: decisions only, on the facts in m. plan_begin() decides from the
  * journal and the configuration alone (refused, done already, resumed, the
@@ -112,6 +153,46 @@ int config_load_before(const cJSON *j, const char *key, DockerConfig *ret, bool 
  * go on, or the outcome. */
 int plan_begin(Move *m);
 int plan_decide(Move *m, char **ret_error);
+
+/* The bytes and inodes the move copies: the data root, and containerd's
+ * root when it moves too. */
+TreeSize move_total_size(const Move *m);
+
+/* containerd.c: the system containerd's root as a second tree of the move,
+ * on a host whose images live there (the containerd image store). */
+/* Learns what plan_containerd() decides from, when it applies. */
+int probe_containerd(Move *m, char **ret_error);
+/* The record of how Docker keeps its images and, when they are in the
+ * system containerd's root, that root's move: the new root beside the new
+ * data root, every refusal, the configuration change (verified) added to
+ * the plan. */
+int plan_containerd(Move *m, char **ret_error);
+bool with_containerd(const Move *m);
+/* containerd.service's RequiresMountsFor drop-in: one more file of the
+ * plan (plan_mount_dropin()). */
+int plan_containerd_dropin(Move *m);
+/* The step functions (rows of the table in steps.c). */
+int step_pre_copy_containerd(Move *m, char **ret_error);
+int step_check_stopped(Move *m, char **ret_error);
+int step_copy_containerd(Move *m, char **ret_error);
+int step_check_before_start(Move *m, char **ret_error);
+int step_delete_old_containerd(Move *m, char **ret_error);
+/* After a start: Docker's containerd runs on the root it should, for this
+ * side of the move (to_new: the new roots; else the old ones). */
+int verify_containerd(const Move *m, bool to_new, char **ret_error);
+/* "rollback" and "cleanup": the journal's record of how Docker keeps its
+ * images, and, when containerd's root moved too, containerd's files (as
+ * they were before the change recorded under key; NULL: as they are). */
+int undo_load_containerd(Move *m, const char *key, char **ret_error);
+/* "rollback" of a finished move: containerd's root set back to the old one,
+ * added to the plan. -ECANCELED with the reason when it cannot. */
+int plan_containerd_back(Move *m, char **ret_refusal, char **ret_error);
+/* "cleanup": the plan's line for containerd's old root. 1 when it is to be
+ * removed, 0 when there is none (gone, or the move did not carry it),
+ * -ECANCELED with the reason when it must stay. */
+int plan_cleanup_containerd(Move *m, char ***plan, char **ret_refusal);
+/* Removes containerd's old root (nothing when there is none). */
+int cleanup_containerd(Move *m, char **ret_error);
 
 /* steps.c */
 int steps_run(Move *m);
@@ -145,8 +226,10 @@ int recovery_advice(const char *cause, const char *key, bool rollback_again, Ini
 /* daemon.c */
 int daemon_probe(const char *socket, DaemonState *ret, char **ret_error);
 int docker_open(const char *socket, Engine **ret);
-int docker_stop(InitSystem init, char **ret_error);
-int docker_start(InitSystem init, const char *socket, char **ret_error);
+/* Docker, and with it containerd when the move carries containerd's root
+ * (m->store.containerd_moves): stopped together, started containerd first. */
+int docker_stop(const Move *m, char **ret_error);
+int docker_start(const Move *m, char **ret_error);
 int docker_reload(InitSystem init, char **ret_error);
 int docker_validate_config(const char *json_path, char **ret_error);
 /* Starts the containers (best effort). */
@@ -155,11 +238,14 @@ void docker_start_containers(const char *socket, char *const *ids);
 /* verify.c */
 /* Image ids, container ids (the running ones apart) and volume names. */
 int content_record(Engine *e, DockerContent *ret, char **ret_error);
-/* The daemon answers on socket, runs on expected_root, and holds exactly the
- * content of want (when want has it: a run killed between stopping Docker
- * and saving the journal recorded none, and then the root is all there is to
- * check). -EPROTO with what differs. */
-int verify_docker(const char *socket, const char *expected_root, const DockerContent *want, char **ret_error);
+/* The daemon answers on socket, runs on expected_root, keeps its images the
+ * way store recorded (driver, driver-type, containerd's address; NULL or a
+ * record without a driver: not checked), and holds exactly the content of
+ * want (when want has it: a run killed between stopping Docker and saving
+ * the journal recorded none, and then the root is all there is to check).
+ * -EPROTO with what differs. */
+int verify_docker(const char *socket, const char *expected_root, const StoreRecord *store, const DockerContent *want,
+                  char **ret_error);
 bool docker_runs_on(const char *socket, const char *root);
 
 /* undo.c */

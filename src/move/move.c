@@ -22,7 +22,28 @@ void daemon_state_done(DaemonState *s) {
         if (!s)
                 return;
         free(s->root_dir);
+        free(s->server_version);
+        free(s->driver);
+        free(s->driver_type);
+        free(s->containerd_address);
+        free(s->containerd_namespace);
+        free(s->containerd_plugins_namespace);
         *s = (DaemonState){};
+}
+
+void containerd_facts_done(ContainerdFacts *f) {
+        if (!f)
+                return;
+        containerd_config_done(&f->cfg);
+        free(f->root);
+        free(f->dump_root);
+        free(f->dump_error);
+        strv_free(f->dump_disagrees);
+        free(f->namespaces_error);
+        strv_free(f->namespaces_in_use);
+        strv_free(f->plugin_dirs_with_files);
+        target_dir_done(&f->target);
+        *f = (ContainerdFacts){};
 }
 
 void target_dir_done(TargetDir *t) {
@@ -58,6 +79,10 @@ Move *move_free(Move *m) {
         daemon_state_done(&m->daemon);
         target_dir_done(&m->target);
         prepare_result_done(&m->disk);
+        image_store_info_done(&m->store_info);
+        containerd_facts_done(&m->ctd);
+        store_record_done(&m->store);
+        edit_plan_done(&m->containerd_edit);
         free(m->old_root);
         free(m->new_root);
         free(m->target_mount);
@@ -75,7 +100,20 @@ Move *move_free(Move *m) {
         return NULL;
 }
 
+TreeSize move_total_size(const Move *m) {
+        TreeSize t = m->size;
+
+        if (m->store.containerd_moves) {
+                t.bytes += m->ctd.size.bytes;
+                t.apparent_bytes += m->ctd.size.apparent_bytes;
+                t.inodes += m->ctd.size.inodes;
+        }
+        return t;
+}
+
 PrepareRequest move_prepare_request(const Move *m, bool dry_run) {
+        TreeSize total = move_total_size(m);
+
         return (PrepareRequest){
                 .device = m->req.device,
                 /* The act mounts where the plan resolved the mount point,
@@ -88,10 +126,11 @@ PrepareRequest move_prepare_request(const Move *m, bool dry_run) {
                 .partition = m->req.partition,
                 .wipe = m->req.wipe,
                 .allow_instance_store = m->req.allow_instance_store,
-                /* Room for the data root with a margin; inodes too, for ext4,
-                 * which makes them all at mkfs time. */
-                .need_bytes = disk_size_needed(m->size.bytes),
-                .need_inodes = m->size.inodes + m->size.inodes / 10 + 1000,
+                /* Room for the data root (and containerd's root, when it
+                 * moves too) with a margin; inodes too, for ext4, which makes
+                 * them all at mkfs time. */
+                .need_bytes = disk_size_needed(total.bytes),
+                .need_inodes = total.inodes + total.inodes / 10 + 1000,
                 .wait_device_sec = m->req.wait_device_sec,
                 .dry_run = dry_run,
         };
@@ -160,6 +199,14 @@ void move_summary(const Move *m, MoveSummary *ret) {
                 .volume_id = m->disk.volume_id,
                 .bytes = m->size.bytes,
                 .inodes = m->size.inodes,
+                .store = m->store.store,
+                .driver = m->store.driver,
+                .driver_type = m->store.driver_type,
+                .containerd_kind = m->store.containerd_kind,
+                .old_containerd_root = with_containerd(m) ? m->store.old_containerd_root : NULL,
+                .new_containerd_root = with_containerd(m) ? m->store.new_containerd_root : NULL,
+                .containerd_bytes = m->ctd.size.bytes,
+                .containerd_inodes = m->ctd.size.inodes,
                 .free_known = m->free_known,
                 .free_bytes = m->target_free_bytes,
                 .free_inodes = m->target_free_inodes,
@@ -170,6 +217,7 @@ void move_summary(const Move *m, MoveSummary *ret) {
                 .disk_steps = m->disk.steps.names,
                 .plan_steps = m->plan_steps,
                 .diff = m->diff,
+                .notes = m->edit.notes,
                 .warnings = m->warnings,
                 .refusals = m->refusals,
                 .steps = &m->steps,

@@ -24,6 +24,10 @@
  *               (resume, timing, journal, crash points)
  *   rollback.c  where a failure decides to roll back, the rollback, and the
  *               advice when it cannot
+ *   containerd.c the system containerd's root as a second tree of the move
+ *               (the containerd image store): its facts, plan and steps;
+ *               and the check that dockerd's own containerd runs on the
+ *               moved data root
  *   undo.c      the "rollback" and "cleanup" commands
  *   verify.c    what Docker holds, recorded and compared through the Engine
  *   daemon.c    stopping, starting and asking the daemon
@@ -102,6 +106,11 @@ typedef struct MoveSummary {
         const char *device;
         const char *volume_id;
         uint64_t bytes, inodes; /* of the old data root */
+        /* How Docker keeps its images (NULL when not known), and
+         * containerd's root when it moves too (NULL otherwise). */
+        const char *store, *driver, *driver_type, *containerd_kind;
+        const char *old_containerd_root, *new_containerd_root;
+        uint64_t containerd_bytes, containerd_inodes;
         bool free_known;
         uint64_t free_bytes, free_inodes;
         double estimate_sec;
@@ -110,6 +119,7 @@ typedef struct MoveSummary {
         char *const *disk_steps; /* the volume's own steps (--device) */
         char *const *plan_steps;
         const char *diff;
+        char *const *notes; /* what else the configuration change does, or leaves as it is */
         char *const *warnings;
         char *const *refusals;
         const StepLog *steps;

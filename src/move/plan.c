@@ -4,6 +4,7 @@
  * changes, the steps, the expected downtime, and every refusal. Decisions
  * only, on the facts that probe.c gathered (or a unit test wrote). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,51 @@ static bool done_already(const Move *m) {
         return nr && want && streq(nr, want) && streq_ptr(m->cfg.data_root, nr);
 }
 
+/* A Docker this program does not manage (the snap, rootless Docker): the
+ * refusal gives the steps by hand, with this move's own target, and with
+ * --device the volume prepared by this program first. */
+static int plan_install_kind(Move *m) {
+        _cleanup_free_ char *new_root = NULL, *prepare = NULL, *refusal = NULL;
+        const char *mount = m->req.mount ?: DEFAULT_MOUNT;
+        int r;
+
+        if (m->cfg.install != INSTALL_SNAP && m->cfg.install != INSTALL_ROOTLESS)
+                return MOVE_PLANNED;
+        new_root = m->req.to ? move_realpath(m->req.to) : path_join(mount, "docker");
+        if (!new_root)
+                return -ENOMEM;
+        if (m->req.device &&
+            asprintf(&prepare, "docker-relocate prepare %s --mount %s%s%s%s%s%s%s", m->req.device, mount,
+                     m->req.fs ? " --fs " : "", strempty(m->req.fs), m->req.label ? " --label " : "",
+                     strempty(m->req.label), m->req.partition ? " --partition" : "", m->req.wipe ? " --wipe" : "") < 0) {
+                prepare = NULL;
+                return -ENOMEM;
+        }
+        r = docker_installs_refusal(&m->cfg.installs, m->cfg.install, m->cfg.service_file, new_root, prepare,
+                                    &refusal);
+        if (r == -ECANCELED)
+                return refuse(m, MOVE_REFUSED, refusal);
+        return r < 0 ? r : MOVE_PLANNED;
+}
+
+/* How the interrupted move found Docker keeping its images, and whether it
+ * moves containerd's root too: its journal says (a journal of an earlier
+ * version has no record, and such a move carries the data root only). */
+static int plan_resume_store(Move *m) {
+        int r;
+
+        store_record_done(&m->store);
+        r = journal_get_store(m->journal, &m->store);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EBADMSG)
+                return strv_extendf(&m->refusals,
+                                    "The record \"image_store\" in %s is incomplete: the interrupted move cannot be "
+                                    "taken up.",
+                                    JOURNAL_PATH);
+        return r;
+}
+
 int plan_begin(Move *m) {
         const char *old;
         int r;
@@ -99,8 +145,12 @@ int plan_begin(Move *m) {
                                             JOURNAL_PATH) < 0
                                        ? -ENOMEM
                                        : MOVE_REFUSED;
-                if (p >= PHASE_PLANNED && p <= PHASE_VERIFIED)
+                if (p >= PHASE_PLANNED && p <= PHASE_VERIFIED) {
                         m->resume_phase = p;
+                        r = plan_resume_store(m);
+                        if (r < 0)
+                                return r;
+                }
                 if ((p == PHASE_DONE || p == PHASE_CLEANED) && done_already(m)) {
                         m->new_root = strdup(json_get_string(m->journal, "new_data_root"));
                         m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
@@ -108,6 +158,11 @@ int plan_begin(Move *m) {
                 }
         }
 
+        /* The snap and rootless Docker are refused before the daemon is
+         * asked or the data measured. */
+        r = plan_install_kind(m);
+        if (r != MOVE_PLANNED)
+                return r;
         if (m->cfg.init == INIT_UNKNOWN)
                 return refuse(m, MOVE_REFUSED, "No init system that starts Docker was found.");
         STRV_FOREACH(c, m->cfg.conflicts)
@@ -137,10 +192,7 @@ static int plan_daemon(Move *m) {
                                          m->cfg.socket);
                 return r;
         }
-        if (d->containerd_store)
-                r = strv_extend(&m->refusals, "Docker uses the containerd image store: the images live in "
-                                              "/var/lib/containerd, which this version does not move.");
-        if (r >= 0 && d->swarm_manager && !m->req.force)
+        if (d->swarm_manager && !m->req.force)
                 r = strv_extend(&m->refusals, "This node is a swarm manager: stopping Docker affects the swarm's "
                                               "quorum. Use --force after checking the other managers.");
         if (r < 0 || streq_ptr(d->root_dir, m->old_root))
@@ -225,18 +277,22 @@ static int plan_target_dir(Move *m) {
 }
 
 static int plan_space(Move *m) {
-        uint64_t need = disk_size_needed(m->size.bytes);
+        TreeSize total = move_total_size(m);
+        uint64_t need = disk_size_needed(total.bytes);
+        const char *what = with_containerd(m) ? "the data root and containerd's root need" : "the data root needs";
         int r = 0;
 
         /* A resumed move has copied part of the data already. */
         if (!m->free_known || m->resume_phase != PHASE_NONE)
                 return 0;
         if (m->target_free_bytes < need)
-                r = strv_extendf(&m->refusals, "%s has %.1f GiB free; the data root needs %.1f GiB with margin.",
-                                 m->new_root, m->target_free_bytes / 1073741824.0, need / 1073741824.0);
-        if (r >= 0 && m->target_free_inodes < m->size.inodes + m->size.inodes / 10)
-                r = strv_extendf(&m->refusals, "%s has %llu free inodes; the data root uses %llu.", m->new_root,
-                                 (unsigned long long) m->target_free_inodes, (unsigned long long) m->size.inodes);
+                r = strv_extendf(&m->refusals, "%s has %.1f GiB free; %s %.1f GiB with margin.", m->new_root,
+                                 m->target_free_bytes / 1073741824.0, what, need / 1073741824.0);
+        if (r >= 0 && m->target_free_inodes < total.inodes + total.inodes / 10)
+                r = strv_extendf(&m->refusals, "%s has %llu free inodes; %s %llu.", m->new_root,
+                                 (unsigned long long) m->target_free_inodes,
+                                 with_containerd(m) ? "the data root and containerd's root use" : "the data root uses",
+                                 (unsigned long long) total.inodes);
         return r;
 }
 
@@ -262,48 +318,95 @@ static int plan_config(Move *m, char **ret_error) {
 static void plan_estimate(Move *m) {
         /* The final pass has to walk every inode even when nothing changed;
          * start and verification take seconds more. */
-        double walk = m->size.inodes / 50000.0, restart = 10, copy = m->size.bytes / ASSUMED_COPY_RATE;
+        TreeSize total = move_total_size(m);
+        double walk = total.inodes / 50000.0, restart = 10, copy = total.bytes / ASSUMED_COPY_RATE;
 
         m->estimate_sec = walk + restart + (m->req.pre_copy ? copy * 0.05 : copy);
 }
 
+/* A line of the plan, for containerd's root only when it moves. */
+static int step_line(Move *m, bool containerd, const char *format, ...) _printf_(3, 4);
+static int step_line(Move *m, bool containerd, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        if (containerd && !with_containerd(m))
+                return 0;
+        va_start(ap, format);
+        r = strv_extendfv(&m->plan_steps, false, format, ap);
+        va_end(ap);
+        return r;
+}
+
+/* The steps, as the table in steps.c runs them. */
 static int plan_steps(Move *m) {
         const char *old = strna(m->old_root), *new = strna(m->new_root);
+        const char *cold = strna(m->store.old_containerd_root), *cnew = strna(m->store.new_containerd_root);
+        bool systemd = m->cfg.init == INIT_SYSTEMD, ctd = with_containerd(m);
         int r = 0;
 
         /* With --device, the volume's own steps come first (m->disk.steps). */
         if (m->req.device && m->disk.steps.n == 0)
-                r = strv_extendf(&m->plan_steps, "Use %s, mounted on %s, as it is", strna(m->device),
-                                 strna(m->target_mount));
+                r = step_line(m, false, "Use %s, mounted on %s, as it is", strna(m->device), strna(m->target_mount));
         if (r >= 0 && m->req.pre_copy)
-                r = strv_extendf(&m->plan_steps, "Copy %s to %s while Docker runs", old, new);
+                r = step_line(m, false, "Copy %s to %s while Docker runs", old, new);
+        if (r >= 0 && m->req.pre_copy)
+                r = step_line(m, true, "Copy containerd's root %s to %s while it runs", cold, cnew);
         if (r >= 0)
-                r = strv_extend(&m->plan_steps, "Record image, container and volume ids through the Engine API");
+                r = step_line(m, false,
+                              "Record image, container and volume ids through the Engine API, and the image store "
+                              "(driver %s%s%s)",
+                              strna(m->store.driver), m->store.driver_type ? ", " : "", strempty(m->store.driver_type));
         if (r >= 0 && m->daemon.live_restore)
-                r = strv_extend(&m->plan_steps, "Stop the running containers (live-restore would keep them running)");
-        if (r >= 0)
-                r = strv_extendf(&m->plan_steps, "Stop Docker (%s)",
-                                 m->cfg.init == INIT_SYSTEMD ? "docker.socket, then docker.service, over D-Bus"
-                                                             : "through its init script");
-        if (r >= 0)
-                r = strv_extendf(&m->plan_steps, "Copy %s to %s with Docker stopped (rsync --delete)", old, new);
-        if (r >= 0)
-                r = strv_extendf(&m->plan_steps, "Set the data root to %s in %s", new,
-                                 m->edit.place ?: "(already set)");
-        if (r >= 0 && m->cfg.init == INIT_SYSTEMD)
-                r = strv_extendf(&m->plan_steps, "Add %s/%s (RequiresMountsFor=%s) and reload systemd",
-                                 MOUNT_DROPIN_DIR, MOUNT_DROPIN_NAME, new);
-        if (r >= 0)
-                r = strv_extend(
-                        &m->plan_steps,
-                        "Start Docker and verify through the Engine API: root dir, images, containers, volumes");
-        if (r >= 0)
-                r = strv_extend(&m->plan_steps, "Start the containers that were running");
-        if (r >= 0 && m->req.delete_old)
-                r = strv_extendf(&m->plan_steps, "Delete the old data root %s", old);
+                r = step_line(m, false, "Stop the running containers (live-restore would keep them running)");
+        if (r >= 0 && ctd)
+                r = step_line(m, false, "Stop Docker and containerd (%s)",
+                              systemd ? "docker.socket, then docker.service and containerd.service, over D-Bus"
+                                      : "through their init scripts");
         else if (r >= 0)
-                r = strv_extendf(&m->plan_steps,
-                                 "Keep the old data root %s (remove it later with 'docker-relocate cleanup')", old);
+                r = step_line(m, false, "Stop Docker (%s)",
+                              systemd ? "docker.socket, then docker.service, over D-Bus" : "through its init script");
+        if (r >= 0)
+                r = step_line(m, true, "Check that no task, shim or mount of a container remains below %s or %s", cold,
+                              strna(m->store.containerd_state));
+        if (r >= 0)
+                r = step_line(m, false, "Copy %s to %s with Docker stopped (rsync --delete)", old, new);
+        if (r >= 0)
+                r = step_line(m, true, "Copy containerd's root %s to %s with containerd stopped (rsync --delete)", cold,
+                              cnew);
+        if (r >= 0)
+                r = step_line(m, false, "Set the data root to %s in %s", new, m->edit.place ?: "(already set)");
+        if (r >= 0)
+                r = step_line(m, true, "Set containerd's root to %s in %s", cnew,
+                              m->containerd_edit.place ?: "(already set)");
+        if (r >= 0 && systemd)
+                r = step_line(m, false, "Add %s/%s (RequiresMountsFor=%s) and reload systemd", MOUNT_DROPIN_DIR,
+                              MOUNT_DROPIN_NAME, new);
+        if (r >= 0 && systemd)
+                r = step_line(m, true, "Add %s/%s (RequiresMountsFor=%s)", CONTAINERD_MOUNT_DROPIN_DIR,
+                              MOUNT_DROPIN_NAME, cnew);
+        if (r >= 0 && m->store.driver && !m->store.driver_type)
+                r = step_line(m, false, "Check that the copy holds the %s layers (%s/%s/)", m->store.driver, new,
+                              m->store.driver);
+        if (r >= 0)
+                r = step_line(m, true, "Check that 'containerd config dump' names %s", cnew);
+        if (r >= 0)
+                r = step_line(m, false,
+                              "Start %sDocker and verify through the Engine API: root dir, image store, images, "
+                              "containers, volumes%s",
+                              ctd ? "containerd, then " : "", ctd ? "; and containerd's root" : "");
+        if (r >= 0)
+                r = step_line(m, false, "Start the containers that were running");
+        if (r >= 0 && m->req.delete_old) {
+                r = step_line(m, false, "Delete the old data root %s", old);
+                if (r >= 0)
+                        r = step_line(m, true, "Delete containerd's old root %s", cold);
+        } else if (r >= 0) {
+                r = step_line(m, false, "Keep the old data root %s (remove it later with 'docker-relocate cleanup')",
+                              old);
+                if (r >= 0)
+                        r = step_line(m, true, "Keep containerd's old root %s (and 'cleanup' removes it too)", cold);
+        }
         return r;
 }
 
@@ -313,12 +416,6 @@ int plan_decide(Move *m, char **ret_error) {
         r = plan_daemon(m);
         if (r < 0)
                 return r;
-        if (m->cfg.containerd_snapshotter && strv_length(m->refusals) == 0) {
-                r = strv_extend(&m->refusals, "daemon.json enables the containerd image store (images in "
-                                              "/var/lib/containerd), which this version does not move.");
-                if (r < 0)
-                        return r;
-        }
 
         r = m->req.device ? plan_target_volume(m) : plan_target_dir(m);
         if (r != MOVE_PLANNED)
@@ -334,14 +431,19 @@ int plan_decide(Move *m, char **ret_error) {
                 if (r < 0)
                         return r;
         }
-        r = plan_space(m);
-        if (r < 0)
-                return r;
         if (m->new_root && strv_length(m->cfg.conflicts) == 0) {
                 r = plan_config(m, ret_error);
                 if (r < 0)
                         return r;
         }
+        /* After Docker's configuration, which it adds to; before the
+         * space, which it counts in. */
+        r = plan_containerd(m, ret_error);
+        if (r < 0)
+                return r;
+        r = plan_space(m);
+        if (r < 0)
+                return r;
         plan_estimate(m);
         r = plan_steps(m);
         if (r < 0)

@@ -44,7 +44,7 @@ int probe_locks(Move *m, char **ret_error) {
         return MOVE_PLANNED;
 }
 
-int config_load_before(const cJSON *j, const char *key, DockerConfig *ret, bool *ret_recorded, char **ret_error) {
+int config_overlay_before(const cJSON *j, const char *key, SourceSet *ret, bool *ret_recorded, char **ret_error) {
         _cleanup_(edit_undo_done) EditUndo u = {};
         _cleanup_(source_set_done) SourceSet overlay = {};
         bool recorded = key && j && cJSON_GetObjectItemCaseSensitive(j, key);
@@ -56,10 +56,24 @@ int config_load_before(const cJSON *j, const char *key, DockerConfig *ret, bool 
                         r = edit_undo_overlay(&u, NULL, &overlay);
                 if (r < 0)
                         return error_set(ret_error, r,
-                                         "Failed to read Docker's configuration as it was before the interrupted %s "
+                                         "Failed to read the configuration as it was before the interrupted %s "
                                          "(the files and backups listed under \"%s\" in %s): %m",
                                          streq(key, JOURNAL_ROLLBACK_UNDO) ? "rollback" : "move", key, JOURNAL_PATH);
         }
+        *ret = overlay;
+        overlay = (SourceSet){};
+        *ret_recorded = recorded;
+        return 0;
+}
+
+int config_load_before(const cJSON *j, const char *key, DockerConfig *ret, bool *ret_recorded, char **ret_error) {
+        _cleanup_(source_set_done) SourceSet overlay = {};
+        bool recorded;
+        int r;
+
+        r = config_overlay_before(j, key, &overlay, &recorded, ret_error);
+        if (r < 0)
+                return r;
         r = service_load_docker_config(NULL, INIT_UNKNOWN, recorded ? &overlay : NULL, ret);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read Docker's configuration: %m");
@@ -138,6 +152,10 @@ int probe_host(Move *m, char **ret_error) {
         r = copy_measure_tree(m->old_root, &m->size);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to measure %s: %m", m->old_root);
+        /* Before the volume is checked: its size covers both trees. */
+        r = probe_containerd(m, ret_error);
+        if (r < 0)
+                return r;
         r = m->req.device ? probe_volume(m) : probe_target_dir(m, ret_error);
         if (r < 0)
                 return r;

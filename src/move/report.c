@@ -39,10 +39,51 @@ static cJSON *size_json(const TreeSize *size) {
         return o;
 }
 
+/* How Docker keeps its images, and the trees the move carries. */
+static cJSON *store_json(const Move *m) {
+        const StoreRecord *s = &m->store;
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+
+        if (!o || !json_add_string_or_null(o, "store", s->store) || !json_add_string_or_null(o, "driver", s->driver) ||
+            !json_add_string_or_null(o, "driver_type", s->driver_type) ||
+            !json_add_string_or_null(o, "containerd_kind", s->containerd_kind) ||
+            !json_add_string_or_null(o, "containerd_address", s->containerd_address) ||
+            !cJSON_AddBoolToObject(o, "containerd_root_moves", s->containerd_moves) ||
+            !json_add_string_or_null(o, "containerd_config_place", m->containerd_edit.place))
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+static cJSON *tree_json(const char *what, const char *from, const char *to, const TreeSize *size) {
+        cJSON *o = cJSON_CreateObject();
+
+        if (!o || !cJSON_AddStringToObject(o, "what", what) || !json_add_string_or_null(o, "from", from) ||
+            !json_add_string_or_null(o, "to", to) || !cJSON_AddNumberToObject(o, "bytes", (double) size->bytes) ||
+            !cJSON_AddNumberToObject(o, "inodes", (double) size->inodes)) {
+                cJSON_Delete(o);
+                return NULL;
+        }
+        return o;
+}
+
+static cJSON *trees_json(const Move *m) {
+        _cleanup_json_ cJSON *a = cJSON_CreateArray();
+
+        if (!a || !cJSON_AddItemToArray(a, tree_json("data root", m->old_root, m->new_root, &m->size)))
+                return NULL;
+        if (with_containerd(m) &&
+            !cJSON_AddItemToArray(a, tree_json("containerd root", m->store.old_containerd_root,
+                                               m->store.new_containerd_root, &m->ctd.size)))
+                return NULL;
+        return TAKE_PTR(a);
+}
+
 static cJSON *plan_json(const Move *m, char *const *steps) {
         cJSON *plan = cJSON_CreateObject();
 
         if (!plan || !cJSON_AddItemToObject(plan, "steps", json_string_array(steps)) ||
+            !cJSON_AddItemToObject(plan, "image_store", store_json(m)) ||
+            !cJSON_AddItemToObject(plan, "trees", trees_json(m)) ||
             !cJSON_AddItemToObject(plan, "size", size_json(&m->size)) ||
             (m->free_known &&
              (!cJSON_AddNumberToObject(plan, "target_free_bytes", (double) m->target_free_bytes) ||
@@ -51,6 +92,7 @@ static cJSON *plan_json(const Move *m, char *const *steps) {
                                      (double) (long long) (m->estimate_sec + 0.5)) ||
             !json_add_string_or_null(plan, "config_place", m->edit.place) ||
             !json_add_string_or_null(plan, "diff", m->diff) ||
+            !cJSON_AddItemToObject(plan, "notes", json_string_array(m->edit.notes)) ||
             !cJSON_AddItemToObject(plan, "refusals", json_string_array(m->refusals)) ||
             !cJSON_AddItemToObject(plan, "disk_steps", json_string_array(m->disk.steps.names))) {
                 cJSON_Delete(plan);
@@ -67,6 +109,10 @@ static cJSON *report_new(const Move *m, const char *status, char *const *plan_st
         if (!j || !cJSON_AddBoolToObject(j, "changed", m->changed) || !cJSON_AddStringToObject(j, "status", status) ||
             !json_add_string_or_null(j, "old_data_root", m->old_root) ||
             !json_add_string_or_null(j, "new_data_root", m->new_root) ||
+            !json_add_string_or_null(j, "old_containerd_root",
+                                     with_containerd(m) ? m->store.old_containerd_root : NULL) ||
+            !json_add_string_or_null(j, "new_containerd_root",
+                                     with_containerd(m) ? m->store.new_containerd_root : NULL) ||
             !json_add_string_or_null(j, "device", m->device ?: m->req.device) ||
             !json_add_string_or_null(j, "mount", m->target_mount) ||
             !json_add_string_or_null(j, "volume_id", m->disk.volume_id) ||

@@ -77,7 +77,7 @@ int move_roll_back(Move *m) {
         int r;
 
         /* The daemon may be up on the new root (a failed verification). */
-        r = docker_stop(m->cfg.init, &reason);
+        r = docker_stop(m, &reason);
         /* Whatever point the apply reached: the journal recorded every file
          * before the first was written. */
         if (r >= 0)
@@ -85,9 +85,11 @@ int move_roll_back(Move *m) {
         if (r >= 0)
                 r = docker_reload(m->cfg.init, &reason);
         if (r >= 0)
-                r = docker_start(m->cfg.init, m->cfg.socket, &reason);
+                r = docker_start(m, &reason);
         if (r >= 0)
-                r = verify_docker(m->cfg.socket, m->old_root, &m->content, &reason);
+                r = verify_docker(m->cfg.socket, m->old_root, &m->store, &m->content, &reason);
+        if (r >= 0)
+                r = verify_containerd(m, false, &reason);
         if (r == -ENOMEM)
                 return r;
         if (r >= 0) {

@@ -52,6 +52,20 @@ static bool with_delete_old(const Move *m) {
         return m->req.delete_old;
 }
 
+static bool with_containerd_pre_copy(const Move *m) {
+        return with_containerd(m) && with_pre_copy(m);
+}
+
+static bool with_containerd_delete_old(const Move *m) {
+        return with_containerd(m) && with_delete_old(m);
+}
+
+/* Until Docker was verified on the new root; a resumed run past that has
+ * nothing left to check before the start. */
+static bool before_start(const Move *m) {
+        return m->phase < PHASE_VERIFIED;
+}
+
 /* The volume, mounted where the plan said (again, on a resumed run: after a
  * reboot it may not be). */
 static int step_prepare(Move *m, char **ret_error) {
@@ -144,7 +158,7 @@ static int step_stop(Move *m, char **ret_error) {
                 if (r < 0)
                         return error_set(ret_error, r, "Stopping container %s failed: %s", *id, strna(err));
         }
-        return docker_stop(m->cfg.init, ret_error);
+        return docker_stop(m, ret_error);
 }
 
 static int step_copy(Move *m, char **ret_error) {
@@ -192,7 +206,10 @@ int plan_mount_dropin(Move *m) {
         r = read_full_file(path, 0, &old, NULL);
         if (r < 0 && r != -ENOENT)
                 return r;
-        return edit_plan_add(&m->edit, path, old, content, 0644);
+        r = edit_plan_add(&m->edit, path, old, content, 0644);
+        if (r < 0)
+                return r;
+        return plan_containerd_dropin(m);
 }
 
 /* The data root, rewritten in its one place. */
@@ -232,10 +249,12 @@ static int step_start_verify(Move *m, char **ret_error) {
         struct stat st_root, st_mount;
         int r;
 
-        r = docker_start(m->cfg.init, m->cfg.socket, ret_error);
+        r = docker_start(m, ret_error);
         if (r < 0)
                 return r;
-        r = verify_docker(m->cfg.socket, m->new_root, &m->content, &reason);
+        r = verify_docker(m->cfg.socket, m->new_root, &m->store, &m->content, &reason);
+        if (r >= 0)
+                r = verify_containerd(m, true, &reason);
         if (r < 0)
                 return error_set(ret_error, r, "Verification failed: %s", strna(reason));
         if (stat(m->new_root, &st_root) == 0 && m->target_mount && stat(m->target_mount, &st_mount) == 0 &&
@@ -248,6 +267,8 @@ static int step_start_verify(Move *m, char **ret_error) {
                 return r;
         /* The copy is now Docker's own: no longer a copy in progress. */
         (void) copy_unmark(m->new_root);
+        if (with_containerd(m))
+                (void) copy_unmark(m->store.new_containerd_root);
         return 0;
 }
 
@@ -292,27 +313,45 @@ static const Step target_steps[] = {
 };
 
 /* The move, recorded in the journal from its first step on. A failure rolls
- * back from "stop" to "start-verify" (failure_rolls_back()). */
+ * back from "stop" to "start-verify" (failure_rolls_back()). The rows of
+ * containerd's root (containerd.c) run where the system containerd's root
+ * holds Docker's images and moves too; several rows may reach one phase. */
 static const Step move_steps[] = {
-        /* name                 crash point    phase reached      function                 wanted */
-        { "pre-copy",           "pre-copied",  PHASE_PRECOPIED,   step_pre_copy,           with_pre_copy,
+        /* name                    crash point               phase reached      function                     wanted */
+        { "pre-copy",              "pre-copied",             PHASE_PRECOPIED,   step_pre_copy,               with_pre_copy,
           "Copying while Docker runs (pre-copy)" },
-        { "record",             "recorded",    PHASE_NONE,        step_record },
-        { "stop",               "stopped",     PHASE_STOPPED,     step_stop,               NULL,
+        { "pre-copy-containerd",   "pre-copied-containerd",  PHASE_PRECOPIED,   step_pre_copy_containerd,    with_containerd_pre_copy,
+          "Copying containerd's root while it runs (pre-copy)" },
+        { "record",                "recorded",               PHASE_NONE,        step_record },
+        { "stop",                  "stopped",                PHASE_STOPPED,     step_stop,                   NULL,
           "Stopping the running containers and Docker" },
-        { "copy",               "copied",      PHASE_COPIED,      step_copy,               NULL,
+        { "check-stopped",         "checked-stopped",        PHASE_NONE,        step_check_stopped,          with_containerd },
+        { "copy",                  "copied",                 PHASE_COPIED,      step_copy,                   NULL,
           "Copying with Docker stopped (final pass)" },
-        { "configure",          "configured",  PHASE_CONFIGURED,  step_configure },
-        { "start-verify",       "verified",    PHASE_VERIFIED,    step_start_verify,       NULL,
+        { "copy-containerd",       "copied-containerd",      PHASE_COPIED,      step_copy_containerd,        with_containerd,
+          "Copying containerd's root with containerd stopped (final pass)" },
+        { "configure",             "configured",             PHASE_CONFIGURED,  step_configure },
+        { "check-before-start",    "checked-before-start",   PHASE_NONE,        step_check_before_start,     before_start },
+        { "start-verify",          "verified",               PHASE_VERIFIED,    step_start_verify,           NULL,
           "Starting Docker on the new data root" },
-        { "restart-containers", "restarted",   PHASE_DONE,        step_restart_containers },
-        { "delete-old",         "deleted-old", PHASE_CLEANED,     step_delete_old,         with_delete_old },
+        { "restart-containers",    "restarted",              PHASE_DONE,        step_restart_containers },
+        { "delete-old",            "deleted-old",            PHASE_CLEANED,     step_delete_old,             with_delete_old },
+        { "delete-old-containerd", "deleted-old-containerd", PHASE_CLEANED,     step_delete_old_containerd,  with_containerd_delete_old },
 };
 /* clang-format on */
 
 static void announce(const Move *m, const char *step, const char *doing, double seconds) {
         if (m->req.step)
                 m->req.step(m, step, doing, seconds, m->req.userdata);
+}
+
+/* Done by this run or the one it resumes: the journal is past the step's
+ * phase, or at it with the step among its steps (several steps reach one
+ * phase: a run killed between them did the first only). */
+static bool step_done_before(const Move *m, const Step *s) {
+        if (s->phase == PHASE_NONE)
+                return false;
+        return m->phase > s->phase || (m->phase == s->phase && journal_has_step(m->journal, s->name, m->steps_from));
 }
 
 /* Runs one step. Returns 0 to go on, or the outcome the move ended with. */
@@ -323,8 +362,7 @@ static int run_step(Move *m, const Step *s) {
 
         if (s->wanted && !s->wanted(m))
                 return 0;
-        /* Done by the run this one resumes. */
-        if (s->phase != PHASE_NONE && m->phase >= s->phase)
+        if (step_done_before(m, s))
                 return 0;
 
         announce(m, s->name, s->doing, -1);
@@ -374,8 +412,14 @@ static int journal_open(Move *m) {
                 return 0;
         r = journal_new(init_system_to_string(m->cfg.init), m->cfg.socket, m->old_root, m->new_root, m->device,
                         m->target_mount, &j);
-        if (r < 0)
+        /* How Docker keeps its images, and where containerd's root goes,
+         * known to any run that finds this journal. */
+        if (r >= 0 && m->store.store)
+                r = journal_set_store(j, &m->store);
+        if (r < 0) {
+                cJSON_Delete(j);
                 return r;
+        }
         cJSON_Delete(m->journal);
         m->journal = j;
         r = journal_save(NULL, m->journal);
@@ -394,8 +438,12 @@ int steps_run(Move *m) {
         m->phase = m->resume_phase;
         /* Docker came back on the old root since the run this one resumes
          * stopped it (a reboot, a human): start over from a live copy. */
-        if (m->daemon.running && m->phase >= PHASE_STOPPED && m->phase < PHASE_CONFIGURED)
+        if (m->daemon.running && m->phase >= PHASE_STOPPED && m->phase < PHASE_CONFIGURED) {
                 m->phase = PHASE_PLANNED;
+                /* The steps the journal lists so far are of the run that
+                 * stopped Docker, not of this one. */
+                m->steps_from = journal_n_steps(m->journal);
+        }
 
         r = run_steps(m, target_steps, ELEMENTSOF(target_steps));
         if (r == 0)

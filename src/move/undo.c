@@ -76,7 +76,7 @@ static bool interrupted(MovePhase p) {
  * that move. */
 static int undo_load(Undo *u, char **ret_error) {
         Move *m = u->m;
-        const char *what = u->kind == UNDO_CLEANUP ? "clean up" : "roll back";
+        const char *what = u->kind == UNDO_CLEANUP ? "clean up" : "roll back", *key;
         bool rollback = u->kind != UNDO_CLEANUP;
         MovePhase p;
         int r;
@@ -118,10 +118,16 @@ static int undo_load(Undo *u, char **ret_error) {
                  * and what says how Docker is started. */
                 u->kind = UNDO_ABANDON;
                 m->resume_phase = m->phase = p;
-                r = config_load_before(m->journal, JOURNAL_CONFIG_UNDO, &m->cfg, NULL, ret_error);
-        } else
-                r = config_load_before(m->journal, p == PHASE_UNDOING ? JOURNAL_ROLLBACK_UNDO : NULL, &m->cfg,
-                                       &m->config_interrupted, ret_error);
+                key = JOURNAL_CONFIG_UNDO;
+                r = config_load_before(m->journal, key, &m->cfg, NULL, ret_error);
+        } else {
+                key = p == PHASE_UNDOING ? JOURNAL_ROLLBACK_UNDO : NULL;
+                r = config_load_before(m->journal, key, &m->cfg, &m->config_interrupted, ret_error);
+        }
+        /* containerd's root, when the move carried it too: its files as
+         * well. */
+        if (r >= 0)
+                r = undo_load_containerd(m, key, ret_error);
         return r < 0 ? r : UNDO_PLANNED;
 }
 
@@ -149,7 +155,9 @@ static int plan_abandon(Undo *u, char **ret_error) {
         if (r == -ENOMEM)
                 return r;
         u->running = docker_open(m->cfg.socket, &e) >= 0 && engine_ping(e, NULL) >= 0;
-        u->on_old = u->running && docker_runs_on(m->cfg.socket, m->old_root);
+        /* With containerd's root moving too, containerd has to be on its
+         * old root as well. */
+        u->on_old = u->running && docker_runs_on(m->cfg.socket, m->old_root) && verify_containerd(m, false, NULL) >= 0;
         if (!u->on_old && access(m->old_root, F_OK) < 0)
                 return refuse(u,
                               "The old data root %s is gone: Docker cannot be started on it again; not abandoning "
@@ -169,6 +177,8 @@ static int plan_abandon(Undo *u, char **ret_error) {
                 r = strv_extendf(&u->plan, "Docker runs on %s: it is left running.", m->old_root);
         if (r >= 0 && !u->on_old && u->running)
                 r = strv_extendf(&u->plan, "Stop Docker (it does not run on %s).", m->old_root);
+        if (r >= 0 && !u->on_old && with_containerd(m))
+                r = strv_extendf(&u->plan, "Start containerd on %s with it.", m->store.old_containerd_root);
         if (r >= 0 && !u->on_old)
                 r = strv_extendf(&u->plan, "Start Docker on %s and verify %s.", m->old_root,
                                  m->content.images
@@ -238,6 +248,9 @@ static int plan_rollback(Undo *u, char **ret_error) {
         r = edit_plan_set_data_root(&m->cfg, m->old_root, &m->edit, &refusal);
         if (r >= 0)
                 r = edit_plan_verify(&m->edit, &m->cfg, m->old_root, &refusal);
+        /* containerd's root goes back with it. */
+        if (r >= 0)
+                r = plan_containerd_back(m, &refusal, ret_error);
         if (r == -ECANCELED)
                 return refuse(u, "%s", strempty(refusal));
         if (r < 0)
@@ -246,11 +259,14 @@ static int plan_rollback(Undo *u, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "Failed to compute the diff: %m");
         r = strv_extendf(&u->plan, "Docker goes back to %s (from %s).", m->old_root, m->new_root);
+        if (r >= 0 && with_containerd(m))
+                r = strv_extendf(&u->plan, "containerd goes back to %s (from %s), stopped and started with Docker.",
+                                 m->store.old_containerd_root, m->store.new_containerd_root);
         if (r >= 0)
                 r = strv_extendf(&u->plan,
                                  "Images, containers and volumes created since the move exist only on %s and are not "
                                  "carried back.",
-                                 m->new_root);
+                                 with_containerd(m) ? "the new roots" : m->new_root);
         return r < 0 ? r : UNDO_PLANNED;
 }
 
@@ -279,7 +295,7 @@ static int execute_rollback(Undo *u) {
         if (docker_open(m->cfg.socket, &e) >= 0 && content_record(e, &now, NULL) >= 0)
                 STRV_FOREACH(id, now.running)
                         (void) engine_container_stop(e, *id, 10, NULL);
-        r = docker_stop(m->cfg.init, &reason);
+        r = docker_stop(m, &reason);
         if (r < 0)
                 return rollback_fail(u, r, reason);
         if (m->config_interrupted) {
@@ -309,9 +325,11 @@ static int execute_rollback(Undo *u) {
         }
         r = docker_reload(m->cfg.init, &reason);
         if (r >= 0)
-                r = docker_start(m->cfg.init, m->cfg.socket, &reason);
+                r = docker_start(m, &reason);
         if (r >= 0 && !docker_runs_on(m->cfg.socket, m->old_root))
                 r = error_set(&reason, -EPROTO, "Docker did not come up on %s.", m->old_root);
+        if (r >= 0)
+                r = verify_containerd(m, false, &reason);
         if (r < 0)
                 return rollback_fail(u, r, reason);
 
@@ -330,14 +348,24 @@ static int execute_rollback(Undo *u) {
 }
 
 static int plan_cleanup(Undo *u) {
+        _cleanup_free_ char *refusal = NULL;
         Move *m = u->m;
-        int r;
+        bool data_root = access(m->old_root, F_OK) >= 0;
+        int r, ctd;
 
         if (!docker_runs_on(m->cfg.socket, m->new_root))
                 return refuse(u, "Docker does not run on %s right now: not removing the old data root %s.",
                               m->new_root, m->old_root);
-        if (access(m->old_root, F_OK) < 0)
+        /* containerd's old root too, when the move carried it. */
+        ctd = plan_cleanup_containerd(m, &u->plan, &refusal);
+        if (ctd == -ECANCELED)
+                return refuse(u, "%s", strempty(refusal));
+        if (ctd < 0)
+                return ctd;
+        if (!data_root && ctd == 0)
                 return u->outcome = UNDO_UNCHANGED;
+        if (!data_root)
+                return UNDO_PLANNED;
         (void) copy_measure_tree(m->old_root, &m->size);
         r = strv_extendf(&u->plan, "Remove the old data root %s (%.2f GiB, %llu inodes).", m->old_root,
                          m->size.bytes / 1073741824.0, (unsigned long long) m->size.inodes);
@@ -346,17 +374,21 @@ static int plan_cleanup(Undo *u) {
 
 static int execute_cleanup(Undo *u) {
         Move *m = u->m;
-        int r;
+        int r = 0;
 
         if (u->outcome == UNDO_UNCHANGED) {
                 (void) journal_save_phase(m->journal, PHASE_CLEANED);
                 return UNDO_UNCHANGED;
         }
-        r = delete_old_root(m->old_root);
-        if (r < 0) {
-                (void) error_set(&u->error, r, "Failed to remove %s: %m", m->old_root);
-                return u->outcome = UNDO_FAILED;
+        if (access(m->old_root, F_OK) >= 0) {
+                r = delete_old_root(m->old_root);
+                if (r < 0)
+                        (void) error_set(&u->error, r, "Failed to remove %s: %m", m->old_root);
         }
+        if (r >= 0)
+                r = cleanup_containerd(m, &u->error);
+        if (r < 0)
+                return u->outcome = UNDO_FAILED;
         (void) journal_save_phase(m->journal, PHASE_CLEANED);
         m->changed = true;
         return u->outcome = UNDO_CLEANED;

@@ -8,6 +8,7 @@
 
 #include "move/move-internal.h"
 #include "util/error.h"
+#include "util/macro.h"
 #include "util/strv.h"
 
 int content_record(Engine *e, DockerContent *ret, char **ret_error) {
@@ -48,7 +49,26 @@ static int differ(const char *what, char *const *before, char *const *after, cha
                          example ? " (e.g. " : "", strempty(example), example ? ")" : "", extra);
 }
 
-int verify_docker(const char *socket, const char *expected_root, const DockerContent *want, char **ret_error) {
+/* No silent change of image store: the driver and its type, and the
+ * containerd dockerd talks to, as recorded before the stop. */
+static int same_store(const EngineInfo *info, const StoreRecord *s, char **ret_error) {
+        if (!s || !s->driver)
+                return 0;
+        if (!streq_ptr(info->driver, s->driver) || !streq_ptr(info->driver_type, s->driver_type))
+                return error_set(ret_error, -EPROTO,
+                                 "Docker came up with the storage driver %s%s%s%s, not %s%s%s%s as before: the image "
+                                 "store changed, and the images of the other one are not seen",
+                                 strna(info->driver), info->driver_type ? " (" : "", strempty(info->driver_type),
+                                 info->driver_type ? ")" : "", s->driver, s->driver_type ? " (" : "",
+                                 strempty(s->driver_type), s->driver_type ? ")" : "");
+        if (!streq_ptr(info->containerd_address, s->containerd_address))
+                return error_set(ret_error, -EPROTO, "Docker talks to the containerd at %s, not %s as before",
+                                 strna(info->containerd_address), strna(s->containerd_address));
+        return 0;
+}
+
+int verify_docker(const char *socket, const char *expected_root, const StoreRecord *store, const DockerContent *want,
+                  char **ret_error) {
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_engine_info_ EngineInfo *info = NULL;
         _cleanup_(docker_content_done) DockerContent got = {};
@@ -71,6 +91,9 @@ int verify_docker(const char *socket, const char *expected_root, const DockerCon
                 return -ENOMEM;
         if (!streq(root_got, root_want))
                 return error_set(ret_error, -EPROTO, "Docker runs on %s, not %s", root_got, root_want);
+        r = same_store(info, store, ret_error);
+        if (r < 0)
+                return r;
 
         r = content_record(e, &got, &err);
         if (r == -ENOMEM)

@@ -86,6 +86,17 @@ static int set_str(char **p, const char *s) {
         return s ? set_fmt(p, "%s", s) : (*p = mfree(*p), 0);
 }
 
+char *image_store_containerd_beside(const char *new_data_root) {
+        _cleanup_free_ char *parent = path_dirname(new_data_root);
+
+        return parent ? path_join(parent, "containerd") : NULL;
+}
+
+bool image_store_system_containerd_root(const ImageStoreInfo *i, const char *data_root) {
+        return i->store == IMAGE_STORE_CONTAINERD && i->containerd == CONTAINERD_SYSTEM && i->containerd_root &&
+               !path_startswith_dir(i->containerd_root, data_root);
+}
+
 unsigned image_store_engine_major(const char *version) {
         unsigned v = 0;
 
@@ -364,14 +375,19 @@ int image_store_detect(const DockerConfig *c, const ContainerdConfig *cc, const 
         r = add_tree(&i, c->root, "data root", data_root, true, measure);
         if (r < 0)
                 return r;
+        i.trees[0].move_to = "docker";
         if (i.containerd_root) {
                 /* A containerd root outside the data root is a tree of its
                  * own, to move when it holds Docker's images. */
-                bool inside = path_startswith_dir(i.containerd_root, data_root);
+                StoreTree *t;
+
                 r = add_tree(&i, c->root, "containerd root", i.containerd_root,
-                             !inside && i.store == IMAGE_STORE_CONTAINERD, measure);
+                             image_store_system_containerd_root(&i, data_root), measure);
                 if (r < 0)
                         return r;
+                t = &i.trees[i.n_trees - 1];
+                t->move_to = t->move ? "containerd" : NULL;
+                t->in_data_root = path_startswith_dir(i.containerd_root, data_root);
         }
 
         *ret = i;

@@ -53,6 +53,8 @@ typedef struct StoreTree {
         char *what;     /* "data root", "containerd root" */
         char *path;     /* inside the system root */
         bool move;      /* a move must carry it (outside the data root, holding Docker's images) */
+        const char *move_to; /* where a move puts it, below the volume's mount: "docker", "containerd"; NULL */
+        bool in_data_root; /* a containerd root under the data root: a move carries it with the data root */
         bool exists;
         bool measured;
         TreeSize size;
@@ -88,6 +90,16 @@ void image_store_info_done(ImageStoreInfo *i);
  * are warnings in the result; errors are OOM and I/O. */
 int image_store_detect(const DockerConfig *c, const ContainerdConfig *cc, const EngineInfo *info,
                        const char *engine_version, bool measure, ImageStoreInfo *ret);
+
+/* Where containerd's root goes when Docker's data root goes to
+ * new_data_root: the directory "containerd" beside it, as <mount>/docker and
+ * <mount>/containerd on a volume. NULL on OOM. */
+char *image_store_containerd_beside(const char *new_data_root);
+
+/* Whether the system containerd's root holds Docker's images, outside the
+ * data root: then it is a tree of its own, for a move and for
+ * set-data-root. */
+bool image_store_system_containerd_root(const ImageStoreInfo *i, const char *data_root);
 
 /* "dockerd --version" → "28.5.2+dfsg4" (the version word without a trailing
  * comma). -ENOENT without dockerd. */

@@ -58,7 +58,9 @@ static cJSON *trees_json(const ImageStoreInfo *i) {
                         return NULL;
                 }
                 if (!cJSON_AddStringToObject(o, "what", t->what) || !cJSON_AddStringToObject(o, "path", t->path) ||
-                    !cJSON_AddBoolToObject(o, "move", t->move) || !cJSON_AddBoolToObject(o, "exists", t->exists))
+                    !cJSON_AddBoolToObject(o, "move", t->move) || !json_add_string_or_null(o, "move_to", t->move_to) ||
+                    !cJSON_AddBoolToObject(o, "in_data_root", t->in_data_root) ||
+                    !cJSON_AddBoolToObject(o, "exists", t->exists))
                         return NULL;
                 if (t->measured ? !cJSON_AddNumberToObject(o, "bytes", (double) t->size.bytes) ||
                                           !cJSON_AddNumberToObject(o, "inodes", (double) t->size.inodes)

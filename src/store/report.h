@@ -13,7 +13,11 @@
  *                     "namespace", "plugins_namespace", "config_file",
  *                     "config_file_exists", "root_set_by", "imports",
  *                     "plugin_dirs", "dump_root", "error" },
- *     "trees": [ { "what", "path", "move", "exists", "bytes", "inodes" } ],
+ *     "trees": [ { "what", "path", "move", "move_to", "in_data_root", "exists",
+ *                  "bytes", "inodes" } ]
+ *              (move: a move carries the tree, to <mount>/<move_to> on a
+ *               volume; in_data_root: a containerd root that moves with the
+ *               data root),
  *     "other_namespaces": [ { "name", "images", "containers", "content" } ]
  *                         (null when not asked: offline, no ctr, containerd down),
  *     "warnings": [ ... ] }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -439,6 +440,22 @@ bool file_exists(const char *path) {
 bool dir_exists(const char *path) {
         struct stat st;
         return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int any_file(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        /* A directory that cannot be read may hold anything. */
+        return type == FTW_D ? 0 : 1;
+}
+
+int dir_holds_files(const char *dir) {
+        int r;
+
+        if (!dir_exists(dir))
+                return 0;
+        r = nftw(dir, any_file, 16, FTW_PHYS | FTW_MOUNT);
+        if (r < 0)
+                return negative_errno();
+        return r > 0;
 }
 
 int files_equal(const char *a, const char *b) {

@@ -79,6 +79,9 @@ int copy_file_atomic(const char *from, const char *to);
 
 bool file_exists(const char *path);
 bool dir_exists(const char *path);
+/* Whether anything but directories lies below dir, on dir's filesystem: 1
+ * yes, 0 no (also when dir does not exist), or a negative errno. */
+int dir_holds_files(const char *dir);
 
 /* Whether two files have exactly the same content (missing == missing). */
 int files_equal(const char *a, const char *b);

@@ -16,18 +16,12 @@ seconds=${1:?usage: run.sh SECONDS [BUILDDIR]}
 build=${2:-$here/../../build-fuzz}
 out=${FUZZ_OUT:-$build/fuzz-out}
 mkdir -p "$out"
+. "$here/../lib/tap.sh"
 
-n=0
-failed=0
 for seeds in "$here"/*/; do
         name=$(basename "$seeds")
         bin=$build/tests/fuzz-$name
-        n=$((n + 1))
-        if [ ! -x "$bin" ]; then
-                echo "not ok $n - $name: no $bin (build with -Dfuzz=true)"
-                failed=$((failed + 1))
-                continue
-        fi
+        ok '[ -x "$bin" ]' "$name: $bin is built (-Dfuzz=true)" || continue
         work=$(mktemp -d "$out/$name.XXXXXX")
         # -timeout: one input may take 10 s at most; -rss_limit_mb: no input
         # may make the parser take more than 2 GiB.
@@ -35,14 +29,8 @@ for seeds in "$here"/*/; do
                 -artifact_prefix="$out/$name-" "$work" "$seeds" >"$out/$name.log" 2>&1
         rc=$?
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$name.log" | tail -1)
-        if [ "$rc" = 0 ]; then
-                echo "ok $n - $name: ${runs:-?} inputs in ${seconds}s, no crash"
-        else
-                failed=$((failed + 1))
-                echo "not ok $n - $name: exit $rc after ${runs:-?} inputs"
-                grep -E "ERROR|SUMMARY|property violated|Test unit written" "$out/$name.log" | head -8 | sed 's/^/#   /'
-        fi
+        is "$rc" 0 "$name: ${runs:-?} inputs in ${seconds}s, no crash" ||
+                diag "$(grep -E "ERROR|SUMMARY|property violated|Test unit written" "$out/$name.log" | head -8)"
         rm -rf "$work"
 done
-echo "1..$n"
-[ "$failed" = 0 ]
+done_testing

@@ -5,16 +5,15 @@
 # EBS volume modification): the partition and the filesystem grow online, the
 # sizes are reported, and a second grow is a no-op.
 
-. "$(dirname "$0")/lib.sh"
-lib_init "$@"
+. "$(dirname "$0")/../lib/tap.sh"
+sandbox_enter "$@"
+require 'command -v sgdisk' "sgdisk (package gdisk)"
 
-lib_private_copy /etc
-lib_private_empty /var/lib
-lib_private_run
+BIN=${DOCKER_RELOCATE:?}
 
-json() {
-        python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1"
-}
+sandbox_private_copy /etc
+sandbox_private_empty /var/lib
+sandbox_private_run
 
 fs_bytes() { # size of the filesystem mounted on $1
         df -B1 --output=size "$1" | tail -1 | tr -d ' '
@@ -22,7 +21,7 @@ fs_bytes() { # size of the filesystem mounted on $1
 
 # enlarge DEVICE SIZE: grow the backing file and tell the loop driver.
 enlarge() {
-        truncate -s "$2" "$T/$(basename "$1").img"
+        truncate -s "$2" "$WORK/$(basename "$1").img"
         losetup -c "$1"
 }
 
@@ -38,13 +37,13 @@ check_grow() {
         local name=$1 fstype=$2 mnt=$3 before after
         shift 3
         before=$(fs_bytes "$mnt")
-        lib_run R "$DR" grow "$@" --json
+        capture R "$BIN" grow "$@" --json
         after=$(fs_bytes "$mnt")
         ok "[ -f '$mnt/keep' ] && [ \"\$(cat '$mnt/keep')\" = kept ]" "$name: data still there"
 
         if [ "$fstype" = ext4 ] && ! have_sys_resource; then
                 is "$R_rc" 1 "$name: grow fails without CAP_SYS_RESOURCE"
-                like "$(echo "$R_out" | json error)" "Permission denied.*CAP_SYS_RESOURCE.*keeps its size" \
+                like "$(json_get 'j.get("error")' <<<"$R_out")" "Permission denied.*CAP_SYS_RESOURCE.*keeps its size" \
                         "$name: and says why, and that nothing is lost"
                 is "$after" "$before" "$name: filesystem untouched"
                 skip "$name: online ext4 growth" "no CAP_SYS_RESOURCE for EXT4_IOC_RESIZE_FS here"
@@ -52,53 +51,53 @@ check_grow() {
         fi
 
         is "$R_rc" 0 "$name: grow exits 0"
-        is "$(echo "$R_out" | json changed)" true "$name: changed"
+        is "$(json_get 'j.get("changed")' <<<"$R_out")" true "$name: changed"
         ok "[ $after -gt $((before * 3 / 2)) ]" "$name: filesystem grew ($before → $after bytes)"
-        is "$(echo "$R_out" | json fs_old_bytes)" "$before" "$name: old size reported"
-        is "$(echo "$R_out" | json fs_new_bytes)" "$after" "$name: new size reported"
+        is "$(json_get 'j.get("fs_old_bytes")' <<<"$R_out")" "$before" "$name: old size reported"
+        is "$(json_get 'j.get("fs_new_bytes")' <<<"$R_out")" "$after" "$name: new size reported"
 
-        lib_run R "$DR" grow "$@" --json
+        capture R "$BIN" grow "$@" --json
         is "$R_rc" 0 "$name: second grow exits 0"
-        is "$(echo "$R_out" | json changed)" false "$name: second grow changes nothing"
+        is "$(json_get 'j.get("changed")' <<<"$R_out")" false "$name: second grow changes nothing"
         is "$(fs_bytes "$mnt")" "$after" "$name: size unchanged by the second grow"
 }
 
 # --- ext4 on the whole disk, DIR given ---------------------------------------
 
-lib_loop d1 512M
-"$DR" prepare "$d1" --mount "$T/ext4" >/dev/null
-echo kept > "$T/ext4/keep"
+sandbox_loop d1 512M
+"$BIN" prepare "$d1" --mount "$WORK/ext4" >/dev/null
+echo kept > "$WORK/ext4/keep"
 
-lib_run R "$DR" grow "$T/ext4" --json
+capture R "$BIN" grow "$WORK/ext4" --json
 is "$R_rc" 0 "ext4: grow before any resize exits 0"
-is "$(echo "$R_out" | json changed)" false "ext4: nothing to grow yet"
+is "$(json_get 'j.get("changed")' <<<"$R_out")" false "ext4: nothing to grow yet"
 
-lib_run R "$DR" grow "$T/ext4" --dry-run --json
-is "$(echo "$R_out" | json changed)" false "ext4: dry run before any resize: nothing to grow"
+capture R "$BIN" grow "$WORK/ext4" --dry-run --json
+is "$(json_get 'j.get("changed")' <<<"$R_out")" false "ext4: dry run before any resize: nothing to grow"
 
 enlarge "$d1" 1G
-before=$(fs_bytes "$T/ext4")
-lib_run R "$DR" grow "$T/ext4" --dry-run --json
+before=$(fs_bytes "$WORK/ext4")
+capture R "$BIN" grow "$WORK/ext4" --dry-run --json
 is "$R_rc" 0 "ext4: dry run exits 0"
-is "$(echo "$R_out" | json changed)" true "ext4: dry run sees room to grow"
+is "$(json_get 'j.get("changed")' <<<"$R_out")" true "ext4: dry run sees room to grow"
 like "$R_out" "from 536870912 to about 1073741824 bytes \\(resize2fs\\)" "ext4: dry run says how much, and with what"
-is "$(fs_bytes "$T/ext4")" "$before" "ext4: dry run grew nothing"
-check_grow "ext4 whole disk" ext4 "$T/ext4" "$T/ext4"
+is "$(fs_bytes "$WORK/ext4")" "$before" "ext4: dry run grew nothing"
+check_grow "ext4 whole disk" ext4 "$WORK/ext4" "$WORK/ext4"
 
 # --- xfs on a partition, DIR from the state ---------------------------------
 
-lib_loop d2 512M -P
-"$DR" prepare "$d2" --mount "$T/xfsp" --partition --fs xfs >/dev/null
-echo kept > "$T/xfsp/keep"
+sandbox_loop d2 512M -P
+"$BIN" prepare "$d2" --mount "$WORK/xfsp" --partition --fs xfs >/dev/null
+echo kept > "$WORK/xfsp/keep"
 p=$(basename "$d2")p1
 psize=$(cat "/sys/block/$(basename "$d2")/$p/size")
 enlarge "$d2" 1G
-lib_run R "$DR" grow --dry-run --json
-is "$(echo "$R_out" | json changed)" true "xfs partition: dry run sees room to grow"
+capture R "$BIN" grow --dry-run --json
+is "$(json_get 'j.get("changed")' <<<"$R_out")" true "xfs partition: dry run sees room to grow"
 like "$R_out" "grow partition 1 of $d2" "xfs partition: dry run plans the partition"
 like "$R_out" "xfs_growfs" "xfs partition: dry run plans xfs_growfs"
 is "$(cat "/sys/block/$(basename "$d2")/$p/size")" "$psize" "xfs partition: dry run left the partition alone"
-check_grow "xfs partition (recorded mount)" xfs "$T/xfsp"
+check_grow "xfs partition (recorded mount)" xfs "$WORK/xfsp"
 pnew=$(cat "/sys/block/$(basename "$d2")/$p/size")
 ok "[ $pnew -gt $((psize * 3 / 2)) ]" "xfs partition: the kernel sees the grown partition ($psize → $pnew sectors)"
 end=$(( $(cat "/sys/block/$(basename "$d2")/$p/start") + pnew ))
@@ -107,11 +106,11 @@ ok "sgdisk -v '$d2' 2>&1 | grep -q '^No problems found'" "xfs partition: GPT val
 
 # --- ext4 on a partition ------------------------------------------------------
 
-lib_loop d3 512M -P
-"$DR" prepare "$d3" --mount "$T/ext4p" --partition >/dev/null
-echo kept > "$T/ext4p/keep"
+sandbox_loop d3 512M -P
+"$BIN" prepare "$d3" --mount "$WORK/ext4p" --partition >/dev/null
+echo kept > "$WORK/ext4p/keep"
 enlarge "$d3" 1G
-check_grow "ext4 partition" ext4 "$T/ext4p" "$T/ext4p"
+check_grow "ext4 partition" ext4 "$WORK/ext4p" "$WORK/ext4p"
 # The partition grows even when the filesystem cannot (yet).
 p=$(basename "$d3")p1
 end=$(( $(cat "/sys/block/$(basename "$d3")/$p/start") + $(cat "/sys/block/$(basename "$d3")/$p/size") ))
@@ -119,9 +118,9 @@ ok "[ $(( $(cat /sys/block/$(basename "$d3")/size) - end )) -le 2048 ]" "ext4 pa
 
 # --- not a mount point --------------------------------------------------------
 
-mkdir -p "$T/plain"
-lib_run R "$DR" grow "$T/plain"
+mkdir -p "$WORK/plain"
+capture R "$BIN" grow "$WORK/plain"
 is "$R_rc" 1 "not a mount point: fails"
 like "$R_err" "is not a mount point" "not a mount point: says so"
 
-lib_done
+done_testing

@@ -6,16 +6,14 @@
 # second run changes nothing; --dry-run changes nothing; our own filesystem
 # is reused (remounted, moved) and never reformatted.
 
-. "$(dirname "$0")/lib.sh"
-lib_init "$@"
+. "$(dirname "$0")/../lib/tap.sh"
+sandbox_enter "$@"
 
-lib_private_copy /etc
-lib_private_empty /var/lib
-lib_private_run
+BIN=${DOCKER_RELOCATE:?}
 
-json() { # json KEY < object: prints the value of a top-level key
-        python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1"
-}
+sandbox_private_copy /etc
+sandbox_private_empty /var/lib
+sandbox_private_run
 
 fstab_lines_for() { # number of fstab lines mounting on $1
         awk -v m="$1" '$1 !~ /^#/ && $2 == m' /etc/fstab | wc -l
@@ -37,77 +35,77 @@ check_prepared() {
                 "$name: filesystem recorded in disks.json"
         # The directory under the mount: immutable, so nothing lands there
         # while the volume is missing.
-        mkdir -p "$T/under" && mount --bind "$(dirname "$mnt")" "$T/under"
-        like "$(lsattr -d "$T/under/$(basename "$mnt")")" '^-*i' "$name: mount point underneath is immutable"
-        ok "! touch '$T/under/$(basename "$mnt")/x' 2>/dev/null" "$name: nothing can be written underneath"
-        umount "$T/under"
+        mkdir -p "$WORK/under" && mount --bind "$(dirname "$mnt")" "$WORK/under"
+        like "$(lsattr -d "$WORK/under/$(basename "$mnt")")" '^-*i' "$name: mount point underneath is immutable"
+        ok "! touch '$WORK/under/$(basename "$mnt")/x' 2>/dev/null" "$name: nothing can be written underneath"
+        umount "$WORK/under"
 }
 
 # again NAME ARGS...: a second run must report no change and change nothing.
 again() {
         local name=$1 before after
         shift
-        before=$(lib_sum /etc/fstab /var/lib/docker-relocate/disks.json)
-        lib_run R "$DR" prepare "$@" --json
-        after=$(lib_sum /etc/fstab /var/lib/docker-relocate/disks.json)
+        before=$(checksum_of /etc/fstab /var/lib/docker-relocate/disks.json)
+        capture R "$BIN" prepare "$@" --json
+        after=$(checksum_of /etc/fstab /var/lib/docker-relocate/disks.json)
         is "$R_rc" 0 "$name, second run: exit 0"
-        is "$(echo "$R_out" | json changed)" false "$name, second run: changed false"
-        is "$(echo "$R_out" | json status)" unchanged "$name, second run: status unchanged"
+        is "$(json_get 'j.get("changed")' <<<"$R_out")" false "$name, second run: changed false"
+        is "$(json_get 'j.get("status")' <<<"$R_out")" unchanged "$name, second run: status unchanged"
         is "$after" "$before" "$name, second run: fstab and state untouched"
 }
 
-cp /etc/fstab "$T/fstab.orig"
+cp /etc/fstab "$WORK/fstab.orig"
 
 # --- dry run ----------------------------------------------------------------
 
-lib_loop d1 1G
-before=$(lib_sum "$d1" /etc/fstab)
-lib_run R "$DR" prepare "$d1" --mount "$T/ext4" --dry-run --json
+sandbox_loop d1 1G
+before=$(checksum_of "$d1" /etc/fstab)
+capture R "$BIN" prepare "$d1" --mount "$WORK/ext4" --dry-run --json
 is "$R_rc" 0 "dry run: exit 0"
-is "$(echo "$R_out" | json status)" planned "dry run: status planned"
+is "$(json_get 'j.get("status")' <<<"$R_out")" planned "dry run: status planned"
 like "$R_out" "make an ext4 filesystem" "dry run: lists mkfs"
-is "$(lib_sum "$d1" /etc/fstab)" "$before" "dry run: device and fstab unchanged"
-ok "[ ! -e '$T/ext4' ]" "dry run: no mount point made"
+is "$(checksum_of "$d1" /etc/fstab)" "$before" "dry run: device and fstab unchanged"
+ok "[ ! -e '$WORK/ext4' ]" "dry run: no mount point made"
 
 # --- ext4, whole disk ---------------------------------------------------------
 
-lib_run R "$DR" prepare "$d1" --mount "$T/ext4" --json
+capture R "$BIN" prepare "$d1" --mount "$WORK/ext4" --json
 is "$R_rc" 0 "ext4: exit 0"
-is "$(echo "$R_out" | json changed)" true "ext4: changed"
-is "$(echo "$R_out" | json fs_node)" "$d1" "ext4: filesystem on the whole disk"
-check_prepared ext4 "$d1" "$d1" ext4 docker-data "$T/ext4"
-ok "diff <(grep -v docker-relocate '$T/fstab.orig') <(grep -v -e docker-relocate -e '$T/' /etc/fstab)" \
+is "$(json_get 'j.get("changed")' <<<"$R_out")" true "ext4: changed"
+is "$(json_get 'j.get("fs_node")' <<<"$R_out")" "$d1" "ext4: filesystem on the whole disk"
+check_prepared ext4 "$d1" "$d1" ext4 docker-data "$WORK/ext4"
+ok "diff <(grep -v docker-relocate '$WORK/fstab.orig') <(grep -v -e docker-relocate -e '$WORK/' /etc/fstab)" \
         "ext4: every other fstab line and comment kept"
-backup=$(echo "$R_out" | json fstab_backup)
-ok "cmp -s '$T/fstab.orig' '$backup'" "ext4: fstab backed up first ($backup)"
-again ext4 "$d1" --mount "$T/ext4"
-again "ext4 by UUID=" "UUID=$(blkid -p -o value -s UUID "$d1")" --mount "$T/ext4"
+backup=$(json_get 'j.get("fstab_backup")' <<<"$R_out")
+ok "cmp -s '$WORK/fstab.orig' '$backup'" "ext4: fstab backed up first ($backup)"
+again ext4 "$d1" --mount "$WORK/ext4"
+again "ext4 by UUID=" "UUID=$(blkid -p -o value -s UUID "$d1")" --mount "$WORK/ext4"
 
 # Unmounted (as after a reboot with the volume late): remounted, not
 # reformatted.
 uuid=$(blkid -p -o value -s UUID "$d1")
-umount "$T/ext4"
-lib_run R "$DR" prepare "$d1" --mount "$T/ext4" --json
+umount "$WORK/ext4"
+capture R "$BIN" prepare "$d1" --mount "$WORK/ext4" --json
 is "$R_rc" 0 "ext4 unmounted: exit 0"
-is "$(echo "$R_out" | json reused)" true "ext4 unmounted: reused"
+is "$(json_get 'j.get("reused")' <<<"$R_out")" true "ext4 unmounted: reused"
 is "$(blkid -p -o value -s UUID "$d1")" "$uuid" "ext4 unmounted: same filesystem (not reformatted)"
-is "$(findmnt -n -o SOURCE --mountpoint "$T/ext4")" "$d1" "ext4 unmounted: mounted again"
-is "$(fstab_lines_for "$T/ext4")" 1 "ext4 unmounted: still one fstab line"
+is "$(findmnt -n -o SOURCE --mountpoint "$WORK/ext4")" "$d1" "ext4 unmounted: mounted again"
+is "$(fstab_lines_for "$WORK/ext4")" 1 "ext4 unmounted: still one fstab line"
 
 # Moved to another mount point: our fstab line is replaced, not duplicated.
-umount "$T/ext4"
-lib_run R "$DR" prepare "$d1" --mount "$T/ext4-moved"
+umount "$WORK/ext4"
+capture R "$BIN" prepare "$d1" --mount "$WORK/ext4-moved"
 is "$R_rc" 0 "ext4 moved: exit 0"
-is "$(fstab_lines_for "$T/ext4")" 0 "ext4 moved: old line gone"
-is "$(fstab_lines_for "$T/ext4-moved")" 1 "ext4 moved: one new line"
+is "$(fstab_lines_for "$WORK/ext4")" 0 "ext4 moved: old line gone"
+is "$(fstab_lines_for "$WORK/ext4-moved")" 1 "ext4 moved: one new line"
 is "$(grep -c "UUID=$uuid" /etc/fstab)" 1 "ext4 moved: the UUID appears once"
 # Mounted where asked, but asked elsewhere now: refused, not remounted.
-lib_run R "$DR" prepare "$d1" --mount "$T/ext4-third"
+capture R "$BIN" prepare "$d1" --mount "$WORK/ext4-third"
 is "$R_rc" 3 "ext4 mounted elsewhere: refused"
-like "$R_err" "is mounted on $T/ext4-moved, not on $T/ext4-third" "ext4 mounted elsewhere: says where"
+like "$R_err" "is mounted on $WORK/ext4-moved, not on $WORK/ext4-third" "ext4 mounted elsewhere: says where"
 
 # A different --fs for our own filesystem is refused, never reformatted.
-lib_run R "$DR" prepare "$d1" --mount "$T/ext4-moved" --fs xfs
+capture R "$BIN" prepare "$d1" --mount "$WORK/ext4-moved" --fs xfs
 is "$R_rc" 3 "our ext4 asked as xfs: refused"
 is "$(blkid -p -o value -s TYPE "$d1")" ext4 "our ext4 asked as xfs: still ext4"
 
@@ -115,69 +113,66 @@ is "$(blkid -p -o value -s TYPE "$d1")" ext4 "our ext4 asked as xfs: still ext4"
 
 # A label no other device on this machine carries, for LABEL= below.
 xlabel=drx$(( $$ % 100000 ))
-lib_loop d2 1G
-lib_run R "$DR" prepare "$d2" --mount "$T/xfs" --fs xfs --label "$xlabel"
+sandbox_loop d2 1G
+capture R "$BIN" prepare "$d2" --mount "$WORK/xfs" --fs xfs --label "$xlabel"
 is "$R_rc" 0 "xfs: exit 0"
-check_prepared xfs "$d2" "$d2" xfs "$xlabel" "$T/xfs"
-like "$(xfs_info "$T/xfs")" "ftype=1" "xfs: ftype=1"
-again xfs "$d2" --mount "$T/xfs" --fs xfs --label "$xlabel"
-again "xfs by LABEL=" "LABEL=$xlabel" --mount "$T/xfs" --label "$xlabel"
+check_prepared xfs "$d2" "$d2" xfs "$xlabel" "$WORK/xfs"
+like "$(xfs_info "$WORK/xfs")" "ftype=1" "xfs: ftype=1"
+again xfs "$d2" --mount "$WORK/xfs" --fs xfs --label "$xlabel"
+again "xfs by LABEL=" "LABEL=$xlabel" --mount "$WORK/xfs" --label "$xlabel"
 
 # --- --partition --------------------------------------------------------------
 
-lib_loop d3 1G -P
-lib_run R "$DR" prepare "$d3" --mount "$T/ext4p" --partition --json
+sandbox_loop d3 1G -P
+capture R "$BIN" prepare "$d3" --mount "$WORK/ext4p" --partition --json
 is "$R_rc" 0 "ext4 --partition: exit 0"
-is "$(echo "$R_out" | json fs_node)" "${d3}p1" "ext4 --partition: filesystem on ${d3}p1"
+is "$(json_get 'j.get("fs_node")' <<<"$R_out")" "${d3}p1" "ext4 --partition: filesystem on ${d3}p1"
 is "$(blkid -p -o value -s PTTYPE "$d3")" gpt "ext4 --partition: GPT on the disk"
 is "$(sfdisk -d "$d3" | grep -c '^/dev')" 1 "ext4 --partition: exactly one partition"
 like "$(sfdisk -d "$d3" | grep '^/dev')" "type=0FC63DAF-8483-4772-8E79-3D69D8477DE4" "ext4 --partition: Linux filesystem type"
 # One partition over the disk: it ends within the last MiB.
 end=$(( $(cat /sys/block/$(basename "$d3")/$(basename "$d3")p1/start) + $(cat /sys/block/$(basename "$d3")/$(basename "$d3")p1/size) ))
 ok "[ $(( $(cat /sys/block/$(basename "$d3")/size) - end )) -le 2048 ]" "ext4 --partition: covers the whole disk"
-check_prepared "ext4 --partition" "$d3" "${d3}p1" ext4 docker-data "$T/ext4p"
-again "ext4 --partition" "$d3" --mount "$T/ext4p" --partition
+check_prepared "ext4 --partition" "$d3" "${d3}p1" ext4 docker-data "$WORK/ext4p"
+again "ext4 --partition" "$d3" --mount "$WORK/ext4p" --partition
 
-lib_loop d4 1G -P
-lib_run R "$DR" prepare "$d4" --mount "$T/xfsp" --partition --fs xfs
+sandbox_loop d4 1G -P
+capture R "$BIN" prepare "$d4" --mount "$WORK/xfsp" --partition --fs xfs
 is "$R_rc" 0 "xfs --partition: exit 0"
-check_prepared "xfs --partition" "$d4" "${d4}p1" xfs docker-data "$T/xfsp"
-like "$(xfs_info "$T/xfsp")" "ftype=1" "xfs --partition: ftype=1"
-again "xfs --partition" "$d4" --mount "$T/xfsp" --partition --fs xfs
+check_prepared "xfs --partition" "$d4" "${d4}p1" xfs docker-data "$WORK/xfsp"
+like "$(xfs_info "$WORK/xfsp")" "ftype=1" "xfs --partition: ftype=1"
+again "xfs --partition" "$d4" --mount "$WORK/xfsp" --partition --fs xfs
 
 # --- all lines together -------------------------------------------------------
 
 # --- disks --json -------------------------------------------------------------
 
-lib_loop d5 256M
-lib_run R "$DR" disks --json
+sandbox_loop d5 256M
+capture R "$BIN" disks --json
 is "$R_rc" 0 "disks --json: exit 0"
-disk_field() { # disk_field NAME EXPR: EXPR over the disk object d
-        echo "$R_out" | python3 -c 'import json, sys
-d = [x for x in json.load(sys.stdin)["disks"] if x["name"] == sys.argv[1]][0]
-print(eval(sys.argv[2]))' "$1" "$2"
+disk_field() { # disk_field NAME EXPR: EXPR over the disk object d, as JSON
+        json_get "(lambda d: $2)([x for x in j['disks'] if x['name'] == '$1'][0])" <<<"$R_out"
 }
-is "$(disk_field "$(basename "$d5")" 'd["eligible"], d["size"], d["reasons"]')" "(True, 268435456, [])" \
+is "$(disk_field "$(basename "$d5")" '[d["eligible"], d["size"], d["reasons"]]')" "[true, 268435456, []]" \
         "disks --json: a blank loop device is eligible, with its size"
-is "$(disk_field "$(basename "$d1")" 'd["eligible"]')" False "disks --json: a prepared device is not"
-is "$(disk_field "$(basename "$d1")" 'd["prepared"], d["eligible"]')" "(True, False)" "disks --json: ours is marked prepared"
-is "$(disk_field "$(basename "$d5")" 'd["prepared"]')" False "disks --json: a blank one is not"
-is "$(disk_field "$(basename "$d1")" 'd["mounts"]')" "['$T/ext4-moved']" "disks --json: with its mount point"
-like "$(disk_field "$(basename "$d1")" 'd["reasons"]')" "is mounted on $T/ext4-moved" "disks --json: and the reason"
+is "$(disk_field "$(basename "$d1")" 'd["eligible"]')" false "disks --json: a prepared device is not"
+is "$(disk_field "$(basename "$d1")" '[d["prepared"], d["eligible"]]')" "[true, false]" "disks --json: ours is marked prepared"
+is "$(disk_field "$(basename "$d5")" 'd["prepared"]')" false "disks --json: a blank one is not"
+is "$(disk_field "$(basename "$d1")" 'd["mounts"]')" "[\"$WORK/ext4-moved\"]" "disks --json: with its mount point"
+like "$(disk_field "$(basename "$d1")" 'd["reasons"]')" "is mounted on $WORK/ext4-moved" "disks --json: and the reason"
 like "$(disk_field "$(basename "$d1")" 'd["signatures"]')" "ext4 filesystem \\(UUID=$uuid" "disks --json: and its signature"
-is "$(disk_field "$(basename "$d3")" '[p["name"] for p in d["partitions"]]')" "['$(basename "$d3")p1']" \
+is "$(disk_field "$(basename "$d3")" '[p["name"] for p in d["partitions"]]')" "[\"$(basename "$d3")p1\"]" \
         "disks --json: partitions listed under their disk"
-is "$(disk_field "$(basename "$d3")" 'd["partitions"][0]["mounts"]')" "['$T/ext4p']" "disks --json: partition mount"
-lib_run R "$DR" disks
+is "$(disk_field "$(basename "$d3")" 'd["partitions"][0]["mounts"]')" "[\"$WORK/ext4p\"]" "disks --json: partition mount"
+capture R "$BIN" disks
 like "$R_out" "$(basename "$d5") +256.0M" "disks: human table lists the device"
 
 # An unattached loop device (no backing file, no media) is in /sys/block but
 # is no disk anyone could pick: not listed.
 free_loop=$(losetup -f 2>/dev/null)
 if [ -n "$free_loop" ] && [ -e "/sys/block/$(basename "$free_loop")" ]; then
-        lib_run R "$DR" disks --json
-        is "$(echo "$R_out" | python3 -c 'import json, sys
-print(sys.argv[1] in [d["name"] for d in json.load(sys.stdin)["disks"]])' "$(basename "$free_loop")")" False \
+        capture R "$BIN" disks --json
+        is "$(json_get "'$(basename "$free_loop")' in [d['name'] for d in j['disks']]" <<<"$R_out")" false \
                 "disks: an unattached loop device is not listed"
 else
         skip "disks: an unattached loop device is not listed" "no unattached loop device in /sys/block"
@@ -188,21 +183,21 @@ fi
 # Attached now to an empty file, so it has no media, and only gets its size
 # 2 s later: what the kernel shows of a volume still being attached, with no
 # race for a free loop device.
-touch "$T/late.img"
-lib_loop_file late "$T/late.img"
-( sleep 2; truncate -s 256M "$T/late.img"; losetup -c "$late" ) &
+touch "$WORK/late.img"
+sandbox_loop_file late "$WORK/late.img"
+( sleep 2; truncate -s 256M "$WORK/late.img"; losetup -c "$late" ) &
 grow_pid=$!
-lib_on_exit "kill $grow_pid"
-lib_run R "$DR" prepare "$late" --mount "$T/late" --wait-device 30
+on_exit "kill $grow_pid"
+capture R "$BIN" prepare "$late" --mount "$WORK/late" --wait-device 30
 wait "$grow_pid"
 is "$R_rc" 0 "--wait-device: prepared a device whose media arrived 2 s later"
-is "$(findmnt -n -o SOURCE --mountpoint "$T/late")" "$late" "--wait-device: and mounted it"
+is "$(findmnt -n -o SOURCE --mountpoint "$WORK/late")" "$late" "--wait-device: and mounted it"
 like "$R_err" "Waiting up to 30 s for $late to be attached" "--wait-device: says it waits"
 like "$R_err" "$late appeared as /dev/$(basename "$late") after [0-9]" "--wait-device: and when the device came"
 
 # --- xfs without ftype=1 is never reused ------------------------------------------
 
-lib_loop d6 400M
+sandbox_loop d6 400M
 mkfs.xfs -q -f -m crc=0 -n ftype=0 -L docker-data "$d6" >/dev/null 2>&1
 # Recorded as ours (as if made by hand over an earlier record): this kernel
 # cannot even mount a V4 xfs, so the check must come before any mount.
@@ -213,16 +208,16 @@ j = json.load(open(p))
 j["filesystems"].append({"uuid": sys.argv[1], "fstype": "xfs", "label": "docker-data", "mount": "/x"})
 json.dump(j, open(p, "w"))
 PY
-sum_before=$(lib_sum "$d6")
-lib_run R "$DR" prepare "$d6" --mount "$T/noftype"
+sum_before=$(checksum_of "$d6")
+capture R "$BIN" prepare "$d6" --mount "$WORK/noftype"
 is "$R_rc" 3 "xfs without ftype=1: refused"
 like "$R_err" "without ftype=1" "xfs without ftype=1: says why"
-is "$(lib_sum "$d6")" "$sum_before" "xfs without ftype=1: device unchanged"
-ok "[ ! -e '$T/noftype' ]" "xfs without ftype=1: no mount point made"
+is "$(checksum_of "$d6")" "$sum_before" "xfs without ftype=1: device unchanged"
+ok "[ ! -e '$WORK/noftype' ]" "xfs without ftype=1: no mount point made"
 
 # d1 (moved once), d2, d3, d4, the late one.
 is "$(grep -c '^# docker-relocate: data volume' /etc/fstab)" 5 "five volumes, five marked lines"
 is "$(findmnt --tab-file /etc/fstab -n -o SOURCE | grep -c '^UUID=' )" \
-        "$(( $(grep -c '^UUID=' "$T/fstab.orig") + 5 ))" "findmnt reads the five new lines, all by UUID"
+        "$(( $(grep -c '^UUID=' "$WORK/fstab.orig") + 5 ))" "findmnt reads the five new lines, all by UUID"
 
-lib_done
+done_testing

@@ -8,17 +8,21 @@
 # /etc/docker and /etc/init.d/docker, and a data root in a temporary directory.
 # The machine's own Docker configuration and data are never touched.
 #
-# Usage from a test script:
+# Usage from a test script (tests/lib/tap.sh comes with it):
 #
 #   . "$(dirname "$0")/lib-dockerd.sh"
-#   dockerd_enter_namespace "$0" "$@"     # skip without root, re-exec privately
-#   trap dockerd_teardown EXIT
+#   sandbox_enter "$@"                    # skip without root, re-exec privately
+#   dockerd_private_system                # optional: private /etc and /var/lib
 #   dockerd_setup                         # mounts, config, patched init script
 #   dockerd_start                         # init script start, wait for the socket
 #   dockerd_populate                      # images, containers, a volume
 #
+# dockerd_setup puts dockerd_teardown on the exit stack: at exit the daemon,
+# its containerd and the containers' shims end (by PID) before the sandbox
+# undoes the mounts and removes $WORK.
+#
 # Knobs, set before dockerd_setup:
-#   DOCKERD_TMP        work directory (default: a new mktemp -d)
+#   DOCKERD_TMP        work directory (default: $WORK/dockerd)
 #   DOCKERD_DATA_ROOT  the data root (default: $DOCKERD_TMP/data-root)
 #   DOCKERD_CONFIG     where the data root is configured:
 #                        opts     --data-root in DOCKER_OPTS (default)
@@ -39,6 +43,9 @@
 # DOCKERD_VOLUME (a volume holding a file). dockerd_inventory prints what a
 # move must keep, for a before/after comparison.
 
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+
 DOCKERD_SOCK=/run/docker.sock
 DOCKERD_PIDFILE=/run/docker.pid
 DOCKERD_START_TIMEOUT=${DOCKERD_START_TIMEOUT:-90}
@@ -48,68 +55,34 @@ dockerd_log() {
         echo "# $*"
 }
 
-# Skips (exit 77) without root, and runs the calling script again in a private
-# mount namespace, so that every mount below vanishes with it.
-dockerd_enter_namespace() {
-        local script=$1
-        shift
-        if [ "$(id -u)" != 0 ]; then
-                echo "1..0 # SKIP not root"
-                exit 77
-        fi
-        local ns
-        ns=$(readlink /proc/self/ns/mnt)
-        if [ "${DOCKERD_PRIVATE_NS:-}" != "$ns" ]; then
-                exec unshare --mount --propagation private -- \
-                        env DOCKERD_REEXEC=1 bash "$script" "$@"
-        fi
-}
-
-if [ "${DOCKERD_REEXEC:-}" = 1 ]; then
-        DOCKERD_PRIVATE_NS=$(readlink /proc/self/ns/mnt)
-        export DOCKERD_PRIVATE_NS
-        unset DOCKERD_REEXEC
-fi
-
-dockerd_in_private_ns() {
-        [ -n "${DOCKERD_PRIVATE_NS:-}" ] && [ "$DOCKERD_PRIVATE_NS" = "$(readlink /proc/self/ns/mnt)" ] &&
-                [ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ]
-}
-
 # Mount over a path that must exist; files over files, dirs over dirs. In a
 # private /etc (dockerd_private_system) files are written in place.
 dockerd_bind() {
-        if [ -n "${DOCKERD_PRIVATE_SYSTEM:-}" ] && [ -f "$1" ] && [ -f "$2" ]; then
+        if [ "${DOCKERD_PRIVATE_SYSTEM:-}" = 1 ] && [ -f "$1" ] && [ -f "$2" ]; then
                 cat "$1" >"$2"
         else
-                mount --bind "$1" "$2"
+                sandbox_bind "$1" "$2"
         fi
 }
 
 # Private, writable copies of /etc and /var/lib, for tests that let the
 # product change system files: it renames files into place (fstab,
 # /etc/default/docker), which a bind mount of a single file would refuse, and
-# it keeps its journal under /var/lib/docker-relocate. After this,
-# dockerd_setup writes its files into the copy instead of binding them.
+# it keeps its journal under /var/lib/docker-relocate. The fstab there holds
+# nothing of the machine's. After this, dockerd_setup writes its files into
+# the copy instead of binding them.
 dockerd_private_system() {
-        local work=$1 e
-        if ! dockerd_in_private_ns; then
-                echo "Bail out! lib-dockerd.sh: not in a private mount namespace, refusing to mount"
-                exit 1
-        fi
-        cp -a /etc "$work/etc"
-        mount --bind "$work/etc" /etc
-        dockerd_private_var_lib
+        sandbox_private_system || bail_out "lib-dockerd.sh: cannot make a private /etc and /var/lib"
         echo "# private fstab" >/etc/fstab
-        DOCKERD_PRIVATE_SYSTEM=$work
+        DOCKERD_PRIVATE_SYSTEM=1
 }
 
 dockerd_setup() {
-        if ! dockerd_in_private_ns; then
-                echo "Bail out! lib-dockerd.sh: not in a private mount namespace, refusing to mount"
-                exit 1
-        fi
-        DOCKERD_TMP=${DOCKERD_TMP:-$(mktemp -d /tmp/dockerd-test.XXXXXX)}
+        sandbox_in_private_ns || bail_out "lib-dockerd.sh: not in a private mount namespace, refusing to mount"
+        require 'command -v dockerd && command -v docker && [ -x /etc/init.d/docker ]' \
+                "dockerd, the docker CLI and /etc/init.d/docker (package docker.io)"
+        require '[ -x /bin/busybox ]' "/bin/busybox (package busybox-static)"
+        DOCKERD_TMP=${DOCKERD_TMP:-$WORK/dockerd}
         DOCKERD_DATA_ROOT=${DOCKERD_DATA_ROOT:-$DOCKERD_TMP/data-root}
         DOCKERD_CONFIG=${DOCKERD_CONFIG:-opts}
         mkdir -p "$DOCKERD_TMP/etc-docker" "$DOCKERD_DATA_ROOT"
@@ -117,7 +90,8 @@ dockerd_setup() {
         # The daemon's socket, pidfiles, exec root and its own containerd's
         # state all go to /run: a fresh tmpfs keeps them private, and it
         # hides any host daemon's socket from the tests.
-        mount -t tmpfs -o mode=0755 tmpfs /run
+        sandbox_private_run || bail_out "lib-dockerd.sh: cannot mount a tmpfs on /run"
+        on_exit dockerd_teardown
 
         local opts="--iptables=false --bridge=none --ip-masq=false ${DOCKERD_EXTRA_OPTS:-}"
         case "$DOCKERD_CONFIG" in
@@ -131,19 +105,18 @@ dockerd_setup() {
                 dockerd_bind_var_lib_docker
                 ;;
         *)
-                echo "Bail out! lib-dockerd.sh: DOCKERD_CONFIG=$DOCKERD_CONFIG"
-                exit 1
+                bail_out "lib-dockerd.sh: DOCKERD_CONFIG=$DOCKERD_CONFIG"
                 ;;
         esac
         dockerd_write_default "$opts"
-        dockerd_bind "$DOCKERD_TMP/default-docker" /etc/default/docker
-        dockerd_bind "$DOCKERD_TMP/etc-docker" /etc/docker
+        dockerd_bind "$DOCKERD_TMP/default-docker" /etc/default/docker &&
+                dockerd_bind "$DOCKERD_TMP/etc-docker" /etc/docker || bail_out "lib-dockerd.sh: cannot bind the configuration"
 
         # Debian's script raises limits under "set -e"; root cannot raise
         # them on these machines, so the test runs a copy that tolerates it.
         sed -E 's/^([[:space:]]*ulimit .*)$/\1 || true/' /etc/init.d/docker >"$DOCKERD_TMP/init-docker"
         chmod 0755 "$DOCKERD_TMP/init-docker"
-        dockerd_bind "$DOCKERD_TMP/init-docker" /etc/init.d/docker
+        dockerd_bind "$DOCKERD_TMP/init-docker" /etc/init.d/docker || bail_out "lib-dockerd.sh: cannot bind the init script"
 }
 
 # The init script sources /etc/default/docker after its own defaults, so the
@@ -178,51 +151,14 @@ dockerd_set_data_root() {
         esac
 }
 
-# A tmpfs over /var/lib that carries the original entries bound back in, so
-# that a test may create /var/lib/docker or /var/lib/docker-relocate without
-# creating anything on the machine. The originals are reached through a
-# descriptor opened before the tmpfs hides them; they are never mounted below
-# the work directory, where a recursive removal could reach into them.
-dockerd_private_var_lib() {
-        local fd e
-        [ "${DOCKERD_PRIVATE_VAR_LIB:-}" = 1 ] && return 0
-        exec {fd}</var/lib
-        mount -t tmpfs -o mode=0755 tmpfs /var/lib
-        for e in "/proc/$$/fd/$fd"/*; do
-                [ -e "$e" ] || continue
-                if [ -d "$e" ] && [ ! -L "$e" ]; then
-                        mkdir "/var/lib/${e##*/}"
-                        mount --bind "$e" "/var/lib/${e##*/}"
-                else
-                        cp -a "$e" /var/lib/
-                fi
-        done
-        exec {fd}<&-
-        DOCKERD_PRIVATE_VAR_LIB=1
-}
-
 # DOCKERD_CONFIG=default: dockerd uses /var/lib/docker. That directory may not
 # exist on this machine and must not be created on it.
 dockerd_bind_var_lib_docker() {
-        if [ -d /var/lib/docker ] && [ "${DOCKERD_PRIVATE_VAR_LIB:-}" != 1 ]; then
-                dockerd_bind "$DOCKERD_DATA_ROOT" /var/lib/docker
-                return
+        if [ ! -d /var/lib/docker ]; then
+                sandbox_private_var_lib || bail_out "lib-dockerd.sh: cannot make /var/lib private"
+                mkdir /var/lib/docker
         fi
-        dockerd_private_var_lib
-        mkdir -p /var/lib/docker
         dockerd_bind "$DOCKERD_DATA_ROOT" /var/lib/docker
-}
-
-# Removes a work directory, but never while anything is still mounted below
-# it: a bind mount of the same filesystem would let even
-# "rm --one-file-system" reach through it.
-dockerd_rm_work() {
-        local dir=$1
-        if awk -v d="$dir" 'index($5, d "/") == 1 || $5 == d { found = 1 } END { exit !found }' /proc/self/mountinfo; then
-                dockerd_log "not removing $dir: something is still mounted below it"
-                return 1
-        fi
-        rm -rf --one-file-system "$dir"
 }
 
 dockerd_docker() {
@@ -391,12 +327,12 @@ dockerd_kill_leftover_shims() {
         done
 }
 
-# For the EXIT trap: stop the daemon through its script; as a last resort
-# kill the daemon and its own containerd by the PIDs in their pidfiles (only
-# those), then unmount what the harness mounted.
+# On the exit stack (dockerd_setup puts it there): stop the daemon through its
+# script; as a last resort kill the daemon and its own containerd by the PIDs
+# in their pidfiles (only those). The sandbox then undoes the mounts.
 dockerd_teardown() {
         local pid cpid
-        dockerd_in_private_ns || return 0
+        sandbox_in_private_ns || return 0
         pid=$(dockerd_pid) || true
         cpid=$(cat /run/docker/containerd/containerd.pid 2>/dev/null) || true
         if [ -n "$pid" ]; then
@@ -414,110 +350,7 @@ dockerd_teardown() {
                 dockerd_wait_pid_gone "$cpid" 10 || kill -KILL "$cpid" 2>/dev/null || true
         fi
         # Container shims outlive a daemon that was killed, and with them
-        # their containers, mounts and loop devices. Ours are the ones in
-        # this mount namespace.
-        local ns p
-        ns=$(readlink /proc/self/ns/mnt)
-        for p in $(pgrep -f '^/usr/bin/containerd-shim' 2>/dev/null); do
-                [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
-                dockerd_log "ending container shim $p left by the daemon"
-                pkill -KILL -P "$p" 2>/dev/null || true
-                kill -KILL "$p" 2>/dev/null || true
-        done
+        # their containers, mounts and loop devices.
         dockerd_kill_leftover_shims
-        # Everything the daemon and the harness mounted below the work
-        # directory or the data root, deepest first.
-        if [ -n "${DOCKERD_TMP:-}" ]; then
-                awk -v t="$DOCKERD_TMP" -v d="${DOCKERD_DATA_ROOT:-/nonexistent}" \
-                        'index($5, t) == 1 || index($5, d) == 1 || $5 ~ "^/var/lib" || $5 == "/run" || $5 ~ "^/etc/(default/docker|docker|init.d/docker)$" { print $5 }' \
-                        /proc/self/mountinfo | sort -r | while read -r m; do
-                        umount -l "$m" 2>/dev/null || true
-                done
-                dockerd_rm_work "$DOCKERD_TMP"
-        fi
 }
 
-# ---- the sandbox of a test of the whole product --------------------------
-#
-#   sandbox_init NAME       work directory $WORK, private /etc and /var/lib,
-#                           and a cleanup on exit that undoes all of it
-#   sandbox_loop VAR SIZE   a loop device over a sparse file in $WORK
-#   sandbox_mount DEV DIR   a mount that the cleanup takes down first
-#   sandbox_on_exit CMD     one more thing for the cleanup to do (first)
-#   ok STATUS DESCRIPTION   one TAP line; sandbox_done prints the plan
-#
-# The cleanup ends, in this order: what tests registered, the daemon (and its
-# shims), the mounts below $WORK and the private /etc and /var/lib, the loop
-# devices (only now nothing holds them), and last the work directory.
-
-_sandbox_exit=()
-_sandbox_loops=()
-_tap_n=0
-_tap_failed=0
-
-ok() {
-        _tap_n=$((_tap_n + 1))
-        if [ "$1" = 0 ]; then
-                echo "ok $_tap_n - $2"
-        else
-                _tap_failed=$((_tap_failed + 1))
-                echo "not ok $_tap_n - $2"
-        fi
-}
-
-sandbox_done() {
-        echo "1..$_tap_n"
-        [ "$_tap_failed" = 0 ]
-}
-
-sandbox_on_exit() {
-        _sandbox_exit+=("$1")
-}
-
-_sandbox_cleanup() {
-        local rc=$? i
-        for ((i = ${#_sandbox_exit[@]} - 1; i >= 0; i--)); do
-                eval "${_sandbox_exit[$i]}" >/dev/null 2>&1
-        done
-        dockerd_teardown
-        if [ -n "${WORK:-}" ]; then
-                awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' \
-                        /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-        fi
-        for i in "${_sandbox_loops[@]}"; do
-                losetup -d "$i" 2>/dev/null
-        done
-        [ -n "${WORK:-}" ] && dockerd_rm_work "$WORK"
-        exit $rc
-}
-
-sandbox_init() {
-        WORK=$(mktemp -d "/tmp/$1.XXXXXX")
-        DOCKERD_TMP=$WORK/dockerd
-        mkdir -p "$DOCKERD_TMP"
-        trap _sandbox_cleanup EXIT
-        dockerd_private_system "$WORK"
-}
-
-sandbox_loop() {
-        local img dev
-        img=$(mktemp "$WORK/loop.XXXXXX")
-        truncate -s "$2" "$img" || return 1
-        dev=$(losetup -f --show "$img") || return 1
-        _sandbox_loops+=("$dev")
-        printf -v "$1" '%s' "$dev"
-}
-
-sandbox_mount() {
-        mkdir -p "$2"
-        mount "$1" "$2" || return 1
-        sandbox_on_exit "umount -l '$2'; chattr -i '$2'"
-}
-
-# sandbox_ext4_volume VAR SIZE DIR: a new loop device (its node in VAR) with
-# an empty ext4 filesystem, mounted on DIR; all undone at exit.
-sandbox_ext4_volume() {
-        sandbox_loop "$1" "$2" || return 1
-        mkfs.ext4 -q "${!1}" || return 1
-        sandbox_mount "${!1}" "$3"
-}

@@ -15,31 +15,32 @@
 # whether it had stopped Docker or not.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib-dockerd.sh"
-dockerd_enter_namespace "$0" "$@"
+. "$(dirname "$0")/lib-dockerd.sh"
+sandbox_enter "$@"
 
 BIN=${DOCKER_RELOCATE:?}
 STATE=/var/lib/docker-relocate/state.json
 
-sandbox_init move-crash
+dockerd_private_system
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=json
-dockerd_setup || exit 1
-dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
-dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
+dockerd_setup
+dockerd_start || bail_out "dockerd did not start"
+dockerd_populate || bail_out "populating failed"
 
 VOL=$WORK/vol
-sandbox_ext4_volume LOOP 2G "$VOL" || { echo "Bail out! the volume"; exit 1; }
+sandbox_ext4_volume LOOP 2G "$VOL" || bail_out "the volume"
 
 phase() {
-        python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["phase"])' "$STATE" 2>/dev/null
+        json_get 'j["phase"]' "$STATE" 2>/dev/null
 }
 # The files the journal's write-ahead record lists under KEY.
 recorded() {
-        python3 -c '
-import json, sys
-print(" ".join(f["path"] for f in json.load(open(sys.argv[1])).get(sys.argv[2], [])))' "$STATE" "$1" 2>/dev/null
+        json_get '" ".join(f["path"] for f in j.get("'"$1"'", []))' "$STATE" 2>/dev/null
+}
+# The container's state, as "true" when it runs.
+running() {
+        dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING"
 }
 # Both config files, or "missing".
 config_sum() {
@@ -58,7 +59,7 @@ show() {
 cp /etc/init.d/docker "$WORK/init-orig"
 sed "/^[[:space:]]*start)\$/a\\\t\\tif grep -qs -- '$VOL/crash-' /etc/default/docker /etc/docker/daemon.json; then echo 'injected: dockerd refuses the new root' >\\&2; exit 1; fi" \
         "$WORK/init-orig" >"$WORK/init-refusing"
-grep -q "injected: dockerd refuses" "$WORK/init-refusing" || echo "Bail out! could not inject the failure"
+grep -q "injected: dockerd refuses" "$WORK/init-refusing" || bail_out "could not inject the failure"
 cp "$WORK/init-refusing" /etc/init.d/docker
 
 # crash_then_roll_back POINT TARGET WHAT: the move to TARGET killed at POINT,
@@ -72,35 +73,34 @@ crash_then_roll_back() {
         DOCKER_RELOCATE_TEST_CRASH=$point "$BIN" move --to "$target" --no-pre-copy --yes \
                 >"$WORK/crash.out" 2>"$WORK/crash.err"
         rc=$?
-        ok $([ $rc = 137 ] && grep -q "DOCKER_RELOCATE_TEST_CRASH=$point: killing" "$WORK/crash.err"; echo $?) \
+        ok '[ $rc = 137 ] && grep -q "DOCKER_RELOCATE_TEST_CRASH=$point: killing" "$WORK/crash.err"' \
                 "$what: the move was killed at $point (exit $rc)"
         [ $rc = 137 ] || show "$WORK/crash.err"
-        ok $([ "$(phase)" = copied ] && [ -n "$(recorded config_undo)" ]; echo $?) \
+        ok '[ "$(phase)" = copied ] && [ -n "$(recorded config_undo)" ]' \
                 "$what: the journal is at 'copied' and lists the files ($(recorded config_undo))"
         case $point in
         config-recorded)
-                ok $([ "$(config_sum)" = "$config0" ]; echo $?) "$what: no file was written yet" ;;
+                is "$(config_sum)" "$config0" "$what: no file was written yet" ;;
         *)
-                ok $([ "$(config_sum)" != "$config0" ] && grep -qs -- "$target" /etc/docker/daemon.json; echo $?) \
+                ok '[ "$(config_sum)" != "$config0" ] && grep -qs -- "$target" /etc/docker/daemon.json' \
                         "$what: the new configuration was written" ;;
         esac
-        ok $([ -z "$(dockerd_pid)" ]; echo $?) "$what: dockerd is down after the kill"
+        ok '[ -z "$(dockerd_pid)" ]' "$what: dockerd is down after the kill"
 
         "$BIN" move --to "$target" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
         rc=$?
-        ok $([ $rc = 4 ]; echo $?) "$what: the next run fails to start Docker and rolls back (exit $rc)"
+        is "$rc" 4 "$what: the next run fails to start Docker and rolls back (exit $rc)"
         [ $rc = 4 ] || show "$WORK/resume.err"
-        ok $([ "$(config_sum)" = "$config0" ]; echo $?) \
+        is "$(config_sum)" "$config0" \
                 "$what: every config file is byte-identical to before (a created one gone)"
-        ok $([ "$(dockerd_root_dir)" = "$DOCKERD_ROOT_NOW" ] && [ "$(dockerd_sets)" = "$sets0" ]; echo $?) \
+        ok '[ "$(dockerd_root_dir)" = "$DOCKERD_ROOT_NOW" ] && [ "$(dockerd_sets)" = "$sets0" ]' \
                 "$what: Docker runs on the old root with every image, container and volume"
-        ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
-                "$what: the running container runs again"
-        ok $([ "$(phase)" = rolled-back ]; echo $?) "$what: the journal says rolled-back"
+        is "$(running)" true "$what: the running container runs again"
+        is "$(phase)" rolled-back "$what: the journal says rolled-back"
 }
 
 DOCKERD_ROOT_NOW=$DOCKERD_DATA_ROOT
-ok $([ "$(dockerd_root_dir)" = "$DOCKERD_ROOT_NOW" ]; echo $?) "dockerd runs on the old root"
+is "$(dockerd_root_dir)" "$DOCKERD_ROOT_NOW" "dockerd runs on the old root"
 JSON0=$(cat /etc/docker/daemon.json)
 
 # 1. data-root in daemon.json: the move changes that file.
@@ -114,62 +114,62 @@ done
 cp "$WORK/init-orig" /etc/init.d/docker
 mkdir "$VOL/done-1"
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" move --to "$VOL/done-1" --no-pre-copy --yes >/dev/null 2>&1
-ok $([ $? = 137 ]; echo $?) "a move killed after the write"
+is "$?" 137 "a move killed after the write"
 # Until it is finished or abandoned, another target may not start: it says
 # to run the interrupted move again or abandon it, and that Docker is
 # stopped. A rollback without --yes changes nothing and says both ways out.
 mkdir "$VOL/other"
 "$BIN" move --to "$VOL/other" --no-pre-copy --yes >"$WORK/other.out" 2>&1
 rc=$?
-ok $([ $rc = 3 ] && grep -q "run it again with that target first" "$WORK/other.out" &&
-        grep -q "rollback --yes" "$WORK/other.out" && grep -q "Docker is stopped" "$WORK/other.out"; echo $?) \
+ok '[ $rc = 3 ] && grep -q "run it again with that target first" "$WORK/other.out" && grep -q "rollback --yes" "$WORK/other.out" && grep -q "Docker is stopped" "$WORK/other.out"' \
         "a move to another target is refused, says Docker is stopped, to finish or abandon the interrupted one (exit $rc)"
 [ $rc = 3 ] || show "$WORK/other.out"
 "$BIN" rollback >"$WORK/rb.out" 2>&1
 rc=$?
-ok $([ $rc = 3 ] && grep -q "needs --yes" "$WORK/rb.out" && grep -q "move' again with the same target" "$WORK/rb.out" &&
-        [ "$(phase)" = copied ] && [ -z "$(dockerd_pid)" ]; echo $?) \
+ok '[ $rc = 3 ] && grep -q "needs --yes" "$WORK/rb.out" && grep -q "move'"'"' again with the same target" "$WORK/rb.out" &&
+        [ "$(phase)" = copied ] && [ -z "$(dockerd_pid)" ]' \
         "rollback without --yes refuses, changes nothing, and says how to finish instead (exit $rc)"
 [ $rc = 3 ] || show "$WORK/rb.out"
 "$BIN" cleanup --yes >"$WORK/rb.out" 2>&1
 rc=$?
-ok $([ $rc = 3 ] && grep -q "rollback --yes" "$WORK/rb.out"; echo $?) \
+ok '[ $rc = 3 ] && grep -q "rollback --yes" "$WORK/rb.out"' \
         "cleanup refuses the interrupted move and names the rollback that abandons it (exit $rc)"
 [ $rc = 3 ] || show "$WORK/rb.out"
 "$BIN" move --to "$VOL/done-1" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
 rc=$?
-ok $([ $rc = 0 ]; echo $?) "running it again completes it (exit $rc)"
+is "$rc" 0 "running it again completes it (exit $rc)"
 [ $rc = 0 ] || show "$WORK/resume.err"
-ok $([ "$(dockerd_root_dir)" = "$VOL/done-1" ] && [ "$(phase)" = done ]; echo $?) \
+ok '[ "$(dockerd_root_dir)" = "$VOL/done-1" ] && [ "$(phase)" = done ]' \
         "Docker runs on the new root, the move is done"
 
 # 3. A rollback killed after it wrote daemon.json: a move is refused, the
 # rollback run again finishes.
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" rollback --yes >"$WORK/undo.out" 2>"$WORK/undo.err"
 rc=$?
-ok $([ $rc = 137 ] && [ "$(phase)" = undoing ] && [ "$(recorded rollback_undo)" = /etc/docker/daemon.json ]; echo $?) \
+ok '[ $rc = 137 ] && [ "$(phase)" = undoing ] && [ "$(recorded rollback_undo)" = /etc/docker/daemon.json ]' \
         "a rollback killed after the write leaves 'undoing' and its record (exit $rc)"
 [ $rc = 137 ] || show "$WORK/undo.err"
 mkdir "$VOL/done-2"
 "$BIN" move --to "$VOL/done-2" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-ok $([ $rc = 3 ] && grep -q "rollback --yes' again" "$WORK/out"; echo $?) \
+ok '[ $rc = 3 ] && grep -q "rollback --yes'"'"' again" "$WORK/out"' \
         "a new move is refused and says to run the rollback again (exit $rc)"
 "$BIN" cleanup --yes >"$WORK/out" 2>&1
-ok $([ $? = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]; echo $?) "cleanup is refused and removes nothing"
+rc=$?
+ok '[ $rc = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "cleanup is refused and removes nothing"
 "$BIN" rollback --yes >"$WORK/undo.out" 2>"$WORK/undo.err"
 rc=$?
-ok $([ $rc = 0 ]; echo $?) "rollback run again succeeds (exit $rc)"
+is "$rc" 0 "rollback run again succeeds (exit $rc)"
 [ $rc = 0 ] || show "$WORK/undo.err"
-ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(cat /etc/docker/daemon.json)" = "$JSON0" ] &&
-        [ "$(phase)" = undone ]; echo $?) "Docker runs on the old root, daemon.json is as it was"
+ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(cat /etc/docker/daemon.json)" = "$JSON0" ] &&
+        [ "$(phase)" = undone ]' "Docker runs on the old root, daemon.json is as it was"
 
 # 4. A move killed after it stopped Docker and wrote a file, whose target is
 # then gone: it cannot be resumed. The move says Docker is stopped and how to
 # get it back; "rollback --yes" abandons it: the configuration as before,
 # Docker on the old root with the same content, the containers running.
-json() {
-        python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["status"], d["changed"])' "$1" 2>/dev/null
+result() {
+        json_get '"%s %s" % (j["status"], j["changed"])' "$1" 2>/dev/null
 }
 dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
 config0=$(config_sum)
@@ -178,42 +178,39 @@ mkdir "$VOL/gone"
 DOCKER_RELOCATE_TEST_CRASH=config-file-1 "$BIN" move --to "$VOL/gone" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
 config1=$(config_sum)
-ok $([ $rc = 137 ] && [ "$(phase)" = copied ] && [ -z "$(dockerd_pid)" ] && [ "$config1" != "$config0" ]; echo $?) \
+ok '[ $rc = 137 ] && [ "$(phase)" = copied ] && [ -z "$(dockerd_pid)" ] && [ "$config1" != "$config0" ]' \
         "abandon: a move killed after the stop and the first file, Docker down (exit $rc)"
 rm -rf "$VOL/gone"
 "$BIN" move --to "$VOL/gone" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-ok $([ $rc = 3 ] && grep -q "not an existing directory" "$WORK/out" && grep -q "Docker is stopped" "$WORK/out" &&
-        grep -q "rollback --yes" "$WORK/out"; echo $?) \
+ok '[ $rc = 3 ] && grep -q "not an existing directory" "$WORK/out" && grep -q "Docker is stopped" "$WORK/out" && grep -q "rollback --yes" "$WORK/out"' \
         "abandon: the move cannot resume, is refused, says Docker is stopped and names rollback --yes (exit $rc)"
 [ $rc = 3 ] || show "$WORK/out"
 cp "$STATE" "$WORK/state-before"
 "$BIN" rollback --dry-run >"$WORK/out" 2>&1
 rc=$?
-ok $([ $rc = 0 ] && grep -q "Abandon the interrupted move to $VOL/gone" "$WORK/out" &&
-        grep -q "/etc/docker/daemon.json" "$WORK/out" && cmp -s "$STATE" "$WORK/state-before" &&
-        [ "$(config_sum)" = "$config1" ] && [ -z "$(dockerd_pid)" ]; echo $?) \
+ok '[ $rc = 0 ] && grep -q "Abandon the interrupted move to $VOL/gone" "$WORK/out" && grep -q "/etc/docker/daemon.json" "$WORK/out" && cmp -s "$STATE" "$WORK/state-before" && [ "$(config_sum)" = "$config1" ] && [ -z "$(dockerd_pid)" ]' \
         "abandon: rollback --dry-run says what it would do and changes nothing (exit $rc)"
 [ $rc = 0 ] || show "$WORK/out"
 "$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
 rc=$?
-ok $([ $rc = 0 ] && [ "$(json "$WORK/abandon.json")" = "rolled-back True" ]; echo $?) \
-        "abandon: rollback --yes succeeds, status rolled-back (exit $rc, $(json "$WORK/abandon.json"))"
+ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "rolled-back True" ]' \
+        "abandon: rollback --yes succeeds, status rolled-back (exit $rc, $(result "$WORK/abandon.json"))"
 [ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
-ok $([ "$(config_sum)" = "$config0" ]; echo $?) "abandon: every config file is byte-identical to before the move"
-ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$sets0" ]; echo $?) \
+is "$(config_sum)" "$config0" "abandon: every config file is byte-identical to before the move"
+ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$sets0" ]' \
         "abandon: Docker runs on the old root with every image, container and volume"
-ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
-        "abandon: the running container runs again"
-ok $([ "$(phase)" = rolled-back ]; echo $?) "abandon: the journal says rolled-back"
+is "$(running)" true "abandon: the running container runs again"
+is "$(phase)" rolled-back "abandon: the journal says rolled-back"
 mkdir "$VOL/after"
 "$BIN" move --to "$VOL/after" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-ok $([ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/after" ] && [ "$(phase)" = done ]; echo $?) \
+ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/after" ] && [ "$(phase)" = done ]' \
         "abandon: a new move afterwards works (exit $rc)"
 [ $rc = 0 ] || show "$WORK/out"
 "$BIN" rollback --yes >"$WORK/out" 2>&1
-ok $([ $? = 0 ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(config_sum)" = "$config0" ]; echo $?) \
+rc=$?
+ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(config_sum)" = "$config0" ]' \
         "abandon: which rolls back as usual"
 
 # 5. A move killed after its live pre-copy, Docker still running: abandoning
@@ -223,35 +220,35 @@ pid0=$(dockerd_pid)
 mkdir "$VOL/live"
 DOCKER_RELOCATE_TEST_CRASH=pre-copied "$BIN" move --to "$VOL/live" --pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
-ok $([ $rc = 137 ] && [ "$(phase)" = precopied ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) \
+ok '[ $rc = 137 ] && [ "$(phase)" = precopied ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]' \
         "live: a move killed after the pre-copy, Docker still runs (exit $rc)"
 [ $rc = 137 ] || show "$WORK/out"
 "$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
 rc=$?
-ok $([ $rc = 0 ] && [ "$(json "$WORK/abandon.json")" = "rolled-back True" ] && [ "$(phase)" = rolled-back ]; echo $?) \
+ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "rolled-back True" ] && [ "$(phase)" = rolled-back ]' \
         "live: rollback --yes abandons it, the journal says rolled-back (exit $rc)"
 [ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
-ok $([ "$(config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_sets)" = "$sets0" ] &&
-        [ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
+ok '[ "$(config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_sets)" = "$sets0" ] &&
+        [ "$(running)" = true ]' \
         "live: the configuration, the daemon and its containers were left as they were"
-ok $([ -d "$VOL/live/image" ] && [ -d "$DOCKERD_DATA_ROOT/image" ]; echo $?) "live: neither data root was touched"
+ok '[ -d "$VOL/live/image" ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "live: neither data root was touched"
 
 # 6. Nothing configures the data root: the move creates daemon.json, and
 # undoing it deletes the file.
-dockerd_stop || echo "Bail out! dockerd did not stop"
+dockerd_stop || bail_out "dockerd did not stop"
 rm /etc/docker/daemon.json
 mkdir -p /var/lib/docker
-mount --bind "$DOCKERD_DATA_ROOT" /var/lib/docker
-dockerd_start || { echo "Bail out! dockerd did not start on /var/lib/docker"; exit 1; }
+sandbox_bind "$DOCKERD_DATA_ROOT" /var/lib/docker
+dockerd_start || bail_out "dockerd did not start on /var/lib/docker"
 # The killed rollback had stopped it, and a rollback run again does not know
 # which containers ran before the first one.
 dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
 DOCKERD_ROOT_NOW=/var/lib/docker
-ok $([ "$(dockerd_root_dir)" = /var/lib/docker ] && [ ! -e /etc/docker/daemon.json ]; echo $?) \
+ok '[ "$(dockerd_root_dir)" = /var/lib/docker ] && [ ! -e /etc/docker/daemon.json ]' \
         "dockerd runs on /var/lib/docker with no daemon.json"
 cp "$WORK/init-refusing" /etc/init.d/docker
 crash_then_roll_back config-written "$VOL/crash-4" "daemon.json created"
-ok $([ ! -e /etc/docker/daemon.json ]; echo $?) "the daemon.json the move created is gone"
+ok '[ ! -e /etc/docker/daemon.json ]' "the daemon.json the move created is gone"
 
 cp "$WORK/init-orig" /etc/init.d/docker
-sandbox_done
+done_testing

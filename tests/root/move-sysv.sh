@@ -12,25 +12,24 @@
 # a no-op; cleanup removes the old tree.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib-dockerd.sh"
-dockerd_enter_namespace "$0" "$@"
+. "$(dirname "$0")/lib-dockerd.sh"
+sandbox_enter "$@"
 
 BIN=${DOCKER_RELOCATE:?}
-sandbox_init move-sysv
+dockerd_private_system
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=opts
-dockerd_setup || exit 1
-dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
-dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
+dockerd_setup
+dockerd_start || bail_out "dockerd did not start"
+dockerd_populate || bail_out "populating failed"
 # Enough data that the copy takes a moment (for the SIGKILL below).
 dockerd_docker volume create relocate-big >/dev/null
 dockerd_docker run --rm --network none -v relocate-big:/big "$DOCKERD_IMAGE" \
         dd if=/dev/urandom of=/big/blob bs=1M count=300 2>/dev/null
 
-sandbox_loop LOOP 3G || { echo "Bail out! losetup"; exit 1; }
+sandbox_loop LOOP 3G || bail_out "losetup"
+# The move mounts the volume here (and makes the mount point immutable).
 MNT=$WORK/mnt
-sandbox_on_exit "umount -l '$MNT'; chattr -i '$MNT'"
 NEW=$MNT/docker
 
 content() {
@@ -42,15 +41,15 @@ content() {
 SETS0=$(dockerd_sets)
 CONTENT0=$(content)
 OPTS0=$(sha256sum </etc/default/docker)
-ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "dockerd runs on the old root"
+is "$(dockerd_root_dir)" "$DOCKERD_DATA_ROOT" "dockerd runs on the old root"
 
 # 1. --dry-run: the plan, and nothing changed.
 out=$("$BIN" move --device "$LOOP" --mount "$MNT" --dry-run 2>&1)
-ok $? "move --dry-run succeeds"
-echo "$out" | grep -q -- "--data-root=$NEW"
-ok $? "the plan shows the config diff"
-ok $([ "$(sha256sum </etc/default/docker)" = "$OPTS0" ] && [ -z "$(blkid -p "$LOOP" 2>/dev/null)" ] &&
-        [ ! -e /var/lib/docker-relocate/state.json ]; echo $?) "--dry-run changed nothing (config, device, journal)"
+rc=$?
+is "$rc" 0 "move --dry-run succeeds"
+like "$out" "--data-root=$NEW" "the plan shows the config diff"
+ok '[ "$(sha256sum </etc/default/docker)" = "$OPTS0" ] && [ -z "$(blkid -p "$LOOP" 2>/dev/null)" ] &&
+        [ ! -e /var/lib/docker-relocate/state.json ]' "--dry-run changed nothing (config, device, journal)"
 
 # 2. Docker refuses to start on the new root: exit 4, everything as before.
 cp /etc/init.d/docker "$WORK/init-orig"
@@ -58,20 +57,17 @@ cp /etc/init.d/docker "$WORK/init-orig"
 # when DOCKER_OPTS names the new root, as a dockerd that cannot use it would.
 sed "/^[[:space:]]*start)\$/a\\\t\\tif grep -q -- '$NEW' /etc/default/docker; then echo 'injected: dockerd refuses $NEW' >\\&2; exit 1; fi" \
         "$WORK/init-orig" >/etc/init.d/docker
-grep -q "injected: dockerd refuses" /etc/init.d/docker || echo "Bail out! could not inject the failure"
+grep -q "injected: dockerd refuses" /etc/init.d/docker || bail_out "could not inject the failure"
 "$BIN" move --device "$LOOP" --mount "$MNT" --yes --json >"$WORK/fail.json" 2>"$WORK/fail.err"
 rc=$?
-ok $([ $rc = 4 ]; echo $?) "a failed start rolls back with exit 4 (got $rc)"
+is "$rc" 4 "a failed start rolls back with exit 4 (got $rc)"
 [ $rc = 4 ] || sed 's/^/#   /' "$WORK/fail.err"
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["status"]=="rolled-back" and j["error"]["code"]==4 else 1)' "$WORK/fail.json"
-rc=$?
-[ $rc = 0 ] || sed "s/^/#   /" "$WORK/fail.json"
-ok $rc "the JSON says rolled-back with error code 4"
-ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "after the rollback dockerd runs on the old root"
-ok $([ "$(sha256sum </etc/default/docker)" = "$OPTS0" ]; echo $?) "the config is byte-identical again"
-ok $([ "$(dockerd_sets)" = "$SETS0" ]; echo $?) "images, containers and volumes are all there"
-ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
-        "the running container runs again"
+is "$(json_get '[j["status"], j["error"]["code"]]' "$WORK/fail.json")" '["rolled-back", 4]' \
+        "the JSON says rolled-back with error code 4"
+is "$(dockerd_root_dir)" "$DOCKERD_DATA_ROOT" "after the rollback dockerd runs on the old root"
+is "$(sha256sum </etc/default/docker)" "$OPTS0" "the config is byte-identical again"
+is "$(dockerd_sets)" "$SETS0" "images, containers and volumes are all there"
+is "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" true "the running container runs again"
 cp "$WORK/init-orig" /etc/init.d/docker
 
 # 3. SIGKILL while the copy runs with Docker stopped, then run again.
@@ -90,50 +86,45 @@ for _ in $(seq 1 3000); do
 done
 wait "$pid" 2>/dev/null
 phase=$(grep -o '"phase":[[:space:]]*"[a-z-]*"' /var/lib/docker-relocate/state.json | grep -o '"[a-z-]*"$')
-ok $([ $killed = yes ] && { [ "$phase" = '"stopped"' ] || [ "$phase" = '"copied"' ]; }; echo $?) \
+ok '[ $killed = yes ] && grep -Eqx "\"(stopped|copied)\"" <<<"$phase"' \
         "the move was killed while Docker was stopped (journal phase $phase)"
-ok $([ -z "$(dockerd_pid)" ]; echo $?) "dockerd is down after the kill"
+ok '[ -z "$(dockerd_pid)" ]' "dockerd is down after the kill"
 "$BIN" move --device "$LOOP" --mount "$MNT" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
 rc=$?
-ok $([ $rc = 0 ]; echo $?) "running the move again completes it (got $rc)"
+is "$rc" 0 "running the move again completes it (got $rc)"
 [ $rc = 0 ] || sed 's/^/#   /' "$WORK/resume.err"
 
 # 4. After the move.
-ok $([ "$(dockerd_root_dir)" = "$NEW" ]; echo $?) "docker info shows the new root $NEW"
+is "$(dockerd_root_dir)" "$NEW" "docker info shows the new root $NEW"
 # dockerd bind-mounts its root onto itself ("/dev/loopN[/docker]").
 src=$(findmnt -n -o SOURCE --target "$NEW" | sed 's/\[.*//')
-ok $([ "$src" = "$LOOP" ]; echo $?) "the new root is on the volume ($src)"
-ok $([ "$(dockerd_sets)" = "$SETS0" ]; echo $?) "the same images, containers and volumes"
-ok $([ "$(content)" = "$CONTENT0" ]; echo $?) "layers (whiteouts, hard links, sparse file) and volume data intact"
-ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
-        "the running container runs"
+is "$src" "$LOOP" "the new root is on the volume ($src)"
+is "$(dockerd_sets)" "$SETS0" "the same images, containers and volumes"
+is "$(content)" "$CONTENT0" "layers (whiteouts, hard links, sparse file) and volume data intact"
+is "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" true "the running container runs"
 uuid=$(blkid -s UUID -o value "$LOOP")
-grep -Eq "^UUID=$uuid[[:space:]]+$MNT[[:space:]]+ext4[[:space:]]+[^[:space:]]*nofail" /etc/fstab
-ok $? "fstab mounts the volume by UUID with nofail"
-grep -q -- "--data-root=$NEW" /etc/default/docker
-ok $? "DOCKER_OPTS carries the new data root"
-ok $([ -d "$DOCKERD_DATA_ROOT/image" ] && [ -d "$DOCKERD_DATA_ROOT/volumes" ]; echo $?) "the old tree is kept"
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["changed"] and j["status"]=="done" and j["downtime_seconds"] is not None else 1)' "$WORK/resume.json"
-ok $? "the JSON reports changed, done and the downtime"
+like "$(cat /etc/fstab)" "^UUID=$uuid[[:space:]]+$MNT[[:space:]]+ext4[[:space:]]+[^[:space:]]*nofail" \
+        "fstab mounts the volume by UUID with nofail"
+like "$(cat /etc/default/docker)" "--data-root=$NEW" "DOCKER_OPTS carries the new data root"
+ok '[ -d "$DOCKERD_DATA_ROOT/image" ] && [ -d "$DOCKERD_DATA_ROOT/volumes" ]' "the old tree is kept"
+is "$(json_get '[j["changed"], j["status"], j["downtime_seconds"] is not None]' "$WORK/resume.json")" '[true, "done", true]' \
+        "the JSON reports changed, done and the downtime"
 
 # 5. A re-run is a no-op.
 before=$(sha256sum /etc/default/docker /etc/fstab)
 "$BIN" move --device "$LOOP" --mount "$MNT" --yes --json >"$WORK/again.json" 2>/dev/null
 rc=$?
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["changed"] is False else 1)' "$WORK/again.json"
-ok $([ $rc = 0 ] && [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" ]; echo $?) \
+ok '[ $rc = 0 ] && [ "$(json_get "j[\"changed\"]" "$WORK/again.json")" = false ] &&
+        [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" ]' \
         "a re-run exits 0, says changed: false and writes nothing"
 
 # 6. cleanup removes the old tree, and only then.
-"$BIN" cleanup --yes >/dev/null 2>&1
-ok $? "cleanup succeeds"
-ok $([ ! -e "$DOCKERD_DATA_ROOT/image" ]; echo $?) "the old tree is gone"
-ok $([ "$(dockerd_sets)" = "$SETS0" ]; echo $?) "Docker still has everything"
+ok '"$BIN" cleanup --yes' "cleanup succeeds"
+ok '[ ! -e "$DOCKERD_DATA_ROOT/image" ]' "the old tree is gone"
+is "$(dockerd_sets)" "$SETS0" "Docker still has everything"
 # Containers keep absolute paths of their volumes; with the old tree gone
 # they must still start.
-dockerd_docker restart -t 1 "$DOCKERD_RUNNING" >/dev/null 2>&1
-ok $? "the container with a named volume restarts without the old tree"
-dockerd_docker start -a "$DOCKERD_STOPPED" >/dev/null 2>&1
-ok $? "the stopped container starts without the old tree"
+ok 'dockerd_docker restart -t 1 "$DOCKERD_RUNNING"' "the container with a named volume restarts without the old tree"
+ok 'dockerd_docker start -a "$DOCKERD_STOPPED"' "the stopped container starts without the old tree"
 
-sandbox_done
+done_testing

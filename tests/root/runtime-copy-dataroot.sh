@@ -8,99 +8,56 @@
 # with the old tree gone.
 set -u
 
-. "$(dirname "$0")/lib-dockerd.sh" || { echo "Bail out! cannot read lib-dockerd.sh"; exit 1; }
-dockerd_enter_namespace "$0" "$@"
-# Nothing below may run in the machine's own mount namespace.
-dockerd_in_private_ns || { echo "Bail out! not in a private mount namespace"; exit 1; }
+. "$(dirname "$0")/lib-dockerd.sh"
+sandbox_enter "$@"
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
-DOCKERD_TMP=$(mktemp -d /tmp/runtime-copy-dataroot.XXXXXX)
-LOOPS=()
-cleanup() {
-        local l
-        dockerd_teardown
-        for l in "${LOOPS[@]}"; do
-                losetup -d "$l" 2>/dev/null || true
-        done
-}
-trap cleanup EXIT
-
-n=0
-failed=0
-check() {
-        local what=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then
-                echo "ok $n - $what"
-        else
-                echo "not ok $n - $what"
-                failed=1
-        fi
-}
-eq() {
-        [ "$1" = "$2" ] || {
-                printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
-                return 1
-        }
-}
-json() {
-        python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
-}
-loop_fs() {
-        local size=$1 dir=$2 img dev
-        img="$DOCKERD_TMP/$(basename "$dir").img"
-        truncate -s "$size" "$img"
-        dev=$(losetup -f --show "$img") || return 1
-        LOOPS+=("$dev")
-        mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$dev" || return 1
-        mkdir -p "$dir"
-        mount "$dev" "$dir"
-}
+DOCKERD_TMP=$WORK/dockerd
 now_ms() {
         date +%s%3N
 }
 
-loop_fs 1G "$DOCKERD_TMP/old" || { echo "Bail out! no loop device"; exit 1; }
-loop_fs 1G "$DOCKERD_TMP/new" || { echo "Bail out! no loop device"; exit 1; }
+sandbox_ext4_volume dev 1G "$DOCKERD_TMP/old" || bail_out "no loop device"
+sandbox_ext4_volume dev 1G "$DOCKERD_TMP/new" || bail_out "no loop device"
 DOCKERD_DATA_ROOT=$DOCKERD_TMP/old/docker
 OLD=$DOCKERD_DATA_ROOT
 NEW=$DOCKERD_TMP/new/docker
 
 dockerd_setup
-check "dockerd starts" dockerd_start
-check "dockerd populated" dockerd_populate
+ok 'dockerd_start' "dockerd starts"
+ok 'dockerd_populate' "dockerd populated"
 # Created, never started, with a named volume: the case only the rebase
 # saves once the old tree is gone.
 dockerd_docker create --name relocate-created --network none -v "$DOCKERD_VOLUME:/v" "$DOCKERD_IMAGE" \
         cat /v/file >/dev/null
 before=$(dockerd_inventory)
-check "inventory taken" test -n "$before"
+ok '[ -n "$before" ]' "inventory taken"
 
-below=$("$PROBE" mounts-below "$OLD" | json 'len(d)')
-check "a running container has mounts below the data root ($below)" test "$below" -gt 0
-check "… all of them Docker's own" eq "$("$PROBE" runtime-mounts-below "$OLD" | json 'len(d)')" "$below"
+below=$("$PROBE" mounts-below "$OLD" | json_get 'len(j)')
+ok '[ "$below" -gt 0 ]' "a running container has mounts below the data root ($below)"
+is "$("$PROBE" runtime-mounts-below "$OLD" | json_get 'len(j)')" "$below" "… all of them Docker's own"
 
 t0=$(now_ms)
 out=$("$PROBE" copy live "$OLD" "$NEW")
-check "live pass while dockerd runs" eq "$(json 'd["errno"]' <<<"$out")" 0
+is "$(json_get 'j["errno"]' <<<"$out")" 0 "live pass while dockerd runs"
 echo "# live pass: $(($(now_ms) - t0)) ms"
-check "live pass did not descend into the container's overlay mount" \
-        eval "[ -z \"\$(find '$NEW/overlay2' -path '*/merged/*' -print -quit)\" ]"
+ok '[ -d "$NEW/overlay2" ] && [ -z "$(find "$NEW/overlay2" -path "*/merged/*" -print -quit)" ]' \
+        "live pass did not descend into the container's overlay mount"
 
-check "dockerd stops" dockerd_stop
-check "no mounts below the data root once stopped" eq "$("$PROBE" mounts-below "$OLD" | json 'len(d)')" 0
+ok 'dockerd_stop' "dockerd stops"
+is "$("$PROBE" mounts-below "$OLD" | json_get 'len(j)')" 0 "no mounts below the data root once stopped"
 
 t0=$(now_ms)
 out=$("$PROBE" copy final "$OLD" "$NEW")
-check "final pass with dockerd stopped" eq "$(json 'd["errno"]' <<<"$out")" 0
+is "$(json_get 'j["errno"]' <<<"$out")" 0 "final pass with dockerd stopped"
 echo "# final pass: $(($(now_ms) - t0)) ms"
-check "marker removed after the final pass" "$PROBE" unmark "$NEW"
-check "the copy measures like the original" \
-        eq "$("$PROBE" measure "$NEW" | json '(d["inodes"], d["apparent_bytes"])')" \
-        "$("$PROBE" measure "$OLD" | json '(d["inodes"], d["apparent_bytes"])')"
+ok '"$PROBE" unmark "$NEW"' "marker removed after the final pass"
+measured() {
+        "$PROBE" measure "$1" | json_get '[j["inodes"], j["apparent_bytes"]]'
+}
+is "$(measured "$NEW")" "$(measured "$OLD")" "the copy measures like the original"
 
-check "configured for the new data root" dockerd_set_data_root "$NEW"
+ok 'dockerd_set_data_root "$NEW"' "configured for the new data root"
 # The old tree must not be what the daemon uses: hide it.
 umount "$DOCKERD_TMP/old"
 
@@ -126,13 +83,13 @@ for f in sys.argv[2:]:
             print(f, p)
 EOT
 }
-check "before the rebase, path fields point into the old root" eval '[ -n "$(old_paths)" ]'
+ok '[ -n "$(old_paths)" ]' "before the rebase, path fields point into the old root"
 out=$("$PROBE" rebase "$NEW" "$OLD")
-check "container configs rebased onto the copy" eq "$(json 'd["files"] >= 3 and d["paths"] >= 2' <<<"$out")" True
-check "no path field of the copy points into the old root" eq "$(old_paths)" ""
-check "rebase again: nothing to do" eq "$("$PROBE" rebase "$NEW" "$OLD" | json 'd["files"]')" 0
-check "dockerd starts on the copy" dockerd_start
-check "DockerRootDir is the copy" eq "$("$PROBE" engine-info "$DOCKERD_SOCK" | json 'd["docker_root_dir"]')" "$NEW"
+is "$(json_get 'j["files"] >= 3 and j["paths"] >= 2' <<<"$out")" true "container configs rebased onto the copy"
+is "$(old_paths || echo "old_paths: exit status $?")" "" "no path field of the copy points into the old root"
+is "$("$PROBE" rebase "$NEW" "$OLD" | json_get 'j["files"]')" 0 "rebase again: nothing to do"
+ok 'dockerd_start' "dockerd starts on the copy"
+is "$("$PROBE" engine-info "$DOCKERD_SOCK" | json_get 'j["docker_root_dir"]')" "$NEW" "DockerRootDir is the copy"
 
 running=false
 for _ in $(seq 1 100); do
@@ -140,19 +97,19 @@ for _ in $(seq 1 100); do
         [ "$running" = true ] && break
         sleep 0.1
 done
-check "the restart-policy container runs from the copy" eq "$running" true
-check "images, containers, volumes and the volume's data unchanged" eq "$(dockerd_inventory)" "$before"
+is "$running" true "the restart-policy container runs from the copy"
+is "$(dockerd_inventory)" "$before" "images, containers, volumes and the volume's data unchanged"
 
-check "the never-started container with a volume starts and reads it" \
-        eq "$(dockerd_docker start -a relocate-created 2>&1)" volume-data
+is "$(dockerd_docker start -a relocate-created 2>&1)" volume-data \
+        "the never-started container with a volume starts and reads it"
 
 layered() {
         dockerd_docker run --rm --network none "$DOCKERD_IMAGE_LAYERED" sh -c "$1" 2>&1
 }
-check "whiteout still hides the deleted file" eq "$(layered 'test -e /bin/ls && echo present || echo hidden')" hidden
-check "opaque directory still hides the lower one" eq "$(layered 'cd /etc/conf && echo *')" c
-check "hard link still one inode in the layer" eq "$(layered 'stat -c %h /data/one')" 2
-check "files of the lower layer still there" eq "$(layered 'cat /etc/passwd')" "root:x:0:0:root:/:/bin/sh"
+is "$(layered 'test -e /bin/ls && echo present || echo hidden')" hidden "whiteout still hides the deleted file"
+is "$(layered 'cd /etc/conf && echo *')" c "opaque directory still hides the lower one"
+is "$(layered 'stat -c %h /data/one')" 2 "hard link still one inode in the layer"
+is "$(layered 'cat /etc/passwd')" "root:x:0:0:root:/:/bin/sh" "files of the lower layer still there"
 
-echo "1..$n"
-exit $failed
+done_testing
+

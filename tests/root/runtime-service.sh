@@ -4,63 +4,38 @@
 # and bring back the container that was running.
 set -u
 
-. "$(dirname "$0")/lib-dockerd.sh" || { echo "Bail out! cannot read lib-dockerd.sh"; exit 1; }
-dockerd_enter_namespace "$0" "$@"
-# Nothing below may run in the machine's own mount namespace.
-dockerd_in_private_ns || { echo "Bail out! not in a private mount namespace"; exit 1; }
-trap dockerd_teardown EXIT
+. "$(dirname "$0")/lib-dockerd.sh"
+sandbox_enter "$@"
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
 SOCK=$DOCKERD_SOCK
-n=0
-failed=0
-check() {
-        local what=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then
-                echo "ok $n - $what"
-        else
-                echo "not ok $n - $what"
-                failed=1
-        fi
-}
-eq() {
-        [ "$1" = "$2" ] || {
-                printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
-                return 1
-        }
-}
-gone() {
-        [ ! -d "/proc/$1" ]
-}
 now_ms() {
         date +%s%3N
 }
 
 dockerd_setup
-check "dockerd starts through the init script" dockerd_start
-check "dockerd populated" dockerd_populate
+ok 'dockerd_start' "dockerd starts through the init script"
+ok 'dockerd_populate' "dockerd populated"
 
 pid=$(dockerd_pid)
-check "dockerd has a PID" test -n "$pid"
-check "state: active" eq "$("$PROBE" service-state sysv)" active
+isnt "$pid" "" "dockerd has a PID"
+is "$("$PROBE" service-state sysv)" active "state: active"
 
 t0=$(now_ms)
-check "service stop (SysV)" "$PROBE" service-stop sysv
+ok '"$PROBE" service-stop sysv' "service stop (SysV)"
 echo "# stop took $(($(now_ms) - t0)) ms"
-check "the daemon's process is gone" gone "$pid"
-check "the socket no longer answers" eval "! \"$PROBE\" engine-ping \"$SOCK\" >/dev/null"
-check "state: inactive" eq "$("$PROBE" service-state sysv)" inactive
-check "stopping a stopped daemon is success" "$PROBE" service-stop sysv
+ok '[ ! -d "/proc/$pid" ]' "the daemon's process is gone"
+ok '! "$PROBE" engine-ping "$SOCK"' "the socket no longer answers"
+is "$("$PROBE" service-state sysv)" inactive "state: inactive"
+ok '"$PROBE" service-stop sysv' "stopping a stopped daemon is success"
 
 t0=$(now_ms)
-check "service start (SysV), waits for the socket" "$PROBE" service-start sysv "$SOCK"
+ok '"$PROBE" service-start sysv "$SOCK"' "service start (SysV), waits for the socket"
 echo "# start took $(($(now_ms) - t0)) ms"
-check "the socket answers" "$PROBE" engine-ping "$SOCK"
+ok '"$PROBE" engine-ping "$SOCK"' "the socket answers"
 newpid=$(dockerd_pid)
-check "a new daemon process" eval "[ -n \"$newpid\" ] && [ \"$newpid\" != \"$pid\" ]"
-check "state: active" eq "$("$PROBE" service-state sysv)" active
+ok '[ -n "$newpid" ] && [ "$newpid" != "$pid" ]' "a new daemon process"
+is "$("$PROBE" service-state sysv)" active "state: active"
 
 # unless-stopped: the daemon brings back what ran when it stopped. It may
 # take a moment after the socket answers.
@@ -70,11 +45,10 @@ for _ in $(seq 1 100); do
         [ "$running" = true ] && break
         sleep 0.1
 done
-check "the running container is back" eq "$running" true
-check "the stopped container stayed stopped" \
-        eq "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_STOPPED")" false
-check "the volume kept its data" \
-        eq "$(dockerd_docker run --rm --network none -v "$DOCKERD_VOLUME:/vol" "$DOCKERD_IMAGE" cat /vol/file)" volume-data
+is "$running" true "the running container is back"
+is "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_STOPPED")" false "the stopped container stayed stopped"
+is "$(dockerd_docker run --rm --network none -v "$DOCKERD_VOLUME:/vol" "$DOCKERD_IMAGE" cat /vol/file)" volume-data \
+        "the volume kept its data"
 
 # A container that ignores SIGTERM and may take 12 s to stop: Debian's
 # script alone would SIGKILL dockerd after 10 s and leave the container's
@@ -90,34 +64,25 @@ shims_here() {
         done
         echo "$n"
 }
-slow_container() {
-        dockerd_docker run -d --name relocate-slow --network none --stop-timeout 12 --restart unless-stopped \
-                "$DOCKERD_IMAGE" sleep 1000000 >/dev/null
-}
-check "a slow-stopping container" slow_container
+ok 'dockerd_docker run -d --name relocate-slow --network none --stop-timeout 12 --restart unless-stopped \
+        "$DOCKERD_IMAGE" sleep 1000000' "a slow-stopping container"
 t0=$(now_ms)
-check "service stop waits for the slow container" "$PROBE" service-stop sysv
+ok '"$PROBE" service-stop sysv' "service stop waits for the slow container"
 dt=$(($(now_ms) - t0))
 echo "# stop with a slow container took $dt ms"
-check "… longer than the script's 10 s" test "$dt" -gt 10000
-check "no container shim left behind" eq "$(shims_here)" 0
-check "no mounts left below the data root" \
-        eq "$("$PROBE" mounts-below "$DOCKERD_DATA_ROOT" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" 0
-check "start again" "$PROBE" service-start sysv "$SOCK"
-comes_back() {
-        local _
-        for _ in $(seq 1 100); do
-                [ "$(dockerd_docker inspect -f '{{.State.Running}}' "$1")" = true ] && return 0
-                sleep 0.1
-        done
-        return 1
+ok '[ "$dt" -gt 10000 ]' "… longer than the script's 10 s"
+is "$(shims_here)" 0 "no container shim left behind"
+is "$("$PROBE" mounts-below "$DOCKERD_DATA_ROOT" | json_get 'len(j)')" 0 "no mounts left below the data root"
+ok '"$PROBE" service-start sysv "$SOCK"' "start again"
+runs() {
+        [ "$(dockerd_docker inspect -f '{{.State.Running}}' "$1")" = true ]
 }
-check "the slow container is back" comes_back relocate-slow
+ok 'wait_for 10 runs relocate-slow' "the slow container is back"
 
 # A daemon that cannot start: the SysV script backgrounds dockerd and
 # succeeds anyway, so only the socket tells. The error must come within the
 # timeout and say so.
-check "stop before the broken start" "$PROBE" service-stop sysv
+ok '"$PROBE" service-stop sysv' "stop before the broken start"
 cp /etc/default/docker "$DOCKERD_TMP/default-docker.good"
 echo 'DOCKER_OPTS="$DOCKER_OPTS --no-such-flag"' >>/etc/default/docker
 t0=$(now_ms)
@@ -125,14 +90,13 @@ out=$(RUNTIME_PROBE_TIMEOUT_MS=60000 "$PROBE" service-start sysv "$SOCK")
 rc=$?
 dt=$(($(now_ms) - t0))
 echo "# a daemon that exits at once was noticed after $dt ms"
-check "a daemon that does not come up is an error" eq "$rc" 1
-check "… ESRCH: it exited" grep -Eq '"errno":[[:space:]]*3,' <<<"$out"
-check "… saying so" grep -q 'exited right after it was started' <<<"$out"
-check "… noticed long before the 60 s timeout ($dt ms)" test "$dt" -lt 15000
+is "$rc" 1 "a daemon that does not come up is an error"
+like "$out" '"errno":[[:space:]]*3,' "… ESRCH: it exited"
+like "$out" 'exited right after it was started' "… saying so"
+ok '[ "$dt" -lt 15000 ]' "… noticed long before the 60 s timeout ($dt ms)"
 cp "$DOCKERD_TMP/default-docker.good" /etc/default/docker
 # The script's own pidfile names the dead start; stop clears it.
 /etc/init.d/docker stop >/dev/null 2>&1 || true
-check "and starts again once fixed" "$PROBE" service-start sysv "$SOCK"
+ok '"$PROBE" service-start sysv "$SOCK"' "and starts again once fixed"
 
-echo "1..$n"
-exit $failed
+done_testing

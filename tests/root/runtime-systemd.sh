@@ -7,21 +7,13 @@
 # DOCKER_RELOCATE_VM_TESTS=1. Everywhere else it skips.
 set -u
 
-if [ "$(id -u)" != 0 ]; then
-        echo "1..0 # SKIP not root"
-        exit 77
-fi
-# Skipped by design on hosts of the wrong kind: status 0, as meson's TAP
-# reader takes a "1..0 # SKIP" plan for a skip only then (77 reads as an
-# error there).
-if [ ! -d /run/systemd/system ]; then
-        echo "1..0 # SKIP systemd is not PID 1"
-        exit 0
-fi
-if [ "${DOCKER_RELOCATE_VM_TESTS:-}" != 1 ]; then
-        echo "1..0 # SKIP stops the host's docker; only in the test VM (DOCKER_RELOCATE_VM_TESTS=1)"
-        exit 0
-fi
+. "$(dirname "$0")/../lib/tap.sh"
+
+[ "$(id -u)" = 0 ] || skip_all_missing root
+# Skipped by design on hosts of the wrong kind.
+[ -d /run/systemd/system ] || skip_all "systemd is not PID 1"
+[ "${DOCKER_RELOCATE_VM_TESTS:-}" = 1 ] ||
+        skip_all "stops the host's docker; only in the test VM (DOCKER_RELOCATE_VM_TESTS=1)"
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
 SOCK=/var/run/docker.sock
@@ -37,30 +29,8 @@ cleanup() {
         # Leave docker as a booted VM has it.
         timeout 120 systemctl start docker.socket docker.service >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
+on_exit cleanup
 
-n=0
-failed=0
-check() {
-        local what=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then
-                echo "ok $n - $what"
-        else
-                echo "not ok $n - $what"
-                failed=1
-        fi
-}
-eq() {
-        [ "$1" = "$2" ] || {
-                printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
-                return 1
-        }
-}
-json() {
-        python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
-}
 is_active() {
         systemctl is-active "$1" 2>/dev/null
 }
@@ -69,49 +39,49 @@ now_ms() {
 }
 
 timeout 120 systemctl start docker.service
-check "docker.service runs to begin with" eq "$(is_active docker.service)" active
-check "state over D-Bus: active" eq "$("$PROBE" service-state systemd)" active
+is "$(is_active docker.service)" active "docker.service runs to begin with"
+is "$("$PROBE" service-state systemd)" active "state over D-Bus: active"
 
 unit=$("$PROBE" service-unit docker.service)
-check "unit read over D-Bus" test -n "$unit"
-check "FragmentPath as systemctl shows it" \
-        eq "$(json 'd["fragment_path"]' <<<"$unit")" "$(systemctl show -P FragmentPath docker.service)"
-check "ExecStart runs dockerd" eq "$(json 'd["exec_start"][0]["argv"][0].endswith("dockerd")' <<<"$unit")" True
+ok '[ -n "$unit" ]' "unit read over D-Bus"
+is "$(json_get 'j["fragment_path"]' <<<"$unit")" "$(systemctl show -P FragmentPath docker.service)" \
+        "FragmentPath as systemctl shows it"
+is "$(json_get 'j["exec_start"][0]["argv"][0].endswith("dockerd")' <<<"$unit")" true "ExecStart runs dockerd"
 # systemctl prints "{ path=... ; argv[]=ARGV ; ignore_errors=no ; ... }".
 systemctl_has_argv() {
         systemctl show -P ExecStart docker.service | grep -qF "argv[]=$1 ;"
 }
-check "ExecStart argv as systemctl shows it" \
-        systemctl_has_argv "$(json '" ".join(d["exec_start"][0]["argv"])' <<<"$unit")"
+argv=$(json_get '" ".join(j["exec_start"][0]["argv"])' <<<"$unit")
+ok 'systemctl_has_argv "$argv"' "ExecStart argv as systemctl shows it"
 
 pid=$(systemctl show -P MainPID docker.service)
 t0=$(now_ms)
 out=$("$PROBE" service-stop systemd)
 rc=$?
 echo "# stop took $(($(now_ms) - t0)) ms"
-check "stop over D-Bus: $out" eq "$rc" 0
-check "docker.service inactive" eq "$(is_active docker.service)" inactive
-check "docker.socket inactive (nothing can activate the daemon)" eq "$(is_active docker.socket)" inactive
-check "dockerd (PID $pid) gone" test ! -d "/proc/$pid"
-check "state over D-Bus: inactive" eq "$("$PROBE" service-state systemd)" inactive
-check "stopping again is success" "$PROBE" service-stop systemd
+is "$rc" 0 "stop over D-Bus: $out"
+is "$(is_active docker.service)" inactive "docker.service inactive"
+is "$(is_active docker.socket)" inactive "docker.socket inactive (nothing can activate the daemon)"
+ok '[ ! -d "/proc/$pid" ]' "dockerd (PID $pid) gone"
+is "$("$PROBE" service-state systemd)" inactive "state over D-Bus: inactive"
+ok '"$PROBE" service-stop systemd' "stopping again is success"
 
 mkdir -p "$DROPIN_DIR"
 printf '[Service]\nEnvironment=RELOCATE_TEST=1\n' >"$DROPIN"
-check "daemon-reload over D-Bus" "$PROBE" service-reload systemd
+ok '"$PROBE" service-reload systemd' "daemon-reload over D-Bus"
 unit=$("$PROBE" service-unit docker.service)
-check "the new drop-in is listed" eq "$(json "'$DROPIN' in d['drop_in_paths']" <<<"$unit")" True
-check "its Environment= is read" eq "$(json "'RELOCATE_TEST=1' in d['environment']" <<<"$unit")" True
+is "$(json_get "'$DROPIN' in j['drop_in_paths']" <<<"$unit")" true "the new drop-in is listed"
+is "$(json_get "'RELOCATE_TEST=1' in j['environment']" <<<"$unit")" true "its Environment= is read"
 
 t0=$(now_ms)
 out=$("$PROBE" service-start systemd "$SOCK")
 rc=$?
 echo "# start took $(($(now_ms) - t0)) ms"
-check "start over D-Bus, waits for the socket: $out" eq "$rc" 0
-check "docker.service active" eq "$(is_active docker.service)" active
-check "the daemon answers" "$PROBE" engine-ping "$SOCK"
-check "the daemon runs with the drop-in's environment" \
-        eval "tr '\\0' '\\n' </proc/$(systemctl show -P MainPID docker.service)/environ | grep -qx RELOCATE_TEST=1"
+is "$rc" 0 "start over D-Bus, waits for the socket: $out"
+is "$(is_active docker.service)" active "docker.service active"
+ok '"$PROBE" engine-ping "$SOCK"' "the daemon answers"
+ok "tr '\\0' '\\n' </proc/$(systemctl show -P MainPID docker.service)/environ | grep -qx RELOCATE_TEST=1" \
+        "the daemon runs with the drop-in's environment"
 
-echo "1..$n"
-exit $failed
+done_testing
+

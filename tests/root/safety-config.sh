@@ -20,21 +20,20 @@
 # a daemon.json that is a bind mount is written in place and put back.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib-dockerd.sh"
-dockerd_enter_namespace "$0" "$@"
+. "$(dirname "$0")/lib-dockerd.sh"
+sandbox_enter "$@"
 
 BIN=${DOCKER_RELOCATE:?}
 
-sandbox_init safety-config
+dockerd_private_system
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=opts
-dockerd_setup || exit 1
-dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
-dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
+dockerd_setup
+dockerd_start || bail_out "dockerd did not start"
+dockerd_populate || bail_out "populating failed"
 
 VOL=$WORK/vol
-sandbox_ext4_volume LOOP 2G "$VOL" || { echo "Bail out! the volume"; exit 1; }
+sandbox_ext4_volume LOOP 2G "$VOL" || bail_out "the volume"
 OPTS="--iptables=false --bridge=none --ip-masq=false"
 SETS0=$(dockerd_sets)
 
@@ -60,8 +59,7 @@ config() {
                 printf 'DOCKER_OPTS="%s"\nDOCKER_LOGFILE=/run/docker.log\n' "$OPTS" >/etc/default/docker
                 if ! findmnt -rn /var/lib/docker >/dev/null; then
                         mkdir -p /var/lib/docker
-                        mount --bind "$DOCKERD_DATA_ROOT" /var/lib/docker || return 1
-                        sandbox_on_exit "umount -l /var/lib/docker"
+                        sandbox_bind "$DOCKERD_DATA_ROOT" /var/lib/docker || return 1
                 fi
                 ;;
         esac
@@ -93,12 +91,9 @@ refused() {
         before=$(state)
         timeout 120 "$@" </dev/null >"$WORK/out" 2>&1
         rc=$?
-        ok $([ $rc = 3 ]; echo $?) "$name: refused with exit 3 (got $rc)"
-        [ $rc = 3 ] || show "$WORK/out"
-        grep -qF -- "$want" "$WORK/out"
-        ok $? "$name: the message names it ($want)"
-        [ "$(state)" = "$before" ]
-        ok $? "$name: configuration, journal, backups, mounts and Docker unchanged"
+        ok '[ $rc = 3 ]' "$name: refused with exit 3 (got $rc)" || show "$WORK/out"
+        ok 'grep -qF -- "$want" "$WORK/out"' "$name: the message names it ($want)"
+        is "$(state)" "$before" "$name: configuration, journal, backups, mounts and Docker unchanged"
 }
 
 # moved NAME TARGET: a move --to TARGET that succeeds, then its rollback.
@@ -109,14 +104,14 @@ moved() {
         mkdir -p "$VOL/t$N"
         timeout 600 "$BIN" move --to "$VOL/t$N" --no-pre-copy --yes </dev/null >"$WORK/out" 2>&1
         rc=$?
-        ok $([ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/t$N" ] && [ "$(dockerd_sets)" = "$SETS0" ]; echo $?) \
-                "$name: once fixed, the move succeeds (exit $rc) and Docker runs on $VOL/t$N with everything"
-        [ $rc = 0 ] || show "$WORK/out"
+        ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/t$N" ] && [ "$(dockerd_sets)" = "$SETS0" ]' \
+                "$name: once fixed, the move succeeds (exit $rc) and Docker runs on $VOL/t$N with everything" ||
+                show "$WORK/out"
         [ $rc = 0 ] || return 0
         timeout 600 "$BIN" rollback --yes </dev/null >"$WORK/out" 2>&1
         rc=$?
-        ok $([ $rc = 0 ] && [ "$(dockerd_root_dir)" != "$VOL/t$N" ]; echo $?) "$name: and is rolled back (exit $rc)"
-        [ $rc = 0 ] || show "$WORK/out"
+        ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" != "$VOL/t$N" ]' "$name: and is rolled back (exit $rc)" ||
+                show "$WORK/out"
 }
 
 MOVE=("$BIN" move --no-pre-copy --yes --to)
@@ -124,12 +119,12 @@ MOVE=("$BIN" move --no-pre-copy --yes --to)
 # 1. CRLF in /etc/default/docker: sh keeps the CR at the end of the data
 # root; dockerd came up on a new, empty '<root>\r'.
 case_crlf() {
-        config opts || { echo "Bail out! opts"; exit 1; }
+        config opts || bail_out "opts"
         sed -i 's/$/\r/' /etc/default/docker
         mkdir -p "$VOL/crlf"
         refused "CRLF /etc/default/docker" "/etc/default/docker:1:" -- "${MOVE[@]}" "$VOL/crlf"
-        grep -q "CR (carriage return" "$WORK/out"
-        ok $? "CRLF: the message says it is a carriage return and how to convert the file"
+        ok 'grep -q "CR (carriage return" "$WORK/out"' \
+                "CRLF: the message says it is a carriage return and how to convert the file"
         sed -i 's/\r$//' /etc/default/docker
         moved "CRLF"
 }
@@ -138,7 +133,7 @@ case_crlf() {
 # daemon.json: the file is not edited, but sh cannot source it at the next
 # start, and Docker stayed down.
 case_quote() {
-        config json || { echo "Bail out! json"; exit 1; }
+        config json || bail_out "json"
         echo 'DOCKER_NOTE="written by hand' >>/etc/default/docker
         mkdir -p "$VOL/quote"
         refused "an unbalanced quote" "/etc/default/docker:3:13:" -- "${MOVE[@]}" "$VOL/quote"
@@ -148,7 +143,7 @@ case_quote() {
 
 # 2b. A raw TAB inside a daemon.json string: cJSON reads it, dockerd does not.
 case_tab() {
-        config json || { echo "Bail out! json"; exit 1; }
+        config json || bail_out "json"
         printf '{\n\t"data-root": "%s",\n\t"labels": ["relocate.note=a\tb"]\n}\n' "$DOCKERD_DATA_ROOT" \
                 >/etc/docker/daemon.json
         mkdir -p "$VOL/tab"
@@ -160,7 +155,7 @@ case_tab() {
 
 # 2c. daemon.json is a directory: dockerd cannot start with it.
 case_dir() {
-        config opts || { echo "Bail out! opts"; exit 1; }
+        config opts || bail_out "opts"
         mkdir /etc/docker/daemon.json
         mkdir -p "$VOL/dir"
         refused "daemon.json is a directory" "/etc/docker/daemon.json is a directory" -- "${MOVE[@]}" "$VOL/dir"
@@ -170,26 +165,26 @@ case_dir() {
 
 # 10. daemon.json is a FIFO: every run hung in open() for ever.
 case_fifo() {
-        config opts || { echo "Bail out! opts"; exit 1; }
+        config opts || bail_out "opts"
         mkfifo /etc/docker/daemon.json
         mkdir -p "$VOL/fifo"
         t0=$SECONDS
         refused "daemon.json is a FIFO" "/etc/docker/daemon.json is a FIFO" -- "${MOVE[@]}" "$VOL/fifo"
-        ok $([ $((SECONDS - t0)) -lt 60 ]; echo $?) "daemon.json is a FIFO: answered in $((SECONDS - t0)) s, no hang"
+        ok '[ $((SECONDS - t0)) -lt 60 ]' "daemon.json is a FIFO: answered in $((SECONDS - t0)) s, no hang"
         rm /etc/docker/daemon.json
         moved "daemon.json a FIFO"
 }
 
 # 4b. A symlink planted for the backup directory.
 case_backup_link() {
-        config opts || { echo "Bail out! opts"; exit 1; }
+        config opts || bail_out "opts"
         mkdir -p /var/lib/docker-relocate "$WORK/elsewhere"
         rm -rf /var/lib/docker-relocate/backups.real
         mv /var/lib/docker-relocate/backups /var/lib/docker-relocate/backups.real 2>/dev/null
         ln -s "$WORK/elsewhere" /var/lib/docker-relocate/backups
         mkdir -p "$VOL/bak"
         refused "a symlink for the backup directory" "/var/lib/docker-relocate/backups: a symlink" -- "${MOVE[@]}" "$VOL/bak"
-        ok $([ -z "$(ls -A "$WORK/elsewhere")" ]; echo $?) "backup symlink: nothing written at its target"
+        ok '[ -z "$(ls -A "$WORK/elsewhere")" ]' "backup symlink: nothing written at its target"
         rm /var/lib/docker-relocate/backups
         mv /var/lib/docker-relocate/backups.real /var/lib/docker-relocate/backups 2>/dev/null
         moved "backup symlink"
@@ -198,13 +193,13 @@ case_backup_link() {
 # 4a. A dangling daemon.json symlink with the data root at its default: the
 # move made the link's directory and wrote daemon.json there.
 case_dangling() {
-        config default || { echo "Bail out! default"; exit 1; }
+        config default || bail_out "default"
         ln -s /etc/docker-conf/daemon.json /etc/docker/daemon.json
         mkdir -p "$VOL/dangling"
         refused "a dangling daemon.json symlink" \
                 "/etc/docker/daemon.json is a symlink to /etc/docker-conf/daemon.json, which does not exist" \
                 -- "${MOVE[@]}" "$VOL/dangling"
-        ok $([ ! -e /etc/docker-conf ]; echo $?) "dangling symlink: nothing created at its target"
+        ok '[ ! -e /etc/docker-conf ]' "dangling symlink: nothing created at its target"
         rm /etc/docker/daemon.json
         moved "dangling symlink"
 }
@@ -213,63 +208,54 @@ case_dangling() {
 # the file was not read, and the move replaced it with {"data-root": ...},
 # every other setting lost.
 case_big() {
-        config default || { echo "Bail out! default"; exit 1; }
+        config default || bail_out "default"
         python3 - >/etc/docker/daemon.json <<'PY'
 import json, sys
 text = json.dumps({"log-level": "warn", "labels": ["relocate.big=yes"], "max-concurrent-downloads": 4}, indent=4)
 # Settings followed by 4.5 MiB of blanks (as a generated file may carry).
 sys.stdout.write(text[:-1] + " " * (4608 * 1024) + "}\n")
 PY
-        dockerd_stop && dockerd_start || { echo "Bail out! dockerd did not start with the large daemon.json"; exit 1; }
+        dockerd_stop && dockerd_start || bail_out "dockerd did not start with the large daemon.json"
         N=$((N + 1))
         mkdir -p "$VOL/t$N"
         "${MOVE[@]}" "$VOL/t$N" </dev/null >"$WORK/out" 2>&1
         rc=$?
-        ok $([ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/t$N" ]; echo $?) "a 4.5 MiB daemon.json: the move succeeds (exit $rc)"
-        [ $rc = 0 ] || show "$WORK/out"
-        python3 - "$VOL/t$N" <<'PY'
-import json, sys
-j = json.load(open("/etc/docker/daemon.json"))
-sys.exit(0 if j.get("log-level") == "warn" and j.get("labels") == ["relocate.big=yes"] and
-         j.get("max-concurrent-downloads") == 4 and j.get("data-root") == sys.argv[1] else 1)
-PY
-        ok $? "a 4.5 MiB daemon.json: every setting kept, the data root added"
-        ok $([ "$(stat -c %s /etc/docker/daemon.json)" -gt $((4 * 1024 * 1024)) ]; echo $?) "a 4.5 MiB daemon.json: still all there"
+        ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/t$N" ]' "a 4.5 MiB daemon.json: the move succeeds (exit $rc)" ||
+                show "$WORK/out"
+        is "$(json_get '[j.get(k) for k in ("log-level", "labels", "max-concurrent-downloads", "data-root")]' \
+                /etc/docker/daemon.json)" "[\"warn\", [\"relocate.big=yes\"], 4, \"$VOL/t$N\"]" \
+                "a 4.5 MiB daemon.json: every setting kept, the data root added"
+        ok '[ "$(stat -c %s /etc/docker/daemon.json)" -gt $((4 * 1024 * 1024)) ]' "a 4.5 MiB daemon.json: still all there"
         "$BIN" rollback --yes </dev/null >"$WORK/out" 2>&1
         rc=$?
-        python3 - <<'PY'
-import json, sys
-j = json.load(open("/etc/docker/daemon.json"))
-sys.exit(0 if j.get("log-level") == "warn" and j.get("labels") == ["relocate.big=yes"] and
-         j.get("data-root") in (None, "/var/lib/docker") else 1)
-PY
-        ok $([ $? = 0 ] && [ $rc = 0 ] && [ "$(dockerd_root_dir)" = /var/lib/docker ]; echo $?) \
-                "a 4.5 MiB daemon.json: rolled back (exit $rc), every setting still there"
+        ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = /var/lib/docker ]' "a 4.5 MiB daemon.json: rolled back (exit $rc)" ||
+                show "$WORK/out"
+        is "$(json_get '[j.get("log-level"), j.get("labels"), j.get("data-root") in (None, "/var/lib/docker")]' \
+                /etc/docker/daemon.json)" '["warn", ["relocate.big=yes"], true]' \
+                "a 4.5 MiB daemon.json: after the rollback every setting still there, no other data root"
 }
 
 # A daemon.json that is a mount point (bind-mounted, as in containers): a
 # rename cannot replace it (EBUSY). It is written in place, after its
 # backup, and put back in place by the rollback.
 case_bind() {
-        config json || { echo "Bail out! json"; exit 1; }
+        config json || bail_out "json"
         cp /etc/docker/daemon.json "$WORK/bound.json"
-        mount --bind "$WORK/bound.json" /etc/docker/daemon.json
-        sandbox_on_exit "umount -l /etc/docker/daemon.json"
+        sandbox_bind "$WORK/bound.json" /etc/docker/daemon.json || bail_out "cannot bind daemon.json"
         json0=$(sha256sum <"$WORK/bound.json")
         N=$((N + 1))
         mkdir -p "$VOL/t$N"
         "${MOVE[@]}" "$VOL/t$N" --dry-run </dev/null >"$WORK/out" 2>&1
-        grep -q "/etc/docker/daemon.json is a mount point: written in place" "$WORK/out"
-        ok $? "bind-mounted daemon.json: the plan says it is written in place"
+        ok 'grep -q "/etc/docker/daemon.json is a mount point: written in place" "$WORK/out"' \
+                "bind-mounted daemon.json: the plan says it is written in place"
         "${MOVE[@]}" "$VOL/t$N" </dev/null >"$WORK/out" 2>&1
         rc=$?
-        ok $([ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/t$N" ]; echo $?) "bind-mounted daemon.json: the move succeeds (exit $rc)"
-        [ $rc = 0 ] || show "$WORK/out"
-        grep -q "\"$VOL/t$N\"" "$WORK/bound.json"
-        ok $? "bind-mounted daemon.json: the bound file itself holds the new root"
+        ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/t$N" ]' "bind-mounted daemon.json: the move succeeds (exit $rc)" ||
+                show "$WORK/out"
+        ok 'grep -q "\"$VOL/t$N\"" "$WORK/bound.json"' "bind-mounted daemon.json: the bound file itself holds the new root"
         "$BIN" rollback --yes </dev/null >"$WORK/out" 2>&1
         rc=$?
-        ok $([ $rc = 0 ] && [ "$(sha256sum <"$WORK/bound.json")" = "$json0" ] && findmnt -rn /etc/docker/daemon.json >/dev/null; echo $?) \
+        ok '[ $rc = 0 ] && [ "$(sha256sum <"$WORK/bound.json")" = "$json0" ] && findmnt -rn /etc/docker/daemon.json >/dev/null' \
                 "bind-mounted daemon.json: the rollback puts it back in place (exit $rc), still mounted"
         umount /etc/docker/daemon.json
 }
@@ -278,28 +264,27 @@ case_bind() {
 # DOCKER_OPTS whose data root comes from $(...): it wrote daemon.json, and
 # dockerd refused to start on the conflict.
 case_set_data_root() {
-        config opts || { echo "Bail out! opts"; exit 1; }
+        config opts || bail_out "opts"
         for bad in / /proc/docker /run/docker-data /etc/passwd; do
                 refused "set-data-root $bad" "$bad cannot be the data root" -- "$BIN" set-data-root "$bad"
         done
         echo "$DOCKERD_DATA_ROOT" >/etc/docker-data-root
         printf 'DOCKER_OPTS="%s --data-root=$(cat /etc/docker-data-root)"\nDOCKER_LOGFILE=/run/docker.log\n' "$OPTS" \
                 >/etc/default/docker
-        dockerd_stop && dockerd_start || { echo "Bail out! dockerd with \$(cat)"; exit 1; }
-        ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]; echo $?) "dockerd runs with --data-root=\$(cat ...)"
+        dockerd_stop && dockerd_start || bail_out "dockerd with \$(cat)"
+        ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]' "dockerd runs with --data-root=\$(cat ...)"
         refused "set-data-root with \$(cat ...) in DOCKER_OPTS" "/etc/default/docker:1:73:" -- "$BIN" set-data-root "$VOL/s9"
         refused "move with \$(cat ...) in DOCKER_OPTS" "/etc/default/docker:1:73:" -- "${MOVE[@]}" "$VOL/s9"
-        ok $([ ! -e /etc/docker/daemon.json ]; echo $?) "\$(cat ...): no daemon.json written"
-        dockerd_stop && dockerd_start
-        ok $? "\$(cat ...): dockerd still starts"
-        config opts || { echo "Bail out! opts"; exit 1; }
+        ok '[ ! -e /etc/docker/daemon.json ]' "\$(cat ...): no daemon.json written"
+        ok 'dockerd_stop && dockerd_start' "\$(cat ...): dockerd still starts"
+        config opts || bail_out "opts"
         "$BIN" set-data-root "$VOL/s9" </dev/null >"$WORK/out" 2>&1
         rc=$?
-        ok $([ $rc = 0 ] && grep -q -- "--data-root=$VOL/s9\"" /etc/default/docker; echo $?) \
+        ok '[ $rc = 0 ] && grep -q -- "--data-root=$VOL/s9\"" /etc/default/docker' \
                 "once fixed, set-data-root succeeds (exit $rc)"
-        "$BIN" set-data-root "$DOCKERD_DATA_ROOT" </dev/null >"$WORK/out" 2>&1
-        ok $? "and sets it back"
-        ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$SETS0" ]; echo $?) \
+        ok '"$BIN" set-data-root "$DOCKERD_DATA_ROOT" </dev/null >"$WORK/out" 2>&1' "and sets it back" ||
+                show "$WORK/out"
+        ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$SETS0" ]' \
                 "Docker ran on the old root throughout"
 }
 
@@ -309,4 +294,4 @@ for c in ${CASES:-crlf quote tab dir fifo backup_link dangling big bind set_data
         "case_$c"
 done
 
-sandbox_done
+done_testing

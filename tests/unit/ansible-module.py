@@ -22,6 +22,9 @@ import tempfile
 import types
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+
 SRCDIR = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 COLLECTION = os.path.join(SRCDIR, "contrib", "ansible")
 UTILS_NAME = "ansible_collections.docker_relocate.relocate.plugins.module_utils.docker_relocate"
@@ -529,7 +532,7 @@ class ModuleTest(unittest.TestCase):
         try:
             import yaml
         except ImportError:
-            self.skipTest("no python3-yaml")
+            self.skipTest(MISSING + "python3-yaml")
         for module, name, run, returns in (
                 (docker_relocate, "docker_relocate", lambda: self.run_module(DONE, device="d"),
                  ("status", "rc", "relocate", "new_data_root", "cmd", "last_move")),
@@ -563,34 +566,35 @@ class ModuleTest(unittest.TestCase):
             self.assertIn("GNU General Public License v3.0+", open(module.__file__).read(1000))
 
 
-class TapResult(unittest.TestResult):
-    def __init__(self):
-        super().__init__()
-        self.n = 0
+# A skip whose reason starts with this is for a missing dependency: under CI
+# a failure (tests/lib/tap.py).
+MISSING = "needs "
 
-    def report(self, test, ok, extra=""):
-        self.n += 1
-        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, test.id().split(".")[-1], extra))
+
+class TapResult(unittest.TestResult):
+    def name(self, test):
+        return test.id().split(".")[-1]
 
     def addSuccess(self, test):
         super().addSuccess(test)
-        self.report(test, True)
+        tap.ok(True, self.name(test))
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
-        self.report(test, False)
-        print("".join("# " + line + "\n" for line in self._exc_info_to_string(err, test).splitlines()))
+        tap.ok(False, self.name(test), self._exc_info_to_string(err, test))
 
     addError = addFailure
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
-        self.report(test, True, " # SKIP " + reason)
+        if reason.startswith(MISSING):
+            tap.skip_missing(self.name(test), reason[len(MISSING):])
+        else:
+            tap.skip(self.name(test), reason)
 
 
 if __name__ == "__main__":
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(ModuleTest)
     result = TapResult()
     suite.run(result)
-    print("1..%d" % result.n)
-    sys.exit(0 if result.wasSuccessful() else 1)
+    sys.exit(tap.done_testing())

@@ -5,17 +5,9 @@
 # values, and devices from "docker-relocate disks --json" (a stand-in binary
 # prints a known list; the real one must not make completion noisy).
 set -uo pipefail
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${DOCKER_RELOCATE:?}
 COMPLETION=${SRCDIR:?}/contrib/completion/docker-relocate.bash
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
-
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
 
 # Prints COMPREPLY, one per line, for the words given; the last word is the
 # one being completed. Its stderr goes to $WORK/stderr.
@@ -32,52 +24,42 @@ complete_words() {
 }
 has() { grep -qxF -- "$2" <<<"$1"; }
 
-bash -n "$COMPLETION"
-ok $? "the completion script parses"
+ok 'bash -n "$COMPLETION"' "the completion script parses"
 
 out=$(complete_words docker-relocate "")
-[ "$(tr '\n' ' ' <<<"$out")" = "cleanup disks grow move prepare rollback set-data-root status " ]
-ok $? "the commands"
-[ "$(complete_words docker-relocate se)" = "set-data-root" ]
-ok $? "a command by its prefix"
+is "$(tr '\n' ' ' <<<"$out")" "cleanup disks grow move prepare rollback set-data-root status " "the commands"
+is "$(complete_words docker-relocate se)" "set-data-root" "a command by its prefix"
 
 out=$(complete_words docker-relocate move --)
-has "$out" --device && has "$out" --to && has "$out" --label && has "$out" --wait-device && has "$out" --delete-old
-ok $? "move offers --device, --to, --label, --wait-device, --delete-old"
-! has "$out" --version
-ok $? "move does not offer --version"
+ok 'has "$out" --device && has "$out" --to && has "$out" --label && has "$out" --wait-device && has "$out" --delete-old' \
+        "move offers --device, --to, --label, --wait-device, --delete-old"
+ok '! has "$out" --version' "move does not offer --version"
 
 out=$(complete_words docker-relocate disks --)
-has "$out" --json && ! has "$out" --wipe && ! has "$out" --root && ! has "$out" --device
-ok $? "disks offers --json, not --wipe, --root or --device"
+ok 'has "$out" --json && ! has "$out" --wipe && ! has "$out" --root && ! has "$out" --device' \
+        "disks offers --json, not --wipe, --root or --device"
 
 out=$(complete_words docker-relocate --root /srv status --)
-has "$out" --json && ! has "$out" --device
-ok $? "the command is found behind an option with a value"
+ok 'has "$out" --json && ! has "$out" --device' "the command is found behind an option with a value"
 
 out=$(complete_words docker-relocate set-data-root --)
-has "$out" --dry-run && ! has "$out" --yes && ! has "$out" --mount
-ok $? "set-data-root offers --dry-run, not --yes or --mount"
+ok 'has "$out" --dry-run && ! has "$out" --yes && ! has "$out" --mount' \
+        "set-data-root offers --dry-run, not --yes or --mount"
 
 out=$(complete_words docker-relocate grow --)
-has "$out" --dry-run && ! has "$out" --root
-ok $? "grow offers --dry-run, not --root"
+ok 'has "$out" --dry-run && ! has "$out" --root' "grow offers --dry-run, not --root"
 
-[ "$(complete_words docker-relocate move --device /dev/x --fs "" | tr '\n' ' ')" = "ext4 xfs " ]
-ok $? "--fs offers ext4 xfs"
-[ "$(complete_words docker-relocate move --fs = x)" = "xfs" ]
-ok $? "--fs=x completes to xfs"
+is "$(complete_words docker-relocate move --device /dev/x --fs "" | tr '\n' ' ')" "ext4 xfs " "--fs offers ext4 xfs"
+is "$(complete_words docker-relocate move --fs = x)" "xfs" "--fs=x completes to xfs"
 
 mkdir -p "$WORK/dirs/alpha" "$WORK/dirs/beta"
 touch "$WORK/dirs/afile"
 out=$(complete_words docker-relocate move --to "$WORK/dirs/a")
-[ "$out" = "$WORK/dirs/alpha" ]
-ok $? "--to offers directories only"
+is "$out" "$WORK/dirs/alpha" "--to offers directories only"
 out=$(complete_words docker-relocate move --device /dev/x --mount "$WORK/dirs/")
-has "$out" "$WORK/dirs/alpha" && has "$out" "$WORK/dirs/beta" && ! has "$out" "$WORK/dirs/afile"
-ok $? "--mount offers directories only"
-[ "$(complete_words docker-relocate --root "$WORK/dirs/b")" = "$WORK/dirs/beta" ]
-ok $? "--root offers directories"
+ok 'has "$out" "$WORK/dirs/alpha" && has "$out" "$WORK/dirs/beta" && ! has "$out" "$WORK/dirs/afile"' \
+        "--mount offers directories only"
+is "$(complete_words docker-relocate --root "$WORK/dirs/b")" "$WORK/dirs/beta" "--root offers directories"
 
 # A stand-in for the binary: "disks --json" prints a known list, in the
 # layout the real one prints (cJSON's).
@@ -112,34 +94,29 @@ JSON
 FAKE
 chmod +x "$WORK/fake"
 out=$(complete_words "$WORK/fake" move --device "")
-[ "$(tr '\n' ' ' <<<"$out")" = "/dev/nvme1n1 /dev/nvme1n1p1 sdf vol-0123456789abcdef0 " ]
-ok $? "--device offers device nodes, volume ids and EC2 names, not empty devices"
-[ "$(complete_words "$WORK/fake" move --device vol)" = "vol-0123456789abcdef0" ]
-ok $? "--device completes a volume id"
+is "$(tr '\n' ' ' <<<"$out")" "/dev/nvme1n1 /dev/nvme1n1p1 sdf vol-0123456789abcdef0 " \
+        "--device offers device nodes, volume ids and EC2 names, not empty devices"
+is "$(complete_words "$WORK/fake" move --device vol)" "vol-0123456789abcdef0" "--device completes a volume id"
 out=$(complete_words "$WORK/fake" prepare "")
-has "$out" /dev/nvme1n1 && has "$out" vol-0123456789abcdef0
-ok $? "prepare's argument is a device"
-[ -z "$(complete_words "$WORK/fake" prepare /dev/nvme1n1 "")" ]
-ok $? "prepare takes one device only"
+ok 'has "$out" /dev/nvme1n1 && has "$out" vol-0123456789abcdef0' "prepare's argument is a device"
+ok '[ -z "$(complete_words "$WORK/fake" prepare /dev/nvme1n1 "")" ]' "prepare takes one device only"
 
 printf '#!/bin/sh\necho "error: permission denied" >&2\nexit 1\n' >"$WORK/failing"
 chmod +x "$WORK/failing"
 complete_words "$WORK/failing" move --device "" >/dev/null
-[ ! -s "$WORK/stderr" ]
-ok $? "a failing disks --json leaves the terminal quiet"
+ok '[ ! -s "$WORK/stderr" ]' "a failing disks --json leaves the terminal quiet"
 
 start=$(date +%s)
 complete_words "$BIN" move --device "" >/dev/null
-[ ! -s "$WORK/stderr" ] && [ $(($(date +%s) - start)) -le 5 ]
-ok $? "the real binary's device list comes quietly and fast"
+ok '[ ! -s "$WORK/stderr" ] && [ $(($(date +%s) - start)) -le 5 ]' \
+        "the real binary's device list comes quietly and fast"
 
 # Every option --help names is offered somewhere.
 all=$(for c in "" status disks prepare move set-data-root rollback cleanup grow; do
         if [ -n "$c" ]; then complete_words docker-relocate "$c" --; else complete_words docker-relocate --; fi
 done | sort -u)
 for o in $("$BIN" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-        has "$all" "$o"
-        ok $? "$o is offered"
+        ok 'has "$all" "$o"' "$o is offered"
 done
 
 # Each command is offered exactly the options its own --help lists (but
@@ -147,10 +124,8 @@ done
 for c in status disks prepare move set-data-root rollback cleanup grow; do
         want=$("$BIN" "$c" --help | grep -oE -- '--[a-z][a-z-]+' | grep -vx -- --version | sort -u)
         got=$(complete_words docker-relocate "$c" -- | sort -u)
-        [ -n "$want" ] && [ "$got" = "$want" ]
-        ok $? "$c: the completion offers the options of '$c --help'"
-        [ "$got" = "$want" ] || diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'
+        ok '[ -n "$want" ] && [ "$got" = "$want" ]' "$c: the completion offers the options of '$c --help'" ||
+                diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'
 done
 
-echo "1..$n"
-[ $failed = 0 ]
+done_testing

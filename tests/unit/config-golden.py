@@ -17,6 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import done_testing, ok, skip_all_missing  # noqa: E402
+
 BIN = os.environ.get("DOCKER_RELOCATE", "build/docker-relocate")
 FIXTURES = os.path.join(os.environ.get("FIXTURES", "tests/fixtures"), "config")
 NEW = "/data/docker"
@@ -81,23 +84,20 @@ CASES = {
                      refused="/etc/docker/daemon.json:3:21: a raw TAB inside a string"),
     "json-bom": dict(init="systemd", path="/srv/docker", source="/etc/docker/daemon.json", via="daemon.json",
                      refused="/etc/docker/daemon.json:1:1: a UTF-8 byte-order mark"),
+    # Docker from the snap and rootless Docker: refused with the steps by
+    # hand (tests/unit/status-installs.py checks them in detail).
+    "snap": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                 warn=["No init system configuration"], refused="snap set docker data-root=/data/docker"),
+    "snap-old": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                     warn=["No init system configuration", "sets data-root (/mnt/docker)"],
+                     refused="snap refresh docker"),
+    "snap-and-system": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
+                            refused="installed twice"),
+    "rootless": dict(init="unknown", path="/var/lib/docker", source="default", via="default",
+                     warn=["No init system configuration"], refused="as alice: systemctl --user stop docker"),
+    "rootless-system": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
+                            warn=["User alice also runs rootless Docker"], changes=["/etc/docker/daemon.json"]),
 }
-
-n = 0
-failed = 0
-
-
-def ok(cond, what, detail=""):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + f" {n} - {what}")
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("#   " + line)
-    sys.stdout.flush()
-
 
 def run(root, *args):
     p = subprocess.run([BIN, "--root", root, *args], capture_output=True, text=True, timeout=60)
@@ -233,15 +233,13 @@ def check_case(name, exp, tmp):
 
 def main():
     if not os.access(BIN, os.X_OK):
-        print("1..0 # SKIP binary not built")
-        return 77
+        return skip_all_missing("the binary, built (%s)" % BIN)
     with tempfile.TemporaryDirectory(prefix="config-golden-") as tmp:
         for name, exp in CASES.items():
             check_case(name, exp, tmp)
     missing = sorted(set(os.listdir(FIXTURES)) - set(CASES))
     ok(not missing, "every fixture tree has a case", missing)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return done_testing()
 
 
 if __name__ == "__main__":

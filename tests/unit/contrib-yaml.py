@@ -16,6 +16,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
+
 SRCDIR = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 CONTRIB = os.path.join(SRCDIR, "contrib")
 
@@ -23,24 +27,6 @@ try:
     import yaml
 except ImportError:
     yaml = None
-
-n = 0
-failed = 0
-
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, what))
-
-
-def skip(what, why):
-    global n
-    n += 1
-    print("ok %d - %s # SKIP %s" % (n, what, why))
-
 
 def read(path):
     with open(os.path.join(CONTRIB, path)) as f:
@@ -113,14 +99,14 @@ if analyze:
         for line in complaints:
             print("#   " + line)
 else:
-    skip("unit: systemd-analyze verify", "no systemd-analyze")
+    tap.skip_missing("unit: systemd-analyze verify", "systemd-analyze (package systemd)")
 
 
 def check_user_data(name, key):
     text = read("cloud-init/user-data-%s.yaml" % name)
     ok(text.startswith("#cloud-config\n"), name + ": starts with #cloud-config")
     if not yaml:
-        skip(name + ": parses", "no python3-yaml")
+        tap.skip_missing(name + ": parses", "python3-yaml")
         return None
     data = yaml.safe_load(text)
     ok(isinstance(data, dict) and isinstance(data.get(key), list), "%s: parses, with a %s list" % (name, key))
@@ -171,9 +157,8 @@ if yaml:
     ok(any("relocate.status" in " ".join(a.get("ansible.builtin.assert", a.get("assert", {})).get("that", []))
            for a in asserts), "playbook: checks the result")
 else:
-    skip("playbook: parses", "no python3-yaml")
+    tap.skip_missing("playbook: parses", "python3-yaml")
     ok(re.search(r"^\s+serial: 1$", text, re.M) is not None, "playbook: serial: 1")
     ok(re.search(r"^\s+max_fail_percentage: 0$", text, re.M) is not None, "playbook: max_fail_percentage: 0")
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(tap.done_testing())

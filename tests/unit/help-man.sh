@@ -9,17 +9,9 @@
 # usage errors: an option a command does not take, one with a value given
 # twice, an empty value, a label too long for its filesystem.
 set -uo pipefail
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${DOCKER_RELOCATE:?}
 MAN=${SRCDIR:?}/man/docker-relocate.8.scd
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
-diag() {
-        sed 's/^/#   /' <<<"$1"
-}
 # The --options of text, one a line, sorted.
 opts_of() {
         grep -oE -- '--[a-z][a-z-]+' <<<"$1" | sort -u
@@ -29,52 +21,41 @@ section() {
         sed -n "/^$2\$/,/^\$/p" <<<"$1"
 }
 
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-
 help=$("$BIN" --help)
-ok $? "--help exits 0"
+is "$?" 0 "--help exits 0"
 commands=$(section "$help" 'Commands:' | awk 'NF && $1 !~ /:$/ && $1 ~ /^[a-z-]+$/ {print $1}')
-[ "$(wc -w <<<"$commands")" -ge 8 ]
-ok $? "--help lists the commands ($(echo $commands))"
+ok '[ "$(wc -w <<<"$commands")" -ge 8 ]' "--help lists the commands ($(echo $commands))"
 man_options=$(sed -n '/^# OPTIONS/,/^# /p' "$MAN")
 
 all=
 for c in $commands; do
         h=$("$BIN" "$c" --help)
-        ok $? "$c --help exits 0"
+        is "$?" 0 "$c --help exits 0"
         usage=$(sed -n "s/^Usage: [^ ]* \[OPTIONS\.\.\.\] $c\( \|\$\)//p" <<<"$h")
-        grep -q "^Usage: .* $c" <<<"$h"
-        ok $? "$c --help shows the usage of $c, not the general help"
+        like "$h" "^Usage: .* $c" "$c --help shows the usage of $c, not the general help"
         own=$(opts_of "$usage")
         listed=$(opts_of "$(section "$h" 'Options:')")
         general=$(opts_of "$(section "$h" 'General options:')")
-        [ "$own" = "$listed" ]
-        ok $? "$c --help: its usage line names the options it lists"
-        [ "$own" = "$listed" ] || diag "usage: $own"$'\n'"listed: $listed"
-        grep -qx -- --help <<<"$general"
-        ok $? "$c --help lists the general options"
+        is "$own" "$listed" "$c --help: its usage line names the options it lists"
+        ok 'grep -qx -- --help <<<"$general"' "$c --help lists the general options"
         synopsis=$(grep -E "^\*docker-relocate\* \[_OPTIONS_\.\.\.\] \*$c\*( |\$)" "$MAN")
-        [ -n "$synopsis" ] && [ "$(opts_of "$synopsis")" = "$own" ]
-        ok $? "man page SYNOPSIS: $c names exactly the options of '$c --help'"
-        [ "$(opts_of "$synopsis")" = "$own" ] || diag "synopsis: $(opts_of "$synopsis")"$'\n'"help: $own"
+        ok '[ -n "$synopsis" ] && [ "$(opts_of "$synopsis")" = "$own" ]' \
+                "man page SYNOPSIS: $c names exactly the options of '$c --help'" ||
+                diag "synopsis: $(opts_of "$synopsis")" "help: $own"
         for o in $own $general; do
-                grep -qF -- "*$o*" <<<"$man_options"
-                ok $? "man page OPTIONS documents $o ($c)"
+                ok 'grep -qF -- "*$o*" <<<"$man_options"' "man page OPTIONS documents $o ($c)"
         done
         all+=" $own $general"
-        grep -qE "^\*$c\*" "$MAN"
-        ok $? "man page COMMANDS documents $c"
+        ok 'grep -qE "^\*$c\*" "$MAN"' "man page COMMANDS documents $c"
 done
 # (Elsewhere the page names other programs' options too: rsync's --delete.)
 for o in $(sed -n '/^# SYNOPSIS/,/^# DESCRIPTION/p; /^# OPTIONS/,/^# /p' "$MAN" | grep -oE -- '\*--[a-z][a-z-]+\*' |
         tr -d '*' | sort -u); do
-        grep -qxF -- "$o" <<<"$(tr ' ' '\n' <<<"$all")" || grep -qxF -- "$o" <<<"$(opts_of "$help")"
-        ok $? "the man page's $o is an option of the program"
+        ok 'grep -qxF -- "$o" <<<"$(tr " " "\n" <<<"$all")" || grep -qxF -- "$o" <<<"$(opts_of "$help")"' \
+                "the man page's $o is an option of the program"
 done
 for o in $(opts_of "$help"); do
-        grep -qF -- "*$o*" <<<"$man_options"
-        ok $? "man page OPTIONS documents $o (--help)"
+        ok 'grep -qF -- "*$o*" <<<"$man_options"' "man page OPTIONS documents $o (--help)"
 done
 
 # usage ERROR-SUBSTRING ARGS...: exit 2, with a message on stderr. Each runs
@@ -85,9 +66,8 @@ usage() {
         shift
         "$BIN" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
         rc=$?
-        [ $rc = 2 ] && grep -qF -- "$want" "$WORK/err"
-        ok $? "usage error (exit $rc): $*"
-        [ $rc = 2 ] || diag "$(cat "$WORK/err")"
+        ok '[ $rc = 2 ] && grep -qF -- "$want" "$WORK/err"' "usage error (exit $rc): $*" ||
+                diag "$(cat "$WORK/err")"
 }
 usage "does not take --wipe" disks --wipe
 usage "Unknown option" status --no-such-option
@@ -103,10 +83,8 @@ usage "at most 12" --root "$WORK" prepare /dev/null --mount /a --fs xfs --label 
 usage "at most 16" move --device /dev/null --label 12345678901234567 --dry-run
 usage "contradict" move --to /a --pre-copy --no-pre-copy --dry-run
 "$BIN" --root "$WORK" prepare /dev/null --mount /a --fs xfs --label 123456789012 --dry-run >/dev/null 2>&1
-ok $([ $? != 2 ]; echo $?) "a 12-byte xfs label is no usage error"
+isnt "$?" 2 "a 12-byte xfs label is no usage error"
 "$BIN" --json move --device a --device b --dry-run >"$WORK/out" 2>/dev/null
-ok $([ $? = 2 ] && python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(j["error"]["code"] != 2)' \
-        "$WORK/out"; echo $?) "--json: a usage error is one JSON object too, error.code 2"
+is "$? $(json_get 'j["error"]["code"]' "$WORK/out")" "2 2" "--json: a usage error is one JSON object too, error.code 2"
 
-echo "1..$n"
-[ $failed = 0 ]
+done_testing

@@ -10,23 +10,12 @@
 # the directories meson would install into, and the man page as a choice
 # that fails loudly when it cannot be honoured.
 set -uo pipefail
+. "$(dirname "$0")/../lib/tap.sh"
 BUILDDIR=${BUILDDIR:?}
 SRCDIR=${SRCDIR:?}
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
-
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
 DEST=$WORK/dest
 
-meson install -C "$BUILDDIR" --destdir "$DEST" --no-rebuild >"$WORK/install.log" 2>&1
-rc=$?
-[ $rc = 0 ] || sed 's/^/# /' "$WORK/install.log"
-ok $rc "meson install --destdir"
+ok 'meson install -C "$BUILDDIR" --destdir "$DEST" --no-rebuild' "meson install --destdir"
 
 # The directories this build installs into, and its options, as configured.
 options() {
@@ -41,8 +30,7 @@ eval "$(options "$BUILDDIR")"
 abs() { case $1 in /*) echo "$1" ;; *) echo "$prefix/$1" ;; esac; }
 
 bin=$(abs "$sbindir")/docker-relocate
-[ -x "$DEST$bin" ] && "$DEST$bin" --version >/dev/null
-ok $? "the binary: $bin"
+ok '[ -x "$DEST$bin" ] && "$DEST$bin" --version' "the binary: $bin"
 
 man_page=$(abs "$mandir")/man8/docker-relocate.8
 case $man in
@@ -51,11 +39,10 @@ disabled) want_man=0 ;;
 *) command -v scdoc >/dev/null 2>&1 && want_man=1 || want_man=0 ;;
 esac
 if [ $want_man = 1 ]; then
-        [ -s "$DEST$man_page" ] && grep -q '^\.TH "docker-relocate" "8"' "$DEST$man_page"
-        ok $? "the man page: $man_page"
+        ok '[ -s "$DEST$man_page" ] && grep -q "^\.TH \"docker-relocate\" \"8\"" "$DEST$man_page"' \
+                "the man page: $man_page"
 else
-        [ ! -e "$DEST$man_page" ]
-        ok $? "no man page with -Dman=$man and no scdoc"
+        ok '[ ! -e "$DEST$man_page" ]' "no man page with -Dman=$man and no scdoc"
 fi
 
 # Where bash-completion and systemd look, for a build into /usr.
@@ -70,9 +57,8 @@ else
         want_completion=$(abs "$datadir")/bash-completion/completions
 fi
 completion=$want_completion/docker-relocate
-[ -f "$DEST$completion" ] && bash -n "$DEST$completion" &&
-        grep -q 'complete -F _docker_relocate docker-relocate' "$DEST$completion"
-ok $? "the bash completion: $completion"
+ok '[ -f "$DEST$completion" ] && bash -n "$DEST$completion" &&
+        grep -q "complete -F _docker_relocate docker-relocate" "$DEST$completion"' "the bash completion: $completion"
 
 if [ -n "$systemdsystemunitdir" ]; then
         want_unitdir=$(abs "$systemdsystemunitdir")
@@ -82,22 +68,20 @@ else
         want_unitdir=$prefix/lib/systemd/system
 fi
 unit=$want_unitdir/docker-relocate-move.service
-[ -f "$DEST$unit" ] && grep -qx "ExecStart=$bin move \$DOCKER_RELOCATE_MOVE_OPTIONS --yes --json" "$DEST$unit"
-ok $? "the move unit, running the installed binary: $unit"
+ok '[ -f "$DEST$unit" ] && grep -qx "ExecStart=$bin move \$DOCKER_RELOCATE_MOVE_OPTIONS --yes --json" "$DEST$unit"' \
+        "the move unit, running the installed binary: $unit"
 
 plugin_dir=$(abs "$libexecdir")/docker/cli-plugins
 plugin=$plugin_dir/docker-relocate
 target=$(readlink "$DEST$plugin")
-[ -L "$DEST$plugin" ] && [ "${target#/}" = "$target" ]
-ok $? "the Docker CLI plugin link is relative: $plugin -> $target"
-[ "$(cd "$DEST$plugin_dir" 2>/dev/null && realpath -m "$target")" = "$DEST$bin" ]
-ok $? "and leads to the binary inside the install tree"
+ok '[ -L "$DEST$plugin" ] && [ -n "$target" ] && [ "${target#/}" = "$target" ]' \
+        "the Docker CLI plugin link is relative: $plugin -> $target"
+is "$(cd "$DEST$plugin_dir" 2>/dev/null && realpath -m "$target")" "$DEST$bin" \
+        "and leads to the binary inside the install tree"
 
 if [ "$prefix" != /usr ]; then
         outside=$(cd "$DEST" && find . ! -type d | sed 's/^\.//' | grep -v "^$prefix/")
-        [ -z "$outside" ]
-        ok $? "nothing installed outside the prefix $prefix"
-        [ -z "$outside" ] || echo "$outside" | sed 's/^/#   /'
+        is "$outside" "" "nothing installed outside the prefix $prefix"
 fi
 
 # ---- other prefixes and options: configured, not built ---------------------------
@@ -118,20 +102,16 @@ configure() {
         meson setup "$@" "$dir" "$SRCDIR" >"$dir.log" 2>&1
 }
 
-configure opt --prefix /opt/docker-relocate
-ok $? "configure with --prefix /opt/docker-relocate"
+ok 'configure opt --prefix /opt/docker-relocate' "configure with --prefix /opt/docker-relocate"
 is_path() {
-        [ "$2" = "$3" ]
-        ok $? "$1: $2"
-        [ "$2" = "$3" ] || echo "#   expected $3"
+        is "$2" "$3" "$1: $3"
 }
 is_path "--prefix /opt/docker-relocate: completion" "$(installed_path "$WORK/opt" docker-relocate | grep completion)" \
         /opt/docker-relocate/share/bash-completion/completions/docker-relocate
 is_path "--prefix /opt/docker-relocate: unit" "$(installed_path "$WORK/opt" docker-relocate-move.service)" \
         /opt/docker-relocate/lib/systemd/system/docker-relocate-move.service
 
-configure usr --prefix /usr
-ok $? "configure with --prefix /usr"
+ok 'configure usr --prefix /usr' "configure with --prefix /usr"
 want=$(pc_dir bash-completion completionsdir)
 is_path "--prefix /usr: completion where bash-completion looks" \
         "$(installed_path "$WORK/usr" docker-relocate | grep completion)" \
@@ -140,8 +120,8 @@ want=$(pc_dir systemd systemdsystemunitdir)
 is_path "--prefix /usr: unit where systemd looks" "$(installed_path "$WORK/usr" docker-relocate-move.service)" \
         "${want:-/usr/lib/systemd/system}/docker-relocate-move.service"
 
-configure dirs --prefix /usr -Dbashcompletiondir=/srv/completions -Dsystemdsystemunitdir=/srv/units
-ok $? "configure with -Dbashcompletiondir and -Dsystemdsystemunitdir"
+ok 'configure dirs --prefix /usr -Dbashcompletiondir=/srv/completions -Dsystemdsystemunitdir=/srv/units' \
+        "configure with -Dbashcompletiondir and -Dsystemdsystemunitdir"
 is_path "-Dbashcompletiondir" "$(installed_path "$WORK/dirs" docker-relocate | grep completion)" \
         /srv/completions/docker-relocate
 is_path "-Dsystemdsystemunitdir" "$(installed_path "$WORK/dirs" docker-relocate-move.service)" \
@@ -156,27 +136,21 @@ for d in "${dirs[@]}"; do
                 [ "$b" != scdoc ] && [ -x "$f" ] && [ ! -e "$WORK/bin/$b" ] && ln -s "$f" "$WORK/bin/$b"
         done
 done
-PATH=$WORK/bin configure noscdoc-enabled -Dman=enabled
-[ $? != 0 ] && grep -q "Program 'scdoc' not found" "$WORK/noscdoc-enabled.log"
-ok $? "-Dman=enabled without scdoc: configure fails, naming scdoc"
+ok '! PATH=$WORK/bin configure noscdoc-enabled -Dman=enabled && grep -q "Program .scdoc. not found" "$WORK/noscdoc-enabled.log"' \
+        "-Dman=enabled without scdoc: configure fails, naming scdoc"
 PATH=$WORK/bin configure noscdoc-auto
 rc=$?
-[ $rc = 0 ] && grep -q "WARNING: scdoc not found: the man page docker-relocate(8) is not built" "$WORK/noscdoc-auto.log"
-ok $? "-Dman=auto without scdoc: configures, and warns that there is no man page"
-[ $rc = 0 ] && [ -z "$(installed_path "$WORK/noscdoc-auto" docker-relocate.8)" ]
-ok $? "-Dman=auto without scdoc: no man page to install"
-PATH=$WORK/bin configure noscdoc-disabled -Dman=disabled
-rc=$?
-[ $rc = 0 ] && ! grep -q "WARNING: scdoc" "$WORK/noscdoc-disabled.log"
-ok $? "-Dman=disabled: no scdoc needed, no warning"
+ok '[ $rc = 0 ] && grep -q "WARNING: scdoc not found: the man page docker-relocate(8) is not built" "$WORK/noscdoc-auto.log"' \
+        "-Dman=auto without scdoc: configures, and warns that there is no man page"
+ok '[ $rc = 0 ] && [ -z "$(installed_path "$WORK/noscdoc-auto" docker-relocate.8)" ]' \
+        "-Dman=auto without scdoc: no man page to install"
+ok 'PATH=$WORK/bin configure noscdoc-disabled -Dman=disabled && ! grep -q "WARNING: scdoc" "$WORK/noscdoc-disabled.log"' \
+        "-Dman=disabled: no scdoc needed, no warning"
 if command -v scdoc >/dev/null 2>&1; then
-        configure scdoc-enabled -Dman=enabled
-        rc=$?
-        [ $rc = 0 ] && [ -n "$(installed_path "$WORK/scdoc-enabled" docker-relocate.8)" ]
-        ok $? "-Dman=enabled with scdoc: the man page is installed"
+        ok 'configure scdoc-enabled -Dman=enabled && [ -n "$(installed_path "$WORK/scdoc-enabled" docker-relocate.8)" ]' \
+                "-Dman=enabled with scdoc: the man page is installed"
 else
-        ok 0 "-Dman=enabled with scdoc # SKIP no scdoc here"
+        skip_missing "-Dman=enabled with scdoc" "scdoc (package scdoc)"
 fi
 
-echo "1..$n"
-[ $failed = 0 ]
+done_testing

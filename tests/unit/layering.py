@@ -16,6 +16,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import done_testing, ok  # noqa: E402
+
 SRC = os.path.join(os.environ.get("SRCDIR", "."), "src")
 LAYER = {"util": 0, "config": 1, "disk": 1, "engine": 1, "copy": 1, "service": 2, "move": 3, "output": 4, "cmd": 5}
 
@@ -26,17 +29,6 @@ for d, _, files in os.walk(SRC):
             path = os.path.relpath(os.path.join(d, f), SRC)
             with open(os.path.join(d, f)) as fh:
                 includes[path] = re.findall(r'^#include "([a-z]+/[^"]+)"', fh.read(), re.M)
-
-n = 0
-failed = 0
-
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    failed += not cond
-    print(("ok" if cond else "not ok") + f" {n} - {what}")
-
 
 ok(len(includes) > 50, f"{len(includes)} files read under {SRC}")
 for module in sorted(LAYER):
@@ -66,5 +58,4 @@ for path in sorted(includes):
             cycles.append(f"{path} <-> {other}.c")
 ok(not cycles, "no two compilation units include each other's header" + (f": {', '.join(cycles)}" if cycles else ""))
 
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+sys.exit(done_testing())

@@ -13,24 +13,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
+
 BIN = os.environ.get("DOCKER_RELOCATE", "build/docker-relocate")
 TREE = os.path.join(os.environ.get("FIXTURES", "tests/fixtures"), "containerd", "status-sid", "tree")
-
-n = 0
-failed = 0
-
-
-def ok(cond, what, detail=""):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + f" {n} - {what}")
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("#   " + line)
-    sys.stdout.flush()
-
 
 def write(root, path, content):
     p = os.path.join(root, path.lstrip("/"))
@@ -49,6 +37,24 @@ def store(root):
     if rc != 0:
         return None
     return json.loads(out).get("image_store")
+
+
+def run(root, *args):
+    p = subprocess.run([BIN, "--root", root, *args], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def read(root, path):
+    p = os.path.join(root, path.lstrip("/"))
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return f.read()
+
+
+def backups(root):
+    d = os.path.join(root, "var/lib/docker-relocate/backups")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
 
 
 def tree(s, what):
@@ -129,5 +135,82 @@ with tempfile.TemporaryDirectory() as tmp:
     ok(s and s["containerd"]["kind"] == "managed" and s["containerd"]["root"] == "/srv/docker/containerd/daemon"
        and not tree(s, "containerd root")["move"], "managed: under the data root, carried with it", s)
 
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+    # set-data-root on the sid files: containerd's root beside the data root.
+    root = fresh(tmp, "set-sid")
+    toml0 = read(root, "/etc/containerd/config.toml")
+    json0 = read(root, "/etc/docker/daemon.json")
+    rc, out, err = run(root, "set-data-root", "--dry-run", "/mnt/docker-data/docker")
+    ok(rc == 0 and "Would set containerd's root, which holds Docker's images, to /mnt/docker-data/containerd" in out
+       and '+root = "/mnt/docker-data/containerd"' in out and '+  "data-root": "/mnt/docker-data/docker",' in out,
+       "set-data-root sid: the dry run shows both changes", out + err)
+    ok(read(root, "/etc/containerd/config.toml") == toml0 and read(root, "/etc/docker/daemon.json") == json0
+       and backups(root) == [], "set-data-root sid: the dry run writes nothing")
+    rc, out, err = run(root, "set-data-root", "--json", "/mnt/docker-data/docker")
+    j = json.loads(out) if rc == 0 else {}
+    ok(rc == 0 and j.get("containerd", {}).get("old_root") == "/var/lib/containerd"
+       and j["containerd"]["new_root"] == "/mnt/docker-data/containerd"
+       and sorted(f["path"] for f in j["files"]) == ["/etc/containerd/config.toml", "/etc/docker/daemon.json"]
+       and all(f["backup"] for f in j["files"]), "set-data-root sid: both files written, both backed up", out + err)
+    toml1 = read(root, "/etc/containerd/config.toml")
+    ok(toml1 == toml0.replace("version = 2\n", 'version = 2\nroot = "/mnt/docker-data/containerd"\n', 1),
+       "set-data-root sid: config.toml gains the root and keeps every other byte", toml1)
+    s = store(root)
+    ok(s and s["containerd"]["root"] == "/mnt/docker-data/containerd"
+       and s["containerd"]["root_set_by"] == "/etc/containerd/config.toml", "set-data-root sid: status reads it back", s)
+    rc, out, err = run(root, "set-data-root", "/mnt/docker-data/docker")
+    ok(rc == 0 and "nothing to change" in out and "containerd's root /mnt/docker-data/containerd already" in out
+       and len(backups(root)) == 2, "set-data-root sid: a second run changes nothing", out + err)
+    json1 = read(root, "/etc/docker/daemon.json")
+    rc, out, err = run(root, "set-data-root", "--containerd-root", "/data/containerd", "/mnt/docker-data/docker")
+    ok(rc == 0 and "Set the data root" not in out
+       and "Set containerd's root, which holds Docker's images, to /data/containerd" in out
+       and "root = \"/data/containerd\"" in read(root, "/etc/containerd/config.toml")
+       and read(root, "/etc/docker/daemon.json") == json1 and len(backups(root)) == 3,
+       "set-data-root sid: --containerd-root names another root; only that is said and written", out + err)
+    rc, out, err = run(root, "set-data-root", "--containerd-root", "/mnt/docker-data/docker", "/mnt/docker-data/docker")
+    ok(rc == 2 and "cannot be the data root itself" in err, "set-data-root sid: containerd's root is not the data root",
+       f"rc={rc} {err}")
+
+    # Its root in a drop-in of the imports glob: written there, config.toml kept.
+    root = fresh(tmp, "set-imports")
+    write(root, "/etc/containerd/config.toml", 'version = 3\nimports = ["/etc/containerd/conf.d/*.toml"]\n')
+    rc, out, err = run(root, "set-data-root", "--json", "/srv/docker")
+    j = json.loads(out) if rc == 0 else {}
+    drop = read(root, "/etc/containerd/conf.d/docker-relocate.toml")
+    ok(rc == 0 and read(root, "/etc/containerd/config.toml") == 'version = 3\nimports = ["/etc/containerd/conf.d/*.toml"]\n'
+       and drop is not None and 'root = "/srv/containerd"' in drop, "set-data-root imports: a file of the glob", out + err)
+    s = store(root)
+    ok(s and s["containerd"]["root"] == "/srv/containerd", "set-data-root imports: status reads it back", s)
+
+    # The graph driver: containerd's root is none of Docker's business.
+    root = fresh(tmp, "set-overlay2")
+    write(root, "/etc/docker/daemon.json", '{ "features": { "containerd-snapshotter": false } }\n')
+    toml0 = read(root, "/etc/containerd/config.toml")
+    rc, out, err = run(root, "set-data-root", "--json", "/srv/docker")
+    j = json.loads(out) if rc == 0 else {}
+    ok(rc == 0 and j.get("containerd", 0) is None and read(root, "/etc/containerd/config.toml") == toml0
+       and [f["path"] for f in j["files"]] == ["/etc/docker/daemon.json"], "set-data-root overlay2: containerd left alone",
+       out + err)
+
+    # The store unknown offline (no feature, no Engine to ask): a warning.
+    root = fresh(tmp, "set-unknown")
+    write(root, "/etc/docker/daemon.json", "{}\n")
+    toml0 = read(root, "/etc/containerd/config.toml")
+    rc, out, err = run(root, "set-data-root", "/srv/docker")
+    ok(rc == 0 and read(root, "/etc/containerd/config.toml") == toml0 and "--containerd-root" in err,
+       "set-data-root unknown store: containerd left alone, with a warning", out + err)
+    rc, out, err = run(root, "set-data-root", "--containerd-root", "/srv/ctd", "/srv/docker")
+    ok(rc == 0 and 'root = "/srv/ctd"' in read(root, "/etc/containerd/config.toml"),
+       "set-data-root unknown store: --containerd-root sets it", out + err)
+
+    # dockerd's own containerd: --containerd-root does not apply.
+    root = fresh(tmp, "set-managed")
+    os.unlink(os.path.join(root, "usr/lib/systemd/system/containerd.service"))
+    write(root, "/etc/systemd/system/docker.service.d/ctd.conf",
+          "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd://\n")
+    json0 = read(root, "/etc/docker/daemon.json")
+    rc, out, err = run(root, "set-data-root", "--containerd-root", "/srv/ctd", "/srv/docker")
+    ok(rc == 3 and "does not apply" in err and read(root, "/etc/docker/daemon.json") == json0 and backups(root) == [],
+       "set-data-root managed: --containerd-root refused (exit 3), nothing written", f"rc={rc} {err}")
+
+sys.exit(tap.done_testing())

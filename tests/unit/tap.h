@@ -50,6 +50,45 @@ static inline void tap_ok(int ok, const char *what, const char *file, int line) 
                         printf("#   got:      %lld\n#   expected: %lld\n", _a_, _b_);      \
         } while (0)
 
+/* A check that cannot run here, and why ("# SKIP"): for what the machine is,
+ * not for what it lacks that tools/install-deps.sh installs. */
+static inline void tap_skip(const char *what, const char *why) {
+        char d[512];
+        snprintf(d, sizeof(d), "%s # SKIP %s", what, why);
+        tap_ok(1, d, __FILE__, __LINE__);
+}
+
+/* As tests/lib/tap.sh: under CI (CI set, and not "false" or "0") a missing
+ * dependency (a program, root) fails the check instead of skipping it. */
+static inline int tap_under_ci(void) {
+        const char *ci = getenv("CI");
+        return ci && *ci && strcmp(ci, "false") != 0 && strcmp(ci, "0") != 0;
+}
+
+/* One check needs DEP, which is missing. */
+static inline void tap_skip_missing(const char *what, const char *dep) {
+        char d[512];
+        if (tap_under_ci()) {
+                tap_ok(0, what, __FILE__, __LINE__);
+                printf("#   needs %s, which is missing: under CI that is a failure\n", dep);
+                return;
+        }
+        snprintf(d, sizeof(d), "%s # SKIP needs %s", what, dep);
+        tap_ok(1, d, __FILE__, __LINE__);
+}
+
+/* The whole test needs DEP, which is missing: its exit status. Before any
+ * check. */
+static inline int tap_skip_all_missing(const char *dep) {
+        const char *status = getenv("TAP_SKIP_STATUS");
+        if (tap_under_ci()) {
+                printf("not ok 1 - needs %s\n#   it is missing: under CI that is a failure\n1..1\n", dep);
+                return 1;
+        }
+        printf("1..0 # SKIP needs %s\n", dep);
+        return status ? atoi(status) : 77;
+}
+
 static inline int tap_done(void) {
         printf("1..%d\n", tap_n);
         return tap_failed ? 1 : 0;

@@ -428,9 +428,14 @@ static void test_targets(void) {
         _cleanup_strv_free_ char **backups = NULL;
         const char *json = "{\n  \"data-root\": \"/old\"\n}\n";
 
-        if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        if (geteuid() != 0) {
                 for (int i = 0; i < 12; i++)
-                        ok(1, "mount points and read-only files # SKIP needs root and a private mount namespace");
+                        tap_skip_missing("mount points and read-only files", "root");
+                return;
+        }
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                for (int i = 0; i < 12; i++)
+                        tap_skip("mount points and read-only files", "no private mount namespace here");
                 return;
         }
         root = tree_new("test-edit");

@@ -2,6 +2,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "store/containerd-runtime.h"
 #include "store/image-store.h"
 #include "store/namespaces.h"
 #include "tap.h"
@@ -218,11 +224,79 @@ static void test_names(void) {
         ok_int(image_store_engine_major("dev"), 0, "no major");
 }
 
+/* The root a containerd runs on is the one whose metadata database its
+ * process holds open: here this very process listens on a socket and holds
+ * such a file open, as containerd does. */
+static void test_running_root(void) {
+        char *t = tree_new("running-root");
+        _cleanup_free_ char *sock = path_join(t, "containerd.sock"), *db = NULL, *root = NULL, *got = NULL,
+                            *missing = path_join(t, "none.sock");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int lfd, dbfd = -1;
+
+        root = path_join(t, "var/lib/containerd");
+        db = path_join(root, "io.containerd.metadata.v1.bolt/meta.db");
+        ok(tree_write(t, "var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db", "bolt") >= 0, "a metadata database");
+        lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+        ok(lfd >= 0 && bind(lfd, (struct sockaddr *) &sa, sizeof(sa)) == 0 && listen(lfd, 4) == 0, "a listening socket");
+        ok_int(containerd_running_root(sock, &got), -ENODATA, "a listener without the database open: no root");
+        dbfd = open(db, O_RDONLY | O_CLOEXEC);
+        ok(dbfd >= 0 && containerd_running_root(sock, &got) >= 0, "with the database open: its root");
+        ok_streq(got, root, "the directory above io.containerd.metadata.v1.bolt/");
+        ok(containerd_running_root(missing, &got) < 0, "no socket: an error");
+        if (dbfd >= 0)
+                close(dbfd);
+        if (lfd >= 0)
+                close(lfd);
+        tree_remove(t);
+}
+
+/* What a stopped containerd left behind: a task directory per running
+ * container, per namespace. */
+static void test_leftover_tasks(void) {
+        char *t = tree_new("leftover");
+        _cleanup_free_ char *list = NULL;
+        _cleanup_strv_free_ char **tasks = NULL;
+
+        ok(containerd_leftover_tasks(t, &tasks) >= 0 && tasks && strv_length(tasks) == 0, "no runtime dirs: none");
+        tasks = strv_free(tasks);
+        ok(tree_write(t, "io.containerd.runtime.v2.task/moby/.keep", "") >= 0 &&
+                   tree_write(t, "io.containerd.runtime.v2.task/plugins.moby/.keep", "") >= 0 &&
+                   containerd_leftover_tasks(t, &tasks) >= 0 && strv_length(tasks) == 0,
+           "empty namespace directories: none");
+        tasks = strv_free(tasks);
+        ok(tree_write(t, "io.containerd.runtime.v2.task/moby/abc123/config.json", "{}") >= 0 &&
+                   tree_write(t, "io.containerd.runtime.v2.task/k8s.io/def456/config.json", "{}") >= 0 &&
+                   tree_write(t, "io.containerd.runtime.v1.linux/moby/old789/state", "") >= 0 &&
+                   containerd_leftover_tasks(t, &tasks) >= 0,
+           "tasks of two namespaces and of v1");
+        list = strv_join(tasks, " ");
+        ok_streq(list, "k8s.io/def456 moby/abc123 moby/old789", "each, as NAMESPACE/ID, sorted");
+        tree_remove(t);
+}
+
+/* A plugin's own directory holds files, or only directories. */
+static void test_dir_holds_files(void) {
+        char *t = tree_new("holds-files");
+        _cleanup_free_ char *opt = path_join(t, "opt"), *none = path_join(t, "none");
+
+        ok(tree_mkdir(t, "opt/bin") >= 0 && tree_mkdir(t, "opt/lib") >= 0 && dir_holds_files(opt) == 0,
+           "directories only (what containerd's opt plugin makes): no files");
+        ok(tree_write(t, "opt/bin/tool", "#!/bin/sh\n") >= 0 && dir_holds_files(opt) == 1,
+           "a file in a subdirectory counts");
+        ok(dir_holds_files(none) == 0, "a missing directory holds none");
+        tree_remove(t);
+}
+
 int main(void) {
         test_engine_sid();
         test_offline_store();
         test_offline_containerd();
         test_sizes();
         test_names();
+        test_running_root();
+        test_leftover_tasks();
+        test_dir_holds_files();
         return tap_done();
 }

@@ -226,6 +226,58 @@ static void test_older_journal(void) {
         tree_remove(root);
 }
 
+/* How Docker keeps its images, and containerd's root when it moves: what
+ * a resumed move, its rollback and "cleanup" read back. */
+static void test_store_record(void) {
+        StoreRecord in = {
+                .store = (char *) "containerd",
+                .driver = (char *) "overlayfs",
+                .driver_type = (char *) "io.containerd.snapshotter.v1",
+                .containerd_kind = (char *) "system",
+                .containerd_address = (char *) "/run/containerd/containerd.sock",
+                .containerd_socket = (char *) "/run/containerd/containerd.sock",
+                .containerd_moves = true,
+                .containerd_config = (char *) "/etc/containerd/config.toml",
+                .containerd_state = (char *) "/run/containerd",
+                .old_containerd_root = (char *) "/var/lib/containerd",
+                .new_containerd_root = (char *) "/mnt/docker-data/containerd",
+        }, graph = { .store = (char *) "graph-driver", .driver = (char *) "overlay2", .containerd_kind = (char *) "managed" };
+        _cleanup_(store_record_done) StoreRecord out = {}, out2 = {};
+        _cleanup_json_ cJSON *j = NULL, *k = NULL, *old = cJSON_CreateObject();
+        _cleanup_free_ char *text = NULL;
+
+        ok(journal_new("systemd", "/run/docker.sock", "/var/lib/docker", "/mnt/docker-data/docker", NULL, NULL, &j) >= 0 &&
+                   journal_set_store(j, &in) >= 0,
+           "a store record is written");
+        text = cJSON_PrintUnformatted(j);
+        k = cJSON_Parse(text);
+        ok(k && journal_get_store(k, &out) >= 0, "and read back from the saved text");
+        ok(out.containerd_moves && streq_ptr(out.new_containerd_root, "/mnt/docker-data/containerd") &&
+                   streq_ptr(out.old_containerd_root, "/var/lib/containerd") &&
+                   streq_ptr(out.driver_type, "io.containerd.snapshotter.v1") &&
+                   streq_ptr(out.containerd_state, "/run/containerd") &&
+                   streq_ptr(out.containerd_config, "/etc/containerd/config.toml") &&
+                   streq_ptr(out.containerd_address, "/run/containerd/containerd.sock"),
+           "every field as written");
+        ok(journal_set_store(j, &graph) >= 0 && journal_get_store(j, &out2) >= 0 && !out2.containerd_moves &&
+                   !out2.driver_type && streq_ptr(out2.driver, "overlay2") && !out2.old_containerd_root,
+           "a graph-driver host's record: no driver-type, no containerd tree");
+        ok(!cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "image_store"), "containerd"),
+           "and no \"containerd\" object in it");
+        ok_int(journal_get_store(old, &out2), -ENOENT, "a journal of an earlier version has none");
+        cJSON_AddObjectToObject(cJSON_AddObjectToObject(old, "image_store"), "containerd");
+        ok_int(journal_get_store(old, &out2), -EBADMSG, "a containerd record without its roots is refused");
+
+        ok(!journal_has_step(j, "pre-copy", 0) && journal_n_steps(j) == 0, "no steps yet");
+        (void) journal_add_step(j, "pre-copy", 1);
+        (void) journal_add_step(j, "pre-copy-containerd", 2);
+        ok(journal_has_step(j, "pre-copy", 0) && journal_has_step(j, "pre-copy-containerd", 0) &&
+                   !journal_has_step(j, "copy", 0),
+           "the steps done are listed");
+        ok(journal_n_steps(j) == 2 && !journal_has_step(j, "pre-copy", 2) && journal_has_step(j, "pre-copy-containerd", 1),
+           "counting only those from an index on");
+}
+
 int main(void) {
         unsetenv(TEST_CRASH_ENV);
         test_crash_at("config-recorded", 0);
@@ -236,5 +288,6 @@ int main(void) {
         test_changed_since();
         test_journal_not_saved();
         test_older_journal();
+        test_store_record();
         return tap_done();
 }

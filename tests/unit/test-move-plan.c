@@ -67,6 +67,13 @@ static bool refused_for(const Move *m, const char *what) {
         return false;
 }
 
+static bool warned_for(const Move *m, const char *what) {
+        STRV_FOREACH(s, m->warnings)
+                if (strstr(*s, what))
+                        return true;
+        return false;
+}
+
 static void free_root(Move *m) {
         char *root = (char *) m->cfg.root;
 
@@ -147,7 +154,6 @@ static void docker_down(Move *m) {
 static void docker_odd(Move *m) {
         free(m->daemon.root_dir);
         m->daemon.root_dir = strdup("/elsewhere");
-        m->daemon.containerd_store = true;
         m->daemon.swarm_manager = true;
 }
 
@@ -182,11 +188,10 @@ static void test_refusals(void) {
                 const char *reasons[3];
         } cases[] = {
                 { "Docker not running", NULL, docker_down, { "Docker is not running on" } },
-                { "a daemon on another root, the containerd store, a swarm manager",
+                { "a daemon on another root, a swarm manager",
                   NULL,
                   docker_odd,
-                  { "Docker runs on /elsewhere but its configuration says /srv/docker", "containerd image store",
-                    "swarm manager" } },
+                  { "Docker runs on /elsewhere but its configuration says /srv/docker", "swarm manager" } },
                 { "a target that is no directory", NULL, no_dir, { "--to " TARGET " is not an existing directory" } },
                 { "a target inside the data root",
                   "/srv/docker/sub",
@@ -339,6 +344,53 @@ static void test_journal(void) {
         free_root(m);
 }
 
+/* Docker from the snap and rootless Docker: refused by plan_begin(),
+ * before the daemon is asked or the data measured, with the steps by hand
+ * for this very target; the system's Docker beside a user's rootless one
+ * is moved, with a warning. */
+static void test_installs(void) {
+        static const struct {
+                const char *name;
+                const char *steps[3];
+        } refused[] = {
+                { "snap", { "1) snap stop docker;", "snap set docker data-root=" TARGET, "5) snap start docker;" } },
+                { "snap-old", { "1) snap refresh docker", "snap set docker data-root=" TARGET, "snap start docker" } },
+                { "snap-and-system", { "installed twice", "/lib/systemd/system/docker.service", "snap remove docker" } },
+                { "rootless",
+                  { "as alice: systemctl --user stop docker", "\"data-root\": \"" TARGET "/alice\"",
+                    "as carol: systemctl --user start docker" } },
+        };
+        MoveRequest dev = { .device = "/dev/xvdf", .fs = "xfs" };
+        Move *m;
+
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                m = move_of(refused[i].name, NULL);
+                ok_int(plan_begin(m), MOVE_REFUSED, "%s: refused before the daemon is asked", refused[i].name);
+                ok_int(strv_length(m->refusals), 1, "%s: one refusal", refused[i].name);
+                for (size_t k = 0; k < ELEMENTSOF(refused[i].steps); k++)
+                        ok(refused_for(m, refused[i].steps[k]), "%s: the refusal says '%s'", refused[i].name,
+                           refused[i].steps[k]);
+                ok(!m->daemon.running && m->size.bytes == 0, "%s: nothing probed", refused[i].name);
+                free_root(m);
+        }
+
+        /* With --device, the volume is still this program's to prepare. */
+        m = move_of("snap", &dev);
+        ok_int(plan_begin(m), MOVE_REFUSED, "snap --device: refused");
+        ok(refused_for(m, "1) docker-relocate prepare /dev/xvdf --mount " DEFAULT_MOUNT " --fs xfs;") &&
+                   refused_for(m, "snap set docker data-root=" DEFAULT_MOUNT "/docker"),
+           "snap --device: prepare the volume first, then the snap's steps for <mount>/docker");
+        free_root(m);
+
+        m = move_of("rootless-system", NULL);
+        ok_int(plan(m), MOVE_PLANNED, "rootless-system: the system's Docker is moved");
+        ok(strv_length(m->refusals) == 0, "rootless-system: no refusal");
+        ok_streq(m->edit.place, "/etc/docker/daemon.json (daemon.json)", "rootless-system: the system's daemon.json");
+        ok(warned_for(m, "User alice also runs rootless Docker"),
+           "rootless-system: the plan warns that alice's rootless Docker stays");
+        free_root(m);
+}
+
 static void test_rollback_decision(void) {
         static const struct {
                 MovePhase step, reached;
@@ -352,6 +404,10 @@ static void test_rollback_decision(void) {
                 { PHASE_CONFIGURED, PHASE_COPIED, true },   /* configure */
                 { PHASE_VERIFIED, PHASE_CONFIGURED, true }, /* start-verify */
                 { PHASE_NONE, PHASE_COPIED, true },         /* prepare or record of a resumed move */
+                { PHASE_NONE, PHASE_STOPPED, true },        /* check-stopped */
+                { PHASE_COPIED, PHASE_COPIED, true },       /* copy-containerd */
+                { PHASE_NONE, PHASE_CONFIGURED, true },     /* check-before-start */
+                { PHASE_PRECOPIED, PHASE_PRECOPIED, false }, /* pre-copy-containerd */
                 { PHASE_DONE, PHASE_VERIFIED, false },      /* restart-containers */
                 { PHASE_CLEANED, PHASE_DONE, false },       /* delete-old */
         };
@@ -362,12 +418,436 @@ static void test_rollback_decision(void) {
                    move_phase_to_string(cases[i].reached), cases[i].rolls_back ? "rolls back" : "does not roll back");
 }
 
+/* ---- the containerd image store ------------------------------------------ */
+
+#define SID_TREE "containerd/status-sid/tree"
+#define VOLUME "vol-0123456789abcdef0"
+
+/* A move on the files of a Debian sid host (docker.io 28, containerd 2.1, the
+ * containerd image store switched on): the configuration of fixture tree,
+ * planned as far as the journal and the configuration settle it. */
+static Move *move_on(const char *tree, const MoveRequest *req_in) {
+        MoveRequest req = req_in ? *req_in : (MoveRequest){ .device = VOLUME, .pre_copy = true };
+        char *root = NULL;
+        Move *m = NULL;
+
+        if (asprintf(&root, "%s/%s", fixtures_dir(), tree) < 0 || move_new(&req, &m) < 0 ||
+            docker_config_load(root, INIT_UNKNOWN, NULL, &m->cfg) < 0)
+                abort();
+        return m;
+}
+
+/* What Engine 28.5 on the containerd store says (GET /info), with the
+ * system containerd. */
+static void engine_containerd_store(DaemonState *d) {
+        d->server_version = strdup("28.5.2+dfsg4");
+        d->driver = strdup("overlayfs");
+        d->driver_type = strdup("io.containerd.snapshotter.v1");
+        d->containerd_address = strdup("/run/containerd/containerd.sock");
+        d->containerd_namespace = strdup("moby");
+        d->containerd_plugins_namespace = strdup("plugins.moby");
+}
+
+/* What the probe learns on a healthy host of that kind, with the image
+ * store worked out from the Engine's answer (image_store_detect, as the
+ * probe does). */
+static void containerd_facts(Move *m) {
+        ContainerdFacts *f = &m->ctd;
+        const DaemonState *d = &m->daemon;
+        EngineInfo info = {
+                .server_version = d->server_version,
+                .driver = d->driver,
+                .driver_type = d->driver_type,
+                .containerd_address = d->containerd_address,
+                .containerd_namespace = d->containerd_namespace,
+                .containerd_plugins_namespace = d->containerd_plugins_namespace,
+        };
+
+        if (containerd_config_load(m->cfg.root, m->cfg.init, NULL, &f->cfg) < 0 ||
+            image_store_detect(&m->cfg, &f->cfg, &info, NULL, false, &m->store_info) < 0)
+                abort();
+        f->cfg_loaded = true;
+        f->root = strdup("/var/lib/containerd");
+        f->size = (TreeSize){ .bytes = 3 * GiB, .apparent_bytes = 3 * GiB, .inodes = 20000 };
+        f->service = true;
+        f->dump_root = strdup("/var/lib/containerd");
+        f->namespaces_known = true;
+}
+
+/* A healthy sid host: Docker runs on the containerd store, a fresh volume. */
+static void sid_host(Move *m) {
+        healthy(m);
+        engine_containerd_store(&m->daemon);
+        containerd_facts(m);
+        m->disk.fs_node = strdup("/dev/nvme1n1");
+}
+
+static int plan_sid(Move *m, void (*change)(Move *m)) {
+        _cleanup_free_ char *error = NULL;
+        int r = plan_begin(m);
+
+        if (r != MOVE_PLANNED)
+                return r;
+        sid_host(m);
+        if (change)
+                change(m);
+        return plan_decide(m, &error);
+}
+
+static bool noted(const Move *m, const char *what) {
+        STRV_FOREACH(s, m->edit.notes)
+                if (strstr(*s, what))
+                        return true;
+        return false;
+}
+
+static void test_containerd_store(void) {
+        Move *m = move_on(SID_TREE, NULL);
+        const StoreRecord *s = &m->store;
+
+        ok_int(plan_sid(m, NULL), MOVE_PLANNED, "containerd store: planned");
+        ok(strv_length(m->refusals) == 0, "no refusal (%s)", strna(m->refusals ? m->refusals[0] : NULL));
+        ok(s->containerd_moves, "the system containerd's root moves too");
+        ok_streq(m->new_root, DEFAULT_MOUNT "/docker", "the data root to <mount>/docker");
+        ok_streq(s->old_containerd_root, "/var/lib/containerd", "containerd's root from /var/lib/containerd");
+        ok_streq(s->new_containerd_root, DEFAULT_MOUNT "/containerd", "to <mount>/containerd, beside it");
+        ok_streq(s->store, "containerd", "the record: the containerd store");
+        ok_streq(s->driver, "overlayfs", "the record: the driver");
+        ok_streq(s->driver_type, "io.containerd.snapshotter.v1", "the record: the driver-type");
+        ok_streq(s->containerd_kind, "system", "the record: the system containerd");
+        ok_streq(s->containerd_address, "/run/containerd/containerd.sock", "the record: its address, as the Engine says");
+        ok_streq(s->containerd_config, "/etc/containerd/config.toml", "the record: its config file");
+        ok_streq(s->containerd_state, "/run/containerd", "the record: its state directory");
+        ok_streq(m->edit.place, "/etc/docker/daemon.json (daemon.json)", "the data root set in daemon.json");
+        ok_streq(m->containerd_edit.place, "/etc/containerd/config.toml (root)", "containerd's root in config.toml");
+        ok(m->diff && strstr(m->diff, "\"data-root\": \"" DEFAULT_MOUNT "/docker\"") &&
+                   strstr(m->diff, "+root = \"" DEFAULT_MOUNT "/containerd\""),
+           "the diff shows both files, beside each other");
+        ok(m->edit.n == 2, "both files are one plan (one write-ahead record): %zu", m->edit.n);
+        ok(noted(m, "io.containerd.internal.v1.opt keeps its data in /var/lib/containerd/opt, which stays there"),
+           "the plan notes that Debian's opt directory stays where it is");
+        ok(has_step(m, "Copy containerd's root /var/lib/containerd to " DEFAULT_MOUNT "/containerd while it runs") &&
+                   has_step(m, "Copy containerd's root /var/lib/containerd to " DEFAULT_MOUNT
+                               "/containerd with containerd stopped (rsync --delete)"),
+           "containerd's root: a live copy and a final one");
+        ok(has_step(m, "Stop Docker and containerd (docker.socket, then docker.service and containerd.service, over "
+                       "D-Bus)"),
+           "Docker and containerd stopped together, over D-Bus");
+        ok(has_step(m, "Check that no task, shim or mount of a container remains below /var/lib/containerd or "
+                       "/run/containerd"),
+           "no task, shim or mount may survive the stop");
+        ok(has_step(m, "Set containerd's root to " DEFAULT_MOUNT "/containerd in /etc/containerd/config.toml (root)") &&
+                   has_step(m, "containerd.service.d/50-docker-relocate-mount.conf (RequiresMountsFor=" DEFAULT_MOUNT
+                               "/containerd)"),
+           "containerd's root set in its one place, with its RequiresMountsFor drop-in");
+        ok(has_step(m, "Check that 'containerd config dump' names " DEFAULT_MOUNT "/containerd") &&
+                   has_step(m, "Start containerd, then Docker and verify") && has_step(m, "image store") &&
+                   has_step(m, "and containerd's root"),
+           "containerd started first; the image store and containerd's root verified");
+        ok(has_step(m, "Keep containerd's old root /var/lib/containerd"), "containerd's old root is kept");
+        ok(!has_step(m, "holds the overlayfs layers"), "no graph-driver check on the containerd store");
+        ok(move_total_size(m).bytes == 4 * GiB && move_total_size(m).inodes == 30000,
+           "the size counts both trees");
+        free_root(m);
+}
+
+static void lacking_room(Move *m) {
+        /* Room for the data root's GiB, not for containerd's three more. */
+        m->req.device = NULL;
+        m->req.to = "/mnt/new/docker";
+        free(m->target.path);
+        m->target.path = strdup("/mnt/new/docker");
+        m->target.free_bytes = 2 * GiB;
+        m->ctd.target_on_target_fs = true;
+}
+
+static void kubelet(Move *m) {
+        (void) strv_extend(&m->ctd.namespaces_in_use, "k8s.io (3 images, 2 containers, 41 blobs)");
+}
+
+static void no_ctr(Move *m) {
+        m->ctd.namespaces_known = false;
+        m->ctd.namespaces_error = strdup("ctr is not installed");
+}
+
+static void root_flag(Move *m) {
+        m->ctd.cfg.root_dir_from_flag = true;
+        free(m->ctd.cfg.root_dir_source);
+        m->ctd.cfg.root_dir_source = strdup("--root in /usr/lib/systemd/system/containerd.service");
+}
+
+static void broken_config(Move *m) {
+        m->ctd.cfg.error = strdup("/etc/containerd/config.toml:3:1: expected a key");
+}
+
+static void opt_with_files(Move *m) {
+        (void) strv_extend(&m->ctd.plugin_dirs_with_files, "io.containerd.internal.v1.opt=/var/lib/containerd/opt");
+}
+
+static void dump_differs(Move *m) {
+        (void) strv_extend(&m->ctd.dump_disagrees,
+                           "containerd config dump says its root is /srv/containerd, the files say /var/lib/containerd "
+                           "(default).");
+}
+
+static void dump_fails(Move *m) {
+        m->ctd.dump_root = mfree(m->ctd.dump_root);
+        m->ctd.dump_error = strdup("no containerd binary");
+}
+
+static void no_service(Move *m) {
+        m->ctd.service = false;
+}
+
+static void other_address(Move *m) {
+        free(m->ctd.cfg.address);
+        m->ctd.cfg.address = strdup("/run/other/containerd.sock");
+}
+
+static void root_in_data_root(Move *m) {
+        free(m->store_info.containerd_root);
+        m->store_info.containerd_root = strdup("/var/lib/docker/containerd-system");
+}
+
+/* Each refusal of a containerd store host, one fact at a time; the
+ * kubelet's namespace and an unknown one give way to --force. */
+static void test_containerd_refusals(void) {
+        static const struct {
+                const char *what;
+                void (*set)(Move *m);
+                const char *reason;
+                bool force_moves;
+        } cases[] = {
+                { "too little room for both trees", lacking_room, "the data root and containerd's root need" },
+                { "a kubelet's namespace", kubelet,
+                  "containerd also holds namespace k8s.io (3 images, 2 containers, 41 blobs) of another client", true },
+                { "namespaces that cannot be listed", no_ctr, "namespaces could not be listed (ctr is not installed)",
+                  true },
+                { "containerd's root on its command line", root_flag, "set on its command line" },
+                { "a broken config.toml", broken_config, "config.toml:3:1: expected a key: containerd cannot start" },
+                { "a plugin directory holding files", opt_with_files,
+                  "io.containerd.internal.v1.opt keeps files in /var/lib/containerd/opt" },
+                { "the dump disagrees with the files", dump_differs, "says its root is /srv/containerd" },
+                { "no containerd config dump", dump_fails, "'containerd config dump' failed (no containerd binary)" },
+                { "no service runs containerd", no_service, "that no init system here runs" },
+                { "dockerd's containerd is not containerd.service's", other_address,
+                  "containerd.service's listens on /run/other/containerd.sock" },
+                { "containerd's root inside the data root", root_in_data_root, "lies inside Docker's data root" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                MoveRequest forced = { .device = VOLUME, .force = true };
+                Move *m = move_on(SID_TREE, NULL);
+
+                ok_int(plan_sid(m, cases[i].set), MOVE_REFUSED, "%s: refused", cases[i].what);
+                ok(refused_for(m, cases[i].reason), "%s: it says '%s'", cases[i].what, cases[i].reason);
+                if (!refused_for(m, cases[i].reason))
+                        STRV_FOREACH(r, m->refusals)
+                                printf("#   refusal: %s\n", *r);
+                free_root(m);
+                if (!cases[i].force_moves)
+                        continue;
+                m = move_on(SID_TREE, &forced);
+                ok_int(plan_sid(m, cases[i].set), MOVE_PLANNED, "%s: --force (the node drained) moves", cases[i].what);
+                free_root(m);
+        }
+}
+
+/* --to DIR: containerd's root goes beside DIR, on DIR's filesystem. */
+static void to_dir(Move *m) {
+        m->req.device = NULL;
+        free(m->target.path);
+        m->target.path = strdup(m->req.to);
+        m->ctd.target_on_target_fs = true;
+}
+
+static void to_mount_point(Move *m) {
+        to_dir(m);
+        m->ctd.target_on_target_fs = false;
+}
+
+static void to_beside_full(Move *m) {
+        to_dir(m);
+        m->ctd.target_exists = true;
+        m->ctd.target.is_dir = true;
+        m->ctd.target.empty = false;
+}
+
+static void to_beside_file(Move *m) {
+        to_dir(m);
+        m->ctd.target_exists = true;
+}
+
+static void to_same_fs(Move *m) {
+        to_dir(m);
+        m->ctd.target.same_fs = true;
+}
+
+static void test_containerd_to(void) {
+        static const struct {
+                const char *to;
+                void (*set)(Move *m);
+                const char *reason; /* NULL: planned */
+        } cases[] = {
+                { "/data/docker", to_dir, NULL },
+                { "/data", to_mount_point, "which would not be on the filesystem of /data: give --to a directory below" },
+                { "/data/docker", to_beside_full, "/data/containerd, which is not empty" },
+                { "/data/docker", to_beside_file, "/data/containerd, which is not a directory" },
+                { "/data/docker", to_same_fs, "same filesystem as containerd's current root" },
+                { "/data/containerd", to_dir, "which is the data root's own target" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                MoveRequest req = { .to = cases[i].to };
+                Move *m = move_on(SID_TREE, &req);
+                int r = plan_sid(m, cases[i].set);
+
+                if (!cases[i].reason) {
+                        ok_int(r, MOVE_PLANNED, "--to %s: planned", cases[i].to);
+                        ok_streq(m->store.new_containerd_root, "/data/containerd", "containerd's root beside it");
+                } else {
+                        ok_int(r, MOVE_REFUSED, "--to %s: refused", cases[i].to);
+                        ok(refused_for(m, cases[i].reason), "--to %s: it says '%s'", cases[i].to, cases[i].reason);
+                }
+                free_root(m);
+        }
+}
+
+static void engine_29_overlay2(Move *m) {
+        free(m->daemon.server_version);
+        m->daemon.server_version = strdup("29.0.1");
+        m->daemon.driver = strdup("overlay2");
+}
+
+static void engine_28_overlay2(Move *m) {
+        engine_29_overlay2(m);
+        free(m->daemon.server_version);
+        m->daemon.server_version = strdup("28.5.2");
+}
+
+/* A graph-driver host: the data root alone moves; the copy's layers are
+ * checked before the start, and Engine 29 would start a data root without
+ * them on the containerd store. */
+static void test_graph_driver(void) {
+        _cleanup_free_ char *error = NULL;
+        Move *m;
+
+        m = move_of("daemon-json", NULL);
+        ok_int(plan_begin(m), MOVE_PLANNED, "graph driver, Engine 28: begins");
+        healthy(m);
+        engine_28_overlay2(m);
+        containerd_facts(m);
+        ok_int(plan_decide(m, &error), MOVE_PLANNED, "graph driver, Engine 28: planned");
+        ok(!m->store.containerd_moves, "containerd's root stays");
+        ok_streq(m->store.store, "graph-driver", "the record: the graph driver");
+        ok_streq(m->store.driver, "overlay2", "the record: overlay2");
+        ok(!m->store.driver_type, "the record: no driver-type");
+        ok(has_step(m, "Check that the copy holds the overlay2 layers (" TARGET "/overlay2/)"),
+           "the copy's overlay2/ is checked before the start");
+        ok(has_step(m, "Stop Docker (docker.socket, then docker.service, over D-Bus)") && !has_step(m, "containerd"),
+           "Docker alone is stopped; nothing of containerd");
+        ok(m->edit.n == 1, "daemon.json alone changes: %zu file(s)", m->edit.n);
+        free_root(m);
+
+        /* Engine 29 keeps a graph driver that the configuration names. */
+        m = move_of("daemon-json", NULL);
+        ok_int(plan_begin(m), MOVE_PLANNED, "graph driver named in daemon.json, Engine 29: begins");
+        healthy(m);
+        engine_29_overlay2(m);
+        containerd_facts(m);
+        ok_int(plan_decide(m, &error), MOVE_PLANNED, "storage-driver overlay2 keeps Engine 29 on it: planned");
+        free_root(m);
+
+        /* Engine 29 with nothing choosing the store and a data root without
+         * overlay2 layers (the fixture has none): the next start would be on
+         * the containerd store. */
+        m = move_of("default", NULL);
+        ok_int(plan_begin(m), MOVE_PLANNED, "graph driver, Engine 29: begins");
+        healthy(m);
+        engine_29_overlay2(m);
+        containerd_facts(m);
+        ok_int(plan_decide(m, &error), MOVE_REFUSED, "Engine 29 would switch the store at the next start: refused");
+        ok(refused_for(m, "Docker runs on the graph-driver image store, but its configuration would start it on the "
+                          "containerd one") &&
+                   refused_for(m, "\"containerd-snapshotter\": false"),
+           "it says so, and how to pin the store in use");
+        free_root(m);
+}
+
+/* dockerd's own containerd: its root is under the data root and moves
+ * with it. */
+static void managed(Move *m) {
+        free(m->daemon.containerd_address);
+        m->daemon.containerd_address = strdup("/var/run/docker/containerd/containerd.sock");
+        image_store_info_done(&m->store_info);
+        containerd_facts_done(&m->ctd);
+        containerd_facts(m);
+}
+
+static void test_managed(void) {
+        Move *m = move_on(SID_TREE, NULL);
+
+        ok_int(plan_sid(m, managed), MOVE_PLANNED, "managed containerd: planned");
+        ok(!m->store.containerd_moves, "no second tree: it is under the data root");
+        ok_streq(m->store.containerd_kind, "managed", "the record: dockerd's own containerd");
+        ok_streq(m->store.containerd_socket, "/var/run/docker/containerd/containerd.sock", "the record: its socket");
+        ok(m->edit.n == 1 && !has_step(m, "containerd's root"), "only the data root is set");
+        free_root(m);
+}
+
+/* A move interrupted after the stop: its journal says containerd's root
+ * moves, and the plan takes that up with Docker and containerd stopped. */
+static void test_containerd_resume(void) {
+        _cleanup_free_ char *error = NULL;
+        StoreRecord rec = {
+                .store = (char *) "containerd",
+                .driver = (char *) "overlayfs",
+                .driver_type = (char *) "io.containerd.snapshotter.v1",
+                .containerd_kind = (char *) "system",
+                .containerd_address = (char *) "/run/containerd/containerd.sock",
+                .containerd_socket = (char *) "/run/containerd/containerd.sock",
+                .containerd_moves = true,
+                .containerd_config = (char *) "/etc/containerd/config.toml",
+                .containerd_state = (char *) "/run/containerd",
+                .old_containerd_root = (char *) "/var/lib/containerd",
+                .new_containerd_root = (char *) DEFAULT_MOUNT "/containerd",
+        };
+        Move *m = move_on(SID_TREE, NULL);
+
+        if (journal_new("systemd", "/var/run/docker.sock", "/var/lib/docker", DEFAULT_MOUNT "/docker", "/dev/nvme1n1",
+                        DEFAULT_MOUNT, &m->journal) < 0 ||
+            journal_set_phase(m->journal, PHASE_COPIED) < 0 || journal_set_store(m->journal, &rec) < 0)
+                abort();
+        ok_int(plan_begin(m), MOVE_PLANNED, "an interrupted containerd move: begins");
+        ok(m->store.containerd_moves && streq_ptr(m->store.new_containerd_root, DEFAULT_MOUNT "/containerd"),
+           "the journal says containerd's root moves, and where");
+        healthy(m);
+        m->daemon.running = false;
+        m->disk.fs_node = strdup("/dev/nvme1n1");
+        if (containerd_config_load(m->cfg.root, m->cfg.init, NULL, &m->ctd.cfg) < 0)
+                abort();
+        m->ctd.cfg_loaded = true;
+        m->ctd.root = strdup("/var/lib/containerd");
+        m->ctd.service = true;
+        ok_int(plan_decide(m, &error), MOVE_PLANNED, "resumed with Docker and containerd stopped (%s)",
+               strna(m->refusals ? m->refusals[0] : NULL));
+        ok(has_step(m, "Stop Docker and containerd"), "and they are stopped and started together");
+        free_root(m);
+}
+
 int main(void) {
         test_styles();
         test_refusals();
         test_options();
         test_volume();
         test_journal();
+        test_installs();
         test_rollback_decision();
+        test_containerd_store();
+        test_containerd_refusals();
+        test_containerd_to();
+        test_graph_driver();
+        test_managed();
+        test_containerd_resume();
         return tap_done();
 }

@@ -6,68 +6,32 @@
 # waiting, the socket-before-service order, property decoding); the same
 # code against real systemd runs in the VM tests. Needs no root.
 set -u
+. "$(dirname "$0")/../lib/tap.sh"
 
 PROBE=${RUNTIME_PROBE:?RUNTIME_PROBE is set by meson}
 PY=/usr/bin/python3
-if ! command -v dbus-daemon >/dev/null || ! "$PY" -c 'import dbusmock' 2>/dev/null; then
-        # Status 0: meson's TAP reader takes the plan for a skip only then.
-        echo "1..0 # SKIP needs dbus-daemon and python3-dbusmock"
-        exit 0
-fi
+require 'command -v dbus-daemon' "dbus-daemon (package dbus)"
+require '"$PY" -c "import dbusmock, gi"' "python-dbusmock (package python3-dbusmock)"
 
-T=$(mktemp -d /tmp/test-service-dbus.XXXXXX)
-BUS_PID=
-MOCK_PID=
-cleanup() {
-        [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null
-        [ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
-        [ -n "$MOCK_PID" ] && wait "$MOCK_PID" 2>/dev/null
-        [ -n "$BUS_PID" ] && wait "$BUS_PID" 2>/dev/null
-        [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-n=0
-failed=0
-check() {
-        local what=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then
-                echo "ok $n - $what"
-        else
-                echo "not ok $n - $what"
-                failed=1
-        fi
-}
-eq() {
-        [ "$1" = "$2" ] || {
-                printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
-                return 1
-        }
-}
-json() {
-        "$PY" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
-}
 # The order of the manager calls the mock saw since the last mark, one
 # method and unit per line. (The mock keeps its log open: truncating it
 # would leave a hole, so a mark is a line count.)
 MARK=0
 mark() {
-        MARK=$(wc -l <"$T/mock.log")
+        MARK=$(wc -l <"$WORK/mock.log")
 }
 calls() {
-        tail -n +$((MARK + 1)) "$T/mock.log" |
+        tail -n +$((MARK + 1)) "$WORK/mock.log" |
                 sed -nE 's/^[0-9.]+ (Subscribe|StopUnit|StartUnit|LoadUnit|Reload)( "([^"]*)")?.*/\1 \3/p' |
                 sed 's/ $//'
 }
 
-cat >"$T/bus.conf" <<EOT
+cat >"$WORK/bus.conf" <<EOT
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
-  <listen>unix:path=$T/bus</listen>
+  <listen>unix:path=$WORK/bus</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow user="*"/>
@@ -77,19 +41,14 @@ cat >"$T/bus.conf" <<EOT
   </policy>
 </busconfig>
 EOT
-dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/bus.log" &
-BUS_PID=$!
-export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
-for _ in $(seq 1 100); do
-        [ -S "$T/bus" ] && break
-        sleep 0.05
-done
+sandbox_spawn BUS_PID dbus-daemon --config-file="$WORK/bus.conf" --nofork --nopidfile 2>"$WORK/bus.log"
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$WORK/bus"
+wait_for 5 test -S "$WORK/bus"
 
-"$PY" -m dbusmock --system --template systemd -l "$T/mock.log" >/dev/null 2>&1 &
-MOCK_PID=$!
+sandbox_spawn MOCK_PID "$PY" -m dbusmock --system --template systemd -l "$WORK/mock.log" >/dev/null 2>&1
 
 # What the template lacks, and docker's units as a Debian host has them.
-timeout 30 "$PY" - <<'EOT' || { echo "Bail out! mock setup failed"; exit 1; }
+timeout 30 "$PY" - <<'EOT' || bail_out "mock setup failed"
 import time
 import dbus
 
@@ -133,48 +92,46 @@ svc.AddProperties('org.freedesktop.systemd1.Service', {
 })
 EOT
 
-check "state of an active docker.service" eq "$("$PROBE" service-state systemd)" active
+is "$("$PROBE" service-state systemd)" active "state of an active docker.service"
 
 unit=$("$PROBE" service-unit docker.service)
-check "unit read over D-Bus" test -n "$unit"
-check "ExecStart argv" \
-        eq "$(json '" ".join(d["exec_start"][0]["argv"])' <<<"$unit")" \
-        '/usr/sbin/dockerd -H fd:// --data-root /srv/docker $DOCKER_OPTS'
-check "ExecStart path" eq "$(json 'd["exec_start"][0]["path"]' <<<"$unit")" /usr/sbin/dockerd
-check "EnvironmentFiles with the '-' flag" \
-        eq "$(json 'd["environment_files"]' <<<"$unit")" "[{'path': '/etc/default/docker', 'optional': True}]"
-check "Environment" eq "$(json 'd["environment"]' <<<"$unit")" "['DOCKER_RAMDISK=1']"
-check "FragmentPath" eq "$(json 'd["fragment_path"]' <<<"$unit")" /lib/systemd/system/docker.service
-check "DropInPaths" \
-        eq "$(json 'd["drop_in_paths"]' <<<"$unit")" "['/etc/systemd/system/docker.service.d/data-root.conf']"
+ok '[ -n "$unit" ]' "unit read over D-Bus"
+is "$(json_get '" ".join(j["exec_start"][0]["argv"])' <<<"$unit")" '/usr/sbin/dockerd -H fd:// --data-root /srv/docker $DOCKER_OPTS' \
+        "ExecStart argv"
+is "$(json_get 'j["exec_start"][0]["path"]' <<<"$unit")" /usr/sbin/dockerd "ExecStart path"
+is "$(json_get 'j["environment_files"]' <<<"$unit")" '[{"optional": true, "path": "/etc/default/docker"}]' \
+        "EnvironmentFiles with the '-' flag"
+is "$(json_get 'j["environment"]' <<<"$unit")" '["DOCKER_RAMDISK=1"]' "Environment"
+is "$(json_get 'j["fragment_path"]' <<<"$unit")" /lib/systemd/system/docker.service "FragmentPath"
+is "$(json_get 'j["drop_in_paths"]' <<<"$unit")" '["/etc/systemd/system/docker.service.d/data-root.conf"]' "DropInPaths"
 
 mark
 t0=$(date +%s%3N)
 out=$(RUNTIME_PROBE_TIMEOUT_MS=10000 "$PROBE" service-stop systemd containerd)
-check "stop over D-Bus: $out" test $? -eq 0
+is "$?" 0 "stop over D-Bus: $out"
 echo "# stop took $(($(date +%s%3N) - t0)) ms (1 s of it the re-activation check)"
-check "subscribed first, then the socket, the service, containerd" \
-        eq "$(calls | tr '\n' ,)" "Subscribe,StopUnit docker.socket,StopUnit docker.service,StopUnit containerd.service,"
-check "state after stop" eq "$("$PROBE" service-state systemd)" inactive
+is "$(calls | tr '\n' ,)" "Subscribe,StopUnit docker.socket,StopUnit docker.service,StopUnit containerd.service," \
+        "subscribed first, then the socket, the service, containerd"
+is "$("$PROBE" service-state systemd)" inactive "state after stop"
 
 mark
-check "daemon-reload" "$PROBE" service-reload systemd
-check "… is Manager.Reload" eq "$(calls)" Reload
+ok '"$PROBE" service-reload systemd' "daemon-reload"
+is "$(calls)" Reload "… is Manager.Reload"
 
 # Start: the units start in order; no dockerd listens on the socket here, so
 # the wait for its answer must end in time, with that said.
 mark
-out=$(RUNTIME_PROBE_TIMEOUT_MS=3000 "$PROBE" service-start systemd "$T/no-daemon.sock")
-check "start without a daemon answering fails with ETIMEDOUT" grep -Eq '"errno":[[:space:]]*110,' <<<"$out"
-check "… saying the daemon does not answer" grep -q 'does not answer' <<<"$out"
-check "socket loaded and started before the service" \
-        eq "$(calls | tr '\n' ,)" "Subscribe,LoadUnit docker.socket,StartUnit docker.socket,StartUnit docker.service,"
-check "state after start" eq "$("$PROBE" service-state systemd)" active
+out=$(RUNTIME_PROBE_TIMEOUT_MS=3000 "$PROBE" service-start systemd "$WORK/no-daemon.sock")
+like "$out" '"errno":[[:space:]]*110,' "start without a daemon answering fails with ETIMEDOUT"
+like "$out" 'does not answer' "… saying the daemon does not answer"
+is "$(calls | tr '\n' ,)" "Subscribe,LoadUnit docker.socket,StartUnit docker.socket,StartUnit docker.service," \
+        "socket loaded and started before the service"
+is "$("$PROBE" service-state systemd)" active "state after start"
 
 # Something activates docker.service again moments after its stop job
 # finished (a unit that requires it, a path or timer unit): the stop must
 # notice and refuse to report success.
-timeout 20 "$PY" - "$T/watcher-ready" <<'EOT' &
+timeout 20 "$PY" - "$WORK/watcher-ready" <<'EOT' &
 import sys
 import dbus
 import dbus.mainloop.glib
@@ -200,16 +157,12 @@ open(sys.argv[1], 'w').close()
 loop.run()
 EOT
 WATCHER_PID=$!
-for _ in $(seq 1 100); do
-        [ -e "$T/watcher-ready" ] && break
-        sleep 0.05
-done
+wait_for 5 test -e "$WORK/watcher-ready"
 out=$(RUNTIME_PROBE_TIMEOUT_MS=10000 "$PROBE" service-stop systemd)
 rc=$?
 wait "$WATCHER_PID" 2>/dev/null
-check "a unit active again after its stop is an error" eq "$rc" 1
-check "… EBUSY" grep -Eq '"errno":[[:space:]]*16,' <<<"$out"
-check "… that says something activates it" grep -q 'something activates it' <<<"$out"
+is "$rc" 1 "a unit active again after its stop is an error"
+like "$out" '"errno":[[:space:]]*16,' "… EBUSY"
+like "$out" 'something activates it' "… that says something activates it"
 
-echo "1..$n"
-exit $failed
+done_testing

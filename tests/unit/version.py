@@ -10,22 +10,17 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+
 SRCDIR = os.environ["SRCDIR"]
 VERSION = os.environ["PROJECT_VERSION"]
 BIN = os.environ["DOCKER_RELOCATE"]
 
-n = 0
-failed = 0
 
-
-def ok(cond, what, got=None):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, what))
-    if not cond and got is not None:
-        print("#   got %r, expected %r" % (got, VERSION))
+def version_ok(cond, what, got=None):
+    """tap.ok, showing GOT against the project's version when COND fails."""
+    return tap.ok(cond, what, "" if got is None else "got %r, expected %r" % (got, VERSION))
 
 
 def read(path):
@@ -41,28 +36,27 @@ def first(pattern, text, flags=re.M):
     return m.group(1) if m else None
 
 
-ok(re.fullmatch(r"\d+\.\d+\.\d+", VERSION) is not None, "meson.build's version is MAJOR.MINOR.PATCH", VERSION)
+version_ok(re.fullmatch(r"\d+\.\d+\.\d+", VERSION) is not None, "meson.build's version is MAJOR.MINOR.PATCH", VERSION)
 
 out = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.strip()
-ok(out == "docker-relocate " + VERSION, "docker-relocate --version", out)
+version_ok(out == "docker-relocate " + VERSION, "docker-relocate --version", out)
 
 changelog = read("debian/changelog")
 got = first(r"\Adocker-relocate \(([^)]+)\) ", changelog)
-ok(got == VERSION, "debian/changelog: the newest entry", got)
-ok(read("debian/source/format").strip() == "3.0 (native)", "debian/source/format: native, so no Debian revision")
+version_ok(got == VERSION, "debian/changelog: the newest entry", got)
+version_ok(read("debian/source/format").strip() == "3.0 (native)", "debian/source/format: native, so no Debian revision")
 
 spec = read("docker-relocate.spec")
 got = first(r"^Version:\s*(\S+)$", spec)
-ok(got == VERSION, "docker-relocate.spec: Version:", got)
+version_ok(got == VERSION, "docker-relocate.spec: Version:", got)
 entry = first(r"^%changelog\n\*[^\n]*? - (\S+)$", spec)
 got = entry.rsplit("-", 1)[0] if entry else None
-ok(got == VERSION, "docker-relocate.spec: the newest %changelog entry", entry)
+version_ok(got == VERSION, "docker-relocate.spec: the newest %changelog entry", entry)
 
 got = first(r"^docker-relocate (\S+)\n=+$", read("NEWS"))
-ok(got == VERSION, "NEWS: the newest release", got)
+version_ok(got == VERSION, "NEWS: the newest release", got)
 
 got = first(r"^version:\s*['\"]?([^'\"\s]+)['\"]?\s*$", read("contrib/ansible/galaxy.yml"))
-ok(got == VERSION, "contrib/ansible/galaxy.yml: version", got)
+version_ok(got == VERSION, "contrib/ansible/galaxy.yml: version", got)
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(tap.done_testing())

@@ -61,8 +61,12 @@
 #   DOCKER_RELOCATE_VM_CACHE   image cache (see build-image.sh)
 #   DOCKER_RELOCATE_VM_LOGS    keep console logs and results here (SCENARIO/…)
 #   DOCKER_RELOCATE_VM_APPEND  more kernel arguments, e.g. systemd.show_status=1
-#   DOCKER_RELOCATE_VM_SKIP_STATUS  exit status when the VM cannot run here (77)
-#   DOCKER_RELOCATE_VM_REQUIRED=1   a failed image build is a failure, not a skip
+#   TAP_SKIP_STATUS            exit status when the VM cannot run here (77;
+#                              meson sets 0, see tests/lib/tap.sh)
+#   DOCKER_RELOCATE_VM_REQUIRED=1, or CI (as tests/lib/tap.sh reads it)
+#                              what would be a skip for a missing dependency
+#                              (root, QEMU, an image that cannot be built) is
+#                              a failure
 #
 # Exit status: 0 all passed, 1 a test failed, 77 (see above) cannot run here:
 # not root, no QEMU, or the image cannot be built.
@@ -72,7 +76,7 @@ PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
-skip_status=${DOCKER_RELOCATE_VM_SKIP_STATUS:-77}
+skip_status=${TAP_SKIP_STATUS:-77}
 
 ebs_serial=vol0123456789abcdef0
 
@@ -105,6 +109,21 @@ log() {
 skip_all() {
         echo "1..0 # SKIP $*"
         exit "$skip_status"
+}
+
+# Where the VM is required (CI), what it lacks is a failure, not a skip.
+vm_required() {
+        [ "${DOCKER_RELOCATE_VM_REQUIRED:-0}" = 1 ] ||
+                { [ -n "${CI:-}" ] && [ "$CI" != false ] && [ "$CI" != 0 ]; }
+}
+
+skip_all_missing() {
+        if vm_required; then
+                echo "not ok 1 - $*"
+                echo "1..1"
+                exit 1
+        fi
+        skip_all "$*"
 }
 
 die() {
@@ -405,7 +424,7 @@ main() {
         parse_options $file_options "$@"
         scenario=$cli_scenario
 
-        [ "$(id -u)" = 0 ] || skip_all "VM scenarios need root"
+        [ "$(id -u)" = 0 ] || skip_all_missing "VM scenarios need root"
 
         binary=${DOCKER_RELOCATE:-$srcdir/build/docker-relocate}
         [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
@@ -414,18 +433,11 @@ main() {
         image=$("$here/build-image.sh" "$image_name" | tail -n 1)
         rc=$?
         if [ $rc != 0 ] || [ ! -f "$image/complete" ]; then
-                # CI sets DOCKER_RELOCATE_VM_REQUIRED=1: there a broken image build
-                # must fail, not hide as a skip.
-                if [ "${DOCKER_RELOCATE_VM_REQUIRED:-0}" = 1 ] && [ $rc != 77 ]; then
-                        echo "not ok 1 - build the VM image (status $rc)"
-                        echo "1..1"
-                        exit 1
-                fi
-                skip_all "the VM image cannot be built here (status $rc)"
+                skip_all_missing "the VM image cannot be built here (status $rc)"
         fi
         log "$image_name image $image ready after $((SECONDS - start_all)) s"
 
-        qemu=$(command -v qemu-system-x86_64) || skip_all "no qemu-system-x86_64"
+        qemu=$(command -v qemu-system-x86_64) || skip_all_missing "no qemu-system-x86_64"
 
         work=$(mktemp -d "${TMPDIR:-/var/tmp}/docker-relocate-vm.XXXXXX")
         payload="$work/payload"
@@ -460,6 +472,7 @@ main() {
         fi
         cp "$scenario" "$payload/scenario.sh"
         cp "$here/scenario-lib.sh" "$payload/scenario-lib.sh"
+        cp "$srcdir/tests/lib/tap.sh" "$payload/tap.sh"
         # Files a scenario may need besides the binary (the Ansible module,
         # cloud-init examples), as $VM_PAYLOAD/contrib.
         [ -d "$srcdir/contrib" ] && cp -r "$srcdir/contrib" "$payload/contrib"

@@ -12,80 +12,20 @@
 #   VM_EBS      1 when the "EBS" NVMe disk is attached on this boot
 #   VM_GP3      1 when that disk is throttled like a gp3 baseline
 #
-# TAP: print "ok"/"not ok" lines without numbers and without a plan; the host
-# numbers the lines of all phases and writes the plan.
+# TAP: tests/lib/tap.sh, which the payload carries next to this file (ok,
+# is, like, skip, diag, wait_for, json_get, ...). Each phase numbers its own
+# checks and prints no plan: the host numbers the lines of all phases and
+# writes the plan.
+
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+
+# Polling forks; under emulation once a second is often enough.
+WAIT_FOR_INTERVAL=1
 
 # The "EBS" volume as QEMU presents it.
 EBS_SERIAL=vol0123456789abcdef0
 BUSYBOX_IMAGE=vm/busybox:latest
-
-_vm_failed=0
-
-diag() {
-        local line
-        printf '%s\n' "$@" | while IFS= read -r line; do
-                printf '# %s\n' "$line"
-        done
-}
-
-ok() {
-        echo "ok - $*"
-}
-
-not_ok() {
-        _vm_failed=1
-        echo "not ok - $*"
-}
-
-skip() {
-        local what=$1
-        shift
-        echo "ok - $what # SKIP $*"
-}
-
-# check DESCRIPTION COMMAND [ARGS...]: ok when the command succeeds; on
-# failure its output becomes diagnostics.
-check() {
-        local what=$1 out rc
-        shift
-        out=$("$@" 2>&1)
-        rc=$?
-        if [ $rc -eq 0 ]; then
-                ok "$what"
-        else
-                not_ok "$what"
-                diag "command: $*" "exit status: $rc"
-                [ -n "$out" ] && diag "$out"
-        fi
-        return $rc
-}
-
-# is DESCRIPTION GOT EXPECTED
-is() {
-        if [ "$2" = "$3" ]; then
-                ok "$1"
-        else
-                not_ok "$1"
-                diag "got:      '$2'" "expected: '$3'"
-                return 1
-        fi
-}
-
-# wait_for SECONDS COMMAND [ARGS...]: poll until the command succeeds.
-wait_for() {
-        local deadline=$((SECONDS + $1))
-        shift
-        until "$@" >/dev/null 2>&1; do
-                [ $SECONDS -ge $deadline ] && return 1
-                sleep 1
-        done
-}
-
-# Stop the scenario: the host reports the rest as missing.
-bail_out() {
-        echo "Bail out! $*"
-        exit 1
-}
 
 # The files a move writes and the volume's filesystem UUID, as one text:
 # what a run that changes nothing must leave exactly as it was.
@@ -114,18 +54,6 @@ while True:
 ' "$1"
 }
 
-# json_get EXPR: evaluates a Python expression on the JSON value read from
-# stdin, bound to "j"; prints strings bare and everything else as JSON, e.g.
-#   json_get 'j["status"]' </var/log/result.json
-json_get() {
-        python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
-' "$1"
-}
-
 # journal_entries MESSAGE_ID [JOURNALCTL ARGS...]: the journal entries with
 # that MESSAGE_ID, one JSON object per line (journalctl -o json).
 journal_entries() {
@@ -146,7 +74,7 @@ phase() {
 # other disks attached; see run-scenario.sh --no-ebs-on-boot.)
 reboot_to_next_phase() {
         echo $((VM_PHASE + 1)) >"$VM_STATE/next-phase"
-        exit "$_vm_failed"
+        exit $(($(tap_failures) > 0))
 }
 
 # As reboot_to_next_phase, but the next boot is a new instance launched from
@@ -162,7 +90,7 @@ new_instance_to_next_phase() {
 # no service stops. For "the host crashed in the middle" scenarios.
 crash_to_next_phase() {
         echo $((VM_PHASE + 1)) >"$VM_STATE/next-phase"
-        echo "$_vm_failed" >"$VM_STATE/phase-$VM_PHASE.done"
+        echo $(($(tap_failures) > 0)) >"$VM_STATE/phase-$VM_PHASE.done"
         echo 1 >/proc/sys/kernel/sysrq
         echo b >/proc/sysrq-trigger
         sleep 60
@@ -248,31 +176,33 @@ docker_volume_dir() {
 # Each step is a TAP check. Containers run with --network none: under
 # emulation, setting up a network namespace costs seconds per container.
 docker_populate() {
-        check "busybox image imported" docker_import_busybox || return 1
+        ok 'docker_import_busybox' "busybox image imported" || return 1
 
         docker rm -f vm-committer >/dev/null 2>&1
-        check "container deleting a file ran" \
-                docker run --network none --name vm-committer "$BUSYBOX_IMAGE" \
-                sh -c 'rm /bin/cat && echo committed >/added'
-        check "commit with a deleted file" docker commit vm-committer vm/deleted:latest
+        ok 'docker run --network none --name vm-committer "$BUSYBOX_IMAGE" sh -c "rm /bin/cat && echo committed >/added"' \
+                "container deleting a file ran"
+        ok 'docker commit vm-committer vm/deleted:latest' "commit with a deleted file"
         docker rm vm-committer >/dev/null 2>&1
 
         docker rm -f vm-web >/dev/null 2>&1
         docker volume create vm-data >/dev/null
-        check "container vm-web running with --restart always" \
-                docker run -d --network none --name vm-web --restart always -v vm-data:/data "$BUSYBOX_IMAGE" \
-                sh -c '[ -e /data/ready ] || {
-                                echo volume-data >/data/file &&
-                                ln /data/file /data/hardlink &&
-                                dd if=/dev/zero of=/data/sparse bs=1 count=1 seek=67108863 2>/dev/null &&
-                                touch /data/ready; }
-                        trap "exit 0" TERM
-                        while :; do sleep 3600 & wait $!; done'
-        if wait_for 60 test -e "$(docker_volume_dir vm-data)/ready"; then
-                ok "volume vm-data filled"
-        else
-                not_ok "volume vm-data filled"
-        fi
+        ok 'docker run -d --network none --name vm-web --restart always -v vm-data:/data "$BUSYBOX_IMAGE" sh -c "$VM_WEB"' \
+                "container vm-web running with --restart always"
+        ok 'wait_for 60 test -e "$(docker_volume_dir vm-data)/ready"' "volume vm-data filled"
+}
+
+# vm-web's script: fill the volume once, then wait, ending on SIGTERM.
+VM_WEB='[ -e /data/ready ] || {
+                echo volume-data >/data/file &&
+                ln /data/file /data/hardlink &&
+                dd if=/dev/zero of=/data/sparse bs=1 count=1 seek=67108863 2>/dev/null &&
+                touch /data/ready; }
+        trap "exit 0" TERM
+        while :; do sleep 3600 & wait $!; done'
+
+# container_running NAME: the container runs.
+container_running() {
+        [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]
 }
 
 # What must be the same before and after a move: image, container and
@@ -291,27 +221,70 @@ docker_fingerprint() {
         return 0
 }
 
+# ---- the containerd image store (sid image) -----------------------------------
+
+# docker info's driver-type (io.containerd.snapshotter.v1 on the containerd
+# image store; empty on a graph driver).
+docker_driver_type() {
+        docker_info '{{range .DriverStatus}}{{if eq (index . 0) "driver-type"}}{{index . 1}}{{end}}{{end}}'
+}
+
+# The root "containerd config dump" names (containerd 2 quotes it with ').
+containerd_dump_root() {
+        containerd config dump 2>/dev/null | sed -n "s/^root = ['\"]\(.*\)['\"]\$/\1/p"
+}
+
+# The root the running containerd.service really uses: the directory of the
+# metadata database its process holds open.
+containerd_running_root() {
+        local pid f
+        pid=$(systemctl show -P MainPID containerd.service)
+        [ "${pid:-0}" != 0 ] || return 1
+        for f in /proc/"$pid"/fd/*; do
+                f=$(readlink "$f")
+                case $f in */io.containerd.metadata.v1.bolt/meta.db)
+                        echo "${f%/io.containerd.metadata.v1.bolt/meta.db}"
+                        return 0
+                        ;;
+                esac
+        done
+        return 1
+}
+
+# Docker's content as containerd itself lists it in namespace moby, past the
+# Engine API: each image with its digest, the blobs of the content store,
+# and the running containers with their tasks.
+ctr_fingerprint() {
+        ctr -n moby images ls 2>&1 | awk 'NR > 1 { print "image", $1, $3 }' | sort
+        ctr -n moby content ls -q 2>&1 | sed 's/^/blob /' | sort
+        ctr -n moby containers ls -q 2>&1 | sed 's/^/container /' | sort
+        ctr -n moby tasks ls 2>&1 | awk 'NR > 1 { print "task", $1, $3 }' | sort
+}
+
+# The configuration files of Docker and containerd, and the move's drop-ins,
+# as one text: what a refused or rolled-back move must leave as it was.
+config_footprint() {
+        local f
+        for f in /etc/docker/daemon.json /etc/containerd/config.toml \
+                /etc/systemd/system/docker.service.d/50-docker-relocate-mount.conf \
+                /etc/systemd/system/containerd.service.d/50-docker-relocate-mount.conf; do
+                if [ -e "$f" ]; then sha256sum "$f"; else echo "absent $f"; fi
+        done
+}
+
 # Check everything docker_populate made is still there and works.
 docker_check_populated() {
         local vol
 
-        is "image vm/deleted: file deleted, file added" \
-                "$(docker run --rm --network none vm/deleted:latest \
-                        sh -c 'test -e /bin/cat && echo present || echo deleted; read x </added; echo $x')" \
+        is "$(docker run --rm --network none vm/deleted:latest \
+                sh -c 'test -e /bin/cat && echo present || echo deleted; read x </added; echo $x')" \
                 "deleted
-committed"
+committed" "image vm/deleted: file deleted, file added"
 
         vol=$(docker_volume_dir vm-data)
-        is "volume file intact, hard link kept" \
-                "$(cat "$vol/file" 2>&1) $(stat -c %h "$vol/file" 2>&1) $(stat -c %i "$vol/file" 2>&1)" \
-                "volume-data 2 $(stat -c %i "$vol/hardlink" 2>&1)"
-        is "sparse file still sparse" \
-                "$(stat -c '%s %b' "$vol/sparse" 2>&1 | awk '{ print $1, ($2 < 64 ? "sparse" : "full") }')" \
-                "67108864 sparse"
-        if wait_for 60 sh -c '[ "$(docker inspect -f "{{.State.Running}}" vm-web)" = true ]'; then
-                ok "container vm-web is running"
-        else
-                not_ok "container vm-web is running"
-                diag "$(docker ps -a 2>&1)"
-        fi
+        is "$(cat "$vol/file" 2>&1) $(stat -c %h "$vol/file" 2>&1) $(stat -c %i "$vol/file" 2>&1)" \
+                "volume-data 2 $(stat -c %i "$vol/hardlink" 2>&1)" "volume file intact, hard link kept"
+        is "$(stat -c '%s %b' "$vol/sparse" 2>&1 | awk '{ print $1, ($2 < 64 ? "sparse" : "full") }')" \
+                "67108864 sparse" "sparse file still sparse"
+        ok 'wait_for 60 container_running vm-web' "container vm-web is running" || diag "$(docker ps -a 2>&1)"
 }

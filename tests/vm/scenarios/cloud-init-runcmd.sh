@@ -30,46 +30,41 @@ unit_finished() {
                 [ "$(journal_entries "$RESULT_ID" -b | wc -l)" -ge 1 ]
 }
 
-check "the package is installed" test "$(cat "$VM_STATE/deb-install.status" 2>&1)" = 0 ||
+ok 'test "$(cat "$VM_STATE/deb-install.status" 2>&1)" = 0' "the package is installed" ||
         diag "$(tail -n 20 "$VM_STATE/deb-install.log" 2>&1)"
-check "cloud-init finished without errors" cloud-init status --long ||
+ok 'cloud-init status --long' "cloud-init finished without errors" ||
         diag "$(grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 20)"
-check "write_files left the move's options" grep -q '^DOCKER_RELOCATE_MOVE_OPTIONS=.*vol-0123456789abcdef0' \
-        /etc/default/docker-relocate
-if wait_for 600 unit_finished; then
-        ok "the move unit ran"
-else
-        not_ok "the move unit ran"
+like "$(cat /etc/default/docker-relocate 2>&1)" '^DOCKER_RELOCATE_MOVE_OPTIONS=.*vol-0123456789abcdef0' \
+        "write_files left the move's options"
+ok 'wait_for 600 unit_finished' "the move unit ran" ||
         diag "$(systemctl status --no-pager "$UNIT" 2>&1)" "$(tail -n 30 /var/log/docker-relocate.log 2>&1)"
-fi
-is "the move unit succeeded" "$(systemctl show -P Result "$UNIT") $(systemctl show -P ExecMainStatus "$UNIT")" \
-        "success 0" || diag "$(tail -n 30 /var/log/docker-relocate.log 2>&1)"
-is "the unit disabled itself after the move" "$(systemctl is-enabled "$UNIT" 2>&1)" disabled
-is "the JSON log holds one result" "$(json_objects /var/log/docker-relocate.json | wc -l)" 1
+is "$(systemctl show -P Result "$UNIT") $(systemctl show -P ExecMainStatus "$UNIT")" \
+        "success 0" "the move unit succeeded" || diag "$(tail -n 30 /var/log/docker-relocate.log 2>&1)"
+is "$(systemctl is-enabled "$UNIT" 2>&1)" disabled "the unit disabled itself after the move"
+is "$(json_objects /var/log/docker-relocate.json | wc -l)" 1 "the JSON log holds one result"
 result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
 
 if phase 1; then
-        is "--json: status done" "$(json_get 'j["status"]' <<<"$result")" done
-        is "--json: changed" "$(json_get 'j["changed"]' <<<"$result")" true
-        is "--json: the new data root" "$(json_get 'j["new_data_root"]' <<<"$result")" "$NEW"
-        is "docker info: the data root is on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-        is "the volume found by its id is mounted there" \
-                "$(findmnt -n -o SOURCE --target "$NEW")" "/dev/$(ebs_disk)"
-        check "fstab mounts it by UUID, nofail" \
-                grep -Eq "^UUID=$(blkid -o value -s UUID "/dev/$(ebs_disk)")[[:space:]]+/mnt/docker-data[[:space:]].*nofail" /etc/fstab
+        is "$(json_get 'j["status"]' <<<"$result")" done "--json: status done"
+        is "$(json_get 'j["changed"]' <<<"$result")" true "--json: changed"
+        is "$(json_get 'j["new_data_root"]' <<<"$result")" "$NEW" "--json: the new data root"
+        is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the data root is on the volume"
+        is "$(findmnt -n -o SOURCE --target "$NEW")" "/dev/$(ebs_disk)" \
+                "the volume found by its id is mounted there"
+        ok 'grep -Eq "^UUID=$(blkid -o value -s UUID "/dev/$(ebs_disk)")[[:space:]]+/mnt/docker-data[[:space:]].*nofail" /etc/fstab' "fstab mounts it by UUID, nofail"
 
         # The journal: one entry per step and one for the result, with the
         # fields a fleet's log pipeline filters on.
         entry=$(journal_entries "$RESULT_ID" -b | tail -n 1)
-        is "journal: one result entry" "$(journal_entries "$RESULT_ID" -b | wc -l)" 1
-        is "journal: result status, exit status, old and new root, device, volume id" \
-                "$(json_get '" ".join(j.get(k, "-") for k in ("DOCKER_RELOCATE_STATUS", "DOCKER_RELOCATE_EXIT_STATUS", "DOCKER_RELOCATE_OLD_ROOT", "DOCKER_RELOCATE_NEW_ROOT", "DOCKER_RELOCATE_DEVICE", "DOCKER_RELOCATE_VOLUME_ID", "PRIORITY"))' <<<"$entry")" \
-                "done 0 /var/lib/docker $NEW /dev/$(ebs_disk) vol-0123456789abcdef0 5"
-        check "journal: the result has the downtime in seconds" \
-                grep -Eq '^[0-9]+\.[0-9]$' <<<"$(json_get 'j.get("DOCKER_RELOCATE_DOWNTIME_SEC", "")' <<<"$entry")"
-        is "journal: the steps, in order" \
-                "$(journal_entries "$STEP_ID" -b | json_objects /dev/stdin | while read -r e; do json_get 'j["DOCKER_RELOCATE_STEP"]' <<<"$e"; done | tr '\n' ' ')" \
-                "prepare pre-copy record stop copy configure start-verify restart-containers "
+        is "$(journal_entries "$RESULT_ID" -b | wc -l)" 1 "journal: one result entry"
+        is "$(json_get '" ".join(j.get(k, "-") for k in ("DOCKER_RELOCATE_STATUS", "DOCKER_RELOCATE_EXIT_STATUS", "DOCKER_RELOCATE_OLD_ROOT", "DOCKER_RELOCATE_NEW_ROOT", "DOCKER_RELOCATE_DEVICE", "DOCKER_RELOCATE_VOLUME_ID", "PRIORITY"))' <<<"$entry")" \
+                "done 0 /var/lib/docker $NEW /dev/$(ebs_disk) vol-0123456789abcdef0 5" \
+                "journal: result status, exit status, old and new root, device, volume id"
+        like "$(json_get 'j.get("DOCKER_RELOCATE_DOWNTIME_SEC", "")' <<<"$entry")" '^[0-9]+\.[0-9]$' \
+                "journal: the result has the downtime in seconds"
+        is "$(journal_entries "$STEP_ID" -b | json_objects /dev/stdin | while read -r e; do json_get 'j["DOCKER_RELOCATE_STEP"]' <<<"$e"; done | tr '\n' ' ')" \
+                "prepare pre-copy record stop copy configure start-verify restart-containers " \
+                "journal: the steps, in order"
         diag "$(journalctl --no-pager -b -o cat MESSAGE_ID="$RESULT_ID")"
 
         # Data that lives on the volume from now on, for the second boot.
@@ -83,16 +78,15 @@ if phase 1; then
 fi
 
 if phase 2; then
-        check "cloud-init saw a new instance" grep -q "iid-docker-relocate-cloud-init-runcmd-2" \
-                /var/lib/cloud/data/instance-id
-        is "--json: status unchanged" "$(json_get 'j["status"]' <<<"$result")" unchanged
-        is "--json: not changed" "$(json_get 'j["changed"]' <<<"$result")" false
+        ok 'grep -q "iid-docker-relocate-cloud-init-runcmd-2" /var/lib/cloud/data/instance-id' "cloud-init saw a new instance"
+        is "$(json_get 'j["status"]' <<<"$result")" unchanged "--json: status unchanged"
+        is "$(json_get 'j["changed"]' <<<"$result")" false "--json: not changed"
         entry=$(journal_entries "$RESULT_ID" -b | tail -n 1)
-        is "journal: this boot's result says unchanged" \
-                "$(json_get 'j.get("DOCKER_RELOCATE_STATUS")' <<<"$entry")" unchanged
-        is "journal: and no step ran" "$(journal_entries "$STEP_ID" -b | wc -l)" 0
-        is "docker info: still on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-        is "fstab, daemon.json, the tool's state and the filesystem untouched" "$(relocate_footprint)" "$(load footprint)"
-        is "images, containers and volumes as before" "$(docker_fingerprint)" "$(load fingerprint)"
+        is "$(json_get 'j.get("DOCKER_RELOCATE_STATUS")' <<<"$entry")" unchanged \
+                "journal: this boot's result says unchanged"
+        is "$(journal_entries "$STEP_ID" -b | wc -l)" 0 "journal: and no step ran"
+        is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: still on the volume"
+        is "$(relocate_footprint)" "$(load footprint)" "fstab, daemon.json, the tool's state and the filesystem untouched"
+        is "$(docker_fingerprint)" "$(load fingerprint)" "images, containers and volumes as before"
         docker_check_populated
 fi

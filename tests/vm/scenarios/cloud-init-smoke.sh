@@ -9,10 +9,10 @@
 
 . "$VM_LIB"
 
-check "cloud-init finished without errors" cloud-init status --long ||
+ok 'cloud-init status --long' "cloud-init finished without errors" ||
         diag "$(grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 20)"
-check "user-data ran docker-relocate" grep -q docker-relocate /var/lib/vm-cloud-init-ran
-check "docker.service is active" systemctl is-active docker.service
+ok 'grep -q docker-relocate /var/lib/vm-cloud-init-ran' "user-data ran docker-relocate"
+ok 'systemctl is-active docker.service' "docker.service is active"
 active=$(systemctl show -P ActiveEnterTimestampMonotonic docker.service)
 diag "docker.service active $((active / 1000000)) s after boot"
 
@@ -28,5 +28,5 @@ cat >/root/play.yml <<'PLAY'
         content: "{{ v.stdout }}\n"
         dest: /root/ansible-ran
 PLAY
-check "ansible-playbook runs a local play" ansible-playbook -i localhost, /root/play.yml
-check "the play called docker-relocate" grep -q docker-relocate /root/ansible-ran
+ok 'ansible-playbook -i localhost, /root/play.yml' "ansible-playbook runs a local play"
+ok 'grep -q docker-relocate /root/ansible-ran' "the play called docker-relocate"

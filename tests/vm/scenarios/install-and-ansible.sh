@@ -23,35 +23,35 @@ NEW=/mnt/docker-data/docker
 
 # ---- the package ---------------------------------------------------------------
 
-check "dpkg -i of the package early in boot" test "$(cat "$VM_STATE/deb-install.status" 2>&1)" = 0 ||
+ok 'test "$(cat "$VM_STATE/deb-install.status" 2>&1)" = 0' "dpkg -i of the package early in boot" ||
         diag "$(tail -n 20 "$VM_STATE/deb-install.log" 2>&1)"
 read -r t0 t1 <"$VM_STATE/deb-install.uptime" 2>/dev/null
 diag "dpkg -i took $(awk -v a="${t0:-0}" -v b="${t1:-0}" 'BEGIN { printf "%.1f", b - a }') s (uptime $t0 to $t1)"
 version=$(docker-relocate --version 2>&1 | awk '{ print $2 }')
-is "dpkg: installed, the binary's version" "$(dpkg-query -W -f '${Status} ${Version}' docker-relocate 2>&1)" \
-        "install ok installed $version"
-is "docker-relocate is the packaged one" "$(command -v docker-relocate)" /usr/sbin/docker-relocate
-check "no bare binary besides it" test ! -e /usr/local/sbin/docker-relocate
+is "$(dpkg-query -W -f '${Status} ${Version}' docker-relocate 2>&1)" \
+        "install ok installed $version" "dpkg: installed, the binary's version"
+is "$(command -v docker-relocate)" /usr/sbin/docker-relocate "docker-relocate is the packaged one"
+ok 'test ! -e /usr/local/sbin/docker-relocate' "no bare binary besides it"
 plugin=/usr/libexec/docker/cli-plugins/docker-relocate
-is "the CLI plugin link is the package's, relative" "$(dpkg -S "$plugin" 2>&1 | cut -d: -f1) $(readlink "$plugin")" \
-        "docker-relocate ../../../sbin/docker-relocate"
-is "the unit is installed, not enabled, not started" \
-        "$(systemctl is-enabled docker-relocate-move.service 2>&1) $(systemctl show -P ActiveState docker-relocate-move.service)" \
-        "disabled inactive"
-check "the unit passes systemd-analyze verify" systemd-analyze verify docker-relocate-move.service
+is "$(dpkg -S "$plugin" 2>&1 | cut -d: -f1) $(readlink "$plugin")" \
+        "docker-relocate ../../../sbin/docker-relocate" "the CLI plugin link is the package's, relative"
+is "$(systemctl is-enabled docker-relocate-move.service 2>&1) $(systemctl show -P ActiveState docker-relocate-move.service)" \
+        "disabled inactive" \
+        "the unit is installed, not enabled, not started"
+ok 'systemd-analyze verify docker-relocate-move.service' "the unit passes systemd-analyze verify"
 
 man_page() {
         MANWIDTH=200 LC_ALL=C man docker-relocate 2>/dev/null
 }
-check "man docker-relocate finds the page" man -w docker-relocate
+ok 'man -w docker-relocate' "man docker-relocate finds the page"
 page=$(man_page)
 for section in SYNOPSIS COMMANDS OPTIONS "EXIT STATUS" FILES EXAMPLES; do
-        check "the man page has $section" grep -q "^$section" <<<"$page"
+        ok 'grep -q "^$section" <<<"$page"' "the man page has $section"
 done
 missing=$(docker-relocate --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r o; do
         grep -qF -- "$o" <<<"$page" || echo "$o"
 done)
-is "every option of --help is in the installed man page" "$missing" ""
+is "$missing" "" "every option of --help is in the installed man page"
 
 # Completion as bash runs it: bash-completion loads the installed file on the
 # first TAB for docker-relocate, then readline's words go to its function.
@@ -68,19 +68,19 @@ complete_words() {
                 printf "%s\n" "${COMPREPLY[@]}"
         ' complete "$@" 2>&1 | sort | tr '\n' ' '
 }
-is "completion: the commands" "$(complete_words docker-relocate "")" \
-        "cleanup disks grow move prepare rollback set-data-root status "
+is "$(complete_words docker-relocate "")" \
+        "cleanup disks grow move prepare rollback set-data-root status " "completion: the commands"
 out=$(complete_words docker-relocate move --device "")
-check "completion: move --device offers the volume by its id" grep -qw vol-0123456789abcdef0 <<<"$out" ||
+ok 'grep -qw vol-0123456789abcdef0 <<<"$out"' "completion: move --device offers the volume by its id" ||
         diag "offered: $out"
-check "completion: and by its device node" grep -qw "/dev/$(ebs_disk)" <<<"$out"
+ok 'grep -qw "/dev/$(ebs_disk)" <<<"$out"' "completion: and by its device node"
 
-check "docker --help lists the relocate plugin" sh -c 'docker --help | grep -qE "^  relocate\*? +Move Docker"'
-is "docker relocate --version" "$(docker relocate --version 2>&1)" "$(docker-relocate --version 2>&1)"
+like "$(docker --help 2>&1)" '^  relocate\*? +Move Docker' "docker --help lists the relocate plugin"
+is "$(docker relocate --version 2>&1)" "$(docker-relocate --version 2>&1)" "docker relocate --version"
 out=$(docker relocate status 2>&1)
 rc=$?
-is "docker relocate status exits 0" "$rc" 0 || diag "$out"
-check "docker relocate status names the data root" grep -q /var/lib/docker <<<"$out"
+is "$rc" 0 "docker relocate status exits 0" || diag "$out"
+ok 'grep -q /var/lib/docker <<<"$out"' "docker relocate status names the data root"
 
 # ---- Ansible -----------------------------------------------------------------
 
@@ -89,13 +89,10 @@ fingerprint=$(docker_fingerprint)
 
 # The collection as users get it: a tarball, installed offline.
 export HOME=/root
-check "ansible-galaxy collection build" \
-        ansible-galaxy collection build "$VM_PAYLOAD/contrib/ansible" --output-path /root/dist
-check "ansible-galaxy collection install, offline" \
-        ansible-galaxy collection install --offline /root/dist/docker_relocate-relocate-*.tar.gz
-check "ansible-doc docker_relocate.relocate.docker_relocate" ansible-doc docker_relocate.relocate.docker_relocate
-check "ansible-doc docker_relocate.relocate.docker_relocate_info" \
-        ansible-doc docker_relocate.relocate.docker_relocate_info
+ok 'ansible-galaxy collection build "$VM_PAYLOAD/contrib/ansible" --output-path /root/dist' "ansible-galaxy collection build"
+ok 'ansible-galaxy collection install --offline /root/dist/docker_relocate-relocate-*.tar.gz' "ansible-galaxy collection install, offline"
+ok 'ansible-doc docker_relocate.relocate.docker_relocate' "ansible-doc docker_relocate.relocate.docker_relocate"
+ok 'ansible-doc docker_relocate.relocate.docker_relocate_info' "ansible-doc docker_relocate.relocate.docker_relocate_info"
 
 mkdir -p /root/ansible
 cp "$VM_PAYLOAD/contrib/ansible/playbook.yml" /root/ansible/
@@ -291,75 +288,73 @@ untouched() {
 }
 before=$(untouched)
 
-check "check mode: the play runs" play check playbook.yml --check --diff
-is "check mode: the move task would change" "$(stats check)" "changed=1 failures=0"
-is "check mode: the tool planned" "$(relocate check '["status"]')" planned
-check "--diff: shows the new data root" grep -q "$NEW" <<<"$(relocate check '["diff"]["prepared"]')"
-is "check mode: Docker still on /var/lib/docker" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
-is "check mode: fstab, daemon.json, the volume and the tool's state untouched" "$(untouched)" "$before"
+ok 'play check playbook.yml --check --diff' "check mode: the play runs"
+is "$(stats check)" "changed=1 failures=0" "check mode: the move task would change"
+is "$(relocate check '["status"]')" planned "check mode: the tool planned"
+like "$(relocate check '["diff"]["prepared"]')" "$NEW" "--diff: shows the new data root"
+is "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker "check mode: Docker still on /var/lib/docker"
+is "$(untouched)" "$before" "check mode: fstab, daemon.json, the volume and the tool's state untouched"
 
-check "first run: the play runs" play run1 playbook.yml
-is "first run: changed" "$(stats run1)" "changed=1 failures=0"
-is "first run: the tool moved" "$(relocate run1 '["status"]')" done
-is "first run: Docker on the volume" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-is "first run: images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
+ok 'play run1 playbook.yml' "first run: the play runs"
+is "$(stats run1)" "changed=1 failures=0" "first run: changed"
+is "$(relocate run1 '["status"]')" done "first run: the tool moved"
+is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "first run: Docker on the volume"
+is "$(docker_fingerprint)" "$fingerprint" "first run: images, containers, volumes unchanged"
 
-check "second run: the play runs" play run2 playbook.yml
-is "second run: nothing changed" "$(stats run2)" "changed=0 failures=0"
-is "second run: the tool says unchanged" "$(relocate run2 '["status"]')" unchanged
+ok 'play run2 playbook.yml' "second run: the play runs"
+is "$(stats run2)" "changed=0 failures=0" "second run: nothing changed"
+is "$(relocate run2 '["status"]')" unchanged "second run: the tool says unchanged"
 
 # ---- every state ------------------------------------------------------------------
 
-check "states: the play runs" play states states.yml
-is "states: no task failed" "$(stats states | sed 's/changed=[0-9]* //')" "failures=0"
+ok 'play states states.yml' "states: the play runs"
+is "$(stats states | sed 's/changed=[0-9]* //')" "failures=0" "states: no task failed"
 
-is "rolled_back, check: would change" "$(outcome states "rolled_back, check")" "ok changed=True"
-is "rolled_back, check: Docker still on the volume" "$(task states "root after rolled_back, check" '["stdout"]')" "$NEW"
-is "rolled_back: changed" "$(outcome states "rolled_back")" "ok changed=True"
-is "rolled_back again: ok" "$(outcome states "rolled_back again")" "ok changed=False"
-is "rolled_back again, check: ok" "$(outcome states "rolled_back again, check")" "ok changed=False"
-is "rolled_back: Docker on /var/lib/docker" "$(task states "root after rolled_back" '["stdout"]')" /var/lib/docker
+is "$(outcome states "rolled_back, check")" "ok changed=True" "rolled_back, check: would change"
+is "$(task states "root after rolled_back, check" '["stdout"]')" "$NEW" "rolled_back, check: Docker still on the volume"
+is "$(outcome states "rolled_back")" "ok changed=True" "rolled_back: changed"
+is "$(outcome states "rolled_back again")" "ok changed=False" "rolled_back again: ok"
+is "$(outcome states "rolled_back again, check")" "ok changed=False" "rolled_back again, check: ok"
+is "$(task states "root after rolled_back" '["stdout"]')" /var/lib/docker "rolled_back: Docker on /var/lib/docker"
 
-is "an interrupted move, abandoned by hand" "$(outcome states "abandoned by hand")" "ok changed=True"
-is "rolled_back after the abandoned move: ok" "$(outcome states "rolled_back after an abandoned move")" \
-        "ok changed=False"
-is "rolled_back after the abandoned move, check: ok" \
-        "$(outcome states "rolled_back after an abandoned move, check")" "ok changed=False"
-is "the tool's record says rolled-back" \
-        "$(task states "rolled_back after an abandoned move" '["last_move"]["phase"]')" rolled-back
+is "$(outcome states "abandoned by hand")" "ok changed=True" "an interrupted move, abandoned by hand"
+is "$(outcome states "rolled_back after an abandoned move")" \
+        "ok changed=False" "rolled_back after the abandoned move: ok"
+is "$(outcome states "rolled_back after an abandoned move, check")" "ok changed=False" \
+        "rolled_back after the abandoned move, check: ok"
+is "$(task states "rolled_back after an abandoned move" '["last_move"]["phase"]')" rolled-back \
+        "the tool's record says rolled-back"
 
-is "moved, check: would change" "$(outcome states "moved to a directory, check")" "ok changed=True"
-is "moved: changed" "$(outcome states "moved to a directory")" "ok changed=True"
-is "moved again: ok" "$(outcome states "moved to a directory again")" "ok changed=False"
-is "moved again, check: ok" "$(outcome states "moved to a directory again, check")" "ok changed=False"
+is "$(outcome states "moved to a directory, check")" "ok changed=True" "moved, check: would change"
+is "$(outcome states "moved to a directory")" "ok changed=True" "moved: changed"
+is "$(outcome states "moved to a directory again")" "ok changed=False" "moved again: ok"
+is "$(outcome states "moved to a directory again, check")" "ok changed=False" "moved again, check: ok"
 
-is "cleaned, check: would change" "$(outcome states "cleaned, check")" "ok changed=True"
-is "cleaned, check: the old root is still there" "$(task states "old root after cleaned, check" '["stat"]["exists"]')" true
-is "cleaned: changed" "$(outcome states "cleaned")" "ok changed=True"
-is "cleaned: the old root is gone" "$(task states "old root after cleaned" '["stat"]["exists"]')" false
-is "cleaned again: ok" "$(outcome states "cleaned again")" "ok changed=False"
-is "cleaned again, check: ok" "$(outcome states "cleaned again, check")" "ok changed=False"
+is "$(outcome states "cleaned, check")" "ok changed=True" "cleaned, check: would change"
+is "$(task states "old root after cleaned, check" '["stat"]["exists"]')" true "cleaned, check: the old root is still there"
+is "$(outcome states "cleaned")" "ok changed=True" "cleaned: changed"
+is "$(task states "old root after cleaned" '["stat"]["exists"]')" false "cleaned: the old root is gone"
+is "$(outcome states "cleaned again")" "ok changed=False" "cleaned again: ok"
+is "$(outcome states "cleaned again, check")" "ok changed=False" "cleaned again, check: ok"
 
-is "configured, check: would change" "$(outcome states "configured, check")" "ok changed=True"
-check "configured, check: --diff shows the data root" grep -q /srv/baked \
-        <<<"$(task states "configured, check" '["diff"]["prepared"]')"
-is "configured, check: the offline daemon.json untouched" \
-        "$(task states "offline daemon.json after configured, check" '["content"]' | base64 -d)" \
-        '{"log-driver": "json-file"}'
-is "configured: changed" "$(outcome states "configured")" "ok changed=True"
-check "configured: the offline daemon.json has the data root" grep -q '"data-root": *"/srv/baked"' \
-        <<<"$(task states "offline daemon.json after configured" '["content"]' | base64 -d)"
-is "configured again: ok" "$(outcome states "configured again")" "ok changed=False"
-is "configured again, check: ok" "$(outcome states "configured again, check")" "ok changed=False"
+is "$(outcome states "configured, check")" "ok changed=True" "configured, check: would change"
+like "$(task states "configured, check" '["diff"]["prepared"]')" /srv/baked "configured, check: --diff shows the data root"
+is "$(task states "offline daemon.json after configured, check" '["content"]' | base64 -d)" \
+        '{"log-driver": "json-file"}' \
+        "configured, check: the offline daemon.json untouched"
+is "$(outcome states "configured")" "ok changed=True" "configured: changed"
+like "$(task states "offline daemon.json after configured" '["content"]' | base64 -d)" '"data-root": *"/srv/baked"' \
+        "configured: the offline daemon.json has the data root"
+is "$(outcome states "configured again")" "ok changed=False" "configured again: ok"
+is "$(outcome states "configured again, check")" "ok changed=False" "configured again, check: ok"
 
-is "info: ok, unchanged" "$(outcome states "info") $(outcome states "info, check")" \
-        "ok changed=False ok changed=False"
-is "info: the data root Docker runs on" "$(task states "info" '["status"]["data_root"]["path"]')" \
-        /mnt/docker-data/docker3
-check "info: the disks, with the volume by its id" grep -qw vol-0123456789abcdef0 \
-        <<<"$(task states "info" '["disks"]')"
-is "info: the last move" "$(task states "info" '["last_move"]["phase"]')" cleaned
-is "info of the offline tree" "$(task states "info of the offline tree" '["status"]["data_root"]["path"]')" /srv/baked
-is "Docker runs on the last move's root" "$(docker_info '{{.DockerRootDir}}')" /mnt/docker-data/docker3
-is "images, containers, volumes unchanged through all of it" "$(docker_fingerprint)" "$fingerprint"
+is "$(outcome states "info") $(outcome states "info, check")" \
+        "ok changed=False ok changed=False" "info: ok, unchanged"
+is "$(task states "info" '["status"]["data_root"]["path"]')" \
+        /mnt/docker-data/docker3 "info: the data root Docker runs on"
+like "$(task states "info" '["disks"]')" '\<vol-0123456789abcdef0\>' "info: the disks, with the volume by its id"
+is "$(task states "info" '["last_move"]["phase"]')" cleaned "info: the last move"
+is "$(task states "info of the offline tree" '["status"]["data_root"]["path"]')" /srv/baked "info of the offline tree"
+is "$(docker_info '{{.DockerRootDir}}')" /mnt/docker-data/docker3 "Docker runs on the last move's root"
+is "$(docker_fingerprint)" "$fingerprint" "images, containers, volumes unchanged through all of it"
 docker_check_populated

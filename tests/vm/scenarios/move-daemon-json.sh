@@ -14,56 +14,47 @@
 NEW=/mnt/docker-data/docker
 JSON=/etc/docker/daemon.json
 
-# json_get FILE EXPR: EXPR on the parsed file as d.
-json_get() {
-        python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>&1
-}
-
 if phase 1; then
         mkdir -p /etc/docker
         printf '{\n    "log-driver": "json-file",\n    "log-opts": { "max-size": "10m" },\n    "data-root": "/var/lib/docker"\n}\n' >"$JSON"
-        check "docker.service restarted with daemon.json" systemctl restart docker.service
-        is "data root from daemon.json" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
+        ok 'systemctl restart docker.service' "docker.service restarted with daemon.json"
+        is "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker "data root from daemon.json"
         docker_populate
         save fingerprint "$(docker_fingerprint)"
 
         docker-relocate move --device vol-0123456789abcdef0 --yes --json >/root/move.json 2>/root/move.err
         rc=$?
-        is "move --device vol-0123456789abcdef0 exits 0" "$rc" 0 || diag "$(tail -n 20 /root/move.err)"
-        is "the report says done and changed" "$(json_get /root/move.json 'd["status"], d["changed"]')" "('done', True)"
-        is "the report names the volume id" "$(json_get /root/move.json 'd["volume_id"]')" vol-0123456789abcdef0
+        is "$rc" 0 "move --device vol-0123456789abcdef0 exits 0" || diag "$(tail -n 20 /root/move.err)"
+        is "$(json_get '[j["status"], j["changed"]]' /root/move.json 2>&1)" '["done", true]' "the report says done and changed"
+        is "$(json_get 'j["volume_id"]' /root/move.json 2>&1)" vol-0123456789abcdef0 "the report names the volume id"
 
-        is "docker info: the new root dir" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-        is "the data root is on the NVMe disk" "$(findmnt -n -o SOURCE --target /mnt/docker-data | sed 's/\[.*//')" /dev/nvme0n1
-        is "daemon.json: the new data-root, the other keys kept" \
-                "$(json_get "$JSON" 'd["data-root"], d["log-driver"], d["log-opts"]')" \
-                "('$NEW', 'json-file', {'max-size': '10m'})"
+        is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
+        is "$(findmnt -n -o SOURCE --target /mnt/docker-data | sed 's/\[.*//')" /dev/nvme0n1 \
+                "the data root is on the NVMe disk"
+        is "$(json_get '[j["data-root"], j["log-driver"], j["log-opts"]]' "$JSON" 2>&1)" \
+                "[\"$NEW\", \"json-file\", {\"max-size\": \"10m\"}]" "daemon.json: the new data-root, the other keys kept"
         uuid=$(blkid -s UUID -o value /dev/nvme0n1)
         save uuid "$uuid"
-        check "fstab mounts the volume by UUID with nofail" \
-                grep -Eq "^UUID=$uuid[[:space:]]+/mnt/docker-data[[:space:]]+ext4[[:space:]]+[^[:space:]]*nofail" /etc/fstab
-        is "docker.service requires the mount (RequiresMountsFor)" \
-                "$(systemctl show -P RequiresMountsFor docker.service)" "$NEW"
-        is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$(load fingerprint)"
+        ok 'grep -Eq "^UUID=$uuid[[:space:]]+/mnt/docker-data[[:space:]]+ext4[[:space:]]+[^[:space:]]*nofail" /etc/fstab' \
+                "fstab mounts the volume by UUID with nofail"
+        is "$(systemctl show -P RequiresMountsFor docker.service)" "$NEW" \
+                "docker.service requires the mount (RequiresMountsFor)"
+        is "$(docker_fingerprint)" "$(load fingerprint)" "images, containers, volumes unchanged"
         reboot_to_next_phase
 fi
 
 if phase 2; then
         uuid=$(load uuid)
-        is "after the reboot the volume is mounted, by its UUID" \
-                "$(findmnt -rn -o SOURCE,UUID /mnt/docker-data)" "/dev/nvme0n1 $uuid"
-        check "docker.service started by itself" systemctl is-active docker.service
+        is "$(findmnt -rn -o SOURCE,UUID /mnt/docker-data)" "/dev/nvme0n1 $uuid" \
+                "after the reboot the volume is mounted, by its UUID"
+        ok 'systemctl is-active docker.service' "docker.service started by itself"
         # systemctl show quotes the name and doubles its backslash.
         after=$(systemctl show -P After docker.service)
-        if grep -q 'mnt-docker\\*x2ddata\.mount' <<<"$after"; then
-                ok "docker.service is ordered after the volume's mount"
-        else
-                not_ok "docker.service is ordered after the volume's mount"
-                diag "After=$after" "$(systemctl show -p Requires -p RequiresMountsFor docker.service)" \
+        like "$after" 'mnt-docker\\*x2ddata\.mount' "docker.service is ordered after the volume's mount" ||
+                diag "$(systemctl show -p Requires -p RequiresMountsFor docker.service)" \
                         "$(systemctl list-units --all --no-pager 'mnt-*')"
-        fi
-        is "docker info: the new root dir" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-        is "the data root is on the NVMe disk" "$(findmnt -n -o SOURCE --target "$NEW" | sed 's/\[.*//')" /dev/nvme0n1
-        is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$(load fingerprint)"
+        is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
+        is "$(findmnt -n -o SOURCE --target "$NEW" | sed 's/\[.*//')" /dev/nvme0n1 "the data root is on the NVMe disk"
+        is "$(docker_fingerprint)" "$(load fingerprint)" "images, containers, volumes unchanged"
         docker_check_populated
 fi

@@ -23,26 +23,26 @@ ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.soc
 UNIT
 cp "$OVERRIDE" /root/override.orig
 systemctl daemon-reload
-check "docker.service restarted with the override" systemctl restart docker.service
-is "data root from the flag" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
+ok 'systemctl restart docker.service' "docker.service restarted with the override"
+is "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker "data root from the flag"
 docker_populate
 fingerprint=$(docker_fingerprint)
 
 docker-relocate move --device "$EBS_SERIAL" --yes >/root/move.out 2>&1
 rc=$?
-is "move exits 0" "$rc" 0 || diag "$(tail -n 20 /root/move.out)"
+is "$rc" 0 "move exits 0" || diag "$(tail -n 20 /root/move.out)"
 
-is "docker.service is active" "$(systemctl is-active docker.service)" active
-is "docker info: the new root dir" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-is "the override now names the new root, in its quotes" \
-        "$(grep '^ExecStart=/' "$OVERRIDE" | grep -o -- '--data-root[= ][^ ]*')" "--data-root=\"$NEW\""
-is "only that line of the override changed" \
-        "$(diff /root/override.orig "$OVERRIDE" | grep '^[<>]' | sed "s|$NEW|NEW|")" \
+is "$(systemctl is-active docker.service)" active "docker.service is active"
+is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
+is "$(grep '^ExecStart=/' "$OVERRIDE" | grep -o -- '--data-root[= ][^ ]*')" "--data-root=\"$NEW\"" \
+        "the override now names the new root, in its quotes"
+is "$(diff /root/override.orig "$OVERRIDE" | grep '^[<>]' | sed "s|$NEW|NEW|")" \
         "< ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --data-root=\"/var/lib/docker\"
-> ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --data-root=\"NEW\""
-check "no daemon.json was written" test ! -e /etc/docker/daemon.json
-is "dockerd runs with the new flag" \
-        "$(tr '\0' ' ' <"/proc/$(systemctl show -P MainPID docker.service)/cmdline" | grep -o -- '--data-root[= ][^ ]*')" \
-        "--data-root=$NEW"
-is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
-is "container vm-web is running" "$(docker inspect -f '{{.State.Running}}' vm-web 2>&1)" true
+> ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --data-root=\"NEW\"" \
+        "only that line of the override changed"
+ok 'test ! -e /etc/docker/daemon.json' "no daemon.json was written"
+is "$(tr '\0' ' ' <"/proc/$(systemctl show -P MainPID docker.service)/cmdline" | grep -o -- '--data-root[= ][^ ]*')" \
+        "--data-root=$NEW" \
+        "dockerd runs with the new flag"
+is "$(docker_fingerprint)" "$fingerprint" "images, containers, volumes unchanged"
+is "$(docker inspect -f '{{.State.Running}}' vm-web 2>&1)" true "container vm-web is running"

@@ -28,24 +28,23 @@ OPTIONS='--data-root=/var/lib/docker --log-level=warn'
 ENV
 override_sum=$(sha256sum <"$OVERRIDE")
 systemctl daemon-reload
-check "docker.service restarted with OPTIONS from $ENVFILE" systemctl restart docker.service
-is "data root from OPTIONS" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
+ok 'systemctl restart docker.service' "docker.service restarted with OPTIONS from $ENVFILE"
+is "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker "data root from OPTIONS"
 docker_populate
 fingerprint=$(docker_fingerprint)
 
 docker-relocate move --device "$EBS_SERIAL" --yes >/root/move.out 2>&1
 rc=$?
-is "move exits 0" "$rc" 0 || diag "$(tail -n 20 /root/move.out)"
+is "$rc" 0 "move exits 0" || diag "$(tail -n 20 /root/move.out)"
 
-is "docker.service is active" "$(systemctl is-active docker.service)" active
-is "docker info: the new root dir" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-is "OPTIONS holds the new root, the other option kept" "$(grep '^OPTIONS=' "$ENVFILE")" \
-        "OPTIONS='--data-root=$NEW --log-level=warn'"
-is "the comment line kept" "$(head -n 1 "$ENVFILE")" "# /etc/sysconfig/docker"
-is "the unit's override is untouched" "$(sha256sum <"$OVERRIDE")" "$override_sum"
-check "no daemon.json was written" test ! -e /etc/docker/daemon.json
-is "dockerd runs with the new flag" \
-        "$(tr '\0' ' ' <"/proc/$(systemctl show -P MainPID docker.service)/cmdline" | grep -o -- '--data-root=[^ ]*')" \
-        "--data-root=$NEW"
-is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
-is "container vm-web is running" "$(docker inspect -f '{{.State.Running}}' vm-web 2>&1)" true
+is "$(systemctl is-active docker.service)" active "docker.service is active"
+is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
+is "$(grep '^OPTIONS=' "$ENVFILE")" "OPTIONS='--data-root=$NEW --log-level=warn'" \
+        "OPTIONS holds the new root, the other option kept"
+is "$(head -n 1 "$ENVFILE")" "# /etc/sysconfig/docker" "the comment line kept"
+is "$(sha256sum <"$OVERRIDE")" "$override_sum" "the unit's override is untouched"
+ok '[ ! -e /etc/docker/daemon.json ]' "no daemon.json was written"
+is "$(tr '\0' ' ' <"/proc/$(systemctl show -P MainPID docker.service)/cmdline" | grep -o -- '--data-root=[^ ]*')" "--data-root=$NEW" \
+        "dockerd runs with the new flag"
+is "$(docker_fingerprint)" "$fingerprint" "images, containers, volumes unchanged"
+is "$(docker inspect -f '{{.State.Running}}' vm-web 2>&1)" true "container vm-web is running"

@@ -17,10 +17,6 @@ JSON=/etc/docker/daemon.json
 REFUSE=/etc/systemd/system/docker.service.d/90-test-refuse-new-root.conf
 MOUNT_DROPIN=/etc/systemd/system/docker.service.d/50-docker-relocate-mount.conf
 
-json_get() {
-        python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>&1
-}
-
 mkdir -p /etc/docker "${REFUSE%/*}"
 printf '{\n  "log-driver": "json-file"\n}\n' >"$JSON"
 cat >"$REFUSE" <<'UNIT'
@@ -29,36 +25,30 @@ cat >"$REFUSE" <<'UNIT'
 ExecStartPre=/bin/sh -c '! grep -q /mnt/docker-data /etc/docker/daemon.json'
 UNIT
 systemctl daemon-reload
-check "docker.service restarted with daemon.json and the refusing drop-in" systemctl restart docker.service
+ok 'systemctl restart docker.service' "docker.service restarted with daemon.json and the refusing drop-in"
 docker_populate
 fingerprint=$(docker_fingerprint)
 json_sum=$(sha256sum <"$JSON")
 
 docker-relocate move --device "$EBS_SERIAL" --yes --json >/root/move.json 2>/root/move.err
 rc=$?
-is "the failed move exits 4" "$rc" 4 || diag "$(tail -n 20 /root/move.err)"
-is "the report says rolled-back, error code 4" "$(json_get /root/move.json 'd["status"], d["error"]["code"]')" \
-        "('rolled-back', 4)"
-diag "error: $(json_get /root/move.json 'd["error"]["message"]')"
-is "docker.service is active" "$(systemctl is-active docker.service)" active
-is "docker info: the old root dir" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
-is "daemon.json is byte-identical to before" "$(sha256sum <"$JSON")" "$json_sum"
-check "the RequiresMountsFor drop-in is gone" test ! -e "$MOUNT_DROPIN"
-is "docker.service no longer requires the volume" "$(systemctl show -P RequiresMountsFor docker.service)" ""
-is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
-if wait_for 60 sh -c '[ "$(docker inspect -f "{{.State.Running}}" vm-web)" = true ]'; then
-        ok "container vm-web is running again"
-else
-        not_ok "container vm-web is running again"
-        diag "$(docker ps -a 2>&1)"
-fi
-is "the journal records the rollback" "$(json_get /var/lib/docker-relocate/state.json 'd["phase"]')" rolled-back
+is "$rc" 4 "the failed move exits 4" || diag "$(tail -n 20 /root/move.err)"
+is "$(json_get '[j["status"], j["error"]["code"]]' /root/move.json 2>&1)" '["rolled-back", 4]' \
+        "the report says rolled-back, error code 4"
+diag "error: $(json_get 'j["error"]["message"]' /root/move.json 2>&1)"
+is "$(systemctl is-active docker.service)" active "docker.service is active"
+is "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker "docker info: the old root dir"
+is "$(sha256sum <"$JSON")" "$json_sum" "daemon.json is byte-identical to before"
+ok '[ ! -e "$MOUNT_DROPIN" ]' "the RequiresMountsFor drop-in is gone"
+is "$(systemctl show -P RequiresMountsFor docker.service)" "" "docker.service no longer requires the volume"
+is "$(docker_fingerprint)" "$fingerprint" "images, containers, volumes unchanged"
+ok 'wait_for 60 container_running vm-web' "container vm-web is running again" || diag "$(docker ps -a 2>&1)"
+is "$(json_get 'j["phase"]' /var/lib/docker-relocate/state.json 2>&1)" rolled-back "the journal records the rollback"
 # The volume this run prepared is taken back: unmounted, its fstab line and
 # mount point gone; its filesystem stays for the next run.
-is "the volume is no longer mounted" "$(findmnt -n -o TARGET /mnt/docker-data)" ""
-check "fstab has no line for the volume" sh -c '! grep -q /mnt/docker-data /etc/fstab'
-check "the mount point it made is gone" test ! -e /mnt/docker-data
-is "the filesystem stays on the volume" "$(blkid -o value -s LABEL "/dev/$(ebs_disk)")" docker-data
-is "the report's warnings say the volume was unmounted" \
-        "$(json_get /root/move.json 'any(w.startswith("unmounted ") and w.endswith(" from /mnt/docker-data") for w in d["warnings"])')" \
-        True
+is "$(findmnt -n -o TARGET /mnt/docker-data)" "" "the volume is no longer mounted"
+ok '! grep -q /mnt/docker-data /etc/fstab' "fstab has no line for the volume"
+ok '[ ! -e /mnt/docker-data ]' "the mount point it made is gone"
+is "$(blkid -o value -s LABEL "/dev/$(ebs_disk)")" docker-data "the filesystem stays on the volume"
+is "$(json_get 'any(w.startswith("unmounted ") and w.endswith(" from /mnt/docker-data") for w in j["warnings"])' /root/move.json 2>&1)" \
+        true "the report's warnings say the volume was unmounted"

@@ -84,7 +84,7 @@ sleep 1
 kill "$hammer" "$watcher" 2>/dev/null
 wait "$hammer" "$watcher" 2>/dev/null
 
-is "move exits 0 with the socket hammered" "$rc" 0 || diag "$(tail -n 20 /root/move.out)"
+is "$rc" 0 "move exits 0 with the socket hammered" || diag "$(tail -n 20 /root/move.out)"
 diag "hammer (answered, refused): $(tail -n 1 /root/hammer.log)"
 # The window with Docker down: from the first sample without a dockerd
 # until the move's journal says "configured" (after which the move starts
@@ -97,22 +97,12 @@ window() {
 samples=$(window | wc -l)
 copying=$(window | awk '$2 == "stopped" || $2 == "copied"' | wc -l)
 woken=$(window | awk '$3 != ""')
-if [ "$copying" -gt 0 ]; then
-        ok "the watcher saw Docker down through the copy ($samples samples, $copying while stopped or copied)"
-else
-        not_ok "the watcher saw Docker down through the copy"
+ok '[ "$copying" -gt 0 ]' "the watcher saw Docker down through the copy ($samples samples, $copying while stopped or copied)" ||
         diag "$(tail -n 40 "$WATCH")"
-fi
-if [ -z "$woken" ]; then
-        ok "no dockerd ran between the stop and the start"
-else
-        not_ok "no dockerd ran between the stop and the start"
-        diag "samples with a dockerd:" "$(head -n 10 <<<"$woken")"
-fi
-is "the hammer was answered, and refused while the socket was closed" \
-        "$(tail -n 1 /root/hammer.log | awk '{ print ($1 > 0 ? "answered" : "never answered"), ($2 > 0 ? "refused" : "never refused") }')" \
-        "answered refused"
-is "docker.socket is active again" "$(systemctl is-active docker.socket)" active
-is "docker info: the new root dir" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$fingerprint"
-is "container vm-web is running" "$(docker inspect -f '{{.State.Running}}' vm-web 2>&1)" true
+is "$woken" "" "no dockerd ran between the stop and the start" || diag "samples with a dockerd:" "$(head -n 10 <<<"$woken")"
+is "$(tail -n 1 /root/hammer.log | awk '{ print ($1 > 0 ? "answered" : "never answered"), ($2 > 0 ? "refused" : "never refused") }')" "answered refused" \
+        "the hammer was answered, and refused while the socket was closed"
+is "$(systemctl is-active docker.socket)" active "docker.socket is active again"
+is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
+is "$(docker_fingerprint)" "$fingerprint" "images, containers, volumes unchanged"
+is "$(docker inspect -f '{{.State.Running}}' vm-web 2>&1)" true "container vm-web is running"

@@ -20,70 +20,41 @@ if phase 1; then
         save fingerprint "$(docker_fingerprint)"
         docker-relocate move --device "$EBS_SERIAL" --yes >/root/move.out 2>&1
         rc=$?
-        is "move exits 0" "$rc" 0 || diag "$(tail -n 20 /root/move.out)"
-        is "docker info: the new root dir" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
+        is "$rc" 0 "move exits 0" || diag "$(tail -n 20 /root/move.out)"
+        is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
         reboot_to_next_phase
 fi
 
 if phase 2; then
         # No docker CLI here: a connection to docker.sock would try to
         # activate docker.service again.
-        if ebs_disk >/dev/null; then
-                not_ok "the EBS disk is absent on this boot"
-        else
-                ok "the EBS disk is absent on this boot"
-        fi
-        check "the boot finished anyway (nofail)" systemctl is-active multi-user.target
-        if mountpoint -q /mnt/docker-data; then
-                not_ok "nothing is mounted on /mnt/docker-data"
-                diag "$(findmnt /mnt/docker-data)"
-        else
-                ok "nothing is mounted on /mnt/docker-data"
-        fi
+        ok '! ebs_disk' "the EBS disk is absent on this boot"
+        ok 'systemctl is-active multi-user.target' "the boot finished anyway (nofail)"
+        ok '! mountpoint -q /mnt/docker-data' "nothing is mounted on /mnt/docker-data" || diag "$(findmnt /mnt/docker-data)"
         state=$(systemctl is-active docker.service)
-        case $state in
-        inactive | failed) ok "docker.service did not start ($state)" ;;
-        *) not_ok "docker.service did not start ($state)" ;;
-        esac
-        if pgrep -x dockerd >/dev/null; then
-                not_ok "no dockerd runs"
-                diag "$(ps -o pid,args -C dockerd)"
-        else
-                ok "no dockerd runs"
-        fi
+        like "$state" '^(inactive|failed)$' "docker.service did not start ($state)"
+        ok '! pgrep -x dockerd' "no dockerd runs" || diag "$(ps -o pid,args -C dockerd)"
         journal=$(journalctl -b --no-pager -o cat -u docker.service 2>&1)
-        if grep -qi "dependency" <<<"$journal"; then
-                ok "the journal says docker.service failed on a dependency"
-        else
-                not_ok "the journal says docker.service failed on a dependency"
+        ok 'grep -qi "dependency" <<<"$journal"' "the journal says docker.service failed on a dependency" ||
                 diag "$journal"
-        fi
         deps=$(systemctl show -p RequiresMountsFor -p Requires -p After docker.service)
         # systemctl show quotes the name and doubles its backslash.
-        if grep -qxF "RequiresMountsFor=$NEW" <<<"$deps" &&
-                grep -q '^Requires=.*mnt-docker\\*x2ddata\.mount' <<<"$deps" &&
-                grep -q '^After=.*mnt-docker\\*x2ddata\.mount' <<<"$deps"; then
-                ok "that dependency is the volume's mount"
-        else
-                not_ok "that dependency is the volume's mount"
+        ok 'grep -qxF "RequiresMountsFor=$NEW" <<<"$deps" &&
+                grep -q "^Requires=.*mnt-docker\\\\*x2ddata\\.mount" <<<"$deps" &&
+                grep -q "^After=.*mnt-docker\\\\*x2ddata\\.mount" <<<"$deps"' "that dependency is the volume's mount" ||
                 diag "$deps"
-        fi
         mount_journal=$(journalctl -b --no-pager -o cat -u "$MOUNT_UNIT" 2>&1)
         diag "journal of $MOUNT_UNIT:" "$mount_journal" "journal of docker.service:" "$journal"
-        is "the mount point is empty" "$(ls -A /mnt/docker-data 2>&1)" ""
-        is "the mount point is immutable" "$(lsattr -d /mnt/docker-data 2>&1 | cut -d' ' -f1 | grep -o i)" i
+        is "$(ls -A /mnt/docker-data 2>&1)" "" "the mount point is empty"
+        is "$(lsattr -d /mnt/docker-data 2>&1 | cut -d' ' -f1 | grep -o i)" i "the mount point is immutable"
         reboot_to_next_phase
 fi
 
 if phase 3; then
-        check "the EBS disk is back" ebs_disk
-        is "the volume is mounted again" "$(findmnt -rn -o SOURCE /mnt/docker-data)" /dev/nvme0n1
-        check "docker.service started by itself" systemctl is-active docker.service
-        is "docker info: the new root dir" "$(docker_info '{{.DockerRootDir}}')" "$NEW"
-        is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$(load fingerprint)"
-        if wait_for 60 sh -c '[ "$(docker inspect -f "{{.State.Running}}" vm-web)" = true ]'; then
-                ok "container vm-web is running"
-        else
-                not_ok "container vm-web is running"
-        fi
+        ok 'ebs_disk' "the EBS disk is back"
+        is "$(findmnt -rn -o SOURCE /mnt/docker-data)" /dev/nvme0n1 "the volume is mounted again"
+        ok 'systemctl is-active docker.service' "docker.service started by itself"
+        is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
+        is "$(docker_fingerprint)" "$(load fingerprint)" "images, containers, volumes unchanged"
+        ok 'wait_for 60 container_running vm-web' "container vm-web is running"
 fi

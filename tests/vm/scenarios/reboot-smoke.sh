@@ -10,7 +10,7 @@
 . "$VM_LIB"
 
 if phase 1; then
-        check "the EBS disk is attached on boot 1" ebs_disk
+        ok 'ebs_disk' "the EBS disk is attached on boot 1"
         echo "written in phase 1" >/var/lib/vm-marker
         save boot_id "$(cat /proc/sys/kernel/random/boot_id)"
         docker_populate
@@ -19,18 +19,10 @@ if phase 1; then
 fi
 
 if phase 2; then
-        is "the marker on the root disk survived" "$(cat /var/lib/vm-marker 2>/dev/null)" "written in phase 1"
-        if [ "$(load boot_id)" != "$(cat /proc/sys/kernel/random/boot_id)" ]; then
-                ok "this is a new boot"
-        else
-                not_ok "this is a new boot"
-        fi
-        if ebs_disk >/dev/null; then
-                not_ok "the EBS disk is absent on boot 2"
-        else
-                ok "the EBS disk is absent on boot 2"
-        fi
-        check "docker.service is active again" systemctl is-active docker.service
+        is "$(cat /var/lib/vm-marker 2>/dev/null)" "written in phase 1" "the marker on the root disk survived"
+        isnt "$(cat /proc/sys/kernel/random/boot_id)" "$(load boot_id)" "this is a new boot"
+        ok '! ebs_disk' "the EBS disk is absent on boot 2"
+        ok 'systemctl is-active docker.service' "docker.service is active again"
         docker_check_populated
-        is "images, containers, volumes unchanged" "$(docker_fingerprint)" "$(load fingerprint)"
+        is "$(docker_fingerprint)" "$(load fingerprint)" "images, containers, volumes unchanged"
 fi

@@ -9,25 +9,25 @@
 
 . "$VM_LIB"
 
-is "systemd is PID 1" "$(cat /proc/1/comm)" systemd
-check "system D-Bus answers" busctl --system list --no-pager
-check "docker.service is active" systemctl is-active docker.service
+is "$(cat /proc/1/comm)" systemd "systemd is PID 1"
+ok 'busctl --system list --no-pager' "system D-Bus answers"
+ok 'systemctl is-active docker.service' "docker.service is active"
 active=$(systemctl show -P ActiveEnterTimestampMonotonic docker.service)
 diag "docker.service active $((active / 1000000)) s after boot" \
         "$(systemd-analyze critical-chain docker.service --no-pager 2>&1)"
-check "docker info answers" docker info
-is "docker runs from the default data root" "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker
+ok 'docker info' "docker info answers"
+is "$(docker_info '{{.DockerRootDir}}')" /var/lib/docker "docker runs from the default data root"
 
-check "docker-relocate --version runs" docker-relocate --version
-is "all its libraries resolve" "$(ldd /usr/local/sbin/docker-relocate | grep -c 'not found')" 0
+ok 'docker-relocate --version' "docker-relocate --version runs"
+is "$(ldd /usr/local/sbin/docker-relocate | grep -c 'not found')" 0 "all its libraries resolve"
 
 disk=$(ebs_disk)
-is "the EBS volume is nvme0n1" "$disk" nvme0n1
-is "its serial is the volume id" "$(tr -d ' ' </sys/block/nvme0n1/device/serial 2>/dev/null)" "$EBS_SERIAL"
-is "it is 8 GiB" "$(cat /sys/block/nvme0n1/size 2>/dev/null)" $((8 * 1024 * 1024 * 2))
-check "it reads back zeros (throttled like gp3)" \
-        bash -c 'dd if=/dev/nvme0n1 bs=1M count=16 iflag=direct status=none | cmp -s - <(head -c 16777216 /dev/zero)'
+is "$disk" nvme0n1 "the EBS volume is nvme0n1"
+is "$(tr -d ' ' </sys/block/nvme0n1/device/serial 2>/dev/null)" "$EBS_SERIAL" "its serial is the volume id"
+is "$(cat /sys/block/nvme0n1/size 2>/dev/null)" $((8 * 1024 * 1024 * 2)) "it is 8 GiB"
+ok 'dd if=/dev/nvme0n1 bs=1M count=16 iflag=direct status=none | cmp -s - <(head -c 16777216 /dev/zero)' \
+        "it reads back zeros (throttled like gp3)"
 
 docker_populate
-is "docker run prints" "$(docker run --rm "$BUSYBOX_IMAGE" echo hello)" hello
+is "$(docker run --rm "$BUSYBOX_IMAGE" echo hello)" hello "docker run prints"
 docker_check_populated

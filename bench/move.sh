@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# docker-relocate move, timed, on a writable copy of a cached data root: the
+# daemon runs through the SysV init script (data root in daemon.json) in a
+# private /etc and /var/lib, its container ticking; the move goes onto a
+# fresh ext4 volume, once stop-the-world (--no-pre-copy) and once with the
+# live pre-copy, rolled back in between. A client polls the Docker API
+# (GET /_ping every 100 ms) throughout: the longest stretch without an answer
+# is the downtime as users see it. Called by run.sh --move in its private
+# mount namespace:
+#
+#   move.sh IMAGE TREE OUTDIR
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$top/tests/root/lib-dockerd.sh"
+# tap.sh, which lib-dockerd.sh reads, makes a work directory and an exit
+# trap for a test: the benchmark has its own, on /var/tmp for its images.
+rm -rf --one-file-system "$WORK"
+sandbox_in_private_ns || { echo "not in a private mount namespace" >&2; exit 1; }
+
+img=$1
+tree=$2
+OUT=$3
+BUILD=${BUILD:-$top/build}
+BIN=$BUILD/docker-relocate
+WORK=$(mktemp -d /var/tmp/bench-move.XXXXXX)
+DOCKERD_TMP=$WORK/dockerd
+mkdir -p "$DOCKERD_TMP"
+. "$here/lib-loop.sh"
+POLLER=
+
+cleanup() {
+        local m
+        [ -n "$POLLER" ] && kill "$POLLER" 2>/dev/null && wait "$POLLER" 2>/dev/null
+        dockerd_teardown
+        awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' /proc/self/mountinfo |
+                sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+        loop_detach_all
+        rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
+loop_traps
+
+log() {
+        printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2
+}
+
+# Pings the daemon every 100 ms, one line per answer or failure:
+# "<epoch seconds> ok|down".
+poll() {
+        while :; do
+                if curl -s -m 1 --unix-socket "$DOCKERD_SOCK" http://docker/_ping >/dev/null 2>&1; then
+                        echo "$(date +%s.%N) ok"
+                else
+                        echo "$(date +%s.%N) down"
+                fi
+                sleep 0.1
+        done
+}
+longest_down() {
+        awk '$2 == "down" { if (start == "") start = $1; last = $1 }
+             $2 == "ok" { if (start != "") { d = $1 - start; if (d > max) max = d; start = "" } }
+             END { if (start != "") { d = last - start; if (d > max) max = d }; printf "%.1f", max }' "$1"
+}
+
+log "move: a writable copy of the $tree data root"
+cp --sparse=always "$img" "$WORK/old.img" || exit 1
+loop_attach olddev "$WORK/old.img" || exit 1
+mkdir -p "$WORK/old"
+mount "$olddev" "$WORK/old" || exit 1
+dockerd_private_system "$WORK"
+DOCKERD_DATA_ROOT=$WORK/old/docker
+DOCKERD_CONFIG=json
+dockerd_setup >&2 || exit 1
+dockerd_start >&2 || exit 1
+sleep 3
+
+truncate -s 12G "$WORK/vol.img"
+loop_attach voldev "$WORK/vol.img" || exit 1
+for mode in no-pre-copy pre-copy; do
+        mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$voldev" || exit 1
+        mkdir -p "$WORK/vol"
+        mount "$voldev" "$WORK/vol" || exit 1
+        mkdir "$WORK/vol/docker"
+        sync
+        echo 3 >/proc/sys/vm/drop_caches
+        poll >"$WORK/poll-$mode.txt" &
+        POLLER=$!
+        sleep 1
+        log "move ($mode)"
+        t0=$(date +%s.%N)
+        "$BIN" move --to "$WORK/vol/docker" --$mode --yes --json >"$OUT/move-$tree-$mode.json" \
+                2>"$OUT/move-$tree-$mode.err"
+        rc=$?
+        t1=$(date +%s.%N)
+        sleep 1
+        kill "$POLLER" && wait "$POLLER" 2>/dev/null
+        POLLER=
+        python3 - "$OUT/move-$tree-$mode.json" "$rc" "$(longest_down "$WORK/poll-$mode.txt")" "$t0" "$t1" \
+                "$tree" "$mode" <<'PY' | tee -a "$OUT/move.txt"
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception:
+    d = {}
+steps = " / ".join(f"{s['name']} {s['seconds']}" for s in d.get("steps", []))
+print(f"move {sys.argv[6]} --{sys.argv[7]}: exit {sys.argv[2]}, {float(sys.argv[5]) - float(sys.argv[4]):.1f} s in all; "
+      f"steps (s): {steps}; downtime the tool reports {d.get('downtime_seconds')} s; "
+      f"Docker API unreachable for {sys.argv[3]} s at most (client polling every 100 ms)")
+PY
+        # Back to the old root for the next mode: the old tree is untouched.
+        "$BIN" rollback --yes >"$OUT/rollback-$tree-$mode.txt" 2>&1 || log "rollback failed: $(tail -n 3 "$OUT/rollback-$tree-$mode.txt")"
+        dockerd_wait_socket >&2 || dockerd_start >&2
+        chattr -i "$WORK/vol/docker" 2>/dev/null
+        umount "$WORK/vol" || umount -l "$WORK/vol"
+done

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Prints run.sh's results as tables: per tree and run, each copier's seconds,
+with and without the final sync, its ratio to the floor (the fastest read of
+the source measured in the same run) and to plain rsync (same run), its CPU
+seconds (user + system), its peak RSS, the fidelity verdict, and the load
+average when it ended (the machine may be shared)."""
+
+import csv
+import os
+import sys
+from collections import OrderedDict
+
+
+def fnum(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def main():
+    rows = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
+    info = {}
+    if len(sys.argv) > 2 and os.path.exists(sys.argv[2]):
+        for line in open(sys.argv[2]):
+            parts = line.split(None, 2)
+            if len(parts) == 3:
+                info.setdefault(parts[0], []).append(f'{parts[1]} {parts[2].strip()}')
+    runs = OrderedDict()
+    for r in rows:
+        runs.setdefault((r['tree'], r['run']), []).append(r)
+    for (tree, run), rs in runs.items():
+        print(f'\n== tree {tree}, run {run}')
+        for i in info.get(tree, []):
+            print(f'   {i}')
+        alloc = None
+        for i in info.get(tree, []):
+            for kv in i.split():
+                if kv.startswith('allocated_bytes='):
+                    alloc = int(kv.split('=')[1])
+        floors = [fnum(r['seconds']) for r in rs if r['copier'].startswith('floor') and r['exit'] == '0']
+        floor = min(floors) if floors else None
+        rsync = next((fnum(r['seconds']) for r in rs if r['copier'] == 'rsync' and r['exit'] == '0'), None)
+        print(f'   {"copier":<14} {"s":>8} {"s+sync":>8} {"x floor":>8} {"x rsync":>8} {"MiB/s":>7} {"cpu s":>7} '
+              f'{"peak RSS":>10}  {"fidelity":<9} load')
+        for r in rs:
+            s = fnum(r['seconds'])
+            xf = f'{s / floor:.2f}' if s and floor else '-'
+            xr = f'{s / rsync:.2f}' if s and rsync else '-'
+            rss = f'{int(r["peak_rss_kib"]) / 1024:.1f} MiB' if r['peak_rss_kib'].isdigit() else '-'
+            # Data on the target's disk per second: allocated bytes over the
+            # time with the sync (over the time alone for a floor).
+            t = fnum(r['seconds_with_sync']) or s
+            mibs = f'{alloc / t / 1048576:.0f}' if alloc and t else '-'
+            print(f'   {r["copier"]:<14} {r["seconds"]:>8} {r["seconds_with_sync"]:>8} {xf:>8} {xr:>8} {mibs:>7} '
+                  f'{r.get("cpu_seconds", "-"):>7} {rss:>10}  {r["fidelity"]:<9} {r.get("loadavg", "")}')
+        if floor:
+            print(f'   floor = {floor:.2f} s (fastest read of the source in this run)')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include "copy/engine-internal.h"
+#include "util/macro.h"
+
+const char *const copy_method_names[] = {
+        [METHOD_REFLINK] = "reflink",
+        [METHOD_COPY_FILE_RANGE] = "copy_file_range",
+        [METHOD_SENDFILE] = "sendfile",
+        [METHOD_READ_WRITE] = "read/write",
+};
+
+/* ---- file data ---------------------------------------------------------------- */
+
+static void downgrade(Run *r, Method from) {
+        int m = (int) from;
+        /* Only ever towards the plainer ways; another thread may have got
+         * further already. */
+        atomic_compare_exchange_strong(&r->method, &m, (int) from + 1);
+}
+
+/* The errnos with which a filesystem (or the kernel) declines a way of
+ * copying, as opposed to failing it. */
+static bool refused(int e) {
+        return e == EXDEV || e == EOPNOTSUPP || e == EINVAL || e == ENOSYS || e == ENOTTY || e == EBADF;
+}
+
+/* Copies [off, off + len) of in to the same offsets of out; stops early at
+ * the source's end (a file that shrank while Docker runs). */
+static int copy_range(Worker *w, int in, int out, uint64_t off, uint64_t len, uint64_t *done) {
+        Run *r = w->run;
+        uint64_t end = off + len;
+
+        while (off < end) {
+                size_t want = end - off > COPY_CHUNK ? COPY_CHUNK : (size_t) (end - off);
+                ssize_t n;
+                Method m = (Method) atomic_load_explicit(&r->method, memory_order_relaxed);
+
+                switch (m) {
+                case METHOD_REFLINK:
+                        /* Whole files only; handled by the caller. */
+                        downgrade(r, m);
+                        continue;
+                case METHOD_COPY_FILE_RANGE: {
+                        loff_t i = (loff_t) off, o = (loff_t) off;
+                        n = copy_file_range(in, &i, out, &o, want, 0);
+                        if (n < 0 && refused(errno) && !r->method_fixed) {
+                                downgrade(r, m);
+                                continue;
+                        }
+                        break;
+                }
+                case METHOD_SENDFILE: {
+                        off_t i = (off_t) off;
+                        if (w->out_pos != off && lseek(out, (off_t) off, SEEK_SET) < 0)
+                                return negative_errno();
+                        w->out_pos = off;
+                        n = sendfile(out, in, &i, want);
+                        if (n > 0)
+                                w->out_pos += (uint64_t) n;
+                        if (n < 0 && refused(errno) && !r->method_fixed) {
+                                downgrade(r, m);
+                                continue;
+                        }
+                        break;
+                }
+                default: {
+                        ssize_t k;
+                        n = pread(in, w->buf, want > RW_BUFFER ? RW_BUFFER : want, (off_t) off);
+                        if (n <= 0)
+                                break;
+                        for (ssize_t p = 0; p < n; p += k) {
+                                k = pwrite(out, w->buf + p, (size_t) (n - p), (off_t) (off + (uint64_t) p));
+                                if (k < 0) {
+                                        if (errno == EINTR) {
+                                                k = 0;
+                                                continue;
+                                        }
+                                        return negative_errno();
+                                }
+                        }
+                        break;
+                }
+                }
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break; /* the source ended early */
+                if (len >= BIG_FILE)
+                        /* Start writing it back now: the disk writes while
+                         * the copy still reads, instead of all at the
+                         * final sync. */
+                        (void) sync_file_range(out, (off_t) off, n, SYNC_FILE_RANGE_WRITE);
+                off += (uint64_t) n;
+                *done += (uint64_t) n;
+                if (len >= BIG_FILE) {
+                        atomic_fetch_add_explicit(&r->progress_bytes, (uint64_t) n, memory_order_relaxed);
+                        w->counted += (uint64_t) n;
+                }
+        }
+        return 0;
+}
+
+/* Copies the data of in (attributes a) into the empty or truncated out,
+ * keeping holes. Returns the bytes of data written. */
+int copy_file_data(Worker *w, int in, int out, const Attrs *a, uint64_t *ret_bytes) {
+        Run *r = w->run;
+        uint64_t done = 0, pos = 0;
+        int k;
+
+        *ret_bytes = 0;
+        if (a->size == 0)
+                return 0;
+        if (atomic_load_explicit(&r->method, memory_order_relaxed) == METHOD_REFLINK) {
+                if (ioctl(out, FICLONE, in) >= 0) {
+                        *ret_bytes = a->size;
+                        return 0;
+                }
+                if (!refused(errno) || r->method_fixed)
+                        return negative_errno();
+                downgrade(r, METHOD_REFLINK);
+        }
+        if (a->size >= BIG_FILE)
+                (void) posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+        w->out_pos = 0;
+
+        if (a->size <= RW_BUFFER && a->blocks * 512 >= a->size &&
+                atomic_load_explicit(&r->method, memory_order_relaxed) >= METHOD_SENDFILE) {
+                /* Small and without holes, with no copy inside the kernel
+                 * to be had: one read and one write beat any other way. */
+                ssize_t n = pread(in, w->buf, a->size, 0), m = 0;
+                if (n < 0)
+                        return negative_errno();
+                for (ssize_t p = 0; p < n; p += m) {
+                        m = pwrite(out, w->buf + p, (size_t) (n - p), p);
+                        if (m < 0) {
+                                if (errno == EINTR) {
+                                        m = 0;
+                                        continue;
+                                }
+                                return negative_errno();
+                        }
+                }
+                *ret_bytes = (uint64_t) n;
+                return 0;
+        }
+
+        if (a->blocks * 512 >= a->size) {
+                /* Fully allocated: no holes to look for. */
+                k = copy_range(w, in, out, 0, a->size, &done);
+                if (k < 0)
+                        return k;
+                pos = a->size;
+        } else {
+                for (;;) {
+                        off_t data = lseek(in, (off_t) pos, SEEK_DATA), hole;
+                        if (data < 0) {
+                                if (errno == ENXIO)
+                                        break; /* only a hole is left */
+                                return negative_errno();
+                        }
+                        hole = lseek(in, data, SEEK_HOLE);
+                        if (hole < 0)
+                                return negative_errno();
+                        k = copy_range(w, in, out, (uint64_t) data, (uint64_t) (hole - data), &done);
+                        if (k < 0)
+                                return k;
+                        pos = (uint64_t) hole;
+                        if (pos >= a->size)
+                                break;
+                }
+                /* A hole at the end is only a size. */
+                if (ftruncate(out, (off_t) a->size) < 0)
+                        return negative_errno();
+        }
+        *ret_bytes = done;
+        return 0;
+}
