@@ -4,16 +4,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config.h"
+#include "disk/blockdev.h"
 #include "disk/mkfs.h"
 #include "disk/prepare.h"
 #include "output/output.h"
 #include "util/json-util.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 typedef enum Command {
         CMD_STATUS,
@@ -107,7 +110,7 @@ typedef struct Option {
 static const Option options[_OPT_MAX] = {
         [OPT_HELP] = { "help", 'h', NULL, ALL, true, "Show this help" },
         [OPT_VERSION] = { "version", 0, NULL, ALL, true, "Show the version" },
-        [OPT_ROOT] = { "root", 0, "SYSROOT", ALL & ~(C(DISKS) | C(GROW)), true,
+        [OPT_ROOT] = { "root", 0, "SYSROOT", C(STATUS) | C(PREPARE) | C(SET_DATA_ROOT), true,
                        "Act on the configuration under SYSROOT (an offline image)" },
         [OPT_JSON] = { "json", 0, NULL, ALL, true, "Print one JSON object with the result on stdout" },
         [OPT_QUIET] = { "quiet", 'q', NULL, ALL, true, "Print only errors" },
@@ -221,6 +224,28 @@ static int parse_long(const char *s, long *ret) {
         return 0;
 }
 
+/* --root names the tree of a system: an existing directory with /etc. A
+ * typo would otherwise read as a host without any configuration (status
+ * reports the defaults) or make set-data-root write a new tree there. */
+static int check_root(const char *root) {
+        _cleanup_free_ char *etc = NULL;
+        struct stat st;
+
+        if (stat(root, &st) < 0)
+                return cmd_fail(EXIT_USAGE, errno, "--root %s: %m. It names the root of a system tree (an image).",
+                                root);
+        if (!S_ISDIR(st.st_mode))
+                return cmd_fail(EXIT_USAGE, 0, "--root %s is not a directory. It names the root of a system tree.",
+                                root);
+        if (asprintf(&etc, "%s/etc", root) < 0)
+                return cmd_oom();
+        if (stat(etc, &st) < 0 || !S_ISDIR(st.st_mode))
+                return cmd_fail(EXIT_USAGE, 0,
+                                "--root %s does not look like the root of a system: it has no /etc directory.", root);
+        arg_options.root = root;
+        return EXIT_OK;
+}
+
 /* The value of an option with an argument, once checked. */
 static int apply_value(OptionId id, const char *value) {
         Options *o = &arg_options;
@@ -233,8 +258,8 @@ static int apply_value(OptionId id, const char *value) {
                 if (value[0] != '/')
                         return cmd_fail(EXIT_USAGE, 0, "--%s takes an absolute path: %s", options[id].name, value);
                 if (id == OPT_ROOT)
-                        o->root = value;
-                else if (id == OPT_MOUNT)
+                        return check_root(value);
+                if (id == OPT_MOUNT)
                         o->mount = value;
                 else if (id == OPT_TO)
                         o->to = value;
@@ -346,6 +371,53 @@ static int check_options(const unsigned given[_OPT_MAX], const char *const value
         return EXIT_OK;
 }
 
+static const Option *option_by_name(const char *name, size_t len) {
+        for (size_t i = 0; i < _OPT_MAX; i++)
+                if (strlen(options[i].name) == len && strneq(options[i].name, name, len))
+                        return options + i;
+        return NULL;
+}
+
+/* What the result object needs to know even of a command line that does
+ * not parse: the command it names (the first word that is no option nor an
+ * option's value), and whether it asks for --json and --dry-run. */
+static void scan_argv(int argc, char *argv[], bool *ret_dry_run) {
+        bool dry_run = false, positional = false;
+
+        for (int i = 1; i < argc; i++) {
+                const char *w = argv[i];
+
+                if (streq(w, "--")) {
+                        if (i + 1 < argc && !positional)
+                                for (size_t v = 0; !arg_verb && v < _CMD_MAX; v++)
+                                        if (streq(verbs[v].name, argv[i + 1]))
+                                                arg_verb = verbs + v;
+                        break;
+                }
+                if (startswith(w, "--")) {
+                        const char *eq = strchr(w + 2, '=');
+                        const Option *o = option_by_name(w + 2, eq ? (size_t) (eq - w - 2) : strlen(w + 2));
+
+                        if (o == options + OPT_JSON)
+                                arg_options.json = true;
+                        else if (o == options + OPT_DRY_RUN)
+                                dry_run = true;
+                        else if (o && o->arg && !eq)
+                                i++; /* its value */
+                        continue;
+                } else if (w[0] == '-' && w[1]) {
+                        dry_run = dry_run || strchr(w + 1, 'n');
+                        continue;
+                }
+                if (!positional)
+                        for (size_t v = 0; !arg_verb && v < _CMD_MAX; v++)
+                                if (streq(verbs[v].name, w))
+                                        arg_verb = verbs + v;
+                positional = true;
+        }
+        *ret_dry_run = dry_run;
+}
+
 static int parse_argv(int argc, char *argv[]) {
         struct option long_options[_OPT_MAX + 1] = {};
         char short_options[2 * _OPT_MAX + 2] = ":", *s = short_options + 1;
@@ -381,11 +453,9 @@ static int parse_argv(int argc, char *argv[]) {
                         return -EINVAL;
                 given[i]++;
                 values[i] = optarg;
-                /* Known at once, so that usage errors are JSON too. */
-                if (i == OPT_JSON)
-                        arg_options.json = true;
         }
 
+        arg_verb = NULL;
         for (size_t i = 0; optind < argc && i < _CMD_MAX; i++)
                 if (streq(verbs[i].name, argv[optind]))
                         arg_verb = verbs + i;
@@ -433,11 +503,138 @@ static int cli_plugin_metadata(void) {
         return output_json(o) < 0 ? cmd_oom() : EXIT_OK;
 }
 
+/* cobra's completion protocol, which the Docker CLI speaks to a plugin
+ * for "docker relocate <TAB>" (it runs "docker-relocate __complete relocate
+ * ARGS... WORD"): the candidates for WORD after ARGS, one a line with its
+ * description after a tab, then ":DIRECTIVE" (what the shell does besides:
+ * 4 offer no files, 16 offer directories). From the tables above, so that it
+ * offers what the parser takes. */
+enum {
+        COMPLETE_NO_FILES = 4,
+        COMPLETE_DIRS = 16,
+};
+
+static bool complete_descriptions = true;
+
+static void candidate(const char *word, const char *prefix, const char *description) {
+        if (!startswith(word, prefix))
+                return;
+        if (!complete_descriptions || isempty(description))
+                printf("%s\n", word);
+        else
+                printf("%s\t%s\n", word, description);
+}
+
+/* Block devices, with the EBS volume ids and EC2 device names the tool
+ * resolves itself; never an error (completion must not fail). */
+static void complete_devices(const char *prefix) {
+        _cleanup_strv_free_ char **names = NULL;
+
+        if (blockdev_list_disks(NULL, &names) < 0)
+                return;
+        STRV_FOREACH(n, names) {
+                _cleanup_blockdev_ BlockDev *d = NULL;
+
+                if (blockdev_load(NULL, *n, &d) < 0 || d->size == 0)
+                        continue;
+                candidate(d->node, prefix, d->model);
+                if (d->volume_id)
+                        candidate(d->volume_id, prefix, d->node);
+                if (d->ec2_name)
+                        candidate(d->ec2_name, prefix, d->node);
+        }
+}
+
+static const Option *option_of_word(const char *w) {
+        if (startswith(w, "--") && !strchr(w, '='))
+                return option_by_name(w + 2, strlen(w + 2));
+        if (w[0] == '-' && w[1] && !w[2])
+                for (size_t i = 0; i < _OPT_MAX; i++)
+                        if (options[i].short_name == w[1])
+                                return options + i;
+        return NULL;
+}
+
+static int complete(int argc, char *argv[]) {
+        const char *word = argc > 0 ? argv[argc - 1] : "";
+        const Verb *verb = NULL;
+        const Option *value_of = NULL;
+        int directive = COMPLETE_NO_FILES, nargs = 0;
+
+        /* The words before the one to complete: the command, how many
+         * arguments it has, and whether the last one wants a value. */
+        for (int i = 0; i < argc - 1; i++) {
+                const char *w = argv[i];
+                const Option *o = option_of_word(w);
+
+                value_of = NULL;
+                if (o) {
+                        value_of = o->arg ? o : NULL;
+                        continue;
+                }
+                if (w[0] == '-')
+                        continue;
+                if (!verb) {
+                        for (size_t v = 0; v < _CMD_MAX; v++)
+                                if (streq(verbs[v].name, w))
+                                        verb = verbs + v;
+                        continue;
+                }
+                nargs++;
+        }
+
+        if (value_of == options + OPT_FS) {
+                candidate("ext4", word, NULL);
+                candidate("xfs", word, NULL);
+        } else if (value_of == options + OPT_DEVICE)
+                complete_devices(word);
+        else if (value_of == options + OPT_MOUNT || value_of == options + OPT_TO || value_of == options + OPT_ROOT ||
+                 value_of == options + OPT_CONTAINERD_ROOT)
+                directive = COMPLETE_DIRS;
+        else if (value_of)
+                ; /* a label, seconds: nothing to offer */
+        else if (word[0] == '-') {
+                unsigned mask = verb ? 1U << (verb - verbs) : ALL;
+
+                for (size_t i = 0; i < _OPT_MAX; i++) {
+                        _cleanup_free_ char *name = NULL;
+
+                        /* Before the command, only the general options. */
+                        if (!(options[i].commands & mask) || (!verb && !options[i].general))
+                                continue;
+                        if (verb && options + i == options + OPT_VERSION)
+                                continue;
+                        if (asprintf(&name, "--%s", options[i].name) < 0)
+                                return EXIT_FAIL;
+                        candidate(name, word, options[i].help);
+                }
+        } else if (!verb)
+                for (size_t v = 0; v < _CMD_MAX; v++)
+                        candidate(verbs[v].name, word, verbs[v].summary);
+        else if (nargs < verb->max_args) {
+                if (verb == verbs + CMD_PREPARE)
+                        complete_devices(word);
+                else
+                        directive = COMPLETE_DIRS;
+        }
+        printf(":%d\n", directive);
+        fprintf(stderr, "Completion ended with directive: %d\n", directive);
+        return EXIT_OK;
+}
+
 static int run(int argc, char *argv[]) {
+        bool dry_run;
         int r;
 
         if (argc == 2 && streq(argv[1], "docker-cli-plugin-metadata"))
                 return cli_plugin_metadata();
+        if (argc >= 2 && (streq(argv[1], "__complete") || streq(argv[1], "__completeNoDesc"))) {
+                /* The Docker CLI names the plugin first. */
+                int skip = argc >= 3 && streq(argv[2], CLI_PLUGIN_NAME) ? 3 : 2;
+
+                complete_descriptions = streq(argv[1], "__complete");
+                return complete(argc - skip, argv + skip);
+        }
         if (argc == 3 && streq(argv[1], "help") && streq(argv[2], CLI_PLUGIN_NAME)) {
                 program_invocation_short_name = (char *) "docker " CLI_PLUGIN_NAME;
                 help();
@@ -452,18 +649,33 @@ static int run(int argc, char *argv[]) {
                 program_invocation_short_name = (char *) "docker " CLI_PLUGIN_NAME;
         }
 
+        scan_argv(argc, argv, &dry_run);
         r = parse_argv(argc, argv);
+        if (r == 0)
+                return EXIT_OK; /* --help, --version */
         if (r > 0) {
                 log_set_max_level(arg_verbose ? LOG_LEVEL_DEBUG : arg_quiet ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
                 output_set_quiet(arg_quiet);
                 output_set_json(arg_options.json);
                 r = arg_verb->run(&arg_options);
         } else
-                r = r < 0 ? EXIT_USAGE : EXIT_OK;
+                r = EXIT_USAGE;
 
-        /* With --json, stdout always carries one object, failures included. */
-        if (arg_options.json && !output_json_done() && r != EXIT_OK)
-                (void) cmd_print_failure_json(r < 0 ? EXIT_FAIL : r);
+        /* With --json, stdout carries one object, whatever happened (but
+         * --help and --version, which print text): the command's report in
+         * the envelope of the contract, with the exit status as its code. */
+        if (r < 0)
+                r = EXIT_FAIL;
+        if (arg_options.json && !output_json_done()) {
+                OutputResult res = {
+                        .command = arg_verb ? arg_verb->name : NULL,
+                        .dry_run = arg_options.dry_run || dry_run,
+                        .exit_status = r,
+                        .message = cmd_failure(),
+                };
+                if (output_json_result(cmd_take_report(), &res) < 0)
+                        return EXIT_FAIL;
+        }
         return r;
 }
 

@@ -18,22 +18,14 @@ __docker_relocate_devices() {
         printf '%s\n' "$list"
 }
 
-# The options each command takes: the verb table of src/main.c. An option a
-# command does not take is a usage error, so it is not offered either.
+# The options a command takes (before one: the general options), as the
+# program itself offers them through cobra's completion protocol, the one
+# the Docker CLI uses: candidates, then ":DIRECTIVE", dropped here. An option
+# a command does not take is a usage error, so it is not offered either.
 __docker_relocate_options() {
-        local disk="--mount --fs --label --partition --wipe --allow-instance-store --wait-device"
-        local common="--help --quiet --verbose"
+        local bin=$1 cmd=$2
 
-        case $1 in
-        status) echo "$common --root --json" ;;
-        disks) echo "$common --json" ;;
-        prepare) echo "$common --root --json --dry-run $disk" ;;
-        move) echo "$common --root --json --dry-run --yes --force --device $disk --to --pre-copy --no-pre-copy --delete-old" ;;
-        set-data-root) echo "$common --root --json --dry-run --containerd-root" ;;
-        rollback | cleanup) echo "$common --root --json --dry-run --yes" ;;
-        grow) echo "$common --json --dry-run" ;;
-        *) echo "$common --version --root --json" ;;
-        esac
+        timeout 3 "$bin" __completeNoDesc ${cmd:+"$cmd"} - 2>/dev/null </dev/null | grep -v '^:'
 }
 
 _docker_relocate() {
@@ -94,7 +86,7 @@ _docker_relocate() {
         esac
 
         if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "$(__docker_relocate_options "$cmd")" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "$(__docker_relocate_options "$bin" "$cmd")" -- "$cur")
                 return 0
         fi
 

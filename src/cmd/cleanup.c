@@ -14,9 +14,6 @@ int verb_cleanup(const Options *o) {
         UndoSummary s;
         int r;
 
-        if (!root_is_host(o->root))
-                return cmd_fail(EXIT_USAGE, 0, "This command acts on the running host.");
-
         r = undo_plan(UNDO_CLEANUP, &u, &error);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "%s", error ?: "Failed to plan the cleanup: %m");
@@ -26,7 +23,11 @@ int verb_cleanup(const Options *o) {
                 return cmd_report_undo(u, o->json, EXIT_REFUSED);
         }
         if (r == UNDO_UNCHANGED) {
-                output_printf("The old data root %s is already gone.\n", s.old_root);
+                if (s.plan)
+                        STRV_FOREACH(l, s.plan)
+                                output_printf("%s Nothing to do.\n", *l);
+                else
+                        output_printf("The old data root %s is already gone.\n", s.old_root);
                 if (!o->dry_run && undo_execute(u) < 0)
                         return cmd_oom();
                 return cmd_report_undo(u, o->json, EXIT_OK);

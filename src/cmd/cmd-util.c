@@ -13,6 +13,7 @@
 #include "util/log.h"
 
 static char *failure;
+static cJSON *report;
 
 int cmd_fail_internal(int exit_status, int error, const char *file, int line, const char *format, ...) {
         va_list ap, aq;
@@ -62,25 +63,23 @@ int cmd_lock_disk(int *ret_fd) {
         return 0;
 }
 
-int cmd_print_failure_json(int exit_status) {
-        _cleanup_json_ cJSON *o = cJSON_CreateObject();
-        cJSON *e;
+void cmd_set_report(cJSON *r) {
+        cJSON_Delete(report);
+        report = r;
+}
 
-        if (!o || !cJSON_AddBoolToObject(o, "changed", false) ||
-            !cJSON_AddStringToObject(o, "status", exit_status == EXIT_REFUSED ? "refused" : "failed") ||
-            !(e = cJSON_AddObjectToObject(o, "error")) || !cJSON_AddNumberToObject(e, "code", exit_status) ||
-            !cJSON_AddStringToObject(e, "message", cmd_failure() ?: "failed"))
-                return -ENOMEM;
-        return output_json(o);
+cJSON *cmd_take_report(void) {
+        return TAKE_PTR(report);
 }
 
 int cmd_report_undo(const Undo *u, bool json, int exit_status) {
-        _cleanup_json_ cJSON *j = NULL;
+        cJSON *j;
 
         if (!json)
                 return exit_status;
         j = undo_report(u, exit_status);
-        if (!j || output_json(j) < 0)
+        if (!j)
                 return cmd_oom();
+        cmd_set_report(j);
         return exit_status;
 }

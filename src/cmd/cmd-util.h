@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <cjson/cJSON.h>
 
 #include "move/undo.h"
 #include "util/macro.h"
@@ -31,10 +32,13 @@ int cmd_confirm(bool yes, const char *question);
  * Returns 0, or the exit status after reporting. */
 int cmd_lock_disk(int *ret_fd);
 
-/* With --json, the object of a run that failed before its command printed
- * one: changed false, the status for exit_status and the failure. */
-int cmd_print_failure_json(int exit_status);
+/* With --json, the command's report: its own members of the result object
+ * (takes report; a later one replaces it). main prints the object once the
+ * command returned, around the report, with the exit status it returned
+ * (output_json_result()): error.code is the exit status by construction.
+ * cmd_take_report() hands it over (NULL when there is none). */
+void cmd_set_report(cJSON *report);
+cJSON *cmd_take_report(void);
 
-/* With json, prints the report of rollback or cleanup. Returns
- * exit_status. */
+/* With json, the report of rollback or cleanup. Returns exit_status. */
 int cmd_report_undo(const Undo *u, bool json, int exit_status);

@@ -152,12 +152,7 @@ int verb_disks(const Options *o) {
                 }
         }
 
-        if (o->json) {
-                cJSON_AddBoolToObject(root, "changed", false);
-                cJSON_AddStringToObject(root, "status", "ok");
-                r = output_json(root);
-                if (r < 0)
-                        return cmd_fail(EXIT_FAIL, r, "Failed to print JSON: %m");
-        }
+        if (o->json)
+                cmd_set_report(TAKE_PTR(root));
         return EXIT_OK;
 }

@@ -29,17 +29,14 @@ int verb_grow(const Options *o) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
                 if (!j)
                         return cmd_oom();
-                cJSON_AddBoolToObject(j, "changed", r >= 0 && res.changed);
-                cJSON_AddStringToObject(j, "status",
-                                        r < 0          ? "failed"
-                                        : res.refused  ? "refused"
-                                        : !res.changed ? "unchanged"
-                                        : o->dry_run   ? "planned"
-                                                       : "changed");
-                cJSON_AddBoolToObject(j, "dry_run", o->dry_run);
+                /* A failure halfway leaves the steps done before it. */
+                cJSON_AddBoolToObject(j, "changed", !o->dry_run && (r >= 0 ? res.changed : res.steps.n > 0));
+                cJSON_AddStringToObject(j, "status", res.changed && o->dry_run ? "planned"
+                                                     : res.changed             ? "changed"
+                                                                               : "unchanged");
+                json_add_string_or_null(j, "device", res.disk);
                 json_add_string_or_null(j, "mount", res.mount);
                 json_add_string_or_null(j, "fs_node", res.fs_node);
-                json_add_string_or_null(j, "disk", res.disk);
                 json_add_string_or_null(j, "fstype", res.fstype);
                 cJSON_AddBoolToObject(j, "partition_grown", res.partition_grown);
                 cJSON_AddNumberToObject(j, "partition_old_bytes", (double) res.partition_old);
@@ -48,16 +45,14 @@ int verb_grow(const Options *o) {
                 cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
                 cJSON_AddItemToObject(j, "steps", step_log_to_json(&res.steps));
                 cJSON_AddItemToObject(j, "refusals", json_string_array(res.refusals));
-                if (r < 0 || res.refused) {
-                        _cleanup_free_ char *why = strv_join(res.refusals, "; ");
+                if (r >= 0 && res.refused) {
+                        /* Every reason, a line each, as a refused prepare says them. */
+                        _cleanup_free_ char *why = strv_join(res.refusals, "\n");
                         cJSON *e = cJSON_AddObjectToObject(j, "error");
-                        if (e) {
-                                cJSON_AddNumberToObject(e, "code", r < 0 ? EXIT_FAIL : EXIT_REFUSED);
-                                cJSON_AddStringToObject(e, "message", r < 0 ? (error ?: strerror(-r)) : strempty(why));
-                        }
-                } else
-                        cJSON_AddNullToObject(j, "error");
-                (void) output_json(j);
+                        if (e && why)
+                                cJSON_AddStringToObject(e, "message", why);
+                }
+                cmd_set_report(TAKE_PTR(j));
         }
 
         if (r < 0) {

@@ -98,7 +98,7 @@ static void on_step(const Move *m, const char *step, const char *doing, double s
 /* One journal entry for the outcome, however the move ended. */
 static void journald_result(const MoveSummary *s, int exit_status) {
         _cleanup_strv_free_ char **fields = NULL;
-        const char *status = move_outcome_to_string(s->outcome);
+        const char *status = move_outcome_status_to_string(s->outcome);
 
         if (!journald_enabled())
                 return;
@@ -205,13 +205,14 @@ static void print_refusal(const MoveSummary *s) {
 
 /* The report, with --json; the outcome's exit status in any case. */
 static int report(const Move *m, const Options *o, int exit_status) {
-        _cleanup_json_ cJSON *j = NULL;
+        cJSON *j;
 
         if (!o->json)
                 return exit_status;
         j = move_report(m, exit_status);
-        if (!j || output_json(j) < 0)
+        if (!j)
                 return cmd_oom();
+        cmd_set_report(j);
         return exit_status;
 }
 
@@ -222,10 +223,6 @@ static int check_usage(const Options *o) {
                 return cmd_fail(EXIT_USAGE, 0,
                                 "--mount, --fs, --label, --partition, --wipe and --wait-device go with --device, not "
                                 "--to.");
-        if (!root_is_host(o->root))
-                return cmd_fail(EXIT_USAGE, 0,
-                                "'move' acts on the running host and its Docker daemon; --root is for set-data-root "
-                                "and status.");
         if (geteuid() != 0)
                 return cmd_fail(EXIT_FAIL, 0, "'move' must run as root.");
         return EXIT_OK;

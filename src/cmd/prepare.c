@@ -11,25 +11,15 @@
 #include "util/log.h"
 #include "util/strv.h"
 
-static const char *status_of(int r, const PrepareResult *res, bool dry_run) {
-        if (r < 0)
-                return "failed";
-        if (res->refused)
-                return "refused";
-        if (!res->changed)
-                return "unchanged";
-        return dry_run ? "planned" : "changed";
-}
-
-static int print_json(int r, const PrepareResult *res, const char *error, const Options *o) {
+/* The report of --json: what was (or would be) done, step by step. */
+static void set_report(int r, const PrepareResult *res, const Options *o) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
-        cJSON *e;
 
         if (!j)
-                return -ENOMEM;
-        cJSON_AddBoolToObject(j, "changed", r >= 0 && res->changed);
-        cJSON_AddStringToObject(j, "status", status_of(r, res, o->dry_run));
-        cJSON_AddBoolToObject(j, "dry_run", o->dry_run);
+                return;
+        /* A failure halfway leaves the steps done before it. */
+        cJSON_AddBoolToObject(j, "changed", !o->dry_run && (r >= 0 ? res->changed : res->steps.n > 0));
+        cJSON_AddStringToObject(j, "status", res->changed && o->dry_run ? "planned" : res->changed ? "changed" : "unchanged");
         cJSON_AddStringToObject(j, "device", o->args[0]);
         json_add_string_or_null(j, "disk", res->disk);
         json_add_string_or_null(j, "fs_node", res->fs_node);
@@ -45,16 +35,14 @@ static int print_json(int r, const PrepareResult *res, const char *error, const 
         cJSON_AddItemToObject(j, "steps", step_log_to_json(&res->steps));
         cJSON_AddItemToObject(j, "warnings", json_string_array(res->warnings));
         cJSON_AddItemToObject(j, "refusals", json_string_array(res->refusals));
-        if (r < 0 || res->refused) {
-                e = cJSON_AddObjectToObject(j, "error");
-                if (e) {
-                        _cleanup_free_ char *why = strv_join(res->refusals, "; ");
-                        cJSON_AddNumberToObject(e, "code", r < 0 ? EXIT_FAIL : EXIT_REFUSED);
-                        cJSON_AddStringToObject(e, "message", r < 0 ? (error ?: strerror(-r)) : strempty(why));
-                }
-        } else
-                cJSON_AddNullToObject(j, "error");
-        return output_json(j);
+        if (r >= 0 && res->refused) {
+                /* Every reason, a line each, as a refused move says them. */
+                _cleanup_free_ char *why = strv_join(res->refusals, "\n");
+                cJSON *e = cJSON_AddObjectToObject(j, "error");
+                if (e && why)
+                        cJSON_AddStringToObject(e, "message", why);
+        }
+        cmd_set_report(TAKE_PTR(j));
 }
 
 int verb_prepare(const Options *o) {
@@ -88,7 +76,7 @@ int verb_prepare(const Options *o) {
         r = disk_prepare(&req, &res, &error);
 
         if (o->json)
-                (void) print_json(r, &res, error, o);
+                set_report(r, &res, o);
 
         if (r < 0) {
                 STRV_FOREACH(s, res.steps.names)

@@ -32,9 +32,6 @@ int verb_rollback(const Options *o) {
         UndoSummary s;
         int r;
 
-        if (!root_is_host(o->root))
-                return cmd_fail(EXIT_USAGE, 0, "This command acts on the running host.");
-
         r = undo_plan(UNDO_ROLLBACK, &u, &error);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "%s", error ?: "Failed to plan the rollback: %m");
@@ -42,6 +39,11 @@ int verb_rollback(const Options *o) {
         if (r == UNDO_REFUSED) {
                 (void) cmd_fail(EXIT_REFUSED, 0, "%s", s.error);
                 return cmd_report_undo(u, o->json, EXIT_REFUSED);
+        }
+        if (r == UNDO_UNCHANGED) {
+                STRV_FOREACH(l, s.plan)
+                        output_printf("%s Nothing to do.\n", *l);
+                return cmd_report_undo(u, o->json, EXIT_OK);
         }
         print_plan(&s);
         if (o->dry_run)

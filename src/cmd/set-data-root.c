@@ -17,6 +17,7 @@
 #include "util/lock.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/step-log.h"
 #include "util/strv.h"
 
 /* containerd's part of the change: its old and new root, and where it is
@@ -35,33 +36,48 @@ static void containerd_change_done(ContainerdChange *x) {
         strv_free(x->warnings);
 }
 
+/* The report of --json, in the shape of the move's: the data roots, the
+ * steps done, and the plan with its diff. */
 static cJSON *result_json(const DockerConfig *c, const char *new_root, const EditPlan *p, char *const *backups,
-                          const char *diff, const char *status, bool changed, const ContainerdChange *x) {
-        cJSON *j = cJSON_CreateObject(), *files;
+                          const char *diff, const StepLog *steps, const char *status, const ContainerdChange *x) {
+        cJSON *j = cJSON_CreateObject(), *plan, *files, *lines;
 
         if (!j)
                 return NULL;
-        cJSON_AddBoolToObject(j, "changed", changed);
+        cJSON_AddBoolToObject(j, "changed", streq(status, "changed"));
         cJSON_AddStringToObject(j, "status", status);
         cJSON_AddStringToObject(j, "old_data_root", c->data_root);
         cJSON_AddStringToObject(j, "new_data_root", new_root);
-        json_add_string_or_null(j, "place", p->place);
-        files = cJSON_AddArrayToObject(j, "files");
+        cJSON_AddNullToObject(j, "device");
+        cJSON_AddItemToObject(j, "steps", step_log_to_json(steps));
+        plan = cJSON_AddObjectToObject(j, "plan");
+        if (!plan)
+                return j;
+        lines = cJSON_AddArrayToObject(plan, "steps");
+        if (lines && p->n > 0) {
+                _cleanup_free_ char *line = NULL;
+                if (asprintf(&line, "Set the data root to %s in %s", new_root, p->place) >= 0)
+                        cJSON_AddItemToArray(lines, cJSON_CreateString(line));
+                STRV_FOREACH(n, p->notes)
+                        cJSON_AddItemToArray(lines, cJSON_CreateString(*n));
+        }
+        json_add_string_or_null(plan, "diff", isempty(diff) ? NULL : diff);
+        json_add_string_or_null(plan, "config_place", p->place);
+        files = cJSON_AddArrayToObject(plan, "files");
         for (size_t i = 0; files && i < p->n; i++) {
                 cJSON *f = cJSON_CreateObject();
+                const char *backup = NULL;
+
                 if (!f)
                         continue;
+                STRV_FOREACH(b, backups)
+                        if (startswith(*b, p->edits[i].path) && (*b)[strlen(p->edits[i].path)] == '=')
+                                backup = *b + strlen(p->edits[i].path) + 1;
                 cJSON_AddStringToObject(f, "path", p->edits[i].path);
                 cJSON_AddBoolToObject(f, "created", !p->edits[i].old);
-                STRV_FOREACH(b, backups)
-                        if (startswith(*b, p->edits[i].path) && (*b)[strlen(p->edits[i].path)] == '=') {
-                                const char *bp = *b + strlen(p->edits[i].path) + 1;
-                                json_add_string_or_null(f, "backup", isempty(bp) ? NULL : bp);
-                        }
+                json_add_string_or_null(f, "backup", isempty(backup) ? NULL : backup);
                 cJSON_AddItemToArray(files, f);
         }
-        json_add_string_or_null(j, "diff", diff);
-        cJSON_AddItemToObject(j, "notes", json_string_array(p->notes));
         cJSON_AddItemToObject(j, "warnings", json_string_array(c->warnings));
         if (x->new_root) {
                 cJSON *ctd = cJSON_AddObjectToObject(j, "containerd");
@@ -175,13 +191,16 @@ static int plan_containerd(const Options *o, const DockerConfig *c, const char *
 
 /* Writes the plan (every file backed up first), and says what it wrote. */
 static int apply(const Options *o, const DockerConfig *c, const char *new_root, const EditPlan *p,
-                 const ContainerdChange *x, char ***ret_backups) {
+                 const ContainerdChange *x, StepLog *steps, char ***ret_backups) {
         _cleanup_strv_free_ char **backups = NULL;
         int r;
 
+        step_log_begin(steps);
         r = edit_plan_apply(p, o->root, &backups);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "Failed to write the configuration (restored what was written): %m");
+        if (step_log_add(steps, "configure") < 0)
+                return cmd_oom();
         print_change("Set", new_root, p, x);
         STRV_FOREACH(b, backups) {
                 const char *eq = strchr(*b, '=');
@@ -195,6 +214,8 @@ static int apply(const Options *o, const DockerConfig *c, const char *new_root, 
         if (root_is_host(o->root) && c->init == INIT_SYSTEMD && plan_touches_units(p)) {
                 _cleanup_free_ char *err = NULL;
                 r = service_daemon_reload(c->init, 60 * 1000, &err);
+                if (r >= 0 && step_log_add(steps, "daemon-reload") < 0)
+                        return cmd_oom();
                 if (r < 0)
                         log_warning("systemctl daemon-reload failed (%s): run it before restarting Docker.",
                                     strna(err));
@@ -210,11 +231,12 @@ int verb_set_data_root(const Options *o) {
         _cleanup_free_ char *new_root = NULL, *refusal = NULL, *diff = NULL;
         _cleanup_(docker_config_done) DockerConfig c = {};
         _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_(step_log_done) StepLog steps = {};
         _cleanup_(containerd_change_done) ContainerdChange x = {};
         _cleanup_strv_free_ char **backups = NULL;
-        _cleanup_json_ cJSON *j = NULL;
         _cleanup_close_ int lock_fd = -1;
         const char *status = "unchanged";
+        cJSON *j;
         int r;
 
         if (!path_is_absolute(o->args[0]))
@@ -273,9 +295,9 @@ int verb_set_data_root(const Options *o) {
                 if (o->dry_run) {
                         print_change("Would set", new_root, &p, &x);
                         output_printf("%s", diff);
-                        status = "dry-run";
+                        status = "planned";
                 } else {
-                        r = apply(o, &c, new_root, &p, &x, &backups);
+                        r = apply(o, &c, new_root, &p, &x, &steps, &backups);
                         if (r != EXIT_OK)
                                 return r;
                         status = "changed";
@@ -288,8 +310,9 @@ int verb_set_data_root(const Options *o) {
                 log_warning("%s", *w);
         if (!o->json)
                 return EXIT_OK;
-        j = result_json(&c, new_root, &p, backups, diff, status, streq(status, "changed"), &x);
-        if (!j || output_json(j) < 0)
+        j = result_json(&c, new_root, &p, backups, diff, &steps, status, &x);
+        if (!j)
                 return cmd_oom();
+        cmd_set_report(j);
         return EXIT_OK;
 }

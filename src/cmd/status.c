@@ -2,11 +2,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
+#include "move/journal.h"
 #include "output/output.h"
 #include "service/service.h"
 #include "store/report.h"
@@ -49,6 +52,51 @@ static cJSON *filesystem_json(const char *path) {
         cJSON_AddNumberToObject(o, "size_bytes", (double) sv.f_blocks * sv.f_frsize);
         cJSON_AddNumberToObject(o, "free_bytes", (double) sv.f_bavail * sv.f_frsize);
         cJSON_AddNumberToObject(o, "free_inodes", (double) sv.f_favail);
+        return o;
+}
+
+/* The last move, as its journal records it, so that nobody needs to read
+ * state.json: null when there is none. A journal that cannot be read is
+ * null too, with a warning. "finished" is when the journal was last
+ * written, for a phase that ends a move. */
+static cJSON *last_move_json(const char *root, cJSON *warnings) {
+        _cleanup_free_ char *path = root_path(root, JOURNAL_PATH);
+        _cleanup_json_ cJSON *j = NULL;
+        cJSON *o;
+        MovePhase p;
+        struct stat st;
+        char stamp[32];
+        struct tm tm;
+        bool ended;
+        int r;
+
+        if (!path)
+                return NULL;
+        r = journal_load(root, &j);
+        if (r == -ENOENT)
+                return cJSON_CreateNull();
+        if (r < 0) {
+                _cleanup_free_ char *w = NULL;
+                if (asprintf(&w, "Failed to read the record of the last move %s: %s", path, strerror(-r)) >= 0)
+                        cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+                return cJSON_CreateNull();
+        }
+        p = journal_phase(j);
+        ended = p == PHASE_DONE || p == PHASE_ROLLED_BACK || p == PHASE_FAILED || p == PHASE_UNDONE ||
+                p == PHASE_CLEANED;
+        ended = ended && stat(path, &st) == 0 && gmtime_r(&st.st_mtime, &tm) &&
+                strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
+
+        o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "phase", move_phase_to_string(p)) ||
+            !json_add_string_or_null(o, "old_data_root", json_get_string(j, "old_data_root")) ||
+            !json_add_string_or_null(o, "new_data_root", json_get_string(j, "new_data_root")) ||
+            !json_add_string_or_null(o, "device", json_get_string(j, "device")) ||
+            !json_add_string_or_null(o, "started", json_get_string(j, "started")) ||
+            !json_add_string_or_null(o, "finished", ended ? stamp : NULL)) {
+                cJSON_Delete(o);
+                return NULL;
+        }
         return o;
 }
 
@@ -140,6 +188,7 @@ static cJSON *status_json(const DockerConfig *c, const Options *o) {
         json_add_string_or_null(j, "socket", c->socket);
         cJSON_AddItemToObject(j, "conflicts", json_string_array(c->conflicts));
         cJSON_AddItemToObject(j, "warnings", json_string_array(c->warnings));
+        cJSON_AddItemToObject(j, "last_move", last_move_json(o->root, cJSON_GetObjectItemCaseSensitive(j, "warnings")));
 
         if (root_is_host(o->root)) {
                 cJSON *fs = filesystem_json(c->data_root_resolved ?: c->data_root), *svc;
@@ -265,6 +314,15 @@ static void print_human(const DockerConfig *c, const cJSON *j) {
                               cJSON_IsString(mnt) ? mnt->valuestring : "?", fr ? fr->valuedouble / (1 << 30) : 0,
                               sz ? sz->valuedouble / (1 << 30) : 0);
         }
+        {
+                const cJSON *lm = cJSON_GetObjectItemCaseSensitive(j, "last_move");
+                if (cJSON_IsObject(lm))
+                        output_printf("Last move:     %s, %s -> %s (started %s%s%s)\n",
+                                      strna(json_get_string(lm, "phase")), strna(json_get_string(lm, "old_data_root")),
+                                      strna(json_get_string(lm, "new_data_root")), strna(json_get_string(lm, "started")),
+                                      json_get_string(lm, "finished") ? ", finished " : "",
+                                      strempty(json_get_string(lm, "finished")));
+        }
         STRV_FOREACH(m, c->conflicts)
                 output_printf("CONFLICT:      %s\n", *m);
         STRV_FOREACH(m, c->warnings)
@@ -287,11 +345,11 @@ int verb_status(const Options *o) {
         }
         if (o->json) {
                 image_store_section(&c, j, false);
-                r = output_json(j);
+                cmd_set_report(TAKE_PTR(j));
         } else {
                 print_human(&c, j);
                 image_store_section(&c, j, true);
         }
         docker_config_done(&c);
-        return r < 0 ? cmd_oom() : EXIT_OK;
+        return EXIT_OK;
 }

@@ -52,8 +52,11 @@ typedef enum MoveOutcome {
         _MOVE_OUTCOME_MAX,
 } MoveOutcome;
 
-/* The word of the JSON "status". */
+/* The outcome's name. */
 const char *move_outcome_to_string(MoveOutcome o);
+/* Its word in the JSON "status" and the journal's DOCKER_RELOCATE_STATUS,
+ * the one vocabulary of every command's result (docker-relocate(8)). */
+const char *move_outcome_status_to_string(MoveOutcome o);
 
 /* Called as each step of the move begins (seconds < 0) and when it is done
  * (seconds >= 0); doing is what the step does, for the user (may be NULL). */

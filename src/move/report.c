@@ -6,7 +6,18 @@
 
 #include "move/move-internal.h"
 #include "util/json-util.h"
+#include "util/string-table.h"
 #include "util/strv.h"
+
+/* The contract's vocabulary of "status" (docker-relocate(8), JSON OUTPUT):
+ * a finished move is "changed", as every command's success is. */
+static const char *const move_outcome_status_table[_MOVE_OUTCOME_MAX] = {
+        [MOVE_PLANNED] = "planned",          [MOVE_UNCHANGED] = "unchanged", [MOVE_REFUSED] = "refused",
+        [MOVE_FAILED] = "failed",            [MOVE_DONE] = "changed",        [MOVE_ROLLED_BACK] = "rolled-back",
+        [MOVE_NEEDS_HUMAN] = "needs-human",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(move_outcome_status, MoveOutcome);
 
 static double tenths(double s) {
         return (double) (long long) (s * 10 + 0.5) / 10;
@@ -138,7 +149,7 @@ cJSON *move_report(const Move *m, int exit_status) {
                         return NULL;
                 error = refusals;
         }
-        return report_new(m, move_outcome_to_string(m->outcome), m->plan_steps, error, m->advice, exit_status);
+        return report_new(m, move_outcome_status_to_string(m->outcome), m->plan_steps, error, m->advice, exit_status);
 }
 
 cJSON *undo_report(const Undo *u, int exit_status) {

@@ -19,10 +19,13 @@
 #include "util/string-table.h"
 #include "util/strv.h"
 
+/* In the contract's vocabulary of "status": a rollback or a cleanup that
+ * did its work "changed" the host ("rolled-back" is a failure that was
+ * undone, as for the move). */
 static const char *const undo_outcome_table[] = {
-        [UNDO_PLANNED] = "planned",         [UNDO_REFUSED] = "refused", [UNDO_UNCHANGED] = "unchanged",
-        [UNDO_ROLLED_BACK] = "rolled-back", [UNDO_CLEANED] = "cleaned", [UNDO_FAILED] = "failed",
-        [UNDO_NEEDS_HUMAN] = "failed",
+        [UNDO_PLANNED] = "planned",     [UNDO_REFUSED] = "refused", [UNDO_UNCHANGED] = "unchanged",
+        [UNDO_ROLLED_BACK] = "changed", [UNDO_CLEANED] = "changed", [UNDO_FAILED] = "failed",
+        [UNDO_NEEDS_HUMAN] = "needs-human",
 };
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(undo_outcome, UndoOutcome);
@@ -65,6 +68,20 @@ static int refuse(Undo *u, const char *format, ...) {
         return u->outcome = UNDO_REFUSED;
 }
 
+/* Already where the command would take the host: the plan says so. */
+static int unchanged(Undo *u, const char *format, ...) _printf_(2, 3);
+static int unchanged(Undo *u, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = strv_extendfv(&u->plan, false, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        return u->outcome = UNDO_UNCHANGED;
+}
+
 static bool interrupted(MovePhase p) {
         return p >= PHASE_PLANNED && p <= PHASE_VERIFIED;
 }
@@ -87,11 +104,24 @@ static int undo_load(Undo *u, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "Failed to take the lock %s: %m", LOCK_PATH);
         r = journal_load(NULL, &m->journal);
+        /* On a host that never moved there is nothing to undo or remove:
+         * what the command wants is true already, no error (a playbook
+         * runs it on every host). */
         if (r == -ENOENT)
-                return refuse(u, "No move is recorded in %s: nothing to %s.", JOURNAL_PATH, what);
+                return unchanged(u, "No move is recorded in %s: nothing to %s.", JOURNAL_PATH, what);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read %s: %m", JOURNAL_PATH);
         p = journal_phase(m->journal);
+        if ((rollback && (p == PHASE_UNDONE || p == PHASE_ROLLED_BACK)) || (!rollback && p == PHASE_CLEANED)) {
+                m->old_root = strdup(strempty(json_get_string(m->journal, "old_data_root")));
+                m->new_root = strdup(strempty(json_get_string(m->journal, "new_data_root")));
+                if (!m->old_root || !m->new_root)
+                        return -ENOMEM;
+                if (!rollback)
+                        return unchanged(u, "The old data root %s was removed already.", m->old_root);
+                return unchanged(u, "The last move, to %s, was rolled back already ('%s'): Docker's data root is %s.",
+                                 m->new_root, move_phase_to_string(p), m->old_root);
+        }
         if (p == PHASE_UNDOING && !rollback)
                 return refuse(u,
                               "A rollback of the last move was interrupted: run 'docker-relocate rollback --yes' "
@@ -377,7 +407,8 @@ static int execute_cleanup(Undo *u) {
         int r = 0;
 
         if (u->outcome == UNDO_UNCHANGED) {
-                (void) journal_save_phase(m->journal, PHASE_CLEANED);
+                if (m->journal && journal_phase(m->journal) != PHASE_CLEANED)
+                        (void) journal_save_phase(m->journal, PHASE_CLEANED);
                 return UNDO_UNCHANGED;
         }
         if (access(m->old_root, F_OK) >= 0) {

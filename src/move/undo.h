@@ -22,7 +22,8 @@ typedef enum UndoKind {
 typedef enum UndoOutcome {
         UNDO_PLANNED,     /* it can run: the plan says what it does */
         UNDO_REFUSED,     /* nothing to undo, or not safely: the error says why; nothing was changed */
-        UNDO_UNCHANGED,   /* cleanup: the old data root was gone already */
+        UNDO_UNCHANGED,   /* already done: no move to roll back, or it was rolled back or cleaned up already,
+                           * or the old data root was gone already; the plan says which */
         UNDO_ROLLED_BACK, /* Docker runs on the old data root with the configuration as before */
         UNDO_CLEANED,     /* the old data root is removed */
         UNDO_FAILED,      /* it failed, and changed nothing of Docker's: the error says why */
@@ -39,7 +40,8 @@ Undo *undo_free(Undo *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Undo *, undo_free);
 
 /* Plans "rollback" (of a finished move, or abandoning an interrupted one)
- * or "cleanup". Returns UNDO_PLANNED or UNDO_REFUSED with *ret set, or a
+ * or "cleanup". Returns UNDO_PLANNED, UNDO_UNCHANGED or UNDO_REFUSED with
+ * *ret set, or a
  * negative errno with *ret_error. */
 int undo_plan(UndoKind kind, Undo **ret, char **ret_error);
 

@@ -5,7 +5,17 @@
 #include <unistd.h>
 
 #include "output/output.h"
+#include "util/json-util.h"
 #include "util/macro.h"
+#include "util/string-table.h"
+
+static const char *const output_status_table[_STATUS_MAX] = {
+        [STATUS_PLANNED] = "planned", [STATUS_CHANGED] = "changed",         [STATUS_UNCHANGED] = "unchanged",
+        [STATUS_REFUSED] = "refused", [STATUS_FAILED] = "failed",           [STATUS_ROLLED_BACK] = "rolled-back",
+        [STATUS_NEEDS_HUMAN] = "needs-human",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(output_status, OutputStatus);
 
 static bool json_mode;
 static bool json_printed;
@@ -40,6 +50,115 @@ int output_json(const cJSON *o) {
 
 bool output_json_done(void) {
         return json_printed;
+}
+
+static OutputStatus status_of_failure(int exit_status) {
+        switch (exit_status) {
+        case EXIT_REFUSED:
+                return STATUS_REFUSED;
+        case EXIT_ROLLED_BACK:
+                return STATUS_ROLLED_BACK;
+        case EXIT_NEEDS_HUMAN:
+                return STATUS_NEEDS_HUMAN;
+        default:
+                return STATUS_FAILED;
+        }
+}
+
+static const char *default_message(int exit_status) {
+        switch (exit_status) {
+        case EXIT_USAGE:
+                return "Usage error.";
+        case EXIT_REFUSED:
+                return "Refused as unsafe; nothing was changed.";
+        case EXIT_ROLLED_BACK:
+                return "Failed and rolled back.";
+        case EXIT_NEEDS_HUMAN:
+                return "Failed and not rolled back.";
+        default:
+                return "Failed.";
+        }
+}
+
+/* The error member: the exit status as its code, the report's message (or
+ * r->message) and advice. */
+static cJSON *error_json(const cJSON *reported, const OutputResult *r) {
+        const char *message = json_get_string(reported, "message"), *advice = json_get_string(reported, "advice");
+        cJSON *e;
+
+        if (r->exit_status == EXIT_OK)
+                return cJSON_CreateNull();
+        e = cJSON_CreateObject();
+        if (!e || !cJSON_AddNumberToObject(e, "code", r->exit_status) ||
+            !cJSON_AddStringToObject(e, "message",
+                                     !isempty(message)      ? message
+                                     : !isempty(r->message) ? r->message
+                                                            : default_message(r->exit_status)) ||
+            !json_add_string_or_null(e, "advice", advice)) {
+                cJSON_Delete(e);
+                return NULL;
+        }
+        return e;
+}
+
+static bool envelope_key(const char *k) {
+        return streq_ptr(k, "schema_version") || streq_ptr(k, "command") || streq_ptr(k, "changed") ||
+               streq_ptr(k, "status") || streq_ptr(k, "dry_run") || streq_ptr(k, "warnings") || streq_ptr(k, "error");
+}
+
+int output_json_result(cJSON *report, const OutputResult *r) {
+        _cleanup_json_ cJSON *rep = report ?: cJSON_CreateObject(), *o = cJSON_CreateObject();
+        OutputStatus status;
+        cJSON *warnings, *e, *next;
+        bool changed;
+
+        if (!rep || !o)
+                return -ENOMEM;
+
+        changed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "changed"));
+        if (r->exit_status == EXIT_OK) {
+                status = output_status_from_string(json_get_string(rep, "status"));
+                /* Success is one of three words, and "changed" and the
+                 * boolean say the same. */
+                if (changed && !r->dry_run)
+                        status = STATUS_CHANGED;
+                else if (status != STATUS_PLANNED || !r->dry_run)
+                        status = STATUS_UNCHANGED;
+        } else
+                status = status_of_failure(r->exit_status);
+        /* Where nothing was done, or all of it undone, nothing changed; only
+         * a failure (exit 1 or 5) may leave a change behind. */
+        if (r->dry_run || (status != STATUS_CHANGED && status != STATUS_FAILED && status != STATUS_NEEDS_HUMAN) ||
+            r->exit_status == EXIT_USAGE)
+                changed = false;
+
+        if (!cJSON_AddNumberToObject(o, "schema_version", OUTPUT_SCHEMA_VERSION) ||
+            !json_add_string_or_null(o, "command", r->command) || !cJSON_AddBoolToObject(o, "changed", changed) ||
+            !cJSON_AddStringToObject(o, "status", output_status_to_string(status)) ||
+            !cJSON_AddBoolToObject(o, "dry_run", r->dry_run))
+                return -ENOMEM;
+        /* The command's own members, in its order. */
+        for (cJSON *item = rep->child; item; item = next) {
+                next = item->next;
+                if (envelope_key(item->string))
+                        continue;
+                cJSON_DetachItemViaPointer(rep, item);
+                if (!cJSON_AddItemToObject(o, item->string, item)) {
+                        cJSON_Delete(item);
+                        return -ENOMEM;
+                }
+        }
+        warnings = cJSON_DetachItemFromObjectCaseSensitive(rep, "warnings");
+        if (!cJSON_IsArray(warnings)) {
+                cJSON_Delete(warnings);
+                warnings = cJSON_CreateArray();
+        }
+        if (!warnings || !cJSON_AddItemToObject(o, "warnings", warnings))
+                return -ENOMEM;
+        e = error_json(cJSON_GetObjectItemCaseSensitive(rep, "error"), r);
+        if (!e || !cJSON_AddItemToObject(o, "error", e))
+                return -ENOMEM;
+        return output_json(o);
 }
 
 void output_printf(const char *format, ...) {

@@ -52,8 +52,10 @@ static void send_entry(Entry *e) {
 bool journald_enabled(void) {
         static int enabled = -1;
 
+        /* Unattended runs only (a unit, cloud-init, Ansible): someone at a
+         * terminal sees the lines, also when stderr is piped into grep. */
         if (enabled < 0)
-                enabled = !isatty(STDERR_FILENO) && access(JOURNALD_SOCKET, F_OK) == 0;
+                enabled = !isatty(STDERR_FILENO) && !isatty(STDIN_FILENO) && access(JOURNALD_SOCKET, F_OK) == 0;
         return enabled;
 }
 

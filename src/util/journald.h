@@ -9,9 +9,11 @@
  * log line with its priority, and structured entries with fields of their
  * own, so that across a fleet "journalctl MESSAGE_ID=..." finds them.
  *
- * Active only when stderr is not a terminal (there a human reads the lines
- * already) and journald's socket exists. Otherwise every call is a no-op, and
- * a failed send never fails the caller: the journal is a copy, not the record. */
+ * Active only in unattended runs, where neither stderr nor stdin is a
+ * terminal (someone at a terminal reads the lines already, also when piping
+ * them into another program), and when journald's socket exists. Otherwise
+ * every call is a no-op, and a failed send never fails the caller: the
+ * journal is a copy, not the record. */
 
 #define JOURNALD_SOCKET "/run/systemd/journal/socket"
 

@@ -73,13 +73,16 @@ is "$R_rc" 0 "ext4: grow before any resize exits 0"
 is "$(json_get 'j.get("changed")' <<<"$R_out")" false "ext4: nothing to grow yet"
 
 capture R "$BIN" grow "$WORK/ext4" --dry-run --json
-is "$(json_get 'j.get("changed")' <<<"$R_out")" false "ext4: dry run before any resize: nothing to grow"
+is "$(json_get '[j["status"], j["changed"]]' <<<"$R_out")" '["unchanged", false]' \
+        "ext4: dry run before any resize: nothing to grow (status unchanged)"
 
 enlarge "$d1" 1G
 before=$(fs_bytes "$WORK/ext4")
 capture R "$BIN" grow "$WORK/ext4" --dry-run --json
 is "$R_rc" 0 "ext4: dry run exits 0"
-is "$(json_get 'j.get("changed")' <<<"$R_out")" true "ext4: dry run sees room to grow"
+# A dry run changes nothing: it plans (docker-relocate(8), JSON OUTPUT).
+is "$(json_get '[j["status"], j["changed"]]' <<<"$R_out")" '["planned", false]' \
+        "ext4: dry run sees room to grow (status planned)"
 like "$R_out" "from 536870912 to about 1073741824 bytes \\(resize2fs\\)" "ext4: dry run says how much, and with what"
 is "$(fs_bytes "$WORK/ext4")" "$before" "ext4: dry run grew nothing"
 check_grow "ext4 whole disk" ext4 "$WORK/ext4" "$WORK/ext4"
@@ -93,7 +96,8 @@ p=$(basename "$d2")p1
 psize=$(cat "/sys/block/$(basename "$d2")/$p/size")
 enlarge "$d2" 1G
 capture R "$BIN" grow --dry-run --json
-is "$(json_get 'j.get("changed")' <<<"$R_out")" true "xfs partition: dry run sees room to grow"
+is "$(json_get '[j["status"], j["changed"]]' <<<"$R_out")" '["planned", false]' \
+        "xfs partition: dry run sees room to grow (status planned)"
 like "$R_out" "grow partition 1 of $d2" "xfs partition: dry run plans the partition"
 like "$R_out" "xfs_growfs" "xfs partition: dry run plans xfs_growfs"
 is "$(cat "/sys/block/$(basename "$d2")/$p/size")" "$psize" "xfs partition: dry run left the partition alone"

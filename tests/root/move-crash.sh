@@ -194,14 +194,21 @@ ok '[ $rc = 0 ] && grep -q "Abandon the interrupted move to $VOL/gone" "$WORK/ou
 [ $rc = 0 ] || show "$WORK/out"
 "$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
 rc=$?
-ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "rolled-back True" ]' \
-        "abandon: rollback --yes succeeds, status rolled-back (exit $rc, $(result "$WORK/abandon.json"))"
+ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "changed True" ]' \
+        "abandon: rollback --yes succeeds, status changed (exit $rc, $(result "$WORK/abandon.json"))"
 [ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
 is "$(config_sum)" "$config0" "abandon: every config file is byte-identical to before the move"
 ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$sets0" ]' \
         "abandon: Docker runs on the old root with every image, container and volume"
 is "$(running)" true "abandon: the running container runs again"
 is "$(phase)" rolled-back "abandon: the journal says rolled-back"
+# Again: nothing to do, which is no error (Ansible's rolled_back reruns it).
+"$BIN" rollback --yes --json >"$WORK/again.json" 2>"$WORK/again.err"
+rc=$?
+ok '[ $rc = 0 ] && [ "$(result "$WORK/again.json")" = "unchanged False" ] && [ "$(phase)" = rolled-back ] &&
+        [ "$(config_sum)" = "$config0" ]' \
+        "abandon: a second rollback has nothing to do: exit 0, unchanged (exit $rc, $(result "$WORK/again.json"))"
+[ $rc = 0 ] || show "$WORK/again.err" "$WORK/again.json"
 mkdir "$VOL/after"
 "$BIN" move --to "$VOL/after" --no-pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
@@ -225,7 +232,7 @@ ok '[ $rc = 137 ] && [ "$(phase)" = precopied ] && [ "$(dockerd_root_dir)" = "$D
 [ $rc = 137 ] || show "$WORK/out"
 "$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
 rc=$?
-ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "rolled-back True" ] && [ "$(phase)" = rolled-back ]' \
+ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "changed True" ] && [ "$(phase)" = rolled-back ]' \
         "live: rollback --yes abandons it, the journal says rolled-back (exit $rc)"
 [ $rc = 0 ] || show "$WORK/abandon.err" "$WORK/abandon.json"
 ok '[ "$(config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_sets)" = "$sets0" ] &&

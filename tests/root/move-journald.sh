@@ -64,8 +64,19 @@ listen "$WORK/usage.jsonl"
 unlisten
 entries_ok "$WORK/usage.jsonl" '[(e["PRIORITY"], e["MESSAGE"], e["SYSLOG_IDENTIFIER"]) for e in entries] == [("3", "'"'disks' does not take --wipe."'", "docker-relocate")]' \
         "an error line is an entry with PRIORITY=3 and SYSLOG_IDENTIFIER"
-entries_ok "$WORK/usage.jsonl" 'all(e["CODE_FILE"].endswith("src/main.c") and int(e["CODE_LINE"]) > 0 for e in entries)' \
-        "log entries carry the CODE_FILE and CODE_LINE of the log call"
+entries_ok "$WORK/usage.jsonl" 'all(e["CODE_FILE"] == "src/main.c" and int(e["CODE_LINE"]) > 0 for e in entries)' \
+        "log entries carry the CODE_FILE (in the source tree) and CODE_LINE of the log call"
+
+# Someone at a terminal, piping stderr into another program: the lines are
+# read there, no entry is sent.
+listen "$WORK/tty.jsonl"
+python3 -c '
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+subprocess.run(sys.argv[1:], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+' "$BIN" disks --wipe
+unlisten
+entries_ok "$WORK/tty.jsonl" 'entries == []' "an interactive run whose stderr is a pipe sends no entry"
 
 # The move.
 listen "$WORK/move.jsonl"
@@ -81,8 +92,8 @@ entries_ok "$WORK/move.jsonl" 'all(e["DOCKER_RELOCATE_OLD_ROOT"] == "'"$DOCKERD_
         "step entries name the old and new data root (and no device for --to)"
 entries_ok "$WORK/move.jsonl" '{"copy", "configure", "start-verify"} <= {e.get("DOCKER_RELOCATE_STEP") for e in entries}' \
         "the copy, configure and start-verify steps are there"
-entries_ok "$WORK/move.jsonl" '[(e["DOCKER_RELOCATE_STATUS"], e["DOCKER_RELOCATE_EXIT_STATUS"], e["PRIORITY"]) for e in entries if e.get("MESSAGE_ID") == "'$RESULT_ID'"] == [("done", "0", "5")]' \
-        "one result entry: done, exit status 0, PRIORITY=5"
+entries_ok "$WORK/move.jsonl" '[(e["DOCKER_RELOCATE_STATUS"], e["DOCKER_RELOCATE_EXIT_STATUS"], e["PRIORITY"]) for e in entries if e.get("MESSAGE_ID") == "'$RESULT_ID'"] == [("changed", "0", "5")]' \
+        "one result entry: changed, exit status 0, PRIORITY=5"
 entries_ok "$WORK/move.jsonl" '[float(e["DOCKER_RELOCATE_DOWNTIME_SEC"]) > 0 and e["DOCKER_RELOCATE_NEW_ROOT"] == "'"$VOL/docker"'" for e in entries if e.get("MESSAGE_ID") == "'$RESULT_ID'"] == [True]' \
         "the result carries the downtime and the new data root"
 entries_ok "$WORK/move.jsonl" 'any(e["PRIORITY"] == "6" and "MESSAGE_ID" not in e and e["MESSAGE"].strip().startswith("done: copy") for e in entries)' \

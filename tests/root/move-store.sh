@@ -21,22 +21,21 @@
 #     metadata database there.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib-dockerd.sh"
-dockerd_enter_namespace "$0" "$@"
+. "$(dirname "$0")/lib-dockerd.sh"
+sandbox_enter "$@"
 
 BIN=${DOCKER_RELOCATE:?}
 STATE=/var/lib/docker-relocate/state.json
 
-sandbox_init move-store
+dockerd_private_system
 DOCKERD_DATA_ROOT=$WORK/old-root
 DOCKERD_CONFIG=json
-dockerd_setup || exit 1
-dockerd_start || { echo "Bail out! dockerd did not start"; exit 1; }
-dockerd_populate || { echo "Bail out! populating failed"; exit 1; }
+dockerd_setup
+dockerd_start || bail_out "dockerd did not start"
+dockerd_populate || bail_out "populating failed"
 
 VOL=$WORK/vol
-sandbox_ext4_volume LOOP 2G "$VOL" || { echo "Bail out! the volume"; exit 1; }
+sandbox_ext4_volume LOOP 2G "$VOL" || bail_out "the volume"
 # A target each: a rolled-back move leaves its copy behind, and a new move
 # wants an empty directory.
 NEW1=$VOL/try-1
@@ -54,55 +53,51 @@ py() {
 }
 back_on_old() {
         local what=$1
-        ok $([ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$SETS0" ]; echo $?) \
+        ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$SETS0" ]' \
                 "$what: dockerd runs on the old root with every image, container and volume"
-        ok $([ "$(sha256sum </etc/docker/daemon.json)" = "$JSON0" ]; echo $?) "$what: daemon.json is byte-identical"
-        ok $([ "$(dockerd_docker info --format '{{.Driver}}')" = overlay2 ]; echo $?) "$what: on overlay2 as before"
-        ok $([ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]; echo $?) \
+        ok '[ "$(sha256sum </etc/docker/daemon.json)" = "$JSON0" ]' "$what: daemon.json is byte-identical"
+        ok '[ "$(dockerd_docker info --format '{{.Driver}}')" = overlay2 ]' "$what: on overlay2 as before"
+        ok '[ "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" = true ]' \
                 "$what: the running container runs again"
 }
 
 JSON0=$(sha256sum </etc/docker/daemon.json)
 SETS0=$(dockerd_sets)
-ok $([ "$(dockerd_docker info --format '{{.Driver}}')" = overlay2 ]; echo $?) "dockerd runs on overlay2"
-ok $([ -S /var/run/docker/containerd/containerd.sock ] &&
-        [ -e "$DOCKERD_DATA_ROOT/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db" ]; echo $?) \
+ok '[ "$(dockerd_docker info --format '{{.Driver}}')" = overlay2 ]' "dockerd runs on overlay2"
+ok '[ -S /var/run/docker/containerd/containerd.sock ] &&
+        [ -e "$DOCKERD_DATA_ROOT/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db" ]' \
         "dockerd runs its own containerd, its root under the data root"
 
 # 0. The plan.
 "$BIN" move --to "$NEW" --dry-run --json >"$WORK/plan.json" 2>"$WORK/plan.err"
-py "$WORK/plan.json" 'd["plan"]["image_store"] == {"store": "graph-driver", "driver": "overlay2", "driver_type": None,
+ok 'py "$WORK/plan.json" '"'"'d["plan"]["image_store"] == {"store": "graph-driver", "driver": "overlay2", "driver_type": None,
         "containerd_kind": "managed", "containerd_address": None, "containerd_root_moves": False,
-        "containerd_config_place": None} and len(d["plan"]["trees"]) == 1'
-ok $? "the plan records the graph driver overlay2 and dockerd's own containerd, no second tree"
-py "$WORK/plan.json" 'any("holds the overlay2 layers" in s for s in d["plan"]["steps"])'
-ok $? "the plan checks the copy's overlay2/ before the start"
+        "containerd_config_place": None} and len(d["plan"]["trees"]) == 1'"'"'' "the plan records the graph driver overlay2 and dockerd's own containerd, no second tree"
+ok 'py "$WORK/plan.json" '"'"'any("holds the overlay2 layers" in s for s in d["plan"]["steps"])'"'"'' "the plan checks the copy's overlay2/ before the start"
 
 # 1. The copy arrives without its layers.
 DOCKER_RELOCATE_TEST_CRASH=copied "$BIN" move --to "$NEW1" --no-pre-copy --yes >"$WORK/crash.out" 2>&1
-ok $([ $? = 137 ]; echo $?) "a move killed after the final copy"
-ok $([ -n "$(ls -A "$NEW1/overlay2")" ]; echo $?) "the copy holds overlay2/"
+is "$?" 137 "a move killed after the final copy"
+ok '[ -n "$(ls -A "$NEW1/overlay2")" ]' "the copy holds overlay2/"
 rm -rf --one-file-system "${NEW1:?}"/overlay2/*
 "$BIN" move --to "$NEW1" --no-pre-copy --yes --json >"$WORK/nolayers.json" 2>"$WORK/nolayers.err"
 rc=$?
-ok $([ $rc = 4 ]; echo $?) "run again on a copy without its layers: rolled back (exit $rc)"
+is "$rc" 4 "run again on a copy without its layers: rolled back (exit $rc)"
 [ $rc = 4 ] || show "$WORK/nolayers.err"
-py "$WORK/nolayers.json" '"lacks the layers of the graph driver overlay2" in d["error"]["message"]
-        and "start-verify" not in [s["name"] for s in d["steps"]]'
-ok $? "it says the layers are missing, and dockerd never started on the copy"
+ok 'py "$WORK/nolayers.json" '"'"'"lacks the layers of the graph driver overlay2" in d["error"]["message"]
+        and "start-verify" not in [s["name"] for s in d["steps"]]'"'"'' "it says the layers are missing, and dockerd never started on the copy"
 back_on_old "no layers"
 
 # 2. dockerd comes up on another storage driver.
 cp /etc/init.d/docker "$WORK/init-orig"
 sed "/^[[:space:]]*start)\$/a\\\t\\tif grep -qs -- '$NEW2' /etc/docker/daemon.json; then DOCKER_OPTS=\"\$DOCKER_OPTS --storage-driver=vfs\"; fi" \
         "$WORK/init-orig" >/etc/init.d/docker
-grep -q -- "--storage-driver=vfs" /etc/init.d/docker || echo "Bail out! could not inject the driver"
+grep -q -- "--storage-driver=vfs" /etc/init.d/docker || bail_out "could not inject the driver"
 "$BIN" move --to "$NEW2" --no-pre-copy --yes --json >"$WORK/driver.json" 2>"$WORK/driver.err"
 rc=$?
-ok $([ $rc = 4 ]; echo $?) "a start on another storage driver: rolled back (exit $rc)"
+is "$rc" 4 "a start on another storage driver: rolled back (exit $rc)"
 [ $rc = 4 ] || show "$WORK/driver.err"
-py "$WORK/driver.json" '"storage driver vfs, not overlay2" in d["error"]["message"]'
-ok $? "the message names both drivers"
+ok 'py "$WORK/driver.json" '"'"'"storage driver vfs, not overlay2" in d["error"]["message"]'"'"'' "the message names both drivers"
 [ $? = 0 ] || show "$WORK/driver.json"
 back_on_old "another driver"
 cp "$WORK/init-orig" /etc/init.d/docker
@@ -110,24 +105,22 @@ cp "$WORK/init-orig" /etc/init.d/docker
 # 3. The move, and dockerd's own containerd on the moved tree.
 "$BIN" move --to "$NEW" --no-pre-copy --yes --json >"$WORK/move.json" 2>"$WORK/move.err"
 rc=$?
-ok $rc "the move goes through"
+is "$rc" 0 "the move goes through"
 [ $rc = 0 ] || show "$WORK/move.err"
-ok $([ "$(dockerd_root_dir)" = "$NEW" ] && [ "$(dockerd_sets)" = "$SETS0" ]; echo $?) \
+ok '[ "$(dockerd_root_dir)" = "$NEW" ] && [ "$(dockerd_sets)" = "$SETS0" ]' \
         "dockerd runs on $NEW with every image, container and volume"
-py "$STATE" 'd["image_store"]["store"] == "graph-driver" and d["image_store"]["driver"] == "overlay2"
-        and d["image_store"]["containerd_kind"] == "managed" and "containerd" not in d["image_store"]'
-ok $? "the journal records the store"
-grep -Eq "^root = [\"']$NEW/containerd/daemon[\"']" /var/run/docker/containerd/containerd.toml
-ok $? "dockerd wrote its containerd's config with the new root"
+ok 'py "$STATE" '"'"'d["image_store"]["store"] == "graph-driver" and d["image_store"]["driver"] == "overlay2"
+        and d["image_store"]["containerd_kind"] == "managed" and "containerd" not in d["image_store"]'"'"'' "the journal records the store"
+ok 'grep -Eq "^root = [\"'"'"']$NEW/containerd/daemon[\"'"'"']" /var/run/docker/containerd/containerd.toml' "dockerd wrote its containerd's config with the new root"
 [ $? = 0 ] || show /var/run/docker/containerd/containerd.toml
 pid=$(cat /var/run/docker/containerd/containerd.pid 2>/dev/null)
 db=$(for f in /proc/"$pid"/fd/*; do readlink "$f"; done 2>/dev/null | grep 'io.containerd.metadata.v1.bolt/meta.db$')
-ok $([ "$db" = "$NEW/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db" ]; echo $?) \
+ok '[ "$db" = "$NEW/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db" ]' \
         "the managed containerd holds its database on the new root ($db)"
-ok $([ -e "$DOCKERD_DATA_ROOT/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db" ]; echo $?) \
+ok '[ -e "$DOCKERD_DATA_ROOT/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db" ]' \
         "the old tree, with its containerd/, is kept"
 dockerd_docker run --rm --network none relocate-test/layered:1 sh -c '[ ! -e /etc/conf/a ] && cat /etc/conf/c' \
         >"$WORK/run.out" 2>&1
-ok $([ "$(cat "$WORK/run.out")" = new ]; echo $?) "a container runs from the moved layers, whiteouts intact"
+ok '[ "$(cat "$WORK/run.out")" = new ]' "a container runs from the moved layers, whiteouts intact"
 
-sandbox_done
+done_testing

@@ -102,6 +102,13 @@ is "$rc" 0 "rollback --yes succeeds"
 is "$(dockerd_root_dir)" "$DOCKERD_DATA_ROOT" "Docker runs on the old root again"
 is "$(cat /etc/docker/daemon.json)" "$json0" "daemon.json is as it was"
 is "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" true "the running container runs"
+before=$(sha256sum /etc/docker/daemon.json /var/lib/docker-relocate/state.json)
+"$BIN" rollback --yes --json </dev/null >"$WORK/again.json" 2>"$WORK/out"
+rc=$?
+is "$rc $(json_get '[j["status"], j["changed"], j["error"]]' "$WORK/again.json")" '0 ["unchanged", false, null]' \
+        "rollback again has nothing to do: exit 0, status unchanged"
+is "$(sha256sum /etc/docker/daemon.json /var/lib/docker-relocate/state.json)" "$before" \
+        "rollback again writes nothing"
 "$BIN" cleanup --yes >"$WORK/out" 2>&1
 rc=$?
 ok '[ $rc = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "cleanup after a rollback is refused and removes nothing"

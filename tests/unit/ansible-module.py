@@ -144,15 +144,35 @@ sys.exit(int(os.environ.get("FAKE_RC", "0")))
 
 DIFF = "--- a/etc/docker/daemon.json\n+++ b/etc/docker/daemon.json\n@@ -1 +1 @@\n-{}\n+{\"data-root\": \"/mnt/docker-data/docker\"}\n"
 
+# The canned reports are objects the tool may print: each keeps the JSON
+# contract (test_canned_reports_keep_the_contract), so that the modules are
+# tested against the shape the tool has.
 PLANNED = {
-    "changed": False, "status": "planned", "old_data_root": "/var/lib/docker",
-    "new_data_root": "/mnt/docker-data/docker", "device": "/dev/nvme1n1", "steps": [],
-    "downtime_seconds": None, "plan": {"steps": ["prepare", "copy"], "diff": DIFF, "refusals": []},
+    "schema_version": 1, "command": "move", "changed": False, "status": "planned", "dry_run": True,
+    "old_data_root": "/var/lib/docker", "new_data_root": "/mnt/docker-data/docker", "device": "/dev/nvme1n1",
+    "mount": "/mnt/docker-data", "volume_id": None, "downtime_seconds": None, "steps": [],
+    "plan": {"steps": ["prepare", "copy"], "diff": DIFF, "refusals": [], "downtime_estimate_seconds": 2.0,
+             "size": {"bytes": 4096, "apparent_bytes": 4096, "inodes": 1}},
     "warnings": [], "error": None,
 }
-UNCHANGED = dict(PLANNED, status="unchanged", plan=dict(PLANNED["plan"], diff=None))
-DONE = dict(PLANNED, changed=True, status="done", downtime_seconds=12.3,
+UNCHANGED = dict(PLANNED, status="unchanged", dry_run=False, plan=dict(PLANNED["plan"], diff=None))
+DONE = dict(PLANNED, changed=True, status="changed", dry_run=False, downtime_seconds=12.3,
             steps=[{"name": "copy", "seconds": 10.0}], warnings=["a container did not start"])
+ROLLED_BACK = dict(DONE, command="rollback")
+CLEANED = dict(DONE, command="cleanup")
+# A rollback with nothing to do (no move, or rolled back already).
+NOTHING_TO_ROLL_BACK = dict(UNCHANGED, command="rollback", plan=dict(UNCHANGED["plan"], steps=[
+    "The last move, to /mnt/docker-data/docker, was rolled back already ('rolled-back')."]))
+SET = {"schema_version": 1, "command": "set-data-root", "changed": True, "status": "changed", "dry_run": False,
+       "old_data_root": "/var/lib/docker", "new_data_root": "/mnt/docker-data/docker", "device": None,
+       "steps": [{"name": "configure", "seconds": 0.001}],
+       "plan": {"steps": ["Set the data root to /mnt/docker-data/docker in /etc/docker/daemon.json"],
+                "diff": DIFF, "config_place": "/etc/docker/daemon.json",
+                "files": [{"path": "/etc/docker/daemon.json", "created": True, "backup": None}]},
+       "warnings": [], "error": None}
+SET_DRY = dict(SET, changed=False, status="planned", dry_run=True, steps=[])
+SET_SAME = dict(SET, changed=False, status="unchanged", steps=[], plan=dict(SET["plan"], steps=[], diff=None,
+                                                                         files=[]))
 
 
 STATUS = {"init_system": "systemd", "data_root": {"path": "/var/lib/docker", "via": "default"},
@@ -173,8 +193,13 @@ sys.exit(int(os.environ.get("FAKE_RC_" + args[0].upper(), "0")))
 """
 
 
-def failed_report(code, message, advice=None, status="failed"):
-    return dict(PLANNED, status=status, error={"code": code, "message": message, "advice": advice})
+# The status of each failing exit status (docker-relocate(8), JSON OUTPUT).
+FAILED_STATUS = {1: "failed", 2: "failed", 3: "refused", 4: "rolled-back", 5: "needs-human"}
+
+
+def failed_report(code, message, advice=None, command="move"):
+    return dict(PLANNED, command=command, status=FAILED_STATUS[code], dry_run=False, changed=code == 5,
+                error={"code": code, "message": message, "advice": advice})
 
 
 class ModuleTest(unittest.TestCase):
@@ -244,7 +269,7 @@ class ModuleTest(unittest.TestCase):
         (argv,) = self.argv()
         self.assertEqual(argv, ["move", "--device", "/dev/nvme1n1", "--yes", "--json"])
         self.assertIs(r["changed"], True)
-        self.assertEqual(r["status"], "done")
+        self.assertEqual(r["status"], "changed")
         self.assertEqual(r["new_data_root"], "/mnt/docker-data/docker")
         self.assertEqual(r["downtime_seconds"], 12.3)
         self.assertEqual(r["rc"], 0)
@@ -281,7 +306,7 @@ class ModuleTest(unittest.TestCase):
         self.assertNotIn("diff", r)
 
     def test_refused_rc3(self):
-        r = self.run_module(failed_report(3, "/dev/nvme1n1 holds an ext4 filesystem", status="refused"), rc=3,
+        r = self.run_module(failed_report(3, "/dev/nvme1n1 holds an ext4 filesystem"), rc=3,
                             device="/dev/nvme1n1")
         self.assertTrue(r["failed"])
         self.assertEqual(r["rc"], 3)
@@ -324,7 +349,7 @@ class ModuleTest(unittest.TestCase):
 
     def test_rolled_back_state(self):
         self.journal("done")
-        r = self.run_module(dict(DONE, status="rolled-back"), state="rolled_back")
+        r = self.run_module(ROLLED_BACK, state="rolled_back")
         (argv,) = self.argv()
         self.assertEqual(argv, ["rollback", "--yes", "--json"])
         self.assertIs(r["changed"], True)
@@ -337,7 +362,7 @@ class ModuleTest(unittest.TestCase):
         self.assertIs(r["changed"], True)
 
     def test_cleaned_state(self):
-        self.run_module(dict(DONE, status="cleaned"), state="cleaned")
+        self.run_module(CLEANED, state="cleaned")
         (argv,) = self.argv()
         self.assertEqual(argv, ["cleanup", "--yes", "--json"])
 
@@ -352,29 +377,47 @@ class ModuleTest(unittest.TestCase):
 
     def test_rolled_back_after_an_abandoned_move_is_unchanged(self):
         # "rollback --yes" of an interrupted move leaves the phase
-        # rolled-back; the tool refuses a second rollback (exit 3), which
-        # for Ansible is the state reached, in check mode too.
+        # rolled-back; a second rollback has nothing to do (the tool says
+        # unchanged, exit 0), which for Ansible is the state reached, in
+        # check mode too.
         self.journal("rolled-back")
-        refused = failed_report(3, "The last move is 'rolled-back', not a finished move: nothing to roll back.",
-                                status="refused")
-        r = self.run_module(refused, rc=3, state="rolled_back")
+        r = self.run_module(NOTHING_TO_ROLL_BACK, state="rolled_back")
         self.assertNotIn("failed", r)
         self.assertIs(r["changed"], False)
-        r = self.run_module(refused, rc=3, state="rolled_back", _ansible_check_mode=True)
+        r = self.run_module(NOTHING_TO_ROLL_BACK, state="rolled_back", _ansible_check_mode=True)
         self.assertNotIn("failed", r)
         self.assertIs(r["changed"], False)
         self.assertEqual(self.argv(), [])
 
     def test_rolled_back_without_any_move_is_unchanged(self):
-        r = self.run_module(failed_report(3, "No move is recorded", status="refused"), rc=3, state="rolled_back")
+        r = self.run_module(NOTHING_TO_ROLL_BACK, state="rolled_back")
         self.assertNotIn("failed", r)
         self.assertIs(r["changed"], False)
         self.assertEqual(self.argv(), [])
 
+    def test_the_tools_unchanged_is_not_changed(self):
+        # Where the record does not decide, the tool's own answer does.
+        self.journal("done")
+        r = self.run_module(NOTHING_TO_ROLL_BACK, state="rolled_back")
+        self.assertIs(r["changed"], False)
+        self.assertEqual(r["status"], "unchanged")
+        self.assertEqual(self.argv(), [["rollback", "--yes", "--json"]])
+
+    def test_canned_reports_keep_the_contract(self):
+        sys.path.insert(0, os.path.join(SRCDIR, "tests", "helpers"))
+        import json_contract
+        reports = dict(PLANNED=(PLANNED, 0), UNCHANGED=(UNCHANGED, 0), DONE=(DONE, 0), ROLLED_BACK=(ROLLED_BACK, 0),
+                       CLEANED=(CLEANED, 0), NOTHING_TO_ROLL_BACK=(NOTHING_TO_ROLL_BACK, 0), SET=(SET, 0),
+                       SET_DRY=(SET_DRY, 0), SET_SAME=(SET_SAME, 0))
+        for code in (1, 3, 4, 5):
+            reports["failed %d" % code] = (failed_report(code, "x", advice="y"), code)
+        for name, (report, code) in reports.items():
+            self.assertEqual(json_contract.problems(json.dumps(report), code), [], name)
+
     def test_rolled_back_of_an_interrupted_move_runs_the_tool(self):
         for phase in ("planned", "stopped", "configured", "done"):
             self.journal(phase)
-            r = self.run_module(dict(DONE, status="rolled-back"), state="rolled_back")
+            r = self.run_module(ROLLED_BACK, state="rolled_back")
             self.assertIs(r["changed"], True, phase)
         self.assertEqual(self.argv(), [["rollback", "--yes", "--json"]] * 4)
 
@@ -390,14 +433,12 @@ class ModuleTest(unittest.TestCase):
         # A move the rollback could not finish: rolled_back must run the
         # tool and fail with its advice, never report success.
         self.journal("failed")
-        r = self.run_module(failed_report(3, "The last move is 'failed'", status="refused"), rc=3,
+        r = self.run_module(failed_report(3, "The last move is 'failed'"), rc=3,
                             state="rolled_back")
         self.assertTrue(r["failed"])
         self.assertEqual(len(self.argv()), 1)
 
     def test_configured(self):
-        SET = {"changed": True, "status": "changed", "old_data_root": "/var/lib/docker",
-               "new_data_root": "/mnt/docker-data/docker", "diff": DIFF, "warnings": []}
         r = self.run_module(SET, state="configured", data_root="/mnt/docker-data/docker", root="/mnt/image",
                             _ansible_diff=True)
         (argv,) = self.argv()
@@ -407,19 +448,17 @@ class ModuleTest(unittest.TestCase):
         self.assertEqual(r["new_data_root"], "/mnt/docker-data/docker")
 
     def test_configured_check_mode(self):
-        DRY = {"changed": False, "status": "dry-run", "diff": DIFF, "warnings": []}
-        r = self.run_module(DRY, state="configured", data_root="/srv/docker", _ansible_check_mode=True,
+        r = self.run_module(SET_DRY, state="configured", data_root="/srv/docker", _ansible_check_mode=True,
                             _ansible_diff=True)
         (argv,) = self.argv()
         self.assertEqual(argv, ["set-data-root", "/srv/docker", "--dry-run", "--json"])
         self.assertIs(r["changed"], True)
         self.assertEqual(r["diff"], {"prepared": DIFF})
-        SAME = {"changed": False, "status": "unchanged", "diff": None, "warnings": []}
-        r = self.run_module(SAME, state="configured", data_root="/srv/docker", _ansible_check_mode=True,
+        r = self.run_module(SET_SAME, state="configured", data_root="/srv/docker", _ansible_check_mode=True,
                             _ansible_diff=True)
         self.assertIs(r["changed"], False)
         self.assertNotIn("diff", r)
-        r = self.run_module(SAME, state="configured", data_root="/srv/docker")
+        r = self.run_module(SET_SAME, state="configured", data_root="/srv/docker")
         self.assertIs(r["changed"], False)
 
     def test_configured_needs_data_root(self):

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The bash completion, sourced into bash and driven the way readline drives
-# it (COMP_WORDS, COMP_CWORD): commands, each command's own options, option
-# values, and devices from "docker-relocate disks --json" (a stand-in binary
+# it (COMP_WORDS, COMP_CWORD): commands, each command's own options (the
+# program offers them through "__complete"), option values, and devices from "docker-relocate disks --json" (a stand-in binary
 # prints a known list; the real one must not make completion noisy).
 set -uo pipefail
 . "$(dirname "$0")/../lib/tap.sh"
@@ -26,40 +26,41 @@ has() { grep -qxF -- "$2" <<<"$1"; }
 
 ok 'bash -n "$COMPLETION"' "the completion script parses"
 
-out=$(complete_words docker-relocate "")
+out=$(complete_words "$BIN" "")
 is "$(tr '\n' ' ' <<<"$out")" "cleanup disks grow move prepare rollback set-data-root status " "the commands"
-is "$(complete_words docker-relocate se)" "set-data-root" "a command by its prefix"
+is "$(complete_words "$BIN" se)" "set-data-root" "a command by its prefix"
 
-out=$(complete_words docker-relocate move --)
+out=$(complete_words "$BIN" move --)
 ok 'has "$out" --device && has "$out" --to && has "$out" --label && has "$out" --wait-device && has "$out" --delete-old' \
         "move offers --device, --to, --label, --wait-device, --delete-old"
 ok '! has "$out" --version' "move does not offer --version"
 
-out=$(complete_words docker-relocate disks --)
+out=$(complete_words "$BIN" disks --)
 ok 'has "$out" --json && ! has "$out" --wipe && ! has "$out" --root && ! has "$out" --device' \
         "disks offers --json, not --wipe, --root or --device"
 
-out=$(complete_words docker-relocate --root /srv status --)
+out=$(complete_words "$BIN" --root /srv status --)
 ok 'has "$out" --json && ! has "$out" --device' "the command is found behind an option with a value"
 
-out=$(complete_words docker-relocate set-data-root --)
+out=$(complete_words "$BIN" set-data-root --)
 ok 'has "$out" --dry-run && ! has "$out" --yes && ! has "$out" --mount' \
         "set-data-root offers --dry-run, not --yes or --mount"
+ok 'has "$out" --containerd-root' "set-data-root offers --containerd-root"
 
-out=$(complete_words docker-relocate grow --)
+out=$(complete_words "$BIN" grow --)
 ok 'has "$out" --dry-run && ! has "$out" --root' "grow offers --dry-run, not --root"
 
-is "$(complete_words docker-relocate move --device /dev/x --fs "" | tr '\n' ' ')" "ext4 xfs " "--fs offers ext4 xfs"
-is "$(complete_words docker-relocate move --fs = x)" "xfs" "--fs=x completes to xfs"
+is "$(complete_words "$BIN" move --device /dev/x --fs "" | tr '\n' ' ')" "ext4 xfs " "--fs offers ext4 xfs"
+is "$(complete_words "$BIN" move --fs = x)" "xfs" "--fs=x completes to xfs"
 
 mkdir -p "$WORK/dirs/alpha" "$WORK/dirs/beta"
 touch "$WORK/dirs/afile"
-out=$(complete_words docker-relocate move --to "$WORK/dirs/a")
+out=$(complete_words "$BIN" move --to "$WORK/dirs/a")
 is "$out" "$WORK/dirs/alpha" "--to offers directories only"
-out=$(complete_words docker-relocate move --device /dev/x --mount "$WORK/dirs/")
+out=$(complete_words "$BIN" move --device /dev/x --mount "$WORK/dirs/")
 ok 'has "$out" "$WORK/dirs/alpha" && has "$out" "$WORK/dirs/beta" && ! has "$out" "$WORK/dirs/afile"' \
         "--mount offers directories only"
-is "$(complete_words docker-relocate --root "$WORK/dirs/b")" "$WORK/dirs/beta" "--root offers directories"
+is "$(complete_words "$BIN" --root "$WORK/dirs/b")" "$WORK/dirs/beta" "--root offers directories"
 
 # A stand-in for the binary: "disks --json" prints a known list, in the
 # layout the real one prints (cJSON's).
@@ -113,7 +114,7 @@ ok '[ ! -s "$WORK/stderr" ] && [ $(($(date +%s) - start)) -le 5 ]' \
 
 # Every option --help names is offered somewhere.
 all=$(for c in "" status disks prepare move set-data-root rollback cleanup grow; do
-        if [ -n "$c" ]; then complete_words docker-relocate "$c" --; else complete_words docker-relocate --; fi
+        if [ -n "$c" ]; then complete_words "$BIN" "$c" --; else complete_words "$BIN" --; fi
 done | sort -u)
 for o in $("$BIN" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
         ok 'has "$all" "$o"' "$o is offered"
@@ -123,7 +124,7 @@ done
 # --version, which is no option of a command).
 for c in status disks prepare move set-data-root rollback cleanup grow; do
         want=$("$BIN" "$c" --help | grep -oE -- '--[a-z][a-z-]+' | grep -vx -- --version | sort -u)
-        got=$(complete_words docker-relocate "$c" -- | sort -u)
+        got=$(complete_words "$BIN" "$c" -- | sort -u)
         ok '[ -n "$want" ] && [ "$got" = "$want" ]' "$c: the completion offers the options of '$c --help'" ||
                 diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'
 done

@@ -182,7 +182,7 @@ def check_case(name, exp, tmp):
     ok(rc == 0, f"{name}: set-data-root succeeds", f"rc={rc}\n{err}")
     res = json.loads(out)
     ok(res["changed"] is True, f"{name}: reports changed", out)
-    changed = sorted(f["path"] for f in res["files"])
+    changed = sorted(f["path"] for f in res["plan"]["files"])
     ok(changed == sorted(exp["changes"]), f"{name}: changes exactly {exp['changes']}", changed)
 
     after = tree_digest(root)
@@ -201,7 +201,7 @@ def check_case(name, exp, tmp):
         mode = os.stat(got).st_mode & 0o7777
         ok(mode == (0o640 if existed else 0o644), f"{name}: {path} mode {oct(mode)} kept", oct(mode))
 
-    for f in res["files"]:
+    for f in res["plan"]["files"]:
         if f["created"]:
             ok(f.get("backup") is None, f"{name}: no backup for new {f['path']}")
             continue

@@ -58,6 +58,8 @@ for o in $(opts_of "$help"); do
         ok 'grep -qF -- "*$o*" <<<"$man_options"' "man page OPTIONS documents $o (--help)"
 done
 
+# --root names a system tree: a directory with /etc.
+mkdir "$WORK/etc"
 # usage ERROR-SUBSTRING ARGS...: exit 2, with a message on stderr. Each runs
 # against a root of its own and as a dry run: nothing here may reach the
 # host.
@@ -82,6 +84,17 @@ usage "at most 16" --root "$WORK" prepare /dev/null --mount /a --label 123456789
 usage "at most 12" --root "$WORK" prepare /dev/null --mount /a --fs xfs --label 1234567890123 --dry-run
 usage "at most 16" move --device /dev/null --label 12345678901234567 --dry-run
 usage "contradict" move --to /a --pre-copy --no-pre-copy --dry-run
+# --root names the root of a system, and only where a command reads one.
+usage "--root $WORK/typo: No such file" --root "$WORK/typo" status
+usage "--root $WORK/typo: No such file" --root "$WORK/typo" set-data-root /srv/x
+ok '[ ! -e "$WORK/typo" ]' "set-data-root under a mistyped --root creates nothing"
+mkdir "$WORK/bare"
+usage "it has no /etc directory" --root "$WORK/bare" set-data-root /srv/x
+is "$(ls -A "$WORK/bare")" "" "set-data-root under a --root without /etc writes nothing"
+usage "is not a directory" --root /dev/null status
+for c in move rollback cleanup grow disks; do
+        usage "'$c' does not take --root" --root "$WORK" $c
+done
 "$BIN" --root "$WORK" prepare /dev/null --mount /a --fs xfs --label 123456789012 --dry-run >/dev/null 2>&1
 isnt "$?" 2 "a 12-byte xfs label is no usage error"
 "$BIN" --json move --device a --device b --dry-run >"$WORK/out" 2>/dev/null

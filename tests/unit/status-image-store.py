@@ -149,8 +149,8 @@ with tempfile.TemporaryDirectory() as tmp:
     j = json.loads(out) if rc == 0 else {}
     ok(rc == 0 and j.get("containerd", {}).get("old_root") == "/var/lib/containerd"
        and j["containerd"]["new_root"] == "/mnt/docker-data/containerd"
-       and sorted(f["path"] for f in j["files"]) == ["/etc/containerd/config.toml", "/etc/docker/daemon.json"]
-       and all(f["backup"] for f in j["files"]), "set-data-root sid: both files written, both backed up", out + err)
+       and sorted(f["path"] for f in j["plan"]["files"]) == ["/etc/containerd/config.toml", "/etc/docker/daemon.json"]
+       and all(f["backup"] for f in j["plan"]["files"]), "set-data-root sid: both files written, both backed up", out + err)
     toml1 = read(root, "/etc/containerd/config.toml")
     ok(toml1 == toml0.replace("version = 2\n", 'version = 2\nroot = "/mnt/docker-data/containerd"\n', 1),
        "set-data-root sid: config.toml gains the root and keeps every other byte", toml1)
@@ -189,7 +189,7 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run(root, "set-data-root", "--json", "/srv/docker")
     j = json.loads(out) if rc == 0 else {}
     ok(rc == 0 and j.get("containerd", 0) is None and read(root, "/etc/containerd/config.toml") == toml0
-       and [f["path"] for f in j["files"]] == ["/etc/docker/daemon.json"], "set-data-root overlay2: containerd left alone",
+       and [f["path"] for f in j["plan"]["files"]] == ["/etc/docker/daemon.json"], "set-data-root overlay2: containerd left alone",
        out + err)
 
     # The store unknown offline (no feature, no Engine to ask): a warning.

@@ -63,7 +63,7 @@ if phase 1; then
         ok 'grep -Eq "vol-0123456789abcdef0 appeared as /dev/nvme[0-9]+n1 after [0-9.]+ s" /var/log/docker-relocate.log' "the move saw the volume arrive"
         is "$(json_objects /var/log/docker-relocate.json | wc -l)" 1 "the JSON log holds one result"
         result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
-        is "$(json_get 'j["status"]' <<<"$result")" done "--json: status done"
+        is "$(json_get 'j["status"]' <<<"$result")" changed "--json: status changed"
         is "$(json_get 'j["volume_id"]' <<<"$result")" vol-0123456789abcdef0 "--json: the volume id"
         is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the data root is on the volume"
         is "$(findmnt -n -o SOURCE --target "$NEW")" "/dev/$(ebs_disk)" "the hot-plugged disk is mounted there"

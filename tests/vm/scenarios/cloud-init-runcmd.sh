@@ -45,7 +45,7 @@ is "$(json_objects /var/log/docker-relocate.json | wc -l)" 1 "the JSON log holds
 result=$(json_objects /var/log/docker-relocate.json | tail -n 1)
 
 if phase 1; then
-        is "$(json_get 'j["status"]' <<<"$result")" done "--json: status done"
+        is "$(json_get 'j["status"]' <<<"$result")" changed "--json: status changed"
         is "$(json_get 'j["changed"]' <<<"$result")" true "--json: changed"
         is "$(json_get 'j["new_data_root"]' <<<"$result")" "$NEW" "--json: the new data root"
         is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the data root is on the volume"
@@ -58,7 +58,7 @@ if phase 1; then
         entry=$(journal_entries "$RESULT_ID" -b | tail -n 1)
         is "$(journal_entries "$RESULT_ID" -b | wc -l)" 1 "journal: one result entry"
         is "$(json_get '" ".join(j.get(k, "-") for k in ("DOCKER_RELOCATE_STATUS", "DOCKER_RELOCATE_EXIT_STATUS", "DOCKER_RELOCATE_OLD_ROOT", "DOCKER_RELOCATE_NEW_ROOT", "DOCKER_RELOCATE_DEVICE", "DOCKER_RELOCATE_VOLUME_ID", "PRIORITY"))' <<<"$entry")" \
-                "done 0 /var/lib/docker $NEW /dev/$(ebs_disk) vol-0123456789abcdef0 5" \
+                "changed 0 /var/lib/docker $NEW /dev/$(ebs_disk) vol-0123456789abcdef0 5" \
                 "journal: result status, exit status, old and new root, device, volume id"
         like "$(json_get 'j.get("DOCKER_RELOCATE_DOWNTIME_SEC", "")' <<<"$entry")" '^[0-9]+\.[0-9]$' \
                 "journal: the result has the downtime in seconds"

@@ -297,7 +297,7 @@ is "$(untouched)" "$before" "check mode: fstab, daemon.json, the volume and the 
 
 ok 'play run1 playbook.yml' "first run: the play runs"
 is "$(stats run1)" "changed=1 failures=0" "first run: changed"
-is "$(relocate run1 '["status"]')" done "first run: the tool moved"
+is "$(relocate run1 '["status"]')" changed "first run: the tool moved"
 is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "first run: Docker on the volume"
 is "$(docker_fingerprint)" "$fingerprint" "first run: images, containers, volumes unchanged"
 

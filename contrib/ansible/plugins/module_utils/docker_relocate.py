@@ -21,9 +21,9 @@ STATE_FILE = "/var/lib/docker-relocate/state.json"
 # PATH of a non-interactive login).
 EXTRA_DIRS = ["/usr/local/sbin", "/usr/sbin", "/sbin"]
 
-# The statuses of a dry run that would change something. "dry-run" is what
-# set-data-root says, "planned" what move, rollback and cleanup say.
-PLANNED = ("planned", "dry-run")
+# The status of a dry run that would change something: one vocabulary for
+# every command (docker-relocate(8), JSON OUTPUT).
+PLANNED = ("planned",)
 
 # What each failing exit status of the tool means (docker-relocate(8)).
 FAILURES = {
@@ -75,10 +75,10 @@ def run(module, cmd):
 
 
 def diff_of(report):
-    """The unified diff of the configuration in a report, wherever the
-    command puts it (set-data-root: diff; move, rollback: plan.diff)."""
-    plan = report.get("plan") or {}
-    return report.get("diff") or (plan.get("diff") if isinstance(plan, dict) else None)
+    """The unified diff of the configuration in a report: plan.diff, for
+    every command that has a plan."""
+    plan = report.get("plan")
+    return plan.get("diff") if isinstance(plan, dict) else None
 
 
 def fail(module, report, err, **result):

@@ -173,12 +173,13 @@ EXAMPLES = r"""
 RETURN = r"""
 status:
   description:
-    - The tool's status, such as C(done) or C(changed) (it changed the host),
-      C(unchanged), C(planned) or C(dry-run) (check mode), C(rolled-back),
-      C(cleaned).
+    - The tool's status, one word for every state (docker-relocate(8), JSON
+      OUTPUT) - C(changed) (it changed the host), C(unchanged) (nothing to
+      do), C(planned) (check mode, a run would change the host), or on a
+      failure C(failed), C(refused), C(rolled-back) or C(needs-human).
   returned: always
   type: str
-  sample: done
+  sample: changed
 old_data_root:
   description: The data root before the change.
   returned: when known
@@ -214,7 +215,7 @@ relocate:
   description: The whole JSON object the tool printed (C(--json)).
   returned: when the tool ran
   type: dict
-  sample: {"changed": true, "status": "done"}
+  sample: {"schema_version": 1, "command": "move", "changed": true, "status": "changed"}
 last_move:
   description:
     - The tool's record of the last move when it decided the result without
@@ -357,8 +358,8 @@ def main():
     if p["to"] and any(given(p, n) for n in DISK_OPTIONS):
         module.fail_json(msg="%s go with device, not with to." % ", ".join(DISK_OPTIONS))
 
-    # The tool refuses to undo what is already undone or to clean what is
-    # already clean; for Ansible that is the desired state reached.
+    # What the record shows reached needs no run of the tool (which would
+    # say unchanged too): the state is reached.
     if state in REACHED:
         record = last_move()
         if (record or {}).get("phase") in REACHED[state]:

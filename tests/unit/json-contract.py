@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Every command under --json, in as many ways to succeed and to fail as
+can be had without root or a daemon (fixture trees; the host-only commands
+as an unprivileged user): each run prints exactly one object that validates
+against docs/docker-relocate.schema.json, its exit status equals error.code,
+and its status is the word the contract gives that outcome. The same checks
+run on every --json output of the root suite, whose tests run the binary
+through tests/helpers/json_contract.py (moves, rollbacks and cleanups that
+succeed, which need root and a daemon). TAP on stdout."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "helpers"))
+import json_contract  # noqa: E402
+
+BIN = os.environ.get("DOCKER_RELOCATE_BINARY") or os.environ.get("DOCKER_RELOCATE", "build/docker-relocate")
+FIXTURES = os.environ.get("FIXTURES", os.path.join(HERE, "..", "fixtures"))
+NOBODY = 65534
+
+n = 0
+failed = 0
+
+
+def ok(cond, what, detail=None):
+    global n, failed
+    n += 1
+    failed += not cond
+    print(("ok" if cond else "not ok") + " %d - %s" % (n, what))
+    if not cond and detail:
+        for line in str(detail).splitlines()[:20]:
+            print("#   " + line)
+
+
+def run(args, unprivileged=False):
+    cmd = [BIN] + args
+    kw = {}
+    if unprivileged and os.getuid() == 0:
+        # The commands that act on the running host, as a user who may not:
+        # they fail before they look at anything.
+        kw = dict(user=NOBODY, group=NOBODY, extra_groups=[])
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, **kw)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(cond, detail=""):
+    if not cond:
+        raise AssertionError(detail)
+
+
+def check(what, args, rc, status, unprivileged=False, command="", extra=None):
+    """Runs args; the exit status must be rc, the object valid with status
+    and error.code == rc; extra(obj) may check more."""
+    got_rc, out, err = run(args, unprivileged)
+    found = json_contract.problems(out, got_rc)
+    ok(not found, "%s: the object keeps the contract (exit %d)" % (what, got_rc), "\n".join(found) + "\n" + err)
+    try:
+        obj = json.loads(out)
+    except ValueError:
+        obj = {}
+    ok(got_rc == rc and obj.get("status") == status,
+       "%s: exit %d and status %s" % (what, rc, status),
+       "exit %d, status %r\n%s" % (got_rc, obj.get("status"), err))
+    if command != "":
+        ok(obj.get("command") == command, "%s: command is %s" % (what, command), obj.get("command"))
+    if extra:
+        try:
+            extra(obj)
+            ok(True, "%s: what it reports" % what)
+        except (AssertionError, KeyError, TypeError) as e:
+            ok(False, "%s: what it reports" % what, "%r\n%s" % (e, json.dumps(obj, indent=1)[:1500]))
+    return obj
+
+
+def tree(name):
+    """A private copy of the fixture tree NAME."""
+    dst = os.path.join(WORK, name + "-%d" % n)
+    shutil.copytree(os.path.join(FIXTURES, "config", name, "tree"), dst, symlinks=True)
+    os.makedirs(os.path.join(dst, "etc"), exist_ok=True)
+    return dst
+
+
+WORK = tempfile.mkdtemp()
+try:
+    # The schema itself is a valid draft 2020-12 schema.
+    try:
+        json_contract.validator()
+        ok(True, "the schema is a valid JSON Schema (draft 2020-12)")
+    except Exception as e:  # noqa: BLE001
+        ok(False, "the schema is a valid JSON Schema (draft 2020-12)", e)
+
+    # Usage errors: exit 2, status failed, error.code 2.
+    sysroot = tree("daemon-json")
+    usage = [
+        ("no command", ["--json"], None),
+        ("an unknown command", ["--json", "bogus"], None),
+        ("an unknown option", ["--json", "status", "--bogus"], "status"),
+        ("a bad --fs before the command", ["--json", "--fs", "zfs", "move"], "move"),
+        ("an option the command does not take", ["--json", "disks", "--wipe"], "disks"),
+        ("a value given twice", ["--json", "move", "--device", "a", "--device", "b", "--dry-run"], "move"),
+        ("an empty value", ["--json", "move", "--device", "", "--dry-run"], "move"),
+        ("a missing argument", ["--json", "prepare"], "prepare"),
+        ("one argument too many", ["--json", "grow", "/a", "/b"], "grow"),
+        ("contradicting options", ["--json", "move", "--to", "/a", "--pre-copy", "--no-pre-copy"], "move"),
+        ("a relative --to", ["--json", "move", "--to", "rel"], "move"),
+        ("move without a target", ["--json", "move", "--dry-run"], "move"),
+        ("move with --device and --to", ["--json", "move", "--device", "/dev/x", "--to", "/x"], "move"),
+        ("a relative data root", ["--json", "--root", sysroot, "set-data-root", "rel"], "set-data-root"),
+        ("a relative --root", ["--json", "--root", "rel", "status"], "status"),
+        ("--root that does not exist", ["--json", "--root", "/nonexistent", "status"], "status"),
+        ("--root without /etc", ["--json", "--root", "/proc/self/fdinfo", "status"], "status"),
+        ("--root on move", ["--json", "--root", sysroot, "move", "--to", "/x", "--dry-run"], "move"),
+        ("--root on rollback", ["--json", "--root", sysroot, "rollback", "--dry-run"], "rollback"),
+        ("--root on cleanup", ["--json", "--root", sysroot, "cleanup", "--dry-run"], "cleanup"),
+        ("--root on disks", ["--json", "--root", sysroot, "disks"], "disks"),
+        ("a label too long", ["--json", "move", "--device", "/dev/x", "--label", "x" * 17, "--dry-run"], "move"),
+        ("prepare without --mount", ["--json", "--root", sysroot, "prepare", "/dev/null", "--dry-run"], "prepare"),
+    ]
+    for what, args, command in usage:
+        check("usage: " + what, args, 2, "failed", command=command)
+
+    # status: reads only.
+    for name in sorted(os.listdir(os.path.join(FIXTURES, "config"))):
+        check("status --root (%s)" % name, ["--root", tree(name), "status", "--json"], 0, "unchanged",
+              command="status", extra=lambda o: expect(o["changed"] is False and o["last_move"] is None, o))
+
+    # status reports the last move from its journal.
+    for phase, finished in (("done", True), ("configured", False), ("undone", True)):
+        root = tree("daemon-json")
+        os.makedirs(os.path.join(root, "var/lib/docker-relocate"))
+        with open(os.path.join(root, "var/lib/docker-relocate/state.json"), "w") as f:
+            json.dump({"version": 1, "started": "2026-01-02T03:04:05Z", "phase": phase,
+                       "old_data_root": "/var/lib/docker", "new_data_root": "/mnt/docker-data/docker",
+                       "device": "/dev/nvme1n1", "mount": "/mnt/docker-data"}, f)
+
+        def last(o, phase=phase, finished=finished):
+            m = o["last_move"]
+            assert (m["phase"], m["old_data_root"], m["new_data_root"], m["device"], m["started"]) == (
+                phase, "/var/lib/docker", "/mnt/docker-data/docker", "/dev/nvme1n1", "2026-01-02T03:04:05Z"), m
+            assert (m["finished"] is not None) == finished, m
+        check("status: the last move at %s" % phase, ["--root", root, "status", "--json"], 0, "unchanged",
+              extra=last)
+
+    # set-data-root: a dry run, the change, the same again, a refusal.
+    root = tree("daemon-json")
+
+    def planned(o):
+        assert o["changed"] is False and o["dry_run"] is True, o
+        assert "data-root" in o["plan"]["diff"] and o["plan"]["files"], o["plan"]
+        assert o["new_data_root"] == "/data/docker" and o["old_data_root"] == "/srv/docker", o
+        assert "diff" not in o, "the diff is in plan.diff only"
+    check("set-data-root --dry-run", ["--root", root, "set-data-root", "/data/docker", "--dry-run", "--json"], 0,
+          "planned", command="set-data-root", extra=planned)
+
+    def changed(o):
+        assert o["changed"] is True and o["dry_run"] is False, o
+        assert "data-root" in o["plan"]["diff"], o["plan"]
+        assert [s["name"] for s in o["steps"]] == ["configure"], o["steps"]
+    check("set-data-root", ["--root", root, "set-data-root", "/data/docker", "--json"], 0, "changed",
+          extra=changed)
+
+    def unchanged(o):
+        assert o["changed"] is False and o["plan"]["diff"] is None and o["steps"] == [], o
+    check("set-data-root again", ["--root", root, "set-data-root", "/data/docker", "--json"], 0, "unchanged",
+          extra=unchanged)
+    check("set-data-root --dry-run again", ["--root", root, "set-data-root", "/data/docker", "--dry-run",
+                                            "--json"], 0, "unchanged", extra=unchanged)
+    # On the containerd image store containerd's root is set too, and said.
+    sid = os.path.join(WORK, "sid")
+    shutil.copytree(os.path.join(FIXTURES, "containerd", "status-sid", "tree"), sid, symlinks=True)
+
+    def both(o):
+        assert o["containerd"]["old_root"] == "/var/lib/containerd", o["containerd"]
+        assert o["containerd"]["new_root"] == "/data/containerd", o["containerd"]
+        assert "/etc/containerd/config.toml" in [f["path"] for f in o["plan"]["files"]], o["plan"]
+    check("set-data-root on the containerd store", ["--root", sid, "set-data-root", "/data/docker", "--dry-run",
+                                                    "--json"], 0, "planned", command="set-data-root", extra=both)
+    check("set-data-root, containerd left alone", ["--root", root, "set-data-root", "/data/docker", "--json"], 0,
+          "unchanged", extra=lambda o: expect(o["containerd"] is None, o))
+    check("set-data-root on invalid JSON: refused", ["--root", tree("invalid-json"), "set-data-root", "/data/docker",
+                                                     "--json"], 3, "refused", command="set-data-root")
+    # --root that is no system root writes nothing there.
+    typo = os.path.join(WORK, "typo")
+    check("set-data-root --root to a typo", ["--root", typo, "set-data-root", "/srv/x", "--json"], 2, "failed")
+    ok(not os.path.exists(typo), "set-data-root --root to a typo creates nothing")
+
+    # The commands of the running host, as a user who may not run them:
+    # failures, each one object with its code.
+    for what, args in (("move --dry-run", ["move", "--to", "/nonexistent", "--dry-run", "--json"]),
+                       ("move --device --dry-run", ["move", "--device", "/dev/nonexistent", "--dry-run", "--json"]),
+                       ("rollback --dry-run", ["rollback", "--dry-run", "--json"]),
+                       ("rollback --yes", ["rollback", "--yes", "--json"]),
+                       ("cleanup --dry-run", ["cleanup", "--dry-run", "--json"]),
+                       ("cleanup --yes", ["cleanup", "--yes", "--json"]),
+                       ("grow --dry-run", ["grow", "/nonexistent", "--dry-run", "--json"])):
+        check("unprivileged " + what, args, 1, "failed", unprivileged=True, command=args[0])
+
+    # disks reads /sys only.
+    check("disks", ["disks", "--json"], 0, "unchanged", command="disks",
+          extra=lambda o: expect(isinstance(o["disks"], list), o))
+
+    # prepare on what is no block device, as a dry run.
+    root = tree("daemon-json")
+    check("prepare of a file", ["--root", root, "prepare", os.path.join(root, "etc/docker/daemon.json"),
+                                "--mount", "/mnt/x", "--dry-run", "--json"], 1, "failed", command="prepare")
+finally:
+    shutil.rmtree(WORK, ignore_errors=True)
+
+print("1..%d" % n)
+sys.exit(1 if failed else 0)
