@@ -13,6 +13,7 @@
 
 #include "copy/copy-internal.h"
 #include "copy/copy.h"
+#include "copy/watch.h"
 #include "util/fileio.h"
 #include "util/libmount-util.h"
 #include "util/macro.h"
@@ -177,25 +178,6 @@ int copy_parse_progress_line(const char *line, CopyProgress *ret) {
         return 0;
 }
 
-static bool contains(const char *haystack, const char *needle) {
-        return haystack && strstr(haystack, needle);
-}
-
-/* rsync reports a failed system call as "...: <strerror> (<errno>)" at the
- * end of a line. strerror() follows the locale; the number does not. */
-static bool reports_errno(const char *text, int errnum, const char *english) {
-        char tag[16];
-        int n;
-
-        if (contains(text, english))
-                return true;
-        n = snprintf(tag, sizeof(tag), " (%d)", errnum);
-        for (const char *p = text ? strstr(text, tag) : NULL; p; p = strstr(p + 1, tag))
-                if (p[n] == '\n' || p[n] == '\0')
-                        return true;
-        return false;
-}
-
 int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, const char **ret_message) {
         const char *msg;
         int r;
@@ -203,17 +185,17 @@ int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, cons
         if (status == 0) {
                 msg = "complete";
                 r = 0;
-        } else if (reports_errno(stderr_text, ENOSPC, "No space left on device")) {
+        } else if (copy_reports_errno(stderr_text, ENOSPC, "No space left on device")) {
                 /* rsync reports a full target as 11 (file I/O) or 12 (its
                  * stream broke when the receiver died) or 23; the cause is
                  * what matters. */
                 msg = "target filesystem full";
                 r = -ENOSPC;
-        } else if (reports_errno(stderr_text, EDQUOT, "Disk quota exceeded")) {
+        } else if (copy_reports_errno(stderr_text, EDQUOT, "Disk quota exceeded")) {
                 msg = "disk quota exceeded on the target filesystem";
                 r = -EDQUOT;
         } else if (status == 4 ||
-                   ((status == 23 || status == 11) && reports_errno(stderr_text, EOPNOTSUPP, "Operation not supported"))) {
+                   ((status == 23 || status == 11) && copy_reports_errno(stderr_text, EOPNOTSUPP, "Operation not supported"))) {
                 msg = "the target filesystem cannot hold all attributes of the source (xattrs or ACLs)";
                 r = -EOPNOTSUPP;
         } else if (status == 24) {
@@ -415,11 +397,13 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *errbuf = NULL;
         _cleanup_close_ int ofd = -1, efd = -1;
+        _cleanup_(copy_watch_done) CopyWatch watch = {};
+        unsigned long long next_check = 0;
         size_t errlen = 0;
         Reader rd = {};
-        const char *msg;
+        const char *msg, *cause = NULL;
         pid_t pid;
-        int r, status;
+        int r, status, abort_r = 0;
 
         if (ret_message)
                 *ret_message = NULL;
@@ -443,16 +427,29 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
         r = spawn_command(argv, &ofd, &efd, &pid);
         if (r < 0)
                 return r;
+        r = copy_watch_init(&watch, dst, pid);
+        if (r < 0) {
+                (void) copy_kill(pid, &status);
+                return r;
+        }
 
         while (ofd >= 0 || efd >= 0) {
                 struct pollfd p[2];
+                unsigned long long now = now_ms();
                 int n = 0;
 
+                /* Once a second: is the target still there, and writable? */
+                if (now >= next_check) {
+                        abort_r = copy_watch_check(&watch, rd.last.bytes, errbuf, &cause);
+                        if (abort_r < 0)
+                                break;
+                        next_check = now + 1000;
+                }
                 if (ofd >= 0)
                         p[n++] = (struct pollfd){ .fd = ofd, .events = POLLIN };
                 if (efd >= 0)
                         p[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
-                if (poll(p, n, -1) < 0) {
+                if (poll(p, n, 1000) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
@@ -478,6 +475,19 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
                         else
                                 (void) append_tail(&errbuf, &errlen, data, (size_t) k);
                 }
+        }
+        if (abort_r < 0) {
+                /* The target cannot be written: end the copy now, rather
+                 * than let rsync fail on every file left, so that the move
+                 * can roll back. */
+                r = copy_kill(pid, &status);
+                if (ret_message) {
+                        _cleanup_free_ char *tail = last_lines(errbuf, 3);
+                        if (asprintf(ret_message, "cannot write %s: %s; rsync was stopped%s%s%s", dst, cause,
+                                     isempty(tail) ? "" : " (", strempty(tail), isempty(tail) ? "" : ")") < 0)
+                                *ret_message = NULL;
+                }
+                return r == -EBUSY || r >= 0 ? abort_r : r;
         }
         /* The pipes closed, so rsync is exiting; the wait is short. Still
          * bounded, and it only ever ends our own child. */

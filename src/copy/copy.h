@@ -50,8 +50,16 @@ typedef void (*CopyProgressFn)(const CopyProgress *p, void *userdata);
  * kind (-ENOSPC: target filesystem full; -EOPNOTSUPP: the target cannot hold
  * xattrs or ACLs; -ENOENT: rsync is not installed; -EIO: an I/O error;
  * -ECANCELED: rsync was interrupted; -EAGAIN: files vanished during the final
- * pass; -ENOTEMPTY: dst holds something that is not a copy of src) and *ret_message, when given, a sentence with rsync's last error
- * lines. */
+ * pass; -ENOTEMPTY: dst holds something that is not a copy of src) and
+ * *ret_message, when given, a sentence with rsync's last error lines.
+ *
+ * A target that can no longer be written ends the copy at once, rather than
+ * when rsync has failed on every file left (copy/watch.h): its filesystem
+ * turned read-only (-EROFS), its block device gone (-ENODEV), rsync reporting
+ * a read-only, full or failing target (-EROFS, -ENOSPC, -EIO), or no progress
+ * at all for COPY_STALL_SEC (-ETIMEDOUT). rsync and its children are killed
+ * and reaped before copy_tree() returns; the message names dst and the
+ * cause. */
 int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn progress, void *userdata,
               char **ret_message);
 
