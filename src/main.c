@@ -65,7 +65,7 @@ static const Verb verbs[_CMD_MAX] = {
                            verb_rollback },
         [CMD_CLEANUP] = { "cleanup", "", "[--dry-run] [--yes]", "Remove the old data root after a verified move", 0, 0,
                           verb_cleanup },
-        [CMD_GROW] = { "grow", "[DIR]", "[DIR] [--dry-run]",
+        [CMD_GROW] = { "grow", "[DIR|DEVICE]", "[DIR|DEVICE] [--dry-run]",
                        "Grow partition and filesystem after the volume was enlarged", 0, 1, verb_grow },
 };
 

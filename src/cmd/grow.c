@@ -29,6 +29,7 @@ int verb_grow(const Options *o) {
                 _cleanup_json_ cJSON *j = cJSON_CreateObject();
                 if (!j)
                         return cmd_oom();
+                /* A failure halfway leaves the steps done before it. */
                 cJSON_AddBoolToObject(j, "changed", !o->dry_run && (r >= 0 ? res.changed : res.steps.n > 0));
                 cJSON_AddStringToObject(j, "status", res.changed && o->dry_run ? "planned"
                                                      : res.changed             ? "changed"
@@ -43,6 +44,14 @@ int verb_grow(const Options *o) {
                 cJSON_AddNumberToObject(j, "fs_old_bytes", (double) res.fs_old);
                 cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
                 cJSON_AddItemToObject(j, "steps", step_log_to_json(&res.steps));
+                cJSON_AddItemToObject(j, "refusals", json_string_array(res.refusals));
+                if (r >= 0 && res.refused) {
+                        /* Every reason, a line each, as a refused prepare says them. */
+                        _cleanup_free_ char *why = strv_join(res.refusals, "\n");
+                        cJSON *e = cJSON_AddObjectToObject(j, "error");
+                        if (e && why)
+                                cJSON_AddStringToObject(e, "message", why);
+                }
                 cmd_set_report(TAKE_PTR(j));
         }
 
@@ -50,6 +59,14 @@ int verb_grow(const Options *o) {
                 if (error)
                         return cmd_fail(EXIT_FAIL, r, "%s", error);
                 return cmd_fail(EXIT_FAIL, r, "Failed to grow %s: %m", strna(res.mount));
+        }
+
+        if (res.refused) {
+                log_error("Refusing to grow %s:", o->n_args > 0 ? o->args[0] : strna(res.mount));
+                STRV_FOREACH(s, res.refusals)
+                        log_error("  - %s", *s);
+                log_error("Nothing was changed.");
+                return EXIT_REFUSED;
         }
 
         if (!res.changed) {

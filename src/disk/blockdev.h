@@ -55,8 +55,32 @@ int blockdev_name_from_devnum(const char *sysroot, dev_t devnum, char **ret_name
 char *blockdev_partition_name(const char *disk, unsigned n);
 
 /* Every device that device name is built on, transitively: itself, the disk
- * of a partition, and the slaves of dm/md devices (and their disks). */
+ * of a partition, the slaves of dm/md devices (and their disks), and the
+ * backing device of a loop device over a device node (disk/stack.h). */
 int blockdev_underlying(const char *sysroot, const char *name, char ***ret_names);
+
+/* Whether a kernel name is a RAM disk (zramN, the brd disks ramN): its
+ * blocks are memory, lost at the next reboot. */
+bool blockdev_name_is_ram(const char *name);
+
+typedef struct LoopBacking {
+        char *file;   /* the backing file as the kernel names it (loop/backing_file) */
+        dev_t devnum; /* the backing device node's own number when is_node, else the
+                       * device of the filesystem holding the file; 0 when unknown
+                       * (tmpfs, a fixture without it) */
+        bool is_node; /* the backing file is a block device node: the loop device's
+                       * blocks are that device's */
+} LoopBacking;
+
+void loop_backing_done(LoopBacking *b);
+
+/* How the loop device name reaches its data. On the host the kernel's
+ * numbers (LOOP_GET_STATUS64) are used, which hold also when the path no
+ * longer resolves here (a file on a filesystem unmounted lazily, or mounted
+ * in another namespace); in a fixture tree a node is found by its name,
+ * and a file's filesystem is not known (devnum 0: disk/stack.h asks the
+ * mount table). -ENXIO when name is no attached loop device. */
+int blockdev_loop_backing(const char *sysroot, const char *name, LoopBacking *ret);
 
 /* The device's /sys/class/block directory inside sysroot. */
 int blockdev_sysfs_dir(const char *sysroot, const char *name, char **ret_dir);

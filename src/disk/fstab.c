@@ -220,18 +220,74 @@ int fstab_find_ours(const char *path, const char *uuid, char **ret_target) {
         return -ENOENT;
 }
 
-int fstab_write(const char *root, const char *content, char **ret_backup) {
-        _cleanup_free_ char *resolved = NULL, *path = NULL, *backup = NULL;
+int fstab_remove_ours(const char *path, const char *uuid, const char *target, char **ret_content) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        _cleanup_free_ char *norm = path_normalize(target);
+        struct libmnt_fs *fs, *first = NULL;
+        bool removed = false;
         int r;
 
-        /* Some images link /etc/fstab elsewhere: replace the file the link
-         * points to, never the link itself. */
+        if (!norm)
+                return -ENOMEM;
+        r = libmount_parse(path, LIBMOUNT_FSTAB, &tb, &it);
+        if (r < 0)
+                return r;
+        (void) mnt_table_first_fs(tb, &first);
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *u = source_uuid(fs);
+
+                if (!is_ours(tb, fs) || !u || !streq(u, uuid) || !target_is(fs, norm))
+                        continue;
+                if (fs == first && !comment_marks(mnt_fs_get_comment(fs))) {
+                        /* Our marker sits in the file's intro: it goes with
+                         * the line. */
+                        const char *intro = mnt_table_get_intro_comment(tb);
+                        const char *m = intro ? strstr(intro, FSTAB_MARKER) : NULL;
+                        _cleanup_free_ char *cut = NULL;
+
+                        for (const char *n; m && (n = strstr(m + 1, FSTAB_MARKER));)
+                                m = n;
+                        if (m) {
+                                cut = strndup(intro, (size_t) (m - intro));
+                                if (!cut || mnt_table_set_intro_comment(tb, cut) < 0)
+                                        return -ENOMEM;
+                        }
+                }
+                r = mnt_table_remove_fs(tb, fs);
+                if (r < 0)
+                        return r;
+                removed = true;
+        }
+        if (!removed)
+                return 0;
+        r = table_to_string(tb, ret_content);
+        return r < 0 ? r : 1;
+}
+
+int fstab_locate(const char *root, char **ret_resolved, char **ret_path) {
+        _cleanup_free_ char *resolved = NULL, *path = NULL;
+        int r;
+
         r = chase_path(root, "/etc/fstab", &resolved);
         if (r < 0)
                 return r;
         path = root_path(root, resolved);
         if (!path)
                 return -ENOMEM;
+        if (ret_resolved)
+                *ret_resolved = TAKE_PTR(resolved);
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+int fstab_write(const char *root, const char *content, char **ret_backup) {
+        _cleanup_free_ char *resolved = NULL, *path = NULL, *backup = NULL;
+        int r;
+
+        r = fstab_locate(root, &resolved, &path);
+        if (r < 0)
+                return r;
         r = backup_file(root, resolved, &backup);
         if (r < 0)
                 return r;

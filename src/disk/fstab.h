@@ -34,6 +34,16 @@ int fstab_check_target(const char *path, const char *target, char **ret_conflict
 /* The target of our own (marked) entry for uuid, or -ENOENT. */
 int fstab_find_ours(const char *path, const char *uuid, char **ret_target);
 
+/* Computes the fstab at path without our (marked) entry for uuid on target.
+ * Returns 1 and the new content when there was one, 0 when not. */
+int fstab_remove_ours(const char *path, const char *uuid, const char *target, char **ret_content);
+
+/* Where <root>/etc/fstab really is: some images link it elsewhere, and the
+ * file the link points to is the one read and written, never the link.
+ * *ret_resolved (may be NULL) is that path inside root, *ret_path on this
+ * host. */
+int fstab_locate(const char *root, char **ret_resolved, char **ret_path);
+
 /* Backs up <root>/etc/fstab (util/backup.h) and replaces it atomically with
  * content. *ret_backup (may be NULL) is the backup's path inside root. */
 int fstab_write(const char *root, const char *content, char **ret_backup);

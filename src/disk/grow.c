@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "disk/blockdev.h"
 #include "disk/grow.h"
 #include "disk/partition.h"
+#include "disk/probe.h"
+#include "disk/resolve.h"
+#include "disk/safety.h"
 #include "disk/state.h"
 #include "disk/usage.h"
 #include "util/error.h"
@@ -30,6 +34,7 @@ void grow_result_done(GrowResult *r) {
         free(r->disk);
         free(r->fstype);
         step_log_done(&r->steps);
+        strv_free(r->refusals);
         *r = (GrowResult){};
 }
 
@@ -138,30 +143,110 @@ static int grow_fs(const char *fstype, const char *node, const char *dir, char *
         return -EIO;
 }
 
-int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res, char **ret_error) {
-        _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL;
-        _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL, *msg = NULL;
+/* A reason not to grow: a result, not a failure. */
+static int refuse(GrowResult *res, const char *fmt, ...) _printf_(2, 3);
+static int refuse(GrowResult *res, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = strv_extendfv(&res->refusals, false, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        res->refused = true;
+        return 0;
+}
+
+/* The filesystem named by a device: the device itself, or the one partition
+ * of a disk that holds a filesystem. */
+static int fs_device(const char *spec, BlockDev **ret) {
+        _cleanup_blockdev_ BlockDev *d = NULL;
+        _cleanup_free_ char *name = NULL;
+        FsInfo fs = {};
+        ResolveHow how;
+        int r;
+
+        r = disk_resolve(NULL, spec, &name, &how);
+        if (r < 0)
+                return r;
+        r = blockdev_load(NULL, name, &d);
+        if (r < 0)
+                return r;
+        if (probe_filesystem(d->node, &fs) >= 0) {
+                fs_info_done(&fs);
+                *ret = TAKE_PTR(d);
+                return 0;
+        }
+        if (strv_length(d->partitions) == 1)
+                return blockdev_load(NULL, d->partitions[0], ret);
+        return -ENOENT;
+}
+
+/* Where the filesystem on the device named is mounted whole (not a bind
+ * mount of a directory of it). */
+static int whole_mount(const BlockDev *b, char **ret_mount) {
+        _cleanup_strv_free_ char **targets = NULL;
+        int r;
+
+        r = usage_mount_points(NULL, b->devnum, &targets);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(t, targets) {
+                _cleanup_free_ char *fr = NULL;
+                if (usage_mount_fsroot(NULL, *t, &fr) >= 0 && streq(fr, "/"))
+                        return (*ret_mount = strdup(*t)) ? 0 : -ENOMEM;
+        }
+        return -ENOENT;
+}
+
+int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res, char **ret_error) {
+        _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL, *named = NULL;
+        _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL, *msg = NULL, *want_uuid = NULL,
+                            *fsroot = NULL;
+        _cleanup_strv_free_ char **refusals = NULL;
         DiskRecord rec = {};
+        FsInfo fs = {};
+        bool explicit = false, recorded;
+        struct stat st;
         dev_t devnum;
         int r;
 
         *res = (GrowResult){};
 
-        if (dir)
-                mount = path_normalize(dir);
-        else {
+        if (!what) {
                 r = disk_state_find_last(root, &rec);
                 if (r < 0)
                         return error_set(ret_error, r,
                                          "No mount point given, and none recorded in " DISK_STATE_FILE
                                          ": name the mount point to grow");
                 mount = TAKE_PTR(rec.mount);
+                want_uuid = TAKE_PTR(rec.uuid);
                 disk_record_done(&rec);
                 if (!mount)
                         return error_set(ret_error, -EBADMSG, DISK_STATE_FILE " records no mount point: name it");
+        } else if (stat(what, &st) >= 0 && S_ISDIR(st.st_mode)) {
+                r = path_resolve_physical(NULL, what, &mount);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to resolve %s: %s", what, strerror(-r));
+        } else {
+                /* A device named explicitly: the administrator vouches for
+                 * its filesystem; the device checks still apply. */
+                explicit = true;
+                r = fs_device(what, &named);
+                if (r == -ENOENT || r == -EINVAL)
+                        return error_set(ret_error, r, "%s is neither a directory nor a device holding a filesystem",
+                                         what);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to resolve %s: %s", what, strerror(-r));
+                r = whole_mount(named, &mount);
+                if (r == -ENOENT)
+                        return error_set(ret_error, r,
+                                         "The filesystem on %s is not mounted: grow works online, mount it first",
+                                         named->node);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to read the mount table: %s", strerror(-r));
         }
-        if (!mount)
-                return -ENOMEM;
         res->mount = strdup(mount);
         if (!res->mount)
                 return -ENOMEM;
@@ -175,15 +260,64 @@ int disk_grow(const char *root, const char *dir, bool dry_run, GrowResult *res, 
         if (!res->fstype)
                 return -ENOMEM;
 
+        /* resize2fs and xfs_growfs act on the whole filesystem, wherever
+         * the path leads: a bind mount of a directory of the root
+         * filesystem would grow that. */
+        r = usage_mount_fsroot(NULL, mount, &fsroot);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to read the mount table: %s", strerror(-r));
+        if (!streq(fsroot, "/"))
+                return refuse(res,
+                              "%s is a bind mount (of %s on its filesystem), not a filesystem of its own: growing "
+                              "it would grow the filesystem that directory is on",
+                              mount, fsroot);
+
         r = blockdev_name_from_devnum(NULL, devnum, &name);
         if (r < 0)
-                return error_set(ret_error, r, "%s is not mounted from a block device: nothing to grow", mount);
+                return refuse(res, "%s is not mounted from a block device (%s): there is no volume to grow", mount,
+                              fstype);
         r = blockdev_load(NULL, name, &b);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read /dev/%s: %s", name, strerror(-r));
         res->fs_node = strdup(b->node);
         if (!res->fs_node)
                 return -ENOMEM;
+
+        /* The device checks first: the root filesystem is refused as what
+         * it is, whoever made it. */
+        r = disk_check_growable(NULL, b, &refusals);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check %s: %s", b->node, strerror(-r));
+        if (strv_length(refusals) > 0) {
+                res->refused = true;
+                res->refusals = TAKE_PTR(refusals);
+                return 0;
+        }
+
+        /* Ours, by the UUID on the device, unless the device was named. */
+        r = probe_filesystem(b->node, &fs);
+        if (r < 0 && !explicit)
+                return refuse(res,
+                              "the filesystem on %s, mounted on %s, cannot be read (%s): there is no telling whether "
+                              "this tool made it",
+                              b->node, mount, strerror(-r));
+        recorded = r >= 0 && fs.uuid && disk_state_find_uuid(root, fs.uuid, &rec) >= 0;
+        disk_record_done(&rec);
+        if (want_uuid && !streq_ptr(fs.uuid, want_uuid))
+                r = refuse(res,
+                           "%s holds another filesystem (UUID=%s) than the one this tool prepared there (UUID=%s): "
+                           "name the mount point or device to grow",
+                           mount, strna(fs.uuid), want_uuid);
+        else if (!recorded && !explicit)
+                r = refuse(res,
+                           "the %s filesystem on %s (UUID=%s), mounted on %s, was not made by this tool (it is not "
+                           "in " DISK_STATE_FILE "): to grow it anyway, name its device: grow %s",
+                           strna(fs.type), b->node, strna(fs.uuid), mount, b->node);
+        else
+                r = 0;
+        fs_info_done(&fs);
+        if (r < 0 || res->refused)
+                return r;
 
         r = fs_size(mount, &res->fs_old);
         if (r < 0)

@@ -15,13 +15,16 @@
 #include "disk/resolve.h"
 #include "disk/safety.h"
 #include "disk/state.h"
+#include "disk/target.h"
 #include "disk/usage.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/path.h"
+#include "util/precheck.h"
 #include "util/process.h"
 #include "util/step-log.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 #define PARTITION_WAIT_MS (30UL * 1000)
 
@@ -41,6 +44,8 @@ void prepare_result_done(PrepareResult *r) {
         step_log_done(&r->steps);
         strv_free(r->refusals);
         strv_free(r->warnings);
+        free(r->made_dir);
+        free(r->fstab_written);
         *r = (PrepareResult){};
 }
 
@@ -116,13 +121,39 @@ static int find_ours(const PrepareRequest *req, const char *mount, const char *l
         return 0;
 }
 
-static bool mount_point_forbidden(const char *mount) {
-        static const char *const system_dirs[] = { "/", "/boot", "/etc", "/usr", "/var", "/var/lib", "/home",
-                                                   "/root", "/proc", "/sys", "/dev", "/run", "/tmp" };
-        for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++)
-                if (streq(mount, system_dirs[i]))
-                        return true;
-        return false;
+/* Whether files this run writes besides the device can be written: it must
+ * not format a disk and only then find that /etc/fstab is read-only (or,
+ * bound over, on a read-only mount), immutable, or that its own state file
+ * is a planted link. */
+static int check_writes(const PrepareRequest *req, bool fstab, bool state, PrepareResult *res) {
+        int r;
+
+        if (fstab) {
+                _cleanup_free_ char *full = NULL, *why = NULL;
+
+                /* Written where a link /etc/fstab points (fstab_write()). */
+                r = fstab_locate(req->root, NULL, &full);
+                if (r < 0)
+                        return r;
+                r = precheck_replace(full, false, &why);
+                if (r < 0)
+                        return r;
+                if (r > 0 &&
+                    (r = strv_extendf(&res->refusals, "the volume's line cannot be added to /etc/fstab: %s", why)) < 0)
+                        return r;
+        }
+        if (state) {
+                _cleanup_free_ char *full = root_path(req->root, DISK_STATE_FILE), *why = NULL;
+
+                if (!full)
+                        return -ENOMEM;
+                r = precheck_replace(full, false, &why);
+                if (r < 0)
+                        return r;
+                if (r > 0 && (r = strv_extendf(&res->refusals, "the new filesystem cannot be recorded: %s", why)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* Checks the mount point for a filesystem that is not mounted there yet. */
@@ -133,11 +164,15 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
 
         if (!fstab)
                 return -ENOMEM;
-        if (mount_point_forbidden(mount))
-                return strv_extendf(&res->refusals,
-                                    "%s is a system directory: choose a dedicated mount point such as "
-                                    "/mnt/docker-data",
-                                    mount);
+        {
+                _cleanup_free_ char *why = NULL;
+
+                r = target_check_place(mount, req->protect, &why);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return strv_extendf(&res->refusals, "%s", why);
+        }
 
         r = usage_mount_source(NULL, mount, &devnum, NULL);
         if (r >= 0) {
@@ -168,14 +203,32 @@ static int check_mount_point(const PrepareRequest *req, const char *mount, Prepa
                                     "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
                                     "another mount point",
                                     mount, strna(conflict));
-        return r;
+        if (r < 0)
+                return r;
+
+        /* The directory is made at the act, after the device is written:
+         * whether it can be is known now. */
+        if (!dir_exists(mount)) {
+                _cleanup_free_ char *why = NULL;
+
+                r = precheck_mkdir(mount, false, &why);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return strv_extendf(&res->refusals, "the mount point %s cannot be made: %s", mount, why);
+        }
+        return 0;
 }
 
 static int do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res, char **ret_error) {
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *msg = NULL, *created = NULL;
         int r;
 
-        r = mount_make_guarded_dir(mount);
+        r = mount_make_guarded_dir(mount, &created);
+        if (created) {
+                free(res->made_dir);
+                res->made_dir = TAKE_PTR(created);
+        }
         if (r == -EOPNOTSUPP) {
                 r = strv_extendf(
                         &res->warnings,
@@ -195,6 +248,7 @@ static int do_mount(const char *node, const char *mount, const char *fstype, Pre
         r = mount_device(node, mount, fstype, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
+        res->mounted = true;
         return step_log_add(&res->steps, "mounted %s on %s", node, mount);
 }
 
@@ -224,6 +278,8 @@ static int do_fstab(const PrepareRequest *req, const char *uuid, const char *mou
         r = fstab_write(req->root, content, &res->fstab_backup);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to write /etc/fstab: %s", strerror(-r));
+        free(res->fstab_written);
+        res->fstab_written = TAKE_PTR(content);
         return step_log_add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
                             fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
                             res->fstab_backup ? ")" : "");
@@ -309,8 +365,52 @@ static int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *our
                 r = check_mount_point(req, mount, res);
                 if (r < 0)
                         return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+        } else {
+                /* Mounted where asked already: the place is checked all the
+                 * same (an earlier run may have put it anywhere). */
+                _cleanup_free_ char *why = NULL;
+
+                r = target_check_place(mount, req->protect, &why);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+                if (r > 0 && (r = strv_extendf(&res->refusals, "%s", why)) < 0)
+                        return r;
+        }
+        if (strv_length(res->refusals) > 0)
+                return 0;
+
+        /* What the fstab line and the record will need, known before the
+         * mount: a line of the administrator's for this UUID elsewhere is a
+         * refusal now, not a failure after mounting. */
+        {
+                _cleanup_free_ char *fstab = root_path(req->root, "/etc/fstab"), *content = NULL,
+                                    *conflict = NULL;
+                DiskRecord rec = {};
+                bool fstab_changes, record_changes;
+
+                if (!fstab)
+                        return -ENOMEM;
+                r = fstab_edit(fstab, ours->fs.uuid, mount, ours->fs.type, &content, &conflict);
+                if (r == -EEXIST)
+                        return strv_extendf(&res->refusals,
+                                            "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove "
+                                            "it, or pass the --mount it names",
+                                            ours->fs.uuid, mount, strna(conflict));
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to read /etc/fstab: %s", strerror(-r));
+                fstab_changes = r > 0;
+                r = disk_state_find_uuid(req->root, ours->fs.uuid, &rec);
+                record_changes = !(r >= 0 && rec.mount && streq(rec.mount, mount));
+                disk_record_done(&rec);
+                r = check_writes(req, fstab_changes, record_changes, res);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to check what the volume needs written: %s",
+                                         strerror(-r));
                 if (strv_length(res->refusals) > 0)
                         return 0;
+        }
+
+        if (!strv_contains(targets, mount)) {
                 res->changed = true;
                 if (req->dry_run)
                         r = step_log_add(&res->steps, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
@@ -357,6 +457,9 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         r = check_mount_point(req, mount, res);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+        r = check_writes(req, true, true, res);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check what the volume needs written: %s", strerror(-r));
         if (strv_length(res->refusals) > 0)
                 return 0;
 
@@ -386,7 +489,19 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
         }
 
         /* From here on the device is written to. The checks above are the
-         * safety: past them, everything on it is meant to go. */
+         * safety: past them, everything on it is meant to go, if it is
+         * still the device they looked at. */
+        test_hook_pause("prepare-checked");
+        {
+                DiskIdentity now = {};
+
+                r = disk_identity(NULL, d->name, &now);
+                if (r < 0 || !disk_identity_equal(&res->identity, &now))
+                        return error_set(ret_error, r < 0 ? r : -ESTALE,
+                                         "%s changed between its checks and the first write (%s); nothing was "
+                                         "written: run again to check it anew",
+                                         d->node, r < 0 ? strerror(-r) : "another device, size or content");
+        }
         if (strv_length(e.signatures) > 0) {
                 STRV_FOREACH(p, d->partitions) {
                         _cleanup_free_ char *node = path_join("/dev", *p);
@@ -432,6 +547,7 @@ static int prepare_new(const PrepareRequest *req, const char *mount, const char 
                 return error_set(ret_error, r, "Failed to read /dev/%s: %s", partname ? partname : d->name,
                                  strerror(-r));
 
+        res->formatted = true;
         r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
         if (r < 0)
                 return error_set(ret_error, r,
@@ -489,8 +605,35 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
         if (mkfs_label_valid(fstype, label) < 0)
                 return error_set(ret_error, -EINVAL, "Invalid label '%s' for %s: at most %d plain characters.", label,
                                  fstype, streq(fstype, "xfs") ? 12 : 16);
-        mount = path_normalize(req->mount);
-        if (!mount || set_str(&res->mount, mount) < 0)
+        /* The one path every later step uses: resolved once, here. */
+        {
+                _cleanup_free_ char *why = NULL, *norm = path_normalize(req->mount);
+
+                if (!norm)
+                        return -ENOMEM;
+                r = target_resolve("--mount", req->mount, &mount, &why);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to resolve the mount point %s: %s", req->mount,
+                                         strerror(-r));
+                if (r > 0) {
+                        res->refused = true;
+                        return strv_extendf(&res->refusals, "%s", why);
+                }
+                if (req->mount_planned && !streq(mount, norm)) {
+                        res->refused = true;
+                        return strv_extendf(&res->refusals,
+                                            "the mount point %s now resolves to %s: a symbolic link on the way changed "
+                                            "since the plan; nothing was written, run again to see a new plan",
+                                            req->mount, mount);
+                }
+                if (!streq(mount, norm) &&
+                    strv_extendf(&res->warnings,
+                                 "--mount %s is %s once symbolic links are resolved: the mount, /etc/fstab and the "
+                                 "data root use that path",
+                                 req->mount, mount) < 0)
+                        return -ENOMEM;
+        }
+        if (set_str(&res->mount, mount) < 0)
                 return -ENOMEM;
 
         r = disk_resolve_wait(NULL, req->device, req->wait_device_sec, &name, &how);
@@ -520,6 +663,28 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
         if (set_str(&res->resolved_by, resolve_how_to_string(how)) < 0 ||
             set_str(&res->fs_node, d->node) < 0)
                 return -ENOMEM;
+
+        /* Which device this is, for the last look before writing and for a
+         * plan's later act. */
+        r = disk_identity(NULL, d->name, &res->identity);
+        if (r == -ESTALE)
+                return error_set(ret_error, r, "%s is not the kernel's device %s (another device number): check /dev",
+                                 d->node, d->name);
+        if (r < 0)
+                res->identity = (DiskIdentity){};
+        if (req->expect && !disk_identity_equal(req->expect, &res->identity)) {
+                const DiskIdentity *x = req->expect, *y = &res->identity;
+
+                res->refused = true;
+                return strv_extendf(&res->refusals,
+                                    "%s is not the device the plan looked at any more (%s): nothing was written; run "
+                                    "again to see a new plan",
+                                    d->node,
+                                    !y->known               ? "it cannot be read"
+                                    : x->devnum != y->devnum ? "another device now has that name"
+                                    : x->size != y->size     ? "its size changed"
+                                                             : "its signatures or identity changed");
+        }
         if (d->parent) {
                 _cleanup_blockdev_ BlockDev *parent = NULL;
                 if (asprintf(&res->disk, "/dev/%s", d->parent) < 0)
@@ -551,4 +716,94 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
                 step_log_done(&res->steps);
         }
         return 0;
+}
+
+/* Puts /etc/fstab back as it was before this run added its line: the backup
+ * itself when the file is still what the run wrote (byte for byte as it
+ * was), else the file without that line. */
+static int undo_fstab(const char *root, const PrepareResult *res, char ***report) {
+        _cleanup_free_ char *path = NULL, *now = NULL, *old = NULL, *content = NULL, *backup = NULL;
+        int r;
+
+        r = fstab_locate(root, NULL, &path);
+        if (r < 0)
+                return r;
+        r = read_full_file(path, 0, &now, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        if (now && streq(now, res->fstab_written) && res->fstab_backup) {
+                backup = root_path(root, res->fstab_backup);
+                if (!backup)
+                        return -ENOMEM;
+                r = read_full_file(backup, 0, &old, NULL);
+                if (r < 0)
+                        return r;
+                content = TAKE_PTR(old);
+        } else {
+                r = fstab_remove_ours(path, res->uuid, res->mount, &content);
+                if (r <= 0)
+                        return r;
+        }
+        r = fstab_write(root, content, NULL);
+        if (r < 0)
+                return r;
+        return strv_extendf(report, "removed the line for UUID=%s on %s from /etc/fstab", res->uuid, res->mount);
+}
+
+int disk_prepare_undo(const char *root, PrepareResult *res, char ***report) {
+        int r, ret = 0;
+
+        if (res->fstab_written) {
+                r = undo_fstab(root, res, report);
+                if (r < 0) {
+                        if (strv_extendf(report,
+                                         "could not remove the line for UUID=%s from /etc/fstab (%s): remove it by "
+                                         "hand%s%s",
+                                         res->uuid, strerror(-r), res->fstab_backup ? ", or copy back " : "",
+                                         strempty(res->fstab_backup)) < 0)
+                                return -ENOMEM;
+                        ret = ret ?: r;
+                } else
+                        res->fstab_written = mfree(res->fstab_written);
+        }
+
+        if (res->mounted) {
+                _cleanup_free_ char *msg = NULL;
+
+                r = mount_umount(res->mount, &msg);
+                if (r < 0) {
+                        if (strv_extendf(report, "could not unmount %s (%s): unmount it by hand (umount %s)%s%s",
+                                         res->mount, msg ?: strerror(-r), res->mount,
+                                         res->made_dir ? ", then remove " : "", strempty(res->made_dir)) < 0)
+                                return -ENOMEM;
+                        return ret ?: r;
+                }
+                res->mounted = false;
+                if (strv_extendf(report, "unmounted %s from %s", strna(res->fs_node), res->mount) < 0)
+                        return -ENOMEM;
+        }
+
+        if (res->made_dir) {
+                r = mount_remove_guarded_dir(res->mount, res->made_dir);
+                if (r < 0) {
+                        if (strv_extendf(report,
+                                         "could not remove the mount point %s (%s): chattr -i and rmdir it by hand",
+                                         res->made_dir, strerror(-r)) < 0)
+                                return -ENOMEM;
+                        ret = ret ?: r;
+                } else {
+                        if (strv_extendf(report, "removed the mount point %s", res->made_dir) < 0)
+                                return -ENOMEM;
+                        res->made_dir = mfree(res->made_dir);
+                }
+        }
+
+        if (res->formatted && res->uuid &&
+            strv_extendf(report,
+                         "the %s filesystem made on %s (UUID=%s) is left on the device, with whatever was copied onto "
+                         "it: the next move or prepare with that device reuses it; wipefs -a %s discards it",
+                         strna(res->fstype), strna(res->fs_node), res->uuid, strna(res->fs_node)) < 0)
+                return -ENOMEM;
+        return ret;
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "disk/safety.h"
 #include "util/step-log.h"
 
 /* Makes a block device ready to hold the data root: resolve it, refuse it if
@@ -20,7 +21,15 @@
  * disk_prepare(), then
  *   r < 0               failure (*ret_error says what happened and what to do)
  *   result->refused     refused as unsafe, nothing written (result->refusals) → exit 3
- *   otherwise           done (or planned, with dry_run): result->changed, ->steps */
+ *   otherwise           done (or planned, with dry_run): result->changed, ->steps
+ *
+ * The mount point is resolved once, the way the kernel does (disk/target.h),
+ * and that canonical path (result->mount) is what is mounted on, written to
+ * /etc/fstab and recorded; a caller builds every later path on it. Every
+ * precondition of a write (the mount point can be made, /etc/fstab and the
+ * state file can be replaced) is checked before the device is touched, and
+ * the device is checked again, by its identity, right before the first
+ * write. */
 
 #define DEFAULT_FSTYPE "ext4"
 #define DEFAULT_LABEL "docker-data"
@@ -39,6 +48,13 @@ typedef struct PrepareRequest {
                                     * data already; the caller checks its free space. */
         long wait_device_sec;      /* wait this long for the device to appear; <= 0: don't */
         bool dry_run;              /* plan only: steps are what would be done */
+        const char *protect[4];    /* trees the mount point stays out of, neither inside nor above
+                                    * (disk/target.h): what a move copies, NULL-terminated; besides
+                                    * TARGET_PROTECTED_TREES */
+        bool mount_planned;        /* mount is the canonical path a plan showed: refused if it now
+                                    * resolves elsewhere (a symlink changed since) */
+        const DiskIdentity *expect; /* the device as a plan saw it (result->identity of its dry run):
+                                    * refused when the device is no longer that one; NULL: none */
         const char *root;          /* where fstab, state and backups live; NULL: the host */
 } PrepareRequest;
 
@@ -59,6 +75,13 @@ typedef struct PrepareResult {
         StepLog steps;      /* steps done, in order (dry_run: planned, not timed) */
         char **refusals;    /* why it was refused */
         char **warnings;
+        DiskIdentity identity; /* the device as this run saw it, for a later run to insist on */
+
+        /* What this run did to the host, for disk_prepare_undo(). */
+        char *made_dir;       /* the topmost directory made for the mount point */
+        bool mounted;         /* the filesystem was mounted on mount by this run */
+        char *fstab_written;  /* the fstab content this run wrote */
+        bool formatted;       /* the filesystem was made by this run */
 } PrepareResult;
 
 void prepare_result_done(PrepareResult *r);
@@ -67,3 +90,14 @@ void prepare_result_done(PrepareResult *r);
  * released with prepare_result_done(). ret_error as in util/error.h: what
  * failed, the state left, what to do. */
 int disk_prepare(const PrepareRequest *req, PrepareResult *result, char **ret_error);
+
+/* Takes back what disk_prepare() did to the host in the run that filled
+ * result, for a move that failed after it: the fstab line it added (the
+ * file put back as it was when nothing else changed it since), the mount,
+ * the mount point directories it made. The filesystem stays on the device,
+ * and its record with it, so that the next run reuses it instead of asking
+ * for --wipe; a volume the run found mounted stays as it was. root is the
+ * request's. One line for each thing done, and for what could not be
+ * undone with what to do, is appended to *report. Returns 0, or the first
+ * error (the rest is still tried). */
+int disk_prepare_undo(const char *root, PrepareResult *result, char ***report);

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "disk/blockdev.h"
 
@@ -37,3 +38,31 @@ uint64_t disk_size_needed(uint64_t used_bytes);
 /* Checks d (a disk or a partition). Fails (negative errno) only when the
  * facts cannot be read; refusals are results, in ret->refusals. */
 int disk_check_eligibility(const char *sysroot, const BlockDev *d, const EligibilityRequest *req, Eligibility *ret);
+
+/* Whether the filesystem on b (a disk or a partition, mounted) may be grown
+ * in place: b is not read-only, does not back / or /boot, nothing is built
+ * on it (holders, loop devices) and it writes through nothing in use (the
+ * checks of disk_check_eligibility() that do not concern its being in use by
+ * the filesystem to grow). The reasons against, in *ret_refusals (empty:
+ * growable). */
+int disk_check_growable(const char *sysroot, const BlockDev *b, char ***ret_refusals);
+
+/* What makes a device the one a check looked at: a plan confirmed at a
+ * prompt may be acted on minutes later, and a kernel name can by then belong
+ * to another volume (one detached, another attached), or the device can have
+ * been written to. */
+typedef struct DiskIdentity {
+        bool known;
+        dev_t devnum;
+        uint64_t size;
+        uint64_t digest; /* over model, serial, volume id, the kernel's disk sequence number, a loop
+                          * device's backing file, the partitions and every signature found on the
+                          * device and on them */
+} DiskIdentity;
+
+/* The identity of the device name as it is now, its node included:
+ * -ESTALE when <sysroot>/dev/<name> is a block device with another number
+ * than the kernel's device of that name. */
+int disk_identity(const char *sysroot, const char *name, DiskIdentity *ret);
+
+bool disk_identity_equal(const DiskIdentity *a, const DiskIdentity *b);

@@ -39,7 +39,11 @@ int usage_mount_points(const char *sysroot, dev_t devnum, char ***ret_targets) {
         return 0;
 }
 
-int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnum, char **ret_fstype) {
+/* The topmost mount on target (backwards: the last mount on a path is the
+ * one that is visible). A path lookup only, no canonicalisation against
+ * this host's mounts: the table may be a fixture. */
+static int find_mount(const char *sysroot, const char *target, struct libmnt_table **ret_tb,
+                      struct libmnt_fs **ret_fs) {
         _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
         _cleanup_free_ char *norm = path_normalize(target);
         struct libmnt_fs *fs;
@@ -50,12 +54,22 @@ int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnu
         r = load_mountinfo(sysroot, &tb, NULL);
         if (r < 0)
                 return r;
-        /* Backwards: the last mount on a path is the one that is visible. A
-         * path lookup only (no canonicalisation against this host's mounts):
-         * the table may be a fixture. */
         fs = mnt_table_find_target(tb, norm, MNT_ITER_BACKWARD);
         if (!fs || !mnt_fs_get_target(fs) || !streq(mnt_fs_get_target(fs), norm))
                 return -ENOENT;
+        *ret_fs = fs;
+        *ret_tb = TAKE_PTR(tb);
+        return 0;
+}
+
+int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnum, char **ret_fstype) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        struct libmnt_fs *fs;
+        int r;
+
+        r = find_mount(sysroot, target, &tb, &fs);
+        if (r < 0)
+                return r;
         if (ret_fstype) {
                 const char *t = mnt_fs_get_fstype(fs);
                 *ret_fstype = strdup(t ?: "");
@@ -64,6 +78,42 @@ int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnu
         }
         if (ret_devnum)
                 *ret_devnum = mnt_fs_get_devno(fs);
+        return 0;
+}
+
+int usage_mount_fsroot(const char *sysroot, const char *target, char **ret_root) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        struct libmnt_fs *fs;
+        int r;
+
+        r = find_mount(sysroot, target, &tb, &fs);
+        if (r < 0)
+                return r;
+        *ret_root = strdup(mnt_fs_get_root(fs) ?: "/");
+        return *ret_root ? 0 : -ENOMEM;
+}
+
+int usage_mount_device_of_path(const char *sysroot, const char *path, dev_t *ret_devnum) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        struct libmnt_fs *fs, *best = NULL;
+        size_t best_len = 0;
+        int r;
+
+        r = load_mountinfo(sysroot, &tb, &it);
+        if (r < 0)
+                return r;
+        /* Forward, keeping the last of equal length: the mount on top. */
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *t = mnt_fs_get_target(fs);
+                if (t && path_startswith_dir(path, t) && strlen(t) >= best_len) {
+                        best = fs;
+                        best_len = strlen(t);
+                }
+        }
+        if (!best || mnt_fs_get_devno(best) == 0)
+                return -ENOENT;
+        *ret_devnum = mnt_fs_get_devno(best);
         return 0;
 }
 

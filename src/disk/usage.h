@@ -18,6 +18,15 @@ int usage_mount_points(const char *sysroot, dev_t devnum, char ***ret_targets);
  * is not a mount point. ret_fstype may be NULL. */
 int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnum, char **ret_fstype);
 
+/* The directory of its filesystem that the mount on target shows: "/" for
+ * the filesystem itself, another path for a bind mount of a directory of
+ * it. -ENOENT when target is not a mount point. */
+int usage_mount_fsroot(const char *sysroot, const char *target, char **ret_root);
+
+/* The device of the filesystem that holds path, by the mount table (the
+ * longest mount point above path): -ENOENT when none, or not a device. */
+int usage_mount_device_of_path(const char *sysroot, const char *path, dev_t *ret_devnum);
+
 /* Whether the device is an active swap area. */
 int usage_is_swap(const char *sysroot, const BlockDev *d);
 

@@ -116,7 +116,11 @@ PrepareRequest move_prepare_request(const Move *m, bool dry_run) {
 
         return (PrepareRequest){
                 .device = m->req.device,
-                .mount = m->req.mount ?: DEFAULT_MOUNT,
+                /* The act mounts where the plan resolved the mount point,
+                 * and insists it still resolves so. */
+                .mount = m->target_mount ?: m->req.mount ?: DEFAULT_MOUNT,
+                .mount_planned = !dry_run,
+                .protect = { m->old_root },
                 .fstype = m->req.fs,
                 .label = m->req.label,
                 .partition = m->req.partition,
@@ -172,12 +176,18 @@ int move_plan(const MoveRequest *req, Move **ret, char **ret_error) {
 }
 
 int move_execute(Move *m) {
+        int r;
+
         if (m->outcome == MOVE_UNCHANGED)
                 return MOVE_UNCHANGED;
         if (m->outcome != MOVE_PLANNED)
                 return -EINVAL;
         m->changed = true;
-        return steps_run(m);
+        r = steps_run(m);
+        /* A failed move takes back what it did to the disk in this run. */
+        if (r == MOVE_ROLLED_BACK || r == MOVE_FAILED)
+                (void) disk_prepare_undo(NULL, &m->disk, &m->warnings);
+        return r;
 }
 
 void move_summary(const Move *m, MoveSummary *ret) {

@@ -66,12 +66,12 @@ static int plan_end(Move *m, int outcome) {
  * move and the configuration still says so. */
 static bool done_already(const Move *m) {
         const char *nr = json_get_string(m->journal, "new_data_root");
-        _cleanup_free_ char *want = NULL;
+        _cleanup_free_ char *want = NULL, *mnt = NULL;
 
         if (m->req.to)
                 want = move_realpath(m->req.to);
-        else
-                want = path_join(m->req.mount ?: DEFAULT_MOUNT, "docker");
+        else if (path_resolve_physical(NULL, m->req.mount ?: DEFAULT_MOUNT, &mnt) >= 0)
+                want = path_join(mnt, "docker");
         return nr && want && streq(nr, want) && streq_ptr(m->cfg.data_root, nr);
 }
 
@@ -244,9 +244,11 @@ static int plan_target_volume(Move *m) {
         r = strv_extend_strv(&m->warnings, m->disk.warnings);
         if (r < 0)
                 return r;
-        m->target_mount = strdup(m->req.mount ?: DEFAULT_MOUNT);
+        /* The mount point as prepare resolved it: the one path for the
+         * mount, fstab, the copy and the configuration. */
+        m->target_mount = strdup(m->disk.mount ?: m->req.mount ?: DEFAULT_MOUNT);
         m->device = strdup(m->disk.fs_node ?: m->req.device);
-        m->new_root = path_join(m->req.mount ?: DEFAULT_MOUNT, "docker");
+        m->new_root = m->target_mount ? path_join(m->target_mount, "docker") : NULL;
         return m->target_mount && m->device && m->new_root ? MOVE_PLANNED : -ENOMEM;
 }
 

@@ -8,13 +8,16 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "disk/mount-dropin.h"
 #include "disk/mount.h"
 #include "disk/safety.h"
+#include "disk/target.h"
 #include "move/move-internal.h"
 #include "service/service.h"
 #include "util/error.h"
 #include "util/lock.h"
 #include "util/process.h"
+#include "util/precheck.h"
 #include "util/strv.h"
 
 int probe_locks(Move *m, char **ret_error) {
@@ -109,13 +112,17 @@ static int probe_target_dir(Move *m, char **ret_error) {
         if (stat(m->req.to, &st_new) < 0 || !S_ISDIR(st_new.st_mode))
                 return 0;
         t->is_dir = true;
-        t->path = move_realpath(m->req.to);
+        /* Resolved once, placed and its filesystem checked (disk/target.h):
+         * what is unfit is the planner's refusal. */
+        r = target_check_dir(m->req.to, (const char *const[]){ m->old_root, NULL }, &t->path, &t->unfit);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check %s: %m", m->req.to);
+        if (!t->path)
+                t->path = move_realpath(m->req.to);
         if (!t->path)
                 return -ENOMEM;
         t->same_fs = stat(m->old_root, &st_old) == 0 && st_old.st_dev == st_new.st_dev;
-        r = mount_check_data_fs(t->path, &t->unfit);
-        if (r >= 0)
-                r = mount_dir_is_empty(t->path);
+        r = mount_dir_is_empty(t->path);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to check %s: %m", m->req.to);
         t->empty = r > 0;
@@ -159,5 +166,15 @@ int probe_host(Move *m, char **ret_error) {
         r = m->req.device ? probe_volume(m) : probe_target_dir(m, ret_error);
         if (r < 0)
                 return r;
+        /* What the run writes beside the volume and Docker's configuration,
+         * checked before anything is: never a formatted disk, then no way
+         * to record the move. */
+        r = precheck_writes((const PrecheckWrite[]){ { "the journal", JOURNAL_PATH, false, false },
+                                                     { "the systemd drop-in directory",
+                                                       m->cfg.init == INIT_SYSTEMD ? MOUNT_DROPIN_DIR : NULL, true,
+                                                       true } },
+                            2, &m->refusals);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check where the move writes: %m");
         return MOVE_PLANNED;
 }

@@ -70,10 +70,12 @@ static bool before_start(const Move *m) {
  * reboot it may not be). */
 static int step_prepare(Move *m, char **ret_error) {
         _cleanup_free_ char *err = NULL;
+        DiskIdentity planned = m->disk.identity; /* what the plan looked at, for the act to insist on */
         PrepareRequest pr = move_prepare_request(m, false);
         struct statvfs sv;
         int r;
 
+        pr.expect = &planned;
         prepare_result_done(&m->disk);
         r = disk_prepare(&pr, &m->disk, &err);
         if (r < 0 && !m->disk.refused)

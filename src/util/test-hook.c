@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,4 +74,21 @@ int test_hook_fail(const char *point) {
                 return 0;
         fprintf(stderr, "%s=%s: failing with %s (test hook)\n", TEST_FAIL_ENV, want, strerror(errnum));
         return -errnum;
+}
+
+void test_hook_pause(const char *point) {
+        const char *want = getenv(TEST_PAUSE_ENV), *file;
+        size_t l = strlen(point);
+        int fd;
+
+        if (isempty(want) || strncmp(want, point, l) != 0 || want[l] != ':')
+                return;
+        file = want + l + 1;
+        fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return;
+        close(fd);
+        fprintf(stderr, "%s=%s: waiting until %s is removed (test hook)\n", TEST_PAUSE_ENV, point, file);
+        for (unsigned i = 0; i < 1200 && access(file, F_OK) == 0; i++)
+                usleep(100 * 1000);
 }

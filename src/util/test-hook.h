@@ -24,14 +24,22 @@
  *   number), and the caller fails there as if the system had said so. */
 #define TEST_CRASH_ENV "DOCKER_RELOCATE_TEST_CRASH"
 #define TEST_FAIL_ENV "DOCKER_RELOCATE_TEST_FAIL"
+#define TEST_PAUSE_ENV "DOCKER_RELOCATE_TEST_PAUSE"
 
 #if FAULT_INJECTION
 void test_hook_crash(const char *format, ...) _printf_(1, 2);
 int test_hook_fail(const char *point);
+/* DOCKER_RELOCATE_TEST_PAUSE=POINT:FILE
+ *   test_hook_pause(POINT) creates FILE and waits (at most 120 s) until
+ *   the test removes it, so that the test can change the world between
+ *   two steps (swap a device between its check and its first write). */
+void test_hook_pause(const char *point);
 #else
 static inline _printf_(1, 2) void test_hook_crash(const char *format, ...) {
 }
 static inline int test_hook_fail(const char *point) {
         return 0;
+}
+static inline void test_hook_pause(const char *point) {
 }
 #endif

@@ -232,6 +232,18 @@ try:
     root = tree("daemon-json")
     check("prepare of a file", ["--root", root, "prepare", os.path.join(root, "etc/docker/daemon.json"),
                                 "--mount", "/mnt/x", "--dry-run", "--json"], 1, "failed", command="prepare")
+
+    # grow of what no block device backs: refused (3), with every reason
+    # in refusals and, a line each, in error.message; as any user, it reads
+    # the mount table only.
+    def grow_refused(o):
+        assert o["changed"] is False and o["dry_run"] is True and o["steps"] == [], o
+        assert o["mount"] == "/proc" and o["device"] is None, o
+        assert len(o["refusals"]) == 1 and "not mounted from a block device" in o["refusals"][0], o
+        assert o["error"]["message"] == "\n".join(o["refusals"]), o
+    for user in (False, True):
+        check("grow of /proc%s" % (" (unprivileged)" if user else ""), ["grow", "/proc", "--dry-run", "--json"], 3,
+              "refused", unprivileged=user, command="grow", extra=grow_refused)
 finally:
     shutil.rmtree(WORK, ignore_errors=True)
 

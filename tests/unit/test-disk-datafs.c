@@ -26,10 +26,14 @@ int main(void) {
 
         if (geteuid() != 0) {
                 tap_skip_missing("overlay refused", "root");
-                tap_skip_missing("tmpfs accepted", "root");
+                tap_skip_missing("tmpfs refused", "root");
+                tap_skip_missing("ramfs refused", "root");
+                tap_skip_missing("read-only mount refused", "root");
         } else if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
                 tap_skip("overlay refused", "no private mount namespace here");
-                tap_skip("tmpfs accepted", "no private mount namespace here");
+                tap_skip("tmpfs refused", "no private mount namespace here");
+                tap_skip("ramfs refused", "no private mount namespace here");
+                tap_skip("read-only mount refused", "no private mount namespace here");
         } else {
                 lower = path_join(dir, "lower");
                 upper = path_join(dir, "upper");
@@ -49,11 +53,33 @@ int main(void) {
                                 (void) umount2(merged, MNT_DETACH);
                         }
                 }
+                /* Docker's data in memory is lost at the next reboot. */
                 if (mount("tmpfs", merged, "tmpfs", 0, NULL) < 0)
-                        tap_skip("tmpfs accepted", "tmpfs cannot be mounted here");
+                        tap_skip("tmpfs refused", "tmpfs cannot be mounted here");
                 else {
                         _cleanup_free_ char *r3 = NULL;
-                        ok_int(mount_check_data_fs(merged, &r3), 0, "tmpfs accepted");
+                        ok_int(mount_check_data_fs(merged, &r3), 1, "tmpfs refused");
+                        ok(r3 && strstr(r3, "tmpfs") && strstr(r3, "lost at the next reboot"),
+                           "... saying tmpfs loses it at reboot: %s", strna(r3));
+                        (void) umount2(merged, MNT_DETACH);
+                }
+                if (mount("ramfs", merged, "ramfs", 0, NULL) < 0)
+                        tap_skip("ramfs refused", "ramfs cannot be mounted here");
+                else {
+                        _cleanup_free_ char *r4 = NULL;
+                        ok_int(mount_check_data_fs(merged, &r4), 1, "ramfs refused");
+                        ok(r4 && strstr(r4, "ramfs"), "... saying ramfs");
+                        (void) umount2(merged, MNT_DETACH);
+                }
+                /* A read-only bind of the local directory: same filesystem,
+                 * but nothing can be written through this mount. */
+                if (mount(lower, merged, NULL, MS_BIND, NULL) < 0 ||
+                    mount(NULL, merged, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                        tap_skip("read-only mount refused", "cannot bind read-only here");
+                else {
+                        _cleanup_free_ char *r5 = NULL;
+                        ok_int(mount_check_data_fs(merged, &r5), 1, "read-only mount refused");
+                        ok(r5 && strstr(r5, "read-only"), "... saying read-only");
                         (void) umount2(merged, MNT_DETACH);
                 }
         }

@@ -136,8 +136,40 @@ static void test_dropin(void) {
         ok_int(mount_dropin_content("relative", &c), -EINVAL, "relative path refused");
 }
 
+/* Our line taken out again: the file as it was around it. */
+static void check_remove(const char *in, const char *expected_text) {
+        _cleanup_free_ char *pin = fixture(in), *content = NULL, *none = NULL;
+
+        ok_int(fstab_remove_ours(pin, UUID, "/mnt/docker-data", &content), 1, "%s: our line removed", in);
+        ok_streq(content, expected_text, "%s: the rest as it was", in);
+        ok_int(fstab_remove_ours(pin, UUID, "/mnt/other", &none), 0, "%s: no line of ours on another target", in);
+}
+
+static void test_remove(void) {
+        _cleanup_free_ char *admin = fixture("admin-same.in"), *c = NULL;
+
+        check_remove("basic.out",
+                     "# /etc/fstab: static file system information.\n"
+                     "#\n"
+                     "# Use 'blkid' to print the universally unique identifier for a\n"
+                     "# device; this may be used with UUID= as a more robust way to name devices\n"
+                     "# that works even if disks are added and removed. See fstab(5).\n"
+                     "#\n"
+                     "# <file system> <mount point>   <type>  <options>       <dump>  <pass>\n"
+                     "UUID=0a1b2c3d-0000-4000-8000-000000000001 / ext4 errors=remount-ro 0 1\n"
+                     "\n"
+                     "# swap was on /dev/vda5 during installation\n"
+                     "UUID=0a1b2c3d-0000-4000-8000-000000000002 none swap sw 0 0\n"
+                     "/dev/sr0 /media/cdrom0 udf,iso9660 user,noauto 0 0\n");
+        /* The marker in the file's intro goes with the line. */
+        check_remove("ours-first.out", "# /etc/fstab written by an installer\nproc /proc proc defaults 0 0\n");
+        ok_int(fstab_remove_ours(admin, UUID, "/mnt/docker-data", &c), 0,
+               "the administrator's own line for the volume stays");
+}
+
 int main(void) {
         test_edit();
+        test_remove();
         test_conflicts();
         test_find_ours();
         test_missing_file();

@@ -7,6 +7,7 @@
 #include "disk/blockdev.h"
 #include "disk/resolve.h"
 #include "disk/safety.h"
+#include "disk/stack.h"
 #include "disk/usage.h"
 #include "tap.h"
 #include "util/strv.h"
@@ -216,8 +217,91 @@ static void test_eligibility(const char *nitro, const char *xen) {
         ok(disk_size_needed(1000) == 1000 + (1ULL << 30), "at least 1 GiB margin");
 }
 
+static void test_stack(const char *loops) {
+        struct {
+                const char *name, *want; /* comma-joined */
+        } users[] = {
+                { "loop1", "loop0" },  /* by its node */
+                { "loop3", "loop2" },  /* by a file on its mounted filesystem */
+                { "loop5", "loop4" },
+                { "loop10p1", "loop11" },
+                { "loop8", "" },
+                { "loop0", "" },
+        };
+        const char *what = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(users); i++) {
+                _cleanup_strv_free_ char **l = NULL;
+                _cleanup_free_ char *j = NULL;
+
+                ok_int(blockdev_users(loops, users[i].name, &l), 0, "users of %s", users[i].name);
+                j = strv_join(l, ",");
+                ok_streq(j, users[i].want, "what is built on %s", users[i].name);
+        }
+        {
+                _cleanup_(loop_backing_done) LoopBacking b = {}, f = {};
+                _cleanup_strv_free_ char **lower = NULL, **none = NULL, **under = NULL;
+
+                ok_int(blockdev_loop_backing(loops, "loop0", &b), 0, "loop0's backing");
+                ok(b.is_node && b.devnum == makedev(7, 1), "loop0 is over the node of loop1");
+                ok_streq(b.file, "/dev/loop1", "... named as the kernel shows it");
+                ok_int(blockdev_loop_backing(loops, "loop2", &f), 0, "loop2's backing");
+                ok(!f.is_node && streq(f.file, "/data/img"), "loop2 is over a file");
+                ok_int(blockdev_loop_backing(loops, "loop8", &b), -ENXIO, "loop8 is not attached");
+                ok_int(blockdev_lower(loops, "loop4", &lower), 0, "lower of loop4");
+                ok(strv_length(lower) == 1 && streq(lower[0], "loop5"), "loop4 writes to loop5");
+                ok_int(blockdev_lower(loops, "loop2", &none), 0, "lower of a file-backed loop");
+                ok(strv_length(none) == 0, "a file-backed loop writes to no device of its own");
+                ok_int(blockdev_underlying(loops, "loop6", &under), 0, "underlying of loop6");
+                ok(strv_contains(under, "loop7"), "loop6 is built on loop7");
+        }
+        ok_int(usage_backs_system(loops, "loop7", &what), 1, "the backing device of the loop under / backs /");
+        ok_int(usage_backs_system(loops, "loop8", &what), 0, "a free loop device backs nothing");
+
+        {
+                struct {
+                        const char *name, *reason[3];
+                } cases[] = {
+                        { "loop1", { "backing device of /dev/loop0", "loop0 → mounted on /srv/a" } },
+                        { "loop3", { "backing file of /dev/loop2 (/data/img)", "is mounted on /data" } },
+                        { "loop4", { "writes to /dev/loop5", "mounted on /srv/b" } },
+                        { "loop7", { "backs /" } },
+                        { "loop10", { "/dev/loop10p1 is the backing device of /dev/loop11",
+                                      "loop11 (attached; not mounted in this mount namespace)" } },
+                        /* Nothing else uses the partition it writes to. */
+                        { "loop11", { NULL } },
+                        { "loop8", { NULL } },
+                };
+                EligibilityRequest req = { .wipe = true };
+
+                for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                        _cleanup_blockdev_ BlockDev *d = NULL;
+                        _cleanup_(eligibility_done) Eligibility e = {};
+
+                        ok_int(blockdev_load(loops, cases[i].name, &d), 0, "load %s", cases[i].name);
+                        ok_int(disk_check_eligibility(loops, d, &req, &e), 0, "check %s", cases[i].name);
+                        if (!cases[i].reason[0]) {
+                                ok(strv_length(e.refusals) == 0, "%s eligible", cases[i].name);
+                                STRV_FOREACH(x, e.refusals)
+                                        printf("#   %s\n", *x);
+                        }
+                        for (size_t k = 0; k < ELEMENTSOF(cases[i].reason) && cases[i].reason[k]; k++) {
+                                ok(has_reason(e.refusals, cases[i].reason[k]), "%s refused: %s", cases[i].name,
+                                   cases[i].reason[k]);
+                                if (!has_reason(e.refusals, cases[i].reason[k]))
+                                        STRV_FOREACH(x, e.refusals)
+                                                printf("#   %s\n", *x);
+                        }
+                }
+        }
+        ok(blockdev_name_is_ram("zram0") && blockdev_name_is_ram("ram15") && !blockdev_name_is_ram("ram") &&
+                   !blockdev_name_is_ram("ramdisk") && !blockdev_name_is_ram("zram0p1"),
+           "RAM disk names");
+}
+
 int main(void) {
-        _cleanup_free_ char *nitro = sysroot("sysroot-nitro"), *xen = sysroot("sysroot-xen");
+        _cleanup_free_ char *nitro = sysroot("sysroot-nitro"), *xen = sysroot("sysroot-xen"),
+                            *loops = sysroot("sysroot-loops");
 
         test_blockdev_nitro(nitro);
         test_resolve_nitro(nitro);
@@ -225,5 +309,6 @@ int main(void) {
         test_wait(nitro);
         test_usage(nitro, xen);
         test_eligibility(nitro, xen);
+        test_stack(loops);
         return tap_done();
 }

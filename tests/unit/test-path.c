@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,6 +65,90 @@ static void test_chase(void) {
                 (void) system(cmd);
 }
 
+static void test_physical(void) {
+        char tmpl[] = "/tmp/test-physical-XXXXXX";
+        char *root = mkdtemp(tmpl);
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL, *f = NULL, *g = NULL,
+                            *h = NULL, *other = NULL, *p = NULL, *cmd = NULL;
+
+        ok(root != NULL, "mkdtemp");
+        p = path_join(root, "srv/x/y");
+        ok(mkdir_p(p, 0755) == 0, "mkdir srv/x/y");
+        free(p);
+        p = path_join(root, "mnt");
+        ok(mkdir(p, 0755) == 0, "mkdir mnt");
+        free(p);
+        p = path_join(root, "mnt/lnk");
+        ok(symlink("/srv/x/y", p) == 0, "mnt/lnk -> /srv/x/y");
+        free(p);
+        p = path_join(root, "mnt/rel");
+        ok(symlink("../srv/x", p) == 0, "mnt/rel -> ../srv/x");
+        free(p);
+        p = path_join(root, "srv/file");
+        ok(write_file_atomic(p, "x", 1, 0644) == 0, "srv/file");
+        free(p);
+        p = path_join(root, "loop");
+        ok(symlink("/loop", p) == 0, "loop -> /loop");
+
+        /* ".." after a link goes up from where the link leads. */
+        ok_int(path_resolve_physical(root, "/mnt/lnk/../data", &a), 0, "resolve /mnt/lnk/../data");
+        ok_streq(a, "/srv/x/data", "the kernel's reading: up from /srv/x/y");
+        ok_int(path_resolve_physical(root, "/mnt/rel/y/new/dir", &b), 0, "relative link, missing tail");
+        ok_streq(b, "/srv/x/y/new/dir", "relative link resolved from its directory, tail kept");
+        ok_int(path_resolve_physical(root, "/mnt/missing/../data", &c), -ENOENT,
+               "'..' after a missing component cannot be resolved");
+        ok_int(path_resolve_physical(root, "/srv/file/x", &c), -ENOTDIR, "below a file: ENOTDIR");
+        ok_int(path_resolve_physical(root, "/loop/x", &c), -ELOOP, "a link to itself: ELOOP");
+        ok_int(path_resolve_physical(root, "//srv/./x//../x/", &c), 0, "plain path with '..' and '.'");
+        ok_streq(c, "/srv/x", "... normalised");
+        ok_int(path_resolve_physical(root, "/..", &d), 0, "/..");
+        ok_streq(d, "/", "... is /");
+
+        /* The ambiguous spelling reads two ways. */
+        ok_int(path_canonicalize(root, "/mnt/lnk/../data", &e, &other), 1, "'..' after a link is ambiguous");
+        ok_streq(e, "/srv/x/data", "... the kernel's reading");
+        ok_streq(other, "/mnt/data", "... and the shell's");
+        ok_int(path_canonicalize(root, "/mnt/lnk/data", &f, NULL), 0, "a link without '..' reads one way");
+        ok_streq(f, "/srv/x/y/data", "... resolved");
+        ok_int(path_canonicalize(root, "/srv/x/../x/y", &g, NULL), 0, "'..' without a link reads one way");
+        ok_streq(g, "/srv/x/y", "... normalised");
+        /* A link that leads back where the spelling goes is no ambiguity. */
+        free(p);
+        p = path_join(root, "srv/x/self");
+        ok(symlink(".", p) == 0, "srv/x/self -> .");
+        ok_int(path_canonicalize(root, "/srv/x/self/../x", &h, NULL), 1,
+               "a link to '.' before '..': the two readings differ (/srv/x vs /srv/x/x)");
+
+        if (asprintf(&cmd, "rm -rf '%s'", root) > 0)
+                (void) system(cmd);
+}
+
+static void test_mkdir_nofollow(void) {
+        char tmpl[] = "/tmp/test-mkdir-XXXXXX";
+        char *root = mkdtemp(tmpl);
+        _cleanup_free_ char *deep = path_join(root, "a/b/c"), *top = path_join(root, "a"), *created = NULL,
+                            *again = NULL, *l = path_join(root, "l"), *through = path_join(root, "l/x"),
+                            *target = path_join(root, "a/x"), *cmd = NULL;
+        int fd = -1, r;
+        struct stat st;
+
+        ok_int(mkdir_p_nofollow(deep, 0750, &created, &fd), 0, "mkdir_p_nofollow a/b/c");
+        ok_streq(created, top, "the topmost directory made is reported");
+        ok(fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0750,
+           "a descriptor of the new directory, with the mode asked for");
+        if (fd >= 0)
+                close(fd);
+        ok_int(mkdir_p_nofollow(deep, 0750, &again, NULL), 0, "again");
+        ok(again == NULL, "nothing made the second time");
+        ok(symlink(top, l) == 0, "l -> a");
+        r = mkdir_p_nofollow(through, 0755, NULL, NULL);
+        ok(r == -ENOTDIR || r == -ELOOP, "a link on the way is not followed (%d)", r);
+        ok(access(target, F_OK) < 0, "nothing made where the link leads");
+
+        if (asprintf(&cmd, "rm -rf '%s'", root) > 0)
+                (void) system(cmd);
+}
+
 static void test_atomic_write(void) {
         char tmpl[] = "/tmp/test-atomic-XXXXXX";
         char *dir = mkdtemp(tmpl);
@@ -100,6 +185,8 @@ int main(void) {
         test_startswith_dir();
         test_root_path();
         test_chase();
+        test_physical();
+        test_mkdir_nofollow();
         test_atomic_write();
         test_strv();
         return tap_done();

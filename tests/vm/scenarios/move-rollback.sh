@@ -7,7 +7,9 @@
 # must restore daemon.json byte for byte, remove its RequiresMountsFor
 # drop-in, reload systemd, start Docker on the old root and exit 4 with
 # status "rolled-back"; every image, container and volume still there and
-# the running container running again.
+# the running container running again. The volume the run prepared is taken
+# back too (unmounted, its fstab line and the mount point it made removed),
+# its filesystem kept for the next run.
 
 . "$VM_LIB"
 
@@ -42,3 +44,11 @@ is "$(systemctl show -P RequiresMountsFor docker.service)" "" "docker.service no
 is "$(docker_fingerprint)" "$fingerprint" "images, containers, volumes unchanged"
 ok 'wait_for 60 container_running vm-web' "container vm-web is running again" || diag "$(docker ps -a 2>&1)"
 is "$(json_get 'j["phase"]' /var/lib/docker-relocate/state.json 2>&1)" rolled-back "the journal records the rollback"
+# The volume this run prepared is taken back: unmounted, its fstab line and
+# mount point gone; its filesystem stays for the next run.
+is "$(findmnt -n -o TARGET /mnt/docker-data)" "" "the volume is no longer mounted"
+ok '! grep -q /mnt/docker-data /etc/fstab' "fstab has no line for the volume"
+ok '[ ! -e /mnt/docker-data ]' "the mount point it made is gone"
+is "$(blkid -o value -s LABEL "/dev/$(ebs_disk)")" docker-data "the filesystem stays on the volume"
+is "$(json_get 'any(w.startswith("unmounted ") and w.endswith(" from /mnt/docker-data") for w in j["warnings"])' /root/move.json 2>&1)" \
+        true "the report's warnings say the volume was unmounted"
