@@ -166,10 +166,21 @@ static int plan_containerd(const Options *o, const DockerConfig *c, const char *
                         return cmd_oom();
                 return EXIT_OK;
         }
+        if (o->containerd_root && !path_is_absolute(o->containerd_root))
+                return cmd_fail(EXIT_USAGE, 0, "containerd's root must be an absolute path: %s", o->containerd_root);
         x->old_root = strdup(cc.root_dir);
         x->new_root = o->containerd_root ? path_normalize(o->containerd_root) : image_store_containerd_beside(new_root);
         if (!x->old_root || !x->new_root)
                 return cmd_oom();
+        /* The same places that can never hold the data root can never hold
+         * containerd's (/, /proc/..., a tmpfs, a file). */
+        r = data_root_check(o->root, x->new_root, &refusal);
+        if (r == -ECANCELED)
+                return cmd_fail(EXIT_REFUSED, 0, "Refusing containerd's root %s: %s Nothing was changed.", x->new_root,
+                                refusal);
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Failed to check %s: %m", x->new_root);
+        refusal = mfree(refusal);
         if (streq(x->new_root, new_root))
                 return cmd_fail(EXIT_USAGE, 0, "containerd's root cannot be the data root itself (%s).", new_root);
         r = containerd_plan_set_root(&cc, x->new_root, &x->plan, &refusal);

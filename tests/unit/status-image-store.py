@@ -171,6 +171,14 @@ with tempfile.TemporaryDirectory() as tmp:
     ok(rc == 2 and "cannot be the data root itself" in err, "set-data-root sid: containerd's root is not the data root",
        f"rc={rc} {err}")
 
+    # A place that can never hold containerd's root: refused, nothing written.
+    toml2 = read(root, "/etc/containerd/config.toml")
+    nb = len(backups(root))
+    for bad, code in (("/proc/ctd", 3), ("/", 3), ("relative/ctd", 2)):
+        rc, out, err = run(root, "set-data-root", "--containerd-root", bad, "/mnt/docker-data/docker")
+        ok(rc == code and read(root, "/etc/containerd/config.toml") == toml2 and len(backups(root)) == nb,
+           f"set-data-root sid: --containerd-root {bad} refused (exit {code}), nothing written", f"rc={rc} {err}")
+
     # Its root in a drop-in of the imports glob: written there, config.toml kept.
     root = fresh(tmp, "set-imports")
     write(root, "/etc/containerd/config.toml", 'version = 3\nimports = ["/etc/containerd/conf.d/*.toml"]\n')
