@@ -23,7 +23,7 @@ deps=(
         "dbus dbus-daemon" "python3-dbusmock py:dbusmock" "python3-gi py:gi"
         # the integrations: where the completion goes, the zsh and fish
         # completions run in their shells, the contrib YAML test
-        "bash-completion pc:bash-completion" "zsh zsh" "fish fish" "python3-yaml py:yaml"
+        "bash-completion pc:bash-completion" "zsh zsh" "fish fish" "python3-yaml py:yaml" "python3-jsonschema py:jsonschema"
         # the Ansible collection judged by Ansible's tools, offline
         "ansible-core ansible-test" "ansible-lint ansible-lint" "python3-voluptuous py:voluptuous"
         "python3-pycodestyle py:pycodestyle" "pylint pylint" "python3-venv py:ensurepip"
