@@ -157,7 +157,7 @@ python3 - "$pkg_passed" "$pkg_failed" "${logs[@]}" <<'PY'
 import json, re, sys
 passed, failed, skipped = int(sys.argv[1]), int(sys.argv[2]), 0
 sys.argv[1:3] = []
-skips = []
+skips, fails = [], []
 for path in sys.argv[1:]:
     try:
         lines = open(path).read().splitlines()
@@ -172,6 +172,7 @@ for path in sys.argv[1:]:
             skip = re.search(r"#\s*SKIP\b\s*(.*)$", l, re.I)
             if l.startswith("not ok") and not re.search(r"#\s*TODO\b", l, re.I):
                 bad += 1
+                fails.append("%s: %s" % (name, l))
             elif skip:
                 skipped += 1
                 skips.append("%s: %s" % (name, re.sub(r"^ok\s*\d*\s*-?\s*", "", l)))
@@ -187,8 +188,12 @@ for path in sys.argv[1:]:
         elif not bad:
             # Failed without a failed subtest: a crash, a missing plan, a timeout.
             failed += 1
+            fails.append("%s: %s without a failed subtest (crash, missing plan or timeout; its log names the cause)" % (name, res))
 for s in skips:
     print("skipped: " + s)
+# Last, so that the tail of a long log names what failed.
+for f in fails:
+    print("FAILED: " + f)
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status

@@ -49,7 +49,7 @@ char **copy_rsync_argv(const char *src, const char *dst, CopyPass pass) {
                 /* Our marker is not Docker's data; a filesystem's own
                  * lost+found is neither. Excluded, they are also safe from
                  * --delete. */
-                "--exclude=/" COPY_MARKER,
+                ("--exclude=/" COPY_MARKER),
                 "--exclude=/lost+found",
         };
 

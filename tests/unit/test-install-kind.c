@@ -144,7 +144,6 @@ static void test_rootless(void) {
 
 static void test_rootless_system(void) {
         _cleanup_(docker_config_done) DockerConfig c = {};
-        _cleanup_free_ char *r = NULL;
         const DockerInstall *a;
 
         load("rootless-system", &c);
