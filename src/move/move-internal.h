@@ -197,6 +197,11 @@ int cleanup_containerd(Move *m, char **ret_error);
 
 /* steps.c */
 int steps_run(Move *m);
+/* One pass of the copy of a tree of the move (the data root, containerd's
+ * root) by the copier the request names; size is the source's, for the
+ * progress. A fallback from the engine to rsync becomes a warning of the
+ * move. copy_tree_by()'s errors, with *ret_message. */
+int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size, char **ret_message);
 /* The drop-in that keeps Docker from starting without the volume: one more
  * file of the plan, so that it is written (and undone) with the rest. */
 int plan_mount_dropin(Move *m);

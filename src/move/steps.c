@@ -101,11 +101,29 @@ static int step_prepare(Move *m, char **ret_error) {
         return 0;
 }
 
+int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size, char **ret_message) {
+        _cleanup_free_ char *fallback = NULL;
+        CopyRequest req = {
+                .copier = m->req.copier,
+                .pass = pass,
+                .progress = m->req.progress,
+                .userdata = m->req.userdata,
+                .expected_bytes = size->apparent_bytes,
+                .expected_inodes = size->inodes,
+        };
+        int r;
+
+        r = copy_tree_by(&req, src, dst, &fallback, ret_message);
+        if (fallback && strv_extendf_unique(&m->warnings, "%s", fallback) < 0)
+                return -ENOMEM;
+        return r;
+}
+
 static int step_pre_copy(Move *m, char **ret_error) {
         _cleanup_free_ char *msg = NULL;
         int r;
 
-        r = copy_tree(m->old_root, m->new_root, COPY_PASS_LIVE, m->req.progress, m->req.userdata, &msg);
+        r = move_copy(m, m->old_root, m->new_root, COPY_PASS_LIVE, &m->size, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "The live copy failed: %s", msg ?: strerror(-r));
         return 0;
@@ -209,7 +227,7 @@ static int step_copy(Move *m, char **ret_error) {
                                  "them.",
                                  m->old_root, strna(list));
         }
-        r = copy_tree(m->old_root, m->new_root, COPY_PASS_FINAL, m->req.progress, m->req.userdata, &msg);
+        r = move_copy(m, m->old_root, m->new_root, COPY_PASS_FINAL, &m->size, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "The copy failed: %s", msg ?: strerror(-r));
         /* Docker writes absolute paths into each container's config.v2.json
