@@ -523,6 +523,29 @@ int engine_parse_restart_policy(const char *json, char **ret) {
         return 0;
 }
 
+/* moby's default when a container sets no StopTimeout. */
+#define ENGINE_DEFAULT_STOP_TIMEOUT 10
+
+int engine_parse_stop_timeout(const char *json, int *ret) {
+        _cleanup_json_ cJSON *o = cJSON_Parse(json ?: "");
+        const cJSON *cfg, *t;
+
+        if (!cJSON_IsObject(o))
+                return -EPROTO;
+        cfg = cJSON_GetObjectItemCaseSensitive(o, "Config");
+        if (!cJSON_IsObject(cfg))
+                return -EPROTO;
+        t = cJSON_GetObjectItemCaseSensitive(cfg, "StopTimeout");
+        if (!t || cJSON_IsNull(t)) {
+                *ret = ENGINE_DEFAULT_STOP_TIMEOUT;
+                return 0;
+        }
+        if (!cJSON_IsNumber(t))
+                return -EPROTO;
+        *ret = t->valuedouble < 0 ? -1 : t->valuedouble > 86400 ? 86400 : (int) t->valuedouble;
+        return 0;
+}
+
 static bool valid_id(const char *id) {
         /* Ids and names only: nothing that could change the request path. */
         if (isempty(id))
@@ -548,6 +571,23 @@ int engine_container_restart_policy(Engine *e, const char *id, char **ret, char 
         r = engine_parse_restart_policy(body, ret);
         if (r == -EPROTO)
                 return error_set(ret_error, r, "GET %s: answer has no HostConfig.RestartPolicy", path);
+        return r;
+}
+
+int engine_container_stop_timeout(Engine *e, const char *id, int *ret, char **ret_error) {
+        _cleanup_free_ char *body = NULL, *path = NULL;
+        int r;
+
+        if (!valid_id(id))
+                return -EINVAL;
+        if (asprintf(&path, "/containers/%s/json", id) < 0)
+                return -ENOMEM;
+        r = get_json(e, path, &body, ret_error);
+        if (r < 0)
+                return r;
+        r = engine_parse_stop_timeout(body, ret);
+        if (r == -EPROTO)
+                return error_set(ret_error, r, "GET %s: answer has no Config", path);
         return r;
 }
 
