@@ -697,6 +697,14 @@ static int run_pass(Run *r, unsigned threads, bool fresh_root) {
         r->busy = 0;
         r->done = false;
 
+        /* Once before any work: a target that cannot be written is known
+         * before the first file fails on it. */
+        if (r->o->check) {
+                check(r, &(CopyProgress){});
+                if (r->err < 0)
+                        return r->err;
+        }
+
         if (r->changes_only) {
                 k = changes_to_nodes(r, &nodes, &n_nodes);
                 if (k < 0)

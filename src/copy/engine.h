@@ -84,8 +84,8 @@ typedef struct CopyOptions {
          * without looking at the target (when since_ns is not 0). */
         const CopyChanges *changes;
         CopyDataMethod data_method;
-        /* Called from the calling thread after each progress report, with
-         * the same userdata: a negative errno ends the copy with that error
+        /* Called from the calling thread before the copy begins and after
+         * each progress report, with the same userdata: a negative errno ends the copy with that error
          * and *ret_message (taken; may stay NULL) as its message. The copy
          * watch (copy/watch.h) stops a copy this way once its target can no
          * longer be written. The workers stop at their next entry; one

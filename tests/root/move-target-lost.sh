@@ -6,9 +6,10 @@
 # would go on failing file after file until the end of the tree; the move must stop the copy at once, end rsync and its
 # children, and roll back: exit 4, a message that names the target and the
 # cause, Docker on the old root with every image, container and volume, the
-# configuration byte-identical. The copy is slowed down (rsync --bwlimit,
-# through a wrapper first in PATH) so that it is still running when the
-# error comes, and would run on for a minute.
+# configuration byte-identical. The copy is rsync's (--copier rsync: the
+# engine ends at the first failed write by itself), slowed down (rsync
+# --bwlimit, through a wrapper first in PATH) so that it is still running
+# when the error comes, and would run on for a minute.
 set -uo pipefail
 
 . "$(dirname "$0")/lib-dockerd.sh"
@@ -50,7 +51,7 @@ config0=$(config_sum)
 sets0=$(dockerd_sets)
 inventory0=$(dockerd_inventory)
 
-PATH=$WORK/bin:$PATH "$BIN" move --to "$VOL/docker" --no-pre-copy --yes >"$WORK/out" 2>&1 &
+PATH=$WORK/bin:$PATH "$BIN" move --to "$VOL/docker" --no-pre-copy --copier rsync --yes >"$WORK/out" 2>&1 &
 MOVE=$!
 on_exit "kill $MOVE 2>/dev/null"
 # Whether the move has ended (a zombie until waited for counts as ended).
