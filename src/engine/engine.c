@@ -557,7 +557,8 @@ static bool valid_id(const char *id) {
         return true;
 }
 
-int engine_container_restart_policy(Engine *e, const char *id, char **ret, char **ret_error) {
+/* GET /containers/ID/json: the body, and the path for messages. */
+static int container_inspect(Engine *e, const char *id, char **ret_path, char **ret_body, char **ret_error) {
         _cleanup_free_ char *body = NULL, *path = NULL;
         int r;
 
@@ -566,6 +567,18 @@ int engine_container_restart_policy(Engine *e, const char *id, char **ret, char 
         if (asprintf(&path, "/containers/%s/json", id) < 0)
                 return -ENOMEM;
         r = get_json(e, path, &body, ret_error);
+        if (r < 0)
+                return r;
+        *ret_path = TAKE_PTR(path);
+        *ret_body = TAKE_PTR(body);
+        return 0;
+}
+
+int engine_container_restart_policy(Engine *e, const char *id, char **ret, char **ret_error) {
+        _cleanup_free_ char *body = NULL, *path = NULL;
+        int r;
+
+        r = container_inspect(e, id, &path, &body, ret_error);
         if (r < 0)
                 return r;
         r = engine_parse_restart_policy(body, ret);
@@ -578,11 +591,7 @@ int engine_container_stop_timeout(Engine *e, const char *id, int *ret, char **re
         _cleanup_free_ char *body = NULL, *path = NULL;
         int r;
 
-        if (!valid_id(id))
-                return -EINVAL;
-        if (asprintf(&path, "/containers/%s/json", id) < 0)
-                return -ENOMEM;
-        r = get_json(e, path, &body, ret_error);
+        r = container_inspect(e, id, &path, &body, ret_error);
         if (r < 0)
                 return r;
         r = engine_parse_stop_timeout(body, ret);
