@@ -85,7 +85,7 @@ is "$(json_get '[j["plan"]["copier"], any("rsync --delete" in s for s in j["plan
 # Killed right after the pre-copy, while Docker still runs: the next run
 # resumes at the final pass.
 DOCKER_RELOCATE_TEST_CRASH=pre-copied "$BIN" move --to "$VOL/engine" --yes >"$WORK/pre.out" 2>&1
-is "$(relocate_phase)" "pre-copied" "the move, killed after its pre-copy, recorded it"
+is "$(relocate_phase)" "precopied" "the move, killed after its pre-copy, recorded it"
 ok '[ -f "$VOL/engine/$DATA/gone" ] && [ -f "$VOL/engine/$DATA/kept" ]' "the pre-copy holds the volume's files"
 
 rm "$D/gone"
