@@ -684,6 +684,7 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
         }
         if (dropin) {
                 _cleanup_free_ char *version = NULL, *full = NULL, *old = NULL;
+                const char *over;
 
                 if (main_file->version > 0 && asprintf(&version, "version = %lld\n", main_file->version) < 0)
                         return -ENOMEM;
@@ -696,11 +697,20 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
                 r = chase_path(c->root, dropin, &real);
                 if (r < 0)
                         return r;
-                full = root_path(c->root, real);
-                if (!full)
-                        return -ENOMEM;
-                r = read_full_file(full, 0, &old, NULL);
-                if (r < 0 && r != -ENOENT)
+                /* What is there as the configuration was read: an overlay's
+                 * content (NULL: the file was not there), else the disk's. */
+                if (source_set_overlay_get(&c->sources, real, &over) > 0 ||
+                    source_set_overlay_get(&c->sources, dropin, &over) > 0)
+                        r = over && !(old = strdup(over)) ? -ENOMEM : 0;
+                else {
+                        full = root_path(c->root, real);
+                        if (!full)
+                                return -ENOMEM;
+                        r = read_full_file(full, 0, &old, NULL);
+                        if (r == -ENOENT)
+                                r = 0;
+                }
+                if (r < 0)
                         return r;
                 r = edit_plan_add(&p, real, old, text, 0644);
                 if (r >= 0 && asprintf(&p.place, "%s (an import of %s)", dropin, main_file->path) < 0)
@@ -758,6 +768,14 @@ int containerd_plan_verify(const EditPlan *p, const ContainerdConfig *c, const c
 
         if (!want)
                 return -ENOMEM;
+        /* The files as c was read (with the overlay it was loaded with),
+         * then the plan's contents over them: the plan is checked against
+         * the configuration it was made from, not against the disk. */
+        for (size_t i = 0; c->sources.overlay_paths && c->sources.overlay_paths[i]; i++) {
+                r = source_set_overlay(&overlay, c->sources.overlay_paths[i], c->sources.overlay_contents[i]);
+                if (r < 0)
+                        goto finish;
+        }
         for (size_t i = 0; i < p->n; i++) {
                 r = source_set_overlay(&overlay, p->edits[i].path, p->edits[i].new);
                 if (r < 0)
