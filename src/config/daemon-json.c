@@ -232,7 +232,7 @@ static int apply_splices(const char *text, size_t size, Splice *sp, size_t n, ch
         size_t len = size + 1, pos = 0;
         char *out, *p;
 
-        qsort(sp, n, sizeof(Splice), splice_cmp);
+        qsort_safe(sp, n, sizeof(Splice), splice_cmp);
         for (size_t i = 0; i < n; i++)
                 len += strlen(sp[i].s);
         out = p = malloc(len);

@@ -86,7 +86,7 @@ static char *apply_replacements(const char *content, size_t from, size_t to, Rep
 
         if (!f)
                 return NULL;
-        qsort(r, n, sizeof(Replacement), cmp_replacement);
+        qsort_safe(r, n, sizeof(Replacement), cmp_replacement);
         for (size_t i = 0; i < n; i++) {
                 fwrite(content + pos, 1, r[i].start - pos, f);
                 fputs(r[i].text, f);

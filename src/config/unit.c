@@ -275,7 +275,7 @@ static int find_dropins(const SourceSet *s, const char *name, char ***ret) {
 
         size_t n = strv_length(found);
         if (n > 1)
-                qsort(found, n, sizeof(char *), cmp_basename);
+                qsort_safe(found, n, sizeof(char *), cmp_basename);
         *ret = TAKE_PTR(found);
         return 0;
 }

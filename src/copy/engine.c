@@ -361,8 +361,8 @@ static int reconcile_dst(Worker *w, Listing *L, bool top) {
                 copy_fail_write(r, k, "read the directory", L->dir->rel);
                 return k;
         }
-        qsort_r(L->entries, L->n, sizeof(Entry), cmp_name, L->names);
-        qsort_r(dents, dn, sizeof(Entry), cmp_name, dnames);
+        qsort_r_safe(L->entries, L->n, sizeof(Entry), cmp_name, L->names);
+        qsort_r_safe(dents, dn, sizeof(Entry), cmp_name, dnames);
         while (j < dn) {
                 const char *dname = dnames + dents[j].name_off;
                 int c = i < L->n ? strcmp(L->names + L->entries[i].name_off, dname) : 1;
@@ -458,7 +458,7 @@ static void do_dir(Worker *w, DirNode *dir) {
         L->dst_default_acl = dst_has_default_acl(L->dst_fd);
         /* In inode order: on ext4 and xfs neighbouring inodes share blocks
          * of the inode table, so a cold walk reads each block once. */
-        qsort(L->entries, L->n, sizeof(Entry), cmp_ino);
+        qsort_safe(L->entries, L->n, sizeof(Entry), cmp_ino);
 
         /* Subdirectories first, so that other workers can start on them
          * while this one copies files. */

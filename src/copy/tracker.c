@@ -402,7 +402,7 @@ int copy_tracker_finish(CopyTracker *t, CopyChanges **ret) {
                         return -ENOMEM;
                 n++;
         }
-        qsort(dirs, n, sizeof(char *), cmp_str);
+        qsort_safe(dirs, n, sizeof(char *), cmp_str);
         /* Each once (a mount point may have changed too). */
         size_t u = 0;
         for (size_t i = 0; i < n; i++) {

@@ -497,7 +497,7 @@ int engine_parse_containers(const char *json, EngineContainers **ret) {
                         return r;
         }
         if (l->n > 1)
-                qsort(l->items, l->n, sizeof(EngineContainer), cmp_container);
+                qsort_safe(l->items, l->n, sizeof(EngineContainer), cmp_container);
         *ret = TAKE_PTR(l);
         return 0;
 }

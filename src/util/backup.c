@@ -178,7 +178,7 @@ int backup_prune(const char *root, const char *path_in_root, unsigned keep, char
         closedir(d);
 
         if (r >= 0 && n > keep) {
-                qsort(all, n, sizeof(BackupName), cmp_backup_name);
+                qsort_safe(all, n, sizeof(BackupName), cmp_backup_name);
                 /* The oldest first; the newest "keep" stay. */
                 for (size_t i = 0; i < n - keep; i++) {
                         _cleanup_free_ char *inside = path_join(BACKUP_DIR, all[i].name);

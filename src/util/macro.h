@@ -16,6 +16,19 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* qsort() of an empty array: its base may then be NULL, which qsort's
+ * declaration forbids (UBSan stops there). */
+static inline void qsort_safe(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+        if (n > 1)
+                qsort(base, n, size, cmp);
+}
+
+static inline void qsort_r_safe(void *base, size_t n, size_t size,
+                                int (*cmp)(const void *, const void *, void *), void *userdata) {
+        if (n > 1)
+                qsort_r(base, n, size, cmp, userdata);
+}
+
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 static inline bool streq_ptr(const char *a, const char *b) {
