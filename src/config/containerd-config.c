@@ -686,7 +686,7 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
                 _cleanup_free_ char *version = NULL, *full = NULL, *old = NULL;
                 const char *over;
 
-                if (main_file->version > 0 && asprintf(&version, "version = %lld\n", main_file->version) < 0)
+                if (main_file->version != 0 && asprintf(&version, "version = %lld\n", main_file->version) < 0)
                         return -ENOMEM;
                 if (asprintf(&text,
                              "# Written by docker-relocate: containerd's root directory. Its version is not\n"

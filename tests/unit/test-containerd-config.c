@@ -227,6 +227,25 @@ static void test_overlay_view(void) {
         tree_remove(root);
 }
 
+/* The drop-in a plan adds carries the main file's version, whatever it is:
+ * an import's version may not be higher than the main file's, and no
+ * version line reads as 0. */
+static void test_dropin_version(void) {
+        char *root = tree_new("test-containerd-config");
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_free_ char *refusal = NULL;
+
+        tree_write(root, "/etc/containerd/config.toml", "version = -3\nimports = [\"conf.d/*.toml\"]\n");
+        tree_mkdir(root, "/etc/containerd/conf.d");
+        ok_int(containerd_config_load(root, INIT_SYSV, NULL, &c), 0, "dropin version: loads");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "dropin version: planned");
+        ok(p.n == 1 && strstr(p.edits[0].new, "version = -3\n"), "dropin version: the main file's (%s)",
+           p.n == 1 ? p.edits[0].new : "no edit");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "dropin version: verified (%s)", strna(refusal));
+        tree_remove(root);
+}
+
 static void test_debian_sid_opt(void) {
         _cleanup_free_ char *dir = path_join(fixtures_dir(), "containerd/debian-sid/tree"), *refusal = NULL;
         _cleanup_(containerd_config_done) ContainerdConfig c = {};
@@ -292,6 +311,7 @@ int main(void) {
         test_apply_and_restore();
         test_verify_catches_override();
         test_overlay_view();
+        test_dropin_version();
         test_debian_sid_opt();
         test_refusals();
         test_dump();
