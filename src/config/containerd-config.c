@@ -294,6 +294,7 @@ static int read_files(ContainerdConfig *c) {
                 if (r == -ENOENT) {
                         if (next == 0)
                                 return 0; /* no config file: the defaults */
+                        c->imports_cut = true;
                         return strv_extendf_unique(&c->warnings,
                                        "%s does not exist: containerd stops reading its configuration there, "
                                        "without an error.",
@@ -664,7 +665,9 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
         /* Nothing sets the root: a drop-in where the main file imports a
          * directory of them, else the main file. */
         const ContainerdFile *main_file = c->config_exists && c->n_files > 0 ? &c->files[0] : NULL;
-        const TomlKeyValue *imports = main_file ? toml_get(&main_file->doc, NULL, "imports") : NULL;
+        /* A drop-in is read only when no missing import ends the reading
+         * first; then the main file is the place. */
+        const TomlKeyValue *imports = main_file && !c->imports_cut ? toml_get(&main_file->doc, NULL, "imports") : NULL;
         _cleanup_free_ char *dropin = NULL;
 
         for (size_t i = imports ? strv_length(imports->strings) : 0; i > 0 && !dropin; i--) {

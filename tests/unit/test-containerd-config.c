@@ -246,6 +246,26 @@ static void test_dropin_version(void) {
         tree_remove(root);
 }
 
+/* An import that does not exist ends containerd's reading: a drop-in for a
+ * glob after it would never be read, so the root goes into the main file. */
+static void test_imports_cut(void) {
+        char *root = tree_new("test-containerd-config");
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_free_ char *refusal = NULL;
+
+        tree_write(root, "/etc/containerd/config.toml",
+                   "version = 2\nimports = [\"/etc/containerd/extra.toml\", \"/etc/containerd/conf.d/*.toml\"]\n");
+        tree_mkdir(root, "/etc/containerd/conf.d");
+        ok_int(containerd_config_load(root, INIT_SYSV, NULL, &c), 0, "imports cut: loads");
+        ok(c.imports_cut, "imports cut: the missing import ends the reading");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "imports cut: planned");
+        ok(p.n == 1 && streq(p.edits[0].path, "/etc/containerd/config.toml"), "imports cut: in the main file (%s)",
+           p.n == 1 ? p.edits[0].path : "no edit");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "imports cut: verified (%s)", strna(refusal));
+        tree_remove(root);
+}
+
 static void test_debian_sid_opt(void) {
         _cleanup_free_ char *dir = path_join(fixtures_dir(), "containerd/debian-sid/tree"), *refusal = NULL;
         _cleanup_(containerd_config_done) ContainerdConfig c = {};
@@ -312,6 +332,7 @@ int main(void) {
         test_verify_catches_override();
         test_overlay_view();
         test_dropin_version();
+        test_imports_cut();
         test_debian_sid_opt();
         test_refusals();
         test_dump();
