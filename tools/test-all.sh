@@ -71,13 +71,12 @@ setup build -Dwerror=true -Dfault_injection=true
 
 # A plain "meson test" runs the unit suite only (the default test setup);
 # each suite here is named with --suite, which overrides that. Every suite
-# meson knows must be one this script runs, or one run on demand: vm-harness
-# (the VM harness's own checks) and vm-faults (the move under faults only a
-# machine has, out of the vm suite while a move whose volume is unplugged
-# mid-copy does not end): a new suite is not left out silently.
+# meson knows must be one this script runs, or the one run on demand,
+# vm-harness (the VM harness's own checks): a new suite is not left out
+# silently.
 unknown=$(meson introspect --tests build | python3 -c '
 import json, sys
-known = {"unit", "root", "vm", "vm-harness", "vm-faults"}
+known = {"unit", "root", "vm", "vm-harness"}
 suites = {s.split(":")[-1] for t in json.load(sys.stdin) for s in t["suite"]}
 print(" ".join(sorted(suites - known)))
 ')

@@ -529,6 +529,13 @@ main() {
                         make_seed "$n" || die "cannot build the cloud-init seed of the new instance"
                         log "boot $n: a new instance (instance-id iid-docker-relocate-$name-$n)"
                 fi
+                if [ -f "$payload/state/grow-ebs" ]; then
+                        grow=$(cat "$payload/state/grow-ebs")
+                        rm -f "$payload/state/grow-ebs"
+                        [[ $grow =~ ^[0-9]+[KMG]$ ]] || die "the scenario asked to grow the EBS disk by '$grow'"
+                        truncate -s "+$grow" "$work/ebs.img" || die "cannot grow the EBS disk"
+                        log "boot $n: EBS disk grown by $grow to $(stat -c %s "$work/ebs.img") bytes"
+                fi
                 boot_start=$SECONDS
                 boot "$n"
                 rc=$?

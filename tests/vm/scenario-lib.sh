@@ -86,6 +86,15 @@ new_instance_to_next_phase() {
         reboot_to_next_phase
 }
 
+# As reboot_to_next_phase, but the EBS volume is enlarged by SIZE (as
+# truncate takes it: 4G) while the instance is down, as "modify-volume" on a
+# stopped instance: the next boot sees the bigger disk, with the filesystem
+# on it as it was.
+grow_ebs_to_next_phase() {
+        echo "$1" >"$VM_STATE/grow-ebs"
+        reboot_to_next_phase
+}
+
 # As reboot_to_next_phase, but like pulling the power: no unmount, no sync,
 # no service stops. For "the host crashed in the middle" scenarios.
 crash_to_next_phase() {

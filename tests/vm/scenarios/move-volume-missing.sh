@@ -6,7 +6,9 @@
 # and the immutable mount point stand between Docker and the empty directory
 # under /mnt/docker-data. Docker must not start, the journal must say it
 # waited for the mount, and nothing may be written where the volume belongs.
-# On the next boot, with the volume back, everything is back.
+# On the next boot, with the volume back, everything is back. The volume
+# comes back enlarged (as an EBS volume modified while its instance was
+# down): "grow" then grows the mounted ext4 online, under a running Docker.
 #
 # vm-options: --no-ebs-on-boot 2
 
@@ -47,7 +49,7 @@ if phase 2; then
         diag "journal of $MOUNT_UNIT:" "$mount_journal" "journal of docker.service:" "$journal"
         is "$(ls -A /mnt/docker-data 2>&1)" "" "the mount point is empty"
         is "$(lsattr -d /mnt/docker-data 2>&1 | cut -d' ' -f1 | grep -o i)" i "the mount point is immutable"
-        reboot_to_next_phase
+        grow_ebs_to_next_phase 4G
 fi
 
 if phase 3; then
@@ -57,4 +59,27 @@ if phase 3; then
         is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
         is "$(docker_fingerprint)" "$(load fingerprint)" "images, containers, volumes unchanged"
         ok 'wait_for 60 container_running vm-web' "container vm-web is running"
+
+        # Online ext4 growth: the volume came back 4 GiB bigger.
+        fs_size() { df -B1 --output=size /mnt/docker-data | tail -n 1 | tr -d ' '; }
+        disk=$(blockdev --getsize64 /dev/nvme0n1)
+        before=$(fs_size)
+        ok '[ "$disk" -gt $((before + 3 * 1024 * 1024 * 1024)) ]' "the disk is bigger than its filesystem ($disk > $before bytes)"
+        out=$(docker-relocate --json grow /mnt/docker-data --dry-run 2>/root/grow.err)
+        is "$(json_get '[j["status"], j["changed"]]' <<<"$out")" '["planned", false]' "grow --dry-run: planned" ||
+                diag "$out" "$(cat /root/grow.err)"
+        is "$(fs_size)" "$before" "grow --dry-run: the filesystem keeps its size"
+        out=$(docker-relocate --json grow /mnt/docker-data 2>/root/grow.err)
+        rc=$?
+        is "$rc" 0 "grow exits 0" || diag "$out" "$(cat /root/grow.err)"
+        is "$(json_get '[j["status"], j["changed"]]' <<<"$out")" '["changed", true]' "grow: changed"
+        after=$(fs_size)
+        ok '[ "$after" -gt $((before + 3 * 1024 * 1024 * 1024)) ]' "the mounted ext4 grew online ($before -> $after bytes)"
+        is "$(findmnt -rn -o SOURCE /mnt/docker-data)" /dev/nvme0n1 "still mounted from the volume"
+        ok 'systemctl is-active docker.service' "docker.service still active"
+        is "$(docker_fingerprint)" "$(load fingerprint)" "after the growth: images, containers, volumes unchanged"
+        ok 'container_running vm-web' "after the growth: container vm-web still running"
+        out=$(docker-relocate --json grow /mnt/docker-data 2>/root/grow.err)
+        is "$(json_get '[j["status"], j["changed"]]' <<<"$out")" '["unchanged", false]' "grow again: unchanged" ||
+                diag "$out" "$(cat /root/grow.err)"
 fi
