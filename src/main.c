@@ -9,6 +9,7 @@
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config.h"
+#include "copy/copy.h"
 #include "disk/blockdev.h"
 #include "disk/mkfs.h"
 #include "disk/prepare.h"
@@ -55,7 +56,7 @@ static const Verb verbs[_CMD_MAX] = {
         [CMD_MOVE] = { "move", "--device DEVICE | --to DIR",
                        "(--device DEVICE [--mount DIR] [--fs ext4|xfs] [--label LABEL] [--partition] [--wipe] "
                        "[--allow-instance-store] [--wait-device SECONDS] | --to DIR) [--pre-copy|--no-pre-copy] "
-                       "[--delete-old] [--force] [--dry-run] [--yes]",
+                       "[--copier engine|rsync] [--delete-old] [--force] [--dry-run] [--yes]",
                        "Move the data root (and containerd's, if it holds the images), verified", 0, 0,
                        verb_move },
         [CMD_SET_DATA_ROOT] = { "set-data-root", "DIR", "DIR [--containerd-root DIR] [--dry-run]",
@@ -90,6 +91,7 @@ typedef enum OptionId {
         OPT_TO,
         OPT_PRE_COPY,
         OPT_NO_PRE_COPY,
+        OPT_COPIER,
         OPT_DELETE_OLD,
         OPT_RESOLVED,
         OPT_CONTAINERD_ROOT,
@@ -139,6 +141,8 @@ static const Option options[_OPT_MAX] = {
         [OPT_PRE_COPY] = { "pre-copy", 0, NULL, C(MOVE), false,
                            "Copy once while Docker runs, to shorten the downtime (default)" },
         [OPT_NO_PRE_COPY] = { "no-pre-copy", 0, NULL, C(MOVE), false, "Copy only while Docker is stopped" },
+        [OPT_COPIER] = { "copier", 0, "engine|rsync", C(MOVE), false,
+                         "What copies: the built-in engine (default) or rsync -aHAXS" },
         [OPT_DELETE_OLD] = { "delete-old", 0, NULL, C(MOVE), false, "Remove the old data root after a verified move" },
         [OPT_RESOLVED] = { "resolved", 0, NULL, C(ROLLBACK), false,
                            "After a failed rollback, Docker was put back by hand: check it, and close the record" },
@@ -149,6 +153,7 @@ static const Option options[_OPT_MAX] = {
 static Options arg_options = {
         .wait_device_sec = -1,
         .pre_copy = -1,
+        .copier = -1,
 };
 static const Verb *arg_verb;
 static bool arg_quiet;
@@ -285,6 +290,13 @@ static int apply_value(OptionId id, const char *value) {
         case OPT_DEVICE:
                 o->device = value;
                 return 0;
+        case OPT_COPIER: {
+                Copier c = copier_from_string(value);
+                if (c < 0)
+                        return cmd_fail(EXIT_USAGE, 0, "--copier takes engine or rsync, not '%s'.", value);
+                o->copier = c;
+                return 0;
+        }
         default:
                 return 0;
         }
@@ -593,6 +605,9 @@ static int complete(int argc, char *argv[]) {
         if (value_of == options + OPT_FS) {
                 candidate("ext4", word, NULL);
                 candidate("xfs", word, NULL);
+        } else if (value_of == options + OPT_COPIER) {
+                for (Copier c = 0; c < _COPIER_MAX; c++)
+                        candidate(copier_to_string(c), word, NULL);
         } else if (value_of == options + OPT_DEVICE)
                 complete_devices(word);
         else if (value_of == options + OPT_MOUNT || value_of == options + OPT_TO || value_of == options + OPT_ROOT ||

@@ -31,7 +31,7 @@ __docker_relocate_options() {
 _docker_relocate() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev="" bin=${COMP_WORDS[0]}
         local commands="status disks prepare move set-data-root rollback cleanup grow"
-        local with_arg="--root --device --mount --fs --label --wait-device --to --containerd-root"
+        local with_arg="--root --device --mount --fs --label --wait-device --to --copier --containerd-root"
         local cmd="" nargs=0 i w
 
         COMPREPLY=()
@@ -69,6 +69,10 @@ _docker_relocate() {
         case $prev in
         --fs)
                 mapfile -t COMPREPLY < <(compgen -W "ext4 xfs" -- "$cur")
+                return 0
+                ;;
+        --copier)
+                mapfile -t COMPREPLY < <(compgen -W "engine rsync" -- "$cur")
                 return 0
                 ;;
         --mount | --to | --root | --containerd-root)

@@ -25,6 +25,7 @@ typedef struct Options {
         const char *to;
         int pre_copy; /* -1: default, 0: --no-pre-copy, 1: --pre-copy */
         bool delete_old;
+        int copier; /* Copier (copy/copy.h); -1: not given */
 
         /* rollback */
         bool resolved;

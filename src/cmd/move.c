@@ -152,6 +152,7 @@ static void print_plan(const MoveSummary *s) {
         if (s->free_known)
                 output_printf("  target free: %.2f GiB, %llu inodes\n", s->free_bytes / 1073741824.0,
                               (unsigned long long) s->free_inodes);
+        output_printf("  copier: %s\n", strna(s->copier));
         output_printf("  expected downtime: about %.0f s%s\n", s->estimate_sec,
                       s->pre_copy ? " (with a live pre-copy first)" : "");
         output_printf("\nSteps:\n");
@@ -253,6 +254,7 @@ int verb_move(const Options *o) {
                 .pre_copy = o->pre_copy != 0,
                 .delete_old = o->delete_old,
                 .force = o->force,
+                .copier = o->copier >= 0 ? (Copier) o->copier : COPIER_ENGINE,
                 .progress = on_progress,
                 .step = on_step,
                 .userdata = &progress,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -62,6 +63,45 @@ typedef void (*CopyProgressFn)(const CopyProgress *p, void *userdata);
  * cause. */
 int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn progress, void *userdata,
               char **ret_message);
+
+/* Which program copies a tree for the move. */
+typedef enum Copier {
+        /* The copy engine of this project (engine.h): a pool of threads,
+         * the data copied in the kernel; rsync where it cannot run. */
+        COPIER_ENGINE,
+        /* rsync -aHAXS --numeric-ids, through copy_tree(). */
+        COPIER_RSYNC,
+        _COPIER_MAX,
+        _COPIER_INVALID = -EINVAL,
+} Copier;
+
+const char *copier_to_string(Copier c);
+Copier copier_from_string(const char *s);
+
+typedef struct CopyRequest {
+        Copier copier;
+        CopyPass pass;
+        CopyProgressFn progress;
+        void *userdata;
+        /* The source's size (copy_measure_tree()), for the engine's
+         * percentage and ETA; 0: unknown. */
+        uint64_t expected_bytes; /* apparent */
+        uint64_t expected_inodes;
+} CopyRequest;
+
+/* One pass of the copy of src into dst by the copier asked for, with
+ * copy_tree()'s protocol and errors: the same target rules and marker, the
+ * same progress callback (percent 100 at the end), and the same watch on
+ * the target (copy/watch.h: read-only, device gone, full, no progress),
+ * which ends the copy at the first sign. The engine's final pass deletes
+ * from dst what src lacks, as rsync --delete does.
+ *
+ * Where the engine cannot run at all (the kernel lacks a system call it
+ * needs, statx() before Linux 4.11: -ENOSYS, before it wrote anything),
+ * rsync makes the pass instead, and *ret_fallback (when given) is a
+ * sentence saying so and why; NULL otherwise. */
+int copy_tree_by(const CopyRequest *req, const char *src, const char *dst, char **ret_fallback,
+                 char **ret_message);
 
 /* Removes the marker from a finished copy (missing is fine). */
 int copy_unmark(const char *dst);

@@ -567,7 +567,8 @@ static mode_t read_umask(void) {
         return 022;
 }
 
-static void report(Run *r, int64_t t0, double *rate, uint64_t *last_bytes, int64_t *last_t, bool end) {
+static void report(Run *r, int64_t t0, double *rate, uint64_t *last_bytes, int64_t *last_t, bool end,
+        CopyProgress *ret) {
         CopyProgress p = {};
         int64_t t = now_ns(CLOCK_MONOTONIC);
         uint64_t b = atomic_load(&r->progress_bytes), n = atomic_load(&r->progress_entries);
@@ -589,7 +590,19 @@ static void report(Run *r, int64_t t0, double *rate, uint64_t *last_bytes, int64
         p.rate = *rate;
         p.percent = end ? 100 : (unsigned) (f * 100);
         p.eta_sec = end || f <= 0 ? 0 : (unsigned) ((double) (t - t0) / 1e9 * (1 - f) / f);
-        r->o->progress(&p, r->o->userdata);
+        if (r->o->progress)
+                r->o->progress(&p, r->o->userdata);
+        *ret = p;
+}
+
+/* The caller's check of the copy as it goes (CopyOptions.check). */
+static void check(Run *r, const CopyProgress *p) {
+        _cleanup_free_ char *msg = NULL;
+        int k;
+
+        k = r->o->check(p, r->o->userdata, &msg);
+        if (k < 0)
+                copy_fail(r, k, "%s", msg ?: strerror(-k));
 }
 
 /* The directories of a complete record, as jobs: each listed directory the
@@ -684,6 +697,14 @@ static int run_pass(Run *r, unsigned threads, bool fresh_root) {
         r->busy = 0;
         r->done = false;
 
+        /* Once before any work: a target that cannot be written is known
+         * before the first file fails on it. */
+        if (r->o->check) {
+                check(r, &(CopyProgress){});
+                if (r->err < 0)
+                        return r->err;
+        }
+
         if (r->changes_only) {
                 k = changes_to_nodes(r, &nodes, &n_nodes);
                 if (k < 0)
@@ -741,9 +762,13 @@ static int run_pass(Run *r, unsigned threads, bool fresh_root) {
                         until.tv_nsec -= 1000000000L;
                 }
                 (void) pthread_cond_timedwait(&r->finished, &r->lock, &until);
-                if (!r->done && r->o->progress) {
+                if (!r->done && (r->o->progress || r->o->check)) {
+                        CopyProgress p;
+
                         pthread_mutex_unlock(&r->lock);
-                        report(r, t0, &rate, &last_bytes, &last_t, false);
+                        report(r, t0, &rate, &last_bytes, &last_t, false, &p);
+                        if (r->o->check && !aborted(r))
+                                check(r, &p);
                         pthread_mutex_lock(&r->lock);
                 }
         }
@@ -762,8 +787,10 @@ static int run_pass(Run *r, unsigned threads, bool fresh_root) {
                 r->stack = j->next;
                 free(j);
         }
-        if (r->o->progress && r->err == 0)
-                report(r, t0, &rate, &last_bytes, &last_t, true);
+        if (r->o->progress && r->err == 0) {
+                CopyProgress p;
+                report(r, t0, &rate, &last_bytes, &last_t, true, &p);
+        }
         return r->err;
 }
 

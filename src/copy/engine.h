@@ -84,6 +84,13 @@ typedef struct CopyOptions {
          * without looking at the target (when since_ns is not 0). */
         const CopyChanges *changes;
         CopyDataMethod data_method;
+        /* Called from the calling thread before the copy begins and after
+         * each progress report, with the same userdata: a negative errno ends the copy with that error
+         * and *ret_message (taken; may stay NULL) as its message. The copy
+         * watch (copy/watch.h) stops a copy this way once its target can no
+         * longer be written. The workers stop at their next entry; one
+         * blocked inside the kernel on a dead device is waited for. */
+        int (*check)(const CopyProgress *p, void *userdata, char **ret_message);
 } CopyOptions;
 
 /* The default worker count: the walk waits on the disk far more than on the

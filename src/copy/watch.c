@@ -73,6 +73,8 @@ static void process_io(pid_t pid, uint64_t *ret_read, uint64_t *ret_written) {
         const char *p;
 
         *ret_read = *ret_written = 0;
+        if (pid <= 0)
+                return;
         if (asprintf(&path, "/proc/%d/io", (int) pid) < 0 || read_full_file(path, 64 * 1024, &data, NULL) < 0)
                 return;
         p = strstr(data, "rchar: ");

@@ -21,13 +21,15 @@
 typedef struct CopyWatch {
         char *dst;
         char *block;                 /* /sys/dev/block/MAJ:MIN of the target's filesystem, or NULL */
-        pid_t pid;                   /* rsync */
+        pid_t pid;                   /* rsync; 0: the copy engine, in this process */
         uint64_t mark[5];            /* the progress signature last seen */
         unsigned long long last_ms;  /* when it last changed */
         unsigned long long stall_ms; /* how long it may stay unchanged */
 } CopyWatch;
 
-/* Starts watching dst (which exists) for rsync's pid. */
+/* Starts watching dst (which exists) for rsync's pid; 0 for the copy engine
+ * (its threads' I/O is not told apart from the watch's own: what it reports
+ * as done is its progress). */
 int copy_watch_init(CopyWatch *w, const char *dst, pid_t pid);
 void copy_watch_done(CopyWatch *w);
 

@@ -523,6 +523,29 @@ int engine_parse_restart_policy(const char *json, char **ret) {
         return 0;
 }
 
+/* moby's default when a container sets no StopTimeout. */
+#define ENGINE_DEFAULT_STOP_TIMEOUT 10
+
+int engine_parse_stop_timeout(const char *json, int *ret) {
+        _cleanup_json_ cJSON *o = cJSON_Parse(json ?: "");
+        const cJSON *cfg, *t;
+
+        if (!cJSON_IsObject(o))
+                return -EPROTO;
+        cfg = cJSON_GetObjectItemCaseSensitive(o, "Config");
+        if (!cJSON_IsObject(cfg))
+                return -EPROTO;
+        t = cJSON_GetObjectItemCaseSensitive(cfg, "StopTimeout");
+        if (!t || cJSON_IsNull(t)) {
+                *ret = ENGINE_DEFAULT_STOP_TIMEOUT;
+                return 0;
+        }
+        if (!cJSON_IsNumber(t))
+                return -EPROTO;
+        *ret = t->valuedouble < 0 ? -1 : t->valuedouble > 86400 ? 86400 : (int) t->valuedouble;
+        return 0;
+}
+
 static bool valid_id(const char *id) {
         /* Ids and names only: nothing that could change the request path. */
         if (isempty(id))
@@ -534,7 +557,8 @@ static bool valid_id(const char *id) {
         return true;
 }
 
-int engine_container_restart_policy(Engine *e, const char *id, char **ret, char **ret_error) {
+/* GET /containers/ID/json: the body, and the path for messages. */
+static int container_inspect(Engine *e, const char *id, char **ret_path, char **ret_body, char **ret_error) {
         _cleanup_free_ char *body = NULL, *path = NULL;
         int r;
 
@@ -545,9 +569,34 @@ int engine_container_restart_policy(Engine *e, const char *id, char **ret, char 
         r = get_json(e, path, &body, ret_error);
         if (r < 0)
                 return r;
+        *ret_path = TAKE_PTR(path);
+        *ret_body = TAKE_PTR(body);
+        return 0;
+}
+
+int engine_container_restart_policy(Engine *e, const char *id, char **ret, char **ret_error) {
+        _cleanup_free_ char *body = NULL, *path = NULL;
+        int r;
+
+        r = container_inspect(e, id, &path, &body, ret_error);
+        if (r < 0)
+                return r;
         r = engine_parse_restart_policy(body, ret);
         if (r == -EPROTO)
                 return error_set(ret_error, r, "GET %s: answer has no HostConfig.RestartPolicy", path);
+        return r;
+}
+
+int engine_container_stop_timeout(Engine *e, const char *id, int *ret, char **ret_error) {
+        _cleanup_free_ char *body = NULL, *path = NULL;
+        int r;
+
+        r = container_inspect(e, id, &path, &body, ret_error);
+        if (r < 0)
+                return r;
+        r = engine_parse_stop_timeout(body, ret);
+        if (r == -EPROTO)
+                return error_set(ret_error, r, "GET %s: answer has no Config", path);
         return r;
 }
 

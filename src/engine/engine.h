@@ -97,8 +97,16 @@ int engine_list_volumes(Engine *e, char ***ret, char **ret_error);
 /* GET /containers/ID/json → HostConfig.RestartPolicy.Name ("no" when empty). */
 int engine_container_restart_policy(Engine *e, const char *id, char **ret, char **ret_error);
 
+/* GET /containers/ID/json → Config.StopTimeout, the grace period "docker
+ * stop" gives this container before it kills it (the daemon's default, 10 s,
+ * when the container sets none; -1 when it asks to wait for ever). */
+int engine_container_stop_timeout(Engine *e, const char *id, int *ret, char **ret_error);
+int engine_parse_stop_timeout(const char *json, int *ret);
+
 /* POST /containers/ID/stop?t=timeout_sec and POST /containers/ID/start. A
- * container already in the asked state (HTTP 304) is success. */
+ * container already in the asked state (HTTP 304) is success. The stop
+ * sends the container's own stop signal (Config.StopSignal, SIGTERM by
+ * default), then SIGKILL after timeout_sec. */
 int engine_container_stop(Engine *e, const char *id, unsigned timeout_sec, char **ret_error);
 int engine_container_start(Engine *e, const char *id, char **ret_error);
 

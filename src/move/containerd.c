@@ -489,8 +489,7 @@ static int copy_containerd_root(Move *m, CopyPass pass, const char *what, char *
         _cleanup_free_ char *msg = NULL;
         int r;
 
-        r = copy_tree(m->store.old_containerd_root, m->store.new_containerd_root, pass, m->req.progress,
-                      m->req.userdata, &msg);
+        r = move_copy(m, m->store.old_containerd_root, m->store.new_containerd_root, pass, &m->ctd.size, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "The %s of containerd's root failed: %s", what, msg ?: strerror(-r));
         return 0;

@@ -197,6 +197,11 @@ int cleanup_containerd(Move *m, char **ret_error);
 
 /* steps.c */
 int steps_run(Move *m);
+/* One pass of the copy of a tree of the move (the data root, containerd's
+ * root) by the copier the request names; size is the source's, for the
+ * progress. A fallback from the engine to rsync becomes a warning of the
+ * move. copy_tree_by()'s errors, with *ret_message. */
+int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size, char **ret_message);
 /* The drop-in that keeps Docker from starting without the volume: one more
  * file of the plan, so that it is written (and undone) with the rest. */
 int plan_mount_dropin(Move *m);
@@ -237,8 +242,18 @@ int docker_stop(const Move *m, char **ret_error);
 int docker_start(const Move *m, char **ret_error);
 int docker_reload(InitSystem init, char **ret_error);
 int docker_validate_config(const char *json_path, char **ret_error);
-/* Starts the containers (best effort). */
+/* Starts the containers (best effort), all at once. */
 void docker_start_containers(const char *socket, char *const *ids);
+/* Starts the containers all at once, then those that failed once more each,
+ * one after another (one may need another running first). Returns how many
+ * failed, and *ret_errors (when given): an array as long as ids, each NULL
+ * or why that container did not start (the caller frees each, and it). */
+int docker_start_containers_all(const char *socket, char *const *ids, char ***ret_errors);
+/* Stops the containers all at once, each through a connection of its own,
+ * with its own stop signal and grace period (as "docker stop" does), so
+ * that the stop takes the longest grace period, not their sum. The first
+ * failure, in ids' order, in *ret_error. */
+int docker_stop_containers(const char *socket, char *const *ids, char **ret_error);
 
 /* verify.c */
 /* Image ids, container ids (the running ones apart) and volume names. */

@@ -215,6 +215,7 @@ void move_summary(const Move *m, MoveSummary *ret) {
                 .estimate_sec = m->estimate_sec,
                 .downtime_sec = m->downtime_sec,
                 .pre_copy = m->req.pre_copy,
+                .copier = copier_to_string(m->req.copier),
                 .delete_old = m->req.delete_old,
                 .disk_steps = m->disk.steps.names,
                 .plan_steps = m->plan_steps,

@@ -77,6 +77,7 @@ typedef struct MoveRequest {
         bool pre_copy;
         bool delete_old;
         bool force; /* swarm manager */
+        Copier copier; /* what copies the trees (copy.h) */
 
         CopyProgressFn progress;
         MoveStepFn step;
@@ -119,6 +120,7 @@ typedef struct MoveSummary {
         double estimate_sec;
         double downtime_sec;
         bool pre_copy, delete_old;
+        const char *copier;
         char *const *disk_steps; /* the volume's own steps (--device) */
         char *const *plan_steps;
         const char *diff;

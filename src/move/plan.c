@@ -363,6 +363,8 @@ static int step_line(Move *m, bool containerd, const char *format, ...) {
 /* The steps, as the table in steps.c runs them. */
 static int plan_steps(Move *m) {
         const char *old = strna(m->old_root), *new = strna(m->new_root);
+        const char *final = m->req.copier == COPIER_RSYNC ? "rsync --delete"
+                                                          : "the copy engine, deleting what the source lacks";
         const char *cold = strna(m->store.old_containerd_root), *cnew = strna(m->store.new_containerd_root);
         bool systemd = m->cfg.init == INIT_SYSTEMD, ctd = with_containerd(m);
         int r = 0;
@@ -392,10 +394,10 @@ static int plan_steps(Move *m) {
                 r = step_line(m, true, "Check that no task, shim or mount of a container remains below %s or %s", cold,
                               strna(m->store.containerd_state));
         if (r >= 0)
-                r = step_line(m, false, "Copy %s to %s with Docker stopped (rsync --delete)", old, new);
+                r = step_line(m, false, "Copy %s to %s with Docker stopped (%s)", old, new, final);
         if (r >= 0)
-                r = step_line(m, true, "Copy containerd's root %s to %s with containerd stopped (rsync --delete)", cold,
-                              cnew);
+                r = step_line(m, true, "Copy containerd's root %s to %s with containerd stopped (%s)", cold, cnew,
+                              final);
         if (r >= 0)
                 r = step_line(m, false, "Set the data root to %s in %s", new, m->edit.place ?: "(already set)");
         if (r >= 0)
@@ -453,10 +455,12 @@ int plan_decide(Move *m, char **ret_error) {
                 if (r < 0)
                         return r;
         }
-        /* Both passes are rsync: without it the copy would fail after the
-         * target was prepared, or with Docker already stopped. */
-        if (!m->have_rsync) {
-                r = strv_extend(&m->refusals, "rsync is not installed (not found in PATH); the copy needs it.");
+        /* With rsync as the copier, both passes are rsync: without it the
+         * copy would fail after the target was prepared, or with Docker
+         * already stopped. The engine needs it only where it cannot run. */
+        if (m->req.copier == COPIER_RSYNC && !m->have_rsync) {
+                r = strv_extend(&m->refusals,
+                                "rsync is not installed (not found in PATH); the copy with --copier=rsync needs it.");
                 if (r < 0)
                         return r;
         }

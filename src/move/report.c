@@ -140,6 +140,7 @@ static cJSON *report_new(const Move *m, const char *status, char *const *plan_st
 
 cJSON *move_report(const Move *m, int exit_status) {
         _cleanup_free_ char *refusals = NULL;
+        cJSON *j;
         const char *error = m->error;
 
         /* A refusal names every reason. */
@@ -149,7 +150,13 @@ cJSON *move_report(const Move *m, int exit_status) {
                         return NULL;
                 error = refusals;
         }
-        return report_new(m, move_outcome_status_to_string(m->outcome), m->plan_steps, error, m->advice, exit_status);
+        j = report_new(m, move_outcome_status_to_string(m->outcome), m->plan_steps, error, m->advice, exit_status);
+        /* What copies the trees: the move's alone, not its undo's. */
+        if (j && !cJSON_AddStringToObject(cJSON_GetObjectItem(j, "plan"), "copier", copier_to_string(m->req.copier))) {
+                cJSON_Delete(j);
+                return NULL;
+        }
+        return j;
 }
 
 cJSON *undo_report(const Undo *u, int exit_status) {

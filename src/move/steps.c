@@ -101,19 +101,37 @@ static int step_prepare(Move *m, char **ret_error) {
         return 0;
 }
 
+int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size, char **ret_message) {
+        _cleanup_free_ char *fallback = NULL;
+        CopyRequest req = {
+                .copier = m->req.copier,
+                .pass = pass,
+                .progress = m->req.progress,
+                .userdata = m->req.userdata,
+                .expected_bytes = size->apparent_bytes,
+                .expected_inodes = size->inodes,
+        };
+        int r;
+
+        r = copy_tree_by(&req, src, dst, &fallback, ret_message);
+        if (fallback && strv_extendf_unique(&m->warnings, "%s", fallback) < 0)
+                return -ENOMEM;
+        return r;
+}
+
 static int step_pre_copy(Move *m, char **ret_error) {
         _cleanup_free_ char *msg = NULL;
         int r;
 
-        r = copy_tree(m->old_root, m->new_root, COPY_PASS_LIVE, m->req.progress, m->req.userdata, &msg);
+        r = move_copy(m, m->old_root, m->new_root, COPY_PASS_LIVE, &m->size, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "The live copy failed: %s", msg ?: strerror(-r));
         return 0;
 }
 
-/* A run killed while it stopped the containers one by one left some
- * stopped that ran: those the run it resumes recorded as running (and that
- * still exist) are running ones all the same, to be started again. */
+/* A run killed while it stopped the containers left some stopped that ran:
+ * those the run it resumes recorded as running (and that still exist) are
+ * running ones all the same, to be started again. */
 static int keep_recorded_running(Move *m) {
         _cleanup_(docker_content_done) DockerContent before = {};
         int r;
@@ -171,7 +189,6 @@ static int step_record(Move *m, char **ret_error) {
  * under the old root. With live-restore on, the containers would not stop
  * with the daemon at all. */
 static int step_stop(Move *m, char **ret_error) {
-        _cleanup_engine_ Engine *e = NULL;
         int r;
 
         m->t_stopped = now_ms();
@@ -179,16 +196,11 @@ static int step_stop(Move *m, char **ret_error) {
          * to stop through it, but the service stopped for good. */
         if (!m->daemon.running)
                 return docker_stop(m, ret_error);
-        r = docker_open(m->cfg.socket, &e);
+        /* All at once: the stop takes the longest grace period, not their
+         * sum. */
+        r = docker_stop_containers(m->cfg.socket, m->content.running, ret_error);
         if (r < 0)
                 return r;
-        STRV_FOREACH(id, m->content.running) {
-                _cleanup_free_ char *err = NULL;
-
-                r = engine_container_stop(e, *id, 10, &err);
-                if (r < 0)
-                        return error_set(ret_error, r, "Stopping container %s failed: %s", *id, strna(err));
-        }
         test_hook_crash("containers-stopped");
         return docker_stop(m, ret_error);
 }
@@ -209,7 +221,7 @@ static int step_copy(Move *m, char **ret_error) {
                                  "them.",
                                  m->old_root, strna(list));
         }
-        r = copy_tree(m->old_root, m->new_root, COPY_PASS_FINAL, m->req.progress, m->req.userdata, &msg);
+        r = move_copy(m, m->old_root, m->new_root, COPY_PASS_FINAL, &m->size, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "The copy failed: %s", msg ?: strerror(-r));
         /* Docker writes absolute paths into each container's config.v2.json
@@ -310,19 +322,31 @@ static int step_restart_containers(Move *m, char **ret_error) {
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_engine_containers_ EngineContainers *now = NULL;
 
+        _cleanup_strv_free_ char **ids = NULL, **names = NULL;
+        char **errors = NULL;
+        int r = 0, failed;
+
         if (docker_open(m->cfg.socket, &e) < 0 || engine_list_containers(e, false, &now, NULL) < 0)
                 return 0;
         for (size_t i = 0; i < now->n; i++) {
-                _cleanup_free_ char *err = NULL;
-
                 if (!strv_contains(m->content.running, now->items[i].id) || streq_ptr(now->items[i].state, "running"))
                         continue;
-                if (engine_container_start(e, now->items[i].id, &err) < 0 &&
-                    strv_extendf(&m->warnings, "Container %s (%s) was running before and failed to start: %s",
-                                 now->items[i].name, now->items[i].id, strna(err)) < 0)
+                if (strv_extend(&ids, now->items[i].id) < 0 || strv_extend(&names, strna(now->items[i].name)) < 0)
                         return -ENOMEM;
         }
-        return 0;
+        /* All at once, as they were stopped. */
+        failed = docker_start_containers_all(m->cfg.socket, ids, &errors);
+        if (failed < 0)
+                return failed;
+        for (size_t i = 0; ids && ids[i]; i++) {
+                if (errors[i] && r >= 0 &&
+                    strv_extendf(&m->warnings, "Container %s (%s) was running before and failed to start: %s",
+                                 names[i], ids[i], errors[i]) < 0)
+                        r = -ENOMEM;
+                free(errors[i]);
+        }
+        free(errors);
+        return r;
 }
 
 /* The old tree: kept, unless asked, and only now. */

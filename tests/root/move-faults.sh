@@ -286,8 +286,9 @@ converged "dockerd killed after its start" "$TARGET"
 
 fi
 
-# 5. rsync missing: refused by the plan, nothing changed (exit 3). rsync gone
-# after the plan, with Docker stopped: rolled back (exit 4).
+# 5. rsync missing with --copier rsync: refused by the plan, nothing changed
+# (exit 3). rsync gone after the plan, with Docker stopped: rolled back
+# (exit 4). The engine (the default) needs no rsync: the move succeeds.
 if want 5; then
 mkdir -p "$WORK/path"
 for p in /usr/bin/* /bin/*; do
@@ -296,7 +297,7 @@ done
 next_target
 pid0=$(dockerd_pid)
 cp "$RELOCATE_STATE" "$WORK/state0"
-PATH=$WORK/path:/usr/sbin:/sbin move --no-pre-copy
+PATH=$WORK/path:/usr/sbin:/sbin move --no-pre-copy --copier rsync
 rc=$?
 ok '[ $rc = 3 ] && grep -q "rsync is not installed" "$WORK/out" && [ "$(dockerd_pid)" = "$pid0" ] &&
         [ "$(dockerd_config_sum)" = "$CONF0" ] && cmp -s "$RELOCATE_STATE" "$WORK/state0"' \
@@ -304,7 +305,7 @@ ok '[ $rc = 3 ] && grep -q "rsync is not installed" "$WORK/out" && [ "$(dockerd_
 [ $rc = 3 ] || show "$WORK/out"
 ln -s /usr/bin/rsync "$WORK/path/rsync"
 DOCKER_RELOCATE_TEST_CRASH=stopped:stop PATH=$WORK/path:/usr/sbin:/sbin \
-        "$BIN" move --to "$TARGET" --no-pre-copy --yes >"$WORK/out" 2>&1 &
+        "$BIN" move --to "$TARGET" --no-pre-copy --copier rsync --yes >"$WORK/out" 2>&1 &
 pid=$!
 if wait_stopped $pid; then
         rm "$WORK/path/rsync"
@@ -316,6 +317,13 @@ ok '[ $rc = 4 ] && grep -q "rsync is not installed" "$WORK/out"' \
         "rsync gone after Docker was stopped: rolled back (exit $rc)"
 [ $rc = 4 ] || show "$WORK/out"
 converged "rsync gone mid-move" "$TARGET"
+rm -f "$WORK/path/rsync"
+next_target
+PATH=$WORK/path:/usr/sbin:/sbin move --pre-copy
+rc=$?
+is "$rc" 0 "rsync missing, the copy engine moves all the same"
+[ $rc = 0 ] || show "$WORK/out"
+converged "the engine without rsync" "$TARGET"
 
 fi
 

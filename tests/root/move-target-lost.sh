@@ -6,9 +6,10 @@
 # would go on failing file after file until the end of the tree; the move must stop the copy at once, end rsync and its
 # children, and roll back: exit 4, a message that names the target and the
 # cause, Docker on the old root with every image, container and volume, the
-# configuration byte-identical. The copy is slowed down (rsync --bwlimit,
-# through a wrapper first in PATH) so that it is still running when the
-# error comes, and would run on for a minute.
+# configuration byte-identical. The copy is rsync's (--copier rsync: the
+# engine ends at the first failed write by itself), slowed down (rsync
+# --bwlimit, through a wrapper first in PATH) so that it is still running
+# when the error comes, and would run on for a minute.
 #
 # With the hooks of a test build (-Dfault_injection=true), before that: the
 # copy stalls (every rsync process stopped with SIGSTOP; the watch's limit of
@@ -107,7 +108,7 @@ start_move() {
         shift
         mkdir -p "$target"
         COPIED=$target/volumes/$DOCKERD_VOLUME/_data/bulk
-        env PATH="$WORK/bin:$PATH" "$@" "$BIN" move --to "$target" --no-pre-copy --yes >"$WORK/out" 2>&1 &
+        env PATH="$WORK/bin:$PATH" "$@" "$BIN" move --to "$target" --no-pre-copy --copier rsync --yes >"$WORK/out" 2>&1 &
         MOVE=$!
         WAIT_FOR_INTERVAL=1 wait_for 180 copied_some
         ok 'copied_some && ! gone' "$(basename "$target"): the final copy runs"

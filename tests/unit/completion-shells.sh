@@ -110,6 +110,7 @@ is "$(words "$(complete_line "docker-relocate move --fs ")")" "ext4 xfs " "--fs 
 want=xfs
 [ "$SH" = fish ] && want=--fs=xfs
 is "$(complete_line "docker-relocate move --fs=x")" "$want" "--fs=x completes the value"
+is "$(words "$(complete_line "docker-relocate move --copier ")")" "engine rsync " "--copier offers engine rsync"
 
 mkdir -p "$WORK/dirs/alpha" "$WORK/dirs/beta"
 touch "$WORK/dirs/afile"

@@ -52,6 +52,7 @@ ok 'has "$out" --dry-run && ! has "$out" --root' "grow offers --dry-run, not --r
 
 is "$(complete_words "$BIN" move --device /dev/x --fs "" | tr '\n' ' ')" "ext4 xfs " "--fs offers ext4 xfs"
 is "$(complete_words "$BIN" move --fs = x)" "xfs" "--fs=x completes to xfs"
+is "$(complete_words "$BIN" move --copier "" | tr '\n' ' ')" "engine rsync " "--copier offers engine rsync"
 
 mkdir -p "$WORK/dirs/alpha" "$WORK/dirs/beta"
 touch "$WORK/dirs/afile"

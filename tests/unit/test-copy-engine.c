@@ -445,6 +445,76 @@ static void test_refusals(const char *src) {
                 printf("ok %d - an unreadable file fails, named # SKIP root reads everything\n", ++tap_n);
 }
 
+typedef struct Checked {
+        unsigned calls;
+        int fail; /* what the check returns from its first call on */
+} Checked;
+
+static int on_check(const CopyProgress *p, void *userdata, char **ret_message) {
+        Checked *c = userdata;
+
+        c->calls++;
+        if (c->fail < 0 && asprintf(ret_message, "the target turned read-only (%llu bytes in)",
+                                   (unsigned long long) p->bytes) < 0)
+                *ret_message = NULL;
+        return c->fail;
+}
+
+/* The caller's check (the copy watch, in the move) runs before the copy
+ * and as it goes, and ends it with its error. */
+static void test_check(const char *src) {
+        _cleanup_free_ char *dst = at(T, "checked"), *refused = at(T, "refused"), *msg = NULL,
+                            *inside = at(refused, "a");
+        Checked ok_check = {}, ro = { .fail = -EROFS };
+        CopyOptions o = { .pass = COPY_PASS_FINAL, .check = on_check, .userdata = &ok_check };
+        int r;
+
+        r = copy_engine_run(src, dst, &o, NULL, &msg);
+        ok_int(r, 0, "a copy whose check passes: %s", strna(msg));
+        ok(ok_check.calls >= 1, "… the check ran (%u times)", ok_check.calls);
+        ok_same(src, dst, "… and rsync finds nothing to do");
+
+        msg = mfree(msg);
+        o.userdata = &ro;
+        r = copy_engine_run(src, refused, &o, NULL, &msg);
+        ok_int(r, -EROFS, "a check that fails ends the copy with its error");
+        ok(msg && strstr(msg, "the target turned read-only"), "… and its message: %s", strna(msg));
+        ok(ro.calls == 1 && access(inside, F_OK) < 0, "… before anything was copied");
+}
+
+/* copy_tree_by(): the engine, as the move runs it, a pre-copy and a final
+ * pass deleting what the source no longer has; rsync alike. */
+static void test_copier(const char *src) {
+        static const Copier copiers[] = { COPIER_ENGINE, COPIER_RSYNC };
+
+        for (size_t i = 0; i < ELEMENTSOF(copiers); i++) {
+                _cleanup_free_ char *dst = NULL, *stale = NULL, *fallback = NULL, *msg = NULL;
+                Seen seen = { .monotonic = true };
+                CopyRequest req = { .copier = copiers[i], .pass = COPY_PASS_LIVE, .progress = on_progress,
+                                    .userdata = &seen };
+                const char *name = copier_to_string(copiers[i]);
+                int r;
+
+                if (asprintf(&dst, "%s/by-%s", T, name) < 0)
+                        abort();
+                stale = at(dst, "stale-after-the-pre-copy");
+                r = copy_tree_by(&req, src, dst, &fallback, &msg);
+                ok_int(r, 0, "%s: the pre-copy: %s", name, strna(msg));
+                ok(!fallback, "%s: no fallback (%s)", name, strna(fallback));
+                write_file(dst, "stale-after-the-pre-copy", "x", 1);
+                req.pass = COPY_PASS_FINAL;
+                msg = mfree(msg);
+                r = copy_tree_by(&req, src, dst, &fallback, &msg);
+                ok_int(r, 0, "%s: the final pass: %s", name, strna(msg));
+                ok(access(stale, F_OK) < 0, "%s: the final pass deleted what the source lacks", name);
+                ok(seen.calls > 0 && seen.last.percent == 100, "%s: progress reported, ending at 100 %%", name);
+                ok_same(src, dst, "%s: rsync finds nothing to do", name);
+        }
+        ok(copier_from_string("engine") == COPIER_ENGINE && copier_from_string("rsync") == COPIER_RSYNC &&
+                   copier_from_string("cp") < 0,
+           "the copiers by name");
+}
+
 int main(void) {
         _cleanup_free_ char *src = NULL, *cmd = NULL;
 
@@ -463,6 +533,8 @@ int main(void) {
         test_refusals(src);
         test_final_pass(src);
         test_changes_pass(src);
+        test_check(src);
+        test_copier(src);
 
         /* The read-only directory must be writable to be removed. */
         if (asprintf(&cmd, "chmod -R u+w '%s' && rm -rf '%s'", T, T) > 0)

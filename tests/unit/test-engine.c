@@ -163,6 +163,15 @@ static void test_lists(void) {
         ok(engine_parse_restart_policy("{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"\"}}}", &empty) == 0,
            "empty policy");
         ok_streq(empty, "no", "empty policy reads as no");
+
+        int t = 0;
+        ok(engine_parse_stop_timeout("{\"Config\":{\"StopTimeout\":3,\"StopSignal\":\"SIGINT\"}}", &t) == 0 && t == 3,
+           "a container's own stop timeout: %d", t);
+        ok(engine_parse_stop_timeout("{\"Config\":{\"Image\":\"x\"}}", &t) == 0 && t == 10,
+           "none set: the daemon's default, 10 s (%d)", t);
+        ok(engine_parse_stop_timeout("{\"Config\":{\"StopTimeout\":-1}}", &t) == 0 && t == -1,
+           "-1: wait for ever (%d)", t);
+        ok(engine_parse_stop_timeout("{\"HostConfig\":{}}", &t) == -EPROTO, "no Config: -EPROTO");
 }
 
 static void test_error_message(void) {

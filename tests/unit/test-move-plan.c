@@ -132,7 +132,8 @@ static void test_styles(void) {
                 ok(m->diff && strstr(m->diff, TARGET), "%s: the diff shows the new root", st->name);
                 ok(asprintf(&set, "Set the data root to %s in %s", TARGET, st->place) > 0 && has_step(m, set),
                    "%s: a step sets it there", st->name);
-                ok(has_step(m, "Copy ") && has_step(m, "while Docker runs") && has_step(m, "rsync --delete") &&
+                ok(has_step(m, "Copy ") && has_step(m, "while Docker runs") &&
+                           has_step(m, "with Docker stopped (the copy engine, deleting what the source lacks)") &&
                            has_step(m, "Record image") && has_step(m, "Start Docker and verify") &&
                            has_step(m, "Keep the old data root"),
                    "%s: pre-copy, record, final copy, verify, old root kept", st->name);
@@ -209,7 +210,7 @@ static void test_refusals(void) {
                 { "the same filesystem", NULL, same_fs, { "moving frees no space" } },
                 { "a filesystem that cannot hold a data root", NULL, nfs, { "cannot hold a data root: it is NFS" } },
                 { "a target that is not empty", NULL, full, { "is not empty" } },
-                { "rsync missing", NULL, no_rsync, { "rsync is not installed" } },
+                { "rsync missing, --copier rsync", NULL, no_rsync, { "rsync is not installed" } },
                 { "too little room",
                   NULL,
                   small,
@@ -217,7 +218,8 @@ static void test_refusals(void) {
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                MoveRequest req = { .to = cases[i].to ?: TARGET };
+                MoveRequest req = { .to = cases[i].to ?: TARGET,
+                                    .copier = cases[i].set == no_rsync ? COPIER_RSYNC : COPIER_ENGINE };
                 _cleanup_free_ char *error = NULL;
                 Move *m = move_of("daemon-json", &req);
 
@@ -247,6 +249,20 @@ static void test_options(void) {
         ok_int(plan_decide(m, &error), MOVE_PLANNED, "--force moves a swarm manager");
         ok(has_step(m, "Stop the running containers (live-restore"), "live-restore: containers stopped first");
         ok(!has_step(m, "while Docker runs"), "--no-pre-copy: no live copy");
+        free_root(m);
+
+        /* The engine copies without rsync: its absence is no refusal. */
+        m = move_of("daemon-json", &(MoveRequest){ .to = TARGET, .pre_copy = true });
+        ok_int(plan_begin(m), MOVE_PLANNED, "the engine without rsync: begins");
+        healthy(m);
+        m->have_rsync = false;
+        error = mfree(error);
+        ok_int(plan_decide(m, &error), MOVE_PLANNED, "the engine without rsync: planned, not refused");
+        free_root(m);
+
+        m = move_of("daemon-json", &(MoveRequest){ .to = TARGET, .pre_copy = true, .copier = COPIER_RSYNC });
+        ok_int(plan(m), MOVE_PLANNED, "--copier rsync: planned");
+        ok(has_step(m, "with Docker stopped (rsync --delete)"), "--copier rsync: the final pass is rsync --delete");
         free_root(m);
 
         m = move_of("daemon-json", &del);
@@ -568,7 +584,8 @@ static void test_containerd_store(void) {
            "the plan notes that Debian's opt directory stays where it is");
         ok(has_step(m, "Copy containerd's root /var/lib/containerd to " DEFAULT_MOUNT "/containerd while it runs") &&
                    has_step(m, "Copy containerd's root /var/lib/containerd to " DEFAULT_MOUNT
-                               "/containerd with containerd stopped (rsync --delete)"),
+                               "/containerd with containerd stopped (the copy engine, deleting what the source "
+                               "lacks)"),
            "containerd's root: a live copy and a final one");
         ok(has_step(m, "Stop Docker and containerd (docker.socket, then docker.service and containerd.service, over "
                        "D-Bus)"),
