@@ -499,7 +499,8 @@ done
 fi
 
 # 10. SIGKILL from outside at random moments: of the whole move (with and
-# without the pre-copy), and of its copy (from the moment rsync runs).
+# without the pre-copy), and of its copy (from the moment the copy claims
+# its target: the copy engine, and every other time rsync).
 # Each: the move killed (or finished first), then run again: it converges.
 if want 10; then
 T1=$SECONDS
@@ -512,7 +513,8 @@ declare -A outcome
 for i in $(seq 1 "$TRIALS"); do
         next_target
         case $((i % 3)) in
-        0) kind=copy opts=--no-pre-copy ;;
+        0) kind=copy opts=--no-pre-copy
+           [ $((i % 2)) = 0 ] && opts+=" --copier rsync" ;;
         1) kind=move opts=--pre-copy ;;
         2) kind=move opts=--no-pre-copy ;;
         esac
@@ -520,10 +522,11 @@ for i in $(seq 1 "$TRIALS"); do
         "$BIN" move --to "$TARGET" $opts --yes >"$WORK/out" 2>&1 &
         pid=$!
         if [ $kind = copy ]; then
-                # From the moment the copy runs, within the time it takes
-                # (a small data root: tens of milliseconds).
+                # From the moment the copy runs (its marker on the target,
+                # whichever copier), within the time it takes (a small data
+                # root: tens of milliseconds).
                 for _ in $(seq 1 300); do
-                        pgrep -P $pid -x rsync >/dev/null && break
+                        [ -e "$TARGET/.docker-relocate-copy" ] && break
                         [ -d /proc/$pid ] || break
                         sleep 0.02
                 done
