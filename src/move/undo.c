@@ -349,7 +349,8 @@ static int execute_abandon(Undo *u) {
 /* A finished move: Docker back to the old root, with the configuration of
  * before the move. */
 static int plan_rollback(Undo *u, char **ret_error) {
-        _cleanup_free_ char *refusal = NULL;
+        _cleanup_free_ char *refusal = NULL, *named_real = NULL;
+        const char *named;
         Move *m = u->m;
         int r;
 
@@ -361,9 +362,17 @@ static int plan_rollback(Undo *u, char **ret_error) {
         if (access(m->old_root, F_OK) < 0)
                 return refuse(u, "The old data root %s is gone: nothing to roll back to.", m->old_root);
 
-        r = edit_plan_set_data_root(&m->cfg, m->old_root, &m->edit, &refusal);
+        /* Named as before the move, when that name led to it through a
+         * symlink that still does. */
+        named = json_get_string(m->journal, JOURNAL_OLD_ROOT_NAMED);
+        named_real = named ? move_realpath(named) : NULL;
+        if (named && !named_real)
+                return -ENOMEM;
+        if (!named_real || !streq(named_real, m->old_root))
+                named = NULL;
+        r = edit_plan_set_data_root(&m->cfg, named ?: m->old_root, &m->edit, &refusal);
         if (r >= 0)
-                r = edit_plan_verify(&m->edit, &m->cfg, m->old_root, &refusal);
+                r = edit_plan_verify(&m->edit, &m->cfg, named ?: m->old_root, &refusal);
         /* containerd's root goes back with it. */
         if (r >= 0)
                 r = plan_containerd_back(m, &refusal, ret_error);
@@ -374,7 +383,8 @@ static int plan_rollback(Undo *u, char **ret_error) {
         r = edit_plan_diff(&m->edit, &m->diff);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to compute the diff: %m");
-        r = strv_extendf(&u->plan, "Docker goes back to %s (from %s).", m->old_root, m->new_root);
+        r = strv_extendf(&u->plan, "Docker goes back to %s (from %s)%s%s%s.", m->old_root, m->new_root,
+                         named ? ", named " : "", strempty(named), named ? " again, through its symlink" : "");
         if (r >= 0 && with_containerd(m))
                 r = strv_extendf(&u->plan, "containerd goes back to %s (from %s), stopped and started with Docker.",
                                  m->store.old_containerd_root, m->store.new_containerd_root);
