@@ -294,6 +294,7 @@ static int read_files(ContainerdConfig *c) {
                 if (r == -ENOENT) {
                         if (next == 0)
                                 return 0; /* no config file: the defaults */
+                        c->imports_cut = true;
                         return strv_extendf_unique(&c->warnings,
                                        "%s does not exist: containerd stops reading its configuration there, "
                                        "without an error.",
@@ -664,7 +665,9 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
         /* Nothing sets the root: a drop-in where the main file imports a
          * directory of them, else the main file. */
         const ContainerdFile *main_file = c->config_exists && c->n_files > 0 ? &c->files[0] : NULL;
-        const TomlKeyValue *imports = main_file ? toml_get(&main_file->doc, NULL, "imports") : NULL;
+        /* A drop-in is read only when no missing import ends the reading
+         * first; then the main file is the place. */
+        const TomlKeyValue *imports = main_file && !c->imports_cut ? toml_get(&main_file->doc, NULL, "imports") : NULL;
         _cleanup_free_ char *dropin = NULL;
 
         for (size_t i = imports ? strv_length(imports->strings) : 0; i > 0 && !dropin; i--) {
@@ -684,8 +687,9 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
         }
         if (dropin) {
                 _cleanup_free_ char *version = NULL, *full = NULL, *old = NULL;
+                const char *over;
 
-                if (main_file->version > 0 && asprintf(&version, "version = %lld\n", main_file->version) < 0)
+                if (main_file->version != 0 && asprintf(&version, "version = %lld\n", main_file->version) < 0)
                         return -ENOMEM;
                 if (asprintf(&text,
                              "# Written by docker-relocate: containerd's root directory. Its version is not\n"
@@ -696,11 +700,20 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
                 r = chase_path(c->root, dropin, &real);
                 if (r < 0)
                         return r;
-                full = root_path(c->root, real);
-                if (!full)
-                        return -ENOMEM;
-                r = read_full_file(full, 0, &old, NULL);
-                if (r < 0 && r != -ENOENT)
+                /* What is there as the configuration was read: an overlay's
+                 * content (NULL: the file was not there), else the disk's. */
+                if (source_set_overlay_get(&c->sources, real, &over) > 0 ||
+                    source_set_overlay_get(&c->sources, dropin, &over) > 0)
+                        r = over && !(old = strdup(over)) ? -ENOMEM : 0;
+                else {
+                        full = root_path(c->root, real);
+                        if (!full)
+                                return -ENOMEM;
+                        r = read_full_file(full, 0, &old, NULL);
+                        if (r == -ENOENT)
+                                r = 0;
+                }
+                if (r < 0)
                         return r;
                 r = edit_plan_add(&p, real, old, text, 0644);
                 if (r >= 0 && asprintf(&p.place, "%s (an import of %s)", dropin, main_file->path) < 0)
@@ -758,6 +771,14 @@ int containerd_plan_verify(const EditPlan *p, const ContainerdConfig *c, const c
 
         if (!want)
                 return -ENOMEM;
+        /* The files as c was read (with the overlay it was loaded with),
+         * then the plan's contents over them: the plan is checked against
+         * the configuration it was made from, not against the disk. */
+        for (size_t i = 0; c->sources.overlay_paths && c->sources.overlay_paths[i]; i++) {
+                r = source_set_overlay(&overlay, c->sources.overlay_paths[i], c->sources.overlay_contents[i]);
+                if (r < 0)
+                        goto finish;
+        }
         for (size_t i = 0; i < p->n; i++) {
                 r = source_set_overlay(&overlay, p->edits[i].path, p->edits[i].new);
                 if (r < 0)

@@ -57,6 +57,7 @@ typedef struct ContainerdConfig {
         ContainerdFile *files; /* read, in containerd's order: the main file first */
         size_t n_files;
         char **imports;       /* every import pattern met, absolute, in order */
+        bool imports_cut;     /* an import that does not exist ended the reading: later ones are not read */
 
         char *root_dir;       /* the effective root */
         char *root_dir_source; /* a file, "--root in FILE", or "default" */
@@ -112,8 +113,9 @@ int containerd_config_check_dump(const ContainerdConfig *c, const ContainerdDump
  *
  *   - the file whose top-level "root" decides now (other files that set it
  *     too, overridden, are named in the plan's notes and left alone);
- *   - else, when the main file imports a glob "DIR/PREFIX*SUFFIX", a new
- *     file DIR/PREFIXdocker-relocateSUFFIX with the main file's version;
+ *   - else, when the main file imports a glob "DIR/PREFIX*SUFFIX" and no
+ *     missing import ends the reading before it, a new file
+ *     DIR/PREFIXdocker-relocateSUFFIX with the main file's version;
  *   - else the main file's top-level "root", added after its "version"
  *     (the file is created, version CONTAINERD_NEW_FILE_VERSION, when there
  *     is none).

@@ -14,16 +14,24 @@
 #include "util/macro.h"
 #include "util/process.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 int copy_watch_init(CopyWatch *w, const char *dst, pid_t pid) {
+        const char *stall = test_hook_value(TEST_COPY_STALL_ENV), *device = test_hook_value(TEST_COPY_DEVICE_ENV);
         struct stat st;
 
         *w = (CopyWatch){ .pid = pid, .last_ms = now_ms(), .stall_ms = COPY_STALL_SEC * 1000ULL };
+        if (stall && strtoul(stall, NULL, 10) > 0)
+                w->stall_ms = strtoul(stall, NULL, 10) * 1000ULL;
         w->dst = strdup(dst);
         if (!w->dst)
                 return -ENOMEM;
         if (stat(dst, &st) < 0)
                 return negative_errno();
+        if (device) {
+                w->block = strdup(device);
+                return w->block ? 0 : -ENOMEM;
+        }
         /* A filesystem on a block device: the device's sysfs node goes away
          * with the device (a detached volume). Others have no device. */
         if (major(st.st_dev) != 0) {

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "disk/fstab.h"
 #include "util/backup.h"
 #include "util/fileio.h"
 #include "util/libmount-util.h"
+#include "util/macro.h"
 #include "util/path.h"
 
 /* Whether a comment block ends with our marker line. */
@@ -282,7 +284,7 @@ int fstab_locate(const char *root, char **ret_resolved, char **ret_path) {
 }
 
 int fstab_write(const char *root, const char *content, char **ret_backup) {
-        _cleanup_free_ char *resolved = NULL, *path = NULL, *backup = NULL;
+        _cleanup_free_ char *resolved = NULL, *path = NULL, *backup = NULL, *record = NULL, *record_full = NULL;
         int r;
 
         r = fstab_locate(root, &resolved, &path);
@@ -291,10 +293,82 @@ int fstab_write(const char *root, const char *content, char **ret_backup) {
         r = backup_file(root, resolved, &backup);
         if (r < 0)
                 return r;
+        /* A mount point is rewritten in place, which an interruption can
+         * leave half done: the record of the write (the backup, then what
+         * is written) is on disk before its first byte, so that the next
+         * run can tell and put the backup back (fstab_recover()). A rename
+         * needs none: the file is the old one or the new one. */
+        if (backup && file_is_mount_point(path) > 0) {
+                if (asprintf(&record, "%s\n%s", backup, content) < 0)
+                        return -ENOMEM;
+                record_full = root_path(root, FSTAB_PENDING);
+                if (!record_full)
+                        return -ENOMEM;
+                r = write_file_beneath(root, FSTAB_PENDING, record, strlen(record), 0600, 0700);
+                if (r < 0)
+                        return r;
+        }
         r = write_file_atomic(path, content, strlen(content), 0644);
         if (r < 0)
                 return r;
+        if (record_full && unlink(record_full) < 0)
+                return negative_errno();
         if (ret_backup)
                 *ret_backup = TAKE_PTR(backup);
         return 0;
+}
+
+int fstab_recover(const char *root, char **ret_backup) {
+        _cleanup_free_ char *record_full = root_path(root, FSTAB_PENDING), *record = NULL, *path = NULL,
+                            *bfull = NULL, *now = NULL, *old = NULL;
+        size_t now_size = 0, old_size = 0;
+        bool restored = false;
+        const char *content;
+        char *nl;
+        int r;
+
+        if (!record_full)
+                return -ENOMEM;
+        r = read_full_file_flags(record_full, 0, READ_NOFOLLOW, &record, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        nl = strchr(record, '\n');
+        if (!nl)
+                return -EBADMSG;
+        *nl = '\0';
+        content = nl + 1;
+
+        r = fstab_locate(root, NULL, &path);
+        if (r < 0)
+                return r;
+        r = read_full_file(path, 0, &now, &now_size);
+        if (r == -ENOENT)
+                goto done; /* removed since: nothing of ours to mend */
+        if (r < 0)
+                return r;
+        bfull = root_path(root, record);
+        if (!bfull)
+                return -ENOMEM;
+        r = read_full_file(bfull, 0, &old, &old_size);
+        if (r < 0)
+                return r;
+
+        /* Written, not begun, or changed by someone since: nothing to put
+         * back. Only the mixture a write cut short leaves is replaced. */
+        if (!(now_size == strlen(content) && memcmp(now, content, now_size) == 0) &&
+            !(now_size == old_size && memcmp(now, old, now_size) == 0) &&
+            file_is_torn_write(now, now_size, old, old_size, content, strlen(content))) {
+                r = write_file_atomic(path, old, old_size, 0644);
+                if (r < 0)
+                        return r;
+                restored = true;
+        }
+done:
+        if (unlink(record_full) < 0 && errno != ENOENT)
+                return negative_errno();
+        if (restored && ret_backup && !(*ret_backup = strdup(record)))
+                return -ENOMEM;
+        return restored;
 }

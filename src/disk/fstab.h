@@ -45,5 +45,19 @@ int fstab_remove_ours(const char *path, const char *uuid, const char *target, ch
 int fstab_locate(const char *root, char **ret_resolved, char **ret_path);
 
 /* Backs up <root>/etc/fstab (util/backup.h) and replaces it atomically with
- * content. *ret_backup (may be NULL) is the backup's path inside root. */
+ * content. *ret_backup (may be NULL) is the backup's path inside root. A
+ * file that is a mount point (bound over /etc/fstab, as in containers) is
+ * written in place instead, after its backup and a record of the write
+ * (FSTAB_PENDING), removed once the write is done. */
 int fstab_write(const char *root, const char *content, char **ret_backup);
+
+/* The record of an in-place write of /etc/fstab under way: the backup's
+ * path inside root on its first line, then the content being written. */
+#define FSTAB_PENDING "/var/lib/docker-relocate/fstab-write"
+
+/* Finishes what a run killed while writing /etc/fstab in place left: when
+ * the file is neither the old content nor the new but the mixture of both
+ * an interrupted write leaves, the backup is put back (1, and the backup's
+ * path in *ret_backup, may be NULL); otherwise 0. The record is removed
+ * either way; none, 0. */
+int fstab_recover(const char *root, char **ret_backup);

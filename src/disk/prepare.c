@@ -636,6 +636,22 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
         if (set_str(&res->mount, mount) < 0)
                 return -ENOMEM;
 
+        /* A run killed while it wrote /etc/fstab in place: its backup back
+         * first, before this run reads the file. */
+        if (!req->dry_run) {
+                _cleanup_free_ char *backup = NULL;
+
+                r = fstab_recover(req->root, &backup);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to finish the interrupted write of /etc/fstab (%s): %s",
+                                         FSTAB_PENDING, strerror(-r));
+                if (r > 0 && strv_extendf(&res->warnings,
+                                          "/etc/fstab was put back from %s: an earlier run was stopped while it "
+                                          "wrote the file in place",
+                                          backup) < 0)
+                        return -ENOMEM;
+        }
+
         r = disk_resolve_wait(NULL, req->device, req->wait_device_sec, &name, &how);
         if (r == -ETIMEDOUT)
                 return error_set(ret_error, r,

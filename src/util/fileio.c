@@ -15,6 +15,7 @@
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
+#include "util/test-hook.h"
 
 int read_full_file_flags(const char *path, size_t max_size, ReadFlags flags, char **ret_data, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
@@ -214,6 +215,9 @@ static int write_in_place(int dfd, const char *name, const void *data, size_t si
                 }
                 done += n;
         }
+        /* Test hook: killed with the content written, not yet cut to its
+         * length (what a shorter new content leaves then: its old tail). */
+        test_hook_crash("in-place-%s", name);
         if (ftruncate(fd, (off_t) size) < 0)
                 return negative_errno();
         if (fsync(fd) < 0)

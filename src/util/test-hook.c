@@ -92,3 +92,12 @@ void test_hook_pause(const char *point) {
         for (unsigned i = 0; i < 1200 && access(file, F_OK) == 0; i++)
                 usleep(100 * 1000);
 }
+
+const char *test_hook_value(const char *name) {
+        const char *v = getenv(name);
+
+        if (isempty(v))
+                return NULL;
+        fprintf(stderr, "%s=%s (test hook)\n", name, v);
+        return v;
+}

@@ -21,10 +21,20 @@
  *
  * DOCKER_RELOCATE_TEST_FAIL=POINT:ERRNO
  *   test_hook_fail(POINT) returns -ERRNO (a name such as ENOSPC or EIO, or a
- *   number), and the caller fails there as if the system had said so. */
+ *   number), and the caller fails there as if the system had said so.
+ *
+ * DOCKER_RELOCATE_TEST_COPY_STALL=SECONDS
+ *   The copy's stall limit (copy/watch.h), ten minutes otherwise, so that a
+ *   test can stop rsync and see the move give up and roll back.
+ * DOCKER_RELOCATE_TEST_COPY_DEVICE=FILE
+ *   The copy watch takes FILE for the target's block device node in sysfs:
+ *   removing it is the device going away under the copy (a loop device
+ *   cannot be removed while it is mounted). */
 #define TEST_CRASH_ENV "DOCKER_RELOCATE_TEST_CRASH"
 #define TEST_FAIL_ENV "DOCKER_RELOCATE_TEST_FAIL"
 #define TEST_PAUSE_ENV "DOCKER_RELOCATE_TEST_PAUSE"
+#define TEST_COPY_STALL_ENV "DOCKER_RELOCATE_TEST_COPY_STALL"
+#define TEST_COPY_DEVICE_ENV "DOCKER_RELOCATE_TEST_COPY_DEVICE"
 
 #if FAULT_INJECTION
 void test_hook_crash(const char *format, ...) _printf_(1, 2);
@@ -34,6 +44,8 @@ int test_hook_fail(const char *point);
  *   the test removes it, so that the test can change the world between
  *   two steps (swap a device between its check and its first write). */
 void test_hook_pause(const char *point);
+/* The value of one of the variables above, NULL when unset or empty. */
+const char *test_hook_value(const char *name);
 #else
 static inline _printf_(1, 2) void test_hook_crash(const char *format, ...) {
 }
@@ -41,5 +53,8 @@ static inline int test_hook_fail(const char *point) {
         return 0;
 }
 static inline void test_hook_pause(const char *point) {
+}
+static inline const char *test_hook_value(const char *name) {
+        return NULL;
 }
 #endif

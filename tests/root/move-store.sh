@@ -26,6 +26,9 @@ sandbox_enter "$@"
 
 BIN=${DOCKER_RELOCATE:?}
 STATE=/var/lib/docker-relocate/state.json
+# A move killed after its copy (DOCKER_RELOCATE_TEST_CRASH) makes the copy
+# without its layers the rest of the test starts from.
+dockerd_require_fault_injection
 
 dockerd_private_system
 DOCKERD_DATA_ROOT=$WORK/old-root

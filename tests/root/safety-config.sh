@@ -257,6 +257,27 @@ case_bind() {
         rc=$?
         ok '[ $rc = 0 ] && [ "$(sha256sum <"$WORK/bound.json")" = "$json0" ] && findmnt -rn /etc/docker/daemon.json >/dev/null' \
                 "bind-mounted daemon.json: the rollback puts it back in place (exit $rc), still mounted"
+        # Killed in the middle of that in-place write (fault-injection
+        # builds), its content written and not yet cut to length: the new
+        # root is the shorter path, so the old tail stays behind the new
+        # JSON. The journal recorded the write before it began; "rollback"
+        # puts the backup back, byte for byte.
+        if [ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" = 1 ]; then
+                size0=$(stat -c %s "$WORK/bound.json")
+                N=$((N + 1))
+                mkdir -p "$VOL/t$N"
+                DOCKER_RELOCATE_TEST_CRASH=in-place-daemon.json "${MOVE[@]}" "$VOL/t$N" </dev/null >"$WORK/out" 2>&1
+                rc=$?
+                ok '[ $rc = 137 ] && [ "$(sha256sum <"$WORK/bound.json")" != "$json0" ] && [ "$(stat -c %s "$WORK/bound.json")" = "$size0" ]' \
+                        "bind-mounted daemon.json, killed while written in place: exit $rc, the file torn (new content, old length)" ||
+                        show "$WORK/out"
+                "$BIN" rollback --yes </dev/null >"$WORK/out" 2>&1
+                rc=$?
+                ok '[ $rc = 0 ] && [ "$(sha256sum <"$WORK/bound.json")" = "$json0" ] && findmnt -rn /etc/docker/daemon.json >/dev/null' \
+                        "… rollback puts it back byte for byte (exit $rc), still mounted" || show "$WORK/out"
+                ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$SETS0" ]' \
+                        "… and Docker runs on the old root with its data"
+        fi
         umount /etc/docker/daemon.json
 }
 

@@ -185,6 +185,87 @@ static void test_verify_catches_override(void) {
         tree_remove(root);
 }
 
+/* A configuration read with an overlay (the files as they were before a
+ * killed run wrote them) is planned and verified from that view, not from
+ * the disk: here the main file's imports and the file that sets the root
+ * are the overlay's only, and the drop-in the plan writes is on disk but
+ * was not there before. */
+static void test_overlay_view(void) {
+        char *root = tree_new("test-containerd-config");
+        _cleanup_(containerd_config_done) ContainerdConfig c = {}, d = {};
+        _cleanup_(edit_plan_done) EditPlan p = {}, q = {};
+        _cleanup_free_ char *refusal = NULL;
+        SourceSet overlay = {};
+
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\n");
+        tree_mkdir(root, "/etc/containerd/conf.d");
+        if (source_set_overlay(&overlay, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n") < 0 ||
+            source_set_overlay(&overlay, "/etc/containerd/conf.d/10-a.toml", "root = '/srv/containerd'\n") < 0)
+                abort();
+        ok_int(containerd_config_load(root, INIT_SYSV, &overlay, &c), 0, "overlay: loads");
+        ok_streq(c.root_dir, "/srv/containerd", "overlay: the root is the overlay file's");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "overlay: planned");
+        ok(p.n == 1 && streq(p.edits[0].path, "/etc/containerd/conf.d/10-a.toml"), "overlay: the overlay file is edited");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "overlay: verified against the overlay (%s)",
+               strna(refusal));
+        refusal = mfree(refusal);
+        source_set_done(&overlay);
+
+        /* The drop-in a killed run wrote; before it, there was none. */
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n");
+        tree_write(root, "/etc/containerd/conf.d/docker-relocate.toml", "root = \"/mnt/docker-data/containerd\"\n");
+        if (source_set_overlay(&overlay, "/etc/containerd/conf.d/docker-relocate.toml", NULL) < 0)
+                abort();
+        ok_int(containerd_config_load(root, INIT_SYSV, &overlay, &d), 0, "before: loads");
+        ok_streq(d.root_dir, "/var/lib/containerd", "before: the default root");
+        ok_int(containerd_plan_set_root(&d, NEW_ROOT, &q, &refusal), 0, "before: planned (%s)", strna(refusal));
+        ok(q.n == 1 && streq(q.edits[0].path, "/etc/containerd/conf.d/docker-relocate.toml") && !q.edits[0].old,
+           "before: the drop-in is a new file, as it was before the killed run (old: %s)",
+           q.n == 1 ? strna(q.edits[0].old) : "no edit");
+        ok_int(containerd_plan_verify(&q, &d, NEW_ROOT, &refusal), 0, "before: verified (%s)", strna(refusal));
+        source_set_done(&overlay);
+        tree_remove(root);
+}
+
+/* The drop-in a plan adds carries the main file's version, whatever it is:
+ * an import's version may not be higher than the main file's, and no
+ * version line reads as 0. */
+static void test_dropin_version(void) {
+        char *root = tree_new("test-containerd-config");
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_free_ char *refusal = NULL;
+
+        tree_write(root, "/etc/containerd/config.toml", "version = -3\nimports = [\"conf.d/*.toml\"]\n");
+        tree_mkdir(root, "/etc/containerd/conf.d");
+        ok_int(containerd_config_load(root, INIT_SYSV, NULL, &c), 0, "dropin version: loads");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "dropin version: planned");
+        ok(p.n == 1 && strstr(p.edits[0].new, "version = -3\n"), "dropin version: the main file's (%s)",
+           p.n == 1 ? p.edits[0].new : "no edit");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "dropin version: verified (%s)", strna(refusal));
+        tree_remove(root);
+}
+
+/* An import that does not exist ends containerd's reading: a drop-in for a
+ * glob after it would never be read, so the root goes into the main file. */
+static void test_imports_cut(void) {
+        char *root = tree_new("test-containerd-config");
+        _cleanup_(containerd_config_done) ContainerdConfig c = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_free_ char *refusal = NULL;
+
+        tree_write(root, "/etc/containerd/config.toml",
+                   "version = 2\nimports = [\"/etc/containerd/extra.toml\", \"/etc/containerd/conf.d/*.toml\"]\n");
+        tree_mkdir(root, "/etc/containerd/conf.d");
+        ok_int(containerd_config_load(root, INIT_SYSV, NULL, &c), 0, "imports cut: loads");
+        ok(c.imports_cut, "imports cut: the missing import ends the reading");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "imports cut: planned");
+        ok(p.n == 1 && streq(p.edits[0].path, "/etc/containerd/config.toml"), "imports cut: in the main file (%s)",
+           p.n == 1 ? p.edits[0].path : "no edit");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "imports cut: verified (%s)", strna(refusal));
+        tree_remove(root);
+}
+
 static void test_debian_sid_opt(void) {
         _cleanup_free_ char *dir = path_join(fixtures_dir(), "containerd/debian-sid/tree"), *refusal = NULL;
         _cleanup_(containerd_config_done) ContainerdConfig c = {};
@@ -249,6 +330,9 @@ int main(void) {
         test_imports_root_notes();
         test_apply_and_restore();
         test_verify_catches_override();
+        test_overlay_view();
+        test_dropin_version();
+        test_imports_cut();
         test_debian_sid_opt();
         test_refusals();
         test_dump();

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "copy/copy.h"
+#include "copy/watch.h"
 #include "tap.h"
 #include "util/fileio.h"
 #include "util/path.h"
@@ -242,6 +245,70 @@ static void test_measure_and_copy(void) {
                 (void) system(cmd);
 }
 
+/* The watch over a running copy: the target's device gone, the target
+ * gone, and the stall limit, which progress resets. A child that only
+ * waits stands for rsync (its I/O counters never move). */
+static void test_watch(void) {
+        char tmpl[] = "/tmp/test-copy-watch-XXXXXX";
+        char *t = mkdtemp(tmpl);
+        _cleanup_free_ char *dst = t ? path_join(t, "dst") : NULL, *node = t ? path_join(t, "node") : NULL;
+        CopyWatch w = {};
+        const char *cause = NULL;
+        uint64_t bytes = 0;
+        pid_t child;
+        int r = 0;
+
+        if (!t || !dst || !node || mkdir(dst, 0755) < 0) {
+                ok(false, "watch: a target");
+                return;
+        }
+        child = fork();
+        if (child == 0) {
+                pause();
+                _exit(0);
+        }
+        ok_int(copy_watch_init(&w, dst, child), 0, "watch: starts");
+        ok(w.stall_ms == COPY_STALL_SEC * 1000ULL || getenv("DOCKER_RELOCATE_TEST_COPY_STALL"),
+           "watch: the stall limit is ten minutes");
+
+        /* Its block device node, here a file of ours. */
+        free(w.block);
+        w.block = strdup(node);
+        write_at(t, "node", "");
+        ok_int(copy_watch_check(&w, 0, NULL, &cause), 0, "watch: all well");
+        ok(unlink(node) == 0, "watch: the device goes away");
+        cause = NULL;
+        ok_int(copy_watch_check(&w, 0, NULL, &cause), -ENODEV, "watch: the device gone is found");
+        ok(cause && strstr(cause, "block device is gone"), "watch: … and said (%s)", strna(cause));
+        w.block = mfree(w.block);
+
+        /* No limit left: the first look without any change is a stall,
+         * however often progress came before. */
+        w.stall_ms = 0;
+        for (int i = 0; i < 20; i++)
+                if ((r = copy_watch_check(&w, ++bytes, NULL, &cause)) < 0)
+                        break;
+        ok_int(r, 0, "watch: 20 looks with more bytes each are progress");
+        for (int i = 0; i < 100; i++)
+                if ((r = copy_watch_check(&w, bytes, NULL, &cause)) < 0)
+                        break;
+        ok_int(r, -ETIMEDOUT, "watch: no progress beyond the limit ends the copy");
+        ok(cause && strstr(cause, "no progress"), "watch: … and says so (%s)", strna(cause));
+        w.stall_ms = COPY_STALL_SEC * 1000ULL;
+        ok_int(copy_watch_check(&w, bytes, NULL, &cause), 0, "watch: within the limit it waits");
+
+        /* rsync reports it cannot write; the target vanishes. */
+        ok_int(copy_watch_check(&w, bytes, "rsync: write failed on \"x\": No space left on device (28)\n", &cause),
+               -ENOSPC, "watch: ENOSPC from rsync ends the copy");
+        ok(rmdir(dst) == 0, "watch: the target goes away");
+        ok_int(copy_watch_check(&w, bytes, NULL, &cause), -ENODEV, "watch: a target that is gone is found");
+
+        copy_watch_done(&w);
+        (void) kill(child, SIGKILL);
+        (void) waitpid(child, NULL, 0);
+        (void) rmdir(t);
+}
+
 int main(void) {
         test_progress();
         test_exit_mapping();
@@ -249,5 +316,6 @@ int main(void) {
         test_mounts_below();
         test_runtime_mounts();
         test_measure_and_copy();
+        test_watch();
         return tap_done();
 }

@@ -167,6 +167,68 @@ static void test_remove(void) {
                "the administrator's own line for the volume stays");
 }
 
+/* What a run killed while writing a bound /etc/fstab in place leaves: its
+ * record (FSTAB_PENDING) and a file that is new[0..k) + old[k..), or the new
+ * content followed by the old tail the final truncate did not cut. The next
+ * run puts the backup back; a file that is whole (old or new) or changed by
+ * someone else stays; the record goes either way. */
+static void test_recover(void) {
+        /* libmount writes single spaces between fields: the new content
+         * can be shorter than the old. */
+        static const char old[] = "UUID=1111        /       ext4    errors=remount-ro       0       1\n"
+                                  "proc            /proc           proc    defaults        0       0\n";
+        static const char new[] = "UUID=1111 / ext4 errors=remount-ro 0 1\nproc /proc proc defaults 0 0\n# ours\nUUID=2 /d ext4 d 0 2\n";
+        struct {
+                const char *name, *now;
+                int want;
+                const char *after;
+        } cases[] = {
+                { "cut before the truncate", NULL, 1, old },
+                { "cut in the middle", NULL, 1, old },
+                { "written", new, 0, new },
+                { "not begun", old, 0, old },
+                { "changed since", "tmpfs /tmp tmpfs defaults 0 0\n", 0, "tmpfs /tmp tmpfs defaults 0 0\n" },
+        };
+        char tmpl[] = "/tmp/test-disk-fstab-XXXXXX";
+        char *root = mkdtemp(tmpl);
+        _cleanup_free_ char *fstab = root ? path_join(root, "etc/fstab") : NULL, *etc = root ? path_join(root, "etc") : NULL,
+                            *rec = root ? root_path(root, FSTAB_PENDING) : NULL,
+                            *cmd = NULL, *torn = NULL, *middle = NULL;
+
+        _Static_assert(sizeof(new) < sizeof(old), "the new content is the shorter");
+        if (!root || !fstab || !etc || !rec || asprintf(&torn, "%s%s", new, old + strlen(new)) < 0 ||
+            asprintf(&middle, "%.20s%s", new, old + 20) < 0) {
+                ok(false, "recover: a tree");
+                return;
+        }
+        /* new is shorter than old: a write cut before its truncate leaves
+         * old's tail after it. */
+        cases[0].now = torn;
+        cases[1].now = middle;
+        ok_int(fstab_recover(root, NULL), 0, "recover: no record, nothing to do");
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *backup = NULL, *record = NULL, *now = NULL, *said = NULL;
+
+                ok(mkdir_p(etc, 0755) == 0 && write_file_atomic(fstab, old, strlen(old), 0644) == 0 &&
+                   backup_file(root, "/etc/fstab", &backup) == 0 && backup,
+                   "recover, %s: the old fstab and its backup", cases[i].name);
+                if (!backup || asprintf(&record, "%s\n%s", backup, new) < 0)
+                        continue;
+                ok(write_file_beneath(root, FSTAB_PENDING, record, strlen(record), 0600, 0700) == 0 &&
+                   write_file_atomic(fstab, cases[i].now, strlen(cases[i].now), 0644) == 0,
+                   "recover, %s: the record and the file a killed run left", cases[i].name);
+                ok_int(fstab_recover(root, &said), cases[i].want, "recover, %s: %s", cases[i].name,
+                       cases[i].want ? "put back" : "left");
+                ok(read_full_file(fstab, 0, &now, NULL) == 0 && streq(now, cases[i].after), "recover, %s: fstab as it must be",
+                   cases[i].name);
+                ok(!cases[i].want || (said && streq(said, backup)), "recover, %s: names the backup (%s)", cases[i].name,
+                   strna(said));
+                ok(access(rec, F_OK) < 0 && errno == ENOENT, "recover, %s: the record is gone", cases[i].name);
+        }
+        if (asprintf(&cmd, "rm -rf '%s'", root) > 0)
+                (void) system(cmd);
+}
+
 int main(void) {
         test_edit();
         test_remove();
@@ -174,6 +236,7 @@ int main(void) {
         test_find_ours();
         test_missing_file();
         test_write_and_backup();
+        test_recover();
         test_dropin();
         return tap_done();
 }

@@ -58,7 +58,7 @@ while time.time() < end:
             phase = json.load(f).get("phase", "none")
     except (OSError, ValueError):
         phase = "none"
-    pids = []
+    pids, cmds = [], []
     for p in os.listdir("/proc"):
         if p.isdigit():
             try:
@@ -70,10 +70,15 @@ while time.time() < end:
                 continue
             # The move checks the new configuration with "dockerd
             # --validate" (and "dockerd --help") after writing it: those
-            # exit without serving the socket or touching the tree.
-            if comm == "dockerd" and b"--validate" not in argv and b"--help" not in argv:
+            # exit without serving the socket or touching the tree. One
+            # that exited between the two reads is a zombie with an empty
+            # command line: it serves nothing either.
+            if comm == "dockerd" and argv[0] and b"--validate" not in argv and b"--help" not in argv:
                 pids.append(p)
-    print("%.3f %s %s" % (time.time(), phase, ",".join(pids)), flush=True)
+                cmds.append(b" ".join(argv).decode(errors="replace").strip())
+    # The command lines last, to explain a failure: the window below reads
+    # the third field only.
+    print("%.3f %s %s %s" % (time.time(), phase, ",".join(pids), " | ".join(cmds)), flush=True)
     time.sleep(0.1)
 PY
 watcher=$!
