@@ -139,6 +139,10 @@ int journal_get_content(const cJSON *j, DockerContent *ret);
 /* When, and from which phase, "rollback --resolved" closed the record of a
  * failed rollback that was put right by hand. */
 #define JOURNAL_RESOLVED_BY_HAND "resolved_by_hand"
+/* The old data root as the configuration named it, when that name reached
+ * it through a symlink ("/var/lib/docker" for "old_data_root" on another
+ * disk): "rollback" names it so again, and the symlink is used as before. */
+#define JOURNAL_OLD_ROOT_NAMED "old_data_root_named"
 
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u);
 /* -ENOENT when the journal holds no such record. */

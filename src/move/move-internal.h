@@ -58,6 +58,26 @@ typedef struct TargetDir {
 
 void target_dir_done(TargetDir *t);
 
+/* How the data root's configured path reaches its data, when not directly:
+ * the recipe "ln -s /other/docker /var/lib/docker", or a bind mount over it
+ * (probe_data_root_link(); a unit test writes it by hand). */
+typedef enum DataRootLinkKind {
+        DATA_ROOT_DIRECT,
+        DATA_ROOT_SYMLINK, /* the path, or a directory on the way, is a symlink */
+        DATA_ROOT_BIND,    /* a bind mount of another directory is mounted on it */
+} DataRootLinkKind;
+
+typedef struct DataRootLink {
+        DataRootLinkKind kind;
+        char *path;      /* the data root as configured (or the default), normalized */
+        char *target;    /* where the symlink leads (resolved), or the bind's source; NULL: not known */
+        bool dangling;   /* a symlink that leads nowhere */
+        bool fstab;      /* the bind is a line of /etc/fstab */
+        bool is_target;  /* the directory it reaches is the move's target itself */
+} DataRootLink;
+
+void data_root_link_done(DataRootLink *l);
+
 /* What the planner learns of the system containerd whose root holds
  * Docker's images (probe_containerd(); a unit test writes it by hand). */
 typedef struct ContainerdFacts {
@@ -92,6 +112,7 @@ struct Move {
         DaemonState daemon;
         TreeSize size;      /* of the old data root */
         TargetDir target;   /* --to */
+        DataRootLink link;  /* the data root reached through a symlink or a bind mount */
         bool have_rsync;    /* the copy's program is there */
         PrepareResult disk; /* --device: the volume as planned (a dry run), then as prepared */
         ImageStoreInfo store_info; /* which image store, which containerd (store/image-store.h) */
@@ -109,6 +130,7 @@ struct Move {
         StoreRecord store;         /* how Docker keeps its images, and containerd's root when it moves */
         EditPlan containerd_edit;  /* containerd's part of edit, for its place and notes */
         char *diff;
+        char *link_choice; /* what becomes of the data root's symlink or bind mount (plan_link()) */
         char **refusals;
         char **warnings;
         char **plan_steps;

@@ -46,6 +46,14 @@ void containerd_facts_done(ContainerdFacts *f) {
         *f = (ContainerdFacts){};
 }
 
+void data_root_link_done(DataRootLink *l) {
+        if (!l)
+                return;
+        free(l->path);
+        free(l->target);
+        *l = (DataRootLink){};
+}
+
 void target_dir_done(TargetDir *t) {
         if (!t)
                 return;
@@ -78,6 +86,7 @@ Move *move_free(Move *m) {
         docker_config_done(&m->cfg);
         daemon_state_done(&m->daemon);
         target_dir_done(&m->target);
+        data_root_link_done(&m->link);
         prepare_result_done(&m->disk);
         image_store_info_done(&m->store_info);
         containerd_facts_done(&m->ctd);
@@ -89,6 +98,7 @@ Move *move_free(Move *m) {
         free(m->device);
         edit_plan_done(&m->edit);
         free(m->diff);
+        free(m->link_choice);
         strv_free(m->refusals);
         strv_free(m->warnings);
         strv_free(m->plan_steps);

@@ -191,6 +191,16 @@ int plan_begin(Move *m) {
         if (r != 0)
                 return r < 0 ? r : MOVE_REFUSED;
 
+        /* Nothing is measured through a link that leads nowhere. */
+        if (m->link.dangling) {
+                r = strv_extendf(&m->refusals,
+                                 "The data root %s is a symlink to %s, which does not exist (a dangling link): Docker "
+                                 "cannot run on it. Point the link at the directory that holds Docker's data, or "
+                                 "remove it, and run the move again.",
+                                 m->link.path, m->link.target);
+                return r < 0 ? r : MOVE_REFUSED;
+        }
+
         /* When an interrupted move had already rewritten the configuration,
          * the old root is the journal's. */
         old = m->resume_phase != PHASE_NONE ? json_get_string(m->journal, "old_data_root") : NULL;
@@ -233,6 +243,60 @@ static int plan_daemon(Move *m) {
                             strna(d->root_dir), m->old_root);
 }
 
+/* The data root's symlink or bind already leads to the target: there is
+ * nothing to copy, and a copy (or --delete-old) would work on the very data
+ * the new root reads. */
+static int plan_link_is_target(Move *m) {
+        const DataRootLink *l = &m->link;
+
+        if (l->kind == DATA_ROOT_DIRECT || !(l->is_target || streq_ptr(m->old_root, m->new_root)))
+                return 0;
+        return strv_extendf(&m->refusals,
+                            "The data root %s is %s %s, which is the target %s itself: Docker's data is there "
+                            "already, and there is nothing to move. To name that directory in Docker's "
+                            "configuration instead of reaching it through the %s, run 'docker-relocate "
+                            "set-data-root %s' and restart Docker; then remove the %s%s.",
+                            l->path, l->kind == DATA_ROOT_SYMLINK ? "a symlink to" : "a bind mount of",
+                            strna(l->target), strna(m->new_root), l->kind == DATA_ROOT_SYMLINK ? "symlink" : "bind mount",
+                            strna(m->new_root), l->kind == DATA_ROOT_SYMLINK ? "symlink" : "bind mount",
+                            l->fstab ? " and its line in /etc/fstab" : "") < 0
+                       ? -ENOMEM
+                       : 1;
+}
+
+/* What becomes of the data root's symlink or bind mount: it stays as it is.
+ * Once the data root is set, Docker no longer reads through it; "rollback"
+ * only has to put the configuration back to find it working; and the old
+ * data stays where it is until "cleanup" (or --delete-old). */
+static int plan_link(Move *m) {
+        const DataRootLink *l = &m->link;
+        const char *old = strna(m->old_root);
+        int r;
+
+        m->link_choice = mfree(m->link_choice);
+        if (l->kind == DATA_ROOT_SYMLINK)
+                r = asprintf(&m->link_choice,
+                             "Leave the symlink %s -> %s as it is: with the data root set, Docker no longer reads "
+                             "through it, and 'rollback' finds it unchanged; the old data stays in %s until "
+                             "'cleanup' (or --delete-old) removes that directory by its own name, never through the "
+                             "link, which then leads nowhere (remove it with 'rm %s')",
+                             l->path, strna(l->target), old, l->path);
+        else if (l->kind == DATA_ROOT_BIND)
+                r = asprintf(&m->link_choice,
+                             "Leave the bind mount of %s on %s%s as it is: with the data root set, Docker no longer "
+                             "reads it, and 'rollback' finds it unchanged; 'cleanup' (or --delete-old) empties %s, "
+                             "which empties %s, and leaves the mount%s (remove %s by hand)",
+                             strna(l->target), l->path, l->fstab ? " and its line in /etc/fstab" : "", old,
+                             strna(l->target), l->fstab ? " and the line" : "", l->fstab ? "both" : "it");
+        else
+                return 0;
+        if (r < 0) {
+                m->link_choice = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 static int plan_target_volume(Move *m) {
         int r;
 
@@ -249,11 +313,15 @@ static int plan_target_volume(Move *m) {
         m->target_mount = strdup(m->disk.mount ?: m->req.mount ?: DEFAULT_MOUNT);
         m->device = strdup(m->disk.fs_node ?: m->req.device);
         m->new_root = m->target_mount ? path_join(m->target_mount, "docker") : NULL;
-        return m->target_mount && m->device && m->new_root ? MOVE_PLANNED : -ENOMEM;
+        if (!m->target_mount || !m->device || !m->new_root)
+                return -ENOMEM;
+        r = plan_link_is_target(m);
+        return r < 0 ? r : MOVE_PLANNED;
 }
 
 static int plan_target_dir(Move *m) {
         const TargetDir *t = &m->target;
+        int r;
 
         if (!t->is_dir)
                 return strv_extendf(&m->refusals, "--to %s is not an existing directory.", m->req.to) < 0
@@ -262,6 +330,9 @@ static int plan_target_dir(Move *m) {
         m->new_root = strdup(t->path);
         if (!m->new_root)
                 return -ENOMEM;
+        r = plan_link_is_target(m);
+        if (r != 0)
+                return r < 0 ? r : MOVE_PLANNED;
         if (path_startswith_dir(m->new_root, m->old_root))
                 return strv_extendf(&m->refusals, "The target %s lies inside the current data root %s.", m->new_root,
                                     m->old_root) < 0
@@ -403,6 +474,8 @@ static int plan_steps(Move *m) {
         if (r >= 0)
                 r = step_line(m, true, "Set containerd's root to %s in %s", cnew,
                               m->containerd_edit.place ?: "(already set)");
+        if (r >= 0 && m->link_choice)
+                r = step_line(m, false, "%s", m->link_choice);
         if (r >= 0 && systemd)
                 r = step_line(m, false, "Add %s/%s (RequiresMountsFor=%s) and reload systemd", MOUNT_DROPIN_DIR,
                               MOUNT_DROPIN_NAME, new);
@@ -475,6 +548,8 @@ int plan_decide(Move *m, char **ret_error) {
         if (r < 0)
                 return r;
         r = plan_space(m);
+        if (r >= 0)
+                r = plan_link(m);
         if (r < 0)
                 return r;
         plan_estimate(m);

@@ -3,10 +3,12 @@
  * journal of an earlier run, Docker's configuration, the daemon, the size of
  * the data root and the target. Learns only; plan.c decides. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "disk/mount-dropin.h"
 #include "disk/mount.h"
@@ -15,8 +17,11 @@
 #include "move/move-internal.h"
 #include "service/service.h"
 #include "util/error.h"
+#include "util/fileio.h"
+#include "util/libmount-util.h"
 #include "util/lock.h"
 #include "util/process.h"
+#include "util/path.h"
 #include "util/precheck.h"
 #include "util/strv.h"
 
@@ -83,6 +88,92 @@ int config_load_before(const cJSON *j, const char *key, DockerConfig *ret, bool 
         return 0;
 }
 
+/* A bind mount on path: the line of /etc/fstab that makes it, or else what
+ * the mount table says (the device and the directory of it bound there). */
+static int probe_bind(DataRootLink *l) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *mi = NULL, *fstab = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        struct libmnt_fs *fs;
+        const char *root;
+        int r;
+
+        r = libmount_parse("/etc/fstab", LIBMOUNT_FSTAB, &fstab, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        fs = fstab ? mnt_table_find_target(fstab, l->path, MNT_ITER_BACKWARD) : NULL;
+        if (fs && mnt_fs_get_srcpath(fs) &&
+            (mnt_fs_get_option(fs, "bind", NULL, NULL) == 0 || mnt_fs_get_option(fs, "rbind", NULL, NULL) == 0)) {
+                l->kind = DATA_ROOT_BIND;
+                l->fstab = true;
+                l->target = strdup(mnt_fs_get_srcpath(fs));
+                return l->target ? 0 : -ENOMEM;
+        }
+
+        r = libmount_parse("/proc/self/mountinfo", LIBMOUNT_MOUNTINFO, &mi, &it);
+        if (r < 0)
+                return r;
+        fs = mnt_table_find_target(mi, l->path, MNT_ITER_BACKWARD);
+        root = fs ? mnt_fs_get_root(fs) : NULL;
+        /* A filesystem of its own mounted there is no bind. */
+        if (!root || streq(root, "/"))
+                return 0;
+        /* Nor is a directory bound on itself: dockerd does that to its own
+         * root when that is on a mount without shared propagation. */
+        for (struct libmnt_fs *o; mnt_table_next_fs(mi, it, &o) == 0;) {
+                _cleanup_free_ char *same = NULL;
+
+                if (mnt_fs_get_devno(o) != mnt_fs_get_devno(fs) || !streq_ptr(mnt_fs_get_root(o), "/") ||
+                    !mnt_fs_get_target(o))
+                        continue;
+                same = path_join(mnt_fs_get_target(o), root);
+                if (!same)
+                        return -ENOMEM;
+                if (streq(same, l->path))
+                        return 0;
+        }
+        l->kind = DATA_ROOT_BIND;
+        if (asprintf(&l->target, "%s of %s", root, strna(mnt_fs_get_source(fs))) < 0) {
+                l->target = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* How the configured data root reaches its data (DataRootLink). */
+static int probe_data_root_link(Move *m) {
+        DataRootLink *l = &m->link;
+        _cleanup_free_ char *real = NULL;
+        struct stat st;
+        int r;
+
+        data_root_link_done(l);
+        if (!m->cfg.data_root || !path_is_absolute(m->cfg.data_root))
+                return 0;
+        l->path = path_normalize(m->cfg.data_root);
+        real = l->path ? move_realpath(l->path) : NULL;
+        if (!real)
+                return -ENOMEM;
+        if (!streq(real, l->path)) {
+                l->kind = DATA_ROOT_SYMLINK;
+                l->target = TAKE_PTR(real);
+                return 0;
+        }
+        if (lstat(l->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+                char buf[PATH_MAX];
+                ssize_t n = readlink(l->path, buf, sizeof buf - 1);
+
+                /* It did not resolve: a link that leads nowhere. */
+                l->kind = DATA_ROOT_SYMLINK;
+                l->dangling = true;
+                l->target = strndup(n > 0 ? buf : "?", n > 0 ? (size_t) n : 1);
+                return l->target ? 0 : -ENOMEM;
+        }
+        r = file_is_mount_point(l->path);
+        if (r <= 0)
+                return 0; /* missing, or no mount point: nothing to say */
+        return probe_bind(l);
+}
+
 int probe_journal_and_config(Move *m, char **ret_error) {
         MovePhase p;
         int r;
@@ -96,11 +187,17 @@ int probe_journal_and_config(Move *m, char **ret_error) {
         p = m->journal ? journal_phase(m->journal) : PHASE_NONE;
         /* So is the one a killed rollback was putting back: that rollback
          * is finished from the configuration as it was before the move. */
-        return config_load_before(m->journal,
-                                  (p >= PHASE_PLANNED && p < PHASE_CONFIGURED) || p == PHASE_ROLLING_BACK
-                                          ? JOURNAL_CONFIG_UNDO
-                                          : NULL,
-                                  &m->cfg, &m->config_interrupted, ret_error);
+        r = config_load_before(m->journal,
+                               (p >= PHASE_PLANNED && p < PHASE_CONFIGURED) || p == PHASE_ROLLING_BACK
+                                       ? JOURNAL_CONFIG_UNDO
+                                       : NULL,
+                               &m->cfg, &m->config_interrupted, ret_error);
+        if (r < 0)
+                return r;
+        r = probe_data_root_link(m);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to find out how %s is reached: %m", strna(m->cfg.data_root));
+        return 0;
 }
 
 static int probe_target_dir(Move *m, char **ret_error) {
@@ -122,6 +219,9 @@ static int probe_target_dir(Move *m, char **ret_error) {
         if (!t->path)
                 return -ENOMEM;
         t->same_fs = stat(m->old_root, &st_old) == 0 && st_old.st_dev == st_new.st_dev;
+        /* A symlink or a bind that already leads to the target. */
+        if (m->link.kind != DATA_ROOT_DIRECT && t->same_fs && st_old.st_ino == st_new.st_ino)
+                m->link.is_target = true;
         r = mount_dir_is_empty(t->path);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to check %s: %m", m->req.to);

@@ -89,12 +89,31 @@ static cJSON *trees_json(const Move *m) {
         return TAKE_PTR(a);
 }
 
+/* The data root's symlink or bind mount, and what the move does with it. */
+static cJSON *link_json(const Move *m) {
+        static const char *const kinds[] = { [DATA_ROOT_SYMLINK] = "symlink", [DATA_ROOT_BIND] = "bind" };
+        const DataRootLink *l = &m->link;
+        _cleanup_json_ cJSON *o = NULL;
+
+        if (l->kind == DATA_ROOT_DIRECT)
+                return cJSON_CreateNull();
+        o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "kind", kinds[l->kind]) || !json_add_string_or_null(o, "path", l->path) ||
+            !json_add_string_or_null(o, "target", l->target) || !cJSON_AddBoolToObject(o, "fstab", l->fstab) ||
+            !cJSON_AddBoolToObject(o, "dangling", l->dangling) ||
+            !cJSON_AddBoolToObject(o, "is_target", l->is_target || (m->new_root && streq_ptr(m->old_root, m->new_root))) ||
+            !json_add_string_or_null(o, "choice", m->link_choice))
+                return NULL;
+        return TAKE_PTR(o);
+}
+
 static cJSON *plan_json(const Move *m, char *const *steps) {
         cJSON *plan = cJSON_CreateObject();
 
         if (!plan || !cJSON_AddItemToObject(plan, "steps", json_string_array(steps)) ||
             !cJSON_AddItemToObject(plan, "image_store", store_json(m)) ||
             !cJSON_AddItemToObject(plan, "trees", trees_json(m)) ||
+            !cJSON_AddItemToObject(plan, "data_root_link", link_json(m)) ||
             !cJSON_AddItemToObject(plan, "size", size_json(&m->size)) ||
             (m->free_known &&
              (!cJSON_AddNumberToObject(plan, "target_free_bytes", (double) m->target_free_bytes) ||

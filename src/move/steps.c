@@ -473,6 +473,8 @@ static int journal_open(Move *m) {
          * known to any run that finds this journal. */
         if (r >= 0 && m->store.store)
                 r = journal_set_store(j, &m->store);
+        if (r >= 0 && m->link.kind == DATA_ROOT_SYMLINK)
+                r = json_set(j, JOURNAL_OLD_ROOT_NAMED, cJSON_CreateString(m->link.path));
         if (r < 0) {
                 cJSON_Delete(j);
                 return r;

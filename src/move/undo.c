@@ -3,7 +3,9 @@
  * rolling back a finished move, abandoning an interrupted one, and removing
  * the old data root after a verified move. Each is planned, then carried
  * out once the command layer has confirmation; neither prints. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "disk/mount.h"
 #include "move/move-internal.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/json-util.h"
 #include "util/lock.h"
 #include "util/path.h"
@@ -44,15 +48,57 @@ Undo *undo_free(Undo *u) {
         return NULL;
 }
 
+/* The old data root is gone: missing, or (a mount point, a bind of it
+ * left in place) emptied. */
+static bool old_root_gone(const char *dir) {
+        if (access(dir, F_OK) < 0)
+                return true;
+        return file_is_mount_point(dir) > 0 && mount_dir_is_empty(dir) > 0;
+}
+
 int delete_old_root(const char *dir) {
         /* The one irreversible step: never anything that is not a directory
          * at least two levels below /, whatever the journal or config said. */
         const char *slash = dir ? strchr(dir + 1, '/') : NULL;
-        char *argv[] = { (char *) "rm", (char *) "-rf", (char *) "--one-file-system", (char *) "--", (char *) dir, NULL };
+        _cleanup_strv_free_ char **argv = NULL;
         int status = 0, r;
 
         if (!path_is_absolute(dir) || !slash || !slash[1] || strstr(dir, "/../") || endswith(dir, "/.."))
                 return -EINVAL;
+        r = strv_extend_many(&argv, "rm", "-rf", "--one-file-system", "--", NULL);
+        if (r < 0)
+                return r;
+        /* A mount point (a bind mount of the data, an fstab line the move
+         * leaves in place) cannot be removed: its content is. rm never
+         * follows a symlink, and --one-file-system keeps it out of any
+         * other mount below. */
+        if (file_is_mount_point(dir) > 0) {
+                int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+                struct dirent *de;
+
+                if (!d) {
+                        r = negative_errno();
+                        if (fd >= 0)
+                                close(fd);
+                        return r;
+                }
+                r = 0;
+                while (r >= 0 && (errno = 0, de = readdir(d)))
+                        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                r = strv_consume(&argv, path_join(dir, de->d_name));
+                if (r >= 0 && errno > 0)
+                        r = negative_errno();
+                closedir(d);
+                if (r < 0)
+                        return r;
+                if (strv_length(argv) == 4)
+                        return 0;
+        } else {
+                r = strv_extend(&argv, dir);
+                if (r < 0)
+                        return r;
+        }
         r = run_command(argv, 0, NULL, NULL, &status);
         if (r < 0)
                 return r;
@@ -303,7 +349,8 @@ static int execute_abandon(Undo *u) {
 /* A finished move: Docker back to the old root, with the configuration of
  * before the move. */
 static int plan_rollback(Undo *u, char **ret_error) {
-        _cleanup_free_ char *refusal = NULL;
+        _cleanup_free_ char *refusal = NULL, *named_real = NULL;
+        const char *named;
         Move *m = u->m;
         int r;
 
@@ -315,9 +362,17 @@ static int plan_rollback(Undo *u, char **ret_error) {
         if (access(m->old_root, F_OK) < 0)
                 return refuse(u, "The old data root %s is gone: nothing to roll back to.", m->old_root);
 
-        r = edit_plan_set_data_root(&m->cfg, m->old_root, &m->edit, &refusal);
+        /* Named as before the move, when that name led to it through a
+         * symlink that still does. */
+        named = json_get_string(m->journal, JOURNAL_OLD_ROOT_NAMED);
+        named_real = named ? move_realpath(named) : NULL;
+        if (named && !named_real)
+                return -ENOMEM;
+        if (!named_real || !streq(named_real, m->old_root))
+                named = NULL;
+        r = edit_plan_set_data_root(&m->cfg, named ?: m->old_root, &m->edit, &refusal);
         if (r >= 0)
-                r = edit_plan_verify(&m->edit, &m->cfg, m->old_root, &refusal);
+                r = edit_plan_verify(&m->edit, &m->cfg, named ?: m->old_root, &refusal);
         /* containerd's root goes back with it. */
         if (r >= 0)
                 r = plan_containerd_back(m, &refusal, ret_error);
@@ -328,7 +383,8 @@ static int plan_rollback(Undo *u, char **ret_error) {
         r = edit_plan_diff(&m->edit, &m->diff);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to compute the diff: %m");
-        r = strv_extendf(&u->plan, "Docker goes back to %s (from %s).", m->old_root, m->new_root);
+        r = strv_extendf(&u->plan, "Docker goes back to %s (from %s)%s%s%s.", m->old_root, m->new_root,
+                         named ? ", named " : "", strempty(named), named ? " again, through its symlink" : "");
         if (r >= 0 && with_containerd(m))
                 r = strv_extendf(&u->plan, "containerd goes back to %s (from %s), stopped and started with Docker.",
                                  m->store.old_containerd_root, m->store.new_containerd_root);
@@ -560,7 +616,7 @@ static int execute_resolve(Undo *u) {
 static int plan_cleanup(Undo *u) {
         _cleanup_free_ char *refusal = NULL;
         Move *m = u->m;
-        bool data_root = access(m->old_root, F_OK) >= 0;
+        bool data_root = !old_root_gone(m->old_root);
         int r, ctd;
 
         if (!docker_runs_on(m->cfg.socket, m->new_root))
@@ -577,8 +633,14 @@ static int plan_cleanup(Undo *u) {
         if (!data_root)
                 return UNDO_PLANNED;
         (void) copy_measure_tree(m->old_root, &m->size);
-        r = strv_extendf(&u->plan, "Remove the old data root %s (%.2f GiB, %llu inodes).", m->old_root,
-                         m->size.bytes / 1073741824.0, (unsigned long long) m->size.inodes);
+        if (file_is_mount_point(m->old_root) > 0)
+                r = strv_extendf(&u->plan,
+                                 "Empty the old data root %s (%.2f GiB, %llu inodes): it is a mount point, which "
+                                 "stays mounted, with its line in /etc/fstab if it has one; remove those by hand.",
+                                 m->old_root, m->size.bytes / 1073741824.0, (unsigned long long) m->size.inodes);
+        else
+                r = strv_extendf(&u->plan, "Remove the old data root %s (%.2f GiB, %llu inodes).", m->old_root,
+                                 m->size.bytes / 1073741824.0, (unsigned long long) m->size.inodes);
         return r < 0 ? r : UNDO_PLANNED;
 }
 
@@ -591,7 +653,7 @@ static int execute_cleanup(Undo *u) {
                         (void) journal_save_phase(m->journal, PHASE_CLEANED);
                 return UNDO_UNCHANGED;
         }
-        if (access(m->old_root, F_OK) >= 0) {
+        if (!old_root_gone(m->old_root)) {
                 r = delete_old_root(m->old_root);
                 if (r < 0)
                         (void) error_set(&u->error, r, "Failed to remove %s: %m", m->old_root);

@@ -29,6 +29,8 @@
 #                        json     "data-root" in /etc/docker/daemon.json
 #                        default  nothing: dockerd uses /var/lib/docker, over
 #                                 which the harness bind-mounts DOCKERD_DATA_ROOT
+#                                 (unless the test made it a symlink or a
+#                                 mount point in its private /var/lib)
 #   DOCKERD_EXTRA_OPTS more dockerd flags for DOCKER_OPTS
 #
 # What containers need on these machines: --network none (the daemon runs
@@ -155,8 +157,12 @@ dockerd_set_data_root() {
 }
 
 # DOCKERD_CONFIG=default: dockerd uses /var/lib/docker. That directory may not
-# exist on this machine and must not be created on it.
+# exist on this machine and must not be created on it. A test that made it a
+# symlink or a mount point itself (after dockerd_private_system) keeps it.
 dockerd_bind_var_lib_docker() {
+        if [ "${DOCKERD_PRIVATE_SYSTEM:-}" = 1 ] && { [ -L /var/lib/docker ] || mountpoint -q /var/lib/docker; }; then
+                return 0
+        fi
         if [ ! -d /var/lib/docker ]; then
                 sandbox_private_var_lib || bail_out "lib-dockerd.sh: cannot make /var/lib private"
                 mkdir /var/lib/docker

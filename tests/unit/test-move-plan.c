@@ -892,10 +892,81 @@ static void test_containerd_resume(void) {
         free_root(m);
 }
 
+/* The data root reached through a symlink or a bind mount (the facts that
+ * probe_data_root_link() learns, written by hand): the move leaves the link
+ * as it is and says so; a link that leads nowhere, or to the target itself,
+ * is refused with what to do. */
+static Move *linked(DataRootLinkKind kind, const char *target, bool fstab, const MoveRequest *req) {
+        Move *m = move_of("default", req);
+
+        m->link = (DataRootLink){ .kind = kind, .path = strdup("/var/lib/docker"), .target = strdup(target), .fstab = fstab };
+        return m;
+}
+
+static void test_link(void) {
+        MoveRequest del = { .to = TARGET, .delete_old = true };
+        _cleanup_free_ char *error = NULL;
+        Move *m;
+
+        m = move_of("default", NULL);
+        ok_int(plan(m), MOVE_PLANNED, "a plain data root: planned");
+        ok(!has_step(m, "Leave the") && !m->link_choice, "a plain data root: nothing said of a link");
+        free_root(m);
+
+        m = linked(DATA_ROOT_SYMLINK, "/srv/disk2/docker", false, &del);
+        ok_int(plan_begin(m), MOVE_PLANNED, "a symlinked data root: begins");
+        /* The old root is where the link leads, as on a host where it resolves. */
+        free(m->old_root);
+        m->old_root = strdup("/srv/disk2/docker");
+        healthy(m);
+        ok_int(plan_decide(m, &error), MOVE_PLANNED, "a symlinked data root: planned");
+        ok_streq(m->edit.place, "/etc/docker/daemon.json (daemon.json)", "symlink: the data root is set in daemon.json");
+        ok(has_step(m, "Leave the symlink /var/lib/docker -> /srv/disk2/docker as it is") &&
+                   has_step(m, "'rollback' finds it unchanged") && has_step(m, "never through the link"),
+           "symlink: the plan says the link stays, and why");
+        ok(has_step(m, "Delete the old data root /srv/disk2/docker") &&
+                   has_step(m, "the old data stays in /srv/disk2/docker until 'cleanup' (or --delete-old) removes "
+                               "that directory by its own name"),
+           "symlink: --delete-old deletes the directory the link leads to, by its own name");
+        free_root(m);
+
+        m = linked(DATA_ROOT_BIND, "/srv/disk2/docker", true, NULL);
+        ok_int(plan(m), MOVE_PLANNED, "a bind-mounted data root: planned");
+        ok(has_step(m, "Leave the bind mount of /srv/disk2/docker on /var/lib/docker and its line in /etc/fstab as "
+                       "it is") &&
+                   has_step(m, "empties /var/lib/docker, which empties /srv/disk2/docker"),
+           "bind: the plan says the mount and its fstab line stay, and what cleanup empties");
+        free_root(m);
+
+        m = linked(DATA_ROOT_SYMLINK, "/srv/gone", false, NULL);
+        m->link.dangling = true;
+        ok_int(plan_begin(m), MOVE_REFUSED, "a dangling symlink: refused before anything is measured");
+        ok(refused_for(m, "The data root /var/lib/docker is a symlink to /srv/gone, which does not exist"),
+           "the refusal names the link and where it leads");
+        free_root(m);
+
+        for (int k = DATA_ROOT_SYMLINK; k <= DATA_ROOT_BIND; k++) {
+                const char *what = k == DATA_ROOT_SYMLINK ? "symlink" : "bind";
+
+                m = linked(k, TARGET, k == DATA_ROOT_BIND, &del);
+                ok_int(plan_begin(m), MOVE_PLANNED, "%s to the target: begins", what);
+                healthy(m);
+                m->link.is_target = true;
+                m->target.same_fs = true;
+                ok_int(plan_decide(m, &error), MOVE_REFUSED, "%s to the target: refused, nothing deleted", what);
+                ok(refused_for(m, "which is the target " TARGET " itself") &&
+                           refused_for(m, "docker-relocate set-data-root " TARGET) &&
+                           !refused_for(m, "moving frees no space"),
+                   "%s to the target: the refusal says why and what to do instead", what);
+                free_root(m);
+        }
+}
+
 int main(void) {
         test_styles();
         test_refusals();
         test_options();
+        test_link();
         test_volume();
         test_journal();
         test_installs();
