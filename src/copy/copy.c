@@ -513,6 +513,15 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
                 feed_progress(&rd, "\n", 1, progress, userdata);
 
         r = copy_map_rsync_exit(status, pass, errbuf, &msg);
+        if (r >= 0) {
+                /* The target's top directory is also where the marker
+                 * lives, and rsync does not always leave it with the
+                 * source's times when it deleted one of its entries (seen
+                 * now and then under load): it gets them last. */
+                struct stat st;
+                if (stat(src, &st) >= 0)
+                        (void) utimensat(AT_FDCWD, dst, (const struct timespec[2]){ st.st_atim, st.st_mtim }, 0);
+        }
         if (r >= 0 && progress && rd.last.percent < 100) {
                 /* rsync ends below 100% when hard links or unchanged files
                  * were not transferred; the caller's bar should end full. */
