@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,36 +125,54 @@ static void record(CopyTracker *t, const unsigned char *d, size_t n) {
         t->used++;
 }
 
-/* Takes the events in buf into the record. */
-static void take_events(CopyTracker *t, const char *buf, ssize_t len) {
+/* Takes the events in buf into the record. The kernel pads an event with a
+ * name to 4 bytes only, while struct fanotify_event_metadata wants 8: each
+ * header is copied out before it is read, never read in place. */
+static void take_events(CopyTracker *t, const char *buf, size_t len) {
+        size_t off = 0;
+
         pthread_mutex_lock(&t->lock);
-        for (const struct fanotify_event_metadata *m = (const void *) buf; FAN_EVENT_OK(m, len);
-                m = FAN_EVENT_NEXT(m, len)) {
-                if (m->vers != FANOTIFY_METADATA_VERSION) {
+        while (len - off >= sizeof(struct fanotify_event_metadata)) {
+                struct fanotify_event_metadata m;
+
+                memcpy(&m, buf + off, sizeof(m));
+                if (m.event_len < sizeof(m) || m.event_len > len - off || m.metadata_len < sizeof(m) ||
+                    m.metadata_len > m.event_len)
+                        break;
+                if (m.vers != FANOTIFY_METADATA_VERSION) {
                         t->incomplete = "the kernel reports events in an unknown format";
                         break;
                 }
-                if (m->mask & FAN_Q_OVERFLOW) {
+                if (m.mask & FAN_Q_OVERFLOW) {
                         t->incomplete = "the kernel's queue of events overflowed";
                         break;
                 }
-                for (const char *p = (const char *) (m + 1);
-                        p + sizeof(struct fanotify_event_info_header) <= (const char *) m + m->event_len;) {
-                        const struct fanotify_event_info_fid *fid = (const void *) p;
-                        const struct file_handle *h = (const void *) fid->handle;
+                const char *end = buf + off + m.event_len;
+                for (const char *p = buf + off + m.metadata_len;
+                     (size_t) (end - p) >= sizeof(struct fanotify_event_info_header);) {
+                        struct fanotify_event_info_header hdr;
+                        struct file_handle h;
 
-                        if (fid->hdr.len == 0)
+                        memcpy(&hdr, p, sizeof(hdr));
+                        if (hdr.len == 0 || hdr.len > (size_t) (end - p))
                                 break;
-                        if (fid->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
-                                fid->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID) {
+                        if ((hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
+                             hdr.info_type == FAN_EVENT_INFO_TYPE_DFID) &&
+                            hdr.len >= sizeof(struct fanotify_event_info_fid) + sizeof(h)) {
                                 /* fsid, then the handle's type, length and
                                  * bytes: the name that may follow is left
                                  * out, the directory is what is resynced. */
-                                size_t n = sizeof(fid->fsid) + sizeof(struct file_handle) + h->handle_bytes;
-                                record(t, (const unsigned char *) &fid->fsid, n);
+                                const char *fsid = p + offsetof(struct fanotify_event_info_fid, fsid);
+                                size_t n;
+
+                                memcpy(&h, p + offsetof(struct fanotify_event_info_fid, handle), sizeof(h));
+                                n = sizeof(__kernel_fsid_t) + sizeof(h) + h.handle_bytes;
+                                if (offsetof(struct fanotify_event_info_fid, fsid) + n <= hdr.len)
+                                        record(t, (const unsigned char *) fsid, n);
                         }
-                        p += fid->hdr.len;
+                        p += hdr.len;
                 }
+                off += m.event_len;
         }
         pthread_mutex_unlock(&t->lock);
 }
@@ -180,7 +199,7 @@ static int drain(CopyTracker *t) {
                 }
                 if (n == 0)
                         return 0;
-                take_events(t, buf.b, n);
+                take_events(t, buf.b, (size_t) n);
         }
 }
 
