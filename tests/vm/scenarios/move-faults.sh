@@ -46,9 +46,14 @@ move_bg() {
         move_pid=$!
 }
 
-# Until the move's final copy runs (its rsync child), at most 120 s.
+# Until the move's final copy runs, at most 120 s: Docker stopped and the
+# copy's marker on the target (the copy engine, the default, runs in the
+# move's own process; the target was emptied before).
+copying() {
+        [ "$(journal_phase)" = stopped ] && [ -e "$NEW/.docker-relocate-copy" ]
+}
 wait_copying() {
-        wait_for 120 pgrep -P "$move_pid" -x rsync
+        wait_for 120 copying
 }
 
 stopped() {
