@@ -133,12 +133,13 @@ static void *container_job(void *p) {
                 j->r = engine_container_start(e, j->id, &j->error);
                 return NULL;
         }
-        /* Its own grace period, as "docker stop" gives it; one that asks to
-         * wait for ever gets as long as a service stop. */
+        /* Its own grace period, as "docker stop" gives it, but no longer
+         * than a service stop: one that asks to wait for ever (-1), or for
+         * hours, must not hold every other container down as long. */
         j->r = engine_container_stop_timeout(e, j->id, &timeout, &j->error);
         if (j->r < 0)
                 return NULL;
-        if (timeout < 0)
+        if (timeout < 0 || (unsigned) timeout > SERVICE_TIMEOUT_MS / 1000)
                 timeout = SERVICE_TIMEOUT_MS / 1000;
         j->r = engine_container_stop(e, j->id, (unsigned) timeout, &j->error);
         return NULL;
