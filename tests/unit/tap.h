@@ -11,14 +11,37 @@
 
 static int tap_n, tap_failed;
 
+/* Text on a TAP line, or on a diagnostic one, with its newlines shown as
+ * "\n" (a raw one would start a line TAP cannot read). */
+static inline void tap_put_line(const char *s) {
+        for (; *s; s++)
+                if (*s == '\n')
+                        fputs("\\n", stdout);
+                else
+                        putchar(*s);
+}
+
 static inline void tap_ok(int ok, const char *what, const char *file, int line) {
         tap_n++;
         if (!ok)
                 tap_failed++;
-        printf("%sok %d - %s%s", ok ? "" : "not ", tap_n, what, ok ? "\n" : "");
+        printf("%sok %d - ", ok ? "" : "not ", tap_n);
+        tap_put_line(what);
         if (!ok)
-                printf(" (%s:%d)\n", file, line);
+                printf(" (%s:%d)", file, line);
+        putchar('\n');
         fflush(stdout);
+}
+
+/* "#   LABEL 'VALUE'", a value of several lines continued on "#" lines. */
+static inline void tap_diag_value(const char *label, const char *v) {
+        printf("#   %s '", label);
+        for (; v && *v; v++)
+                if (*v == '\n')
+                        fputs("\n#             ", stdout);
+                else
+                        putchar(*v);
+        printf("%s\n", v ? "'" : "(null)'");
 }
 
 #define ok(expr, ...)                                                            \
@@ -35,9 +58,10 @@ static inline void tap_ok(int ok, const char *what, const char *file, int line) 
                 char _d_[512];                                                                \
                 snprintf(_d_, sizeof(_d_), __VA_ARGS__);                                      \
                 tap_ok(_m_, _d_, __FILE__, __LINE__);                                         \
-                if (!_m_)                                                                     \
-                        printf("#   got:      '%s'\n#   expected: '%s'\n", _a_ ?: "(null)", \
-                               _b_ ?: "(null)");                                              \
+                if (!_m_) {                                                                   \
+                        tap_diag_value("got:     ", _a_);                                     \
+                        tap_diag_value("expected:", _b_);                                     \
+                }                                                                             \
         } while (0)
 
 #define ok_int(a, b, ...)                                                                  \
