@@ -314,6 +314,18 @@ dockerd_config_sum() {
 
 RELOCATE_STATE=/var/lib/docker-relocate/state.json
 
+# The usual start of a move test: a private system whose dockerd runs on
+# $WORK/old-root, configured through CONFIG (json, the default, or any
+# DOCKERD_CONFIG), populated; the test bails out when that fails.
+dockerd_running_populated() {
+        dockerd_private_system
+        DOCKERD_DATA_ROOT=$WORK/old-root
+        DOCKERD_CONFIG=${1:-json}
+        dockerd_setup
+        dockerd_start || bail_out "dockerd did not start"
+        dockerd_populate || bail_out "populating failed"
+}
+
 # The phase the journal records, or nothing without one.
 relocate_phase() {
         json_get 'j["phase"]' "$RELOCATE_STATE" 2>/dev/null

@@ -19,12 +19,7 @@ BIN=${DOCKER_RELOCATE:?}
 dockerd_require_fault_injection
 require 'command -v rsync' "rsync"
 
-dockerd_private_system
-DOCKERD_DATA_ROOT=$WORK/old-root
-DOCKERD_CONFIG=json
-dockerd_setup
-dockerd_start || bail_out "dockerd did not start"
-dockerd_populate || bail_out "populating failed"
+dockerd_running_populated
 
 # Two containers that ignore SIGTERM (PID 1 with the signal ignored), each
 # with its own grace period of 3 s: only SIGKILL ends them.

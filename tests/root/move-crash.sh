@@ -21,12 +21,7 @@ sandbox_enter "$@"
 BIN=${DOCKER_RELOCATE:?}
 dockerd_require_fault_injection
 
-dockerd_private_system
-DOCKERD_DATA_ROOT=$WORK/old-root
-DOCKERD_CONFIG=json
-dockerd_setup
-dockerd_start || bail_out "dockerd did not start"
-dockerd_populate || bail_out "populating failed"
+dockerd_running_populated
 
 VOL=$WORK/vol
 sandbox_ext4_volume LOOP 2G "$VOL" || bail_out "the volume"

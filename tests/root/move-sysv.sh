@@ -16,12 +16,7 @@ set -uo pipefail
 sandbox_enter "$@"
 
 BIN=${DOCKER_RELOCATE:?}
-dockerd_private_system
-DOCKERD_DATA_ROOT=$WORK/old-root
-DOCKERD_CONFIG=opts
-dockerd_setup
-dockerd_start || bail_out "dockerd did not start"
-dockerd_populate || bail_out "populating failed"
+dockerd_running_populated opts
 # Enough data that the copy takes a moment (for the SIGKILL below).
 dockerd_docker volume create relocate-big >/dev/null
 dockerd_docker run --rm --network none -v relocate-big:/big "$DOCKERD_IMAGE" \
