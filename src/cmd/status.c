@@ -9,6 +9,7 @@
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config/docker-config.h"
+#include "config/selinux.h"
 #include "move/journal.h"
 #include "output/output.h"
 #include "service/service.h"
@@ -16,6 +17,7 @@
 #include "util/json-util.h"
 #include "util/libmount-util.h"
 #include "util/log.h"
+#include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
 
@@ -156,6 +158,84 @@ static void print_installs(const DockerConfig *c, const cJSON *j) {
                 output_printf("Not moved:     %s\n", json_get_string(install, "refusal"));
 }
 
+/* SELinux: the mode, the tools, and on the running host whether the files
+ * of the data root carry the labels the policy gives them (restorecon -n
+ * changes nothing). Containers fail with "permission denied" on a data root
+ * labelled otherwise. */
+static cJSON *selinux_json(const char *root, const DockerConfig *c) {
+        _cleanup_(selinux_state_done) SELinuxState s = {};
+        _cleanup_free_ char *first = NULL, *err = NULL;
+        const char *dir = c->data_root_resolved ?: c->data_root;
+        cJSON *o, *tools, *labels;
+        unsigned wrong = 0;
+        int r;
+
+        if (selinux_detect(root, &s) < 0)
+                return NULL;
+        o = cJSON_CreateObject();
+        if (!o)
+                return NULL;
+        cJSON_AddStringToObject(o, "mode", selinux_mode_to_string(s.mode));
+        json_add_string_or_null(o, "selinuxfs", s.fs);
+        tools = cJSON_AddObjectToObject(o, "tools");
+        if (tools) {
+                cJSON_AddBoolToObject(tools, "semanage", s.have_semanage);
+                cJSON_AddBoolToObject(tools, "restorecon", s.have_restorecon);
+                cJSON_AddBoolToObject(tools, "matchpathcon", s.have_matchpathcon);
+        }
+        /* Only on the running host, whose policy restorecon reads; not
+         * without SELinux, nor on a data root that does not exist. */
+        if (!root_is_host(root) || s.mode == SELINUX_DISABLED || !s.have_restorecon || !dir || !dir_exists(dir)) {
+                cJSON_AddNullToObject(o, "labels");
+                return o;
+        }
+        labels = cJSON_AddObjectToObject(o, "labels");
+        if (!labels)
+                return o;
+        cJSON_AddStringToObject(labels, "path", dir);
+        r = selinux_check_labels(dir, &wrong, &first, &err);
+        if (r < 0) {
+                cJSON_AddNullToObject(labels, "match");
+                cJSON_AddNullToObject(labels, "wrong");
+                cJSON_AddNullToObject(labels, "first");
+                json_add_string_or_null(labels, "error", err ?: strerror(-r));
+                return o;
+        }
+        cJSON_AddBoolToObject(labels, "match", wrong == 0);
+        cJSON_AddNumberToObject(labels, "wrong", wrong);
+        json_add_string_or_null(labels, "first", first);
+        cJSON_AddNullToObject(labels, "error");
+        return o;
+}
+
+static void print_selinux(const cJSON *j) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "selinux");
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(s, "labels");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "tools");
+        const cJSON *wrong = cJSON_GetObjectItemCaseSensitive(l, "wrong");
+
+        if (!cJSON_IsObject(s))
+                return;
+        output_printf("SELinux:       %s\n", strna(json_get_string(s, "mode")));
+        if (streq_ptr(json_get_string(s, "mode"), "disabled"))
+                return;
+        output_printf("  tools:       semanage %s, restorecon %s, matchpathcon %s\n",
+                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "semanage")) ? "yes" : "missing",
+                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "restorecon")) ? "yes" : "missing",
+                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "matchpathcon")) ? "yes" : "missing");
+        if (!cJSON_IsObject(l))
+                output_printf("  labels:      not checked\n");
+        else if (json_get_string(l, "error"))
+                output_printf("  labels:      could not be checked: %s\n", json_get_string(l, "error"));
+        else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "match")))
+                output_printf("  labels:      %s matches the policy\n", strna(json_get_string(l, "path")));
+        else
+                output_printf("  labels:      %.0f files of %s differ from the policy (%s); 'restorecon -R %s' sets "
+                              "them\n",
+                              cJSON_IsNumber(wrong) ? wrong->valuedouble : 0, strna(json_get_string(l, "path")),
+                              strna(json_get_string(l, "first")), strna(json_get_string(l, "path")));
+}
+
 static cJSON *status_json(const DockerConfig *c, const Options *o) {
         cJSON *j = cJSON_CreateObject(), *dr;
         _cleanup_strv_free_ char **argv = word_list_to_strv(&c->argv);
@@ -189,6 +269,7 @@ static cJSON *status_json(const DockerConfig *c, const Options *o) {
         cJSON_AddItemToObject(j, "conflicts", json_string_array(c->conflicts));
         cJSON_AddItemToObject(j, "warnings", json_string_array(c->warnings));
         cJSON_AddItemToObject(j, "last_move", last_move_json(o->root, cJSON_GetObjectItemCaseSensitive(j, "warnings")));
+        cJSON_AddItemToObject(j, "selinux", selinux_json(o->root, c));
 
         if (root_is_host(o->root)) {
                 cJSON *fs = filesystem_json(c->data_root_resolved ?: c->data_root), *svc;
@@ -323,6 +404,7 @@ static void print_human(const DockerConfig *c, const cJSON *j) {
                                       json_get_string(lm, "finished") ? ", finished " : "",
                                       strempty(json_get_string(lm, "finished")));
         }
+        print_selinux(j);
         STRV_FOREACH(m, c->conflicts)
                 output_printf("CONFLICT:      %s\n", *m);
         STRV_FOREACH(m, c->warnings)

@@ -12,6 +12,7 @@
 #include "config/containerd-config.h"
 #include "config/docker-config.h"
 #include "config/edit.h"
+#include "config/selinux.h"
 #include "copy/rebase.h"
 #include "disk/prepare.h"
 #include "engine/engine.h"
@@ -117,6 +118,7 @@ struct Move {
         PrepareResult disk; /* --device: the volume as planned (a dry run), then as prepared */
         ImageStoreInfo store_info; /* which image store, which containerd (store/image-store.h) */
         ContainerdFacts ctd;       /* when the system containerd's root holds the images */
+        SELinuxState selinux;
 
         /* What the planner decides (plan.c). */
         MovePhase resume_phase; /* where an interrupted move stopped; PHASE_NONE: a new move */
@@ -131,6 +133,7 @@ struct Move {
         EditPlan containerd_edit;  /* containerd's part of edit, for its place and notes */
         char *diff;
         char *link_choice; /* what becomes of the data root's symlink or bind mount (plan_link()) */
+        bool selinux_label; /* SELinux is enabled and its tools are there: the new trees are labelled */
         char **refusals;
         char **warnings;
         char **plan_steps;
@@ -216,6 +219,23 @@ int plan_containerd_back(Move *m, char **ret_refusal, char **ret_error);
 int plan_cleanup_containerd(Move *m, char ***plan, char **ret_refusal);
 /* Removes containerd's old root (nothing when there is none). */
 int cleanup_containerd(Move *m, char **ret_error);
+
+/* selinux.c: with SELinux enabled, the new trees labelled as the old ones
+ * (an equivalence rule and a relabel), and the rules taken out again by a
+ * rollback. */
+bool with_selinux(const Move *m);
+/* Refuses an enforcing host without the tools (a warning when permissive),
+ * or decides to label. After plan_containerd(): its root is a tree too. */
+int plan_selinux(Move *m, char **ret_error);
+/* The plan's lines of the labelling, added to *steps. */
+int plan_selinux_steps(Move *m, char ***steps);
+int step_selinux_label(Move *m, char **ret_error);
+/* The rollback's lines for the rules the move added, added to *plan. */
+int plan_selinux_undo(const Move *m, char ***plan);
+/* Removes the rules the move added, as its journal records them; a rule
+ * that cannot be removed becomes a warning of m with the command to run.
+ * -ENOMEM only. */
+int selinux_undo(Move *m);
 
 /* steps.c */
 int steps_run(Move *m);

@@ -470,6 +470,8 @@ static int plan_steps(Move *m) {
                 r = step_line(m, true, "Copy containerd's root %s to %s with containerd stopped (%s)", cold, cnew,
                               final);
         if (r >= 0)
+                r = plan_selinux_steps(m, &m->plan_steps);
+        if (r >= 0)
                 r = step_line(m, false, "Set the data root to %s in %s", new, m->edit.place ?: "(already set)");
         if (r >= 0)
                 r = step_line(m, true, "Set containerd's root to %s in %s", cnew,
@@ -545,6 +547,9 @@ int plan_decide(Move *m, char **ret_error) {
         /* After Docker's configuration, which it adds to; before the
          * space, which it counts in. */
         r = plan_containerd(m, ret_error);
+        if (r < 0)
+                return r;
+        r = plan_selinux(m, ret_error);
         if (r < 0)
                 return r;
         r = plan_space(m);

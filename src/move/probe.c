@@ -256,6 +256,9 @@ int probe_host(Move *m, char **ret_error) {
         if (r < 0)
                 return r;
         m->have_rsync = find_executable("rsync", NULL);
+        r = selinux_detect(NULL, &m->selinux);
+        if (r < 0)
+                return r;
         r = copy_measure_tree(m->old_root, &m->size);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to measure %s: %m", m->old_root);

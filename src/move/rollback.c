@@ -115,6 +115,9 @@ int move_roll_back(Move *m) {
                 /* Containers that ran before run again. */
                 docker_start_containers(m->cfg.socket, m->content.running);
                 test_hook_crash("rollback-started");
+                r = selinux_undo(m);
+                if (r < 0)
+                        return r;
                 (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
                 return m->outcome = MOVE_ROLLED_BACK;
         }
@@ -167,8 +170,14 @@ static int move_abort(Move *m) {
                 m->config_interrupted = false;
         }
         /* Before the journal is opened, m->journal is an earlier move's. */
-        if (m->phase != PHASE_NONE)
+        if (m->phase != PHASE_NONE) {
+                /* A resumed run that began again from the live copy may
+                 * fail with the rules of the run it resumes in place. */
+                r = selinux_undo(m);
+                if (r < 0)
+                        return r;
                 (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
+        }
         return m->outcome = MOVE_FAILED;
 }
 

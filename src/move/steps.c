@@ -387,6 +387,8 @@ static const Step move_steps[] = {
           "Copying with Docker stopped (final pass)" },
         { "copy-containerd",       "copied-containerd",      PHASE_COPIED,      step_copy_containerd,        with_containerd,
           "Copying containerd's root with containerd stopped (final pass)" },
+        { "selinux-label",         "selinux-labelled",       PHASE_COPIED,      step_selinux_label,          with_selinux,
+          "Labelling the new trees for SELinux" },
         { "configure",             "configured",             PHASE_CONFIGURED,  step_configure },
         { "check-before-start",    "checked-before-start",   PHASE_NONE,        step_check_before_start,     before_start },
         { "start-verify",          "verified",               PHASE_VERIFIED,    step_start_verify,           NULL,

@@ -303,6 +303,8 @@ static int plan_abandon(Undo *u, char **ret_error) {
         running = strv_length(m->content.running);
         if (r >= 0 && running > 0)
                 r = strv_extendf(&u->plan, "Start the %zu containers that were running before the move.", running);
+        if (r >= 0)
+                r = plan_selinux_undo(m, &u->plan);
         return r < 0 ? r : UNDO_PLANNED;
 }
 
@@ -342,6 +344,9 @@ static int execute_abandon(Undo *u) {
                 return u->outcome = UNDO_NEEDS_HUMAN;
         }
         docker_start_containers(m->cfg.socket, m->content.running);
+        r = selinux_undo(m);
+        if (r < 0)
+                return r;
         (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
         return u->outcome = UNDO_ROLLED_BACK;
 }
@@ -393,6 +398,8 @@ static int plan_rollback(Undo *u, char **ret_error) {
                                  "Images, containers and volumes created since the move exist only on %s and are not "
                                  "carried back.",
                                  with_containerd(m) ? "the new roots" : m->new_root);
+        if (r >= 0)
+                r = plan_selinux_undo(m, &u->plan);
         return r < 0 ? r : UNDO_PLANNED;
 }
 
@@ -503,6 +510,9 @@ static int execute_rollback(Undo *u) {
                                          strna(err)) < 0)
                                 return -ENOMEM;
                 }
+        r = selinux_undo(m);
+        if (r < 0)
+                return r;
         (void) journal_save_phase(m->journal, PHASE_UNDONE);
         return u->outcome = UNDO_ROLLED_BACK;
 }
