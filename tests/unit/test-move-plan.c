@@ -8,6 +8,7 @@
 
 #include "move/move-internal.h"
 #include "tap.h"
+#include "tree.h"
 #include "util/json-util.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -962,6 +963,92 @@ static void test_link(void) {
         }
 }
 
+/* SELinux enabled: the labelling planned with the tools there, refused
+ * without them when enforcing, warned when permissive; a rule of an
+ * administrator's that labels the new root as something else refused. The
+ * rules are read through the fake semanage of tests/fixtures/selinux/bin. */
+static Move *selinux_plan(SELinuxMode mode, bool tools, bool debian, int *ret) {
+        _cleanup_free_ char *error = NULL;
+        Move *m = move_of("daemon-json", NULL);
+
+        if (plan_begin(m) != MOVE_PLANNED)
+                abort();
+        healthy(m);
+        m->selinux = (SELinuxState){ .mode = mode, .have_semanage = tools, .have_restorecon = tools,
+                                     .debian = debian };
+        *ret = plan_decide(m, &error);
+        return m;
+}
+
+static void test_selinux(void) {
+        _cleanup_free_ char *path = NULL, *rules = NULL, *log = NULL;
+        char *dir = tree_new("test-move-plan-selinux");
+        Move *m;
+        int r;
+
+        if (asprintf(&path, "%s/selinux/bin:%s", fixtures_dir(), getenv("PATH") ?: "/usr/bin:/bin") < 0 ||
+            asprintf(&rules, "%s/rules", dir) < 0 || asprintf(&log, "%s/log", dir) < 0)
+                abort();
+        setenv("PATH", path, 1);
+        setenv("SELINUX_FAKE_RULES", rules, 1);
+        setenv("SELINUX_FAKE_LOG", log, 1);
+
+        m = selinux_plan(SELINUX_DISABLED, false, false, &r);
+        ok_int(r, MOVE_PLANNED, "SELinux disabled: planned");
+        ok(!with_selinux(m) && !has_step(m, "SELinux") && !warned_for(m, "SELinux"), "and nothing of SELinux");
+        free_root(m);
+
+        m = selinux_plan(SELINUX_ENFORCING, false, false, &r);
+        ok_int(r, MOVE_REFUSED, "enforcing without the tools: refused");
+        ok(refused_for(m, "SELinux is enforcing, and semanage and restorecon are not installed") &&
+                   refused_for(m, "Install policycoreutils-python-utils (policycoreutils-python on Amazon Linux 2 "
+                                  "and RHEL 7) and policycoreutils, then run the move again."),
+           "naming the tools and the packages");
+        free_root(m);
+
+        m = selinux_plan(SELINUX_ENFORCING, false, true, &r);
+        ok_int(r, MOVE_REFUSED, "enforcing without the tools, Debian: refused");
+        ok(refused_for(m, "Install policycoreutils-python-utils and policycoreutils, then"), "with Debian's packages");
+        free_root(m);
+
+        m = selinux_plan(SELINUX_PERMISSIVE, false, false, &r);
+        ok_int(r, MOVE_PLANNED, "permissive without the tools: planned");
+        ok(!with_selinux(m) && !has_step(m, "SELinux"), "without labelling");
+        ok(warned_for(m, "SELinux is permissive and semanage and restorecon are not installed: /mnt/new is "
+                         "not labelled as /srv/docker") &&
+                   warned_for(m, "'semanage fcontext -a -e /srv/docker /mnt/new' and 'restorecon -R "
+                                 "/mnt/new'"),
+           "warned, with the commands to run");
+        free_root(m);
+
+        m = selinux_plan(SELINUX_ENFORCING, true, false, &r);
+        ok_int(r, MOVE_PLANNED, "enforcing with the tools: planned");
+        ok(with_selinux(m) && has_step(m, "Label /mnt/new for SELinux as /srv/docker: 'semanage fcontext -a "
+                                          "-e /srv/docker /mnt/new' (unless that rule exists), then "
+                                          "'restorecon -R /mnt/new'"),
+           "the labelling is a step of the plan");
+        for (size_t i = 0; m->plan_steps && m->plan_steps[i]; i++)
+                if (strstr(m->plan_steps[i], "Label "))
+                        ok(m->plan_steps[i + 1] && strstr(m->plan_steps[i + 1], "Set the data root") &&
+                                   i > 0 && strstr(m->plan_steps[i - 1], "with Docker stopped"),
+                           "after the final copy, before the data root is set");
+        free_root(m);
+
+        tree_write(dir, "/rules", "/mnt/new = /srv/elsewhere\n");
+        m = selinux_plan(SELINUX_PERMISSIVE, true, false, &r);
+        ok_int(r, MOVE_REFUSED, "a rule that labels the new root otherwise: refused");
+        ok(refused_for(m, "An SELinux equivalence rule labels /mnt/new as /srv/elsewhere, not as "
+                          "/srv/docker: remove it ('semanage fcontext -d /mnt/new')"),
+           "naming the rule and how to remove it");
+        free_root(m);
+
+        tree_write(dir, "/rules", "/mnt/new = /srv/docker\n");
+        m = selinux_plan(SELINUX_ENFORCING, true, false, &r);
+        ok_int(r, MOVE_PLANNED, "the same rule there already: planned");
+        free_root(m);
+        tree_remove(dir);
+}
+
 int main(void) {
         test_styles();
         test_refusals();
@@ -977,5 +1064,6 @@ int main(void) {
         test_graph_driver();
         test_managed();
         test_containerd_resume();
+        test_selinux();
         return tap_done();
 }
