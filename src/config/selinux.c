@@ -35,9 +35,10 @@ void selinux_state_done(SELinuxState *s) {
         *s = (SELinuxState){};
 }
 
-/* Where selinuxfs is mounted, as the mount table below root says; the
- * usual place when the table has none but that place has an "enforce"
- * file (a fixture tree without a mount table). NULL: not mounted. */
+/* Where selinuxfs is mounted (its path in the tree), as the mount table
+ * below root says; the usual place when the table has none but that place
+ * has an "enforce" file (a fixture tree without a mount table). NULL: not
+ * mounted. */
 static int find_selinuxfs(const char *root, char **ret) {
         _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
         _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
@@ -57,7 +58,7 @@ static int find_selinuxfs(const char *root, char **ret) {
         if (libmount_parse(mountinfo, LIBMOUNT_MOUNTINFO, &tb, &it) >= 0)
                 while (mnt_table_next_fs(tb, it, &fs) == 0)
                         if (streq_ptr(mnt_fs_get_fstype(fs), "selinuxfs") && mnt_fs_get_target(fs)) {
-                                *ret = root_path(root, mnt_fs_get_target(fs));
+                                *ret = strdup(mnt_fs_get_target(fs));
                                 return *ret ? 0 : -ENOMEM;
                         }
         enforce = root_path(root, "/sys/fs/selinux/enforce");
@@ -67,8 +68,13 @@ static int find_selinuxfs(const char *root, char **ret) {
                 *ret = NULL;
                 return 0;
         }
-        *ret = root_path(root, "/sys/fs/selinux");
+        *ret = strdup("/sys/fs/selinux");
         return *ret ? 0 : -ENOMEM;
+}
+
+/* The hook's directory is a path of the machine, not of the tree. */
+static char *hook_or_root_path(const char *root, const char *fs) {
+        return test_hook_value(TEST_SELINUXFS_ENV) ? strdup(fs) : root_path(root, fs);
 }
 
 static bool tool_exists(const char *root, const char *name) {
@@ -110,7 +116,9 @@ int selinux_detect(const char *root, SELinuxState *ret) {
         if (r < 0)
                 return r;
         if (fs) {
-                enforce = path_join(fs, "enforce");
+                _cleanup_free_ char *dir = hook_or_root_path(root, fs);
+
+                enforce = dir ? path_join(dir, "enforce") : NULL;
                 if (!enforce)
                         return -ENOMEM;
                 /* selinuxfs is mounted but without a policy loaded it has

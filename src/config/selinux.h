@@ -30,7 +30,7 @@ const char *selinux_mode_to_string(SELinuxMode m);
 
 typedef struct SELinuxState {
         SELinuxMode mode;
-        char *fs; /* where selinuxfs is mounted (below the root); NULL when disabled */
+        char *fs; /* where selinuxfs is mounted, in the tree (not prefixed with the root); NULL when disabled */
         bool have_semanage, have_restorecon, have_matchpathcon;
         bool debian; /* the distribution packages the tools the Debian way (package names differ) */
 } SELinuxState;

@@ -149,7 +149,27 @@ try:
     # status: reads only.
     for name in sorted(os.listdir(os.path.join(FIXTURES, "config"))):
         check("status --root (%s)" % name, ["--root", tree(name), "status", "--json"], 0, "unchanged",
-              command="status", extra=lambda o: expect(o["changed"] is False and o["last_move"] is None, o))
+              command="status", extra=lambda o: expect(o["changed"] is False and o["last_move"] is None and
+                                                       o["selinux"]["mode"] == "disabled", o))
+
+    # status on a tree with SELinux enforcing: the mode, the tools of the
+    # tree; its labels are not checked (restorecon reads the host's policy).
+    root = tree("daemon-json")
+    for path, content, mode in (("proc/self/mountinfo",
+                                 "36 25 0:31 / /sys/fs/selinux rw,relatime shared:11 - selinuxfs selinuxfs rw\n",
+                                 0o644),
+                                ("sys/fs/selinux/enforce", "1", 0o644), ("usr/sbin/semanage", "#!/bin/sh\n", 0o755)):
+        os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+        with open(os.path.join(root, path), "w") as f:
+            f.write(content)
+        os.chmod(os.path.join(root, path), mode)
+
+    def selinux(o):
+        assert o["selinux"] == {"mode": "enforcing", "selinuxfs": "/sys/fs/selinux",
+                                "tools": {"semanage": True, "restorecon": False, "matchpathcon": False},
+                                "labels": None}, o["selinux"]
+    check("status --root: SELinux enforcing", ["--root", root, "status", "--json"], 0, "unchanged",
+          command="status", extra=selinux)
 
     # status reports the last move from its journal.
     for phase, finished in (("done", True), ("configured", False), ("undone", True)):

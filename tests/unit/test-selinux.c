@@ -48,7 +48,6 @@ static void test_mode(void) {
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 char *root = tree_new("test-selinux");
-                _cleanup_free_ char *want = NULL;
                 SELinuxState s;
 
                 if (cases[i].mountinfo)
@@ -57,9 +56,7 @@ static void test_mode(void) {
                         tree_write(root, cases[i].enforce_path, cases[i].enforce);
                 s = detect_in(root);
                 ok_int(s.mode, cases[i].mode, "%s: mode %s", cases[i].what, selinux_mode_to_string(cases[i].mode));
-                if (cases[i].fs && asprintf(&want, "%s%s", root, cases[i].fs) < 0)
-                        abort();
-                ok(streq_ptr(s.fs, want), "%s: selinuxfs at %s", cases[i].what, strna(cases[i].fs));
+                ok(streq_ptr(s.fs, cases[i].fs), "%s: selinuxfs at %s", cases[i].what, strna(cases[i].fs));
                 selinux_state_done(&s);
                 tree_remove(root);
         }
