@@ -225,7 +225,10 @@ boot() {
         case $no_ebs_boots in *" $n "*) ebs=0 ;; esac
         case $attach_boots in *" $n "*) ebs=0 attach=1 ;; esac
         case $detach_boots in *" $n "*) attach=1 ;; esac
-        printf 'VM_EBS=%s\nVM_GP3=%s\nVM_BOOT=%s\n' "$ebs" "$gp3" "$n" >"$payload/state/boot.env"
+        # VM_WATCHDOG_AT: the guest's uptime at which scenario-lib.sh writes
+        # what still runs to the console, a minute before the boot's limit.
+        printf 'VM_EBS=%s\nVM_GP3=%s\nVM_BOOT=%s\nVM_WATCHDOG_AT=%s\n' "$ebs" "$gp3" "$n" \
+                $((boot_timeout > 120 ? boot_timeout - 60 : boot_timeout / 2)) >"$payload/state/boot.env"
         echo "$n" >"$payload/state/phase"
 
         args=(-name "docker-relocate-$name" -accel tcg,thread=multi -cpu max -m 2048 -smp 2
@@ -413,9 +416,16 @@ fail_boot() {
         local n=$1 what=$2
         tests=$((tests + 1))
         failed=$((failed + 1))
+        local console="$work/console-$n.log"
         echo "not ok $tests - boot $n: $what"
+        # What the scenario printed last and what still ran (the guest's
+        # watchdog, scenario-lib.sh) first: a summary that shows a few lines
+        # of a failure shows where it hung.
+        log "the scenario's last output: $(sed 's/\r$//' "$console" 2>/dev/null |
+                grep -v '^watchdog:' | grep -E '^(ok|not ok|#|vm-test-runner)' | tail -n 1)"
+        sed -n 's/\r$//; s/^watchdog: /#   /p' "$console" 2>/dev/null | head -n 80
         log "last lines of the serial console:"
-        tail -n 40 "$work/console-$n.log" 2>/dev/null | sed 's/\r$//; s/^/#   /'
+        sed 's/\r$//' "$console" 2>/dev/null | grep -v '^watchdog:' | tail -n 25 | sed 's/^/#   /'
         tail -n 5 "$work/qemu-$n.log" 2>/dev/null | sed 's/^/#   qemu: /'
 }
 
