@@ -8,7 +8,8 @@
 # IMAGE is "bookworm" (the default: Debian 12, docker.io 20.10) or "sid"
 # (Debian unstable: docker.io 28 with containerd 2, for the containerd image
 # store). Each has its package list beside this script: image-packages.txt
-# for bookworm, image-packages-IMAGE.txt for the others.
+# for bookworm, image-packages-IMAGE.txt for the others. "selinux" is
+# derived from the bookworm image by build-image-selinux.sh.
 #
 # The image is keyed by a hash of its recipe: this script, the package list
 # and the files installed into the guest. A cached image whose recipe is
@@ -42,8 +43,11 @@ sid)
         cache=$cache_top/$suite
         package_list=image-packages-$suite.txt
         ;;
+selinux)
+        exec "$here/build-image-selinux.sh"
+        ;;
 *)
-        echo "build-image: unknown image '$suite' (bookworm, sid)" >&2
+        echo "build-image: unknown image '$suite' (bookworm, sid, selinux)" >&2
         exit 2
         ;;
 esac

@@ -38,8 +38,9 @@
 #                         installing the bare binary: the scenario unpacks
 #                         it onto the system itself
 #   --image NAME          boot this image (build-image.sh NAME): bookworm
-#                         (the default; docker.io 20.10) or sid (docker.io 28
-#                         with containerd 2)
+#                         (the default; docker.io 20.10), sid (docker.io 28
+#                         with containerd 2) or selinux (bookworm with
+#                         SELinux enabled, permissive)
 #   --containerd-store    Docker starts on the containerd image store:
 #                         /etc/docker/daemon.json is
 #                         {"features": {"containerd-snapshotter": true}}
@@ -221,6 +222,8 @@ boot() {
         # datasource list of one is taken as found) and its stages cost
         # more than a minute of each boot under emulation.
         [ -f "$work/seed.img" ] || cmdline+=" cloud-init=disabled"
+        # An image may need kernel arguments of its own (SELinux's).
+        [ -f "$image/cmdline" ] && cmdline+=" $(cat "$image/cmdline")"
 
         case $no_ebs_boots in *" $n "*) ebs=0 ;; esac
         case $attach_boots in *" $n "*) ebs=0 attach=1 ;; esac
