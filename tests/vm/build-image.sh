@@ -200,61 +200,17 @@ build() {
         rm -rf --one-file-system "$root"
 }
 
-build_tmp=
-
-# Also on failure: debootstrap mounts /proc and /sys inside the tree.
-cleanup() {
-        set +e
-        [ -n "$build_tmp" ] || return 0
-        findmnt -rn -o TARGET | grep -F "$build_tmp/" | sort -r | while read -r m; do
-                umount -l "$m" || true
-        done
-        rm -rf --one-file-system "$build_tmp"
-}
+. "$here/image-cache.sh"
 
 main() {
-        local hash image start
-
         if ! install_host_packages; then
                 log "cannot install the host tools in packages.txt"
                 exit 77
         fi
-
-        hash=$(recipe_hash)
-        image="$cache/image-$hash"
-        mkdir -p "$cache"
-
-        # One builder at a time; a second caller waits and then finds the image.
-        exec 9>"$cache/.lock"
-        if ! flock -w 3600 9; then
-                log "timed out waiting for another build"
-                return 1
-        fi
-
-        if [ -f "$image/complete" ]; then
-                echo "$image"
-                return 0
-        fi
-
-        build_tmp=$(mktemp -d "$cache/build-$hash.XXXXXX")
-        trap cleanup EXIT
-        start=$SECONDS
-        log "building the $suite image $hash in $cache"
-        build "$build_tmp"
-        date -u +%FT%TZ >"$build_tmp/complete"
-        mv -T "$build_tmp" "$image"
-        build_tmp=
-        log "image $hash built in $((SECONDS - start)) s"
-
         # Keep the four newest images: checkouts of several branches on one
         # machine each want their own, and a smaller cache rebuilds them in
         # turn. Each takes about 1.5 GB of the sparse 6 GB.
-        ls -1dt "$cache"/image-* 2>/dev/null | tail -n +5 | while read -r old; do
-                log "removing old image $old"
-                rm -rf "$old"
-        done
-
-        echo "$image"
+        image_cache_get "$cache" "$(recipe_hash)" 4 "$suite" build
 }
 
 main "$@"
