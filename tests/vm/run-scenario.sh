@@ -442,6 +442,38 @@ keep_logs() {
         cp -r "$payload/results" "$payload/state" "$dir"/ 2>/dev/null
 }
 
+# A new root overlay over the image, a new empty EBS disk.
+fresh_disks() {
+        rm -f "$work/root.qcow2" "$work/ebs.img"
+        qemu-img create -q -f qcow2 -F raw -b "$base" "$work/root.qcow2" ||
+                die "cannot create the root overlay"
+        truncate -s "$ebs_size" "$work/ebs.img"
+}
+
+# A first boot that never reached the scenario (no "phase 1 starts" on the
+# console) is booted once more, from fresh disks: it hung in the emulated
+# machine's own start, before anything under test ran, which a CI run saw
+# once in some hundred boots under emulation. Not where something under
+# test runs before the scenario (a cloud-init seed, a package installed
+# early in boot), nor twice: those stay failures. Prints what the lost boot
+# showed.
+rebooted_lost=0
+first_boot_lost() {
+        local n=$1 rc=$2 console="$work/console-$1.log"
+
+        [ "$n" = 1 ] && [ $rebooted_lost = 0 ] && [ -z "$user_data" ] && [ -z "$deb" ] || return 1
+        [ "$rc" = 124 ] || [ "$rc" = 137 ] || [ ! -f "$payload/state/phase-1.done" ] || return 1
+        grep -q "vm-test-runner: phase 1 starts" "$console" 2>/dev/null && return 1
+        log "boot 1 never reached the scenario (qemu status $rc); booting once more from fresh disks." \
+                "What the lost boot's console ended with:"
+        sed 's/\r$//' "$console" 2>/dev/null | tail -n 15 | sed 's/^/#   /; $a\'
+        mv "$console" "$work/console-1-lost.log"
+        rm -rf "$payload/results" "$payload/state"
+        mkdir -p "$payload/results" "$payload/state"
+        fresh_disks
+        return 0
+}
+
 # Everything runs from here, so that the whole file is read before any of it
 # runs (editing the script during a run cannot break that run).
 main() {
@@ -525,9 +557,8 @@ main() {
         # between two boots (when the cache is on the same filesystem).
         base="$image/root.img"
         ln "$base" "$work/base.img" 2>/dev/null && base="$work/base.img"
-        qemu-img create -q -f qcow2 -F raw -b "$base" "$work/root.qcow2" ||
-                die "cannot create the root overlay"
-        truncate -s "$ebs_size" "$work/ebs.img"
+        fresh_disks
+
 
         ebs_drive="file=$work/ebs.img,if=none,id=ebs,format=raw,cache=unsafe"
         [ $gp3 = 1 ] && ebs_drive+=",throttling.iops-total=3000,throttling.bps-total=131072000"
@@ -553,6 +584,10 @@ main() {
                 boot "$n"
                 rc=$?
                 log "boot $n: $((SECONDS - boot_start)) s (qemu status $rc)"
+                if first_boot_lost "$n" "$rc"; then
+                        rebooted_lost=1
+                        continue
+                fi
                 emit_results "$payload/results/phase-$n.log"
 
                 if [ $rc = 124 ] || [ $rc = 137 ]; then
