@@ -205,28 +205,38 @@ static int run_tool(char *const *argv, unsigned long timeout_ms, char **ret_stdo
         return 0;
 }
 
-int selinux_equivalence_of(const char *path, char **ret_equal, char **ret_error) {
+int selinux_list_equivalences(char ***ret_pairs, char **ret_error) {
         char *const argv[] = { (char *) "semanage", (char *) "fcontext", (char *) "-l", (char *) "-C",
                                (char *) "-n", NULL };
         _cleanup_free_ char *out = NULL;
-        _cleanup_strv_free_ char **pairs = NULL;
         int r;
 
         r = run_tool(argv, SEMANAGE_TIMEOUT_MS, &out, ret_error);
         if (r < 0)
                 return r;
-        r = selinux_parse_equivalences(out, &pairs);
+        return selinux_parse_equivalences(out, ret_pairs);
+}
+
+const char *selinux_equivalence_lookup(char *const *pairs, const char *path) {
+        for (size_t i = 0; pairs && pairs[i] && pairs[i + 1]; i += 2)
+                if (streq(pairs[i], path))
+                        return pairs[i + 1];
+        return NULL;
+}
+
+int selinux_equivalence_of(const char *path, char **ret_equal, char **ret_error) {
+        _cleanup_strv_free_ char **pairs = NULL;
+        const char *e;
+        char *copy = NULL;
+        int r;
+
+        r = selinux_list_equivalences(&pairs, ret_error);
         if (r < 0)
                 return r;
-        for (size_t i = 0; pairs && pairs[i] && pairs[i + 1]; i += 2)
-                if (streq(pairs[i], path)) {
-                        char *e = strdup(pairs[i + 1]);
-                        if (!e)
-                                return -ENOMEM;
-                        *ret_equal = e;
-                        return 0;
-                }
-        *ret_equal = NULL;
+        e = selinux_equivalence_lookup(pairs, path);
+        if (e && !(copy = strdup(e)))
+                return -ENOMEM;
+        *ret_equal = copy;
         return 0;
 }
 

@@ -53,9 +53,13 @@ const char *selinux_package(const SELinuxState *s, const char *program);
  * Other lines (local file context rules) are skipped. */
 int selinux_parse_equivalences(const char *text, char ***ret);
 
+/* The local equivalence rules, as selinux_parse_equivalences() gives them.
+ * Errors of semanage: -EIO with *ret_error. */
+int selinux_list_equivalences(char ***ret_pairs, char **ret_error);
+/* The path the rule of pairs for path labels it as; NULL: no rule. */
+const char *selinux_equivalence_lookup(char *const *pairs, const char *path);
 /* The local equivalence rule for path: *ret_equal is the path it is labelled
- * as, or NULL when there is none. Errors of semanage: -EIO with
- * *ret_error. */
+ * as, or NULL when there is none. */
 int selinux_equivalence_of(const char *path, char **ret_equal, char **ret_error);
 /* "semanage fcontext -a -e equal path" / "semanage fcontext -d path". */
 int selinux_add_equivalence(const char *path, const char *equal, char **ret_error);

@@ -134,6 +134,7 @@ struct Move {
         char *diff;
         char *link_choice; /* what becomes of the data root's symlink or bind mount (plan_link()) */
         bool selinux_label; /* SELinux is enabled and its tools are there: the new trees are labelled */
+        char **selinux_equals; /* what each new tree is labelled as (the old one, or the path its rule names) */
         char **refusals;
         char **warnings;
         char **plan_steps;

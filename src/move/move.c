@@ -91,6 +91,7 @@ Move *move_free(Move *m) {
         image_store_info_done(&m->store_info);
         containerd_facts_done(&m->ctd);
         selinux_state_done(&m->selinux);
+        strv_free(m->selinux_equals);
         store_record_done(&m->store);
         edit_plan_done(&m->containerd_edit);
         free(m->old_root);

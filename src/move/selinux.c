@@ -50,6 +50,37 @@ static size_t move_trees(const Move *m, const char *trees[static 4]) {
         return n / 2;
 }
 
+/* What new is to be labelled as, and the rule it has already (*ret_now;
+ * NULL: none). The old root itself, unless a rule labels the old root as
+ * another path (a data root moved here before): the policy applies one
+ * rule, never a chain of them, and "NEW = OLD" beside "OLD =
+ * /var/lib/docker" would give NEW the labels of a directory the policy
+ * does not know. */
+static int rule_for(const char *old, const char *new, char **ret_equal, char **ret_now, char **ret_error) {
+        _cleanup_strv_free_ char **pairs = NULL;
+        _cleanup_free_ char *equal = NULL, *now = NULL;
+        const char *e;
+        int r;
+
+        r = selinux_list_equivalences(&pairs, ret_error);
+        if (r < 0)
+                return r;
+        equal = strdup(selinux_equivalence_lookup(pairs, old) ?: old);
+        e = selinux_equivalence_lookup(pairs, new);
+        if (!equal || (e && !(now = strdup(e))))
+                return -ENOMEM;
+        *ret_equal = TAKE_PTR(equal);
+        *ret_now = TAKE_PTR(now);
+        return 0;
+}
+
+static int refuse_other_rule(char **ret_error, const char *new, const char *now, const char *equal) {
+        return error_set(ret_error, -EEXIST,
+                         "An SELinux equivalence rule labels %s as %s, not as %s: remove it ('semanage fcontext -d "
+                         "%s') and run the move again.",
+                         new, now, equal, new);
+}
+
 int plan_selinux(Move *m, char **ret_error) {
         const SELinuxState *s = &m->selinux;
         _cleanup_strv_free_ char **missing = NULL, **packages = NULL;
@@ -96,19 +127,21 @@ int plan_selinux(Move *m, char **ret_error) {
 
         /* A rule of an administrator's that labels a new root as something
          * else: the move would fail after Docker is stopped. */
+        m->selinux_equals = strv_free(m->selinux_equals);
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *equal = NULL, *err = NULL;
+                _cleanup_free_ char *equal = NULL, *now = NULL, *err = NULL, *refusal = NULL;
 
-                r = selinux_equivalence_of(trees[2 * i + 1], &equal, &err);
+                r = rule_for(trees[2 * i], trees[2 * i + 1], &equal, &now, &err);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
                         return error_set(ret_error, r, "Reading SELinux's file context rules failed: %s", strna(err));
-                if (equal && !streq(equal, trees[2 * i]) &&
-                    strv_extendf(&m->refusals,
-                                 "An SELinux equivalence rule labels %s as %s, not as %s: remove it ('semanage "
-                                 "fcontext -d %s') and run the move again.",
-                                 trees[2 * i + 1], equal, trees[2 * i], trees[2 * i + 1]) < 0)
+                if (now && !streq(now, equal)) {
+                        (void) refuse_other_rule(&refusal, trees[2 * i + 1], now, equal);
+                        if (!refusal || strv_extend(&m->refusals, refusal) < 0)
+                                return -ENOMEM;
+                }
+                if (strv_consume(&m->selinux_equals, TAKE_PTR(equal)) < 0)
                         return -ENOMEM;
         }
         m->selinux_label = true;
@@ -123,11 +156,11 @@ int plan_selinux_steps(Move *m, char ***steps) {
                 return 0;
         n = move_trees(m, trees);
         for (size_t i = 0; i < n; i++) {
+                const char *equal = i < strv_length(m->selinux_equals) ? m->selinux_equals[i] : trees[2 * i];
                 int r = strv_extendf(steps,
                                      "Label %s for SELinux as %s: 'semanage fcontext -a -e %s %s' (unless that rule "
                                      "exists), then 'restorecon -R %s'",
-                                     trees[2 * i + 1], trees[2 * i], trees[2 * i], trees[2 * i + 1],
-                                     trees[2 * i + 1]);
+                                     trees[2 * i + 1], equal, equal, trees[2 * i + 1], trees[2 * i + 1]);
                 if (r < 0)
                         return r;
         }
@@ -145,7 +178,7 @@ static cJSON *journal_rule(cJSON *rules, const char *path) {
 
 /* One tree: the rule (recorded before it is added), then the labels. */
 static int label_tree(Move *m, const char *old, const char *new, char **ret_error) {
-        _cleanup_free_ char *equal = NULL, *err = NULL;
+        _cleanup_free_ char *equal = NULL, *now = NULL, *err = NULL;
         cJSON *rules, *rule;
         int r;
 
@@ -156,14 +189,11 @@ static int label_tree(Move *m, const char *old, const char *new, char **ret_erro
                 if (r < 0)
                         return r;
         }
-        r = selinux_equivalence_of(new, &equal, &err);
+        r = rule_for(old, new, &equal, &now, &err);
         if (r < 0)
                 return error_set(ret_error, r, "Reading SELinux's file context rules failed: %s", strna(err));
-        if (equal && !streq(equal, old))
-                return error_set(ret_error, -EEXIST,
-                                 "An SELinux equivalence rule labels %s as %s, not as %s: remove it ('semanage "
-                                 "fcontext -d %s') and run the move again.",
-                                 new, equal, old, new);
+        if (now && !streq(now, equal))
+                return refuse_other_rule(ret_error, new, now, equal);
         rule = journal_rule(rules, new);
         if (!rule) {
                 /* Write-ahead: a run killed once semanage has added the rule
@@ -175,15 +205,15 @@ static int label_tree(Move *m, const char *old, const char *new, char **ret_erro
                         cJSON_Delete(rule);
                         return -ENOMEM;
                 }
-                if (!cJSON_AddStringToObject(rule, "path", new) || !cJSON_AddStringToObject(rule, "equal", old) ||
-                    !cJSON_AddBoolToObject(rule, "added", !equal))
+                if (!cJSON_AddStringToObject(rule, "path", new) || !cJSON_AddStringToObject(rule, "equal", equal) ||
+                    !cJSON_AddBoolToObject(rule, "added", !now))
                         return -ENOMEM;
                 r = journal_save(NULL, m->journal);
                 if (r < 0)
                         return error_set(ret_error, r, "Cannot write the journal %s: %m", JOURNAL_PATH);
         }
-        if (!equal) {
-                r = selinux_add_equivalence(new, old, &err);
+        if (!now) {
+                r = selinux_add_equivalence(new, equal, &err);
                 if (r < 0)
                         return error_set(ret_error, r, "Adding the SELinux equivalence rule failed: %s", strna(err));
         }

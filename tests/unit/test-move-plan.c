@@ -1046,6 +1046,22 @@ static void test_selinux(void) {
         m = selinux_plan(SELINUX_ENFORCING, true, false, &r);
         ok_int(r, MOVE_PLANNED, "the same rule there already: planned");
         free_root(m);
+
+        /* The old root moved there before: its own rule names the path
+         * the policy knows, and the new root is labelled as that one (the
+         * policy applies one rule, not a chain). */
+        tree_write(dir, "/rules", "/srv/docker = /var/lib/docker\n");
+        m = selinux_plan(SELINUX_ENFORCING, true, false, &r);
+        ok_int(r, MOVE_PLANNED, "an old root labelled through a rule: planned");
+        ok(has_step(m, "Label /mnt/new for SELinux as /var/lib/docker: 'semanage fcontext -a -e /var/lib/docker "
+                       "/mnt/new'"),
+           "the new root is labelled as the path the old root's rule names");
+        free_root(m);
+        tree_write(dir, "/rules", "/srv/docker = /var/lib/docker\n/mnt/new = /srv/docker\n");
+        m = selinux_plan(SELINUX_ENFORCING, true, false, &r);
+        ok_int(r, MOVE_REFUSED, "a chained rule for the new root: refused");
+        ok(refused_for(m, "labels /mnt/new as /srv/docker, not as /var/lib/docker"), "naming both");
+        free_root(m);
         tree_remove(dir);
 }
 
