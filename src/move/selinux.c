@@ -19,7 +19,8 @@
  *                        "equal": "/var/lib/docker", "added": true } ]
  *
  * so that a resumed move does not add it twice and a rollback, of a failed
- * move or of a finished one, removes exactly the rules the move added. */
+ * move or of a finished one, removes exactly the rules the move added.
+ * "equal" is the old root, or the path the old root's own rule names. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
