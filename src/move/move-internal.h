@@ -137,6 +137,7 @@ struct Move {
         TargetDir target;   /* --to */
         DataRootLink link;  /* the data root reached through a symlink or a bind mount */
         bool have_rsync;    /* the copy's program is there */
+        char *no_tracker;   /* why the change tracker cannot run on the old data root; NULL: it can */
         PrepareResult disk; /* --device: the volume as planned (a dry run), then as prepared */
         ImageStoreInfo store_info; /* which image store, which containerd (store/image-store.h) */
         ContainerdFacts ctd;       /* when the system containerd's root holds the images */
@@ -255,6 +256,10 @@ int move_copy_with(Move *m, const char *src, const char *dst, CopyPass pass, con
                    const CopyChanges *changes, CopyStats *stats, bool *ret_rsync, char **ret_message);
 
 /* track.c: the final pass from a record of changes. */
+/* Why this move's final passes walk the whole tree whatever a tracker
+ * could record (rsync, a resumed move, no pre-copy); NULL when a record
+ * can serve. */
+const char *final_pass_full_walk_reason(const Move *m);
 /* Starts recording what changes below the tree's source (right before its
  * pre-copy begins), unless the final pass will walk the whole tree anyway
  * (rsync, a resumed move) or the tracker cannot run here: then why, for

@@ -92,6 +92,7 @@ Move *move_free(Move *m) {
         containerd_facts_done(&m->ctd);
         store_record_done(&m->store);
         edit_plan_done(&m->containerd_edit);
+        free(m->no_tracker);
         free(m->old_root);
         free(m->new_root);
         free(m->target_mount);

@@ -26,9 +26,7 @@ void final_pass_done(FinalPass *f) {
         *f = (FinalPass){};
 }
 
-/* Why this move's final passes walk the whole tree whatever a tracker
- * could record; NULL when a record can serve. */
-static const char *full_walk_by_choice(const Move *m) {
+const char *final_pass_full_walk_reason(const Move *m) {
         if (m->req.copier == COPIER_RSYNC)
                 return "the copier is rsync, which compares the whole tree";
         /* What changed before the interruption was recorded by a process
@@ -63,7 +61,7 @@ int final_pass_track(Move *m, MoveTree tree, const char *src) {
         /* A pre-copy run again records afresh. */
         f->tracker = copy_tracker_free(f->tracker);
         f->no_tracker = mfree(f->no_tracker);
-        if (full_walk_by_choice(m))
+        if (final_pass_full_walk_reason(m))
                 return 0;
         /* The tests make the record overflow by leaving the queue unread. */
         if (test_hook_value(TEST_TRACKER_UNREAD_ENV))
@@ -122,7 +120,7 @@ int move_copy_final(Move *m, MoveTree tree, const char *src, const char *dst, co
         FinalPass *f = &m->final_pass[tree];
         _cleanup_(copy_changes_freep) CopyChanges *changes = NULL;
         _cleanup_free_ char *why = NULL;
-        const char *chosen = full_walk_by_choice(m);
+        const char *chosen = final_pass_full_walk_reason(m);
         CopyStats stats = {};
         bool rsync = false;
         int r;
