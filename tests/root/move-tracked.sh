@@ -33,15 +33,6 @@ echo "kept" >"$D/kept"
 mkdir -p "$D/quiet"
 echo "never changes" >"$D/quiet/file"
 
-# What rsync would still do from the old root to the copy, less the tool's
-# marker and the container configurations the move rewrites (and their
-# directories' times).
-left_to_do() {
-        rsync -n -x -aHAXS --numeric-ids --checksum -i --delete "$1/" "$2/" 2>&1 |
-                grep -vE '^\*deleting +\.docker-relocate-copy$' |
-                grep -vE '^[.>]f[^ ]* containers/[0-9a-f]{64}/config\.v2\.json$' |
-                grep -vE '^\.d[^ ]* containers/[0-9a-f]{64}/$'
-}
 
 # The changes between the pre-copy and the stop, different each time (N).
 change() {
@@ -90,7 +81,7 @@ PY
         fi
         mp=$(move_pid $pid)
         if wait_for 300 halted $pid && [ "$(awk '{print $3}' "/proc/$mp/stat")" = T ]; then
-                is "$(left_to_do "$DOCKERD_DATA_ROOT" "$VOL/$name")" "" \
+                is "$(move_left_to_do "$DOCKERD_DATA_ROOT" "$VOL/$name")" "" \
                         "$name: after the final pass, rsync -n --checksum --delete finds nothing to do"
                 ok '[ "$(cat "$VOL/$name/$DATA/newdir-$n/sub/file")" = "deep $n" ] &&
                         [ "$(stat -c %i "$VOL/$name/$DATA/kept")" = "$(stat -c %i "$VOL/$name/$DATA/kept-link-$n")" ] &&
