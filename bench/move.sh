@@ -107,8 +107,10 @@ try:
 except Exception:
     d = {}
 steps = " / ".join(f"{s['name']} {s['seconds']}" for s in d.get("steps", []))
+final = ", ".join(f"{p['what']}: " + (f"{p['directories']} changed directories" if p["kind"] == "changes"
+                                        else f"full walk ({p['reason']})") for p in d.get("final_pass", [])) or "none"
 print(f"move {sys.argv[6]} --{sys.argv[7]}: exit {sys.argv[2]}, {float(sys.argv[5]) - float(sys.argv[4]):.1f} s in all; "
-      f"steps (s): {steps}; downtime the tool reports {d.get('downtime_seconds')} s; "
+      f"steps (s): {steps}; final pass: {final}; downtime the tool reports {d.get('downtime_seconds')} s; "
       f"Docker API unreachable for {sys.argv[3]} s at most (client polling every 100 ms)")
 PY
         # Back to the old root for the next mode: the old tree is untouched.

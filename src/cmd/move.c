@@ -104,7 +104,10 @@ static void journald_result(const MoveSummary *s, int exit_status) {
                 return;
         if (strv_extendf(&fields, "DOCKER_RELOCATE_STATUS=%s", status) < 0 ||
             strv_extendf(&fields, "DOCKER_RELOCATE_EXIT_STATUS=%d", exit_status) < 0 ||
-            (s->downtime_sec > 0 && strv_extendf(&fields, "DOCKER_RELOCATE_DOWNTIME_SEC=%.1f", s->downtime_sec) < 0))
+            (s->downtime_sec > 0 && strv_extendf(&fields, "DOCKER_RELOCATE_DOWNTIME_SEC=%.1f", s->downtime_sec) < 0) ||
+            (s->final_pass && strv_extendf(&fields, "DOCKER_RELOCATE_FINAL_PASS=%s", s->final_pass) < 0) ||
+            (s->final_pass_containerd &&
+             strv_extendf(&fields, "DOCKER_RELOCATE_FINAL_PASS_CONTAINERD=%s", s->final_pass_containerd) < 0))
                 return;
         fields = journald_fields(s, TAKE_PTR(fields));
         /* A failure is an error; a rollback left the host as it was. */
@@ -172,6 +175,12 @@ static void print_plan(const MoveSummary *s) {
 }
 
 static void print_result(const MoveSummary *s) {
+        /* What the downtime was made of: the final pass of each tree, from
+         * the record of changes or over the whole tree, and why. */
+        if (s->final_pass)
+                output_printf("final pass: %s\n", s->final_pass);
+        if (s->final_pass_containerd)
+                output_printf("final pass of containerd's root: %s\n", s->final_pass_containerd);
         switch (s->outcome) {
         case MOVE_DONE:
                 output_printf("Docker now runs on %s; images, containers and volumes verified.\n", s->new_root);

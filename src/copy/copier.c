@@ -63,6 +63,7 @@ static int run_engine(const CopyRequest *req, const char *src, const char *dst, 
                 .expected_bytes = req->expected_bytes,
                 .expected_inodes = req->expected_inodes,
                 .check = on_check,
+                .changes = req->changes,
         };
         int r;
 
@@ -79,7 +80,7 @@ static int run_engine(const CopyRequest *req, const char *src, const char *dst, 
         r = copy_watch_init(&watch, dst, 0);
         if (r < 0)
                 return r;
-        r = copy_engine_run(src, dst, &o, NULL, ret_message);
+        r = copy_engine_run(src, dst, &o, req->stats, ret_message);
         if (r < 0)
                 return r;
         r = test_hook_fail(req->pass == COPY_PASS_LIVE ? "copy-live" : "copy-final");

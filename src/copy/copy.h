@@ -87,6 +87,14 @@ typedef struct CopyRequest {
          * percentage and ETA; 0: unknown. */
         uint64_t expected_bytes; /* apparent */
         uint64_t expected_inodes;
+        /* The engine's final pass: only what a change tracker recorded
+         * (CopyOptions.changes in engine.h); NULL: the whole tree. rsync
+         * ignores it. */
+        const struct CopyChanges *changes;
+        /* When not NULL, the engine's statistics of the pass (CopyStats in
+         * engine.h), written as copy_engine_run() writes them; left as they
+         * are when rsync made the pass. */
+        struct CopyStats *stats;
 } CopyRequest;
 
 /* One pass of the copy of src into dst by the copier asked for, with

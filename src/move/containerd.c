@@ -489,7 +489,15 @@ static int copy_containerd_root(Move *m, CopyPass pass, const char *what, char *
         _cleanup_free_ char *msg = NULL;
         int r;
 
-        r = move_copy(m, m->store.old_containerd_root, m->store.new_containerd_root, pass, &m->ctd.size, &msg);
+        if (pass == COPY_PASS_LIVE) {
+                r = final_pass_track(m, MOVE_TREE_CONTAINERD, m->store.old_containerd_root);
+                if (r < 0)
+                        return r;
+                r = move_copy(m, m->store.old_containerd_root, m->store.new_containerd_root, pass, &m->ctd.size,
+                              &msg);
+        } else
+                r = move_copy_final(m, MOVE_TREE_CONTAINERD, m->store.old_containerd_root,
+                                    m->store.new_containerd_root, &m->ctd.size, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "The %s of containerd's root failed: %s", what, msg ?: strerror(-r));
         return 0;

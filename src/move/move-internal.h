@@ -14,6 +14,7 @@
 #include "config/edit.h"
 #include "config/selinux.h"
 #include "copy/rebase.h"
+#include "copy/tracker.h"
 #include "disk/prepare.h"
 #include "engine/engine.h"
 #include "move/journal.h"
@@ -101,6 +102,28 @@ typedef struct ContainerdFacts {
 
 void containerd_facts_done(ContainerdFacts *f);
 
+/* The trees a move copies (track.c keeps a record of changes for each). */
+typedef enum MoveTree {
+        MOVE_TREE_DATA_ROOT,
+        MOVE_TREE_CONTAINERD,
+        _MOVE_TREE_MAX,
+} MoveTree;
+
+/* The final pass of one tree: whether it synchronised only the directories
+ * a change tracker recorded since its pre-copy began, or walked the whole
+ * tree, and why (track.c). */
+typedef struct FinalPass {
+        CopyTracker *tracker; /* recording since the pre-copy began; NULL: none */
+        char *no_tracker;     /* why none could start (NULL when one did, or none was tried) */
+        bool ran;             /* the final pass ran in this run */
+        bool tracked;         /* ... from the record: dirs directories */
+        size_t dirs;
+        char *reason;  /* a full walk: why */
+        char *summary; /* "N changed directories" or "full walk (why)", once it ran */
+} FinalPass;
+
+void final_pass_done(FinalPass *f);
+
 struct Move {
         MoveRequest req;
         int lock_fd;
@@ -115,6 +138,7 @@ struct Move {
         TargetDir target;   /* --to */
         DataRootLink link;  /* the data root reached through a symlink or a bind mount */
         bool have_rsync;    /* the copy's program is there */
+        char *no_tracker;   /* why the change tracker cannot run on the old data root; NULL: it can */
         PrepareResult disk; /* --device: the volume as planned (a dry run), then as prepared */
         ImageStoreInfo store_info; /* which image store, which containerd (store/image-store.h) */
         ContainerdFacts ctd;       /* when the system containerd's root holds the images */
@@ -147,6 +171,7 @@ struct Move {
         StepLog steps;
         unsigned long long t_run, t_stopped;
         double downtime_sec;
+        FinalPass final_pass[_MOVE_TREE_MAX];
 
         MoveOutcome outcome;
         bool changed;
@@ -245,6 +270,29 @@ int steps_run(Move *m);
  * progress. A fallback from the engine to rsync becomes a warning of the
  * move. copy_tree_by()'s errors, with *ret_message. */
 int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size, char **ret_message);
+/* The same, with the engine's record of changes (NULL: the whole tree) and
+ * statistics (may be NULL); *ret_rsync is true when rsync made the pass
+ * (the copier asked for, or the engine could not run). */
+int move_copy_with(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size,
+                   const CopyChanges *changes, CopyStats *stats, bool *ret_rsync, char **ret_message);
+
+/* track.c: the final pass from a record of changes. */
+/* Why this move's final passes walk the whole tree whatever a tracker
+ * could record (rsync, a resumed move, no pre-copy); NULL when a record
+ * can serve. */
+const char *final_pass_full_walk_reason(const Move *m);
+/* Starts recording what changes below the tree's source (right before its
+ * pre-copy begins), unless the final pass will walk the whole tree anyway
+ * (rsync, a resumed move) or the tracker cannot run here: then why, for
+ * the report. Never fails the move. */
+int final_pass_track(Move *m, MoveTree tree, const char *src);
+/* The final pass of a tree (Docker stopped): the record finished and
+ * handed to the engine when it is complete, the whole tree walked
+ * otherwise; which of the two, and why, in m->final_pass[tree].
+ * move_copy()'s errors. */
+int move_copy_final(Move *m, MoveTree tree, const char *src, const char *dst, const TreeSize *size,
+                    char **ret_message);
+
 /* The drop-in that keeps Docker from starting without the volume: one more
  * file of the plan, so that it is written (and undone) with the rest. */
 int plan_mount_dropin(Move *m);

@@ -94,6 +94,7 @@ Move *move_free(Move *m) {
         strv_free(m->selinux_equals);
         store_record_done(&m->store);
         edit_plan_done(&m->containerd_edit);
+        free(m->no_tracker);
         free(m->old_root);
         free(m->new_root);
         free(m->target_mount);
@@ -106,6 +107,8 @@ Move *move_free(Move *m) {
         strv_free(m->plan_steps);
         docker_content_done(&m->content);
         step_log_done(&m->steps);
+        for (size_t i = 0; i < _MOVE_TREE_MAX; i++)
+                final_pass_done(&m->final_pass[i]);
         free(m->error);
         free(m->advice);
         free(m);
@@ -236,6 +239,8 @@ void move_summary(const Move *m, MoveSummary *ret) {
                 .warnings = m->warnings,
                 .refusals = m->refusals,
                 .steps = &m->steps,
+                .final_pass = m->final_pass[MOVE_TREE_DATA_ROOT].summary,
+                .final_pass_containerd = m->final_pass[MOVE_TREE_CONTAINERD].summary,
                 .error = m->error,
                 .advice = m->advice,
         };

@@ -128,6 +128,10 @@ typedef struct MoveSummary {
         char *const *warnings;
         char *const *refusals;
         const StepLog *steps;
+        /* The final pass of the data root and of containerd's root, when it
+         * ran in this run: "N changed directories" or "full walk (why)";
+         * NULL otherwise. */
+        const char *final_pass, *final_pass_containerd;
         const char *error;  /* why it failed */
         const char *advice; /* what a human should do */
 } MoveSummary;

@@ -4,6 +4,7 @@
  * the data root and the target. Learns only; plan.c decides. */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -249,6 +250,24 @@ static int probe_volume(Move *m) {
         return 0;
 }
 
+/* Whether a change tracker can start on the old data root (the final pass
+ * after a pre-copy then synchronises only what changed): started and
+ * stopped at once. */
+static int probe_tracker(Move *m) {
+        _cleanup_(copy_tracker_freep) CopyTracker *t = NULL;
+        int r;
+
+        m->no_tracker = mfree(m->no_tracker);
+        if (final_pass_full_walk_reason(m))
+                return 0;
+        r = copy_tracker_start(m->old_root, COPY_TRACKER_NO_THREAD, &t);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && asprintf(&m->no_tracker, "the change tracker cannot run: %s", strerror(-r)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int probe_host(Move *m, char **ret_error) {
         int r;
 
@@ -256,6 +275,9 @@ int probe_host(Move *m, char **ret_error) {
         if (r < 0)
                 return r;
         m->have_rsync = find_executable("rsync", NULL);
+        r = probe_tracker(m);
+        if (r < 0)
+                return r;
         r = selinux_detect(NULL, &m->selinux);
         if (r < 0)
                 return r;

@@ -131,6 +131,40 @@ static cJSON *plan_json(const Move *m, char *const *steps) {
         return plan;
 }
 
+/* How each tree's final pass went in this run: from the record of changes,
+ * or a walk of the whole tree and why. */
+static cJSON *final_pass_json(const Move *m) {
+        static const char *const trees[_MOVE_TREE_MAX] = {
+                [MOVE_TREE_DATA_ROOT] = "data root",
+                [MOVE_TREE_CONTAINERD] = "containerd root",
+        };
+        _cleanup_json_ cJSON *a = cJSON_CreateArray();
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < _MOVE_TREE_MAX; i++) {
+                const FinalPass *f = &m->final_pass[i];
+                cJSON *o;
+
+                if (!f->ran)
+                        continue;
+                o = cJSON_CreateObject();
+                if (!o)
+                        return NULL;
+                if (!cJSON_AddItemToArray(a, o)) {
+                        cJSON_Delete(o);
+                        return NULL;
+                }
+                if (!cJSON_AddStringToObject(o, "what", trees[i]) ||
+                    !cJSON_AddStringToObject(o, "kind", f->tracked ? "changes" : "full") ||
+                    !(f->tracked ? cJSON_AddNumberToObject(o, "directories", (double) f->dirs)
+                                 : cJSON_AddNullToObject(o, "directories")) ||
+                    !json_add_string_or_null(o, "reason", f->tracked ? NULL : f->reason))
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
 /* What the move and the undo commands report alike. */
 static cJSON *report_new(const Move *m, const char *status, char *const *plan_steps, const char *error,
                          const char *advice, int exit_status) {
@@ -170,8 +204,10 @@ cJSON *move_report(const Move *m, int exit_status) {
                 error = refusals;
         }
         j = report_new(m, move_outcome_status_to_string(m->outcome), m->plan_steps, error, m->advice, exit_status);
-        /* What copies the trees: the move's alone, not its undo's. */
-        if (j && !cJSON_AddStringToObject(cJSON_GetObjectItem(j, "plan"), "copier", copier_to_string(m->req.copier))) {
+        /* What copies the trees, and how the final passes went: the move's
+         * alone, not its undo's. */
+        if (j && (!cJSON_AddStringToObject(cJSON_GetObjectItem(j, "plan"), "copier", copier_to_string(m->req.copier)) ||
+                  !cJSON_AddItemToObject(j, "final_pass", final_pass_json(m)))) {
                 cJSON_Delete(j);
                 return NULL;
         }

@@ -101,7 +101,8 @@ static int step_prepare(Move *m, char **ret_error) {
         return 0;
 }
 
-int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size, char **ret_message) {
+int move_copy_with(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size,
+                   const CopyChanges *changes, CopyStats *stats, bool *ret_rsync, char **ret_message) {
         _cleanup_free_ char *fallback = NULL;
         CopyRequest req = {
                 .copier = m->req.copier,
@@ -110,19 +111,30 @@ int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const Tr
                 .userdata = m->req.userdata,
                 .expected_bytes = size->apparent_bytes,
                 .expected_inodes = size->inodes,
+                .changes = changes,
+                .stats = stats,
         };
         int r;
 
         r = copy_tree_by(&req, src, dst, &fallback, ret_message);
+        if (ret_rsync)
+                *ret_rsync = m->req.copier == COPIER_RSYNC || fallback;
         if (fallback && strv_extendf_unique(&m->warnings, "%s", fallback) < 0)
                 return -ENOMEM;
         return r;
+}
+
+int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size, char **ret_message) {
+        return move_copy_with(m, src, dst, pass, size, NULL, NULL, NULL, ret_message);
 }
 
 static int step_pre_copy(Move *m, char **ret_error) {
         _cleanup_free_ char *msg = NULL;
         int r;
 
+        r = final_pass_track(m, MOVE_TREE_DATA_ROOT, m->old_root);
+        if (r < 0)
+                return r;
         r = move_copy(m, m->old_root, m->new_root, COPY_PASS_LIVE, &m->size, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "The live copy failed: %s", msg ?: strerror(-r));
@@ -221,7 +233,7 @@ static int step_copy(Move *m, char **ret_error) {
                                  "them.",
                                  m->old_root, strna(list));
         }
-        r = move_copy(m, m->old_root, m->new_root, COPY_PASS_FINAL, &m->size, &msg);
+        r = move_copy_final(m, MOVE_TREE_DATA_ROOT, m->old_root, m->new_root, &m->size, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "The copy failed: %s", msg ?: strerror(-r));
         /* Docker writes absolute paths into each container's config.v2.json
@@ -450,6 +462,7 @@ static int run_step(Move *m, const Step *s) {
         }
         announce(m, s->name, NULL, seconds);
         test_hook_crash("%s", s->done);
+        test_hook_pause(s->done);
         return 0;
 }
 

@@ -29,12 +29,22 @@
  * DOCKER_RELOCATE_TEST_COPY_DEVICE=FILE
  *   The copy watch takes FILE for the target's block device node in sysfs:
  *   removing it is the device going away under the copy (a loop device
- *   cannot be removed while it is mounted). */
+ *   cannot be removed while it is mounted).
+ * DOCKER_RELOCATE_TEST_TRACKER_UNREAD=1
+ *   The move's change tracker reads its queue only at the end
+ *   (COPY_TRACKER_NO_THREAD, copy/tracker.h), so that a test that changes
+ *   enough files meanwhile makes the kernel's queue overflow and the record
+ *   incomplete.
+ * DOCKER_RELOCATE_TEST_SELINUXFS=DIR
+ *   SELinux detection (config/selinux.h) takes DIR for the selinuxfs mount
+ *   point, so that a test on a host without SELinux can make the move see
+ *   an enabled one (DIR/enforce holding 0 or 1). */
 #define TEST_CRASH_ENV "DOCKER_RELOCATE_TEST_CRASH"
 #define TEST_FAIL_ENV "DOCKER_RELOCATE_TEST_FAIL"
 #define TEST_PAUSE_ENV "DOCKER_RELOCATE_TEST_PAUSE"
 #define TEST_COPY_STALL_ENV "DOCKER_RELOCATE_TEST_COPY_STALL"
 #define TEST_COPY_DEVICE_ENV "DOCKER_RELOCATE_TEST_COPY_DEVICE"
+#define TEST_TRACKER_UNREAD_ENV "DOCKER_RELOCATE_TEST_TRACKER_UNREAD"
 #define TEST_SELINUXFS_ENV "DOCKER_RELOCATE_TEST_SELINUXFS"
 
 #if FAULT_INJECTION

@@ -326,6 +326,16 @@ dockerd_running_populated() {
         dockerd_populate || bail_out "populating failed"
 }
 
+# What rsync would still do from the old root ($1) to a move's copy ($2), less the tool's
+# marker and the container configurations the move rewrites (and their
+# directories' times).
+move_left_to_do() {
+        rsync -n -x -aHAXS --numeric-ids --checksum -i --delete "$1/" "$2/" 2>&1 |
+                grep -vE '^\*deleting +\.docker-relocate-copy$' |
+                grep -vE '^[.>]f[^ ]* containers/[0-9a-f]{64}/config\.v2\.json$' |
+                grep -vE '^\.d[^ ]* containers/[0-9a-f]{64}/$'
+}
+
 # The phase the journal records, or nothing without one.
 relocate_phase() {
         json_get 'j["phase"]' "$RELOCATE_STATE" 2>/dev/null

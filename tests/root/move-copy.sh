@@ -38,15 +38,6 @@ echo "to be deleted" >"$D/gone"
 echo "before" >"$D/changed"
 echo "kept" >"$D/kept"
 
-# What rsync would still do from the old root to the copy, less the tool's
-# marker and the container configurations the move rewrites (and their
-# directories' times).
-left_to_do() {
-        rsync -n -x -aHAXS --numeric-ids --checksum -i --delete "$1/" "$2/" 2>&1 |
-                grep -vE '^\*deleting +\.docker-relocate-copy$' |
-                grep -vE '^[.>]f[^ ]* containers/[0-9a-f]{64}/config\.v2\.json$' |
-                grep -vE '^\.d[^ ]* containers/[0-9a-f]{64}/$'
-}
 
 # How each of the stubborn containers ended, from the configuration Docker
 # wrote as it stopped them: "EXIT-CODE FINISHED-AT-IN-SECONDS".
@@ -93,7 +84,7 @@ echo "deep" >"$D/newdir/sub/file"
 DOCKER_RELOCATE_TEST_CRASH=copied:stop "$BIN" move --to "$VOL/engine" --yes >"$WORK/engine.out" 2>&1 &
 pid=$!
 if wait_for 300 halted $pid && [ "$(awk '{print $3}' /proc/$pid/stat)" = T ]; then
-        is "$(left_to_do "$DOCKERD_DATA_ROOT" "$VOL/engine")" "" \
+        is "$(move_left_to_do "$DOCKERD_DATA_ROOT" "$VOL/engine")" "" \
                 "after the engine's final pass, rsync -n --checksum --delete finds nothing to do"
         ok '[ ! -e "$VOL/engine/$DATA/gone" ]' "… the file deleted after the pre-copy is gone from the copy"
         ok '[ "$(stat -c %i "$VOL/engine/$DATA/kept")" = "$(stat -c %i "$VOL/engine/$DATA/kept-link")" ] &&
@@ -134,7 +125,7 @@ DOCKER_RELOCATE_TEST_CRASH=copied:stop "$BIN" move --to "$VOL/rsync" --copier rs
         >"$WORK/rsync.out" 2>&1 &
 pid=$!
 if wait_for 300 halted $pid && [ "$(awk '{print $3}' /proc/$pid/stat)" = T ]; then
-        is "$(left_to_do "$DOCKERD_DATA_ROOT" "$VOL/rsync")" "" \
+        is "$(move_left_to_do "$DOCKERD_DATA_ROOT" "$VOL/rsync")" "" \
                 "after rsync's final pass (--copier rsync), rsync -n finds nothing to do either"
         kill -CONT $pid
 else

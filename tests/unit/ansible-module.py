@@ -150,13 +150,14 @@ DIFF = "--- a/etc/docker/daemon.json\n+++ b/etc/docker/daemon.json\n@@ -1 +1 @@\
 PLANNED = {
     "schema_version": 1, "command": "move", "changed": False, "status": "planned", "dry_run": True,
     "old_data_root": "/var/lib/docker", "new_data_root": "/mnt/docker-data/docker", "device": "/dev/nvme1n1",
-    "mount": "/mnt/docker-data", "volume_id": None, "downtime_seconds": None, "steps": [],
+    "mount": "/mnt/docker-data", "volume_id": None, "downtime_seconds": None, "steps": [], "final_pass": [],
     "plan": {"steps": ["prepare", "copy"], "diff": DIFF, "refusals": [], "downtime_estimate_seconds": 2.0,
              "size": {"bytes": 4096, "apparent_bytes": 4096, "inodes": 1}},
     "warnings": [], "error": None,
 }
 UNCHANGED = dict(PLANNED, status="unchanged", dry_run=False, plan=dict(PLANNED["plan"], diff=None))
 DONE = dict(PLANNED, changed=True, status="changed", dry_run=False, downtime_seconds=12.3,
+            final_pass=[{"what": "data root", "kind": "changes", "directories": 9, "reason": None}],
             steps=[{"name": "copy", "seconds": 10.0}], warnings=["a container did not start"])
 ROLLED_BACK = dict(DONE, command="rollback")
 CLEANED = dict(DONE, command="cleanup")

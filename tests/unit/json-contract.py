@@ -264,6 +264,32 @@ try:
     for user in (False, True):
         check("grow of /proc%s" % (" (unprivileged)" if user else ""), ["grow", "/proc", "--dry-run", "--json"], 3,
               "refused", unprivileged=user, command="grow", extra=grow_refused)
+
+    # The final pass of each tree, as the moves of the root suite print it
+    # (checked there on every --json run): the schema takes each kind with
+    # its own fields only.
+    import jsonschema
+    whole = json_contract.validator().schema
+    fp = jsonschema.Draft202012Validator(dict(whole["$defs"]["move"]["properties"]["final_pass"],
+                                              **{"$defs": whole["$defs"]}))
+    for what, entries, valid in (
+            ("a tracked final pass", [{"what": "data root", "kind": "changes", "directories": 14, "reason": None}],
+             True),
+            ("a full walk and why", [{"what": "data root", "kind": "full", "directories": None,
+                                      "reason": "there was no pre-copy (--no-pre-copy)"},
+                                     {"what": "containerd root", "kind": "full", "directories": None,
+                                      "reason": "the copier is rsync, which compares the whole tree"}], True),
+            ("no final pass in this run", [], True),
+            ("a tracked pass with a reason", [{"what": "data root", "kind": "changes", "directories": 3,
+                                               "reason": "why"}], False),
+            ("a full walk without its reason", [{"what": "data root", "kind": "full", "directories": None,
+                                                 "reason": None}], False),
+            ("a full walk with a count", [{"what": "data root", "kind": "full", "directories": 3,
+                                           "reason": "why"}], False),
+            ("another kind", [{"what": "data root", "kind": "partial", "directories": 3, "reason": None}], False)):
+        errors = list(fp.iter_errors(entries))
+        ok(not errors if valid else bool(errors), "schema: final_pass, %s: %s" % (what, "valid" if valid else
+                                                                                   "invalid"), errors)
 finally:
     shutil.rmtree(WORK, ignore_errors=True)
 
