@@ -55,8 +55,9 @@
 #                         "$0" again): skips without root, and runs the
 #                         script again in a private mount namespace
 #                         (unshare --mount --propagation private), so that
-#                         every mount it makes vanishes with it. The helpers
-#                         below that mount refuse to run outside it.
+#                         every mount it makes vanishes with it, with a
+#                         private /var/lib (sandbox_private_var_lib). The
+#                         helpers below that mount refuse to run outside it.
 #   on_exit COMMAND       COMMAND (shell code) runs at exit; the last
 #                         registered runs first
 #   sandbox_spawn VAR COMMAND...
@@ -72,8 +73,8 @@
 #   sandbox_private_run   a private tmpfs on /run
 #   sandbox_private_var_lib
 #                         a tmpfs on /var/lib with the machine's entries bound
-#                         back in: /var/lib/docker and /var/lib/docker-relocate
-#                         can be made without touching the machine
+#                         back in, but for docker, docker-relocate and
+#                         containerd: those start absent, private to the test
 #   sandbox_private_system
 #                         private copies of /etc and /var/lib (the product may
 #                         rename files into place there)
@@ -383,7 +384,13 @@ sandbox_enter() {
                 SANDBOX_NS=$(readlink /proc/self/ns/mnt)
                 export SANDBOX_NS
         fi
-        sandbox_in_private_ns && return 0
+        if sandbox_in_private_ns; then
+                # Whatever the test runs, the tool's journal and Docker's
+                # trees it may make land in a private /var/lib, never in the
+                # machine's.
+                sandbox_private_var_lib || bail_out "cannot make /var/lib private"
+                return 0
+        fi
         require 'command -v unshare' "unshare (util-linux)"
         # exec runs no EXIT trap: this $WORK goes now, the new process
         # makes its own.
@@ -438,7 +445,10 @@ sandbox_private_run() {
 
 # The originals are reached through a descriptor opened before the tmpfs
 # hides them; they are never mounted below $WORK, where a recursive removal
-# could reach into them.
+# could reach into them. What the product and Docker write (docker,
+# docker-relocate, containerd) is never bound back, even where the machine
+# has it: a test starts without them and cannot reach the machine's (nor an
+# earlier test's journal).
 sandbox_private_var_lib() {
         local fd e
         [ "${_tap_private_var_lib:-}" = 1 ] && return 0
@@ -446,6 +456,7 @@ sandbox_private_var_lib() {
         sandbox_tmpfs /var/lib || return 1
         for e in "/proc/$$/fd/$fd"/*; do
                 [ -e "$e" ] || continue
+                case ${e##*/} in docker | docker-relocate | containerd) continue ;; esac
                 if [ -d "$e" ] && [ ! -L "$e" ]; then
                         mkdir "/var/lib/${e##*/}"
                         sandbox_bind "$e" "/var/lib/${e##*/}"
