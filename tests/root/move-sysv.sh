@@ -65,12 +65,19 @@ is "$(dockerd_sets)" "$SETS0" "images, containers and volumes are all there"
 is "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" true "the running container runs again"
 cp "$WORK/init-orig" /etc/init.d/docker
 
-# 3. SIGKILL while the copy runs with Docker stopped, then run again.
-"$BIN" move --device "$LOOP" --mount "$MNT" --no-pre-copy --yes >"$WORK/kill.out" 2>&1 &
+# 3. SIGKILL while the copy runs with Docker stopped, then run again. A
+# build with the test hooks pauses right after the stop, where the kill
+# lands for sure; without them the journal is polled, and the kill may come
+# too late for a copy that takes a fraction of a second.
+pause=
+[ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" = 1 ] && pause=$WORK/paused-stopped
+DOCKER_RELOCATE_TEST_PAUSE=${pause:+stopped:$pause} \
+        "$BIN" move --device "$LOOP" --mount "$MNT" --no-pre-copy --yes >"$WORK/kill.out" 2>&1 &
 pid=$!
 killed=no
 for _ in $(seq 1 3000); do
-        if grep -q '"phase":[[:space:]]*"stopped"' /var/lib/docker-relocate/state.json 2>/dev/null; then
+        if [ -n "$pause" ] && [ -e "$pause" ] ||
+                { [ -z "$pause" ] && grep -q '"phase":[[:space:]]*"stopped"' /var/lib/docker-relocate/state.json 2>/dev/null; }; then
                 # At once: with the data in the page cache the copy can
                 # take well under a second.
                 kill -KILL "$pid" 2>/dev/null && killed=yes
