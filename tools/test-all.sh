@@ -60,6 +60,21 @@ run_suite() {
         return $rc
 }
 
+# What the tests must never touch on this machine: its Docker, containerd
+# and fstab, and this tool's own state. Compared before and after the suites
+# that run as root; a difference is a failed check ("machine untouched").
+machine_state() {
+        local p
+        sha256sum /etc/fstab 2>&1
+        for p in /etc/docker /etc/containerd /var/lib/docker /var/lib/containerd /var/lib/docker-relocate; do
+                if [ -e "$p" ]; then
+                        echo "$p: $(find "$p" -maxdepth 1 -printf '%p %y %s %T@\n' 2>&1 | sort | sha256sum)"
+                else
+                        echo "$p: absent"
+                fi
+        done
+}
+
 status=0
 pkg_passed=0
 pkg_failed=0
@@ -80,6 +95,7 @@ if [ -n "$unknown" ]; then
         echo "test-all: suites this script does not run: $unknown" >&2
         status=1
 fi
+machine_before=$(machine_state)
 for s in $suites; do
         case $s in
         unit) run_suite build unit || status=1 ;;
@@ -143,6 +159,24 @@ PY
                 ;;
         esac
 done
+
+if [ "$(id -u)" -eq 0 ]; then
+        machine_after=$(machine_state)
+        python3 - "$machine_before" "$machine_after" build/testlog-machine.json <<'PY' || status=1
+import difflib, json, sys
+before, after, path = sys.argv[1:4]
+diff = [l for l in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if l[:1] in "+-" and l[:3] not in ("---", "+++")]
+out = "ok 1 - the machine's Docker, containerd, fstab and docker-relocate state untouched\n"
+if diff:
+    out = "not ok 1 - the tests changed the machine's Docker, containerd, fstab or docker-relocate state\n"
+    out += "".join("# %s\n" % l for l in diff)
+with open(path, "w") as f:
+    f.write(json.dumps({"name": "machine untouched", "result": "FAIL" if diff else "OK", "stdout": out}) + "\n")
+sys.exit(1 if diff else 0)
+PY
+        logs+=("build/testlog-machine.json")
+fi
 
 # The skips by name, then one closing line that counts every TAP subtest of
 # every suite run (a test that printed no subtest counts as one), and the
