@@ -11,9 +11,8 @@
 #      whose scenarios install that same .deb;
 #   6. builds the libFuzzer targets with clang and runs each for 30 s
 #      (FUZZ_SECONDS) from its seed corpus (suite "fuzz").
-# Step 3, as root, also runs the root suite with the AddressSanitizer
-# build's binary (ASAN_ROOT_TESTS, below). Without root, step 1, the root part of step 3 and step 5 are
-# skipped and say so.
+# The root suite runs with the AddressSanitizer build's binary (ROOT_BUILD,
+# below). Without root, step 1 and step 5 are skipped and say so.
 #
 # Every build here but the fuzz targets' is a test build:
 # -Dfault_injection=true compiles in the hooks the crash and fault tests
@@ -23,13 +22,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 suites=${SUITES:-unit asan packages root vm fuzz}
-# Every root test runs under ASan in CI (about 12 minutes here, measured),
-# move-faults only in the parts that take the failure paths (the copy
-# failing, the rollback killed, the rollback failed and resolved, the
-# rollback of a finished move killed). ASAN_ROOT_TESTS=all runs all of
-# move-faults too (about 16 minutes); ASAN_ROOT_TESTS="NAME..." only those.
-asan_root_tests=${ASAN_ROOT_TESTS:-every}
-asan_move_faults=${ASAN_MOVE_FAULTS_ONLY-2 6 7 9}
+# The root suite runs once, with the AddressSanitizer + UBSan build's
+# binary (ROOT_BUILD=asan, the default): a second run with the plain
+# binary would take the same paths without the checks, and the plain
+# binary is what the VM scenarios run (three of them from the packages).
+# ROOT_BUILD=plain runs it with the plain build instead.
+root_build=${ROOT_BUILD:-asan}
 asan_opts=detect_leaks=1:abort_on_error=1
 ubsan_opts=halt_on_error=1:print_stacktrace=1
 
@@ -88,18 +86,6 @@ for s in $suites; do
         asan)
                 setup build-asan -Dwerror=true -Dfault_injection=true -Db_sanitize=address,undefined -Db_lundef=false
                 ASAN_OPTIONS=$asan_opts UBSAN_OPTIONS=$ubsan_opts run_suite build-asan unit || status=1
-                if [ "$(id -u)" -ne 0 ]; then
-                        echo "test-all: not root: the root tests under ASan are skipped." >&2
-                elif [ "$asan_root_tests" = all ]; then
-                        ASAN_OPTIONS=$asan_opts UBSAN_OPTIONS=$ubsan_opts run_suite build-asan root --num-processes 1 || status=1
-                elif [ "$asan_root_tests" = every ]; then
-                        MOVE_FAULTS_ONLY=$asan_move_faults ASAN_OPTIONS=$asan_opts UBSAN_OPTIONS=$ubsan_opts \
-                                run_suite build-asan root --num-processes 1 || status=1
-                else
-                        # shellcheck disable=SC2086
-                        MOVE_FAULTS_ONLY=$asan_move_faults ASAN_OPTIONS=$asan_opts UBSAN_OPTIONS=$ubsan_opts \
-                                run_suite build-asan root --num-processes 1 $asan_root_tests || status=1
-                fi
                 ;;
         packages)
                 # Once per run: the VM scenarios install this .deb
@@ -124,7 +110,15 @@ for s in $suites; do
                         pkg_failed=$((pkg_failed + 1))
                 fi
                 ;;
-        root) run_suite build root --num-processes 1 || status=1 ;;
+        root)
+                if [ "$root_build" = plain ]; then
+                        run_suite build root --num-processes 1 || status=1
+                else
+                        setup build-asan -Dwerror=true -Dfault_injection=true -Db_sanitize=address,undefined -Db_lundef=false
+                        ASAN_OPTIONS=$asan_opts UBSAN_OPTIONS=$ubsan_opts \
+                                run_suite build-asan root --num-processes 1 || status=1
+                fi
+                ;;
         # Under CI (CI=true) a test that cannot run for want of a dependency
         # fails instead of skipping (tests/lib/tap.sh, run-scenario.sh).
         vm) run_suite build vm --num-processes 1 || status=1 ;;
@@ -154,10 +148,12 @@ done
 # every suite run (a test that printed no subtest counts as one), and the
 # packages built.
 python3 - "$pkg_passed" "$pkg_failed" "${logs[@]}" <<'PY'
-import json, re, sys
+import json, os, re, sys
 passed, failed, skipped = int(sys.argv[1]), int(sys.argv[2]), 0
 sys.argv[1:3] = []
 skips, fails = [], []
+# Seconds per suite, and the slowest tests: where the run's time went.
+suite_time, slow = {}, []
 for path in sys.argv[1:]:
     try:
         lines = open(path).read().splitlines()
@@ -166,13 +162,29 @@ for path in sys.argv[1:]:
     for line in lines:
         t = json.loads(line)
         name, res = t["name"].split(":", 1)[-1].replace(" / ", "/"), t.get("result")
-        tap = [l for l in (t.get("stdout") or "").splitlines() if re.match(r"(not )?ok\b", l)]
+        out = (t.get("stdout") or "").splitlines()
+        tap = [l for l in out if re.match(r"(not )?ok\b", l)]
+        dur = t.get("duration") or 0
+        suite = os.path.basename(path).replace("testlog-", "").replace(".json", "")
+        where = path.split("/")[0]
+        key = suite if where == "build" else "%s (%s)" % (suite, where)
+        suite_time[key] = suite_time.get(key, 0) + dur
+        slow.append((dur, name))
         bad = 0
-        for l in tap:
+        for i, l in enumerate(out):
+            if not re.match(r"(not )?ok\b", l):
+                continue
             skip = re.search(r"#\s*SKIP\b\s*(.*)$", l, re.I)
             if l.startswith("not ok") and not re.search(r"#\s*TODO\b", l, re.I):
                 bad += 1
-                fails.append("%s: %s" % (name, l))
+                # The diagnostics that follow it, a few lines: the tail of
+                # a long log then says why, not only what.
+                diag = []
+                for d in out[i + 1:]:
+                    if not d.startswith("#") or len(diag) == 12:
+                        break
+                    diag.append("    " + d[:200])
+                fails.append("%s: %s" % (name, l) + "".join("\n" + d for d in diag))
             elif skip:
                 skipped += 1
                 skips.append("%s: %s" % (name, re.sub(r"^ok\s*\d*\s*-?\s*", "", l)))
@@ -191,6 +203,8 @@ for path in sys.argv[1:]:
             fails.append("%s: %s without a failed subtest (crash, missing plan or timeout; its log names the cause)" % (name, res))
 for s in skips:
     print("skipped: " + s)
+print("time: " + ", ".join("%s %d s" % (k, v) for k, v in suite_time.items()))
+print("slowest: " + ", ".join("%s %d s" % (n, d) for d, n in sorted(slow, reverse=True)[:6]))
 # Last, so that the tail of a long log names what failed.
 for f in fails:
     print("FAILED: " + f)

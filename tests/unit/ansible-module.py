@@ -286,11 +286,11 @@ class ModuleTest(unittest.TestCase):
 
     def test_all_move_options(self):
         self.run_module(DONE, device="sdf", mount="/srv/docker-data", fs="xfs", label="dock", partition=True,
-                        wipe=True, wait_device=300, pre_copy=False, delete_old=True)
+                        wipe=True, wait_device=300, pre_copy=False, copier="rsync", delete_old=True)
         (argv,) = self.argv()
         self.assertEqual(argv, ["move", "--device", "sdf", "--mount", "/srv/docker-data", "--fs", "xfs",
                                 "--label", "dock", "--wait-device", "300", "--partition", "--wipe",
-                                "--no-pre-copy", "--delete-old", "--yes", "--json"])
+                                "--no-pre-copy", "--copier", "rsync", "--delete-old", "--yes", "--json"])
 
     def test_to_and_pre_copy(self):
         self.run_module(DONE, to="/srv/docker", pre_copy=True)
@@ -469,7 +469,7 @@ class ModuleTest(unittest.TestCase):
     def test_options_of_another_state_are_refused(self):
         for state, extra in (("configured", dict(device="sdf")), ("rolled_back", dict(wipe=True)),
                              ("cleaned", dict(data_root="/srv/docker")), ("moved", dict(root="/mnt/image")),
-                             ("rolled_back", dict(root="/mnt/image"))):
+                             ("rolled_back", dict(root="/mnt/image")), ("cleaned", dict(copier="rsync"))):
             args = dict(extra, state=state)
             if state == "configured":
                 args["data_root"] = "/srv/docker"

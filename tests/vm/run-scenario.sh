@@ -226,7 +226,10 @@ boot() {
         case $no_ebs_boots in *" $n "*) ebs=0 ;; esac
         case $attach_boots in *" $n "*) ebs=0 attach=1 ;; esac
         case $detach_boots in *" $n "*) attach=1 ;; esac
-        printf 'VM_EBS=%s\nVM_GP3=%s\nVM_BOOT=%s\n' "$ebs" "$gp3" "$n" >"$payload/state/boot.env"
+        # VM_WATCHDOG_AT: the guest's uptime at which scenario-lib.sh writes
+        # what still runs to the console, a minute before the boot's limit.
+        printf 'VM_EBS=%s\nVM_GP3=%s\nVM_BOOT=%s\nVM_WATCHDOG_AT=%s\n' "$ebs" "$gp3" "$n" \
+                $((boot_timeout > 120 ? boot_timeout - 60 : boot_timeout / 2)) >"$payload/state/boot.env"
         echo "$n" >"$payload/state/phase"
 
         args=(-name "docker-relocate-$name" -accel tcg,thread=multi -cpu max -m 2048 -smp 2
@@ -414,9 +417,16 @@ fail_boot() {
         local n=$1 what=$2
         tests=$((tests + 1))
         failed=$((failed + 1))
+        local console="$work/console-$n.log"
         echo "not ok $tests - boot $n: $what"
+        # What the scenario printed last and what still ran (the guest's
+        # watchdog, scenario-lib.sh) first: a summary that shows a few lines
+        # of a failure shows where it hung.
+        log "the scenario's last output: $(sed 's/\r$//' "$console" 2>/dev/null |
+                grep -v '^watchdog:' | grep -E '^(ok|not ok|#|vm-test-runner)' | tail -n 1)"
+        sed -n 's/\r$//; s/^watchdog: /#   /p' "$console" 2>/dev/null | head -n 80
         log "last lines of the serial console:"
-        tail -n 40 "$work/console-$n.log" 2>/dev/null | sed 's/\r$//; s/^/#   /'
+        sed 's/\r$//' "$console" 2>/dev/null | grep -v '^watchdog:' | tail -n 25 | sed 's/^/#   /'
         tail -n 5 "$work/qemu-$n.log" 2>/dev/null | sed 's/^/#   qemu: /'
 }
 
@@ -428,6 +438,38 @@ keep_logs() {
         mkdir -p "$dir"
         cp "$work"/console-*.log "$dir"/ 2>/dev/null
         cp -r "$payload/results" "$payload/state" "$dir"/ 2>/dev/null
+}
+
+# A new root overlay over the image, a new empty EBS disk.
+fresh_disks() {
+        rm -f "$work/root.qcow2" "$work/ebs.img"
+        qemu-img create -q -f qcow2 -F raw -b "$base" "$work/root.qcow2" ||
+                die "cannot create the root overlay"
+        truncate -s "$ebs_size" "$work/ebs.img"
+}
+
+# A first boot that never reached the scenario (no "phase 1 starts" on the
+# console) is booted once more, from fresh disks: it hung in the emulated
+# machine's own start, before anything under test ran, which a CI run saw
+# once in some hundred boots under emulation. Not where something under
+# test runs before the scenario (a cloud-init seed, a package installed
+# early in boot), nor twice: those stay failures. Prints what the lost boot
+# showed.
+rebooted_lost=0
+first_boot_lost() {
+        local n=$1 rc=$2 console="$work/console-$1.log"
+
+        [ "$n" = 1 ] && [ $rebooted_lost = 0 ] && [ -z "$user_data" ] && [ -z "$deb" ] || return 1
+        [ "$rc" = 124 ] || [ "$rc" = 137 ] || [ ! -f "$payload/state/phase-1.done" ] || return 1
+        grep -q "vm-test-runner: phase 1 starts" "$console" 2>/dev/null && return 1
+        log "boot 1 never reached the scenario (qemu status $rc); booting once more from fresh disks." \
+                "What the lost boot's console ended with:"
+        sed 's/\r$//' "$console" 2>/dev/null | tail -n 15 | sed 's/^/#   /; $a\'
+        mv "$console" "$work/console-1-lost.log"
+        rm -rf "$payload/results" "$payload/state"
+        mkdir -p "$payload/results" "$payload/state"
+        fresh_disks
+        return 0
 }
 
 # Everything runs from here, so that the whole file is read before any of it
@@ -519,9 +561,8 @@ main() {
         # between two boots (when the cache is on the same filesystem).
         base="$image/root.img"
         ln "$base" "$work/base.img" 2>/dev/null && base="$work/base.img"
-        qemu-img create -q -f qcow2 -F raw -b "$base" "$work/root.qcow2" ||
-                die "cannot create the root overlay"
-        truncate -s "$ebs_size" "$work/ebs.img"
+        fresh_disks
+
 
         ebs_drive="file=$work/ebs.img,if=none,id=ebs,format=raw,cache=unsafe"
         [ $gp3 = 1 ] && ebs_drive+=",throttling.iops-total=3000,throttling.bps-total=131072000"
@@ -547,6 +588,10 @@ main() {
                 boot "$n"
                 rc=$?
                 log "boot $n: $((SECONDS - boot_start)) s (qemu status $rc)"
+                if first_boot_lost "$n" "$rc"; then
+                        rebooted_lost=1
+                        continue
+                fi
                 emit_results "$payload/results/phase-$n.log"
 
                 if [ $rc = 124 ] || [ $rc = 137 ]; then

@@ -23,6 +23,50 @@
 # Polling forks; under emulation once a second is often enough.
 WAIT_FOR_INTERVAL=1
 
+# ---- watchdog -----------------------------------------------------------------
+
+# A minute before the host's limit for this boot (VM_WATCHDOG_AT, in seconds
+# of uptime), what still runs goes to the serial console, each line
+# "watchdog: ...": the tool's and Docker's processes with where the kernel
+# holds them, the tool's threads' kernel stacks, systemd's queued jobs and
+# the journal's last lines. When the boot then times out, the host prints
+# them first (run-scenario.sh), so a hang names what hung.
+vm_watchdog_dump() {
+        local pid task
+
+        echo "at $(cut -d' ' -f1 /proc/uptime) s uptime, the scenario still runs:"
+        ps -eo pid=,ppid=,etimes=,stat=,wchan:24=,args= |
+                awk '$1 != 2 && $2 != 2' |
+                grep -E 'docker-relocate|dockerd|containerd|rsync|docker |systemctl|mount|mkfs|fsck|udevadm|scenario' |
+                grep -v -E 'grep -E|ps -eo' | cut -c1-200
+        for pid in $(pgrep -x docker-relocate); do
+                for task in /proc/"$pid"/task/*; do
+                        echo "docker-relocate $pid thread ${task##*/} ($(cat "$task/comm" 2>/dev/null)):" \
+                                "$(tr '\n' ' ' <"$task/stack" 2>/dev/null | cut -c1-220)"
+                done
+        done
+        echo "systemd jobs: $(systemctl list-jobs --no-pager --no-legend 2>&1 | head -n 5 | tr '\n' ';')"
+        journalctl --no-pager -n 20 -o short-monotonic 2>&1 | cut -c1-200
+}
+
+vm_watchdog() {
+        local at=$1 now
+
+        while now=$(cut -d. -f1 /proc/uptime) && [ "$now" -lt "$at" ]; do
+                sleep 5
+        done
+        vm_watchdog_dump 2>&1 | sed 's/^/watchdog: /' >/dev/ttyS0
+}
+
+# Started once per phase, detached from the scenario's output (a process
+# left holding that pipe would keep the runner waiting); the runner's unit
+# ends it with the rest of its processes.
+if [ -n "${VM_WATCHDOG_AT:-}" ] && [ -z "${VM_WATCHDOG_STARTED:-}" ] && [ -w /dev/ttyS0 ]; then
+        export VM_WATCHDOG_STARTED=1
+        vm_watchdog "$VM_WATCHDOG_AT" </dev/null >/dev/null 2>&1 &
+        disown
+fi
+
 # The "EBS" volume as QEMU presents it.
 EBS_SERIAL=vol0123456789abcdef0
 BUSYBOX_IMAGE=vm/busybox:latest

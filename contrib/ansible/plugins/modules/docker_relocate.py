@@ -105,6 +105,14 @@ options:
         only while it is stopped (C(false)).
       - Unset leaves the tool's default, a pre-copy.
     type: bool
+  copier:
+    description:
+      - What copies the data root. C(engine), the tool's own parallel copy,
+        or C(rsync).
+      - Unset leaves the tool's default, the engine (which falls back to
+        rsync by itself where the kernel lacks what it needs).
+    type: str
+    choices: [engine, rsync]
   delete_old:
     description: Delete the old data root once the move was verified.
     type: bool
@@ -256,7 +264,7 @@ from ansible_collections.docker_relocate.relocate.plugins.module_utils.docker_re
 # The options of each state besides state and executable; any other given
 # is an error rather than silently ignored.
 DISK_OPTIONS = ("mount", "fs", "label", "partition", "wipe", "allow_instance_store", "wait_device")
-MOVE_OPTIONS = ("device", "to", "pre_copy", "delete_old", "force") + DISK_OPTIONS
+MOVE_OPTIONS = ("device", "to", "pre_copy", "copier", "delete_old", "force") + DISK_OPTIONS
 STATE_OPTIONS = {
     "moved": MOVE_OPTIONS,
     "rolled_back": (),
@@ -311,6 +319,8 @@ def build_command(module, program):
             cmd += ["--to", p["to"]]
         if p["pre_copy"] is not None:
             cmd.append("--pre-copy" if p["pre_copy"] else "--no-pre-copy")
+        if p["copier"]:
+            cmd += ["--copier", p["copier"]]
         if p["delete_old"]:
             cmd.append("--delete-old")
         if p["force"]:
@@ -335,6 +345,7 @@ def main():
             allow_instance_store=dict(type="bool", default=False),
             wait_device=dict(type="int"),
             pre_copy=dict(type="bool"),
+            copier=dict(type="str", choices=["engine", "rsync"]),
             delete_old=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
             data_root=dict(type="path"),
