@@ -39,8 +39,10 @@
 #                         it onto the system itself
 #   --image NAME          boot this image (build-image.sh NAME): bookworm
 #                         (the default; docker.io 20.10), sid (docker.io 28
-#                         with containerd 2) or selinux (bookworm with
-#                         SELinux enabled, permissive)
+#                         with containerd 2), selinux (bookworm with
+#                         SELinux enabled, permissive: build-image-selinux.sh)
+#                         or openrc (bookworm booted with sysvinit and
+#                         OpenRC: build-image-openrc.sh)
 #   --containerd-store    Docker starts on the containerd image store:
 #                         /etc/docker/daemon.json is
 #                         {"features": {"containerd-snapshotter": true}}
@@ -501,7 +503,13 @@ main() {
         [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
 
         start_all=$SECONDS
-        image=$("$here/build-image.sh" "$image_name" | tail -n 1)
+        # An image derived from another has a script of its own
+        # (build-image-openrc.sh).
+        if [ -x "$here/build-image-$image_name.sh" ]; then
+                image=$("$here/build-image-$image_name.sh" | tail -n 1)
+        else
+                image=$("$here/build-image.sh" "$image_name" | tail -n 1)
+        fi
         rc=$?
         if [ $rc != 0 ] || [ ! -f "$image/complete" ]; then
                 skip_all_missing "the VM image cannot be built here (status $rc)"
