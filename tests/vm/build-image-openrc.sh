@@ -149,53 +149,13 @@ build() {
         rm -rf --one-file-system "$root"
 }
 
-build_tmp=
-
-# Also on failure: the build mounts /proc and /sys inside the tree.
-cleanup() {
-        set +e
-        [ -n "$build_tmp" ] || return 0
-        findmnt -rn -o TARGET | grep -F "$build_tmp/" | sort -r | while read -r m; do
-                umount -l "$m" || true
-        done
-        rm -rf --one-file-system "$build_tmp"
-}
+. "$here/image-cache.sh"
 
 main() {
-        local hash image start
-
         base=$("$here/build-image.sh" bookworm | tail -n 1)
         [ -f "$base/complete" ] || return 1
-        hash=$(recipe_hash)
-        image="$cache/image-$hash"
-        mkdir -p "$cache"
-
-        exec 9>"$cache/.lock"
-        if ! flock -w 3600 9; then
-                log "timed out waiting for another build"
-                return 1
-        fi
-        if [ -f "$image/complete" ]; then
-                echo "$image"
-                return 0
-        fi
-
-        build_tmp=$(mktemp -d "$cache/build-$hash.XXXXXX")
-        trap cleanup EXIT
-        start=$SECONDS
-        log "building the OpenRC image $hash from $base"
-        build "$build_tmp"
-        date -u +%FT%TZ >"$build_tmp/complete"
-        mv -T "$build_tmp" "$image"
-        build_tmp=
-        log "image $hash built in $((SECONDS - start)) s"
-
         # The two newest: one per bookworm image a checkout uses.
-        ls -1dt "$cache"/image-* 2>/dev/null | tail -n +3 | while read -r old; do
-                log "removing old image $old"
-                rm -rf "$old"
-        done
-        echo "$image"
+        image_cache_get "$cache" "$(recipe_hash)" 2 OpenRC build
 }
 
 main "$@"

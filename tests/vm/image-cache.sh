@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Sourced by the image builders (build-image.sh, build-image-selinux.sh):
+# Sourced by the image builders (build-image.sh, build-image-selinux.sh,
+# build-image-openrc.sh):
 # the cache of built images, one builder at a time. The caller defines
 # log() and a build function that fills a directory with root.img, vmlinuz
 # and initrd.img.
