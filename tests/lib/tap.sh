@@ -404,8 +404,25 @@ sandbox_spawn() {
         shift
         "$@" &
         _ss_pid=$!
-        on_exit "kill $_ss_pid 2>/dev/null; wait $_ss_pid"
+        on_exit "_tap_end_child $_ss_pid"
         printf -v "$_ss_var" '%s' "$_ss_pid"
+}
+
+# Ends a child of this shell and reaps it, within 5 s. SIGTERM is sent
+# again until the child is gone: one sent between the fork and the exec of
+# the command can be lost (the forked shell still has this shell's
+# handlers), and a plain "kill; wait" then waits as long as the command
+# runs. SIGKILL after 5 s.
+_tap_end_child() {
+        local pid=$1 i state
+        for ((i = 0; i < 50; i++)); do
+                state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)
+                [ -z "$state" ] || [ "$state" = Z ] && break
+                kill "$pid" 2>/dev/null
+                sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
 }
 
 sandbox_mount() {
