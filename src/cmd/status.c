@@ -230,7 +230,7 @@ static void print_selinux(const cJSON *j) {
         else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "match")))
                 output_printf("  labels:      %s matches the policy\n", strna(json_get_string(l, "path")));
         else
-                output_printf("  labels:      %.0f files of %s differ from the policy (%s); 'restorecon -R %s' sets "
+                output_printf("  labels:      %.0f of %s and its entries differ from the policy (%s); 'restorecon -R %s' sets "
                               "them\n",
                               cJSON_IsNumber(wrong) ? wrong->valuedouble : 0, strna(json_get_string(l, "path")),
                               strna(json_get_string(l, "first")), strna(json_get_string(l, "path")));

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,10 +261,29 @@ int selinux_relabel(const char *path, char **ret_error) {
 }
 
 int selinux_check_labels(const char *path, unsigned *ret_wrong, char **ret_first, char **ret_error) {
-        char *const argv[] = { (char *) "restorecon", (char *) "-R", (char *) "-n", (char *) "-v", (char *) path, NULL };
+        _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *out = NULL, *first = NULL;
         unsigned wrong = 0;
+        DIR *d;
         int r;
+
+        r = strv_extend_many(&argv, "restorecon", "-n", "-v", path, NULL);
+        if (r < 0)
+                return r;
+        /* The directory and its entries, not the whole tree: "status" must
+         * stay quick on a root of millions of files (and its output small
+         * where all of them are labelled wrong). A missing equivalence rule
+         * shows on the directory itself; a copy that lost the labels, on
+         * every entry. */
+        d = opendir(path);
+        if (!d)
+                return error_set(ret_error, negative_errno(), "Cannot read %s: %m", path);
+        for (struct dirent *de; r >= 0 && (de = readdir(d));)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        r = strv_extendf(&argv, "%s/%s", path, de->d_name);
+        closedir(d);
+        if (r < 0)
+                return r;
 
         r = run_tool(argv, RESTORECON_TIMEOUT_MS, &out, ret_error);
         if (r < 0)

@@ -67,7 +67,7 @@ int selinux_delete_equivalence(const char *path, char **ret_error);
 /* "restorecon -R path": every file of the tree labelled as the policy says. */
 int selinux_relabel(const char *path, char **ret_error);
 
-/* "restorecon -R -n -v path": how many files of the tree carry a label other
- * than the policy's (0: all match), and the first such line, as restorecon
- * prints it (NULL when all match). */
+/* "restorecon -n -v" on the directory path and its entries (not below
+ * them): how many carry a label other than the policy's (0: all match), and
+ * the first such line, as restorecon prints it (NULL when all match). */
 int selinux_check_labels(const char *path, unsigned *ret_wrong, char **ret_first, char **ret_error);

@@ -113,7 +113,7 @@ SELINUX_FAKE_WRONG=$WORK/wrong "$BIN" status --json </dev/null >"$WORK/status.js
 is "$(json_get '[j["selinux"]["labels"]["match"], j["selinux"]["labels"]["wrong"]]' "$WORK/status.json")" \
         "[false, 1]" "status: a file labelled otherwise is reported"
 SELINUX_FAKE_WRONG=$WORK/wrong "$BIN" status </dev/null >"$WORK/status.txt" 2>&1
-like "$(cat "$WORK/status.txt")" "1 files of $VOL/docker differ from the policy" "and said in the human output"
+like "$(cat "$WORK/status.txt")" "1 of $VOL/docker and its entries differ from the policy" "and said in the human output"
 
 # 6. rollback removes the rule.
 "$BIN" rollback --dry-run --json </dev/null >"$WORK/rb.json" 2>/dev/null

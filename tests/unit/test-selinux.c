@@ -3,6 +3,7 @@
  * the package names), the parser of semanage's rule list, and the exact
  * command lines the tools get, through fakes of semanage and restorecon
  * put first in PATH (tests/fixtures/selinux/bin). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,12 +142,13 @@ static void test_parse(void) {
 static void test_commands(void) {
         char *dir = tree_new("test-selinux");
         _cleanup_free_ char *path = NULL, *rules = NULL, *log = NULL, *wrong = NULL, *equal = NULL, *err = NULL,
-                            *first = NULL, *logged = NULL;
+                            *first = NULL, *logged = NULL, *root = NULL;
         unsigned n = 99;
 
         if (asprintf(&path, "%s/selinux/bin:%s", fixtures_dir(), getenv("PATH") ?: "/usr/bin:/bin") < 0 ||
             asprintf(&rules, "%s/rules", dir) < 0 || asprintf(&log, "%s/log", dir) < 0 ||
-            asprintf(&wrong, "%s/wrong", dir) < 0)
+            asprintf(&wrong, "%s/wrong", dir) < 0 || asprintf(&root, "%s/docker", dir) < 0 ||
+            tree_write(dir, "/docker/a", "") < 0 || tree_write(dir, "/docker/b/c", "") < 0)
                 abort();
         setenv("PATH", path, 1);
         setenv("SELINUX_FAKE_RULES", rules, 1);
@@ -164,11 +166,11 @@ static void test_commands(void) {
                               "ValueError: Equivalence class for /mnt/d/docker already exists"),
            "with the command and what it said: %s", strna(err));
         ok_int(selinux_relabel("/mnt/d/docker", &err), 0, "the relabel runs");
-        ok_int(selinux_check_labels("/mnt/d/docker", &n, &first, &err), 0, "the check runs");
+        ok_int(selinux_check_labels(root, &n, &first, &err), 0, "the check runs");
         ok(n == 0 && !first, "nothing to relabel: the labels match");
         tree_write(dir, "/wrong", "Would relabel /mnt/d/docker/a from system_u:object_r:unlabeled_t:s0 to "
                                   "system_u:object_r:container_var_lib_t:s0\nWould relabel /mnt/d/docker/b from x to y\n");
-        ok_int(selinux_check_labels("/mnt/d/docker", &n, &first, &err), 0, "the check runs again");
+        ok_int(selinux_check_labels(root, &n, &first, &err), 0, "the check runs again");
         ok(n == 2, "two files to relabel (%u)", n);
         ok_streq(first, "Would relabel /mnt/d/docker/a from system_u:object_r:unlabeled_t:s0 to "
                         "system_u:object_r:container_var_lib_t:s0",
@@ -182,19 +184,41 @@ static void test_commands(void) {
         ok_int(selinux_relabel("/mnt/d/docker", &err), -EIO, "a failing restorecon is -EIO");
         unsetenv("SELINUX_FAKE_FAIL");
 
-        logged = tree_read(dir, "/log");
-        ok_streq(logged,
-                 "semanage fcontext -l -C -n\n"
-                 "semanage fcontext -a -e /var/lib/docker /mnt/d/docker\n"
-                 "semanage fcontext -l -C -n\n"
-                 "semanage fcontext -a -e /var/lib/docker /mnt/d/docker\n"
-                 "restorecon -R /mnt/d/docker\n"
-                 "restorecon -R -n -v /mnt/d/docker\n"
-                 "restorecon -R -n -v /mnt/d/docker\n"
-                 "semanage fcontext -d /mnt/d/docker\n"
-                 "semanage fcontext -l -C -n\n"
-                 "restorecon -R /mnt/d/docker\n",
-                 "the exact command lines");
+        /* The check: the directory and its entries, not the tree below them
+         * (b/c), in the order readdir gives them. */
+        {
+                _cleanup_free_ char *check = NULL, *want = NULL;
+                DIR *d = opendir(root);
+
+                if (!d || asprintf(&check, "restorecon -n -v %s", root) < 0)
+                        abort();
+                for (struct dirent *de; (de = readdir(d));) {
+                        char *c;
+
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        if (asprintf(&c, "%s %s/%s", check, root, de->d_name) < 0)
+                                abort();
+                        free(check);
+                        check = c;
+                }
+                closedir(d);
+                if (asprintf(&want,
+                             "semanage fcontext -l -C -n\n"
+                             "semanage fcontext -a -e /var/lib/docker /mnt/d/docker\n"
+                             "semanage fcontext -l -C -n\n"
+                             "semanage fcontext -a -e /var/lib/docker /mnt/d/docker\n"
+                             "restorecon -R /mnt/d/docker\n"
+                             "%s\n"
+                             "%s\n"
+                             "semanage fcontext -d /mnt/d/docker\n"
+                             "semanage fcontext -l -C -n\n"
+                             "restorecon -R /mnt/d/docker\n",
+                             check, check) < 0)
+                        abort();
+                logged = tree_read(dir, "/log");
+                ok_streq(logged, want, "the exact command lines (the check: the directory and its two entries)");
+        }
         tree_remove(dir);
 }
 
