@@ -7,8 +7,11 @@
 # fresh ext4 volume, once stop-the-world (--no-pre-copy) and once with the
 # live pre-copy, rolled back in between. A client polls the Docker API
 # (GET /_ping every 100 ms) throughout: the longest stretch without an answer
-# is the downtime as users see it. Called by run.sh --move in its private
-# mount namespace:
+# is the downtime as users see it. Before the moves, with the same poller, a
+# plain restart of the daemon through the same init script (stop, start, the
+# container running again), no move: the least any move can keep Docker
+# unreachable, and the figure the moves' downtime is set against. Called by
+# run.sh --move in its private mount namespace:
 #
 #   move.sh IMAGE TREE OUTDIR
 set -uo pipefail
@@ -66,6 +69,22 @@ longest_down() {
              END { if (start != "") { d = last - start; if (d > max) max = d }; printf "%.1f", max }' "$1"
 }
 
+# The target holds as many inodes as the source: the million-file tree
+# needs more than ext4's default ratio gives (run.sh's mkfs_opts).
+case $tree in
+million) vol_mkfs_opts="-i 4096" ;;
+*) vol_mkfs_opts= ;;
+esac
+
+# One line per measurement, for report.py: tree, what, exit status, the
+# client's longest downtime, the downtime the tool reports, the steps.
+[ -f "$OUT/move.tsv" ] || printf 'tree\tmode\texit\tseconds\tclient_down\ttool_down\tsteps\tloadavg\n' >"$OUT/move.tsv"
+
+# The container that runs when the daemon is up (restarted by its policy).
+container_running() {
+        [ "$(dockerd_docker inspect -f '{{.State.Running}}' bench-running 2>/dev/null)" = true ]
+}
+
 log "move: a writable copy of the $tree data root"
 cp --sparse=always "$img" "$WORK/old.img" || exit 1
 loop_attach olddev "$WORK/old.img" || exit 1
@@ -78,10 +97,42 @@ dockerd_setup >&2 || exit 1
 dockerd_start >&2 || exit 1
 sleep 3
 
+# The floor: the daemon stopped and started again by hand, as a user would
+# (the init script's stop and start), until its container runs again.
+poll >"$WORK/poll-restart.txt" &
+POLLER=$!
+sleep 1
+log "restart (no move)"
+t0=$(date +%s.%N)
+rc=0
+timeout 120 /etc/init.d/docker stop >"$OUT/restart-$tree.txt" 2>&1 || rc=1
+t_stop=$(date +%s.%N)
+timeout 120 /etc/init.d/docker start >>"$OUT/restart-$tree.txt" 2>&1 || rc=1
+dockerd_wait_socket >&2 || rc=1
+t_api=$(date +%s.%N)
+# The restart policy starts the container; a user would start it otherwise.
+for _ in $(seq 1 100); do
+        container_running && break
+        sleep 0.1
+done
+container_running || dockerd_docker start bench-running >/dev/null 2>&1 || rc=1
+t1=$(date +%s.%N)
+sleep 1
+kill "$POLLER" && wait "$POLLER" 2>/dev/null
+POLLER=
+down=$(longest_down "$WORK/poll-restart.txt")
+steps=$(awk -v a="$t0" -v b="$t_stop" -v c="$t_api" -v d="$t1" \
+        'BEGIN { printf "stop %.2f / start until the API answers %.2f / container running %.2f", b - a, c - b, d - c }')
+printf '%s\trestart\t%s\t%.2f\t%s\t-\t%s\t%s\n' "$tree" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+        "$down" "$steps" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/move.tsv"
+echo "restart $tree (init script stop and start, no move): exit $rc; steps (s): $steps;" \
+        "Docker API unreachable for $down s at most (client polling every 100 ms)" | tee -a "$OUT/move.txt"
+
 truncate -s 12G "$WORK/vol.img"
 loop_attach voldev "$WORK/vol.img" || exit 1
 for mode in no-pre-copy pre-copy; do
-        mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$voldev" || exit 1
+        # shellcheck disable=SC2086
+        mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 $vol_mkfs_opts "$voldev" || exit 1
         mkdir -p "$WORK/vol"
         mount "$voldev" "$WORK/vol" || exit 1
         mkdir "$WORK/vol/docker"
@@ -100,7 +151,7 @@ for mode in no-pre-copy pre-copy; do
         kill "$POLLER" && wait "$POLLER" 2>/dev/null
         POLLER=
         python3 - "$OUT/move-$tree-$mode.json" "$rc" "$(longest_down "$WORK/poll-$mode.txt")" "$t0" "$t1" \
-                "$tree" "$mode" <<'PY' | tee -a "$OUT/move.txt"
+                "$tree" "$mode" "$OUT/move.tsv" <<'PY' | tee -a "$OUT/move.txt"
 import json, sys
 try:
     d = json.load(open(sys.argv[1]))
@@ -112,6 +163,10 @@ final = ", ".join(f"{p['what']}: " + (f"{p['directories']} changed directories" 
 print(f"move {sys.argv[6]} --{sys.argv[7]}: exit {sys.argv[2]}, {float(sys.argv[5]) - float(sys.argv[4]):.1f} s in all; "
       f"steps (s): {steps}; final pass: {final}; downtime the tool reports {d.get('downtime_seconds')} s; "
       f"Docker API unreachable for {sys.argv[3]} s at most (client polling every 100 ms)")
+with open(sys.argv[8], "a") as tsv:
+    load = " ".join(open("/proc/loadavg").read().split()[:3])
+    tsv.write(f"{sys.argv[6]}\t{sys.argv[7]}\t{sys.argv[2]}\t{float(sys.argv[5]) - float(sys.argv[4]):.2f}\t"
+              f"{sys.argv[3]}\t{d.get('downtime_seconds', '-')}\t{steps}\t{load}\n")
 PY
         # Back to the old root for the next mode: the old tree is untouched.
         "$BIN" rollback --yes >"$OUT/rollback-$tree-$mode.txt" 2>&1 || log "rollback failed: $(tail -n 3 "$OUT/rollback-$tree-$mode.txt")"

@@ -4,7 +4,9 @@
 with and without the final sync, its ratio to the floor (the fastest read of
 the source measured in the same run) and to plain rsync (same run), its CPU
 seconds (user + system), its peak RSS, the fidelity verdict, and the load
-average when it ended (the machine may be shared)."""
+average when it ended (the machine may be shared). With run.sh --move, the
+downtime of each move as a client saw it, against a plain restart of the
+daemon (the floor of any move) and against the stop-the-world move."""
 
 import csv
 import os
@@ -57,6 +59,32 @@ def main():
                   f'{r.get("cpu_seconds", "-"):>7} {rss:>10}  {r["fidelity"]:<9} {r.get("loadavg", "")}')
         if floor:
             print(f'   floor = {floor:.2f} s (fastest read of the source in this run)')
+    moves(os.path.join(os.path.dirname(sys.argv[1]), 'move.tsv'))
+
+
+def moves(path):
+    """The moves' downtime (move.sh), per tree, as ratios of the plain
+    restart's and of the stop-the-world move's, both measured in the run."""
+    if not os.path.exists(path):
+        return
+    trees = OrderedDict()
+    for r in csv.DictReader(open(path), delimiter='\t'):
+        trees.setdefault(r['tree'], []).append(r)
+    for tree, rs in trees.items():
+        by = {r['mode']: r for r in rs if r['exit'] == '0'}
+        floor = fnum(by.get('restart', {}).get('client_down'))
+        stw = fnum(by.get('no-pre-copy', {}).get('client_down'))
+        print(f'\n== moves, tree {tree}: Docker API unreachable, seen by a client polling every 100 ms')
+        print(f'   {"what":<14} {"exit":>4} {"down s":>7} {"x restart":>9} {"x stop-world":>12} {"tool says":>9}  '
+              f'steps (s); load')
+        for r in rs:
+            down = fnum(r['client_down'])
+            xr = f'{down / floor:.2f}' if down is not None and floor else '-'
+            xs = f'{down / stw:.2f}' if down is not None and stw else '-'
+            print(f'   {r["mode"]:<14} {r["exit"]:>4} {r["client_down"]:>7} {xr:>9} {xs:>12} {r["tool_down"]:>9}  '
+                  f'{r["steps"]}; {r["loadavg"]}')
+        if floor:
+            print(f'   restart = {floor:.1f} s: the daemon stopped and started by its init script, no move')
 
 
 if __name__ == '__main__':
