@@ -86,26 +86,6 @@ int docker_reload(InitSystem init, char **ret_error) {
         return 0;
 }
 
-int docker_validate_config(const char *json_path, char **ret_error) {
-        _cleanup_free_ char *help = NULL, *out = NULL, *err = NULL;
-        char *argv_help[] = { (char *) "dockerd", (char *) "--help", NULL };
-        char *argv[] = { (char *) "dockerd", (char *) "--validate", (char *) "--config-file", (char *) json_path,
-                         NULL };
-        int status = 0, r;
-
-        /* dockerd >= 23 can check a configuration without starting. */
-        r = run_command(argv_help, 20 * 1000, &help, NULL, &status);
-        if (r < 0 || !help || !strstr(help, "--validate"))
-                return 0;
-        r = run_command(argv, 30 * 1000, &out, &err, &status);
-        if (r < 0)
-                return 0;
-        if (status != 0)
-                return error_set(ret_error, -EINVAL, "dockerd --validate rejects the new configuration: %s",
-                                 strempty(err));
-        return 0;
-}
-
 /* Threads at a time for the containers' stops and starts: each holds a
  * connection to the daemon and mostly waits on it. */
 #define CONTAINERS_AT_ONCE 64U

@@ -332,7 +332,6 @@ int docker_open(const char *socket, Engine **ret);
 int docker_stop(const Move *m, char **ret_error);
 int docker_start(const Move *m, char **ret_error);
 int docker_reload(InitSystem init, char **ret_error);
-int docker_validate_config(const char *json_path, char **ret_error);
 /* Starts the containers (best effort), all at once. */
 void docker_start_containers(const char *socket, char *const *ids);
 /* Starts the containers all at once, then those that failed once more each,

@@ -64,9 +64,26 @@ cp "$WORK/default.orig" /etc/default/docker
 
 json0=$(cat /etc/docker/daemon.json)
 opts0=$(sha256sum </etc/default/docker)
-"$BIN" move --to "$VOL/docker" --no-pre-copy --yes --json >"$WORK/move.json" 2>"$WORK/move.err"
+# Every dockerd the move runs itself (found on PATH: the version, the
+# configuration's check), logged with the journal's phase at that moment.
+# The init script starts its own by absolute path, unlogged.
+mkdir "$WORK/shim"
+cat >"$WORK/shim/dockerd" <<EOT
+#!/bin/sh
+phase=\$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("phase"))' $RELOCATE_STATE 2>/dev/null)
+echo "\${phase:-none} \$*" >>"$WORK/dockerd-runs.txt"
+exec $(command -v dockerd) "\$@"
+EOT
+chmod 0755 "$WORK/shim/dockerd"
+PATH=$WORK/shim:$PATH "$BIN" move --to "$VOL/docker" --no-pre-copy --yes --json >"$WORK/move.json" 2>"$WORK/move.err"
 rc=$?
 is "$rc" 0 "move --to succeeds"
+# Docker is down from "stopped" until the start: nothing of the move's own
+# may keep it down longer, such as a dockerd run to check the configuration
+# (the plan checks it before the stop).
+ok '[ -s "$WORK/dockerd-runs.txt" ] && ! grep -Eq "^(stopped|copied|configured) " "$WORK/dockerd-runs.txt"' \
+        "the move runs no dockerd of its own while Docker is stopped"
+sed 's/^/#   dockerd run in phase /' "$WORK/dockerd-runs.txt" 2>/dev/null
 [ $rc = 0 ] || sed "s/^/#   /" "$WORK/move.json"
 [ $rc = 0 ] || sed 's/^/#   /' "$WORK/move.err"
 is "$(dockerd_root_dir)" "$VOL/docker" "Docker runs on $VOL/docker"

@@ -68,9 +68,9 @@ while time.time() < end:
                     argv = f.read().split(b"\0")
             except OSError:
                 continue
-            # The move checks the new configuration with "dockerd
-            # --validate" (and "dockerd --help") after writing it: those
-            # exit without serving the socket or touching the tree. One
+            # The move's plan checks the new configuration with "dockerd
+            # --validate": that exits without serving the socket or
+            # touching the tree. One
             # that exited between the two reads is a zombie with an empty
             # command line: it serves nothing either.
             if comm == "dockerd" and argv[0] and b"--validate" not in argv and b"--help" not in argv:
