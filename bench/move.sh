@@ -85,6 +85,15 @@ container_running() {
         [ "$(dockerd_docker inspect -f '{{.State.Running}}' bench-running 2>/dev/null)" = true ]
 }
 
+# The longest stretch without an answer, as seconds after $2: "from to"
+# (where the steps of a move fall in it).
+down_window() {
+        awk -v t0="$2" '$2 == "down" { if (start == "") start = $1; last = $1 }
+             $2 == "ok" { if (start != "") { if ($1 - start > max) { max = $1 - start; a = start; b = $1 }; start = "" } }
+             END { if (start != "" && last - start > max) { a = start; b = last }
+                   if (a != "") printf "%.2f %.2f", a - t0, b - t0 }' "$1"
+}
+
 log "move: a writable copy of the $tree data root"
 cp --sparse=always "$img" "$WORK/old.img" || exit 1
 loop_attach olddev "$WORK/old.img" || exit 1
@@ -151,7 +160,7 @@ for mode in no-pre-copy pre-copy; do
         kill "$POLLER" && wait "$POLLER" 2>/dev/null
         POLLER=
         python3 - "$OUT/move-$tree-$mode.json" "$rc" "$(longest_down "$WORK/poll-$mode.txt")" "$t0" "$t1" \
-                "$tree" "$mode" "$OUT/move.tsv" <<'PY' | tee -a "$OUT/move.txt"
+                "$tree" "$mode" "$OUT/move.tsv" "$(down_window "$WORK/poll-$mode.txt" "$t0")" <<'PY' | tee -a "$OUT/move.txt"
 import json, sys
 try:
     d = json.load(open(sys.argv[1]))
@@ -163,6 +172,17 @@ final = ", ".join(f"{p['what']}: " + (f"{p['directories']} changed directories" 
 print(f"move {sys.argv[6]} --{sys.argv[7]}: exit {sys.argv[2]}, {float(sys.argv[5]) - float(sys.argv[4]):.1f} s in all; "
       f"steps (s): {steps}; final pass: {final}; downtime the tool reports {d.get('downtime_seconds')} s; "
       f"Docker API unreachable for {sys.argv[3]} s at most (client polling every 100 ms)")
+# Where the steps fall against that stretch, in seconds after the move began:
+# the steps' own times laid end to end, backwards from the move's exit (what
+# comes before the first step, the plan, is the rest of the total).
+total = float(sys.argv[5]) - float(sys.argv[4])
+at, marks = total - sum(s["seconds"] for s in d.get("steps", [])), []
+for s in d.get("steps", []):
+    at += s["seconds"]
+    marks.append(f"{s['name']} ends +{at:.2f}")
+window = sys.argv[9].split()
+if len(window) == 2:
+    print(f"  API down from +{window[0]} to +{window[1]} s; " + ", ".join(marks))
 with open(sys.argv[8], "a") as tsv:
     load = " ".join(open("/proc/loadavg").read().split()[:3])
     tsv.write(f"{sys.argv[6]}\t{sys.argv[7]}\t{sys.argv[2]}\t{float(sys.argv[5]) - float(sys.argv[4]):.2f}\t"
