@@ -56,17 +56,32 @@ halted() {
         grep -Eq '^[TZ]$' <<<"$(awk '{print $3}' "/proc/$(move_pid "$1")/stat" 2>/dev/null)"
 }
 
+# KiB written to the volume's device since it was mounted.
+written() {
+        cat "/sys/fs/ext4/$(basename "$LOOP")/session_write_kbytes"
+}
+
 # move_paused NAME CHANGE-ARG ARGS...: the move onto $VOL/NAME, paused after
 # its pre-copy for change(), stopped after its final pass for the check.
 move_paused() {
-        local name=$1 n=$2 pid mp rc
+        local name=$1 n=$2 pid mp rc w0 w1 w2
         shift 2
         mkdir -p "$VOL/$name"
         echo "to be deleted" >"$D/gone"
+        sync -f "$VOL"
+        w0=$(written)
         DOCKER_RELOCATE_TEST_PAUSE=pre-copied:$WORK/pause-$name DOCKER_RELOCATE_TEST_CRASH=copied:stop \
                 "$BIN" move --to "$VOL/$name" --yes "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
         pid=$!
         if wait_for 300 test -e "$WORK/pause-$name"; then
+                # The pre-copy's data is on the disk when it ends, while
+                # Docker still runs: left to the page cache, its writeback
+                # would hold up dockerd's start on the new root.
+                w1=$(written)
+                sync -f "$VOL"
+                w2=$(written)
+                ok '[ $((w1 - w0)) -ge 1024 ] && [ $((w2 - w1)) -lt 256 ]' \
+                        "$name: the pre-copy's data is on the disk when it ends ($((w1 - w0)) KiB written, $((w2 - w1)) KiB more at a sync)"
                 change "$n"
                 [ "$name" = overflow ] && python3 - "$D/many" <<'PY'
 import os, sys
