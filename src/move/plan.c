@@ -20,10 +20,12 @@
 
 /* The downtime estimate, item by item, from what bench/run.sh --move and
  * --tracker measured on the benchmark's 113k-inode data root
- * (docs/PERFORMANCE.md, "The move with the change tracker"):
- * - Docker's stop, start and verification, the containers' restart: 5.4 s
- *   and 6.8 s in two moves (containers that ignore SIGTERM add their grace
- *   period, which the plan does not know);
+ * (docs/PERFORMANCE.md, "The move's downtime against a plain restart"):
+ * - Docker's stop, start and verification, the containers' restart: 2.4 s
+ *   and 2.9 s on the 113k- and the million-inode trees, as long as a
+ *   restart by hand (2.5 and 2.6 s), with a margin for a slower daemon
+ *   (containers that ignore SIGTERM add their grace period, which the plan
+ *   does not know);
  * - the final pass from the change tracker's record: 0.09 s, whatever the
  *   tree's size (what changes while the pre-copy runs is not known to the
  *   plan, which is made before it; a margin for a busy host), never more
@@ -35,7 +37,7 @@
  *   the engine made them (113k in 9.5 s, data included).
  * Per-item figures rather than a prediction from the pre-copy's own rate:
  * the estimate is shown before the move begins. */
-#define EST_RESTART_SEC 6.0
+#define EST_RESTART_SEC 3.0
 #define EST_TRACKED_FINAL_SEC 1.0
 #define EST_WALK_INODES_PER_SEC 25000.0
 #define EST_COPY_INODES_PER_SEC 12000.0
