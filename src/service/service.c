@@ -294,6 +294,14 @@ static int wait_pid_gone(pid_t pid, unsigned long long deadline) {
         return 0;
 }
 
+/* Whether containerd is a service of its own under a script-based init:
+ * without its script, dockerd runs its own containerd, which stops and
+ * starts with it ("rc-service containerd stop" would fail on a service that
+ * does not exist). upstart's Docker job runs its own. */
+static bool containerd_has_script(InitSystem init) {
+        return (init == INIT_SYSV || init == INIT_OPENRC) && access(SYSV_CONTAINERD, X_OK) >= 0;
+}
+
 static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_ms, char **ret_error) {
         unsigned long long deadline = now_ms() + timeout_ms;
         ServiceState state = SERVICE_UNKNOWN;
@@ -350,9 +358,7 @@ static int script_stop(InitSystem init, bool also_containerd, unsigned timeout_m
         if (r >= 0 && state == SERVICE_ACTIVE)
                 return error_set(ret_error, -EBUSY, "docker still reports itself running after it was stopped");
 
-        if (also_containerd && init != INIT_UPSTART) {
-                if (init == INIT_SYSV && access(SYSV_CONTAINERD, X_OK) < 0)
-                        return 0; /* dockerd ran its own containerd, gone with it */
+        if (also_containerd && containerd_has_script(init)) {
                 r = run_script(init, "containerd", "stop", remaining_ms(deadline), ret_error);
                 if (r < 0)
                         return r;
@@ -382,7 +388,7 @@ static int script_start(InitSystem init, bool also_containerd, const char *socke
         _cleanup_free_ char *err = NULL;
         int r;
 
-        if (also_containerd && init != INIT_UPSTART && !(init == INIT_SYSV && access(SYSV_CONTAINERD, X_OK) < 0)) {
+        if (also_containerd && containerd_has_script(init)) {
                 r = run_script(init, "containerd", "start", remaining_ms(deadline), ret_error);
                 if (r < 0)
                         return r;

@@ -6,12 +6,19 @@
  * owners on real filesystems). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -521,6 +528,104 @@ static void test_copier(const char *src) {
            "the copiers by name");
 }
 
+#if defined(__x86_64__)
+#  define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#  define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef NATIVE_AUDIT_ARCH
+/* From here on, in this process and what it runs, the calls of the newer
+ * kernels the engine uses fail with ENOSYS, as on a kernel that lacks them:
+ * statx() (4.11), copy_file_range() (4.5), and sendfile() as well. */
+static int deny_newer_calls(void) {
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_statx, 3, 0),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_copy_file_range, 2, 0),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendfile, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        };
+        struct sock_fprog prog = { .len = ELEMENTSOF(f), .filter = f };
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                return -errno;
+        return 0;
+}
+#endif
+
+/* On a kernel without statx(), copy_file_range() or sendfile() the engine
+ * still copies, and as faithfully: the C library stands in for statx() and
+ * the engine reads and writes the data itself. The copies run in a child
+ * that the filter confines. */
+static void test_older_kernel(const char *src) {
+#ifndef NATIVE_AUDIT_ARCH
+        ok(true, "# SKIP no system call filter for this architecture");
+#else
+        static const CopyPass passes[] = { COPY_PASS_LIVE, COPY_PASS_FINAL };
+        _cleanup_free_ char *dst = NULL, *stale = NULL;
+        char said[2][512] = {};
+        int fds[2], status = -1;
+        pid_t pid;
+
+        if (asprintf(&dst, "%s/older-kernel", T) < 0 || pipe2(fds, O_CLOEXEC) < 0)
+                abort();
+        pid = fork();
+        if (pid < 0)
+                abort();
+        if (pid == 0) {
+                char line[sizeof(said[0])];
+                struct statx sx;
+                int r = deny_newer_calls();
+
+                /* The filter must have taken: the bare call fails. */
+                if (r >= 0 && (syscall(__NR_statx, AT_FDCWD, src, 0, STATX_BASIC_STATS, &sx) >= 0 || errno != ENOSYS))
+                        r = -EPERM;
+                for (size_t i = 0; i < ELEMENTSOF(passes); i++) {
+                        _cleanup_free_ char *fallback = NULL, *msg = NULL;
+                        CopyStats st = {};
+                        CopyRequest req = { .copier = COPIER_ENGINE, .pass = passes[i], .stats = &st };
+
+                        if (r >= 0)
+                                r = copy_tree_by(&req, src, dst, &fallback, &msg);
+                        snprintf(line, sizeof(line), "%d\t%s\t%s", r, strna(st.data_method),
+                                 fallback ? fallback : strempty(msg));
+                        for (char *c = line; *c; c++)
+                                if (*c == '\n')
+                                        *c = ' ';
+                        if (dprintf(fds[1], "%s\n", line) < 0)
+                                _exit(2);
+                        if (i == 0)
+                                write_file(dst, "stale-in-the-target", "x", 1);
+                }
+                _exit(0);
+        }
+        close(fds[1]);
+        {
+                _cleanup_fclose_ FILE *f = fdopen(fds[0], "re");
+
+                for (size_t i = 0; f && i < ELEMENTSOF(said); i++)
+                        if (!fgets(said[i], sizeof(said[i]), f))
+                                break;
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                abort();
+        ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "older kernel: the child ran to its end");
+        ok(streq(said[0], "0\tread/write\t\n"),
+           "older kernel: the pre-copy copied with the engine, reading and writing, no fallback (%.300s)", said[0]);
+        /* Nothing changed since: the final pass copies no data. */
+        ok(strneq(said[1], "0\t", 2) && endswith(said[1], "\t\n"),
+           "older kernel: the final pass ran with the engine, no fallback (%.300s)", said[1]);
+        stale = at(dst, "stale-in-the-target");
+        ok(access(stale, F_OK) < 0, "older kernel: the final pass deleted what the source lacks");
+        ok_same(src, dst, "older kernel: rsync finds nothing to do");
+#endif
+}
+
 int main(void) {
         _cleanup_free_ char *src = NULL, *cmd = NULL;
 
@@ -541,6 +646,7 @@ int main(void) {
         test_changes_pass(src);
         test_check(src);
         test_copier(src);
+        test_older_kernel(src);
 
         /* The read-only directory must be writable to be removed. */
         if (asprintf(&cmd, "chmod -R u+w '%s' && rm -rf '%s'", T, T) > 0)
