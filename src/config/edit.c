@@ -35,7 +35,7 @@ void edit_plan_done(EditPlan *p) {
 int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *new, mode_t mode) {
         FileEdit *n;
 
-        if (old && streq(old, new))
+        if (streq_ptr(old, new))
                 return 0; /* nothing to change: no write, no backup */
         n = realloc(p->edits, (p->n + 1) * sizeof(FileEdit));
         if (!n)
@@ -44,10 +44,10 @@ int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *ne
         n[p->n] = (FileEdit){
                 .path = strdup(path),
                 .old = old ? strdup(old) : NULL,
-                .new = strdup(new),
+                .new = new ? strdup(new) : NULL,
                 .mode = mode,
         };
-        if (!n[p->n].path || (old && !n[p->n].old) || !n[p->n].new) {
+        if (!n[p->n].path || (old && !n[p->n].old) || (new && !n[p->n].new)) {
                 free(n[p->n].path);
                 free(n[p->n].old);
                 free(n[p->n].new);
@@ -661,7 +661,10 @@ int edit_plan_write(const EditPlan *p, const char *root, const EditUndo *u) {
                 /* The path is resolved: a symlink that appears on the way
                  * since the plan is not followed (-ELOOP), and a mount point
                  * is written in place (util/fileio.h). */
-                r = write_file_beneath(root, e->path, e->new, strlen(e->new), e->mode, 0755);
+                if (e->new)
+                        r = write_file_beneath(root, e->path, e->new, strlen(e->new), e->mode, 0755);
+                else
+                        r = unlink_file_beneath(root, e->path);
                 if (r < 0)
                         goto undo;
                 /* Test hook: killed with i + 1 files written. */
@@ -766,6 +769,85 @@ int edit_undo_restore(const EditUndo *u, const char *root, char ***ret_changed) 
         if (ret_changed)
                 *ret_changed = TAKE_PTR(changed);
         return ret;
+}
+
+/* The content of path now: through the overlay when it names the file,
+ * else from disk. *ret NULL: there is no such file. */
+static int content_now(const char *root, const SourceSet *overlay, const char *path, char **ret) {
+        _cleanup_free_ char *full = NULL, *data = NULL;
+        const char *over;
+        int r;
+
+        if (overlay && source_set_overlay_get(overlay, path, &over) > 0) {
+                data = over ? strdup(over) : NULL;
+                if (over && !data)
+                        return -ENOMEM;
+        } else {
+                full = root_path(root, path);
+                if (!full)
+                        return -ENOMEM;
+                r = read_full_file(full, 0, &data, NULL);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        *ret = TAKE_PTR(data);
+        return 0;
+}
+
+int edit_undo_plan_revert(const EditUndo *u, const char *root, const SourceSet *overlay, EditPlan *ret,
+                          char ***ret_why) {
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_strv_free_ char **why = NULL;
+        int r;
+
+        for (size_t i = 0; i < u->n; i++) {
+                const FileUndo *f = &u->files[i];
+                _cleanup_free_ char *now = NULL, *bfull = NULL, *old = NULL;
+                size_t old_size = 0;
+                struct stat st = { .st_mode = 0644 };
+
+                if (!f->new) {
+                        r = strv_extendf(&why, "the record of %s does not say what was written there", f->path);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = content_now(root, overlay, f->path, &now);
+                if (r < 0)
+                        return r;
+                if (!now || !streq(now, f->new)) {
+                        r = strv_extendf(&why, "%s %s since", f->path, now ? "was changed" : "was removed");
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (f->backup) {
+                        bfull = root_path(root, f->backup);
+                        if (!bfull)
+                                return -ENOMEM;
+                        r = read_full_file(bfull, 0, &old, &old_size);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                        /* A NUL byte would end the content early: not
+                         * the old bytes. */
+                        if (r == -ENOENT || stat(bfull, &st) < 0 || strlen(old) != old_size) {
+                                r = strv_extendf(&why, "the backup %s of %s cannot be read", f->backup, f->path);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                }
+                r = edit_plan_add(&p, f->path, now, old, st.st_mode & 07777);
+                if (r < 0)
+                        return r;
+        }
+        if (why) {
+                *ret_why = TAKE_PTR(why);
+                return 0;
+        }
+        *ret = p;
+        p = (EditPlan){};
+        return 1;
 }
 
 int edit_undo_overlay(const EditUndo *u, const char *root, SourceSet *overlay) {

@@ -16,7 +16,7 @@ typedef struct FileEdit {
         char *path;     /* inside root, symlinks resolved */
         char *named;    /* the path its readers name, when a symlink leads to path; else NULL */
         char *old;      /* current content, NULL when the file is new */
-        char *new;      /* planned content */
+        char *new;      /* planned content; NULL: the file is removed */
         mode_t mode;    /* for a new file */
         bool in_place;  /* a mount point: written in place, as rename cannot replace it */
 } FileEdit;
@@ -31,7 +31,7 @@ typedef struct EditPlan {
 void edit_plan_done(EditPlan *p);
 
 /* Adds a file to the plan (nothing when old equals new; old NULL: a new
- * file). Copies the strings. */
+ * file; new NULL: the file is removed). Copies the strings. */
 int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *new, mode_t mode);
 
 /* Plans setting the data root to new_root. The configuration as it is is
@@ -83,7 +83,9 @@ void edit_undo_done(EditUndo *u);
 int edit_undo_add(EditUndo *u, const char *path, const char *backup, const char *new);
 
 /* The first half of applying a plan: backs up every file the plan changes
- * (the backups are fsynced) and returns the undo record. Writes nothing else. */
+ * (the backups are fsynced) and returns the undo record. Writes nothing else.
+ * A file the plan removes is recorded without its new content, so that its
+ * undo puts the backup back whatever is there. */
 int edit_plan_backup(const EditPlan *p, const char *root, EditUndo *ret);
 
 /* The second half, once the record is safe: writes every file. On failure
@@ -99,6 +101,16 @@ int edit_plan_write(const EditPlan *p, const char *root, const EditUndo *u);
  * backup and deletes every created file, as edit_plan_restore() does.
  * Restoring twice is harmless. */
 int edit_undo_restore(const EditUndo *u, const char *root, char ***ret_changed);
+
+/* The plan that reverts an applied record: every file back to the bytes of
+ * its backup, and a file the record's plan created removed. Only when every
+ * file still holds exactly what that plan wrote there (read through overlay,
+ * may be NULL, where it names the file; from disk otherwise): returns 1 and
+ * the plan in *ret. Otherwise returns 0 and, in *ret_why, a sentence for each
+ * file that stands in the way (changed since, removed, its backup gone), or
+ * one for a record without the new contents, which cannot tell. Reads only. */
+int edit_undo_plan_revert(const EditUndo *u, const char *root, const SourceSet *overlay, EditPlan *ret,
+                          char ***ret_why);
 
 /* The configuration files as they were before the plan of the record was
  * applied, as an overlay for docker_config_load(): the backups' contents, and

@@ -704,7 +704,7 @@ int undo_load_containerd(Move *m, const char *key, char **ret_error) {
         return 0;
 }
 
-int plan_containerd_back(Move *m, char **ret_refusal, char **ret_error) {
+int plan_containerd_back(Move *m, bool revert, char **ret_refusal, char **ret_error) {
         const StoreRecord *s = &m->store;
         EditPlan *p = &m->containerd_edit;
         _cleanup_free_ char *now = NULL, *want = NULL;
@@ -724,6 +724,14 @@ int plan_containerd_back(Move *m, char **ret_refusal, char **ret_error) {
         if (access(s->old_containerd_root, F_OK) < 0)
                 return error_set(ret_refusal, -ECANCELED, "containerd's old root %s is gone: nothing to roll back to.",
                                  s->old_containerd_root);
+        if (revert) {
+                /* Its files are in the plan already, going back to their
+                 * bytes of before the move: that must be the old root. */
+                r = containerd_plan_verify(&m->edit, &m->ctd.cfg, s->old_containerd_root, ret_refusal);
+                if (r < 0 && r != -ECANCELED)
+                        return error_set(ret_error, r, "Failed to check the change of containerd's root: %m");
+                return r;
+        }
         edit_plan_done(p);
         r = containerd_plan_set_root(&m->ctd.cfg, s->old_containerd_root, p, ret_refusal);
         if (r >= 0)

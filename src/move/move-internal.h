@@ -237,8 +237,10 @@ int verify_containerd(const Move *m, bool to_new, char **ret_error);
  * they were before the change recorded under key; NULL: as they are). */
 int undo_load_containerd(Move *m, const char *key, char **ret_error);
 /* "rollback" of a finished move: containerd's root set back to the old one,
- * added to the plan. -ECANCELED with the reason when it cannot. */
-int plan_containerd_back(Move *m, char **ret_refusal, char **ret_error);
+ * added to the plan; with revert, the plan puts back the files of before the
+ * move already, and is only checked to do so. -ECANCELED with the reason
+ * when it cannot. */
+int plan_containerd_back(Move *m, bool revert, char **ret_refusal, char **ret_error);
 /* "cleanup": the plan's line for containerd's old root. 1 when it is to be
  * removed, 0 when there is none (gone, or the move did not carry it),
  * -ECANCELED with the reason when it must stay. */

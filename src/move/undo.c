@@ -247,6 +247,18 @@ static int undo_load(Undo *u, char **ret_error) {
         return r < 0 ? r : UNDO_PLANNED;
 }
 
+/* The plan's lines for putting back the files of the move's record: each
+ * from its backup, or deleted when the move created it. */
+static int plan_files_back(Undo *u, const char *title, const EditUndo *eu) {
+        int r;
+
+        r = strv_extend(&u->plan, title);
+        for (size_t i = 0; r >= 0 && i < eu->n; i++)
+                r = strv_extendf(&u->plan, "  %s (%s)", eu->files[i].path,
+                                 eu->files[i].backup ?: "created by the move: deleted");
+        return r;
+}
+
 /* An interrupted move (PHASE_PLANNED..PHASE_VERIFIED), for when it cannot be
  * resumed (its target or volume is gone) or is no longer wanted: the host
  * goes back to what it was before it. Every file of its write-ahead record
@@ -281,10 +293,7 @@ static int plan_abandon(Undo *u, char **ret_error) {
                               m->old_root);
 
         if (u->has_undo) {
-                r = strv_extend(&u->plan, "Put back the configuration files it changed:");
-                for (size_t i = 0; r >= 0 && i < eu.n; i++)
-                        r = strv_extendf(&u->plan, "  %s (%s)", eu.files[i].path,
-                                         eu.files[i].backup ?: "created by the move: deleted");
+                r = plan_files_back(u, "Put back the configuration files it changed:", &eu);
                 if (r >= 0 && m->cfg.init == INIT_SYSTEMD)
                         r = strv_extend(&u->plan, "Reload systemd");
         } else
@@ -351,10 +360,64 @@ static int execute_abandon(Undo *u) {
         return u->outcome = UNDO_ROLLED_BACK;
 }
 
+/* The configuration of before a finished move, byte for byte: when every
+ * file the move changed still holds what it wrote, the plan puts each back
+ * from its backup (and deletes those it created), checked to give Docker
+ * (and containerd) their old roots. Returns 1 with that plan in m->edit,
+ * or 0 with the reason why not in *ret_why. The files are read as they were
+ * before a killed rollback began to write them, as the rollback puts them
+ * back first. */
+static int plan_revert(Undo *u, const char *want, char **ret_why, char **ret_error) {
+        _cleanup_(edit_undo_done) EditUndo eu = {};
+        _cleanup_(source_set_done) SourceSet overlay = {};
+        _cleanup_(edit_plan_done) EditPlan p = {};
+        _cleanup_strv_free_ char **why = NULL;
+        _cleanup_free_ char *refusal = NULL;
+        Move *m = u->m;
+        bool recorded = false;
+        int r;
+
+        r = journal_get_undo(m->journal, JOURNAL_CONFIG_UNDO, &eu);
+        if (r == -ENOENT || (r >= 0 && eu.n == 0))
+                return error_set(ret_why, 0, "the journal holds no record of the files the move changed");
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to read the record \"%s\" in %s: %m", JOURNAL_CONFIG_UNDO,
+                                 JOURNAL_PATH);
+        if (m->config_interrupted) {
+                r = config_overlay_before(m->journal, JOURNAL_ROLLBACK_UNDO, &overlay, &recorded, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        r = edit_undo_plan_revert(&eu, NULL, recorded ? &overlay : NULL, &p, &why);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to read the files the move changed: %m");
+        if (r == 0) {
+                _cleanup_free_ char *list = strv_join(why, "; ");
+
+                return list ? error_set(ret_why, 0, "%s", list) : -ENOMEM;
+        }
+        edit_plan_done(&m->edit);
+        m->edit = p;
+        p = (EditPlan){};
+        r = edit_plan_verify(&m->edit, &m->cfg, want, &refusal);
+        if (r >= 0)
+                r = plan_containerd_back(m, true, &refusal, ret_error);
+        if (r < 0)
+                edit_plan_done(&m->edit);
+        if (r == -ECANCELED)
+                return error_set(ret_why, 0, "putting them back would not do: %s", strna(refusal));
+        if (r < 0)
+                return r;
+        r = plan_files_back(u, "Put back the configuration files the move changed, exactly as they were before it:",
+                            &eu);
+        return r < 0 ? r : 1;
+}
+
 /* A finished move: Docker back to the old root, with the configuration of
- * before the move. */
+ * before the move; when a file was changed since, data-root set back in
+ * its one place, the rest as it is now. */
 static int plan_rollback(Undo *u, char **ret_error) {
-        _cleanup_free_ char *refusal = NULL, *named_real = NULL;
+        _cleanup_free_ char *refusal = NULL, *named_real = NULL, *why = NULL;
         const char *named;
         Move *m = u->m;
         int r;
@@ -375,12 +438,24 @@ static int plan_rollback(Undo *u, char **ret_error) {
                 return -ENOMEM;
         if (!named_real || !streq(named_real, m->old_root))
                 named = NULL;
-        r = edit_plan_set_data_root(&m->cfg, named ?: m->old_root, &m->edit, &refusal);
-        if (r >= 0)
-                r = edit_plan_verify(&m->edit, &m->cfg, named ?: m->old_root, &refusal);
-        /* containerd's root goes back with it. */
-        if (r >= 0)
-                r = plan_containerd_back(m, &refusal, ret_error);
+        r = plan_revert(u, named ?: m->old_root, &why, ret_error);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                r = strv_extendf(&u->plan,
+                                 "The configuration is not put back byte for byte as it was before the move (%s): "
+                                 "Docker's data root is set back where it is set now%s, and every other change "
+                                 "made since is kept.",
+                                 strna(why), with_containerd(m) ? " (and containerd's root)" : "");
+                if (r < 0)
+                        return r;
+                r = edit_plan_set_data_root(&m->cfg, named ?: m->old_root, &m->edit, &refusal);
+                if (r >= 0)
+                        r = edit_plan_verify(&m->edit, &m->cfg, named ?: m->old_root, &refusal);
+                /* containerd's root goes back with it. */
+                if (r >= 0)
+                        r = plan_containerd_back(m, false, &refusal, ret_error);
+        }
         if (r == -ECANCELED)
                 return refuse(u, "%s", strempty(refusal));
         if (r < 0)

@@ -398,6 +398,26 @@ int write_file_beneath(const char *trusted, const char *path, const void *data, 
         return write_file_atomic_at(dfd, path_basename(path), data, size, mode_if_new);
 }
 
+int unlink_file_beneath(const char *trusted, const char *path) {
+        _cleanup_free_ char *dir = path_dirname(path);
+        _cleanup_close_ int dfd = -1;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = open_dir_beneath(trusted, dir, 0, &dfd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (unlinkat(dfd, path_basename(path), 0) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        /* The removal, like a rename, lasts once its directory is on
+         * disk. */
+        (void) fsync(dfd);
+        return 0;
+}
+
 int mkdir_p(const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
 

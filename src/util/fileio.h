@@ -72,6 +72,11 @@ bool file_is_torn_write(const char *content, size_t size, const char *old, size_
                         size_t new_size);
 
 /* mkdir -p; existing directories are fine. */
+/* Removes the file path (inside trusted) through open_dir_beneath(), and
+ * syncs its directory; a file (or directory on the way) that is not there
+ * is no error. */
+int unlink_file_beneath(const char *trusted, const char *path);
+
 int mkdir_p(const char *path, mode_t mode);
 
 /* Copies a file's bytes, mode and owner to a new path (atomically). */

@@ -11,8 +11,8 @@
 #   - move --to: Docker runs on the target, data-root is in daemon.json
 #     and nowhere else, images, containers and volumes are all there, the
 #     link (and the fstab line) and the old data untouched;
-#   - rollback: the configuration, the link, fstab and the daemon's root
-#     exactly as before;
+#   - rollback: the configuration (no daemon.json, which the move created),
+#     the link, fstab and the daemon's root exactly as before;
 #   - moved again and the old data removed (--delete-old for the symlink,
 #     cleanup for the bind): the old directory on the other disk goes, the
 #     new root is intact, the link is never followed into it.
@@ -148,15 +148,24 @@ is "$(dockerd_running)" true "the running container runs"
 is "$(link_state)" "$LINK0" "the $LINK_KIND and fstab are as they were"
 ok '[ -d "$OLD/image" ] && [ -d "$OLD/volumes" ]' "the old data is kept in $OLD"
 
+# The rollback's plan: daemon.json, which the move created and nobody
+# changed since, is deleted, shown as such in the diff.
+"$BIN" rollback --dry-run >"$WORK/rollback-plan.txt" 2>&1
+rc=$?
+is "$rc" 0 "rollback --dry-run succeeds"
+ok 'grep -q "exactly as they were before it:$" "$WORK/rollback-plan.txt" &&
+        grep -qF "/etc/docker/daemon.json (created by the move: deleted)" "$WORK/rollback-plan.txt"' \
+        "the plan puts the configuration back as it was: daemon.json deleted"
+[ $rc = 0 ] || sed 's/^/#   /' "$WORK/rollback-plan.txt"
+ok 'grep -q "^+++ /dev/null" "$WORK/rollback-plan.txt"' "its diff shows daemon.json removed"
 "$BIN" rollback --yes >"$WORK/out" 2>&1
 rc=$?
 is "$rc" 0 "rollback --yes succeeds"
 [ $rc = 0 ] || sed 's/^/#   /' "$WORK/out"
-is "$(state)" "$STATE0" "rollback: DOCKER_OPTS, /etc/docker but daemon.json, fstab, the $LINK_KIND and Docker's root exactly as before"
-# daemon.json, which the move created, keeps the data root as it was named
-# before the move (the default's own path), never the symlink's target.
-is "$(json_get 'j' /etc/docker/daemon.json)" '{"data-root": "/var/lib/docker"}' \
-        "rollback: daemon.json names /var/lib/docker, as Docker did by default"
+# daemon.json, which the move created, is gone: a data-root left there
+# would clash with a --data-root flag given to dockerd later.
+is "$(state all)" "$STATE0_ALL" "rollback: DOCKER_OPTS, /etc/docker, fstab, the $LINK_KIND and Docker's root exactly as before"
+ok '[ ! -e /etc/docker/daemon.json ]' "rollback: no daemon.json, as before the move"
 is "$(dockerd_inventory)" "$INV0" "rollback: everything is there"
 is "$(dockerd_running)" true "rollback: the running container runs"
 

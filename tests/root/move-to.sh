@@ -4,7 +4,8 @@
 # /etc/docker/daemon.json, on a real dockerd (SysV init script) in a private
 # mount namespace: every refusal leaves everything as it was (exit 3); the
 # move edits daemon.json and nothing else; rollback needs --yes and brings
-# Docker back to the old root and the old daemon.json.
+# Docker back to the old root and the old daemon.json; after daemon.json was
+# edited since a move, the rollback sets the data root back and keeps the edit.
 set -uo pipefail
 
 . "$(dirname "$0")/lib-dockerd.sh"
@@ -124,5 +125,26 @@ is "$(sha256sum /etc/docker/daemon.json /var/lib/docker-relocate/state.json)" "$
 "$BIN" cleanup --yes >"$WORK/out" 2>&1
 rc=$?
 ok '[ $rc = 3 ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "cleanup after a rollback is refused and removes nothing"
+
+# daemon.json edited after a move: the rollback sets the data root back and
+# keeps that edit, and its plan says why the file is not put back as it was.
+mkdir "$VOL/docker2"
+"$BIN" move --to "$VOL/docker2" --no-pre-copy --yes >"$WORK/out" 2>&1
+rc=$?
+is "$rc" 0 "a second move succeeds"
+[ $rc = 0 ] || sed 's/^/#   /' "$WORK/out"
+python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); j["log-level"] = "warn"; json.dump(j, open(sys.argv[1], "w"), indent=2)' \
+        /etc/docker/daemon.json
+"$BIN" rollback --dry-run --json </dev/null >"$WORK/plan2.json" 2>"$WORK/out"
+is "$(json_get 'any("/etc/docker/daemon.json was changed since" in l and "every other change made since is kept" in l
+        for l in j["plan"]["steps"])' "$WORK/plan2.json")" true \
+        "the plan says daemon.json was changed since the move, and that the change is kept"
+"$BIN" rollback --yes >"$WORK/out" 2>&1
+rc=$?
+is "$rc" 0 "rollback --yes succeeds"
+[ $rc = 0 ] || sed 's/^/#   /' "$WORK/out"
+is "$(dockerd_root_dir)" "$DOCKERD_DATA_ROOT" "Docker runs on the old root again"
+is "$(json_get '[j.get("data-root"), j.get("log-level")]' /etc/docker/daemon.json)" "[\"$DOCKERD_DATA_ROOT\", \"warn\"]" \
+        "daemon.json: the old data root, and the edit made after the move kept"
 
 done_testing

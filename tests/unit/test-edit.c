@@ -474,12 +474,138 @@ static void test_targets(void) {
         tree_remove(src);
 }
 
+/* Applies p the way the move does: every backup first, then the writes. */
+static int apply_recorded(const EditPlan *p, const char *root, EditUndo *ret) {
+        int r = edit_plan_backup(p, root, ret);
+
+        return r < 0 ? r : edit_plan_write(p, root, ret);
+}
+
+static void remove_file(const char *root, const char *path) {
+        _cleanup_free_ char *full = path_join(root, path);
+
+        if (full)
+                (void) unlink(full);
+}
+
+static mode_t mode_of(const char *root, const char *path) {
+        _cleanup_free_ char *full = path_join(root, path);
+        struct stat st;
+
+        return full && stat(full, &st) == 0 ? st.st_mode & 07777 : (mode_t) -1;
+}
+
+static void test_revert(void) {
+        char *root = tree_new("test-edit");
+        const char *json = "{\n\t\"log-driver\":   \"journald\",\n\t\"data-root\": \"/old\"\n}\n";
+        _cleanup_(edit_undo_done) EditUndo moved = {}, reverted = {};
+        _cleanup_(edit_plan_done) EditPlan back = {};
+        _cleanup_free_ char *refusal = NULL, *d = NULL, *diff = NULL, *j = NULL, *full = NULL;
+        _cleanup_strv_free_ char **why = NULL;
+        DockerConfig c = {};
+        EditPlan p;
+
+        /* No daemon.json: the change creates it, the revert removes it. */
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        ok(plan(root, "/new", &p, &refusal) == 0 && p.n == 1 && !p.edits[0].old, "the plan creates daemon.json (%s)",
+           strna(refusal));
+        ok(apply_recorded(&p, root, &moved) == 0 && tree_exists(root, JSON), "applied with its record");
+        edit_plan_done(&p);
+        ok_int(edit_undo_plan_revert(&moved, root, NULL, &back, &why), 1, "every file as written: revertible");
+        ok(back.n == 1 && streq(back.edits[0].path, JSON) && back.edits[0].old && !back.edits[0].new,
+           "the revert removes the created file");
+        ok(docker_config_load(root, INIT_UNKNOWN, NULL, &c) >= 0, "the configuration as the change left it");
+        ok_int(edit_plan_verify(&back, &c, "/var/lib/docker", &refusal), 0,
+               "the revert gives the default data root back (%s)", strna(refusal));
+        docker_config_done(&c);
+        ok(edit_plan_diff(&back, &diff) == 0 && strstr(diff, "+++ /dev/null") && strstr(diff, "-{"),
+           "its diff shows the removal");
+        ok(apply_recorded(&back, root, &reverted) == 0 && !tree_exists(root, JSON), "applied: daemon.json is gone");
+        ok(reverted.n == 1 && reverted.files[0].backup && !reverted.files[0].new,
+           "its own record keeps the removed content, with no new content");
+        ok_int(edit_undo_restore(&reverted, root, NULL), 0, "the revert undone");
+        j = tree_read(root, JSON);
+        ok(j && strstr(j, "\"/new\""), "daemon.json is back as the change wrote it");
+        ok_int(edit_undo_restore(&moved, root, NULL), 0, "and the change undone");
+        ok(!tree_exists(root, JSON), "no daemon.json, as before");
+        edit_undo_done(&moved);
+        edit_undo_done(&reverted);
+        edit_plan_done(&back);
+        tree_remove(root);
+
+        /* An edited daemon.json: the old bytes and mode come back. */
+        root = tree_new("test-edit");
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        tree_write(root, JSON, json);
+        full = path_join(root, JSON);
+        ok(full && chmod(full, 0640) == 0, "daemon.json is 0640");
+        ok(plan(root, "/new", &p, &refusal) == 0 && p.n == 1 && p.edits[0].old, "the plan edits daemon.json");
+        ok(apply_recorded(&p, root, &moved) == 0, "applied");
+        edit_plan_done(&p);
+        ok_int(edit_undo_plan_revert(&moved, root, NULL, &back, &why), 1, "revertible");
+        ok(back.n == 1 && streq_ptr(back.edits[0].new, json), "the plan writes the old bytes");
+        ok(edit_plan_write(&back, root, &moved) == 0, "written");
+        j = mfree(j);
+        j = tree_read(root, JSON);
+        ok_streq(j, json, "daemon.json is byte-identical again");
+        ok_int(mode_of(root, JSON), 0640, "with its mode");
+        edit_plan_done(&back);
+
+        /* Changed since: not revertible, and said why. */
+        ok(apply_recorded(&(EditPlan){ .edits = &(FileEdit){ .path = (char *) JSON, .old = (char *) json,
+                                                              .new = moved.files[0].new, .mode = 0644 },
+                                       .n = 1 },
+                          root, &reverted) == 0,
+           "the change applied again");
+        edit_undo_done(&reverted);
+        tree_write(root, JSON, "{\"data-root\": \"/new\", \"debug\": true}\n");
+        ok_int(edit_undo_plan_revert(&moved, root, NULL, &back, &why), 0, "a file edited since: not revertible");
+        ok(back.n == 0 && strv_length(why) == 1 && strstr(why[0], JSON " was changed since"), "says which (%s)",
+           why ? why[0] : "");
+        why = strv_free(why);
+
+        /* Read through an overlay (as before a killed rollback wrote): the
+         * overlay is what counts. */
+        {
+                _cleanup_(source_set_done) SourceSet o = {};
+
+                ok(source_set_overlay(&o, JSON, moved.files[0].new) == 0, "an overlay with the written content");
+                ok_int(edit_undo_plan_revert(&moved, root, &o, &back, &why), 1, "revertible through the overlay");
+                ok(back.n == 1 && streq_ptr(back.edits[0].old, moved.files[0].new), "from the overlay's content");
+                edit_plan_done(&back);
+        }
+
+        remove_file(root, JSON);
+        ok_int(edit_undo_plan_revert(&moved, root, NULL, &back, &why), 0, "a file removed since: not revertible");
+        ok(strv_length(why) == 1 && strstr(why[0], "was removed since"), "says so (%s)", why ? why[0] : "");
+        why = strv_free(why);
+
+        tree_write(root, JSON, moved.files[0].new);
+        remove_file(root, moved.files[0].backup);
+        ok_int(edit_undo_plan_revert(&moved, root, NULL, &back, &why), 0, "its backup gone: not revertible");
+        ok(strv_length(why) == 1 && strstr(why[0], "cannot be read"), "says so (%s)", why ? why[0] : "");
+        why = strv_free(why);
+
+        /* A record of an earlier version, without the new contents. */
+        {
+                _cleanup_(edit_undo_done) EditUndo old = {};
+
+                ok(edit_undo_add(&old, JSON, NULL, NULL) == 0, "a record without new contents");
+                ok_int(edit_undo_plan_revert(&old, root, NULL, &back, &why), 0, "cannot tell: not revertible");
+                ok(strv_length(why) == 1 && strstr(why[0], "does not say"), "says so (%s)", why ? why[0] : "");
+        }
+        d = data_root_of(root);
+        ok_streq(d, "/new", "none of this wrote a file");
+        tree_remove(root);
+}
+
 int main(void) {
         test_refusals();
         test_verify();
         test_plans();
         test_apply_restore();
         test_apply_failure();
+        test_revert();
         test_symlinked_files();
         test_quoted_values();
         test_targets();
