@@ -9,6 +9,7 @@
  * A new step is a row and a small function. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,7 +140,13 @@ int move_copy_with(Move *m, const char *src, const char *dst, CopyPass pass, con
                 return -ENOMEM;
         if (r < 0)
                 return r;
-        return sync_target(dst);
+        r = sync_target(dst);
+        if (r < 0 && ret_message) {
+                free(*ret_message);
+                if (asprintf(ret_message, "Cannot write the copy in %s to its disk: %s", dst, strerror(-r)) < 0)
+                        *ret_message = NULL;
+        }
+        return r;
 }
 
 int move_copy(Move *m, const char *src, const char *dst, CopyPass pass, const TreeSize *size, char **ret_message) {
