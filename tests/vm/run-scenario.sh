@@ -11,6 +11,19 @@
 #
 #   --gp3                 throttle the EBS disk like a gp3 baseline
 #                         (3000 IOPS, 125 MiB/s)
+#   --ebs-latency MS      serve the EBS disk through nbdkit (its delay
+#                         filter, on a unix socket in the run's work
+#                         directory): every read, write, zero and trim
+#                         request waits MS milliseconds (an integer; 0 = the
+#                         same NBD path without delay), many requests in
+#                         flight at once, as a network volume has. Combines
+#                         with --gp3. Needs nbdkit on the host (not
+#                         installed by the harness: nothing in the vm suite
+#                         uses it)
+#   --payload FILE        also carry FILE into the guest, as
+#                         $VM_PAYLOAD/files/NAME; repeatable. A relative
+#                         path is taken from the source tree, else from the
+#                         build directory (tests/copy-probe)
 #   --no-ebs-on-boot N    boot N (= phase N) without the EBS disk; repeatable
 #   --ebs-size SIZE       size of the sparse EBS disk (default 8G)
 #   --boot-timeout SEC    limit for one boot, from QEMU start to poweroff
@@ -94,6 +107,8 @@ defaults() {
         boot_timeout=420
         max_boots=6
         gp3=0
+        ebs_latency=
+        payload_files=()
         no_ebs_boots=" "
         attach_boots=" "
         detach_boots=" "
@@ -111,6 +126,7 @@ failed=0
 work=
 qemu_pid=
 watcher_pid=
+nbdkit_pid=
 
 log() {
         echo "# $*"
@@ -150,7 +166,47 @@ cleanup() {
                 kill "$qemu_pid" 2>/dev/null
                 wait "$qemu_pid" 2>/dev/null
         fi
+        # After QEMU, which it serves the EBS disk to.
+        nbdkit_stop
         [ -n "$work" ] && rm -rf "$work"
+}
+
+# --ebs-latency: nbdkit serves the EBS image on a unix socket, each request
+# delayed, for one boot (a boot that starts from fresh disks or a grown one
+# gets a server that sees that file). Foreground (-f), so that its PID is
+# ours to stop; --exit-with-parent ends it should this script be killed
+# outright. Waits at most 10 s for the socket.
+nbdkit_start() {
+        local filter=() delay=()
+
+        nbdkit_stop
+        rm -f "$ebs_sock"
+        # rdelay: reads; wdelay: writes, zeroes and trims.
+        [ "$ebs_latency" = 0 ] || filter=(--filter=delay) delay=("rdelay=${ebs_latency}ms" "wdelay=${ebs_latency}ms")
+        nbdkit -f --exit-with-parent -U "$ebs_sock" "${filter[@]}" file "file=$work/ebs.img" "${delay[@]}" \
+                </dev/null >"$work/nbdkit-$1.log" 2>&1 &
+        nbdkit_pid=$!
+        for _ in $(seq 1 100); do
+                [ -S "$ebs_sock" ] && return 0
+                kill -0 "$nbdkit_pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        echo "run-scenario: nbdkit did not serve $ebs_sock: $(tail -n 3 "$work/nbdkit-$1.log")" >&2
+        nbdkit_stop
+        return 1
+}
+
+# Ends the boot's nbdkit: TERM, then KILL after 10 s, and reaps it.
+nbdkit_stop() {
+        [ -n "$nbdkit_pid" ] || return 0
+        kill "$nbdkit_pid" 2>/dev/null
+        for _ in $(seq 1 100); do
+                kill -0 "$nbdkit_pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        kill -KILL "$nbdkit_pid" 2>/dev/null
+        wait "$nbdkit_pid" 2>/dev/null
+        nbdkit_pid=
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -159,6 +215,16 @@ parse_options() {
         while [ $# -gt 0 ]; do
                 case $1 in
                 --gp3) gp3=1 ;;
+                --ebs-latency)
+                        [[ ${2:-} =~ ^[0-9]+$ ]] || die "--ebs-latency needs milliseconds (an integer)"
+                        ebs_latency=$2
+                        shift
+                        ;;
+                --payload)
+                        [ -n "${2:-}" ] || die "--payload needs a file"
+                        payload_files+=("$2")
+                        shift
+                        ;;
                 --no-ebs-on-boot)
                         [[ ${2:-} =~ ^[0-9]+$ ]] || die "--no-ebs-on-boot needs a boot number"
                         no_ebs_boots+="$2 "
@@ -232,8 +298,9 @@ boot() {
         case $detach_boots in *" $n "*) attach=1 ;; esac
         # VM_WATCHDOG_AT: the guest's uptime at which scenario-lib.sh writes
         # what still runs to the console, a minute before the boot's limit.
-        printf 'VM_EBS=%s\nVM_GP3=%s\nVM_BOOT=%s\nVM_WATCHDOG_AT=%s\n' "$ebs" "$gp3" "$n" \
-                $((boot_timeout > 120 ? boot_timeout - 60 : boot_timeout / 2)) >"$payload/state/boot.env"
+        printf 'VM_EBS=%s\nVM_GP3=%s\nVM_EBS_LATENCY=%s\nVM_BOOT=%s\nVM_WATCHDOG_AT=%s\n' "$ebs" "$gp3" \
+                "$ebs_latency" "$n" $((boot_timeout > 120 ? boot_timeout - 60 : boot_timeout / 2)) \
+                >"$payload/state/boot.env"
         echo "$n" >"$payload/state/phase"
 
         args=(-name "docker-relocate-$name" -accel tcg,thread=multi -cpu max -m 2048 -smp 2
@@ -250,6 +317,9 @@ boot() {
                 args+=(-drive "file=$work/seed.img,if=virtio,format=raw,readonly=on")
         fi
         [ $attach = 1 ] && args+=(-qmp "unix:$work/qmp-$n.sock,server=on,wait=off")
+        if [ -n "$ebs_latency" ] && { [ $ebs = 1 ] || [ $attach = 1 ]; }; then
+                nbdkit_start "$n" || die "boot $n: no EBS disk to give QEMU"
+        fi
 
         timeout --kill-after=20 "$boot_timeout" "$qemu" "${args[@]}" </dev/null >"$work/qemu-$n.log" 2>&1 &
         qemu_pid=$!
@@ -260,6 +330,7 @@ boot() {
         wait "$qemu_pid"
         rc=$?
         qemu_pid=
+        nbdkit_stop
         if [ -n "$watcher_pid" ]; then
                 kill "$watcher_pid" 2>/dev/null
                 wait "$watcher_pid" 2>/dev/null
@@ -507,7 +578,7 @@ boot_lost() {
 # runs (editing the script during a run cannot break that run).
 main() {
         parse_options "$@"
-        [ -n "$scenario" ] || die "usage: run-scenario.sh [--gp3] [--no-ebs-on-boot N] [--ebs-size SIZE] [--boot-timeout SEC] SCENARIO"
+        [ -n "$scenario" ] || die "usage: run-scenario.sh [--gp3] [--ebs-latency MS] [--no-ebs-on-boot N] [--ebs-size SIZE] [--boot-timeout SEC] SCENARIO"
         if [ ! -f "$scenario" ]; then
                 name=${scenario%.sh}
                 scenario="$here/scenarios/$name.sh"
@@ -582,6 +653,18 @@ main() {
         # Files a scenario may need besides the binary (the Ansible module,
         # cloud-init examples), as $VM_PAYLOAD/contrib.
         [ -d "$srcdir/contrib" ] && cp -r "$srcdir/contrib" "$payload/contrib"
+        # Files a scenario asked for with --payload (a benchmark's tools),
+        # as $VM_PAYLOAD/files/NAME.
+        builddir=${DOCKER_RELOCATE_BUILDDIR:-$(dirname "$binary")}
+        for f in "${payload_files[@]}"; do
+                case $f in
+                /*) ;;
+                *) if [ -e "$srcdir/$f" ]; then f=$srcdir/$f; else f=$builddir/$f; fi ;;
+                esac
+                [ -f "$f" ] || die "--payload: no file $f"
+                mkdir -p "$payload/files"
+                cp "$f" "$payload/files/" || die "--payload: cannot copy $f"
+        done
 
         [ -z "$user_data" ] && [ -f "${scenario%.sh}.user-data" ] && user_data="${scenario%.sh}.user-data"
         if [ -n "$user_data" ]; then
@@ -595,10 +678,16 @@ main() {
         fresh_disks
 
 
-        ebs_drive="file=$work/ebs.img,if=none,id=ebs,format=raw,cache=unsafe"
+        if [ -n "$ebs_latency" ]; then
+                command -v nbdkit >/dev/null || die "--ebs-latency needs nbdkit on the host (apt-get install nbdkit)"
+                ebs_sock=$work/ebs.sock
+                ebs_drive="driver=nbd,server.type=unix,server.path=$ebs_sock,if=none,id=ebs,cache=unsafe"
+        else
+                ebs_drive="file=$work/ebs.img,if=none,id=ebs,format=raw,cache=unsafe"
+        fi
         [ $gp3 = 1 ] && ebs_drive+=",throttling.iops-total=3000,throttling.bps-total=131072000"
 
-        log "scenario $name: EBS disk $ebs_size$([ $gp3 = 1 ] && echo ", gp3 throttling")$([ "$no_ebs_boots" != " " ] && echo ", absent on boot(s)$no_ebs_boots")$([ "$attach_boots" != " " ] && echo ", attached on request on boot(s)$attach_boots")"
+        log "scenario $name: EBS disk $ebs_size$([ $gp3 = 1 ] && echo ", gp3 throttling")$([ -n "$ebs_latency" ] && echo ", ${ebs_latency} ms per request (nbdkit)")$([ "$no_ebs_boots" != " " ] && echo ", absent on boot(s)$no_ebs_boots")$([ "$attach_boots" != " " ] && echo ", attached on request on boot(s)$attach_boots")"
         n=1
         while :; do
                 rm -f "$payload/state/next-phase"

@@ -11,6 +11,9 @@
 #               installed in /usr/local/sbin)
 #   VM_EBS      1 when the "EBS" NVMe disk is attached on this boot
 #   VM_GP3      1 when that disk is throttled like a gp3 baseline
+#   VM_EBS_LATENCY
+#               milliseconds each request to that disk waits (nbdkit's delay
+#               filter on the host), empty when it is a plain file
 #
 # TAP: tests/lib/tap.sh, which the payload carries next to this file (ok,
 # is, like, skip, diag, wait_for, json_get, ...). Each phase numbers its own
