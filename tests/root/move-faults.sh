@@ -219,6 +219,17 @@ for f in copy-live:EIO:1 copy-final:ENOSPC:4 copy-final:EIO:4; do
         [ $rc = "${f##*:}" ] || show "$WORK/out"
         converged "${f%:*}" "$TARGET"
 done
+# The copy's data cannot reach the target's disk (syncfs fails): before the
+# stop nothing was touched, after it the move rolls back.
+for f in sync-live:EIO:1 sync-final:EIO:4; do
+        next_target
+        DOCKER_RELOCATE_TEST_FAIL=${f%:*} move --pre-copy
+        rc=$?
+        ok '[ $rc = "${f##*:}" ] && grep -q "Cannot write the copy in .* to its disk: Input/output error" "$WORK/out"' \
+                "${f%:*}: the move fails (exit $rc) and says the copy cannot reach its disk"
+        [ $rc = "${f##*:}" ] || show "$WORK/out"
+        converged "${f%:*}" "$TARGET"
+done
 next_target
 move --no-pre-copy
 is "$?" 0 "after the copy failures, a correct move succeeds"
