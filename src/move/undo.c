@@ -252,9 +252,17 @@ int undo_plan_files_back(Undo *u, const char *title, const EditUndo *eu) {
         int r;
 
         r = strv_extend(&u->plan, title);
-        for (size_t i = 0; r >= 0 && i < eu->n; i++)
-                r = strv_extendf(&u->plan, "  %s (%s)", eu->files[i].path,
-                                 eu->files[i].backup ?: "created by the move: deleted");
+        for (size_t i = 0; r >= 0 && i < eu->n; i++) {
+                const FileUndo *f = &eu->files[i];
+
+                if (f->backup)
+                        r = strv_extendf(&u->plan, "  %s (%s)", f->path, f->backup);
+                else if (f->made_dir)
+                        r = strv_extendf(&u->plan, "  %s (created by the move: deleted, and %s once empty)", f->path,
+                                         f->made_dir);
+                else
+                        r = strv_extendf(&u->plan, "  %s (created by the move: deleted)", f->path);
+        }
         return r;
 }
 
