@@ -22,6 +22,7 @@ void edit_undo_done(EditUndo *u) {
                 free(u->files[i].path);
                 free(u->files[i].backup);
                 free(u->files[i].new);
+                free(u->files[i].made_dir);
         }
         free(u->files);
         *u = (EditUndo){};
@@ -49,6 +50,48 @@ int edit_undo_add(EditUndo *u, const char *path, const char *backup, const char 
         return 0;
 }
 
+int edit_undo_set_made_dir(EditUndo *u, const char *dir) {
+        char *d;
+
+        if (u->n == 0 || !dir)
+                return 0;
+        d = strdup(dir);
+        if (!d)
+                return -ENOMEM;
+        free(u->files[u->n - 1].made_dir);
+        u->files[u->n - 1].made_dir = d;
+        return 0;
+}
+
+/* The topmost missing directory on the way to path (inside root), which
+ * writing the file will make; NULL in *ret when its directory is there. */
+static int missing_dir_of(const char *root, const char *path, char **ret) {
+        _cleanup_free_ char *dir = path_dirname(path), *top = NULL;
+
+        if (!dir)
+                return -ENOMEM;
+        while (!streq(dir, "/") && !streq(dir, ".")) {
+                _cleanup_free_ char *full = root_path(root, dir);
+                char *up;
+                struct stat st;
+
+                if (!full)
+                        return -ENOMEM;
+                if (lstat(full, &st) >= 0)
+                        break;
+                if (errno != ENOENT)
+                        return negative_errno();
+                free(top);
+                top = TAKE_PTR(dir);
+                up = path_dirname(top);
+                if (!up)
+                        return -ENOMEM;
+                dir = up;
+        }
+        *ret = TAKE_PTR(top);
+        return 0;
+}
+
 int edit_plan_backup(const EditPlan *p, const char *root, EditUndo *ret) {
         _cleanup_(edit_undo_done) EditUndo u = {};
         int r;
@@ -59,10 +102,19 @@ int edit_plan_backup(const EditPlan *p, const char *root, EditUndo *ret) {
         for (size_t i = 0; i < p->n; i++) {
                 _cleanup_free_ char *bak = NULL;
 
+                _cleanup_free_ char *made = NULL;
+
                 r = backup_file(root, p->edits[i].path, &bak);
                 if (r < 0)
                         return r;
+                if (!bak && p->edits[i].new) {
+                        r = missing_dir_of(root, p->edits[i].path, &made);
+                        if (r < 0)
+                                return r;
+                }
                 r = edit_undo_add(&u, p->edits[i].path, bak, p->edits[i].new);
+                if (r >= 0)
+                        r = edit_undo_set_made_dir(&u, made);
                 if (r < 0)
                         return r;
         }
@@ -82,8 +134,11 @@ int edit_plan_write(const EditPlan *p, const char *root, const EditUndo *u) {
                  * is written in place (util/fileio.h). */
                 if (e->new)
                         r = write_file_beneath(root, e->path, e->new, strlen(e->new), e->mode, 0755);
-                else
+                else {
                         r = unlink_file_beneath(root, e->path);
+                        if (r >= 0 && e->made_dir)
+                                (void) rmdir_empty_beneath(root, e->path, e->made_dir);
+                }
                 if (r < 0)
                         goto undo;
                 /* Test hook: killed with i + 1 files written. */
@@ -151,8 +206,13 @@ int edit_undo_restore(const EditUndo *u, const char *root, char ***ret_changed) 
                                         return r;
                                 continue;
                         }
-                        if (unlink(full) < 0 && errno != ENOENT && ret == 0)
-                                ret = negative_errno();
+                        if (unlink(full) < 0 && errno != ENOENT) {
+                                if (ret == 0)
+                                        ret = negative_errno();
+                                continue;
+                        }
+                        if (f->made_dir)
+                                (void) rmdir_empty_beneath(root, f->path, f->made_dir);
                         continue;
                 }
 
@@ -259,6 +319,8 @@ int edit_undo_plan_revert(const EditUndo *u, const char *root, const SourceSet *
                 r = edit_plan_add(&p, f->path, now, old, st.st_mode & 07777);
                 if (r < 0)
                         return r;
+                if (!f->backup && f->made_dir && !(p.edits[p.n - 1].made_dir = strdup(f->made_dir)))
+                        return -ENOMEM;
         }
         if (why) {
                 *ret_why = TAKE_PTR(why);

@@ -24,6 +24,7 @@ void edit_plan_done(EditPlan *p) {
                 free(p->edits[i].named);
                 free(p->edits[i].old);
                 free(p->edits[i].new);
+                free(p->edits[i].made_dir);
         }
         free(p->edits);
         free(p->place);

@@ -19,6 +19,7 @@ typedef struct FileEdit {
         char *new;      /* planned content; NULL: the file is removed */
         mode_t mode;    /* for a new file */
         bool in_place;  /* a mount point: written in place, as rename cannot replace it */
+        char *made_dir; /* a removal: the topmost directory its write made, removed too once empty; else NULL */
 } FileEdit;
 
 typedef struct EditPlan {
@@ -71,6 +72,8 @@ typedef struct FileUndo {
         char *path;   /* inside root */
         char *backup; /* inside root, the old content, copied before any write; NULL: there was no file */
         char *new;    /* what the plan writes there; NULL when not known (a record of an older version) */
+        char *made_dir; /* inside root: the topmost directory that writing the file made (it had none);
+                         * removed with the file once empty. NULL: its directory was there */
 } FileUndo;
 
 typedef struct EditUndo {
@@ -81,9 +84,12 @@ typedef struct EditUndo {
 void edit_undo_done(EditUndo *u);
 /* Adds one file; copies the strings. */
 int edit_undo_add(EditUndo *u, const char *path, const char *backup, const char *new);
+/* Records the directory that writing the last added file made. */
+int edit_undo_set_made_dir(EditUndo *u, const char *dir);
 
 /* The first half of applying a plan: backs up every file the plan changes
- * (the backups are fsynced) and returns the undo record. Writes nothing else.
+ * (the backups are fsynced) and returns the undo record, with, for a file to
+ * be created, the directories its write will make. Writes nothing else.
  * A file the plan removes is recorded without its new content, so that its
  * undo puts the backup back whatever is there. */
 int edit_plan_backup(const EditPlan *p, const char *root, EditUndo *ret);
@@ -94,7 +100,8 @@ int edit_plan_write(const EditPlan *p, const char *root, const EditUndo *u);
 
 /* Puts every file of the record back to its old content, whatever point the
  * apply reached: a file at its old content is left alone, one at the new
- * content is restored from its backup, or deleted when the plan created it.
+ * content is restored from its backup, or deleted when the plan created it
+ * (with the directories its write made, when nothing else is in them).
  * A file that holds neither (changed by someone since) is left as it is and
  * named in *ret_changed (may be NULL); the others are restored all the same,
  * and -EBUSY is returned. A record without the new contents restores every
@@ -103,7 +110,8 @@ int edit_plan_write(const EditPlan *p, const char *root, const EditUndo *u);
 int edit_undo_restore(const EditUndo *u, const char *root, char ***ret_changed);
 
 /* The plan that reverts an applied record: every file back to the bytes of
- * its backup, and a file the record's plan created removed. Only when every
+ * its backup, and a file the record's plan created removed (and the
+ * directories its write made, once empty). Only when every
  * file still holds exactly what that plan wrote there (read through overlay,
  * may be NULL, where it names the file; from disk otherwise): returns 1 and
  * the plan in *ret. Otherwise returns 0 and, in *ret_why, a sentence for each

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* The copy engine's insides, shared by its files and nobody else: the run,
- * its workers and jobs (engine.c), attributes and xattrs (engine-attrs.c),
- * file data (engine-data.c), one entry at a time (engine-entry.c). */
+/* The copy engine's insides, shared by its files and nobody else: the run
+ * (engine.c), its workers, jobs and directories (engine-walk.c), attributes
+ * and xattrs (engine-attrs.c), file data (engine-data.c), one entry at a
+ * time (engine-entry.c). */
 
 #include <errno.h>
 #include <limits.h>
@@ -194,6 +195,9 @@ void copy_fail(Run *r, int err, const char *fmt, ...) _printf_(3, 4);
 void copy_fail_write(Run *r, int err, const char *what, const char *rel);
 void copy_vanished(Run *r, const char *rel);
 void copy_push(Run *r, Job *j);
+DirNode *copy_dir_new(DirNode *parent, char *rel, const Attrs *a, bool fresh, bool shallow);
+void *copy_worker_main(void *worker);
+int copy_read_dir(int fd, bool top, char **ret_names, Entry **ret_entries, size_t *ret_n);
 void copy_handle_subdir(Worker *w, Listing *L, const char *name, const Attrs *a, bool exists, const Attrs *d);
 
 /* engine-attrs.c */

@@ -251,7 +251,8 @@ int journal_set_undo(cJSON *j, const char *key, const EditUndo *u) {
                     !(u->files[i].backup ? cJSON_AddStringToObject(f, "backup", u->files[i].backup)
                                          : cJSON_AddNullToObject(f, "backup")) ||
                     !(u->files[i].new ? cJSON_AddStringToObject(f, "new", u->files[i].new)
-                                      : cJSON_AddNullToObject(f, "new"))) {
+                                      : cJSON_AddNullToObject(f, "new")) ||
+                    (u->files[i].made_dir && !cJSON_AddStringToObject(f, "made_dir", u->files[i].made_dir))) {
                         cJSON_Delete(a);
                         return -ENOMEM;
                 }
@@ -297,6 +298,8 @@ int journal_get_undo(const cJSON *j, const char *key, EditUndo *ret) {
                 if (!path)
                         return -EBADMSG;
                 r = edit_undo_add(&u, path, json_get_string(f, "backup"), json_get_string(f, "new"));
+                if (r >= 0)
+                        r = edit_undo_set_made_dir(&u, json_get_string(f, "made_dir"));
                 if (r < 0)
                         return r;
         }

@@ -124,9 +124,12 @@ int journal_get_content(const cJSON *j, DockerContent *ret);
  *   "config_undo": [ { "path": "/etc/default/docker",
  *                      "backup": "/var/lib/docker-relocate/backups/...",
  *                      "new": "the content written there" },
- *                    { "path": "...", "backup": null, "new": "..." } ]
+ *                    { "path": "...", "backup": null, "new": "...",
+ *                      "made_dir": "/etc/systemd/system/docker.service.d" } ]
  *
- * A null backup: the file did not exist and is deleted on undo. The move's
+ * A null backup: the file did not exist and is deleted on undo, with
+ * "made_dir" (when present), the topmost directory its write made, once
+ * that is empty. The move's
  * record also keeps the "PATH=BACKUP" list "config_backups" that earlier
  * versions wrote (and read), and a journal of such a version, which has only
  * that list, reads as a record without the new contents. */

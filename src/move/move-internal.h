@@ -363,6 +363,15 @@ bool docker_runs_on(const char *socket, const char *root);
 /* undo.c */
 /* The one irreversible step: removes the old data root. */
 int delete_old_root(const char *dir);
+/* The command refused, the reason in u->error (UNDO_REFUSED). */
+int undo_refuse(Undo *u, const char *format, ...) _printf_(2, 3);
+/* The plan's lines for putting back the files of the move's record: each
+ * from its backup, or deleted when the move created it. */
+int undo_plan_files_back(Undo *u, const char *title, const EditUndo *eu);
+
+/* undo-rollback.c: the rollback of a finished move. */
+int undo_plan_rollback(Undo *u, char **ret_error);
+int undo_execute_rollback(Undo *u);
 
 struct Undo {
         Move *m;

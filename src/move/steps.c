@@ -110,11 +110,16 @@ static int step_prepare(Move *m, char **ret_error) {
  * its data), and Docker, just started, answers only once gigabytes are
  * written: seconds more of downtime. After the live pre-copy this runs while
  * Docker still serves; after the final pass little is left to write. */
-static int sync_target(const char *dst) {
+static int sync_target(const char *dst, CopyPass pass) {
         _cleanup_close_ int fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
 
         if (fd < 0 || syncfs(fd) < 0)
                 return negative_errno();
+        /* After the real sync: a failure the disk reports at writeback. */
+        r = test_hook_fail(pass == COPY_PASS_LIVE ? "sync-live" : "sync-final");
+        if (r < 0)
+                return r;
         return 0;
 }
 
@@ -140,7 +145,7 @@ int move_copy_with(Move *m, const char *src, const char *dst, CopyPass pass, con
                 return -ENOMEM;
         if (r < 0)
                 return r;
-        r = sync_target(dst);
+        r = sync_target(dst, pass);
         if (r < 0 && ret_message) {
                 free(*ret_message);
                 if (asprintf(ret_message, "Cannot write the copy in %s to its disk: %s", dst, strerror(-r)) < 0)

@@ -105,8 +105,7 @@ int delete_old_root(const char *dir) {
         return status == 0 ? 0 : -EIO;
 }
 
-static int refuse(Undo *u, const char *format, ...) _printf_(2, 3);
-static int refuse(Undo *u, const char *format, ...) {
+int undo_refuse(Undo *u, const char *format, ...) {
         va_list ap;
 
         va_start(ap, format);
@@ -163,7 +162,7 @@ static int undo_load(Undo *u, char **ret_error) {
 
         r = lock_file(LOCK_PATH, 0, &m->lock_fd);
         if (r == -EBUSY)
-                return refuse(u, "Another docker-relocate run holds %s.", LOCK_PATH);
+                return undo_refuse(u, "Another docker-relocate run holds %s.", LOCK_PATH);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to take the lock %s: %m", LOCK_PATH);
         r = journal_load(NULL, &m->journal);
@@ -199,19 +198,19 @@ static int undo_load(Undo *u, char **ret_error) {
                                          m->new_root, move_phase_to_string(p));
                 }
                 if (!rollback_pending(p) && p != PHASE_UNDOING)
-                        return refuse(u,
+                        return undo_refuse(u,
                                       "The last move is '%s': no failed rollback to resolve. --resolved closes the "
                                       "record of a rollback that failed (or was interrupted) once Docker was put "
                                       "back by hand.",
                                       move_phase_to_string(p));
         } else if (u->kind == UNDO_CLEANUP) {
                 if (p == PHASE_UNDOING || rollback_pending(p))
-                        return refuse(u,
+                        return undo_refuse(u,
                                       "A rollback of the last move %s: run 'docker-relocate rollback --yes' to "
                                       "finish it; nothing to clean up.",
                                       p == PHASE_FAILED ? "failed" : "was interrupted");
                 if (interrupted(p))
-                        return refuse(u,
+                        return undo_refuse(u,
                                       "The move to %s was interrupted at '%s'; nothing to clean up yet. Run "
                                       "'docker-relocate move' again with the same target: it resumes there (and "
                                       "rolls back by itself should it fail); once it is done, 'docker-relocate "
@@ -220,7 +219,7 @@ static int undo_load(Undo *u, char **ret_error) {
                                       strna(json_get_string(m->journal, "new_data_root")), move_phase_to_string(p));
         }
         if (!interrupted(p) && !rollback_pending(p) && p != PHASE_DONE && p != PHASE_UNDOING)
-                return refuse(u, "The last move is '%s', not a finished move: nothing to %s.", move_phase_to_string(p),
+                return undo_refuse(u, "The last move is '%s', not a finished move: nothing to %s.", move_phase_to_string(p),
                               what);
         r = journal_roots(m);
         if (r < 0)
@@ -249,13 +248,21 @@ static int undo_load(Undo *u, char **ret_error) {
 
 /* The plan's lines for putting back the files of the move's record: each
  * from its backup, or deleted when the move created it. */
-static int plan_files_back(Undo *u, const char *title, const EditUndo *eu) {
+int undo_plan_files_back(Undo *u, const char *title, const EditUndo *eu) {
         int r;
 
         r = strv_extend(&u->plan, title);
-        for (size_t i = 0; r >= 0 && i < eu->n; i++)
-                r = strv_extendf(&u->plan, "  %s (%s)", eu->files[i].path,
-                                 eu->files[i].backup ?: "created by the move: deleted");
+        for (size_t i = 0; r >= 0 && i < eu->n; i++) {
+                const FileUndo *f = &eu->files[i];
+
+                if (f->backup)
+                        r = strv_extendf(&u->plan, "  %s (%s)", f->path, f->backup);
+                else if (f->made_dir)
+                        r = strv_extendf(&u->plan, "  %s (created by the move: deleted, and %s once empty)", f->path,
+                                         f->made_dir);
+                else
+                        r = strv_extendf(&u->plan, "  %s (created by the move: deleted)", f->path);
+        }
         return r;
 }
 
@@ -287,13 +294,13 @@ static int plan_abandon(Undo *u, char **ret_error) {
          * old root as well. */
         u->on_old = u->running && docker_runs_on(m->cfg.socket, m->old_root) && verify_containerd(m, false, NULL) >= 0;
         if (!u->on_old && access(m->old_root, F_OK) < 0)
-                return refuse(u,
+                return undo_refuse(u,
                               "The old data root %s is gone: Docker cannot be started on it again; not abandoning "
                               "the interrupted move.",
                               m->old_root);
 
         if (u->has_undo) {
-                r = plan_files_back(u, "Put back the configuration files it changed:", &eu);
+                r = undo_plan_files_back(u, "Put back the configuration files it changed:", &eu);
                 if (r >= 0 && m->cfg.init == INIT_SYSTEMD)
                         r = strv_extend(&u->plan, "Reload systemd");
         } else
@@ -360,238 +367,6 @@ static int execute_abandon(Undo *u) {
         return u->outcome = UNDO_ROLLED_BACK;
 }
 
-/* The configuration of before a finished move, byte for byte: when every
- * file the move changed still holds what it wrote, the plan puts each back
- * from its backup (and deletes those it created), checked to give Docker
- * (and containerd) their old roots. Returns 1 with that plan in m->edit,
- * or 0 with the reason why not in *ret_why. The files are read as they were
- * before a killed rollback began to write them, as the rollback puts them
- * back first. */
-static int plan_revert(Undo *u, const char *want, char **ret_why, char **ret_error) {
-        _cleanup_(edit_undo_done) EditUndo eu = {};
-        _cleanup_(source_set_done) SourceSet overlay = {};
-        _cleanup_(edit_plan_done) EditPlan p = {};
-        _cleanup_strv_free_ char **why = NULL;
-        _cleanup_free_ char *refusal = NULL;
-        Move *m = u->m;
-        bool recorded = false;
-        int r;
-
-        r = journal_get_undo(m->journal, JOURNAL_CONFIG_UNDO, &eu);
-        if (r == -ENOENT || (r >= 0 && eu.n == 0))
-                return error_set(ret_why, 0, "the journal holds no record of the files the move changed");
-        if (r < 0)
-                return error_set(ret_error, r, "Failed to read the record \"%s\" in %s: %m", JOURNAL_CONFIG_UNDO,
-                                 JOURNAL_PATH);
-        if (m->config_interrupted) {
-                r = config_overlay_before(m->journal, JOURNAL_ROLLBACK_UNDO, &overlay, &recorded, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        r = edit_undo_plan_revert(&eu, NULL, recorded ? &overlay : NULL, &p, &why);
-        if (r < 0)
-                return error_set(ret_error, r, "Failed to read the files the move changed: %m");
-        if (r == 0) {
-                _cleanup_free_ char *list = strv_join(why, "; ");
-
-                return list ? error_set(ret_why, 0, "%s", list) : -ENOMEM;
-        }
-        edit_plan_done(&m->edit);
-        m->edit = p;
-        p = (EditPlan){};
-        r = edit_plan_verify(&m->edit, &m->cfg, want, &refusal);
-        if (r >= 0)
-                r = plan_containerd_back(m, true, &refusal, ret_error);
-        if (r < 0)
-                edit_plan_done(&m->edit);
-        if (r == -ECANCELED)
-                return error_set(ret_why, 0, "putting them back would not do: %s", strna(refusal));
-        if (r < 0)
-                return r;
-        r = plan_files_back(u, "Put back the configuration files the move changed, exactly as they were before it:",
-                            &eu);
-        return r < 0 ? r : 1;
-}
-
-/* A finished move: Docker back to the old root, with the configuration of
- * before the move; when a file was changed since, data-root set back in
- * its one place, the rest as it is now. */
-static int plan_rollback(Undo *u, char **ret_error) {
-        _cleanup_free_ char *refusal = NULL, *named_real = NULL, *why = NULL;
-        const char *named;
-        Move *m = u->m;
-        int r;
-
-        if (!streq_ptr(m->cfg.data_root, m->new_root))
-                return refuse(u,
-                              "Docker's configuration no longer points at %s (it says %s): it was changed since the "
-                              "move; not rolling back.",
-                              m->new_root, strna(m->cfg.data_root));
-        if (access(m->old_root, F_OK) < 0)
-                return refuse(u, "The old data root %s is gone: nothing to roll back to.", m->old_root);
-
-        /* Named as before the move, when that name led to it through a
-         * symlink that still does. */
-        named = json_get_string(m->journal, JOURNAL_OLD_ROOT_NAMED);
-        named_real = named ? move_realpath(named) : NULL;
-        if (named && !named_real)
-                return -ENOMEM;
-        if (!named_real || !streq(named_real, m->old_root))
-                named = NULL;
-        r = plan_revert(u, named ?: m->old_root, &why, ret_error);
-        if (r < 0)
-                return r;
-        if (r == 0) {
-                r = strv_extendf(&u->plan,
-                                 "The configuration is not put back byte for byte as it was before the move (%s): "
-                                 "Docker's data root is set back where it is set now%s, and every other change "
-                                 "made since is kept.",
-                                 strna(why), with_containerd(m) ? " (and containerd's root)" : "");
-                if (r < 0)
-                        return r;
-                r = edit_plan_set_data_root(&m->cfg, named ?: m->old_root, &m->edit, &refusal);
-                if (r >= 0)
-                        r = edit_plan_verify(&m->edit, &m->cfg, named ?: m->old_root, &refusal);
-                /* containerd's root goes back with it. */
-                if (r >= 0)
-                        r = plan_containerd_back(m, false, &refusal, ret_error);
-        }
-        if (r == -ECANCELED)
-                return refuse(u, "%s", strempty(refusal));
-        if (r < 0)
-                return error_set(ret_error, r, "Failed to plan the configuration change: %m");
-        r = edit_plan_diff(&m->edit, &m->diff);
-        if (r < 0)
-                return error_set(ret_error, r, "Failed to compute the diff: %m");
-        r = strv_extendf(&u->plan, "Docker goes back to %s (from %s)%s%s%s.", m->old_root, m->new_root,
-                         named ? ", named " : "", strempty(named), named ? " again, through its symlink" : "");
-        if (r >= 0 && with_containerd(m))
-                r = strv_extendf(&u->plan, "containerd goes back to %s (from %s), stopped and started with Docker.",
-                                 m->store.old_containerd_root, m->store.new_containerd_root);
-        if (r >= 0)
-                r = strv_extendf(&u->plan,
-                                 "Images, containers and volumes created since the move exist only on %s and are not "
-                                 "carried back.",
-                                 with_containerd(m) ? "the new roots" : m->new_root);
-        if (r >= 0)
-                r = plan_selinux_undo(m, &u->plan);
-        return r < 0 ? r : UNDO_PLANNED;
-}
-
-static int rollback_fail(Undo *u, int r, const char *reason) {
-        Move *m = u->m;
-
-        (void) error_set(&u->error, r, "%s", strna(reason));
-        r = recovery_advice(u->error, JOURNAL_ROLLBACK_UNDO, true, m->cfg.init, ADVICE_THEN_START_DOCKER, m->new_root,
-                            &u->advice);
-        if (r < 0)
-                return r;
-        return u->outcome = UNDO_NEEDS_HUMAN;
-}
-
-/* The containers the rollback of a finished move stops and starts again on
- * the old root: those running now, recorded in the journal with the phase
- * PHASE_UNDOING before the first is stopped, so that a rollback killed after
- * it stopped them (Docker down, their state lost with it) still starts them
- * on the next run; that run takes them from the record. *ret_engine is the
- * daemon when it answers (NULL otherwise). */
-static int rollback_running(Move *m, Engine **ret_engine, char ***ret) {
-        _cleanup_(docker_content_done) DockerContent now = {};
-        _cleanup_engine_ Engine *e = NULL;
-        _cleanup_strv_free_ char **running = NULL;
-        int r;
-
-        if (docker_open(m->cfg.socket, &e) < 0 || engine_ping(e, NULL) < 0)
-                e = engine_free(e);
-        if (journal_phase(m->journal) == PHASE_UNDOING) {
-                r = json_get_strv(m->journal, JOURNAL_ROLLBACK_RUNNING, &running);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-        }
-        if (!running && e && content_record(e, &now, NULL) >= 0)
-                running = TAKE_PTR(now.running);
-        r = json_set(m->journal, JOURNAL_ROLLBACK_RUNNING, json_string_array(running));
-        if (r >= 0)
-                r = journal_save_phase(m->journal, PHASE_UNDOING);
-        if (r < 0)
-                return r;
-        *ret_engine = TAKE_PTR(e);
-        *ret = TAKE_PTR(running);
-        return 0;
-}
-
-static int execute_rollback(Undo *u) {
-        _cleanup_strv_free_ char **running = NULL;
-        _cleanup_free_ char *reason = NULL, *why = NULL;
-        _cleanup_engine_ Engine *e = NULL;
-        Move *m = u->m;
-        int r;
-
-        /* What runs on the old tree after the rollback is what it held. We
-         * cannot verify more than that the daemon comes up there, and start
-         * again the containers that run now and exist there. */
-        m->changed = true;
-        r = rollback_running(m, &e, &running);
-        if (r < 0) {
-                (void) error_set(&reason, r, "Recording the running containers in %s failed: %m", JOURNAL_PATH);
-                return rollback_fail(u, r, reason);
-        }
-        if (e)
-                STRV_FOREACH(id, running)
-                        (void) engine_container_stop(e, *id, 10, NULL);
-        test_hook_crash("undo-containers-stopped");
-        r = docker_stop(m, &reason);
-        if (r < 0)
-                return rollback_fail(u, r, reason);
-        if (m->config_interrupted) {
-                /* A killed rollback wrote some files: back to the
-                 * configuration of the move first, which the plan was made
-                 * from. */
-                r = config_restore(m->journal, JOURNAL_ROLLBACK_UNDO, &why);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        (void) error_set(&reason, r,
-                                         "Putting back the configuration the interrupted rollback had begun to write "
-                                         "failed: %s",
-                                         strna(why));
-                        return rollback_fail(u, r, reason);
-                }
-        }
-        /* Write-ahead, as the move's own change: the record how to undo
-         * each file, before the first is written. */
-        r = journal_apply_plan(NULL, m->journal, JOURNAL_ROLLBACK_UNDO, &m->edit);
-        if (r < 0) {
-                (void) error_set(&reason, r, "Writing the configuration failed: %m");
-                return rollback_fail(u, r, reason);
-        }
-        r = docker_reload(m->cfg.init, &reason);
-        if (r >= 0)
-                r = docker_start(m, &reason);
-        if (r >= 0 && !docker_runs_on(m->cfg.socket, m->old_root))
-                r = error_set(&reason, -EPROTO, "Docker did not come up on %s.", m->old_root);
-        if (r >= 0)
-                r = verify_containerd(m, false, &reason);
-        if (r < 0)
-                return rollback_fail(u, r, reason);
-
-        e = engine_free(e);
-        if (docker_open(m->cfg.socket, &e) >= 0)
-                STRV_FOREACH(id, running) {
-                        _cleanup_free_ char *err = NULL;
-
-                        if (engine_container_start(e, *id, &err) < 0 &&
-                            strv_extendf(&m->warnings, "Container %s did not start on %s: %s", *id, m->old_root,
-                                         strna(err)) < 0)
-                                return -ENOMEM;
-                }
-        r = selinux_undo(m);
-        if (r < 0)
-                return r;
-        (void) journal_save_phase(m->journal, PHASE_UNDONE);
-        return u->outcome = UNDO_ROLLED_BACK;
-}
-
 /* "rollback --resolved": a human put Docker back by hand after a rollback
  * that failed (or was interrupted). Only the journal is written, and only
  * when the host is in a state a move can start from: the daemon answers, it
@@ -611,7 +386,7 @@ static int plan_resolve(Undo *u, char **ret_error) {
         if (r < 0)
                 return r;
         if (!d.running)
-                return refuse(u,
+                return undo_refuse(u,
                               "Docker does not answer on %s: start it on the data root it should use (the old one, "
                               "%s, or the new one, %s), then run this again.",
                               m->cfg.socket, m->old_root, m->new_root);
@@ -619,7 +394,7 @@ static int plan_resolve(Undo *u, char **ret_error) {
         if (!configured)
                 return -ENOMEM;
         if (!streq_ptr(d.root_dir, configured))
-                return refuse(u,
+                return undo_refuse(u,
                               "Docker runs on %s, but its configuration says %s (%s): make them agree (fix the "
                               "configuration and restart Docker), then run this again.",
                               strna(d.root_dir), configured, strna(m->cfg.data_root_source));
@@ -636,7 +411,7 @@ static int plan_resolve(Undo *u, char **ret_error) {
                         if (r == -ENOMEM)
                                 return r;
                         if (r < 0)
-                                return refuse(u,
+                                return undo_refuse(u,
                                               "Docker runs on the new data root %s, but the journal holds no record "
                                               "of the content to check it against: not closing the record as a "
                                               "finished move.",
@@ -645,21 +420,21 @@ static int plan_resolve(Undo *u, char **ret_error) {
                         if (r == -ENOMEM)
                                 return r;
                         if (r < 0)
-                                return refuse(u,
+                                return undo_refuse(u,
                                               "Docker runs on the new data root %s, but it is not what was there "
                                               "before the move (%s): not closing the record as a finished move.",
                                               m->new_root, strna(reason));
                 }
                 u->resolved_as = PHASE_DONE;
         } else
-                return refuse(u, "Docker runs on %s, neither the old data root %s nor the new one %s of the move.",
+                return undo_refuse(u, "Docker runs on %s, neither the old data root %s nor the new one %s of the move.",
                               configured, m->old_root, m->new_root);
         /* containerd's root, when the move carried it, on the same side. */
         r = verify_containerd(m, u->resolved_as == PHASE_DONE, &reason);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return refuse(u, "Docker runs on %s, but containerd does not agree (%s): put it on the same side, "
+                return undo_refuse(u, "Docker runs on %s, but containerd does not agree (%s): put it on the same side, "
                               "then run this again.",
                               configured, strna(reason));
 
@@ -705,12 +480,12 @@ static int plan_cleanup(Undo *u) {
         int r, ctd;
 
         if (!docker_runs_on(m->cfg.socket, m->new_root))
-                return refuse(u, "Docker does not run on %s right now: not removing the old data root %s.",
+                return undo_refuse(u, "Docker does not run on %s right now: not removing the old data root %s.",
                               m->new_root, m->old_root);
         /* containerd's old root too, when the move carried it. */
         ctd = plan_cleanup_containerd(m, &u->plan, &refusal);
         if (ctd == -ECANCELED)
-                return refuse(u, "%s", strempty(refusal));
+                return undo_refuse(u, "%s", strempty(refusal));
         if (ctd < 0)
                 return ctd;
         if (!data_root && ctd == 0)
@@ -773,7 +548,7 @@ int undo_plan(UndoKind kind, Undo **ret, char **ret_error) {
                         r = plan_abandon(u, ret_error);
                         break;
                 case UNDO_ROLLBACK:
-                        r = plan_rollback(u, ret_error);
+                        r = undo_plan_rollback(u, ret_error);
                         break;
                 case UNDO_RESOLVE:
                         r = plan_resolve(u, ret_error);
@@ -796,7 +571,7 @@ int undo_execute(Undo *u) {
         case UNDO_FINISH:
                 return execute_abandon(u);
         case UNDO_ROLLBACK:
-                return execute_rollback(u);
+                return undo_execute_rollback(u);
         case UNDO_RESOLVE:
                 return execute_resolve(u);
         default:

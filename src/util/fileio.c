@@ -418,6 +418,35 @@ int unlink_file_beneath(const char *trusted, const char *path) {
         return 0;
 }
 
+int rmdir_empty_beneath(const char *trusted, const char *path, const char *top) {
+        _cleanup_free_ char *dir = path_dirname(path);
+
+        if (!dir)
+                return -ENOMEM;
+        if (!path_startswith_dir(dir, top) || streq(top, "/") || streq(top, "."))
+                return -EINVAL;
+        for (;;) {
+                _cleanup_free_ char *parent = path_dirname(dir);
+                _cleanup_close_ int dfd = -1;
+                int r;
+
+                if (!parent)
+                        return -ENOMEM;
+                r = open_dir_beneath(trusted, parent, 0, &dfd);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (unlinkat(dfd, path_basename(dir), AT_REMOVEDIR) < 0)
+                        return errno == ENOTEMPTY || errno == EEXIST || errno == ENOENT ? 0 : negative_errno();
+                (void) fsync(dfd);
+                if (streq(dir, top))
+                        return 0;
+                free(dir);
+                dir = TAKE_PTR(parent);
+        }
+}
+
 int mkdir_p(const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
 

@@ -71,12 +71,17 @@ int file_is_mount_point_at(int dfd, const char *name);
 bool file_is_torn_write(const char *content, size_t size, const char *old, size_t old_size, const char *new,
                         size_t new_size);
 
-/* mkdir -p; existing directories are fine. */
 /* Removes the file path (inside trusted) through open_dir_beneath(), and
  * syncs its directory; a file (or directory on the way) that is not there
  * is no error. */
 int unlink_file_beneath(const char *trusted, const char *path);
+/* Removes the directories of path (inside trusted), its own first, up to and
+ * including top (an ancestor of path), each only while it is empty: returns
+ * 0 at the first that holds something, or is not there, and -EINVAL when top
+ * is not above path. Syncs the directory each removal changed. */
+int rmdir_empty_beneath(const char *trusted, const char *path, const char *top);
 
+/* mkdir -p; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode);
 
 /* Copies a file's bytes, mode and owner to a new path (atomically). */

@@ -207,15 +207,19 @@ done
 
 fi
 
-# 2. The copy fails as rsync reports it: before the stop nothing of Docker
-# was touched (exit 1), after it the move rolls back (exit 4).
+# 2. The copy fails as rsync reports it, or its data cannot reach the
+# target's disk (the sync after a pass fails): before the stop nothing of
+# Docker was touched (exit 1), after it the move rolls back (exit 4).
 if want 2; then
-for f in copy-live:EIO:1 copy-final:ENOSPC:4 copy-final:EIO:4; do
+for f in copy-live:EIO:1 copy-final:ENOSPC:4 copy-final:EIO:4 sync-live:EIO:1 sync-final:EIO:4; do
+        case $f in
+        sync-*) why="Cannot write the copy in .* to its disk: Input/output error" ;;
+        *) why="No space left|Input/output error|I/O error" ;;
+        esac
         next_target
         DOCKER_RELOCATE_TEST_FAIL=${f%:*} move --pre-copy
         rc=$?
-        ok '[ $rc = "${f##*:}" ] && grep -Eq "No space left|Input/output error|I/O error" "$WORK/out"' \
-                "${f%:*}: the move fails (exit $rc) and says why"
+        ok '[ $rc = "${f##*:}" ] && grep -Eq "$why" "$WORK/out"' "${f%:*}: the move fails (exit $rc) and says why"
         [ $rc = "${f##*:}" ] || show "$WORK/out"
         converged "${f%:*}" "$TARGET"
 done

@@ -509,11 +509,16 @@ static void test_revert(void) {
         tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
         ok(plan(root, "/new", &p, &refusal) == 0 && p.n == 1 && !p.edits[0].old, "the plan creates daemon.json (%s)",
            strna(refusal));
+        /* /etc holds something else, so the write makes /etc/docker only. */
+        tree_write(root, "/etc/hostname", "host\n");
         ok(apply_recorded(&p, root, &moved) == 0 && tree_exists(root, JSON), "applied with its record");
         edit_plan_done(&p);
+        ok(moved.n == 1 && streq_ptr(moved.files[0].made_dir, "/etc/docker"),
+           "the record names the directory the write made (%s)", strna(moved.n ? moved.files[0].made_dir : NULL));
         ok_int(edit_undo_plan_revert(&moved, root, NULL, &back, &why), 1, "every file as written: revertible");
         ok(back.n == 1 && streq(back.edits[0].path, JSON) && back.edits[0].old && !back.edits[0].new,
            "the revert removes the created file");
+        ok(back.n == 1 && streq_ptr(back.edits[0].made_dir, "/etc/docker"), "and the directory its write made");
         ok(docker_config_load(root, INIT_UNKNOWN, NULL, &c) >= 0, "the configuration as the change left it");
         ok_int(edit_plan_verify(&back, &c, "/var/lib/docker", &refusal), 0,
                "the revert gives the default data root back (%s)", strna(refusal));
@@ -521,13 +526,25 @@ static void test_revert(void) {
         ok(edit_plan_diff(&back, &diff) == 0 && strstr(diff, "+++ /dev/null") && strstr(diff, "-{"),
            "its diff shows the removal");
         ok(apply_recorded(&back, root, &reverted) == 0 && !tree_exists(root, JSON), "applied: daemon.json is gone");
+        ok(!tree_exists(root, "/etc/docker") && tree_exists(root, "/etc/hostname"),
+           "with /etc/docker, which the change made, and nothing above it");
         ok(reverted.n == 1 && reverted.files[0].backup && !reverted.files[0].new,
            "its own record keeps the removed content, with no new content");
         ok_int(edit_undo_restore(&reverted, root, NULL), 0, "the revert undone");
         j = tree_read(root, JSON);
         ok(j && strstr(j, "\"/new\""), "daemon.json is back as the change wrote it");
         ok_int(edit_undo_restore(&moved, root, NULL), 0, "and the change undone");
-        ok(!tree_exists(root, JSON), "no daemon.json, as before");
+        ok(!tree_exists(root, JSON) && !tree_exists(root, "/etc/docker"), "no daemon.json and no /etc/docker, as before");
+
+        /* A directory the change made that holds something else by now
+         * stays. */
+        edit_undo_done(&moved);
+        ok(plan(root, "/new", &p, &refusal) == 0 && apply_recorded(&p, root, &moved) == 0, "applied once more");
+        edit_plan_done(&p);
+        tree_write(root, "/etc/docker/key.json", "{}\n");
+        ok_int(edit_undo_restore(&moved, root, NULL), 0, "undone once more");
+        ok(!tree_exists(root, JSON) && tree_exists(root, "/etc/docker/key.json"),
+           "daemon.json is gone, /etc/docker stays with what was put there since");
         edit_undo_done(&moved);
         edit_undo_done(&reverted);
         edit_plan_done(&back);

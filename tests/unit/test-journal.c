@@ -66,8 +66,14 @@ static bool file_is(const char *root, const char *path, const char *content) {
         return size == strlen(content) && memcmp(data, content, size) == 0;
 }
 
-static bool host_as_before(const char *root) {
+static bool files_as_before(const char *root) {
         return file_is(root, JSON, old_json) && file_is(root, ENV, old_env) && !tree_exists(root, DROPIN);
+}
+
+/* The drop-in's write made /etc/systemd (the unit is under /lib): its
+ * undo removes that too. */
+static bool host_as_before(const char *root) {
+        return files_as_before(root) && !tree_exists(root, "/etc/systemd") && tree_exists(root, "/etc/docker");
 }
 
 /* Runs the apply in a child with the hook set to point; returns how the
@@ -157,6 +163,8 @@ static void test_no_crash(void) {
            "all three files are written");
         ok(load_undo(root, &u) == 0 && u.n == 3 && streq_ptr(u.files[1].new, new_env),
            "the record holds the new contents");
+        ok(u.n == 3 && !u.files[0].made_dir && streq_ptr(u.files[2].made_dir, "/etc/systemd"),
+           "and the directory the drop-in's write made (%s)", strna(u.n == 3 ? u.files[2].made_dir : NULL));
         ok(journal_load(root, &j) == 0, "load");
         legacy = cJSON_GetObjectItemCaseSensitive(j, JOURNAL_CONFIG_BACKUPS);
         ok(cJSON_GetArraySize(legacy) == 3 && cJSON_IsString(cJSON_GetArrayItem(legacy, 2)) &&
@@ -225,7 +233,9 @@ static void test_older_journal(void) {
         ok(journal_get_undo(j, JOURNAL_CONFIG_UNDO, &u) == 0 && u.n == 2 && !u.files[0].new && !u.files[1].backup,
            "its \"config_backups\" read as a record without new contents");
         ok_int(edit_undo_restore(&u, root, NULL), 0, "restore");
-        ok(host_as_before(root), "every file is byte-identical to before, the created one is gone");
+        ok(files_as_before(root), "every file is byte-identical to before, the created one is gone");
+        ok(tree_exists(root, "/etc/systemd/system/docker.service.d"),
+           "the directories it was written in stay: the record does not say which were made");
         edit_undo_done(&u);
         ok_int(journal_get_undo(j, JOURNAL_ROLLBACK_UNDO, &u), -ENOENT, "no rollback record: -ENOENT");
         tree_remove(root);

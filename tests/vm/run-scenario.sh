@@ -29,6 +29,9 @@
 #   --boot-timeout SEC    limit for one boot, from QEMU start to poweroff
 #                         (default 420)
 #   --max-boots N         give up after N boots (default 6)
+#   --lose-boot N         the harness's own check: the first try of boot N
+#                         dies in the kernel's initcalls and is booted
+#                         once more
 #   --attach-ebs-on-request N
 #                         boot N starts without the EBS disk; the guest asks
 #                         for it (scenario-lib.sh: ebs_attach) and the host
@@ -116,6 +119,7 @@ defaults() {
         meson_install=0
         image_name=bookworm
         containerd_store=0
+        lose_boot=
         deb=
         scenario=
 }
@@ -241,6 +245,11 @@ parse_options() {
                         shift
                         ;;
                 --meson-install) meson_install=1 ;;
+                --lose-boot)
+                        [[ ${2:-} =~ ^[0-9]+$ ]] || die "--lose-boot needs a boot number"
+                        lose_boot=$2
+                        shift
+                        ;;
                 --containerd-store) containerd_store=1 ;;
                 --image)
                         [[ ${2:-} =~ ^[a-z]+$ ]] || die "--image needs an image name"
@@ -292,6 +301,11 @@ boot() {
         [ -f "$work/seed.img" ] || cmdline+=" cloud-init=disabled"
         # An image may need kernel arguments of its own (SELinux's).
         [ -f "$image/cmdline" ] && cmdline+=" $(cat "$image/cmdline")"
+        # --lose-boot N (the harness's own check of boot_lost): the first
+        # try of boot N has no /init to run and no root to mount, so the
+        # kernel panics in its initcalls (prepare_namespace), before any
+        # disk is mounted.
+        [ "$n" = "$lose_boot" ] && [ $rebooted_lost = 0 ] && cmdline+=" rdinit=/lost root=/dev/lost"
 
         case $no_ebs_boots in *" $n "*) ebs=0 ;; esac
         case $attach_boots in *" $n "*) ebs=0 attach=1 ;; esac
@@ -736,6 +750,16 @@ main() {
                 n=$((n + 1))
         done
 
+        if [ -n "$lose_boot" ] && [ "$n" -ge "$lose_boot" ]; then
+                tests=$((tests + 1))
+                if [ $rebooted_lost = 1 ] && [ -f "$work/console-$lose_boot-lost.log" ] &&
+                        kernel_died_starting "$work/console-$lose_boot-lost.log"; then
+                        echo "ok $tests - boot $lose_boot died in the kernel's initcalls and was booted once more"
+                else
+                        failed=$((failed + 1))
+                        echo "not ok $tests - boot $lose_boot was not lost and booted once more as asked"
+                fi
+        fi
         if [ $tests = 0 ]; then
                 tests=1
                 failed=1

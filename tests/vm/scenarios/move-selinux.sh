@@ -52,6 +52,12 @@ ok 'command -v semanage && command -v restorecon && command -v matchpathcon' \
         "semanage, restorecon and matchpathcon are installed"
 docker_populate
 fingerprint=$(docker_fingerprint)
+# The configuration's files and directories, which the rollback of the
+# finished move gives back exactly: what the move created (the
+# RequiresMountsFor drop-in, the directory it is in) goes.
+config_paths() { find /etc/docker /etc/systemd/system/docker.service.d 2>/dev/null | sort; }
+config_before=$(config_paths)
+ok '[ ! -e /etc/systemd/system/docker.service.d ]' "no drop-in directory for docker.service before the move"
 
 docker-relocate status --json >/root/status0.json 2>/dev/null
 is "$(json_get '[j["selinux"]["mode"], j["selinux"]["tools"]]' /root/status0.json 2>&1)" \
@@ -69,6 +75,7 @@ is "$(json_get '[s for s in j["plan"]["steps"] if "SELinux" in s]' /root/move.js
 is "$(json_get '[s["name"] for s in j["steps"] if "selinux" in s["name"]]' /root/move.json 2>&1)" '["selinux-label"]' \
         "the labelling ran"
 is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
+ok '[ -d /etc/systemd/system/docker.service.d ]' "the move made the drop-in directory"
 is "$(semanage fcontext -l -C -n | grep ' = ')" "$NEW = $OLD" "the equivalence rule labels $NEW as $OLD"
 
 result=$(compare_labels 2>&1)
@@ -92,6 +99,7 @@ rc=$?
 is "$rc" 0 "rollback exits 0" || diag "$(tail -n 20 /root/rollback.err)"
 diag "the rollback took $((SECONDS - start)) s"
 is "$(docker_info '{{.DockerRootDir}}')" "$OLD" "docker info: the old root dir again"
+is "$(config_paths)" "$config_before" "the configuration's files and directories are as before the move"
 is "$(semanage fcontext -l -C -n | grep -c ' = ')" 0 "the equivalence rule is gone"
 isnt "$(matchpathcon -n "$NEW/overlay2")" "$(matchpathcon -n "$OLD/overlay2")" \
         "matchpathcon: $NEW/overlay2 is no longer labelled as $OLD/overlay2"

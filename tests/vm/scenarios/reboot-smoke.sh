@@ -3,9 +3,11 @@
 #
 # The multi-phase mechanism itself: state written in phase 1 is there in
 # phase 2 after a real reboot, a container with a restart policy comes back
-# by itself, and the host can leave the EBS disk out of a boot.
+# by itself, and the host can leave the EBS disk out of a boot. The first
+# try of boot 2 dies in the kernel's initcalls; the host boots it once more
+# on the same disks (run-scenario.sh: boot_lost).
 #
-# vm-options: --no-ebs-on-boot 2
+# vm-options: --no-ebs-on-boot 2 --lose-boot 2
 
 . "$VM_LIB"
 
