@@ -17,8 +17,8 @@
 # Root, QEMU and nbdkit on the host, and a build (BUILD=dir, default
 # build/): the VM gets its docker-relocate, tests/copy-probe and
 # bench/gen-tree.py. BENCH_VM_LOCK=file holds that lock around each VM run
-# (where other VMs run on the same machine). A run takes about half an hour
-# per latency under TCG emulation.
+# (where other VMs run on the same machine). Each VM takes about six
+# minutes under TCG emulation: its boot, the tree, two rounds of copies.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
