@@ -100,9 +100,7 @@ int edit_plan_backup(const EditPlan *p, const char *root, EditUndo *ret) {
          * them, there is no moment at which a file is changed and its old
          * content is not known. */
         for (size_t i = 0; i < p->n; i++) {
-                _cleanup_free_ char *bak = NULL;
-
-                _cleanup_free_ char *made = NULL;
+                _cleanup_free_ char *bak = NULL, *made = NULL;
 
                 r = backup_file(root, p->edits[i].path, &bak);
                 if (r < 0)
