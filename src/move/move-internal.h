@@ -210,8 +210,13 @@ int plan_decide(Move *m, char **ret_error);
  * root when it moves too. */
 TreeSize move_total_size(const Move *m);
 
-/* containerd.c: the system containerd's root as a second tree of the move,
- * on a host whose images live there (the containerd image store). */
+/* containerd.c, containerd-steps.c: the system containerd's root as a
+ * second tree of the move, on a host whose images live there (the
+ * containerd image store). */
+/* Each question to containerd or ctr gets this long. */
+#define CONTAINERD_TIMEOUT_MS (30U * 1000U)
+/* A containerd answers on socket (whatever it says). */
+bool containerd_answers(const char *socket);
 /* Learns what plan_containerd() decides from, when it applies. */
 int probe_containerd(Move *m, char **ret_error);
 /* The record of how Docker keeps its images and, when they are in the
