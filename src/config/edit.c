@@ -57,6 +57,17 @@ int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *ne
         return 0;
 }
 
+int edit_plan_add_all(EditPlan *p, const EditPlan *from) {
+        int r;
+
+        for (size_t i = 0; i < from->n; i++) {
+                r = edit_plan_add(p, from->edits[i].path, from->edits[i].old, from->edits[i].new, from->edits[i].mode);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Records that the last edit's file is reached as named (through a symlink). */
 static int set_named(EditPlan *p, const char *path, const char *named) {
         if (p->n == 0 || !streq(p->edits[p->n - 1].path, path) || streq(path, named))

@@ -34,6 +34,8 @@ void edit_plan_done(EditPlan *p);
 /* Adds a file to the plan (nothing when old equals new; old NULL: a new
  * file; new NULL: the file is removed). Copies the strings. */
 int edit_plan_add(EditPlan *p, const char *path, const char *old, const char *new, mode_t mode);
+/* Adds every file of another plan (its contents, not its notes or place). */
+int edit_plan_add_all(EditPlan *p, const EditPlan *from);
 
 /* Plans setting the data root to new_root. The configuration as it is is
  * proved first (config/proof.h): the plan is made from this program's

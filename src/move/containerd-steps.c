@@ -279,12 +279,7 @@ int plan_containerd_back(Move *m, bool revert, char **ret_refusal, char **ret_er
                 return r;
         if (r < 0)
                 return error_set(ret_error, r, "Failed to plan the change of containerd's root: %m");
-        for (size_t i = 0; i < p->n; i++) {
-                r = edit_plan_add(&m->edit, p->edits[i].path, p->edits[i].old, p->edits[i].new, p->edits[i].mode);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return edit_plan_add_all(&m->edit, p);
 }
 
 int plan_cleanup_containerd(Move *m, char ***plan, char **ret_refusal) {

@@ -399,11 +399,9 @@ static int plan_config(Move *m, char **ret_error) {
                 return strv_extend(&m->refusals, strempty(refusal));
         if (r < 0)
                 return error_set(ret_error, r, "Failed to plan the change of containerd's root: %m");
-        for (size_t i = 0; i < p->n; i++) {
-                r = edit_plan_add(&m->edit, p->edits[i].path, p->edits[i].old, p->edits[i].new, p->edits[i].mode);
-                if (r < 0)
-                        return r;
-        }
+        r = edit_plan_add_all(&m->edit, p);
+        if (r < 0)
+                return r;
         r = strv_extend_strv(&m->edit.notes, p->notes);
         if (r < 0)
                 return r;
