@@ -195,16 +195,16 @@ int edit_undo_restore(const EditUndo *u, const char *root, char ***ret_changed) 
 
                 if (!f->backup) {
                         /* The plan created the file: it goes, unless it is
-                         * not the plan's. */
-                        if (!exists)
-                                continue;
-                        if (f->new && !content_is(now, now_size, f->new)) {
+                         * not the plan's, and so do the directories its
+                         * write made, once empty (also when the file is
+                         * not there: a run killed after making them). */
+                        if (exists && f->new && !content_is(now, now_size, f->new)) {
                                 r = strv_extend(&changed, f->path);
                                 if (r < 0)
                                         return r;
                                 continue;
                         }
-                        if (unlink(full) < 0 && errno != ENOENT) {
+                        if (exists && unlink(full) < 0 && errno != ENOENT) {
                                 if (ret == 0)
                                         ret = negative_errno();
                                 continue;

@@ -536,6 +536,14 @@ static void test_revert(void) {
         ok_int(edit_undo_restore(&moved, root, NULL), 0, "and the change undone");
         ok(!tree_exists(root, JSON) && !tree_exists(root, "/etc/docker"), "no daemon.json and no /etc/docker, as before");
 
+        /* A run killed after its write made /etc/docker, before the file
+         * was in place: the undo removes the empty directory all the
+         * same. */
+        tree_write(root, "/etc/docker/x", "");
+        remove_file(root, "/etc/docker/x");
+        ok_int(edit_undo_restore(&moved, root, NULL), 0, "undone with the file never written");
+        ok(!tree_exists(root, "/etc/docker"), "the directory made for it is gone");
+
         /* A directory the change made that holds something else by now
          * stays. */
         edit_undo_done(&moved);
