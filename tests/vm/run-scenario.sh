@@ -570,9 +570,11 @@ boot_lost() {
                 log "boot 1 never reached the scenario (qemu status $rc); booting once more from fresh disks." \
                         "What the lost boot's console ended with:"
         elif kernel_died_starting "$console"; then
+                # A first boot starts from fresh disks all the same (below):
+                # nothing was written to them.
                 log "boot $n: the kernel died in its own start, before any disk was mounted" \
-                        "(qemu status $rc); booting it once more with the same disks." \
-                        "What the lost boot's console ended with:"
+                        "(qemu status $rc); booting it once more $([ "$n" = 1 ] && echo "from fresh disks" ||
+                                echo "with the same disks")." "What the lost boot's console ended with:"
         else
                 return 1
         fi
