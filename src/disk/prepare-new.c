@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A new filesystem: the device checked as safe to write, then wiped,
+ * partitioned if asked, formatted, recorded, mounted and persisted. */
+#include <errno.h>
+#include <string.h>
+
+#include "disk/blockdev.h"
+#include "disk/fstab.h"
+#include "disk/mkfs.h"
+#include "disk/partition.h"
+#include "disk/prepare-internal.h"
+#include "disk/probe.h"
+#include "disk/safety.h"
+#include "util/error.h"
+#include "util/path.h"
+#include "util/step-log.h"
+#include "util/strv.h"
+#include "util/test-hook.h"
+
+#define PARTITION_WAIT_MS (30UL * 1000)
+
+int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype, const char *label,
+                const BlockDev *d, PrepareResult *res, char **ret_error) {
+        _cleanup_(eligibility_done) Eligibility e = {};
+        _cleanup_blockdev_ BlockDev *fsdev = NULL;
+        _cleanup_free_ char *err = NULL, *partname = NULL;
+        FsInfo fs = {};
+        EligibilityRequest ereq = {
+                .wipe = req->wipe,
+                .allow_instance_store = req->allow_instance_store,
+                .need_bytes = req->need_bytes,
+                .need_inodes = req->need_inodes,
+                .fstype = fstype,
+        };
+        int r;
+
+        if (req->partition && d->parent) {
+                r = strv_extendf(&res->refusals, "%s is a partition: --partition needs a whole disk", d->node);
+                if (r < 0)
+                        return r;
+        }
+
+        r = disk_check_eligibility(NULL, d, &ereq, &e);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check %s: %s", d->node, strerror(-r));
+        r = strv_extend_strv(&res->refusals, e.refusals);
+        if (r < 0)
+                return r;
+        r = prepare_check_mount_point(req, mount, res);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check the mount point %s: %s", mount, strerror(-r));
+        r = prepare_check_writes(req, true, true, res);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to check what the volume needs written: %s", strerror(-r));
+        if (strv_length(res->refusals) > 0)
+                return 0;
+
+        if (set_str(&res->fstype, fstype) < 0 || set_str(&res->label, label) < 0)
+                return -ENOMEM;
+        res->changed = true;
+
+        if (req->dry_run) {
+                _cleanup_free_ char *pn = blockdev_partition_name(d->name, 1);
+                if (!pn)
+                        return -ENOMEM;
+                if (strv_length(e.signatures) > 0 &&
+                    (r = step_log_add(&res->steps, "wipe every signature on %s", d->node)) < 0)
+                        return r;
+                if (req->partition &&
+                    (r = step_log_add(&res->steps, "write a GPT with one partition over %s (/dev/%s)", d->node, pn)) <
+                            0)
+                        return r;
+                if ((r = step_log_add(&res->steps, "make an %s filesystem labelled %s on %s%s", fstype, label,
+                                      req->partition ? "/dev/" : d->node, req->partition ? pn : "")) < 0 ||
+                    (r = step_log_add(&res->steps, "make %s an empty, immutable mount point", mount)) < 0 ||
+                    (r = step_log_add(&res->steps, "mount it on %s", mount)) < 0 ||
+                    (r = step_log_add(&res->steps, "add to /etc/fstab: UUID=<new> %s %s " FSTAB_OPTIONS " 0 2", mount,
+                                      fstype)) < 0)
+                        return r;
+                return 0;
+        }
+
+        /* From here on the device is written to. The checks above are the
+         * safety: past them, everything on it is meant to go, if it is
+         * still the device they looked at. */
+        test_hook_pause("prepare-checked");
+        {
+                DiskIdentity now = {};
+
+                r = disk_identity(NULL, d->name, &now);
+                if (r < 0 || !disk_identity_equal(&res->identity, &now))
+                        return error_set(ret_error, r < 0 ? r : -ESTALE,
+                                         "%s changed between its checks and the first write (%s); nothing was "
+                                         "written: run again to check it anew",
+                                         d->node, r < 0 ? strerror(-r) : "another device, size or content");
+        }
+        if (strv_length(e.signatures) > 0) {
+                STRV_FOREACH(p, d->partitions) {
+                        _cleanup_free_ char *node = path_join("/dev", *p);
+                        if (!node)
+                                return -ENOMEM;
+                        r = probe_wipe_all(node);
+                        if (r < 0 && r != -ENOENT)
+                                return error_set(ret_error, r,
+                                                 "Failed to wipe signatures on %s: %s; nothing else was changed", node,
+                                                 strerror(-r));
+                }
+                r = probe_wipe_all(d->node);
+                if (r < 0)
+                        return error_set(ret_error, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
+                                         d->node, strerror(-r));
+                r = step_log_add(&res->steps, "wiped every signature on %s (%zu found)", d->node,
+                                 strv_length(e.signatures));
+                if (r < 0)
+                        return r;
+        }
+
+        if (req->partition) {
+                r = partition_create_single(d->node);
+                if (r < 0)
+                        return error_set(
+                                ret_error, r,
+                                "Failed to partition %s: %s. The disk may now hold a partial partition table; "
+                                "run prepare again with --wipe",
+                                d->node, strerror(-r));
+                r = partition_wait(NULL, d->name, 1, PARTITION_WAIT_MS, &partname);
+                if (r < 0)
+                        return error_set(ret_error, r,
+                                         "The partition on %s did not appear (%s): for a loop device, attach it with "
+                                         "losetup -P; then run prepare again with --wipe",
+                                         d->node, strerror(-r));
+                r = step_log_add(&res->steps, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
+                if (r < 0)
+                        return r;
+        }
+
+        r = blockdev_load(NULL, partname ? partname : d->name, &fsdev);
+        if (r < 0)
+                return error_set(ret_error, r, "Failed to read /dev/%s: %s", partname ? partname : d->name,
+                                 strerror(-r));
+
+        res->formatted = true;
+        r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
+        if (r < 0)
+                return error_set(ret_error, r,
+                                 "Failed to make %s on %s: %s%s%s. Nothing is mounted or persisted; fix the cause and "
+                                 "run prepare again with --wipe",
+                                 fstype, fsdev->node,
+                                 r == -EPROTO ? "the result is not what was asked for" : strerror(-r), err ? ": " : "",
+                                 err ? err : "");
+        if (set_str(&res->fs_node, fsdev->node) < 0 || set_str(&res->uuid, fs.uuid) < 0) {
+                fs_info_done(&fs);
+                return -ENOMEM;
+        }
+        r = step_log_add(&res->steps, "made an %s filesystem on %s (UUID=%s, LABEL=%s%s)", fstype, fsdev->node,
+                         fs.uuid, label, streq(fstype, "xfs") ? ", ftype=1" : "");
+        if (r < 0) {
+                fs_info_done(&fs);
+                return r;
+        }
+
+        /* Recorded before mounting, so that if anything after this fails a
+         * re-run reuses this filesystem instead of refusing it. */
+        r = prepare_do_record(req, fsdev, &fs, mount, res, ret_error);
+        if (r >= 0)
+                r = prepare_do_mount(fsdev->node, mount, fstype, res, ret_error);
+        if (r < 0) {
+                fs_info_done(&fs);
+                if (ret_error && *ret_error)
+                        (void) error_set(ret_error, r,
+                                         "%s. The filesystem (UUID=%s) was made and recorded: fix the cause and run "
+                                         "prepare again, it will be reused",
+                                         *ret_error, res->uuid);
+                return r;
+        }
+        r = prepare_do_fstab(req, fs.uuid, mount, fstype, res, ret_error);
+        fs_info_done(&fs);
+        return r;
+}
