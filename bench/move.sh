@@ -16,6 +16,20 @@
 #   move.sh IMAGE TREE OUTDIR
 set -uo pipefail
 
+# The init script daemonizes dockerd: once the script has exited, dockerd's
+# parent is the nearest subreaper, else PID 1. A host's init reaps it the
+# moment it exits; a machine whose PID 1 is no init may take seconds, and
+# the init script's stop (and so the move's stop and the plain restart)
+# waits for that. tini as a subreaper here reaps at once, as init does.
+if [ -z "${BENCH_REAPER:-}" ]; then
+        if command -v tini >/dev/null; then
+                exec env BENCH_REAPER=tini tini -s -- bash "$0" "$@"
+        fi
+        echo "move.sh: no tini (package tini): dockerd's exit is timed with" \
+                "this machine's PID 1 reaping it ($(cat /proc/1/comm))" >&2
+        BENCH_REAPER="PID 1 ($(cat /proc/1/comm))"
+fi
+
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$top/tests/root/lib-dockerd.sh"
@@ -112,6 +126,7 @@ poll >"$WORK/poll-restart.txt" &
 POLLER=$!
 sleep 1
 log "restart (no move)"
+echo "$tree: the daemonized dockerd is reaped by $BENCH_REAPER" | tee -a "$OUT/move.txt"
 t0=$(date +%s.%N)
 rc=0
 timeout 120 /etc/init.d/docker stop >"$OUT/restart-$tree.txt" 2>&1 || rc=1

@@ -99,6 +99,15 @@ typedef struct ContainerJob {
         pthread_t thread;
 } ContainerJob;
 
+/* Its own grace period, as "docker stop" gives it, but no longer than a
+ * service stop: one that asks to wait for ever (-1), or for hours, must not
+ * hold every other container down as long. */
+unsigned container_grace_sec(int stop_timeout) {
+        if (stop_timeout < 0 || (unsigned) stop_timeout > SERVICE_TIMEOUT_MS / 1000)
+                return SERVICE_TIMEOUT_MS / 1000;
+        return (unsigned) stop_timeout;
+}
+
 static void *container_job(void *p) {
         ContainerJob *j = p;
         _cleanup_engine_ Engine *e = NULL;
@@ -113,15 +122,10 @@ static void *container_job(void *p) {
                 j->r = engine_container_start(e, j->id, &j->error);
                 return NULL;
         }
-        /* Its own grace period, as "docker stop" gives it, but no longer
-         * than a service stop: one that asks to wait for ever (-1), or for
-         * hours, must not hold every other container down as long. */
         j->r = engine_container_stop_timeout(e, j->id, &timeout, &j->error);
         if (j->r < 0)
                 return NULL;
-        if (timeout < 0 || (unsigned) timeout > SERVICE_TIMEOUT_MS / 1000)
-                timeout = SERVICE_TIMEOUT_MS / 1000;
-        j->r = engine_container_stop(e, j->id, (unsigned) timeout, &j->error);
+        j->r = engine_container_stop(e, j->id, container_grace_sec(timeout), &j->error);
         return NULL;
 }
 

@@ -351,6 +351,9 @@ int docker_start_containers_all(const char *socket, char *const *ids, char ***re
  * that the stop takes the longest grace period, not their sum. The first
  * failure, in ids' order, in *ret_error. */
 int docker_stop_containers(const char *socket, char *const *ids, char **ret_error);
+/* The grace period a container gets at the move's stop, in seconds: its
+ * StopTimeout, within SERVICE_TIMEOUT_MS (-1, "for ever", is that too). */
+unsigned container_grace_sec(int stop_timeout);
 
 /* verify.c */
 /* Image ids, container ids (the running ones apart) and volume names. */

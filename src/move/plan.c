@@ -21,10 +21,11 @@
 /* The downtime estimate, item by item, from what bench/run.sh --move and
  * --tracker measured on the benchmark's 113k-inode data root
  * (docs/PERFORMANCE.md, "The move's downtime against a plain restart"):
- * - Docker's stop, start and verification, the containers' restart: 2.4 s
- *   and 2.9 s on the 113k- and the million-inode trees, as long as a
- *   restart by hand (2.5 and 2.6 s), with a margin for a slower daemon
- *   (containers that ignore SIGTERM add their grace period, which the plan
+ * - Docker's stop, start and verification, the containers' restart: 1.3 s
+ *   on the 113k- and the million-inode trees, as long as a restart by hand
+ *   (1.4 s); 2.4 and 2.9 s where dockerd's parent reaped it late. A margin
+ *   for a slower daemon (more containers and images to load at its start;
+ *   containers that ignore SIGTERM add their grace period, which the plan
  *   does not know);
  * - the final pass from the change tracker's record: 0.09 s, whatever the
  *   tree's size (what changes while the pre-copy runs is not known to the

@@ -4,6 +4,7 @@
  * data and the target written by hand instead of asked of a live host; and
  * where a failure decides to roll back. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "move/move-internal.h"
@@ -1109,7 +1110,19 @@ static void test_selinux(void) {
         tree_remove(dir);
 }
 
+/* A container's own grace period at the stop, within the service timeout. */
+static void test_container_grace(void) {
+        ok(container_grace_sec(10) == 10, "StopTimeout 10: 10 s");
+        ok(container_grace_sec(0) == 0, "StopTimeout 0: killed at once, as docker stop -t 0");
+        ok(container_grace_sec(180) == 180, "StopTimeout 180: the whole 180 s");
+        ok(container_grace_sec(181) == 180, "StopTimeout 181: capped at 180 s");
+        ok(container_grace_sec(86400) == 180, "StopTimeout of a day: capped at 180 s");
+        ok(container_grace_sec(-1) == 180, "StopTimeout -1 (wait for ever): capped at 180 s");
+        ok(container_grace_sec(INT_MIN) == 180, "a nonsense negative StopTimeout: capped at 180 s");
+}
+
 int main(void) {
+        test_container_grace();
         test_styles();
         test_refusals();
         test_options();
