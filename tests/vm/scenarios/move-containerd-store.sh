@@ -6,7 +6,8 @@
 # install), by EBS volume id, through real systemd: Docker's images live in
 # containerd's root, so both trees go onto the volume, <mount>/docker and
 # <mount>/containerd; docker.socket, docker.service and containerd.service
-# stop together; containerd's root is set in config.toml; both units require
+# stop together; each tree's final pass synchronises only what changed since
+# its pre-copy; containerd's root is set in config.toml; both units require
 # the volume's mount. Then a real reboot: both roots on the volume (docker
 # info, "containerd config dump", and the metadata database the running
 # containerd holds open), the same images, containers and volumes (through
@@ -55,6 +56,11 @@ if phase 1; then
         diag "steps: $(json_file /root/move.json '" ".join("%s=%s" % (s["name"], s["seconds"]) for s in d["steps"])')"
         is "$(json_file /root/move.json 'd["status"], d["new_data_root"], d["new_containerd_root"]')" \
                 "('changed', '$NEW', '$NEWC')" "the report: changed, both roots"
+        # Both trees sit on the root filesystem; each final pass still
+        # synchronises only what its own record names, not a walk.
+        is "$(json_file /root/move.json '[(p["what"], p["kind"], p["reason"]) for p in d["final_pass"]]')" \
+                "[('data root', 'changes', None), ('containerd root', 'changes', None)]" \
+                "both final passes from the change tracker's record, on one filesystem"
         is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
         is "$(docker_driver_type)" "$SNAPSHOTTER" "docker info: still the containerd store"
         is "$(containerd_dump_root)" "$NEWC" "containerd config dump: the new root"
