@@ -152,7 +152,8 @@ int main(int argc, char **argv) {
         }
         if (streq(cmd, "service-start") && argc > 3) {
                 _cleanup_free_ char *err = NULL;
-                r = service_start_docker(parse_init(argv[2]), false, argv[3], probe_timeout_ms(), &err);
+                r = service_start_docker(parse_init(argv[2]), argc > 4 && streq(argv[4], "containerd"), argv[3],
+                                         probe_timeout_ms(), &err);
                 return r < 0 ? fail(r, cmd, err) : 0;
         }
         if (streq(cmd, "service-state") && argc > 2) {
@@ -244,8 +245,8 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "usage: runtime-probe engine-ping|engine-info|engine-images|engine-volumes|engine-containers SOCK\n"
                 "       runtime-probe engine-stop|engine-start SOCK ID\n"
-                "       runtime-probe service-stop INIT [containerd] | service-start INIT SOCK | service-state INIT\n"
-                "       runtime-probe service-reload INIT | service-unit [UNIT]\n"
+                "       runtime-probe service-stop INIT [containerd] | service-start INIT SOCK [containerd]\n"
+                "       runtime-probe service-state INIT | service-reload INIT | service-unit [UNIT]\n"
                 "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO] | runtime-mounts-below DIR\n"
                 "       runtime-probe measure DIR | unmark DIR\n"
                 "       runtime-probe rebase NEW_ROOT OLD_ROOT\n");
