@@ -185,7 +185,7 @@ static inline bool same_type(uint32_t a, uint32_t b) {
         return (a & S_IFMT) == (b & S_IFMT);
 }
 
-/* engine.c: the walk */
+/* engine-walk.c: the walk */
 void copy_attrs_from_statx(Attrs *a, const struct statx *sx);
 int copy_stat_at(int dirfd, const char *name, Attrs *ret);
 char *copy_rel_join(const char *dir, const char *name);
