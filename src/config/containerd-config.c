@@ -21,16 +21,6 @@
 #include "util/process.h"
 #include "util/strv.h"
 
-static int set_str(char **p, const char *s) {
-        char *n = s ? strdup(s) : NULL;
-
-        if (s && !n)
-                return -ENOMEM;
-        free(*p);
-        *p = n;
-        return 0;
-}
-
 void containerd_config_done(ContainerdConfig *c) {
         source_set_done(&c->sources);
         free(c->unit_file);
@@ -113,7 +103,7 @@ static int load_unit(ContainerdConfig *c) {
                 return r;
         if (u.masked || !u.fragment || u.n_exec == 0)
                 goto finish;
-        r = set_str(&c->unit_file, u.fragment);
+        r = free_and_strdup(&c->unit_file, u.fragment);
         for (size_t i = 0; r >= 0 && i < u.environment.n; i++) {
                 const EnvVar *v = &u.environment.vars[i];
                 r = env_set(&env, v->name, &v->value, v->src, v->line);
@@ -339,8 +329,8 @@ static int read_files(ContainerdConfig *c) {
                 /* A later non-empty value overrides. */
                 v = toml_get(&f->doc, NULL, "root");
                 if (v && v->type == TOML_STRING && !isempty(v->string)) {
-                        if ((r = set_str(&c->config_root_dir, v->string)) < 0 ||
-                            (r = set_str(&c->root_dir_source, path)) < 0)
+                        if ((r = free_and_strdup(&c->config_root_dir, v->string)) < 0 ||
+                            (r = free_and_strdup(&c->root_dir_source, path)) < 0)
                                 return r;
                         c->root_dir_file = (ssize_t) (c->n_files - 1);
                 } else if (v && v->type != TOML_STRING) {
@@ -351,8 +341,8 @@ static int read_files(ContainerdConfig *c) {
                 }
                 v = toml_get(&f->doc, NULL, "state");
                 if (v && v->type == TOML_STRING && !isempty(v->string)) {
-                        if ((r = set_str(&c->config_state_dir, v->string)) < 0 ||
-                            (r = set_str(&c->state_dir_source, path)) < 0)
+                        if ((r = free_and_strdup(&c->config_state_dir, v->string)) < 0 ||
+                            (r = free_and_strdup(&c->state_dir_source, path)) < 0)
                                 return r;
                 }
                 r = collect_plugin_dirs(&f->doc, &c->plugin_dirs);
@@ -417,10 +407,10 @@ int containerd_config_load(const char *root, InitSystem init, const SourceSet *o
         if (r < 0)
                 goto fail;
 
-        if ((!c.config_root_dir && (r = set_str(&c.config_root_dir, CONTAINERD_DEFAULT_ROOT)) < 0) ||
-            (!c.config_state_dir && (r = set_str(&c.config_state_dir, CONTAINERD_DEFAULT_STATE)) < 0) ||
-            (!c.root_dir_source && (r = set_str(&c.root_dir_source, "default")) < 0) ||
-            (!c.state_dir_source && (r = set_str(&c.state_dir_source, "default")) < 0))
+        if ((!c.config_root_dir && (r = free_and_strdup(&c.config_root_dir, CONTAINERD_DEFAULT_ROOT)) < 0) ||
+            (!c.config_state_dir && (r = free_and_strdup(&c.config_state_dir, CONTAINERD_DEFAULT_STATE)) < 0) ||
+            (!c.root_dir_source && (r = free_and_strdup(&c.root_dir_source, "default")) < 0) ||
+            (!c.state_dir_source && (r = free_and_strdup(&c.state_dir_source, "default")) < 0))
                 goto fail;
 
         /* The command line overrides the files. */
@@ -430,10 +420,11 @@ int containerd_config_load(const char *root, InitSystem init, const SourceSet *o
                         r = -ENOMEM;
                         goto fail;
                 }
-                if ((r = set_str(&c.root_dir, fl.root)) < 0 || (r = set_str(&c.root_dir_source, src)) < 0)
+                if ((r = free_and_strdup(&c.root_dir, fl.root)) < 0 ||
+                    (r = free_and_strdup(&c.root_dir_source, src)) < 0)
                         goto fail;
                 c.root_dir_from_flag = true;
-        } else if ((r = set_str(&c.root_dir, c.config_root_dir)) < 0)
+        } else if ((r = free_and_strdup(&c.root_dir, c.config_root_dir)) < 0)
                 goto fail;
         if (!isempty(fl.state)) {
                 _cleanup_free_ char *src = NULL;
@@ -441,11 +432,12 @@ int containerd_config_load(const char *root, InitSystem init, const SourceSet *o
                         r = -ENOMEM;
                         goto fail;
                 }
-                if ((r = set_str(&c.state_dir, fl.state)) < 0 || (r = set_str(&c.state_dir_source, src)) < 0)
+                if ((r = free_and_strdup(&c.state_dir, fl.state)) < 0 ||
+                    (r = free_and_strdup(&c.state_dir_source, src)) < 0)
                         goto fail;
-        } else if ((r = set_str(&c.state_dir, c.config_state_dir)) < 0)
+        } else if ((r = free_and_strdup(&c.state_dir, c.config_state_dir)) < 0)
                 goto fail;
-        if ((r = set_str(&c.address, !isempty(fl.address) ? fl.address : CONTAINERD_DEFAULT_SOCKET)) < 0)
+        if ((r = free_and_strdup(&c.address, !isempty(fl.address) ? fl.address : CONTAINERD_DEFAULT_SOCKET)) < 0)
                 goto fail;
 
         if (!path_is_absolute(c.root_dir) &&
@@ -487,10 +479,10 @@ int containerd_dump_parse(const char *text, ContainerdDump *ret) {
         v = toml_get(&doc, NULL, "root");
         if (!v || v->type != TOML_STRING || isempty(v->string))
                 return -EBADMSG;
-        if ((r = set_str(&d.root_dir, v->string)) < 0)
+        if ((r = free_and_strdup(&d.root_dir, v->string)) < 0)
                 return r;
         v = toml_get(&doc, NULL, "state");
-        if (v && v->type == TOML_STRING && (r = set_str(&d.state_dir, v->string)) < 0)
+        if (v && v->type == TOML_STRING && (r = free_and_strdup(&d.state_dir, v->string)) < 0)
                 return r;
         v = toml_get(&doc, NULL, "version");
         d.version = v && v->type == TOML_INTEGER ? v->integer : 0;
@@ -500,7 +492,7 @@ int containerd_dump_parse(const char *text, ContainerdDump *ret) {
         r = collect_plugin_dirs(&doc, &d.plugin_dirs);
         if (r < 0)
                 return r;
-        if ((r = set_str(&d.text, text)) < 0)
+        if ((r = free_and_strdup(&d.text, text)) < 0)
                 return r;
         *ret = d;
         d = (ContainerdDump){};

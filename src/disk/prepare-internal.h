@@ -23,16 +23,6 @@ typedef struct Ours {
         bool recorded;
 } Ours;
 
-static inline int set_str(char **dst, const char *s) {
-        char *c = NULL;
-
-        if (s && !(c = strdup(s)))
-                return -ENOMEM;
-        free(*dst);
-        *dst = c;
-        return 0;
-}
-
 /* prepare.c: the checks and steps both ways share */
 /* Whether /etc/fstab (fstab) and the state file (state) can be written: a
  * refusal in res->refusals where not. */

@@ -55,7 +55,7 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
         if (strv_length(res->refusals) > 0)
                 return 0;
 
-        if (set_str(&res->fstype, fstype) < 0 || set_str(&res->label, label) < 0)
+        if (free_and_strdup(&res->fstype, fstype) < 0 || free_and_strdup(&res->label, label) < 0)
                 return -ENOMEM;
         res->changed = true;
 
@@ -148,7 +148,7 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
                                  fstype, fsdev->node,
                                  r == -EPROTO ? "the result is not what was asked for" : strerror(-r), err ? ": " : "",
                                  err ? err : "");
-        if (set_str(&res->fs_node, fsdev->node) < 0 || set_str(&res->uuid, fs.uuid) < 0) {
+        if (free_and_strdup(&res->fs_node, fsdev->node) < 0 || free_and_strdup(&res->uuid, fs.uuid) < 0) {
                 fs_info_done(&fs);
                 return -ENOMEM;
         }

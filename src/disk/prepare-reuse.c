@@ -84,8 +84,8 @@ int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, Prep
         r = blockdev_load(NULL, ours->name, &b);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read /dev/%s: %s", ours->name, strerror(-r));
-        if (set_str(&res->fs_node, b->node) < 0 || set_str(&res->uuid, ours->fs.uuid) < 0 ||
-            set_str(&res->fstype, ours->fs.type) < 0 || set_str(&res->label, ours->fs.label) < 0)
+        if (free_and_strdup(&res->fs_node, b->node) < 0 || free_and_strdup(&res->uuid, ours->fs.uuid) < 0 ||
+            free_and_strdup(&res->fstype, ours->fs.type) < 0 || free_and_strdup(&res->label, ours->fs.label) < 0)
                 return -ENOMEM;
 
         if (req->fstype && !streq(req->fstype, ours->fs.type))

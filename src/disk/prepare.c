@@ -287,7 +287,7 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
                                  req->mount, mount) < 0)
                         return -ENOMEM;
         }
-        if (set_str(&res->mount, mount) < 0)
+        if (free_and_strdup(&res->mount, mount) < 0)
                 return -ENOMEM;
 
         /* A run killed while it wrote /etc/fstab in place: its backup back
@@ -330,8 +330,8 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read /dev/%s: %s", name, strerror(-r));
 
-        if (set_str(&res->resolved_by, resolve_how_to_string(how)) < 0 ||
-            set_str(&res->fs_node, d->node) < 0)
+        if (free_and_strdup(&res->resolved_by, resolve_how_to_string(how)) < 0 ||
+            free_and_strdup(&res->fs_node, d->node) < 0)
                 return -ENOMEM;
 
         /* Which device this is, for the last look before writing and for a
@@ -360,10 +360,11 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
                 if (asprintf(&res->disk, "/dev/%s", d->parent) < 0)
                         return -ENOMEM;
                 if (blockdev_load(NULL, d->parent, &parent) >= 0 &&
-                    (set_str(&res->volume_id, parent->volume_id) < 0 || set_str(&res->ec2_name, parent->ec2_name) < 0))
+                    (free_and_strdup(&res->volume_id, parent->volume_id) < 0 ||
+                     free_and_strdup(&res->ec2_name, parent->ec2_name) < 0))
                         return -ENOMEM;
-        } else if (set_str(&res->disk, d->node) < 0 || set_str(&res->volume_id, d->volume_id) < 0 ||
-                   set_str(&res->ec2_name, d->ec2_name) < 0)
+        } else if (free_and_strdup(&res->disk, d->node) < 0 || free_and_strdup(&res->volume_id, d->volume_id) < 0 ||
+                   free_and_strdup(&res->ec2_name, d->ec2_name) < 0)
                 return -ENOMEM;
 
         r = prepare_find_ours(req, mount, label, d, &ours);

@@ -82,10 +82,6 @@ static int set_fmt(char **p, const char *format, ...) {
         return 0;
 }
 
-static int set_str(char **p, const char *s) {
-        return s ? set_fmt(p, "%s", s) : (*p = mfree(*p), 0);
-}
-
 char *image_store_containerd_beside(const char *new_data_root) {
         _cleanup_free_ char *parent = path_dirname(new_data_root);
 
@@ -202,8 +198,9 @@ static int decide_store(const DockerConfig *c, const EngineInfo *info, const cha
                 bool on = streq_ptr(info->driver_type, SNAPSHOTTER_DRIVER_TYPE);
 
                 i->store = on ? IMAGE_STORE_CONTAINERD : IMAGE_STORE_GRAPH_DRIVER;
-                if ((r = set_str(&i->store_source, "the running Engine (GET /info)")) < 0 ||
-                    (r = set_str(&i->driver, info->driver)) < 0 || (r = set_str(&i->driver_type, info->driver_type)) < 0)
+                if ((r = free_and_strdup(&i->store_source, "the running Engine (GET /info)")) < 0 ||
+                    (r = free_and_strdup(&i->driver, info->driver)) < 0 ||
+                    (r = free_and_strdup(&i->driver_type, info->driver_type)) < 0)
                         return r;
                 /* The files say what the next start does: a store that
                  * changes there leaves the images of the other behind. */
@@ -215,7 +212,7 @@ static int decide_store(const DockerConfig *c, const EngineInfo *info, const cha
                 return 0;
         }
 
-        if ((r = set_str(&i->driver, driver)) < 0)
+        if ((r = free_and_strdup(&i->driver, driver)) < 0)
                 return r;
         if (has_feature) {
                 i->store = snap ? IMAGE_STORE_CONTAINERD : IMAGE_STORE_GRAPH_DRIVER;
@@ -247,7 +244,7 @@ static int decide_store(const DockerConfig *c, const EngineInfo *info, const cha
                 return set_fmt(&i->store_source, "the default of Engine %u", major);
         }
         i->store = IMAGE_STORE_UNKNOWN;
-        if ((r = set_str(&i->store_source, "unknown")) < 0)
+        if ((r = free_and_strdup(&i->store_source, "unknown")) < 0)
                 return r;
         return strv_extendf(&i->warnings, "The image store is not known: no Engine answers, the configuration does not choose one, "
                            "and the Engine's version is not known (Engine 29 and later default to the containerd "
@@ -261,9 +258,11 @@ static int decide_containerd(const DockerConfig *c, const ContainerdConfig *cc, 
         bool embedded = false;
         int r;
 
-        if ((r = set_str(&i->containerd_namespace, info && info->containerd_namespace ? info->containerd_namespace : "moby")) < 0 ||
-            (r = set_str(&i->containerd_plugins_namespace,
-                         info && info->containerd_plugins_namespace ? info->containerd_plugins_namespace : "plugins.moby")) < 0)
+        if ((r = free_and_strdup(&i->containerd_namespace,
+                                 info && info->containerd_namespace ? info->containerd_namespace : "moby")) < 0 ||
+            (r = free_and_strdup(&i->containerd_plugins_namespace,
+                                 info && info->containerd_plugins_namespace ? info->containerd_plugins_namespace
+                                                                            : "plugins.moby")) < 0)
                 return r;
 
         if (feature(c, "embedded-containerd", &embedded, &where) > 0 && embedded) {
@@ -287,7 +286,8 @@ static int decide_containerd(const DockerConfig *c, const ContainerdConfig *cc, 
                 if (asprintf(&managed, "%s/containerd/containerd.sock", exec_root) < 0)
                         return -ENOMEM;
                 i->containerd = path_startswith_dir(sock, exec_root) ? CONTAINERD_MANAGED : CONTAINERD_SYSTEM;
-                if ((r = set_str(&i->containerd_socket, sock)) < 0 || (r = set_str(&i->containerd_source, where)) < 0)
+                if ((r = free_and_strdup(&i->containerd_socket, sock)) < 0 ||
+                    (r = free_and_strdup(&i->containerd_source, where)) < 0)
                         return r;
         } else {
                 /* dockerd uses a system containerd only when its socket is
@@ -303,10 +303,10 @@ static int decide_containerd(const DockerConfig *c, const ContainerdConfig *cc, 
                         where = system ? "containerd.service exists" : "no containerd.service";
                 }
                 i->containerd = system ? CONTAINERD_SYSTEM : CONTAINERD_MANAGED;
-                if ((r = set_str(&i->containerd_source, where)) < 0)
+                if ((r = free_and_strdup(&i->containerd_source, where)) < 0)
                         return r;
                 if (system)
-                        r = set_str(&i->containerd_socket, CONTAINERD_DEFAULT_SOCKET);
+                        r = free_and_strdup(&i->containerd_socket, CONTAINERD_DEFAULT_SOCKET);
                 else
                         r = set_fmt(&i->containerd_socket, "%s/containerd/containerd.sock", exec_root);
                 if (r < 0)
@@ -324,7 +324,8 @@ static int decide_containerd(const DockerConfig *c, const ContainerdConfig *cc, 
 
         if (!cc)
                 return strv_extendf(&i->warnings, "containerd's configuration was not read: its root is not known.");
-        if ((r = set_str(&i->containerd_root, cc->root_dir)) < 0 || (r = set_str(&i->containerd_state, cc->state_dir)) < 0)
+        if ((r = free_and_strdup(&i->containerd_root, cc->root_dir)) < 0 ||
+            (r = free_and_strdup(&i->containerd_state, cc->state_dir)) < 0)
                 return r;
         if (!streq(i->containerd_socket, cc->address))
                 return strv_extendf(&i->warnings, "dockerd uses the containerd at %s, but containerd.service's listens on %s: the "
@@ -363,7 +364,8 @@ int image_store_detect(const DockerConfig *c, const ContainerdConfig *cc, const 
         const char *exec_root = setting(c, "exec-root", &json_exec) ?: DOCKER_DEFAULT_EXEC_ROOT;
         int r;
 
-        if ((r = set_str(&i.engine_version, info && info->server_version ? info->server_version : engine_version)) < 0)
+        if ((r = free_and_strdup(&i.engine_version,
+                                 info && info->server_version ? info->server_version : engine_version)) < 0)
                 return r;
         r = decide_store(c, info, data_root, &i);
         if (r < 0)

@@ -93,6 +93,18 @@ static inline void *mfree(void *p) {
         return NULL;
 }
 
+/* Replaces the string *p with a copy of s (NULL: none), freeing the old
+ * one; on -ENOMEM *p is left as it was. */
+static inline int free_and_strdup(char **p, const char *s) {
+        char *c = NULL;
+
+        if (s && !(c = strdup(s)))
+                return -ENOMEM;
+        free(*p);
+        *p = c;
+        return 0;
+}
+
 static inline int negative_errno(void) {
         /* errno is positive when a libc call failed; guard against a call that
          * failed without setting it. */
