@@ -121,6 +121,19 @@ static bool is_partition_dir(const char *dir, const struct dirent *de) {
         return file_exists(p);
 }
 
+int blockdev_names(const BlockDev *d, char ***ret_names) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = strv_extend(&names, d->name);
+        if (r >= 0)
+                r = strv_extend_strv(&names, d->partitions);
+        if (r < 0)
+                return r;
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
 int blockdev_list_disks(const char *sysroot, char ***ret_names) {
         _cleanup_free_ char *p = sysroot_path(sysroot, "/sys/block");
 

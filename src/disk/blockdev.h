@@ -43,6 +43,10 @@ char *sysroot_path(const char *sysroot, const char *path);
  * kernel does not know the name. */
 int blockdev_load(const char *sysroot, const char *name, BlockDev **ret);
 
+/* The device's own kernel name, then its partitions' (where a filesystem
+ * of a disk may sit). */
+int blockdev_names(const BlockDev *d, char ***ret_names);
+
 /* The whole disks in /sys/block, sorted by name. */
 int blockdev_list_disks(const char *sysroot, char ***ret_names);
 

@@ -38,9 +38,7 @@ int prepare_find_ours(const PrepareRequest *req, const char *mount, const char *
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
-        r = strv_extend(&names, d->name);
-        if (r >= 0)
-                r = strv_extend_strv(&names, d->partitions);
+        r = blockdev_names(d, &names);
         if (r < 0)
                 return r;
 

@@ -87,9 +87,7 @@ static int resolve_tag(const char *sysroot, const char *key, const char *want, c
 
                 if (blockdev_load(sysroot, *n, &d) < 0)
                         continue;
-                r = strv_extend(&names, d->name);
-                if (r >= 0)
-                        r = strv_extend_strv(&names, d->partitions);
+                r = blockdev_names(d, &names);
                 if (r < 0)
                         return r;
                 STRV_FOREACH(m, names) {

@@ -602,9 +602,7 @@ int disk_identity(const char *sysroot, const char *name, DiskIdentity *ret) {
                     asprintf(&lbs, "%s %llu", lb.file, (unsigned long long) lb.devnum) >= 0)
                         digest_add(&h, lbs);
         }
-        r = strv_extend(&names, d->name);
-        if (r >= 0)
-                r = strv_extend_strv(&names, d->partitions);
+        r = blockdev_names(d, &names);
         if (r < 0)
                 return r;
         STRV_FOREACH(n, names) {
