@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The service module driving Docker and containerd through init scripts:
-# OpenRC (rc-service SERVICE ACTION) and SysV (/etc/init.d/SERVICE ACTION).
+# OpenRC (rc-service SERVICE ACTION), SysV (/etc/init.d/SERVICE ACTION) and
+# upstart (initctl ACTION JOB).
 # containerd is stopped after Docker and started before it through a script
 # of its own only where /etc/init.d/containerd exists; without it dockerd
 # runs its own containerd, and there is no containerd service to ask.
@@ -12,7 +13,8 @@
 # each of which logs its calls; a stand-in dockerd (fake-dockerd.py) that
 # writes /run/docker.pid and answers GET /_ping on /run/docker.sock, on a
 # private tmpfs /run; a copy of sleep named containerd; and an rc-service
-# first on PATH that logs its call and runs the script, as OpenRC's does.
+# first on PATH that logs its call and runs the script, as OpenRC's does
+# (and an initctl that answers as upstart's).
 # Every daemon a script starts is ended by its PID at exit.
 
 # ok's conditions are single-quoted, to run as shown (tests/lib/tap.sh), and
@@ -87,6 +89,25 @@ fi
 exec "/etc/init.d/\$1" "\$2"
 EOF
 chmod 0755 "$BIN/rc-service"
+cat >"$BIN/initctl" <<EOF
+#!/bin/sh
+# upstart's initctl ACTION JOB, over the stand-in script: status as upstart
+# words it ("docker start/running, process PID"), start and stop by it.
+echo "initctl \$*" >>"$CALLS"
+case "\$1" in
+status)
+        if "/etc/init.d/\$2" status >/dev/null 2>&1; then
+                echo "\$2 start/running, process \$(cat "/run/\$2.pid")"
+        else
+                echo "\$2 stop/waiting"
+        fi
+        ;;
+start | stop)
+        exec "/etc/init.d/\$2" "\$1"
+        ;;
+esac
+EOF
+chmod 0755 "$BIN/initctl"
 export PATH="$BIN:$PATH"
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
@@ -287,6 +308,38 @@ containerd stop" "… docker's script, then containerd's once dockerd is gone"
 ok '! running "$dpid" && ! running "$cpid"' "… both are gone"
 fresh
 is "$("$PROBE" service-state sysv)" inactive "SysV: a stopped docker is inactive"
+
+# ---- upstart -------------------------------------------------------------------
+
+# upstart's docker job runs dockerd's own containerd: no containerd job is
+# asked, with or without /etc/init.d/containerd. "initctl start" fails on a
+# running job, so a start asks the job's status first.
+fresh
+capture start "$PROBE" service-start upstart "$SOCK" containerd
+is "$start_rc" 0 "upstart: start with containerd succeeds" || diag "$start_out"
+is "$(cat "$CALLS")" "initctl status docker
+docker status
+initctl start docker
+docker start" "… the job's status, then initctl start docker; no containerd job"
+ok '"$PROBE" engine-ping "$SOCK"' "… the socket answers"
+dpid=$(pid_of docker)
+ok 'running "$dpid"' "… dockerd runs (PID $dpid)"
+fresh
+is "$("$PROBE" service-state upstart)" active "upstart: a running job (start/running) is active"
+fresh
+capture again "$PROBE" service-start upstart "$SOCK"
+is "$again_rc" 0 "upstart: starting a running job is success" || diag "$again_out"
+is "$(cat "$CALLS")" "initctl status docker
+docker status" "… without initctl start, which would fail on it"
+
+fresh
+capture stop "$PROBE" service-stop upstart containerd
+is "$stop_rc" 0 "upstart: stop with containerd succeeds" || diag "$stop_out"
+is "$(grep '^initctl' "$CALLS")" "initctl status docker
+initctl stop docker
+initctl status docker" "… initctl stop docker between two looks at the job; no containerd job"
+ok '! running "$dpid"' "… dockerd is gone"
+is "$("$PROBE" service-state upstart)" inactive "upstart: a stopped job (stop/waiting) is inactive"
 
 # ---- what the state rests on ---------------------------------------------------
 
