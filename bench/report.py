@@ -34,18 +34,25 @@ def main():
         runs.setdefault((r['tree'], r['run']), []).append(r)
     for (tree, run), rs in runs.items():
         print(f'\n== tree {tree}, run {run}')
-        for i in info.get(tree, []):
+        # The write bandwidth measured before this run (run.sh measures it
+        # before each); the tree's other lines as they are.
+        lines = [i for i in info.get(tree, [])
+                 if not i.startswith('write-bandwidth-MiBps ') or i.split()[2:] in ([], [f'run={run}'])]
+        for i in lines:
             print(f'   {i}')
         alloc = None
-        for i in info.get(tree, []):
+        wbw = None
+        for i in lines:
             for kv in i.split():
                 if kv.startswith('allocated_bytes='):
                     alloc = int(kv.split('=')[1])
+            if i.startswith('write-bandwidth-MiBps '):
+                wbw = fnum(i.split()[1])
         floors = [fnum(r['seconds']) for r in rs if r['copier'].startswith('floor') and r['exit'] == '0']
         floor = min(floors) if floors else None
         rsync = next((fnum(r['seconds']) for r in rs if r['copier'] == 'rsync' and r['exit'] == '0'), None)
-        print(f'   {"copier":<14} {"s":>8} {"s+sync":>8} {"x floor":>8} {"x rsync":>8} {"MiB/s":>7} {"cpu s":>7} '
-              f'{"peak RSS":>10}  {"fidelity":<9} load')
+        print(f'   {"copier":<14} {"s":>8} {"s+sync":>8} {"x floor":>8} {"x rsync":>8} {"MiB/s":>7} {"% wbw":>6} '
+              f'{"cpu s":>7} {"peak RSS":>10}  {"fidelity":<9} load')
         for r in rs:
             s = fnum(r['seconds'])
             xf = f'{s / floor:.2f}' if s and floor else '-'
@@ -55,7 +62,11 @@ def main():
             # time with the sync (over the time alone for a floor).
             t = fnum(r['seconds_with_sync']) or s
             mibs = f'{alloc / t / 1048576:.0f}' if alloc and t else '-'
-            print(f'   {r["copier"]:<14} {r["seconds"]:>8} {r["seconds_with_sync"]:>8} {xf:>8} {xr:>8} {mibs:>7} '
+            # That rate as a share of the target's write bandwidth (a copy's
+            # only; a floor writes nothing).
+            copies = not r['copier'].startswith('floor')
+            pw = f'{alloc / t / 1048576 / wbw * 100:.0f}' if alloc and t and wbw and copies else '-'
+            print(f'   {r["copier"]:<14} {r["seconds"]:>8} {r["seconds_with_sync"]:>8} {xf:>8} {xr:>8} {mibs:>7} {pw:>6} '
                   f'{r.get("cpu_seconds", "-"):>7} {rss:>10}  {r["fidelity"]:<9} {r.get("loadavg", "")}')
         if floor:
             print(f'   floor = {floor:.2f} s (fastest read of the source in this run)')

@@ -8,7 +8,7 @@
 #
 #   bench/run.sh [--quick] [--tree node|large|million]... [--runs N]
 #                [--copiers LIST] [--threads LIST] [--throttle] [--tracker]
-#                [--move] [--out DIR]
+#                [--move] [--source-in-ram] [--out DIR]
 #
 # Root only; everything happens in a private mount namespace, on loop devices
 # over sparse files. The machine's own Docker, /etc and disks are never
@@ -47,6 +47,10 @@ Options:
   --move           also time docker-relocate move (stop-the-world and with
                    pre-copy) on a copy of the data root, with a client
                    polling the Docker API to see the downtime
+  --source-in-ram  the source image in RAM (tmpfs) behind its loop device:
+                   the source and the target on separate devices, as the
+                   root disk and the new volume are, so that the target's
+                   write bandwidth alone bounds a copy of large files
   --out DIR        keep results there (default /tmp/bench-results.DATE)
 EOT
 }
@@ -59,6 +63,7 @@ THREADS=
 THROTTLE=0
 TRACKER=0
 MOVE=0
+SOURCE_RAM=0
 OUT=
 while [ $# -gt 0 ]; do
         case $1 in
@@ -70,6 +75,7 @@ while [ $# -gt 0 ]; do
         --throttle) THROTTLE=1 ;;
         --tracker) TRACKER=1 ;;
         --move) MOVE=1 ;;
+        --source-in-ram) SOURCE_RAM=1 ;;
         --out) OUT=$2; shift ;;
         -h | --help) usage; exit 0 ;;
         *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -94,7 +100,7 @@ sandbox_enter \
         $([ $QUICK = 1 ] && echo --quick) $(for t in "${TREES[@]}"; do echo --tree "$t"; done) \
         --runs "$RUNS" --copiers "$COPIERS" ${THREADS:+--threads "$THREADS"} \
         $([ $THROTTLE = 1 ] && echo --throttle) $([ $TRACKER = 1 ] && echo --tracker) \
-        $([ $MOVE = 1 ] && echo --move) ${OUT:+--out "$OUT"}
+        $([ $MOVE = 1 ] && echo --move) $([ $SOURCE_RAM = 1 ] && echo --source-in-ram) ${OUT:+--out "$OUT"}
 sandbox_in_private_ns || { echo "not in a private mount namespace, refusing to mount" >&2; exit 1; }
 
 PROBE=$BUILD/tests/runtime-probe
@@ -365,20 +371,42 @@ tree_info() {
         cat "$1.info"
 }
 
+# source_in_ram IMG: a copy of IMG on a tmpfs of its own, in SRC_IMG: the
+# loop device over it reads from memory, with direct I/O, so the page cache
+# still holds only the filesystem's pages and drop_caches still makes every
+# read of the source a read of its device.
+source_in_ram() {
+        local img=$1 ram=$W/ram alloc
+        alloc=$(du -B1 "$img" | cut -f1)
+        mkdir -p "$ram"
+        mount -t tmpfs -o size=$((alloc + 1073741824)) tmpfs "$ram" || return 1
+        cp --sparse=always "$img" "$ram/source.img" || return 1
+        SRC_IMG=$ram/source.img
+}
+
 run_tree() {
         local tree=$1 img srcdev srcmnt=$W/src-$1 src run c t
         img=$(ensure_source "$tree") || { log "cannot build the $tree data root"; return 1; }
-        loop_attach srcdev "$img" -r || return 1
+        SRC_IMG=$img
+        if [ $SOURCE_RAM = 1 ]; then
+                source_in_ram "$img" || { log "cannot put the $tree data root in RAM"; return 1; }
+                echo "$tree source in-RAM (tmpfs behind the loop device)" >>"$OUT/trees.txt"
+                log "$tree: the source is read from RAM"
+        fi
+        loop_attach srcdev "$SRC_IMG" -r || return 1
         throttle_device "$srcdev"
         mkdir -p "$srcmnt"
         mount -o ro,noload "$srcdev" "$srcmnt" || return 1
         src=$srcmnt/docker
         log "$tree: $(tree_info "$img")"
         echo "$tree info $(tree_info "$img")" >>"$OUT/trees.txt"
-        write_bandwidth "$tree"
-        echo "$tree write-bandwidth-MiBps $BW" >>"$OUT/trees.txt"
-        log "$tree: target volume writes ${BW} MiB/s (O_DIRECT, sequential)"
         for run in $(seq 1 "$RUNS"); do
+                # Measured again before each run: a shared disk's bandwidth
+                # drifts by a third within minutes, and a share of it is only
+                # worth anything next to the copies it judges.
+                write_bandwidth "$tree"
+                echo "$tree write-bandwidth-MiBps $BW run=$run" >>"$OUT/trees.txt"
+                log "$tree run $run: target volume writes ${BW} MiB/s (O_DIRECT, sequential)"
                 for c in ${COPIERS//,/ }; do
                         ENGINE_THREADS= run_copier "$tree" "$run" "$c" "$src"
                 done
@@ -394,6 +422,9 @@ run_tree() {
         fi
         umount "$srcmnt"
         loop_detach "$srcdev"
+        if [ $SOURCE_RAM = 1 ]; then
+                umount "$W/ram"
+        fi
 }
 
 # ---- report ------------------------------------------------------------------
