@@ -376,8 +376,17 @@ tree_info() {
 # still holds only the filesystem's pages and drop_caches still makes every
 # read of the source a read of its device.
 source_in_ram() {
-        local img=$1 ram=$W/ram alloc
+        local img=$1 ram=$W/ram alloc avail
         alloc=$(du -B1 "$img" | cut -f1)
+        # Memory the machine can spare, with 2 GiB left over for the copies'
+        # page cache: a tmpfs larger than that would push the machine into
+        # swap or the OOM killer half way through the copy.
+        avail=$(awk '/^MemAvailable:/ { print $2 * 1024 }' /proc/meminfo)
+        if [ "$((alloc + 2147483648))" -gt "${avail:-0}" ]; then
+                log "--source-in-ram: the image needs $((alloc >> 20)) MiB and 2 GiB besides;" \
+                        "the machine has $((${avail:-0} >> 20)) MiB available"
+                return 1
+        fi
         mkdir -p "$ram"
         mount -t tmpfs -o size=$((alloc + 1073741824)) tmpfs "$ram" || return 1
         cp --sparse=always "$img" "$ram/source.img" || return 1
