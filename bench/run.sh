@@ -381,7 +381,7 @@ source_in_ram() {
         # Memory the machine can spare, with 2 GiB left over for the copies'
         # page cache: a tmpfs larger than that would push the machine into
         # swap or the OOM killer half way through the copy.
-        avail=$(awk '/^MemAvailable:/ { print $2 * 1024 }' /proc/meminfo)
+        avail=$(awk '/^MemAvailable:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
         if [ "$((alloc + 2147483648))" -gt "${avail:-0}" ]; then
                 log "--source-in-ram: the image needs $((alloc >> 20)) MiB and 2 GiB besides;" \
                         "the machine has $((${avail:-0} >> 20)) MiB available"
@@ -452,9 +452,12 @@ report() {
 } >"$OUT/machine.txt"
 printf 'tree\trun\tcopier\tseconds\tseconds_with_sync\tcpu_seconds\tpeak_rss_kib\tfidelity\texit\tloadavg\n' >"$RESULTS"
 [ $THROTTLE = 1 ] && { throttle_setup || exit 1; }
+failed=0
 for tree in "${TREES[@]}"; do
-        run_tree "$tree"
+        run_tree "$tree" || failed=1
 done
 echo "# loadavg at end: $(cat /proc/loadavg)" >>"$OUT/machine.txt"
 report | tee "$OUT/report.txt"
 echo "results in $OUT"
+# A tree that could not be set up or measured fails the run.
+exit $failed
