@@ -389,12 +389,28 @@ source_in_ram() {
         fi
         mkdir -p "$ram"
         mount -t tmpfs -o size=$((alloc + 1073741824)) tmpfs "$ram" || return 1
-        cp --sparse=always "$img" "$ram/source.img" || return 1
+        cp --sparse=always "$img" "$ram/source.img" || { umount "$ram"; return 1; }
         SRC_IMG=$ram/source.img
 }
 
+# source_release SRCMNT SRCDEV: undoes run_tree's set-up of the source as
+# far as it got, so that a tree that fails half way does not keep its
+# mount, its loop device or its image in memory while the next tree runs.
+source_release() {
+        local srcmnt=$1 srcdev=$2
+        if mountpoint -q "$srcmnt"; then
+                umount "$srcmnt"
+        fi
+        if [ -n "$srcdev" ]; then
+                loop_detach "$srcdev"
+        fi
+        if mountpoint -q "$W/ram"; then
+                umount "$W/ram"
+        fi
+}
+
 run_tree() {
-        local tree=$1 img srcdev srcmnt=$W/src-$1 src run c t
+        local tree=$1 img srcdev='' srcmnt=$W/src-$1 src run c t
         img=$(ensure_source "$tree") || { log "cannot build the $tree data root"; return 1; }
         SRC_IMG=$img
         if [ $SOURCE_RAM = 1 ]; then
@@ -402,10 +418,10 @@ run_tree() {
                 echo "$tree source in-RAM (tmpfs behind the loop device)" >>"$OUT/trees.txt"
                 log "$tree: the source is read from RAM"
         fi
-        loop_attach srcdev "$SRC_IMG" -r || return 1
+        loop_attach srcdev "$SRC_IMG" -r || { source_release "$srcmnt" "$srcdev"; return 1; }
         throttle_device "$srcdev"
         mkdir -p "$srcmnt"
-        mount -o ro,noload "$srcdev" "$srcmnt" || return 1
+        mount -o ro,noload "$srcdev" "$srcmnt" || { source_release "$srcmnt" "$srcdev"; return 1; }
         src=$srcmnt/docker
         log "$tree: $(tree_info "$img")"
         echo "$tree info $(tree_info "$img")" >>"$OUT/trees.txt"
@@ -429,11 +445,7 @@ run_tree() {
         if [ $MOVE = 1 ]; then
                 BUILD=$BUILD bash "$here/move.sh" "$img" "$tree" "$OUT" || log "move benchmark failed"
         fi
-        umount "$srcmnt"
-        loop_detach "$srcdev"
-        if [ $SOURCE_RAM = 1 ]; then
-                umount "$W/ram"
-        fi
+        source_release "$srcmnt" "$srcdev"
 }
 
 # ---- report ------------------------------------------------------------------
