@@ -8,7 +8,8 @@
 #      included) checked by lintian, and the RPM with rpmbuild;
 #   5. runs the root suite (loop devices, mounts, a real dockerd, each test in
 #      a private mount namespace) and the VM suite (real systemd under QEMU),
-#      whose scenarios install that same .deb;
+#      whose scenarios install that same .deb: one scenario per capability;
+#      the others are the vm-more suite, run on demand (SUITES=vm-more);
 #   6. builds the libFuzzer targets with clang and runs each for 30 s
 #      (FUZZ_SECONDS) from its seed corpus (suite "fuzz").
 # The root suite runs with the AddressSanitizer build's binary (ROOT_BUILD,
@@ -25,7 +26,7 @@ suites=${SUITES:-unit asan packages root vm fuzz}
 # The root suite runs once, with the AddressSanitizer + UBSan build's
 # binary (ROOT_BUILD=asan, the default): a second run with the plain
 # binary would take the same paths without the checks, and the plain
-# binary is what the VM scenarios run (three of them from the packages).
+# binary is what the VM scenarios run (some of them from the packages).
 # ROOT_BUILD=plain runs it with the plain build instead.
 root_build=${ROOT_BUILD:-asan}
 asan_opts=detect_leaks=1:abort_on_error=1
@@ -82,12 +83,14 @@ setup build -Dwerror=true -Dfault_injection=true
 
 # A plain "meson test" runs the unit suite only (the default test setup);
 # each suite here is named with --suite, which overrides that. Every suite
-# meson knows must be one this script runs, or the one run on demand,
-# vm-harness (the VM harness's own checks): a new suite is not left out
-# silently.
+# meson knows must be one this script runs by default or one of the two run
+# on demand: vm-more (SUITES=vm-more: the VM scenarios besides one per
+# capability, whose boots would take a run past an hour and a half on a
+# machine that emulates slowly) and vm-harness (the VM harness's own
+# checks). A new suite is not left out silently.
 unknown=$(meson introspect --tests build | python3 -c '
 import json, sys
-known = {"unit", "root", "vm", "vm-harness"}
+known = {"unit", "root", "vm", "vm-more", "vm-harness"}
 suites = {s.split(":")[-1] for t in json.load(sys.stdin) for s in t["suite"]}
 print(" ".join(sorted(suites - known)))
 ')
@@ -138,6 +141,7 @@ for s in $suites; do
         # Under CI (CI=true) a test that cannot run for want of a dependency
         # fails instead of skipping (tests/lib/tap.sh, run-scenario.sh).
         vm) run_suite build vm --num-processes 1 || status=1 ;;
+        vm-more) run_suite build vm-more --num-processes 1 || status=1 ;;
         fuzz)
                 if ! command -v clang >/dev/null; then
                         echo "test-all: no clang: the fuzz suite cannot run." >&2
