@@ -21,7 +21,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-src=$PWD
 suites=${SUITES:-unit asan packages root vm fuzz}
 # The root suite runs once, with the AddressSanitizer + UBSan build's
 # binary (ROOT_BUILD=asan, the default): a second run with the plain
