@@ -539,10 +539,19 @@ capture() {
         printf -v "${_cp_var}_rc" '%s' "$_cp_rc"
 }
 
+# A device is read with O_DIRECT: what it holds, not the kernel's cached
+# view of it, which a mounted filesystem changes with nothing written (ext4
+# fills in a new filesystem's unused block bitmaps in memory).
 checksum_of() {
         local p
         for p in "$@"; do
-                if [ -e "$p" ]; then sha256sum <"$p"; else echo "missing $p"; fi
+                if [ -b "$p" ]; then
+                        dd if="$p" iflag=direct bs=1M status=none | sha256sum
+                elif [ -e "$p" ]; then
+                        sha256sum <"$p"
+                else
+                        echo "missing $p"
+                fi
         done | sha256sum | cut -d' ' -f1
 }
 

@@ -63,14 +63,36 @@ host_state() {
 }
 # A device as a checksum of where a filesystem or partition table would be
 # written first (its first 16 MiB and last MiB) and of its backing file's
-# allocation, which any write to a sparse image grows.
-devsum() {
-        local d
+# allocation, which any write to a sparse image grows. Read with O_DIRECT:
+# what the device holds, not the kernel's cached view of it, which ext4
+# changes with nothing written (it fills in a new filesystem's unused block
+# bitmaps in memory, a while after the mount).
+devsum_now() {
+        local d size
         for d in "$@"; do
-                head -c 16M "$d" | sha256sum
-                tail -c 1M "$d" | sha256sum
+                size=$(blockdev --getsize64 "$d")
+                dd if="$d" iflag=direct bs=1M count=16 status=none | sha256sum
+                dd if="$d" iflag=direct,skip_bytes skip=$((size - 1048576)) bs=1M count=1 status=none | sha256sum
                 [ -d "/sys/block/${d#/dev/}/loop" ] && stat -c %b "$(losetup -n -O BACK-FILE "$d" | sed 's/ *$//')"
         done | sha256sum
+}
+# devsum DEVICES: devsum_now once the kernel has written out what it holds
+# for them. A sync writes a loop device's blocks into the page cache of its
+# backing file, and a journal commit that sync forces on a filesystem over
+# a loop device does the same; only the next sync writes those pages out
+# and allocates them, and a stack of loop devices takes as many syncs as it
+# is deep. So: sync until two sums in a row agree (at most 6 syncs).
+devsum() {
+        local a b _
+        sync
+        a=$(devsum_now "$@")
+        for _ in 1 2 3 4 5; do
+                sync
+                b=$(devsum_now "$@")
+                [ "$a" = "$b" ] && break
+                a=$b
+        done
+        echo "$b"
 }
 
 # refused NAME REGEX DEVICES -- ARGS...: runs the tool with ARGS, expects
