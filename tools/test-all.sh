@@ -37,6 +37,49 @@ else
         echo "test-all: not root: not installing dependencies; root and vm suites will skip." >&2
 fi
 
+# The images the chosen VM suites boot, built in the background while the
+# builds, the unit suites and the packages run, so that the image builds
+# (minutes each, downloads and dpkg for the most part) are off the VM
+# suites' clock; the root suite waits for them to end. A scenario finds its
+# image in the cache, or waits on the cache's lock for a build still under
+# way. A build that fails here is not counted: the scenario that needs the
+# image builds it again and fails there, with its log.
+images_pid=
+build_images_ahead() {
+        local scenarios
+        [ "$(id -u)" -eq 0 ] || return 0
+        # shellcheck disable=SC2086
+        scenarios=$(meson introspect --tests build | python3 -c '
+import json, sys
+want = set(sys.argv[1:]) & {"vm", "vm-more"}
+print(" ".join(t["name"] for t in json.load(sys.stdin) if {s.split(":")[-1] for s in t["suite"]} & want))
+' $suites)
+        [ -n "$scenarios" ] || return 0
+        echo "test-all: building the VM images of $scenarios in the background (build/vm-images.log)"
+        # shellcheck disable=SC2086
+        timeout 3600 bash -c 'for s; do tests/vm/run-scenario.sh --image-only "$s" || exit 1; done' \
+                build-images $scenarios >build/vm-images.log 2>&1 &
+        images_pid=$!
+}
+# Before the root suite or the first VM suite, and at any exit: never left
+# running.
+wait_images() {
+        [ -n "$images_pid" ] || return 0
+        if wait "$images_pid"; then
+                echo "test-all: VM images ready"
+        else
+                echo "test-all: building the VM images ahead failed; the scenarios build them again:" >&2
+                tail -n 20 build/vm-images.log >&2
+        fi
+        images_pid=
+}
+stop_images() {
+        [ -n "$images_pid" ] || return 0
+        kill -TERM "$images_pid" 2>/dev/null
+        wait_images
+}
+trap stop_images EXIT
+
 logs=()
 setup() {
         local dir=$1
@@ -79,6 +122,7 @@ status=0
 pkg_passed=0
 pkg_failed=0
 setup build -Dwerror=true -Dfault_injection=true
+build_images_ahead
 
 # A plain "meson test" runs the unit suite only (the default test setup);
 # each suite here is named with --suite, which overrides that. Every suite
@@ -137,6 +181,9 @@ for s in $suites; do
                 fi
                 ;;
         root)
+                # Its loop devices and mounts are not shared with the image
+                # builds (a loop device it takes to be free, say).
+                wait_images
                 if [ "$root_build" = plain ]; then
                         run_suite build root --num-processes 1 || status=1
                 else
@@ -147,8 +194,10 @@ for s in $suites; do
                 ;;
         # Under CI (CI=true) a test that cannot run for want of a dependency
         # fails instead of skipping (tests/lib/tap.sh, run-scenario.sh).
-        vm) run_suite build vm --num-processes 1 || status=1 ;;
-        vm-more) run_suite build vm-more --num-processes 1 || status=1 ;;
+        vm | vm-more)
+                wait_images
+                run_suite build "$s" --num-processes 1 || status=1
+                ;;
         fuzz)
                 if ! command -v clang >/dev/null; then
                         echo "test-all: no clang: the fuzz suite cannot run." >&2
@@ -156,15 +205,18 @@ for s in $suites; do
                         continue
                 fi
                 CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-                # Its TAP in a log of the same shape as meson's, for the count below.
+                # Its TAP in a log of the same shape as meson's, for the count
+                # below; the targets run side by side, so each is given its
+                # share of the suite's time.
+                start=$SECONDS
                 tests/fuzz/run.sh "${FUZZ_SECONDS:-30}" build-fuzz | tee build-fuzz/fuzz.tap || status=1
-                python3 - build-fuzz/fuzz.tap build-fuzz/testlog-fuzz.json <<'PY'
+                python3 - build-fuzz/fuzz.tap build-fuzz/testlog-fuzz.json $((SECONDS - start)) <<'PY'
 import json, re, sys
+lines = [m for m in (re.match(r"(not )?ok \d+ - (.*)", l) for l in open(sys.argv[1])) if m]
 with open(sys.argv[2], "w") as out:
-    for line in open(sys.argv[1]):
-        m = re.match(r"(not )?ok \d+ - (.*)", line)
-        if m:
-            out.write(json.dumps({"name": "fuzz " + m.group(2), "result": "FAIL" if m.group(1) else "OK"}) + "\n")
+    for m in lines:
+        out.write(json.dumps({"name": "fuzz " + m.group(2), "result": "FAIL" if m.group(1) else "OK",
+                              "duration": int(sys.argv[3]) / len(lines)}) + "\n")
 PY
                 logs+=("build-fuzz/testlog-fuzz.json")
                 ;;

@@ -71,6 +71,10 @@
 #                         else the package of this source tree, built once
 #                         per source state (tools/build-deb.sh) and kept in
 #                         the build directory for every later scenario
+#   --image-only          build (or find in the cache) the image SCENARIO
+#                         boots, print its directory and exit: nothing is
+#                         booted (tools/test-all.sh builds the images ahead
+#                         of the VM suites this way)
 #
 # Each boot is a fresh QEMU process; the guest always powers off (QEMU runs
 # with -no-reboot, so a reboot in the guest also ends it) and the host boots
@@ -118,6 +122,7 @@ defaults() {
         user_data=
         meson_install=0
         image_name=bookworm
+        image_only=0
         containerd_store=0
         lose_boot=
         deb=
@@ -251,6 +256,7 @@ parse_options() {
                         shift
                         ;;
                 --containerd-store) containerd_store=1 ;;
+                --image-only) image_only=1 ;;
                 --image)
                         [[ ${2:-} =~ ^[a-z]+$ ]] || die "--image needs an image name"
                         image_name=$2
@@ -613,9 +619,6 @@ main() {
 
         [ "$(id -u)" = 0 ] || skip_all_missing "VM scenarios need root"
 
-        binary=${DOCKER_RELOCATE:-$srcdir/build/docker-relocate}
-        [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
-
         start_all=$SECONDS
         # An image derived from another has a script of its own
         # (build-image-openrc.sh).
@@ -625,10 +628,18 @@ main() {
                 image=$("$here/build-image.sh" "$image_name" | tail -n 1)
         fi
         rc=$?
+        if [ $image_only = 1 ]; then
+                [ $rc = 0 ] && [ -f "$image/complete" ] || die "the $image_name image cannot be built (status $rc)"
+                echo "$image"
+                return 0
+        fi
         if [ $rc != 0 ] || [ ! -f "$image/complete" ]; then
                 skip_all_missing "the VM image cannot be built here (status $rc)"
         fi
         log "$image_name image $image ready after $((SECONDS - start_all)) s"
+
+        binary=${DOCKER_RELOCATE:-$srcdir/build/docker-relocate}
+        [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
 
         qemu=$(command -v qemu-system-x86_64) || skip_all_missing "no qemu-system-x86_64"
 
