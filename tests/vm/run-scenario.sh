@@ -619,6 +619,11 @@ main() {
 
         [ "$(id -u)" = 0 ] || skip_all_missing "VM scenarios need root"
 
+        # Before the image, which may take minutes to build (--image-only
+        # boots nothing: no binary needed).
+        binary=${DOCKER_RELOCATE:-$srcdir/build/docker-relocate}
+        [ $image_only = 1 ] || [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
+
         start_all=$SECONDS
         # An image derived from another has a script of its own
         # (build-image-openrc.sh).
@@ -637,9 +642,6 @@ main() {
                 skip_all_missing "the VM image cannot be built here (status $rc)"
         fi
         log "$image_name image $image ready after $((SECONDS - start_all)) s"
-
-        binary=${DOCKER_RELOCATE:-$srcdir/build/docker-relocate}
-        [ -x "$binary" ] || die "no binary to test at $binary (set DOCKER_RELOCATE)"
 
         qemu=$(command -v qemu-system-x86_64) || skip_all_missing "no qemu-system-x86_64"
 
