@@ -40,7 +40,6 @@ names=()
 for seeds in "$here"/*/; do
         names+=("$(basename "$seeds")")
 done
-pids=()
 for name in "${names[@]}"; do
         rm -f "$out/$name.rc"
         [ -x "$build/tests/fuzz-$name" ] || continue
@@ -48,9 +47,8 @@ for name in "${names[@]}"; do
                 wait -n
         done
         fuzz "$name" &
-        pids+=($!)
 done
-[ ${#pids[@]} = 0 ] || wait "${pids[@]}"
+wait
 
 for name in "${names[@]}"; do
         bin=$build/tests/fuzz-$name
