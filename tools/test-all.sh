@@ -206,17 +206,19 @@ for s in $suites; do
                 fi
                 CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
                 # Its TAP in a log of the same shape as meson's, for the count
-                # below; the targets run side by side, so each is given its
-                # share of the suite's time.
+                # below (named as meson names its tests); the targets run
+                # side by side, so each run is given its share of the
+                # suite's time.
                 start=$SECONDS
                 tests/fuzz/run.sh "${FUZZ_SECONDS:-30}" build-fuzz | tee build-fuzz/fuzz.tap || status=1
                 python3 - build-fuzz/fuzz.tap build-fuzz/testlog-fuzz.json $((SECONDS - start)) <<'PY'
 import json, re, sys
 lines = [m for m in (re.match(r"(not )?ok \d+ - (.*)", l) for l in open(sys.argv[1])) if m]
+runs = [m for m in lines if " inputs in " in m.group(2)]
 with open(sys.argv[2], "w") as out:
     for m in lines:
-        out.write(json.dumps({"name": "fuzz " + m.group(2), "result": "FAIL" if m.group(1) else "OK",
-                              "duration": int(sys.argv[3]) / len(lines)}) + "\n")
+        out.write(json.dumps({"name": "docker-relocate:fuzz / " + m.group(2), "result": "FAIL" if m.group(1) else "OK",
+                              "duration": int(sys.argv[3]) / len(runs) if m in runs else 0}) + "\n")
 PY
                 logs+=("build-fuzz/testlog-fuzz.json")
                 ;;
