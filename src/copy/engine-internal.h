@@ -116,7 +116,14 @@ typedef struct Run {
         pthread_cond_t finished;
         Job *stack;
         unsigned busy;
+        /* Workers that may hold a job at once (pace.h): all of them, or
+         * fewer while the CPUs are saturated. */
+        unsigned limit;
         bool done;
+        /* The limit follows the CPUs (the default worker count), and the
+         * lowest it went. */
+        bool paced;
+        unsigned lowest;
 
         pthread_mutex_t map_lock;
         pthread_cond_t map_cond;

@@ -26,7 +26,10 @@ void copy_push(Run *r, Job *j) {
         pthread_mutex_lock(&r->lock);
         j->next = r->stack;
         r->stack = j;
-        pthread_cond_signal(&r->work);
+        /* At the limit, a worker that ends its job takes this one: waking
+         * one now would only send it back to sleep. */
+        if (r->busy < r->limit)
+                pthread_cond_signal(&r->work);
         pthread_mutex_unlock(&r->lock);
 }
 
@@ -35,13 +38,13 @@ static Job *pop(Run *r) {
 
         pthread_mutex_lock(&r->lock);
         for (;;) {
-                if (r->stack) {
+                if (r->stack && r->busy < r->limit) {
                         j = r->stack;
                         r->stack = j->next;
                         r->busy++;
                         break;
                 }
-                if (r->busy == 0 || r->done) {
+                if ((!r->stack && r->busy == 0) || r->done) {
                         /* Nothing queued, nothing running that could queue
                          * more: the copy is complete. */
                         r->done = true;
@@ -64,6 +67,8 @@ static void job_done(Run *r) {
                 pthread_cond_broadcast(&r->work);
                 pthread_cond_broadcast(&r->finished);
         }
+        /* Nobody to wake for the limit: this worker takes the next job
+         * itself. */
         pthread_mutex_unlock(&r->lock);
 }
 

@@ -14,6 +14,7 @@
 
 #include "copy/copy-internal.h"
 #include "copy/engine-internal.h"
+#include "copy/pace.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -229,6 +230,27 @@ static const char *verify_links(Run *r) {
         return NULL;
 }
 
+/* Every PACE_INTERVAL_NS: fewer workers at once while the CPUs are
+ * saturated, more while they wait (pace.h). Called without r->lock. */
+static void pace(Run *r, unsigned threads, unsigned lo, CpuSample *last, int64_t *last_t) {
+        int64_t t = now_ns(CLOCK_MONOTONIC);
+        CpuSample now;
+        unsigned next;
+
+        if (t - *last_t < PACE_INTERVAL_NS || cpu_sample_read(&now) < 0)
+                return;
+        pthread_mutex_lock(&r->lock);
+        next = pace_next(r->limit, lo, threads, cpu_busy_between(last, &now));
+        if (next > r->limit)
+                pthread_cond_broadcast(&r->work);
+        r->limit = next;
+        if (next < r->lowest)
+                r->lowest = next;
+        pthread_mutex_unlock(&r->lock);
+        *last = now;
+        *last_t = t;
+}
+
 static int run_pass(Run *r, unsigned threads, bool fresh_root) {
         _cleanup_free_ Worker *workers = NULL;
         _cleanup_free_ DirNode **nodes = NULL;
@@ -237,10 +259,16 @@ static int run_pass(Run *r, unsigned threads, bool fresh_root) {
         int64_t t0 = now_ns(CLOCK_MONOTONIC), last_t = t0;
         uint64_t last_bytes = 0;
         double rate = 0;
+        CpuSample cpu = {};
+        int64_t cpu_t = t0;
+        bool paced = r->paced && cpu_sample_read(&cpu) >= 0;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned lo = pace_floor(threads, cpus > 0 ? (unsigned) cpus : 1);
         int k;
 
         r->stack = NULL;
         r->busy = 0;
+        r->limit = threads;
         r->done = false;
 
         /* Once before any work: a target that cannot be written is known
@@ -308,13 +336,16 @@ static int run_pass(Run *r, unsigned threads, bool fresh_root) {
                         until.tv_nsec -= 1000000000L;
                 }
                 (void) pthread_cond_timedwait(&r->finished, &r->lock, &until);
-                if (!r->done && (r->o->progress || r->o->check)) {
+                if (!r->done && (r->o->progress || r->o->check || paced)) {
                         CopyProgress p;
 
                         pthread_mutex_unlock(&r->lock);
-                        report(r, t0, &rate, &last_bytes, &last_t, false, &p);
+                        if (r->o->progress || r->o->check)
+                                report(r, t0, &rate, &last_bytes, &last_t, false, &p);
                         if (r->o->check && !aborted(r))
                                 check(r, &p);
+                        if (paced)
+                                pace(r, threads, lo, &cpu, &cpu_t);
                         pthread_mutex_lock(&r->lock);
                 }
         }
@@ -418,6 +449,8 @@ int copy_engine_run(
                 *ret_message = NULL;
         if (threads > 256)
                 threads = 256;
+        r.paced = opts->threads == 0;
+        r.lowest = threads;
 
         sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (sfd < 0) {
@@ -514,6 +547,7 @@ int copy_engine_run(
         st.bytes = atomic_load(&r.bytes);
         st.skipped = atomic_load(&r.skipped);
         st.threads = threads;
+        st.threads_lowest = r.lowest;
         st.data_method = copy_method_names[atomic_load(&r.method)];
         if (ret_stats)
                 *ret_stats = st;

@@ -62,7 +62,9 @@ typedef struct CopyOptions {
          * lacks is deleted from the target; a vanished file (-EAGAIN) or a
          * mount point (-EBUSY) is an error. */
         CopyPass pass;
-        /* Worker threads; 0 for the default (COPY_ENGINE_THREADS). */
+        /* Worker threads; 0 for the default: COPY_ENGINE_THREADS, of which
+         * fewer work at once while the machine's CPUs are saturated
+         * (pace.h). A count given here works all the time. */
         unsigned threads;
         /* Called from the calling thread, about every 250 ms and once at the
          * end with percent 100. */
@@ -96,7 +98,8 @@ typedef struct CopyOptions {
 /* The default worker count: the walk waits on the disk far more than on the
  * CPU, and a device with a queue answers many reads at once (on a virtio
  * disk, cold: 16 readers take 1.6 times as long as 64; more gain nothing;
- * docs/PERFORMANCE.md). */
+ * docs/PERFORMANCE.md). While the machine's CPUs are saturated, fewer of
+ * them work at once (copy/pace.h). */
 #define COPY_ENGINE_THREADS 64
 
 typedef struct CopyStats {
@@ -109,6 +112,8 @@ typedef struct CopyStats {
         uint64_t bytes;    /* file data written */
         uint64_t skipped;  /* entries found unchanged */
         unsigned threads;
+        /* The fewest of them allowed to work at once during the copy. */
+        unsigned threads_lowest;
         /* A changes-only final pass that had to walk the whole tree after
          * all; fallback_reason says why (static text). */
         bool fell_back;

@@ -173,6 +173,7 @@ static int cmd_copy(int argc, char **argv) {
         wait_during(during_pid, j);
         cJSON_AddNumberToObject(j, "peak_rss_kib", (double) peak_rss_kib());
         cJSON_AddNumberToObject(j, "threads", st.threads);
+        cJSON_AddNumberToObject(j, "threads_lowest", st.threads_lowest);
         cJSON_AddStringToObject(j, "data_method", strna(st.data_method));
         cJSON_AddNumberToObject(j, "progress_calls", prog.calls);
         cJSON_AddNumberToObject(j, "last_percent", prog.last.percent);

@@ -286,6 +286,66 @@ static void test_methods_and_threads(const char *src) {
         }
 }
 
+static double seconds_since(const struct timespec *t0) {
+        struct timespec t;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double) (t.tv_sec - t0->tv_sec) + (double) (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The default worker count while every CPU is kept busy by another process:
+ * fewer workers work at once (copy/pace.h), and the copy is as faithful. A
+ * copy over before the pace's first decision (half a second) shows
+ * nothing, so the tree grows until a copy outlasts it. */
+static void test_pace(void) {
+        _cleanup_free_ char *src = at(T, "pace-src"), *last = NULL, *msg = NULL;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        pid_t hogs[64];
+        unsigned n_hogs = cpus > 0 && cpus < 64 ? (unsigned) cpus : 64, files = 0;
+        CopyStats st = {};
+        double took = 0;
+        int r = 0;
+
+        for (unsigned i = 0; i < n_hogs; i++) {
+                hogs[i] = fork();
+                if (hogs[i] < 0)
+                        abort();
+                if (hogs[i] == 0) {
+                        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                        for (volatile unsigned long spin = 0;; spin++)
+                                ;
+                }
+        }
+        for (unsigned round = 0; round < 5 && took < 0.6; round++) {
+                unsigned more = files == 0 ? 8000 : files;
+                char name[64];
+                struct timespec t0;
+
+                for (unsigned i = files; i < files + more; i++) {
+                        snprintf(name, sizeof(name), "d%03u/f%05u", i / 200, i);
+                        write_random(src, name, 64 + i % 1500);
+                }
+                files += more;
+                snprintf(name, sizeof(name), "pace-dst-%u", round);
+                free(last);
+                last = at(T, name);
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                r = copy(src, last, COPY_PASS_FINAL, COPY_DATA_AUTO, 0, NULL, &st, &msg);
+                took = seconds_since(&t0);
+                if (r < 0)
+                        break;
+        }
+        for (unsigned i = 0; i < n_hogs; i++) {
+                (void) kill(hogs[i], SIGKILL);
+                (void) waitpid(hogs[i], NULL, 0);
+        }
+        ok_int(r, 0, "CPUs saturated: the copy of %u files succeeds: %s", files, strna(msg));
+        ok(took >= 0.6, "CPUs saturated: a copy outlasted the first decision (%u files in %.2f s)", files, took);
+        ok(st.threads == 64 && st.threads_lowest < st.threads && st.threads_lowest >= 16,
+                "CPUs saturated: fewer of the 64 workers worked at once (down to %u)", st.threads_lowest);
+        ok_same(src, last, "CPUs saturated: rsync finds nothing to do");
+}
+
 static void rename_at(const char *dir, const char *from, const char *to) {
         _cleanup_free_ char *a = at(dir, from), *b = at(dir, to);
         if (rename(a, b) < 0)
@@ -647,6 +707,7 @@ int main(void) {
         test_check(src);
         test_copier(src);
         test_older_kernel(src);
+        test_pace();
 
         /* The read-only directory must be writable to be removed. */
         if (asprintf(&cmd, "chmod -R u+w '%s' && rm -rf '%s'", T, T) > 0)
