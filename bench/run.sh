@@ -38,7 +38,8 @@ Options:
   --copiers LIST   comma-separated subset of: floor-tar, floor-par, floor-read,
                    rsync, rsync-tool, rsync-shard, tar, cp, engine (default:
                    all)
-  --threads LIST   also run the engine with these thread counts (e.g. 1,4,16)
+  --threads LIST   also run the engine with these thread counts (e.g. 1,4,16;
+                   "default": its own count, to choose where it runs)
   --throttle       limit both loop devices like a gp3 volume (3000 IOPS,
                    125 MiB/s) through the blkio cgroup, where it works
   --tracker        also measure the final pass after a pre-copy: a full
@@ -436,6 +437,9 @@ run_tree() {
                         ENGINE_THREADS= run_copier "$tree" "$run" "$c" "$src"
                 done
                 for t in ${THREADS//,/ }; do
+                        # "default": the engine's own count, as `engine`
+                        # (where in the order it runs is up to the list).
+                        [ "$t" = default ] && t=
                         ENGINE_THREADS=$t run_copier "$tree" "$run" engine "$src"
                 done
         done

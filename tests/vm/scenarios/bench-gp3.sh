@@ -12,7 +12,7 @@
 # On the source, bench/gen-tree.py's node tree at a tenth of its size; then,
 # caches dropped before each, on a fresh target filesystem each time: the
 # floors (one reader, 64 threads reading), rsync, the engine (its default
-# threads and one thread), each copy checked with rsync --checksum; all of
+# threads, 64 working all the time, and one thread), each copy checked with rsync --checksum; all of
 # it twice. The
 # figures go to $VM_STATE/bench/ in bench/run.sh's format (results.tsv,
 # trees.txt) for bench/report.py; each copy is also a TAP check (it ran,
@@ -106,6 +106,9 @@ copier_rsync() {
 copier_engine() {
         "$probe" copy "$1" "$2"
 }
+copier_engine_t64() {
+        "$probe" copy --threads 64 "$1" "$2"
+}
 copier_engine_t1() {
         "$probe" copy --threads 1 "$1" "$2"
 }
@@ -174,10 +177,12 @@ run_copier() {
 # Twice: the host is shared, and the second run shows how far the first
 # one's order (the first copier after the tree was written) matters.
 for run in 1 2; do
-        for c in floor-tar floor-read rsync engine engine-t1; do
+        for c in floor-tar floor-read rsync engine engine-t64 engine-t1; do
                 run_copier "$run" "$c"
         done
 done
 echo "# loadavg at end: $(cat /proc/loadavg)" >>"$out/machine.txt"
-diag "$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("engine default threads:", j.get("threads"))' \
-        "$out/engine-1.out" 2>&1 | tail -n 1)"
+for run in 1 2; do
+        diag "$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("engine default threads:", j.get("threads"), "at once down to", j.get("threads_lowest"))' \
+                "$out/engine-$run.out" 2>&1 | tail -n 1)"
+done
