@@ -7,8 +7,7 @@
 /* How many of the copy engine's workers may work at once. A copy waits on
  * its devices (many requests in flight serve it best, so the engine starts
  * all its workers) or on the CPUs: once they are all busy, more workers only
- * share them, copying the same bytes more slowly through caches they evict
- * from each other, and take the CPUs from whatever else runs (the
+ * share them, copy no faster and take the CPUs from whatever else runs (the
  * containers, during a live pre-copy). So the count follows the machine:
  * fewer while its CPUs are saturated, more again while they idle or wait for
  * the devices. docs/PERFORMANCE.md has the measurements. */
@@ -19,7 +18,7 @@ typedef struct CpuSample {
 } CpuSample;
 
 /* The engine decides every this many nanoseconds (a /proc/stat tick is
- * 10 ms: 100 of them per CPU in between). */
+ * 10 ms: 25 of them per CPU in between). */
 #define PACE_INTERVAL_NS (250LL * 1000 * 1000)
 
 /* The machine's CPU time so far, from /proc/stat. */
@@ -28,7 +27,8 @@ int cpu_sample_read(CpuSample *ret);
  * when no time passed (a tick is 10 ms). */
 double cpu_busy_between(const CpuSample *a, const CpuSample *b);
 
-/* Above this share the CPUs are saturated, below the second one they wait. */
+/* From this share on the CPUs are saturated; below the second one they
+ * wait (for the devices, or for nothing). */
 #define PACE_SATURATED 0.90
 #define PACE_WAITING 0.75
 
