@@ -43,7 +43,7 @@ unsigned pace_next(unsigned limit, unsigned lo, unsigned hi, double busy) {
         unsigned next = limit;
 
         if (busy < 0)
-                next = limit;
+                next = limit; /* unknown: the shares below would read it as idle */
         else if (busy >= PACE_SATURATED)
                 next = limit / 2;
         else if (busy < PACE_WAITING / 2)
