@@ -27,6 +27,9 @@ int read_full_file_flags(const char *path, size_t max_size, ReadFlags flags, cha
  * symlink at the last component ("symlink"). */
 const char *file_type_name(const char *path);
 
+/* Writes all of data to fd, retrying short writes and EINTR. */
+int write_all(int fd, const void *data, size_t size);
+
 /* Writes data so that readers see either the old or the new file, never a
  * torn one: a temporary file in the same directory (created O_EXCL, never
  * through a symlink), the old file's mode and owner (or mode_if_new), fsync,

@@ -1,10 +1,63 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tap.h"
+#include "tree.h"
 #include "util/diff.h"
 #include "util/macro.h"
 #include "util/process.h"
+
+/* How many entries of /tmp are called like the files an older version kept
+ * the two texts in. */
+static int tmp_leftovers(void) {
+        DIR *d = opendir("/tmp");
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((de = readdir(d)))
+                n += startswith(de->d_name, "docker-relocate-diff-") != NULL;
+        closedir(d);
+        return n;
+}
+
+/* A process killed while diff runs leaves nothing behind: a stand-in diff
+ * copies the two inputs it was given, then SIGKILLs its caller. */
+static void test_killed(void) {
+        char *dir = tree_new("test-diff");
+        _cleanup_free_ char *seen = path_join(dir, "seen"), *script = NULL, *got = NULL;
+        int before = tmp_leftovers(), status = 0;
+        pid_t pid;
+
+        if (asprintf(&script, "#!/bin/sh\ncat \"$6\" \"$7\" > '%s'\nkill -KILL $PPID\nsleep 5\n", seen) < 0)
+                abort();
+        tree_write(dir, "/diff", script);
+        _cleanup_free_ char *fake = path_join(dir, "diff");
+        chmod(fake, 0755);
+
+        pid = fork();
+        if (pid == 0) {
+                _cleanup_free_ char *d = NULL, *path = NULL;
+                if (asprintf(&path, "%s:%s", dir, getenv("PATH") ?: "/usr/bin:/bin") < 0)
+                        _exit(1);
+                setenv("PATH", path, 1);
+                (void) unified_diff("/etc/docker/daemon.json", "old text\n", "new text\n", &d);
+                _exit(0);
+        }
+        ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+           "the caller was killed while diff ran");
+        got = tree_read(dir, "/seen");
+        ok_streq(got, "old text\nnew text\n", "diff was given both texts");
+        ok(before >= 0 && tmp_leftovers() == before, "nothing left in /tmp (%d entries before, %d after)", before,
+           tmp_leftovers());
+        tree_remove(dir);
+}
 
 int main(void) {
         _cleanup_free_ char *changed = NULL, *created = NULL, *removed = NULL, *same = NULL;
@@ -36,5 +89,7 @@ int main(void) {
         _cleanup_free_ char *nonl = NULL;
         ok(unified_diff("/f", "a", "b", &nonl) == 0 && nonl && strstr(nonl, "\\ No newline at end of file"),
            "missing final newline is shown");
+
+        test_killed();
         return tap_done();
 }
