@@ -8,7 +8,7 @@
 #
 #   bench/run.sh [--quick] [--tree node|large|million]... [--runs N]
 #                [--copiers LIST] [--threads LIST] [--throttle] [--tracker]
-#                [--move] [--source-in-ram] [--out DIR]
+#                [--move] [--source-in-ram] [--no-prefault] [--out DIR]
 #
 # Root only; everything happens in a private mount namespace, on loop devices
 # over sparse files. The machine's own Docker, /etc and disks are never
@@ -52,6 +52,9 @@ Options:
                    the source and the target on separate devices, as the
                    root disk and the new volume are, so that the target's
                    write bandwidth alone bounds a copy of large files
+  --no-prefault    do not touch the memory a copy will fill just before it
+                   (see prefault_memory in this script; figures before
+                   2026-11-29 were taken without)
   --out DIR        keep results there (default /tmp/bench-results.DATE)
 EOT
 }
@@ -65,6 +68,7 @@ THROTTLE=0
 TRACKER=0
 MOVE=0
 SOURCE_RAM=0
+PREFAULT=1
 OUT=
 while [ $# -gt 0 ]; do
         case $1 in
@@ -77,6 +81,7 @@ while [ $# -gt 0 ]; do
         --tracker) TRACKER=1 ;;
         --move) MOVE=1 ;;
         --source-in-ram) SOURCE_RAM=1 ;;
+        --no-prefault) PREFAULT=0 ;;
         --out) OUT=$2; shift ;;
         -h | --help) usage; exit 0 ;;
         *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -101,7 +106,8 @@ sandbox_enter \
         $([ $QUICK = 1 ] && echo --quick) $(for t in "${TREES[@]}"; do echo --tree "$t"; done) \
         --runs "$RUNS" --copiers "$COPIERS" ${THREADS:+--threads "$THREADS"} \
         $([ $THROTTLE = 1 ] && echo --throttle) $([ $TRACKER = 1 ] && echo --tracker) \
-        $([ $MOVE = 1 ] && echo --move) $([ $SOURCE_RAM = 1 ] && echo --source-in-ram) ${OUT:+--out "$OUT"}
+        $([ $MOVE = 1 ] && echo --move) $([ $SOURCE_RAM = 1 ] && echo --source-in-ram) \
+        $([ $PREFAULT = 0 ] && echo --no-prefault) ${OUT:+--out "$OUT"}
 sandbox_in_private_ns || { echo "not in a private mount namespace, refusing to mount" >&2; exit 1; }
 
 PROBE=$BUILD/tests/runtime-probe
@@ -144,6 +150,30 @@ elapsed() {
 drop_caches() {
         sync
         echo 3 >/proc/sys/vm/drop_caches
+}
+
+# prefault_memory BYTES: touches BYTES of memory (at most what is available
+# less 1 GiB) and frees it again, just before a copy. A virtual machine
+# whose hypervisor takes free memory back (virtio-balloon free page
+# reporting, as on the machines these figures come from) makes the first
+# touch of such a page a fault in the host: after drop_caches, a copy that
+# fills the page cache with the source and the target paid for it in
+# memcpy and memset (13 % of its samples against 6 %, and 0.90 times the
+# time when touched first: docs/PERFORMANCE.md). A host whose memory is
+# its own, as an EC2 instance's, pays nothing of the kind; every copier,
+# the floors too, gets the same head start.
+prefault_memory() {
+        [ "$PREFAULT" = 1 ] || return 0
+        python3 - "$1" <<'EOT' || log "could not touch the memory before the copy"
+import mmap, sys
+with open("/proc/meminfo") as f:
+    avail = next(int(l.split()[1]) * 1024 for l in f if l.startswith("MemAvailable:"))
+size = min(int(sys.argv[1]), avail - (1 << 30)) // 4096 * 4096
+if size > 0:
+    m = mmap.mmap(-1, size)
+    for off in range(0, size, 4096):
+        m[off] = 1
+EOT
 }
 
 # mkfs options per tree: the million-file tree needs more inodes than the
@@ -313,6 +343,7 @@ run_copier() {
         dst=$mnt/docker
         mkdir "$dst"
         drop_caches
+        prefault_memory "$PREFAULT_BYTES"
         t0=$(now)
         in_group /usr/bin/time -f '%M %U %S' -o "$W/rss" bash -c '"$@"' _ "$fn" "$src" "$dst" >"$OUT/$tag.out" 2>&1
         rc=$?
@@ -414,6 +445,8 @@ run_tree() {
         local tree=$1 img srcdev='' srcmnt=$W/src-$1 src run c t
         img=$(ensure_source "$tree") || { log "cannot build the $tree data root"; return 1; }
         SRC_IMG=$img
+        # A copy fills the page cache with the source and the target.
+        PREFAULT_BYTES=$(($(du -B1 "$img" | cut -f1) * 2 + (1 << 30)))
         if [ $SOURCE_RAM = 1 ]; then
                 source_in_ram "$img" || { log "cannot put the $tree data root in RAM"; return 1; }
                 echo "$tree source in-RAM (tmpfs behind the loop device)" >>"$OUT/trees.txt"
@@ -465,6 +498,10 @@ report() {
 {
         echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -r) nproc=$(nproc) $(git -C "$top" describe --always --dirty 2>/dev/null)"
         echo "# loadavg at start: $(cat /proc/loadavg)"
+        # Whether the hypervisor may take free memory back (see
+        # prefault_memory), and whether each copy was given it first.
+        echo "# free page reporting: $([ -d /sys/module/page_reporting ] && echo possible || echo no)," \
+                "memory touched before each copy: $([ $PREFAULT = 1 ] && echo yes || echo no)"
 } >"$OUT/machine.txt"
 printf 'tree\trun\tcopier\tseconds\tseconds_with_sync\tcpu_seconds\tpeak_rss_kib\tfidelity\texit\tloadavg\n' >"$RESULTS"
 [ $THROTTLE = 1 ] && { throttle_setup || exit 1; }
