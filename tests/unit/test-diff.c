@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +25,18 @@ static int tmp_leftovers(void) {
                 return -1;
         while ((de = readdir(d)))
                 n += startswith(de->d_name, "docker-relocate-diff-") != NULL;
+        closedir(d);
+        return n;
+}
+
+static int open_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while (readdir(d))
+                n++;
         closedir(d);
         return n;
 }
@@ -59,11 +73,43 @@ static void test_killed(void) {
         tree_remove(dir);
 }
 
+/* Without /proc (a chroot that builds an image) the texts go to files
+ * below /tmp, removed afterwards: the diff is the same. Root only (a
+ * private mount namespace to unmount /proc in). */
+static void test_without_proc(void) {
+        int before = tmp_leftovers(), status = 0;
+        pid_t pid;
+
+        if (geteuid() != 0) {
+                tap_skip("without /proc", "needs root for a private mount namespace");
+                return;
+        }
+        pid = fork();
+        if (pid == 0) {
+                _cleanup_free_ char *d = NULL;
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    umount2("/proc", MNT_DETACH) < 0)
+                        _exit(2);
+                if (access("/proc/self", F_OK) == 0)
+                        _exit(3);
+                if (unified_diff("/etc/x.conf", "a\nold\n", "a\nnew\n", &d) < 0)
+                        _exit(4);
+                _exit(d && strstr(d, "--- a/etc/x.conf\n") && strstr(d, "\n-old\n+new\n") ? 0 : 5);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) != pid)
+                status = -1;
+        ok(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "without /proc the diff is made from files (status %d)", status);
+        ok(tmp_leftovers() == before, "and they are removed");
+}
+
 int main(void) {
         _cleanup_free_ char *changed = NULL, *created = NULL, *removed = NULL, *same = NULL;
+        int fds;
 
         if (!find_executable("diff", NULL))
                 return tap_skip_all_missing("diff (package diffutils)");
+        fds = open_fds();
 
         ok(unified_diff("/etc/docker/daemon.json", "{\n  \"a\": 1,\n  \"data-root\": \"/old\"\n}\n",
                         "{\n  \"a\": 1,\n  \"data-root\": \"/new\"\n}\n", &changed) == 0,
@@ -89,7 +135,9 @@ int main(void) {
         _cleanup_free_ char *nonl = NULL;
         ok(unified_diff("/f", "a", "b", &nonl) == 0 && nonl && strstr(nonl, "\\ No newline at end of file"),
            "missing final newline is shown");
+        ok(fds > 0 && open_fds() == fds, "no fd left open (%d before, %d after)", fds, open_fds());
 
         test_killed();
+        test_without_proc();
         return tap_done();
 }
