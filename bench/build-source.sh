@@ -25,6 +25,7 @@ mkdir -p "$W/fs"
 . "$here/lib-loop.sh"
 cleanup() {
         dockerd_teardown
+        sandbox_umount_all
         mountpoint -q "$W/fs" && umount "$W/fs"
         loop_detach_all
         rm -rf --one-file-system "$W"

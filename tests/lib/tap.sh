@@ -312,6 +312,18 @@ sandbox_umount_below() {
         done
 }
 
+# Unmounts what sandbox_mount mounted, newest first. The exit trap does it;
+# a script that sets a trap of its own (the benchmarks) calls it there, or
+# its binds (over /etc/docker, /run) outlive it in the namespace it shares
+# with whatever runs next.
+sandbox_umount_all() {
+        local i
+        for ((i = ${#_tap_mounts[@]} - 1; i >= 0; i--)); do
+                umount -l "${_tap_mounts[$i]}" 2>/dev/null
+        done
+        _tap_mounts=()
+}
+
 _tap_detach() {
         local dev=$1 m
         # Anything still mounted from the device (or its partitions) goes
@@ -330,9 +342,7 @@ _tap_exit() {
         for ((i = ${#_tap_on_exit[@]} - 1; i >= 0; i--)); do
                 _tap_run_quietly "${_tap_on_exit[$i]}"
         done
-        for ((i = ${#_tap_mounts[@]} - 1; i >= 0; i--)); do
-                umount -l "${_tap_mounts[$i]}" 2>/dev/null
-        done
+        sandbox_umount_all
         if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
                 sandbox_umount_below "$WORK" 2>/dev/null
         fi
