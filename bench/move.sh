@@ -47,12 +47,14 @@ WORK=$(mktemp -d /var/tmp/bench-move.XXXXXX)
 DOCKERD_TMP=$WORK/dockerd
 mkdir -p "$DOCKERD_TMP"
 . "$here/lib-loop.sh"
+. "$here/lib-memory.sh"
 POLLER=
 
 cleanup() {
         local m
         [ -n "$POLLER" ] && kill "$POLLER" 2>/dev/null && wait "$POLLER" 2>/dev/null
         dockerd_teardown
+        sandbox_umount_all
         awk -v w="$WORK" 'index($5, w) == 1 || $5 == "/etc" || $5 ~ "^/var/lib" { print $5 }' /proc/self/mountinfo |
                 sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
         loop_detach_all
@@ -160,8 +162,8 @@ for mode in no-pre-copy pre-copy; do
         mkdir -p "$WORK/vol"
         mount "$voldev" "$WORK/vol" || exit 1
         mkdir "$WORK/vol/docker"
-        sync
-        echo 3 >/proc/sys/vm/drop_caches
+        drop_caches
+        prefault_memory "$(prefault_bytes "$img")"
         poll >"$WORK/poll-$mode.txt" &
         POLLER=$!
         sleep 1

@@ -53,7 +53,7 @@ Options:
                    root disk and the new volume are, so that the target's
                    write bandwidth alone bounds a copy of large files
   --no-prefault    do not touch the memory a copy will fill just before it
-                   (see prefault_memory in this script; figures before
+                   (see prefault_memory in lib-memory.sh; figures before
                    2026-11-29 were taken without)
   --out DIR        keep results there (default /tmp/bench-results.DATE)
 EOT
@@ -123,6 +123,7 @@ mkdir -p "$OUT" "$CACHE"
 RESULTS=$OUT/results.tsv
 CGROUP=
 . "$here/lib-loop.sh"
+. "$here/lib-memory.sh"
 
 log() {
         printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2
@@ -146,34 +147,6 @@ now() {
 }
 elapsed() {
         awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
-}
-drop_caches() {
-        sync
-        echo 3 >/proc/sys/vm/drop_caches
-}
-
-# prefault_memory BYTES: touches BYTES of memory (at most what is available
-# less 1 GiB) and frees it again, just before a copy. A virtual machine
-# whose hypervisor takes free memory back (virtio-balloon free page
-# reporting, as on the machines these figures come from) makes the first
-# touch of such a page a fault in the host: after drop_caches, a copy that
-# fills the page cache with the source and the target paid for it in
-# memcpy and memset (13 % of its samples against 6 %, and 0.90 times the
-# time when touched first: docs/PERFORMANCE.md). A host whose memory is
-# its own, as an EC2 instance's, pays nothing of the kind; every copier,
-# the floors too, gets the same head start.
-prefault_memory() {
-        [ "$PREFAULT" = 1 ] || return 0
-        python3 - "$1" <<'EOT' || log "could not touch the memory before the copy"
-import mmap, sys
-with open("/proc/meminfo") as f:
-    avail = next(int(l.split()[1]) * 1024 for l in f if l.startswith("MemAvailable:"))
-size = min(int(sys.argv[1]), avail - (1 << 30)) // 4096 * 4096
-if size > 0:
-    m = mmap.mmap(-1, size)
-    for off in range(0, size, 4096):
-        m[off] = 1
-EOT
 }
 
 # mkfs options per tree: the million-file tree needs more inodes than the
@@ -442,11 +415,11 @@ source_release() {
 }
 
 run_tree() {
-        local tree=$1 img srcdev='' srcmnt=$W/src-$1 src run c t
+        local tree=$1 img srcdev='' srcmnt=$W/src-$1 src run c t rc=0
         img=$(ensure_source "$tree") || { log "cannot build the $tree data root"; return 1; }
         SRC_IMG=$img
         # A copy fills the page cache with the source and the target.
-        PREFAULT_BYTES=$(($(du -B1 "$img" | cut -f1) * 2 + (1 << 30)))
+        PREFAULT_BYTES=$(prefault_bytes "$img")
         if [ $SOURCE_RAM = 1 ]; then
                 source_in_ram "$img" || { log "cannot put the $tree data root in RAM"; return 1; }
                 echo "$tree source in-RAM (tmpfs behind the loop device)" >>"$OUT/trees.txt"
@@ -476,13 +449,17 @@ run_tree() {
                         ENGINE_THREADS=$t run_copier "$tree" "$run" engine "$src"
                 done
         done
+        # Each measures what it can; a part that fails fails the run.
         if [ $TRACKER = 1 ]; then
-                BUILD=$BUILD bash "$here/tracker.sh" "$img" "$tree" "$OUT" || log "tracker benchmark failed"
+                BUILD=$BUILD PREFAULT=$PREFAULT bash "$here/tracker.sh" "$img" "$tree" "$OUT" ||
+                        { log "tracker benchmark failed"; rc=1; }
         fi
         if [ $MOVE = 1 ]; then
-                BUILD=$BUILD bash "$here/move.sh" "$img" "$tree" "$OUT" || log "move benchmark failed"
+                BUILD=$BUILD PREFAULT=$PREFAULT bash "$here/move.sh" "$img" "$tree" "$OUT" ||
+                        { log "move benchmark failed"; rc=1; }
         fi
         source_release "$srcmnt" "$srcdev"
+        return $rc
 }
 
 # ---- report ------------------------------------------------------------------
@@ -512,5 +489,6 @@ done
 echo "# loadavg at end: $(cat /proc/loadavg)" >>"$OUT/machine.txt"
 report | tee "$OUT/report.txt"
 echo "results in $OUT"
-# A tree that could not be set up or measured fails the run.
+# A tree that could not be set up or measured, or a part of it (the
+# tracker, the move) that failed, fails the run.
 exit $failed

@@ -31,12 +31,14 @@ PROBE=$BUILD/tests/copy-probe
 RPROBE=$BUILD/tests/runtime-probe
 W=$(mktemp -d /var/tmp/bench-tracker.XXXXXX)
 . "$here/lib-loop.sh"
+. "$here/lib-memory.sh"
 DOCKERD_TMP=$W/dockerd
 mkdir -p "$DOCKERD_TMP"
 
 cleanup() {
         local m
         dockerd_teardown
+        sandbox_umount_all
         awk -v w="$W" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
                 umount -l "$m" 2>/dev/null
         done
@@ -80,13 +82,13 @@ for mode in warm cold; do
         mkdir -p "$W/dst"
         mount "$dstdev" "$W/dst" || exit 1
         DST=$W/dst/docker
-        sync
-        echo 3 >/proc/sys/vm/drop_caches
+        drop_caches
+        prefault_memory "$(prefault_bytes "$img")"
         log "tracker ($mode): pre-copy while dockerd runs, stop, final passes"
         "$PROBE" track $([ $mode = cold ] && echo --cold) --between "sh $W/stop.sh" "$SRC" "$DST" \
                 >"$OUT/tracker-$tree-$mode.json" || log "track failed: $(tail -n 5 "$OUT/tracker-$tree-$mode.json")"
         dockerd_stop >&2
-        [ $mode = cold ] && { sync; echo 3 >/proc/sys/vm/drop_caches; }
+        [ $mode = cold ] && drop_caches
         # The tool's current final pass, on the up-to-date target.
         t0=$(date +%s.%N)
         "$RPROBE" copy final "$SRC" "$DST" >"$OUT/tracker-$tree-$mode-rsync.json"
