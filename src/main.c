@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmd/cli.h"
 #include "cmd/cmd-util.h"
 #include "cmd/cmd.h"
 #include "config.h"
@@ -18,137 +19,6 @@
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/strv.h"
-
-typedef enum Command {
-        CMD_STATUS,
-        CMD_DISKS,
-        CMD_PREPARE,
-        CMD_MOVE,
-        CMD_SET_DATA_ROOT,
-        CMD_ROLLBACK,
-        CMD_CLEANUP,
-        CMD_GROW,
-        _CMD_MAX,
-} Command;
-
-#define C(c) (1U << CMD_##c)
-#define ALL ((1U << _CMD_MAX) - 1)
-#define DISK (C(PREPARE) | C(MOVE))
-
-typedef struct Verb {
-        const char *name;
-        const char *args;  /* in the list of commands */
-        const char *usage; /* the command's own options, as in the man page's SYNOPSIS */
-        const char *summary;
-        int min_args, max_args;
-        int (*run)(const Options *o);
-} Verb;
-
-static const Verb verbs[_CMD_MAX] = {
-        [CMD_STATUS] = { "status", "", "", "Show where Docker's data root is configured, and any conflict", 0, 0,
-                         verb_status },
-        [CMD_DISKS] = { "disks", "", "", "List block devices and whether each may take the data root", 0, 0,
-                        verb_disks },
-        [CMD_PREPARE] = { "prepare", "DEVICE --mount DIR",
-                          "DEVICE --mount DIR [--fs ext4|xfs] [--label LABEL] [--partition] [--wipe] "
-                          "[--allow-instance-store] [--wait-device SECONDS] [--dry-run]",
-                          "Partition (optional), format, mount and persist a volume", 1, 1, verb_prepare },
-        [CMD_MOVE] = { "move", "--device DEVICE | --to DIR",
-                       "(--device DEVICE [--mount DIR] [--fs ext4|xfs] [--label LABEL] [--partition] [--wipe] "
-                       "[--allow-instance-store] [--wait-device SECONDS] | --to DIR) [--pre-copy|--no-pre-copy] "
-                       "[--copier engine|rsync] [--delete-old] [--force] [--dry-run] [--yes]",
-                       "Move the data root (and containerd's, if it holds the images), verified", 0, 0,
-                       verb_move },
-        [CMD_SET_DATA_ROOT] = { "set-data-root", "DIR", "DIR [--containerd-root DIR] [--dry-run]",
-                                "Point Docker (and containerd) at DIR; no data is moved", 1, 1,
-                                verb_set_data_root },
-        [CMD_ROLLBACK] = { "rollback", "", "[--dry-run] [--yes | --resolved]", "Undo the last move", 0, 0,
-                           verb_rollback },
-        [CMD_CLEANUP] = { "cleanup", "", "[--dry-run] [--yes]", "Remove the old data root after a verified move", 0, 0,
-                          verb_cleanup },
-        [CMD_GROW] = { "grow", "[DIR|DEVICE]", "[DIR|DEVICE] [--dry-run]",
-                       "Grow partition and filesystem after the volume was enlarged", 0, 1, verb_grow },
-};
-
-typedef enum OptionId {
-        OPT_HELP,
-        OPT_VERSION,
-        OPT_ROOT,
-        OPT_JSON,
-        OPT_QUIET,
-        OPT_VERBOSE,
-        OPT_DRY_RUN,
-        OPT_YES,
-        OPT_FORCE,
-        OPT_DEVICE,
-        OPT_MOUNT,
-        OPT_FS,
-        OPT_LABEL,
-        OPT_PARTITION,
-        OPT_WIPE,
-        OPT_INSTANCE_STORE,
-        OPT_WAIT_DEVICE,
-        OPT_TO,
-        OPT_PRE_COPY,
-        OPT_NO_PRE_COPY,
-        OPT_COPIER,
-        OPT_DELETE_OLD,
-        OPT_RESOLVED,
-        OPT_CONTAINERD_ROOT,
-        _OPT_MAX,
-} OptionId;
-
-/* Every option, once: getopt's table, the check that a command takes what
- * it was given, and every --help derive from this. An option a command does
- * not take is a usage error rather than silently ignored (a "--wipe" that
- * does nothing is worse than an error). */
-typedef struct Option {
-        const char *name;
-        char short_name;   /* 0: none */
-        const char *arg;   /* the argument's name; NULL: a flag */
-        unsigned commands; /* the commands that take it */
-        bool general;      /* in [OPTIONS...] before the command, not in its usage */
-        const char *help;
-} Option;
-
-static const Option options[_OPT_MAX] = {
-        [OPT_HELP] = { "help", 'h', NULL, ALL, true, "Show this help" },
-        [OPT_VERSION] = { "version", 0, NULL, ALL, true, "Show the version" },
-        [OPT_ROOT] = { "root", 0, "SYSROOT", C(STATUS) | C(PREPARE) | C(SET_DATA_ROOT), true,
-                       "Act on the configuration under SYSROOT (an offline image)" },
-        [OPT_JSON] = { "json", 0, NULL, ALL, true, "Print one JSON object with the result on stdout" },
-        [OPT_QUIET] = { "quiet", 'q', NULL, ALL, true, "Print only errors" },
-        [OPT_VERBOSE] = { "verbose", 'v', NULL, ALL, true, "Print debugging output" },
-        [OPT_DRY_RUN] = { "dry-run", 'n', NULL, ALL & ~(C(STATUS) | C(DISKS)), false,
-                          "Show what would be done, with diffs; change nothing" },
-        [OPT_YES] = { "yes", 'y', NULL, C(MOVE) | C(ROLLBACK) | C(CLEANUP), false, "Do not ask for confirmation" },
-        [OPT_FORCE] = { "force", 0, NULL, C(MOVE), false,
-                        "Proceed on a swarm manager, or a drained node with another containerd client" },
-        [OPT_DEVICE] = { "device", 0, "DEVICE", C(MOVE), false,
-                         "Volume to move to: /dev/nvme1n1, sdf, xvdf, vol-0abc..., UUID=..., LABEL=..." },
-        [OPT_MOUNT] = { "mount", 0, "DIR", DISK, false, "Where to mount the volume (move: default /mnt/docker-data)" },
-        [OPT_FS] = { "fs", 0, "ext4|xfs", DISK, false, "Filesystem to create (default: ext4)" },
-        [OPT_LABEL] = { "label", 0, "LABEL", DISK, false,
-                        "Filesystem label (default: docker-data; ext4 16 bytes, xfs 12)" },
-        [OPT_PARTITION] = { "partition", 0, NULL, DISK, false,
-                            "Create one GPT partition instead of using the whole disk" },
-        [OPT_WIPE] = { "wipe", 0, NULL, DISK, false, "Allow overwriting a device that holds signatures" },
-        [OPT_INSTANCE_STORE] = { "allow-instance-store", 0, NULL, DISK, false,
-                                 "Allow an EC2 instance-store disk (data is lost on stop)" },
-        [OPT_WAIT_DEVICE] = { "wait-device", 0, "SECONDS", DISK, false,
-                              "Wait up to SECONDS for the device to appear" },
-        [OPT_TO] = { "to", 0, "DIR", C(MOVE), false, "Move to DIR on an already mounted filesystem" },
-        [OPT_PRE_COPY] = { "pre-copy", 0, NULL, C(MOVE), false,
-                           "Copy once while Docker runs, to shorten the downtime (default)" },
-        [OPT_NO_PRE_COPY] = { "no-pre-copy", 0, NULL, C(MOVE), false, "Copy only while Docker is stopped" },
-        [OPT_COPIER] = { "copier", 0, "engine|rsync", C(MOVE), false,
-                         "What copies: the built-in engine (default) or rsync -aHAXS" },
-        [OPT_DELETE_OLD] = { "delete-old", 0, NULL, C(MOVE), false, "Remove the old data root after a verified move" },
-        [OPT_RESOLVED] = { "resolved", 0, NULL, C(ROLLBACK), false,
-                           "After a failed rollback, Docker was put back by hand: check it, and close the record" },
-        [OPT_CONTAINERD_ROOT] = { "containerd-root", 0, "DIR", C(SET_DATA_ROOT), false,
-                                  "containerd's root (default, if it holds the images: beside DIR)" },
-};
 
 static Options arg_options = {
         .wait_device_sec = -1,
@@ -180,16 +50,16 @@ static void help(void) {
         for (size_t i = 0; i < _CMD_MAX; i++) {
                 char left[64];
 
-                snprintf(left, sizeof(left), "  %s%s%s", verbs[i].name, isempty(verbs[i].args) ? "" : " ",
-                         verbs[i].args);
+                snprintf(left, sizeof(left), "  %s%s%s", cli_verbs[i].name, isempty(cli_verbs[i].args) ? "" : " ",
+                         cli_verbs[i].args);
                 if (strlen(left) < 27)
-                        printf("%-27s%s\n", left, verbs[i].summary);
+                        printf("%-27s%s\n", left, cli_verbs[i].summary);
                 else
-                        printf("%s\n%27s%s\n", left, "", verbs[i].summary);
+                        printf("%s\n%27s%s\n", left, "", cli_verbs[i].summary);
         }
         printf("\nOptions:\n");
         for (size_t i = 0; i < _OPT_MAX; i++)
-                print_option(options + i);
+                print_option(cli_options + i);
         printf("\n"
                "'%s COMMAND --help' shows what each command takes.\n"
                "\n"
@@ -205,19 +75,19 @@ static void help(void) {
 /* One command's usage, and only the options it takes: its own, then the
  * general ones. */
 static void help_verb(const Verb *v) {
-        unsigned bit = 1U << (v - verbs);
+        unsigned bit = 1U << (v - cli_verbs);
 
         printf("Usage: %s [OPTIONS...] %s%s%s\n\n%s.\n", program_invocation_short_name, v->name,
                isempty(v->usage) ? "" : " ", v->usage, v->summary);
         if (!isempty(v->usage) && strstr(v->usage, "--"))
                 printf("\nOptions:\n");
         for (size_t i = 0; i < _OPT_MAX; i++)
-                if ((options[i].commands & bit) && !options[i].general)
-                        print_option(options + i);
+                if ((cli_options[i].commands & bit) && !cli_options[i].general)
+                        print_option(cli_options + i);
         printf("\nGeneral options:\n");
         for (size_t i = 0; i < _OPT_MAX; i++)
-                if ((options[i].commands & bit) && options[i].general)
-                        print_option(options + i);
+                if ((cli_options[i].commands & bit) && cli_options[i].general)
+                        print_option(cli_options + i);
         printf("\nSee docker-relocate(8) for details.\n");
 }
 
@@ -265,7 +135,7 @@ static int apply_value(OptionId id, const char *value) {
         case OPT_TO:
         case OPT_CONTAINERD_ROOT:
                 if (value[0] != '/')
-                        return cmd_fail(EXIT_USAGE, 0, "--%s takes an absolute path: %s", options[id].name, value);
+                        return cmd_fail(EXIT_USAGE, 0, "--%s takes an absolute path: %s", cli_options[id].name, value);
                 if (id == OPT_ROOT)
                         return check_root(value);
                 if (id == OPT_MOUNT)
@@ -351,21 +221,23 @@ static void apply_flag(OptionId id) {
 /* What the command was given, against what it takes. Returns EXIT_OK or
  * EXIT_USAGE after reporting. */
 static int check_options(const unsigned given[_OPT_MAX], const char *const values[_OPT_MAX]) {
-        unsigned bit = 1U << (arg_verb - verbs);
+        unsigned bit = 1U << (arg_verb - cli_verbs);
         int r;
 
         for (size_t i = 0; i < _OPT_MAX; i++) {
                 if (!given[i])
                         continue;
-                if (!(options[i].commands & bit))
-                        return cmd_fail(EXIT_USAGE, 0, "'%s' does not take --%s.", arg_verb->name, options[i].name);
+                if (!(cli_options[i].commands & bit))
+                        return cmd_fail(EXIT_USAGE, 0, "'%s' does not take --%s.", arg_verb->name,
+                                        cli_options[i].name);
                 /* Two values of one option: which one was meant? */
-                if (options[i].arg && given[i] > 1)
-                        return cmd_fail(EXIT_USAGE, 0, "--%s was given %u times: give it once.", options[i].name,
+                if (cli_options[i].arg && given[i] > 1)
+                        return cmd_fail(EXIT_USAGE, 0, "--%s was given %u times: give it once.", cli_options[i].name,
                                         given[i]);
-                if (options[i].arg && isempty(values[i]))
-                        return cmd_fail(EXIT_USAGE, 0, "--%s needs a value, not an empty string.", options[i].name);
-                r = options[i].arg ? apply_value(i, values[i]) : EXIT_OK;
+                if (cli_options[i].arg && isempty(values[i]))
+                        return cmd_fail(EXIT_USAGE, 0, "--%s needs a value, not an empty string.",
+                                        cli_options[i].name);
+                r = cli_options[i].arg ? apply_value(i, values[i]) : EXIT_OK;
                 if (r != EXIT_OK)
                         return r;
                 apply_flag(i);
@@ -390,13 +262,6 @@ static int check_options(const unsigned given[_OPT_MAX], const char *const value
         return EXIT_OK;
 }
 
-static const Option *option_by_name(const char *name, size_t len) {
-        for (size_t i = 0; i < _OPT_MAX; i++)
-                if (strlen(options[i].name) == len && strneq(options[i].name, name, len))
-                        return options + i;
-        return NULL;
-}
-
 /* What the result object needs to know even of a command line that does
  * not parse: the command it names (the first word that is no option nor an
  * option's value), and whether it asks for --json and --dry-run. */
@@ -409,17 +274,17 @@ static void scan_argv(int argc, char *argv[], bool *ret_dry_run) {
                 if (streq(w, "--")) {
                         if (i + 1 < argc && !positional)
                                 for (size_t v = 0; !arg_verb && v < _CMD_MAX; v++)
-                                        if (streq(verbs[v].name, argv[i + 1]))
-                                                arg_verb = verbs + v;
+                                        if (streq(cli_verbs[v].name, argv[i + 1]))
+                                                arg_verb = cli_verbs + v;
                         break;
                 }
                 if (startswith(w, "--")) {
                         const char *eq = strchr(w + 2, '=');
-                        const Option *o = option_by_name(w + 2, eq ? (size_t) (eq - w - 2) : strlen(w + 2));
+                        const Option *o = cli_option_by_name(w + 2, eq ? (size_t) (eq - w - 2) : strlen(w + 2));
 
-                        if (o == options + OPT_JSON)
+                        if (o == cli_options + OPT_JSON)
                                 arg_options.json = true;
-                        else if (o == options + OPT_DRY_RUN)
+                        else if (o == cli_options + OPT_DRY_RUN)
                                 dry_run = true;
                         else if (o && o->arg && !eq)
                                 i++; /* its value */
@@ -430,8 +295,8 @@ static void scan_argv(int argc, char *argv[], bool *ret_dry_run) {
                 }
                 if (!positional)
                         for (size_t v = 0; !arg_verb && v < _CMD_MAX; v++)
-                                if (streq(verbs[v].name, w))
-                                        arg_verb = verbs + v;
+                                if (streq(cli_verbs[v].name, w))
+                                        arg_verb = cli_verbs + v;
                 positional = true;
         }
         *ret_dry_run = dry_run;
@@ -445,11 +310,12 @@ static int parse_argv(int argc, char *argv[]) {
         int c;
 
         for (size_t i = 0; i < _OPT_MAX; i++) {
-                long_options[i] = (struct option){ options[i].name, options[i].arg ? required_argument : no_argument,
-                                                   NULL, 0x100 + (int) i };
-                if (options[i].short_name) {
-                        *s++ = options[i].short_name;
-                        if (options[i].arg)
+                long_options[i] = (struct option){ cli_options[i].name,
+                                                   cli_options[i].arg ? required_argument : no_argument, NULL,
+                                                   0x100 + (int) i };
+                if (cli_options[i].short_name) {
+                        *s++ = cli_options[i].short_name;
+                        if (cli_options[i].arg)
                                 *s++ = ':';
                 }
         }
@@ -466,7 +332,7 @@ static int parse_argv(int argc, char *argv[]) {
                         return -EINVAL;
                 }
                 for (i = 0; i < _OPT_MAX; i++)
-                        if (c == 0x100 + (int) i || (options[i].short_name && c == options[i].short_name))
+                        if (c == 0x100 + (int) i || (cli_options[i].short_name && c == cli_options[i].short_name))
                                 break;
                 if (i >= _OPT_MAX)
                         return -EINVAL;
@@ -476,8 +342,8 @@ static int parse_argv(int argc, char *argv[]) {
 
         arg_verb = NULL;
         for (size_t i = 0; optind < argc && i < _CMD_MAX; i++)
-                if (streq(verbs[i].name, argv[optind]))
-                        arg_verb = verbs + i;
+                if (streq(cli_verbs[i].name, argv[optind]))
+                        arg_verb = cli_verbs + i;
         if (given[OPT_HELP]) {
                 if (arg_verb)
                         help_verb(arg_verb);
@@ -566,11 +432,11 @@ static void complete_devices(const char *prefix) {
 
 static const Option *option_of_word(const char *w) {
         if (startswith(w, "--") && !strchr(w, '='))
-                return option_by_name(w + 2, strlen(w + 2));
+                return cli_option_by_name(w + 2, strlen(w + 2));
         if (w[0] == '-' && w[1] && !w[2])
                 for (size_t i = 0; i < _OPT_MAX; i++)
-                        if (options[i].short_name == w[1])
-                                return options + i;
+                        if (cli_options[i].short_name == w[1])
+                                return cli_options + i;
         return NULL;
 }
 
@@ -595,46 +461,46 @@ static int complete(int argc, char *argv[]) {
                         continue;
                 if (!verb) {
                         for (size_t v = 0; v < _CMD_MAX; v++)
-                                if (streq(verbs[v].name, w))
-                                        verb = verbs + v;
+                                if (streq(cli_verbs[v].name, w))
+                                        verb = cli_verbs + v;
                         continue;
                 }
                 nargs++;
         }
 
-        if (value_of == options + OPT_FS) {
+        if (value_of == cli_options + OPT_FS) {
                 candidate("ext4", word, NULL);
                 candidate("xfs", word, NULL);
-        } else if (value_of == options + OPT_COPIER) {
+        } else if (value_of == cli_options + OPT_COPIER) {
                 for (Copier c = 0; c < _COPIER_MAX; c++)
                         candidate(copier_to_string(c), word, NULL);
-        } else if (value_of == options + OPT_DEVICE)
+        } else if (value_of == cli_options + OPT_DEVICE)
                 complete_devices(word);
-        else if (value_of == options + OPT_MOUNT || value_of == options + OPT_TO || value_of == options + OPT_ROOT ||
-                 value_of == options + OPT_CONTAINERD_ROOT)
+        else if (value_of == cli_options + OPT_MOUNT || value_of == cli_options + OPT_TO ||
+                 value_of == cli_options + OPT_ROOT || value_of == cli_options + OPT_CONTAINERD_ROOT)
                 directive = COMPLETE_DIRS;
         else if (value_of)
                 ; /* a label, seconds: nothing to offer */
         else if (word[0] == '-') {
-                unsigned mask = verb ? 1U << (verb - verbs) : ALL;
+                unsigned mask = verb ? 1U << (verb - cli_verbs) : CLI_ALL_COMMANDS;
 
                 for (size_t i = 0; i < _OPT_MAX; i++) {
                         _cleanup_free_ char *name = NULL;
 
                         /* Before the command, only the general options. */
-                        if (!(options[i].commands & mask) || (!verb && !options[i].general))
+                        if (!(cli_options[i].commands & mask) || (!verb && !cli_options[i].general))
                                 continue;
-                        if (verb && options + i == options + OPT_VERSION)
+                        if (verb && cli_options + i == cli_options + OPT_VERSION)
                                 continue;
-                        if (asprintf(&name, "--%s", options[i].name) < 0)
+                        if (asprintf(&name, "--%s", cli_options[i].name) < 0)
                                 return EXIT_FAIL;
-                        candidate(name, word, options[i].help);
+                        candidate(name, word, cli_options[i].help);
                 }
         } else if (!verb)
                 for (size_t v = 0; v < _CMD_MAX; v++)
-                        candidate(verbs[v].name, word, verbs[v].summary);
+                        candidate(cli_verbs[v].name, word, cli_verbs[v].summary);
         else if (nargs < verb->max_args) {
-                if (verb == verbs + CMD_PREPARE)
+                if (verb == cli_verbs + CMD_PREPARE)
                         complete_devices(word);
                 else
                         directive = COMPLETE_DIRS;
