@@ -8,7 +8,8 @@
 
 /* The command line's vocabulary: the commands and the options, each once.
  * main.c parses and explains the command line from these tables, and the
- * shell completion offers what they say: exactly what the parser takes. */
+ * shell completion (completion.h) offers what they say: exactly what the
+ * parser takes. */
 
 typedef enum Command {
         CMD_STATUS,
