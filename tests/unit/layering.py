@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The layers of src/, from the includes: a module includes headers of its
 own layer or of lower ones only, and no two compilation units include each
-other's header. TAP on stdout.
+other's header, and a module's "-internal.h" headers are included by its
+own source files only. TAP on stdout.
 
     util                          (helpers; includes nothing of the program)
     config  disk  engine  copy    (read and change one kind of thing)
@@ -57,5 +58,20 @@ for path in sorted(includes):
         if stem(path) + ".h" in includes[other + ".c"]:
             cycles.append(f"{path} <-> {other}.c")
 ok(not cycles, "no two compilation units include each other's header" + (f": {', '.join(cycles)}" if cycles else ""))
+
+# A module's "-internal.h" headers are its files' alone: included by none
+# outside the module, and by none of its public headers (which would hand
+# the insides to every includer).
+leaks = []
+for path in sorted(includes):
+    module = path.split("/")[0] if "/" in path else None
+    for h in includes[path]:
+        if not h.endswith("-internal.h"):
+            continue
+        if h.split("/")[0] != module or (path.endswith(".h") and not path.endswith("-internal.h")):
+            leaks.append(f"{path} includes {h}")
+internals = sorted({h for hs in includes.values() for h in hs if h.endswith("-internal.h")})
+ok(len(internals) > 3, f"{len(internals)} internal headers found")
+ok(not leaks, "internal headers stay inside their module's files" + (f": {', '.join(leaks)}" if leaks else ""))
 
 sys.exit(done_testing())
