@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A file sourced by sh (/etc/default/docker, /etc/sysconfig/docker): plain
+ * assignments evaluated as sh would, quotes, backslashes, $NAME and ${NAME}
+ * included; anything sh would run or evaluate beyond that is reported and
+ * makes the file unsafe to edit. The variables and systemd's grammars are
+ * envfile.c's. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/envfile-internal.h"
+#include "util/macro.h"
+
+/* Expands $NAME or ${NAME} at c[*i] (which is '$') into t. Returns 1 when
+ * expanded, 0 when the construct is beyond what we evaluate safely. */
+static int expand_shell_var(const Env *e, const char *c, size_t size, size_t *i, Text *t) {
+        size_t j = *i + 1, ns, ne;
+        bool braced = false;
+        const EnvVar *v;
+        char name[256];
+
+        if (j < size && c[j] == '{') {
+                braced = true;
+                j++;
+        }
+        ns = j;
+        while (j < size && (isalnum((unsigned char) c[j]) || c[j] == '_'))
+                j++;
+        ne = j;
+        if (!env_name_is_valid(c + ns, ne - ns) || ne - ns >= sizeof(name))
+                return 0;
+        if (braced) {
+                if (j >= size || c[j] != '}')
+                        return 0; /* ${X:-y} and friends */
+                j++;
+        }
+        memcpy(name, c + ns, ne - ns);
+        name[ne - ns] = '\0';
+        v = env_get(e, name);
+        if (v) {
+                size_t at = t->len;
+                int r = text_append_text(t, &v->value, 0, v->value.len);
+                if (r < 0)
+                        return r;
+                text_mark(t, at, TEXT_EXPANDED);
+        }
+        *i = j;
+        return 1;
+}
+
+/* Why parse_shell_value() stopped: a sentence with a "%s" for the
+ * variable's name. */
+#define CMD_SUBST_WHY                                                                                  \
+        "command substitution (`...`) in the value of %s: sh runs it when Docker starts, this program " \
+        "cannot; write the value out, or set the data root by hand"
+#define DOLLAR_WHY                                                                                       \
+        "a '$' construct other than $NAME or ${NAME} in the value of %s (command substitution, "          \
+        "arithmetic, a parameter operator or a special parameter): sh evaluates it when Docker starts, " \
+        "this program cannot; write the value out, or set the data root by hand"
+
+#define UNTERMINATED_WHY                                                                                  \
+        "this %s quote (in the value of %s) is never closed: sh cannot source the file (\"Unterminated " \
+        "quoted string\"), so the init script fails and Docker does not start; close the quote"
+
+/* Why parse_shell_value() stopped. */
+typedef struct ShellStop {
+        size_t pos; /* the byte it could not evaluate */
+        char *why;
+} ShellStop;
+
+static int stop_at(ShellStop *st, size_t pos, const char *format, ...) _printf_(3, 4);
+static int stop_at(ShellStop *st, size_t pos, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        st->pos = pos;
+        va_start(ap, format);
+        r = vasprintf(&st->why, format, ap);
+        va_end(ap);
+        if (r < 0) {
+                st->why = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Parses one shell word of an assignment value at c[*i]. Returns 1 when
+ * parsed, 0 when it contains something we do not evaluate (command
+ * substitution, parameter operators, a quote that is never closed), with
+ * where and why in *stop; negative on OOM. */
+static int parse_shell_value(const Env *e, uint32_t id, const char *c, size_t size, size_t *i, Text *t,
+                             const char *name, ShellStop *stop) {
+        size_t j = *i;
+        int r;
+
+        while (j < size && !strchr(" \t\n;&|<>()", c[j])) {
+                /* sh expands a leading ~ (and one after ':') in an
+                 * assignment to a home directory. */
+                if (c[j] == '~' && (j == *i || c[j - 1] == ':'))
+                        return stop_at(stop, j,
+                                       "'~' in the value of %s: sh expands it to a home directory, this program "
+                                       "does not; write the path out",
+                                       name);
+                if (c[j] == '\'') {
+                        size_t open = j++;
+                        while (j < size && c[j] != '\'') {
+                                r = text_append(t, c[j], id, j);
+                                if (r < 0)
+                                        return r;
+                                j++;
+                        }
+                        if (j >= size)
+                                return stop_at(stop, open, UNTERMINATED_WHY, "single", name);
+                        j++;
+                } else if (c[j] == '"') {
+                        size_t open = j++;
+                        while (j < size && c[j] != '"') {
+                                if (c[j] == '`')
+                                        return stop_at(stop, j, CMD_SUBST_WHY, name);
+                                if (c[j] == '$') {
+                                        size_t at = j;
+                                        r = expand_shell_var(e, c, size, &j, t);
+                                        if (r < 0)
+                                                return r;
+                                        if (r == 0)
+                                                return stop_at(stop, at, DOLLAR_WHY, name);
+                                        continue;
+                                }
+                                if (c[j] == '\\' && j + 1 < size && c[j + 1] == '\n') {
+                                        j += 2;
+                                        continue;
+                                }
+                                if (c[j] == '\\' && j + 1 < size && strchr("\"\\`$", c[j + 1]))
+                                        j++;
+                                r = text_append(t, c[j], id, j);
+                                if (r < 0)
+                                        return r;
+                                j++;
+                        }
+                        if (j >= size)
+                                return stop_at(stop, open, UNTERMINATED_WHY, "double", name);
+                        j++;
+                } else if (c[j] == '`') {
+                        return stop_at(stop, j, CMD_SUBST_WHY, name);
+                } else if (c[j] == '$') {
+                        size_t at = j;
+                        r = expand_shell_var(e, c, size, &j, t);
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                return stop_at(stop, at, DOLLAR_WHY, name);
+                } else if (c[j] == '\\' && j + 1 < size) {
+                        if (c[j + 1] != '\n') {
+                                r = text_append(t, c[j + 1], id, j + 1);
+                                if (r < 0)
+                                        return r;
+                        }
+                        j += 2;
+                } else {
+                        r = text_append(t, c[j], id, j);
+                        if (r < 0)
+                                return r;
+                        j++;
+                }
+        }
+        if (!t->s) {
+                r = text_append_literal(t, "");
+                if (r < 0)
+                        return r;
+        }
+        *i = j;
+        return 1;
+}
+
+/* A file sourced by sh. We evaluate plain assignments only; anything else
+ * (a command, an if, a function) might change the variables in ways we
+ * cannot know, so it makes the file unsafe to edit and is reported. */
+int envfile_parse_shell(Env *e, SourceSet *s, uint32_t id, char ***problems) {
+        SourceFile *f = source_set_get(s, id);
+        const char *c = f->content;
+        size_t size = f->size, i = 0;
+        int r;
+
+        while (i < size) {
+                size_t stmt, ns;
+                unsigned line, col;
+
+                while (i < size && strchr(" \t\r\n;", c[i]))
+                        i++;
+                if (i >= size)
+                        break;
+                if (c[i] == '#') {
+                        i = skip_to_eol(c, size, i);
+                        continue;
+                }
+                stmt = i;
+                if (startswith(c + i, "export") && i + 6 < size && strchr(" \t", c[i + 6])) {
+                        i += 6;
+                        while (i < size && strchr(" \t", c[i]))
+                                i++;
+                }
+                ns = i;
+                while (i < size && (isalnum((unsigned char) c[i]) || c[i] == '_'))
+                        i++;
+                if (i >= size || c[i] != '=' || !env_name_is_valid(c + ns, i - ns)) {
+                        /* "export NAME" alone is harmless. */
+                        size_t eol = skip_to_eol(c, size, stmt);
+                        bool bare_export = i > ns && env_name_is_valid(c + ns, i - ns) && ns > stmt;
+                        size_t k = i;
+                        while (k < eol && strchr(" \t", c[k]))
+                                k++;
+                        if (bare_export && (k >= eol || c[k] == '#')) {
+                                i = eol;
+                                continue;
+                        }
+                        r = add_problem(problems, f, stmt, "not a plain assignment; its effect is not evaluated");
+                        if (r < 0)
+                                return r;
+                        mark_unsafe(f, stmt,
+                                    "a shell command, not a plain NAME=value assignment: sh runs it when Docker "
+                                    "starts, and this program cannot tell what it does to dockerd's options; move "
+                                    "it out of the file, or set the data root by hand");
+                        i = eol;
+                        continue;
+                }
+
+                _cleanup_free_ char *name = strndup(c + ns, i - ns);
+                ShellStop st = {};
+                Text value = {};
+                if (!name)
+                        return -ENOMEM;
+                i++; /* '=' */
+                r = parse_shell_value(e, id, c, size, &i, &value, name, &st);
+                if (r < 0) {
+                        text_done(&value);
+                        return r;
+                }
+                if (r == 0) {
+                        _cleanup_free_ char *why = st.why;
+
+                        text_done(&value);
+                        if (!why)
+                                return -ENOMEM;
+                        r = add_problem(problems, f, st.pos, why);
+                        if (r < 0)
+                                return r;
+                        mark_unsafe(f, st.pos, why);
+                        i = skip_to_eol(c, size, stmt);
+                        continue;
+                }
+                /* "A=1 command" runs a command with A in its environment only. */
+                while (i < size && strchr(" \t", c[i]))
+                        i++;
+                if (i < size && !strchr("\n;#", c[i])) {
+                        text_done(&value);
+                        r = add_problem(problems, f, stmt, "assignment followed by a command; not evaluated");
+                        if (r < 0)
+                                return r;
+                        mark_unsafe(f, stmt,
+                                    "an assignment followed by a command: sh runs the command when Docker starts; "
+                                    "put each assignment on a line of its own and remove the command");
+                        i = skip_to_eol(c, size, i);
+                        continue;
+                }
+                source_position(f, stmt, &line, &col);
+                r = env_set(e, name, &value, id, line);
+                text_done(&value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
