@@ -124,6 +124,34 @@ run mount
 is "$rc" 1 "sandbox_tmpfs outside a private mount namespace: refused"
 like "$out" '^Bail out! sandbox_mount: not in a private mount namespace' "… saying why"
 
+# What sandbox_mount mounted goes when the script ends: through the exit
+# trap, or through sandbox_umount_all in a trap of the script's own (the
+# benchmarks'), else its binds outlive it in the namespace it shares with
+# whatever runs next. In a private namespace of this test's (root).
+for trap_code in "" 'trap sandbox_umount_all EXIT' 'trap true EXIT'; do
+        script binds "echo data >\"\$WORK/src\"
+sandbox_bind \"\$WORK/src\" \"\$TARGET\" || exit 1
+$trap_code
+echo bound"
+        case $trap_code in
+        "") what="the exit trap" want=0 ;;
+        *all*) what="a trap of its own calling sandbox_umount_all" want=0 ;;
+        *) what="a trap of its own without it" want=1 ;;
+        esac
+        if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+                skip "binds unmounted at the end, $what" "needs root and unshare"
+                continue
+        fi
+        : >"$WORK/target"
+        out=$(env -u CI TMPDIR="$WORK" TARGET="$WORK/target" unshare --mount --propagation private bash -c '
+                SANDBOX_NS=$(readlink /proc/self/ns/mnt)
+                export SANDBOX_NS
+                bash "$1" 2>/dev/null
+                awk -v t="$TARGET" "\$5 == t" /proc/self/mountinfo | wc -l' _ "$WORK/binds.sh")
+        is "$out" "bound
+$want" "binds at the end, $what: $want left"
+done
+
 # A long text and an early match: no SIGPIPE under pipefail.
 big=$(seq 1 200000)
 like "$big" '^1$' "like on a long text that matches at once"
