@@ -14,31 +14,14 @@
 #include "util/macro.h"
 #include "util/process.h"
 
-/* How many entries of /tmp are called like the files an older version kept
- * the two texts in. */
+/* The entries of $TMPDIR (this test's own) called like the files this
+ * program keeps texts in when they cannot be in memory. */
 static int tmp_leftovers(void) {
-        DIR *d = opendir("/tmp");
-        struct dirent *de;
-        int n = 0;
-
-        if (!d)
-                return -1;
-        while ((de = readdir(d)))
-                n += startswith(de->d_name, "docker-relocate-diff-") != NULL;
-        closedir(d);
-        return n;
+        return tree_count_entries(getenv("TMPDIR"), "docker-relocate-");
 }
 
 static int open_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        int n = 0;
-
-        if (!d)
-                return -1;
-        while (readdir(d))
-                n++;
-        closedir(d);
-        return n;
+        return tree_count_entries("/proc/self/fd", NULL);
 }
 
 /* A process killed while diff runs leaves nothing behind: a stand-in diff
@@ -68,7 +51,7 @@ static void test_killed(void) {
            "the caller was killed while diff ran");
         got = tree_read(dir, "/seen");
         ok_streq(got, "old text\nnew text\n", "diff was given both texts");
-        ok(before >= 0 && tmp_leftovers() == before, "nothing left in /tmp (%d entries before, %d after)", before,
+        ok(before >= 0 && tmp_leftovers() == before, "nothing left in $TMPDIR (%d entries before, %d after)", before,
            tmp_leftovers());
         tree_remove(dir);
 }
@@ -109,6 +92,7 @@ int main(void) {
 
         if (!find_executable("diff", NULL))
                 return tap_skip_all_missing("diff (package diffutils)");
+        char *tmp = tree_set_tmpdir("test-diff-tmp");
         fds = open_fds();
 
         ok(unified_diff("/etc/docker/daemon.json", "{\n  \"a\": 1,\n  \"data-root\": \"/old\"\n}\n",
@@ -139,5 +123,6 @@ int main(void) {
 
         test_killed();
         test_without_proc();
+        tree_remove(tmp);
         return tap_done();
 }

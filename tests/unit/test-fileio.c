@@ -17,17 +17,7 @@
 #include "util/macro.h"
 
 static int temp_files_in(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        int n = 0;
-
-        if (!d)
-                return -1;
-        while ((de = readdir(d)))
-                if (startswith(de->d_name, ".#"))
-                        n++;
-        closedir(d);
-        return n;
+        return tree_count_entries(dir, ".#");
 }
 
 static void test_write_atomic(void) {

@@ -5,6 +5,7 @@
  * that stands in for "/", files written into it by their path inside it,
  * and removal of the whole tree at the end. */
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,17 @@ static inline char *tree_new(const char *name) {
         if (asprintf(&t, "%s/%s-XXXXXX", isempty(tmp) ? "/tmp" : tmp, name) < 0)
                 abort();
         if (!mkdtemp(t))
+                abort();
+        return t;
+}
+
+/* A fresh directory made $TMPDIR for the rest of the test, so that what
+ * the code under test leaves below $TMPDIR is counted apart from what
+ * tests running beside it make. */
+static inline char *tree_set_tmpdir(const char *name) {
+        char *t = tree_new(name);
+
+        if (setenv("TMPDIR", t, 1) < 0)
                 abort();
         return t;
 }
@@ -66,6 +78,23 @@ static inline char *tree_read(const char *root, const char *path) {
         if (!full || read_full_file(full, 0, &data, NULL) < 0)
                 return NULL;
         return data;
+}
+
+/* How many entries of dir (any directory, not only a tree's) have names
+ * starting with prefix (NULL: all, "." and ".." too); -1 when it cannot be
+ * read. What a test counts before and after to see what was left behind:
+ * temporary files, open fds (in /proc/self/fd). */
+static inline int tree_count_entries(const char *dir, const char *prefix) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((de = readdir(d)))
+                n += !prefix || startswith(de->d_name, prefix) != NULL;
+        closedir(d);
+        return n;
 }
 
 static inline int tree_exists(const char *root, const char *path) {
