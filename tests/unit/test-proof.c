@@ -4,7 +4,9 @@
  * file, line and column, and passes what its reader takes. Also dockerd's
  * strict reading of daemon.json, and the directories set-data-root
  * refuses. */
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,6 +240,87 @@ static void test_validate(const ProofContext *ctx) {
         tree_remove(root);
 }
 
+/* The entries of $TMPDIR (this test's own) called like the copies this
+ * program makes of the files it proves, when they are files. */
+static int tmp_copies(void) {
+        return tree_count_entries(getenv("TMPDIR"), "docker-relocate-");
+}
+
+static char *stand_in(const char *root, const char *name, const char *body) {
+        char *path = path_join(root, name);
+
+        ok(path && write_file_atomic(path, body, strlen(body), 0755) == 0, "the stand-in %s written", name);
+        return path;
+}
+
+/* The files sh sources and dockerd validates are copies in memory, which
+ * the messages name by the files they copy, and which nothing outlives. */
+static void test_copies(const ProofContext *ctx) {
+        char *root = tree_new("test-proof");
+        _cleanup_free_ char *seen = path_join(root, "seen"), *log = path_join(root, "log"), *body = NULL;
+        _cleanup_free_ char *sh = NULL, *killer = NULL, *dockerd = NULL, *got = NULL;
+        ProofContext v = *ctx;
+        int before = tmp_copies(), status = 0;
+        pid_t pid;
+
+        tree_write(root, "/etc/init.d/docker", INIT_SCRIPT);
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/docker\"\n");
+
+        /* sh's error names the copy ($4: after -c, the script and $0). */
+        sh = stand_in(root, "sh-fails", "#!/bin/sh\necho \"$4: 3: Syntax error: end of file unexpected\" >&2\nexit 2\n");
+        v.sh = sh;
+        check(root, INIT_SYSV, &v, "sh's error names the file",
+              "/etc/default/docker: sh cannot source it (exit status 2: /etc/default/docker: 3: Syntax error");
+
+        /* Killed while sh runs: sh was given the text, /tmp holds nothing. */
+        if (asprintf(&body, "#!/bin/sh\ncase \"$4\" in /proc/*) ;; *) exit 9 ;; esac\ncat \"$4\" > '%s'\n"
+                            "kill -KILL $PPID\nsleep 5\n", seen) < 0)
+                abort();
+        killer = stand_in(root, "sh-kills", body);
+        v.sh = killer;
+        pid = fork();
+        if (pid == 0) {
+                _cleanup_free_ char *refusal = NULL;
+                _exit(prove_tree(root, INIT_SYSV, &v, &refusal) < 0 ? 1 : 0);
+        }
+        ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+           "the proof was killed while sh ran");
+        got = tree_read(root, "/seen");
+        ok_streq(got, "DOCKER_OPTS=\"--data-root /srv/docker\"\n", "sh was given the file through /proc");
+        ok(before >= 0 && tmp_copies() == before, "nothing left in $TMPDIR (%d entries before, %d after)", before,
+           tmp_copies());
+        v.sh = ctx->sh;
+
+        /* A dockerd kept out of this process's /proc entry (a security
+         * module): the verdict is the one on a file below /tmp. $3: the
+         * file, after --validate --config-file. */
+        body = mfree(body);
+        if (asprintf(&body, "#!/bin/sh\necho \"$3\" >> '%s'\n"
+                            "case \"$3\" in /proc/*) echo \"unable to configure the Docker daemon with file $3: "
+                            "open $3: permission denied\" >&2; exit 1 ;; esac\n"
+                            "if grep -q bad \"$3\"; then echo \"unable to configure the Docker daemon with file $3: "
+                            "bad thing\" >&2; exit 1; fi\n", log) < 0)
+                abort();
+        dockerd = stand_in(root, "dockerd-no-proc", body);
+        v.validate = true;
+        v.dockerd = dockerd;
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        tree_write(root, JSON, "{\"data-root\": \"/srv/docker\"}\n");
+        check(root, INIT_SYSTEMD, &v, "dockerd that cannot read /proc: accepts from a file", NULL);
+        tree_write(root, JSON, "{\"data-root\": \"/srv/docker\", \"note\": \"bad\"}\n");
+        check(root, INIT_SYSTEMD, &v, "dockerd that cannot read /proc: refuses from a file",
+              "/etc/docker/daemon.json: \"dockerd --validate\" rejects the new configuration: unable to configure the "
+              "Docker daemon with file /etc/docker/daemon.json: bad thing");
+        got = mfree(got);
+        got = tree_read(root, "/log");
+        ok(got && startswith(got, "/proc/") && strstr(got, "/docker-relocate-text.") &&
+           strstr(strchr(got, '\n') + 1, "\n/proc/"),
+           "each time in memory first, then from a file (%s)", strna(got));
+        ok(tmp_copies() == before, "the files are removed");
+        v.dockerd = NULL;
+        tree_remove(root);
+}
+
 static void test_data_root(void) {
         char *root = tree_new("test-proof");
         _cleanup_free_ char *refusal = NULL;
@@ -279,6 +362,7 @@ static void test_data_root(void) {
 
 int main(void) {
         _cleanup_(proof_context_done) ProofContext ctx = {};
+        char *tmp = tree_set_tmpdir("test-proof-tmp");
 
         /* A tree, not the host: no Engine known, the strictest dialect. */
         ok(proof_context_init("/nonexistent-root", &ctx) == 0 && ctx.engine_major == 0 && !ctx.validate,
@@ -289,6 +373,8 @@ int main(void) {
         test_systemd(&ctx);
         test_json(&ctx);
         test_validate(&ctx);
+        test_copies(&ctx);
         test_data_root();
+        tree_remove(tmp);
         return tap_done();
 }

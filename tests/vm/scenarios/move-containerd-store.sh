@@ -41,7 +41,13 @@ if phase 1; then
                 diag "$(load ctr)"
         config0=$(sha256sum </etc/containerd/config.toml)
 
-        docker-relocate move --device vol-0123456789abcdef0 --dry-run --json >/root/plan.json 2>/root/plan.err
+        docker-relocate move --device vol-0123456789abcdef0 --dry-run --json --verbose >/root/plan.json 2>/root/plan.err
+        # The proof hands dockerd the planned daemon.json in this process's
+        # memory (/proc/PID/fd/N), which the real Engine must read; a file
+        # below /tmp is only the fallback.
+        ok 'grep -q "\"dockerd --validate\" accepts /etc/docker/daemon.json, given as /proc/[0-9]*/fd/[0-9]*\$" /root/plan.err' \
+                "dockerd --validate reads the planned daemon.json from memory" ||
+                diag "$(grep -- --validate /root/plan.err)"
         is "$(json_file /root/plan.json '[(t["what"], t["from"], t["to"]) for t in d["plan"]["trees"]]')" \
                 "[('data root', '/var/lib/docker', '$NEW'), ('containerd root', '/var/lib/containerd', '$NEWC')]" "the dry run plans both trees"
         is "$(json_file /root/plan.json '"root = \"'$NEWC'\"" in d["plan"]["diff"] and "data-root" in d["plan"]["diff"]')" \
