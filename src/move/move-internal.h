@@ -381,6 +381,15 @@ int undo_plan_files_back(Undo *u, const char *title, const EditUndo *eu);
 int undo_plan_rollback(Undo *u, char **ret_error);
 int undo_execute_rollback(Undo *u);
 
+/* undo-abandon.c: the rollback of an interrupted move (UNDO_ABANDON), or of
+ * a failed one whose own rollback did not end (UNDO_FINISH). */
+int undo_plan_abandon(Undo *u, char **ret_error);
+int undo_execute_abandon(Undo *u);
+
+/* undo-resolve.c: "rollback --resolved". */
+int undo_plan_resolve(Undo *u, char **ret_error);
+int undo_execute_resolve(Undo *u);
+
 struct Undo {
         Move *m;
         UndoKind kind;

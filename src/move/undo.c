@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "rollback" and "cleanup" commands, on the move the journal records:
- * rolling back a finished move, abandoning an interrupted one, and removing
- * the old data root after a verified move. Each is planned, then carried
- * out once the command layer has confirmation; neither prints. */
+ * rolling back a finished move (undo-rollback.c), abandoning an interrupted
+ * one (undo-abandon.c), closing the record of a rollback a human finished
+ * (undo-resolve.c), and removing the old data root after a verified move
+ * (here, with what they share: loading the journal, refusing). Each is
+ * planned, then carried out once the command layer has confirmation;
+ * neither prints. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "disk/mount.h"
@@ -266,213 +268,6 @@ int undo_plan_files_back(Undo *u, const char *title, const EditUndo *eu) {
         return r;
 }
 
-/* An interrupted move (PHASE_PLANNED..PHASE_VERIFIED), for when it cannot be
- * resumed (its target or volume is gone) or is no longer wanted: the host
- * goes back to what it was before it. Every file of its write-ahead record
- * is put back, and Docker, when the move had stopped it (or started it on
- * the new root), is started on the old root and verified against the
- * recorded content, as a failing move rolls back. Neither data root is
- * touched: the old one is Docker's again, and the partial copy is left for
- * the user to delete. */
-static int plan_abandon(Undo *u, char **ret_error) {
-        _cleanup_(edit_undo_done) EditUndo eu = {};
-        _cleanup_engine_ Engine *e = NULL;
-        Move *m = u->m;
-        size_t running;
-        int r;
-
-        r = journal_get_undo(m->journal, JOURNAL_CONFIG_UNDO, &eu);
-        if (r < 0 && r != -ENOENT)
-                return error_set(ret_error, r, "Failed to read the record \"%s\" in %s: %m", JOURNAL_CONFIG_UNDO,
-                                 JOURNAL_PATH);
-        u->has_undo = r >= 0 && eu.n > 0;
-        r = journal_get_content(m->journal, &m->content);
-        if (r == -ENOMEM)
-                return r;
-        u->running = docker_open(m->cfg.socket, &e) >= 0 && engine_ping(e, NULL) >= 0;
-        /* With containerd's root moving too, containerd has to be on its
-         * old root as well. */
-        u->on_old = u->running && docker_runs_on(m->cfg.socket, m->old_root) && verify_containerd(m, false, NULL) >= 0;
-        if (!u->on_old && access(m->old_root, F_OK) < 0)
-                return undo_refuse(u,
-                              "The old data root %s is gone: Docker cannot be started on it again; not abandoning "
-                              "the interrupted move.",
-                              m->old_root);
-
-        if (u->has_undo) {
-                r = undo_plan_files_back(u, "Put back the configuration files it changed:", &eu);
-                if (r >= 0 && m->cfg.init == INIT_SYSTEMD)
-                        r = strv_extend(&u->plan, "Reload systemd");
-        } else
-                r = strv_extend(&u->plan, "No configuration file was changed by it.");
-        if (r >= 0 && u->on_old)
-                r = strv_extendf(&u->plan, "Docker runs on %s: it is left running.", m->old_root);
-        if (r >= 0 && !u->on_old && u->running)
-                r = strv_extendf(&u->plan, "Stop Docker (it does not run on %s).", m->old_root);
-        if (r >= 0 && !u->on_old && with_containerd(m))
-                r = strv_extendf(&u->plan, "Start containerd on %s with it.", m->store.old_containerd_root);
-        if (r >= 0 && !u->on_old)
-                r = strv_extendf(&u->plan, "Start Docker on %s and verify %s.", m->old_root,
-                                 m->content.images
-                                         ? "its images, containers and volumes against those recorded before the move"
-                                         : "its data root (no content was recorded)");
-        running = strv_length(m->content.running);
-        if (r >= 0 && running > 0)
-                r = strv_extendf(&u->plan, "Start the %zu containers that were running before the move.", running);
-        if (r >= 0)
-                r = plan_selinux_undo(m, &u->plan);
-        return r < 0 ? r : UNDO_PLANNED;
-}
-
-static int execute_abandon(Undo *u) {
-        _cleanup_free_ char *reason = NULL;
-        Move *m = u->m;
-        int r;
-
-        m->changed = true;
-        if (!u->on_old) {
-                /* Docker is down (or up on the new root): exactly what a move
-                 * that fails after the stop undoes. */
-                r = move_roll_back(m);
-                if (r < 0)
-                        return r;
-                if (r != MOVE_ROLLED_BACK) {
-                        u->error = m->error ? strdup(m->error) : NULL;
-                        u->advice = m->advice ? strdup(m->advice) : NULL;
-                        return u->outcome = UNDO_NEEDS_HUMAN;
-                }
-                return u->outcome = UNDO_ROLLED_BACK;
-        }
-
-        /* The daemon never left the old root (or came back to it): only the
-         * files, if any, are in the way. */
-        r = config_restore(m->journal, JOURNAL_CONFIG_UNDO, &reason);
-        if (r == -ENOMEM)
-                return r;
-        if (r >= 0 && u->has_undo)
-                r = docker_reload(m->cfg.init, &reason);
-        if (r < 0) {
-                (void) error_set(&u->error, r, "Putting back the configuration failed: %s", strna(reason));
-                r = recovery_advice(u->error, JOURNAL_CONFIG_UNDO, true, m->cfg.init, ADVICE_THEN_NOTHING, NULL,
-                                    &u->advice);
-                if (r < 0)
-                        return r;
-                return u->outcome = UNDO_NEEDS_HUMAN;
-        }
-        docker_start_containers(m->cfg.socket, m->content.running);
-        r = selinux_undo(m);
-        if (r < 0)
-                return r;
-        (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
-        return u->outcome = UNDO_ROLLED_BACK;
-}
-
-/* "rollback --resolved": a human put Docker back by hand after a rollback
- * that failed (or was interrupted). Only the journal is written, and only
- * when the host is in a state a move can start from: the daemon answers, it
- * runs on the data root its configuration names, and that root is one of
- * the move's. On the old root the record is closed as rolled back (or, for
- * the rollback of a finished move, undone); on the new root as done, which
- * lets "cleanup" delete the old root later: so only when the images,
- * containers and volumes recorded before the move are all there. */
-static int plan_resolve(Undo *u, char **ret_error) {
-        _cleanup_(daemon_state_done) DaemonState d = {};
-        _cleanup_free_ char *configured = NULL, *reason = NULL;
-        Move *m = u->m;
-        MovePhase p = m->resume_phase;
-        int r;
-
-        r = daemon_probe(m->cfg.socket, &d, ret_error);
-        if (r < 0)
-                return r;
-        if (!d.running)
-                return undo_refuse(u,
-                              "Docker does not answer on %s: start it on the data root it should use (the old one, "
-                              "%s, or the new one, %s), then run this again.",
-                              m->cfg.socket, m->old_root, m->new_root);
-        configured = move_realpath(m->cfg.data_root);
-        if (!configured)
-                return -ENOMEM;
-        if (!streq_ptr(d.root_dir, configured))
-                return undo_refuse(u,
-                              "Docker runs on %s, but its configuration says %s (%s): make them agree (fix the "
-                              "configuration and restart Docker), then run this again.",
-                              strna(d.root_dir), configured, strna(m->cfg.data_root_source));
-        if (streq(configured, m->old_root))
-                u->resolved_as = p == PHASE_UNDOING ? PHASE_UNDONE : PHASE_ROLLED_BACK;
-        else if (streq(configured, m->new_root)) {
-                _cleanup_(docker_content_done) DockerContent want = {};
-
-                /* The rollback of a finished move, not done: the move stands
-                 * as it was verified. After a failed move only a full check
-                 * makes the new root the move's result. */
-                if (p != PHASE_UNDOING) {
-                        r = journal_get_content(m->journal, &want);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r < 0)
-                                return undo_refuse(u,
-                                              "Docker runs on the new data root %s, but the journal holds no record "
-                                              "of the content to check it against: not closing the record as a "
-                                              "finished move.",
-                                              m->new_root);
-                        r = verify_docker(m->cfg.socket, m->new_root, &m->store, &want, &reason);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r < 0)
-                                return undo_refuse(u,
-                                              "Docker runs on the new data root %s, but it is not what was there "
-                                              "before the move (%s): not closing the record as a finished move.",
-                                              m->new_root, strna(reason));
-                }
-                u->resolved_as = PHASE_DONE;
-        } else
-                return undo_refuse(u, "Docker runs on %s, neither the old data root %s nor the new one %s of the move.",
-                              configured, m->old_root, m->new_root);
-        /* containerd's root, when the move carried it, on the same side. */
-        r = verify_containerd(m, u->resolved_as == PHASE_DONE, &reason);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return undo_refuse(u, "Docker runs on %s, but containerd does not agree (%s): put it on the same side, "
-                              "then run this again.",
-                              configured, strna(reason));
-
-        r = strv_extendf(&u->plan, "Docker runs on %s, as its configuration says.", configured);
-        if (r >= 0)
-                r = strv_extendf(&u->plan, "Close the record in %s: '%s' becomes '%s'. Nothing else is changed.",
-                                 JOURNAL_PATH, move_phase_to_string(p), move_phase_to_string(u->resolved_as));
-        return r < 0 ? r : UNDO_PLANNED;
-}
-
-static int execute_resolve(Undo *u) {
-        Move *m = u->m;
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        cJSON *rec;
-        int r;
-
-        if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-                stamp[0] = 0;
-        rec = cJSON_CreateObject();
-        if (!rec || !cJSON_AddStringToObject(rec, "at", stamp) ||
-            !cJSON_AddStringToObject(rec, "phase", move_phase_to_string(m->resume_phase))) {
-                cJSON_Delete(rec);
-                return -ENOMEM;
-        }
-        r = json_set(m->journal, JOURNAL_RESOLVED_BY_HAND, rec);
-        if (r < 0)
-                return r;
-        r = journal_save_phase(m->journal, u->resolved_as);
-        if (r < 0) {
-                (void) error_set(&u->error, r, "Failed to write %s: %m", JOURNAL_PATH);
-                return u->outcome = UNDO_FAILED;
-        }
-        m->changed = true;
-        return u->outcome = UNDO_RESOLVED;
-}
-
 static int plan_cleanup(Undo *u) {
         _cleanup_free_ char *refusal = NULL;
         Move *m = u->m;
@@ -545,13 +340,13 @@ int undo_plan(UndoKind kind, Undo **ret, char **ret_error) {
                 switch (u->kind) {
                 case UNDO_ABANDON:
                 case UNDO_FINISH:
-                        r = plan_abandon(u, ret_error);
+                        r = undo_plan_abandon(u, ret_error);
                         break;
                 case UNDO_ROLLBACK:
                         r = undo_plan_rollback(u, ret_error);
                         break;
                 case UNDO_RESOLVE:
-                        r = plan_resolve(u, ret_error);
+                        r = undo_plan_resolve(u, ret_error);
                         break;
                 default:
                         r = plan_cleanup(u);
@@ -569,11 +364,11 @@ int undo_execute(Undo *u) {
         switch (u->kind) {
         case UNDO_ABANDON:
         case UNDO_FINISH:
-                return execute_abandon(u);
+                return undo_execute_abandon(u);
         case UNDO_ROLLBACK:
                 return undo_execute_rollback(u);
         case UNDO_RESOLVE:
-                return execute_resolve(u);
+                return undo_execute_resolve(u);
         default:
                 return execute_cleanup(u);
         }
