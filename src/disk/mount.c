@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/statvfs.h>
@@ -16,6 +17,7 @@
 #include "disk/blockdev.h"
 #include "disk/mkfs.h"
 #include "disk/mount.h"
+#include "disk/usage.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/libmount-util.h"
@@ -166,7 +168,7 @@ int mount_umount(const char *dir, char **ret_error) {
         return context_error(cxt, rc, ret_error);
 }
 
-int mount_device(const char *node, const char *dir, const char *fstype, char **ret_error) {
+int mount_device(const char *node, const char *dir, const char *fstype, const char *options, char **ret_error) {
         _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
         int rc;
 
@@ -174,7 +176,7 @@ int mount_device(const char *node, const char *dir, const char *fstype, char **r
         if (!cxt)
                 return -ENOMEM;
         if (mnt_context_set_source(cxt, node) < 0 || mnt_context_set_target(cxt, dir) < 0 ||
-            mnt_context_set_fstype(cxt, fstype) < 0 || mnt_context_set_options(cxt, "defaults") < 0)
+            mnt_context_set_fstype(cxt, fstype) < 0 || mnt_context_set_options(cxt, options ?: "defaults") < 0)
                 return -ENOMEM;
         /* The fstab line comes later and is ours; do not let an old line for
          * the same path change what gets mounted now. */
@@ -185,6 +187,33 @@ int mount_device(const char *node, const char *dir, const char *fstype, char **r
                 return 0;
 
         return context_error(cxt, rc, ret_error);
+}
+
+int mount_resume_itable_init(const char *dir) {
+        static const struct {
+                unsigned long st, ms;
+        } flags[] = {
+                { ST_RDONLY, MS_RDONLY },     { ST_NOSUID, MS_NOSUID },         { ST_NODEV, MS_NODEV },
+                { ST_NOEXEC, MS_NOEXEC },     { ST_SYNCHRONOUS, MS_SYNCHRONOUS }, { ST_MANDLOCK, MS_MANDLOCK },
+                { ST_NOATIME, MS_NOATIME },   { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+        };
+        unsigned long ms = MS_REMOUNT;
+        struct statvfs sv;
+        int r;
+
+        r = usage_mount_has_fs_option(NULL, dir, MOUNT_DEFER_ITABLE_INIT);
+        if (r <= 0)
+                return r == -ENOENT ? 0 : r;
+        /* A remount sets the mount's flags to those it is given: the ones
+         * it has, so that only the filesystem's option changes. */
+        if (statvfs(dir, &sv) < 0)
+                return negative_errno();
+        for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+                if (sv.f_flag & flags[i].st)
+                        ms |= flags[i].ms;
+        if (mount(NULL, dir, NULL, ms, "init_itable") < 0)
+                return negative_errno();
+        return 1;
 }
 
 /* Filesystems that cannot keep a data root: whatever is written there is

@@ -28,8 +28,10 @@ typedef struct Ours {
  * refusal in res->refusals where not. */
 int prepare_check_writes(const PrepareRequest *req, bool fstab, bool state, PrepareResult *res);
 int prepare_check_mount_point(const PrepareRequest *req, const char *mount, PrepareResult *res);
-/* Makes mount a guarded mount point and mounts node on it. */
-int prepare_do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res, char **ret_error);
+/* Makes mount a guarded mount point and mounts node on it (ext4 with
+ * MOUNT_DEFER_ITABLE_INIT when req asks for it). */
+int prepare_do_mount(const PrepareRequest *req, const char *node, const char *mount, const char *fstype,
+                     PrepareResult *res, char **ret_error);
 /* Adds the volume's line to /etc/fstab where it is missing (dry_run: the
  * step only). */
 int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,

@@ -163,7 +163,7 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
          * re-run reuses this filesystem instead of refusing it. */
         r = prepare_do_record(req, fsdev, &fs, mount, res, ret_error);
         if (r >= 0)
-                r = prepare_do_mount(fsdev->node, mount, fstype, res, ret_error);
+                r = prepare_do_mount(req, fsdev->node, mount, fstype, res, ret_error);
         if (r < 0) {
                 fs_info_done(&fs);
                 if (ret_error && *ret_error)

@@ -173,7 +173,7 @@ int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, Prep
                         r = step_log_add(&res->steps, "mount %s (our %s filesystem, UUID=%s) on %s", b->node,
                                          ours->fs.type, ours->fs.uuid, mount);
                 else
-                        r = prepare_do_mount(b->node, mount, ours->fs.type, res, ret_error);
+                        r = prepare_do_mount(req, b->node, mount, ours->fs.type, res, ret_error);
                 if (r < 0)
                         return r;
         }

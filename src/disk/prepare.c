@@ -147,8 +147,10 @@ int prepare_check_mount_point(const PrepareRequest *req, const char *mount, Prep
         return 0;
 }
 
-int prepare_do_mount(const char *node, const char *mount, const char *fstype, PrepareResult *res, char **ret_error) {
+int prepare_do_mount(const PrepareRequest *req, const char *node, const char *mount, const char *fstype,
+                     PrepareResult *res, char **ret_error) {
         _cleanup_free_ char *msg = NULL, *created = NULL;
+        bool defer = req->defer_itable_init && streq(fstype, "ext4");
         int r;
 
         r = mount_make_guarded_dir(mount, &created);
@@ -172,11 +174,12 @@ int prepare_do_mount(const char *node, const char *mount, const char *fstype, Pr
                         return r;
         }
 
-        r = mount_device(node, mount, fstype, &msg);
+        r = mount_device(node, mount, fstype, defer ? MOUNT_DEFER_ITABLE_INIT : NULL, &msg);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
         res->mounted = true;
-        return step_log_add(&res->steps, "mounted %s on %s", node, mount);
+        return step_log_add(&res->steps, "mounted %s on %s%s", node, mount,
+                            defer ? " (" MOUNT_DEFER_ITABLE_INIT ": the inode tables are zeroed after the copy)" : "");
 }
 
 int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,

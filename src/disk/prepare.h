@@ -56,6 +56,9 @@ typedef struct PrepareRequest {
         const DiskIdentity *expect; /* the device as a plan saw it (result->identity of its dry run):
                                     * refused when the device is no longer that one; NULL: none */
         const char *root;          /* where fstab, state and backups live; NULL: the host */
+        bool defer_itable_init;    /* a copy follows: an ext4 filesystem is mounted with
+                                    * MOUNT_DEFER_ITABLE_INIT (disk/mount.h), for the caller to
+                                    * resume with mount_resume_itable_init() once it is done */
 } PrepareRequest;
 
 typedef struct PrepareResult {

@@ -62,6 +62,17 @@ static int find_mount(const char *sysroot, const char *target, struct libmnt_tab
         return 0;
 }
 
+int usage_mount_has_fs_option(const char *sysroot, const char *target, const char *option) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        struct libmnt_fs *fs;
+        int r;
+
+        r = find_mount(sysroot, target, &tb, &fs);
+        if (r < 0)
+                return r;
+        return mnt_fs_get_fs_options(fs) && mnt_optstr_get_option(mnt_fs_get_fs_options(fs), option, NULL, NULL) == 0;
+}
+
 int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnum, char **ret_fstype) {
         _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
         struct libmnt_fs *fs;

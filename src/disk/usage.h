@@ -18,6 +18,11 @@ int usage_mount_points(const char *sysroot, dev_t devnum, char ***ret_targets);
  * is not a mount point. ret_fstype may be NULL. */
 int usage_mount_source(const char *sysroot, const char *target, dev_t *ret_devnum, char **ret_fstype);
 
+/* Whether the filesystem mounted on target (the topmost mount there) has
+ * option among its superblock options ("noinit_itable" of ext4): 1 or 0.
+ * -ENOENT when target is not a mount point. */
+int usage_mount_has_fs_option(const char *sysroot, const char *target, const char *option);
+
 /* The directory of its filesystem that the mount on target shows: "/" for
  * the filesystem itself, another path for a bind mount of a directory of
  * it. -ENOENT when target is not a mount point. */

@@ -19,6 +19,7 @@
 #include "copy/copy.h"
 #include "copy/rebase.h"
 #include "disk/mount-dropin.h"
+#include "disk/mount.h"
 #include "move/move-internal.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -79,6 +80,9 @@ static int step_prepare(Move *m, char **ret_error) {
         int r;
 
         pr.expect = &planned;
+        /* The copy first, ext4's zeroing of a new filesystem's inode
+         * tables after it (resume_itable_init()). */
+        pr.defer_itable_init = true;
         prepare_result_done(&m->disk);
         r = disk_prepare(&pr, &m->disk, &err);
         if (r < 0 && !m->disk.refused)
@@ -537,6 +541,23 @@ static int journal_open(Move *m) {
         return 0;
 }
 
+/* The zeroing of the inode tables that step_prepare() deferred, started
+ * once the copy is over, whatever the move's outcome; also for a mount a
+ * killed run left so. Should it fail, the next mount does it. */
+static int resume_itable_init(Move *m) {
+        int r;
+
+        if (!with_device(m) || !m->target_mount)
+                return 0;
+        r = mount_resume_itable_init(m->target_mount);
+        if (r < 0 && strv_extendf(&m->warnings,
+                                  "Remounting %s with init_itable failed (%s): ext4 zeroes its inode tables at its "
+                                  "next mount instead.",
+                                  m->target_mount, strerror(-r)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int steps_run(Move *m) {
         int r;
 
@@ -558,6 +579,8 @@ int steps_run(Move *m) {
                 r = journal_open(m);
         if (r == 0)
                 r = run_steps(m, move_steps, ELEMENTSOF(move_steps));
+        if (resume_itable_init(m) < 0)
+                return -ENOMEM;
         if (r < 0)
                 return r;
         return m->outcome = r == 0 ? MOVE_DONE : r;

@@ -9,7 +9,8 @@
 # after it the data root is on the volume with the same content (layers with
 # whiteouts, hard links, sparse files; volume data; the running container
 # running), fstab holds the volume by UUID, the old tree is kept; a re-run is
-# a no-op; cleanup removes the old tree.
+# a no-op; cleanup removes the old tree. ext4's zeroing of the inode tables
+# waits while the move copies, and starts when it ends, even after a kill.
 set -uo pipefail
 
 . "$(dirname "$0")/lib-dockerd.sh"
@@ -64,6 +65,15 @@ is "$(sha256sum </etc/default/docker)" "$OPTS0" "the config is byte-identical ag
 is "$(dockerd_sets)" "$SETS0" "images, containers and volumes are all there"
 is "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" true "the running container runs again"
 cp "$WORK/init-orig" /etc/init.d/docker
+# The volume was mounted without ext4's zeroing of the new inode tables
+# for the copy (the rollback unmounted it).
+like "$(json_get 'j["plan"]["disk_steps"]' "$WORK/fail.json")" "mounted $LOOP on $MNT \\(noinit_itable" \
+        "the volume was mounted with noinit_itable for the copy"
+# "ext4 deferred" while mounted with noinit_itable, "ext4 zeroing" without.
+itable() {
+        findmnt -n -o FSTYPE,FS-OPTIONS --mountpoint "$MNT" |
+                awk '{ print $1, ($2 ~ /(^|,)noinit_itable(,|$)/) ? "deferred" : "zeroing" }'
+}
 
 # 3. SIGKILL while the copy runs with Docker stopped, then run again. A
 # build with the test hooks pauses right after the stop, where the kill
@@ -81,6 +91,7 @@ for _ in $(seq 1 3000); do
                 # At once: with the data in the page cache the copy can
                 # take well under a second.
                 kill -KILL "$pid" 2>/dev/null && killed=yes
+                [ -n "$pause" ] && is "$(itable)" "ext4 deferred" "at the stop, the volume is mounted with noinit_itable"
                 break
         fi
         kill -0 "$pid" 2>/dev/null || break
@@ -98,6 +109,7 @@ is "$rc" 0 "running the move again completes it (got $rc)"
 
 # 4. After the move.
 is "$(dockerd_root_dir)" "$NEW" "docker info shows the new root $NEW"
+is "$(itable)" "ext4 zeroing" "the run that completed the killed one remounted the volume without noinit_itable"
 # dockerd bind-mounts its root onto itself ("/dev/loopN[/docker]").
 src=$(findmnt -n -o SOURCE --target "$NEW" | sed 's/\[.*//')
 is "$src" "$LOOP" "the new root is on the volume ($src)"
