@@ -31,6 +31,12 @@ if phase 1; then
         is "$(docker_info '{{.DockerRootDir}}')" "$NEW" "docker info: the new root dir"
         is "$(findmnt -n -o SOURCE --target /mnt/docker-data | sed 's/\[.*//')" /dev/nvme0n1 \
                 "the data root is on the NVMe disk"
+        # ext4 zeroed no inode tables during the copy, and does once it is
+        # over.
+        ok 'json_get "j[\"plan\"][\"disk_steps\"]" /root/move.json | grep -q "on /mnt/docker-data (noinit_itable"' \
+                "the volume was mounted with noinit_itable for the copy"
+        is "$(findmnt -n -o FSTYPE,FS-OPTIONS --mountpoint /mnt/docker-data | grep -c noinit_itable) $(findmnt -n -o FSTYPE --mountpoint /mnt/docker-data)" \
+                "0 ext4" "and remounted without it after the move"
         is "$(json_get '[j["data-root"], j["log-driver"], j["log-opts"]]' "$JSON" 2>&1)" \
                 "[\"$NEW\", \"json-file\", {\"max-size\": \"10m\"}]" "daemon.json: the new data-root, the other keys kept"
         uuid=$(blkid -s UUID -o value /dev/nvme0n1)
