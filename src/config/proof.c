@@ -415,12 +415,13 @@ finish:
 /* ---- dockerd --validate ------------------------------------------------------ */
 
 /* "dockerd --validate" of f, given to it by the name text_files_add()
- * gives (on_disk: a file below /tmp), together with the flags it will
+ * gives (*on_disk: a file below $TMPDIR or /tmp; set when it was one),
+ * together with the flags it will
  * meet: a setting in both is what stops dockerd most often. *ret_err: what
  * dockerd said, of f->path. */
-static int run_validate(const DockerConfig *c, const ProofContext *ctx, const SourceFile *f, bool on_disk,
+static int run_validate(const DockerConfig *c, const ProofContext *ctx, const SourceFile *f, bool *on_disk,
                         int *ret_status, char **ret_err) {
-        _cleanup_(text_files_done) TextFiles copy = { .on_disk = on_disk };
+        _cleanup_(text_files_done) TextFiles copy = { .on_disk = *on_disk };
         _cleanup_free_ char *out = NULL, *err = NULL;
         _cleanup_strv_free_ char **argv = NULL;
         char *names[] = { f->path, NULL };
@@ -428,6 +429,7 @@ static int run_validate(const DockerConfig *c, const ProofContext *ctx, const So
         int r;
 
         r = text_files_add(&copy, "daemon.json", f->content, f->size, &file);
+        *on_disk = copy.on_disk;
         if (r >= 0)
                 r = strv_extend_many(&argv, ctx->dockerd, "--validate", "--config-file", file, NULL);
         for (size_t i = c->flags.first_arg; r >= 0 && i < c->argv.n; i++) {
@@ -450,22 +452,33 @@ static int run_validate(const DockerConfig *c, const ProofContext *ctx, const So
 }
 
 static int prove_validate(const DockerConfig *c, const ProofContext *ctx, char **ret) {
-        _cleanup_free_ char *err = NULL, *e = NULL;
+        _cleanup_free_ char *err = NULL, *again = NULL, *e = NULL;
         const SourceFile *f;
-        int status = 0, r;
+        bool on_disk = false;
+        int status = 0, status_again = 0, r;
 
         if (!ctx->validate || !ctx->dockerd || !c->json_exists || !c->json_valid || c->json_src >= c->sources.n)
                 return 0;
         f = &c->sources.files[c->json_src];
 
-        r = run_validate(c, ctx, f, false, &status, &err);
-        if (r >= 0 && status != 0) {
+        r = run_validate(c, ctx, f, &on_disk, &status, &err);
+        if (r >= 0 && status != 0 && !on_disk) {
                 /* The file was in memory, read through this process's /proc
                  * entry, which a security module may keep dockerd out of
                  * (its own domain under SELinux): the verdict that counts is
-                 * the one on a file. */
-                err = mfree(err);
-                r = run_validate(c, ctx, f, true, &status, &err);
+                 * the one on a file, where one can be written. */
+                on_disk = true;
+                r = run_validate(c, ctx, f, &on_disk, &status_again, &again);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
+                        status = status_again;
+                        free(err);
+                        err = TAKE_PTR(again);
+                } else
+                        log_debug_errno(r, "No file for \"dockerd --validate\" to read (%m): its verdict on the copy "
+                                        "in memory stands");
+                r = 0;
         }
         if (r < 0 || status == 0)
                 return r;

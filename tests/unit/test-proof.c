@@ -317,6 +317,25 @@ static void test_copies(const ProofContext *ctx) {
            strstr(strchr(got, '\n') + 1, "\n/proc/"),
            "each time in memory first, then from a file (%s)", strna(got));
         ok(tmp_copies() == before, "the files are removed");
+
+        /* No file can be written to ask again ($TMPDIR gone): the verdict
+         * on the copy in memory stands, not an error about $TMPDIR. */
+        {
+                _cleanup_free_ char *saved = strdup(getenv("TMPDIR")), *gone = path_join(root, "no-such-dir");
+
+                body = mfree(body);
+                if (asprintf(&body, "#!/bin/sh\nif grep -q bad \"$3\"; then echo \"unable to configure the Docker "
+                                    "daemon with file $3: bad thing\" >&2; exit 1; fi\n") < 0)
+                        abort();
+                dockerd = mfree(dockerd);
+                dockerd = stand_in(root, "dockerd-reads", body);
+                v.dockerd = dockerd;
+                setenv("TMPDIR", gone, 1);
+                check(root, INIT_SYSTEMD, &v, "no $TMPDIR to ask again in: the refusal from memory stands",
+                      "/etc/docker/daemon.json: \"dockerd --validate\" rejects the new configuration: unable to "
+                      "configure the Docker daemon with file /etc/docker/daemon.json: bad thing");
+                setenv("TMPDIR", saved, 1);
+        }
         v.dockerd = NULL;
         tree_remove(root);
 }
