@@ -353,13 +353,10 @@ static int prove_shell(const DockerConfig *c, const ProofContext *ctx, char **re
                 goto finish;
         if (status != 0) {
                 _cleanup_free_ char *named = NULL, *e = NULL;
-                const char *which = NULL;
+                ssize_t last = text_files_last_named(&copies, strempty(err));
+                const char *which = last >= 0 ? names[last] : NULL;
 
-                /* sh names the copy: name the file instead, the last
-                 * one it names being the one it stopped at. */
-                for (size_t i = 0; i < copies.n; i++)
-                        if (strstr(strempty(err), copies.paths[i]))
-                                which = names[i];
+                /* sh names the copy: name the file instead. */
                 named = text_files_rename(&copies, strempty(err), names);
                 e = named ? cescape(named) : NULL;
                 r = config_refuse(ret, "%s: sh cannot source it (exit status %d: %s): the init script would fail to start "

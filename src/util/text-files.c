@@ -102,22 +102,27 @@ static bool continues_path(char c) {
         return c >= '0' && c <= '9';
 }
 
+/* The first place at or after from where path is named whole, or NULL. */
+static const char *find_whole(const char *from, const char *path) {
+        size_t len = strlen(path);
+
+        for (const char *at = from; (at = strstr(at, path)); at += len)
+                if (!continues_path(at[len]))
+                        return at;
+        return NULL;
+}
+
 char *text_files_rename(const TextFiles *t, const char *text, char *const *names) {
         char *s = strdup(text);
 
         for (size_t i = 0; s && i < t->n; i++) {
                 const char *at = s;
-                size_t len = strlen(t->paths[i]);
 
-                while ((at = strstr(at, t->paths[i]))) {
+                while ((at = find_whole(at, t->paths[i]))) {
                         char *x;
                         size_t off = at - s;
 
-                        if (continues_path(at[len])) {
-                                at += len;
-                                continue;
-                        }
-                        if (asprintf(&x, "%.*s%s%s", (int) off, s, names[i], at + len) < 0)
+                        if (asprintf(&x, "%.*s%s%s", (int) off, s, names[i], at + strlen(t->paths[i])) < 0)
                                 x = NULL;
                         free(s);
                         s = x;
@@ -127,6 +132,19 @@ char *text_files_rename(const TextFiles *t, const char *text, char *const *names
                 }
         }
         return s;
+}
+
+ssize_t text_files_last_named(const TextFiles *t, const char *text) {
+        const char *last = NULL;
+        ssize_t which = -1;
+
+        for (size_t i = 0; i < t->n; i++)
+                for (const char *at = text; (at = find_whole(at, t->paths[i])); at++)
+                        if (!last || at > last) {
+                                last = at;
+                                which = (ssize_t) i;
+                        }
+        return which;
 }
 
 void text_files_done(TextFiles *t) {

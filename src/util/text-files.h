@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Texts that a command this process runs reads by name (diff's two sides,
  * the environment files sh sources, the daemon.json "dockerd --validate"
@@ -34,6 +35,10 @@ int text_files_add(TextFiles *t, const char *name, const void *data, size_t size
  * longer one) replaced by the name at the same index of names: what a
  * command says of a text, said of the file the text came from. */
 char *text_files_rename(const TextFiles *t, const char *text, char *const *names);
+
+/* The index of the text whose path text names last (whole, as above): the
+ * one a command that stops at its first error stopped at; -1 for none. */
+ssize_t text_files_last_named(const TextFiles *t, const char *text);
 
 /* Closes the memfds, removes the files and their directory. */
 void text_files_done(TextFiles *t);

@@ -86,6 +86,12 @@ static void test_rename(void) {
         got = text_files_rename(&t, said, names);
         want = strdup("/etc/file10: 1: error\n/etc/file1: 2: error; /etc/file1 and /etc/file0.\n/etc/file2/x\n");
         ok_streq(got, want, "each whole path renamed, every time it is named");
+        ok_int(text_files_last_named(&t, said), 2, "the text named last is the one at the end");
+        _cleanup_free_ char *only10 = NULL;
+        if (asprintf(&only10, "sh: %s: 3: Syntax error\n", p[10]) < 0)
+                abort();
+        ok_int(text_files_last_named(&t, only10), 10, "a path that starts another's is not that one");
+        ok_int(text_files_last_named(&t, "nothing of ours\n"), -1, "none named: -1");
         text_files_done(&t);
         for (int i = 0; i < 11; i++)
                 free(names[i]);
