@@ -300,6 +300,13 @@ int final_pass_track(Move *m, MoveTree tree, const char *src);
 int move_copy_final(Move *m, MoveTree tree, const char *src, const char *dst, const TreeSize *size,
                     char **ret_message);
 
+/* The zeroing of the inode tables that step_prepare() deferred (ext4's
+ * noinit_itable), started once the copy is over, whatever the move's
+ * outcome; also for a mount a killed run left so, when a later run or
+ * "rollback" takes its journal up. A failed remount is a warning (the
+ * next mount does it); < 0 only when out of memory. */
+int move_resume_itable_init(Move *m);
+
 /* The drop-in that keeps Docker from starting without the volume: one more
  * file of the plan, so that it is written (and undone) with the rest. */
 int plan_mount_dropin(Move *m);

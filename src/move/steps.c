@@ -541,19 +541,27 @@ static int journal_open(Move *m) {
         return 0;
 }
 
-/* The zeroing of the inode tables that step_prepare() deferred, started
- * once the copy is over, whatever the move's outcome; also for a mount a
- * killed run left so. Should it fail, the next mount does it. */
-static int resume_itable_init(Move *m) {
+/* The mount a move onto a device put its data root on: this run's, or the
+ * one the journal of the run it takes up records. NULL for a move --to. */
+static const char *device_mount(const Move *m) {
+        if (with_device(m) && m->target_mount)
+                return m->target_mount;
+        if (m->resume_phase != PHASE_NONE && m->journal && json_get_string(m->journal, "device"))
+                return json_get_string(m->journal, "mount");
+        return NULL;
+}
+
+int move_resume_itable_init(Move *m) {
+        const char *dir = device_mount(m);
         int r;
 
-        if (!with_device(m) || !m->target_mount)
+        if (!dir)
                 return 0;
-        r = mount_resume_itable_init(m->target_mount);
+        r = mount_resume_itable_init(dir);
         if (r < 0 && strv_extendf(&m->warnings,
                                   "Remounting %s with init_itable failed (%s): ext4 zeroes its inode tables at its "
                                   "next mount instead.",
-                                  m->target_mount, strerror(-r)) < 0)
+                                  dir, strerror(-r)) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -562,8 +570,10 @@ int steps_run(Move *m) {
         int r;
 
         m->t_run = now_ms();
-        if (m->resume_phase == PHASE_ROLLING_BACK)
-                return move_finish_rollback(m);
+        if (m->resume_phase == PHASE_ROLLING_BACK) {
+                r = move_finish_rollback(m);
+                return move_resume_itable_init(m) < 0 ? -ENOMEM : r;
+        }
         m->phase = m->resume_phase;
         /* Docker came back on the old root since the run this one resumes
          * stopped it (a reboot, a human): start over from a live copy. */
@@ -579,7 +589,7 @@ int steps_run(Move *m) {
                 r = journal_open(m);
         if (r == 0)
                 r = run_steps(m, move_steps, ELEMENTSOF(move_steps));
-        if (resume_itable_init(m) < 0)
+        if (move_resume_itable_init(m) < 0)
                 return -ENOMEM;
         if (r < 0)
                 return r;

@@ -363,8 +363,12 @@ int undo_execute(Undo *u) {
                 return -EINVAL;
         switch (u->kind) {
         case UNDO_ABANDON:
-        case UNDO_FINISH:
-                return undo_execute_abandon(u);
+        case UNDO_FINISH: {
+                /* A move killed during its copy left its volume mounted
+                 * with the zeroing of ext4's inode tables deferred. */
+                int r = undo_execute_abandon(u);
+                return move_resume_itable_init(u->m) < 0 ? -ENOMEM : r;
+        }
         case UNDO_ROLLBACK:
                 return undo_execute_rollback(u);
         case UNDO_RESOLVE:

@@ -12,7 +12,8 @@
 # a crash completes the move. A rollback killed halfway refuses a new move
 # and is finished by running it again. A move that can no longer resume
 # (its target gone) says Docker is stopped, and "rollback --yes" abandons it,
-# whether it had stopped Docker or not.
+# whether it had stopped Docker or not, and starts ext4's zeroing of the
+# inode tables on a volume the move mounted without it.
 set -uo pipefail
 
 . "$(dirname "$0")/lib-dockerd.sh"
@@ -201,16 +202,23 @@ rc=$?
 ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_config_sum)" = "$config0" ]' \
         "abandon: which rolls back as usual"
 
-# 5. A move killed after its live pre-copy, Docker still running: abandoning
-# it only marks the journal; no file, no daemon, no container is touched.
+# 5. A move onto a device, killed after its live pre-copy, Docker still
+# running: abandoning it only marks the journal; no file, no daemon, no
+# container is touched. The volume it mounted for the copy without ext4's
+# zeroing of the inode tables (noinit_itable) gets that zeroing back.
 dockerd_docker start "$DOCKERD_RUNNING" >/dev/null
 pid0=$(dockerd_pid)
-mkdir "$VOL/live"
-DOCKER_RELOCATE_TEST_CRASH=pre-copied "$BIN" move --to "$VOL/live" --pre-copy --yes >"$WORK/out" 2>&1
+sandbox_loop LIVE 2G || bail_out "losetup"
+LIVEMNT=$WORK/live
+itable() {
+        findmnt -n -o FS-OPTIONS --mountpoint "$LIVEMNT" | awk '{ print ($1 ~ /(^|,)noinit_itable(,|$)/) ? "deferred" : "zeroing" }'
+}
+DOCKER_RELOCATE_TEST_CRASH=pre-copied "$BIN" move --device "$LIVE" --mount "$LIVEMNT" --pre-copy --yes >"$WORK/out" 2>&1
 rc=$?
 ok '[ $rc = 137 ] && [ "$(relocate_phase)" = precopied ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ]' \
         "live: a move killed after the pre-copy, Docker still runs (exit $rc)"
 [ $rc = 137 ] || diag_files "$WORK/out"
+is "$(itable)" deferred "live: the kill left the volume mounted with noinit_itable"
 "$BIN" rollback --yes --json >"$WORK/abandon.json" 2>"$WORK/abandon.err"
 rc=$?
 ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "changed True" ] && [ "$(relocate_phase)" = rolled-back ]' \
@@ -219,7 +227,8 @@ ok '[ $rc = 0 ] && [ "$(result "$WORK/abandon.json")" = "changed True" ] && [ "$
 ok '[ "$(dockerd_config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_sets)" = "$sets0" ] &&
         [ "$(running)" = true ]' \
         "live: the configuration, the daemon and its containers were left as they were"
-ok '[ -d "$VOL/live/image" ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "live: neither data root was touched"
+ok '[ -d "$LIVEMNT/docker/image" ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "live: neither data root was touched"
+is "$(itable)" zeroing "live: the rollback remounted the volume without noinit_itable"
 
 # 6. Nothing configures the data root: the move creates daemon.json, and
 # undoing it deletes the file.
