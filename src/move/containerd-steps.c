@@ -163,11 +163,21 @@ int step_check_before_start(Move *m, char **ret_error) {
 
 int step_delete_old_containerd(Move *m, char **ret_error) {
         (void) ret_error;
+        /* Only while Docker and containerd run on the new roots. */
+        if (!docker_runs_on(m->cfg.socket, m->new_root) || verify_containerd(m, true, NULL) < 0)
+                return strv_extendf(&m->warnings,
+                                    "containerd's old root %s is kept: Docker and containerd do not run on the new "
+                                    "roots now; once they do, remove it by hand.",
+                                    m->store.old_containerd_root) < 0
+                               ? -ENOMEM
+                               : 1;
+        /* Not "cleanup": the data root's deletion took the journal to
+         * "cleaned", where it finds nothing left to do. */
         if (delete_old_root(m->store.old_containerd_root) < 0)
                 return strv_extendf(&m->warnings,
-                                    "Deleting containerd's old root %s failed; remove it with 'docker-relocate "
-                                    "cleanup'.",
-                                    m->store.old_containerd_root) < 0
+                                    "Deleting containerd's old root %s failed; remove it by hand "
+                                    "(rm -rf --one-file-system %s).",
+                                    m->store.old_containerd_root, m->store.old_containerd_root) < 0
                                ? -ENOMEM
                                : 1;
         return 0;

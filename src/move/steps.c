@@ -396,8 +396,16 @@ static int step_restart_containers(Move *m, char **ret_error) {
         return r;
 }
 
-/* The old tree: kept, unless asked, and only now. */
+/* The old tree: kept, unless asked, and only now, while Docker runs on the
+ * new one. */
 static int step_delete_old(Move *m, char **ret_error) {
+        if (!docker_runs_on(m->cfg.socket, m->new_root))
+                return strv_extendf(&m->warnings,
+                                    "The old data root %s is kept: Docker does not run on %s now; once it does, "
+                                    "remove the old one with 'docker-relocate cleanup'.",
+                                    m->old_root, m->new_root) < 0
+                               ? -ENOMEM
+                               : STEP_SKIPPED;
         if (delete_old_root(m->old_root) < 0)
                 return strv_extendf(&m->warnings,
                                     "Deleting the old data root %s failed; remove it with 'docker-relocate cleanup'.",
@@ -583,6 +591,14 @@ int steps_run(Move *m) {
                  * stopped Docker, not of this one. */
                 m->steps_from = journal_n_steps(m->journal);
         }
+
+        /* Killed after Docker was verified on the new root: it may have
+         * been stopped, or put back on the old root, since (a reboot, a
+         * human). Started and verified again before the move is called
+         * done and before --delete-old may touch the old root; should that
+         * fail, the move rolls back as at its first start. */
+        if (m->phase == PHASE_VERIFIED && !(m->daemon.running && streq_ptr(m->daemon.root_dir, m->new_root)))
+                m->phase = PHASE_CONFIGURED;
 
         r = run_steps(m, target_steps, ELEMENTSOF(target_steps));
         if (r == 0)

@@ -13,7 +13,10 @@
 # and is finished by running it again. A move that can no longer resume
 # (its target gone) says Docker is stopped, and "rollback --yes" abandons it,
 # whether it had stopped Docker or not, and starts ext4's zeroing of the
-# inode tables on a volume the move mounted without it.
+# inode tables on a volume the move mounted without it. A move killed after
+# Docker was verified on the new root is verified again by the next run
+# (Docker stopped since: started; put back on the old root by hand: rolled
+# back, and --delete-old deletes nothing).
 set -uo pipefail
 
 . "$(dirname "$0")/lib-dockerd.sh"
@@ -230,7 +233,43 @@ ok '[ "$(dockerd_config_sum)" = "$config0" ] && [ "$(dockerd_pid)" = "$pid0" ] &
 ok '[ -d "$LIVEMNT/docker/image" ] && [ -d "$DOCKERD_DATA_ROOT/image" ]' "live: neither data root was touched"
 is "$(itable)" zeroing "live: the rollback remounted the volume without noinit_itable"
 
-# 6. Nothing configures the data root: the move creates daemon.json, and
+# 6. A move killed once Docker was verified on the new root, and Docker
+# stopped, or put back on the old root by hand, before the next run: that
+# run starts and verifies Docker again before it calls the move done, and
+# before --delete-old may touch the old root.
+verified_crash() {
+        local target=$1 what=$2 rc
+        mkdir "$target"
+        DOCKER_RELOCATE_TEST_CRASH=verified "$BIN" move --to "$target" --no-pre-copy --yes >"$WORK/out" 2>&1
+        rc=$?
+        ok '[ $rc = 137 ] && [ "$(relocate_phase)" = verified ] && [ "$(dockerd_root_dir)" = "$target" ]' \
+                "$what: a move killed after Docker was verified on $target (exit $rc)"
+        [ $rc = 137 ] || diag_files "$WORK/out"
+}
+cp /etc/docker/daemon.json "$WORK/daemon.json.before"
+verified_crash "$VOL/verified-1" "verified, then stopped"
+dockerd_stop || bail_out "dockerd did not stop"
+"$BIN" move --to "$VOL/verified-1" --no-pre-copy --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
+rc=$?
+ok '[ $rc = 0 ] && [ "$(dockerd_root_dir)" = "$VOL/verified-1" ] && [ "$(relocate_phase)" = done ]' \
+        "verified, then stopped: the next run starts Docker on the new root again and verifies it (exit $rc)"
+[ $rc = 0 ] || diag_files "$WORK/resume.err"
+"$BIN" rollback --yes >"$WORK/out" 2>&1 || diag_files "$WORK/out"
+is "$(dockerd_config_sum)" "$config0" "verified, then stopped: rolled back to the configuration as before"
+
+verified_crash "$VOL/verified-2" "verified, then put back"
+dockerd_stop || bail_out "dockerd did not stop"
+cp "$WORK/daemon.json.before" /etc/docker/daemon.json
+dockerd_start || bail_out "dockerd did not start on the old root"
+"$BIN" move --to "$VOL/verified-2" --no-pre-copy --delete-old --yes --json >"$WORK/resume.json" 2>"$WORK/resume.err"
+rc=$?
+is "$rc" 4 "verified, then put back: the next run finds Docker on the old root, does not call the move done, rolls back (exit $rc)"
+[ $rc = 4 ] || diag_files "$WORK/resume.err"
+ok '[ -d "$DOCKERD_DATA_ROOT/image" ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$sets0" ]' \
+        "verified, then put back: --delete-old left the old root, Docker runs on it with every image, container and volume"
+is "$(dockerd_config_sum)" "$config0" "verified, then put back: the configuration is as before"
+
+# 7. Nothing configures the data root: the move creates daemon.json, and
 # undoing it deletes the file.
 dockerd_stop || bail_out "dockerd did not stop"
 rm /etc/docker/daemon.json
