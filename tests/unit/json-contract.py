@@ -290,6 +290,15 @@ try:
         errors = list(fp.iter_errors(entries))
         ok(not errors if valid else bool(errors), "schema: final_pass, %s: %s" % (what, "valid" if valid else
                                                                                    "invalid"), errors)
+
+    # Every phase a journal can be at is one "status" may report: the
+    # schema's list against the names the journal writes (journal.c).
+    import re
+    with open(os.path.join(HERE, "..", "..", "src", "move", "journal.c")) as f:
+        written = set(re.findall(r'\[PHASE_[A-Z_]+\] = "([a-z-]+)"', f.read()))
+    lm = whole["$defs"]["status"]["properties"]["last_move"]["oneOf"][1]["properties"]["phase"]["enum"]
+    ok(len(written) > 10 and written == set(lm), "schema: last_move.phase lists every phase the journal writes",
+       "the journal writes %s; the schema lists %s" % (sorted(written), sorted(lm)))
 finally:
     shutil.rmtree(WORK, ignore_errors=True)
 
