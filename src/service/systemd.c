@@ -312,6 +312,14 @@ int systemd_start_units(char *const *units, unsigned timeout_ms, char **ret_erro
         r = bus_open(timeout_ms, &bus, ret_error);
         if (r < 0)
                 return r;
+        /* A unit that failed to start a few times just now (dockerd on a
+         * root it refused, restarted by Restart=always) has reached its
+         * start limit, and systemd refuses any start, the rollback's too,
+         * until the interval is over: a clean slate first, as
+         * "systemctl reset-failed" gives. A unit that is not loaded or not
+         * failed has nothing to reset. */
+        STRV_FOREACH(u, units)
+                (void) sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s", *u);
         return run_jobs(bus, "StartUnit", units, deadline, ret_error);
 }
 

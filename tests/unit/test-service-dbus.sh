@@ -22,7 +22,7 @@ mark() {
 }
 calls() {
         tail -n +$((MARK + 1)) "$WORK/mock.log" |
-                sed -nE 's/^[0-9.]+ (Subscribe|StopUnit|StartUnit|LoadUnit|Reload)( "([^"]*)")?.*/\1 \3/p' |
+                sed -nE 's/^[0-9.]+ (Subscribe|StopUnit|StartUnit|LoadUnit|Reload|ResetFailedUnit)( "([^"]*)")?.*/\1 \3/p' |
                 sed 's/ $//'
 }
 
@@ -61,6 +61,7 @@ main = bus.get_object('org.freedesktop.systemd1', '/org/freedesktop/systemd1')
 mock = dbus.Interface(main, 'org.freedesktop.DBus.Mock')
 mock.AddMethod('org.freedesktop.systemd1.Manager', 'Subscribe', '', '', '')
 mock.AddMethod('org.freedesktop.systemd1.Manager', 'Reload', '', '', '')
+mock.AddMethod('org.freedesktop.systemd1.Manager', 'ResetFailedUnit', 's', '', '')
 mock.AddMethod('org.freedesktop.systemd1.Manager', 'LoadUnit', 's', 'o', 'ret = self.units[args[0]]')
 for unit in ('docker.socket', 'docker.service', 'containerd.service'):
     mock.AddMockUnit(unit)
@@ -124,8 +125,8 @@ mark
 out=$(RUNTIME_PROBE_TIMEOUT_MS=3000 "$PROBE" service-start systemd "$WORK/no-daemon.sock")
 like "$out" '"errno":[[:space:]]*110,' "start without a daemon answering fails with ETIMEDOUT"
 like "$out" 'does not answer' "… saying the daemon does not answer"
-is "$(calls | tr '\n' ,)" "Subscribe,LoadUnit docker.socket,StartUnit docker.socket,StartUnit docker.service," \
-        "socket loaded and started before the service"
+is "$(calls | tr '\n' ,)" "ResetFailedUnit docker.socket,ResetFailedUnit docker.service,Subscribe,LoadUnit docker.socket,StartUnit docker.socket,StartUnit docker.service," \
+        "the start limits reset, then the socket loaded and started before the service"
 is "$("$PROBE" service-state systemd)" active "state after start"
 
 # Something activates docker.service again moments after its stop job
