@@ -13,7 +13,7 @@ static const struct {
 } shorthands[] = {
         { 'D', "debug" },   { 'H', "host" },   { 'G', "group" },          { 'b', "bridge" },
         { 'g', "graph" },   { 'l', "log-level" }, { 'p', "pidfile" },     { 's', "storage-driver" },
-        { 'v', "version" }, { 'h', "help" },   { 'e', "exec-driver" },
+        { 'v', "version" }, { 'h', "help" },   { 'e', "exec-driver" },    { 'r', "restart" },
 };
 
 /* dockerd's boolean flags: they never consume the next word. */
@@ -22,6 +22,8 @@ static const char *const boolean_flags[] = {
         "live-restore", "no-new-privileges", "selinux-enabled", "userland-proxy", "experimental", "init",
         "raw-logs", "rootless", "validate", "version", "help", "disable-legacy-registry", "cri-containerd",
         "allow-nondistributable-artifacts-all", "ip-forward-no-drop", "userns-remap-disabled",
+        "allow-direct-routing", /* Engine 28 */
+        "restart",              /* deprecated, still parsed */
 };
 
 static const struct {

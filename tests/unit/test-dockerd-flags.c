@@ -60,6 +60,10 @@ static void test_spellings(void) {
         check_value("/usr/bin/dockerd --debug --data-root /x", "data-root", "/x", 2, 3, false);
         check_value("dockerd -D --data-root /x", "data-root", "/x", 2, 3, false);
         check_value("dockerd --live-restore -g /x", "graph", "/x", 2, 3, false);
+        /* Booleans of newer and older Engines: none takes the next word. */
+        check_value("dockerd --allow-direct-routing --data-root /x", "data-root", "/x", 2, 3, false);
+        check_value("dockerd --restart --data-root /x", "data-root", "/x", 2, 3, false);
+        check_value("dockerd -r -g /x", "graph", "/x", 2, 3, false);
         check_value("dockerd -H fd:// -H unix:///run/d.sock", "host", "unix:///run/d.sock", 3, 4, false);
         check_value("dockerd --host=tcp://0.0.0.0:2375", "host", "tcp://0.0.0.0:2375", 1, 1, true);
         check_value("dockerd -s overlay2", "storage-driver", "overlay2", 1, 2, false);
