@@ -100,6 +100,10 @@ int unit_parse_file(UnitInfo *u, SourceSet *s, uint32_t id) {
         unsigned lineno = 0;
         int r;
 
+        /* A byte order mark opens the file for some editors; systemd skips
+         * it, and so the "[Service]" right after it counts. */
+        if (size >= 3 && memcmp(c, "\xEF\xBB\xBF", 3) == 0)
+                i = 3;
         while (i < size) {
                 size_t ls = i, le, stmt_line;
                 lineno++;

@@ -236,6 +236,26 @@ static void test_continuation(void) {
         tree_remove(root);
 }
 
+/* A drop-in saved with a byte order mark: systemd skips it, so its
+ * [Service] section and the ExecStart= in it count. */
+static void test_byte_order_mark(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *w = NULL;
+        const char *dropin = "\xEF\xBB\xBF[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --data-root /srv/docker\n";
+
+        tree_write(root, VENDOR, vendor_unit);
+        tree_write(root, ETC_D "/override.conf", dropin);
+        load(&l, root);
+        ok(l.r == 0, "load");
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|-H|fd://|--data-root|/srv/docker",
+                 "a drop-in that opens with a byte order mark: its ExecStart= counts");
+        ok(word_is_bytes(&l, 4, ETC_D "/override.conf", "/srv/docker"), "its words point at their bytes");
+        loaded_done(&l);
+        tree_remove(root);
+}
+
 static void test_expansion(void) {
         char *root = tree_new("test-unit");
         Loaded l;
@@ -382,6 +402,7 @@ int main(void) {
         test_search_path();
         test_dropins();
         test_continuation();
+        test_byte_order_mark();
         test_expansion();
         test_exec_words();
         test_masked_and_prefix();
