@@ -5,6 +5,7 @@
 #include "cmd/cmd.h"
 #include "move/undo.h"
 #include "output/output.h"
+#include "util/interrupt.h"
 #include "util/path.h"
 #include "util/strv.h"
 
@@ -45,6 +46,10 @@ int verb_cleanup(const Options *o) {
         if (r == 0)
                 return cmd_fail(EXIT_REFUSED, 0, "Not confirmed; nothing was removed.");
 
+        /* Half a data root is of no use to anyone: the removal goes on. */
+        r = interrupt_watch("the removal of the old data root goes on to its end; wait for it.");
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Cannot take over SIGINT and SIGTERM for the cleanup: %m");
         r = undo_execute(u);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "The cleanup failed: %m");

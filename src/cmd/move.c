@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "move/move.h"
 #include "output/output.h"
+#include "util/interrupt.h"
 #include "util/journald.h"
 #include "util/json-util.h"
 #include "util/log.h"
@@ -301,6 +302,14 @@ int verb_move(const Options *o) {
         if (r == 0)
                 return cmd_fail(EXIT_REFUSED, 0, "Not confirmed; nothing was changed.");
 
+        /* From here on a Ctrl-C, a lost session or a stop request ends the
+         * move at a safe point instead of between "Docker stopped" and
+         * "Docker started". */
+        r = interrupt_watch("the move stops after its current step and puts back what it changed; once Docker "
+                            "runs verified on the new data root it finishes instead. Wait for it: SIGKILL would end "
+                            "it where it is (running the move again takes it up).");
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Cannot take over SIGINT and SIGTERM for the move: %m");
         r = move_execute(m);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "The move failed: %m");

@@ -5,6 +5,7 @@
 #include "cmd/cmd.h"
 #include "move/undo.h"
 #include "output/output.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -77,6 +78,10 @@ int verb_rollback(const Options *o) {
                                 "Rolling back needs --yes: data written since the move stays behind on %s.",
                                 s.new_root);
 
+        /* Stopped halfway, a rollback would leave Docker down. */
+        r = interrupt_watch("the rollback goes on to its end, so that Docker runs again; wait for it.");
+        if (r < 0)
+                return cmd_fail(EXIT_FAIL, r, "Cannot take over SIGINT and SIGTERM for the rollback: %m");
         r = undo_execute(u);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "The rollback failed: %m");

@@ -48,7 +48,10 @@ static int on_check(const CopyProgress *p, void *userdata, char **ret_message) {
                 return 0;
         w->next_check = now + 1000;
         r = copy_watch_check(w->watch, p->bytes + p->files, NULL, &cause);
-        if (r < 0 && asprintf(ret_message, "cannot write %s: %s; the copy was stopped", w->watch->dst, cause) < 0)
+        if (r == -EINTR) {
+                if (asprintf(ret_message, "interrupted by %s; the copy was stopped", cause) < 0)
+                        *ret_message = NULL;
+        } else if (r < 0 && asprintf(ret_message, "cannot write %s: %s; the copy was stopped", w->watch->dst, cause) < 0)
                 *ret_message = NULL;
         return r;
 }

@@ -484,7 +484,10 @@ int copy_tree(const char *src, const char *dst, CopyPass pass, CopyProgressFn pr
                  * than let rsync fail on every file left, so that the move
                  * can roll back. */
                 r = copy_kill(pid, &status);
-                if (ret_message) {
+                if (ret_message && abort_r == -EINTR) {
+                        if (asprintf(ret_message, "interrupted by %s; rsync was stopped", cause) < 0)
+                                *ret_message = NULL;
+                } else if (ret_message) {
                         _cleanup_free_ char *tail = last_lines(errbuf, 3);
                         if (asprintf(ret_message, "cannot write %s: %s; rsync was stopped%s%s%s", dst, cause,
                                      isempty(tail) ? "" : " (", strempty(tail), isempty(tail) ? "" : ")") < 0)

@@ -11,6 +11,7 @@
 
 #include "copy/watch.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/macro.h"
 #include "util/process.h"
 #include "util/strv.h"
@@ -99,6 +100,12 @@ int copy_watch_check(CopyWatch *w, uint64_t bytes, const char *stderr_text, cons
         uint64_t mark[ELEMENTSOF(w->mark)] = { bytes };
         unsigned long long now = now_ms();
 
+        /* A SIGINT, SIGTERM or SIGHUP asked the move to stop: a long
+         * copy is where it most likely came, and the copy stops now. */
+        if (interrupt_pending()) {
+                *ret_cause = interrupt_signal_name(interrupt_pending());
+                return -EINTR;
+        }
         /* rsync goes on with the next file after each one it cannot write;
          * on a target that is gone every next file fails the same way. */
         for (size_t i = 0; i < ELEMENTSOF(fatal); i++)

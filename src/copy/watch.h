@@ -37,8 +37,9 @@ void copy_watch_done(CopyWatch *w);
  * transferred so far, stderr_text what it said on stderr. 0 while the copy
  * may go on; otherwise a negative errno (-EROFS: the target turned
  * read-only; -ENODEV: its block device is gone; -EIO, -ENOSPC: rsync could
- * not write the target; -ETIMEDOUT: no progress for the stall limit) and
- * *ret_cause, a static phrase saying why. */
+ * not write the target; -ETIMEDOUT: no progress for the stall limit;
+ * -EINTR: the move was interrupted, interrupt.h) and *ret_cause, a static
+ * phrase saying why (for -EINTR the signal's name). */
 int copy_watch_check(CopyWatch *w, uint64_t bytes, const char *stderr_text, const char **ret_cause);
 
 /* Whether rsync reported errnum ("...: <strerror> (<errnum>)" at a line's

@@ -23,6 +23,7 @@
 #include "move/move-internal.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/json-util.h"
 #include "util/path.h"
 #include "util/process.h"
@@ -478,6 +479,20 @@ static int run_step(Move *m, const Step *s) {
                 return 0;
         if (step_done_before(m, s))
                 return 0;
+        /* Asked to stop (a SIGINT, SIGTERM or SIGHUP, interrupt.h): here,
+         * between two steps, while the move can still be taken back. Once
+         * Docker is verified on the new root what is left is quick, and
+         * the move is finished instead. */
+        if (interrupt_pending() && m->phase < PHASE_VERIFIED) {
+                char *why;
+
+                if (asprintf(&why, "Interrupted by %s before the step \"%s\"",
+                             interrupt_signal_name(interrupt_pending()), s->name) < 0)
+                        return -ENOMEM;
+                free(m->error);
+                m->error = why;
+                return move_fail(m, m->phase);
+        }
 
         announce(m, s->name, s->doing, -1);
         step_log_begin(&m->steps);

@@ -15,6 +15,7 @@
 #include "service/systemd.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/path.h"
@@ -159,6 +160,11 @@ int service_run_tool(char *const *argv, unsigned timeout_ms, char **ret_output, 
                 (void) dup2(out, STDOUT_FILENO);
                 (void) dup2(out, STDERR_FILENO);
                 (void) signal(SIGPIPE, SIG_DFL);
+                /* As spawn_command() does: the daemon an init script starts
+                 * inherits what its script had. */
+                interrupt_child_reset();
+                (void) setpgid(0, 0);
+                (void) signal(SIGTTOU, SIG_IGN);
                 execvp(argv[0], argv);
                 _exit(127);
         }

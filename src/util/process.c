@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/interrupt.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/process.h"
@@ -87,10 +88,16 @@ int spawn_command(char *const *argv, int *ret_stdout_fd, int *ret_stderr_fd, pid
                         dup2(out[1], STDOUT_FILENO);
                 if (err[1] >= 0)
                         dup2(err[1], STDERR_FILENO);
-                /* Default signal dispositions for the child. */
+                /* Default signal dispositions for the child, in a process
+                 * group of its own: a Ctrl-C on the terminal reaches this
+                 * process alone, which decides where the move stops
+                 * (interrupt.h), and never a command of its rollback. */
                 signal(SIGPIPE, SIG_DFL);
-                signal(SIGINT, SIG_DFL);
-                signal(SIGTERM, SIG_DFL);
+                interrupt_child_reset();
+                (void) setpgid(0, 0);
+                /* Out of the terminal's foreground group, a write to it
+                 * would stop the child under "stty tostop". */
+                signal(SIGTTOU, SIG_IGN);
                 execvp(argv[0], argv);
                 _exit(127);
         }

@@ -16,7 +16,9 @@
 # inode tables on a volume the move mounted without it. A move killed after
 # Docker was verified on the new root is verified again by the next run
 # (Docker stopped since: started; put back on the old root by hand: rolled
-# back, and --delete-old deletes nothing).
+# back, and --delete-old deletes nothing). A SIGINT or SIGTERM ends a move
+# at a step's end: rolled back once Docker was stopped, Docker untouched
+# before.
 set -uo pipefail
 
 . "$(dirname "$0")/lib-dockerd.sh"
@@ -269,7 +271,54 @@ ok '[ -d "$DOCKERD_DATA_ROOT/image" ] && [ "$(dockerd_root_dir)" = "$DOCKERD_DAT
         "verified, then put back: --delete-old left the old root, Docker runs on it with every image, container and volume"
 is "$(dockerd_config_sum)" "$config0" "verified, then put back: the configuration is as before"
 
-# 7. Nothing configures the data root: the move creates daemon.json, and
+# 7. Interrupted: a SIGINT once Docker is stopped ends the move before its
+# next step and rolls back (exit 4); a SIGTERM after the live pre-copy ends
+# it with Docker untouched (exit 1). The run is held at the point by the
+# test hook, the signal sent, and the hold released.
+interrupted() {
+        local point=$1 sig=$2 target=$3 pause=$WORK/paused-$1 pid
+        mkdir "$target"
+        DOCKER_RELOCATE_TEST_PAUSE=$point:$pause "$BIN" move --to "$target" --pre-copy --yes --json \
+                >"$WORK/int.json" 2>"$WORK/int.err" &
+        pid=$!
+        if ! wait_for 120 test -e "$pause"; then
+                kill -KILL "$pid" 2>/dev/null
+                wait "$pid" 2>/dev/null
+                return 1
+        fi
+        kill -"$sig" "$pid"
+        wait_for 10 grep -q "^$sig received: the move stops after its current step" "$WORK/int.err"
+        rm -f "$pause"
+        if ! wait_for 300 sh -c "! kill -0 $pid 2>/dev/null"; then
+                kill -KILL "$pid" 2>/dev/null
+                wait "$pid" 2>/dev/null
+                return 1
+        fi
+        wait "$pid"
+}
+int_error() {
+        json_get '"%s %s: %s" % (j["status"], j["error"]["code"], j["error"]["message"])' "$WORK/int.json" 2>/dev/null
+}
+interrupted stopped INT "$VOL/interrupted-1"
+rc=$?
+like "$(int_error)" "^rolled-back 4: .*Interrupted by SIGINT before the step \"copy\"" \
+        "SIGINT with Docker stopped: the move rolls back, exit 4, and says why (exit $rc)"
+[ $rc = 4 ] || diag_files "$WORK/int.err"
+ok 'grep -q "^SIGINT received: the move stops after its current step" "$WORK/int.err"' "… it said so when the signal came"
+ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$sets0" ] && [ "$(dockerd_config_sum)" = "$config0" ] &&
+        [ "$(relocate_phase)" = rolled-back ]' \
+        "… Docker runs on the old root with every image, container and volume, the configuration as before"
+is "$(running)" true "… the running container runs again"
+pid0=$(dockerd_pid)
+interrupted pre-copied TERM "$VOL/interrupted-2"
+rc=$?
+like "$(int_error)" "^failed 1: .*Interrupted by SIGTERM before the step" \
+        "SIGTERM after the live pre-copy: the move ends, exit 1, and says why (exit $rc)"
+[ $rc = 1 ] || diag_files "$WORK/int.err"
+ok '[ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_config_sum)" = "$config0" ] && [ "$(running)" = true ]' \
+        "… Docker was not stopped, its configuration not touched"
+
+# 8. Nothing configures the data root: the move creates daemon.json, and
 # undoing it deletes the file.
 dockerd_stop || bail_out "dockerd did not stop"
 rm /etc/docker/daemon.json

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* SIGINT, SIGTERM and SIGHUP while the host is being changed: a Ctrl-C, a
+ * dropped SSH session or a supervisor's stop must not end the process
+ * between "Docker stopped" and "Docker started again". From
+ * interrupt_watch() on they end nothing at once: a thread of its own takes
+ * them, notes the first (interrupt_pending()) and says on stderr what
+ * happens now (notice), and the caller stops at a safe point. SIGKILL
+ * still ends the process, and the journal still lets the next run take it
+ * up. */
+
+/* Blocks the three signals in the calling thread, so in every thread it
+ * starts later, and starts the thread that takes them. Call it in the main
+ * thread before the threads it is to cover start. notice: one sentence,
+ * said after "SIGINT received: " at the first signal; at any further one
+ * the same, after "... again: ". Calling it again changes only the notice.
+ * Returns 0 or a negative errno. */
+int interrupt_watch(const char *notice);
+
+/* The first of the three signals received since interrupt_watch(), or 0. */
+int interrupt_pending(void);
+
+/* "SIGINT", "SIGTERM", "SIGHUP" or "a signal". */
+const char *interrupt_signal_name(int sig);
+
+/* In a child just forked, before exec: the signals unblocked and at their
+ * default action, so that the programs the tool runs (and the daemons an
+ * init script starts) can be stopped by them as usual. Async-signal-safe. */
+void interrupt_child_reset(void);
