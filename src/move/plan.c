@@ -326,18 +326,19 @@ static int plan_target_volume(Move *m) {
         /* The volume could not even be checked (m->error says why). */
         if (m->error)
                 return plan_end(m, MOVE_FAILED);
-        if (m->disk.refused)
-                return strv_extend_strv(&m->refusals, m->disk.refusals) < 0 ? -ENOMEM : MOVE_PLANNED;
-        r = strv_extend_strv(&m->warnings, m->disk.warnings);
-        if (r < 0)
-                return r;
         /* The mount point as prepare resolved it: the one path for the
-         * mount, fstab, the copy and the configuration. */
+         * mount, fstab, the copy and the configuration. A refused volume's
+         * plan names them as asked. */
         m->target_mount = strdup(m->disk.mount ?: m->req.mount ?: DEFAULT_MOUNT);
         m->device = strdup(m->disk.fs_node ?: m->req.device);
         m->new_root = m->target_mount ? path_join(m->target_mount, "docker") : NULL;
         if (!m->target_mount || !m->device || !m->new_root)
                 return -ENOMEM;
+        if (m->disk.refused)
+                return strv_extend_strv(&m->refusals, m->disk.refusals) < 0 ? -ENOMEM : MOVE_PLANNED;
+        r = strv_extend_strv(&m->warnings, m->disk.warnings);
+        if (r < 0)
+                return r;
         r = plan_link_is_target(m);
         return r < 0 ? r : MOVE_PLANNED;
 }
@@ -476,7 +477,10 @@ static int plan_steps(Move *m) {
         int r = 0;
 
         /* With --device, the volume's own steps come first (m->disk.steps). */
-        if (m->req.device && m->disk.steps.n == 0)
+        if (m->req.device && m->disk.refused)
+                r = step_line(m, false, "Prepare %s and mount it on %s (refused: see below)", strna(m->device),
+                              strna(m->target_mount));
+        else if (m->req.device && m->disk.steps.n == 0)
                 r = step_line(m, false, "Use %s, mounted on %s, as it is", strna(m->device), strna(m->target_mount));
         if (r >= 0 && m->req.pre_copy)
                 r = step_line(m, false, "Copy %s to %s while Docker runs", old, new);

@@ -344,6 +344,10 @@ static void test_volume(void) {
         (void) strv_extend(&m->disk.refusals, "/dev/nvme1n1 holds a filesystem");
         ok_int(plan_decide(m, &error), MOVE_REFUSED, "a refused volume: refused");
         ok(refused_for(m, "/dev/nvme1n1 holds a filesystem"), "with the volume's reason");
+        ok(has_step(m, "Prepare vol-0123456789abcdef0 and mount it on " DEFAULT_MOUNT " (refused: see below)") &&
+                   has_step(m, "Copy /srv/docker to " DEFAULT_MOUNT "/docker while Docker runs"),
+           "its plan names the volume, the mount point and the data root as asked");
+        ok_streq(m->new_root, DEFAULT_MOUNT "/docker", "and the data root it would have had");
         free_root(m);
 
         m = move_of("daemon-json", &dev);
