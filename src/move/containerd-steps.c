@@ -173,7 +173,7 @@ int step_delete_old_containerd(Move *m, char **ret_error) {
                                : 1;
         /* Not "cleanup": the data root's deletion took the journal to
          * "cleaned", where it finds nothing left to do. */
-        if (delete_old_root(m->store.old_containerd_root) < 0)
+        if (remove_old_tree(m, m->store.old_containerd_root) < 0)
                 return strv_extendf(&m->warnings,
                                     "Deleting containerd's old root %s failed; remove it by hand "
                                     "(rm -rf --one-file-system %s).",
@@ -335,7 +335,7 @@ int cleanup_containerd(Move *m, char **ret_error) {
 
         if (!with_containerd(m) || access(old, F_OK) < 0)
                 return 0;
-        r = delete_old_root(old);
+        r = remove_old_tree(m, old);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to remove containerd's old root %s: %m", old);
         return 0;

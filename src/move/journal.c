@@ -77,6 +77,15 @@ int journal_save_phase(cJSON *j, MovePhase p) {
         return journal_save(NULL, j);
 }
 
+int journal_mark_removing(cJSON *j, const char *dir) {
+        int r;
+
+        if (!j)
+                return -EINVAL;
+        r = json_set(j, JOURNAL_REMOVING_OLD, cJSON_CreateString(dir));
+        return r < 0 ? r : journal_save(NULL, j);
+}
+
 int journal_add_step(cJSON *j, const char *name, double seconds) {
         cJSON *steps = cJSON_GetObjectItemCaseSensitive(j, "steps"), *s;
 

@@ -146,6 +146,13 @@ int journal_get_content(const cJSON *j, DockerContent *ret);
  * it through a symlink ("/var/lib/docker" for "old_data_root" on another
  * disk): "rollback" names it so again, and the symlink is used as before. */
 #define JOURNAL_OLD_ROOT_NAMED "old_data_root_named"
+/* The old tree whose removal (cleanup, --delete-old) began: written before
+ * the first file goes, so that a removal that failed or was killed halfway
+ * is known, and "rollback" never starts Docker on what is left of it. */
+#define JOURNAL_REMOVING_OLD "removing_old_root"
+
+/* Records (and saves) that the removal of dir begins. */
+int journal_mark_removing(cJSON *j, const char *dir);
 
 int journal_set_undo(cJSON *j, const char *key, const EditUndo *u);
 /* -ENOENT when the journal holds no such record. */

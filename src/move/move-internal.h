@@ -378,6 +378,9 @@ bool docker_runs_on(const char *socket, const char *root);
 /* undo.c */
 /* The one irreversible step: removes the old data root. */
 int delete_old_root(const char *dir);
+/* delete_old_root(), once the journal records that it begins
+ * (JOURNAL_REMOVING_OLD); nothing is removed when that cannot be saved. */
+int remove_old_tree(Move *m, const char *dir);
 /* The command refused, the reason in u->error (UNDO_REFUSED). */
 int undo_refuse(Undo *u, const char *format, ...) _printf_(2, 3);
 /* The plan's lines for putting back the files of the move's record: each

@@ -407,7 +407,7 @@ static int step_delete_old(Move *m, char **ret_error) {
                                     m->old_root, m->new_root) < 0
                                ? -ENOMEM
                                : STEP_SKIPPED;
-        if (delete_old_root(m->old_root) < 0)
+        if (remove_old_tree(m, m->old_root) < 0)
                 return strv_extendf(&m->warnings,
                                     "Deleting the old data root %s failed; remove it with 'docker-relocate cleanup'.",
                                     m->old_root) < 0

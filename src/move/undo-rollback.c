@@ -91,6 +91,13 @@ int undo_plan_rollback(Undo *u, char **ret_error) {
                               m->new_root, strna(m->cfg.data_root));
         if (access(m->old_root, F_OK) < 0)
                 return undo_refuse(u, "The old data root %s is gone: nothing to roll back to.", m->old_root);
+        /* A removal that failed or was killed halfway left a part of it. */
+        if (json_get_string(m->journal, JOURNAL_REMOVING_OLD))
+                return undo_refuse(u,
+                              "The removal of %s began after the move (cleanup or --delete-old) and did not "
+                              "finish: what is left of it cannot be Docker's data again; not rolling back. "
+                              "'docker-relocate cleanup' finishes the removal.",
+                              json_get_string(m->journal, JOURNAL_REMOVING_OLD));
 
         /* Named as before the move, when that name led to it through a
          * symlink that still does. */

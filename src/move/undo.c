@@ -107,6 +107,16 @@ int delete_old_root(const char *dir) {
         return status == 0 ? 0 : -EIO;
 }
 
+int remove_old_tree(Move *m, const char *dir) {
+        int r;
+
+        /* Not a file goes before the journal says the removal began. */
+        r = journal_mark_removing(m->journal, dir);
+        if (r < 0)
+                return r;
+        return delete_old_root(dir);
+}
+
 int undo_refuse(Undo *u, const char *format, ...) {
         va_list ap;
 
@@ -309,7 +319,7 @@ static int execute_cleanup(Undo *u) {
                 return UNDO_UNCHANGED;
         }
         if (!old_root_gone(m->old_root)) {
-                r = delete_old_root(m->old_root);
+                r = remove_old_tree(m, m->old_root);
                 if (r < 0)
                         (void) error_set(&u->error, r, "Failed to remove %s: %m", m->old_root);
         }

@@ -9,7 +9,8 @@
 # after it the data root is on the volume with the same content (layers with
 # whiteouts, hard links, sparse files; volume data; the running container
 # running), fstab holds the volume by UUID, the old tree is kept; a re-run is
-# a no-op; cleanup removes the old tree. ext4's zeroing of the inode tables
+# a no-op; cleanup removes the old tree (after one that failed halfway,
+# which rollback refuses to go back to). ext4's zeroing of the inode tables
 # waits while the move copies, and starts when it ends, even after a kill.
 set -uo pipefail
 
@@ -132,8 +133,22 @@ ok '[ $rc = 0 ] && [ "$(json_get "j[\"changed\"]" "$WORK/again.json")" = false ]
         [ "$(sha256sum /etc/default/docker /etc/fstab)" = "$before" ]' \
         "a re-run exits 0, says changed: false and writes nothing"
 
-# 6. cleanup removes the old tree, and only then.
-ok '"$BIN" cleanup --yes' "cleanup succeeds"
+# 6. cleanup removes the old tree, and only then. A removal that fails
+# halfway (a file it cannot remove) is recorded: rollback then refuses to
+# start Docker on what is left, and cleanup run again finishes it.
+victim=$(find "$DOCKERD_DATA_ROOT/image" -type f | head -n 1)
+ok '[ -n "$victim" ] && chattr +i "$victim"' "a file of the old tree made immutable"
+"$BIN" cleanup --yes >"$WORK/cleanup.out" 2>&1
+rc=$?
+ok '[ $rc = 1 ] && [ -e "$victim" ] && [ ! -e "$DOCKERD_DATA_ROOT/volumes" ]' \
+        "cleanup fails halfway: exit 1, part of the old tree gone (exit $rc)"
+"$BIN" rollback --yes >"$WORK/rollback.out" 2>&1
+rc=$?
+ok '[ $rc = 3 ] && grep -q "did not finish" "$WORK/rollback.out" && [ "$(dockerd_root_dir)" = "$NEW" ]' \
+        "rollback then refuses to go back to what is left (exit $rc), Docker stays on $NEW"
+[ $rc = 3 ] || diag_files "$WORK/rollback.out"
+chattr -i "$victim"
+ok '"$BIN" cleanup --yes' "cleanup run again succeeds"
 "$BIN" cleanup --yes --json >"$WORK/cleanup-again.json" 2>/dev/null
 rc=$?
 is "$rc $(json_get '[j["status"], j["changed"], j["error"]]' "$WORK/cleanup-again.json")" '0 ["unchanged", false, null]' \
