@@ -176,6 +176,15 @@ static int move_abort(Move *m) {
                 r = selinux_undo(m);
                 if (r < 0)
                         return r;
+                /* The run it resumes may have stopped the containers that
+                 * ran before Docker was started again (a reboot, a human):
+                 * with the journal closed, no later run would start them. */
+                if (m->resume_phase != PHASE_NONE && docker_runs_on(m->cfg.socket, m->old_root)) {
+                        _cleanup_(docker_content_done) DockerContent recorded = {};
+
+                        if (journal_get_content(m->journal, &recorded) >= 0)
+                                docker_start_containers(m->cfg.socket, recorded.running);
+                }
                 (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
         }
         return m->outcome = MOVE_FAILED;

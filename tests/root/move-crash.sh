@@ -18,7 +18,8 @@
 # (Docker stopped since: started; put back on the old root by hand: rolled
 # back, and --delete-old deletes nothing). A SIGINT or SIGTERM ends a move
 # at a step's end: rolled back once Docker was stopped, Docker untouched
-# before.
+# before. A run that takes up a killed one and fails before its own stop
+# starts the containers the killed run stopped.
 set -uo pipefail
 
 . "$(dirname "$0")/lib-dockerd.sh"
@@ -318,7 +319,25 @@ like "$(int_error)" "^failed 1: .*Interrupted by SIGTERM before the step" \
 ok '[ "$(dockerd_pid)" = "$pid0" ] && [ "$(dockerd_config_sum)" = "$config0" ] && [ "$(running)" = true ]' \
         "… Docker was not stopped, its configuration not touched"
 
-# 8. Nothing configures the data root: the move creates daemon.json, and
+# 8. A run killed once it had stopped the containers and Docker; Docker
+# started again by hand (its containers stay stopped); the next run fails
+# before its own stop: the containers the first run stopped run again.
+dockerd_docker start "$DOCKERD_RUNNING" >/dev/null 2>&1
+mkdir "$VOL/restarted"
+DOCKER_RELOCATE_TEST_CRASH=stopped "$BIN" move --to "$VOL/restarted" --no-pre-copy --yes >"$WORK/out" 2>&1
+rc=$?
+ok '[ $rc = 137 ] && [ "$(relocate_phase)" = stopped ] && [ -z "$(dockerd_pid)" ]' \
+        "restarted: a move killed once it had stopped Docker (exit $rc)"
+dockerd_start || bail_out "dockerd did not start again"
+is "$(running)" false "restarted: Docker started by hand, the container stays stopped"
+DOCKER_RELOCATE_TEST_FAIL=copy-live:EIO "$BIN" move --to "$VOL/restarted" --pre-copy --yes >"$WORK/out" 2>&1
+rc=$?
+ok '[ $rc = 1 ] && [ "$(relocate_phase)" = rolled-back ] && [ "$(dockerd_config_sum)" = "$config0" ]' \
+        "restarted: the next run fails in its live copy (exit $rc)"
+[ $rc = 1 ] || diag_files "$WORK/out"
+is "$(running)" true "restarted: the container the killed run stopped runs again"
+
+# 9. Nothing configures the data root: the move creates daemon.json, and
 # undoing it deletes the file.
 dockerd_stop || bail_out "dockerd did not stop"
 rm /etc/docker/daemon.json
