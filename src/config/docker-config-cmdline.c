@@ -87,6 +87,10 @@ int docker_config_load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
                 if (r < 0)
                         return r;
         }
+        /* UnsetEnvironment= last: systemd removes those from what the two
+         * set before it expands ExecStart=. */
+        STRV_FOREACH(u, c->unit.unset_env)
+                env_unset(&c->env, *u);
 
         /* systemd's own view of the unit, when the caller asked it: when
          * it differs from the files, systemd runs what it loaded until a

@@ -26,6 +26,25 @@ const EnvVar *env_get(const Env *e, const char *name) {
         return NULL;
 }
 
+void env_unset(Env *e, const char *entry) {
+        const char *eq = strchr(entry, '=');
+        size_t len = eq ? (size_t) (eq - entry) : strlen(entry);
+
+        for (size_t i = 0; i < e->n; i++) {
+                EnvVar *v = &e->vars[i];
+
+                if (strlen(v->name) != len || strncmp(v->name, entry, len) != 0)
+                        continue;
+                if (eq && !streq(strempty(v->value.s), eq + 1))
+                        return;
+                free(v->name);
+                text_done(&v->value);
+                memmove(v, v + 1, (e->n - i - 1) * sizeof(EnvVar));
+                e->n--;
+                return;
+        }
+}
+
 int env_set(Env *e, const char *name, const Text *value, uint32_t src, unsigned line) {
         Text copy = {};
         EnvVar *v = NULL;

@@ -30,6 +30,9 @@ void env_done(Env *e);
 const EnvVar *env_get(const Env *e, const char *name);
 /* Sets name to value (a copy), replacing an earlier value. */
 int env_set(Env *e, const char *name, const Text *value, uint32_t src, unsigned line);
+/* Removes name, as systemd's UnsetEnvironment= does: "NAME" whatever its
+ * value, "NAME=VALUE" only with exactly that value. */
+void env_unset(Env *e, const char *entry);
 
 /* Parses source file id into e (assignments override earlier ones). Lines
  * that are not plain assignments (shell commands, $(...), conditionals) are

@@ -22,6 +22,7 @@ const char *const unit_search_path[] = {
 };
 
 void unit_info_done(UnitInfo *u) {
+        free(u->name);
         free(u->fragment);
         strv_free(u->dropins);
         for (size_t i = 0; i < u->n_exec; i++)
@@ -29,6 +30,7 @@ void unit_info_done(UnitInfo *u) {
         free(u->exec);
         strv_free(u->env_files);
         env_done(&u->environment);
+        strv_free(u->unset_env);
         strv_free(u->problems);
         *u = (UnitInfo){};
 }
@@ -39,6 +41,46 @@ static void clear_exec(UnitInfo *u) {
         free(u->exec);
         u->exec = NULL;
         u->n_exec = 0;
+}
+
+/* The specifiers systemd expands in a path setting, those that a service
+ * unit that is no template has: its name (%n), the name without the suffix
+ * (%N), the prefix (%p; the same here), the instance (%i, %I: empty) and
+ * "%%". -EINVAL for any other: its value is not known here. */
+static int expand_specifiers(const UnitInfo *u, const char *in, char **ret) {
+        const char *name = u->name ?: "docker.service", *dot = strrchr(name, '.');
+        size_t base = dot ? (size_t) (dot - name) : strlen(name);
+        _cleanup_free_ char *out = malloc(strlen(in) * (strlen(name) + 1) + 1);
+        char *o = out;
+
+        if (!out)
+                return -ENOMEM;
+        for (const char *p = in; *p; p++) {
+                if (*p != '%') {
+                        *o++ = *p;
+                        continue;
+                }
+                switch (*++p) {
+                case 'n':
+                        o = stpcpy(o, name);
+                        break;
+                case 'N':
+                case 'p':
+                        o = mempcpy(o, name, base);
+                        break;
+                case 'i':
+                case 'I':
+                        break;
+                case '%':
+                        *o++ = '%';
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        }
+        *o = 0;
+        *ret = TAKE_PTR(out);
+        return 0;
 }
 
 static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *key, Text *value, unsigned line,
@@ -70,11 +112,40 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
         }
 
         if (streq(key, "EnvironmentFile")) {
+                _cleanup_free_ char *path = NULL;
+
                 if (value->len == 0) {
                         u->env_files = strv_free(u->env_files);
                         return 0;
                 }
-                return strv_extend(&u->env_files, value->s);
+                r = expand_specifiers(u, value->s, &path);
+                if (r == -EINVAL)
+                        return strv_extendf(&u->problems,
+                                            "%s:%u: EnvironmentFile=%s: a specifier other than %%n, %%N, %%p, %%i, "
+                                            "%%I and %%%% is not expanded here; the file is not read",
+                                            f->path, line, value->s);
+                if (r < 0)
+                        return r;
+                return strv_extend(&u->env_files, path);
+        }
+
+        if (streq(key, "UnsetEnvironment")) {
+                _cleanup_free_ char *copy = NULL;
+                char *save = NULL;
+
+                if (value->len == 0) {
+                        u->unset_env = strv_free(u->unset_env);
+                        return 0;
+                }
+                copy = strdup(value->s);
+                if (!copy)
+                        return -ENOMEM;
+                for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                        r = strv_extend(&u->unset_env, w);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
         }
 
         if (streq(key, "Environment")) {
@@ -85,7 +156,6 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
                 return env_parse_assignments(&u->environment, value, id, line, &u->problems);
         }
 
-        (void) f;
         return 0;
 }
 
@@ -285,8 +355,11 @@ static int find_dropins(const SourceSet *s, const char *name, char ***ret) {
 }
 
 int unit_load(SourceSet *s, const char *name, UnitInfo *ret) {
-        UnitInfo u = {};
+        UnitInfo u = { .name = strdup(name) };
         int r;
+
+        if (!u.name)
+                return -ENOMEM;
 
         for (const char *const *sp = unit_search_path; *sp; sp++) {
                 _cleanup_free_ char *p = path_join(*sp, name), *full = NULL, *real = NULL, *real_full = NULL;

@@ -20,6 +20,7 @@ typedef struct UnitExecStart {
 } UnitExecStart;
 
 typedef struct UnitInfo {
+        char *name;           /* "docker.service" */
         char *fragment;       /* unit file path, NULL when there is none */
         bool masked;
         char **dropins;       /* applied in this order */
@@ -27,6 +28,7 @@ typedef struct UnitInfo {
         size_t n_exec;
         char **env_files;     /* EnvironmentFile= values in effect, "-" prefix kept */
         Env environment;      /* Environment= assignments */
+        char **unset_env;     /* UnsetEnvironment= entries in effect: NAME, or NAME=VALUE */
         char **problems;
 } UnitInfo;
 

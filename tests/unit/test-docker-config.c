@@ -82,6 +82,46 @@ static void test_data_root_sources(void) {
         docker_config_done(&c);
         tree_remove(root);
 
+        /* The file named with specifiers (%N: the unit's name without its
+         * suffix), as systemd expands them. */
+        root = make_tree("/usr/bin/dockerd $DOCKER_OPTS", NULL);
+        tree_write(root, "/etc/systemd/system/docker.service.d/env.conf",
+                   "[Service]\nEnvironmentFile=-/etc/default/%N\n");
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/env\"\n");
+        load(root, &c);
+        ok_streq(c.data_root, "/srv/env", "EnvironmentFile=-/etc/default/%%N reads /etc/default/docker");
+        ok(!any_mentions(c.warnings, "nothing that starts dockerd reads", NULL), "… which is no unread file");
+        docker_config_done(&c);
+        tree_write(root, "/etc/systemd/system/docker.service.d/env.conf",
+                   "[Service]\nEnvironmentFile=-/etc/default/%H\n");
+        load(root, &c);
+        ok(any_mentions(c.warnings, "EnvironmentFile=-/etc/default/%H: a specifier", NULL),
+           "a specifier not known here is said, and the file not read");
+        docker_config_done(&c);
+        tree_remove(root);
+
+        /* UnsetEnvironment= takes the variable away before systemd expands
+         * ExecStart=: dockerd gets no --data-root. */
+        root = make_tree("/usr/bin/dockerd $DOCKER_OPTS", NULL);
+        tree_write(root, "/etc/systemd/system/docker.service.d/env.conf",
+                   "[Service]\nEnvironmentFile=/etc/default/docker\n");
+        tree_write(root, "/etc/systemd/system/docker.service.d/unset.conf",
+                   "[Service]\nUnsetEnvironment=OTHER DOCKER_OPTS=--other\n");
+        tree_write(root, "/etc/default/docker", "DOCKER_OPTS=\"--data-root /srv/env\"\n");
+        load(root, &c);
+        ok_streq(c.data_root, "/srv/env", "UnsetEnvironment=NAME=VALUE with another value leaves it");
+        docker_config_done(&c);
+        tree_write(root, "/etc/systemd/system/docker.service.d/unset.conf",
+                   "[Service]\nUnsetEnvironment=OTHER DOCKER_OPTS\n");
+        load(root, &c);
+        ok_streq(c.data_root, DOCKER_DEFAULT_DATA_ROOT, "UnsetEnvironment=DOCKER_OPTS: the default data root");
+        docker_config_done(&c);
+        tree_write(root, "/etc/systemd/system/docker.service.d/zz-reset.conf", "[Service]\nUnsetEnvironment=\n");
+        load(root, &c);
+        ok_streq(c.data_root, "/srv/env", "an empty UnsetEnvironment= resets the list");
+        docker_config_done(&c);
+        tree_remove(root);
+
         /* SysV: the init script and /etc/default/docker. */
         root = tree_new("test-docker-config");
         tree_write(root, "/etc/init.d/docker",
