@@ -71,6 +71,13 @@ static bool before_start(const Move *m) {
         return m->phase < PHASE_VERIFIED;
 }
 
+/* containerd's stop is checked before its root is copied; once the
+ * configuration is written, a resumed run may find it started again with
+ * Docker (a run killed after the start, a reboot), as it should be. */
+static bool with_containerd_before_configured(const Move *m) {
+        return with_containerd(m) && m->phase < PHASE_CONFIGURED;
+}
+
 /* The volume, mounted where the plan said (again, on a resumed run: after a
  * reboot it may not be). */
 static int step_prepare(Move *m, char **ret_error) {
@@ -438,7 +445,7 @@ static const Step move_steps[] = {
         { "record",                "recorded",               PHASE_NONE,        step_record },
         { "stop",                  "stopped",                PHASE_STOPPED,     step_stop,                   NULL,
           "Stopping the running containers and Docker" },
-        { "check-stopped",         "checked-stopped",        PHASE_NONE,        step_check_stopped,          with_containerd },
+        { "check-stopped",         "checked-stopped",        PHASE_NONE,        step_check_stopped,          with_containerd_before_configured },
         { "copy",                  "copied",                 PHASE_COPIED,      step_copy,                   NULL,
           "Copying with Docker stopped (final pass)" },
         { "copy-containerd",       "copied-containerd",      PHASE_COPIED,      step_copy_containerd,        with_containerd,

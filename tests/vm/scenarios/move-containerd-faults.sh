@@ -15,7 +15,9 @@
 #    container as before.
 # 3. A run killed (the test hook) right after it wrote both configurations,
 #    Docker and containerd stopped: "rollback --yes" abandons the move and
-#    puts back the same.
+#    puts back the same. A run killed right after it started Docker and
+#    containerd on the new roots is completed by the next run (containerd
+#    answering then is no fault), and "rollback --yes" undoes that move.
 # 4. The same Engine on its graph driver (overlay2): the move carries the
 #    data root alone, the store does not change (driver overlay2, no
 #    driver-type), config.toml stays byte-identical.
@@ -110,6 +112,31 @@ rc=$?
 is "$rc" 0 "rollback --yes abandons it: exit 0" || diag "$(tail -n 20 /root/abandon.out)"
 back_on_old_trees "abandoned"
 diag "crash and abandon: $((SECONDS - t)) s"
+
+# ---- 3b. killed right after Docker started on the new roots ---------------------
+# containerd answers again, as it should once started with Docker: the next
+# run verifies both and completes the move (the check that containerd is
+# stopped belongs before the copy, not to a resumed run past it).
+t=$SECONDS
+DOCKER_RELOCATE_TEST_CRASH=docker-started docker-relocate move --device vol-0123456789abcdef0 --yes \
+        >/root/started.out 2>&1
+rc=$?
+is "$rc" 137 "a run killed right after it started Docker on the new roots" || diag "$(tail -n 20 /root/started.out)"
+is "$(json_file "$STATE" 'd["phase"]') $(systemctl is-active containerd.service)" "configured active" \
+        "the journal stopped at 'configured'; containerd runs again"
+docker-relocate move --device vol-0123456789abcdef0 --yes --json >/root/resumed.json 2>/root/resumed.err
+rc=$?
+is "$rc" 0 "the next run verifies and completes the move: exit 0" || diag "$(tail -n 30 /root/resumed.err)"
+is "$(docker_info '{{.DockerRootDir}}') $(containerd_running_root) $(json_file "$STATE" 'd["phase"]')" \
+        "$NEW $NEWC done" "Docker and containerd on the new roots, the journal done"
+docker-relocate rollback --yes >/root/undo.out 2>&1
+rc=$?
+is "$rc" 0 "rollback --yes undoes it: exit 0" || diag "$(tail -n 20 /root/undo.out)"
+back_on_old_trees "resumed after the start, rolled back"
+# The rollback keeps the moved copies on the volume; deleted, as a user
+# would before moving again.
+ok 'grep -q "still holds the moved copy" /root/undo.out && rm -rf "$NEW" "$NEWC"' "the moved copies deleted by hand"
+diag "crash after the start, resume, rollback: $((SECONDS - t)) s"
 
 # ---- 4. the graph driver on the newer Engine ----------------------------------
 t=$SECONDS
