@@ -314,6 +314,10 @@ int verb_move(const Options *o) {
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "The move failed: %m");
         move_summary(m, &s);
+        if (r == MOVE_REFUSED) {
+                print_refusal(&s);
+                return report(m, o, EXIT_REFUSED);
+        }
         journald_result(&s, exit_status_of[r]);
         /* stdout only without --json; a failure's reason and advice go to
          * stderr in any case. */

@@ -9,6 +9,7 @@
 #include "util/process.h"
 #include "util/string-table.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 static const char *const move_outcome_table[] = {
         [MOVE_PLANNED] = "planned",    [MOVE_UNCHANGED] = "unchanged", [MOVE_REFUSED] = "refused",
@@ -198,6 +199,8 @@ int move_execute(Move *m) {
         if (m->outcome != MOVE_PLANNED)
                 return -EINVAL;
         m->changed = true;
+        /* Where a test changes the host between the plan and the act. */
+        test_hook_pause("planned");
         r = steps_run(m);
         /* A failed move takes back what it did to the disk in this run. */
         if (r == MOVE_ROLLED_BACK || r == MOVE_FAILED)

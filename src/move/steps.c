@@ -504,6 +504,16 @@ static int run_step(Move *m, const Step *s) {
         announce(m, s->name, s->doing, -1);
         step_log_begin(&m->steps);
         r = s->run(m, &error);
+        if (r < 0 && r == -ECANCELED && m->phase == PHASE_NONE && m->disk.refused) {
+                /* The volume, checked again as it was to be prepared, is
+                 * refused (it changed since the plan looked at it): not a
+                 * byte was written, and nothing else was done yet. */
+                free(m->error);
+                m->error = error ? TAKE_PTR(error) : NULL;
+                if (strv_extend_strv(&m->refusals, m->disk.refusals) < 0)
+                        return -ENOMEM;
+                return m->outcome = MOVE_REFUSED;
+        }
         if (r < 0) {
                 free(m->error);
                 m->error = error ? TAKE_PTR(error) : strdup(strerror(-r));

@@ -535,8 +535,35 @@ if want more; then
                         ! grep -q " $WORK/t-sw " /proc/self/mountinfo' \
                         "a device swapped between check and write: nothing written to either (exit $rc)"
                 [ $rc = 1 ] || show "$WORK/sw.out"
+
+                # A move whose volume gains a filesystem between the plan
+                # and the act: refused as the plan would have been (exit
+                # 3), nothing written, nothing of Docker touched.
+                sandbox_loop LATE 2G
+                hs=$(host_state)
+                DOCKER_RELOCATE_TEST_PAUSE="planned:$WORK/paused" \
+                        "$BIN" move --device "$LATE" --mount "$WORK/t-late" --no-pre-copy --yes --json \
+                        >"$WORK/late.json" 2>"$WORK/late.err" &
+                pid=$!
+                for _ in $(seq 300); do [ -e "$WORK/paused" ] && break; sleep 0.1; done
+                paused=no
+                if [ -e "$WORK/paused" ]; then
+                        paused=yes
+                        mkfs.ext4 -q -F "$LATE"
+                        ds=$(devsum "$LATE")
+                        rm -f "$WORK/paused"
+                fi
+                wait $pid
+                rc=$?
+                ok '[ $paused = yes ] && [ $rc = 3 ] && grep -q "Refused: .*$LATE" "$WORK/late.err" &&
+                        [ "$(json_get "[j[\"status\"], j[\"error\"][\"code\"]]" "$WORK/late.json")" = "[\"refused\", 3]" ]' \
+                        "a volume that gained a filesystem after the plan: the move is refused (exit $rc)"
+                [ $rc = 3 ] || show "$WORK/late.err" "$WORK/late.json"
+                ok '[ "$(host_state)" = "$hs" ] && [ "$(devsum "$LATE")" = "$ds" ]' \
+                        "… files, mounts, Docker and the device unchanged"
         else
                 skip "a device swapped between check and write" "the binary is built without -Dfault_injection=true (its pause hook)"
+                skip "a volume that gained a filesystem after the plan" "the binary is built without -Dfault_injection=true (its pause hook)"
         fi
         reset_host
 fi
