@@ -266,6 +266,30 @@ static void test_assignments(void) {
         text_done(&t);
 }
 
+/* C escapes, as systemd's Environment= reads them: inside quotes of either
+ * kind too; an escape it does not know makes it ignore the assignment. */
+static void test_assignment_escapes(void) {
+        Env e = {};
+        Text t = {};
+        _cleanup_strv_free_ char **problems = NULL;
+        const char *line = "O=--data-root\\x20/srv/docker 'Q=a\\tb' U=\\u00e9\\101 S=x\\sy B=\\\\ BAD=a\\-b N=after";
+
+        for (size_t i = 0; line[i]; i++)
+                text_append(&t, line[i], 7, i);
+        ok(env_parse_assignments(&e, &t, 7, 3, &problems) == 0, "Environment= with escapes: parsed");
+        const EnvVar *o = env_get(&e, "O"), *q = env_get(&e, "Q"), *u = env_get(&e, "U"), *sp = env_get(&e, "S"),
+                     *n = env_get(&e, "N"), *bs = env_get(&e, "B");
+        ok_streq(o ? o->value.s : NULL, "--data-root /srv/docker", "\\x20 is a space");
+        ok_streq(q ? q->value.s : NULL, "a\tb", "\\t inside single quotes is a tab");
+        ok_streq(u ? u->value.s : NULL, "\xc3\xa9" "A", "\\u00e9 in UTF-8, \\101 octal");
+        ok_streq(sp ? sp->value.s : NULL, "x y", "\\s is a space");
+        ok_streq(bs ? bs->value.s : NULL, "\\", "\\\\ is a backslash");
+        ok(!env_get(&e, "BAD") && !n && strv_length(problems) == 1 && strstr(problems[0], "escape systemd does not know"),
+           "an unknown escape: that assignment and the rest of the line are ignored, and said");
+        env_done(&e);
+        text_done(&t);
+}
+
 static void test_names(void) {
         ok(env_name_is_valid("DOCKER_OPTS", 11), "DOCKER_OPTS");
         ok(env_name_is_valid("_x1", 3), "_x1");
@@ -276,6 +300,7 @@ static void test_names(void) {
 }
 
 int main(void) {
+        test_assignment_escapes();
         test_systemd();
         test_shell();
         test_assignments();

@@ -277,10 +277,13 @@ static void test_expansion(void) {
         ok(l.words.n > 6 && !l.words.words[6].editable, "$$ is a synthetic character");
         loaded_done(&l);
 
-        /* systemd removes quotes when it splits $VAR. */
+        /* systemd removes quotes when it splits $VAR. (Environment=
+         * itself takes C escapes, in quotes too: the file's "\\" is the
+         * one backslash the value holds; "\ " would be an escape it does
+         * not know, and the line ignored.) */
         const char *quoted =
                 "[Service]\n"
-                "Environment='OPTS=--data-root \"/srv/q\" --label a\\ b --x=\"1 2\"'\n"
+                "Environment='OPTS=--data-root \"/srv/q\" --label a\\\\ b --x=\"1 2\"'\n"
                 "ExecStart=/usr/bin/dockerd $OPTS\n";
         tree_write(root, ETC, quoted);
         load(&l, root);
