@@ -188,7 +188,7 @@ int partition_grow(const char *disk_node, unsigned partno, uint64_t *ret_old_byt
         _cleanup_(fdisk_unref_contextp) struct fdisk_context *cxt = NULL;
         _cleanup_(fdisk_unref_partitionp) struct fdisk_partition *pa = NULL, *grown = NULL, *after = NULL;
         unsigned long ssz;
-        uint64_t old_size, new_size, start;
+        uint64_t old_size, new_size, start, want, last;
         size_t nparts;
         int r;
 
@@ -223,7 +223,15 @@ int partition_grow(const char *disk_node, unsigned partno, uint64_t *ret_old_byt
                         return -EXFULL;
         }
 
-        if (start + old_size - 1 >= fdisk_get_last_lba(cxt)) {
+        /* An MBR keeps a partition's sectors in 32 bits: past sector
+         * 2^32 - 1 (2 TiB of 512 bytes) the size would wrap round to a
+         * smaller one, under a mounted filesystem. As far as it can go,
+         * to that sector as growpart does, and never smaller than it is. */
+        last = fdisk_get_last_lba(cxt);
+        if (fdisk_is_labeltype(cxt, FDISK_DISKLABEL_DOS) && last > UINT32_MAX)
+                last = UINT32_MAX;
+        want = last >= start ? last - start + 1 : 0;
+        if (start + old_size - 1 >= fdisk_get_last_lba(cxt) || want <= old_size) {
                 if (ret_old_bytes)
                         *ret_old_bytes = old_size * ssz;
                 if (ret_new_bytes)
@@ -237,12 +245,20 @@ int partition_grow(const char *disk_node, unsigned partno, uint64_t *ret_old_byt
         r = fdisk_partition_set_start(grown, start);
         if (r < 0)
                 return r;
-        r = fdisk_partition_set_size(grown, fdisk_get_last_lba(cxt) - start + 1);
+        r = fdisk_partition_set_size(grown, want);
         if (r < 0)
                 return r;
         r = fdisk_set_partition(cxt, partno - 1, grown);
         if (r < 0)
                 return r;
+        /* What the label would say, read back before it is written. */
+        r = fdisk_get_partition(cxt, partno - 1, &after);
+        if (r < 0)
+                return r;
+        if (fdisk_partition_get_start(after) != start || fdisk_partition_get_size(after) < old_size)
+                return -EOVERFLOW;
+        fdisk_unref_partition(after);
+        after = NULL;
         r = fdisk_write_disklabel(cxt);
         if (r < 0)
                 return r;

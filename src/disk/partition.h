@@ -22,6 +22,8 @@ int partition_wait(const char *sysroot, const char *disk_name, unsigned n, unsig
  * (relocating the GPT backup header first when the disk grew) and tells the
  * kernel with BLKPG_RESIZE_PARTITION, which works while the partition is
  * mounted. Returns 1 when it grew, 0 when it already ended at the last usable
- * sector, with the sizes in bytes before and after. -EXFULL when another
- * partition follows it. */
+ * sector (or, on an MBR, at the 2^32 - 1 sectors it can hold), with the
+ * sizes in bytes before and after. -EXFULL when another partition follows
+ * it; -EOVERFLOW, with nothing written, when the label would not hold the
+ * new size. Never smaller than it was. */
 int partition_grow(const char *disk_node, unsigned partno, uint64_t *ret_old_bytes, uint64_t *ret_new_bytes);
