@@ -334,6 +334,29 @@ class ModuleTest(unittest.TestCase):
         self.assertIn("Docker did not start", r["msg"])
         self.assertIn("Copy the backups back.", r["msg"])
 
+    def test_failed_keeps_the_tools_changed(self):
+        # A move that failed before the stop may have written (the journal,
+        # a volume taken back): the tool says so, and the task too.
+        r = self.run_module(dict(failed_report(1, "The live copy failed"), changed=True), rc=1, device="d")
+        self.assertTrue(r["failed"])
+        self.assertIs(r["changed"], True)
+        r = self.run_module(dict(failed_report(1, "x"), changed=False), rc=1, device="d")
+        self.assertIs(r["changed"], False)
+
+    def test_unreadable_record_fails(self):
+        # Not root: the record (0600) cannot be read. That is no "nothing
+        # was ever moved", which would report a rollback as reached.
+        self.journal("done")
+        os.chmod(utils.STATE_FILE, 0)
+        if os.access(utils.STATE_FILE, os.R_OK):
+            # root reads it anyway: a directory stands in for the file.
+            os.unlink(utils.STATE_FILE)
+            os.mkdir(utils.STATE_FILE)
+        r = self.run_module(ROLLED_BACK, state="rolled_back")
+        self.assertTrue(r["failed"])
+        self.assertIn("Cannot read the record", r["msg"])
+        self.assertEqual(self.argv(), [])
+
     def test_messages_differ_for_4_and_5(self):
         a = self.run_module(failed_report(4, "x"), rc=4, device="d")["msg"]
         b = self.run_module(failed_report(5, "x"), rc=5, device="d")["msg"]

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
 
 # The tool's record of its last move (docker-relocate(8), FILES).
@@ -46,13 +47,23 @@ def executable(module):
     return module.get_bin_path(name, required=True, opt_dirs=EXTRA_DIRS)
 
 
+class RecordUnreadable(Exception):
+    """The record exists but cannot be read (not root: it is 0600)."""
+
+
 def last_move(path=None):
     """The record of the last move (phase, old and new data root), or None
-    when the tool never moved anything on this host."""
+    when the tool never moved anything on this host. Raises
+    RecordUnreadable when the record is there but cannot be read: a
+    task without become must not take that for no move at all."""
     try:
         with open(path or STATE_FILE) as f:
             state = json.load(f)
-    except (IOError, OSError, ValueError):
+    except (IOError, OSError) as e:
+        if e.errno == errno.ENOENT:
+            return None
+        raise RecordUnreadable("%s: %s" % (path or STATE_FILE, e.strerror))
+    except ValueError:
         return None
     if not isinstance(state, dict):
         return None
@@ -95,4 +106,6 @@ def fail(module, report, err, **result):
         msg += ": " + detail
     if error.get("advice"):
         msg += " " + error["advice"]
-    module.fail_json(msg=msg, changed=rc == 5, **result)
+    # The tool's own answer, when it gave one: a move that failed before
+    # the stop may have written (the journal, a volume it took back).
+    module.fail_json(msg=msg, changed=bool(report.get("changed", rc == 5)), **result)

@@ -254,6 +254,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.docker_relocate.relocate.plugins.module_utils.docker_relocate import (
     PLANNED,
     REPORT_KEYS,
+    RecordUnreadable,
     diff_of,
     executable,
     fail,
@@ -372,7 +373,11 @@ def main():
     # What the record shows reached needs no run of the tool (which would
     # say unchanged too): the state is reached.
     if state in REACHED:
-        record = last_move()
+        try:
+            record = last_move()
+        except RecordUnreadable as e:
+            module.fail_json(msg="Cannot read the record of the last move (%s): run the task as root "
+                                 "(become: true)." % e)
         if (record or {}).get("phase") in REACHED[state]:
             module.exit_json(changed=False, status="unchanged", cmd=[], rc=0, last_move=record)
 

@@ -100,6 +100,7 @@ last_move:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.docker_relocate.relocate.plugins.module_utils.docker_relocate import (
+    RecordUnreadable,
     executable,
     fail,
     last_move,
@@ -121,7 +122,12 @@ def main():
         module.fail_json(msg="gather=disks reads the running host; it does not take root.")
 
     program = executable(module)
-    result = dict(changed=False, last_move=None if p["root"] else last_move())
+    try:
+        record = None if p["root"] else last_move()
+    except RecordUnreadable as e:
+        module.fail_json(msg="Cannot read the record of the last move (%s): run the task as root "
+                             "(become: true)." % e)
+    result = dict(changed=False, last_move=record)
     for what in ("status", "disks"):
         if what not in p["gather"]:
             continue
