@@ -73,8 +73,17 @@ const Option cli_options[_OPT_MAX] = {
 };
 
 const Option *cli_option_by_name(const char *name, size_t len) {
-        for (size_t i = 0; i < _OPT_MAX; i++)
-                if (strlen(cli_options[i].name) == len && strneq(cli_options[i].name, name, len))
+        const Option *prefix_of = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < _OPT_MAX; i++) {
+                if (!strneq(cli_options[i].name, name, len))
+                        continue;
+                if (strlen(cli_options[i].name) == len)
                         return cli_options + i;
-        return NULL;
+                prefix_of = cli_options + i;
+                n++;
+        }
+        /* As getopt_long() takes them: an abbreviation of exactly one. */
+        return len > 0 && n == 1 ? prefix_of : NULL;
 }

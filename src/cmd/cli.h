@@ -80,6 +80,7 @@ typedef struct Option {
 
 extern const Option cli_options[_OPT_MAX];
 
-/* The option of that long name (the first len bytes of name), NULL when
- * there is none. */
+/* The option of that long name (the first len bytes of name), or of which
+ * it is the unambiguous abbreviation, as getopt_long() reads the command
+ * line; NULL when there is none. */
 const Option *cli_option_by_name(const char *name, size_t len);

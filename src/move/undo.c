@@ -318,6 +318,9 @@ static int execute_cleanup(Undo *u) {
                         (void) journal_save_phase(m->journal, PHASE_CLEANED);
                 return UNDO_UNCHANGED;
         }
+        /* From the first file removed on, the host changed, whatever
+         * follows. */
+        m->changed = true;
         if (!old_root_gone(m->old_root)) {
                 r = remove_old_tree(m, m->old_root);
                 if (r < 0)
@@ -328,7 +331,6 @@ static int execute_cleanup(Undo *u) {
         if (r < 0)
                 return u->outcome = UNDO_FAILED;
         (void) journal_save_phase(m->journal, PHASE_CLEANED);
-        m->changed = true;
         return u->outcome = UNDO_CLEANED;
 }
 

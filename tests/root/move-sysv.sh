@@ -138,10 +138,11 @@ ok '[ $rc = 0 ] && [ "$(json_get "j[\"changed\"]" "$WORK/again.json")" = false ]
 # start Docker on what is left, and cleanup run again finishes it.
 victim=$(find "$DOCKERD_DATA_ROOT/image" -type f | head -n 1)
 ok '[ -n "$victim" ] && chattr +i "$victim"' "a file of the old tree made immutable"
-"$BIN" cleanup --yes >"$WORK/cleanup.out" 2>&1
+"$BIN" cleanup --yes --json >"$WORK/cleanup.json" 2>"$WORK/cleanup.out"
 rc=$?
-ok '[ $rc = 1 ] && [ -e "$victim" ] && [ ! -e "$DOCKERD_DATA_ROOT/volumes" ]' \
-        "cleanup fails halfway: exit 1, part of the old tree gone (exit $rc)"
+ok '[ $rc = 1 ] && [ -e "$victim" ] && [ ! -e "$DOCKERD_DATA_ROOT/volumes" ] &&
+        [ "$(json_get "[j[\"status\"], j[\"changed\"]]" "$WORK/cleanup.json")" = "[\"failed\", true]" ]' \
+        "cleanup fails halfway: exit 1, part of the old tree gone, and it says failed and changed (exit $rc)"
 "$BIN" rollback --yes >"$WORK/rollback.out" 2>&1
 rc=$?
 ok '[ $rc = 3 ] && grep -q "did not finish" "$WORK/rollback.out" && [ "$(dockerd_root_dir)" = "$NEW" ]' \

@@ -145,6 +145,11 @@ try:
     ]
     for what, args, command in usage:
         check("usage: " + what, args, 2, "failed", command=command)
+    # Abbreviated long options, which getopt_long() takes: the object of a
+    # usage error reads them as the parser does.
+    check("usage: --jso abbreviates --json", ["status", "--jso", "--bogus"], 2, "failed", command="status")
+    check("usage: --dry abbreviates --dry-run", ["--json", "move", "--to", "/x", "--dry", "--bogus"], 2, "failed",
+          command="move", extra=lambda o: expect(o["dry_run"] is True))
 
     # status: reads only.
     for name in sorted(os.listdir(os.path.join(FIXTURES, "config"))):
