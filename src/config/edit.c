@@ -211,6 +211,17 @@ int edit_plan_set_data_root(const DockerConfig *c, const char *new_root, EditPla
         if (c->json_exists && !c->json_valid)
                 return config_refuse(ret_refusal, "%s; fix it first, nothing was changed.", c->json_error);
 
+        /* Already the data root, set in one place in its current form (or
+         * not at all: the default): nothing to write. A flag of the
+         * packaged unit is not copied into a drop-in, nor the default
+         * written into a new daemon.json, only to say the same. */
+        if (streq_ptr(c->data_root, new_root) && strv_length(c->conflicts) == 0 &&
+            !docker_flags_get(&c->flags, "graph") &&
+            !(c->json_valid && daemon_json_member(&c->json, "graph"))) {
+                *ret = p;
+                return 0;
+        }
+
         nflags = docker_config_data_root_flags(c, flags, ELEMENTSOF(flags));
         if (nflags > 0) {
                 r = edit_plan_flags(c, new_root, &p, ret_refusal);

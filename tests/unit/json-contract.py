@@ -229,6 +229,15 @@ try:
                                                     "--json"], 0, "planned", command="set-data-root", extra=both)
     check("set-data-root, containerd left alone", ["--root", root, "set-data-root", "/data/docker", "--json"], 0,
           "unchanged", extra=lambda o: expect(o["containerd"] is None, o))
+    # The data root it already is: nothing to write, wherever it is set
+    # (a flag of the packaged unit, or nowhere: the default).
+    for name, current in (("vendor-flag", "/srv/docker"), ("default", "/var/lib/docker")):
+        t = tree(name)
+        check("set-data-root to the data root in effect (%s)" % name,
+              ["--root", t, "set-data-root", current, "--json"], 0, "unchanged", extra=unchanged)
+        ok(not os.path.exists(os.path.join(t, "etc/docker/daemon.json")) and
+           not os.path.exists(os.path.join(t, "etc/systemd/system/docker.service.d")),
+           "set-data-root to the data root in effect (%s): no file written" % name)
     check("set-data-root on invalid JSON: refused", ["--root", tree("invalid-json"), "set-data-root", "/data/docker",
                                                      "--json"], 3, "refused", command="set-data-root")
     # --root that is no system root writes nothing there.
