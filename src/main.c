@@ -15,6 +15,7 @@
 #include "disk/mkfs.h"
 #include "disk/prepare.h"
 #include "output/output.h"
+#include "util/interrupt.h"
 #include "util/json-util.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -387,6 +388,34 @@ static int cli_plugin_metadata(void) {
         return output_json(o) < 0 ? cmd_oom() : EXIT_OK;
 }
 
+static bool scanned_dry_run;
+
+/* A SIGINT, SIGTERM or SIGHUP before a command stops at safe points of its
+ * own (util/interrupt.h): the run ends as the signal ends it, but with
+ * --json it owes its one object first, a failure saying why, and ends
+ * with that code. */
+static bool on_signal(int sig) {
+        char message[64];
+        OutputResult res = {
+                .command = arg_verb ? arg_verb->name : NULL,
+                .dry_run = arg_options.dry_run || scanned_dry_run,
+                .exit_status = EXIT_FAIL,
+                .message = message,
+        };
+
+        if (!arg_options.json)
+                return false;
+        output_json_lock();
+        if (output_json_done()) {
+                /* Out already: the run ends with its own status. */
+                output_json_unlock();
+                return true;
+        }
+        (void) snprintf(message, sizeof(message), "Interrupted by %s.", interrupt_signal_name(sig));
+        (void) output_json_result(NULL, &res);
+        _exit(EXIT_FAIL);
+}
+
 static int run(int argc, char *argv[]) {
         bool dry_run;
         int r;
@@ -414,6 +443,7 @@ static int run(int argc, char *argv[]) {
         }
 
         scan_argv(argc, argv, &dry_run);
+        scanned_dry_run = dry_run;
         r = parse_argv(argc, argv);
         if (r == 0)
                 return EXIT_OK; /* --help, --version */
@@ -421,7 +451,11 @@ static int run(int argc, char *argv[]) {
                 log_set_max_level(arg_verbose ? LOG_LEVEL_DEBUG : arg_quiet ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
                 output_set_quiet(arg_quiet);
                 output_set_json(arg_options.json);
-                r = arg_verb->run(&arg_options);
+                r = interrupt_setup(on_signal);
+                if (r < 0)
+                        r = cmd_fail(EXIT_FAIL, r, "Cannot take over SIGINT and SIGTERM: %m");
+                else
+                        r = arg_verb->run(&arg_options);
         } else
                 r = EXIT_USAGE;
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,23 +35,45 @@ void output_set_quiet(bool q) {
         quiet = q;
 }
 
+/* The one object may come from the run's own end or from the thread that
+ * takes a signal (util/interrupt.h): whichever comes first prints it, whole.
+ * Recursive: that thread holds it from its look to its print. */
+static pthread_mutex_t json_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+void output_json_lock(void) {
+        pthread_mutex_lock(&json_lock);
+}
+
+void output_json_unlock(void) {
+        pthread_mutex_unlock(&json_lock);
+}
+
 int output_json(const cJSON *o) {
         _cleanup_free_ char *s = NULL;
+        int r = 0;
 
-        if (json_printed)
-                return 0;
-        s = cJSON_Print(o);
-        if (!s)
-                return -ENOMEM;
-        fputs(s, stdout);
-        fputc('\n', stdout);
-        fflush(stdout);
-        json_printed = true;
-        return 0;
+        pthread_mutex_lock(&json_lock);
+        if (!json_printed) {
+                s = cJSON_Print(o);
+                if (s) {
+                        fputs(s, stdout);
+                        fputc('\n', stdout);
+                        fflush(stdout);
+                        json_printed = true;
+                } else
+                        r = -ENOMEM;
+        }
+        pthread_mutex_unlock(&json_lock);
+        return r;
 }
 
 bool output_json_done(void) {
-        return json_printed;
+        bool done;
+
+        pthread_mutex_lock(&json_lock);
+        done = json_printed;
+        pthread_mutex_unlock(&json_lock);
+        return done;
 }
 
 static OutputStatus status_of_failure(int exit_status) {

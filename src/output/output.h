@@ -61,6 +61,11 @@ typedef struct OutputResult {
  * report. */
 int output_json_result(cJSON *report, const OutputResult *r);
 
+/* Held, no other thread prints the object: for one that looks whether it
+ * is out (output_json_done()) and prints it if not, as one act. */
+void output_json_lock(void);
+void output_json_unlock(void);
+
 /* Human output on stdout, suppressed in JSON mode (where stdout holds only the
  * object) and with --quiet. */
 void output_set_quiet(bool quiet);

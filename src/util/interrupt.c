@@ -12,6 +12,7 @@
 
 static atomic_int received;
 static _Atomic(const char *) notice_text;
+static bool (*_Atomic at_once)(int sig);
 static pthread_once_t started = PTHREAD_ONCE_INIT;
 static int start_error;
 
@@ -49,6 +50,22 @@ static void *take_signals(void *arg) {
                                 continue;
                         return NULL;
                 }
+                if (!atomic_load(&notice_text)) {
+                        /* Not yet where the run stops at a safe point: it
+                         * ends now, as the signal would end it, once the
+                         * caller has had its say. */
+                        bool (*fn)(int) = atomic_load(&at_once);
+                        sigset_t one;
+
+                        if (fn && fn(sig))
+                                continue;
+                        (void) signal(sig, SIG_DFL);
+                        sigemptyset(&one);
+                        sigaddset(&one, sig);
+                        (void) pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+                        (void) raise(sig);
+                        _exit(128 + sig);
+                }
                 first = atomic_compare_exchange_strong(&received, &none, sig);
                 /* One write, so that it is not torn apart by the progress
                  * bar; a terminal's bar is on its own line. */
@@ -74,6 +91,12 @@ static void start(void) {
         pthread_attr_destroy(&attr);
         if (start_error < 0)
                 (void) pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int interrupt_setup(bool (*on_signal)(int sig)) {
+        atomic_store(&at_once, on_signal);
+        (void) pthread_once(&started, start);
+        return start_error;
 }
 
 int interrupt_watch(const char *notice) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 /* SIGINT, SIGTERM and SIGHUP while the host is being changed: a Ctrl-C, a
  * dropped SSH session or a supervisor's stop must not end the process
  * between "Docker stopped" and "Docker started again". From
@@ -9,6 +11,14 @@
  * happens now (notice), and the caller stops at a safe point. SIGKILL
  * still ends the process, and the journal still lets the next run take it
  * up. */
+
+/* From the start of a run, before any thread: the three signals taken by
+ * the thread of interrupt_watch(), which until interrupt_watch() is called
+ * ends the process at once, as the signal's default action would, after
+ * on_signal(sig): that prints the --json object a run owes, or returns
+ * true for the signal to be ignored (the object is out already, and the
+ * run about to end with its own status). Returns 0 or a negative errno. */
+int interrupt_setup(bool (*on_signal)(int sig));
 
 /* Blocks the three signals in the calling thread, so in every thread it
  * starts later, and starts the thread that takes them. Call it in the main

@@ -229,6 +229,33 @@ try:
                                                     "--json"], 0, "planned", command="set-data-root", extra=both)
     check("set-data-root, containerd left alone", ["--root", root, "set-data-root", "/data/docker", "--json"], 0,
           "unchanged", extra=lambda o: expect(o["containerd"] is None, o))
+    # A signal while a command waits (here for a device that never comes):
+    # with --json the one object all the same, a failure saying why, with
+    # its code as the exit status; without, the signal ends the run as it
+    # would any program.
+    def interrupted(args, sig):
+        p = subprocess.Popen([BIN] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        line = p.stderr.readline()  # "Waiting up to 30 s for ..."
+        p.send_signal(sig)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        return p.returncode, out, line + err
+    wait_args = ["prepare", "/dev/docker-relocate-test-absent", "--mount", "/mnt/x", "--wait-device", "30",
+                 "--dry-run"]
+    import signal
+    rc, out, err = interrupted(wait_args + ["--json"], signal.SIGTERM)
+    found = json_contract.problems(out, rc)
+    ok(not found and rc == 1 and json.loads(out)["error"]["message"] == "Interrupted by SIGTERM." and
+       json.loads(out)["command"] == "prepare",
+       "SIGTERM while waiting, --json: one object, a failure saying why, exit 1 (exit %d)" % rc,
+       "\n".join(found) + "\n" + out + err)
+    rc, out, err = interrupted(wait_args, signal.SIGINT)
+    ok(rc == -signal.SIGINT and out == "", "SIGINT while waiting, no --json: ended by the signal (%d)" % rc, err)
+
     # The data root it already is: nothing to write, wherever it is set
     # (a flag of the packaged unit, or nowhere: the default).
     for name, current in (("vendor-flag", "/srv/docker"), ("default", "/var/lib/docker")):
