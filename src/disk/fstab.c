@@ -82,6 +82,73 @@ static int table_to_string(struct libmnt_table *tb, char **ret) {
         return 0;
 }
 
+static int count_bad_line(struct libmnt_table *tb, const char *filename, int line) {
+        int *first = mnt_table_get_userdata(tb);
+
+        (void) filename;
+        if (first && *first == 0)
+                *first = line;
+        return 1; /* skip it, as a mount at boot does */
+}
+
+/* What libmount would drop from the file at path when it writes the table
+ * back: a line it cannot parse (it skips it), a comment after an entry's
+ * fields, a last comment line without its newline. The first, in
+ * *ret_what ("line N: why"); 0 when there is none, 1 when there is. */
+static int rewrite_loses(const char *path, char **ret_what) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        unsigned lineno = 0;
+        int bad = 0, r;
+
+        r = read_full_file(path, 0, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        tb = mnt_new_table();
+        if (!tb)
+                return -ENOMEM;
+        mnt_table_enable_comments(tb, 1);
+        (void) mnt_table_set_userdata(tb, &bad);
+        (void) mnt_table_set_parser_errcb(tb, count_bad_line);
+        r = mnt_table_parse_fstab(tb, path);
+        if (r < 0)
+                return r == -1 ? -EINVAL : r;
+        if (bad > 0)
+                return asprintf(ret_what, "line %d is no fstab entry", bad) < 0 ? -ENOMEM : 1;
+
+        for (const char *l = text; l < text + size;) {
+                const char *end = memchr(l, '\n', (size_t) (text + size - l)), *p = l;
+                size_t len = end ? (size_t) (end - l) : (size_t) (text + size - l);
+
+                lineno++;
+                while (p < l + len && strchr(" \t", *p))
+                        p++;
+                if (p < l + len && *p == '#' && !end)
+                        return asprintf(ret_what, "line %u, a comment, has no newline at its end", lineno) < 0
+                                       ? -ENOMEM
+                                       : 1;
+                if (p < l + len && *p != '#' && memchr(p, '#', (size_t) (l + len - p)))
+                        return asprintf(ret_what, "line %u has a comment after its fields", lineno) < 0 ? -ENOMEM
+                                                                                                          : 1;
+                l = end ? end + 1 : text + size;
+        }
+        return 0;
+}
+
+int fstab_check_rewrite(const char *path, char **ret_what) {
+        _cleanup_free_ char *what = NULL;
+        int r = rewrite_loses(path, &what);
+
+        if (r <= 0)
+                return r;
+        if (ret_what)
+                *ret_what = TAKE_PTR(what);
+        return -EBADMSG;
+}
+
 static bool fs_is_exactly(struct libmnt_fs *fs, const char *source, const char *target, const char *fstype) {
         const char *s = mnt_fs_get_source(fs), *t = mnt_fs_get_target(fs), *f = mnt_fs_get_fstype(fs),
                    *o = mnt_fs_get_options(fs);
@@ -134,6 +201,11 @@ int fstab_edit(const char *path, const char *uuid, const char *target, const cha
 
         if (ours_matching == 1 && ours_exact == 1)
                 return 0;
+        /* The table is written back whole: nothing of the administrator's
+         * may be lost on the way. */
+        r = fstab_check_rewrite(path, ret_conflict);
+        if (r < 0)
+                return r;
 
         /* Second pass: drop our earlier lines for this volume or this mount
          * point; the new one goes where the first of them was. */
@@ -200,7 +272,9 @@ int fstab_check_target(const char *path, const char *target, char **ret_conflict
                                 *ret_conflict = format_line(fs);
                         return -EEXIST;
                 }
-        return 0;
+        /* Checked now, before the device is written: the line is added
+         * by writing the table back whole. */
+        return fstab_check_rewrite(path, ret_conflict);
 }
 
 int fstab_find_ours(const char *path, const char *uuid, char **ret_target) {
@@ -263,6 +337,9 @@ int fstab_remove_ours(const char *path, const char *uuid, const char *target, ch
         }
         if (!removed)
                 return 0;
+        r = fstab_check_rewrite(path, NULL);
+        if (r < 0)
+                return r;
         r = table_to_string(tb, ret_content);
         return r < 0 ? r : 1;
 }

@@ -23,13 +23,26 @@
  * with our entry for uuid on target. Returns 1 and the new content in
  * *ret_content when it changes, 0 when it already says this. -EEXIST when a
  * line that is not ours mounts something else on target, or this uuid
- * elsewhere: *ret_conflict (may be NULL) then quotes that line. */
+ * elsewhere: *ret_conflict (may be NULL) then quotes that line; -EBADMSG as
+ * fstab_check_rewrite() says. */
 int fstab_edit(const char *path, const char *uuid, const char *target, const char *fstype, char **ret_content,
                char **ret_conflict);
 
 /* -EEXIST (and the line in *ret_conflict, may be NULL) when a line that is
- * not ours mounts something on target; 0 otherwise. */
+ * not ours mounts something on target; -EBADMSG as fstab_check_rewrite()
+ * says; 0 otherwise. */
 int fstab_check_target(const char *path, const char *target, char **ret_conflict);
+
+/* -EBADMSG, and in *ret_what (may be NULL) which line and why, when
+ * writing the file at path back through libmount would lose something of
+ * it: a line it cannot parse, a comment after an entry's fields, a last
+ * comment without its newline. 0 when nothing would be lost. fstab_edit()
+ * and fstab_remove_ours() refuse so too. */
+int fstab_check_rewrite(const char *path, char **ret_what);
+/* The refusal that says it, with the line and why for %s. */
+#define FSTAB_LOSES_FMT                                                                                               \
+        "/etc/fstab %s: the volume's line is added by writing the file back, which would lose that; put the "      \
+        "comment on a line of its own, or fix or remove the line, and run again"
 
 /* The target of our own (marked) entry for uuid, or -ENOENT. */
 int fstab_find_ours(const char *path, const char *uuid, char **ret_target);

@@ -153,6 +153,8 @@ int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, Prep
                                             "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove "
                                             "it, or pass the --mount it names",
                                             ours->fs.uuid, mount, strna(conflict));
+                if (r == -EBADMSG)
+                        return strv_extendf(&res->refusals, FSTAB_LOSES_FMT, strna(conflict));
                 if (r < 0)
                         return error_set(ret_error, r, "Failed to read /etc/fstab: %s", strerror(-r));
                 fstab_changes = r > 0;

@@ -130,6 +130,8 @@ int prepare_check_mount_point(const PrepareRequest *req, const char *mount, Prep
                                     "/etc/fstab already mounts something on %s (\"%s\"): remove that line or choose "
                                     "another mount point",
                                     mount, strna(conflict));
+        if (r == -EBADMSG)
+                return strv_extendf(&res->refusals, FSTAB_LOSES_FMT, strna(conflict));
         if (r < 0)
                 return r;
 
@@ -195,6 +197,8 @@ int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mo
                                  "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
                                  "prepare again",
                                  uuid, mount, strna(conflict));
+        if (r == -EBADMSG)
+                return error_set(ret_error, r, FSTAB_LOSES_FMT, strna(conflict));
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read /etc/fstab: %s", strerror(-r));
         if (r == 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,42 @@ static void test_conflicts(void) {
         ok_int(fstab_check_target(t, "/mnt/docker-data", &c3), -EEXIST, "check_target sees the foreign line");
         ok_int(fstab_check_target(b, "/mnt/docker-data", NULL), 0, "check_target: free mount point");
         ok(content == NULL, "no content on conflict");
+}
+
+/* What libmount would drop when the table is written back: refused, with
+ * the line and why, by the check and by the edit; nothing else is. */
+static void test_lossy(void) {
+        static const struct {
+                const char *text, *what;
+        } cases[] = {
+                { "UUID=a / ext4 defaults 0 1   # the root\n", "line 1 has a comment after its fields" },
+                { "# intro\n\nbroken-line\n", "line 3 is no fstab entry" },
+                { "UUID=a / ext4 defaults 0 1\n# last, no newline", "line 2, a comment, has no newline" },
+        };
+        char tmpl[] = "/tmp/test-disk-fstab-XXXXXX";
+        char *dir = mkdtemp(tmpl);
+        _cleanup_free_ char *path = dir ? path_join(dir, "fstab") : NULL;
+
+        ok(path != NULL, "a directory for the files");
+        for (size_t i = 0; path && i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *c1 = NULL, *c2 = NULL, *content = NULL;
+
+                ok(write_file_atomic(path, cases[i].text, strlen(cases[i].text), 0644) == 0, "case %zu written", i);
+                ok_int(fstab_check_target(path, "/mnt/docker-data", &c1), -EBADMSG, "%s: the check refuses",
+                       cases[i].what);
+                ok(c1 && strstr(c1, cases[i].what), "… and says so (%s)", strna(c1));
+                ok_int(fstab_edit(path, UUID, "/mnt/docker-data", "ext4", &content, &c2), -EBADMSG,
+                       "%s: the edit refuses, no content", cases[i].what);
+                ok(!content, "… nothing to write");
+        }
+        if (path) {
+                const char *fine = "# a comment\n\nUUID=a / ext4 defaults 0 1\n# the end\n";
+                ok(write_file_atomic(path, fine, strlen(fine), 0644) == 0, "comments on lines of their own");
+                ok_int(fstab_check_rewrite(path, NULL), 0, "… lose nothing");
+                (void) unlink(path);
+        }
+        if (dir)
+                (void) rmdir(dir);
 }
 
 static void test_find_ours(void) {
@@ -233,6 +270,7 @@ int main(void) {
         test_edit();
         test_remove();
         test_conflicts();
+        test_lossy();
         test_find_ours();
         test_missing_file();
         test_write_and_backup();
