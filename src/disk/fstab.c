@@ -360,6 +360,15 @@ int fstab_locate(const char *root, char **ret_resolved, char **ret_path) {
         return 0;
 }
 
+char *fstab_path(const char *root) {
+        char *path = NULL;
+        int r = fstab_locate(root, NULL, &path);
+
+        if (r == -ENOENT)
+                return root_path(root, "/etc/fstab");
+        return r < 0 ? NULL : path;
+}
+
 int fstab_write(const char *root, const char *content, char **ret_backup) {
         _cleanup_free_ char *resolved = NULL, *path = NULL, *backup = NULL, *record = NULL, *record_full = NULL;
         int r;

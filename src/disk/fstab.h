@@ -56,6 +56,10 @@ int fstab_remove_ours(const char *path, const char *uuid, const char *target, ch
  * *ret_resolved (may be NULL) is that path inside root, *ret_path on this
  * host. */
 int fstab_locate(const char *root, char **ret_resolved, char **ret_path);
+/* The file to read for <root>/etc/fstab, as fstab_locate() finds it (the
+ * one fstab_write() writes), or the plain path when there is none yet;
+ * NULL when that cannot be told. */
+char *fstab_path(const char *root);
 
 /* Backs up <root>/etc/fstab (util/backup.h) and replaces it atomically with
  * content. *ret_backup (may be NULL) is the backup's path inside root. A

@@ -140,7 +140,7 @@ int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, Prep
          * mount: a line of the administrator's for this UUID elsewhere is a
          * refusal now, not a failure after mounting. */
         {
-                _cleanup_free_ char *fstab = root_path(req->root, "/etc/fstab"), *content = NULL,
+                _cleanup_free_ char *fstab = fstab_path(req->root), *content = NULL,
                                     *conflict = NULL;
                 DiskRecord rec = {};
                 bool fstab_changes, record_changes;

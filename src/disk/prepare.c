@@ -85,7 +85,7 @@ int prepare_check_writes(const PrepareRequest *req, bool fstab, bool state, Prep
 
 /* Checks the mount point for a filesystem that is not mounted there yet. */
 int prepare_check_mount_point(const PrepareRequest *req, const char *mount, PrepareResult *res) {
-        _cleanup_free_ char *fstab = root_path(req->root, "/etc/fstab"), *conflict = NULL;
+        _cleanup_free_ char *fstab = fstab_path(req->root), *conflict = NULL;
         dev_t devnum;
         int r;
 
@@ -186,7 +186,7 @@ int prepare_do_mount(const PrepareRequest *req, const char *node, const char *mo
 
 int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,
                      PrepareResult *res, char **ret_error) {
-        _cleanup_free_ char *fstab = root_path(req->root, "/etc/fstab"), *content = NULL, *conflict = NULL;
+        _cleanup_free_ char *fstab = fstab_path(req->root), *content = NULL, *conflict = NULL;
         int r;
 
         if (!fstab)

@@ -104,6 +104,32 @@ static void test_lossy(void) {
                 (void) rmdir(dir);
 }
 
+/* An image's /etc/fstab that links elsewhere by an absolute path: read
+ * where it is written, inside the image, never on the running host. */
+static void test_path_in_image(void) {
+        char tmpl[] = "/tmp/test-disk-fstab-XXXXXX";
+        char *root = mkdtemp(tmpl);
+        _cleanup_free_ char *etc = root ? path_join(root, "etc/static") : NULL, *link = NULL, *want = NULL,
+                            *got = NULL, *missing = NULL;
+
+        ok(etc && mkdir_p(etc, 0755) == 0, "an image with /etc/static");
+        link = path_join(root, "etc/fstab");
+        want = path_join(root, "etc/static/fstab");
+        ok(link && want && write_file_atomic(want, "# image\n", 8, 0644) == 0 && symlink("/etc/static/fstab", link) == 0,
+           "its /etc/fstab links to /etc/static/fstab");
+        got = fstab_path(root);
+        ok_streq(got, want, "the file read is the link's target inside the image");
+        (void) unlink(link);
+        (void) unlink(want);
+        missing = fstab_path(root);
+        ok(missing && streq(missing, link), "no /etc/fstab yet: the plain path (%s)", strna(missing));
+        (void) rmdir(etc);
+        if (etc)
+                etc[strlen(etc) - strlen("/static")] = 0;
+        (void) rmdir(etc);
+        (void) rmdir(root);
+}
+
 static void test_find_ours(void) {
         _cleanup_free_ char *p = fixture("ours-dup.out"), *t = NULL, *b = fixture("basic.in"), *t2 = NULL;
 
@@ -271,6 +297,7 @@ int main(void) {
         test_remove();
         test_conflicts();
         test_lossy();
+        test_path_in_image();
         test_find_ours();
         test_missing_file();
         test_write_and_backup();
