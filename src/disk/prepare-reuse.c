@@ -11,6 +11,7 @@
 #include "disk/mkfs.h"
 #include "disk/prepare-internal.h"
 #include "disk/probe.h"
+#include "disk/resolve.h"
 #include "disk/state.h"
 #include "disk/target.h"
 #include "disk/usage.h"
@@ -85,6 +86,26 @@ int prepare_reuse(const PrepareRequest *req, const char *mount, Ours *ours, Prep
         if (free_and_strdup(&res->fs_node, b->node) < 0 || free_and_strdup(&res->uuid, ours->fs.uuid) < 0 ||
             free_and_strdup(&res->fstype, ours->fs.type) < 0 || free_and_strdup(&res->label, ours->fs.label) < 0)
                 return -ENOMEM;
+
+        /* A copy of the volume (attached from a snapshot of it) carries
+         * the same UUID: which of the two a mount by UUID takes, at boot
+         * or here, is chance, and the fstab line of the one would be
+         * taken over for the other. */
+        {
+                _cleanup_free_ char *spec = NULL, *only = NULL;
+                ResolveHow how;
+
+                if (asprintf(&spec, "UUID=%s", ours->fs.uuid) < 0)
+                        return -ENOMEM;
+                r = disk_resolve(NULL, spec, &only, &how);
+                if (r == -ENOTUNIQ)
+                        return strv_extendf(
+                                &res->refusals,
+                                "%s carries UUID=%s, and so does another block device (a copy of the volume, "
+                                "from a snapshot?): which one a mount by UUID takes is chance. Give the copy a "
+                                "new UUID (tune2fs -U random, xfs_admin -U generate) or detach it, and run again",
+                                b->node, ours->fs.uuid);
+        }
 
         if (req->fstype && !streq(req->fstype, ours->fs.type))
                 return strv_extendf(

@@ -92,6 +92,22 @@ is "$(blkid -p -o value -s UUID "$d1")" "$uuid" "ext4 unmounted: same filesystem
 is "$(findmnt -n -o SOURCE --mountpoint "$WORK/ext4")" "$d1" "ext4 unmounted: mounted again"
 is "$(fstab_lines_for "$WORK/ext4")" 1 "ext4 unmounted: still one fstab line"
 
+# A copy of the volume (as from a snapshot) attached beside it: the same
+# UUID on two devices. Neither is reused until one has another UUID.
+img=$(losetup -n -O BACK-FILE "$d1" | sed 's/ *$//')
+umount "$WORK/ext4"
+cp --sparse=always "$img" "$WORK/copy.img"
+sandbox_loop_file dcopy "$WORK/copy.img"
+fstab0=$(sha256sum </etc/fstab)
+capture R "$BIN" prepare "$d1" --mount "$WORK/ext4"
+ok '[ "$R_rc" = 3 ] && grep -q "and so does another block device" <<<"$R_err" && [ "$(sha256sum </etc/fstab)" = "$fstab0" ] &&
+        ! findmnt -n --mountpoint "$WORK/ext4" >/dev/null' \
+        "a copy of the volume attached: refused (exit $R_rc), nothing mounted or written"
+[ "$R_rc" = 3 ] || diag "$R_err"
+wipefs -q -a "$dcopy"
+capture R "$BIN" prepare "$d1" --mount "$WORK/ext4"
+is "$R_rc" 0 "the copy wiped: the volume is reused again"
+
 # Moved to another mount point: our fstab line is replaced, not duplicated.
 umount "$WORK/ext4"
 capture R "$BIN" prepare "$d1" --mount "$WORK/ext4-moved"
