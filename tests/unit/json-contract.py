@@ -244,8 +244,9 @@ try:
             p.kill()
             out, err = p.communicate()
         return p.returncode, out, line + err
-    wait_args = ["prepare", "/dev/docker-relocate-test-absent", "--mount", "/mnt/x", "--wait-device", "30",
-                 "--dry-run"]
+    # Under --root: the host's own disk lock in /run is not taken.
+    wait_args = ["--root", tree("default"), "prepare", "/dev/docker-relocate-test-absent", "--mount", "/mnt/x",
+                 "--wait-device", "30", "--dry-run"]
     import signal
     rc, out, err = interrupted(wait_args + ["--json"], signal.SIGTERM)
     found = json_contract.problems(out, rc)
