@@ -170,7 +170,7 @@ int step_delete_old_containerd(Move *m, char **ret_error) {
                                     "roots now; once they do, remove it by hand.",
                                     m->store.old_containerd_root) < 0
                                ? -ENOMEM
-                               : 1;
+                               : STEP_SKIPPED;
         /* Not "cleanup": the data root's deletion took the journal to
          * "cleaned", where it finds nothing left to do. */
         if (remove_old_tree(m, m->store.old_containerd_root) < 0)
@@ -179,7 +179,7 @@ int step_delete_old_containerd(Move *m, char **ret_error) {
                                     "(rm -rf --one-file-system %s).",
                                     m->store.old_containerd_root, m->store.old_containerd_root) < 0
                                ? -ENOMEM
-                               : 1;
+                               : STEP_SKIPPED;
         return 0;
 }
 

@@ -228,7 +228,14 @@ bool with_containerd(const Move *m);
 /* containerd.service's RequiresMountsFor drop-in: one more file of the
  * plan (plan_mount_dropin()). */
 int plan_containerd_dropin(Move *m);
+/* A step function returns 0 when done, STEP_SKIPPED when there was nothing
+ * it could do (it is then neither logged nor its phase reached), or a
+ * negative errno with *ret_error saying what failed. */
+#define STEP_SKIPPED 1
+
 /* The step functions (rows of the table in steps.c). */
+int step_restart_containers(Move *m, char **ret_error);
+int step_delete_old(Move *m, char **ret_error);
 int step_pre_copy_containerd(Move *m, char **ret_error);
 int step_check_stopped(Move *m, char **ret_error);
 int step_copy_containerd(Move *m, char **ret_error);
@@ -303,7 +310,7 @@ int move_copy_final(Move *m, MoveTree tree, const char *src, const char *dst, co
 /* The zeroing of the inode tables that step_prepare() deferred (ext4's
  * noinit_itable), started once the copy is over, whatever the move's
  * outcome; also for a mount a killed run left so, when a later run or
- * "rollback" takes its journal up. A failed remount is a warning (the
+ * "rollback" takes its journal up (steps-finish.c). A failed remount is a warning (the
  * next mount does it); < 0 only when out of memory. */
 int move_resume_itable_init(Move *m);
 

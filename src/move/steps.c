@@ -19,7 +19,6 @@
 #include "copy/copy.h"
 #include "copy/rebase.h"
 #include "disk/mount-dropin.h"
-#include "disk/mount.h"
 #include "move/move-internal.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -29,11 +28,6 @@
 #include "util/process.h"
 #include "util/strv.h"
 #include "util/test-hook.h"
-
-/* A step function returns 0 when done, STEP_SKIPPED when there was nothing
- * it could do (it is then neither logged nor its phase reached), or a
- * negative errno with *ret_error saying what failed. */
-#define STEP_SKIPPED 1
 
 typedef struct Step {
         const char *name; /* in the step log and the journal's "steps" */
@@ -372,57 +366,6 @@ static int step_start_verify(Move *m, char **ret_error) {
         return 0;
 }
 
-/* The containers that ran, running again. */
-static int step_restart_containers(Move *m, char **ret_error) {
-        _cleanup_engine_ Engine *e = NULL;
-        _cleanup_engine_containers_ EngineContainers *now = NULL;
-
-        _cleanup_strv_free_ char **ids = NULL, **names = NULL;
-        char **errors = NULL;
-        int r = 0, failed;
-
-        if (docker_open(m->cfg.socket, &e) < 0 || engine_list_containers(e, false, &now, NULL) < 0)
-                return 0;
-        for (size_t i = 0; i < now->n; i++) {
-                if (!strv_contains(m->content.running, now->items[i].id) || streq_ptr(now->items[i].state, "running"))
-                        continue;
-                if (strv_extend(&ids, now->items[i].id) < 0 || strv_extend(&names, strna(now->items[i].name)) < 0)
-                        return -ENOMEM;
-        }
-        /* All at once, as they were stopped. */
-        failed = docker_start_containers_all(m->cfg.socket, ids, &errors);
-        if (failed < 0)
-                return failed;
-        for (size_t i = 0; ids && ids[i]; i++) {
-                if (errors[i] && r >= 0 &&
-                    strv_extendf(&m->warnings, "Container %s (%s) was running before and failed to start: %s",
-                                 names[i], ids[i], errors[i]) < 0)
-                        r = -ENOMEM;
-                free(errors[i]);
-        }
-        free(errors);
-        return r;
-}
-
-/* The old tree: kept, unless asked, and only now, while Docker runs on the
- * new one. */
-static int step_delete_old(Move *m, char **ret_error) {
-        if (!docker_runs_on(m->cfg.socket, m->new_root))
-                return strv_extendf(&m->warnings,
-                                    "The old data root %s is kept: Docker does not run on %s now; once it does, "
-                                    "remove the old one with 'docker-relocate cleanup'.",
-                                    m->old_root, m->new_root) < 0
-                               ? -ENOMEM
-                               : STEP_SKIPPED;
-        if (remove_old_tree(m, m->old_root) < 0)
-                return strv_extendf(&m->warnings,
-                                    "Deleting the old data root %s failed; remove it with 'docker-relocate cleanup'.",
-                                    m->old_root) < 0
-                               ? -ENOMEM
-                               : STEP_SKIPPED;
-        return 0;
-}
-
 /* Made ready before anything is recorded: a failure here touched nothing
  * but the target. */
 /* clang-format off */
@@ -504,7 +447,7 @@ static int run_step(Move *m, const Step *s) {
         announce(m, s->name, s->doing, -1);
         step_log_begin(&m->steps);
         r = s->run(m, &error);
-        if (r < 0 && r == -ECANCELED && m->phase == PHASE_NONE && m->disk.refused) {
+        if (r == -ECANCELED && m->phase == PHASE_NONE && m->disk.refused) {
                 /* The volume, checked again as it was to be prepared, is
                  * refused (it changed since the plan looked at it): not a
                  * byte was written, and nothing else was done yet. */
@@ -578,31 +521,6 @@ static int journal_open(Move *m) {
         }
         m->phase = PHASE_PLANNED;
         test_hook_crash("journal-opened");
-        return 0;
-}
-
-/* The mount a move onto a device put its data root on: this run's, or the
- * one the journal of the run it takes up records. NULL for a move --to. */
-static const char *device_mount(const Move *m) {
-        if (with_device(m) && m->target_mount)
-                return m->target_mount;
-        if (m->resume_phase != PHASE_NONE && m->journal && json_get_string(m->journal, "device"))
-                return json_get_string(m->journal, "mount");
-        return NULL;
-}
-
-int move_resume_itable_init(Move *m) {
-        const char *dir = device_mount(m);
-        int r;
-
-        if (!dir)
-                return 0;
-        r = mount_resume_itable_init(dir);
-        if (r < 0 && strv_extendf(&m->warnings,
-                                  "Remounting %s with init_itable failed (%s): ext4 zeroes its inode tables at its "
-                                  "next mount instead.",
-                                  dir, strerror(-r)) < 0)
-                return -ENOMEM;
         return 0;
 }
 
