@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* An ExecStart= line as systemd turns it into the words of a command: its
+ * own quoting and escapes, and $VAR and ${VAR} from the unit's
+ * environment; every word traced back to the bytes it comes from. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/unit.h"
+#include "util/macro.h"
+#include "util/strv.h"
+
+/* One word of an ExecStart= line: quotes removed, C escapes resolved. */
+static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_found) {
+        size_t j = *i;
+        char quote = 0;
+        int r;
+
+        while (j < v->len && strchr(" \t\n\r", v->s[j]))
+                j++;
+        if (j >= v->len) {
+                *i = j;
+                *ret_found = false;
+                return 0;
+        }
+        *ret_word = (Text){};
+        while (j < v->len && (quote || !strchr(" \t\n\r", v->s[j]))) {
+                char ch = v->s[j];
+                if (!quote && (ch == '"' || ch == '\'')) {
+                        quote = ch;
+                        j++;
+                        continue;
+                }
+                if (quote && ch == quote) {
+                        quote = 0;
+                        j++;
+                        continue;
+                }
+                if (ch == '\\' && j + 1 < v->len) {
+                        char e = v->s[j + 1];
+                        char out = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+                        /* The unescaped character is synthetic: a word
+                         * holding it cannot be edited in place. */
+                        r = text_append(ret_word, out, TEXT_NO_SOURCE, 0);
+                        if (r < 0)
+                                return r;
+                        j += 2;
+                        continue;
+                }
+                if (ch == '%' && j + 1 < v->len && v->s[j + 1] == '%') {
+                        r = text_append(ret_word, '%', TEXT_NO_SOURCE, 0);
+                        if (r < 0)
+                                return r;
+                        j += 2;
+                        continue;
+                }
+                r = text_append(ret_word, ch, v->src[j], v->off[j]);
+                if (r < 0)
+                        return r;
+                j++;
+        }
+        if (!ret_word->s)
+                (void) text_append_literal(ret_word, "");
+        *i = j;
+        *ret_found = true;
+        return 0;
+}
+
+/* systemd splits the value of a "$NAME" word the way extract_first_word()
+ * does with EXTRACT_RELAX|EXTRACT_UNQUOTE: at whitespace, quotes removed, a
+ * backslash taking the next character as it is. Each character keeps its
+ * origin; a removed quote or backslash inside a word leaves a gap in the
+ * offsets, so such a word is not editable in place. */
+static int split_unquote(WordList *l, const Text *v) {
+        size_t i = 0;
+
+        while (i < v->len) {
+                Text w = {};
+                char quote = 0;
+                int r = 0;
+
+                while (i < v->len && strchr(" \t\n\r", v->s[i]))
+                        i++;
+                if (i >= v->len)
+                        break;
+                while (i < v->len && r >= 0 && (quote || !strchr(" \t\n\r", v->s[i]))) {
+                        char ch = v->s[i];
+
+                        if (ch == '\\') {
+                                if (i + 1 < v->len)
+                                        r = text_append_char_of(&w, v, i + 1);
+                                i += 2;
+                        } else if (!quote && (ch == '\'' || ch == '"')) {
+                                quote = ch;
+                                i++;
+                        } else if (quote && ch == quote) {
+                                quote = 0;
+                                i++;
+                        } else {
+                                r = text_append_char_of(&w, v, i);
+                                i++;
+                        }
+                }
+                if (r >= 0 && !w.s)
+                        r = text_append_literal(&w, "");
+                if (r >= 0)
+                        r = word_list_add_slice(l, &w, 0, w.len);
+                text_done(&w);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char ***problems) {
+        WordList out = {};
+        size_t i = 0;
+        int r;
+
+        for (;;) {
+                Text w = {}, x = {};
+                bool found;
+
+                r = next_exec_word(value, &i, &w, &found);
+                if (r < 0)
+                        goto fail;
+                if (!found)
+                        break;
+
+                /* "$NAME" as a word of its own: the value split into
+                 * zero or more words, quotes removed. */
+                if (w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1)) {
+                        const EnvVar *v = env_get(env, w.s + 1);
+                        if (v)
+                                r = split_unquote(&out, &v->value);
+                        text_done(&w);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+
+                /* ${NAME} anywhere: replaced in place, not split. "$$" is a
+                 * literal dollar. */
+                for (size_t k = 0; k < w.len;) {
+                        if (w.s[k] == '$' && k + 1 < w.len && w.s[k + 1] == '$') {
+                                r = text_append(&x, '$', TEXT_NO_SOURCE, 0);
+                                k += 2;
+                        } else if (w.s[k] == '$' && k + 1 < w.len && w.s[k + 1] == '{') {
+                                char *close = strchr(w.s + k + 2, '}');
+                                if (close && env_name_is_valid(w.s + k + 2, close - (w.s + k + 2))) {
+                                        _cleanup_free_ char *n = strndup(w.s + k + 2, close - (w.s + k + 2));
+                                        const EnvVar *v = n ? env_get(env, n) : NULL;
+                                        size_t at = x.len;
+                                        r = v ? text_append_text(&x, &v->value, 0, v->value.len) : (n ? 0 : -ENOMEM);
+                                        if (r >= 0)
+                                                text_mark(&x, at, TEXT_EXPANDED);
+                                        k = close - w.s + 1;
+                                } else {
+                                        r = text_append_char_of(&x, &w, k);
+                                        k++;
+                                }
+                        } else {
+                                r = text_append_char_of(&x, &w, k);
+                                k++;
+                        }
+                        if (r < 0)
+                                break;
+                }
+                if (r >= 0) {
+                        if (!x.s)
+                                (void) text_append_literal(&x, "");
+                        r = word_list_add_slice(&out, &x, 0, x.len);
+                }
+                text_done(&w);
+                text_done(&x);
+                if (r < 0)
+                        goto fail;
+        }
+
+        (void) problems;
+        *ret = out;
+        return 0;
+fail:
+        word_list_done(&out);
+        return r;
+}
