@@ -68,6 +68,8 @@ int docker_config_load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
         if (r < 0)
                 return r;
         r = strv_extend_strv(&c->warnings, c->unit.problems);
+        if (r >= 0)
+                r = strv_extend_strv(&c->unprovable, c->unit.unprovable);
         if (r < 0)
                 return r;
 

@@ -32,6 +32,7 @@ void unit_info_done(UnitInfo *u) {
         env_done(&u->environment);
         strv_free(u->unset_env);
         strv_free(u->problems);
+        strv_free(u->unprovable);
         *u = (UnitInfo){};
 }
 
@@ -119,11 +120,15 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
                         return 0;
                 }
                 r = expand_specifiers(u, value->s, &path);
-                if (r == -EINVAL)
-                        return strv_extendf(&u->problems,
-                                            "%s:%u: EnvironmentFile=%s: a specifier other than %%n, %%N, %%p, %%i, "
-                                            "%%I and %%%% is not expanded here; the file is not read",
-                                            f->path, line, value->s);
+                if (r == -EINVAL) {
+                        /* Which file systemd reads is not known here:
+                         * nothing that depends on it can be proved. */
+                        r = strv_extendf(&u->problems,
+                                         "%s:%u: EnvironmentFile=%s: a specifier other than %%n, %%N, %%p, %%i, %%I "
+                                         "and %%%% is not expanded here, so which file systemd reads is not known",
+                                         f->path, line, value->s);
+                        return r < 0 ? r : strv_extend(&u->unprovable, u->problems[strv_length(u->problems) - 1]);
+                }
                 if (r < 0)
                         return r;
                 return strv_extend(&u->env_files, path);

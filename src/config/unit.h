@@ -30,6 +30,7 @@ typedef struct UnitInfo {
         Env environment;      /* Environment= assignments */
         char **unset_env;     /* UnsetEnvironment= entries in effect: NAME, or NAME=VALUE */
         char **problems;
+        char **unprovable;    /* settings whose effect is not known here: "FILE:LINE: why" (also in problems) */
 } UnitInfo;
 
 void unit_info_done(UnitInfo *u);
