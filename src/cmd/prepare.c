@@ -11,14 +11,19 @@
 #include "util/log.h"
 #include "util/strv.h"
 
+/* Whether a run that failed had changed the host by then: steps done
+ * before the failure, or one that failed halfway through its change. */
+static bool failed_after_change(const PrepareResult *res, const Options *o) {
+        return !o->dry_run && (res->steps.n > 0 || res->advice || res->formatted || res->mounted);
+}
+
 /* The report of --json: what was (or would be) done, step by step. */
 static void set_report(int r, const PrepareResult *res, const Options *o) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
 
         if (!j)
                 return;
-        /* A failure halfway leaves the steps done before it. */
-        cJSON_AddBoolToObject(j, "changed", !o->dry_run && (r >= 0 ? res->changed : res->steps.n > 0));
+        cJSON_AddBoolToObject(j, "changed", r >= 0 ? !o->dry_run && res->changed : failed_after_change(res, o));
         cJSON_AddStringToObject(j, "status", res->changed && o->dry_run ? "planned" : res->changed ? "changed" : "unchanged");
         cJSON_AddStringToObject(j, "device", o->args[0]);
         json_add_string_or_null(j, "disk", res->disk);
@@ -35,7 +40,11 @@ static void set_report(int r, const PrepareResult *res, const Options *o) {
         cJSON_AddItemToObject(j, "steps", step_log_to_json(&res->steps));
         cJSON_AddItemToObject(j, "warnings", json_string_array(res->warnings));
         cJSON_AddItemToObject(j, "refusals", json_string_array(res->refusals));
-        if (r >= 0 && res->refused) {
+        if (r < 0 && res->advice) {
+                cJSON *e = cJSON_AddObjectToObject(j, "error");
+                if (e)
+                        cJSON_AddStringToObject(e, "advice", res->advice);
+        } else if (r >= 0 && res->refused) {
                 /* Every reason, a line each, as a refused move says them. */
                 _cleanup_free_ char *why = strv_join(res->refusals, "\n");
                 cJSON *e = cJSON_AddObjectToObject(j, "error");
@@ -79,11 +88,19 @@ int verb_prepare(const Options *o) {
                 set_report(r, &res, o);
 
         if (r < 0) {
+                /* Changed and not taken back: a human decides what next,
+                 * told what was left and what to do. */
+                int status = failed_after_change(&res, o) ? EXIT_NEEDS_HUMAN : EXIT_FAIL;
+
                 STRV_FOREACH(s, res.steps.names)
                         log_info("Done before the failure: %s", *s);
                 if (error)
-                        return cmd_fail(EXIT_FAIL, r, "%s", error);
-                return cmd_fail(EXIT_FAIL, r, "Failed to prepare %s: %m", o->args[0]);
+                        status = cmd_fail(status, r, "%s", error);
+                else
+                        status = cmd_fail(status, r, "Failed to prepare %s: %m", o->args[0]);
+                if (res.advice)
+                        log_error("%s", res.advice);
+                return status;
         }
 
         STRV_FOREACH(w, res.warnings)

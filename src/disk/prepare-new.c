@@ -19,6 +19,16 @@
 
 #define PARTITION_WAIT_MS (30UL * 1000)
 
+static int prepare_wipe_failed(const BlockDev *d, const char *node, int error, PrepareResult *res,
+                               char **ret_error) {
+        if (prepare_advise(res,
+                           "Signatures on %s may be partly wiped; nothing else was changed: fix the cause and run "
+                           "prepare again with --wipe.",
+                           d->node) < 0)
+                return -ENOMEM;
+        return error_set(ret_error, error, "Failed to wipe signatures on %s: %s", node, strerror(-error));
+}
+
 int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype, const char *label,
                 const BlockDev *d, PrepareResult *res, char **ret_error) {
         _cleanup_(eligibility_done) Eligibility e = {};
@@ -101,14 +111,11 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
                                 return -ENOMEM;
                         r = probe_wipe_all(node);
                         if (r < 0 && r != -ENOENT)
-                                return error_set(ret_error, r,
-                                                 "Failed to wipe signatures on %s: %s; nothing else was changed", node,
-                                                 strerror(-r));
+                                return prepare_wipe_failed(d, node, r, res, ret_error);
                 }
                 r = probe_wipe_all(d->node);
                 if (r < 0)
-                        return error_set(ret_error, r, "Failed to wipe signatures on %s: %s; nothing else was changed",
-                                         d->node, strerror(-r));
+                        return prepare_wipe_failed(d, d->node, r, res, ret_error);
                 r = step_log_add(&res->steps, "wiped every signature on %s (%zu found)", d->node,
                                  strv_length(e.signatures));
                 if (r < 0)
@@ -117,21 +124,27 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
 
         if (req->partition) {
                 r = partition_create_single(d->node);
-                if (r < 0)
-                        return error_set(
-                                ret_error, r,
-                                "Failed to partition %s: %s. The disk may now hold a partial partition table; "
-                                "run prepare again with --wipe",
-                                d->node, strerror(-r));
-                r = partition_wait(NULL, d->name, 1, PARTITION_WAIT_MS, &partname);
-                if (r < 0)
-                        return error_set(ret_error, r,
-                                         "The partition on %s did not appear (%s): for a loop device, attach it with "
-                                         "losetup -P; then run prepare again with --wipe",
-                                         d->node, strerror(-r));
-                r = step_log_add(&res->steps, "wrote a GPT with one partition over %s (/dev/%s)", d->node, partname);
+                if (r < 0) {
+                        if (prepare_advise(res,
+                                           "%s may now hold a partial partition table: fix the cause and run prepare "
+                                           "again with --wipe.",
+                                           d->node) < 0)
+                                return -ENOMEM;
+                        return error_set(ret_error, r, "Failed to partition %s: %s", d->node, strerror(-r));
+                }
+                r = step_log_add(&res->steps, "wrote a GPT with one partition over %s", d->node);
                 if (r < 0)
                         return r;
+                r = partition_wait(NULL, d->name, 1, PARTITION_WAIT_MS, &partname);
+                if (r < 0) {
+                        if (prepare_advise(res,
+                                           "%s holds a new partition table, nothing else: for a loop device, attach it "
+                                           "with losetup -P; then run prepare again with --wipe.",
+                                           d->node) < 0)
+                                return -ENOMEM;
+                        return error_set(ret_error, r, "The partition on %s did not appear: %s", d->node,
+                                         strerror(-r));
+                }
         }
 
         r = blockdev_load(NULL, partname ? partname : d->name, &fsdev);
@@ -141,13 +154,16 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
 
         res->formatted = true;
         r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
-        if (r < 0)
-                return error_set(ret_error, r,
-                                 "Failed to make %s on %s: %s%s%s. Nothing is mounted or persisted; fix the cause and "
-                                 "run prepare again with --wipe",
-                                 fstype, fsdev->node,
+        if (r < 0) {
+                if (prepare_advise(res,
+                                   "%s may hold part of a filesystem; nothing is mounted or in /etc/fstab: fix the "
+                                   "cause and run prepare again with --wipe.",
+                                   fsdev->node) < 0)
+                        return -ENOMEM;
+                return error_set(ret_error, r, "Failed to make %s on %s: %s%s%s", fstype, fsdev->node,
                                  r == -EPROTO ? "the result is not what was asked for" : strerror(-r), err ? ": " : "",
                                  err ? err : "");
+        }
         if (free_and_strdup(&res->fs_node, fsdev->node) < 0 || free_and_strdup(&res->uuid, fs.uuid) < 0) {
                 fs_info_done(&fs);
                 return -ENOMEM;
@@ -166,11 +182,6 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
                 r = prepare_do_mount(req, fsdev->node, mount, fstype, res, ret_error);
         if (r < 0) {
                 fs_info_done(&fs);
-                if (ret_error && *ret_error)
-                        (void) error_set(ret_error, r,
-                                         "%s. The filesystem (UUID=%s) was made and recorded: fix the cause and run "
-                                         "prepare again, it will be reused",
-                                         *ret_error, res->uuid);
                 return r;
         }
         r = prepare_do_fstab(req, fs.uuid, mount, fstype, res, ret_error);

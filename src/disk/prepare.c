@@ -6,6 +6,7 @@
  * writable, the mount, the fstab line, the record). Taking a run back is
  * prepare-undo.c. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "util/precheck.h"
 #include "util/step-log.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 void prepare_result_done(PrepareResult *r) {
         if (!r)
@@ -40,12 +42,28 @@ void prepare_result_done(PrepareResult *r) {
         free(r->label);
         free(r->mount);
         free(r->fstab_backup);
+        free(r->advice);
         step_log_done(&r->steps);
         strv_free(r->refusals);
         strv_free(r->warnings);
         free(r->made_dir);
         free(r->fstab_written);
         *r = (PrepareResult){};
+}
+
+int prepare_advise(PrepareResult *res, const char *format, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&s, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        free(res->advice);
+        res->advice = s;
+        return 0;
 }
 
 /* Whether files this run writes besides the device can be written: it must
@@ -177,11 +195,28 @@ int prepare_do_mount(const PrepareRequest *req, const char *node, const char *mo
         }
 
         r = mount_device(node, mount, fstype, defer ? MOUNT_DEFER_ITABLE_INIT : NULL, &msg);
-        if (r < 0)
+        if (r < 0) {
+                if (res->formatted &&
+                    prepare_advise(res,
+                                   "The filesystem (UUID=%s) was made on %s and recorded; nothing is mounted or in "
+                                   "/etc/fstab: fix the cause and run prepare again, it will be reused.",
+                                   strna(res->uuid), node) < 0)
+                        return -ENOMEM;
                 return error_set(ret_error, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
+        }
         res->mounted = true;
         return step_log_add(&res->steps, "mounted %s on %s%s", node, mount,
                             defer ? " (" MOUNT_DEFER_ITABLE_INIT ": the inode tables are zeroed after the copy)" : "");
+}
+
+/* The advice for a failure after this run mounted the volume and before its
+ * line was in /etc/fstab. */
+static int prepare_mounted_without_fstab(PrepareResult *res, const char *uuid, const char *mount) {
+        return prepare_advise(res,
+                              "%s (UUID=%s) is mounted on %s but has no line in /etc/fstab, so it will not be "
+                              "mounted at the next boot: fix the cause and run prepare again (it reuses the "
+                              "filesystem and adds the line), or unmount %s.",
+                              strna(res->fs_node), uuid, mount, mount);
 }
 
 int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,
@@ -192,6 +227,8 @@ int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mo
         if (!fstab)
                 return -ENOMEM;
         r = fstab_edit(fstab, uuid, mount, fstype, &content, &conflict);
+        if (r < 0 && res->mounted && prepare_mounted_without_fstab(res, uuid, mount) < 0)
+                return -ENOMEM;
         if (r == -EEXIST)
                 return error_set(ret_error, r,
                                  "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
@@ -209,9 +246,14 @@ int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mo
                 return step_log_add(&res->steps, "add to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2", uuid, mount,
                                     fstype);
 
-        r = fstab_write(req->root, content, &res->fstab_backup);
-        if (r < 0)
+        r = test_hook_fail("prepare-fstab");
+        if (r >= 0)
+                r = fstab_write(req->root, content, &res->fstab_backup);
+        if (r < 0) {
+                if (res->mounted && prepare_mounted_without_fstab(res, uuid, mount) < 0)
+                        return -ENOMEM;
                 return error_set(ret_error, r, "Failed to write /etc/fstab: %s", strerror(-r));
+        }
         free(res->fstab_written);
         res->fstab_written = TAKE_PTR(content);
         return step_log_add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
@@ -240,10 +282,25 @@ int prepare_do_record(const PrepareRequest *req, const BlockDev *fsdev, const Fs
                 return 0;
         if (req->dry_run)
                 return 0; /* bookkeeping, not a change worth reporting */
-        r = disk_state_record(req->root, &want);
-        if (r < 0)
+        r = test_hook_fail("prepare-record");
+        if (r >= 0)
+                r = disk_state_record(req->root, &want);
+        if (r < 0) {
+                int k = 0;
+
+                if (res->mounted)
+                        k = prepare_mounted_without_fstab(res, fs->uuid, mount);
+                else if (res->formatted)
+                        k = prepare_advise(res,
+                                           "The filesystem (UUID=%s) was made on %s but is not recorded as this "
+                                           "program's, so a new run will not reuse it; nothing is on it yet: fix the "
+                                           "cause and run prepare again with --wipe.",
+                                           fs->uuid, fsdev->node);
+                if (k < 0)
+                        return k;
                 return error_set(ret_error, r, "Failed to record the filesystem in " DISK_STATE_FILE ": %s",
                                  strerror(-r));
+        }
         return 0;
 }
 

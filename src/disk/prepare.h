@@ -78,6 +78,7 @@ typedef struct PrepareResult {
         StepLog steps;      /* steps done, in order (dry_run: planned, not timed) */
         char **refusals;    /* why it was refused */
         char **warnings;
+        char *advice;       /* on a failure that left the host changed: the state it is in and what to do */
         DiskIdentity identity; /* the device as this run saw it, for a later run to insist on */
 
         /* What this run did to the host, for disk_prepare_undo(). */
@@ -91,7 +92,8 @@ void prepare_result_done(PrepareResult *r);
 
 /* *result is always filled in (also on failure and refusal) and must be
  * released with prepare_result_done(). ret_error as in util/error.h: what
- * failed, the state left, what to do. */
+ * failed; when the run had changed the host by then (a wiped or formatted
+ * device, a mount), result->advice says what it left and what to do. */
 int disk_prepare(const PrepareRequest *req, PrepareResult *result, char **ret_error);
 
 /* Takes back what disk_prepare() did to the host in the run that filled
