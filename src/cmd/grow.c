@@ -45,7 +45,11 @@ int verb_grow(const Options *o) {
                 cJSON_AddNumberToObject(j, "fs_new_bytes", (double) res.fs_new);
                 cJSON_AddItemToObject(j, "steps", step_log_to_json(&res.steps));
                 cJSON_AddItemToObject(j, "refusals", json_string_array(res.refusals));
-                if (r >= 0 && res.refused) {
+                if (r < 0 && res.advice) {
+                        cJSON *e = cJSON_AddObjectToObject(j, "error");
+                        if (e)
+                                cJSON_AddStringToObject(e, "advice", res.advice);
+                } else if (r >= 0 && res.refused) {
                         /* Every reason, a line each, as a refused prepare says them. */
                         _cleanup_free_ char *why = strv_join(res.refusals, "\n");
                         cJSON *e = cJSON_AddObjectToObject(j, "error");
@@ -56,9 +60,17 @@ int verb_grow(const Options *o) {
         }
 
         if (r < 0) {
+                /* A partition grown under a filesystem that was not is a
+                 * change not taken back: a human goes on from there. */
+                int status = res.partition_grown ? EXIT_NEEDS_HUMAN : EXIT_FAIL;
+
                 if (error)
-                        return cmd_fail(EXIT_FAIL, r, "%s", error);
-                return cmd_fail(EXIT_FAIL, r, "Failed to grow %s: %m", strna(res.mount));
+                        status = cmd_fail(status, r, "%s", error);
+                else
+                        status = cmd_fail(status, r, "Failed to grow %s: %m", strna(res.mount));
+                if (res.advice)
+                        log_error("%s", res.advice);
+                return status;
         }
 
         if (res.refused) {

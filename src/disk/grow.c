@@ -20,6 +20,7 @@
 #include "util/path.h"
 #include "util/process.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 #define GROW_TIMEOUT_MS (30UL * 60 * 1000)
 /* A GPT keeps 33 sectors for its backup at the end, and partitions are
@@ -35,6 +36,7 @@ void grow_result_done(GrowResult *r) {
         free(r->fstype);
         step_log_done(&r->steps);
         strv_free(r->refusals);
+        free(r->advice);
         *r = (GrowResult){};
 }
 
@@ -353,12 +355,15 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res,
                                                          "%s is not the last partition on %s: it cannot grow into the "
                                                          "new space",
                                                          b->node, disk->node);
-                                if (r < 0)
-                                        return error_set(
-                                                ret_error, r,
-                                                "Failed to grow partition %u of %s: %s. The filesystem was not "
-                                                "touched; check the partition table with fdisk -l %s",
-                                                b->partno, disk->node, strerror(-r), disk->node);
+                                if (r < 0) {
+                                        if (asprintf(&res->advice,
+                                                     "The filesystem was not touched; check the partition table "
+                                                     "with fdisk -l %s.",
+                                                     disk->node) < 0)
+                                                return -ENOMEM;
+                                        return error_set(ret_error, r, "Failed to grow partition %u of %s: %s",
+                                                         b->partno, disk->node, strerror(-r));
+                                }
                                 if (r > 0) {
                                         res->changed = res->partition_grown = true;
                                         r = step_log_add(&res->steps, "grew partition %s from %llu to %llu bytes",
@@ -408,17 +413,21 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res,
         }
 
         step_log_begin(&res->steps);
-        r = grow_fs(fstype, b->node, mount, &msg);
+        r = test_hook_fail("grow-fs");
+        if (r >= 0)
+                r = grow_fs(fstype, b->node, mount, &msg);
         if (r == -EOPNOTSUPP)
                 return error_set(ret_error, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
-        if (r < 0)
-                return error_set(ret_error, r,
-                                 "Failed to grow the %s filesystem on %s: %s%s. Nothing is lost, the filesystem keeps "
-                                 "its size%s; fix the cause and run grow again",
-                                 fstype, b->node, msg ? msg : strerror(-r),
+        if (r < 0) {
+                if (asprintf(&res->advice,
+                             "Nothing is lost: the filesystem keeps its size%s; fix the cause and run grow again.",
+                             res->partition_grown ? ", the partition is grown already" : "") < 0)
+                        return -ENOMEM;
+                return error_set(ret_error, r, "Failed to grow the %s filesystem on %s: %s%s", fstype, b->node,
+                                 msg ? msg : strerror(-r),
                                  msg && strstr(msg, "Permission denied") ? " (online resize needs CAP_SYS_RESOURCE)"
-                                                                         : "",
-                                 res->partition_grown ? " and the partition is already grown" : "");
+                                                                         : "");
+        }
 
         r = fs_size(mount, &res->fs_new);
         if (r < 0)

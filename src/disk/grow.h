@@ -30,6 +30,7 @@ typedef struct GrowResult {
         StepLog steps;                         /* dry run: what it would do, not timed */
         bool refused;                          /* refused as unsafe: nothing was done (refusals say why) */
         char **refusals;
+        char *advice; /* on a failure: the state left and what to do */
 } GrowResult;
 
 void grow_result_done(GrowResult *r);
@@ -38,6 +39,7 @@ void grow_result_done(GrowResult *r);
  * disk/resolve.h) whose mounted filesystem to grow; NULL for the mount point
  * recorded last (disk/state.h, under root). *result is always filled in;
  * release it with grow_result_done(). A refusal is a result (r == 0,
- * result->refused). ret_error as in util/error.h: what failed and what to
- * do. */
+ * result->refused). ret_error as in util/error.h: what failed;
+ * result->advice then says what it left (a partition grown under a
+ * filesystem that was not) and what to do. */
 int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *result, char **ret_error);
