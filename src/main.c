@@ -227,6 +227,11 @@ static int check_options(const unsigned given[_OPT_MAX], const char *const value
         for (size_t i = 0; i < _OPT_MAX; i++) {
                 if (!given[i])
                         continue;
+                if (!(cli_options[i].commands & bit) && i == OPT_ROOT)
+                        return cmd_fail(EXIT_USAGE, 0,
+                                        "'%s' does not take --root: it acts on the running host. For an offline "
+                                        "image, status, set-data-root and prepare take --root.",
+                                        arg_verb->name);
                 if (!(cli_options[i].commands & bit))
                         return cmd_fail(EXIT_USAGE, 0, "'%s' does not take --%s.", arg_verb->name,
                                         cli_options[i].name);

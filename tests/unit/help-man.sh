@@ -93,7 +93,8 @@ usage "it has no /etc directory" --root "$WORK/bare" set-data-root /srv/x
 is "$(ls -A "$WORK/bare")" "" "set-data-root under a --root without /etc writes nothing"
 usage "is not a directory" --root /dev/null status
 for c in move rollback cleanup grow disks; do
-        usage "'$c' does not take --root" --root "$WORK" $c
+        usage "'$c' does not take --root: it acts on the running host. For an offline image, status," \
+                --root "$WORK" $c
 done
 "$BIN" --root "$WORK" prepare /dev/null --mount /a --fs xfs --label 123456789012 --dry-run >/dev/null 2>&1
 isnt "$?" 2 "a 12-byte xfs label is no usage error"
