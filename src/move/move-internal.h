@@ -162,6 +162,7 @@ struct Move {
         char **refusals;
         char **warnings;
         char **plan_steps;
+        StepLog planned_steps; /* the steps a run of the plan takes, by name, untimed (steps_plan()) */
         double estimate_sec;
 
         /* The run (steps.c). */
@@ -279,6 +280,10 @@ int selinux_undo(Move *m);
 
 /* steps.c */
 int steps_run(Move *m);
+/* The steps a run of the plan would take, in order, by the names the run
+ * reports (the rows of steps_run()'s tables it would not skip), untimed,
+ * in m->planned_steps: what a dry run reports. -ENOMEM only. */
+int steps_plan(Move *m);
 /* One pass of the copy of a tree of the move (the data root, containerd's
  * root) by the copier the request names; size is the source's, for the
  * progress. A fallback from the engine to rsync becomes a warning of the

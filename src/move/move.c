@@ -106,6 +106,7 @@ Move *move_free(Move *m) {
         strv_free(m->refusals);
         strv_free(m->warnings);
         strv_free(m->plan_steps);
+        step_log_done(&m->planned_steps);
         docker_content_done(&m->content);
         step_log_done(&m->steps);
         for (size_t i = 0; i < _MOVE_TREE_MAX; i++)

@@ -138,6 +138,7 @@ typedef struct MoveSummary {
 
 void move_summary(const Move *m, MoveSummary *ret);
 
-/* The report: plan, steps with timings, outcome, error; what --json prints.
+/* The report: plan, steps with timings (of a plan that did not run, the
+ * steps a run would take, 0 s each), outcome, error; what --json prints.
  * exit_status is the command's, for error.code. */
 cJSON *move_report(const Move *m, int exit_status);

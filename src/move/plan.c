@@ -600,5 +600,8 @@ int plan_decide(Move *m, char **ret_error) {
         r = plan_steps(m);
         if (r < 0)
                 return r;
-        return strv_length(m->refusals) > 0 ? plan_end(m, MOVE_REFUSED) : MOVE_PLANNED;
+        if (strv_length(m->refusals) > 0)
+                return plan_end(m, MOVE_REFUSED);
+        r = steps_plan(m);
+        return r < 0 ? r : MOVE_PLANNED;
 }

@@ -166,8 +166,8 @@ static cJSON *final_pass_json(const Move *m) {
 }
 
 /* What the move and the undo commands report alike. */
-static cJSON *report_new(const Move *m, const char *status, char *const *plan_steps, const char *error,
-                         const char *advice, int exit_status) {
+static cJSON *report_new(const Move *m, const char *status, const StepLog *steps, char *const *plan_steps,
+                         const char *error, const char *advice, int exit_status) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
 
         if (!j || !cJSON_AddBoolToObject(j, "changed", m->changed) || !cJSON_AddStringToObject(j, "status", status) ||
@@ -181,7 +181,7 @@ static cJSON *report_new(const Move *m, const char *status, char *const *plan_st
             !json_add_string_or_null(j, "mount", m->target_mount) ||
             !json_add_string_or_null(j, "volume_id", m->disk.volume_id) ||
             !json_add_string_or_null(j, "uuid", m->disk.uuid) ||
-            !cJSON_AddItemToObject(j, "steps", step_log_to_json(&m->steps)) ||
+            !cJSON_AddItemToObject(j, "steps", step_log_to_json(steps)) ||
             !(m->downtime_sec > 0 ? cJSON_AddNumberToObject(j, "downtime_seconds", tenths(m->downtime_sec))
                                   : cJSON_AddNullToObject(j, "downtime_seconds")) ||
             !cJSON_AddItemToObject(j, "plan", plan_json(m, plan_steps)) ||
@@ -203,7 +203,11 @@ cJSON *move_report(const Move *m, int exit_status) {
                         return NULL;
                 error = refusals;
         }
-        j = report_new(m, move_outcome_status_to_string(m->outcome), m->plan_steps, error, m->advice, exit_status);
+        /* A plan that did not run (a dry run) names the steps a run would
+         * take, 0 s each. */
+        j = report_new(m, move_outcome_status_to_string(m->outcome),
+                       m->outcome == MOVE_PLANNED ? &m->planned_steps : &m->steps, m->plan_steps, error, m->advice,
+                       exit_status);
         /* What copies the trees, and how the final passes went: the move's
          * alone, not its undo's. */
         if (j && (!cJSON_AddStringToObject(cJSON_GetObjectItem(j, "plan"), "copier", copier_to_string(m->req.copier)) ||
@@ -215,5 +219,6 @@ cJSON *move_report(const Move *m, int exit_status) {
 }
 
 cJSON *undo_report(const Undo *u, int exit_status) {
-        return report_new(u->m, undo_outcome_to_string(u->outcome), u->plan, u->error, u->advice, exit_status);
+        return report_new(u->m, undo_outcome_to_string(u->outcome), &u->m->steps, u->plan, u->error, u->advice,
+                          exit_status);
 }

@@ -4,7 +4,8 @@
  * timing each step, writing the journal's phase after it, and the crash
  * points of the tests between steps. Whether a failure rolls back is
  * decided by failure_rolls_back() (rollback.c) from the phases, for every
- * step alike.
+ * step alike. A dry run names the steps a run would take by walking the
+ * same tables with the same tests (steps_plan()).
  *
  * A new step is a row and a small function. */
 #include <errno.h>
@@ -423,15 +424,26 @@ static bool step_done_before(const Move *m, const Step *s) {
         return m->phase > s->phase || (m->phase == s->phase && journal_has_step(m->journal, s->name, m->steps_from));
 }
 
+/* Whether this run takes the step: the move wants it, and neither this run
+ * nor the one it resumes did it. */
+static bool step_wanted(const Move *m, const Step *s) {
+        return (!s->wanted || s->wanted(m)) && !step_done_before(m, s);
+}
+
+/* The journal's phase with the step done: its own, if it has one, once the
+ * journal is opened. */
+static void step_reached(Move *m, const Step *s) {
+        if (m->phase != PHASE_NONE && s->phase != PHASE_NONE)
+                m->phase = s->phase;
+}
+
 /* Runs one step. Returns 0 to go on, or the outcome the move ended with. */
 static int run_step(Move *m, const Step *s) {
         _cleanup_free_ char *error = NULL;
         double seconds;
         int r;
 
-        if (s->wanted && !s->wanted(m))
-                return 0;
-        if (step_done_before(m, s))
+        if (!step_wanted(m, s))
                 return 0;
         /* Asked to stop (a SIGINT, SIGTERM or SIGHUP, interrupt.h): here,
          * between two steps, while the move can still be taken back. Once
@@ -473,10 +485,9 @@ static int run_step(Move *m, const Step *s) {
         if (r < 0)
                 return r;
         seconds = m->steps.seconds[m->steps.n - 1];
+        step_reached(m, s);
         /* Before the journal is opened, m->journal is an earlier move's. */
         if (m->phase != PHASE_NONE) {
-                if (s->phase != PHASE_NONE)
-                        m->phase = s->phase;
                 /* The record of the steps is best effort: a journal that
                  * cannot be written now still says where the move is. */
                 (void) journal_add_step(m->journal, s->name, seconds);
@@ -528,14 +539,9 @@ static int journal_open(Move *m) {
         return 0;
 }
 
-int steps_run(Move *m) {
-        int r;
-
-        m->t_run = now_ms();
-        if (m->resume_phase == PHASE_ROLLING_BACK) {
-                r = move_finish_rollback(m);
-                return move_resume_itable_init(m) < 0 ? -ENOMEM : r;
-        }
+/* Where a run of the plan begins: at the phase the run it resumes reached,
+ * unless the host changed since. */
+static void run_begin(Move *m) {
         m->phase = m->resume_phase;
         /* Docker came back on the old root since the run this one resumes
          * stopped it (a reboot, a human): start over from a live copy. */
@@ -553,6 +559,57 @@ int steps_run(Move *m) {
          * fail, the move rolls back as at its first start. */
         if (m->phase == PHASE_VERIFIED && !(m->daemon.running && streq_ptr(m->daemon.root_dir, m->new_root)))
                 m->phase = PHASE_CONFIGURED;
+}
+
+/* The names of the steps of table a run takes, from m->phase on. */
+static int plan_table(Move *m, const Step *table, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                const Step *s = table + i;
+                int r;
+
+                if (!step_wanted(m, s))
+                        continue;
+                r = step_log_add(&m->planned_steps, "%s", s->name);
+                if (r < 0)
+                        return r;
+                step_reached(m, s);
+        }
+        return 0;
+}
+
+int steps_plan(Move *m) {
+        MovePhase phase = m->phase;
+        size_t from = m->steps_from;
+        int r;
+
+        step_log_done(&m->planned_steps);
+        /* move_finish_rollback() takes none of the move's steps. */
+        if (m->resume_phase == PHASE_ROLLING_BACK)
+                return 0;
+        /* The run, walked without acting: each step a run would take, by
+         * the same rows and the same tests, the phase moved on as each is
+         * done. A step may still find at its turn that it has nothing to
+         * do (STEP_SKIPPED); the plan cannot know that. */
+        run_begin(m);
+        r = plan_table(m, target_steps, ELEMENTSOF(target_steps));
+        if (r >= 0 && m->phase == PHASE_NONE)
+                m->phase = PHASE_PLANNED; /* journal_open() */
+        if (r >= 0)
+                r = plan_table(m, move_steps, ELEMENTSOF(move_steps));
+        m->phase = phase;
+        m->steps_from = from;
+        return r;
+}
+
+int steps_run(Move *m) {
+        int r;
+
+        m->t_run = now_ms();
+        if (m->resume_phase == PHASE_ROLLING_BACK) {
+                r = move_finish_rollback(m);
+                return move_resume_itable_init(m) < 0 ? -ENOMEM : r;
+        }
+        run_begin(m);
 
         r = run_steps(m, target_steps, ELEMENTSOF(target_steps));
         if (r == 0)

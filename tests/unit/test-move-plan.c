@@ -1125,6 +1125,83 @@ static void test_container_grace(void) {
         ok(container_grace_sec(INT_MIN) == 180, "a nonsense negative StopTimeout: capped at 180 s");
 }
 
+/* What --json says of a plan that does not run (a dry run): the steps a
+ * run would take, by the names the run reports, in its order, 0 s each;
+ * as "a,b,c", or "untimed" when a step has seconds. */
+static char *dry_run_steps(const Move *m) {
+        _cleanup_json_ cJSON *j = move_report(m, 0);
+        _cleanup_strv_free_ char **names = NULL;
+        const cJSON *s;
+
+        cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(j, "steps")) {
+                const cJSON *seconds = cJSON_GetObjectItemCaseSensitive(s, "seconds");
+
+                if (!cJSON_IsNumber(seconds) || seconds->valuedouble != 0)
+                        return strdup("untimed");
+                if (strv_extend(&names, strempty(json_get_string(s, "name"))) < 0)
+                        abort();
+        }
+        return names ? strv_join(names, ",") : strdup("");
+}
+
+/* The plan of m came out as outcome, as it should (want), and names the
+ * steps want_steps; frees m. */
+static void ok_dry_run_steps(Move *m, int outcome, int want, const char *want_steps, const char *what) {
+        _cleanup_free_ char *steps = NULL;
+
+        ok_int(outcome, want, "dry run, %s: %s", what, move_outcome_to_string(want));
+        steps = dry_run_steps(m);
+        ok_streq(steps, want_steps, "dry run, %s: the steps a run takes, 0 s each", what);
+        free_root(m);
+}
+
+static void test_dry_run_steps(void) {
+        _cleanup_free_ char *error = NULL;
+        Move *m;
+
+        m = move_of("daemon-json", NULL);
+        ok_dry_run_steps(m, plan(m), MOVE_PLANNED,
+                         "pre-copy,record,stop,copy,configure,check-before-start,start-verify,restart-containers",
+                         "--to");
+
+        m = move_of("daemon-json", &(MoveRequest){ .to = TARGET, .delete_old = true });
+        ok_dry_run_steps(m, plan(m), MOVE_PLANNED,
+                         "record,stop,copy,configure,check-before-start,start-verify,restart-containers,delete-old",
+                         "--no-pre-copy --delete-old");
+
+        /* A volume, and containerd's root moving too: every row of both
+         * tables. */
+        m = move_on(SID_TREE, &(MoveRequest){ .device = VOLUME, .pre_copy = true, .delete_old = true });
+        ok_dry_run_steps(m, plan_sid(m, NULL), MOVE_PLANNED,
+                         "prepare,pre-copy,pre-copy-containerd,record,stop,check-stopped,copy,copy-containerd,"
+                         "configure,check-before-start,start-verify,restart-containers,delete-old,"
+                         "delete-old-containerd",
+                         "--device on the containerd store");
+
+        /* Resumed: what the interrupted run did is not done again (the
+         * record is read back from its journal). */
+        m = move_after("copied", TARGET, false);
+        if (journal_add_step(m->journal, "pre-copy", 1) < 0 || journal_add_step(m->journal, "record", 1) < 0 ||
+            journal_add_step(m->journal, "stop", 1) < 0 || journal_add_step(m->journal, "copy", 1) < 0 ||
+            plan_begin(m) != MOVE_PLANNED)
+                abort();
+        healthy(m);
+        m->daemon.running = false;
+        m->target.empty = false;
+        ok_dry_run_steps(m, plan_decide(m, &error), MOVE_PLANNED,
+                         "record,configure,check-before-start,start-verify,restart-containers",
+                         "resumed after the copy");
+
+        /* Refused: no step would be taken. */
+        m = move_of("daemon-json", NULL);
+        if (plan_begin(m) != MOVE_PLANNED)
+                abort();
+        healthy(m);
+        m->target.same_fs = true;
+        error = mfree(error);
+        ok_dry_run_steps(m, plan_decide(m, &error), MOVE_REFUSED, "", "refused");
+}
+
 int main(void) {
         test_container_grace();
         test_styles();
@@ -1142,5 +1219,6 @@ int main(void) {
         test_managed();
         test_containerd_resume();
         test_selinux();
+        test_dry_run_steps();
         return tap_done();
 }
