@@ -101,6 +101,38 @@ static bool plan_touches_units(const EditPlan *p) {
         return false;
 }
 
+/* The steps of the change, in the order apply() takes them: the names of
+ * its step log, and of what a dry run says it would do. */
+typedef enum ChangeStep {
+        CHANGE_CONFIGURE,     /* the files written */
+        CHANGE_DAEMON_RELOAD, /* systemd told of a changed unit or drop-in */
+        _CHANGE_STEP_MAX,
+} ChangeStep;
+
+static const char *const change_step_names[_CHANGE_STEP_MAX] = {
+        [CHANGE_CONFIGURE] = "configure",
+        [CHANGE_DAEMON_RELOAD] = "daemon-reload",
+};
+
+static bool change_step_wanted(ChangeStep s, const Options *o, const DockerConfig *c, const EditPlan *p) {
+        if (p->n == 0)
+                return false;
+        if (s == CHANGE_DAEMON_RELOAD)
+                /* A changed unit or drop-in means nothing to systemd until
+                 * it reloads; a stale definition would be what the next
+                 * restart runs. */
+                return root_is_host(o->root) && c->init == INIT_SYSTEMD && plan_touches_units(p);
+        return true;
+}
+
+/* The steps apply() would take, untimed. */
+static int plan_change_steps(const Options *o, const DockerConfig *c, const EditPlan *p, StepLog *steps) {
+        for (ChangeStep s = 0; s < _CHANGE_STEP_MAX; s++)
+                if (change_step_wanted(s, o, c, p) && step_log_add(steps, "%s", change_step_names[s]) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
 static void print_change(const char *verb, const char *new_root, const EditPlan *p, const ContainerdChange *x) {
         /* The plan holds containerd's edits after Docker's: when it holds
          * nothing else, Docker's data root was already the new one. */
@@ -211,7 +243,7 @@ static int apply(const Options *o, const DockerConfig *c, const char *new_root, 
         r = edit_plan_apply(p, o->root, &backups);
         if (r < 0)
                 return cmd_fail(EXIT_FAIL, r, "Failed to write the configuration (restored what was written): %m");
-        if (step_log_add(steps, "configure") < 0)
+        if (step_log_add(steps, "%s", change_step_names[CHANGE_CONFIGURE]) < 0)
                 return cmd_oom();
         print_change("Set", new_root, p, x);
         STRV_FOREACH(b, backups) {
@@ -221,12 +253,10 @@ static int apply(const Options *o, const DockerConfig *c, const char *new_root, 
                 else if (eq)
                         output_printf("  Created %.*s\n", (int) (eq - *b), *b);
         }
-        /* A changed unit or drop-in means nothing to systemd until it
-         * reloads; a stale definition would be what the next restart runs. */
-        if (root_is_host(o->root) && c->init == INIT_SYSTEMD && plan_touches_units(p)) {
+        if (change_step_wanted(CHANGE_DAEMON_RELOAD, o, c, p)) {
                 _cleanup_free_ char *err = NULL;
                 r = service_daemon_reload(c->init, 60 * 1000, &err);
-                if (r >= 0 && step_log_add(steps, "daemon-reload") < 0)
+                if (r >= 0 && step_log_add(steps, "%s", change_step_names[CHANGE_DAEMON_RELOAD]) < 0)
                         return cmd_oom();
                 if (r < 0)
                         log_warning("systemctl daemon-reload failed (%s): run it before restarting Docker.",
@@ -356,6 +386,8 @@ int verb_set_data_root(const Options *o) {
                 if (o->dry_run) {
                         print_change("Would set", new_root, &p, &x);
                         output_printf("%s", diff);
+                        if (plan_change_steps(o, &c, &p, &steps) < 0)
+                                return cmd_oom();
                         status = "planned";
                 } else {
                         r = apply(o, &c, new_root, &p, &x, &steps, &backups);

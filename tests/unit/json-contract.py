@@ -201,15 +201,19 @@ try:
         assert "data-root" in o["plan"]["diff"] and o["plan"]["files"], o["plan"]
         assert o["new_data_root"] == "/data/docker" and o["old_data_root"] == "/srv/docker", o
         assert "diff" not in o, "the diff is in plan.diff only"
-    check("set-data-root --dry-run", ["--root", root, "set-data-root", "/data/docker", "--dry-run", "--json"], 0,
-          "planned", command="set-data-root", extra=planned)
+    dry = check("set-data-root --dry-run", ["--root", root, "set-data-root", "/data/docker", "--dry-run", "--json"],
+                0, "planned", command="set-data-root", extra=planned)
 
     def changed(o):
         assert o["changed"] is True and o["dry_run"] is False, o
         assert "data-root" in o["plan"]["diff"], o["plan"]
         assert [s["name"] for s in o["steps"]] == ["configure"], o["steps"]
-    check("set-data-root", ["--root", root, "set-data-root", "/data/docker", "--json"], 0, "changed",
-          extra=changed)
+    done = check("set-data-root", ["--root", root, "set-data-root", "/data/docker", "--json"], 0, "changed",
+                 extra=changed)
+    # The dry run names the steps the run then takes, 0 s each.
+    ok([s["name"] for s in dry.get("steps", [])] == [s["name"] for s in done.get("steps", [])] and
+       dry.get("steps") and all(s["seconds"] == 0 for s in dry["steps"]),
+       "set-data-root --dry-run: the steps the run takes, 0 s each", "%r\n%r" % (dry.get("steps"), done.get("steps")))
 
     def unchanged(o):
         assert o["changed"] is False and o["plan"]["diff"] is None and o["steps"] == [], o
