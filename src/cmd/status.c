@@ -285,6 +285,14 @@ static cJSON *status_json(const DockerConfig *c, const Options *o) {
                                 cJSON_AddItemToObject(svc, "loaded_exec_start", json_string_array(c->bus_exec_start));
                 }
         }
+        /* The members of every command's object: status changes nothing,
+         * so the data root in effect is the old and the new one, and the
+         * device is what its filesystem is mounted from (on the running
+         * host; null with --root). No steps. */
+        json_add_string_or_null(j, "old_data_root", c->data_root);
+        json_add_string_or_null(j, "new_data_root", c->data_root);
+        json_add_string_or_null(j, "device",
+                                json_get_string(cJSON_GetObjectItemCaseSensitive(j, "filesystem"), "device"));
         return j;
 }
 

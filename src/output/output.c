@@ -125,6 +125,25 @@ static cJSON *error_json(const cJSON *reported, const OutputResult *r) {
         return e;
 }
 
+/* The members every object carries after the envelope's, whatever the
+ * command (SPEC: one shape for every command): the report's own, or null
+ * (steps: []) where they do not apply, as for a usage error. */
+static const char *const common_keys[] = { "old_data_root", "new_data_root", "device", "steps" };
+
+static int add_common(cJSON *o, cJSON *rep) {
+        for (size_t i = 0; i < ELEMENTSOF(common_keys); i++) {
+                cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(rep, common_keys[i]);
+
+                if (!item)
+                        item = streq(common_keys[i], "steps") ? cJSON_CreateArray() : cJSON_CreateNull();
+                if (!item || !cJSON_AddItemToObject(o, common_keys[i], item)) {
+                        cJSON_Delete(item);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 static bool envelope_key(const char *k) {
         return streq_ptr(k, "schema_version") || streq_ptr(k, "command") || streq_ptr(k, "changed") ||
                streq_ptr(k, "status") || streq_ptr(k, "dry_run") || streq_ptr(k, "warnings") || streq_ptr(k, "error");
@@ -159,7 +178,7 @@ int output_json_result(cJSON *report, const OutputResult *r) {
         if (!cJSON_AddNumberToObject(o, "schema_version", OUTPUT_SCHEMA_VERSION) ||
             !json_add_string_or_null(o, "command", r->command) || !cJSON_AddBoolToObject(o, "changed", changed) ||
             !cJSON_AddStringToObject(o, "status", output_status_to_string(status)) ||
-            !cJSON_AddBoolToObject(o, "dry_run", r->dry_run))
+            !cJSON_AddBoolToObject(o, "dry_run", r->dry_run) || add_common(o, rep) < 0)
                 return -ENOMEM;
         /* The command's own members, in its order. */
         for (cJSON *item = rep->child; item; item = next) {

@@ -53,12 +53,13 @@ typedef struct OutputResult {
 
 /* Prints the one result object of the run: the envelope of the contract
  * (schema_version, command, changed, status, dry_run, warnings, error)
- * around report, the command's own members (NULL: none). The exit status
- * decides: error is null for 0, else its code is the exit status; status
- * is the word of that exit status, or for 0 the report's planned, changed
- * or unchanged; changed is false where the status says nothing changed.
- * The report's own error.message and error.advice are kept. Takes
- * report. */
+ * around report, the command's own members (NULL: none), those every
+ * command shares first (old_data_root, new_data_root, device, steps: the
+ * report's, else null and []). The exit status decides: error is null for
+ * 0, else its code is the exit status; status is the word of that exit
+ * status, or for 0 the report's planned, changed or unchanged; changed is
+ * false where the status says nothing changed. The report's own
+ * error.message and error.advice are kept. Takes report. */
 int output_json_result(cJSON *report, const OutputResult *r);
 
 /* Held, no other thread prints the object: for one that looks whether it

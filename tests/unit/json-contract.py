@@ -143,19 +143,27 @@ try:
         ("a label too long", ["--json", "move", "--device", "/dev/x", "--label", "x" * 17, "--dry-run"], "move"),
         ("prepare without --mount", ["--json", "--root", sysroot, "prepare", "/dev/null", "--dry-run"], "prepare"),
     ]
+    # Every object has the members of every command, null and [] where
+    # they do not apply.
+    def none_apply(o):
+        assert [o[k] for k in ("old_data_root", "new_data_root", "device", "steps")] == [None, None, None, []], o
     for what, args, command in usage:
-        check("usage: " + what, args, 2, "failed", command=command)
+        check("usage: " + what, args, 2, "failed", command=command, extra=none_apply)
     # Abbreviated long options, which getopt_long() takes: the object of a
     # usage error reads them as the parser does.
     check("usage: --jso abbreviates --json", ["status", "--jso", "--bogus"], 2, "failed", command="status")
     check("usage: --dry abbreviates --dry-run", ["--json", "move", "--to", "/x", "--dry", "--bogus"], 2, "failed",
           command="move", extra=lambda o: expect(o["dry_run"] is True))
 
-    # status: reads only.
+    # status: reads only. The data root in effect is its old and new one;
+    # the device its filesystem is on is not known in a --root tree.
     for name in sorted(os.listdir(os.path.join(FIXTURES, "config"))):
         check("status --root (%s)" % name, ["--root", tree(name), "status", "--json"], 0, "unchanged",
               command="status", extra=lambda o: expect(o["changed"] is False and o["last_move"] is None and
-                                                       o["selinux"]["mode"] == "disabled", o))
+                                                       o["selinux"]["mode"] == "disabled" and
+                                                       o["old_data_root"] == o["data_root"]["path"] and
+                                                       o["new_data_root"] == o["data_root"]["path"] and
+                                                       o["device"] is None and o["steps"] == [], o))
 
     # status on a tree with SELinux enforcing: the mode, the tools of the
     # tree; its labels are not checked (restorecon reads the host's policy).
@@ -291,13 +299,19 @@ try:
         check("unprivileged " + what, args, 1, "failed", unprivileged=True, command=args[0])
 
     # disks reads /sys only.
-    check("disks", ["disks", "--json"], 0, "unchanged", command="disks",
-          extra=lambda o: expect(isinstance(o["disks"], list), o))
+    def disks(o):
+        assert isinstance(o["disks"], list), o
+        none_apply(o)
+    check("disks", ["disks", "--json"], 0, "unchanged", command="disks", extra=disks)
 
-    # prepare on what is no block device, as a dry run.
+    # prepare on what is no block device, as a dry run: the device as
+    # given, no data root.
     root = tree("daemon-json")
-    check("prepare of a file", ["--root", root, "prepare", os.path.join(root, "etc/docker/daemon.json"),
-                                "--mount", "/mnt/x", "--dry-run", "--json"], 1, "failed", command="prepare")
+    daemon_json = os.path.join(root, "etc/docker/daemon.json")
+    check("prepare of a file", ["--root", root, "prepare", daemon_json, "--mount", "/mnt/x", "--dry-run", "--json"],
+          1, "failed", command="prepare",
+          extra=lambda o: expect((o["old_data_root"], o["new_data_root"], o["device"], o["steps"]) ==
+                                 (None, None, daemon_json, []), o))
 
     # grow of what no block device backs: refused (3), with every reason
     # in refusals and, a line each, in error.message; as any user, it reads
@@ -336,6 +350,14 @@ try:
         errors = list(fp.iter_errors(entries))
         ok(not errors if valid else bool(errors), "schema: final_pass, %s: %s" % (what, "valid" if valid else
                                                                                    "invalid"), errors)
+
+    # The members of every command are required of every object: a usage
+    # error's object without one of them breaks the contract.
+    rc, out, _ = run(["--json", "bogus"])
+    for key in ("old_data_root", "new_data_root", "device", "steps"):
+        obj = json.loads(out)
+        del obj[key]
+        ok(not json_contract.validator().is_valid(obj), "schema: an object without %s is invalid" % key)
 
     # Every phase a journal can be at is one "status" may report: the
     # schema's list against the names the journal writes (journal.c).
