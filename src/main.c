@@ -29,66 +29,109 @@ static const Verb *arg_verb;
 static bool arg_quiet;
 static bool arg_verbose;
 
-static void print_option(const Option *o) {
+static void print_option(FILE *f, const Option *o) {
         char left[64];
 
         snprintf(left, sizeof(left), "  %c%c --%s%s%s", o->short_name ? '-' : ' ', o->short_name ?: ' ', o->name,
                  o->arg ? " " : "", strempty(o->arg));
         if (strlen(left) < 27)
-                printf("%-27s%s\n", left, o->help);
+                fprintf(f, "%-27s%s\n", left, o->help);
         else
-                printf("%s\n%27s%s\n", left, "", o->help);
+                fprintf(f, "%s\n%27s%s\n", left, "", o->help);
 }
 
-static void help(void) {
-        printf("Usage: %s [OPTIONS...] COMMAND [ARGS...]\n"
-               "\n"
-               "Move Docker's data root onto a dedicated volume, and manage that volume.\n"
-               "\n"
-               "Commands:\n",
-               program_invocation_short_name);
+static void help(FILE *f) {
+        fprintf(f, "Usage: %s [OPTIONS...] COMMAND [ARGS...]\n"
+                "\n"
+                "Move Docker's data root onto a dedicated volume, and manage that volume.\n"
+                "\n"
+                "Commands:\n",
+                program_invocation_short_name);
         for (size_t i = 0; i < _CMD_MAX; i++) {
                 char left[64];
 
                 snprintf(left, sizeof(left), "  %s%s%s", cli_verbs[i].name, isempty(cli_verbs[i].args) ? "" : " ",
                          cli_verbs[i].args);
                 if (strlen(left) < 27)
-                        printf("%-27s%s\n", left, cli_verbs[i].summary);
+                        fprintf(f, "%-27s%s\n", left, cli_verbs[i].summary);
                 else
-                        printf("%s\n%27s%s\n", left, "", cli_verbs[i].summary);
+                        fprintf(f, "%s\n%27s%s\n", left, "", cli_verbs[i].summary);
         }
-        printf("\nOptions:\n");
+        fprintf(f, "\nOptions:\n");
         for (size_t i = 0; i < _OPT_MAX; i++)
-                print_option(cli_options + i);
-        printf("\n"
-               "'%s COMMAND --help' shows what each command takes.\n"
-               "\n"
-               "Exit status: 0 success, 1 failure, 2 usage, 3 refused as unsafe (nothing changed),\n"
-               "4 failed and rolled back, 5 failed and not rolled back (see the message).\n"
-               "\n"
-               "Installed as a Docker CLI plugin, the same commands run as 'docker relocate ...'.\n"
-               "Without a terminal, log lines and move steps also go to the systemd journal.\n"
-               "See docker-relocate(8) for details.\n",
-               program_invocation_short_name);
+                print_option(f, cli_options + i);
+        fprintf(f, "\n"
+                "'%s COMMAND --help' shows what each command takes.\n"
+                "\n"
+                "Exit status: 0 success, 1 failure, 2 usage, 3 refused as unsafe (nothing changed),\n"
+                "4 failed and rolled back, 5 failed and not rolled back (see the message).\n"
+                "\n"
+                "Installed as a Docker CLI plugin, the same commands run as 'docker relocate ...'.\n"
+                "Without a terminal, log lines and move steps also go to the systemd journal.\n"
+                "See docker-relocate(8) for details.\n",
+                program_invocation_short_name);
 }
 
 /* One command's usage, and only the options it takes: its own, then the
  * general ones. */
-static void help_verb(const Verb *v) {
+static void help_verb(FILE *f, const Verb *v) {
         unsigned bit = 1U << (v - cli_verbs);
 
-        printf("Usage: %s [OPTIONS...] %s%s%s\n\n%s.\n", program_invocation_short_name, v->name,
-               isempty(v->usage) ? "" : " ", v->usage, v->summary);
+        fprintf(f, "Usage: %s [OPTIONS...] %s%s%s\n\n%s.\n", program_invocation_short_name, v->name,
+                isempty(v->usage) ? "" : " ", v->usage, v->summary);
         if (!isempty(v->usage) && strstr(v->usage, "--"))
-                printf("\nOptions:\n");
+                fprintf(f, "\nOptions:\n");
         for (size_t i = 0; i < _OPT_MAX; i++)
                 if ((cli_options[i].commands & bit) && !cli_options[i].general)
-                        print_option(cli_options + i);
-        printf("\nGeneral options:\n");
+                        print_option(f, cli_options + i);
+        fprintf(f, "\nGeneral options:\n");
         for (size_t i = 0; i < _OPT_MAX; i++)
                 if ((cli_options[i].commands & bit) && cli_options[i].general)
-                        print_option(cli_options + i);
-        printf("\nSee docker-relocate(8) for details.\n");
+                        print_option(f, cli_options + i);
+        fprintf(f, "\nSee docker-relocate(8) for details.\n");
+}
+
+/* --help (of the command the line names, or of the program) and
+ * --version: the text on stdout; with --json, in the one object, as its
+ * "help" or "version" (the version alone), which run() prints as it does
+ * every command's report. Returns 0, or -ENOMEM after reporting. */
+static int help_or_version(bool want_help) {
+        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        FILE *f;
+
+        if (!arg_options.json) {
+                if (!want_help)
+                        printf("%s %s\n", PROGRAM_NAME, PROGRAM_VERSION);
+                else if (arg_verb)
+                        help_verb(stdout, arg_verb);
+                else
+                        help(stdout);
+                return 0;
+        }
+        if (want_help) {
+                f = open_memstream(&text, &size);
+                if (!f) {
+                        (void) cmd_oom();
+                        return -ENOMEM;
+                }
+                if (arg_verb)
+                        help_verb(f, arg_verb);
+                else
+                        help(f);
+                if (fclose(f) != 0 || !text) {
+                        (void) cmd_oom();
+                        return -ENOMEM;
+                }
+        }
+        j = cJSON_CreateObject();
+        if (!j || !cJSON_AddStringToObject(j, want_help ? "help" : "version", want_help ? text : PROGRAM_VERSION)) {
+                (void) cmd_oom();
+                return -ENOMEM;
+        }
+        cmd_set_report(TAKE_PTR(j));
+        return 0;
 }
 
 static int parse_long(const char *s, long *ret) {
@@ -349,17 +392,8 @@ static int parse_argv(int argc, char *argv[]) {
         for (size_t i = 0; optind < argc && i < _CMD_MAX; i++)
                 if (streq(cli_verbs[i].name, argv[optind]))
                         arg_verb = cli_verbs + i;
-        if (given[OPT_HELP]) {
-                if (arg_verb)
-                        help_verb(arg_verb);
-                else
-                        help();
-                return 0;
-        }
-        if (given[OPT_VERSION]) {
-                printf("%s %s\n", PROGRAM_NAME, PROGRAM_VERSION);
-                return 0;
-        }
+        if (given[OPT_HELP] || given[OPT_VERSION])
+                return help_or_version(given[OPT_HELP]);
         if (optind >= argc) {
                 (void) cmd_fail(EXIT_USAGE, 0, "No command given. See --help.");
                 return -EINVAL;
@@ -435,7 +469,7 @@ static int run(int argc, char *argv[]) {
         }
         if (argc == 3 && streq(argv[1], "help") && streq(argv[2], CLI_PLUGIN_NAME)) {
                 program_invocation_short_name = (char *) "docker " CLI_PLUGIN_NAME;
-                help();
+                help(stdout);
                 return EXIT_OK;
         }
         if (argc >= 2 && streq(argv[1], CLI_PLUGIN_NAME)) {
@@ -450,8 +484,8 @@ static int run(int argc, char *argv[]) {
         scan_argv(argc, argv, &dry_run);
         scanned_dry_run = dry_run;
         r = parse_argv(argc, argv);
-        if (r == 0)
-                return EXIT_OK; /* --help, --version */
+        if (r == 0 && !arg_options.json)
+                return EXIT_OK; /* --help, --version: printed */
         if (r > 0) {
                 log_set_max_level(arg_verbose ? LOG_LEVEL_DEBUG : arg_quiet ? LOG_LEVEL_ERR : LOG_LEVEL_INFO);
                 output_set_quiet(arg_quiet);
@@ -461,12 +495,14 @@ static int run(int argc, char *argv[]) {
                         r = cmd_fail(EXIT_FAIL, r, "Cannot take over SIGINT and SIGTERM: %m");
                 else
                         r = arg_verb->run(&arg_options);
-        } else
-                r = EXIT_USAGE;
+        } else if (r == 0)
+                r = EXIT_OK; /* --help, --version: in the object */
+        else
+                r = r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 
-        /* With --json, stdout carries one object, whatever happened (but
-         * --help and --version, which print text): the command's report in
-         * the envelope of the contract, with the exit status as its code. */
+        /* With --json, stdout carries one object, whatever happened, --help
+         * and --version too: the command's report in the envelope of the
+         * contract, with the exit status as its code. */
         if (r < 0)
                 r = EXIT_FAIL;
         if (arg_options.json && !output_json_done()) {

@@ -64,15 +64,14 @@ def problems(stdout, exit_status):
 
 
 def wants_json(args):
-    """Whether a command line asks for the JSON object (and is a command:
-    --help and --version print text)."""
+    """Whether a command line asks for the JSON object (and is no protocol
+    of the Docker CLI's: --help and --version with --json print the object
+    too)."""
     if args[:1] == ["relocate"]:
         args = args[1:]
     if not args or args[0] in PROTOCOLS or (args[:1] == ["help"]):
         return False
     words = args[:args.index("--")] if "--" in args else args
-    if any(w in ("--help", "-h", "--version") for w in words):
-        return False
     return "--json" in words
 
 

@@ -155,6 +155,42 @@ try:
     check("usage: --dry abbreviates --dry-run", ["--json", "move", "--to", "/x", "--dry", "--bogus"], 2, "failed",
           command="move", extra=lambda o: expect(o["dry_run"] is True))
 
+    # --help and --version with --json: one object too, the text (or the
+    # version) in it, nothing done; without --json, the text as it was.
+    _, help_text, _ = run(["--help"])
+    _, move_help, _ = run(["move", "--help"])
+    _, version_text, _ = run(["--version"])
+    ok(help_text.startswith("Usage: ") and move_help.startswith("Usage: ") and
+       version_text.startswith("docker-relocate "), "--help and --version without --json: the text",
+       help_text[:200] + move_help[:200] + version_text)
+
+    def informs(key, text):
+        def check_it(o):
+            none_apply(o)
+            assert o[key] == text, (o[key], text)
+            assert ("help" if key == "version" else "version") not in o, o
+        return check_it
+    for what, args, command, key, text in (
+            ("--json --help", ["--json", "--help"], None, "help", help_text),
+            ("-h --json", ["-h", "--json"], None, "help", help_text),
+            ("--jso --help", ["--jso", "--help"], None, "help", help_text),
+            ("move --help --json", ["move", "--help", "--json"], "move", "help", move_help),
+            ("move --dry-run --json --help", ["move", "--dry-run", "--json", "--help"], "move", "help", move_help),
+            ("--json --version", ["--json", "--version"], None, "version", version_text.split()[-1]),
+            ("status --version --json", ["status", "--version", "--json"], "status", "version",
+             version_text.split()[-1]),
+            ("--help and --version: the help", ["--json", "--version", "--help"], None, "help", help_text)):
+        check(what, args, 0, "unchanged", command=command, extra=informs(key, text))
+    # Not the object of a command that ran: status --help has no data root.
+    obj = json.loads(run(["--json", "--help"])[1])
+    obj["command"] = "status"
+    ok(json_contract.validator().is_valid(obj), "schema: the object of status --help needs none of status's members")
+    obj["status"] = "failed"
+    ok(not json_contract.validator().is_valid(obj), "schema: the object of --help is no failure")
+    obj = json.loads(run(["--json", "--help"])[1])
+    obj["version"] = "0.1.0"
+    ok(not json_contract.validator().is_valid(obj), "schema: an object has help or version, not both")
+
     # status: reads only. The data root in effect is its old and new one;
     # the device its filesystem is on is not known in a --root tree.
     for name in sorted(os.listdir(os.path.join(FIXTURES, "config"))):
