@@ -338,5 +338,5 @@ int cleanup_containerd(Move *m, char **ret_error) {
         r = remove_old_tree(m, old);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to remove containerd's old root %s: %m", old);
-        return 0;
+        return 1;
 }

@@ -258,7 +258,7 @@ int plan_containerd_back(Move *m, bool revert, char **ret_refusal, char **ret_er
  * removed, 0 when there is none (gone, or the move did not carry it),
  * -ECANCELED with the reason when it must stay. */
 int plan_cleanup_containerd(Move *m, char ***plan, char **ret_refusal);
-/* Removes containerd's old root (nothing when there is none). */
+/* Removes containerd's old root: 1 when it did, 0 when there is none. */
 int cleanup_containerd(Move *m, char **ret_error);
 
 /* selinux.c: with SELinux enabled, the new trees labelled as the old ones
@@ -395,6 +395,10 @@ int delete_old_root(const char *dir);
 int remove_old_tree(Move *m, const char *dir);
 /* The command refused, the reason in u->error (UNDO_REFUSED). */
 int undo_refuse(Undo *u, const char *format, ...) _printf_(2, 3);
+/* A step of the undo done, timed since the one before (or the start), in
+ * the report's steps under the name a move gives the same step. Best
+ * effort: the report's record, not the undo's. */
+void undo_step(Undo *u, const char *name);
 /* The plan's lines for putting back the files of the move's record: each
  * from its backup, or deleted when the move created it. */
 int undo_plan_files_back(Undo *u, const char *title, const EditUndo *eu);

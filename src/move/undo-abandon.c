@@ -84,6 +84,7 @@ int undo_execute_abandon(Undo *u) {
                         u->advice = m->advice ? strdup(m->advice) : NULL;
                         return u->outcome = UNDO_NEEDS_HUMAN;
                 }
+                undo_step(u, "roll-back");
                 return u->outcome = UNDO_ROLLED_BACK;
         }
 
@@ -102,7 +103,9 @@ int undo_execute_abandon(Undo *u) {
                         return r;
                 return u->outcome = UNDO_NEEDS_HUMAN;
         }
+        undo_step(u, "configure");
         docker_start_containers(m->cfg.socket, m->content.running);
+        undo_step(u, "restart-containers");
         r = selinux_undo(m);
         if (r < 0)
                 return r;

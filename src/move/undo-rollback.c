@@ -212,6 +212,7 @@ int undo_execute_rollback(Undo *u) {
         r = docker_stop(m, &reason);
         if (r < 0)
                 return rollback_fail(u, r, reason);
+        undo_step(u, "stop");
         if (m->config_interrupted) {
                 /* A killed rollback wrote some files: back to the
                  * configuration of the move first, which the plan was made
@@ -235,14 +236,17 @@ int undo_execute_rollback(Undo *u) {
                 return rollback_fail(u, r, reason);
         }
         r = docker_reload(m->cfg.init, &reason);
-        if (r >= 0)
-                r = docker_start(m, &reason);
+        if (r < 0)
+                return rollback_fail(u, r, reason);
+        undo_step(u, "configure");
+        r = docker_start(m, &reason);
         if (r >= 0 && !docker_runs_on(m->cfg.socket, m->old_root))
                 r = error_set(&reason, -EPROTO, "Docker did not come up on %s.", m->old_root);
         if (r >= 0)
                 r = verify_containerd(m, false, &reason);
         if (r < 0)
                 return rollback_fail(u, r, reason);
+        undo_step(u, "start-verify");
 
         e = engine_free(e);
         if (docker_open(m->cfg.socket, &e) >= 0)
@@ -254,6 +258,7 @@ int undo_execute_rollback(Undo *u) {
                                          strna(err)) < 0)
                                 return -ENOMEM;
                 }
+        undo_step(u, "restart-containers");
         r = selinux_undo(m);
         if (r < 0)
                 return r;

@@ -128,6 +128,10 @@ int undo_refuse(Undo *u, const char *format, ...) {
         return u->outcome = UNDO_REFUSED;
 }
 
+void undo_step(Undo *u, const char *name) {
+        (void) step_log_add(&u->m->steps, "%s", name);
+}
+
 /* Already where the command would take the host: the plan says so. */
 static int unchanged(Undo *u, const char *format, ...) _printf_(2, 3);
 static int unchanged(Undo *u, const char *format, ...) {
@@ -325,9 +329,13 @@ static int execute_cleanup(Undo *u) {
                 r = remove_old_tree(m, m->old_root);
                 if (r < 0)
                         (void) error_set(&u->error, r, "Failed to remove %s: %m", m->old_root);
+                else
+                        undo_step(u, "delete-old");
         }
         if (r >= 0)
                 r = cleanup_containerd(m, &u->error);
+        if (r > 0)
+                undo_step(u, "delete-old-containerd");
         if (r < 0)
                 return u->outcome = UNDO_FAILED;
         (void) journal_save_phase(m->journal, PHASE_CLEANED);
@@ -373,6 +381,7 @@ int undo_plan(UndoKind kind, Undo **ret, char **ret_error) {
 int undo_execute(Undo *u) {
         if (u->outcome != UNDO_PLANNED && !(u->kind == UNDO_CLEANUP && u->outcome == UNDO_UNCHANGED))
                 return -EINVAL;
+        step_log_begin(&u->m->steps);
         switch (u->kind) {
         case UNDO_ABANDON:
         case UNDO_FINISH: {

@@ -190,6 +190,8 @@ ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$
         "abandon: Docker runs on the old root with every image, container and volume"
 is "$(running)" true "abandon: the running container runs again"
 is "$(relocate_phase)" rolled-back "abandon: the journal says rolled-back"
+is "$(json_get '[s["name"] for s in j["steps"]]' "$WORK/abandon.json")" '["roll-back"]' \
+        "abandon: the report's steps name the rollback"
 # Again: nothing to do, which is no error (Ansible's rolled_back reruns it).
 "$BIN" rollback --yes --json >"$WORK/again.json" 2>"$WORK/again.err"
 rc=$?

@@ -149,7 +149,10 @@ ok '[ $rc = 3 ] && grep -q "did not finish" "$WORK/rollback.out" && [ "$(dockerd
         "rollback then refuses to go back to what is left (exit $rc), Docker stays on $NEW"
 [ $rc = 3 ] || diag_files "$WORK/rollback.out"
 chattr -i "$victim"
-ok '"$BIN" cleanup --yes' "cleanup run again succeeds"
+"$BIN" cleanup --yes --json >"$WORK/cleanup.json" 2>"$WORK/cleanup.out"
+rc=$?
+is "$rc $(json_get '[s["name"] for s in j["steps"]]' "$WORK/cleanup.json")" '0 ["delete-old"]' \
+        "cleanup run again succeeds, its step delete-old"
 "$BIN" cleanup --yes --json >"$WORK/cleanup-again.json" 2>/dev/null
 rc=$?
 is "$rc $(json_get '[j["status"], j["changed"], j["error"]]' "$WORK/cleanup-again.json")" '0 ["unchanged", false, null]' \

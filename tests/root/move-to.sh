@@ -108,10 +108,12 @@ is "$(state; sha256sum /var/lib/docker-relocate/state.json)" "$before" \
 
 "$BIN" rollback </dev/null >"$WORK/out" 2>&1
 is "$?" 3 "rollback without --yes is refused"
-"$BIN" rollback --yes >"$WORK/out" 2>&1
+"$BIN" rollback --yes --json >"$WORK/rollback.json" 2>"$WORK/out"
 rc=$?
 is "$rc" 0 "rollback --yes succeeds"
 [ $rc = 0 ] || sed 's/^/#   /' "$WORK/out"
+is "$(json_get '[s["name"] for s in j["steps"] if s["seconds"] >= 0]' "$WORK/rollback.json")" \
+        '["stop", "configure", "start-verify", "restart-containers"]' "rollback --json: its steps, timed"
 is "$(dockerd_root_dir)" "$DOCKERD_DATA_ROOT" "Docker runs on the old root again"
 is "$(cat /etc/docker/daemon.json)" "$json0" "daemon.json is as it was"
 is "$(dockerd_docker inspect -f '{{.State.Running}}' "$DOCKERD_RUNNING")" true "the running container runs"
