@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "engine/engine-internal.h"
+#include "util/curl-util.h"
 #include "util/error.h"
 #include "util/json-util.h"
 #include "util/macro.h"
@@ -18,24 +18,10 @@
  * bound keeps a confused peer from filling memory. */
 #define ENGINE_MAX_ANSWER (64U * 1024U * 1024U)
 
-typedef struct Answer {
-        char *data;
-        size_t size;
-        bool too_large;
-} Answer;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result;
-
-static void curl_init_once(void) {
-        curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int engine_new(const char *socket_path, unsigned timeout_ms, Engine **ret) {
         Engine *e;
 
-        pthread_once(&curl_once, curl_init_once);
-        if (curl_init_result != CURLE_OK)
+        if (curl_util_init() < 0)
                 return -ENOMEM;
 
         e = calloc(1, sizeof(*e));
@@ -90,48 +76,6 @@ int engine_socket_from_host(const char *host, char **ret) {
         return 0;
 }
 
-static size_t write_answer(char *ptr, size_t size, size_t nmemb, void *userdata) {
-        Answer *a = userdata;
-        size_t n = size * nmemb;
-        char *d;
-
-        if (a->size + n > ENGINE_MAX_ANSWER) {
-                a->too_large = true;
-                return 0; /* makes curl fail the transfer */
-        }
-        d = realloc(a->data, a->size + n + 1);
-        if (!d)
-                return 0;
-        memcpy(d + a->size, ptr, n);
-        a->size += n;
-        d[a->size] = '\0';
-        a->data = d;
-        return n;
-}
-
-static int curl_error_to_errno(Engine *e, CURLcode c) {
-        long os_errno = 0;
-
-        (void) curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &os_errno);
-        switch (c) {
-        case CURLE_COULDNT_CONNECT:
-                /* ENOENT: no socket file; ECONNREFUSED: a stale one. */
-                return os_errno > 0 ? -(int) os_errno : -ECONNREFUSED;
-        case CURLE_OPERATION_TIMEDOUT:
-                return -ETIMEDOUT;
-        case CURLE_OUT_OF_MEMORY:
-                return -ENOMEM;
-        case CURLE_RECV_ERROR:
-        case CURLE_SEND_ERROR:
-        case CURLE_GOT_NOTHING:
-                return os_errno > 0 ? -(int) os_errno : -ECONNRESET;
-        case CURLE_WRITE_ERROR:
-                return -EFBIG;
-        default:
-                return -EPROTO;
-        }
-}
-
 static int http_status_to_errno(long status) {
         if (status == 404)
                 return -ENOENT;
@@ -146,7 +90,7 @@ int engine_request(Engine *e, const char *method, const char *path, unsigned tim
                    long *ret_status, char **ret_error) {
         _cleanup_free_ char *url = NULL;
         struct curl_slist *headers = NULL;
-        Answer a = {};
+        CurlAnswer a = { .max = ENGINE_MAX_ANSWER };
         long status = 0;
         CURLcode c;
         int r;
@@ -154,16 +98,8 @@ int engine_request(Engine *e, const char *method, const char *path, unsigned tim
         if (asprintf(&url, "http://localhost%s", path) < 0)
                 return -ENOMEM;
 
-        curl_easy_reset(e->curl);
+        curl_util_setup(e->curl, url, e->timeout_ms, timeout_ms ?: e->timeout_ms, &a);
         (void) curl_easy_setopt(e->curl, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
-        (void) curl_easy_setopt(e->curl, CURLOPT_URL, url);
-        /* Signals are not for a library: timeouts without SIGALRM. */
-        (void) curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
-        (void) curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long) (timeout_ms ?: e->timeout_ms));
-        (void) curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) e->timeout_ms);
-        (void) curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_answer);
-        (void) curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &a);
-        (void) curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http");
         if (streq(method, "POST")) {
                 (void) curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
                 (void) curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, "");
@@ -176,7 +112,7 @@ int engine_request(Engine *e, const char *method, const char *path, unsigned tim
         curl_slist_free_all(headers);
         if (c != CURLE_OK) {
                 free(a.data);
-                r = curl_error_to_errno(e, c);
+                r = curl_util_errno(e->curl, c);
                 if (a.too_large)
                         return error_set(ret_error, r, "%s %s: answer larger than %u bytes", method, path,
                                          ENGINE_MAX_ANSWER);
