@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "disk/blockdev.h"
+#include "disk/imds.h"
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -188,6 +190,17 @@ static int parse_devnum(const char *s, dev_t *ret) {
         return 0;
 }
 
+/* An EC2 instance on Xen (the older generations: m3, c3, r3, i2, d2, ...),
+ * whose disks are all Xen blkfront devices without a model: the kind of
+ * each is known only to the instance metadata. Elsewhere it is never asked,
+ * so that no other host waits for it. */
+static bool host_is_ec2_xen(const char *sysroot) {
+        _cleanup_free_ char *dir = sysroot_path(sysroot, "/sys/hypervisor"), *type = NULL, *uuid = NULL;
+
+        return dir && read_attr(dir, "type", &type) >= 0 && streq(type, "xen") &&
+               read_attr(dir, "uuid", &uuid) >= 0 && strncasecmp(uuid, "ec2", 3) == 0;
+}
+
 static void load_identity(const char *sysroot, BlockDev *d, const char *dir) {
         _cleanup_free_ char *devdir = path_join(dir, "device");
         int r;
@@ -216,9 +229,19 @@ static void load_identity(const char *sysroot, BlockDev *d, const char *dir) {
                         if (d->kind == DISK_KIND_OTHER)
                                 d->kind = disk_kind_from_model(id.model);
                 }
-        } else if (startswith(d->name, "xvd"))
+        } else if (startswith(d->name, "xvd")) {
                 /* Xen: the kernel names the disk after the EC2 name. */
                 (void) ec2_name_normalize(d->name, &d->ec2_name);
+                if (d->ec2_name && host_is_ec2_xen(sysroot)) {
+                        /* Instance store can only be mapped at launch: a
+                         * name the mapping does not give it is EBS. */
+                        r = imds_is_instance_store(d->ec2_name);
+                        if (r < 0)
+                                d->kind_error = r;
+                        else
+                                d->kind = r > 0 ? DISK_KIND_INSTANCE_STORE : DISK_KIND_EBS;
+                }
+        }
 }
 
 int blockdev_load(const char *sysroot, const char *name, BlockDev **ret) {

@@ -28,6 +28,8 @@ typedef struct BlockDev {
         char **partitions;  /* kernel names of a disk's partitions, sorted */
         char **holders;     /* kernel names in holders/ (dm, md) */
         DiskKind kind;
+        int kind_error;     /* on an EC2 Xen instance, why the instance metadata could not tell
+                             * instance store from EBS (negative errno, see disk/imds.h); else 0 */
         char *volume_id;    /* EBS volume id "vol-…" from the NVMe serial */
         char *ec2_name;     /* EC2 device name "sdf", from NVMe identify or the xvd name */
 } BlockDev;

@@ -9,7 +9,9 @@
  * NVMe serial number ("vol0abc…"), the EC2 device name given at attach time
  * ("sdf", "/dev/xvdf") is in the vendor-specific area of the NVMe Identify
  * Controller data on Nitro instances, and on Xen instances the kernel name is
- * the EC2 name with "sd" spelled "xvd". */
+ * the EC2 name with "sd" spelled "xvd". Xen disks have no model that would
+ * tell instance store from EBS: only the instance metadata knows
+ * (disk/imds.h). */
 
 #define NVME_IDENTIFY_SIZE 4096
 #define AMAZON_NVME_VENDOR_ID 0x1d0f

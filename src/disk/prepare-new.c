@@ -54,6 +54,8 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
         if (r < 0)
                 return error_set(ret_error, r, "Failed to check %s: %s", d->node, strerror(-r));
         r = strv_extend_strv(&res->refusals, e.refusals);
+        if (r >= 0)
+                r = strv_extend_strv(&res->warnings, e.warnings);
         if (r < 0)
                 return r;
         r = prepare_check_mount_point(req, mount, res);

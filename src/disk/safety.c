@@ -23,6 +23,7 @@ void eligibility_done(Eligibility *e) {
         e->refusals = strv_free(e->refusals);
         e->signatures = strv_free(e->signatures);
         e->mounts = strv_free(e->mounts);
+        e->warnings = strv_free(e->warnings);
 }
 
 uint64_t disk_size_needed(uint64_t used_bytes) {
@@ -63,7 +64,7 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
         _cleanup_(eligibility_done) Eligibility e = {};
         const char *what;
         DiskKind kind;
-        int r;
+        int kind_error, r;
 
         if (d->read_only) {
                 r = strv_extendf(&e.refusals, "%s is read-only: attach it read-write", d->node);
@@ -72,17 +73,35 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
         }
 
         kind = d->kind;
+        kind_error = d->kind_error;
         if (d->parent) {
                 /* What kind of disk it is belongs to the whole disk. */
                 _cleanup_blockdev_ BlockDev *parent = NULL;
-                if (blockdev_load(sysroot, d->parent, &parent) >= 0)
+                if (blockdev_load(sysroot, d->parent, &parent) >= 0) {
                         kind = parent->kind;
+                        kind_error = parent->kind_error;
+                }
         }
         if (kind == DISK_KIND_INSTANCE_STORE && !req->allow_instance_store) {
                 r = strv_extendf(&e.refusals,
                                  "%s is an EC2 instance-store disk, whose data is lost when the instance stops: "
                                  "use an EBS volume, or pass --allow-instance-store",
                                  d->node);
+                if (r < 0)
+                        return r;
+        }
+        if (kind_error < 0 && !req->allow_instance_store) {
+                /* Not refused: most such disks are EBS volumes, and the
+                 * metadata may be off on purpose. */
+                r = strv_extendf(&e.warnings,
+                                 "%s: whether it is an EC2 instance-store disk could not be told (%s%s): if it is, "
+                                 "the data put on it is lost when the instance stops; make sure it is an EBS volume "
+                                 "(instance store shows as ephemeral0, ephemeral1, ... in the instance's block "
+                                 "device mapping)",
+                                 d->node,
+                                 kind_error == -ECANCELED ? "AWS_EC2_METADATA_DISABLED turns the instance metadata off"
+                                                          : "the instance metadata could not be read: ",
+                                 kind_error == -ECANCELED ? "" : strerror(-kind_error));
                 if (r < 0)
                         return r;
         }
