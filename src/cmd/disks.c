@@ -79,6 +79,9 @@ static int describe(const BlockDev *d, cJSON **ret, bool human, const char *inde
                 cJSON_AddBoolToObject(j, "eligible", strv_length(e.refusals) == 0);
                 cJSON_AddItemToObject(j, "reasons", json_string_array(e.refusals));
         }
+        /* What the check could not tell (an EC2 Xen disk that may be
+         * instance store): eligible, but not without a doubt. */
+        cJSON_AddItemToObject(j, "warnings", json_string_array(e.warnings));
 
         if (human) {
                 _cleanup_free_ char *mounts = strv_join(e.mounts, ",");
@@ -99,6 +102,8 @@ static int describe(const BlockDev *d, cJSON **ret, bool human, const char *inde
                         output_printf("%s    cannot be checked: %s\n", indent, strerror(-r));
                 STRV_FOREACH(s, e.refusals)
                         output_printf("%s    - %s\n", indent, *s);
+                STRV_FOREACH(s, e.warnings)
+                        output_printf("%s    warning: %s\n", indent, *s);
         }
 
         *ret = TAKE_PTR(j);
