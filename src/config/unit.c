@@ -222,10 +222,17 @@ int unit_parse_file(UnitInfo *u, SourceSet *s, uint32_t id) {
                 Text value = {};
                 size_t raw_start = vs, cur_s = vs, cur_e = le;
                 for (;;) {
-                        size_t e = cur_e;
-                        while (e > cur_s && strchr(" \t\r", c[e - 1]))
+                        size_t e = cur_e, run = 0;
+
+                        /* A line continues when its very last character
+                         * (before the newline, or a CRLF) is a backslash
+                         * that no other backslash escapes: "\ " with a
+                         * space after it, or "\\", ends the line. */
+                        if (e > cur_s && c[e - 1] == '\r')
                                 e--;
-                        bool cont = e > cur_s && c[e - 1] == '\\';
+                        while (run < e - cur_s && c[e - 1 - run] == '\\')
+                                run++;
+                        bool cont = run % 2 == 1;
                         for (size_t k = cur_s; k < (cont ? e - 1 : e); k++) {
                                 r = text_append(&value, c[k], id, k);
                                 if (r < 0) {

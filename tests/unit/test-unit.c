@@ -233,6 +233,28 @@ static void test_continuation(void) {
         ok_int(e->raw_start, strstr(unit, "/usr/bin/dockerd") - unit, "raw start");
         ok_int(e->raw_end, strstr(unit, "fd://") + 5 - unit, "raw end: the end of the last line, trailing space dropped");
         loaded_done(&l);
+
+        /* systemd continues a line only when a backslash is its very last
+         * character, and no other backslash escapes it: a blank after it,
+         * or a second one before it, ends the line (systemd-analyze verify
+         * warns of an unknown key for the next line). */
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "ExecStart=/usr/bin/dockerd -H fd:// \\ \n"
+                   "Environment=A=1 \\\t\n"
+                   "Environment=B=2 \\\\\n"
+                   "Environment=C=3 \\\\\\\r\n"
+                   "D=4\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|-H|fd://|\\", "a backslash before a trailing blank is a word of its own");
+        ok(env_get(&l.u.environment, "A") && env_get(&l.u.environment, "B"),
+           "a backslash before a tab, or an escaped one, does not swallow the next line");
+        const EnvVar *cv = env_get(&l.u.environment, "C");
+        ok(cv && streq(cv->value.s, "3") && env_get(&l.u.environment, "D"),
+           "a third backslash continues the line, also before a CRLF");
+        loaded_done(&l);
         tree_remove(root);
 }
 
