@@ -290,92 +290,6 @@ int env_parse(Env *e, SourceSet *s, uint32_t id, EnvSyntax syntax, char ***ret_p
 
 /* systemd's Environment= value: whitespace-separated words, each possibly
  * quoted, each an assignment. Offsets come from t. */
-/* One C escape of systemd's (cunescape_one()) at s[0..left), after the
- * backslash: its code point in *ret and its length. -EINVAL for an escape
- * systemd does not know. */
-static int cunescape_one(const char *s, size_t left, uint32_t *ret, size_t *ret_len) {
-        static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"''s ";
-        size_t digits = 0, base = 16;
-        uint32_t v = 0;
-
-        if (left == 0)
-                return -EINVAL;
-        for (size_t i = 0; simple[i]; i += 2)
-                if (s[0] == simple[i]) {
-                        *ret = (unsigned char) simple[i + 1];
-                        *ret_len = 1;
-                        return 0;
-                }
-        switch (s[0]) {
-        case 'x':
-                digits = 2;
-                break;
-        case 'u':
-                digits = 4;
-                break;
-        case 'U':
-                digits = 8;
-                break;
-        default:
-                if (s[0] < '0' || s[0] > '7')
-                        return -EINVAL;
-                base = 8;
-                digits = 3;
-        }
-        {
-                size_t start = base == 8 ? 0 : 1;
-
-                if (left < start + digits)
-                        return -EINVAL;
-                for (size_t i = start; i < start + digits; i++) {
-                        int d = s[i] >= '0' && s[i] <= '9' ? s[i] - '0'
-                                : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
-                                : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
-                                                             : 99;
-                        if ((size_t) d >= base)
-                                return -EINVAL;
-                        v = v * (uint32_t) base + (uint32_t) d;
-                }
-                /* No NUL, and nothing beyond Unicode. */
-                if (v == 0 || v > 0x10FFFF || (base == 8 && v > 0377))
-                        return -EINVAL;
-                *ret = v;
-                *ret_len = start + digits;
-        }
-        return 0;
-}
-
-/* Appends code point c as UTF-8 (a byte as itself for \x and octal), every
- * byte traced to the escape's backslash. */
-static int append_code_point(Text *w, uint32_t c, bool byte, uint32_t src, size_t off) {
-        unsigned char b[4];
-        size_t n;
-        int r = 0;
-
-        if (byte || c < 0x80) {
-                b[0] = (unsigned char) c;
-                n = 1;
-        } else if (c < 0x800) {
-                b[0] = (unsigned char) (0xC0 | (c >> 6));
-                b[1] = (unsigned char) (0x80 | (c & 0x3F));
-                n = 2;
-        } else if (c < 0x10000) {
-                b[0] = (unsigned char) (0xE0 | (c >> 12));
-                b[1] = (unsigned char) (0x80 | ((c >> 6) & 0x3F));
-                b[2] = (unsigned char) (0x80 | (c & 0x3F));
-                n = 3;
-        } else {
-                b[0] = (unsigned char) (0xF0 | (c >> 18));
-                b[1] = (unsigned char) (0x80 | ((c >> 12) & 0x3F));
-                b[2] = (unsigned char) (0x80 | ((c >> 6) & 0x3F));
-                b[3] = (unsigned char) (0x80 | (c & 0x3F));
-                n = 4;
-        }
-        for (size_t i = 0; i < n && r >= 0; i++)
-                r = text_append(w, (char) b[i], src, off);
-        return r;
-}
-
 int env_parse_assignments(Env *e, const Text *t, uint32_t src, unsigned line, char ***ret_problems) {
         size_t i = 0;
         int r;
@@ -405,16 +319,15 @@ int env_parse_assignments(Env *e, const Text *t, uint32_t src, unsigned line, ch
                                 continue;
                         }
                         if (ch == '\\') {
-                                uint32_t c;
                                 size_t len;
 
-                                if (cunescape_one(t->s + i + 1, t->len - i - 1, &c, &len) < 0) {
+                                r = text_append_c_escape(&word, t->s + i + 1, t->len - i - 1, t->src[i], t->off[i],
+                                                         &len);
+                                if (r == -EINVAL) {
                                         bad_escape = true;
                                         i++;
                                         continue;
                                 }
-                                r = append_code_point(&word, c, t->s[i + 1] == 'x' || (t->s[i + 1] >= '0' && t->s[i + 1] <= '7'),
-                                                      t->src[i], t->off[i]);
                                 if (r < 0) {
                                         text_done(&word);
                                         return r;

@@ -103,6 +103,96 @@ void text_rstrip(Text *t) {
                 t->s[t->len] = '\0';
 }
 
+/* What utf8_encode_unichar() writes for code point c, or the byte c
+ * itself. */
+static int append_code_point(Text *t, uint32_t c, bool byte, uint32_t src, size_t off) {
+        unsigned char b[4];
+        size_t n;
+        int r = 0;
+
+        if (byte || c < 0x80) {
+                b[0] = (unsigned char) c;
+                n = 1;
+        } else if (c < 0x800) {
+                b[0] = (unsigned char) (0xC0 | (c >> 6));
+                b[1] = (unsigned char) (0x80 | (c & 0x3F));
+                n = 2;
+        } else if (c < 0x10000) {
+                b[0] = (unsigned char) (0xE0 | (c >> 12));
+                b[1] = (unsigned char) (0x80 | ((c >> 6) & 0x3F));
+                b[2] = (unsigned char) (0x80 | (c & 0x3F));
+                n = 3;
+        } else {
+                b[0] = (unsigned char) (0xF0 | (c >> 18));
+                b[1] = (unsigned char) (0x80 | ((c >> 12) & 0x3F));
+                b[2] = (unsigned char) (0x80 | ((c >> 6) & 0x3F));
+                b[3] = (unsigned char) (0x80 | (c & 0x3F));
+                n = 4;
+        }
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = text_append(t, (char) b[i], src, off);
+        return r;
+}
+
+int text_append_c_escape(Text *t, const char *s, size_t left, uint32_t src, size_t off, size_t *ret_len) {
+        static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"''s ";
+        size_t digits, base = 16, start = 1;
+        uint32_t v = 0;
+        int r;
+
+        if (left == 0)
+                return -EINVAL;
+        for (size_t i = 0; simple[i]; i += 2)
+                if (s[0] == simple[i]) {
+                        r = text_append(t, simple[i + 1], src, off);
+                        if (r < 0)
+                                return r;
+                        *ret_len = 1;
+                        return 0;
+                }
+        switch (s[0]) {
+        case 'x':
+                digits = 2;
+                break;
+        case 'u':
+                digits = 4;
+                break;
+        case 'U':
+                digits = 8;
+                break;
+        default:
+                if (s[0] < '0' || s[0] > '7')
+                        return -EINVAL;
+                base = 8;
+                digits = 3;
+                start = 0;
+        }
+        if (left < start + digits)
+                return -EINVAL;
+        for (size_t i = start; i < start + digits; i++) {
+                int d = s[i] >= '0' && s[i] <= '9'   ? s[i] - '0'
+                        : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
+                        : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
+                                                     : 99;
+                if ((size_t) d >= base)
+                        return -EINVAL;
+                v = v * (uint32_t) base + (uint32_t) d;
+        }
+        /* No NUL, no octal byte above 0377; \U must be a valid code point
+         * (systemd's unichar_is_valid(): no surrogate, no noncharacter,
+         * nothing beyond U+10FFFF), while \u takes any 16 bits. */
+        if (v == 0 || (base == 8 && v > 0377))
+                return -EINVAL;
+        if (s[0] == 'U' &&
+            (v > 0x10FFFF || (v & 0xFFFFF800) == 0xD800 || (v >= 0xFDD0 && v <= 0xFDEF) || (v & 0xFFFE) == 0xFFFE))
+                return -EINVAL;
+        r = append_code_point(t, v, s[0] == 'x' || base == 8, src, off);
+        if (r < 0)
+                return r;
+        *ret_len = start + digits;
+        return 0;
+}
+
 void word_list_done(WordList *l) {
         for (size_t i = 0; i < l->n; i++) {
                 free(l->words[i].text);

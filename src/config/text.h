@@ -40,6 +40,14 @@ void text_mark(Text *t, size_t from, uint8_t flag);
 int text_append_literal(Text *t, const char *s);
 /* Removes trailing whitespace. */
 void text_rstrip(Text *t);
+/* One of systemd's C escapes (cunescape_one()), s[0..left) being what
+ * follows the backslash: appends the bytes it stands for (a \x or octal
+ * escape as that byte, \u and \U as UTF-8), each with origin src and off,
+ * and sets *ret_len to the length of the escape after the backslash.
+ * -EINVAL, with nothing appended, for an escape systemd does not know, an
+ * incomplete one, one of a NUL, an octal one above 0377, and a \U one that
+ * is no valid code point. */
+int text_append_c_escape(Text *t, const char *s, size_t left, uint32_t src, size_t off, size_t *ret_len);
 
 /* A span of a Text: one word of a command line. */
 typedef struct Word {

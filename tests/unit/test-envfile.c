@@ -288,6 +288,21 @@ static void test_assignment_escapes(void) {
            "an unknown escape: that assignment and the rest of the line are ignored, and said");
         env_done(&e);
         text_done(&t);
+
+        /* \U must be a valid code point for systemd (unichar_is_valid()),
+         * \u may be any 16 bits but NUL. */
+        line = "A=\\ud800 B=\\U0001f600 C=\\U0000d800 D=1";
+        for (size_t i = 0; line[i]; i++)
+                text_append(&t, line[i], 7, i);
+        problems = strv_free(problems);
+        ok(env_parse_assignments(&e, &t, 7, 4, &problems) == 0, "Environment= with \\u and \\U: parsed");
+        const EnvVar *a = env_get(&e, "A"), *b = env_get(&e, "B");
+        ok_streq(a ? a->value.s : NULL, "\xed\xa0\x80", "\\ud800: a surrogate, as systemd writes it");
+        ok_streq(b ? b->value.s : NULL, "\xf0\x9f\x98\x80", "\\U0001f600 in UTF-8");
+        ok(!env_get(&e, "C") && !env_get(&e, "D") && strv_length(problems) == 1,
+           "\\U0000d800 is no escape for systemd: the rest of the line is ignored");
+        env_done(&e);
+        text_done(&t);
 }
 
 static void test_names(void) {
