@@ -123,7 +123,7 @@ static int load_unit(ContainerdConfig *c) {
                         r = env_parse(&env, &c->sources, id, ENV_SYNTAX_SYSTEMD, &problems);
         }
         if (r >= 0)
-                r = unit_exec_to_words(&u.exec[u.n_exec - 1].value, &env, &words, &problems);
+                r = unit_exec_to_words(&u.exec[u.n_exec - 1], u.name, &env, &words, &problems);
         if (r >= 0) {
                 c->argv = word_list_to_strv(&words);
                 if (!c->argv)

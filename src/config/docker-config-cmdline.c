@@ -51,6 +51,7 @@ static int load_env_file(DockerConfig *c, const char *path, bool optional, EnvSy
 }
 
 int docker_config_load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
+        _cleanup_strv_free_ char **unknown = NULL;
         const UnitExecStart *e;
         int r;
 
@@ -134,7 +135,16 @@ int docker_config_load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
         c->exec_file = strdup(c->sources.files[e->src].path);
         if (!c->exec_file)
                 return -ENOMEM;
-        return unit_exec_to_words(&e->value, &c->env, &c->argv, &c->warnings);
+        r = unit_exec_to_words(e, c->unit.name, &c->env, &c->argv, &unknown);
+        if (r < 0)
+                return r;
+        /* What dockerd is started with is not known: nothing that depends
+         * on it can be proved. */
+        STRV_FOREACH(w, unknown)
+                if ((r = strv_extendf_unique(&c->unprovable, "%s:%u: %s", c->exec_file, e->line, *w)) < 0 ||
+                    (r = strv_extendf_unique(&c->warnings, "%s:%u: %s", c->exec_file, e->line, *w)) < 0)
+                        return r;
+        return 0;
 }
 
 /* Replaces $NAME and ${NAME} in a path mentioned by a script with the

@@ -173,7 +173,7 @@ static int user_unit_flags(SourceSet *s, const char *unit, WordList *ret_argv, D
                 return r;
         if (u.n_exec == 0)
                 return 0;
-        r = unit_exec_to_words(&u.exec[u.n_exec - 1].value, &u.environment, &argv, &problems);
+        r = unit_exec_to_words(&u.exec[u.n_exec - 1], "docker.service", &u.environment, &argv, &problems);
         if (r < 0)
                 return r;
         if (argv.n == 0 || !strstr(path_basename(argv.words[0].text), "dockerd-rootless"))

@@ -11,8 +11,14 @@
 #include "util/macro.h"
 #include "util/strv.h"
 
-/* One word of an ExecStart= line: quotes removed, C escapes resolved. */
-static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_found) {
+/* One word of an ExecStart= line as systemd's extract_first_word() takes
+ * it with EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE: quotes removed wherever they
+ * open, C escapes resolved inside quotes and out. An escape systemd does
+ * not know is kept as written, backslash and all, as systemd does after
+ * its warning ("Ignoring unknown escape sequences"); so is a backslash at
+ * the very end. *ret_unclosed: a quote that is never closed, for which
+ * systemd ignores the whole line. */
+static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_found, bool *ret_unclosed) {
         size_t j = *i;
         char quote = 0;
         int r;
@@ -27,6 +33,8 @@ static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_fo
         *ret_word = (Text){};
         while (j < v->len && (quote || !strchr(" \t\n\r", v->s[j]))) {
                 char ch = v->s[j];
+                size_t len;
+
                 if (!quote && (ch == '"' || ch == '\'')) {
                         quote = ch;
                         j++;
@@ -38,24 +46,23 @@ static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_fo
                         continue;
                 }
                 if (ch == '\\' && j + 1 < v->len) {
-                        char e = v->s[j + 1];
-                        char out = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
                         /* The unescaped character is synthetic: a word
                          * holding it cannot be edited in place. */
-                        r = text_append(ret_word, out, TEXT_NO_SOURCE, 0);
+                        r = text_append_c_escape(ret_word, v->s + j + 1, v->len - j - 1, TEXT_NO_SOURCE, 0, &len);
+                        if (r >= 0) {
+                                j += 1 + len;
+                                continue;
+                        }
+                        if (r != -EINVAL)
+                                return r;
+                        r = text_append_char_of(ret_word, v, j++);
+                        if (r >= 0)
+                                r = text_append_char_of(ret_word, v, j++);
                         if (r < 0)
                                 return r;
-                        j += 2;
                         continue;
                 }
-                if (ch == '%' && j + 1 < v->len && v->s[j + 1] == '%') {
-                        r = text_append(ret_word, '%', TEXT_NO_SOURCE, 0);
-                        if (r < 0)
-                                return r;
-                        j += 2;
-                        continue;
-                }
-                r = text_append(ret_word, ch, v->src[j], v->off[j]);
+                r = text_append_char_of(ret_word, v, j);
                 if (r < 0)
                         return r;
                 j++;
@@ -64,6 +71,7 @@ static int next_exec_word(const Text *v, size_t *i, Text *ret_word, bool *ret_fo
                 (void) text_append_literal(ret_word, "");
         *i = j;
         *ret_found = true;
+        *ret_unclosed = quote != 0;
         return 0;
 }
 
@@ -113,20 +121,44 @@ static int split_unquote(WordList *l, const Text *v) {
         return 0;
 }
 
-int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char ***problems) {
+int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env, WordList *ret,
+                       char ***ret_unprovable) {
+        _cleanup_strv_free_ char **unprovable = NULL;
+        const Text *value = &e->value;
         WordList out = {};
         size_t i = 0;
         int r;
 
         for (;;) {
-                Text w = {}, x = {};
-                bool found;
+                Text raw = {}, w = {}, x = {};
+                bool found, unclosed = false;
+                char unknown = 0;
 
-                r = next_exec_word(value, &i, &w, &found);
+                r = next_exec_word(value, &i, &raw, &found, &unclosed);
                 if (r < 0)
                         goto fail;
                 if (!found)
                         break;
+                /* systemd expands the specifiers of each word once it is
+                 * unquoted and unescaped ("\x25n" is the unit's name), the
+                 * variables only when it runs the command. */
+                r = unit_expand_specifiers(name, &raw, &w, &unknown);
+                if (r >= 0 && unknown)
+                        r = strv_extendf(&unprovable,
+                                         "ExecStart= word '%s' has %%%c: %s, so the command line systemd runs is "
+                                         "not known",
+                                         raw.s, unknown, UNIT_SPECIFIER_UNKNOWN);
+                if (r >= 0 && unclosed)
+                        r = strv_extendf(&unprovable,
+                                         "ExecStart= word '%s': a quote that is never closed: systemd ignores the "
+                                         "whole line (\"Unbalanced quoting\"), and %s runs another command, or "
+                                         "none",
+                                         raw.s, name);
+                text_done(&raw);
+                if (r < 0) {
+                        text_done(&w);
+                        goto fail;
+                }
 
                 /* "$NAME" as a word of its own: the value split into
                  * zero or more words, quotes removed. */
@@ -178,7 +210,11 @@ int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char **
                         goto fail;
         }
 
-        (void) problems;
+        if (ret_unprovable) {
+                r = strv_extend_strv(ret_unprovable, unprovable);
+                if (r < 0)
+                        goto fail;
+        }
         *ret = out;
         return 0;
 fail:

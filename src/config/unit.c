@@ -44,43 +44,57 @@ static void clear_exec(UnitInfo *u) {
         u->n_exec = 0;
 }
 
-/* The specifiers systemd expands in a path setting, those that a service
- * unit that is no template has: its name (%n), the name without the suffix
- * (%N), the prefix (%p; the same here), the instance (%i, %I: empty) and
- * "%%". -EINVAL for any other: its value is not known here. */
-static int expand_specifiers(const UnitInfo *u, const char *in, char **ret) {
-        const char *name = u->name ?: "docker.service", *dot = strrchr(name, '.');
-        size_t base = dot ? (size_t) (dot - name) : strlen(name);
-        _cleanup_free_ char *out = malloc(strlen(in) * (strlen(name) + 1) + 1);
-        char *o = out;
+/* n bytes of s, which no file holds. */
+static int append_synthetic(Text *t, const char *s, size_t n) {
+        int r = 0;
 
-        if (!out)
-                return -ENOMEM;
-        for (const char *p = in; *p; p++) {
-                if (*p != '%') {
-                        *o++ = *p;
+        for (size_t k = 0; k < n && r >= 0; k++)
+                r = text_append(t, s[k], TEXT_NO_SOURCE, 0);
+        return r;
+}
+
+int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *ret_unknown) {
+        const char *dot = strrchr(name, '.');
+        size_t base = dot ? (size_t) (dot - name) : strlen(name);
+        /* The prefix as written is also its unescaped form when it holds
+         * no escape ("-" for "/", "\x2d") and no instance. */
+        bool plain = !memchr(name, '@', base) && !memchr(name, '-', base) && !memchr(name, '\\', base);
+        char unknown = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < in->len && r >= 0; i++) {
+                char sp = i + 1 < in->len ? in->s[i + 1] : 0;
+
+                /* A '%' at the very end stays, as in systemd. */
+                if (in->s[i] != '%' || !sp) {
+                        r = text_append_char_of(out, in, i);
                         continue;
                 }
-                switch (*++p) {
-                case 'n':
-                        o = stpcpy(o, name);
-                        break;
-                case 'N':
-                case 'p':
-                        o = mempcpy(o, name, base);
-                        break;
-                case 'i':
-                case 'I':
-                        break;
-                case '%':
-                        *o++ = '%';
-                        break;
-                default:
-                        return -EINVAL;
+                i++;
+                if (sp == 'n')
+                        r = append_synthetic(out, name, strlen(name));
+                else if (sp == 'N' || sp == 'p' || (plain && sp == 'P'))
+                        r = append_synthetic(out, name, base);
+                else if (plain && sp == 'f') {
+                        r = append_synthetic(out, "/", 1);
+                        if (r >= 0)
+                                r = append_synthetic(out, name, base);
+                } else if (sp == '%')
+                        r = append_synthetic(out, "%", 1);
+                else if (sp != 'i' && sp != 'I') {
+                        /* Its value is not known here: kept as written. */
+                        if (!unknown)
+                                unknown = sp;
+                        r = text_append_char_of(out, in, i - 1);
+                        if (r >= 0)
+                                r = text_append_char_of(out, in, i);
                 }
         }
-        *o = 0;
-        *ret = TAKE_PTR(out);
+        if (r >= 0 && !out->s)
+                r = text_append_literal(out, "");
+        if (r < 0)
+                return r;
+        *ret_unknown = unknown;
         return 0;
 }
 
@@ -113,25 +127,25 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
         }
 
         if (streq(key, "EnvironmentFile")) {
-                _cleanup_free_ char *path = NULL;
+                _cleanup_(text_done) Text path = {};
+                char unknown;
 
                 if (value->len == 0) {
                         u->env_files = strv_free(u->env_files);
                         return 0;
                 }
-                r = expand_specifiers(u, value->s, &path);
-                if (r == -EINVAL) {
+                r = unit_expand_specifiers(u->name ?: "docker.service", value, &path, &unknown);
+                if (r < 0)
+                        return r;
+                if (unknown) {
                         /* Which file systemd reads is not known here:
                          * nothing that depends on it can be proved. */
                         r = strv_extendf(&u->problems,
-                                         "%s:%u: EnvironmentFile=%s: a specifier other than %%n, %%N, %%p, %%i, %%I "
-                                         "and %%%% is not expanded here, so which file systemd reads is not known",
-                                         f->path, line, value->s);
+                                         "%s:%u: EnvironmentFile=%s: %s, so which file systemd reads is not known",
+                                         f->path, line, value->s, UNIT_SPECIFIER_UNKNOWN);
                         return r < 0 ? r : strv_extend(&u->unprovable, u->problems[strv_length(u->problems) - 1]);
                 }
-                if (r < 0)
-                        return r;
-                return strv_extend(&u->env_files, path);
+                return strv_extend(&u->env_files, path.s);
         }
 
         if (streq(key, "UnsetEnvironment")) {

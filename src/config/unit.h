@@ -47,7 +47,30 @@ int unit_load(SourceSet *s, const char *name, UnitInfo *ret);
  * the [Service] settings ExecStart=, EnvironmentFile=, Environment=. */
 int unit_parse_file(UnitInfo *u, SourceSet *s, uint32_t id);
 
-/* Splits an ExecStart= value into words the way systemd does (quotes, C
- * escapes), then expands $VAR (split at whitespace, quotes removed) and ${VAR} (in place)
- * from env. Returns the words with their origins. */
-int unit_exec_to_words(const Text *value, const Env *env, WordList *ret, char ***problems);
+/* The specifiers systemd expands in the settings of unit name (a service
+ * that is no template) whose value that name alone decides: %n (the name),
+ * %N, %p and %P (the name without its suffix), %i and %I (the instance:
+ * empty), %f ("/" and the prefix) and "%%". Appends in to out with those
+ * expanded (their characters come from no file). Any other one has its
+ * value from the running system (%H, %m, %v), its manager (%t, %h, %u) or
+ * the unit's path (%y), or is unknown to older systemd (%j), which keeps it
+ * as written where newer versions refuse the line: it is copied as
+ * written, and the first such letter is set in *ret_unknown ('\0' when
+ * there is none). */
+int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *ret_unknown);
+/* Why such a specifier makes a setting unknown, for messages. */
+#define UNIT_SPECIFIER_UNKNOWN                                                                         \
+        "a specifier other than %n, %N, %p, %P, %i, %I, %f and %% takes its value from the running " \
+        "system or from systemd's version, not from the unit, and is not expanded here"
+
+/* Splits ExecStart= line e of unit name into words the way systemd does:
+ * quotes and C escapes (one that systemd does not know is kept as written,
+ * as systemd keeps it), then in each word the specifiers of
+ * unit_expand_specifiers(), then $VAR (split at whitespace, quotes
+ * removed) and ${VAR} (in place) from env. Returns
+ * the words with their origins. What keeps the command line systemd runs
+ * from being known here (a specifier not expanded here, a quote that is
+ * never closed) is described in *ret_unprovable, one sentence each, the
+ * word read as written. */
+int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env, WordList *ret,
+                       char ***ret_unprovable);

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 char **problems = NULL;
 
                 fuzz_assert(e->raw_start <= e->raw_end && e->raw_end <= s.files[id].size);
-                if (unit_exec_to_words(&e->value, &u.environment, &w, &problems) < 0)
+                if (unit_exec_to_words(e, "docker.service", &u.environment, &w, &problems) < 0)
                         abort();
                 for (size_t k = 0; k < w.n; k++)
                         if (w.words[k].editable && w.words[k].src == id)

@@ -102,6 +102,22 @@ static void test_data_root_sources(void) {
         docker_config_done(&c);
         tree_remove(root);
 
+        /* The same in ExecStart=: %S is /var/lib for systemd's own
+         * manager, but only systemd says so. */
+        root = make_tree("/usr/bin/dockerd --data-root=%S/docker", NULL);
+        load(root, &c);
+        ok(any_mentions(c.unprovable, UNIT ":2: ExecStart= word '--data-root=%S/docker' has %S", NULL),
+           "a specifier of the running system in ExecStart= is unprovable, with file and line");
+        ok_streq(c.data_root, "%S/docker", "… the data root read as written");
+        docker_config_done(&c);
+        tree_remove(root);
+        root = make_tree("/usr/bin/dockerd --data-root=/srv/%N\\x2d%%", NULL);
+        load(root, &c);
+        ok_streq(c.data_root, "/srv/docker-%", "a specifier of the unit's name and an escape: as systemd reads them");
+        ok(strv_length(c.unprovable) == 0, "… which is proved");
+        docker_config_done(&c);
+        tree_remove(root);
+
         /* UnsetEnvironment= takes the variable away before systemd expands
          * ExecStart=: dockerd gets no --data-root. */
         root = make_tree("/usr/bin/dockerd $DOCKER_OPTS", NULL);

@@ -86,10 +86,10 @@ static void test_refusals(void) {
         tree_remove(root);
 
         root = tree_new("test-edit");
-        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root /srv/a\\-b\n");
+        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root /srv/a\\x2db\n");
         check_refused("a value built with a backslash escape", root, "/new",
                       ":2:40: the value '/srv/a-b' is written with escapes");
-        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root=/srv/a\\-b\n");
+        tree_write(root, ETC_UNIT, "[Service]\nExecStart=/usr/bin/dockerd --data-root=/srv/a\\x2db\n");
         check_refused("an inline value built with a backslash escape", root, "/new",
                       ":2:28: the value '/srv/a-b' of '--data-root=/srv/a-b' is written with escapes");
         tree_write(root, ETC_UNIT,

@@ -30,6 +30,7 @@ typedef struct Loaded {
         SourceSet s;
         UnitInfo u;
         WordList words;
+        char **unprovable; /* what exec_words() could not know */
         int r;
 } Loaded;
 
@@ -40,6 +41,7 @@ static void load(Loaded *l, const char *root) {
 
 static void loaded_done(Loaded *l) {
         word_list_done(&l->words);
+        strv_free(l->unprovable);
         if (l->r >= 0)
                 unit_info_done(&l->u);
         source_set_done(&l->s);
@@ -50,7 +52,9 @@ static char *exec_words(Loaded *l) {
         word_list_done(&l->words);
         if (l->r < 0 || l->u.n_exec == 0)
                 return NULL;
-        if (unit_exec_to_words(&l->u.exec[l->u.n_exec - 1].value, &l->u.environment, &l->words, NULL) < 0)
+        l->unprovable = strv_free(l->unprovable);
+        if (unit_exec_to_words(&l->u.exec[l->u.n_exec - 1], l->u.name, &l->u.environment, &l->words,
+                               &l->unprovable) < 0)
                 return NULL;
         _cleanup_strv_free_ char **v = word_list_to_strv(&l->words);
         return strv_join(v, "|");
@@ -320,15 +324,68 @@ static void test_expansion(void) {
         tree_remove(root);
 }
 
+/* Specifiers and C escapes in ExecStart=, each as systemd 252 reads it
+ * (systemd-analyze verify shows the command it makes of the first word):
+ * escapes resolved first, then the specifiers of each word; one systemd
+ * does not know is kept as written. */
+static void test_exec_specifiers_and_escapes(void) {
+        char *root = tree_new("test-unit");
+        Loaded l;
+        _cleanup_free_ char *w = NULL;
+
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "ExecStart=/usr/bin/dockerd --data-root=/srv/%p --label=%n --label=%N%i%I --label=%P%f "
+                   "--exec-root=/run/\\x64ocker\\x20x --label=\"a\\tb\\s\" 100%% \\x25n \\q '\\u00e9\\101' end\\ \n");
+        load(&l, root);
+        w = exec_words(&l);
+        ok_streq(w,
+                 "/usr/bin/dockerd|--data-root=/srv/docker|--label=docker.service|--label=docker|"
+                 "--label=docker/docker|--exec-root=/run/docker x|--label=a\tb |100%|docker.service|\\q|\xc3\xa9"
+                 "A|end\\",
+                 "specifiers known from the unit's name expanded, escapes resolved, an unknown one kept");
+        ok(strv_length(l.unprovable) == 0, "all of it known (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
+        ok(l.words.n > 1 && !l.words.words[1].editable, "a word with an expanded specifier is not editable");
+        ok(l.words.n > 9 && l.words.words[9].editable, "an unknown escape is the file's own bytes");
+        loaded_done(&l);
+
+        /* Specifiers systemd takes from the running system, the manager,
+         * or that older versions do not know: the command line is not
+         * known here. */
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "ExecStart=/usr/bin/dockerd --data-root=%S/docker -H unix://%t/docker.sock --label=%j\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root=%S/docker|-H|unix://%t/docker.sock|--label=%j",
+                 "such a specifier is read as written");
+        ok_int(strv_length(l.unprovable), 3, "each such word is said");
+        ok(l.unprovable && strstr(l.unprovable[0], "'--data-root=%S/docker' has %S: a specifier other than"),
+           "… naming the word and the specifier (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
+        loaded_done(&l);
+
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "ExecStart=/usr/bin/dockerd \"--data-root /x\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok(strv_length(l.unprovable) == 1 && strstr(l.unprovable[0], "never closed"),
+           "a quote never closed: systemd ignores the line (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
+        loaded_done(&l);
+        tree_remove(root);
+}
+
 static void test_exec_words(void) {
-        Text t = {};
+        UnitExecStart e = {};
         WordList l = {};
         Env env = {};
         const char *line = "/usr/bin/dockerd \"--data-root\" '/a b' --x=\\\"q\\\" 100%% \"\" /end";
 
         for (size_t i = 0; line[i]; i++)
-                text_append(&t, line[i], 0, 50 + i);
-        ok(unit_exec_to_words(&t, &env, &l, NULL) == 0, "split");
+                text_append(&e.value, line[i], 0, 50 + i);
+        ok(unit_exec_to_words(&e, "docker.service", &env, &l, NULL) == 0, "split");
         _cleanup_strv_free_ char **v = word_list_to_strv(&l);
         _cleanup_free_ char *j = strv_join(v, "|");
         ok_streq(j, "/usr/bin/dockerd|--data-root|/a b|--x=\"q\"|100%||/end", "quotes, escapes, %%");
@@ -339,7 +396,7 @@ static void test_exec_words(void) {
         ok(!l.words[5].editable && streq(l.words[5].text, ""), "an empty quoted word");
         ok(l.words[6].editable, "a plain word after them");
         word_list_done(&l);
-        text_done(&t);
+        text_done(&e.value);
 }
 
 static void test_masked_and_prefix(void) {
@@ -429,6 +486,7 @@ int main(void) {
         test_continuation();
         test_byte_order_mark();
         test_expansion();
+        test_exec_specifiers_and_escapes();
         test_exec_words();
         test_masked_and_prefix();
         test_overlay_dropins();
