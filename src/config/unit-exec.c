@@ -160,6 +160,15 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                         goto fail;
                 }
 
+                /* The ':' prefix: no variable is expanded. */
+                if (e->no_env) {
+                        r = word_list_add_slice(&out, &w, 0, w.len);
+                        text_done(&w);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+
                 /* "$NAME" as a word of its own: the value split into
                  * zero or more words, quotes removed. */
                 if (w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1)) {

@@ -118,7 +118,13 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
                 if (!n)
                         return -ENOMEM;
                 u->exec = n;
-                n[u->n_exec] = (UnitExecStart){ .src = id, .line = line, .raw_start = raw_start, .raw_end = raw_end };
+                n[u->n_exec] = (UnitExecStart){
+                        .src = id,
+                        .line = line,
+                        .raw_start = raw_start,
+                        .raw_end = raw_end,
+                        .no_env = memchr(value->s, ':', skip),
+                };
                 r = text_append_text(&n[u->n_exec].value, value, skip, value->len);
                 if (r < 0)
                         return r;

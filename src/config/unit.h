@@ -17,6 +17,7 @@ typedef struct UnitExecStart {
         unsigned line;
         size_t raw_start;    /* byte range of the whole value (prefixes kept) in src */
         size_t raw_end;
+        bool no_env;         /* the ':' prefix: systemd expands no $VAR in it */
 } UnitExecStart;
 
 typedef struct UnitInfo {
@@ -66,8 +67,8 @@ int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *re
 /* Splits ExecStart= line e of unit name into words the way systemd does:
  * quotes and C escapes (one that systemd does not know is kept as written,
  * as systemd keeps it), then in each word the specifiers of
- * unit_expand_specifiers(), then $VAR (split at whitespace, quotes
- * removed) and ${VAR} (in place) from env. Returns
+ * unit_expand_specifiers(), then, unless e has the ':' prefix, $VAR (split
+ * at whitespace, quotes removed) and ${VAR} (in place) from env. Returns
  * the words with their origins. What keeps the command line systemd runs
  * from being known here (a specifier not expanded here, a quote that is
  * never closed) is described in *ret_unprovable, one sentence each, the

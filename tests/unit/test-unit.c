@@ -327,7 +327,7 @@ static void test_expansion(void) {
 /* Specifiers and C escapes in ExecStart=, each as systemd 252 reads it
  * (systemd-analyze verify shows the command it makes of the first word):
  * escapes resolved first, then the specifiers of each word; one systemd
- * does not know is kept as written. */
+ * does not know is kept as written; the ':' prefix expands no variable. */
 static void test_exec_specifiers_and_escapes(void) {
         char *root = tree_new("test-unit");
         Loaded l;
@@ -367,10 +367,12 @@ static void test_exec_specifiers_and_escapes(void) {
 
         tree_write(root, ETC,
                    "[Service]\n"
-                   "ExecStart=/usr/bin/dockerd \"--data-root /x\n");
+                   "Environment=OPTS=--debug\n"
+                   "ExecStart=:/usr/bin/dockerd $OPTS ${OPTS} $$ \"--data-root /x\n");
         load(&l, root);
         free(w);
         w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|$OPTS|${OPTS}|$$|--data-root /x", "the ':' prefix: no variable expanded");
         ok(strv_length(l.unprovable) == 1 && strstr(l.unprovable[0], "never closed"),
            "a quote never closed: systemd ignores the line (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
         loaded_done(&l);
