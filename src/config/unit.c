@@ -174,11 +174,32 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
         }
 
         if (streq(key, "Environment")) {
+                _cleanup_(env_done) Env assigned = {};
+
                 if (value->len == 0) {
                         env_done(&u->environment);
                         return 0;
                 }
-                return env_parse_assignments(&u->environment, value, id, line, &u->problems);
+                r = env_parse_assignments(&assigned, value, id, line, &u->problems);
+                /* systemd expands the specifiers of each assignment once
+                 * it is unquoted and unescaped. */
+                for (size_t k = 0; r >= 0 && k < assigned.n; k++) {
+                        const EnvVar *v = &assigned.vars[k];
+                        _cleanup_(text_done) Text x = {};
+                        char unknown;
+
+                        r = unit_expand_specifiers(u->name ?: "docker.service", &v->value, &x, &unknown);
+                        if (r >= 0 && unknown) {
+                                r = strv_extendf(&u->problems,
+                                                 "%s:%u: Environment= %s=%s has %%%c: %s, so its value is not known",
+                                                 f->path, line, v->name, v->value.s, unknown, UNIT_SPECIFIER_UNKNOWN);
+                                if (r >= 0)
+                                        r = strv_extend(&u->unprovable, u->problems[strv_length(u->problems) - 1]);
+                        }
+                        if (r >= 0)
+                                r = env_set(&u->environment, v->name, &x, v->src, v->line);
+                }
+                return r;
         }
 
         return 0;

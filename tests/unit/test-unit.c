@@ -321,6 +321,23 @@ static void test_expansion(void) {
         ok(l.words.n > 5 && !l.words.words[4].editable && !l.words.words[5].editable,
            "words with a removed backslash or inner quotes are not editable");
         loaded_done(&l);
+
+        /* Environment= values take specifiers too (systemd.exec(5):
+         * "specifier expansion is performed"): a value of the running
+         * system is not known here. */
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "Environment=\"OPTS=--data-root /srv/%p\\x2d%%\" HOST=%H\n"
+                   "ExecStart=/usr/bin/dockerd $OPTS\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/srv/docker-%", "Environment=: escapes, then specifiers");
+        const EnvVar *host = env_get(&l.u.environment, "HOST");
+        ok_streq(host ? host->value.s : NULL, "%H", "a specifier of the running system: kept as written");
+        ok(strv_length(l.u.unprovable) == 1 && strstr(l.u.unprovable[0], ETC ":2: Environment= HOST=%H has %H"),
+           "… and its value unprovable (%s)", strna(l.u.unprovable ? l.u.unprovable[0] : NULL));
+        loaded_done(&l);
         tree_remove(root);
 }
 
