@@ -187,6 +187,99 @@ static char *substitute_script_vars(const char *p, const Env *scratch) {
         return TAKE_PTR(out);
 }
 
+/* Whether the script defines function name ("start() {"). */
+static bool script_defines(const char *text, const char *name) {
+        size_t nl = strlen(name);
+
+        for (const char *l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+                const char *p = l + strspn(l, " \t");
+
+                if (strncmp(p, name, nl) != 0)
+                        continue;
+                p += nl;
+                p += strspn(p, " \t");
+                if (*p == '(')
+                        return true;
+        }
+        return false;
+}
+
+/* An option variable as OpenRC hands it to dockerd: its start
+ * (start-stop-daemon.sh, supervise-daemon.sh) runs "eval start-stop-daemon
+ * ... -- $command_args", so what the script put into command_args is read
+ * by sh once more: quotes honoured, variables expanded again. A script
+ * with a start() of its own may not do that: then the two readings must
+ * agree. What sh would do beyond quotes and $NAME makes the words
+ * unprovable (they are then read as split at blanks). */
+static int add_openrc_words(DockerConfig *c, const EnvVar *v, bool own_start) {
+        _cleanup_(word_list_done) WordList words = {}, plain = {};
+        _cleanup_(env_done) Env env = {};
+        _cleanup_free_ char *where = NULL;
+        const WordList *l;
+        const char *why = NULL;
+        uint32_t src = TEXT_NO_SOURCE;
+        size_t off = 0;
+        bool evaluated;
+        int r = 0;
+
+        /* What openrc-run's shell has set: the script's and conf.d's
+         * variables, and the service's name. */
+        for (size_t i = 0; r >= 0 && i < c->env.n; i++)
+                r = env_set(&env, c->env.vars[i].name, &c->env.vars[i].value, c->env.vars[i].src,
+                            c->env.vars[i].line);
+        for (const char *const *n = (const char *const[]){ "RC_SVCNAME", "SVCNAME", NULL }; r >= 0 && *n; n++)
+                if (!env_get(&env, *n)) {
+                        Text t = {};
+                        r = text_append_literal(&t, "docker");
+                        if (r >= 0)
+                                r = env_set(&env, *n, &t, TEXT_NO_SOURCE, 0);
+                        text_done(&t);
+                }
+        if (r >= 0)
+                r = word_list_split_text(&plain, &v->value);
+        if (r >= 0)
+                r = env_eval_words(&env, &v->value, &words, &src, &off, &why);
+        if (r < 0)
+                return r;
+        evaluated = r > 0;
+
+        if (evaluated && own_start) {
+                _cleanup_strv_free_ char **a = word_list_to_strv(&words), **b = word_list_to_strv(&plain);
+
+                if (!a || !b)
+                        return -ENOMEM;
+                if (!strv_equal(a, b)) {
+                        why = "the init script has a start() of its own, which may or may not evaluate the options "
+                              "a second time as OpenRC's does, and the two readings differ";
+                        src = TEXT_NO_SOURCE;
+                }
+        }
+        if (why) {
+                if (src < c->sources.n) {
+                        unsigned line, col;
+                        source_position(&c->sources.files[src], off, &line, &col);
+                        r = asprintf(&where, "%s:%u:%u", c->sources.files[src].path, line, col);
+                } else
+                        r = asprintf(&where, "%s:%u", v->src < c->sources.n ? c->sources.files[v->src].path : "?",
+                                     v->line);
+                if (r < 0)
+                        return -ENOMEM;
+                /* What dockerd is started with is not known: nothing that
+                 * depends on it can be proved. */
+                if ((r = strv_extendf_unique(&c->unprovable, "%s: $%s: %s", where, v->name, why)) < 0 ||
+                    (r = strv_extendf_unique(&c->warnings, "%s: $%s: %s", where, v->name, why)) < 0)
+                        return r;
+        }
+
+        l = evaluated ? &words : &plain;
+        for (size_t i = 0; i < l->n; i++) {
+                r = word_list_add_slice(&c->argv, &l->words[i].chars, 0, l->words[i].chars.len);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static bool script_references(const char *text, const char *name, size_t *ret_pos) {
         size_t nl = strlen(name);
         for (const char *p = strchr(text, '$'); p; p = strchr(p + 1, '$')) {
@@ -270,6 +363,7 @@ int docker_config_load_script(DockerConfig *c, const char *script) {
                 const EnvVar *bin = env_get(&scratch, "DOCKERD");
                 Text prog = {};
                 size_t pos[16], order[16], n = 0;
+                bool own_start;
 
                 r = text_append_literal(&prog, bin && bin->value.len ? bin->value.s : "dockerd");
                 if (r >= 0)
@@ -292,9 +386,14 @@ int docker_config_load_script(DockerConfig *c, const char *script) {
                                 order[b] = order[b - 1];
                                 order[b - 1] = t;
                         }
+                own_start = script_defines(f->content, "start");
                 for (size_t i = 0; i < n; i++) {
                         const EnvVar *v = env_get(&c->env, docker_script_vars[order[i]]);
-                        if (v && (r = word_list_split_text(&c->argv, &v->value)) < 0)
+                        if (!v)
+                                continue;
+                        r = c->init == INIT_OPENRC ? add_openrc_words(c, v, own_start)
+                                                   : word_list_split_text(&c->argv, &v->value);
+                        if (r < 0)
                                 goto finish;
                 }
         }

@@ -273,3 +273,207 @@ int envfile_parse_shell(Env *e, SourceSet *s, uint32_t id, char ***problems) {
         }
         return 0;
 }
+
+/* What env_eval_words() does not evaluate: why, for a message that goes
+ * on "...: " after the variable's name. */
+#define EVAL_CMD_SUBST_WHY \
+        "command substitution (`...` or $(...)): sh runs it when the options are evaluated again, this program cannot"
+#define EVAL_DOLLAR_WHY                                                                                      \
+        "a '$' construct other than $NAME or ${NAME} (arithmetic, a parameter operator or a special "        \
+        "parameter): sh evaluates it when the options are evaluated again, this program cannot"
+#define EVAL_UNKNOWN_WHY \
+        "a variable this program does not know: its value when the options are evaluated again is not known"
+#define EVAL_OPERATOR_WHY                                                                                     \
+        "a ';', '&', '|', '<', '>', '(' or ')': when the options are evaluated again, sh reads it as part of " \
+        "the command, not of an option"
+#define EVAL_TILDE_WHY "a '~' that starts a word: when the options are evaluated again, sh expands it to a home directory"
+#define EVAL_PATTERN_WHY \
+        "a '*', '?' or '[': the options are expanded unquoted, so sh would replace the word with matching file names"
+#define EVAL_QUOTE_WHY \
+        "a quote that is never closed: when the options are evaluated again, sh fails, and Docker does not start"
+
+typedef struct EvalState {
+        const Env *env;
+        const Text *in;
+        size_t i;
+        Text word;
+        bool have;     /* a word has begun (a quote makes an empty one) */
+        WordList out;
+        const char *why;
+        size_t why_at; /* in in */
+} EvalState;
+
+static int eval_flush(EvalState *st) {
+        int r;
+
+        if (!st->have)
+                return 0;
+        r = st->word.s ? 0 : text_append_literal(&st->word, "");
+        if (r >= 0)
+                r = word_list_add_slice(&st->out, &st->word, 0, st->word.len);
+        text_done(&st->word);
+        st->have = false;
+        return r;
+}
+
+static int eval_fail(EvalState *st, size_t at, const char *why) {
+        st->why = why;
+        st->why_at = at;
+        return 0;
+}
+
+/* $NAME or ${NAME} at in[i]; outside double quotes its value is split at
+ * blanks. 1 when done, 0 when not evaluated (st->why). */
+static int eval_dollar(EvalState *st, bool quoted) {
+        const Text *in = st->in;
+        size_t at = st->i, j = at + 1, ns, ne;
+        bool braced = false;
+        const EnvVar *v;
+        int r = 0;
+
+        /* A '$' before nothing that names a parameter is itself. */
+        if (j >= in->len || strchr(quoted ? " \"" : " ", in->s[j])) {
+                st->have = true;
+                st->i++;
+                r = text_append_char_of(&st->word, in, at);
+                return r < 0 ? r : 1;
+        }
+        if (in->s[j] == '(')
+                return eval_fail(st, at, EVAL_CMD_SUBST_WHY);
+        if (in->s[j] == '{') {
+                braced = true;
+                j++;
+        }
+        ns = j;
+        while (j < in->len && (isalnum((unsigned char) in->s[j]) || in->s[j] == '_'))
+                j++;
+        ne = j;
+        if (!env_name_is_valid(in->s + ns, ne - ns) || (braced && (j >= in->len || in->s[j] != '}')))
+                return eval_fail(st, at, EVAL_DOLLAR_WHY);
+        if (braced)
+                j++;
+
+        _cleanup_free_ char *name = strndup(in->s + ns, ne - ns);
+        if (!name)
+                return -ENOMEM;
+        v = env_get(st->env, name);
+        if (!v)
+                return eval_fail(st, at, EVAL_UNKNOWN_WHY);
+        for (size_t k = 0; k < v->value.len && r >= 0; k++) {
+                char c = v->value.s[k];
+
+                if (!quoted && strchr(" \t\n", c)) {
+                        r = eval_flush(st);
+                        continue;
+                }
+                if (!quoted && strchr("*?[", c))
+                        return eval_fail(st, at, EVAL_PATTERN_WHY);
+                st->have = true;
+                r = text_append_char_of(&st->word, &v->value, k);
+                if (r >= 0)
+                        st->word.flags[st->word.len - 1] |= TEXT_EXPANDED;
+        }
+        if (r < 0)
+                return r;
+        if (quoted)
+                st->have = true;
+        st->i = j;
+        return 1;
+}
+
+int env_eval_words(const Env *e, const Text *t, WordList *ret, uint32_t *ret_src, size_t *ret_off,
+                   const char **ret_why) {
+        _cleanup_(text_done) Text in = {};
+        EvalState st = { .env = e, .in = &in };
+        bool blank = false;
+        char quote = 0;
+        int r = 0;
+
+        /* The unquoted expansion that hands the value to eval: fields
+         * split at blanks (patterns would be expanded there already),
+         * then joined with one space each. */
+        for (size_t k = 0; k < t->len && r >= 0; k++) {
+                if (strchr(" \t\n", t->s[k])) {
+                        blank = in.len > 0;
+                        continue;
+                }
+                if (strchr("*?[", t->s[k])) {
+                        *ret_src = t->src[k];
+                        *ret_off = t->off[k];
+                        *ret_why = EVAL_PATTERN_WHY;
+                        return 0;
+                }
+                if (blank)
+                        r = text_append(&in, ' ', TEXT_NO_SOURCE, 0);
+                blank = false;
+                if (r >= 0)
+                        r = text_append_char_of(&in, t, k);
+        }
+        if (r < 0)
+                return r;
+
+        while (r >= 0 && !st.why && st.i < in.len) {
+                char ch = in.s[st.i];
+
+                if (quote == '\'') {
+                        if (ch == '\'')
+                                quote = 0;
+                        else
+                                r = text_append_char_of(&st.word, &in, st.i);
+                        st.i++;
+                } else if (quote == '"') {
+                        if (ch == '"') {
+                                quote = 0;
+                                st.i++;
+                        } else if (ch == '`')
+                                r = eval_fail(&st, st.i, EVAL_CMD_SUBST_WHY);
+                        else if (ch == '$')
+                                r = eval_dollar(&st, true);
+                        else {
+                                if (ch == '\\' && st.i + 1 < in.len && strchr("$`\"\\", in.s[st.i + 1]))
+                                        st.i++;
+                                r = text_append_char_of(&st.word, &in, st.i++);
+                        }
+                } else if (ch == ' ') {
+                        r = eval_flush(&st);
+                        st.i++;
+                } else if (ch == '\'' || ch == '"') {
+                        quote = ch;
+                        st.have = true;
+                        st.i++;
+                } else if (ch == '`')
+                        r = eval_fail(&st, st.i, EVAL_CMD_SUBST_WHY);
+                else if (ch == '$')
+                        r = eval_dollar(&st, false);
+                else if (strchr(";&|<>()", ch))
+                        r = eval_fail(&st, st.i, EVAL_OPERATOR_WHY);
+                else if (!st.have && ch == '#')
+                        break; /* a comment: the rest is not read */
+                else if (!st.have && ch == '~')
+                        r = eval_fail(&st, st.i, EVAL_TILDE_WHY);
+                else {
+                        /* A backslash takes the next character as it
+                         * is; one at the very end is itself. */
+                        if (ch == '\\' && st.i + 1 < in.len)
+                                st.i++;
+                        st.have = true;
+                        r = text_append_char_of(&st.word, &in, st.i++);
+                }
+        }
+        if (r >= 0 && !st.why && quote)
+                (void) eval_fail(&st, in.len - 1, EVAL_QUOTE_WHY);
+        if (r >= 0 && !st.why)
+                r = eval_flush(&st);
+        text_done(&st.word);
+        if (r < 0 || st.why) {
+                word_list_done(&st.out);
+                if (r < 0)
+                        return r;
+                *ret_src = in.src[st.why_at];
+                *ret_off = in.off[st.why_at];
+                *ret_why = st.why;
+                return 0;
+        }
+        *ret = st.out;
+        return 1;
+}

@@ -46,3 +46,17 @@ int env_parse(Env *e, SourceSet *s, uint32_t id, EnvSyntax syntax, char ***ret_p
 int env_parse_assignments(Env *e, const Text *t, uint32_t src, unsigned line, char ***ret_problems);
 
 bool env_name_is_valid(const char *name, size_t len);
+
+/* The words sh makes of t when it evaluates it once more, as OpenRC's
+ * start does with "eval start-stop-daemon ... -- $command_args": t split at
+ * blanks and joined with one space each (the unquoted expansion that hands
+ * it to eval), then read as a command line: quotes removed, backslashes,
+ * $NAME and ${NAME} of e (split at blanks outside double quotes). 1 with
+ * the words in *ret; 0 when sh would do more than that, which this program
+ * does not: a command substitution, another '$' construct, a variable e
+ * does not set, an operator (';', '|', ...), a '~', a file name pattern, a
+ * quote never closed. A '#' that starts a word makes the rest a comment, as
+ * for sh. Then *ret_why says what (a sentence), and
+ * *ret_src and *ret_off where (TEXT_NO_SOURCE when it was a blank). */
+int env_eval_words(const Env *e, const Text *t, WordList *ret, uint32_t *ret_src, size_t *ret_off,
+                   const char **ret_why);

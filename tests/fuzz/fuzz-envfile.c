@@ -43,6 +43,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                         fuzz_assert(l.words[k].src == id && l.words[k].end <= s.files[id].size &&
                                                     l.words[k].end - l.words[k].start == strlen(l.words[k].text));
                         word_list_done(&l);
+
+                        /* Evaluated once more, as OpenRC does: an editable
+                         * word is still the bytes that spell it. */
+                        const char *why = NULL;
+                        uint32_t src;
+                        size_t off;
+                        int r = env_eval_words(&e, &e.vars[i].value, &l, &src, &off, &why);
+                        if (r < 0)
+                                abort();
+                        fuzz_assert(r > 0 || why);
+                        for (size_t k = 0; r > 0 && k < l.n; k++)
+                                if (l.words[k].editable)
+                                        fuzz_assert(l.words[k].src == id && l.words[k].end <= s.files[id].size &&
+                                                    memcmp(s.files[id].content + l.words[k].start, l.words[k].text,
+                                                           l.words[k].end - l.words[k].start) == 0);
+                        word_list_done(&l);
                 }
                 strv_free(problems);
                 env_done(&e);

@@ -65,6 +65,12 @@ CASES = {
                     warn=["reached through a symlink"], changes=["/etc/docker/daemon.json"]),
     "openrc": dict(init="openrc", path="/srv/docker", source="/etc/conf.d/docker", via="flag",
                    changes=["/etc/conf.d/docker"]),
+    # OpenRC evaluates command_args once more: quotes inside DOCKER_OPTS
+    # are sh's, and what eval would run is refused.
+    "openrc-quoted": dict(init="openrc", path="/srv/docker", source="/etc/conf.d/docker", via="flag",
+                          changes=["/etc/conf.d/docker"]),
+    "openrc-eval": dict(init="openrc", path="/srv/docker", source="/etc/conf.d/docker", via="flag",
+                        warn=["$DOCKER_OPTS: command substitution"], refused="/etc/conf.d/docker:4:51"),
     "upstart": dict(init="upstart", path="/srv/docker", source="/etc/default/docker", via="flag",
                     changes=["/etc/default/docker"]),
     "shell-code": dict(init="sysv", source="/etc/default/docker", via="flag",

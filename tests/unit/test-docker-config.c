@@ -416,6 +416,83 @@ static void test_loaded_unit(void) {
         tree_remove(root);
 }
 
+/* OpenRC's start runs "eval start-stop-daemon ... -- $command_args": the
+ * options in command_args are read by sh once more. The expected words are
+ * what dash prints for "eval p -- $command_args" after sourcing the same
+ * /etc/conf.d/docker and init script. */
+#define OPENRC_SCRIPT                                          \
+        "#!/sbin/openrc-run\n"                                 \
+        "command=\"${DOCKERD_BINARY:-/usr/bin/dockerd}\"\n"     \
+        "pidfile=\"${DOCKER_PIDFILE:-/run/${RC_SVCNAME}.pid}\"\n" \
+        "command_args=\"-p \\\"${pidfile}\\\" ${DOCKER_OPTS}\"\n"
+
+static char *openrc_words(const char *confd, const char *script, DockerConfig *c) {
+        char *root = tree_new("test-docker-config");
+        _cleanup_strv_free_ char **v = NULL;
+        char *w;
+
+        tree_write(root, "/etc/init.d/docker", script ?: OPENRC_SCRIPT);
+        tree_write(root, "/etc/conf.d/docker", confd);
+        ok(docker_config_load(root, INIT_OPENRC, NULL, c) == 0, "openrc: load");
+        tree_remove(root);
+        v = word_list_to_strv(&c->argv);
+        w = v ? strv_join(v, "|") : NULL;
+        return w;
+}
+
+static void test_openrc_eval(void) {
+        DockerConfig c = {};
+        char *w;
+
+        w = openrc_words("DOCKER_OPTS=\"--data-root '/srv/my  docker' --log-level=warn # note\"\n", NULL, &c);
+        ok_streq(w, "dockerd|--data-root|/srv/my docker|--log-level=warn",
+                 "openrc: quotes inside DOCKER_OPTS are honoured, blanks joined, a '#' word a comment");
+        ok_streq(c.data_root, "/srv/my docker", "openrc: the data root as OpenRC passes it");
+        ok(strv_length(c.unprovable) == 0, "openrc: proved (%s)", strna(c.unprovable ? c.unprovable[0] : NULL));
+        free(w);
+        docker_config_done(&c);
+
+        w = openrc_words("BASE=/srv\nDOCKER_OPTS='--data-root $BASE/docker -H unix:///run/${RC_SVCNAME}.sock "
+                         "--label a\\\\b --label \"\"'\n",
+                         NULL, &c);
+        ok_streq(w, "dockerd|--data-root|/srv/docker|-H|unix:///run/docker.sock|--label|a\\b|--label|",
+                 "openrc: variables expanded again, backslashes and empty quotes read by eval");
+        ok(strv_length(c.unprovable) == 0, "openrc: proved (%s)", strna(c.unprovable ? c.unprovable[0] : NULL));
+        free(w);
+        docker_config_done(&c);
+
+        w = openrc_words("DOCKER_OPTS='--data-root $(cat /etc/docker-root)'\n", NULL, &c);
+        ok(any_mentions(c.unprovable, "/etc/conf.d/docker:1:26: $DOCKER_OPTS: command substitution", NULL),
+           "openrc: a command substitution eval would run is unprovable, at its position (%s)",
+           strna(c.unprovable ? c.unprovable[0] : NULL));
+        free(w);
+        docker_config_done(&c);
+
+        w = openrc_words("DOCKER_OPTS='--data-root ${DOCKER_ROOT}'\n", NULL, &c);
+        ok(any_mentions(c.unprovable, "/etc/conf.d/docker:1:26: $DOCKER_OPTS: a variable this program does not know",
+                        NULL),
+           "openrc: a variable set nowhere here is unprovable (%s)", strna(c.unprovable ? c.unprovable[0] : NULL));
+        free(w);
+        docker_config_done(&c);
+
+        /* A start() of its own: whether it evaluates the options again is
+         * not known; only options both readings agree on are proved. */
+        w = openrc_words("DOCKER_OPTS=\"--data-root '/srv/docker'\"\n",
+                         OPENRC_SCRIPT "start() {\n\tstart-stop-daemon --start --exec $command -- $command_args\n}\n",
+                         &c);
+        ok(any_mentions(c.unprovable, "$DOCKER_OPTS: the init script has a start() of its own", NULL),
+           "openrc: a start() of its own, and readings that differ: unprovable");
+        free(w);
+        docker_config_done(&c);
+        w = openrc_words("DOCKER_OPTS=\"--data-root /srv/docker\"\n",
+                         OPENRC_SCRIPT "start() {\n\tstart-stop-daemon --start --exec $command -- $command_args\n}\n",
+                         &c);
+        ok_streq(w, "dockerd|--data-root|/srv/docker", "openrc: … plain options read alike either way");
+        ok(strv_length(c.unprovable) == 0, "openrc: … and proved");
+        free(w);
+        docker_config_done(&c);
+}
+
 int main(void) {
         test_data_root_sources();
         test_conflicts();
@@ -424,5 +501,6 @@ int main(void) {
         test_overlay();
         test_symlinks();
         test_loaded_unit();
+        test_openrc_eval();
         return tap_done();
 }
