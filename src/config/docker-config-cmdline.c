@@ -343,18 +343,40 @@ int docker_config_load_script(DockerConfig *c, const char *script) {
             (r = strv_extend(&files, "/etc/conf.d/docker")) < 0)
                 goto finish;
 
-        /* Its environment files are sourced with the script's own
-         * variables set (BASE, DOCKER_OPTS=): they may refer to them. */
-        for (size_t i = 0; i < scratch.n; i++) {
-                const EnvVar *d = &scratch.vars[i];
-                if ((r = env_set(&c->env, d->name, &d->value, d->src, d->line)) < 0 ||
-                    (r = env_set(&c->script_env, d->name, &d->value, d->src, d->line)) < 0)
-                        goto finish;
-        }
-        STRV_FOREACH(p, files) {
-                r = load_env_file(c, *p, true, ENV_SYNTAX_SHELL, script);
+        if (c->init == INIT_OPENRC) {
+                /* openrc-run sources /etc/conf.d/docker first, then the
+                 * script, whose assignments see those variables
+                 * (DOCKER_OPTS="${DOCKER_OPTS} --log-level=warn") and
+                 * override them. */
+                STRV_FOREACH(p, files) {
+                        r = load_env_file(c, *p, true, ENV_SYNTAX_SHELL, script);
+                        if (r < 0)
+                                goto finish;
+                }
+                problems = strv_free(problems);
+                r = env_parse(&c->env, &c->sources, id, ENV_SYNTAX_SHELL, &problems);
+                for (size_t i = 0; r >= 0 && i < c->env.n; i++) {
+                        const EnvVar *d = &c->env.vars[i];
+                        if (d->src == id)
+                                r = env_set(&c->script_env, d->name, &d->value, d->src, d->line);
+                }
                 if (r < 0)
                         goto finish;
+        } else {
+                /* The script's environment files are sourced with its own
+                 * variables set (BASE, DOCKER_OPTS=): they may refer to
+                 * them. */
+                for (size_t i = 0; i < scratch.n; i++) {
+                        const EnvVar *d = &scratch.vars[i];
+                        if ((r = env_set(&c->env, d->name, &d->value, d->src, d->line)) < 0 ||
+                            (r = env_set(&c->script_env, d->name, &d->value, d->src, d->line)) < 0)
+                                goto finish;
+                }
+                STRV_FOREACH(p, files) {
+                        r = load_env_file(c, *p, true, ENV_SYNTAX_SHELL, script);
+                        if (r < 0)
+                                goto finish;
+                }
         }
 
         /* dockerd's command line: the program, then each variable the script

@@ -313,15 +313,21 @@ static int prove_shell(const DockerConfig *c, const ProofContext *ctx, char **re
                 r = -ENOMEM;
                 goto finish;
         }
-        /* No globbing: a pattern is refused above instead. */
+        /* No globbing: a pattern is refused above instead. The script's
+         * own assignments come before the files it sources, or after
+         * them under OpenRC, which sources /etc/conf.d/docker first. */
         fputs("set -f\n", sf);
-        for (size_t i = 0; i < c->script_env.n; i++) {
-                fprintf(sf, "%s=", c->script_env.vars[i].name);
-                shell_quote(sf, strempty(c->script_env.vars[i].value.s));
-                fputc('\n', sf);
+        for (int pass = 0; pass < 2; pass++) {
+                if ((pass == 0) == (c->init == INIT_OPENRC))
+                        for (size_t i = 0; i < copies.n; i++)
+                                fprintf(sf, ". \"$%zu\"\n", i + 1);
+                else
+                        for (size_t i = 0; i < c->script_env.n; i++) {
+                                fprintf(sf, "%s=", c->script_env.vars[i].name);
+                                shell_quote(sf, strempty(c->script_env.vars[i].value.s));
+                                fputc('\n', sf);
+                        }
         }
-        for (size_t i = 0; i < copies.n; i++)
-                fprintf(sf, ". \"$%zu\"\n", i + 1);
         fputs("for __dr_v in", sf);
         for (const char *const *v = docker_script_vars; *v; v++)
                 fprintf(sf, " %s", *v);

@@ -491,6 +491,19 @@ static void test_openrc_eval(void) {
         ok(strv_length(c.unprovable) == 0, "openrc: … and proved");
         free(w);
         docker_config_done(&c);
+
+        /* openrc-run sources /etc/conf.d/docker before the script: the
+         * script's assignment sees DOCKER_OPTS and has the last word. */
+        w = openrc_words("DOCKER_OPTS=\"--data-root /srv/docker\"\nLEVEL=debug\n",
+                         "#!/sbin/openrc-run\n"
+                         "LEVEL=warn\n"
+                         "DOCKER_OPTS=\"${DOCKER_OPTS} --log-level=${LEVEL}\"\n"
+                         "command_args=\"${DOCKER_OPTS}\"\n",
+                         &c);
+        ok_streq(w, "dockerd|--data-root|/srv/docker|--log-level=warn",
+                 "openrc: /etc/conf.d/docker first, then the script's own assignments");
+        free(w);
+        docker_config_done(&c);
 }
 
 int main(void) {

@@ -145,6 +145,20 @@ static void test_sysv(const ProofContext *ctx) {
         tree_remove(root);
 }
 
+/* openrc-run sources /etc/conf.d/docker before the script: sh's reading
+ * of the files is that order's. */
+static void test_openrc(const ProofContext *ctx) {
+        char *root = tree_new("test-proof");
+
+        tree_write(root, "/etc/init.d/docker",
+                   "#!/sbin/openrc-run\n"
+                   "DOCKER_OPTS=\"${DOCKER_OPTS} --log-level=warn\"\n"
+                   "command_args=\"${DOCKER_OPTS}\"\n");
+        tree_write(root, "/etc/conf.d/docker", "DOCKER_OPTS=\"--data-root /srv/docker\"\n");
+        check(root, INIT_OPENRC, ctx, "openrc: the script's assignment after /etc/conf.d/docker", NULL);
+        tree_remove(root);
+}
+
 static void test_systemd(const ProofContext *ctx) {
         char *root = tree_new("test-proof");
 
@@ -389,6 +403,7 @@ int main(void) {
         ok(ctx.sh != NULL, "a shell to source environment files with");
         test_strict();
         test_sysv(&ctx);
+        test_openrc(&ctx);
         test_systemd(&ctx);
         test_json(&ctx);
         test_validate(&ctx);
