@@ -213,32 +213,17 @@ static bool script_defines(const char *text, const char *name) {
  * unprovable (they are then read as split at blanks). */
 static int add_openrc_words(DockerConfig *c, const EnvVar *v, bool own_start) {
         _cleanup_(word_list_done) WordList words = {}, plain = {};
-        _cleanup_(env_done) Env env = {};
         _cleanup_free_ char *where = NULL;
         const WordList *l;
         const char *why = NULL;
         uint32_t src = TEXT_NO_SOURCE;
         size_t off = 0;
         bool evaluated;
-        int r = 0;
+        int r;
 
-        /* What openrc-run's shell has set: the script's and conf.d's
-         * variables, and the service's name. */
-        for (size_t i = 0; r >= 0 && i < c->env.n; i++)
-                r = env_set(&env, c->env.vars[i].name, &c->env.vars[i].value, c->env.vars[i].src,
-                            c->env.vars[i].line);
-        for (const char *const *n = (const char *const[]){ "RC_SVCNAME", "SVCNAME", NULL }; r >= 0 && *n; n++)
-                if (!env_get(&env, *n)) {
-                        Text t = {};
-                        r = text_append_literal(&t, "docker");
-                        if (r >= 0)
-                                r = env_set(&env, *n, &t, TEXT_NO_SOURCE, 0);
-                        text_done(&t);
-                }
+        r = word_list_split_text(&plain, &v->value);
         if (r >= 0)
-                r = word_list_split_text(&plain, &v->value);
-        if (r >= 0)
-                r = env_eval_words(&env, &v->value, &words, &src, &off, &why);
+                r = env_eval_words(&c->env, &v->value, &words, &src, &off, &why);
         if (r < 0)
                 return r;
         evaluated = r > 0;
@@ -347,7 +332,16 @@ int docker_config_load_script(DockerConfig *c, const char *script) {
                 /* openrc-run sources /etc/conf.d/docker first, then the
                  * script, whose assignments see those variables
                  * (DOCKER_OPTS="${DOCKER_OPTS} --log-level=warn") and
-                 * override them. */
+                 * override them. Its shell has the service's name set. */
+                for (const char *const *n = openrc_name_vars; *n; n++) {
+                        Text t = {};
+                        r = text_append_literal(&t, "docker");
+                        if (r >= 0)
+                                r = env_set(&c->env, *n, &t, TEXT_NO_SOURCE, 0);
+                        text_done(&t);
+                        if (r < 0)
+                                goto finish;
+                }
                 STRV_FOREACH(p, files) {
                         r = load_env_file(c, *p, true, ENV_SYNTAX_SHELL, script);
                         if (r < 0)

@@ -16,6 +16,8 @@ const char *const docker_script_vars[] = {
         "DOCKER_NETWORK_OPTIONS", "DOCKER_ADD_RUNTIMES", NULL,
 };
 
+const char *const openrc_name_vars[] = { "RC_SVCNAME", "SVCNAME", NULL };
+
 /* Where distributions keep them. */
 static const char *const env_file_candidates[] = {
         "/etc/default/docker",

@@ -20,6 +20,10 @@
  * (DOCKER_OPTS, OPTIONS, other_args, ...), NULL-terminated. */
 extern const char *const docker_script_vars[];
 
+/* The variables openrc-run sets to the service's name, "docker", before it
+ * sources /etc/conf.d/docker and the init script, NULL-terminated. */
+extern const char *const openrc_name_vars[];
+
 typedef enum DataRootVia {
         DATA_ROOT_DEFAULT,
         DATA_ROOT_DAEMON_JSON,

@@ -317,6 +317,9 @@ static int prove_shell(const DockerConfig *c, const ProofContext *ctx, char **re
          * own assignments come before the files it sources, or after
          * them under OpenRC, which sources /etc/conf.d/docker first. */
         fputs("set -f\n", sf);
+        if (c->init == INIT_OPENRC)
+                for (const char *const *name = openrc_name_vars; *name; name++)
+                        fprintf(sf, "%s=docker\n", *name);
         for (int pass = 0; pass < 2; pass++) {
                 if ((pass == 0) == (c->init == INIT_OPENRC))
                         for (size_t i = 0; i < copies.n; i++)

@@ -504,6 +504,12 @@ static void test_openrc_eval(void) {
                  "openrc: /etc/conf.d/docker first, then the script's own assignments");
         free(w);
         docker_config_done(&c);
+
+        /* openrc-run has the service's name set when it sources them. */
+        w = openrc_words("DOCKER_OPTS=\"--data-root /srv/${RC_SVCNAME} --label=$SVCNAME\"\n", NULL, &c);
+        ok_streq(w, "dockerd|--data-root|/srv/docker|--label=docker", "openrc: $RC_SVCNAME and $SVCNAME are docker");
+        free(w);
+        docker_config_done(&c);
 }
 
 int main(void) {

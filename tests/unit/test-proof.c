@@ -156,6 +156,8 @@ static void test_openrc(const ProofContext *ctx) {
                    "command_args=\"${DOCKER_OPTS}\"\n");
         tree_write(root, "/etc/conf.d/docker", "DOCKER_OPTS=\"--data-root /srv/docker\"\n");
         check(root, INIT_OPENRC, ctx, "openrc: the script's assignment after /etc/conf.d/docker", NULL);
+        tree_write(root, "/etc/conf.d/docker", "DOCKER_OPTS=\"--data-root /srv/${RC_SVCNAME}\"\n");
+        check(root, INIT_OPENRC, ctx, "openrc: the service's name set for /etc/conf.d/docker", NULL);
         tree_remove(root);
 }
 
