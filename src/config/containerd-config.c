@@ -3,6 +3,7 @@
  * script and flags, its config file and the imports it pulls in, the root
  * and state directories they set, and "containerd config dump" to check
  * that reading against. Planning a new root is containerd-plan.c. */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <glob.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/containerd-config.h"
 #include "config/envfile.h"
@@ -21,6 +23,8 @@
 #include "util/process.h"
 #include "util/strv.h"
 
+#define CONTAINERD_VERSION_TIMEOUT_MS (10 * 1000)
+
 void containerd_config_done(ContainerdConfig *c) {
         source_set_done(&c->sources);
         free(c->unit_file);
@@ -29,6 +33,7 @@ void containerd_config_done(ContainerdConfig *c) {
         for (size_t i = 0; i < c->n_files; i++) {
                 free(c->files[i].path);
                 toml_doc_done(&c->files[i].doc);
+                strv_free(c->files[i].imports);
         }
         free(c->files);
         strv_free(c->imports);
@@ -42,7 +47,22 @@ void containerd_config_done(ContainerdConfig *c) {
         strv_free(c->plugin_dirs);
         free(c->error);
         strv_free(c->warnings);
+        strv_free(c->unprovable);
         *c = (ContainerdConfig){};
+}
+
+/* A finding that keeps containerd's configuration from being known. */
+static int add_unprovable(ContainerdConfig *c, const char *format, ...) _printf_(2, 3);
+static int add_unprovable(ContainerdConfig *c, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = strv_extendfv(&c->unprovable, true, format, ap);
+        va_end(ap);
+        if (r >= 0)
+                r = strv_extend(&c->warnings, c->unprovable[strv_length(c->unprovable) - 1]);
+        return r;
 }
 
 /* containerd's global options (urfave/cli on Go's flag package: one or two
@@ -122,8 +142,20 @@ static int load_unit(ContainerdConfig *c) {
                 if (r >= 0)
                         r = env_parse(&env, &c->sources, id, ENV_SYNTAX_SYSTEMD, &problems);
         }
-        if (r >= 0)
-                r = unit_exec_to_words(&u.exec[u.n_exec - 1], u.name, &env, &words, &problems);
+        if (r >= 0) {
+                _cleanup_strv_free_ char **unknown = NULL;
+                const UnitExecStart *e = &u.exec[u.n_exec - 1];
+
+                r = unit_exec_to_words(e, u.name, &env, &words, &unknown);
+                /* Its --config, --root or --state may be what is not
+                 * known. */
+                STRV_FOREACH(w, unknown)
+                        if (r >= 0)
+                                r = add_unprovable(c, "%s:%u: %s", c->sources.files[e->src].path, e->line, *w);
+                STRV_FOREACH(w, u.unprovable)
+                        if (r >= 0)
+                                r = add_unprovable(c, "%s", *w);
+        }
         if (r >= 0) {
                 c->argv = word_list_to_strv(&words);
                 if (!c->argv)
@@ -136,26 +168,47 @@ finish:
         return r;
 }
 
-/* The import paths of one file, as containerd 2 resolves them: cleaned,
- * relative to the directory of the file that names them; a pattern with a
- * '*' is expanded (matches in byte order, as Go's filepath.Glob returns
- * them), with the files of an overlay counted in. */
-static int resolve_imports(ContainerdConfig *c, const char *parent, char *const *imports, char ***pending) {
+/* The pattern of one import of file parent as the containerd that reads
+ * it resolves it: cleaned, relative to parent's directory; a relative glob
+ * containerd 1.x matches from its working directory, "/" (2.x from
+ * parent's directory: containerd pull request 9746). NULL on OOM. */
+static char *import_pattern(const ContainerdConfig *c, const char *parent, const char *imp) {
+        _cleanup_free_ char *dir = NULL, *joined = NULL;
+
+        if (path_is_absolute(imp))
+                return path_normalize(imp);
+        if (strchr(imp, '*') && c->major == 1)
+                dir = strdup("/");
+        else
+                dir = path_dirname(parent);
+        joined = dir ? path_join(dir, imp) : NULL;
+        return joined ? path_normalize(joined) : NULL;
+}
+
+/* The import paths of file f (where: "FILE:LINE:COL" of its imports): each
+ * pattern resolved by import_pattern(); one with a '*' is expanded
+ * (matches in byte order, as Go's filepath.Glob returns them), with the
+ * files of an overlay counted in. */
+static int resolve_imports(ContainerdConfig *c, size_t f, const char *where, char *const *imports, char ***pending) {
         int r;
 
         STRV_FOREACH(imp, imports) {
-                _cleanup_free_ char *dir = NULL, *joined = NULL, *pattern = NULL;
+                _cleanup_free_ char *pattern = import_pattern(c, c->files[f].path, *imp);
 
-                if (path_is_absolute(*imp))
-                        pattern = path_normalize(*imp);
-                else {
-                        dir = path_dirname(parent);
-                        joined = dir ? path_join(dir, *imp) : NULL;
-                        pattern = joined ? path_normalize(joined) : NULL;
-                }
                 if (!pattern)
                         return -ENOMEM;
-                if (!strv_contains(c->imports, pattern) && (r = strv_extend(&c->imports, pattern)) < 0)
+                if (!path_is_absolute(*imp) && strchr(*imp, '*') && c->major == 0) {
+                        r = add_unprovable(c,
+                                           "%s: the import '%s' is a relative pattern, which containerd 1.x matches "
+                                           "from its working directory (/) and 2.x from the directory of %s; which "
+                                           "containerd reads it is not known here (a main file of version 3 is "
+                                           "2.x's format): write the pattern as an absolute path",
+                                           where, *imp, c->files[f].path);
+                        if (r < 0)
+                                return r;
+                }
+                if ((r = strv_extend(&c->files[f].imports, pattern)) < 0 ||
+                    (!strv_contains(c->imports, pattern) && (r = strv_extend(&c->imports, pattern)) < 0))
                         return r;
 
                 if (!strchr(pattern, '*')) {
@@ -318,9 +371,13 @@ static int read_files(ContainerdConfig *c) {
                         toml_doc_done(&doc);
                         return r;
                 }
-                if (next == 0)
+                if (next == 0) {
                         main_version = f->version;
-                else if (main_version != 0 && f->version > main_version) {
+                        /* Who reads the imports: the installed containerd,
+                         * else the one whose format version 3 is. */
+                        if (c->major == 0 && main_version >= 3)
+                                c->major = 2;
+                } else if (main_version != 0 && f->version > main_version) {
                         r = asprintf(&c->error, "%s: version %lld is higher than the %lld of %s: containerd 2 refuses that",
                                      path, f->version, main_version, c->config_path);
                         return r < 0 ? -ENOMEM : 0;
@@ -354,7 +411,13 @@ static int read_files(ContainerdConfig *c) {
                         return r;
                 v = toml_get(&f->doc, NULL, "imports");
                 if (v && v->type == TOML_STRING_ARRAY) {
-                        r = resolve_imports(c, path, v->strings, &pending);
+                        _cleanup_free_ char *where = NULL;
+                        unsigned line, col;
+
+                        source_position(sf, v->value_start, &line, &col);
+                        if (asprintf(&where, "%s:%u:%u", path, line, col) < 0)
+                                return -ENOMEM;
+                        r = resolve_imports(c, c->n_files - 1, where, v->strings, &pending);
                         if (r < 0)
                                 return r;
                 } else if (v) {
@@ -367,8 +430,45 @@ static int read_files(ContainerdConfig *c) {
         return 0;
 }
 
+int containerd_binary_major(const char *binary) {
+        _cleanup_free_ char *out = NULL, *path = NULL;
+        char *argv[] = { NULL, (char *) "--version", NULL };
+        int status = 0, major = 0;
+
+        if (binary ? access(binary, X_OK) < 0 : !find_executable("containerd", &path))
+                return 0;
+        argv[0] = (char *) (binary ?: path);
+        if (run_command(argv, CONTAINERD_VERSION_TIMEOUT_MS, &out, NULL, &status) < 0 || status != 0 || !out)
+                return 0;
+        /* "containerd containerd.io 1.7.27 05044ec...", "containerd
+         * github.com/containerd/containerd/v2 v2.1.4 ...", Debian's
+         * "containerd github.com/containerd/containerd 1.6.20~ds1 ...":
+         * the first word that is a version. */
+        for (char *save = NULL, *w = strtok_r(out, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+                unsigned a, b;
+                if (sscanf(w + (*w == 'v'), "%u.%u", &a, &b) == 2 && isdigit((unsigned char) w[*w == 'v'])) {
+                        major = (int) a;
+                        break;
+                }
+        }
+        return major;
+}
+
 int containerd_config_load(const char *root, InitSystem init, const SourceSet *overlay, ContainerdConfig *ret) {
-        ContainerdConfig c = { .root = root, .sources.root = root, .root_dir_file = -1 };
+        /* Asked once a run: a plan reads the configuration several
+         * times. Another tree's containerd is not run. */
+        static int major = -1;
+
+        if (!root_is_host(root))
+                return containerd_config_load_full(root, init, overlay, 0, ret);
+        if (major < 0)
+                major = containerd_binary_major(NULL);
+        return containerd_config_load_full(root, init, overlay, major, ret);
+}
+
+int containerd_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, int major,
+                                ContainerdConfig *ret) {
+        ContainerdConfig c = { .root = root, .sources.root = root, .root_dir_file = -1, .major = major };
         ContainerdFlags fl = {};
         int r;
 

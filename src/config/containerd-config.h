@@ -18,9 +18,16 @@
  *     theirs, breadth first, each file once: a later file's non-empty
  *     top-level "root" or "state" overrides an earlier one. An import is
  *     cleaned and taken relative to the directory of the file that names it;
- *     one with a '*' is a glob whose matches are read in byte order. A file
- *     that does not exist ends the reading there without an error (the
- *     rest is not read), as containerd ignores a "not exist" error;
+ *     one with a '*' is a glob whose matches are read in byte order. A
+ *     relative glob is the exception: containerd 1.x matches it from its
+ *     working directory ("/"), 2.x from the file's directory (containerd
+ *     pull request 9746). Which one reads the files is the installed
+ *     containerd's version (on the running host), else a main file of
+ *     version 3 or later, a format of 2.x (version 2 is read by both);
+ *     when neither says, such an import is unprovable (read as 2.x reads
+ *     it). A file that does not exist ends
+ *     the reading there without an error (the rest is not read), as
+ *     containerd ignores a "not exist" error;
  *   - then --root and --state on containerd's command line.
  *
  * A file that is not TOML, or a drop-in whose "version" is higher than the
@@ -42,6 +49,7 @@ typedef struct ContainerdFile {
         uint32_t src; /* in the sources */
         TomlDoc doc;
         long long version; /* its "version", 0 when it has none */
+        char **imports;    /* its imports as containerd resolves them: absolute patterns, in order */
 } ContainerdFile;
 
 typedef struct ContainerdConfig {
@@ -72,6 +80,9 @@ typedef struct ContainerdConfig {
         char **plugin_dirs;   /* "PLUGIN=PATH" of a plugin's own root_path set in the files */
         char *error;          /* "FILE:LINE:COL: why" that stops containerd from starting; NULL */
         char **warnings;
+        char **unprovable;    /* what keeps the configuration containerd reads from being known here:
+                               * "FILE:LINE:COL: why" (also in warnings); its root is then not changed */
+        int major;            /* the major version of the containerd that reads the files; 0 when not known */
 } ContainerdConfig;
 
 void containerd_config_done(ContainerdConfig *c);
@@ -82,6 +93,16 @@ void containerd_config_done(ContainerdConfig *c);
  * not TOML, an import that does not exist) are in the result; errors are I/O
  * and OOM. overlay as for docker_config_load(). */
 int containerd_config_load(const char *root, InitSystem init, const SourceSet *overlay, ContainerdConfig *ret);
+
+/* containerd_config_load() for a containerd of major version major (0:
+ * not known), where containerd_config_load() asks the installed one (on
+ * the running host only). */
+int containerd_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, int major,
+                                ContainerdConfig *ret);
+
+/* The major version of the containerd binary (NULL: the one in PATH), from
+ * "containerd --version"; 0 when it cannot be told. */
+int containerd_binary_major(const char *binary);
 
 /* What "containerd config dump" prints. */
 typedef struct ContainerdDump {
@@ -121,9 +142,10 @@ int containerd_config_check_dump(const ContainerdConfig *c, const ContainerdDump
  *     is none).
  *
  * A refusal (-ECANCELED, the reason with file and position in
- * *ret_refusal): the config has an error, the root is set on containerd's
- * command line, the deciding value is not a plain one-line string, new_root
- * needs quoting. An already correct configuration gives an empty plan. */
+ * *ret_refusal): the config has an error or is unprovable, the root is set
+ * on containerd's command line, the deciding value is not a plain one-line
+ * string, new_root needs quoting. An already correct configuration gives an
+ * empty plan. */
 int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, EditPlan *ret, char **ret_refusal);
 
 /* Re-reads the configuration with the plan's contents in place and checks

@@ -63,6 +63,9 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
         if (c->error)
                 return error_set(ret_refusal, -ECANCELED, "%s: containerd cannot start with this configuration; fix it first, nothing was changed.",
                               c->error);
+        if (c->unprovable)
+                return error_set(ret_refusal, -ECANCELED, "%s; containerd's root is not changed, nothing was changed.",
+                                 c->unprovable[0]);
         if (c->root_dir_from_flag)
                 return error_set(ret_refusal, -ECANCELED, "containerd's root is set on its command line (%s); change it there by hand.",
                               c->root_dir_source);
@@ -126,24 +129,11 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
         const ContainerdFile *main_file = c->config_exists && c->n_files > 0 ? &c->files[0] : NULL;
         /* A drop-in is read only when no missing import ends the reading
          * first; then the main file is the place. */
-        const TomlKeyValue *imports = main_file && !c->imports_cut ? toml_get(&main_file->doc, NULL, "imports") : NULL;
+        char **imports = main_file && !c->imports_cut ? main_file->imports : NULL;
         _cleanup_free_ char *dropin = NULL;
 
-        for (size_t i = imports ? strv_length(imports->strings) : 0; i > 0 && !dropin; i--) {
-                const char *imp = imports->strings[i - 1];
-                _cleanup_free_ char *dir = NULL, *joined = NULL, *pattern = NULL;
-
-                if (path_is_absolute(imp))
-                        pattern = path_normalize(imp);
-                else {
-                        dir = path_dirname(main_file->path);
-                        joined = dir ? path_join(dir, imp) : NULL;
-                        pattern = joined ? path_normalize(joined) : NULL;
-                }
-                if (!pattern)
-                        return -ENOMEM;
-                dropin = dropin_for_pattern(pattern);
-        }
+        for (size_t i = strv_length(imports); i > 0 && !dropin; i--)
+                dropin = dropin_for_pattern(imports[i - 1]);
         if (dropin) {
                 _cleanup_free_ char *version = NULL, *full = NULL, *old = NULL;
                 const char *over;
@@ -243,11 +233,15 @@ int containerd_plan_verify(const EditPlan *p, const ContainerdConfig *c, const c
                 if (r < 0)
                         goto finish;
         }
-        r = containerd_config_load(c->root, c->init, &overlay, &after);
+        r = containerd_config_load_full(c->root, c->init, &overlay, c->major, &after);
         if (r < 0)
                 goto finish;
         if (after.error) {
                 r = error_set(ret_refusal, -ECANCELED, "The planned change would stop containerd from starting: %s", after.error);
+                goto finish;
+        }
+        if (after.unprovable) {
+                r = error_set(ret_refusal, -ECANCELED, "With the planned change, %s", after.unprovable[0]);
                 goto finish;
         }
         got = path_normalize(after.root_dir);

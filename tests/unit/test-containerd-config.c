@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "config/containerd-config.h"
 #include "tap.h"
@@ -35,7 +36,12 @@ static const Case cases[] = {
           "/etc/containerd/conf.d/docker-relocate.toml (an import of /etc/containerd/config.toml)" },
         { "imports-root", "/data/containerd", "/etc/containerd/conf.d/20-root.toml", "/run/containerd", NULL, NULL,
           NULL, "/etc/containerd/conf.d/20-root.toml (root)" },
+        /* A relative glob: containerd 1.x and 2.x match it from other
+         * directories; version 3 is 2.x's, version 2 either's. */
         { "relative-import", "/relative/containerd", "/etc/containerd/conf.d/50-root.toml", "/run/relative", NULL,
+          "config.toml:2:11: the import 'conf.d/*.toml' is a relative pattern",
+          "config.toml:2:11: the import 'conf.d/*.toml' is a relative pattern", NULL },
+        { "relative-import-v3", "/relative/containerd", "/etc/containerd/conf.d/50-root.toml", "/run/relative", NULL,
           NULL, NULL, "/etc/containerd/conf.d/50-root.toml (root)" },
         { "missing-import", "/var/lib/containerd", "default", "/run/containerd", NULL,
           "/etc/containerd/missing.toml does not exist: containerd stops reading", NULL,
@@ -133,7 +139,7 @@ static void test_imports_root_notes(void) {
  * restore: every other byte of every file as it was. */
 static void test_apply_and_restore(void) {
         char *root = tree_new("test-containerd-config");
-        const char *main_toml = "# main\nversion = 2\nimports = [\"conf.d/*.toml\"]\n\n[grpc]\n  address = \"/run/c.sock\"\n";
+        const char *main_toml = "# main\nversion = 3\nimports = [\"conf.d/*.toml\"]\n\n[grpc]\n  address = \"/run/c.sock\"\n";
         const char *dropin = "# the images\nroot = '/var/lib/containerd'  # default\n[plugins.x]\n  y = 1\n";
         _cleanup_(containerd_config_done) ContainerdConfig c = {}, after = {};
         _cleanup_(edit_plan_done) EditPlan p = {}, again = {};
@@ -199,7 +205,8 @@ static void test_overlay_view(void) {
 
         tree_write(root, "/etc/containerd/config.toml", "version = 2\n");
         tree_mkdir(root, "/etc/containerd/conf.d");
-        if (source_set_overlay(&overlay, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n") < 0 ||
+        if (source_set_overlay(&overlay, "/etc/containerd/config.toml",
+                               "version = 2\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n") < 0 ||
             source_set_overlay(&overlay, "/etc/containerd/conf.d/10-a.toml", "root = '/srv/containerd'\n") < 0)
                 abort();
         ok_int(containerd_config_load(root, INIT_SYSV, &overlay, &c), 0, "overlay: loads");
@@ -212,7 +219,7 @@ static void test_overlay_view(void) {
         source_set_done(&overlay);
 
         /* The drop-in a killed run wrote; before it, there was none. */
-        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n");
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n");
         tree_write(root, "/etc/containerd/conf.d/docker-relocate.toml", "root = \"/mnt/docker-data/containerd\"\n");
         if (source_set_overlay(&overlay, "/etc/containerd/conf.d/docker-relocate.toml", NULL) < 0)
                 abort();
@@ -236,7 +243,7 @@ static void test_dropin_version(void) {
         _cleanup_(edit_plan_done) EditPlan p = {};
         _cleanup_free_ char *refusal = NULL;
 
-        tree_write(root, "/etc/containerd/config.toml", "version = -3\nimports = [\"conf.d/*.toml\"]\n");
+        tree_write(root, "/etc/containerd/config.toml", "version = -3\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n");
         tree_mkdir(root, "/etc/containerd/conf.d");
         ok_int(containerd_config_load(root, INIT_SYSV, NULL, &c), 0, "dropin version: loads");
         ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "dropin version: planned");
@@ -263,6 +270,97 @@ static void test_imports_cut(void) {
         ok(p.n == 1 && streq(p.edits[0].path, "/etc/containerd/config.toml"), "imports cut: in the main file (%s)",
            p.n == 1 ? p.edits[0].path : "no edit");
         ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "imports cut: verified (%s)", strna(refusal));
+        tree_remove(root);
+}
+
+/* A relative glob in imports: containerd 1.x matches it from its working
+ * directory, "/", 2.x from the directory of the file that names it
+ * (containerd's resolveImports(), pull request 9746). The installed
+ * containerd says which; without it, a main file of version 3 is 2.x's,
+ * and anything else unprovable. */
+static void test_relative_glob(void) {
+        char *root = tree_new("test-containerd-config");
+        ContainerdConfig c = {};
+        EditPlan p = {};
+        char *refusal = NULL;
+
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n");
+        tree_write(root, "/etc/containerd/conf.d/10-root.toml", "root = \"/beside/the/file\"\n");
+        tree_write(root, "/conf.d/10-root.toml", "root = \"/from/slash\"\n");
+
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 1, &c), 0, "containerd 1.x: loads");
+        ok_streq(c.root_dir, "/from/slash", "containerd 1.x: the pattern matched from /");
+        ok(strv_length(c.unprovable) == 0 && strv_contains(c.imports, "/conf.d/*.toml"), "containerd 1.x: proved");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "containerd 1.x: planned (%s)", strna(refusal));
+        ok(p.n == 1 && streq(p.edits[0].path, "/conf.d/10-root.toml"), "containerd 1.x: in the file it reads");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "containerd 1.x: verified (%s)", strna(refusal));
+        edit_plan_done(&p);
+        containerd_config_done(&c);
+
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 2, &c), 0, "containerd 2.x: loads");
+        ok_streq(c.root_dir, "/beside/the/file", "containerd 2.x: the pattern matched from the file's directory");
+        ok(strv_length(c.unprovable) == 0, "containerd 2.x: proved");
+        containerd_config_done(&c);
+
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 0, &c), 0, "unknown containerd: loads");
+        ok(strv_length(c.unprovable) == 1 && strstr(c.unprovable[0], "config.toml:2:11: the import 'conf.d/*.toml'"),
+           "unknown containerd: the relative pattern is unprovable (%s)", strna(c.unprovable ? c.unprovable[0] : NULL));
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), -ECANCELED, "unknown containerd: refused");
+        ok(p.n == 0, "unknown containerd: nothing planned");
+        refusal = mfree(refusal);
+        containerd_config_done(&c);
+
+        /* A relative path without '*' is the file's directory's for both. */
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/10-root.toml\"]\n");
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 0, &c), 0, "a relative path: loads");
+        ok_streq(c.root_dir, "/beside/the/file", "a relative path: from the file's directory");
+        ok(strv_length(c.unprovable) == 0, "a relative path: proved");
+        containerd_config_done(&c);
+        tree_remove(root);
+}
+
+/* containerd.service's ExecStart= with a specifier of the running system:
+ * its --config is not known, nor its root. */
+static void test_unit_unprovable(void) {
+        char *root = tree_new("test-containerd-config");
+        ContainerdConfig c = {};
+        EditPlan p = {};
+        char *refusal = NULL;
+
+        tree_write(root, "/lib/systemd/system/containerd.service",
+                   "[Service]\nExecStart=/usr/bin/containerd --config %E/containerd/config.toml\n");
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 2, &c), 0, "unit with %%E: loads");
+        ok(c.unprovable && strstr(c.unprovable[0], "containerd.service:2: ExecStart= word '%E/containerd/config.toml' has %E"),
+           "unit with %%E: unprovable (%s)", strna(c.unprovable ? c.unprovable[0] : NULL));
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), -ECANCELED, "unit with %%E: refused");
+        free(refusal);
+        containerd_config_done(&c);
+        tree_remove(root);
+}
+
+/* The version of the installed containerd, as its packages print it. */
+static void test_binary_major(void) {
+        static const struct {
+                const char *out;
+                int major;
+        } versions[] = {
+                { "containerd containerd.io 1.7.27 05044ec0a9a75232cad458027ca83437aae3f4da", 1 },
+                { "containerd github.com/containerd/containerd/v2 v2.1.4 75cb2b7193e4e490e9fbdc236c0e811ccaba3376", 2 },
+                { "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1", 1 },
+                { "not a version", 0 },
+        };
+        char *root = tree_new("test-containerd-config");
+        _cleanup_free_ char *bin = path_join(root, "containerd");
+
+        for (size_t i = 0; i < ELEMENTSOF(versions); i++) {
+                _cleanup_free_ char *script = NULL;
+
+                if (asprintf(&script, "#!/bin/sh\necho '%s'\n", versions[i].out) < 0)
+                        abort();
+                tree_write(root, "/containerd", script);
+                (void) chmod(bin, 0755);
+                ok_int(containerd_binary_major(bin), versions[i].major, "the major version of \"%s\"", versions[i].out);
+        }
         tree_remove(root);
 }
 
@@ -333,6 +431,9 @@ int main(void) {
         test_overlay_view();
         test_dropin_version();
         test_imports_cut();
+        test_relative_glob();
+        test_unit_unprovable();
+        test_binary_major();
         test_debian_sid_opt();
         test_refusals();
         test_dump();
