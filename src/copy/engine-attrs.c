@@ -232,7 +232,7 @@ int copy_apply_attrs_at(Worker *w, Listing *L, const char *src_name, const char 
 /* A directory's owner, xattrs, mode and times. One this run made gets them
  * all (it may have inherited a default ACL); an existing one only what
  * differs, so that a final pass with nothing to do writes nothing. */
-int copy_apply_dir_attrs(Worker *w, int s, int t, const DirNode *d) {
+static int apply_dir_attrs(Worker *w, int s, int t, const DirNode *d) {
         Run *r = w->run;
         const Attrs *a = &d->attrs;
         Attrs cur;
@@ -274,4 +274,17 @@ int copy_apply_dir_attrs(Worker *w, int s, int t, const DirNode *d) {
                 }
         }
         return 0;
+}
+
+int copy_apply_dir_attrs(Worker *w, int s, int t, const DirNode *d) {
+        int k = apply_dir_attrs(w, s, t, d);
+
+        /* The caller has nothing more to do with an error: each one reaches
+         * the run's result here, those the steps above leave unreported
+         * (the source gone while its xattrs were read) too. */
+        if (k < 0 && is_vanished(k))
+                copy_vanished(w->run, d->rel);
+        else if (k < 0)
+                copy_fail(w->run, k, "Cannot copy the attributes of %s/%s: %s", w->run->src, d->rel, strerror(-k));
+        return k;
 }

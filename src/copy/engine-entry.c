@@ -11,12 +11,15 @@
 
 #include "copy/engine-internal.h"
 #include "util/macro.h"
+#include "util/test-hook.h"
 
 /* ---- entries -------------------------------------------------------------------- */
 
 static char *tmp_name(Run *r) {
         char *n;
 
+        if (test_hook_fail("copy-tmp-name") < 0)
+                return NULL;
         if (asprintf(&n, TMP_PREFIX "%d.%u", (int) getpid(), atomic_fetch_add(&r->tmp_counter, 1)) < 0)
                 return NULL;
         return n;
@@ -277,8 +280,13 @@ static int update_attrs(Worker *w, Listing *L, const char *name, const char *rel
         if (S_ISREG(a->mode)) {
                 _cleanup_close_ int in = -1, out = -1;
                 in = openat(L->src_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-                if (in < 0)
-                        return is_vanished(negative_errno()) ? -ENOENT : negative_errno();
+                if (in < 0) {
+                        k = negative_errno();
+                        if (is_vanished(k) || k == -ELOOP)
+                                return -ENOENT; /* gone, or no longer a regular file */
+                        copy_fail(r, k, "Cannot open %s/%s: %s", r->src, rel, strerror(-k));
+                        return k;
+                }
                 /* O_PATH is not enough for xattrs; a write-only open would
                  * fail on a file mode 0000 for non-root. */
                 out = openat(L->dst_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -289,8 +297,10 @@ static int update_attrs(Worker *w, Listing *L, const char *name, const char *rel
                 k = copy_sync_xattrs(w, &(XRef){ .fd = in }, &(XRef){ .fd = out }, false, rel);
         } else {
                 XRef xs, xd;
-                if (copy_xref_path(&xs, L->src_fd, name) < 0 || copy_xref_path(&xd, L->dst_fd, name) < 0)
+                if (copy_xref_path(&xs, L->src_fd, name) < 0 || copy_xref_path(&xd, L->dst_fd, name) < 0) {
+                        copy_fail(r, -ENAMETOOLONG, "Path too long: %s/%s", r->src, rel);
                         return -ENAMETOOLONG;
+                }
                 k = copy_sync_xattrs(w, &xs, &xd, false, rel);
         }
         if (k < 0)
@@ -414,7 +424,12 @@ out:
         pthread_mutex_lock(&r->map_lock);
         l = inode_map_get(r->map, a->dev, (ino_t) a->ino);
         if (l) {
-                if (k >= 0 && (l->path = strdup(rel))) {
+                if (k >= 0 && !(l->path = strdup(rel)))
+                        /* The other names would be copied apart, as
+                         * separate inodes: an error, not a quiet start
+                         * over. */
+                        k = -ENOMEM;
+                if (k >= 0) {
                         l->dst_ino = dst_ino;
                         l->ready = true;
                 } else
@@ -540,8 +555,14 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer) {
                 if (k >= 0)
                         atomic_fetch_add_explicit(&r->copied, 1, memory_order_relaxed);
         }
-        if (k == -ENOENT)
-                copy_vanished(r, rel);
-        else if (k >= 0)
+        if (k >= 0)
                 count_progress(w, &a);
+        else if (is_vanished(k))
+                copy_vanished(r, rel);
+        else
+                /* Most steps report their error themselves; this keeps any
+                 * they do not (out of memory, say) from being lost, which
+                 * would take an entry left as it was for a copied one.
+                 * Only the first error of a run is kept. */
+                copy_fail(r, k, "Cannot copy %s/%s: %s", r->src, rel, strerror(-k));
 }

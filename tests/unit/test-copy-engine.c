@@ -5,6 +5,7 @@
  * suite covers trusted.* xattrs, ACLs, capabilities, device nodes and
  * owners on real filesystems). */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -30,6 +31,7 @@
 #include "util/path.h"
 #include "util/process.h"
 #include "util/strv.h"
+#include "util/test-hook.h"
 
 static char *T;
 
@@ -686,6 +688,67 @@ static void test_older_kernel(const char *src) {
 #endif
 }
 
+/* Each error on an entry reaches the pass's result, also where the step that
+ * met it leaves the reporting to its caller: a change of mode alone whose
+ * source cannot be opened (EACCES for a copier that is not root, here the
+ * file mode 0200; root is made nobody for it, in a child), and a temporary
+ * name the replacement of a changed file cannot have (out of memory, by the
+ * test hook). A pass that left the entry as it was must not succeed. */
+static void test_errors_reach_result(void) {
+        _cleanup_free_ char *w = at(T, "errors"), *src = at(w, "src"), *dst = at(w, "dst");
+        int status = -1;
+        pid_t pid;
+
+        /* nobody must reach its directory. */
+        if (mkdir(w, 0755) < 0 || (geteuid() == 0 && (chmod(T, 0755) < 0 || chown(w, 65534, 65534) < 0)))
+                abort();
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0)
+                abort();
+        if (pid == 0) {
+                _cleanup_free_ char *msg = NULL, *f = at(src, "f"), *df = at(dst, "f");
+                struct stat d;
+                int r;
+
+                if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+                                              setresuid(65534, 65534, 65534) < 0))
+                        _exit(100);
+                write_file(src, "f", "content\n", 8);
+                if (copy(src, dst, COPY_PASS_LIVE, COPY_DATA_AUTO, 1, NULL, NULL, &msg) != 0 || chmod(f, 0200) < 0)
+                        _exit(101);
+                msg = mfree(msg);
+                r = copy(src, dst, COPY_PASS_FINAL, COPY_DATA_AUTO, 1, NULL, NULL, &msg);
+                (void) chmod(f, 0600);
+                if (r == 0 && stat(df, &d) == 0 && (d.st_mode & 07777) != 0200)
+                        _exit(1); /* success, with the old mode */
+                _exit(r < 0 && msg && strstr(msg, "/f") ? 0 : 2);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                abort();
+        ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "errors: a change of mode that cannot be read from the source fails the pass (status %d)", status);
+
+#if FAULT_INJECTION
+        {
+                _cleanup_free_ char *msg = NULL;
+                int r;
+
+                write_file(src, "g", "one\n", 4);
+                r = copy(src, dst, COPY_PASS_LIVE, COPY_DATA_AUTO, 1, NULL, NULL, &msg);
+                ok_int(r, 0, "errors: pre-copy: %s", strna(msg));
+                write_file(src, "g", "two, longer\n", 12);
+                msg = mfree(msg);
+                setenv(TEST_FAIL_ENV, "copy-tmp-name:ENOMEM", 1);
+                r = copy(src, dst, COPY_PASS_FINAL, COPY_DATA_AUTO, 1, NULL, NULL, &msg);
+                unsetenv(TEST_FAIL_ENV);
+                ok_int(r, -ENOMEM, "errors: out of memory for a replacement fails the pass: %s", strna(msg));
+        }
+#else
+        ok(true, "# SKIP errors: out of memory needs -Dfault_injection=true");
+#endif
+}
+
 int main(void) {
         _cleanup_free_ char *src = NULL, *cmd = NULL;
 
@@ -708,6 +771,7 @@ int main(void) {
         test_copier(src);
         test_older_kernel(src);
         test_pace();
+        test_errors_reach_result();
 
         /* The read-only directory must be writable to be removed. */
         if (asprintf(&cmd, "chmod -R u+w '%s' && rm -rf '%s'", T, T) > 0)
