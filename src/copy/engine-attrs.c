@@ -156,12 +156,16 @@ int copy_sync_xattrs(Worker *w, const XRef *src, const XRef *dst, bool dst_clean
 
 /* ---- attributes ---------------------------------------------------------------- */
 
-static bool need_chown(Run *r, const Attrs *a, bool created) {
+/* cur: what the target's entry has now (for one this run created). */
+static bool need_chown(Run *r, const Attrs *a, bool created, const struct stat *cur) {
         /* Only root can give files away; rsync without root keeps its own
-         * owner too. What this run created is ours already. */
+         * owner too. What this run created has its owner from the creation:
+         * the copier's own user, but the group of the directory when that
+         * has the set-group-id bit, so it is what the entry has that counts,
+         * not the copier's ids. */
         if (r->euid != 0)
                 return false;
-        return !created || a->uid != r->euid || a->gid != r->egid;
+        return !created || a->uid != cur->st_uid || a->gid != cur->st_gid;
 }
 
 static bool need_chmod(Run *r, const Attrs *a, bool created, bool clean) {
@@ -177,9 +181,14 @@ static bool need_chmod(Run *r, const Attrs *a, bool created, bool clean) {
 int copy_apply_attrs_fd(Worker *w, int src_fd, int dst_fd, const Attrs *a, bool created, bool clean, const char *rel) {
         Run *r = w->run;
         XRef xs = { .fd = src_fd }, xd = { .fd = dst_fd };
+        struct stat cur = {};
         int k;
 
-        if (need_chown(r, a, created) && fchown(dst_fd, a->uid, a->gid) < 0) {
+        if (r->euid == 0 && created && fstat(dst_fd, &cur) < 0) {
+                copy_fail_write(r, negative_errno(), "stat", rel);
+                return -EIO;
+        }
+        if (need_chown(r, a, created, &cur) && fchown(dst_fd, a->uid, a->gid) < 0) {
                 copy_fail_write(r, negative_errno(), "set the owner of", rel);
                 return -EIO;
         }
@@ -202,9 +211,14 @@ int copy_apply_attrs_at(Worker *w, Listing *L, const char *src_name, const char 
         bool created, bool clean, const char *rel) {
         Run *r = w->run;
         XRef xs, xd;
+        struct stat cur = {};
         int k;
 
-        if (need_chown(r, a, created) && fchownat(L->dst_fd, dst_name, a->uid, a->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (r->euid == 0 && created && fstatat(L->dst_fd, dst_name, &cur, AT_SYMLINK_NOFOLLOW) < 0) {
+                copy_fail_write(r, negative_errno(), "stat", rel);
+                return -EIO;
+        }
+        if (need_chown(r, a, created, &cur) && fchownat(L->dst_fd, dst_name, a->uid, a->gid, AT_SYMLINK_NOFOLLOW) < 0) {
                 copy_fail_write(r, negative_errno(), "set the owner of", rel);
                 return -EIO;
         }

@@ -109,7 +109,6 @@ typedef struct Run {
         bool changes_only;
         mode_t umask;
         uid_t euid;
-        gid_t egid;
 
         pthread_mutex_t lock;
         pthread_cond_t work;

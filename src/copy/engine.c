@@ -496,7 +496,6 @@ int copy_engine_run(
         r.map = map;
         r.umask = read_umask();
         r.euid = geteuid();
-        r.egid = getegid();
         switch (opts->data_method) {
         case COPY_DATA_READ_WRITE:
                 atomic_init(&r.method, METHOD_READ_WRITE);

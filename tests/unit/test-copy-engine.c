@@ -749,6 +749,43 @@ static void test_errors_reach_result(void) {
 #endif
 }
 
+/* A new entry in a directory with the set-group-id bit, made by the final
+ * pass into the target's existing copy of that directory, inherits the
+ * directory's group: owned by root:root in the source, it must be so in the
+ * target too, though root:root is the copier's own. Owners need root. */
+static void test_setgid_group(void) {
+        _cleanup_free_ char *w = at(T, "setgid"), *src = at(w, "src"), *dst = at(w, "dst"), *msg = NULL,
+                            *sg = at(src, "sg"), *f = at(src, "sg/new-file"), *sub = at(src, "sg/new-dir"),
+                            *sym = at(src, "sg/new-symlink"), *df = at(dst, "sg/new-file"),
+                            *dsub = at(dst, "sg/new-dir"), *dsym = at(dst, "sg/new-symlink");
+        struct stat x, y, z;
+        int r;
+
+        if (geteuid() != 0) {
+                tap_skip("setgid: the group of a new entry", "owners need root");
+                return;
+        }
+        write_file(src, "sg/first", "x\n", 2);
+        if (chown(sg, 0, 4242) < 0 || chmod(sg, 02775) < 0)
+                abort();
+        r = copy(src, dst, COPY_PASS_LIVE, COPY_DATA_AUTO, 0, NULL, NULL, &msg);
+        ok_int(r, 0, "setgid: pre-copy: %s", strna(msg));
+
+        write_file(src, "sg/new-file", "y\n", 2);
+        if (chown(f, 0, 0) < 0 || mkdir(sub, 0755) < 0 || chown(sub, 0, 0) < 0 || chmod(sub, 0755) < 0 ||
+            symlink("first", sym) < 0 || lchown(sym, 0, 0) < 0)
+                abort();
+        msg = mfree(msg);
+        r = copy(src, dst, COPY_PASS_FINAL, COPY_DATA_AUTO, 0, NULL, NULL, &msg);
+        ok_int(r, 0, "setgid: final pass: %s", strna(msg));
+        if (lstat(df, &x) < 0 || lstat(dsub, &y) < 0 || lstat(dsym, &z) < 0)
+                abort();
+        ok(x.st_gid == 0 && y.st_gid == 0 && z.st_gid == 0,
+           "setgid: new root:root entries keep group 0 (file %u, directory %u, symlink %u)", (unsigned) x.st_gid,
+           (unsigned) y.st_gid, (unsigned) z.st_gid);
+        ok_same(src, dst, "setgid: rsync finds nothing to do");
+}
+
 int main(void) {
         _cleanup_free_ char *src = NULL, *cmd = NULL;
 
@@ -772,6 +809,7 @@ int main(void) {
         test_older_kernel(src);
         test_pace();
         test_errors_reach_result();
+        test_setgid_group();
 
         /* The read-only directory must be writable to be removed. */
         if (asprintf(&cmd, "chmod -R u+w '%s' && rm -rf '%s'", T, T) > 0)
