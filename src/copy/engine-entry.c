@@ -264,6 +264,16 @@ static bool content_matches(Listing *L, const char *name, const Attrs *a, const 
         return true;
 }
 
+/* Whether the target's entry is linked no further than the source's: a
+ * target inode with more names than the source's (a hard link the source
+ * broke, say by replacing a name with an equal copy) is shared with entries
+ * that are no longer the same file, and a change made through one name
+ * would show in the others. Such an entry is copied afresh, a new inode.
+ * Fewer names are fine: the other names are linked to it when met. */
+static bool links_match(const Attrs *a, const Attrs *d) {
+        return S_ISDIR(d->mode) || d->nlink <= a->nlink;
+}
+
 /* The target has an entry of this name with the right content: bring its
  * attributes in line. */
 static int update_attrs(Worker *w, Listing *L, const char *name, const char *rel, const Attrs *a, const Attrs *d) {
@@ -398,10 +408,10 @@ static int handle_hardlink(
         }
 
         ino_t dst_ino = 0;
-        if (exists && content_matches(L, name, a, d, r)) {
+        if (exists && links_match(a, d) && content_matches(L, name, a, d, r)) {
                 k = update_attrs(w, L, name, rel, a, d);
                 dst_ino = (ino_t) d->ino;
-        } else if (exists && S_ISREG(a->mode) && S_ISREG(d->mode) && d->nlink > 1) {
+        } else if (exists && links_match(a, d) && S_ISREG(a->mode) && S_ISREG(d->mode) && d->nlink > 1) {
                 /* The target's file has other names too: rewriting it in
                  * place keeps them, as the source's names are kept. */
                 k = copy_regular(w, L, -1, name, rel, a, PLACE_INPLACE, &dst_ino);
@@ -537,7 +547,7 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer) {
 
         if (a.nlink > 1)
                 k = handle_hardlink(w, L, name, rel, &a, exists, &d);
-        else if (exists && content_matches(L, name, &a, &d, r))
+        else if (exists && links_match(&a, &d) && content_matches(L, name, &a, &d, r))
                 k = update_attrs(w, L, name, rel, &a, &d);
         else {
                 if (exists && S_ISDIR(d.mode)) {

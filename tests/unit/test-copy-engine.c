@@ -786,6 +786,51 @@ static void test_setgid_group(void) {
         ok_same(src, dst, "setgid: rsync finds nothing to do");
 }
 
+/* A hard link the source broke into an equal copy ("cp -p b b.tmp && mv
+ * b.tmp b"), then a change of mode through one name: the target's names
+ * must become separate inodes too, each with its own mode. And a name split
+ * off a set of three: the target's inode had more names than the source's. */
+static void test_link_broken(void) {
+        _cleanup_free_ char *w = at(T, "unlink"), *src = at(w, "src"), *dst = at(w, "dst"), *msg = NULL,
+                            *a = at(src, "d/a"), *b = at(src, "d/b"), *bt = at(src, "d/b.tmp"),
+                            *c = at(src, "e/c"), *ct = at(src, "e/c.tmp"), *da = at(dst, "d/a"),
+                            *db = at(dst, "d/b"), *dc = at(dst, "e/c");
+        struct stat sb, x, y, z;
+        int r;
+
+        write_file(src, "d/a", "shared content\n", 15);
+        write_file(src, "e/x", "", 0);
+        if (link(a, b) < 0 || link(a, c) < 0)
+                abort();
+        r = copy(src, dst, COPY_PASS_LIVE, COPY_DATA_AUTO, 0, NULL, NULL, &msg);
+        ok_int(r, 0, "links: pre-copy: %s", strna(msg));
+
+        if (stat(b, &sb) < 0)
+                abort();
+        write_file(src, "d/b.tmp", "shared content\n", 15);
+        write_file(src, "e/c.tmp", "shared content\n", 15);
+        {
+                struct timespec ts[2] = { sb.st_atim, sb.st_mtim };
+                if (chmod(bt, 0644) < 0 || utimensat(AT_FDCWD, bt, ts, 0) < 0 || rename(bt, b) < 0 ||
+                    chmod(ct, 0640) < 0 || utimensat(AT_FDCWD, ct, ts, 0) < 0 || rename(ct, c) < 0)
+                        abort();
+        }
+        if (chmod(a, 0600) < 0)
+                abort();
+
+        msg = mfree(msg);
+        r = copy(src, dst, COPY_PASS_FINAL, COPY_DATA_AUTO, 1, NULL, NULL, &msg);
+        ok_int(r, 0, "links: full final pass: %s", strna(msg));
+        if (stat(da, &x) < 0 || stat(db, &y) < 0 || stat(dc, &z) < 0)
+                abort();
+        ok(x.st_ino != y.st_ino && x.st_ino != z.st_ino && y.st_ino != z.st_ino,
+           "links: d/a, d/b and e/c are three inodes in the target as in the source");
+        ok((x.st_mode & 07777) == 0600 && (y.st_mode & 07777) == 0644 && (z.st_mode & 07777) == 0640,
+           "links: each has its own mode (%04o %04o %04o)", (unsigned) (x.st_mode & 07777),
+           (unsigned) (y.st_mode & 07777), (unsigned) (z.st_mode & 07777));
+        ok_same(src, dst, "links: rsync finds nothing to do");
+}
+
 int main(void) {
         _cleanup_free_ char *src = NULL, *cmd = NULL;
 
@@ -810,6 +855,7 @@ int main(void) {
         test_pace();
         test_errors_reach_result();
         test_setgid_group();
+        test_link_broken();
 
         /* The read-only directory must be writable to be removed. */
         if (asprintf(&cmd, "chmod -R u+w '%s' && rm -rf '%s'", T, T) > 0)
