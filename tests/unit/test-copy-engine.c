@@ -831,6 +831,54 @@ static void test_link_broken(void) {
         ok_same(src, dst, "links: rsync finds nothing to do");
 }
 
+/* A tree deeper than any path (3000 levels, made level by level) in the
+ * target that the source lacks: the final pass removes it, with neither a
+ * stack frame nor an fd per level (a recursion with a 32 KiB buffer a level
+ * overflowed the worker's stack at some 250). In a child, as a crash would
+ * end the test. */
+#define DEEP_LEVELS 3000
+static void test_deep_remove(void) {
+        _cleanup_free_ char *w = at(T, "deep"), *src = at(w, "src"), *dst = at(w, "dst"), *msg = NULL,
+                            *top = at(dst, "deep");
+        int fd, status = -1, r;
+        pid_t pid;
+
+        write_file(src, "kept", "k", 1);
+        r = copy(src, dst, COPY_PASS_LIVE, COPY_DATA_AUTO, 0, NULL, NULL, &msg);
+        ok_int(r, 0, "deep: pre-copy: %s", strna(msg));
+        if (mkdir(top, 0755) < 0 || (fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                abort();
+        for (int i = 0; i < DEEP_LEVELS; i++) {
+                int f = openat(fd, "file", O_WRONLY | O_CREAT | O_CLOEXEC, 0644), sub;
+                if (f < 0 || (i % 7 == 0 && mkdirat(fd, "other", 0755) < 0) || mkdirat(fd, "d", 0755) < 0 ||
+                    (sub = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                        abort();
+                close(f);
+                close(fd);
+                fd = sub;
+        }
+        close(fd);
+
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0)
+                abort();
+        if (pid == 0) {
+                _cleanup_free_ char *m = NULL;
+                int x = copy(src, dst, COPY_PASS_FINAL, COPY_DATA_AUTO, 0, NULL, NULL, &m);
+                if (x != 0)
+                        fprintf(stderr, "# %s\n", strna(m));
+                _exit(x == 0 ? 0 : 1);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                abort();
+        ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "deep: the final pass removes a tree %d levels deep the source lacks (%s %d)", DEEP_LEVELS,
+           WIFSIGNALED(status) ? "signal" : "status", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        ok(access(top, F_OK) < 0 && errno == ENOENT, "deep: the tree is gone");
+        ok_same(src, dst, "deep: rsync finds nothing to do");
+}
+
 int main(void) {
         _cleanup_free_ char *src = NULL, *cmd = NULL;
 
@@ -856,6 +904,7 @@ int main(void) {
         test_errors_reach_result();
         test_setgid_group();
         test_link_broken();
+        test_deep_remove();
 
         /* The read-only directory must be writable to be removed. */
         if (asprintf(&cmd, "chmod -R u+w '%s' && rm -rf '%s'", T, T) > 0)
