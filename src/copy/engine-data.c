@@ -4,6 +4,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "copy/engine-internal.h"
@@ -31,16 +32,31 @@ static bool refused(int e) {
         return e == EXDEV || e == EOPNOTSUPP || e == EINVAL || e == ENOSYS || e == ENOTTY || e == EBADF;
 }
 
+/* The source ended at offset at, before the size it had when it was
+ * opened (expected): 0 to take the copy so far, or -ENODATA. Only the live
+ * pass copies while Docker writes, and a file that shrank meanwhile is
+ * copied again by the final pass (the change is recorded, its times differ
+ * from the copy's); anything else is a short copy, never a complete one. */
+static int source_ended(Run *r, int in, uint64_t at, uint64_t expected) {
+        struct stat st;
+
+        if (r->o->pass == COPY_PASS_LIVE && fstat(in, &st) >= 0 && (uint64_t) st.st_size < expected &&
+                (uint64_t) st.st_size <= at)
+                return 0;
+        return -ENODATA;
+}
+
 /* Copies [off, off + len) of in to the same offsets of out; stops early at
- * the source's end (a file that shrank while Docker runs). */
+ * the source's end only where source_ended() allows it. */
 static int copy_range(Worker *w, int in, int out, uint64_t off, uint64_t len, uint64_t *done) {
         Run *r = w->run;
         uint64_t end = off + len;
+        bool reread = false;
 
         while (off < end) {
                 size_t want = end - off > COPY_CHUNK ? COPY_CHUNK : (size_t) (end - off);
                 ssize_t n;
-                Method m = (Method) atomic_load_explicit(&r->method, memory_order_relaxed);
+                Method m = reread ? METHOD_READ_WRITE : (Method) atomic_load_explicit(&r->method, memory_order_relaxed);
 
                 switch (m) {
                 case METHOD_REFLINK:
@@ -93,8 +109,21 @@ static int copy_range(Worker *w, int in, int out, uint64_t off, uint64_t len, ui
                                 continue;
                         return negative_errno();
                 }
-                if (n == 0)
-                        break; /* the source ended early */
+                if (n == 0) {
+                        int k;
+                        /* copy_file_range() and sendfile() may stop short
+                         * of the end (filesystems that do not support them
+                         * fully): read before taking it for the end. */
+                        if (m != METHOD_READ_WRITE) {
+                                reread = true;
+                                continue;
+                        }
+                        k = source_ended(r, in, off, end);
+                        if (k < 0)
+                                return k;
+                        break;
+                }
+                reread = false;
                 if (len >= BIG_FILE)
                         /* Start writing it back now: the disk writes while
                          * the copy still reads, instead of all at the
@@ -137,9 +166,21 @@ int copy_file_data(Worker *w, int in, int out, const Attrs *a, uint64_t *ret_byt
                 atomic_load_explicit(&r->method, memory_order_relaxed) >= METHOD_SENDFILE) {
                 /* Small and without holes, with no copy inside the kernel
                  * to be had: one read and one write beat any other way. */
-                ssize_t n = pread(in, w->buf, a->size, 0), m = 0;
-                if (n < 0)
-                        return negative_errno();
+                ssize_t n = 0, m = 0;
+                while ((uint64_t) n < a->size) {
+                        ssize_t got = pread(in, w->buf + n, a->size - (uint64_t) n, n);
+                        if (got < 0 && errno == EINTR)
+                                continue;
+                        if (got < 0)
+                                return negative_errno();
+                        if (got == 0) {
+                                k = source_ended(r, in, (uint64_t) n, a->size);
+                                if (k < 0)
+                                        return k;
+                                break;
+                        }
+                        n += got;
+                }
                 for (ssize_t p = 0; p < n; p += m) {
                         m = pwrite(out, w->buf + p, (size_t) (n - p), p);
                         if (m < 0) {

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +296,11 @@ static int copy_regular(Worker *w, Listing *L, int in_fd, const char *name, cons
         if (k < 0) {
                 if (k == -ENOSPC || k == -EDQUOT || k == -EIO)
                         copy_fail_write(r, k, "write", rel);
+                else if (k == -ENODATA)
+                        copy_fail(r, k,
+                                "Cannot copy %s/%s: it ended before its %" PRIu64
+                                " bytes were read (it shrank, or the kernel read it short)",
+                                r->src, rel, a->size);
                 else
                         copy_fail(r, k, "Cannot copy %s/%s: %s", r->src, rel, strerror(-k));
                 goto undo;

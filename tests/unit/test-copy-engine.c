@@ -879,6 +879,79 @@ static void test_deep_remove(void) {
         ok_same(src, dst, "deep: rsync finds nothing to do");
 }
 
+#ifdef NATIVE_AUDIT_ARCH
+/* From here on, in this process, the calls given return 0 at once, as a
+ * read at the end of a file does. */
+static int make_calls_end(const int *nrs, size_t n) {
+        struct sock_filter f[16];
+        size_t i = 0;
+
+        if (n + 5 > ELEMENTSOF(f))
+                return -EINVAL;
+        f[i++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+        f[i++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0);
+        f[i++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        f[i++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+        for (size_t j = 0; j < n; j++)
+                f[i++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned) nrs[j], (uint8_t) (n - j), 0);
+        f[i++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        f[i++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0);
+        struct sock_fprog prog = { .len = (unsigned short) i, .filter = f };
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                return -errno;
+        return 0;
+}
+
+/* A copy in a child whose calls nrs end at once: the copy's result. */
+static int copy_with_calls_ended(const char *src, const char *dst, CopyPass pass, CopyDataMethod m, const int *nrs,
+        size_t n) {
+        int status = -1;
+        pid_t pid;
+
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0)
+                abort();
+        if (pid == 0) {
+                _cleanup_free_ char *msg = NULL;
+                int r = make_calls_end(nrs, n);
+                if (r >= 0)
+                        r = copy(src, dst, pass, m, 1, NULL, NULL, &msg);
+                if (r < 0)
+                        fprintf(stderr, "# %s\n", strna(msg));
+                _exit(r == 0 ? 0 : r == -ENODATA ? 1 : 2);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                abort();
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+#endif
+
+/* A read that ends before the size the file had when it was opened is not
+ * the end of the file: copy_file_range() that stops short is read again
+ * plainly, and a source that ends early fails the copy. */
+static void test_short_reads(void) {
+#ifndef NATIVE_AUDIT_ARCH
+        ok(true, "# SKIP no system call filter for this architecture");
+#else
+        _cleanup_free_ char *w = at(T, "short"), *src = at(w, "src"), *dst = at(w, "dst"), *dst2 = at(w, "dst2");
+        static const int cfr[] = { __NR_copy_file_range, __NR_sendfile };
+        static const int all[] = { __NR_copy_file_range, __NR_sendfile, __NR_pread64 };
+
+        write_random(src, "big", 3 << 20);
+        write_random(src, "small", 5000);
+        ok_int(copy_with_calls_ended(src, dst, COPY_PASS_LIVE, COPY_DATA_COPY_FILE_RANGE, cfr, ELEMENTSOF(cfr)), 0,
+               "short reads: copy_file_range() that stops at once: the copy succeeds");
+        ok_same(src, dst, "short reads: ... and is whole, read again plainly");
+        ok_int(copy_with_calls_ended(src, dst2, COPY_PASS_LIVE, COPY_DATA_AUTO, all, ELEMENTSOF(all)), 1,
+               "short reads: a source that ends at once fails the pre-copy (it did not shrink)");
+        write_random(src, "big", (3 << 20) + 1);
+        ok_int(copy_with_calls_ended(src, dst, COPY_PASS_FINAL, COPY_DATA_AUTO, all, ELEMENTSOF(all)), 1,
+               "short reads: ... and the final pass");
+#endif
+}
+
 int main(void) {
         _cleanup_free_ char *src = NULL, *cmd = NULL;
 
@@ -905,6 +978,7 @@ int main(void) {
         test_setgid_group();
         test_link_broken();
         test_deep_remove();
+        test_short_reads();
 
         /* The read-only directory must be writable to be removed. */
         if (asprintf(&cmd, "chmod -R u+w '%s' && rm -rf '%s'", T, T) > 0)
