@@ -381,6 +381,7 @@ int copy_tracker_finish(CopyTracker *t, CopyChanges **ret) {
         for (size_t i = 0; i < t->size; i++) {
                 const Key *k = t->slots[i];
                 struct file_handle *h;
+                struct stat st;
                 _cleanup_close_ int fd = -1;
                 _cleanup_free_ char *path = NULL;
                 const char *rel;
@@ -399,11 +400,16 @@ int copy_tracker_finish(CopyTracker *t, CopyChanges **ret) {
                                 continue; /* deleted since: its parent is listed */
                         return negative_errno();
                 }
+                /* Deleted since, but still in memory: its parent is listed.
+                 * The kernel says so by the link count; the " (deleted)" the
+                 * path then ends in is also a name any directory can have. */
+                if (fstat(fd, &st) < 0)
+                        return negative_errno();
+                if (st.st_nlink == 0)
+                        continue;
                 r = fd_path(fd, &path);
                 if (r < 0)
                         return r;
-                if (endswith(path, " (deleted)"))
-                        continue;
                 if (streq(path, root_path))
                         rel = ".";
                 else if (path_startswith_dir(path, root_path))

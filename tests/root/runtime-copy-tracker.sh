@@ -62,6 +62,10 @@ for p in $(seq 1 30); do
         head -c 20000 /dev/urandom >"$S/pkgs/p$p/dist/bundle.js"
 done
 mkdir -p "$S/rename-me/inside" "$S/volume"
+# A live directory whose name is what the kernel appends to the path of a
+# deleted one.
+mkdir -p "$S/pkgs/p20/x (deleted)"
+echo old >"$S/pkgs/p20/x (deleted)/old"
 echo inside >"$S/rename-me/inside/file"
 head -c 65536 /dev/urandom >"$S/volume/mapped"
 ln -s pkgs/p1 "$S/current"
@@ -99,6 +103,7 @@ chmod 700 "$S/pkgs/p13"
 chown 4242:4343 "$S/pkgs/p14/lib/f8.js"
 ln -sfn pkgs/p2 "$S/current"
 mkfifo "$S/pkgs/p15/fifo"
+echo new >"$S/pkgs/p20/x (deleted)/created-after"
 # A write through a shared mapping, seen only when the file is closed.
 python3 -c '
 import mmap, os, sys
@@ -117,7 +122,7 @@ echo "# $(json 'd["record_dirs"]' <<<"$out") directories recorded: $(json '" ".j
 # count for itself), the renamed ones' old and new parents among them.
 expected='(".", "pkgs", "volume", "pkgs/p2/lib", "pkgs/p3/dist", "pkgs/p4/lib", "pkgs/p16", "pkgs/p17/lib",
         "pkgs/p18/lib", "pkgs/p19/lib", "pkgs/p5/lib", "pkgs/p6/lib", "pkgs/p7/lib", "pkgs/p8/lib", "pkgs/p9/lib",
-        "pkgs/p10/lib", "pkgs/p11/lib", "pkgs/p12/lib", "pkgs/p13", "pkgs/p14/lib", "pkgs/p15")'
+        "pkgs/p10/lib", "pkgs/p11/lib", "pkgs/p12/lib", "pkgs/p13", "pkgs/p14/lib", "pkgs/p15", "pkgs/p20/x (deleted)")'
 check "… and lists every directory changed (missing ones shown)" \
         eq "$(json "[x for x in $expected if x not in d['dirs']]" <<<"$out")" "[]"
 check "the final pass from the record succeeds" eq "$(json 'd["final_tracked"]["errno"]' <<<"$out")" 0
