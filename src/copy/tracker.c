@@ -36,6 +36,10 @@
  * are no longer comparable with since_ns. */
 #define CLOCK_STEP_NS (500LL * 1000 * 1000)
 
+#ifndef FILEID_INVALID
+#define FILEID_INVALID 0xff /* linux/exportfs.h, not a uapi header */
+#endif
+
 /* One directory's handle as the kernel reports it: the filesystem id, the
  * handle type and its bytes. */
 typedef struct Key {
@@ -148,6 +152,7 @@ static void take_events(CopyTracker *t, const char *buf, size_t len) {
                         break;
                 }
                 const char *end = buf + off + m.event_len;
+                bool dir_known = false;
                 for (const char *p = buf + off + m.metadata_len;
                      (size_t) (end - p) >= sizeof(struct fanotify_event_info_header);) {
                         struct fanotify_event_info_header hdr;
@@ -167,10 +172,20 @@ static void take_events(CopyTracker *t, const char *buf, size_t len) {
 
                                 memcpy(&h, p + offsetof(struct fanotify_event_info_fid, handle), sizeof(h));
                                 n = sizeof(__kernel_fsid_t) + sizeof(h) + h.handle_bytes;
-                                if (offsetof(struct fanotify_event_info_fid, fsid) + n <= hdr.len)
+                                if (h.handle_bytes > 0 && h.handle_type != FILEID_INVALID &&
+                                    offsetof(struct fanotify_event_info_fid, fsid) + n <= hdr.len) {
                                         record(t, (const unsigned char *) fsid, n);
+                                        dir_known = true;
+                                }
                         }
                         p += hdr.len;
+                }
+                /* The kernel queues an event without its directory's
+                 * handle when it cannot encode one: what changed is then
+                 * unknown, and only the whole tree can be trusted. */
+                if (!dir_known) {
+                        t->incomplete = "the kernel reported a change without the directory it happened in";
+                        break;
                 }
                 off += m.event_len;
         }
