@@ -404,12 +404,14 @@ static int copy_entry(
  * same type, and for files the size and mtime (rsync's quick check), or
  * for symlinks the target, for devices the numbers. Entries written since
  * the record began are copied again whatever their mtime says, as writes in
- * the same clock tick leave it unchanged. */
+ * the same clock tick leave it unchanged; so are those below a directory in
+ * doubt, whose copy in the target may be another file of the same size and
+ * mtime. */
 static bool content_matches(Listing *L, const char *name, const Attrs *a, const Attrs *d, Run *r) {
         if (!same_type(a->mode, d->mode))
                 return false;
         if (S_ISREG(a->mode))
-                return a->size == d->size && ts_ns(a->mtime) == ts_ns(d->mtime) &&
+                return !L->in_doubt && a->size == d->size && ts_ns(a->mtime) == ts_ns(d->mtime) &&
                        !(r->since_ns > 0 && ts_ns(a->mtime) >= r->since_ns);
         if (S_ISLNK(a->mode)) {
                 char x[PATH_MAX + 1], y[PATH_MAX + 1];
@@ -677,10 +679,15 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer) {
         atomic_fetch_add_explicit(&r->entries, 1, memory_order_relaxed);
 
         if (!L->fresh && (e->in_dst || L->dst_unread)) {
-                if (r->since_ns > 0 && a.ctime_ns < r->since_ns && !S_ISDIR(a.mode)) {
+                if (r->since_ns > 0 && a.ctime_ns < r->since_ns && !S_ISDIR(a.mode) && !r->changes_only) {
                         /* Unchanged since the record began and present in
                          * the target: the pre-copy's copy stands. (Replacing
-                         * an entry makes a new inode, with a new ctime.) */
+                         * an entry makes a new inode, with a new ctime.) Not
+                         * in a changes pass, which compares each entry of
+                         * the few directories it walks with the target: its
+                         * directory may have been renamed onto this path (a
+                         * swap), or a write begun before the record may have
+                         * gone on while the pre-copy read the file. */
                         atomic_fetch_add_explicit(&r->skipped, 1, memory_order_relaxed);
                         count_progress(w, &a);
                         return;

@@ -75,6 +75,10 @@ typedef struct Listing {
         /* The target was not read: the directory is unchanged since
          * since_ns, its entries are taken to exist in the target. */
         bool dst_unread;
+        /* Changes pass: the directory lies in (or is) one in doubt
+         * (copy_dir_in_doubt()): a file of the same size and mtime in the
+         * target may be another directory's, its data is copied again. */
+        bool in_doubt;
         /* The target directory has a default ACL: new entries inherit
          * one, which must go unless the source has it too. */
         bool dst_default_acl;
@@ -107,6 +111,11 @@ typedef struct Run {
         dev_t root_dev;
         int64_t since_ns;
         bool changes_only;
+        /* Changes pass: the directories that are jobs of their own, sorted
+         * (pointers into node_dirs, which owns them). */
+        char **node_rels;
+        size_t n_node_rels;
+        char **node_dirs;
         mode_t umask;
         uid_t euid;
 
@@ -191,6 +200,9 @@ static inline bool same_type(uint32_t a, uint32_t b) {
         return (a & S_IFMT) == (b & S_IFMT);
 }
 
+/* engine.c */
+bool copy_is_node(const Run *r, const char *rel);
+
 /* engine-walk.c: the walk */
 void copy_attrs_from_statx(Attrs *a, const struct statx *sx);
 int copy_stat_at(int dirfd, const char *name, Attrs *ret);
@@ -204,6 +216,7 @@ void copy_push(Run *r, Job *j);
 DirNode *copy_dir_new(DirNode *parent, char *rel, const Attrs *a, bool fresh, bool shallow);
 void *copy_worker_main(void *worker);
 int copy_read_dir(int fd, bool top, char **ret_names, Entry **ret_entries, size_t *ret_n);
+bool copy_dir_in_doubt(const Run *r, const Attrs *a, const Attrs *d);
 void copy_handle_subdir(Worker *w, Listing *L, const char *name, const Attrs *a, bool exists, const Attrs *d);
 
 /* engine-attrs.c */

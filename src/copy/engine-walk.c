@@ -141,10 +141,23 @@ static void listing_release(Worker *w, Listing *L) {
         dir_release(w, d);
 }
 
+/* Changes pass: whether the source's directory (attributes a), at a path
+ * where the target has d, may not be the directory the pre-copy copied
+ * there. Renamed onto the path (directories swapped, rm -rf x && mv new x),
+ * re-created (rm -rf x; mkdir x) or changed since the record began, its
+ * ctime is after since_ns: rename(2) sets the ctime of what it moves. Its
+ * mtime and type are those the target got at the end of its copy
+ * (dir_finish()) unless it changed since, or the target holds something
+ * else. Whatever lies below such a directory may be another one's. */
+bool copy_dir_in_doubt(const Run *r, const Attrs *a, const Attrs *d) {
+        return !same_type(a->mode, d->mode) || ts_ns(a->mtime) != ts_ns(d->mtime) ||
+               (r->since_ns > 0 && a->ctime_ns >= r->since_ns);
+}
+
 void copy_handle_subdir(Worker *w, Listing *L, const char *name, const Attrs *a, bool exists, const Attrs *d) {
         Run *r = w->run;
         _cleanup_free_ char *rel = copy_rel_join(L->dir->rel, name);
-        bool fresh = false;
+        bool fresh = false, in_doubt = false;
         DirNode *node;
         Job *j;
 
@@ -181,11 +194,17 @@ void copy_handle_subdir(Worker *w, Listing *L, const char *name, const Attrs *a,
         }
         if (!fresh && L->dir->shallow) {
                 /* Changes pass: an existing subdirectory is listed by the
-                 * record itself if anything in it changed. */
-                atomic_fetch_add_explicit(&r->skipped, 1, memory_order_relaxed);
-                return;
+                 * record itself if anything in it changed, and is a job of
+                 * its own. One in doubt is entered whole: nothing in the
+                 * record tells that it is the directory the pre-copy
+                 * copied to this path (a rename reports only the parents). */
+                in_doubt = !copy_is_node(r, rel) && copy_dir_in_doubt(r, a, d);
+                if (!in_doubt) {
+                        atomic_fetch_add_explicit(&r->skipped, 1, memory_order_relaxed);
+                        return;
+                }
         }
-        node = copy_dir_new(L->dir, TAKE_PTR(rel), a, fresh, L->dir->shallow && !fresh);
+        node = copy_dir_new(L->dir, TAKE_PTR(rel), a, fresh, L->dir->shallow && !fresh && !in_doubt);
         j = calloc(1, sizeof(Job));
         if (!node || !j) {
                 free(j);
@@ -341,6 +360,7 @@ static void do_dir(Worker *w, DirNode *dir) {
         L->src_fd = L->dst_fd = -1;
         atomic_init(&L->users, 1);
         L->fresh = dir->fresh;
+        L->in_doubt = r->changes_only && !dir->shallow && !dir->fresh;
 
         L->src_fd = openat(r->src_fd, dir->rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (L->src_fd < 0) {

@@ -152,13 +152,77 @@ static void check(Run *r, const CopyProgress *p) {
                 copy_fail(r, k, "%s", msg ?: strerror(-k));
 }
 
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static ssize_t find_dir(char *const *sorted, size_t n, const char *rel) {
+        char *const *p = bsearch(&rel, sorted, n, sizeof(char *), cmp_str);
+        return p ? p - sorted : -1;
+}
+
+bool copy_is_node(const Run *r, const char *rel) {
+        return r->n_node_rels > 0 && find_dir(r->node_rels, r->n_node_rels, rel) >= 0;
+}
+
+/* Whether a listed directory lies below a directory that the walk of its
+ * nearest listed ancestor enters whole (copy_handle_subdir(): one in doubt),
+ * or below one that does itself: 1 when it does, as it is then synchronised
+ * there, and a job of its own would work on the same target directory at the
+ * same time. The walk decides the same way, on the same attributes: the
+ * source no longer changes, and nothing else writes to these directories of
+ * the target. */
+static int walked_deep(Run *r, char *const *dirs, size_t n, const bool *deep, const char *d) {
+        _cleanup_free_ char *p = NULL, *child = NULL;
+        ssize_t i;
+        Attrs a, t;
+
+        if (streq(d, "."))
+                return 0;
+        p = strdup(d);
+        if (!p)
+                return -ENOMEM;
+        /* Up to the nearest listed ancestor. */
+        for (;;) {
+                char *slash = strrchr(p, '/');
+
+                if (slash)
+                        *slash = '\0';
+                else
+                        strcpy(p, ".");
+                i = find_dir(dirs, n, p);
+                if (i >= 0 || streq(p, "."))
+                        break;
+        }
+        if (i < 0)
+                return 0;
+        if (deep[i])
+                return 1;
+        /* The child of that ancestor: d itself is a job of its own. */
+        {
+                const char *start = d + (streq(p, ".") ? 0 : strlen(p) + 1);
+                const char *end = strchr(start, '/');
+
+                if (!end)
+                        return 0;
+                child = strndup(d, (size_t) (end - d));
+        }
+        if (!child)
+                return -ENOMEM;
+        if (copy_stat_at(r->src_fd, child, &a) < 0 || copy_stat_at(r->dst_fd, child, &t) < 0)
+                return 0;
+        return S_ISDIR(a.mode) && copy_dir_in_doubt(r, &a, &t);
+}
+
 /* The directories of a complete record, as jobs: each listed directory the
  * target has is synchronised alone; one it lacks is made whole by the
- * nearest listed ancestor the target has (added when not listed). */
+ * nearest listed ancestor the target has (added when not listed); one below
+ * a directory in doubt is synchronised with it (walked_deep()). */
 static int changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
         _cleanup_strv_free_ char **dirs = NULL;
+        _cleanup_free_ bool *deep = NULL;
         DirNode **nodes = NULL;
-        size_t n = 0;
+        size_t n = 0, nd;
         int k;
 
         STRV_FOREACH (d, r->o->changes->dirs) {
@@ -181,20 +245,42 @@ static int changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
                 if (!strv_contains(dirs, p) && (k = strv_consume(&dirs, TAKE_PTR(p))) < 0)
                         return k;
         }
-        nodes = calloc(strv_length(dirs) + 1, sizeof(DirNode *));
-        if (!nodes)
+        /* Sorted, each directory after its ancestors. */
+        nd = strv_length(dirs);
+        if (nd > 0)
+                qsort(dirs, nd, sizeof(char *), cmp_str);
+        deep = calloc(nd + 1, sizeof(bool));
+        nodes = calloc(nd + 1, sizeof(DirNode *));
+        r->node_rels = calloc(nd + 1, sizeof(char *));
+        if (!deep || !nodes || !r->node_rels) {
+                free(nodes);
                 return -ENOMEM;
-        STRV_FOREACH (d, dirs) {
+        }
+        for (size_t x = 0; x < nd; x++) {
+                const char *d = dirs[x];
                 Attrs a;
                 DirNode *node;
                 char *rel;
 
-                k = copy_stat_at(r->src_fd, *d, &a);
+                k = walked_deep(r, dirs, nd, deep, d);
+                if (k != 0) {
+                        if (k < 0) {
+                                for (size_t i = 0; i < n; i++) {
+                                        free(nodes[i]->rel);
+                                        free(nodes[i]);
+                                }
+                                free(nodes);
+                                return k;
+                        }
+                        deep[x] = true;
+                        continue;
+                }
+                k = copy_stat_at(r->src_fd, d, &a);
                 if (k < 0 || !S_ISDIR(a.mode) || a.dev != r->root_dev)
                         /* Gone since (its parent, changed too, is listed),
                          * or not a directory any more. */
                         continue;
-                rel = strdup(*d);
+                rel = strdup(d);
                 node = rel ? copy_dir_new(NULL, rel, &a, false, true) : NULL;
                 if (!node) {
                         for (size_t i = 0; i < n; i++) {
@@ -204,9 +290,12 @@ static int changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
                         free(nodes);
                         return -ENOMEM;
                 }
-                node->root = streq(*d, ".");
+                node->root = streq(d, ".");
+                r->node_rels[r->n_node_rels++] = dirs[x]; /* sorted still */
                 nodes[n++] = node;
         }
+        /* The names stay, in node_rels, until the run ends. */
+        r->node_dirs = TAKE_PTR(dirs);
         *ret = nodes;
         *ret_n = n;
         return 0;
@@ -557,5 +646,7 @@ int copy_engine_run(
                         *ret_message = NULL;
         }
         free(r.err_msg);
+        free(r.node_rels);
+        strv_free(r.node_dirs);
         return k;
 }

@@ -433,7 +433,9 @@ static void test_changes_pass(const char *src) {
         r = copy(src, dst, COPY_PASS_FINAL, COPY_DATA_AUTO, 0, &ch, &st, &msg);
         ok_int(r, 0, "final pass from the record: %s", strna(msg));
         ok(access(listed, F_OK) == 0 && access(fresh, F_OK) == 0, "changes in listed directories carried");
-        ok(access(notlisted, F_OK) < 0, "a directory the record does not list is not looked at");
+        /* The record lacks a/b, but its mtime moved: not the directory the
+         * pre-copy copied, as far as the pass can tell, so it is entered. */
+        ok(access(notlisted, F_OK) == 0, "an unlisted subdirectory of a listed one whose mtime moved is entered");
         ok(!st.fell_back, "no fallback needed");
         ok(st.entries < 100, "only the listed directories were walked (%llu entries)",
                 (unsigned long long) st.entries);
