@@ -404,7 +404,9 @@ static int copy_entry(
  * same type, and for files the size and mtime (rsync's quick check), or
  * for symlinks the target, for devices the numbers. Entries written since
  * the record began are copied again whatever their mtime says, as writes in
- * the same clock tick leave it unchanged; so are those below a directory in
+ * the same clock tick leave it unchanged, and a rewrite may put it back (cp
+ * -p onto the file, rsync --inplace): the ctime tells, which no one can set;
+ * so are those below a directory in
  * doubt, whose copy in the target may be another file of the same size and
  * mtime. */
 static bool content_matches(Listing *L, const char *name, const Attrs *a, const Attrs *d, Run *r) {
@@ -412,7 +414,7 @@ static bool content_matches(Listing *L, const char *name, const Attrs *a, const 
                 return false;
         if (S_ISREG(a->mode))
                 return !L->in_doubt && a->size == d->size && ts_ns(a->mtime) == ts_ns(d->mtime) &&
-                       !(r->since_ns > 0 && ts_ns(a->mtime) >= r->since_ns);
+                       !(r->since_ns > 0 && a->ctime_ns >= r->since_ns);
         if (S_ISLNK(a->mode)) {
                 char x[PATH_MAX + 1], y[PATH_MAX + 1];
                 ssize_t n = readlinkat(L->src_fd, name, x, sizeof(x) - 1), m;

@@ -240,6 +240,32 @@ static void test_write_before_record(void) {
         ok_same(src, dst, "write: the whole file is in the target (rsync finds nothing to do)");
 }
 
+/* A file rewritten to the same size, its mtime put back (cp -p onto it,
+ * rsync --inplace): its ctime is after the record began. */
+static void test_mtime_put_back(void) {
+        _cleanup_free_ char *src = at(T, "mtime/src"), *dst = at(T, "mtime/dst"), *msg = NULL, *f = at(src, "v/data");
+        struct stat before;
+        CopyStats st = {};
+        int64_t since;
+        int r;
+
+        write_file(src, "v/data", "AAAAAAAA\n");
+        if (stat(f, &before) < 0)
+                abort();
+        r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
+        ok_int(r, 0, "mtime: pre-copy: %s", strna(msg));
+        since = record_begins();
+        {
+                _cleanup_close_ int fd = open(f, O_WRONLY | O_CLOEXEC);
+                struct timespec ts[2] = {before.st_atim, before.st_mtim};
+                if (fd < 0 || pwrite(fd, "BBBBBBBB\n", 9, 0) != 9 || futimens(fd, ts) < 0)
+                        abort();
+        }
+        r = final_pass(src, dst, since, DIRS("v"), &st, &msg);
+        ok_int(r, 0, "mtime: final pass from the record {v}: %s", strna(msg));
+        ok_same(src, dst, "mtime: the new content is in the target (rsync finds nothing to do)");
+}
+
 /* An unchanged subdirectory of a listed directory is not entered. */
 static void test_shallow(void) {
         _cleanup_free_ char *src = at(T, "shallow/src"), *dst = at(T, "shallow/dst"), *msg = NULL;
@@ -281,6 +307,7 @@ int main(void) {
         test_swap_listed_below();
         test_recreated();
         test_write_before_record();
+        test_mtime_put_back();
 
         if (asprintf(&cmd, "rm -rf '%s'", T) > 0)
                 (void)system(cmd);
