@@ -324,7 +324,7 @@ static int reconcile_dst(Worker *w, Listing *L, bool top) {
                         continue;
                 }
                 /* In the target only: the source deleted it. */
-                if (r->o->pass == COPY_PASS_FINAL || startswith(dname, TMP_PREFIX)) {
+                if (r->o->pass == COPY_PASS_FINAL || r->prune || startswith(dname, TMP_PREFIX)) {
                         _cleanup_free_ char *rel = copy_rel_join(L->dir->rel, dname);
                         k = copy_remove_tree_at(
                                 L->dst_fd, dname, dents[j].type == DT_DIR || dents[j].type == DT_UNKNOWN);

@@ -57,7 +57,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CopyChanges *, copy_changes_free);
 
 typedef struct CopyOptions {
         /* LIVE: files that vanish meanwhile are counted, not errors, and
-         * mount points below the source are made but not entered. FINAL:
+         * mount points below the source are made but not entered; into a
+         * target that held more than the marker when it began (an earlier
+         * copy), what the source lacks is deleted as well. FINAL:
          * the target becomes the exact image of the source: what the source
          * lacks is deleted from the target; a vanished file (-EAGAIN) or a
          * mount point (-EBUSY) is an error. */

@@ -266,6 +266,34 @@ static void test_mtime_put_back(void) {
         ok_same(src, dst, "mtime: the new content is in the target (rsync finds nothing to do)");
 }
 
+/* A target holding an earlier run's copy (a move rolled back, its volume
+ * used again): a file the source lost between the two runs is in no
+ * directory the second run's record lists. */
+static void test_earlier_copy(void) {
+        _cleanup_free_ char *src = at(T, "earlier/src"), *dst = at(T, "earlier/dst"), *msg = NULL,
+                            *gone = at(src, "volumes/v/_data/deleted-between-runs");
+        CopyStats st = {};
+        int64_t since;
+        int r;
+
+        write_file(src, "volumes/v/_data/keep", "keep\n");
+        write_file(src, "volumes/v/_data/deleted-between-runs", "deleted\n");
+        write_file(src, "containers/c1/log", "x\n");
+        r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
+        ok_int(r, 0, "earlier: the first run's pre-copy: %s", strna(msg));
+        if (unlink(gone) < 0)
+                abort();
+
+        since = record_begins();
+        r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
+        ok_int(r, 0, "earlier: the second run's pre-copy: %s", strna(msg));
+        write_file(src, "containers/c1/log", "x\ny\n");
+        r = final_pass(src, dst, since, DIRS("containers/c1"), &st, &msg);
+        ok_int(r, 0, "earlier: final pass from the record {containers/c1}: %s", strna(msg));
+        ok(!exists(dst, "volumes/v/_data/deleted-between-runs"), "earlier: the file deleted between the runs is gone");
+        ok_same(src, dst, "earlier: rsync finds nothing to do");
+}
+
 /* An unchanged subdirectory of a listed directory is not entered. */
 static void test_shallow(void) {
         _cleanup_free_ char *src = at(T, "shallow/src"), *dst = at(T, "shallow/dst"), *msg = NULL;
@@ -308,6 +336,7 @@ int main(void) {
         test_recreated();
         test_write_before_record();
         test_mtime_put_back();
+        test_earlier_copy();
 
         if (asprintf(&cmd, "rm -rf '%s'", T) > 0)
                 (void)system(cmd);
