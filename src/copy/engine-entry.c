@@ -99,9 +99,11 @@ static int remove_list(RemoveLevel *l) {
         }
 }
 
-/* Opens name below dirfd as a new level. Returns 0, or 1 when it is gone
- * or not a directory after all (then unlinked). */
-static int remove_open(int dirfd, const char *name, RemoveLevel *ret) {
+/* Opens name below dirfd (on device dev) as a new level. Returns 0, or 1
+ * when it is gone or not a directory after all (then unlinked); -EXDEV for
+ * a mount point, whose filesystem is never emptied: what is mounted in the
+ * target is not the copy's to remove. */
+static int remove_open(int dirfd, dev_t dev, const char *name, RemoveLevel *ret) {
         _cleanup_close_ int fd = -1;
         struct stat st;
 
@@ -117,6 +119,8 @@ static int remove_open(int dirfd, const char *name, RemoveLevel *ret) {
         }
         if (fstat(fd, &st) < 0)
                 return negative_errno();
+        if (st.st_dev != dev)
+                return -EXDEV;
         *ret = (RemoveLevel){ .fd = TAKE_FD(fd), .dev = st.st_dev, .ino = st.st_ino, .name = strdup(name) };
         if (!ret->name) {
                 close(ret->fd);
@@ -131,6 +135,7 @@ static int remove_open(int dirfd, const char *name, RemoveLevel *ret) {
 int copy_remove_tree_at(int dirfd, const char *name, bool is_dir) {
         RemoveLevel *levels = NULL;
         size_t depth = 0, cap = 0;
+        dev_t dev;
         int k;
 
         if (!is_dir) {
@@ -139,11 +144,17 @@ int copy_remove_tree_at(int dirfd, const char *name, bool is_dir) {
                 if (errno != EISDIR)
                         return errno == ENOENT ? 0 : negative_errno();
         }
+        {
+                struct stat st;
+                if (fstat(dirfd, &st) < 0)
+                        return negative_errno();
+                dev = st.st_dev;
+        }
         levels = calloc(16, sizeof(RemoveLevel));
         if (!levels)
                 return -ENOMEM;
         cap = 16;
-        k = remove_open(dirfd, name, &levels[0]);
+        k = remove_open(dirfd, dev, name, &levels[0]);
         if (k != 0)
                 goto out;
         depth = 1;
@@ -163,7 +174,7 @@ int copy_remove_tree_at(int dirfd, const char *name, bool is_dir) {
                                 cap *= 2;
                                 l = &levels[depth - 1];
                         }
-                        k = remove_open(l->fd, l->subdirs[l->next++], &levels[depth]);
+                        k = remove_open(l->fd, l->dev, l->subdirs[l->next++], &levels[depth]);
                         if (k < 0)
                                 goto out;
                         if (k > 0)
@@ -575,9 +586,14 @@ static int handle_hardlink(
         if (exists && links_match(a, d) && content_matches(L, name, a, d, r)) {
                 k = update_attrs(w, L, name, rel, a, d);
                 dst_ino = (ino_t) d->ino;
-        } else if (exists && links_match(a, d) && S_ISREG(a->mode) && S_ISREG(d->mode) && d->nlink > 1) {
+        } else if (exists && !L->in_doubt && links_match(a, d) && S_ISREG(a->mode) && S_ISREG(d->mode) &&
+                   d->nlink > 1) {
                 /* The target's file has other names too: rewriting it in
-                 * place keeps them, as the source's names are kept. */
+                 * place keeps them, as the source's names are kept. Not
+                 * below a directory in doubt, whose target file may be
+                 * another inode's, its other names in directories this pass
+                 * does not walk: a new inode there, and the link check
+                 * (verify_links()) sees the names the pass did not reach. */
                 k = copy_regular(w, L, -1, name, rel, a, PLACE_INPLACE, &dst_ino);
                 if (k >= 0)
                         atomic_fetch_add_explicit(&r->copied, 1, memory_order_relaxed);
@@ -681,7 +697,8 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer) {
         atomic_fetch_add_explicit(&r->entries, 1, memory_order_relaxed);
 
         if (!L->fresh && (e->in_dst || L->dst_unread)) {
-                if (r->since_ns > 0 && a.ctime_ns < r->since_ns && !S_ISDIR(a.mode) && !r->changes_only) {
+                if (r->since_ns > 0 && a.ctime_ns < r->since_ns && !S_ISDIR(a.mode) && a.nlink == 1 &&
+                    !r->changes_only) {
                         /* Unchanged since the record began and present in
                          * the target: the pre-copy's copy stands. (Replacing
                          * an entry makes a new inode, with a new ctime.) Not
@@ -689,7 +706,10 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer) {
                          * the few directories it walks with the target: its
                          * directory may have been renamed onto this path (a
                          * swap), or a write begun before the record may have
-                         * gone on while the pre-copy read the file. */
+                         * gone on while the pre-copy read the file. Nor a
+                         * file with other names: its target's names must be
+                         * checked to be one inode as the source's are (a
+                         * swapped directory may have left them split). */
                         atomic_fetch_add_explicit(&r->skipped, 1, memory_order_relaxed);
                         count_progress(w, &a);
                         return;

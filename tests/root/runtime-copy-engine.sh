@@ -8,7 +8,8 @@
 # nothing to do. Then the errors: a full target (ENOSPC), a target that is
 # not ours (ENOTEMPTY), one that cannot hold xattrs (EOPNOTSUPP), files
 # vanishing during the live pass (tolerated), a mount point below the
-# source during the final pass (EBUSY).
+# source during the final pass (EBUSY), a mount point in what the target
+# has extra (EXDEV, nothing on it removed).
 set -u
 
 . "$(dirname "$0")/../lib/tap.sh"
@@ -192,5 +193,15 @@ ok 'test "$vanished" -gt 0' "… and counts them as vanished"
 out=$("$PROBE" copy --final "$V" "$T/dst-fs/vanishing")
 is "$(json 'd["errno"]' <<<"$out")" 0 "the final pass after it succeeds"
 ok 'same "$V" "$T/dst-fs/vanishing"' "… and rsync -n finds nothing to do"
+
+# A filesystem mounted in the target where the source has nothing: the pass
+# that removes the directory fails (EXDEV) and never empties that
+# filesystem, which is not the copy's.
+mkdir -p "$T/dst-fs/vanishing/stale/mnt"
+sandbox_mount -t tmpfs tmpfs "$T/dst-fs/vanishing/stale/mnt"
+echo precious >"$T/dst-fs/vanishing/stale/mnt/file"
+out=$("$PROBE" copy --final "$V" "$T/dst-fs/vanishing")
+is "$(json 'd["errno"]' <<<"$out")" 18 "a mount point in what the target has extra: the final pass fails (EXDEV)"
+is "$(cat "$T/dst-fs/vanishing/stale/mnt/file" 2>&1)" precious "… and the filesystem mounted there keeps its files"
 
 done_testing

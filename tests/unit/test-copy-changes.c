@@ -197,6 +197,47 @@ static void test_swap_listed_below(void) {
         ok_same(src, dst, "swap3: rsync finds nothing to do");
 }
 
+/* The swap again, each file hard-linked to a name in a directory the record
+ * does not list: the target's file below the directory in doubt is the
+ * other inode's, and rewriting it in place would change the content of
+ * that other name too. */
+static void test_swap_links(void) {
+        _cleanup_free_ char *src = at(T, "swap4/src"), *dst = at(T, "swap4/dst"), *msg = NULL, *a = NULL,
+                            *b = NULL, *xa = NULL, *yb = NULL;
+        CopyStats st = {};
+        int64_t since;
+        int r;
+
+        write_file(src, "P/d1/f", "AAAA\n");
+        write_file(src, "P/d2/f", "BBBB\n");
+        write_file(src, "X/keep", "x\n");
+        write_file(src, "Y/keep", "y\n");
+        {
+                _cleanup_free_ char *f1 = at(src, "P/d1/f"), *f2 = at(src, "P/d2/f"), *l1 = at(src, "X/a"),
+                                    *l2 = at(src, "Y/b");
+                if (link(f1, l1) < 0 || link(f2, l2) < 0)
+                        abort();
+        }
+        r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
+        ok_int(r, 0, "swap4: pre-copy: %s", strna(msg));
+
+        since = record_begins();
+        move(src, "P/d1", "P/tmp");
+        move(src, "P/d2", "P/d1");
+        move(src, "P/tmp", "P/d2");
+        r = final_pass(src, dst, since, DIRS("P"), &st, &msg);
+        ok_int(r, 0, "swap4: final pass from the record {P}: %s", strna(msg));
+        xa = at(dst, "X/a");
+        yb = at(dst, "Y/b");
+        if (read_full_file(xa, 4096, &a, NULL) < 0)
+                a = strdup("(unreadable)");
+        if (read_full_file(yb, 4096, &b, NULL) < 0)
+                b = strdup("(unreadable)");
+        ok(streq_ptr(a, "AAAA\n") && streq_ptr(b, "BBBB\n"),
+           "swap4: the names in the directories not walked keep their content (X/a %s, Y/b %s)", strna(a), strna(b));
+        ok_same(src, dst, "swap4: rsync finds nothing to do, hard links included");
+}
+
 /* rm -rf n; mkdir n: the record lists the parent. */
 static void test_recreated(void) {
         _cleanup_free_ char *src = at(T, "recreate/src"), *dst = at(T, "recreate/dst"), *msg = NULL, *cmd = NULL,
@@ -333,6 +374,7 @@ int main(void) {
         test_swap();
         test_swap_listed();
         test_swap_listed_below();
+        test_swap_links();
         test_recreated();
         test_write_before_record();
         test_mtime_put_back();
