@@ -120,6 +120,9 @@ typedef struct Run {
         char **node_rels;
         size_t n_node_rels;
         char **node_dirs;
+        /* Changes pass: CopyChanges.fresh, sorted (owned). */
+        char **fresh_rels;
+        size_t n_fresh_rels;
         mode_t umask;
         uid_t euid;
 

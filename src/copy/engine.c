@@ -165,6 +165,30 @@ bool copy_is_node(const Run *r, const char *rel) {
         return r->n_node_rels > 0 && find_dir(r->node_rels, r->n_node_rels, rel) >= 0;
 }
 
+static bool is_fresh(const Run *r, const char *rel) {
+        return r->n_fresh_rels > 0 && find_dir(r->fresh_rels, r->n_fresh_rels, rel) >= 0;
+}
+
+/* Whether rel lies below a directory the record says was created or moved
+ * into place: that one is walked whole, rel with it (or, when the target
+ * lacks it, made whole by the walk of its parent). */
+static int below_fresh(const Run *r, const char *rel) {
+        _cleanup_free_ char *p = NULL;
+        char *slash;
+
+        if (r->n_fresh_rels == 0)
+                return 0;
+        p = strdup(rel);
+        if (!p)
+                return -ENOMEM;
+        while ((slash = strrchr(p, '/'))) {
+                *slash = '\0';
+                if (is_fresh(r, p))
+                        return 1;
+        }
+        return 0;
+}
+
 /* Whether a listed directory lies below a directory that the walk of its
  * nearest listed ancestor enters whole (copy_handle_subdir(): one in doubt),
  * or below one that does itself: 1 when it does, as it is then synchronised
@@ -176,9 +200,13 @@ static int walked_deep(Run *r, char *const *dirs, size_t n, const bool *deep, co
         _cleanup_free_ char *p = NULL, *child = NULL;
         ssize_t i;
         Attrs a, t;
+        int k;
 
         if (streq(d, "."))
                 return 0;
+        k = below_fresh(r, d);
+        if (k != 0)
+                return k;
         p = strdup(d);
         if (!p)
                 return -ENOMEM;
@@ -214,10 +242,38 @@ static int walked_deep(Run *r, char *const *dirs, size_t n, const bool *deep, co
         return S_ISDIR(a.mode) && copy_dir_in_doubt(r, &a, &t);
 }
 
+/* Adds the directory d, or when the target lacks it the nearest ancestor
+ * the target has, to dirs. */
+static int add_nearest(Run *r, char ***dirs, const char *d) {
+        _cleanup_free_ char *p = strdup(d);
+        struct stat st;
+
+        if (!p)
+                return -ENOMEM;
+        for (;;) {
+                if (fstatat(r->dst_fd, p, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode))
+                        break;
+                char *slash = strrchr(p, '/');
+                if (streq(p, "."))
+                        break;
+                if (slash)
+                        *slash = '\0';
+                else
+                        strcpy(p, ".");
+        }
+        if (strv_contains(*dirs, p))
+                return 0;
+        return strv_consume(dirs, TAKE_PTR(p));
+}
+
 /* The directories of a complete record, as jobs: each listed directory the
  * target has is synchronised alone; one it lacks is made whole by the
  * nearest listed ancestor the target has (added when not listed); one below
- * a directory in doubt is synchronised with it (walked_deep()). */
+ * a directory in doubt is synchronised with it (walked_deep()). A fresh
+ * directory (created or moved into place) is a job too, walked whole
+ * whether listed or not, and takes with it whatever is listed below it:
+ * the kernel said it is not the directory the pre-copy copied to its path,
+ * which its times cannot tell once something in it changed. */
 static int changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
         _cleanup_strv_free_ char **dirs = NULL;
         _cleanup_free_ bool *deep = NULL;
@@ -225,26 +281,18 @@ static int changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
         size_t n = 0, nd;
         int k;
 
-        STRV_FOREACH (d, r->o->changes->dirs) {
-                _cleanup_free_ char *p = strdup(*d);
-                struct stat st;
-
-                if (!p)
-                        return -ENOMEM;
-                for (;;) {
-                        if (fstatat(r->dst_fd, p, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode))
-                                break;
-                        char *slash = strrchr(p, '/');
-                        if (streq(p, "."))
-                                break;
-                        if (slash)
-                                *slash = '\0';
-                        else
-                                strcpy(p, ".");
-                }
-                if (!strv_contains(dirs, p) && (k = strv_consume(&dirs, TAKE_PTR(p))) < 0)
+        STRV_FOREACH (d, r->o->changes->dirs)
+                if ((k = add_nearest(r, &dirs, *d)) < 0)
                         return k;
-        }
+        STRV_FOREACH (d, r->o->changes->fresh)
+                if ((k = add_nearest(r, &dirs, *d)) < 0)
+                        return k;
+        r->fresh_rels = strv_copy(r->o->changes->fresh);
+        if (r->o->changes->fresh && !r->fresh_rels)
+                return -ENOMEM;
+        r->n_fresh_rels = strv_length(r->fresh_rels);
+        if (r->n_fresh_rels > 0)
+                qsort(r->fresh_rels, r->n_fresh_rels, sizeof(char *), cmp_str);
         /* Sorted, each directory after its ancestors. */
         nd = strv_length(dirs);
         if (nd > 0)
@@ -281,7 +329,8 @@ static int changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
                          * or not a directory any more. */
                         continue;
                 rel = strdup(d);
-                node = rel ? copy_dir_new(NULL, rel, &a, false, true) : NULL;
+                /* Not shallow: in doubt (do_dir()), entered whole. */
+                node = rel ? copy_dir_new(NULL, rel, &a, false, !is_fresh(r, d)) : NULL;
                 if (!node) {
                         for (size_t i = 0; i < n; i++) {
                                 free(nodes[i]->rel);
@@ -464,6 +513,7 @@ CopyChanges *copy_changes_free(CopyChanges *c) {
         if (!c)
                 return NULL;
         strv_free(c->dirs);
+        strv_free(c->fresh);
         free(c->reason);
         free(c);
         return NULL;
@@ -655,5 +705,6 @@ int copy_engine_run(
         free(r.err_msg);
         free(r.node_rels);
         strv_free(r.node_dirs);
+        strv_free(r.fresh_rels);
         return k;
 }
