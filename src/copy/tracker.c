@@ -41,11 +41,18 @@
 #endif
 
 /* One directory's handle as the kernel reports it: the filesystem id, the
- * handle type and its bytes. */
+ * handle type and its bytes; for a directory made or moved in, its parent's
+ * handle followed by its name and a NUL. */
 typedef struct Key {
         uint32_t len;
         unsigned char data[];
 } Key;
+
+/* Keys, each once. */
+typedef struct KeySet {
+        Key **slots;
+        size_t size, used;
+} KeySet;
 
 struct CopyTracker {
         int fan_fd;
@@ -59,8 +66,8 @@ struct CopyTracker {
         pthread_t thread;
         bool threaded;
         pthread_mutex_t lock;
-        Key **slots;
-        size_t size, used;
+        KeySet dirs;  /* where something changed */
+        KeySet fresh; /* directories created or moved onto a name */
         /* Why the record is incomplete (static text), NULL while it is not. */
         const char *incomplete;
 };
@@ -78,7 +85,7 @@ static uint64_t hash_key(const unsigned char *d, size_t n) {
         return h;
 }
 
-static int set_grow(CopyTracker *t) {
+static int set_grow(KeySet *t) {
         size_t n = t->size ? t->size * 2 : 1024;
         Key **s = calloc(n, sizeof(Key *));
 
@@ -100,21 +107,27 @@ static int set_grow(CopyTracker *t) {
         return 0;
 }
 
-/* Records one directory handle (with the lock held). */
-static void record(CopyTracker *t, const unsigned char *d, size_t n) {
+static void set_free(KeySet *t) {
+        for (size_t i = 0; i < t->size; i++)
+                free(t->slots[i]);
+        free(t->slots);
+}
+
+/* Records one key in set (with the lock held). */
+static void record(CopyTracker *t, KeySet *set, const unsigned char *d, size_t n) {
         size_t i;
         Key *k;
 
         if (t->incomplete)
                 return;
-        if ((t->used + 1) * 2 > t->size && set_grow(t) < 0) {
+        if ((set->used + 1) * 2 > set->size && set_grow(set) < 0) {
                 t->incomplete = "out of memory for the record of changes";
                 return;
         }
-        for (i = hash_key(d, n) & (t->size - 1); t->slots[i]; i = (i + 1) & (t->size - 1))
-                if (t->slots[i]->len == n && memcmp(t->slots[i]->data, d, n) == 0)
+        for (i = hash_key(d, n) & (set->size - 1); set->slots[i]; i = (i + 1) & (set->size - 1))
+                if (set->slots[i]->len == n && memcmp(set->slots[i]->data, d, n) == 0)
                         return; /* known already */
-        if (t->used >= COPY_TRACKER_MAX_DIRS) {
+        if (set->used >= COPY_TRACKER_MAX_DIRS) {
                 t->incomplete = "too many directories changed to list them";
                 return;
         }
@@ -125,8 +138,22 @@ static void record(CopyTracker *t, const unsigned char *d, size_t n) {
         }
         k->len = (uint32_t) n;
         memcpy(k->data, d, n);
-        t->slots[i] = k;
-        t->used++;
+        set->slots[i] = k;
+        set->used++;
+}
+
+/* The name after the handle in an info record of len bytes at p: a
+ * directory's own name, NULL when there is none that names one. */
+static const char *info_name(const char *p, size_t len, size_t handle_bytes) {
+        size_t off = offsetof(struct fanotify_event_info_fid, handle) + sizeof(struct file_handle) + handle_bytes;
+        const char *name = p + off, *nul;
+
+        if (off >= len)
+                return NULL;
+        nul = memchr(name, '\0', len - off);
+        if (!nul || nul == name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return NULL;
+        return name;
 }
 
 /* Takes the events in buf into the record. The kernel pads an event with a
@@ -152,7 +179,10 @@ static void take_events(CopyTracker *t, const char *buf, size_t len) {
                         break;
                 }
                 const char *end = buf + off + m.event_len;
-                bool dir_known = false;
+                /* A directory made or moved onto a name: the target may hold
+                 * another one at that path, which its times cannot tell. */
+                bool made = (m.mask & FAN_ONDIR) && (m.mask & (FAN_CREATE | FAN_MOVED_TO));
+                bool dir_known = false, made_known = false;
                 for (const char *p = buf + off + m.metadata_len;
                      (size_t) (end - p) >= sizeof(struct fanotify_event_info_header);) {
                         struct fanotify_event_info_header hdr;
@@ -174,8 +204,17 @@ static void take_events(CopyTracker *t, const char *buf, size_t len) {
                                 n = sizeof(__kernel_fsid_t) + sizeof(h) + h.handle_bytes;
                                 if (h.handle_bytes > 0 && h.handle_type != FILEID_INVALID &&
                                     offsetof(struct fanotify_event_info_fid, fsid) + n <= hdr.len) {
-                                        record(t, (const unsigned char *) fsid, n);
+                                        record(t, &t->dirs, (const unsigned char *) fsid, n);
                                         dir_known = true;
+                                        const char *name = made && hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME
+                                                                   ? info_name(p, hdr.len, h.handle_bytes)
+                                                                   : NULL;
+                                        if (name) {
+                                                /* The key's bytes run on into the name. */
+                                                record(t, &t->fresh, (const unsigned char *) fsid,
+                                                        n + strlen(name) + 1);
+                                                made_known = true;
+                                        }
                                 }
                         }
                         p += hdr.len;
@@ -185,6 +224,10 @@ static void take_events(CopyTracker *t, const char *buf, size_t len) {
                  * unknown, and only the whole tree can be trusted. */
                 if (!dir_known) {
                         t->incomplete = "the kernel reported a change without the directory it happened in";
+                        break;
+                }
+                if (made && !made_known) {
+                        t->incomplete = "the kernel reported a directory made or moved in without its name";
                         break;
                 }
                 off += m.event_len;
@@ -253,9 +296,8 @@ CopyTracker *copy_tracker_free(CopyTracker *t) {
                 else
                         pthread_detach(t->thread);
         }
-        for (size_t i = 0; i < t->size; i++)
-                free(t->slots[i]);
-        free(t->slots);
+        set_free(&t->dirs);
+        set_free(&t->fresh);
         closep(&t->fan_fd);
         closep(&t->root_fd);
         closep(&t->stop_fd);
@@ -338,6 +380,120 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* Names the directory of a handle (len bytes of fsid and handle) relative
+ * to the root: *ret stays NULL when it is gone or lies elsewhere. */
+static int resolve(int root_fd, const char *root_path, const unsigned char *data, size_t len, char **ret) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *path = NULL;
+        struct file_handle *h;
+        struct stat st;
+        const char *rel;
+        int r;
+
+        *ret = NULL;
+        /* The handle follows the fsid; copied for alignment. */
+        h = malloc(len);
+        if (!h)
+                return -ENOMEM;
+        memcpy(h, data + sizeof(__kernel_fsid_t), len - sizeof(__kernel_fsid_t));
+        fd = open_by_handle_at(root_fd, h, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        free(h);
+        if (fd < 0) {
+                if (errno == ESTALE || errno == ENOENT)
+                        return 0; /* deleted since: its parent is listed */
+                return negative_errno();
+        }
+        /* Deleted since, but still in memory: its parent is listed.
+         * The kernel says so by the link count; the " (deleted)" the
+         * path then ends in is also a name any directory can have. */
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_nlink == 0)
+                return 0;
+        r = fd_path(fd, &path);
+        if (r < 0)
+                return r;
+        if (streq(path, root_path))
+                rel = ".";
+        else if (path_startswith_dir(path, root_path))
+                rel = path + strlen(root_path) + (streq(root_path, "/") ? 0 : 1);
+        else
+                return 0; /* elsewhere on the same filesystem */
+        *ret = strdup(rel);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The directories made or moved onto a name, named as they are now: those
+ * gone since (deleted, or moved on, which the record holds as another
+ * one), and those below another (made inside one that is new itself),
+ * left out. Returns 1, with nothing, when one of them cannot be named. */
+static int resolve_fresh(CopyTracker *t, int root_fd, const char *root_path, char ***ret) {
+        _cleanup_strv_free_ char **fresh = NULL;
+        _cleanup_free_ bool *keep = NULL;
+        size_t n = 0, u = 0;
+        int r;
+
+        fresh = calloc(t->fresh.used + 1, sizeof(char *));
+        if (!fresh)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->fresh.size; i++) {
+                const Key *k = t->fresh.slots[i];
+                _cleanup_free_ char *parent = NULL, *path = NULL;
+                struct file_handle h;
+                struct stat st;
+                size_t hlen;
+
+                if (!k)
+                        continue;
+                memcpy(&h, k->data + sizeof(__kernel_fsid_t), sizeof(h));
+                hlen = sizeof(__kernel_fsid_t) + sizeof(h) + h.handle_bytes;
+                r = resolve(root_fd, root_path, k->data, hlen, &parent);
+                if (r < 0)
+                        return r;
+                if (!parent)
+                        continue; /* its parent is gone, and it with it */
+                path = streq(parent, ".") ? strdup((const char *) k->data + hlen)
+                                          : path_join(parent, (const char *) k->data + hlen);
+                if (!path)
+                        return -ENOMEM;
+                if (fstatat(root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT || errno == ENOTDIR)
+                                continue;
+                        return 1;
+                }
+                if (!S_ISDIR(st.st_mode))
+                        continue;
+                fresh[n++] = TAKE_PTR(path);
+        }
+        qsort_safe(fresh, n, sizeof(char *), cmp_str);
+        /* Each once, none below another. */
+        keep = calloc(n + 1, sizeof(bool));
+        if (!keep)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *up = strdup(fresh[i]);
+                char *slash;
+
+                if (!up)
+                        return -ENOMEM;
+                keep[i] = i == 0 || !streq(fresh[i - 1], fresh[i]);
+                while (keep[i] && (slash = strrchr(up, '/'))) {
+                        *slash = '\0';
+                        keep[i] = !bsearch(&up, fresh, n, sizeof(char *), cmp_str);
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                char *p = TAKE_PTR(fresh[i]);
+
+                if (keep[i])
+                        fresh[u++] = p;
+                else
+                        free(p);
+        }
+        *ret = TAKE_PTR(fresh);
+        return 0;
+}
+
 int copy_tracker_finish(CopyTracker *t, CopyChanges **ret) {
         _cleanup_(copy_changes_freep) CopyChanges *c = NULL;
         _cleanup_strv_free_ char **dirs = NULL;
@@ -390,51 +546,31 @@ int copy_tracker_finish(CopyTracker *t, CopyChanges **ret) {
         if (r < 0)
                 return r;
 
-        dirs = calloc(t->used + strv_length(t->mounts) + 1, sizeof(char *));
+        r = resolve_fresh(t, root_fd, root_path, &c->fresh);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                c->complete = false;
+                c->reason = strdup("a directory made or moved in could not be named");
+                if (!c->reason)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(c);
+                return 0;
+        }
+
+        dirs = calloc(t->dirs.used + strv_length(t->mounts) + 1, sizeof(char *));
         if (!dirs)
                 return -ENOMEM;
-        for (size_t i = 0; i < t->size; i++) {
-                const Key *k = t->slots[i];
-                struct file_handle *h;
-                struct stat st;
-                _cleanup_close_ int fd = -1;
-                _cleanup_free_ char *path = NULL;
-                const char *rel;
+        for (size_t i = 0; i < t->dirs.size; i++) {
+                const Key *k = t->dirs.slots[i];
 
                 if (!k)
                         continue;
-                /* The handle follows the fsid; copied for alignment. */
-                h = malloc(k->len);
-                if (!h)
-                        return -ENOMEM;
-                memcpy(h, k->data + sizeof(__kernel_fsid_t), k->len - sizeof(__kernel_fsid_t));
-                fd = open_by_handle_at(root_fd, h, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                free(h);
-                if (fd < 0) {
-                        if (errno == ESTALE || errno == ENOENT)
-                                continue; /* deleted since: its parent is listed */
-                        return negative_errno();
-                }
-                /* Deleted since, but still in memory: its parent is listed.
-                 * The kernel says so by the link count; the " (deleted)" the
-                 * path then ends in is also a name any directory can have. */
-                if (fstat(fd, &st) < 0)
-                        return negative_errno();
-                if (st.st_nlink == 0)
-                        continue;
-                r = fd_path(fd, &path);
+                r = resolve(root_fd, root_path, k->data, k->len, &dirs[n]);
                 if (r < 0)
                         return r;
-                if (streq(path, root_path))
-                        rel = ".";
-                else if (path_startswith_dir(path, root_path))
-                        rel = path + strlen(root_path) + (streq(root_path, "/") ? 0 : 1);
-                else
-                        continue; /* elsewhere on the same filesystem */
-                dirs[n] = strdup(rel);
-                if (!dirs[n])
-                        return -ENOMEM;
-                n++;
+                if (dirs[n])
+                        n++;
         }
         STRV_FOREACH (m, t->mounts) {
                 dirs[n] = strdup(*m);

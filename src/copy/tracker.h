@@ -15,14 +15,18 @@
  * change reports the directory it happened in, as a file handle. Writes
  * through a container's overlay mount land on this filesystem and are seen
  * too. A thread reads the queue as it fills and keeps each directory once;
- * at the end the handles are opened (open_by_handle_at) and named.
+ * at the end the handles are opened (open_by_handle_at) and named. A
+ * directory created or moved onto a name (FAN_CREATE, FAN_MOVED_TO with
+ * FAN_ONDIR) is kept too, as its parent's handle and its name: the record's
+ * fresh directories (CopyChanges.fresh), which the final pass walks whole.
  *
  * Start it before the pre-copy begins. The record is complete unless (and
  * CopyChanges.complete is false, with the reason, when): the kernel's queue
  * overflowed (16384 events by default: the thread fell behind), reading the
  * queue failed, more than COPY_TRACKER_MAX_DIRS directories changed (the
  * record would cost more memory than a full pass costs time: some 12 MiB at
- * that count), the source directory was replaced meanwhile. A file given a
+ * that count), the source directory was replaced meanwhile, a directory
+ * made or moved in came without its name or cannot be named. A file given a
  * new name in a directory the record lists while its other names lie
  * elsewhere is not seen by the record; the engine notices it by link count
  * and walks the whole tree then (CopyOptions.changes). When the system
