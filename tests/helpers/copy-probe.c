@@ -290,6 +290,13 @@ static int cmd_track(int argc, char **argv) {
                         if (k++ < 50)
                                 cJSON_AddItemToArray(a, cJSON_CreateString(*d));
         }
+        {
+                cJSON *a = cJSON_AddArrayToObject(j, "fresh");
+                size_t k = 0;
+                STRV_FOREACH (d, ch->fresh)
+                        if (k++ < 50)
+                                cJSON_AddItemToArray(a, cJSON_CreateString(*d));
+        }
 
         o.pass = COPY_PASS_FINAL;
         o.changes = ch;

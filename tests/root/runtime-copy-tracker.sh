@@ -4,7 +4,8 @@
 # synchronises only the directories the tracker recorded. Every kind of
 # change must arrive (new, written, written through mmap, deleted, renamed
 # directory, new hard link, xattr, chmod, chown, symlink retargeted), checked
-# with "rsync -n -x -aHAXS --numeric-ids --checksum -i --delete". A queue
+# with "rsync -n -x -aHAXS --numeric-ids --checksum -i --delete"; swapped
+# directories whose files differ only in content arrive too. A queue
 # that overflows makes the record incomplete, and the final pass then walks
 # the whole tree. Last, a real dockerd data root: pre-copied while the
 # daemon and a container run, final pass after the daemon stopped, and the
@@ -135,6 +136,43 @@ check "… looking at a fraction of the tree" \
         test "$(json 'd["final_tracked"]["entries"]' <<<"$out")" -lt $((total / 2))
 check "rsync -n finds nothing to do after it" same "$S" "$D"
 check "the write through mmap arrived" eq "$(head -c 6 "$D/volume/mapped")" MAPPED
+
+# ---- directories swapped, their files alike ----------------------------------------------
+# npm's tarballs give every file one mtime (so do tar and reproducible
+# builds): after two directories are swapped, or "rm -rf cur; mv staging
+# cur", with a change inside each, the files and subdirectories in the
+# target have the size and mtime of the source's, and only the record's
+# fresh directories (created or moved onto a name) say they are another's.
+S=$T/src/swap
+D=$T/dst/swap
+n=0
+for d in a b cur staging; do
+        n=$((n + 1))
+        mkdir -p "$S/P/$d/lib"
+        echo "version=$n" >"$S/P/$d/index.js"
+        echo "version=$n" >"$S/P/$d/lib/util.js"
+        touch -d @1000000000 "$S/P/$d/index.js" "$S/P/$d/lib/util.js" "$S/P/$d/lib"
+done
+sleep 3
+cat >"$T/swap.sh" <<EOF
+set -e
+cd "$S/P"
+mv a tmp && mv b a && mv tmp b
+echo new >a/new && echo new >b/new
+rm -rf cur && mv staging cur && echo new >cur/new
+mkdir -p made/x/y && echo new >made/x/y/file
+EOF
+out=$("$PROBE" track --only-tracked --between "sh $T/swap.sh" "$S" "$D")
+check "swapped and replaced directories" eq "$(json 'd.get("between_status")' <<<"$out")" 0
+check "the record is complete" eq "$(json 'd["record_complete"]' <<<"$out")" True
+echo "# fresh directories recorded: $(json '" ".join(d["fresh"])' <<<"$out")"
+check "… and names the directories moved or made, none below another" \
+        eq "$(json 'sorted(d["fresh"])' <<<"$out")" "['P/a', 'P/b', 'P/cur', 'P/made']"
+check "the final pass from the record succeeds" eq "$(json 'd["final_tracked"]["errno"]' <<<"$out")" 0
+check "rsync -n finds nothing to do after it" same "$S" "$D"
+check "the swapped directories' files are the source's" \
+        eq "$(cat "$D/P/a/index.js" "$D/P/a/lib/util.js" "$D/P/cur/lib/util.js" | tr '\n' ' ')" \
+        "version=2 version=2 version=4 "
 
 # ---- an overflowing queue -----------------------------------------------------------------
 # Without its thread the tracker reads the queue only at the end: more
