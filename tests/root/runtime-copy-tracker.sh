@@ -143,6 +143,7 @@ check "the write through mmap arrived" eq "$(head -c 6 "$D/volume/mapped")" MAPP
 # cur", with a change inside each, the files and subdirectories in the
 # target have the size and mtime of the source's, and only the record's
 # fresh directories (created or moved onto a name) say they are another's.
+S0=$S D0=$D
 S=$T/src/swap
 D=$T/dst/swap
 n=0
@@ -173,6 +174,7 @@ check "rsync -n finds nothing to do after it" same "$S" "$D"
 check "the swapped directories' files are the source's" \
         eq "$(cat "$D/P/a/index.js" "$D/P/a/lib/util.js" "$D/P/cur/lib/util.js" | tr '\n' ' ')" \
         "version=2 version=2 version=4 "
+S=$S0 D=$D0
 
 # ---- an overflowing queue -----------------------------------------------------------------
 # Without its thread the tracker reads the queue only at the end: more
