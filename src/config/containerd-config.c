@@ -127,6 +127,8 @@ static int load_unit(ContainerdConfig *c) {
         for (size_t i = 0; r >= 0 && i < u.environment.n; i++) {
                 const EnvVar *v = &u.environment.vars[i];
                 r = env_set(&env, v->name, &v->value, v->src, v->line);
+                if (r >= 0 && v->unknown)
+                        env_mark_unknown(&env, v->name);
         }
         STRV_FOREACH(f, u.env_files) {
                 const char *p = *f + (**f == '-');

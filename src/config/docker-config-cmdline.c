@@ -80,6 +80,8 @@ int docker_config_load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
                 r = env_set(&c->env, v->name, &v->value, v->src, v->line);
                 if (r < 0)
                         return r;
+                if (v->unknown)
+                        env_mark_unknown(&c->env, v->name);
         }
         STRV_FOREACH(f, c->unit.env_files) {
                 const char *p = *f;

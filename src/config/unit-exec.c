@@ -121,6 +121,15 @@ static int split_unquote(WordList *l, const Text *v) {
         return 0;
 }
 
+/* ExecStart= expands a variable whose value holds a specifier not known
+ * here. */
+static int exec_uses_unknown(char ***unprovable, const EnvVar *v) {
+        return strv_extendf_unique(unprovable,
+                                   "ExecStart= uses $%s, whose value (%s) has %s, so the command line systemd runs "
+                                   "is not known",
+                                   v->name, strna(v->value.s), UNIT_SPECIFIER_UNKNOWN);
+}
+
 int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env, WordList *ret,
                        char ***ret_unprovable) {
         _cleanup_strv_free_ char **unprovable = NULL;
@@ -173,7 +182,9 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                  * zero or more words, quotes removed. */
                 if (w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1)) {
                         const EnvVar *v = env_get(env, w.s + 1);
-                        if (v)
+                        if (v && v->unknown)
+                                r = exec_uses_unknown(&unprovable, v);
+                        if (v && r >= 0)
                                 r = split_unquote(&out, &v->value);
                         text_done(&w);
                         if (r < 0)
@@ -193,7 +204,10 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                                         _cleanup_free_ char *n = strndup(w.s + k + 2, close - (w.s + k + 2));
                                         const EnvVar *v = n ? env_get(env, n) : NULL;
                                         size_t at = x.len;
-                                        r = v ? text_append_text(&x, &v->value, 0, v->value.len) : (n ? 0 : -ENOMEM);
+                                        r = v && v->unknown ? exec_uses_unknown(&unprovable, v) : 0;
+                                        if (r >= 0)
+                                                r = v ? text_append_text(&x, &v->value, 0, v->value.len)
+                                                      : (n ? 0 : -ENOMEM);
                                         if (r >= 0)
                                                 text_mark(&x, at, TEXT_EXPANDED);
                                         k = close - w.s + 1;

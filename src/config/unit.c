@@ -189,15 +189,17 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
                         char unknown;
 
                         r = unit_expand_specifiers(u->name ?: "docker.service", &v->value, &x, &unknown);
-                        if (r >= 0 && unknown) {
+                        /* Unknown only matters where ExecStart= uses it (a
+                         * proxy's password with "%40" in it does not):
+                         * unit_exec_to_words() says so there. */
+                        if (r >= 0 && unknown)
                                 r = strv_extendf(&u->problems,
                                                  "%s:%u: Environment= %s=%s has %%%c: %s, so its value is not known",
                                                  f->path, line, v->name, v->value.s, unknown, UNIT_SPECIFIER_UNKNOWN);
-                                if (r >= 0)
-                                        r = strv_extend(&u->unprovable, u->problems[strv_length(u->problems) - 1]);
-                        }
                         if (r >= 0)
                                 r = env_set(&u->environment, v->name, &x, v->src, v->line);
+                        if (r >= 0 && unknown)
+                                env_mark_unknown(&u->environment, v->name);
                 }
                 return r;
         }

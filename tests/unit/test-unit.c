@@ -335,8 +335,23 @@ static void test_expansion(void) {
         ok_streq(w, "/usr/bin/dockerd|--data-root|/srv/docker-%", "Environment=: escapes, then specifiers");
         const EnvVar *host = env_get(&l.u.environment, "HOST");
         ok_streq(host ? host->value.s : NULL, "%H", "a specifier of the running system: kept as written");
-        ok(strv_length(l.u.unprovable) == 1 && strstr(l.u.unprovable[0], ETC ":2: Environment= HOST=%H has %H"),
-           "… and its value unprovable (%s)", strna(l.u.unprovable ? l.u.unprovable[0] : NULL));
+        ok(strv_length(l.u.problems) == 1 && strstr(l.u.problems[0], ETC ":2: Environment= HOST=%H has %H"),
+           "… said (%s)", strna(l.u.problems ? l.u.problems[0] : NULL));
+        ok(strv_length(l.u.unprovable) == 0 && strv_length(l.unprovable) == 0,
+           "… and no obstacle while ExecStart= does not use it (a proxy password with %%40 in it)");
+        loaded_done(&l);
+
+        /* Used by ExecStart=: the command line is not known. */
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "Environment=HOST=%H \"PROXY=http://u:p%40ss@proxy\"\n"
+                   "ExecStart=/usr/bin/dockerd --data-root /srv/${HOST}\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok(strv_length(l.unprovable) == 1 && strstr(l.unprovable[0], "ExecStart= uses $HOST, whose value (%H) has"),
+           "a variable with such a specifier, used by ExecStart=: unprovable (%s)",
+           strna(l.unprovable ? l.unprovable[0] : NULL));
         loaded_done(&l);
         tree_remove(root);
 }
