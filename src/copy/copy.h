@@ -137,14 +137,6 @@ int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret);
  * pass, the latter must be copied or refused by name. */
 bool copy_mount_is_docker_runtime(const char *data_root, const char *target);
 
-/* The mount points below data_root (from mountinfo, NULL: the process's)
- * that Docker did not make: neither a running container's or plugin's
- * (copy_mount_is_docker_runtime()) nor a local volume's own mount (its
- * volumes/NAME/opts.json names a MountType: Docker mounts it at
- * volumes/NAME/_data while a container uses it). What is left is a
- * filesystem of the administrator's, which no copy pass crosses. */
-int copy_foreign_mounts(const char *mountinfo, const char *data_root, char ***ret);
-
 typedef struct TreeSize {
         uint64_t bytes;          /* allocated (st_blocks), hard links once */
         uint64_t apparent_bytes; /* st_size, hard links once */

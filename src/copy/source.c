@@ -5,13 +5,11 @@
 #include <errno.h>
 #include <fts.h>
 #include <search.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "copy/copy.h"
-#include "util/json-util.h"
 #include "util/libmount-util.h"
 #include "util/macro.h"
 #include "util/path.h"
@@ -94,47 +92,6 @@ bool copy_mount_is_docker_runtime(const char *data_root, const char *target) {
                         return true;
         }
         return false;
-}
-
-/* A local volume's mount, made by Docker from the options the volume was
- * created with (type, device, o): volumes/NAME/_data, its opts.json naming
- * the type. */
-static bool mount_is_volume_option(const char *data_root, const char *target) {
-        _cleanup_free_ char *root = path_normalize(data_root), *opts = NULL;
-        _cleanup_json_ cJSON *j = NULL;
-        const char *rest, *name_end;
-
-        if (!root || !path_startswith_dir(target, root))
-                return false;
-        rest = startswith(target + (streq(root, "/") ? 0 : strlen(root)), "/volumes/");
-        name_end = rest ? strchr(rest, '/') : NULL;
-        if (!name_end || name_end == rest || !streq(name_end, "/_data"))
-                return false;
-        if (asprintf(&opts, "%s/volumes/%.*s/opts.json", root, (int) (name_end - rest), rest) < 0)
-                return false;
-        return json_parse_file(opts, &j) >= 0 && !isempty(json_get_string(j, "MountType"));
-}
-
-int copy_foreign_mounts(const char *mountinfo, const char *data_root, char ***ret) {
-        _cleanup_strv_free_ char **all = NULL, **l = NULL;
-        int r;
-
-        r = copy_mounts_below(mountinfo, data_root, &all);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(t, all) {
-                if (copy_mount_is_docker_runtime(data_root, *t) || mount_is_volume_option(data_root, *t))
-                        continue;
-                /* Below a mount of the administrator's: named by it. */
-                bool below = false;
-                STRV_FOREACH(p, l)
-                        if (path_startswith_dir(*t, *p))
-                                below = true;
-                if (!below && (r = strv_extend(&l, *t)) < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
 }
 
 typedef struct InodeKey {

@@ -266,33 +266,6 @@ static int plan_daemon(Move *m) {
                             strna(d->root_dir), m->old_root);
 }
 
-/* A filesystem of the administrator's mounted below the data root (a disk
- * of its own for volumes/NAME/_data, say): no copy pass crosses it, and
- * with Docker stopped it would still be there, so the final pass would
- * refuse it then, Docker down. Refused now, by name. A resumed run has it
- * refused by that final pass as before, and rolls back. */
-static int plan_foreign_mounts(Move *m) {
-        _cleanup_strv_free_ char **mounts = NULL;
-        int r;
-
-        if (m->resume_phase != PHASE_NONE || !m->old_root)
-                return 0;
-        r = copy_foreign_mounts(NULL, m->old_root, &mounts);
-        if (r < 0)
-                return strv_extendf(&m->refusals, "The mounts below %s cannot be read: %s.", m->old_root,
-                                    strerror(-r));
-        STRV_FOREACH(t, mounts) {
-                r = strv_extendf(&m->refusals,
-                                 "A filesystem is mounted on %s, below the data root: the move copies the data "
-                                 "root's own filesystem only. Unmount it before the move; after the move, mount it "
-                                 "on the same place below the new data root (and change its fstab line so).",
-                                 *t);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 /* The data root's symlink or bind already leads to the target: there is
  * nothing to copy, and a copy (or --delete-old) would work on the very data
  * the new root reads. */
@@ -579,8 +552,6 @@ int plan_decide(Move *m, char **ret_error) {
         int r;
 
         r = plan_daemon(m);
-        if (r >= 0)
-                r = plan_foreign_mounts(m);
         if (r < 0)
                 return r;
 

@@ -43,15 +43,6 @@ refused "a target inside the data root" --to "$DOCKERD_DATA_ROOT/inside" --yes
 refused "a target that is not empty" --to "$VOL/full" --yes
 refused "no terminal and no --yes" --to "$VOL/docker"
 ok 'grep -q -- "--yes" "$WORK/out"' "the message asks for --yes"
-# A filesystem of the administrator's below the data root: no copy pass
-# crosses it; refused before Docker is stopped, by name.
-mkdir -p "$DOCKERD_DATA_ROOT/volumes/own-disk/_data"
-mount -t tmpfs tmpfs "$DOCKERD_DATA_ROOT/volumes/own-disk/_data"
-refused "a filesystem mounted below the data root" --to "$VOL/docker" --yes
-ok 'grep -q "A filesystem is mounted on $DOCKERD_DATA_ROOT/volumes/own-disk/_data, below the data root" "$WORK/out"' \
-        "the refusal names the mount below the data root"
-umount "$DOCKERD_DATA_ROOT/volumes/own-disk/_data"
-rm -r "$DOCKERD_DATA_ROOT/volumes/own-disk"
 
 # A conflict in the configuration: dockerd would not start again.
 cp /etc/default/docker "$WORK/default.orig"

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -131,42 +130,6 @@ static void test_runtime_mounts(void) {
         ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker/overlay2/x/merged/deeper"), "deeper is not Docker's");
         ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker-old/overlay2/aaaa/merged"), "sibling root");
         ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker"), "the root itself");
-}
-
-/* What no copy pass crosses and the move must refuse up front: mounts of
- * the administrator's, not Docker's own (a container's, a plugin's, a local
- * volume's made from its options). */
-static void test_foreign_mounts(void) {
-        char tmpl[] = "/tmp/test-copy-XXXXXX";
-        char *t = mkdtemp(tmpl);
-        _cleanup_free_ char *mi = path_join(t, "mountinfo"), *nfs = path_join(t, "volumes/nfs"),
-                            *opts = path_join(nfs, "opts.json"), *cmd = NULL;
-        _cleanup_strv_free_ char **l = NULL;
-        const char *targets[] = { "overlay2/3f1c/merged", "containers/6593/mounts/shm", "volumes/db/_data",
-                                  "volumes/db/_data/inner", "volumes/nfs/_data", "volumes/plain/_data", "srv" };
-        size_t n = 0;
-        FILE *f;
-
-        ok(t != NULL, "temporary directory");
-        if (!t)
-                return;
-        f = fopen(mi, "we");
-        for (size_t i = 0; f && i < ELEMENTSOF(targets); i++)
-                fprintf(f, "%zu 22 0:%zu / %s/%s rw - ext4 /dev/vdb%zu rw\n", 40 + i, 50 + i, t, targets[i], i);
-        ok(f && fclose(f) == 0 && mkdir_p(nfs, 0755) >= 0, "fixture written");
-        /* Docker's own mount of an NFS volume; "plain" has no options. */
-        {
-                const char *j = "{\"MountType\":\"nfs\",\"MountOpts\":\"addr=10.0.0.1\"}";
-                ok(write_file_atomic(opts, j, strlen(j), 0644) >= 0, "opts.json of a volume with options");
-        }
-
-        ok_int(copy_foreign_mounts(mi, t, &l), 0, "foreign mounts read");
-        n = strv_length(l);
-        ok_int(n, 3, "three of the administrator's");
-        ok(n == 3 && endswith(l[0], "/srv") && endswith(l[1], "/volumes/db/_data") && endswith(l[2], "/volumes/plain/_data"),
-           "/srv, volumes/db/_data and volumes/plain/_data, the mount below one of them not named again");
-        if (asprintf(&cmd, "rm -rf '%s'", t) > 0)
-                (void) system(cmd);
 }
 
 static void write_at(const char *dir, const char *name, const char *data) {
@@ -352,7 +315,6 @@ int main(void) {
         test_argv();
         test_mounts_below();
         test_runtime_mounts();
-        test_foreign_mounts();
         test_measure_and_copy();
         test_watch();
         return tap_done();
