@@ -237,6 +237,8 @@ int copy_apply_dir_attrs(Worker *w, int s, int t, const DirNode *d);
 /* engine-data.c */
 int copy_file_data(Worker *w, int in, int out, const Attrs *a, uint64_t *ret_bytes);
 
-/* engine-entry.c */
+/* engine-remove.c */
 int copy_remove_tree_at(int dirfd, const char *name, bool is_dir);
+
+/* engine-entry.c */
 void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer);
