@@ -356,7 +356,7 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res,
                                                          "new space",
                                                          b->node, disk->node);
                                 if (r < 0) {
-                                        if (asprintf(&res->advice,
+                                        if (free_and_asprintf(&res->advice,
                                                      "The filesystem was not touched; check the partition table "
                                                      "with fdisk -l %s.",
                                                      disk->node) < 0)
@@ -419,7 +419,7 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res,
         if (r == -EOPNOTSUPP)
                 return error_set(ret_error, r, "Growing %s is not supported (ext4 and xfs are)", fstype);
         if (r < 0) {
-                if (asprintf(&res->advice,
+                if (free_and_asprintf(&res->advice,
                              "Nothing is lost: the filesystem keeps its size%s; fix the cause and run grow again.",
                              res->partition_grown ? ", the partition is grown already" : "") < 0)
                         return -ENOMEM;

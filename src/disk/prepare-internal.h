@@ -15,7 +15,6 @@
 #include "disk/blockdev.h"
 #include "disk/prepare.h"
 #include "disk/probe.h"
-#include "util/macro.h"
 
 /* A filesystem of ours on the device or one of its partitions. */
 typedef struct Ours {
@@ -25,9 +24,6 @@ typedef struct Ours {
 } Ours;
 
 /* prepare.c: the checks and steps both ways share */
-/* Sets res->advice, for a failure after the run changed the host: the state
- * it leaves and what to do. Returns 0 or -ENOMEM. */
-int prepare_advise(PrepareResult *res, const char *format, ...) _printf_(2, 3);
 /* Whether /etc/fstab (fstab) and the state file (state) can be written: a
  * refusal in res->refusals where not. */
 int prepare_check_writes(const PrepareRequest *req, bool fstab, bool state, PrepareResult *res);

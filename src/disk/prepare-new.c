@@ -21,7 +21,7 @@
 
 static int prepare_wipe_failed(const BlockDev *d, const char *node, int error, PrepareResult *res,
                                char **ret_error) {
-        if (prepare_advise(res,
+        if (free_and_asprintf(&res->advice,
                            "Signatures on %s may be partly wiped; nothing else was changed: fix the cause and run "
                            "prepare again with --wipe.",
                            d->node) < 0)
@@ -127,7 +127,7 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
         if (req->partition) {
                 r = partition_create_single(d->node);
                 if (r < 0) {
-                        if (prepare_advise(res,
+                        if (free_and_asprintf(&res->advice,
                                            "%s may now hold a partial partition table: fix the cause and run prepare "
                                            "again with --wipe.",
                                            d->node) < 0)
@@ -139,7 +139,7 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
                         return r;
                 r = partition_wait(NULL, d->name, 1, PARTITION_WAIT_MS, &partname);
                 if (r < 0) {
-                        if (prepare_advise(res,
+                        if (free_and_asprintf(&res->advice,
                                            "%s holds a new partition table, nothing else: for a loop device, attach it "
                                            "with losetup -P; then run prepare again with --wipe.",
                                            d->node) < 0)
@@ -157,7 +157,7 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
         res->formatted = true;
         r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
         if (r < 0) {
-                if (prepare_advise(res,
+                if (free_and_asprintf(&res->advice,
                                    "%s may hold part of a filesystem; nothing is mounted or in /etc/fstab: fix the "
                                    "cause and run prepare again with --wipe.",
                                    fsdev->node) < 0)

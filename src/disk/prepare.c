@@ -6,7 +6,6 @@
  * writable, the mount, the fstab line, the record). Taking a run back is
  * prepare-undo.c. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,21 +48,6 @@ void prepare_result_done(PrepareResult *r) {
         free(r->made_dir);
         free(r->fstab_written);
         *r = (PrepareResult){};
-}
-
-int prepare_advise(PrepareResult *res, const char *format, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&s, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        free(res->advice);
-        res->advice = s;
-        return 0;
 }
 
 /* Whether files this run writes besides the device can be written: it must
@@ -197,7 +181,7 @@ int prepare_do_mount(const PrepareRequest *req, const char *node, const char *mo
         r = mount_device(node, mount, fstype, defer ? MOUNT_DEFER_ITABLE_INIT : NULL, &msg);
         if (r < 0) {
                 if (res->formatted &&
-                    prepare_advise(res,
+                    free_and_asprintf(&res->advice,
                                    "The filesystem (UUID=%s) was made on %s and recorded; nothing is mounted or in "
                                    "/etc/fstab: fix the cause and run prepare again, it will be reused.",
                                    strna(res->uuid), node) < 0)
@@ -212,7 +196,7 @@ int prepare_do_mount(const PrepareRequest *req, const char *node, const char *mo
 /* The advice for a failure after this run mounted the volume and before its
  * line was in /etc/fstab. */
 static int prepare_mounted_without_fstab(PrepareResult *res, const char *uuid, const char *mount) {
-        return prepare_advise(res,
+        return free_and_asprintf(&res->advice,
                               "%s (UUID=%s) is mounted on %s but has no line in /etc/fstab, so it will not be "
                               "mounted at the next boot: fix the cause and run prepare again (it reuses the "
                               "filesystem and adds the line), or unmount %s.",
@@ -291,7 +275,7 @@ int prepare_do_record(const PrepareRequest *req, const BlockDev *fsdev, const Fs
                 if (res->mounted)
                         k = prepare_mounted_without_fstab(res, fs->uuid, mount);
                 else if (res->formatted)
-                        k = prepare_advise(res,
+                        k = free_and_asprintf(&res->advice,
                                            "The filesystem (UUID=%s) was made on %s but is not recorded as this "
                                            "program's, so a new run will not reuse it; nothing is on it yet: fix the "
                                            "cause and run prepare again with --wipe.",

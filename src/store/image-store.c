@@ -66,22 +66,6 @@ void image_store_info_done(ImageStoreInfo *i) {
         *i = (ImageStoreInfo){};
 }
 
-static int set_fmt(char **p, const char *format, ...) _printf_(2, 3);
-static int set_fmt(char **p, const char *format, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&s, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        free(*p);
-        *p = s;
-        return 0;
-}
-
 char *image_store_containerd_beside(const char *new_data_root) {
         _cleanup_free_ char *parent = path_dirname(new_data_root);
 
@@ -216,12 +200,12 @@ static int decide_store(const DockerConfig *c, const EngineInfo *info, const cha
                 return r;
         if (has_feature) {
                 i->store = snap ? IMAGE_STORE_CONTAINERD : IMAGE_STORE_GRAPH_DRIVER;
-                return set_fmt(&i->store_source, "features containerd-snapshotter in %s", where);
+                return free_and_asprintf(&i->store_source, "features containerd-snapshotter in %s", where);
         }
         for (size_t k = 0; driver && k < ELEMENTSOF(graph_drivers); k++)
                 if (streq(driver, graph_drivers[k])) {
                         i->store = IMAGE_STORE_GRAPH_DRIVER;
-                        return set_fmt(&i->store_source, "storage-driver %s", driver);
+                        return free_and_asprintf(&i->store_source, "storage-driver %s", driver);
                 }
         if (major >= 29) {
                 for (size_t k = 0; k < ELEMENTSOF(graph_drivers); k++) {
@@ -230,18 +214,18 @@ static int decide_store(const DockerConfig *c, const EngineInfo *info, const cha
                                 return -ENOMEM;
                         if (dir_has_entries(c->root, d)) {
                                 i->store = IMAGE_STORE_GRAPH_DRIVER;
-                                return set_fmt(&i->store_source,
+                                return free_and_asprintf(&i->store_source,
                                                "Engine %u keeps the graph driver of a data root that has %s layers",
                                                major, graph_drivers[k]);
                         }
                 }
                 i->store = IMAGE_STORE_CONTAINERD;
-                return set_fmt(&i->store_source, "the default of Engine %u on a data root without graph-driver layers",
-                               major);
+                return free_and_asprintf(&i->store_source,
+                        "the default of Engine %u on a data root without graph-driver layers", major);
         }
         if (major > 0) {
                 i->store = IMAGE_STORE_GRAPH_DRIVER;
-                return set_fmt(&i->store_source, "the default of Engine %u", major);
+                return free_and_asprintf(&i->store_source, "the default of Engine %u", major);
         }
         i->store = IMAGE_STORE_UNKNOWN;
         if ((r = free_and_strdup(&i->store_source, "unknown")) < 0)
@@ -267,9 +251,9 @@ static int decide_containerd(const DockerConfig *c, const ContainerdConfig *cc, 
 
         if (feature(c, "embedded-containerd", &embedded, &where) > 0 && embedded) {
                 i->containerd = CONTAINERD_EMBEDDED;
-                if ((r = set_fmt(&i->containerd_source, "features embedded-containerd in %s", where)) < 0 ||
-                    (r = set_fmt(&i->containerd_root, "%s/containerd", data_root)) < 0 ||
-                    (r = set_fmt(&i->containerd_state, "%s/containerd", exec_root)) < 0)
+                if ((r = free_and_asprintf(&i->containerd_source, "features embedded-containerd in %s", where)) < 0 ||
+                    (r = free_and_asprintf(&i->containerd_root, "%s/containerd", data_root)) < 0 ||
+                    (r = free_and_asprintf(&i->containerd_state, "%s/containerd", exec_root)) < 0)
                         return r;
                 return 0;
         }
@@ -308,7 +292,7 @@ static int decide_containerd(const DockerConfig *c, const ContainerdConfig *cc, 
                 if (system)
                         r = free_and_strdup(&i->containerd_socket, CONTAINERD_DEFAULT_SOCKET);
                 else
-                        r = set_fmt(&i->containerd_socket, "%s/containerd/containerd.sock", exec_root);
+                        r = free_and_asprintf(&i->containerd_socket, "%s/containerd/containerd.sock", exec_root);
                 if (r < 0)
                         return r;
         }
@@ -316,8 +300,8 @@ static int decide_containerd(const DockerConfig *c, const ContainerdConfig *cc, 
         if (i->containerd == CONTAINERD_MANAGED) {
                 /* dockerd writes its containerd's config at every start,
                  * from the data root and exec root it has then. */
-                if ((r = set_fmt(&i->containerd_root, "%s/containerd/daemon", data_root)) < 0 ||
-                    (r = set_fmt(&i->containerd_state, "%s/containerd/daemon", exec_root)) < 0)
+                if ((r = free_and_asprintf(&i->containerd_root, "%s/containerd/daemon", data_root)) < 0 ||
+                    (r = free_and_asprintf(&i->containerd_state, "%s/containerd/daemon", exec_root)) < 0)
                         return r;
                 return 0;
         }

@@ -25,7 +25,9 @@
  * never print; the command layer (src/cmd) reports each failure once — on
  * stderr and, with --json, in the object's "error" — and is the only place
  * that turns a failure into an exit status. A result record that reports a
- * failure as its outcome (the move's report) keeps that text as data.
+ * failure as its outcome (the move's report) keeps that text as data, and
+ * so does one whose failure left the host changed: the advice of prepare's
+ * and grow's results (the state left, what to do) beside the error.
  *
  * A refusal (the request is not safe to carry out) is no failure: a list of
  * reasons in the result, or -ECANCELED with the one reason in a ret_refusal

@@ -85,6 +85,21 @@ int strv_extendf_full(char ***l, bool unique, const char *format, ...) {
         return r;
 }
 
+int free_and_asprintf(char **p, const char *format, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&s, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        free(*p);
+        *p = s;
+        return 0;
+}
+
 int strv_extend_strv(char ***a, char *const *b) {
         STRV_FOREACH(s, b) {
                 int r = strv_extend(a, *s);

@@ -36,4 +36,9 @@ void strv_sort(char **l);
  * has no element (a set of nothing is a set). */
 int strv_sort_take(char ***l, char ***ret);
 
+/* Not a list, but its strings' companion: replaces the string *p with the
+ * formatted one, freeing the old; on -ENOMEM *p is left as it was (as
+ * free_and_strdup() in util/macro.h). */
+int free_and_asprintf(char **p, const char *format, ...) _printf_(2, 3);
+
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
