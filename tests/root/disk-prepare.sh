@@ -237,35 +237,40 @@ is "$(findmnt --tab-file /etc/fstab -n -o SOURCE | grep -c '^UUID=' )" \
         "$(( $(grep -c '^UUID=' "$WORK/fstab.orig") + 5 ))" "findmnt reads the five new lines, all by UUID"
 
 # --- a failure after the device was written: exit 5, what is left, what to do
-# The fstab line fails after the mount: the volume is mounted without it.
-sandbox_loop d7 256M
-fstab0=$(checksum_of /etc/fstab)
-capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-fstab:EIO "$BIN" prepare "$d7" --mount "$WORK/nofstab" --json
-is "$R_rc" 5 "fstab write fails after the mount: exit 5 (needs a human)"
-is "$(json_get 'j["status"], j["changed"], j["error"]["code"]' <<<"$R_out")" '["needs-human", true, 5]' \
-        "fstab write fails: status needs-human, changed, error.code 5"
-like "$(json_get 'j["error"]["advice"]' <<<"$R_out")" "is mounted on $WORK/nofstab but has no line in /etc/fstab" \
-        "fstab write fails: the advice says the volume is mounted without its fstab line"
-like "$R_err" "run prepare again \\(it reuses the filesystem and adds the line\\)" \
-        "fstab write fails: stderr says what to do"
-is "$(findmnt -n -o SOURCE --mountpoint "$WORK/nofstab")" "$d7" "fstab write fails: the volume is mounted"
-is "$(checksum_of /etc/fstab)" "$fstab0" "fstab write fails: /etc/fstab unchanged"
-capture R "$BIN" prepare "$d7" --mount "$WORK/nofstab" --json
-is "$R_rc/$(json_get 'j["reused"]' <<<"$R_out")" "0/true" "fstab write fails, the advice followed: exit 0, reused"
-is "$(fstab_lines_for "$WORK/nofstab")" 1 "fstab write fails, the advice followed: the line is there"
+# (test hooks: a build with -Dfault_injection=true)
+if [ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" = 1 ]; then
+        # The fstab line fails after the mount: the volume is mounted without it.
+        sandbox_loop d7 256M
+        fstab0=$(checksum_of /etc/fstab)
+        capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-fstab:EIO "$BIN" prepare "$d7" --mount "$WORK/nofstab" --json
+        is "$R_rc" 5 "fstab write fails after the mount: exit 5 (needs a human)"
+        is "$(json_get 'j["status"], j["changed"], j["error"]["code"]' <<<"$R_out")" '["needs-human", true, 5]' \
+                "fstab write fails: status needs-human, changed, error.code 5"
+        like "$(json_get 'j["error"]["advice"]' <<<"$R_out")" "is mounted on $WORK/nofstab but has no line in /etc/fstab" \
+                "fstab write fails: the advice says the volume is mounted without its fstab line"
+        like "$R_err" "run prepare again \\(it reuses the filesystem and adds the line\\)" \
+                "fstab write fails: stderr says what to do"
+        is "$(findmnt -n -o SOURCE --mountpoint "$WORK/nofstab")" "$d7" "fstab write fails: the volume is mounted"
+        is "$(checksum_of /etc/fstab)" "$fstab0" "fstab write fails: /etc/fstab unchanged"
+        capture R "$BIN" prepare "$d7" --mount "$WORK/nofstab" --json
+        is "$R_rc/$(json_get 'j["reused"]' <<<"$R_out")" "0/true" "fstab write fails, the advice followed: exit 0, reused"
+        is "$(fstab_lines_for "$WORK/nofstab")" 1 "fstab write fails, the advice followed: the line is there"
 
-# The record fails after mkfs: not mounted, and a new run needs --wipe.
-sandbox_loop d8 256M
-capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-record:EIO "$BIN" prepare "$d8" --mount "$WORK/norecord"
-is "$R_rc" 5 "record fails after mkfs: exit 5"
-like "$R_err" "was made on $d8 but is not recorded" "record fails: says the filesystem is not recorded"
-unlike "$R_err" "will be reused" "record fails: does not promise a reuse"
-ok "! findmnt -n --source '$d8' >/dev/null" "record fails: nothing mounted"
-is "$(fstab_lines_for "$WORK/norecord")" 0 "record fails: no fstab line"
-capture R "$BIN" prepare "$d8" --mount "$WORK/norecord"
-is "$R_rc" 3 "record fails, run again without --wipe: refused, as the advice said"
-capture R "$BIN" prepare "$d8" --mount "$WORK/norecord" --wipe
-is "$R_rc" 0 "record fails, run again with --wipe: done"
+        # The record fails after mkfs: not mounted, and a new run needs --wipe.
+        sandbox_loop d8 256M
+        capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-record:EIO "$BIN" prepare "$d8" --mount "$WORK/norecord"
+        is "$R_rc" 5 "record fails after mkfs: exit 5"
+        like "$R_err" "was made on $d8 but is not recorded" "record fails: says the filesystem is not recorded"
+        unlike "$R_err" "will be reused" "record fails: does not promise a reuse"
+        ok "! findmnt -n --source '$d8' >/dev/null" "record fails: nothing mounted"
+        is "$(fstab_lines_for "$WORK/norecord")" 0 "record fails: no fstab line"
+        capture R "$BIN" prepare "$d8" --mount "$WORK/norecord"
+        is "$R_rc" 3 "record fails, run again without --wipe: refused, as the advice said"
+        capture R "$BIN" prepare "$d8" --mount "$WORK/norecord" --wipe
+        is "$R_rc" 0 "record fails, run again with --wipe: done"
+else
+        skip "failures after the device was written" "a build without -Dfault_injection"
+fi
 
 # A failure before anything was written stays exit 1.
 capture R "$BIN" prepare /dev/nonexistent-device --mount "$WORK/none" --json
