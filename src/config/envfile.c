@@ -365,6 +365,22 @@ int env_parse_assignments(Env *e, const Text *t, uint32_t src, unsigned line, ch
                         return 0;
                 }
 
+                if (quote) {
+                        /* A quote never closed: systemd 252 says "Invalid
+                         * syntax, ignoring" and sets nothing of the line's
+                         * last word. */
+                        char *m;
+                        if (asprintf(&m, "Environment= line %u: '%s' has a quote that is never closed: systemd "
+                                         "ignores that assignment",
+                                     line, strempty(word.s)) < 0 ||
+                            strv_consume(ret_problems, m) < 0) {
+                                text_done(&word);
+                                return -ENOMEM;
+                        }
+                        text_done(&word);
+                        return 0;
+                }
+
                 char *eq = word.s ? strchr(word.s, '=') : NULL;
                 if (!eq || !env_name_is_valid(word.s, eq - word.s)) {
                         char *m;

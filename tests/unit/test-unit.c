@@ -341,6 +341,20 @@ static void test_expansion(void) {
            "… and no obstacle while ExecStart= does not use it (a proxy password with %%40 in it)");
         loaded_done(&l);
 
+        /* A quote never closed: systemd ignores the assignment, so the
+         * option it would carry is not on the command line. */
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "Environment=\"OPTS=--data-root /srv/x\n"
+                   "ExecStart=/usr/bin/dockerd $OPTS\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd", "Environment= with a quote never closed: ignored, as systemd 252 does");
+        ok(strv_length(l.u.problems) == 1 && strstr(l.u.problems[0], "a quote that is never closed"),
+           "… and said (%s)", strna(l.u.problems ? l.u.problems[0] : NULL));
+        loaded_done(&l);
+
         /* Used by ExecStart=: the command line is not known. */
         tree_write(root, ETC,
                    "[Service]\n"
