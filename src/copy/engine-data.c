@@ -9,6 +9,7 @@
 
 #include "copy/engine-internal.h"
 #include "util/macro.h"
+#include "util/test-hook.h"
 
 const char *const copy_method_names[] = {
         [METHOD_REFLINK] = "reflink",
@@ -32,23 +33,29 @@ static bool refused(int e) {
         return e == EXDEV || e == EOPNOTSUPP || e == EINVAL || e == ENOSYS || e == ENOTTY || e == EBADF;
 }
 
-/* The source ended at offset at, before the size it had when it was
- * opened (expected): 0 to take the copy so far, or -ENODATA. Only the live
- * pass copies while Docker writes, and a file that shrank meanwhile is
- * copied again by the final pass (the change is recorded, its times differ
- * from the copy's); anything else is a short copy, never a complete one. */
-static int source_ended(Run *r, int in, uint64_t at, uint64_t expected) {
+/* Whether the live pass may take a copy of in cut short (the source ended
+ * at offset at, or its data moved under the copy): when the file shrank
+ * below what was read, or was written to since it was opened (attributes
+ * a: a log truncated and written again, a file rewritten in place). Docker
+ * runs during the live pass, and the final pass copies again every file
+ * whose times or size differ from the copy's, or that changed since the
+ * record began. The final pass, with Docker stopped, takes nothing short:
+ * a source that ends early there is a short copy, never a complete one. */
+static bool source_moved(Run *r, int in, const Attrs *a, uint64_t at) {
         struct stat st;
 
-        if (r->o->pass == COPY_PASS_LIVE && fstat(in, &st) >= 0 && (uint64_t) st.st_size < expected &&
-                (uint64_t) st.st_size <= at)
-                return 0;
-        return -ENODATA;
+        test_hook_pause("copy-source-ended");
+        if (r->o->pass != COPY_PASS_LIVE || fstat(in, &st) < 0)
+                return false;
+        if ((uint64_t) st.st_size < a->size && (uint64_t) st.st_size <= at)
+                return true;
+        return (uint64_t) st.st_size != a->size || ts_ns(st.st_ctim) != a->ctime_ns ||
+               ts_ns(st.st_mtim) != ts_ns(a->mtime);
 }
 
 /* Copies [off, off + len) of in to the same offsets of out; stops early at
  * the source's end only where source_ended() allows it. */
-static int copy_range(Worker *w, int in, int out, uint64_t off, uint64_t len, uint64_t *done) {
+static int copy_range(Worker *w, int in, int out, const Attrs *a, uint64_t off, uint64_t len, uint64_t *done) {
         Run *r = w->run;
         uint64_t end = off + len;
         bool reread = false;
@@ -110,7 +117,6 @@ static int copy_range(Worker *w, int in, int out, uint64_t off, uint64_t len, ui
                         return negative_errno();
                 }
                 if (n == 0) {
-                        int k;
                         /* copy_file_range() and sendfile() may stop short
                          * of the end (filesystems that do not support them
                          * fully): read before taking it for the end. */
@@ -118,9 +124,8 @@ static int copy_range(Worker *w, int in, int out, uint64_t off, uint64_t len, ui
                                 reread = true;
                                 continue;
                         }
-                        k = source_ended(r, in, off, end);
-                        if (k < 0)
-                                return k;
+                        if (!source_moved(r, in, a, off))
+                                return -ENODATA;
                         break;
                 }
                 reread = false;
@@ -174,9 +179,8 @@ int copy_file_data(Worker *w, int in, int out, const Attrs *a, uint64_t *ret_byt
                         if (got < 0)
                                 return negative_errno();
                         if (got == 0) {
-                                k = source_ended(r, in, (uint64_t) n, a->size);
-                                if (k < 0)
-                                        return k;
+                                if (!source_moved(r, in, a, (uint64_t) n))
+                                        return -ENODATA;
                                 break;
                         }
                         n += got;
@@ -197,7 +201,7 @@ int copy_file_data(Worker *w, int in, int out, const Attrs *a, uint64_t *ret_byt
 
         if (a->blocks * 512 >= a->size) {
                 /* Fully allocated: no holes to look for. */
-                k = copy_range(w, in, out, 0, a->size, &done);
+                k = copy_range(w, in, out, a, 0, a->size, &done);
                 if (k < 0)
                         return k;
                 pos = a->size;
@@ -210,9 +214,14 @@ int copy_file_data(Worker *w, int in, int out, const Attrs *a, uint64_t *ret_byt
                                 return negative_errno();
                         }
                         hole = lseek(in, data, SEEK_HOLE);
-                        if (hole < 0)
-                                return negative_errno();
-                        k = copy_range(w, in, out, (uint64_t) data, (uint64_t) (hole - data), &done);
+                        if (hole < 0) {
+                                /* ENXIO: the file ended after data, cut
+                                 * since SEEK_DATA found it. */
+                                if (errno == ENXIO && source_moved(r, in, a, (uint64_t) data))
+                                        break;
+                                return errno == ENXIO ? -ENODATA : negative_errno();
+                        }
+                        k = copy_range(w, in, out, a, (uint64_t) data, (uint64_t) (hole - data), &done);
                         if (k < 0)
                                 return k;
                         pos = (uint64_t) hole;
