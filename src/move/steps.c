@@ -592,8 +592,12 @@ int steps_plan(Move *m) {
          * do (STEP_SKIPPED); the plan cannot know that. */
         run_begin(m);
         r = plan_table(m, target_steps, ELEMENTSOF(target_steps));
-        if (r >= 0 && m->phase == PHASE_NONE)
-                m->phase = PHASE_PLANNED; /* journal_open() */
+        if (r >= 0 && m->phase == PHASE_NONE) {
+                /* journal_open(): a new journal, whatever steps an earlier
+                 * move's lists. */
+                m->phase = PHASE_PLANNED;
+                m->steps_from = journal_n_steps(m->journal);
+        }
         if (r >= 0)
                 r = plan_table(m, move_steps, ELEMENTSOF(move_steps));
         m->phase = phase;

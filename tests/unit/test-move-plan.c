@@ -1178,6 +1178,24 @@ static void test_dry_run_steps(void) {
                          "delete-old-containerd",
                          "--device on the containerd store");
 
+        /* After another move, done: its journal's steps are not this
+         * move's (a new journal replaces it at the first step). */
+        m = move_on(SID_TREE, &(MoveRequest){ .device = VOLUME, .pre_copy = true, .delete_old = true });
+        if (journal_new("systemd", "/var/run/docker.sock", "/srv/old", "/srv/older", NULL, NULL, &m->journal) < 0 ||
+            journal_set_phase(m->journal, PHASE_DONE) < 0)
+                abort();
+        for (const char *const *s = (const char *const[]) { "pre-copy", "pre-copy-containerd", "record", "stop",
+                     "check-stopped", "copy", "copy-containerd", "configure", "check-before-start", "start-verify",
+                     "restart-containers", NULL };
+             *s; s++)
+                if (journal_add_step(m->journal, *s, 1) < 0)
+                        abort();
+        ok_dry_run_steps(m, plan_sid(m, NULL), MOVE_PLANNED,
+                         "prepare,pre-copy,pre-copy-containerd,record,stop,check-stopped,copy,copy-containerd,"
+                         "configure,check-before-start,start-verify,restart-containers,delete-old,"
+                         "delete-old-containerd",
+                         "after another move, done");
+
         /* Resumed: what the interrupted run did is not done again (the
          * record is read back from its journal). */
         m = move_after("copied", TARGET, false);
