@@ -51,7 +51,7 @@ static int describe(const BlockDev *d, cJSON **ret, bool human, const char *inde
         cJSON_AddNumberToObject(j, "size", (double) d->size);
         json_add_string_or_null(j, "model", d->model);
         json_add_string_or_null(j, "serial", d->serial);
-        cJSON_AddStringToObject(j, "kind", disk_kind_to_string(d->kind));
+        cJSON_AddStringToObject(j, "kind", disk_kind_to_string(r < 0 ? d->kind : e.kind));
         json_add_string_or_null(j, "volume_id", d->volume_id);
         json_add_string_or_null(j, "ec2_name", d->ec2_name);
         json_add_string_or_null(j, "backing_file", d->backing_file);
@@ -94,7 +94,7 @@ static int describe(const BlockDev *d, cJSON **ret, bool human, const char *inde
                 else
                         snprintf(what, sizeof(what), "%s", d->model ?: d->backing_file ?: "-");
                 output_printf("%s%-*s %8s  %-8s %-34s %-16s %s\n", indent, (int) (16 - strlen(indent)), d->name,
-                              size, disk_kind_to_string(d->kind), what, isempty(mounts) ? "-" : mounts,
+                              size, disk_kind_to_string(r < 0 ? d->kind : e.kind), what, isempty(mounts) ? "-" : mounts,
                               r < 0 ? "?" : strv_length(e.refusals) == 0 ? "yes" : "no");
                 if (ours)
                         output_printf("%s    (prepared by docker-relocate: prepare and move reuse it)\n", indent);

@@ -232,16 +232,22 @@ static void load_identity(const char *sysroot, BlockDev *d, const char *dir) {
         } else if (startswith(d->name, "xvd")) {
                 /* Xen: the kernel names the disk after the EC2 name. */
                 (void) ec2_name_normalize(d->name, &d->ec2_name);
-                if (d->ec2_name && host_is_ec2_xen(sysroot)) {
-                        /* Instance store can only be mapped at launch: a
-                         * name the mapping does not give it is EBS. */
-                        r = imds_is_instance_store(d->ec2_name);
-                        if (r < 0)
-                                d->kind_error = r;
-                        else
-                                d->kind = r > 0 ? DISK_KIND_INSTANCE_STORE : DISK_KIND_EBS;
-                }
         }
+}
+
+int blockdev_kind(const char *sysroot, const BlockDev *d, DiskKind *ret) {
+        int r;
+
+        *ret = d->kind;
+        if (!startswith(d->name, "xvd") || !d->ec2_name || !host_is_ec2_xen(sysroot))
+                return 0;
+        /* Instance store can only be mapped at launch: a name the mapping
+         * does not give it is EBS. */
+        r = imds_is_instance_store(d->ec2_name);
+        if (r < 0)
+                return r;
+        *ret = r > 0 ? DISK_KIND_INSTANCE_STORE : DISK_KIND_EBS;
+        return 0;
 }
 
 int blockdev_load(const char *sysroot, const char *name, BlockDev **ret) {

@@ -27,9 +27,7 @@ typedef struct BlockDev {
         char *backing_file; /* of a loop device */
         char **partitions;  /* kernel names of a disk's partitions, sorted */
         char **holders;     /* kernel names in holders/ (dm, md) */
-        DiskKind kind;
-        int kind_error;     /* on an EC2 Xen instance, why the instance metadata could not tell
-                             * instance store from EBS (negative errno, see disk/imds.h); else 0 */
+        DiskKind kind;      /* from the model (NVMe); an xvd disk's is OTHER, see blockdev_kind() */
         char *volume_id;    /* EBS volume id "vol-…" from the NVMe serial */
         char *ec2_name;     /* EC2 device name "sdf", from NVMe identify or the xvd name */
 } BlockDev;
@@ -44,6 +42,13 @@ char *sysroot_path(const char *sysroot, const char *path);
 /* Reads everything about one device (disk or partition). -ENOENT if the
  * kernel does not know the name. */
 int blockdev_load(const char *sysroot, const char *name, BlockDev **ret);
+/* The kind of disk d is: d->kind, but on an EC2 Xen instance, where an xvd
+ * disk's model says nothing, the instance metadata's block device mapping
+ * tells instance store from EBS. That may take seconds where the metadata
+ * does not answer, so only what needs the kind asks (once per process).
+ * On failure *ret is d->kind and the error says why the metadata could not
+ * tell (see disk/imds.h). */
+int blockdev_kind(const char *sysroot, const BlockDev *d, DiskKind *ret);
 
 /* The device's own kernel name, then its partitions' (where a filesystem
  * of a disk may sit). */

@@ -72,16 +72,14 @@ int disk_check_eligibility(const char *sysroot, const BlockDev *d, const Eligibi
                         return r;
         }
 
-        kind = d->kind;
-        kind_error = d->kind_error;
+        kind_error = blockdev_kind(sysroot, d, &kind);
         if (d->parent) {
                 /* What kind of disk it is belongs to the whole disk. */
                 _cleanup_blockdev_ BlockDev *parent = NULL;
-                if (blockdev_load(sysroot, d->parent, &parent) >= 0) {
-                        kind = parent->kind;
-                        kind_error = parent->kind_error;
-                }
+                if (blockdev_load(sysroot, d->parent, &parent) >= 0)
+                        kind_error = blockdev_kind(sysroot, parent, &kind);
         }
+        e.kind = kind;
         if (kind == DISK_KIND_INSTANCE_STORE && !req->allow_instance_store) {
                 r = strv_extendf(&e.refusals,
                                  "%s is an EC2 instance-store disk, whose data is lost when the instance stops: "

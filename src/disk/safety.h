@@ -24,6 +24,7 @@ typedef struct Eligibility {
         char **signatures; /* what libblkid saw, on the disk and its partitions ("loop0p1: ext4 …") */
         char **mounts;     /* mount points of the device and its partitions */
         char **warnings;   /* what could not be checked, and what that risks; no refusal */
+        DiskKind kind;     /* of the device's disk (blockdev_kind()) */
 } Eligibility;
 
 void eligibility_done(Eligibility *e);
