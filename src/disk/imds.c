@@ -52,16 +52,6 @@ static char *strip(char *s) {
         return s;
 }
 
-static int http_status_to_errno(long status) {
-        if (status == 401 || status == 403)
-                return -EACCES;
-        if (status == 404)
-                return -ENOENT;
-        if (status >= 500)
-                return -EIO;
-        return -EPROTO;
-}
-
 /* One request, in what is left of the exchange's time: the token (PUT) or a
  * GET with it. *ret_status is the HTTP status; *ret_body the answer, on a
  * 200 only (NULL otherwise). */
@@ -127,7 +117,7 @@ static int imds_get(Imds *m, const char *path, char **ret) {
         if (r < 0)
                 return r;
         if (status != 200)
-                return http_status_to_errno(status);
+                return curl_util_http_errno(status);
         *ret = TAKE_PTR(body);
         return 0;
 }
@@ -164,7 +154,7 @@ static int imds_open(Imds *m) {
          * is not asked again without: that would only double the wait. */
         if (status == 403 || status == 404 || status == 405)
                 return 0;
-        return http_status_to_errno(status);
+        return curl_util_http_errno(status);
 }
 
 /* "ephemeral" and a number: an instance-store volume's key (beside "ami",

@@ -76,16 +76,6 @@ int engine_socket_from_host(const char *host, char **ret) {
         return 0;
 }
 
-static int http_status_to_errno(long status) {
-        if (status == 404)
-                return -ENOENT;
-        if (status == 409)
-                return -EBUSY;
-        if (status >= 500)
-                return -EIO;
-        return -EPROTO;
-}
-
 int engine_request(Engine *e, const char *method, const char *path, unsigned timeout_ms, char **ret_body,
                    long *ret_status, char **ret_error) {
         _cleanup_free_ char *url = NULL;
@@ -123,7 +113,7 @@ int engine_request(Engine *e, const char *method, const char *path, unsigned tim
         if (status < 200 || (status >= 300 && status != 304)) {
                 _cleanup_free_ char *msg = engine_parse_error_message(a.data);
                 free(a.data);
-                return error_set(ret_error, http_status_to_errno(status), "%s %s: HTTP %ld%s%s", method, path, status,
+                return error_set(ret_error, curl_util_http_errno(status), "%s %s: HTTP %ld%s%s", method, path, status,
                                  msg ? ": " : "", strempty(msg));
         }
 

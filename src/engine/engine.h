@@ -12,8 +12,9 @@
  * Errors are negative errno values: -ENOENT or -ECONNREFUSED when no daemon
  * listens on the socket, -ETIMEDOUT when it does not answer in time, -ENOENT
  * for an object the Engine does not know (HTTP 404), -EBUSY for a conflict
- * (409), -EIO for a server error (5xx), -EPROTO for an answer that is not what
- * the API documents. Each request takes ret_error (util/error.h): the
+ * (409), -EACCES for a request an authorization plugin refused (401, 403),
+ * -EIO for a server error (5xx), -EPROTO for an answer that is not what the
+ * API documents. Each request takes ret_error (util/error.h): the
  * request, the HTTP status and the Engine's own "message". */
 
 #define ENGINE_DEFAULT_SOCKET "/var/run/docker.sock"

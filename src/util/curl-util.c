@@ -72,3 +72,17 @@ int curl_util_errno(CURL *c, CURLcode code) {
                 return -EPROTO;
         }
 }
+
+int curl_util_http_errno(long status) {
+        switch (status) {
+        case 401:
+        case 403:
+                return -EACCES;
+        case 404:
+                return -ENOENT;
+        case 409:
+                return -EBUSY;
+        default:
+                return status >= 500 ? -EIO : -EPROTO;
+        }
+}

@@ -30,3 +30,9 @@ void curl_util_setup(CURL *c, const char *url, unsigned connect_timeout_ms, unsi
  * -ECONNREFUSED), -ETIMEDOUT, -ENOMEM, -EFBIG for an answer over its bound,
  * -EPROTO for anything else. */
 int curl_util_errno(CURL *c, CURLcode code);
+
+/* An HTTP status other than success, as a negative errno: -EACCES (401,
+ * 403: refused, an authorization plugin of the Engine, a token the
+ * metadata service did not take), -ENOENT (404), -EBUSY (409: a conflict),
+ * -EIO (5xx: the server failed), -EPROTO for anything else. */
+int curl_util_http_errno(long status);

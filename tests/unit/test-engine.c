@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "tap.h"
+#include "util/curl-util.h"
 #include "util/fileio.h"
 #include "util/json-util.h"
 #include "util/path.h"
@@ -240,7 +241,21 @@ static void test_no_daemon(void) {
         rmdir(dir);
 }
 
+/* The HTTP statuses of the Engine and of the instance metadata, as errno
+ * values the callers tell apart. */
+static void test_http_errno(void) {
+        ok_int(curl_util_http_errno(404), -ENOENT, "HTTP 404: no such object");
+        ok_int(curl_util_http_errno(409), -EBUSY, "HTTP 409: a conflict");
+        ok_int(curl_util_http_errno(401), -EACCES, "HTTP 401: refused");
+        ok_int(curl_util_http_errno(403), -EACCES, "HTTP 403: refused (an authorization plugin)");
+        ok_int(curl_util_http_errno(500), -EIO, "HTTP 500: the server failed");
+        ok_int(curl_util_http_errno(503), -EIO, "HTTP 503 too");
+        ok_int(curl_util_http_errno(400), -EPROTO, "HTTP 400: not what the API documents");
+        ok_int(curl_util_http_errno(302), -EPROTO, "HTTP 302 too");
+}
+
 int main(void) {
+        test_http_errno();
         test_info();
         test_info_sid();
         test_bad_answers();
