@@ -218,7 +218,3 @@ int docker_start_containers_all(const char *socket, char *const *ids, char ***re
         }
         return failed;
 }
-
-void docker_start_containers(const char *socket, char *const *ids) {
-        (void) docker_start_containers_all(socket, ids, NULL);
-}

@@ -236,6 +236,11 @@ int plan_containerd_dropin(Move *m);
 
 /* The step functions (rows of the table in steps.c). */
 int step_restart_containers(Move *m, char **ret_error);
+/* Starts again those of ids (the containers that ran before Docker was
+ * stopped) that do not run now on root, all at once; one that fails to
+ * start is a warning. 1 when done, 0 when Docker's API did not answer (a
+ * warning names the containers left stopped), -ENOMEM. */
+int containers_run_again(Move *m, char *const *ids, const char *root);
 int step_delete_old(Move *m, char **ret_error);
 int step_pre_copy_containerd(Move *m, char **ret_error);
 int step_check_stopped(Move *m, char **ret_error);
@@ -358,8 +363,6 @@ int docker_open(const char *socket, Engine **ret);
 int docker_stop(const Move *m, char **ret_error);
 int docker_start(const Move *m, char **ret_error);
 int docker_reload(InitSystem init, char **ret_error);
-/* Starts the containers (best effort), all at once. */
-void docker_start_containers(const char *socket, char *const *ids);
 /* Starts the containers all at once, then those that failed once more each,
  * one after another (one may need another running first). Returns how many
  * failed, and *ret_errors (when given): an array as long as ids, each NULL

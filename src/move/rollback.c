@@ -113,7 +113,9 @@ int move_roll_back(Move *m) {
                 return r;
         if (r >= 0) {
                 /* Containers that ran before run again. */
-                docker_start_containers(m->cfg.socket, m->content.running);
+                r = containers_run_again(m, m->content.running, m->old_root);
+                if (r < 0)
+                        return r;
                 test_hook_crash("rollback-started");
                 r = selinux_undo(m);
                 if (r < 0)
@@ -182,8 +184,9 @@ static int move_abort(Move *m) {
                 if (m->resume_phase != PHASE_NONE && docker_runs_on(m->cfg.socket, m->old_root)) {
                         _cleanup_(docker_content_done) DockerContent recorded = {};
 
-                        if (journal_get_content(m->journal, &recorded) >= 0)
-                                docker_start_containers(m->cfg.socket, recorded.running);
+                        if (journal_get_content(m->journal, &recorded) >= 0 &&
+                            containers_run_again(m, recorded.running, m->old_root) == -ENOMEM)
+                                return -ENOMEM;
                 }
                 (void) journal_save_phase(m->journal, PHASE_ROLLED_BACK);
         }

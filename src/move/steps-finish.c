@@ -10,36 +10,57 @@
 #include "util/json-util.h"
 #include "util/strv.h"
 
-/* The containers that ran, running again. */
-int step_restart_containers(Move *m, char **ret_error) {
+int containers_run_again(Move *m, char *const *ids, const char *root) {
         _cleanup_engine_ Engine *e = NULL;
         _cleanup_engine_containers_ EngineContainers *now = NULL;
-
-        _cleanup_strv_free_ char **ids = NULL, **names = NULL;
+        _cleanup_strv_free_ char **todo = NULL, **names = NULL;
+        _cleanup_free_ char *err = NULL;
         char **errors = NULL;
         int r = 0, failed;
 
-        if (docker_open(m->cfg.socket, &e) < 0 || engine_list_containers(e, false, &now, NULL) < 0)
-                return 0;
+        if (strv_length((char **) ids) == 0)
+                return 1;
+        r = docker_open(m->cfg.socket, &e);
+        if (r >= 0)
+                r = engine_list_containers(e, false, &now, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                _cleanup_free_ char *list = strv_join((char **) ids, " ");
+                return strv_extendf(&m->warnings,
+                                    "The containers that ran before were not started again: Docker's API did not "
+                                    "answer (%s); once Docker runs on %s, start them: docker start %s",
+                                    err ?: strerror(-r), root, strna(list)) < 0
+                               ? -ENOMEM
+                               : 0;
+        }
         for (size_t i = 0; i < now->n; i++) {
-                if (!strv_contains(m->content.running, now->items[i].id) || streq_ptr(now->items[i].state, "running"))
+                if (!strv_contains((char **) ids, now->items[i].id) || streq_ptr(now->items[i].state, "running"))
                         continue;
-                if (strv_extend(&ids, now->items[i].id) < 0 || strv_extend(&names, strna(now->items[i].name)) < 0)
+                if (strv_extend(&todo, now->items[i].id) < 0 || strv_extend(&names, strna(now->items[i].name)) < 0)
                         return -ENOMEM;
         }
         /* All at once, as they were stopped. */
-        failed = docker_start_containers_all(m->cfg.socket, ids, &errors);
+        failed = docker_start_containers_all(m->cfg.socket, todo, &errors);
         if (failed < 0)
                 return failed;
-        for (size_t i = 0; ids && ids[i]; i++) {
+        r = 1;
+        for (size_t i = 0; todo && todo[i]; i++) {
                 if (errors[i] && r >= 0 &&
-                    strv_extendf(&m->warnings, "Container %s (%s) was running before and failed to start: %s",
-                                 names[i], ids[i], errors[i]) < 0)
+                    strv_extendf(&m->warnings, "Container %s (%s) was running before and failed to start on %s: %s",
+                                 names[i], todo[i], root, errors[i]) < 0)
                         r = -ENOMEM;
                 free(errors[i]);
         }
         free(errors);
         return r;
+}
+
+/* The containers that ran, running again. */
+int step_restart_containers(Move *m, char **ret_error) {
+        int r = containers_run_again(m, m->content.running, m->new_root);
+
+        return r < 0 ? r : r == 0 ? STEP_SKIPPED : 0;
 }
 
 /* The old tree: kept, unless asked, and only now, while Docker runs on the

@@ -104,8 +104,11 @@ int undo_execute_abandon(Undo *u) {
                 return u->outcome = UNDO_NEEDS_HUMAN;
         }
         undo_step(u, "configure");
-        docker_start_containers(m->cfg.socket, m->content.running);
-        undo_step(u, "restart-containers");
+        r = containers_run_again(m, m->content.running, m->old_root);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                undo_step(u, "restart-containers");
         r = selinux_undo(m);
         if (r < 0)
                 return r;

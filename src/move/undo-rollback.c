@@ -248,17 +248,11 @@ int undo_execute_rollback(Undo *u) {
                 return rollback_fail(u, r, reason);
         undo_step(u, "start-verify");
 
-        e = engine_free(e);
-        if (docker_open(m->cfg.socket, &e) >= 0)
-                STRV_FOREACH(id, running) {
-                        _cleanup_free_ char *err = NULL;
-
-                        if (engine_container_start(e, *id, &err) < 0 &&
-                            strv_extendf(&m->warnings, "Container %s did not start on %s: %s", *id, m->old_root,
-                                         strna(err)) < 0)
-                                return -ENOMEM;
-                }
-        undo_step(u, "restart-containers");
+        r = containers_run_again(m, running, m->old_root);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                undo_step(u, "restart-containers");
         r = selinux_undo(m);
         if (r < 0)
                 return r;

@@ -1220,6 +1220,29 @@ static void test_dry_run_steps(void) {
         ok_dry_run_steps(m, plan_decide(m, &error), MOVE_REFUSED, "", "refused");
 }
 
+/* The containers that ran are started again only through Docker's API:
+ * where it does not answer, the step is not taken and a warning names
+ * them, with the command that starts them. */
+static void test_containers_run_again(void) {
+        char *ids[] = { (char *) "0123abcd", (char *) "4567ef01", NULL };
+        Move *m = move_of("daemon-json", NULL);
+
+        free(m->cfg.socket);
+        m->cfg.socket = strdup("/nonexistent/docker.sock");
+        m->new_root = strdup(TARGET);
+        if (!m->cfg.socket || !m->new_root || strv_extend(&m->content.running, ids[0]) < 0 ||
+            strv_extend(&m->content.running, ids[1]) < 0)
+                abort();
+        ok_int(containers_run_again(m, NULL, "/srv/docker"), 1, "no container ran: nothing to do, done");
+        ok(strv_length(m->warnings) == 0, "... and no warning");
+        ok_int(step_restart_containers(m, NULL), STEP_SKIPPED, "Docker's API does not answer: the step is not taken");
+        ok(strv_length(m->warnings) == 1 && strstr(m->warnings[0], "were not started again") &&
+                   strstr(m->warnings[0], "docker start 0123abcd 4567ef01") && strstr(m->warnings[0], TARGET),
+           "a warning names the containers and how to start them on the new root: %s",
+           strna(m->warnings ? m->warnings[0] : NULL));
+        free_root(m);
+}
+
 int main(void) {
         test_container_grace();
         test_styles();
@@ -1238,5 +1261,6 @@ int main(void) {
         test_containerd_resume();
         test_selinux();
         test_dry_run_steps();
+        test_containers_run_again();
         return tap_done();
 }
