@@ -207,6 +207,11 @@ int config_overlay_before(const cJSON *j, const char *key, SourceSet *ret, bool 
 int plan_begin(Move *m);
 int plan_decide(Move *m, char **ret_error);
 
+/* plan-describe.c: m->estimate_sec, the downtime expected; m->plan_steps,
+ * the steps as the table in steps.c runs them, in sentences. */
+void plan_estimate(Move *m);
+int plan_steps(Move *m);
+
 /* The bytes and inodes the move copies: the data root, and containerd's
  * root when it moves too. */
 TreeSize move_total_size(const Move *m);
