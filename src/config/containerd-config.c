@@ -51,17 +51,24 @@ void containerd_config_done(ContainerdConfig *c) {
         *c = (ContainerdConfig){};
 }
 
-/* A finding that keeps containerd's configuration from being known. */
+/* A finding that keeps containerd's configuration from being known, in
+ * both lists once. */
 static int add_unprovable(ContainerdConfig *c, const char *format, ...) _printf_(2, 3);
 static int add_unprovable(ContainerdConfig *c, const char *format, ...) {
+        _cleanup_free_ char *s = NULL;
         va_list ap;
         int r;
 
         va_start(ap, format);
-        r = strv_extendfv(&c->unprovable, true, format, ap);
+        r = vasprintf(&s, format, ap);
         va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (strv_contains(c->unprovable, s))
+                return 0;
+        r = strv_extend(&c->unprovable, s);
         if (r >= 0)
-                r = strv_extend(&c->warnings, c->unprovable[strv_length(c->unprovable) - 1]);
+                r = strv_extend(&c->warnings, s);
         return r;
 }
 

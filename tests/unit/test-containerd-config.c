@@ -310,6 +310,17 @@ static void test_relative_glob(void) {
         refusal = mfree(refusal);
         containerd_config_done(&c);
 
+        /* The same finding twice is one unprovable entry and one warning;
+         * another one met between them is not repeated in the warnings. */
+        tree_write(root, "/etc/containerd/config.toml",
+                   "version = 2\nimports = [\"conf.d/*.toml\", \"other/*.toml\", \"conf.d/*.toml\"]\n");
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 0, &c), 0, "a pattern twice: loads");
+        ok_int(strv_length(c.unprovable), 2, "a pattern twice: two unprovable findings");
+        ok(strv_length(c.warnings) == 2 && c.unprovable && streq(c.warnings[0], c.unprovable[0]) &&
+                   streq(c.warnings[1], c.unprovable[1]),
+           "a pattern twice: each finding warned once (%zu warnings)", strv_length(c.warnings));
+        containerd_config_done(&c);
+
         /* A relative path without '*' is the file's directory's for both. */
         tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/10-root.toml\"]\n");
         ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 0, &c), 0, "a relative path: loads");
