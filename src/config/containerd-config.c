@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading containerd's configuration as containerd does: its unit or
  * script and flags, its config file and the imports it pulls in, the root
- * and state directories they set, and "containerd config dump" to check
- * that reading against. Planning a new root is containerd-plan.c. */
-#include <ctype.h>
+ * and state directories they set. Asking the containerd binary (its
+ * version, "containerd config dump") is containerd-binary.c; planning a
+ * new root is containerd-plan.c. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <glob.h>
@@ -11,19 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "config/containerd-binary.h"
 #include "config/containerd-config.h"
+#include "config/containerd-internal.h"
 #include "config/envfile.h"
 #include "config/unit.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/macro.h"
 #include "util/path.h"
-#include "util/process.h"
 #include "util/strv.h"
-
-#define CONTAINERD_VERSION_TIMEOUT_MS (10 * 1000)
 
 void containerd_config_done(ContainerdConfig *c) {
         source_set_done(&c->sources);
@@ -271,7 +269,7 @@ static int resolve_imports(ContainerdConfig *c, size_t f, const char *where, cha
 /* Directories a plugin keeps its data in, set in a file: a snapshotter's
  * "root_path", the opt plugin's "path" (Debian sets it to
  * /var/lib/containerd/opt). They do not follow the root when it changes. */
-static int collect_plugin_dirs(const TomlDoc *doc, char ***dirs) {
+int containerd_collect_plugin_dirs(const TomlDoc *doc, char ***dirs) {
         for (size_t k = 0; k < doc->n; k++) {
                 const TomlKeyValue *kv = &doc->kv[k];
                 char *e;
@@ -411,7 +409,7 @@ static int read_files(ContainerdConfig *c) {
                             (r = free_and_strdup(&c->state_dir_source, path)) < 0)
                                 return r;
                 }
-                r = collect_plugin_dirs(&f->doc, &c->plugin_dirs);
+                r = containerd_collect_plugin_dirs(&f->doc, &c->plugin_dirs);
                 if (r < 0)
                         return r;
 
@@ -437,30 +435,6 @@ static int read_files(ContainerdConfig *c) {
                 }
         }
         return 0;
-}
-
-int containerd_binary_major(const char *binary) {
-        _cleanup_free_ char *out = NULL, *path = NULL;
-        char *argv[] = { NULL, (char *) "--version", NULL };
-        int status = 0, major = 0;
-
-        if (binary ? access(binary, X_OK) < 0 : !find_executable("containerd", &path))
-                return 0;
-        argv[0] = (char *) (binary ?: path);
-        if (run_command(argv, CONTAINERD_VERSION_TIMEOUT_MS, &out, NULL, &status) < 0 || status != 0 || !out)
-                return 0;
-        /* "containerd containerd.io 1.7.27 05044ec...", "containerd
-         * github.com/containerd/containerd/v2 v2.1.4 ...", Debian's
-         * "containerd github.com/containerd/containerd 1.6.20~ds1 ...":
-         * the first word that is a version. */
-        for (char *save = NULL, *w = strtok_r(out, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
-                unsigned a, b;
-                if (sscanf(w + (*w == 'v'), "%u.%u", &a, &b) == 2 && isdigit((unsigned char) w[*w == 'v'])) {
-                        major = (int) a;
-                        break;
-                }
-        }
-        return major;
 }
 
 int containerd_config_load(const char *root, InitSystem init, const SourceSet *overlay, ContainerdConfig *ret) {
@@ -565,102 +539,4 @@ int containerd_config_load_full(const char *root, InitSystem init, const SourceS
 fail:
         containerd_config_done(&c);
         return r;
-}
-
-void containerd_dump_done(ContainerdDump *d) {
-        free(d->root_dir);
-        free(d->state_dir);
-        strv_free(d->imports);
-        strv_free(d->plugin_dirs);
-        free(d->text);
-        *d = (ContainerdDump){};
-}
-
-int containerd_dump_parse(const char *text, ContainerdDump *ret) {
-        _cleanup_(toml_doc_done) TomlDoc doc = {};
-        _cleanup_(containerd_dump_done) ContainerdDump d = {};
-        const TomlKeyValue *v;
-        int r;
-
-        r = toml_parse(text, strlen(text), &doc, NULL, NULL);
-        if (r < 0)
-                return r;
-        v = toml_get(&doc, NULL, "root");
-        if (!v || v->type != TOML_STRING || isempty(v->string))
-                return -EBADMSG;
-        if ((r = free_and_strdup(&d.root_dir, v->string)) < 0)
-                return r;
-        v = toml_get(&doc, NULL, "state");
-        if (v && v->type == TOML_STRING && (r = free_and_strdup(&d.state_dir, v->string)) < 0)
-                return r;
-        v = toml_get(&doc, NULL, "version");
-        d.version = v && v->type == TOML_INTEGER ? v->integer : 0;
-        v = toml_get(&doc, NULL, "imports");
-        if (v && v->type == TOML_STRING_ARRAY && !(d.imports = strv_copy(v->strings)))
-                return -ENOMEM;
-        r = collect_plugin_dirs(&doc, &d.plugin_dirs);
-        if (r < 0)
-                return r;
-        if ((r = free_and_strdup(&d.text, text)) < 0)
-                return r;
-        *ret = d;
-        d = (ContainerdDump){};
-        return 0;
-}
-
-int containerd_config_dump(const char *config_path, unsigned timeout_ms, ContainerdDump *ret, char **ret_error) {
-        _cleanup_free_ char *out = NULL, *err = NULL;
-        char *argv[6];
-        size_t n = 0;
-        int status = 0, r;
-
-        if (!find_executable("containerd", NULL))
-                return -ENOENT;
-        argv[n++] = (char *) "containerd";
-        if (config_path) {
-                argv[n++] = (char *) "--config";
-                argv[n++] = (char *) config_path;
-        }
-        argv[n++] = (char *) "config";
-        argv[n++] = (char *) "dump";
-        argv[n] = NULL;
-
-        r = run_command(argv, timeout_ms, &out, &err, &status);
-        if (r < 0)
-                return r;
-        if (status != 0) {
-                if (ret_error)
-                        *ret_error = TAKE_PTR(err);
-                return -EIO;
-        }
-        r = containerd_dump_parse(strempty(out), ret);
-        if (r == -EBADMSG && ret_error)
-                *ret_error = strdup("containerd config dump printed no root");
-        return r;
-}
-
-int containerd_config_check_dump(const ContainerdConfig *c, const ContainerdDump *d, char ***warnings) {
-        _cleanup_free_ char *a = path_normalize(c->config_root_dir), *b = d->root_dir ? path_normalize(d->root_dir) : NULL;
-        _cleanup_free_ char *sa = path_normalize(c->config_state_dir), *sb = d->state_dir ? path_normalize(d->state_dir) : NULL;
-        int n = 0, r;
-
-        if (!d->root_dir)
-                return -EINVAL;
-        if (!a || !b || !sa || (d->state_dir && !sb))
-                return -ENOMEM;
-        if (!streq(a, b)) {
-                r = strv_extendf_unique(warnings, "containerd config dump says its root is %s, the files say %s (%s).", d->root_dir,
-                            c->config_root_dir, c->root_dir_source);
-                if (r < 0)
-                        return r;
-                n++;
-        }
-        if (sb && !streq(sa, sb)) {
-                r = strv_extendf_unique(warnings, "containerd config dump says its state is %s, the files say %s (%s).",
-                            d->state_dir, c->config_state_dir, c->state_dir_source);
-                if (r < 0)
-                        return r;
-                n++;
-        }
-        return n;
 }

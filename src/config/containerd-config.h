@@ -33,8 +33,9 @@
  * A file that is not TOML, or a drop-in whose "version" is higher than the
  * main file's, makes containerd refuse to start: that is the "error" of the
  * result. The dumped configuration ("containerd config dump") is the
- * authority on a live host: containerd_config_dump() reads it and
- * containerd_config_check_dump() names any disagreement with the files. */
+ * authority on a live host: containerd_config_dump() of
+ * containerd-binary.h reads it and containerd_config_check_dump() names any
+ * disagreement with the files. */
 
 #define CONTAINERD_CONFIG_FILE "/etc/containerd/config.toml"
 #define CONTAINERD_DEFAULT_ROOT "/var/lib/containerd"
@@ -99,35 +100,6 @@ int containerd_config_load(const char *root, InitSystem init, const SourceSet *o
  * the running host only). */
 int containerd_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, int major,
                                 ContainerdConfig *ret);
-
-/* The major version of the containerd binary (NULL: the one in PATH), from
- * "containerd --version"; 0 when it cannot be told. */
-int containerd_binary_major(const char *binary);
-
-/* What "containerd config dump" prints. */
-typedef struct ContainerdDump {
-        char *root_dir;
-        char *state_dir;
-        long long version;
-        char **imports;
-        char **plugin_dirs; /* as in ContainerdConfig */
-        char *text;         /* the whole dump */
-} ContainerdDump;
-
-void containerd_dump_done(ContainerdDump *d);
-
-/* Parses the text of a dump. -EBADMSG when it is not TOML or has no root. */
-int containerd_dump_parse(const char *text, ContainerdDump *ret);
-
-/* Runs "containerd [--config config_path] config dump" (config_path NULL:
- * containerd's default) within timeout_ms. -ENOENT when there is no
- * containerd binary, -ETIMEDOUT, -EIO when it fails (its stderr in
- * *ret_error when not NULL). */
-int containerd_config_dump(const char *config_path, unsigned timeout_ms, ContainerdDump *ret, char **ret_error);
-
-/* Compares the files' view with the dump: one sentence per disagreement
- * (root, state) appended to *warnings. Returns the number of them. */
-int containerd_config_check_dump(const ContainerdConfig *c, const ContainerdDump *d, char ***warnings);
 
 /* Plans setting containerd's root to new_root in exactly one place, every
  * other byte kept:

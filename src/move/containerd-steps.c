@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/containerd-binary.h"
 #include "copy/copy.h"
 #include "disk/mount-dropin.h"
 #include "disk/mount.h"

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config/containerd-binary.h"
 #include "engine/engine.h"
 #include "store/image-store.h"
 #include "store/namespaces.h"

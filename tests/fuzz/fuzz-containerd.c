@@ -8,7 +8,7 @@
  * made must be one the program's own re-reading accepts, with containerd's
  * root at the new place; the one file it edits must parse again and keep
  * every other pair, and every byte outside the root's value or line. */
-#include "config/containerd-config.h"
+#include "config/containerd-binary.h"
 #include "config/toml.h"
 #include "fuzz.h"
 #include "util/macro.h"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "config/containerd-binary.h"
 #include "config/containerd-config.h"
 #include "tap.h"
 #include "tree.h"
