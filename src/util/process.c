@@ -47,7 +47,7 @@ bool find_executable(const char *name, char **ret_path) {
         return false;
 }
 
-int spawn_command(char *const *argv, int *ret_stdout_fd, int *ret_stderr_fd, pid_t *ret_pid) {
+int spawn_command_full(char *const *argv, RunFlags flags, int *ret_stdout_fd, int *ret_stderr_fd, pid_t *ret_pid) {
         int out[2] = { -1, -1 }, err[2] = { -1, -1 };
         pid_t pid, parent = getpid();
 
@@ -80,6 +80,8 @@ int spawn_command(char *const *argv, int *ret_stdout_fd, int *ret_stderr_fd, pid
                  * mid-copy, an orphaned rsync would go on writing into the
                  * target while the next run copies there too. */
                 if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(127);
+                if ((flags & RUN_IN_ROOT_DIR) && chdir("/") < 0)
                         _exit(127);
                 null = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (null >= 0)
@@ -114,6 +116,10 @@ int spawn_command(char *const *argv, int *ret_stdout_fd, int *ret_stderr_fd, pid
         return 0;
 }
 
+int spawn_command(char *const *argv, int *ret_stdout_fd, int *ret_stderr_fd, pid_t *ret_pid) {
+        return spawn_command_full(argv, 0, ret_stdout_fd, ret_stderr_fd, ret_pid);
+}
+
 static int status_to_code(int status) {
         if (WIFEXITED(status))
                 return WEXITSTATUS(status);
@@ -122,7 +128,7 @@ static int status_to_code(int status) {
         return 255;
 }
 
-int wait_command(pid_t pid, unsigned long timeout_ms, int *ret_status) {
+int wait_command_full(pid_t pid, RunFlags flags, unsigned long timeout_ms, int *ret_status) {
         unsigned long long deadline = timeout_ms ? now_ms() + timeout_ms : 0;
         int status;
 
@@ -143,16 +149,36 @@ int wait_command(pid_t pid, unsigned long timeout_ms, int *ret_status) {
                 usleep(20 * 1000);
         }
 
-        /* Timed out: end our child, and only it, and reap it. */
-        (void) kill(pid, SIGTERM);
+        /* Timed out: end our child (by default only it), and reap it. */
+        if (!(flags & RUN_KILL_GROUP)) {
+                (void) kill(pid, SIGTERM);
+                for (int i = 0; i < 250; i++) {
+                        if (waitpid(pid, &status, WNOHANG) == pid)
+                                return -ETIMEDOUT;
+                        usleep(20 * 1000);
+                }
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, &status, 0);
+                return -ETIMEDOUT;
+        }
+
+        /* The group, whose id is the child's: the child is reaped only
+         * after the group's last SIGKILL, so that, a zombie until then, it
+         * keeps its id from being given to another process and group. */
+        (void) kill(-pid, SIGTERM);
         for (int i = 0; i < 250; i++) {
-                if (waitpid(pid, &status, WNOHANG) == pid)
-                        return -ETIMEDOUT;
+                siginfo_t si = {};
+                if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+                        break;
                 usleep(20 * 1000);
         }
-        (void) kill(pid, SIGKILL);
+        (void) kill(-pid, SIGKILL);
         (void) waitpid(pid, &status, 0);
         return -ETIMEDOUT;
+}
+
+int wait_command(pid_t pid, unsigned long timeout_ms, int *ret_status) {
+        return wait_command_full(pid, 0, timeout_ms, ret_status);
 }
 
 static int append_fd(int fd, char **buf, size_t *len) {
@@ -174,7 +200,8 @@ static int append_fd(int fd, char **buf, size_t *len) {
         return 1;
 }
 
-int run_command(char *const *argv, unsigned long timeout_ms, char **ret_stdout, char **ret_stderr, int *ret_status) {
+int run_command_full(char *const *argv, RunFlags flags, unsigned long timeout_ms, char **ret_stdout, char **ret_stderr,
+                     int *ret_status) {
         _cleanup_close_ int ofd = -1, efd = -1;
         _cleanup_free_ char *obuf = NULL, *ebuf = NULL;
         size_t olen = 0, elen = 0;
@@ -182,7 +209,7 @@ int run_command(char *const *argv, unsigned long timeout_ms, char **ret_stdout, 
         pid_t pid;
         int r;
 
-        r = spawn_command(argv, ret_stdout ? &ofd : NULL, ret_stderr ? &efd : NULL, &pid);
+        r = spawn_command_full(argv, flags, ret_stdout ? &ofd : NULL, ret_stderr ? &efd : NULL, &pid);
         if (r < 0)
                 return r;
 
@@ -234,9 +261,9 @@ int run_command(char *const *argv, unsigned long timeout_ms, char **ret_stdout, 
 
         if (deadline) {
                 unsigned long long now = now_ms();
-                r = wait_command(pid, now >= deadline ? 1 : deadline - now, ret_status);
+                r = wait_command_full(pid, flags, now >= deadline ? 1 : deadline - now, ret_status);
         } else
-                r = wait_command(pid, 0, ret_status);
+                r = wait_command_full(pid, flags, 0, ret_status);
         if (r < 0)
                 return r;
 
@@ -245,4 +272,8 @@ int run_command(char *const *argv, unsigned long timeout_ms, char **ret_stdout, 
         if (ret_stderr)
                 *ret_stderr = ebuf ? TAKE_PTR(ebuf) : strdup("");
         return 0;
+}
+
+int run_command(char *const *argv, unsigned long timeout_ms, char **ret_stdout, char **ret_stderr, int *ret_status) {
+        return run_command_full(argv, 0, timeout_ms, ret_stdout, ret_stderr, ret_status);
 }

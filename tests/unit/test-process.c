@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "tap.h"
 #include "tree.h"
+#include "util/fileio.h"
 #include "util/macro.h"
 #include "util/process.h"
 
@@ -94,6 +96,48 @@ static void test_timeout(void) {
            "wait without timeout");
 }
 
+/* RUN_KILL_GROUP: on timeout what the child started in its group ends
+ * too; RUN_IN_ROOT_DIR: the child starts in "/". */
+static void test_flags(void) {
+        char *dir = tree_new("test-process");
+        _cleanup_free_ char *file = path_join(dir, "pid"), *cmd = NULL, *text = NULL, *out = NULL, *here = NULL;
+        pid_t grandchild = 0, p = 0;
+        int status = -1, r;
+
+        /* Orphans come to us, so that the grandchild's end can be seen and
+         * it is reaped here. */
+        ok(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "subreaper");
+        if (asprintf(&cmd, "sleep 30 & echo $! > %s; wait", file) < 0)
+                abort();
+        char *argv[] = { (char *) "sh", (char *) "-c", cmd, NULL };
+        r = run_command_full(argv, RUN_KILL_GROUP, 500, NULL, NULL, &status);
+        ok_int(r, -ETIMEDOUT, "the group's leader times out");
+        ok(read_full_file(file, 0, &text, NULL) >= 0 && (grandchild = atoi(text)) > 0, "its child's pid was written");
+        for (int i = 0; grandchild > 0 && i < 100 && p != grandchild; i++) {
+                p = waitpid(grandchild, &status, WNOHANG);
+                if (p != grandchild)
+                        usleep(20 * 1000);
+        }
+        ok(p == grandchild && WIFSIGNALED(status), "its child, in its process group, ended too");
+        if (grandchild > 0 && p != grandchild) {
+                (void) kill(grandchild, SIGKILL);
+                (void) waitpid(grandchild, NULL, 0);
+        }
+        ok(no_children(), "all reaped");
+        (void) prctl(PR_SET_CHILD_SUBREAPER, 0);
+
+        char *pwd[] = { (char *) "pwd", NULL };
+        here = getcwd(NULL, 0);
+        ok(here && chdir(dir) == 0, "into a directory of our own");
+        ok(run_command_full(pwd, RUN_IN_ROOT_DIR, 10000, &out, NULL, &status) == 0 && status == 0, "pwd runs");
+        ok_streq(out, "/\n", "in /");
+        out = mfree(out);
+        ok(run_command(pwd, 10000, &out, NULL, &status) == 0 && out && startswith(out, dir), "without the flag, in ours");
+        if (here)
+                (void) chdir(here);
+        tree_remove(dir);
+}
+
 static void test_find(void) {
         _cleanup_free_ char *p = NULL, *q = NULL;
         char *dir = tree_new("test-process");
@@ -142,6 +186,7 @@ int main(void) {
         test_capture();
         test_status();
         test_timeout();
+        test_flags();
         test_find();
         return tap_done();
 }
