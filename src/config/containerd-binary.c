@@ -4,6 +4,7 @@
  * reads it, compared with the files' view of containerd-config.c. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "config/containerd-binary.h"
 #include "config/containerd-internal.h"
+#include "util/error.h"
 #include "util/macro.h"
 #include "util/path.h"
 #include "util/process.h"
@@ -18,28 +20,91 @@
 
 #define CONTAINERD_VERSION_TIMEOUT_MS (10 * 1000)
 
-int containerd_binary_major(const char *binary) {
-        _cleanup_free_ char *out = NULL, *path = NULL;
-        char *argv[] = { NULL, (char *) "--version", NULL };
-        int status = 0, major = 0;
+/* Where systemd (since 239) looks for an ExecStart= program named without
+ * a path: a list fixed when it was built, not the PATH of whoever runs
+ * this tool. */
+static const char *const systemd_exec_dirs[] = {
+        "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+};
 
-        if (binary ? access(binary, X_OK) < 0 : !find_executable("containerd", &path))
+int containerd_binary_path(const char *root, const char *program, char **ret) {
+        char *p;
+
+        if (!program || (!path_is_absolute(program) && strchr(program, '/'))) {
+                *ret = NULL; /* systemd refuses a relative path with a '/' */
                 return 0;
-        argv[0] = (char *) (binary ?: path);
-        if (run_command(argv, CONTAINERD_VERSION_TIMEOUT_MS, &out, NULL, &status) < 0 || status != 0 || !out)
+        }
+        if (path_is_absolute(program)) {
+                p = root_path(root, program);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
                 return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(systemd_exec_dirs); i++) {
+                _cleanup_free_ char *in = path_join(systemd_exec_dirs[i], program);
+
+                p = in ? root_path(root, in) : NULL;
+                if (!p)
+                        return -ENOMEM;
+                if (access(p, X_OK) == 0) {
+                        *ret = p;
+                        return 0;
+                }
+                free(p);
+        }
+        *ret = NULL;
+        return 0;
+}
+
+/* argv[0] of a command of binary (NULL: "containerd" in PATH). -ENOENT,
+ * with a sentence in *ret_error, when there is none. */
+static int binary_argv0(const char *binary, const char **ret, char **ret_error) {
+        if (!binary && !find_executable("containerd", NULL))
+                return error_set(ret_error, -ENOENT, "there is no containerd in PATH");
+        if (binary && access(binary, X_OK) < 0)
+                return error_set(ret_error, -ENOENT, "%s is not an executable program", binary);
+        *ret = binary ?: "containerd";
+        return 0;
+}
+
+int containerd_binary_major(const char *binary, char **ret_error) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        char *argv[] = { NULL, (char *) "--version", NULL };
+        const char *name = binary ?: "containerd";
+        int status = 0, r;
+
+        r = binary_argv0(binary, (const char **) &argv[0], ret_error);
+        if (r < 0)
+                return r;
+        /* In "/", as containerd.service runs it; what it might start ends
+         * with it. */
+        r = run_command_full(argv, RUN_IN_ROOT_DIR | RUN_KILL_GROUP, CONTAINERD_VERSION_TIMEOUT_MS, &out, &err,
+                             &status);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ETIMEDOUT)
+                return error_set(ret_error, r, "'%s --version' did not answer within %d s", name,
+                                 CONTAINERD_VERSION_TIMEOUT_MS / 1000);
+        if (r < 0)
+                return error_set(ret_error, r, "'%s --version' could not be run: %m", name);
+        if (status != 0) {
+                if (err)
+                        err[strcspn(err, "\n")] = '\0';
+                return error_set(ret_error, -EIO, "'%s --version' exited with status %d%s%s", name, status,
+                                 isempty(err) ? "" : ": ", strempty(err));
+        }
         /* "containerd containerd.io 1.7.27 05044ec...", "containerd
          * github.com/containerd/containerd/v2 v2.1.4 ...", Debian's
          * "containerd github.com/containerd/containerd 1.6.20~ds1 ...":
          * the first word that is a version. */
         for (char *save = NULL, *w = strtok_r(out, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
                 unsigned a, b;
-                if (sscanf(w + (*w == 'v'), "%u.%u", &a, &b) == 2 && isdigit((unsigned char) w[*w == 'v'])) {
-                        major = (int) a;
-                        break;
-                }
+                if (sscanf(w + (*w == 'v'), "%u.%u", &a, &b) == 2 && isdigit((unsigned char) w[*w == 'v']) && a > 0 &&
+                    a <= INT_MAX)
+                        return (int) a;
         }
-        return major;
+        return error_set(ret_error, -EBADMSG, "'%s --version' printed no version", name);
 }
 
 void containerd_dump_done(ContainerdDump *d) {
@@ -83,15 +148,16 @@ int containerd_dump_parse(const char *text, ContainerdDump *ret) {
         return 0;
 }
 
-int containerd_config_dump(const char *config_path, unsigned timeout_ms, ContainerdDump *ret, char **ret_error) {
+int containerd_config_dump(const char *binary, const char *config_path, unsigned timeout_ms, ContainerdDump *ret,
+                           char **ret_error) {
         _cleanup_free_ char *out = NULL, *err = NULL;
         char *argv[6];
         size_t n = 0;
         int status = 0, r;
 
-        if (!find_executable("containerd", NULL))
-                return -ENOENT;
-        argv[n++] = (char *) "containerd";
+        r = binary_argv0(binary, (const char **) &argv[n++], ret_error);
+        if (r < 0)
+                return r;
         if (config_path) {
                 argv[n++] = (char *) "--config";
                 argv[n++] = (char *) config_path;
@@ -100,7 +166,9 @@ int containerd_config_dump(const char *config_path, unsigned timeout_ms, Contain
         argv[n++] = (char *) "dump";
         argv[n] = NULL;
 
-        r = run_command(argv, timeout_ms, &out, &err, &status);
+        /* In "/", where containerd.service runs containerd: a relative
+         * glob of containerd 1.x's imports is matched from there. */
+        r = run_command_full(argv, RUN_IN_ROOT_DIR | RUN_KILL_GROUP, timeout_ms, &out, &err, &status);
         if (r < 0)
                 return r;
         if (status != 0) {

@@ -3,9 +3,17 @@
 
 #include "config/containerd-config.h"
 
-/* The major version of the containerd binary (NULL: the one in PATH), from
- * "containerd --version"; 0 when it cannot be told. */
-int containerd_binary_major(const char *binary);
+/* The containerd binary that ExecStart= program (its first word, NULL:
+ * none) names, under root: an absolute path as it is, a bare name where
+ * systemd looks for it. *ret is NULL when there is no such program (the
+ * one in PATH is then asked). */
+int containerd_binary_path(const char *root, const char *program, char **ret);
+
+/* The major version of binary (NULL: containerd in PATH), from its
+ * "--version", run in "/" within 10 s. Returns it (> 0), or -ENOENT (no
+ * such binary), -ETIMEDOUT, -EIO (it failed), -EBADMSG (what it printed
+ * has no version), with a sentence in *ret_error when that is not NULL. */
+int containerd_binary_major(const char *binary, char **ret_error);
 
 /* What "containerd config dump" prints. */
 typedef struct ContainerdDump {
@@ -22,11 +30,12 @@ void containerd_dump_done(ContainerdDump *d);
 /* Parses the text of a dump. -EBADMSG when it is not TOML or has no root. */
 int containerd_dump_parse(const char *text, ContainerdDump *ret);
 
-/* Runs "containerd [--config config_path] config dump" (config_path NULL:
- * containerd's default) within timeout_ms. -ENOENT when there is no
- * containerd binary, -ETIMEDOUT, -EIO when it fails (its stderr in
- * *ret_error when not NULL). */
-int containerd_config_dump(const char *config_path, unsigned timeout_ms, ContainerdDump *ret, char **ret_error);
+/* Runs "BINARY [--config config_path] config dump" (binary NULL:
+ * containerd in PATH; config_path NULL: containerd's default) in "/" within
+ * timeout_ms. -ENOENT when there is no such binary, -ETIMEDOUT, -EIO when
+ * it fails (its stderr, or why, in *ret_error when not NULL). */
+int containerd_config_dump(const char *binary, const char *config_path, unsigned timeout_ms, ContainerdDump *ret,
+                           char **ret_error);
 
 /* Compares the files' view with the dump: one sentence per disagreement
  * (root, state) appended to *warnings. Returns the number of them. */

@@ -27,6 +27,7 @@ void containerd_config_done(ContainerdConfig *c) {
         source_set_done(&c->sources);
         free(c->unit_file);
         strv_free(c->argv);
+        free(c->binary);
         free(c->config_path);
         for (size_t i = 0; i < c->n_files; i++) {
                 free(c->files[i].path);
@@ -168,11 +169,61 @@ static int load_unit(ContainerdConfig *c) {
                 if (!c->argv)
                         r = -ENOMEM;
         }
+        if (r >= 0)
+                r = containerd_binary_path(c->root, c->argv[0], &c->binary);
 finish:
         word_list_done(&words);
         env_done(&env);
         unit_info_done(&u);
         return r;
+}
+
+/* The major version of the containerd that reads the files, where it
+ * matters: the binary containerd.service runs, asked (once a process: a
+ * plan reads the configuration several times) when c says so; else 2 for a
+ * main file of version 3 or later, 2.x's format, with a warning when the
+ * binary could not tell. 0 when nothing tells; why the binary did not is
+ * then in *ret_why (NULL when it was not asked). */
+static int reader_major(ContainerdConfig *c, char **ret_why) {
+        static struct {
+                char *binary;
+                int major;
+                char *why;
+        } asked = { .major = -1 };
+        int r;
+
+        if (c->major > 0)
+                return 0;
+        if (c->ask_major) {
+                if (asked.major < 0 || !streq_ptr(asked.binary, c->binary)) {
+                        _cleanup_free_ char *why = NULL, *b = NULL;
+
+                        r = containerd_binary_major(c->binary, &why);
+                        if (r == -ENOMEM || (c->binary && !(b = strdup(c->binary))))
+                                return -ENOMEM;
+                        free(asked.binary);
+                        asked.binary = TAKE_PTR(b);
+                        free(asked.why);
+                        asked.why = TAKE_PTR(why);
+                        asked.major = r > 0 ? r : 0;
+                }
+                c->major = asked.major;
+                if (c->major == 0 && asked.why && !(*ret_why = strdup(asked.why)))
+                        return -ENOMEM;
+        }
+        if (c->major == 0 && c->n_files > 0 && c->files[0].version >= 3) {
+                c->major = 2;
+                if (*ret_why) {
+                        r = strv_extendf_unique(&c->warnings,
+                                                "%s: which containerd reads it is not known (%s); its imports are "
+                                                "read as containerd 2.x reads them, as its version %lld is 2.x's "
+                                                "format.",
+                                                c->files[0].path, *ret_why, c->files[0].version);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
 }
 
 /* The pattern of one import of file parent as the containerd that reads
@@ -200,17 +251,21 @@ static int resolve_imports(ContainerdConfig *c, size_t f, const char *where, cha
         int r;
 
         STRV_FOREACH(imp, imports) {
-                _cleanup_free_ char *pattern = import_pattern(c, c->files[f].path, *imp);
+                bool relative_glob = !path_is_absolute(*imp) && strchr(*imp, '*');
+                _cleanup_free_ char *pattern = NULL, *why = NULL;
 
+                if (relative_glob && (r = reader_major(c, &why)) < 0)
+                        return r;
+                pattern = import_pattern(c, c->files[f].path, *imp);
                 if (!pattern)
                         return -ENOMEM;
-                if (!path_is_absolute(*imp) && strchr(*imp, '*') && c->major == 0) {
+                if (relative_glob && c->major == 0) {
                         r = add_unprovable(c,
                                            "%s: the import '%s' is a relative pattern, which containerd 1.x matches "
                                            "from its working directory (/) and 2.x from the directory of %s; which "
-                                           "containerd reads it is not known here (a main file of version 3 is "
-                                           "2.x's format): write the pattern as an absolute path",
-                                           where, *imp, c->files[f].path);
+                                           "containerd reads it is not known here (%s%sa main file of version 3 "
+                                           "is 2.x's format): write the pattern as an absolute path",
+                                           where, *imp, c->files[f].path, strempty(why), why ? "; " : "");
                         if (r < 0)
                                 return r;
                 }
@@ -378,13 +433,9 @@ static int read_files(ContainerdConfig *c) {
                         toml_doc_done(&doc);
                         return r;
                 }
-                if (next == 0) {
+                if (next == 0)
                         main_version = f->version;
-                        /* Who reads the imports: the installed containerd,
-                         * else the one whose format version 3 is. */
-                        if (c->major == 0 && main_version >= 3)
-                                c->major = 2;
-                } else if (main_version != 0 && f->version > main_version) {
+                else if (main_version != 0 && f->version > main_version) {
                         r = asprintf(&c->error, "%s: version %lld is higher than the %lld of %s: containerd 2 refuses that",
                                      path, f->version, main_version, c->config_path);
                         return r < 0 ? -ENOMEM : 0;
@@ -438,20 +489,19 @@ static int read_files(ContainerdConfig *c) {
 }
 
 int containerd_config_load(const char *root, InitSystem init, const SourceSet *overlay, ContainerdConfig *ret) {
-        /* Asked once a run: a plan reads the configuration several
-         * times. Another tree's containerd is not run. */
-        static int major = -1;
-
-        if (!root_is_host(root))
-                return containerd_config_load_full(root, init, overlay, 0, ret);
-        if (major < 0)
-                major = containerd_binary_major(NULL);
-        return containerd_config_load_full(root, init, overlay, major, ret);
+        /* Another tree's containerd is not run. */
+        return containerd_config_load_full(root, init, overlay, root_is_host(root) ? CONTAINERD_MAJOR_ASK : 0, ret);
 }
 
 int containerd_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, int major,
                                 ContainerdConfig *ret) {
-        ContainerdConfig c = { .root = root, .sources.root = root, .root_dir_file = -1, .major = major };
+        ContainerdConfig c = {
+                .root = root,
+                .sources.root = root,
+                .root_dir_file = -1,
+                .major = major > 0 ? major : 0,
+                .ask_major = major == CONTAINERD_MAJOR_ASK,
+        };
         ContainerdFlags fl = {};
         int r;
 

@@ -21,13 +21,14 @@
  *     one with a '*' is a glob whose matches are read in byte order. A
  *     relative glob is the exception: containerd 1.x matches it from its
  *     working directory ("/"), 2.x from the file's directory (containerd
- *     pull request 9746). Which one reads the files is the installed
- *     containerd's version (on the running host), else a main file of
+ *     pull request 9746). Which one reads the files is, where such an
+ *     import is met, the version of the containerd binary that
+ *     containerd.service runs (on the running host), else a main file of
  *     version 3 or later, a format of 2.x (version 2 is read by both);
  *     when neither says, such an import is unprovable (read as 2.x reads
- *     it). A file that does not exist ends
- *     the reading there without an error (the rest is not read), as
- *     containerd ignores a "not exist" error;
+ *     it). A file that does not exist ends the reading there without an
+ *     error (the rest is not read), as containerd ignores a "not exist"
+ *     error;
  *   - then --root and --state on containerd's command line.
  *
  * A file that is not TOML, or a drop-in whose "version" is higher than the
@@ -83,21 +84,29 @@ typedef struct ContainerdConfig {
         char **warnings;
         char **unprovable;    /* what keeps the configuration containerd reads from being known here:
                                * "FILE:LINE:COL: why" (also in warnings); its root is then not changed */
-        int major;            /* the major version of the containerd that reads the files; 0 when not known */
+        char *binary;         /* the containerd containerd.service runs, under root (containerd_binary_path());
+                               * NULL when no unit names one: the one in PATH */
+        int major;            /* the major version of the containerd that reads the files, where it
+                               * matters (a relative glob import); 0 when not known */
+        bool ask_major;       /* the binary is asked for it where it matters */
 } ContainerdConfig;
 
 void containerd_config_done(ContainerdConfig *c);
 
 /* Works out containerd's configuration under root (NULL: the running host).
  * init INIT_UNKNOWN: detect; on systemd containerd.service's ExecStart is
- * read for --config, --root, --state and --address. Findings (a file that is
- * not TOML, an import that does not exist) are in the result; errors are I/O
- * and OOM. overlay as for docker_config_load(). */
+ * read for --config, --root, --state and --address, and for the program it
+ * runs. Findings (a file that is not TOML, an import that does not exist)
+ * are in the result; errors are I/O and OOM. overlay as for
+ * docker_config_load(). */
 int containerd_config_load(const char *root, InitSystem init, const SourceSet *overlay, ContainerdConfig *ret);
 
 /* containerd_config_load() for a containerd of major version major (0:
- * not known), where containerd_config_load() asks the installed one (on
- * the running host only). */
+ * not known; CONTAINERD_MAJOR_ASK: the binary the unit runs is asked, once
+ * a process, when a relative glob import is met), where
+ * containerd_config_load() asks on the running host only. When it is asked
+ * and cannot tell, the result's unprovable finding, or warning, says why. */
+#define CONTAINERD_MAJOR_ASK (-1)
 int containerd_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, int major,
                                 ContainerdConfig *ret);
 

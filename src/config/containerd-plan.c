@@ -233,7 +233,8 @@ int containerd_plan_verify(const EditPlan *p, const ContainerdConfig *c, const c
                 if (r < 0)
                         goto finish;
         }
-        r = containerd_config_load_full(c->root, c->init, &overlay, c->major, &after);
+        r = containerd_config_load_full(c->root, c->init, &overlay,
+                                        c->major > 0 || !c->ask_major ? c->major : CONTAINERD_MAJOR_ASK, &after);
         if (r < 0)
                 goto finish;
         if (after.error) {

@@ -139,7 +139,10 @@ static int check_containerd_config(const Move *m, const char *want, char **ret_e
         _cleanup_free_ char *err = NULL, *a = NULL, *b = NULL;
         int r;
 
-        r = containerd_config_dump(m->store.containerd_config, CONTAINERD_TIMEOUT_MS, &d, &err);
+        /* The binary containerd.service runs, when its configuration was
+         * read (else the one in PATH). */
+        r = containerd_config_dump(m->ctd.cfg_loaded ? m->ctd.cfg.binary : NULL, m->store.containerd_config,
+                                   CONTAINERD_TIMEOUT_MS, &d, &err);
         if (r < 0)
                 return error_set(ret_error, r == -ENOMEM ? r : -EPROTO, "'containerd config dump' failed: %s",
                                  err ?: strerror(-r));

@@ -80,7 +80,7 @@ static int probe_dump(Move *m) {
         ContainerdFacts *f = &m->ctd;
         int r;
 
-        r = containerd_config_dump(f->cfg.config_path, CONTAINERD_TIMEOUT_MS, &d, &err);
+        r = containerd_config_dump(f->cfg.binary, f->cfg.config_path, CONTAINERD_TIMEOUT_MS, &d, &err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)

@@ -130,7 +130,7 @@ int image_store_report(const DockerConfig *c, cJSON **ret) {
                 if (!info && image_store_dockerd_version(REPORT_TIMEOUT_MS, &version) < 0)
                         log_debug("Cannot ask dockerd for its version.");
                 if (have_cc) {
-                        r = containerd_config_dump(cc.config_path, REPORT_TIMEOUT_MS, &dump, &err);
+                        r = containerd_config_dump(cc.binary, cc.config_path, REPORT_TIMEOUT_MS, &dump, &err);
                         if (r == -ENOMEM)
                                 return r;
                         have_dump = r >= 0;

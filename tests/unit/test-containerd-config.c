@@ -350,29 +350,108 @@ static void test_unit_unprovable(void) {
         tree_remove(root);
 }
 
+/* A program at path inside root: sh running body. */
+static void write_program(const char *root, const char *path, const char *body) {
+        _cleanup_free_ char *script = NULL, *full = path_join(root, path);
+
+        if (asprintf(&script, "#!/bin/sh\n%s\n", body) < 0 || !full)
+                abort();
+        tree_write(root, path, script);
+        if (chmod(full, 0755) < 0)
+                abort();
+}
+
 /* The version of the installed containerd, as its packages print it. */
 static void test_binary_major(void) {
         static const struct {
-                const char *out;
+                const char *body;
                 int major;
+                const char *why;
         } versions[] = {
-                { "containerd containerd.io 1.7.27 05044ec0a9a75232cad458027ca83437aae3f4da", 1 },
-                { "containerd github.com/containerd/containerd/v2 v2.1.4 75cb2b7193e4e490e9fbdc236c0e811ccaba3376", 2 },
-                { "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1", 1 },
-                { "not a version", 0 },
+                { "echo 'containerd containerd.io 1.7.27 05044ec0a9a75232cad458027ca83437aae3f4da'", 1, NULL },
+                { "echo 'containerd github.com/containerd/containerd/v2 v2.1.4 75cb2b7193e4e490e9fbdc236c0e811ccaba3376'", 2,
+                  NULL },
+                { "echo 'containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1'", 1, NULL },
+                { "echo 'not a version'", -EBADMSG, "--version' printed no version" },
+                { "echo 'containerd 0.9'", -EBADMSG, "--version' printed no version" },
+                { "echo 'containerd 1.7.0'; exit 3", -EIO, "--version' exited with status 3" },
+                { "echo 'unknown flag' >&2; echo more >&2; exit 1", -EIO, "--version' exited with status 1: unknown flag" },
+                /* Run in "/", as containerd.service runs it. */
+                { "if [ \"$(pwd)\" = / ]; then echo 'containerd 1.7.0'; else echo 'containerd 2.0.0'; fi", 1, NULL },
         };
         char *root = tree_new("test-containerd-config");
-        _cleanup_free_ char *bin = path_join(root, "containerd");
+        _cleanup_free_ char *bin = path_join(root, "containerd"), *missing = path_join(root, "missing"), *why = NULL;
 
         for (size_t i = 0; i < ELEMENTSOF(versions); i++) {
-                _cleanup_free_ char *script = NULL;
-
-                if (asprintf(&script, "#!/bin/sh\necho '%s'\n", versions[i].out) < 0)
-                        abort();
-                tree_write(root, "/containerd", script);
-                (void) chmod(bin, 0755);
-                ok_int(containerd_binary_major(bin), versions[i].major, "the major version of \"%s\"", versions[i].out);
+                write_program(root, "/containerd", versions[i].body);
+                why = mfree(why);
+                ok_int(containerd_binary_major(bin, &why), versions[i].major, "the major version of \"%s\"",
+                       versions[i].body);
+                if (versions[i].why)
+                        ok(why && strstr(why, versions[i].why), "says why (%s)", strna(why));
         }
+        why = mfree(why);
+        ok_int(containerd_binary_major(missing, &why), -ENOENT, "no such binary");
+        ok(why && strstr(why, "missing is not an executable program"), "says so (%s)", strna(why));
+        tree_remove(root);
+}
+
+/* Where it matters, and only there, the version is asked of the binary
+ * containerd.service runs, not of the one in PATH; when it cannot tell,
+ * the finding says why. */
+static void test_unit_binary(void) {
+        char *root = tree_new("test-containerd-config"), *path_dir = tree_new("test-containerd-config");
+        _cleanup_free_ char *log = path_join(root, "asked"), *path = NULL, *old_path = strdup(getenv("PATH") ?: ""),
+                            *unit_bin = path_join(root, "/usr/bin/containerd"), *body = NULL;
+        ContainerdConfig c = {};
+
+        /* The one in PATH says 2.x, the unit's 1.x. */
+        write_program(path_dir, "/containerd", "echo 'containerd 2.1.4'");
+        if (asprintf(&path, "%s:%s", path_dir, strempty(old_path)) < 0 || setenv("PATH", path, 1) < 0)
+                abort();
+        if (asprintf(&body, "echo asked >> %s; echo 'containerd containerd.io 1.7.27'", log) < 0)
+                abort();
+        write_program(root, "/usr/bin/containerd", body);
+        tree_write(root, "/lib/systemd/system/containerd.service", "[Service]\nExecStart=containerd\n");
+
+        /* No relative glob: nothing asks. */
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n");
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, CONTAINERD_MAJOR_ASK, &c), 0, "no relative glob: loads");
+        ok_streq(c.binary, unit_bin, "ExecStart=containerd is found where systemd looks");
+        ok(access(log, F_OK) < 0 && c.major == 0, "no relative glob: containerd is not asked");
+        containerd_config_done(&c);
+
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n");
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, CONTAINERD_MAJOR_ASK, &c), 0, "a relative glob: loads");
+        ok_int(c.major, 1, "the unit's containerd is asked, not the one in PATH");
+        ok(strv_length(c.unprovable) == 0 && strv_contains(c.imports, "/conf.d/*.toml"), "read as 1.x reads it");
+        containerd_config_done(&c);
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, CONTAINERD_MAJOR_ASK, &c), 0, "again: loads");
+        ok_int(c.major, 1, "again: 1.x");
+        containerd_config_done(&c);
+        free(body);
+        body = NULL;
+        ok(read_full_file(log, 0, &body, NULL) >= 0 && streq(body, "asked\n"), "asked once (%s)", strna(body));
+
+        /* A binary that fails: unprovable, and why. */
+        write_program(root, "/usr/sbin/containerd-broken", "echo 'no config' >&2; exit 1");
+        tree_write(root, "/lib/systemd/system/containerd.service", "[Service]\nExecStart=/usr/sbin/containerd-broken\n");
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, CONTAINERD_MAJOR_ASK, &c), 0, "broken: loads");
+        ok(c.unprovable && strstr(c.unprovable[0], "/usr/sbin/containerd-broken --version' exited with status 1: no config"),
+           "broken: the finding says why (%s)", strna(c.unprovable ? c.unprovable[0] : NULL));
+        containerd_config_done(&c);
+
+        /* ... and with a main file of version 3, read as 2.x, with a
+         * warning. */
+        tree_write(root, "/etc/containerd/config.toml", "version = 3\nimports = [\"conf.d/*.toml\"]\n");
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, CONTAINERD_MAJOR_ASK, &c), 0, "version 3: loads");
+        ok(c.major == 2 && strv_length(c.unprovable) == 0, "version 3: read as 2.x");
+        ok(strv_has_part(c.warnings, "containerd-broken --version' exited with status 1"), "version 3: warns why (%s)",
+           strna(c.warnings ? c.warnings[0] : NULL));
+        containerd_config_done(&c);
+
+        setenv("PATH", old_path, 1);
+        tree_remove(path_dir);
         tree_remove(root);
 }
 
@@ -427,6 +506,17 @@ static void test_dump(void) {
            "dump: the opt plugin's path, from Debian's config.toml");
         ok_int(containerd_dump_parse("version = 3\n", &d), -EBADMSG, "a dump without root is refused");
 
+        /* Of the binary given, in "/". */
+        char *tree = tree_new("test-containerd-config");
+        _cleanup_free_ char *bin = path_join(tree, "containerd"), *err = NULL;
+        _cleanup_(containerd_dump_done) ContainerdDump run = {};
+
+        write_program(tree, "/containerd",
+                      "[ \"$*\" = '--config /etc/c.toml config dump' ] || exit 2\necho \"root = '$(pwd)x'\"");
+        ok_int(containerd_config_dump(bin, "/etc/c.toml", 10000, &run, &err), 0, "the binary given dumps (%s)", strna(err));
+        ok_streq(run.root_dir, "/x", "in /");
+        tree_remove(tree);
+
         if (containerd_config_load(rdir, INIT_SYSTEMD, NULL, &c) < 0)
                 return;
         ok_int(containerd_config_check_dump(&c, &d, &w), 1, "files (/srv/containerd) and dump disagree on the root");
@@ -446,6 +536,7 @@ int main(void) {
         test_relative_glob();
         test_unit_unprovable();
         test_binary_major();
+        test_unit_binary();
         test_debian_sid_opt();
         test_refusals();
         test_dump();
