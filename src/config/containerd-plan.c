@@ -34,6 +34,22 @@ static char *dropin_for_pattern(const char *pattern) {
         return out;
 }
 
+/* Whether import i of the main file may take a new drop-in: not a
+ * relative glob read by containerd 1.x, which matches it from its working
+ * directory ("/" under systemd: "conf.d/" is then /conf.d), a directory at
+ * the filesystem's root that nobody looks in, and a file that containerd
+ * 2.x, matching the same import from the file's directory, would no longer
+ * read after an upgrade. */
+static bool import_takes_dropin(const ContainerdConfig *c, const ContainerdFile *main_file, size_t i) {
+        const TomlKeyValue *v = toml_get(&main_file->doc, NULL, "imports");
+
+        /* files[].imports holds each import as written, resolved, in
+         * order. */
+        if (!v || v->type != TOML_STRING_ARRAY || strv_length(v->strings) != strv_length(main_file->imports))
+                return false;
+        return c->major != 1 || path_is_absolute(v->strings[i]) || !strchr(v->strings[i], '*');
+}
+
 /* A plugin directory inside the current root stays where the files say
  * when the root changes: the plan says so. */
 static int note_plugin_dirs(const ContainerdConfig *c, EditPlan *p) {
@@ -131,9 +147,15 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
          * first; then the main file is the place. */
         char **imports = main_file && !c->imports_cut ? main_file->imports : NULL;
         _cleanup_free_ char *dropin = NULL;
+        bool skipped = false;
 
-        for (size_t i = strv_length(imports); i > 0 && !dropin; i--)
+        for (size_t i = strv_length(imports); i > 0 && !dropin; i--) {
+                if (!import_takes_dropin(c, main_file, i - 1)) {
+                        skipped = true;
+                        continue;
+                }
                 dropin = dropin_for_pattern(imports[i - 1]);
+        }
         if (dropin) {
                 _cleanup_free_ char *version = NULL, *full = NULL, *old = NULL;
                 const char *over;
@@ -203,6 +225,12 @@ int containerd_plan_set_root(const ContainerdConfig *c, const char *new_root, Ed
         }
         if (r >= 0 && asprintf(&p.place, "%s (root)", c->config_path) < 0)
                 r = -ENOMEM;
+        if (r >= 0 && skipped)
+                r = strv_extendf_unique(&p.notes,
+                                        "%s imports a relative pattern, which containerd 1.x matches from its "
+                                        "working directory and 2.x from the file's: the root is set in the file "
+                                        "itself, which both read.",
+                                        c->config_path);
         if (r >= 0)
                 r = note_plugin_dirs(c, &p);
         if (r < 0)

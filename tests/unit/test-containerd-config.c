@@ -328,6 +328,27 @@ static void test_relative_glob(void) {
         ok_streq(c.root_dir, "/beside/the/file", "a relative path: from the file's directory");
         ok(strv_length(c.unprovable) == 0, "a relative path: proved");
         containerd_config_done(&c);
+
+        /* Nothing sets the root: containerd 1.x would read a drop-in of
+         * the relative glob from /conf.d, which 2.x would not: the main
+         * file, which both read, is the place. 2.x takes the drop-in. */
+        tree_write(root, "/etc/containerd/config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n");
+        tree_write(root, "/etc/containerd/conf.d/10-root.toml", "# nothing\n");
+        tree_write(root, "/conf.d/10-root.toml", "# nothing\n");
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 1, &c), 0, "1.x, no root set: loads");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "1.x, no root set: planned (%s)", strna(refusal));
+        ok(p.n == 1 && streq(p.edits[0].path, "/etc/containerd/config.toml"),
+           "1.x, no root set: in the main file (%s)", p.n ? p.edits[0].path : "nothing");
+        ok(strv_has_part(p.notes, "imports a relative pattern, which containerd 1.x matches"), "1.x: the plan says why");
+        ok_int(containerd_plan_verify(&p, &c, NEW_ROOT, &refusal), 0, "1.x, no root set: verified (%s)", strna(refusal));
+        edit_plan_done(&p);
+        containerd_config_done(&c);
+        ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 2, &c), 0, "2.x, no root set: loads");
+        ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), 0, "2.x, no root set: planned (%s)", strna(refusal));
+        ok(p.n == 1 && streq(p.edits[0].path, "/etc/containerd/conf.d/docker-relocate.toml"),
+           "2.x, no root set: a drop-in beside the file (%s)", p.n ? p.edits[0].path : "nothing");
+        edit_plan_done(&p);
+        containerd_config_done(&c);
         tree_remove(root);
 }
 
