@@ -11,19 +11,13 @@
 #include "util/log.h"
 #include "util/strv.h"
 
-/* Whether a run that failed had changed the host by then: steps done
- * before the failure, or one that failed halfway through its change. */
-static bool failed_after_change(const PrepareResult *res, const Options *o) {
-        return !o->dry_run && (res->steps.n > 0 || res->advice || res->formatted || res->mounted);
-}
-
 /* The report of --json: what was (or would be) done, step by step. */
 static void set_report(int r, const PrepareResult *res, const Options *o) {
         _cleanup_json_ cJSON *j = cJSON_CreateObject();
 
         if (!j)
                 return;
-        cJSON_AddBoolToObject(j, "changed", r >= 0 ? !o->dry_run && res->changed : failed_after_change(res, o));
+        cJSON_AddBoolToObject(j, "changed", r >= 0 ? !o->dry_run && res->changed : !!res->advice);
         cJSON_AddStringToObject(j, "status", res->changed && o->dry_run ? "planned" : res->changed ? "changed" : "unchanged");
         cJSON_AddStringToObject(j, "device", o->args[0]);
         json_add_string_or_null(j, "disk", res->disk);
@@ -89,8 +83,9 @@ int verb_prepare(const Options *o) {
 
         if (r < 0) {
                 /* Changed and not taken back: a human decides what next,
-                 * told what was left and what to do. */
-                int status = failed_after_change(&res, o) ? EXIT_NEEDS_HUMAN : EXIT_FAIL;
+                 * told what was left and what to do (the advice is there
+                 * exactly when the run had changed the host). */
+                int status = res.advice ? EXIT_NEEDS_HUMAN : EXIT_FAIL;
 
                 STRV_FOREACH(s, res.steps.names)
                         log_info("Done before the failure: %s", *s);

@@ -19,16 +19,6 @@
 
 #define PARTITION_WAIT_MS (30UL * 1000)
 
-static int prepare_wipe_failed(const BlockDev *d, const char *node, int error, PrepareResult *res,
-                               char **ret_error) {
-        if (free_and_asprintf(&res->advice,
-                           "Signatures on %s may be partly wiped; nothing else was changed: fix the cause and run "
-                           "prepare again with --wipe.",
-                           d->node) < 0)
-                return -ENOMEM;
-        return error_set(ret_error, error, "Failed to wipe signatures on %s: %s", node, strerror(-error));
-}
-
 int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype, const char *label,
                 const BlockDev *d, PrepareResult *res, char **ret_error) {
         _cleanup_(eligibility_done) Eligibility e = {};
@@ -107,17 +97,20 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
                                          d->node, r < 0 ? strerror(-r) : "another device, size or content");
         }
         if (strv_length(e.signatures) > 0) {
+                res->done.device = PREPARE_DEVICE_WIPING;
                 STRV_FOREACH(p, d->partitions) {
                         _cleanup_free_ char *node = path_join("/dev", *p);
                         if (!node)
                                 return -ENOMEM;
                         r = probe_wipe_all(node);
                         if (r < 0 && r != -ENOENT)
-                                return prepare_wipe_failed(d, node, r, res, ret_error);
+                                return error_set(
+                                        ret_error, r, "Failed to wipe signatures on %s: %s", node, strerror(-r));
                 }
                 r = probe_wipe_all(d->node);
                 if (r < 0)
-                        return prepare_wipe_failed(d, d->node, r, res, ret_error);
+                        return error_set(ret_error, r, "Failed to wipe signatures on %s: %s", d->node, strerror(-r));
+                res->done.device = PREPARE_DEVICE_WIPED;
                 r = step_log_add(&res->steps, "wiped every signature on %s (%zu found)", d->node,
                                  strv_length(e.signatures));
                 if (r < 0)
@@ -125,48 +118,37 @@ int prepare_new(const PrepareRequest *req, const char *mount, const char *fstype
         }
 
         if (req->partition) {
+                res->done.device = PREPARE_DEVICE_PARTITIONING;
                 r = partition_create_single(d->node);
-                if (r < 0) {
-                        if (free_and_asprintf(&res->advice,
-                                           "%s may now hold a partial partition table: fix the cause and run prepare "
-                                           "again with --wipe.",
-                                           d->node) < 0)
-                                return -ENOMEM;
+                if (r < 0)
                         return error_set(ret_error, r, "Failed to partition %s: %s", d->node, strerror(-r));
-                }
+                res->done.device = PREPARE_DEVICE_PARTITIONED;
                 r = step_log_add(&res->steps, "wrote a GPT with one partition over %s", d->node);
                 if (r < 0)
                         return r;
                 r = partition_wait(NULL, d->name, 1, PARTITION_WAIT_MS, &partname);
-                if (r < 0) {
-                        if (free_and_asprintf(&res->advice,
-                                           "%s holds a new partition table, nothing else: for a loop device, attach it "
-                                           "with losetup -P; then run prepare again with --wipe.",
-                                           d->node) < 0)
-                                return -ENOMEM;
-                        return error_set(ret_error, r, "The partition on %s did not appear: %s", d->node,
-                                         strerror(-r));
-                }
+                if (r < 0)
+                        return error_set(
+                                ret_error, r, "The partition on %s did not appear: %s", d->node, strerror(-r));
         }
 
-        r = blockdev_load(NULL, partname ? partname : d->name, &fsdev);
+        r = test_hook_fail("prepare-read");
+        if (r >= 0)
+                r = blockdev_load(NULL, partname ? partname : d->name, &fsdev);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read /dev/%s: %s", partname ? partname : d->name,
                                  strerror(-r));
 
-        res->formatted = true;
+        if (free_and_strdup(&res->fs_node, fsdev->node) < 0)
+                return -ENOMEM;
+        res->done.device = PREPARE_DEVICE_FORMATTING;
         r = mkfs_make(fsdev->node, fstype, label, &fs, &err);
-        if (r < 0) {
-                if (free_and_asprintf(&res->advice,
-                                   "%s may hold part of a filesystem; nothing is mounted or in /etc/fstab: fix the "
-                                   "cause and run prepare again with --wipe.",
-                                   fsdev->node) < 0)
-                        return -ENOMEM;
+        if (r < 0)
                 return error_set(ret_error, r, "Failed to make %s on %s: %s%s%s", fstype, fsdev->node,
                                  r == -EPROTO ? "the result is not what was asked for" : strerror(-r), err ? ": " : "",
                                  err ? err : "");
-        }
-        if (free_and_strdup(&res->fs_node, fsdev->node) < 0 || free_and_strdup(&res->uuid, fs.uuid) < 0) {
+        res->done.device = PREPARE_DEVICE_FORMATTED;
+        if (free_and_strdup(&res->uuid, fs.uuid) < 0) {
                 fs_info_done(&fs);
                 return -ENOMEM;
         }

@@ -26,7 +26,7 @@ static int undo_fstab(const char *root, const PrepareResult *res, char ***report
         if (r < 0 && r != -ENOENT)
                 return r;
 
-        if (now && streq(now, res->fstab_written) && res->fstab_backup) {
+        if (now && streq(now, res->done.fstab_written) && res->fstab_backup) {
                 backup = root_path(root, res->fstab_backup);
                 if (!backup)
                         return -ENOMEM;
@@ -48,7 +48,7 @@ static int undo_fstab(const char *root, const PrepareResult *res, char ***report
 int disk_prepare_undo(const char *root, PrepareResult *res, char ***report) {
         int r, ret = 0;
 
-        if (res->fstab_written) {
+        if (res->done.fstab_written) {
                 r = undo_fstab(root, res, report);
                 if (r < 0) {
                         if (strv_extendf(report,
@@ -59,45 +59,46 @@ int disk_prepare_undo(const char *root, PrepareResult *res, char ***report) {
                                 return -ENOMEM;
                         ret = ret ?: r;
                 } else
-                        res->fstab_written = mfree(res->fstab_written);
+                        res->done.fstab_written = mfree(res->done.fstab_written);
         }
 
-        if (res->mounted) {
+        if (res->done.mounted) {
                 _cleanup_free_ char *msg = NULL;
 
                 r = mount_umount(res->mount, &msg);
                 if (r < 0) {
                         if (strv_extendf(report, "could not unmount %s (%s): unmount it by hand (umount %s)%s%s",
-                                         res->mount, msg ?: strerror(-r), res->mount,
-                                         res->made_dir ? ", then remove " : "", strempty(res->made_dir)) < 0)
+                                    res->mount, msg ?: strerror(-r), res->mount,
+                                    res->done.made_dir ? ", then remove " : "", strempty(res->done.made_dir)) < 0)
                                 return -ENOMEM;
                         return ret ?: r;
                 }
-                res->mounted = false;
+                res->done.mounted = false;
                 if (strv_extendf(report, "unmounted %s from %s", strna(res->fs_node), res->mount) < 0)
                         return -ENOMEM;
         }
 
-        if (res->made_dir) {
-                r = mount_remove_guarded_dir(res->mount, res->made_dir);
+        if (res->done.made_dir) {
+                r = mount_remove_guarded_dir(res->mount, res->done.made_dir);
                 if (r < 0) {
                         if (strv_extendf(report,
-                                         "could not remove the mount point %s (%s): chattr -i and rmdir it by hand",
-                                         res->made_dir, strerror(-r)) < 0)
+                                    "could not remove the mount point %s (%s): chattr -i and rmdir it by hand",
+                                    res->done.made_dir, strerror(-r)) < 0)
                                 return -ENOMEM;
                         ret = ret ?: r;
                 } else {
-                        if (strv_extendf(report, "removed the mount point %s", res->made_dir) < 0)
+                        if (strv_extendf(report, "removed the mount point %s", res->done.made_dir) < 0)
                                 return -ENOMEM;
-                        res->made_dir = mfree(res->made_dir);
+                        res->done.made_dir = mfree(res->done.made_dir);
+                        res->done.guarded = false;
                 }
         }
 
-        if (res->formatted && res->uuid &&
-            strv_extendf(report,
-                         "the %s filesystem made on %s (UUID=%s) is left on the device, with whatever was copied onto "
-                         "it: the next move or prepare with that device reuses it; wipefs -a %s discards it",
-                         strna(res->fstype), strna(res->fs_node), res->uuid, strna(res->fs_node)) < 0)
+        if (res->done.device == PREPARE_DEVICE_FORMATTED && res->done.recorded && res->uuid &&
+                strv_extendf(report,
+                        "the %s filesystem made on %s (UUID=%s) is left on the device, with whatever was copied onto "
+                        "it: the next move or prepare with that device reuses it; wipefs -a %s discards it",
+                        strna(res->fstype), strna(res->fs_node), res->uuid, strna(res->fs_node)) < 0)
                 return -ENOMEM;
         return ret;
 }

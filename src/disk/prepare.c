@@ -45,8 +45,8 @@ void prepare_result_done(PrepareResult *r) {
         step_log_done(&r->steps);
         strv_free(r->refusals);
         strv_free(r->warnings);
-        free(r->made_dir);
-        free(r->fstab_written);
+        free(r->done.made_dir);
+        free(r->done.fstab_written);
         *r = (PrepareResult){};
 }
 
@@ -157,11 +157,14 @@ int prepare_do_mount(const PrepareRequest *req, const char *node, const char *mo
         bool defer = req->defer_itable_init && streq(fstype, "ext4");
         int r;
 
-        r = mount_make_guarded_dir(mount, &created);
+        r = test_hook_fail("prepare-mount-point");
+        if (r >= 0)
+                r = mount_make_guarded_dir(mount, &created);
         if (created) {
-                free(res->made_dir);
-                res->made_dir = TAKE_PTR(created);
+                free(res->done.made_dir);
+                res->done.made_dir = TAKE_PTR(created);
         }
+        res->done.guarded = r >= 0;
         if (r == -EOPNOTSUPP) {
                 r = strv_extendf(
                         &res->warnings,
@@ -178,29 +181,14 @@ int prepare_do_mount(const PrepareRequest *req, const char *node, const char *mo
                         return r;
         }
 
-        r = mount_device(node, mount, fstype, defer ? MOUNT_DEFER_ITABLE_INIT : NULL, &msg);
-        if (r < 0) {
-                if (res->formatted &&
-                    free_and_asprintf(&res->advice,
-                                   "The filesystem (UUID=%s) was made on %s and recorded; nothing is mounted or in "
-                                   "/etc/fstab: fix the cause and run prepare again, it will be reused.",
-                                   strna(res->uuid), node) < 0)
-                        return -ENOMEM;
+        r = test_hook_fail("prepare-mount");
+        if (r >= 0)
+                r = mount_device(node, mount, fstype, defer ? MOUNT_DEFER_ITABLE_INIT : NULL, &msg);
+        if (r < 0)
                 return error_set(ret_error, r, "Failed to mount %s on %s: %s", node, mount, msg ? msg : strerror(-r));
-        }
-        res->mounted = true;
+        res->done.mounted = true;
         return step_log_add(&res->steps, "mounted %s on %s%s", node, mount,
                             defer ? " (" MOUNT_DEFER_ITABLE_INIT ": the inode tables are zeroed after the copy)" : "");
-}
-
-/* The advice for a failure after this run mounted the volume and before its
- * line was in /etc/fstab. */
-static int prepare_mounted_without_fstab(PrepareResult *res, const char *uuid, const char *mount) {
-        return free_and_asprintf(&res->advice,
-                              "%s (UUID=%s) is mounted on %s but has no line in /etc/fstab, so it will not be "
-                              "mounted at the next boot: fix the cause and run prepare again (it reuses the "
-                              "filesystem and adds the line), or unmount %s.",
-                              strna(res->fs_node), uuid, mount, mount);
 }
 
 int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mount, const char *fstype,
@@ -211,8 +199,6 @@ int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mo
         if (!fstab)
                 return -ENOMEM;
         r = fstab_edit(fstab, uuid, mount, fstype, &content, &conflict);
-        if (r < 0 && res->mounted && prepare_mounted_without_fstab(res, uuid, mount) < 0)
-                return -ENOMEM;
         if (r == -EEXIST)
                 return error_set(ret_error, r,
                                  "/etc/fstab has a line that conflicts with UUID=%s on %s (\"%s\"): remove it and run "
@@ -233,13 +219,10 @@ int prepare_do_fstab(const PrepareRequest *req, const char *uuid, const char *mo
         r = test_hook_fail("prepare-fstab");
         if (r >= 0)
                 r = fstab_write(req->root, content, &res->fstab_backup);
-        if (r < 0) {
-                if (res->mounted && prepare_mounted_without_fstab(res, uuid, mount) < 0)
-                        return -ENOMEM;
+        if (r < 0)
                 return error_set(ret_error, r, "Failed to write /etc/fstab: %s", strerror(-r));
-        }
-        free(res->fstab_written);
-        res->fstab_written = TAKE_PTR(content);
+        free(res->done.fstab_written);
+        res->done.fstab_written = TAKE_PTR(content);
         return step_log_add(&res->steps, "added to /etc/fstab: UUID=%s %s %s " FSTAB_OPTIONS " 0 2%s%s%s", uuid, mount,
                             fstype, res->fstab_backup ? " (backup: " : "", strempty(res->fstab_backup),
                             res->fstab_backup ? ")" : "");
@@ -262,33 +245,21 @@ int prepare_do_record(const PrepareRequest *req, const BlockDev *fsdev, const Fs
         r = disk_state_find_uuid(req->root, fs->uuid, &rec);
         same = r >= 0 && rec.mount && streq(rec.mount, mount);
         disk_record_done(&rec);
-        if (same)
+        if (same || req->dry_run) { /* dry run: bookkeeping, not a change worth reporting */
+                res->done.recorded = same;
                 return 0;
-        if (req->dry_run)
-                return 0; /* bookkeeping, not a change worth reporting */
+        }
         r = test_hook_fail("prepare-record");
         if (r >= 0)
                 r = disk_state_record(req->root, &want);
-        if (r < 0) {
-                int k = 0;
-
-                if (res->mounted)
-                        k = prepare_mounted_without_fstab(res, fs->uuid, mount);
-                else if (res->formatted)
-                        k = free_and_asprintf(&res->advice,
-                                           "The filesystem (UUID=%s) was made on %s but is not recorded as this "
-                                           "program's, so a new run will not reuse it; nothing is on it yet: fix the "
-                                           "cause and run prepare again with --wipe.",
-                                           fs->uuid, fsdev->node);
-                if (k < 0)
-                        return k;
+        if (r < 0)
                 return error_set(ret_error, r, "Failed to record the filesystem in " DISK_STATE_FILE ": %s",
                                  strerror(-r));
-        }
+        res->done.recorded = true;
         return 0;
 }
 
-int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error) {
+static int prepare_run(const PrepareRequest *req, PrepareResult *res, char **ret_error) {
         _cleanup_blockdev_ BlockDev *d = NULL;
         _cleanup_free_ char *name = NULL, *mount = NULL;
         const char *label = req->label ?: DEFAULT_LABEL, *fstype = req->fstype ?: DEFAULT_FSTYPE;
@@ -435,4 +406,14 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error
                 step_log_done(&res->steps);
         }
         return 0;
+}
+
+int disk_prepare(const PrepareRequest *req, PrepareResult *res, char **ret_error) {
+        int r;
+
+        r = prepare_run(req, res, ret_error);
+        /* What is left is said from what was done, whichever step failed. */
+        if (r < 0 && disk_prepare_advice(res, "prepare", &res->advice) < 0)
+                return -ENOMEM;
+        return r;
 }

@@ -61,6 +61,29 @@ typedef struct PrepareRequest {
                                     * resume with mount_resume_itable_init() once it is done */
 } PrepareRequest;
 
+/* How far this run got with the device itself, in the order of the writes;
+ * a state ending in -ING is a write that began and did not finish. */
+typedef enum PrepareDevice {
+        PREPARE_DEVICE_UNTOUCHED,    /* nothing written to it (a reused filesystem, or not there yet) */
+        PREPARE_DEVICE_WIPING,       /* signatures may be partly wiped */
+        PREPARE_DEVICE_WIPED,        /* every signature wiped, nothing written after */
+        PREPARE_DEVICE_PARTITIONING, /* the partition table may be partly written */
+        PREPARE_DEVICE_PARTITIONED,  /* a new GPT with one partition, nothing on it */
+        PREPARE_DEVICE_FORMATTING,   /* it may hold part of a filesystem */
+        PREPARE_DEVICE_FORMATTED,    /* the new filesystem (uuid) is on it */
+} PrepareDevice;
+
+/* What a run did to the host, so far: what a failure leaves, and what
+ * disk_prepare_undo() takes back. disk_prepare_advice() says it in words. */
+typedef struct PrepareDone {
+        PrepareDevice device;
+        bool recorded;       /* the filesystem made is recorded as ours (a re-run reuses it) */
+        char *made_dir;      /* the topmost directory made for the mount point */
+        bool guarded;        /* the mount point was made immutable */
+        bool mounted;        /* the filesystem was mounted on mount */
+        char *fstab_written; /* the fstab content written, with the volume's line */
+} PrepareDone;
+
 typedef struct PrepareResult {
         bool refused;      /* refused as unsafe: nothing was written */
         bool changed;      /* something changed (dry_run: would change) */
@@ -78,23 +101,27 @@ typedef struct PrepareResult {
         StepLog steps;      /* steps done, in order (dry_run: planned, not timed) */
         char **refusals;    /* why it was refused */
         char **warnings;
-        char *advice;       /* on a failure that left the host changed: the state it is in and what to do */
+        char *advice;          /* set exactly when a failed run had changed the host: disk_prepare_advice() of done */
         DiskIdentity identity; /* the device as this run saw it, for a later run to insist on */
-
-        /* What this run did to the host, for disk_prepare_undo(). */
-        char *made_dir;       /* the topmost directory made for the mount point */
-        bool mounted;         /* the filesystem was mounted on mount by this run */
-        char *fstab_written;  /* the fstab content this run wrote */
-        bool formatted;       /* the filesystem was made by this run */
+        PrepareDone done;      /* what this run did to the host */
 } PrepareResult;
 
 void prepare_result_done(PrepareResult *r);
 
 /* *result is always filled in (also on failure and refusal) and must be
  * released with prepare_result_done(). ret_error as in util/error.h: what
- * failed; when the run had changed the host by then (a wiped or formatted
- * device, a mount), result->advice says what it left and what to do. */
+ * failed. result->advice is set on a failure exactly when the run had
+ * changed the host by then (result->done: a wiped, partitioned or formatted
+ * device, a mount point, a mount): what it left and what to do, for
+ * "prepare" to run again. A failure with advice is one a human must look
+ * at (exit 5); one without changed nothing (exit 1). */
 int disk_prepare(const PrepareRequest *req, PrepareResult *result, char **ret_error);
+
+/* The state result->done leaves the host in, and what to do: fix the cause
+ * and run again (again: the command that takes it up, "prepare" or "the
+ * move"), with --wipe where a new run would refuse the device, or what a
+ * new run reuses. *ret is NULL when nothing was changed. */
+int disk_prepare_advice(const PrepareResult *result, const char *again, char **ret);
 
 /* Takes back what disk_prepare() did to the host in the run that filled
  * result, for a move that failed after it: the fstab line it added (the
@@ -103,6 +130,7 @@ int disk_prepare(const PrepareRequest *req, PrepareResult *result, char **ret_er
  * and its record with it, so that the next run reuses it instead of asking
  * for --wipe; a volume the run found mounted stays as it was. root is the
  * request's. One line for each thing done, and for what could not be
- * undone with what to do, is appended to *report. Returns 0, or the first
- * error (the rest is still tried). */
+ * undone with what to do, is appended to *report; result->done is left
+ * saying what is still there. Returns 0, or the first error (the rest is
+ * still tried). */
 int disk_prepare_undo(const char *root, PrepareResult *result, char ***report);

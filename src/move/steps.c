@@ -92,8 +92,8 @@ static int step_prepare(Move *m, char **ret_error) {
          * taken back by the move's own undo, so not advice about it. */
         if (r < 0 && !m->disk.refused)
                 return error_set(ret_error, r, "Preparing %s failed: %s%s%s", m->req.device, err ?: strerror(-r),
-                                 m->disk.advice && !m->disk.mounted ? ". " : "",
-                                 m->disk.advice && !m->disk.mounted ? m->disk.advice : "");
+                                 m->disk.advice && !m->disk.done.mounted ? ". " : "",
+                                 m->disk.advice && !m->disk.done.mounted ? m->disk.advice : "");
         if (m->disk.refused)
                 return error_set(ret_error, -ECANCELED, "%s was refused: %s", m->req.device,
                                  m->disk.refusals ? m->disk.refusals[0] : "unsafe");

@@ -21,7 +21,17 @@
  *
  * DOCKER_RELOCATE_TEST_FAIL=POINT:ERRNO
  *   test_hook_fail(POINT) returns -ERRNO (a name such as ENOSPC or EIO, or a
- *   number), and the caller fails there as if the system had said so.
+ *   number), and the caller fails there as if the system had said so. The
+ *   points:
+ *     prepare-read         reading the node to format (the new partition)
+ *     prepare-record       recording the new filesystem in disks.json
+ *     prepare-mount-point  making the guarded mount point
+ *     prepare-mount        mounting the volume
+ *     prepare-fstab        writing /etc/fstab
+ *     grow-fs              growing the filesystem (after its partition)
+ *     copy-live, copy-final, copy-tmp-name   the copy (copy/)
+ *     sync-live, sync-final                  the sync after each pass
+ *     tracker-start        starting the change tracker
  *
  * DOCKER_RELOCATE_TEST_COPY_STALL=SECONDS
  *   The copy's stall limit (copy/watch.h), ten minutes otherwise, so that a

@@ -268,6 +268,59 @@ if [ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" = 1 ]; then
         is "$R_rc" 3 "record fails, run again without --wipe: refused, as the advice said"
         capture R "$BIN" prepare "$d8" --mount "$WORK/norecord" --wipe
         is "$R_rc" 0 "record fails, run again with --wipe: done"
+
+        # needs_human NAME JSON: exit 5, status needs-human, error.code 5 and
+        # advice (the contract requires it of exit 5).
+        needs_human() {
+                is "$R_rc/$(json_get 'j["status"], j["changed"], j["error"]["code"]' <<<"$2")" '5/["needs-human", true, 5]' \
+                        "$1: exit 5, needs-human, changed"
+        }
+
+        # The mount point cannot be made after mkfs: the filesystem is made
+        # and recorded, nothing else; a new run reuses it.
+        sandbox_loop d9 256M
+        capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-mount-point:EACCES "$BIN" prepare "$d9" --mount "$WORK/nodir" --json
+        needs_human "mount point fails after mkfs" "$R_out"
+        like "$(json_get 'j["error"]["advice"]' <<<"$R_out")" \
+                "was made on $d9 and recorded as this tool's; nothing is mounted or in /etc/fstab: fix the cause and run prepare again \(it reuses the filesystem\)\.\$" \
+                "mount point fails after mkfs: the advice says what is there and that a new run reuses it"
+        ok "[ ! -e '$WORK/nodir' ] && ! findmnt -n --source '$d9' >/dev/null" "mount point fails after mkfs: nothing made or mounted"
+        capture R "$BIN" prepare "$d9" --mount "$WORK/nodir" --json
+        is "$R_rc/$(json_get 'j["reused"]' <<<"$R_out")" "0/true" "mount point fails after mkfs, the advice followed: reused"
+
+        # Our volume, reused on a new mount point: the mount fails after
+        # the mount point was made.
+        umount "$WORK/nodir"
+        capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-mount:EIO "$BIN" prepare "$d9" --mount "$WORK/nomount" --json
+        needs_human "reused volume, the mount fails" "$R_out"
+        like "$(json_get 'j["error"]["advice"]' <<<"$R_out")" \
+                "on $d9 \(UUID=.*\) is as it was; it is not mounted; $WORK/nomount was made an empty, immutable mount point: fix the cause and run prepare again \(it reuses the filesystem and the mount point\); to give the mount point up, chattr -i and rmdir $WORK/nomount\." \
+                "reused volume, the mount fails: the advice names the mount point made"
+        like "$(lsattr -d "$WORK/nomount")" '^-*i' "reused volume, the mount fails: the mount point is there, immutable"
+        capture R "$BIN" prepare "$d9" --mount "$WORK/nomount" --json
+        is "$R_rc/$(findmnt -n -o SOURCE --mountpoint "$WORK/nomount")" "0/$d9" \
+                "reused volume, the mount fails, the advice followed: mounted"
+        # The same failure where the mount point was there already, made
+        # by the run before: nothing changed, exit 1 without advice.
+        umount "$WORK/nomount"
+        capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-mount-point:EIO "$BIN" prepare "$d9" --mount "$WORK/nomount" --json
+        is "$R_rc/$(json_get 'j["status"], j["changed"], j["error"]["advice"]' <<<"$R_out")" '1/["failed", false, null]' \
+                "a failure that changed nothing: exit 1, failed, no advice"
+        capture R "$BIN" prepare "$d9" --mount "$WORK/nomount"
+        is "$R_rc" 0 "and a new run mounts it"
+
+        # The new partition cannot be read after the GPT was written.
+        sandbox_loop d10 256M -P
+        capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-read:EIO "$BIN" prepare "$d10" --mount "$WORK/nopart" --partition --json
+        needs_human "partition unreadable after the GPT" "$R_out"
+        like "$(json_get 'j["error"]["advice"]' <<<"$R_out")" \
+                "^$d10 holds a new partition table with one partition and nothing on it .*; nothing is mounted or in /etc/fstab: fix the cause and run prepare again with --wipe\.\$" \
+                "partition unreadable after the GPT: the advice says the table is there and to run with --wipe"
+        is "$(blkid -p -o value -s PTTYPE "$d10")" gpt "partition unreadable after the GPT: the GPT is there"
+        capture R "$BIN" prepare "$d10" --mount "$WORK/nopart" --partition
+        is "$R_rc" 3 "partition unreadable, run again without --wipe: refused, as the advice said"
+        capture R "$BIN" prepare "$d10" --mount "$WORK/nopart" --partition --wipe
+        is "$R_rc" 0 "partition unreadable, run again with --wipe: done"
 else
         skip "failures after the device was written" "a build without -Dfault_injection"
 fi
