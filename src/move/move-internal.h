@@ -140,6 +140,7 @@ struct Move {
         bool have_rsync;    /* the copy's program is there */
         char *no_tracker;   /* why the change tracker cannot run on the old data root; NULL: it can */
         PrepareResult disk; /* --device: the volume as planned (a dry run), then as prepared */
+        bool disk_failed;   /* the step that prepares it failed (m->disk.done: what it did) */
         ImageStoreInfo store_info; /* which image store, which containerd (store/image-store.h) */
         ContainerdFacts ctd;       /* when the system containerd's root holds the images */
         SELinuxState selinux;

@@ -206,6 +206,16 @@ int move_execute(Move *m) {
         /* A failed move takes back what it did to the disk in this run. */
         if (r == MOVE_ROLLED_BACK || r == MOVE_FAILED)
                 (void) disk_prepare_undo(NULL, &m->disk, &m->warnings);
+        /* Its disk step failed half way: what it wrote to the device (and
+         * whatever the undo could not take back) is left for a human, told
+         * what it is, as prepare tells it. */
+        if (r == MOVE_FAILED && m->disk_failed) {
+                m->advice = mfree(m->advice);
+                if (disk_prepare_advice(&m->disk, "the move", &m->advice) < 0)
+                        return -ENOMEM;
+                if (m->advice)
+                        r = m->outcome = MOVE_NEEDS_HUMAN;
+        }
         return r;
 }
 

@@ -88,12 +88,12 @@ static int step_prepare(Move *m, char **ret_error) {
         pr.defer_itable_init = true;
         prepare_result_done(&m->disk);
         r = disk_prepare(&pr, &m->disk, &err);
-        /* What the failure left on the device, and what to do; a mount is
-         * taken back by the move's own undo, so not advice about it. */
-        if (r < 0 && !m->disk.refused)
-                return error_set(ret_error, r, "Preparing %s failed: %s%s%s", m->req.device, err ?: strerror(-r),
-                                 m->disk.advice && !m->disk.done.mounted ? ". " : "",
-                                 m->disk.advice && !m->disk.done.mounted ? m->disk.advice : "");
+        /* What the failure left is said once the move took back what it
+         * could (move_execute()), from m->disk.done: not here. */
+        m->disk_failed = r < 0 && !m->disk.refused;
+        if (m->disk_failed)
+                return error_set(ret_error, r, "The move's disk step failed, making %s ready on %s: %s", m->req.device,
+                        m->disk.mount ?: pr.mount, err ?: strerror(-r));
         if (m->disk.refused)
                 return error_set(ret_error, -ECANCELED, "%s was refused: %s", m->req.device,
                                  m->disk.refusals ? m->disk.refusals[0] : "unsafe");

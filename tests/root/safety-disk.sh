@@ -213,6 +213,45 @@ if want undo; then
         ok '[ "$(dockerd_root_dir)" = "$DOCKERD_DATA_ROOT" ] && [ "$(dockerd_sets)" = "$SETS0" ]' \
                 "failed move: Docker runs on the old root with everything"
         reset_host
+
+        # The move's disk step fails after it formatted a new volume: the
+        # mount and mount point taken back, the filesystem left, said as
+        # prepare says it (exit 5, the advice apart from the message).
+        if [ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" = 1 ]; then
+                sandbox_loop VOLD 2G || bail_out "losetup"
+                hs=$(host_state | grep -v "^/var/lib/docker-relocate")
+                DOCKER_RELOCATE_TEST_FAIL=prepare-mount:EIO "$BIN" move --device "$VOLD" --mount "$WORK/t-disk" \
+                        --no-pre-copy --yes --json >"$WORK/disk.json" 2>"$WORK/disk.err"
+                rc=$?
+                ok '[ $rc = 5 ] && [ "$(json_get "j[\"status\"]" "$WORK/disk.json")" = needs-human ]' \
+                        "disk step fails after mkfs: exit 5 (got $rc), needs-human"
+                [ $rc = 5 ] || show "$WORK/disk.err"
+                like "$(json_get 'j["error"]["message"]' "$WORK/disk.json")" \
+                        "^The move's disk step failed, making $VOLD ready on $WORK/t-disk: Failed to mount $VOLD on $WORK/t-disk: " \
+                        "disk step fails after mkfs: the message names the move's disk step"
+                unlike "$(json_get 'j["error"]["message"]' "$WORK/disk.json")" "again|prepare" \
+                        "disk step fails after mkfs: the message holds no advice"
+                like "$(json_get 'j["error"]["advice"]' "$WORK/disk.json")" \
+                        "^An ext4 filesystem \(UUID=[-0-9a-f]+\) was made on $VOLD and recorded as this tool's; nothing is mounted or in /etc/fstab: fix the cause and run the move again \(it reuses the filesystem\)\.\$" \
+                        "disk step fails after mkfs: the advice says what is left and what to do"
+                ok 'grep -q "run the move again" "$WORK/disk.err"' "disk step fails after mkfs: stderr has the advice"
+                ok '[ ! -e "$WORK/t-disk" ] && [ "$(host_state | grep -v "^/var/lib/docker-relocate")" = "$hs" ]' \
+                        "disk step fails after mkfs: the mount point taken back, files, mounts and Docker unchanged"
+                # The same failure on that volume, now reused: what the step
+                # did (the mount point) is taken back, nothing is left. (The
+                # record of the volume is this tool's own bookkeeping.)
+                hs=$(host_state | grep -v "^/var/lib/docker-relocate")
+                DOCKER_RELOCATE_TEST_FAIL=prepare-mount:EIO "$BIN" move --device "$VOLD" --mount "$WORK/t-disk" \
+                        --no-pre-copy --yes --json >"$WORK/disk.json" 2>"$WORK/disk.err"
+                rc=$?
+                is "$rc/$(json_get 'j["status"], j["error"]["advice"]' "$WORK/disk.json")" '1/["failed", null]' \
+                        "disk step fails on a reused volume: all taken back, exit 1 without advice"
+                ok '[ ! -e "$WORK/t-disk" ] && [ "$(host_state | grep -v "^/var/lib/docker-relocate")" = "$hs" ]' \
+                        "disk step fails on a reused volume: nothing changed"
+                reset_host
+        else
+                skip "the move's disk step failing" "a build without -Dfault_injection"
+        fi
 fi
 
 # --- (6) loop devices stacked on loop devices --------------------------------
