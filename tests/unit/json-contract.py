@@ -395,6 +395,18 @@ try:
         del obj[key]
         ok(not json_contract.validator().is_valid(obj), "schema: an object without %s is invalid" % key)
 
+    # Exit 5 is a failure that left the host changed: its object says
+    # what to do, always.
+    rc, out, _ = run(["--json", "bogus"])
+    for what, advice, valid in (("with advice", "Unmount /mnt/x.", True), ("without advice", None, False),
+                                ("with an empty advice", "", False)):
+        obj = json.loads(out)
+        obj.update(command="prepare", status="needs-human", changed=True, error={"code": 5, "message": "Failed.", "advice": advice})
+        ok(json_contract.validator().is_valid(obj) == valid, "schema: needs-human %s is %s" %
+           (what, "valid" if valid else "invalid"))
+    del obj["error"]["advice"]
+    ok(not json_contract.validator().is_valid(obj), "schema: needs-human with no advice member is invalid")
+
     # Every phase a journal can be at is one "status" may report: the
     # schema's list against the names the journal writes (journal.c).
     import re
