@@ -394,7 +394,7 @@ static int handle_hardlink(
                  * below a directory in doubt, whose target file may be
                  * another inode's, its other names in directories this pass
                  * does not walk: a new inode there, and the link check
-                 * (verify_links()) sees the names the pass did not reach. */
+                 * (copy_verify_links()) sees the names the pass did not reach. */
                 k = copy_regular(w, L, -1, name, rel, a, PLACE_INPLACE, &dst_ino);
                 if (k >= 0)
                         atomic_fetch_add_explicit(&r->copied, 1, memory_order_relaxed);

@@ -4,7 +4,8 @@
 /* The copy engine's insides, shared by its files and nobody else: the run
  * (engine.c), its workers, jobs and directories (engine-walk.c), attributes
  * and xattrs (engine-attrs.c), file data (engine-data.c), one entry at a
- * time (engine-entry.c). */
+ * time (engine-entry.c), the final pass from a record of changes
+ * (engine-changes.c). */
 
 #include <errno.h>
 #include <limits.h>
@@ -207,9 +208,6 @@ static inline bool same_type(uint32_t a, uint32_t b) {
         return (a & S_IFMT) == (b & S_IFMT);
 }
 
-/* engine.c */
-bool copy_is_node(const Run *r, const char *rel);
-
 /* engine-walk.c: the walk */
 void copy_attrs_from_statx(Attrs *a, const struct statx *sx);
 int copy_stat_at(int dirfd, const char *name, Attrs *ret);
@@ -242,3 +240,13 @@ int copy_remove_tree_at(int dirfd, const char *name, bool is_dir);
 
 /* engine-entry.c */
 void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer);
+
+/* engine-changes.c: the final pass from a record */
+/* The jobs of a complete record's directories (node_rels, node_dirs and
+ * fresh_rels of r are set; the caller frees them when the run ends). */
+int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n);
+/* Whether rel is one of those jobs. */
+bool copy_is_node(const Run *r, const char *rel);
+/* After the pass: NULL, or why the record was short (a file with several
+ * names has names in directories it did not list). */
+const char *copy_verify_links(Run *r);

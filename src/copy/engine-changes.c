@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The final pass from a record of changes (CopyChanges): which directories
+ * become jobs, and whether the record held every name of the files the pass
+ * touched. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "copy/engine-internal.h"
+#include "util/macro.h"
+#include "util/strv.h"
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static ssize_t find_dir(char *const *sorted, size_t n, const char *rel) {
+        char *const *p = bsearch(&rel, sorted, n, sizeof(char *), cmp_str);
+        return p ? p - sorted : -1;
+}
+
+bool copy_is_node(const Run *r, const char *rel) {
+        return r->n_node_rels > 0 && find_dir(r->node_rels, r->n_node_rels, rel) >= 0;
+}
+
+static bool is_fresh(const Run *r, const char *rel) {
+        return r->n_fresh_rels > 0 && find_dir(r->fresh_rels, r->n_fresh_rels, rel) >= 0;
+}
+
+/* Whether rel lies below a directory the record says was created or moved
+ * into place: that one is walked whole, rel with it (or, when the target
+ * lacks it, made whole by the walk of its parent). */
+static int below_fresh(const Run *r, const char *rel) {
+        _cleanup_free_ char *p = NULL;
+        char *slash;
+
+        if (r->n_fresh_rels == 0)
+                return 0;
+        p = strdup(rel);
+        if (!p)
+                return -ENOMEM;
+        while ((slash = strrchr(p, '/'))) {
+                *slash = '\0';
+                if (is_fresh(r, p))
+                        return 1;
+        }
+        return 0;
+}
+
+/* Whether a listed directory lies below a directory that the walk of its
+ * nearest listed ancestor enters whole (copy_handle_subdir(): one in doubt),
+ * or below one that does itself: 1 when it does, as it is then synchronised
+ * there, and a job of its own would work on the same target directory at the
+ * same time. The walk decides the same way, on the same attributes: the
+ * source no longer changes, and nothing else writes to these directories of
+ * the target. */
+static int walked_deep(Run *r, char *const *dirs, size_t n, const bool *deep, const char *d) {
+        _cleanup_free_ char *p = NULL, *child = NULL;
+        ssize_t i;
+        Attrs a, t;
+        int k;
+
+        if (streq(d, "."))
+                return 0;
+        k = below_fresh(r, d);
+        if (k != 0)
+                return k;
+        p = strdup(d);
+        if (!p)
+                return -ENOMEM;
+        /* Up to the nearest listed ancestor. */
+        for (;;) {
+                char *slash = strrchr(p, '/');
+
+                if (slash)
+                        *slash = '\0';
+                else
+                        strcpy(p, ".");
+                i = find_dir(dirs, n, p);
+                if (i >= 0 || streq(p, "."))
+                        break;
+        }
+        if (i < 0)
+                return 0;
+        if (deep[i])
+                return 1;
+        /* The child of that ancestor: d itself is a job of its own. */
+        {
+                const char *start = d + (streq(p, ".") ? 0 : strlen(p) + 1);
+                const char *end = strchr(start, '/');
+
+                if (!end)
+                        return 0;
+                child = strndup(d, (size_t) (end - d));
+        }
+        if (!child)
+                return -ENOMEM;
+        if (copy_stat_at(r->src_fd, child, &a) < 0 || copy_stat_at(r->dst_fd, child, &t) < 0)
+                return 0;
+        return S_ISDIR(a.mode) && copy_dir_in_doubt(r, &a, &t);
+}
+
+/* Adds the directory d, or when the target lacks it the nearest ancestor
+ * the target has, to dirs. */
+static int add_nearest(Run *r, char ***dirs, const char *d) {
+        _cleanup_free_ char *p = strdup(d);
+        struct stat st;
+
+        if (!p)
+                return -ENOMEM;
+        for (;;) {
+                if (fstatat(r->dst_fd, p, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode))
+                        break;
+                char *slash = strrchr(p, '/');
+                if (streq(p, "."))
+                        break;
+                if (slash)
+                        *slash = '\0';
+                else
+                        strcpy(p, ".");
+        }
+        if (strv_contains(*dirs, p))
+                return 0;
+        return strv_consume(dirs, TAKE_PTR(p));
+}
+
+/* The directories of a complete record, as jobs: each listed directory the
+ * target has is synchronised alone; one it lacks is made whole by the
+ * nearest listed ancestor the target has (added when not listed); one below
+ * a directory in doubt is synchronised with it (walked_deep()). A fresh
+ * directory (created or moved into place) is a job too, walked whole
+ * whether listed or not, and takes with it whatever is listed below it:
+ * the kernel said it is not the directory the pre-copy copied to its path,
+ * which its times cannot tell once something in it changed. */
+int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        _cleanup_free_ bool *deep = NULL;
+        DirNode **nodes = NULL;
+        size_t n = 0, nd;
+        int k;
+
+        STRV_FOREACH (d, r->o->changes->dirs)
+                if ((k = add_nearest(r, &dirs, *d)) < 0)
+                        return k;
+        STRV_FOREACH (d, r->o->changes->fresh)
+                if ((k = add_nearest(r, &dirs, *d)) < 0)
+                        return k;
+        r->fresh_rels = strv_copy(r->o->changes->fresh);
+        if (r->o->changes->fresh && !r->fresh_rels)
+                return -ENOMEM;
+        r->n_fresh_rels = strv_length(r->fresh_rels);
+        if (r->n_fresh_rels > 0)
+                qsort(r->fresh_rels, r->n_fresh_rels, sizeof(char *), cmp_str);
+        /* Sorted, each directory after its ancestors. */
+        nd = strv_length(dirs);
+        if (nd > 0)
+                qsort(dirs, nd, sizeof(char *), cmp_str);
+        deep = calloc(nd + 1, sizeof(bool));
+        nodes = calloc(nd + 1, sizeof(DirNode *));
+        r->node_rels = calloc(nd + 1, sizeof(char *));
+        if (!deep || !nodes || !r->node_rels) {
+                free(nodes);
+                return -ENOMEM;
+        }
+        for (size_t x = 0; x < nd; x++) {
+                const char *d = dirs[x];
+                Attrs a;
+                DirNode *node;
+                char *rel;
+
+                k = walked_deep(r, dirs, nd, deep, d);
+                if (k != 0) {
+                        if (k < 0) {
+                                for (size_t i = 0; i < n; i++) {
+                                        free(nodes[i]->rel);
+                                        free(nodes[i]);
+                                }
+                                free(nodes);
+                                return k;
+                        }
+                        deep[x] = true;
+                        continue;
+                }
+                k = copy_stat_at(r->src_fd, d, &a);
+                if (k < 0 || !S_ISDIR(a.mode) || a.dev != r->root_dev)
+                        /* Gone since (its parent, changed too, is listed),
+                         * or not a directory any more. */
+                        continue;
+                rel = strdup(d);
+                /* Not shallow: in doubt (do_dir()), entered whole. */
+                node = rel ? copy_dir_new(NULL, rel, &a, false, !is_fresh(r, d)) : NULL;
+                if (!node) {
+                        for (size_t i = 0; i < n; i++) {
+                                free(nodes[i]->rel);
+                                free(nodes[i]);
+                        }
+                        free(nodes);
+                        return -ENOMEM;
+                }
+                node->root = streq(d, ".");
+                r->node_rels[r->n_node_rels++] = dirs[x]; /* sorted still */
+                nodes[n++] = node;
+        }
+        /* The names stay, in node_rels, until the run ends. */
+        r->node_dirs = TAKE_PTR(dirs);
+        *ret = nodes;
+        *ret_n = n;
+        return 0;
+}
+
+/* After a changes-only pass: every inode with several names that it touched
+ * must have as many names in the target as in the source, or some of its
+ * names lie in directories the record did not list. */
+const char *copy_verify_links(Run *r) {
+        size_t it = 0;
+        InodeLink *l;
+
+        while ((l = inode_map_next(r->map, &it))) {
+                struct stat s, d;
+                if (!l->ready)
+                        continue;
+                if (fstatat(r->src_fd, l->path, &s, AT_SYMLINK_NOFOLLOW) < 0 ||
+                        fstatat(r->dst_fd, l->path, &d, AT_SYMLINK_NOFOLLOW) < 0 || s.st_nlink != d.st_nlink)
+                        return "a file with several names had names outside the changed directories";
+        }
+        return NULL;
+}
+
+CopyChanges *copy_changes_free(CopyChanges *c) {
+        if (!c)
+                return NULL;
+        strv_free(c->dirs);
+        strv_free(c->fresh);
+        free(c->reason);
+        free(c);
+        return NULL;
+}
