@@ -465,8 +465,8 @@ static int resolve_fresh(CopyTracker *t, int root_fd, const char *root_path, cha
                         continue;
                 fresh[n++] = TAKE_PTR(path);
         }
-        qsort_safe(fresh, n, sizeof(char *), cmp_str);
-        /* Each once, none below another. */
+        n = strv_sort_uniq(fresh);
+        /* None below another. */
         keep = calloc(n + 1, sizeof(bool));
         if (!keep)
                 return -ENOMEM;
@@ -476,7 +476,7 @@ static int resolve_fresh(CopyTracker *t, int root_fd, const char *root_path, cha
 
                 if (!up)
                         return -ENOMEM;
-                keep[i] = i == 0 || !streq(fresh[i - 1], fresh[i]);
+                keep[i] = true;
                 while (keep[i] && (slash = strrchr(up, '/'))) {
                         *slash = '\0';
                         keep[i] = !bsearch(&up, fresh, n, sizeof(char *), cmp_str);
@@ -578,20 +578,8 @@ int copy_tracker_finish(CopyTracker *t, CopyChanges **ret) {
                         return -ENOMEM;
                 n++;
         }
-        qsort_safe(dirs, n, sizeof(char *), cmp_str);
         /* Each once (a mount point may have changed too). */
-        size_t u = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (u > 0 && streq(dirs[u - 1], dirs[i])) {
-                        free(dirs[i]);
-                        dirs[i] = NULL;
-                        continue;
-                }
-                dirs[u++] = dirs[i];
-                if (u - 1 != i)
-                        dirs[i] = NULL;
-        }
-        dirs[u] = NULL;
+        (void) strv_sort_uniq(dirs);
         c->dirs = TAKE_PTR(dirs);
         c->complete = true;
         *ret = TAKE_PTR(c);

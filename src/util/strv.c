@@ -146,6 +146,22 @@ void strv_sort(char **l) {
                 qsort_safe(l, n, sizeof(char *), cmp_str);
 }
 
+size_t strv_sort_uniq(char **l) {
+        size_t n = strv_length(l), u = 0;
+
+        qsort_safe(l, n, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < n; i++) {
+                if (u > 0 && streq(l[u - 1], l[i])) {
+                        free(l[i]);
+                        continue;
+                }
+                l[u++] = l[i];
+        }
+        if (l)
+                l[u] = NULL;
+        return u;
+}
+
 int strv_extend_many(char ***l, ...) {
         va_list ap;
         const char *s;

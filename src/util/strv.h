@@ -32,6 +32,10 @@ int strv_extend_many(char ***l, ...);
 char *strv_join(char *const *l, const char *sep);
 bool strv_equal(char *const *a, char *const *b);
 void strv_sort(char **l);
+/* Sorts l and frees every string equal to the one before it, so that each
+ * is left once: O(n log n), where building a list with strv_contains()
+ * checks is O(n²). Returns the number left. */
+size_t strv_sort_uniq(char **l);
 /* Hands *l on to *ret sorted, and as an empty list rather than NULL when it
  * has no element (a set of nothing is a set). */
 int strv_sort_take(char ***l, char ***ret);

@@ -180,6 +180,20 @@ static void test_strv(void) {
         ok(strv_contains(l, "a") && !strv_contains(l, "c"), "contains");
 }
 
+static void test_strv_sort_uniq(void) {
+        _cleanup_strv_free_ char **l = NULL, **one = NULL;
+        _cleanup_free_ char *j = NULL;
+
+        ok(strv_sort_uniq(NULL) == 0, "sort_uniq: NULL is the empty list");
+        ok(strv_extend_many(&l, "b", "a/b", "a", "b", ".", "a", "b", NULL) == 0, "sort_uniq: extend");
+        ok(strv_sort_uniq(l) == 4, "sort_uniq: four distinct strings left");
+        j = strv_join(l, ",");
+        ok_streq(j, ".,a,a/b,b", "sort_uniq: sorted, each once, terminated");
+        ok(strv_length(l) == 4, "sort_uniq: the list ends after the last one");
+        ok(strv_extend(&one, "x") == 0 && strv_sort_uniq(one) == 1 && streq(one[0], "x") && !one[1],
+                "sort_uniq: one string");
+}
+
 int main(void) {
         test_normalize();
         test_startswith_dir();
@@ -189,5 +203,6 @@ int main(void) {
         test_mkdir_nofollow();
         test_atomic_write();
         test_strv();
+        test_strv_sort_uniq();
         return tap_done();
 }
