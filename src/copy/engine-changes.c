@@ -102,28 +102,24 @@ static int walked_deep(Run *r, char *const *dirs, size_t n, const bool *deep, co
         return S_ISDIR(a.mode) && copy_dir_in_doubt(r, &a, &t);
 }
 
-/* Adds the directory d, or when the target lacks it the nearest ancestor
- * the target has, to dirs. */
-static int add_nearest(Run *r, char ***dirs, const char *d) {
-        _cleanup_free_ char *p = strdup(d);
+/* The directory d, or when the target lacks it the nearest ancestor the
+ * target has. */
+static char *nearest_in_target(Run *r, const char *d) {
+        char *p = strdup(d);
         struct stat st;
 
-        if (!p)
-                return -ENOMEM;
-        for (;;) {
+        while (p && !streq(p, ".")) {
+                char *slash;
+
                 if (fstatat(r->dst_fd, p, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode))
                         break;
-                char *slash = strrchr(p, '/');
-                if (streq(p, "."))
-                        break;
+                slash = strrchr(p, '/');
                 if (slash)
                         *slash = '\0';
                 else
                         strcpy(p, ".");
         }
-        if (strv_contains(*dirs, p))
-                return 0;
-        return strv_consume(dirs, TAKE_PTR(p));
+        return p;
 }
 
 /* The directories of a complete record, as jobs: each listed directory the
@@ -135,28 +131,34 @@ static int add_nearest(Run *r, char ***dirs, const char *d) {
  * the kernel said it is not the directory the pre-copy copied to its path,
  * which its times cannot tell once something in it changed. */
 int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
+        char *const *lists[] = { r->o->changes->dirs, r->o->changes->fresh };
         _cleanup_strv_free_ char **dirs = NULL;
         _cleanup_free_ bool *deep = NULL;
         DirNode **nodes = NULL;
-        size_t n = 0, nd;
+        size_t n = 0, nd = 0;
         int k;
 
-        STRV_FOREACH (d, r->o->changes->dirs)
-                if ((k = add_nearest(r, &dirs, *d)) < 0)
-                        return k;
-        STRV_FOREACH (d, r->o->changes->fresh)
-                if ((k = add_nearest(r, &dirs, *d)) < 0)
-                        return k;
+        /* One for each listed directory, collected first, then sorted and
+         * each kept once: a record may list tens of thousands, planned
+         * while Docker is stopped, too many to look each up in the list
+         * as it grows. */
+        dirs = calloc(strv_length(lists[0]) + strv_length(lists[1]) + 1, sizeof(char *));
+        if (!dirs)
+                return -ENOMEM;
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+                STRV_FOREACH (d, lists[l]) {
+                        dirs[nd] = nearest_in_target(r, *d);
+                        if (!dirs[nd])
+                                return -ENOMEM;
+                        nd++;
+                }
+        /* Sorted, each directory after its ancestors. */
+        nd = strv_sort_uniq(dirs);
         r->fresh_rels = strv_copy(r->o->changes->fresh);
         if (r->o->changes->fresh && !r->fresh_rels)
                 return -ENOMEM;
         r->n_fresh_rels = strv_length(r->fresh_rels);
-        if (r->n_fresh_rels > 0)
-                qsort(r->fresh_rels, r->n_fresh_rels, sizeof(char *), cmp_str);
-        /* Sorted, each directory after its ancestors. */
-        nd = strv_length(dirs);
-        if (nd > 0)
-                qsort(dirs, nd, sizeof(char *), cmp_str);
+        strv_sort(r->fresh_rels);
         deep = calloc(nd + 1, sizeof(bool));
         nodes = calloc(nd + 1, sizeof(DirNode *));
         r->node_rels = calloc(nd + 1, sizeof(char *));
