@@ -80,6 +80,13 @@ void text_mark(Text *t, size_t from, uint8_t flag) {
                 t->flags[i] |= flag;
 }
 
+size_t text_find_flag(const Text *t, size_t from, size_t to, uint8_t flag) {
+        for (size_t i = from; i < to && i < t->len; i++)
+                if (t->flags[i] & flag)
+                        return i;
+        return to;
+}
+
 int text_append_literal(Text *t, const char *s) {
         for (; *s; s++) {
                 int r = text_append(t, *s, TEXT_NO_SOURCE, 0);

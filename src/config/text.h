@@ -19,6 +19,9 @@
 #define TEXT_EXPANDED 0x01u /* put there by expanding a variable inside an assignment ("A=$B") or a
                              * "${NAME}" inside a word of a command line: rewriting it would mean
                              * rewriting that variable */
+/* Its value is not known here: a unit specifier of the running system (%H), kept as written, or a
+ * variable's value that holds one. */
+#define TEXT_UNKNOWN 0x02u
 
 typedef struct Text {
         char *s;
@@ -36,6 +39,8 @@ int text_append_char_of(Text *t, const Text *other, size_t i);
 int text_append_text(Text *t, const Text *other, size_t from, size_t to);
 /* Sets flag on the characters from..len. */
 void text_mark(Text *t, size_t from, uint8_t flag);
+/* The first of the characters from..to with flag set; to when there is none. */
+size_t text_find_flag(const Text *t, size_t from, size_t to, uint8_t flag);
 /* Appends a literal that has no source bytes. */
 int text_append_literal(Text *t, const char *s);
 /* Removes trailing whitespace. */
