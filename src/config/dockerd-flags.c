@@ -6,6 +6,7 @@
 #include "config/dockerd-flags.h"
 #include "util/macro.h"
 #include "util/path.h"
+#include "util/strv.h"
 
 static const struct {
         char letter;
@@ -182,6 +183,41 @@ int docker_flags_parse(const WordList *argv, DockerFlags *ret) {
         }
 
         *ret = f;
+        return 0;
+}
+
+/* The flag whose value holds character k of word i; NULL when it is no
+ * flag's value. A value is always the end of its word. */
+static const DockerFlag *value_at(const WordList *argv, const DockerFlags *f, size_t i, size_t k) {
+        for (size_t j = 0; j < f->n; j++) {
+                const DockerFlag *fl = &f->flags[j];
+
+                if (!fl->value || fl->value_word != i)
+                        continue;
+                if (!fl->inline_value || k >= strlen(argv->words[i].text) - strlen(fl->value))
+                        return fl;
+        }
+        return NULL;
+}
+
+int docker_flags_find_unknown(const WordList *argv, const DockerFlags *f, const char *const *names, size_t *ret_word,
+        const DockerFlag **ret_flag) {
+        for (size_t i = 0; i < argv->n; i++) {
+                const Text *t = &argv->words[i].chars;
+                size_t k = text_find_flag(t, 0, t->len, TEXT_UNKNOWN);
+                const DockerFlag *fl;
+
+                if (k >= t->len)
+                        continue;
+                /* The first such character decides: all after it are in
+                 * the same value, or it is in none. */
+                fl = value_at(argv, f, i, k);
+                if (fl && !strv_contains((char *const *)names, fl->name))
+                        continue;
+                *ret_word = i;
+                *ret_flag = fl;
+                return 1;
+        }
         return 0;
 }
 

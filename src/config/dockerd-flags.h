@@ -29,6 +29,18 @@ void docker_flags_done(DockerFlags *f);
 
 int docker_flags_parse(const WordList *argv, DockerFlags *ret);
 
+/* Whether characters of argv whose value is not known here (TEXT_UNKNOWN:
+ * a unit specifier such as %H, kept as written) could change what dockerd
+ * reads from the flags in names (canonical names, NULL-terminated). Such a
+ * character inside the value of another flag is that value's, whatever it
+ * is: pflag takes the word after a flag that wants a value as the value,
+ * and the rest of "--name=value" or "-xvalue". Anywhere else (the program,
+ * a flag's name, a word of its own) it could be any flag. 1 with the first
+ * such word in *ret_word, and in *ret_flag the flag of names whose value it
+ * is part of, or NULL when it is no flag's value; 0 when there is none. */
+int docker_flags_find_unknown(const WordList *argv, const DockerFlags *f, const char *const *names, size_t *ret_word,
+        const DockerFlag **ret_flag);
+
 /* The last occurrence of a flag, as pflag keeps it; NULL if absent. */
 const DockerFlag *docker_flags_get(const DockerFlags *f, const char *name);
 

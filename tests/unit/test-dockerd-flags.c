@@ -178,10 +178,64 @@ static void test_json_keys(void) {
         ok(!docker_flag_is_cli_only("host"), "--host has one");
 }
 
+/* cmdline with each '?' a character whose value is not known here (a
+ * specifier of the running system): whether it could change the flags of
+ * names; want: the word it is in (-1: harmless), and the flag whose value
+ * it is ("" for none). */
+static void check_unknown(const char *cmdline, long want_word, const char *want_flag) {
+        static const char *const names[] = { "data-root", "graph", "config-file", NULL };
+        const DockerFlag *fl = NULL;
+        size_t word = 0;
+        Parsed p = {};
+        Text t = {};
+        int r;
+
+        for (size_t i = 0; cmdline[i]; i++) {
+                text_append(&t, cmdline[i], 0, i);
+                if (cmdline[i] == '?')
+                        t.flags[i] |= TEXT_UNKNOWN;
+        }
+        if (word_list_split_text(&p.argv, &t) < 0)
+                abort();
+        text_done(&t);
+        p.r = docker_flags_parse(&p.argv, &p.f);
+        r = docker_flags_find_unknown(&p.argv, &p.f, names, &word, &fl);
+        if (want_word < 0)
+                ok_int(r, 0, "'%s': what is not known is a value that does not matter", cmdline);
+        else
+                ok(r == 1 && (long) word == want_word && streq(fl ? fl->name : "", want_flag),
+                   "'%s': word %ld could change %s (got %d, word %zu, %s)", cmdline, want_word,
+                   *want_flag ? want_flag : "which flags dockerd sees", r, word, fl ? fl->name : "no flag");
+        parsed_done(&p);
+}
+
+static void test_unknown(void) {
+        check_unknown("dockerd -H fd:// --data-root /srv", -1, "");
+        check_unknown("dockerd --label host=?? --label ?? --log-opt=tag=? -l?? -Dl? --data-root /srv", -1, "");
+        check_unknown("docker daemon --label ?", -1, "");
+        check_unknown("dockerd --data-root=/x/?", 1, "data-root");
+        check_unknown("dockerd --data-root /x/?", 2, "data-root");
+        check_unknown("dockerd -g ?", 2, "graph");
+        check_unknown("dockerd -Dg?", 1, "graph");
+        check_unknown("dockerd -g=?", 1, "graph");
+        check_unknown("dockerd --config-file=?", 1, "config-file");
+        check_unknown("dockerd --label x ?", 3, "");
+        check_unknown("dockerd --debug ?", 2, "");
+        check_unknown("dockerd -D?", 1, "");
+        check_unknown("dockerd -?", 1, "");
+        check_unknown("dockerd --?", 1, "");
+        check_unknown("dockerd --lab?=x", 1, "");
+        check_unknown("dockerd --label?", 1, "");
+        check_unknown("?dockerd --label x", 0, "");
+        check_unknown("docker da?mon --label x", 1, "");
+        check_unknown("dockerd --label x -- ?", 4, "");
+}
+
 int main(void) {
         test_spellings();
         test_booleans();
         test_legacy_and_order();
         test_json_keys();
+        test_unknown();
         return tap_done();
 }
