@@ -141,7 +141,7 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
         for (;;) {
                 Text raw = {}, w = {}, x = {};
                 bool found, unclosed = false;
-                char unknown = 0;
+                char unknown = 0, invalid = 0;
 
                 r = next_exec_word(value, &i, &raw, &found, &unclosed);
                 if (r < 0)
@@ -151,8 +151,11 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                 /* systemd expands the specifiers of each word once it is
                  * unquoted and unescaped ("\x25n" is the unit's name), the
                  * variables only when it runs the command. */
-                r = unit_expand_specifiers(name, &raw, &w, &unknown);
-                if (r >= 0 && unknown)
+                r = unit_expand_specifiers(name, &raw, &w, &unknown, &invalid);
+                if (r >= 0 && invalid)
+                        r = strv_extendf(&unprovable, "ExecStart= word '%s' has %%%c: %s", raw.s, invalid,
+                                UNIT_SPECIFIER_INVALID);
+                else if (r >= 0 && unknown)
                         r = strv_extendf(&unprovable,
                                          "ExecStart= word '%s' has %%%c: %s, so the command line systemd runs is "
                                          "not known",

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -53,17 +54,24 @@ static int append_synthetic(Text *t, const char *s, size_t n) {
         return r;
 }
 
-int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *ret_unknown) {
+/* The specifiers systemd 252 knows in units besides those of the name: their
+ * values come from the running system (%H, %m, %v, %a, %b, %o, ...), the
+ * manager (%t, %S, %C, %h, %u, %g, %T, ...), the unit's file (%y, %Y) or
+ * the version (%j, %J, %q: not in every version). */
+static const char runtime_specifiers[] = "aAbBcCdEgGhHjJlLmMoqrRsStTuUvVwWyY";
+
+int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *ret_unknown, char *ret_invalid) {
         const char *dot = strrchr(name, '.');
         size_t base = dot ? (size_t) (dot - name) : strlen(name);
         /* The prefix as written is also its unescaped form when it holds
          * no escape ("-" for "/", "\x2d") and no instance. */
         bool plain = !memchr(name, '@', base) && !memchr(name, '-', base) && !memchr(name, '\\', base);
-        char unknown = 0;
+        char unknown = 0, invalid = 0;
         int r = 0;
 
         for (size_t i = 0; i < in->len && r >= 0; i++) {
                 char sp = i + 1 < in->len ? in->s[i + 1] : 0;
+                size_t at;
 
                 /* A '%' at the very end stays, as in systemd. */
                 if (in->s[i] != '%' || !sp) {
@@ -81,13 +89,25 @@ int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *re
                                 r = append_synthetic(out, name, base);
                 } else if (sp == '%')
                         r = append_synthetic(out, "%", 1);
-                else if (sp != 'i' && sp != 'I') {
-                        /* Its value is not known here: kept as written. */
-                        if (!unknown)
-                                unknown = sp;
+                else if (sp == 'i' || sp == 'I')
+                        continue; /* the instance: empty */
+                else {
+                        /* Kept as written. After a character that is no
+                         * letter or digit ("%/") that is what systemd
+                         * does too; a letter or digit is a specifier:
+                         * its value is not known here. */
+                        at = out->len;
                         r = text_append_char_of(out, in, i - 1);
                         if (r >= 0)
                                 r = text_append_char_of(out, in, i);
+                        if (r < 0 || !isalnum((unsigned char)sp))
+                                continue;
+                        text_mark(out, at, TEXT_UNKNOWN);
+                        if (strchr(runtime_specifiers, sp) || sp == 'P' || sp == 'f') {
+                                if (!unknown)
+                                        unknown = sp;
+                        } else if (!invalid)
+                                invalid = sp;
                 }
         }
         if (r >= 0 && !out->s)
@@ -95,6 +115,8 @@ int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *re
         if (r < 0)
                 return r;
         *ret_unknown = unknown;
+        if (ret_invalid)
+                *ret_invalid = invalid;
         return 0;
 }
 
@@ -134,21 +156,21 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
 
         if (streq(key, "EnvironmentFile")) {
                 _cleanup_(text_done) Text path = {};
-                char unknown;
+                char unknown, invalid;
 
                 if (value->len == 0) {
                         u->env_files = strv_free(u->env_files);
                         return 0;
                 }
-                r = unit_expand_specifiers(u->name ?: "docker.service", value, &path, &unknown);
+                r = unit_expand_specifiers(u->name ?: "docker.service", value, &path, &unknown, &invalid);
                 if (r < 0)
                         return r;
-                if (unknown) {
+                if (unknown || invalid) {
                         /* Which file systemd reads is not known here:
                          * nothing that depends on it can be proved. */
                         r = strv_extendf(&u->problems,
-                                         "%s:%u: EnvironmentFile=%s: %s, so which file systemd reads is not known",
-                                         f->path, line, value->s, UNIT_SPECIFIER_UNKNOWN);
+                                "%s:%u: EnvironmentFile=%s: %s, so which file systemd reads is not known", f->path,
+                                line, value->s, invalid ? UNIT_SPECIFIER_INVALID : UNIT_SPECIFIER_UNKNOWN);
                         return r < 0 ? r : strv_extend(&u->unprovable, u->problems[strv_length(u->problems) - 1]);
                 }
                 return strv_extend(&u->env_files, path.s);
@@ -186,19 +208,22 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
                 for (size_t k = 0; r >= 0 && k < assigned.n; k++) {
                         const EnvVar *v = &assigned.vars[k];
                         _cleanup_(text_done) Text x = {};
-                        char unknown;
+                        char unknown, invalid;
 
-                        r = unit_expand_specifiers(u->name ?: "docker.service", &v->value, &x, &unknown);
+                        r = unit_expand_specifiers(u->name ?: "docker.service", &v->value, &x, &unknown, &invalid);
                         /* Unknown only matters where ExecStart= uses it (a
                          * proxy's password with "%40" in it does not):
-                         * unit_exec_to_words() says so there. */
-                        if (r >= 0 && unknown)
+                         * unit_exec_to_words() says so there. With a
+                         * specifier systemd does not know, which of the
+                         * assignments it keeps is not known either. */
+                        if (r >= 0 && (unknown || invalid))
                                 r = strv_extendf(&u->problems,
-                                                 "%s:%u: Environment= %s=%s has %%%c: %s, so its value is not known",
-                                                 f->path, line, v->name, v->value.s, unknown, UNIT_SPECIFIER_UNKNOWN);
+                                        "%s:%u: Environment= %s=%s has %%%c: %s, so its value is not known", f->path,
+                                        line, v->name, v->value.s, invalid ?: unknown,
+                                        invalid ? UNIT_SPECIFIER_INVALID : UNIT_SPECIFIER_UNKNOWN);
                         if (r >= 0)
                                 r = env_set(&u->environment, v->name, &x, v->src, v->line);
-                        if (r >= 0 && unknown)
+                        if (r >= 0 && (unknown || invalid))
                                 env_mark_unknown(&u->environment, v->name);
                 }
                 return r;

@@ -52,17 +52,25 @@ int unit_parse_file(UnitInfo *u, SourceSet *s, uint32_t id);
  * that is no template) whose value that name alone decides: %n (the name),
  * %N, %p and %P (the name without its suffix), %i and %I (the instance:
  * empty), %f ("/" and the prefix) and "%%". Appends in to out with those
- * expanded (their characters come from no file). Any other one has its
- * value from the running system (%H, %m, %v), its manager (%t, %h, %u) or
- * the unit's path (%y), or is unknown to older systemd (%j), which keeps it
- * as written where newer versions refuse the line: it is copied as
- * written, and the first such letter is set in *ret_unknown ('\0' when
- * there is none). */
-int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *ret_unknown);
+ * expanded (their characters come from no file). A '%' before a character
+ * that is no ASCII letter or digit is kept as written, as systemd keeps it.
+ * Any other specifier is copied as written, its two characters marked
+ * TEXT_UNKNOWN: one systemd 252 knows has its value from the running
+ * system (%H, %m, %v), its manager (%t, %h, %u) or the unit's path (%y),
+ * and the first such letter is set in *ret_unknown; one it does not know
+ * ("%4" of "%40") makes systemd 252 refuse the setting ("Failed to resolve
+ * unit specifiers"), where older versions keep it as written, and the
+ * first such is set in *ret_invalid (may be NULL). '\0' when there is none. */
+int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *ret_unknown, char *ret_invalid);
 /* Why such a specifier makes a setting unknown, for messages. */
 #define UNIT_SPECIFIER_UNKNOWN                                                                         \
         "a specifier other than %n, %N, %p, %P, %i, %I, %f and %% takes its value from the running " \
         "system or from systemd's version, not from the unit, and is not expanded here"
+/* Why one systemd does not know makes it unknown. */
+#define UNIT_SPECIFIER_INVALID                                                                                        \
+        "systemd 252 knows no such specifier and ignores the setting (\"Failed to resolve unit specifiers\"; "        \
+        "an ExecStart= without the '-' prefix keeps the unit from loading), older versions keep it as "               \
+        "written; write \"%%\" for a '%'"
 
 /* Splits ExecStart= line e of unit name into words the way systemd does:
  * quotes and C escapes (one that systemd does not know is kept as written,

@@ -192,6 +192,28 @@ static void test_systemd(const ProofContext *ctx) {
         tree_remove(root);
 }
 
+/* ExecStart= as dockerd's unit, with env an Environment= value (NULL:
+ * none), checked as check() does. */
+static void spec(const char *root, const ProofContext *ctx, const char *env, const char *exec, const char *want) {
+        _cleanup_free_ char *unit = NULL;
+
+        if (asprintf(&unit, "[Service]\n%s%s%sExecStart=%s\n", env ? "Environment=" : "", strempty(env),
+                     env ? "\n" : "", exec) < 0)
+                abort();
+        tree_write(root, VENDOR_UNIT, unit);
+        check(root, INIT_SYSTEMD, ctx, exec, want);
+}
+
+/* Specifiers as systemd 252 reads them. */
+static void test_specifiers(const ProofContext *ctx) {
+        char *root = tree_new("test-proof");
+
+        spec(root, ctx, NULL, "/usr/bin/dockerd --label=a%/b --data-root=/srv/%N", NULL);
+        spec(root, ctx, NULL, "/usr/bin/dockerd --label=p%40ss",
+             "word '--label=p%40ss' has %4: systemd 252 knows no such specifier");
+        tree_remove(root);
+}
+
 static void test_json(const ProofContext *ctx) {
         char *root = tree_new("test-proof");
         _cleanup_free_ char *fifo = NULL, *dir = NULL;
@@ -407,6 +429,7 @@ int main(void) {
         test_sysv(&ctx);
         test_openrc(&ctx);
         test_systemd(&ctx);
+        test_specifiers(&ctx);
         test_json(&ctx);
         test_validate(&ctx);
         test_copies(&ctx);

@@ -366,6 +366,10 @@ static void test_expansion(void) {
         ok(strv_length(l.unprovable) == 1 && strstr(l.unprovable[0], "ExecStart= uses $HOST, whose value (%H) has"),
            "a variable with such a specifier, used by ExecStart=: unprovable (%s)",
            strna(l.unprovable ? l.unprovable[0] : NULL));
+        ok(strv_length(l.u.problems) == 2 && strstr(l.u.problems[1], "PROXY=http://u:p%40ss@proxy has %4: systemd 252 "
+                                                                     "knows no such specifier"),
+           "%%4 is no specifier: systemd 252 ignores the assignment, older ones keep it: said (%s)",
+           strna(l.u.problems ? l.u.problems[1] : NULL));
         loaded_done(&l);
         tree_remove(root);
 }
@@ -409,6 +413,22 @@ static void test_exec_specifiers_and_escapes(void) {
         ok_int(strv_length(l.unprovable), 3, "each such word is said");
         ok(l.unprovable && strstr(l.unprovable[0], "'--data-root=%S/docker' has %S: a specifier other than"),
            "… naming the word and the specifier (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
+        loaded_done(&l);
+
+        /* After a character that is no letter or digit, '%' is no
+         * specifier: as written, and known. One systemd 252 does not
+         * know: it ignores the line, or the unit does not load; older
+         * versions keep it. */
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "ExecStart=/usr/bin/dockerd --label=a%/b --label=p%40ss\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--label=a%/b|--label=p%40ss", "'%%/' and '%%4' read as written");
+        ok(strv_length(l.unprovable) == 1 &&
+                   strstr(l.unprovable[0], "ExecStart= word '--label=p%40ss' has %4: systemd 252 knows no such"),
+           "… and only the one systemd refuses said (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
         loaded_done(&l);
 
         tree_write(root, ETC,
