@@ -133,8 +133,6 @@ static int load_unit(ContainerdConfig *c) {
         for (size_t i = 0; r >= 0 && i < u.environment.n; i++) {
                 const EnvVar *v = &u.environment.vars[i];
                 r = env_set(&env, v->name, &v->value, v->src, v->line);
-                if (r >= 0 && v->unknown)
-                        env_mark_unknown(&env, v->name);
         }
         STRV_FOREACH(f, u.env_files) {
                 const char *p = *f + (**f == '-');
@@ -157,6 +155,8 @@ static int load_unit(ContainerdConfig *c) {
                 r = unit_exec_to_words(e, u.name, &env, &words, &unknown);
                 /* Its --config, --root or --state may be what is not
                  * known. */
+                if (r >= 0)
+                        r = unit_words_unknown(&words, &unknown);
                 STRV_FOREACH(w, unknown)
                         if (r >= 0)
                                 r = add_unprovable(c, "%s:%u: %s", c->sources.files[e->src].path, e->line, *w);

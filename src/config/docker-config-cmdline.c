@@ -80,8 +80,6 @@ int docker_config_load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
                 r = env_set(&c->env, v->name, &v->value, v->src, v->line);
                 if (r < 0)
                         return r;
-                if (v->unknown)
-                        env_mark_unknown(&c->env, v->name);
         }
         STRV_FOREACH(f, c->unit.env_files) {
                 const char *p = *f;
@@ -147,6 +145,40 @@ int docker_config_load_systemd(DockerConfig *c, const LoadedUnit *loaded) {
                     (r = strv_extendf_unique(&c->warnings, "%s:%u: %s", c->exec_file, e->line, *w)) < 0)
                         return r;
         return 0;
+}
+
+int docker_config_check_unknown(DockerConfig *c) {
+        static const char *const matter[] = {"data-root", "graph", "config-file", NULL};
+        _cleanup_free_ char *where = NULL, *why = NULL;
+        const DockerFlag *fl = NULL;
+        const char *word;
+        size_t i = 0;
+        int r;
+
+        r = docker_flags_find_unknown(&c->argv, &c->flags, matter, &i, &fl);
+        if (r <= 0)
+                return r;
+        word = c->argv.words[i].text;
+        if (c->unit.n_exec > 0)
+                r = asprintf(&where, "%s:%u", strna(c->exec_file), c->unit.exec[c->unit.n_exec - 1].line);
+        else
+                r = asprintf(&where, "%s", strna(c->exec_file));
+        if (r >= 0 && fl)
+                r = asprintf(&why, "%s: ExecStart= word '%s', the value of --%s, has %s, so %s is not known", where,
+                        word, fl->name, UNIT_SPECIFIER_UNKNOWN,
+                        streq(fl->name, "config-file") ? "the configuration file dockerd reads"
+                                                       : "the data root dockerd uses");
+        else if (r >= 0)
+                r = asprintf(&why, "%s: ExecStart= word '%s' has %s, %s", where, word, UNIT_SPECIFIER_UNKNOWN,
+                        i < c->flags.first_arg ? "and it is the program, so what systemd runs is not known"
+                                               : "and it is no flag's value, so it could be any flag, "
+                                                 "--data-root among them");
+        if (r < 0)
+                return -ENOMEM;
+        /* What dockerd is started with is not known: nothing that depends
+         * on it can be proved. */
+        r = strv_extendf_unique(&c->unprovable, "%s", why);
+        return r < 0 ? r : strv_extendf_unique(&c->warnings, "%s", why);
 }
 
 /* Replaces $NAME and ${NAME} in a path mentioned by a script with the

@@ -16,3 +16,8 @@ int docker_config_load_systemd(DockerConfig *c, const LoadedUnit *loaded);
 /* SysV, OpenRC, upstart: the script's plain assignments, the environment
  * files it sources, and the variables it expands after the program. */
 int docker_config_load_script(DockerConfig *c, const char *script);
+
+/* What of the command line is not known here (a specifier of the running
+ * system, config/unit.h) and could change the data root or the file
+ * dockerd reads: unprovable, and said. */
+int docker_config_check_unknown(DockerConfig *c);

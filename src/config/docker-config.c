@@ -399,6 +399,8 @@ int docker_config_load_full(const char *root, InitSystem init, const SourceSet *
                 goto fail;
 
         r = docker_flags_parse(&c.argv, &c.flags);
+        if (r >= 0)
+                r = docker_config_check_unknown(&c);
         if (r < 0)
                 goto fail;
         r = load_json(&c);

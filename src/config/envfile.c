@@ -81,14 +81,7 @@ int env_set(Env *e, const char *name, const Text *value, uint32_t src, unsigned 
         v->value = copy;
         v->src = src;
         v->line = line;
-        v->unknown = false;
         return 0;
-}
-
-void env_mark_unknown(Env *e, const char *name) {
-        for (size_t i = 0; i < e->n; i++)
-                if (streq(e->vars[i].name, name))
-                        e->vars[i].unknown = true;
 }
 
 bool env_name_is_valid(const char *name, size_t len) {

@@ -19,7 +19,6 @@ typedef struct EnvVar {
         Text value;
         uint32_t src;  /* the file of the assignment that set it last */
         unsigned line;
-        bool unknown;  /* its value is not known here (a unit specifier of the running system): used, unprovable */
 } EnvVar;
 
 typedef struct Env {
@@ -31,8 +30,6 @@ void env_done(Env *e);
 const EnvVar *env_get(const Env *e, const char *name);
 /* Sets name to value (a copy), replacing an earlier value. */
 int env_set(Env *e, const char *name, const Text *value, uint32_t src, unsigned line);
-/* Marks name's value as not known here, until it is set again. */
-void env_mark_unknown(Env *e, const char *name);
 /* Removes name, as systemd's UnsetEnvironment= does: "NAME" whatever its
  * value, "NAME=VALUE" only with exactly that value. */
 void env_unset(Env *e, const char *entry);

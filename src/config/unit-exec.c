@@ -121,13 +121,13 @@ static int split_unquote(WordList *l, const Text *v) {
         return 0;
 }
 
-/* ExecStart= expands a variable whose value holds a specifier not known
- * here. */
+/* ExecStart= expands "$NAME", a word of its own, whose value holds a
+ * specifier not known here: how many words it makes is not known. */
 static int exec_uses_unknown(char ***unprovable, const EnvVar *v) {
         return strv_extendf_unique(unprovable,
-                                   "ExecStart= uses $%s, whose value (%s) has %s, so the command line systemd runs "
-                                   "is not known",
-                                   v->name, strna(v->value.s), UNIT_SPECIFIER_UNKNOWN);
+                "ExecStart= uses $%s, whose value (%s) has %s, so the words systemd makes of it "
+                "are not known",
+                v->name, strna(v->value.s), UNIT_SPECIFIER_UNKNOWN);
 }
 
 int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env, WordList *ret,
@@ -152,14 +152,12 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                  * unquoted and unescaped ("\x25n" is the unit's name), the
                  * variables only when it runs the command. */
                 r = unit_expand_specifiers(name, &raw, &w, &unknown, &invalid);
+                /* One of the running system is one word all the same:
+                 * its characters are marked TEXT_UNKNOWN, for the caller
+                 * to tell whether they matter. */
                 if (r >= 0 && invalid)
                         r = strv_extendf(&unprovable, "ExecStart= word '%s' has %%%c: %s", raw.s, invalid,
                                 UNIT_SPECIFIER_INVALID);
-                else if (r >= 0 && unknown)
-                        r = strv_extendf(&unprovable,
-                                         "ExecStart= word '%s' has %%%c: %s, so the command line systemd runs is "
-                                         "not known",
-                                         raw.s, unknown, UNIT_SPECIFIER_UNKNOWN);
                 if (r >= 0 && unclosed)
                         r = strv_extendf(&unprovable,
                                          "ExecStart= word '%s': a quote that is never closed: systemd ignores the "
@@ -182,10 +180,13 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                 }
 
                 /* "$NAME" as a word of its own: the value split into
-                 * zero or more words, quotes removed. */
+                 * zero or more words, quotes removed. (systemd expands
+                 * variables after specifiers: a specifier's value that
+                 * were "$NAME" would be split too; no host name, ID or
+                 * path of the running system has that form.) */
                 if (w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1)) {
                         const EnvVar *v = env_get(env, w.s + 1);
-                        if (v && v->unknown)
+                        if (v && text_find_flag(&v->value, 0, v->value.len, TEXT_UNKNOWN) < v->value.len)
                                 r = exec_uses_unknown(&unprovable, v);
                         if (v && r >= 0)
                                 r = split_unquote(&out, &v->value);
@@ -207,10 +208,9 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                                         _cleanup_free_ char *n = strndup(w.s + k + 2, close - (w.s + k + 2));
                                         const EnvVar *v = n ? env_get(env, n) : NULL;
                                         size_t at = x.len;
-                                        r = v && v->unknown ? exec_uses_unknown(&unprovable, v) : 0;
-                                        if (r >= 0)
-                                                r = v ? text_append_text(&x, &v->value, 0, v->value.len)
-                                                      : (n ? 0 : -ENOMEM);
+                                        /* In place: the characters of
+                                         * the value keep their flags. */
+                                        r = v ? text_append_text(&x, &v->value, 0, v->value.len) : (n ? 0 : -ENOMEM);
                                         if (r >= 0)
                                                 text_mark(&x, at, TEXT_EXPANDED);
                                         k = close - w.s + 1;
@@ -246,4 +246,20 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
 fail:
         word_list_done(&out);
         return r;
+}
+
+int unit_words_unknown(const WordList *l, char ***ret_unprovable) {
+        for (size_t i = 0; i < l->n; i++) {
+                const Text *t = &l->words[i].chars;
+                int r;
+
+                if (text_find_flag(t, 0, t->len, TEXT_UNKNOWN) >= t->len)
+                        continue;
+                r = strv_extendf_unique(ret_unprovable,
+                        "ExecStart= word '%s' has %s, so the command line systemd runs is not known", l->words[i].text,
+                        UNIT_SPECIFIER_UNKNOWN);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

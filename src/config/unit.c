@@ -212,19 +212,21 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
 
                         r = unit_expand_specifiers(u->name ?: "docker.service", &v->value, &x, &unknown, &invalid);
                         /* Unknown only matters where ExecStart= uses it (a
-                         * proxy's password with "%40" in it does not):
-                         * unit_exec_to_words() says so there. With a
-                         * specifier systemd does not know, which of the
-                         * assignments it keeps is not known either. */
+                         * proxy's password with "%40" in it does not), and
+                         * there only where it could change what dockerd
+                         * reads: its characters are marked TEXT_UNKNOWN.
+                         * With a specifier systemd does not know, which of
+                         * the assignments it keeps is not known: all of
+                         * the value is. */
                         if (r >= 0 && (unknown || invalid))
                                 r = strv_extendf(&u->problems,
                                         "%s:%u: Environment= %s=%s has %%%c: %s, so its value is not known", f->path,
                                         line, v->name, v->value.s, invalid ?: unknown,
                                         invalid ? UNIT_SPECIFIER_INVALID : UNIT_SPECIFIER_UNKNOWN);
+                        if (r >= 0 && invalid)
+                                text_mark(&x, 0, TEXT_UNKNOWN);
                         if (r >= 0)
                                 r = env_set(&u->environment, v->name, &x, v->src, v->line);
-                        if (r >= 0 && (unknown || invalid))
-                                env_mark_unknown(&u->environment, v->name);
                 }
                 return r;
         }

@@ -77,9 +77,17 @@ int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *re
  * as systemd keeps it), then in each word the specifiers of
  * unit_expand_specifiers(), then, unless e has the ':' prefix, $VAR (split
  * at whitespace, quotes removed) and ${VAR} (in place) from env. Returns
- * the words with their origins. What keeps the command line systemd runs
- * from being known here (a specifier not expanded here, a quote that is
- * never closed) is described in *ret_unprovable, one sentence each, the
- * word read as written. */
+ * the words with their origins. A specifier whose value is the running
+ * system's, in a word or in a ${VAR} value, stays one word: its characters
+ * are marked TEXT_UNKNOWN, and whether they matter is the caller's to say
+ * (unit_words_unknown() when any does). What keeps the words themselves
+ * from being known here (a specifier systemd does not know, a quote that
+ * is never closed, a $VAR word whose value holds a specifier) is described
+ * in *ret_unprovable, one sentence each, the word read as written. */
 int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env, WordList *ret,
                        char ***ret_unprovable);
+
+/* Each word of l that holds a character marked TEXT_UNKNOWN, described in
+ * *ret_unprovable ("ExecStart= word '...' has ..."): for a caller to whom
+ * every word matters. */
+int unit_words_unknown(const WordList *l, char ***ret_unprovable);

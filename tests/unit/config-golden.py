@@ -83,6 +83,17 @@ CASES = {
                            changes=["/etc/sysconfig/docker"]),
     "sysv-quoted": dict(init="sysv", path="/srv/docker", source="/etc/default/docker", via="flag",
                         changes=["/etc/default/docker"]),
+    # A specifier of the running system (%H) is fine in a label; in the
+    # data root it is refused.
+    "dropin-specifier": dict(init="systemd", path="/srv/docker",
+                             source="/etc/systemd/system/docker.service.d/override.conf", via="flag",
+                             warn=["Environment= ZONE=%l has %l"],
+                             changes=["/etc/systemd/system/docker.service.d/override.conf"]),
+    "dropin-specifier-data-root": dict(init="systemd", path="/srv/docker/%H",
+                                       source="/etc/systemd/system/docker.service.d/override.conf", via="flag",
+                                       warn=["ExecStart= word '/srv/docker/%H', the value of --data-root"],
+                                       refused="override.conf:3: ExecStart= word '/srv/docker/%H', the value of "
+                                               "--data-root"),
     # What dockerd, systemd or sh read otherwise: refused at the position.
     "sysv-crlf": dict(init="sysv", path="/srv/docker\r", source="/etc/default/docker", via="flag",
                       refused="/etc/default/docker:1:20: a CR (carriage return"),

@@ -363,7 +363,8 @@ static void test_unit_unprovable(void) {
         tree_write(root, "/lib/systemd/system/containerd.service",
                    "[Service]\nExecStart=/usr/bin/containerd --config %E/containerd/config.toml\n");
         ok_int(containerd_config_load_full(root, INIT_SYSTEMD, NULL, 2, &c), 0, "unit with %%E: loads");
-        ok(c.unprovable && strstr(c.unprovable[0], "containerd.service:2: ExecStart= word '%E/containerd/config.toml' has %E"),
+        ok(c.unprovable && strstr(c.unprovable[0],
+                                  "containerd.service:2: ExecStart= word '%E/containerd/config.toml' has a specifier"),
            "unit with %%E: unprovable (%s)", strna(c.unprovable ? c.unprovable[0] : NULL));
         ok_int(containerd_plan_set_root(&c, NEW_ROOT, &p, &refusal), -ECANCELED, "unit with %%E: refused");
         free(refusal);

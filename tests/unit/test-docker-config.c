@@ -106,9 +106,20 @@ static void test_data_root_sources(void) {
          * manager, but only systemd says so. */
         root = make_tree("/usr/bin/dockerd --data-root=%S/docker", NULL);
         load(root, &c);
-        ok(any_mentions(c.unprovable, UNIT ":2: ExecStart= word '--data-root=%S/docker' has %S", NULL),
-           "a specifier of the running system in ExecStart= is unprovable, with file and line");
+        ok(any_mentions(c.unprovable, UNIT ":2: ExecStart= word '--data-root=%S/docker', the value of --data-root",
+                        NULL),
+           "a specifier of the running system in the data root is unprovable, with file and line");
+        ok(any_mentions(c.warnings, UNIT ":2: ExecStart= word '--data-root=%S/docker'", NULL), "… and said");
         ok_streq(c.data_root, "%S/docker", "… the data root read as written");
+        docker_config_done(&c);
+        tree_remove(root);
+        /* In the value of a flag that does not decide it, it is that
+         * value: the data root is known. */
+        root = make_tree("/usr/bin/dockerd -H fd:// --label host=%H --data-root /srv/docker", NULL);
+        load(root, &c);
+        ok(strv_length(c.unprovable) == 0, "a label with %%H: proved (%s)", strna(c.unprovable ? c.unprovable[0] : NULL));
+        ok_streq(c.data_root, "/srv/docker", "… the data root is known");
+        ok(c.via == DATA_ROOT_FLAG, "… from the flag");
         docker_config_done(&c);
         tree_remove(root);
         root = make_tree("/usr/bin/dockerd --data-root=/srv/%N\\x2d%%", NULL);

@@ -204,11 +204,37 @@ static void spec(const char *root, const ProofContext *ctx, const char *env, con
         check(root, INIT_SYSTEMD, ctx, exec, want);
 }
 
-/* Specifiers as systemd 252 reads them. */
+/* Specifiers as systemd 252 reads them. One whose value only the running
+ * system knows (%H) is refused only where it could change the data root or
+ * the file dockerd reads: inside another flag's value it is that value,
+ * whatever it is. */
 static void test_specifiers(const ProofContext *ctx) {
         char *root = tree_new("test-proof");
 
-        spec(root, ctx, NULL, "/usr/bin/dockerd --label=a%/b --data-root=/srv/%N", NULL);
+        spec(root, ctx, NULL, "/usr/bin/dockerd -H fd:// --label host=%H --data-root /srv/docker", NULL);
+        spec(root, ctx, NULL, "/usr/bin/dockerd --label %H -l %m --log-opt=tag=%H --data-root=/srv/%N", NULL);
+        spec(root, ctx, NULL, "/usr/bin/dockerd -Dl%H --label=a%/b", NULL);
+        spec(root, ctx, NULL, "/usr/bin/dockerd --data-root=/x/%H",
+             "docker.service:2: ExecStart= word '--data-root=/x/%H', the value of --data-root, has a specifier other "
+             "than");
+        spec(root, ctx, NULL, "/usr/bin/dockerd -g /x/%H", "word '/x/%H', the value of --graph, has");
+        spec(root, ctx, NULL, "/usr/bin/dockerd -Dg%H", "word '-Dg%H', the value of --graph, has");
+        spec(root, ctx, NULL, "/usr/bin/dockerd --config-file=%H",
+             "the value of --config-file, has a specifier other than %n, %N, %p, %P, %i, %I, %f and %% takes its value "
+             "from the running system or from systemd's version, not from the unit, and is not expanded here, so the "
+             "configuration file dockerd reads is not known");
+        spec(root, ctx, NULL, "/usr/bin/dockerd %H", "word '%H' has a specifier other than");
+        spec(root, ctx, NULL, "/usr/bin/dockerd %H",
+             "and it is no flag's value, so it could be any flag, --data-root among them");
+        spec(root, ctx, NULL, "/usr/bin/dockerd --debug %H", "word '%H' has");
+        spec(root, ctx, NULL, "/usr/bin/dockerd -D%H", "word '-D%H' has");
+        spec(root, ctx, NULL, "/usr/bin/dockerd --lab%H=x", "word '--lab%H=x' has");
+        spec(root, ctx, NULL, "/usr/bin/dockerd -%H", "word '-%H' has");
+        spec(root, ctx, NULL, "/usr/bin/%H --label=x", "and it is the program, so what systemd runs is not known");
+        spec(root, ctx, "X=%H", "/usr/bin/dockerd --label=host=${X} --label ${X}", NULL);
+        spec(root, ctx, "X=%H", "/usr/bin/dockerd --label $X", "docker.service:3: ExecStart= uses $X, whose value (%H)");
+        spec(root, ctx, "X=%H", "/usr/bin/dockerd --data-root=/srv/${X}", "word '--data-root=/srv/%H', the value of");
+        spec(root, ctx, "X=a%4", "/usr/bin/dockerd --label=${X}", NULL);
         spec(root, ctx, NULL, "/usr/bin/dockerd --label=p%40ss",
              "word '--label=p%40ss' has %4: systemd 252 knows no such specifier");
         tree_remove(root);

@@ -355,21 +355,41 @@ static void test_expansion(void) {
            "… and said (%s)", strna(l.u.problems ? l.u.problems[0] : NULL));
         loaded_done(&l);
 
-        /* Used by ExecStart=: the command line is not known. */
+        /* Used by ExecStart= inside a word: one word all the same, its
+         * characters marked as not known, for the reader of the flags to
+         * tell whether they matter. */
         tree_write(root, ETC,
                    "[Service]\n"
                    "Environment=HOST=%H \"PROXY=http://u:p%40ss@proxy\"\n"
-                   "ExecStart=/usr/bin/dockerd --data-root /srv/${HOST}\n");
+                   "ExecStart=/usr/bin/dockerd --label host=${HOST} --data-root /srv/x\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--label|host=%H|--data-root|/srv/x", "${HOST} in place, as written");
+        ok(strv_length(l.unprovable) == 0, "… one word: the words are known (%s)",
+           strna(l.unprovable ? l.unprovable[0] : NULL));
+        ok(l.words.n == 5 && text_find_flag(&l.words.words[2].chars, 0, 7, TEXT_UNKNOWN) == 5 &&
+                   text_find_flag(&l.words.words[4].chars, 0, 6, TEXT_UNKNOWN) == 6,
+           "… the characters of its value marked unknown, and only those");
+        const EnvVar *proxy = env_get(&l.u.environment, "PROXY");
+        ok(proxy && text_find_flag(&proxy->value, 0, proxy->value.len, TEXT_UNKNOWN) == 0,
+           "%%4 is no specifier: systemd 252 ignores the assignment, older ones keep it: all of the value unknown");
+        ok(strv_length(l.u.problems) == 2 && strstr(l.u.problems[1], "PROXY=http://u:p%40ss@proxy has %4: systemd 252 "
+                                                                     "knows no such specifier"),
+           "… and said (%s)", strna(l.u.problems ? l.u.problems[1] : NULL));
+        loaded_done(&l);
+
+        /* As a word of its own: how many words it makes is not known. */
+        tree_write(root, ETC,
+                   "[Service]\n"
+                   "Environment=HOST=%H\n"
+                   "ExecStart=/usr/bin/dockerd --label $HOST\n");
         load(&l, root);
         free(w);
         w = exec_words(&l);
         ok(strv_length(l.unprovable) == 1 && strstr(l.unprovable[0], "ExecStart= uses $HOST, whose value (%H) has"),
-           "a variable with such a specifier, used by ExecStart=: unprovable (%s)",
+           "a variable with such a specifier, a word of its own: unprovable (%s)",
            strna(l.unprovable ? l.unprovable[0] : NULL));
-        ok(strv_length(l.u.problems) == 2 && strstr(l.u.problems[1], "PROXY=http://u:p%40ss@proxy has %4: systemd 252 "
-                                                                     "knows no such specifier"),
-           "%%4 is no specifier: systemd 252 ignores the assignment, older ones keep it: said (%s)",
-           strna(l.u.problems ? l.u.problems[1] : NULL));
         loaded_done(&l);
         tree_remove(root);
 }
@@ -400,8 +420,8 @@ static void test_exec_specifiers_and_escapes(void) {
         loaded_done(&l);
 
         /* Specifiers systemd takes from the running system, the manager,
-         * or that older versions do not know: the command line is not
-         * known here. */
+         * or that older versions do not know: read as written, one word
+         * each, marked as not known. */
         tree_write(root, ETC,
                    "[Service]\n"
                    "ExecStart=/usr/bin/dockerd --data-root=%S/docker -H unix://%t/docker.sock --label=%j\n");
@@ -410,9 +430,12 @@ static void test_exec_specifiers_and_escapes(void) {
         w = exec_words(&l);
         ok_streq(w, "/usr/bin/dockerd|--data-root=%S/docker|-H|unix://%t/docker.sock|--label=%j",
                  "such a specifier is read as written");
-        ok_int(strv_length(l.unprovable), 3, "each such word is said");
-        ok(l.unprovable && strstr(l.unprovable[0], "'--data-root=%S/docker' has %S: a specifier other than"),
-           "… naming the word and the specifier (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
+        ok(strv_length(l.unprovable) == 0, "… the words are known (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
+        ok(l.words.n == 5 && text_find_flag(&l.words.words[1].chars, 0, 20, TEXT_UNKNOWN) == 12 &&
+                   text_find_flag(&l.words.words[1].chars, 14, 20, TEXT_UNKNOWN) == 20 &&
+                   text_find_flag(&l.words.words[3].chars, 0, 22, TEXT_UNKNOWN) == 7 &&
+                   text_find_flag(&l.words.words[4].chars, 0, 10, TEXT_UNKNOWN) == 8,
+           "… their two characters marked unknown");
         loaded_done(&l);
 
         /* After a character that is no letter or digit, '%' is no
@@ -426,9 +449,12 @@ static void test_exec_specifiers_and_escapes(void) {
         free(w);
         w = exec_words(&l);
         ok_streq(w, "/usr/bin/dockerd|--label=a%/b|--label=p%40ss", "'%%/' and '%%4' read as written");
+        ok(l.words.n == 3 && text_find_flag(&l.words.words[1].chars, 0, 12, TEXT_UNKNOWN) == 12,
+           "'%%/' is known");
         ok(strv_length(l.unprovable) == 1 &&
                    strstr(l.unprovable[0], "ExecStart= word '--label=p%40ss' has %4: systemd 252 knows no such"),
-           "… and only the one systemd refuses said (%s)", strna(l.unprovable ? l.unprovable[0] : NULL));
+           "… and only the one systemd refuses said, wherever it is (%s)",
+           strna(l.unprovable ? l.unprovable[0] : NULL));
         loaded_done(&l);
 
         tree_write(root, ETC,
