@@ -113,6 +113,10 @@ static int fs_total_bytes(const char *fstype, const char *node, const char *dir,
         return 0;
 }
 
+static bool fs_can_grow(const char *fstype) {
+        return streq(fstype, "ext2") || streq(fstype, "ext3") || streq(fstype, "ext4") || streq(fstype, "xfs");
+}
+
 static int grow_fs(const char *fstype, const char *node, const char *dir, char **ret_message) {
         /* Captured, not inherited: stdout carries our JSON. */
         _cleanup_free_ char *err = NULL, *out = NULL;
@@ -202,7 +206,7 @@ static int whole_mount(const BlockDev *b, char **ret_mount) {
         return -ENOENT;
 }
 
-int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res, char **ret_error) {
+static int grow(const char *root, const char *what, bool dry_run, GrowResult *res, char **ret_error) {
         _cleanup_blockdev_ BlockDev *b = NULL, *disk = NULL, *named = NULL;
         _cleanup_free_ char *name = NULL, *fstype = NULL, *mount = NULL, *msg = NULL, *want_uuid = NULL,
                             *fsroot = NULL;
@@ -278,6 +282,12 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res,
         if (r < 0)
                 return refuse(res, "%s is not mounted from a block device (%s): there is no volume to grow", mount,
                               fstype);
+        /* Before anything grows: a partition grown under a filesystem that
+         * cannot follow would be a change for nothing. */
+        if (!fs_can_grow(fstype))
+                return refuse(res, "%s holds a %s filesystem: grow grows ext2, ext3, ext4 and xfs only", mount,
+                              fstype);
+
         r = blockdev_load(NULL, name, &b);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to read /dev/%s: %s", name, strerror(-r));
@@ -429,7 +439,9 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res,
                                                                          : "");
         }
 
-        r = fs_size(mount, &res->fs_new);
+        r = test_hook_fail("grow-size");
+        if (r >= 0)
+                r = fs_size(mount, &res->fs_new);
         if (r < 0)
                 return error_set(ret_error, r, "Failed to stat %s: %s", mount, strerror(-r));
         if (res->fs_new != res->fs_old) {
@@ -440,4 +452,20 @@ int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res,
                         return r;
         }
         return 0;
+}
+
+int disk_grow(const char *root, const char *what, bool dry_run, GrowResult *res, char **ret_error) {
+        int r = grow(root, what, dry_run, res, ret_error);
+
+        /* A partition grown is a change not taken back (exit 5): whatever
+         * failed after it, the advice says where the host stands. */
+        if (r < 0 && res->partition_grown && !res->advice &&
+            free_and_asprintf(&res->advice,
+                              "Partition %s is grown already (%llu bytes, from %llu); the %s filesystem on it may "
+                              "not be: fix the cause and run grow again, which grows what is left (df -B1 %s shows "
+                              "its size now).",
+                              strna(res->fs_node), (unsigned long long) res->partition_new,
+                              (unsigned long long) res->partition_old, strna(res->fstype), strna(res->mount)) < 0)
+                return -ENOMEM;
+        return r;
 }

@@ -138,6 +138,43 @@ p=$(basename "$d3")p1
 end=$(( $(cat "/sys/block/$(basename "$d3")/$p/start") + $(cat "/sys/block/$(basename "$d3")/$p/size") ))
 ok "[ $(( $(cat /sys/block/$(basename "$d3")/size) - end )) -le 2048 ]" "ext4 partition: reaches the end of the disk"
 
+# --- a failure after the partition grew ---------------------------------------
+
+if [ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" = 1 ]; then
+        # Both grew, and reading the new size failed: exit 5, and the advice
+        # says where the host stands.
+        sandbox_loop d4 512M -P
+        "$BIN" prepare "$d4" --mount "$WORK/xfs4" --partition --fs xfs >/dev/null
+        enlarge "$d4" 1G
+        capture R env DOCKER_RELOCATE_TEST_FAIL=grow-size:EIO "$BIN" grow "$WORK/xfs4" --json
+        is "$R_rc" 5 "failure after the partition grew: exit 5 (needs a human)"
+        is "$(json_get '[j["status"], j["partition_grown"]]' <<<"$R_out")" '["needs-human", true]' \
+                "failure after the partition grew: needs-human, the partition grown"
+        like "$(json_get 'j["error"]["advice"]' <<<"$R_out")" "Partition ${d4}p1 is grown already .*run grow again" \
+                "failure after the partition grew: the advice says the state and what to do"
+        capture R "$BIN" grow "$WORK/xfs4" --json
+        is "$R_rc" 0 "failure after the partition grew: grow again exits 0"
+else
+        skip "a failure after the partition grew" "a build without -Dfault_injection"
+fi
+
+# --- a filesystem grow cannot follow ------------------------------------------
+
+# Refused before anything grows (a partition grown under it would be a change
+# for nothing).
+if grep -qw vfat /proc/filesystems || modprobe -q vfat 2>/dev/null; then
+        sandbox_loop d5 128M
+        mkfs.vfat -n VF "$d5" >/dev/null && sandbox_mount "$d5" "$WORK/vfat" || bail_out "cannot make a vfat volume"
+        enlarge "$d5" 256M
+        capture R "$BIN" grow "$WORK/vfat" --json
+        is "$R_rc" 3 "vfat: refused"
+        like "$(json_get 'j["error"]["message"]' <<<"$R_out")" \
+                "holds a vfat filesystem: grow grows ext2, ext3, ext4 and xfs only" "vfat: says why"
+        is "$(json_get '[j["changed"], j["steps"]]' <<<"$R_out")" '[false, []]' "vfat: nothing changed"
+else
+        skip "a vfat volume: refused" "the kernel has no vfat"
+fi
+
 # --- not a mount point --------------------------------------------------------
 
 mkdir -p "$WORK/plain"
