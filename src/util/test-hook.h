@@ -29,6 +29,7 @@
  *     prepare-mount        mounting the volume
  *     prepare-fstab        writing /etc/fstab
  *     grow-fs              growing the filesystem (after its partition)
+ *     grow-size            reading the grown filesystem's size
  *     copy-live, copy-final, copy-tmp-name   the copy (copy/)
  *     sync-live, sync-final                  the sync after each pass
  *     tracker-start        starting the change tracker
@@ -63,7 +64,12 @@ int test_hook_fail(const char *point);
 /* DOCKER_RELOCATE_TEST_PAUSE=POINT:FILE
  *   test_hook_pause(POINT) creates FILE and waits (at most 120 s) until
  *   the test removes it, so that the test can change the world between
- *   two steps (swap a device between its check and its first write). */
+ *   two steps (swap a device between its check and its first write).
+ *   The points: each move step's crash point (steps.c), planned (the
+ *   move's plan made), prepare-checked (prepare's
+ *   device checked), copy-source-ended (a file's read ended before its
+ *   size: the test rewrites it; one file in the tree, as each call
+ *   waits). */
 void test_hook_pause(const char *point);
 /* The value of one of the variables above, NULL when unset or empty. */
 const char *test_hook_value(const char *name);
