@@ -81,6 +81,10 @@ int verb_prepare(const Options *o) {
         if (o->json)
                 set_report(r, &res, o);
 
+        /* Before a failure too: what could not be checked may be why. */
+        STRV_FOREACH(w, res.warnings)
+                log_warning("Warning: %s", *w);
+
         if (r < 0) {
                 /* Changed and not taken back: a human decides what next,
                  * told what was left and what to do (the advice is there
@@ -98,8 +102,6 @@ int verb_prepare(const Options *o) {
                 return status;
         }
 
-        STRV_FOREACH(w, res.warnings)
-                log_warning("Warning: %s", *w);
 
         if (res.refused) {
                 bool other = res.fs_node && !streq(res.fs_node, o->args[0]);

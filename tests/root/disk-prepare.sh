@@ -256,6 +256,16 @@ if [ "${DOCKER_RELOCATE_FAULT_INJECTION:-0}" = 1 ]; then
         is "$R_rc/$(json_get 'j["reused"]' <<<"$R_out")" "0/true" "fstab write fails, the advice followed: exit 0, reused"
         is "$(fstab_lines_for "$WORK/nofstab")" 1 "fstab write fails, the advice followed: the line is there"
 
+        # What the run warned of is said before its failure too.
+        sandbox_loop d7w 256M
+        mkdir -p "$WORK/real-w" && ln -s "$WORK/real-w" "$WORK/link-w"
+        capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-fstab:EIO "$BIN" prepare "$d7w" --mount "$WORK/link-w"
+        is "$R_rc" 5 "a warning, then a failure: exit 5"
+        like "$R_err" "Warning: --mount $WORK/link-w is $WORK/real-w once symbolic links are resolved" \
+                "a warning, then a failure: the warning is said"
+        capture R "$BIN" prepare "$d7w" --mount "$WORK/real-w"
+        is "$R_rc" 0 "a warning, then a failure, the advice followed: exit 0"
+
         # The record fails after mkfs: not mounted, and a new run needs --wipe.
         sandbox_loop d8 256M
         capture R env DOCKER_RELOCATE_TEST_FAIL=prepare-record:EIO "$BIN" prepare "$d8" --mount "$WORK/norecord"
