@@ -241,6 +241,13 @@ int plan_containerd_dropin(Move *m);
 #define STEP_SKIPPED 1
 
 /* The step functions (rows of the table in steps.c). */
+int step_prepare(Move *m, char **ret_error);
+int step_pre_copy(Move *m, char **ret_error);
+int step_record(Move *m, char **ret_error);
+int step_stop(Move *m, char **ret_error);
+int step_copy(Move *m, char **ret_error);
+int step_configure(Move *m, char **ret_error);
+int step_start_verify(Move *m, char **ret_error);
 int step_restart_containers(Move *m, char **ret_error);
 /* Starts again those of ids (the containers that ran before Docker was
  * stopped) that do not run now on root, all at once; one that fails to
@@ -289,7 +296,7 @@ int plan_selinux_undo(const Move *m, char ***plan);
  * -ENOMEM only. */
 int selinux_undo(Move *m);
 
-/* steps.c */
+/* steps.c, steps-move.c */
 int steps_run(Move *m);
 /* The steps a run of the plan would take, in order, by the names the run
  * reports (the rows of steps_run()'s tables it would not skip), untimed,
