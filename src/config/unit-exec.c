@@ -135,10 +135,10 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
         _cleanup_strv_free_ char **unprovable = NULL;
         const Text *value = &e->value;
         WordList out = {};
-        size_t i = 0;
+        size_t i = 0, nth = 0;
         int r;
 
-        for (;;) {
+        for (;; nth++) {
                 Text raw = {}, w = {}, x = {};
                 bool found, unclosed = false;
                 char unknown = 0, invalid = 0;
@@ -165,9 +165,13 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                                          "none",
                                          raw.s, name);
                 text_done(&raw);
-                if (r < 0) {
+                /* "@/usr/bin/dockerd dockerd -H fd://": the second word
+                 * is argv[0], which dockerd does not read. */
+                if (r < 0 || (e->argv0 && nth == 1)) {
                         text_done(&w);
-                        goto fail;
+                        if (r < 0)
+                                goto fail;
+                        continue;
                 }
 
                 /* The ':' prefix: no variable is expanded. */
@@ -236,6 +240,15 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                         goto fail;
         }
 
+        if (e->argv0 && nth < 2) {
+                r = strv_extendf(&unprovable,
+                        "ExecStart= has the '@' prefix but no argv[0] after the program: systemd ignores "
+                        "the whole line (\"Empty executable name or zeroeth argument\"), and %s runs "
+                        "another command, or none",
+                        name);
+                if (r < 0)
+                        goto fail;
+        }
         if (ret_unprovable) {
                 r = strv_extend_strv(ret_unprovable, unprovable);
                 if (r < 0)

@@ -146,6 +146,7 @@ static int apply_setting(UnitInfo *u, SourceFile *f, uint32_t id, const char *ke
                         .raw_start = raw_start,
                         .raw_end = raw_end,
                         .no_env = memchr(value->s, ':', skip),
+                        .argv0 = memchr(value->s, '@', skip),
                 };
                 r = text_append_text(&n[u->n_exec].value, value, skip, value->len);
                 if (r < 0)

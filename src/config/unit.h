@@ -18,6 +18,7 @@ typedef struct UnitExecStart {
         size_t raw_start;    /* byte range of the whole value (prefixes kept) in src */
         size_t raw_end;
         bool no_env;         /* the ':' prefix: systemd expands no $VAR in it */
+        bool argv0;          /* the '@' prefix: the second word is argv[0], the arguments follow it */
 } UnitExecStart;
 
 typedef struct UnitInfo {
@@ -72,8 +73,11 @@ int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *re
         "an ExecStart= without the '-' prefix keeps the unit from loading), older versions keep it as "               \
         "written; write \"%%\" for a '%'"
 
-/* Splits ExecStart= line e of unit name into words the way systemd does:
- * quotes and C escapes (one that systemd does not know is kept as written,
+/* Splits ExecStart= line e of unit name into the program and its
+ * arguments. With the '@' prefix the word after the program is the
+ * argv[0] systemd passes, no argument, and is left out; a line that has no
+ * such word systemd ignores, which *ret_unprovable says. The words are
+ * split the way systemd does it: quotes and C escapes (one that systemd does not know is kept as written,
  * as systemd keeps it), then in each word the specifiers of
  * unit_expand_specifiers(), then, unless e has the ':' prefix, $VAR (split
  * at whitespace, quotes removed) and ${VAR} (in place) from env. Returns

@@ -56,6 +56,12 @@ CASES = {
                          warn=["daemon.json:4:2: invalid JSON"], refused="daemon.json:4:2"),
     "vendor-flag": dict(init="systemd", path="/srv/docker", source="/lib/systemd/system/docker.service", via="flag",
                         changes=["/etc/systemd/system/docker.service.d/90-docker-relocate.conf"]),
+    # '@': the word after the program is argv[0], no argument; the drop-in
+    # keeps both.
+    "vendor-argv0": dict(init="systemd", path="/srv/docker", source="/lib/systemd/system/docker.service",
+                         via="flag", changes=["/etc/systemd/system/docker.service.d/90-docker-relocate.conf"],
+                         args=["/usr/bin/dockerd", "-H", "fd://", "--data-root", "/srv/docker",
+                               "--containerd=/run/containerd/containerd.sock"]),
     "default": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
                     changes=["/etc/docker/daemon.json"]),
     "unread-envfile": dict(init="systemd", path="/var/lib/docker", source="default", via="default",
@@ -174,6 +180,8 @@ def check_case(name, exp, tmp):
         ok(any(w in x for x in st["warnings"]), f"{name}: warns about '{w}'", st["warnings"])
     if not exp.get("warn"):
         ok(not st["warnings"], f"{name}: no warnings", st["warnings"])
+    if "args" in exp:
+        ok(st["dockerd_args"] == exp["args"], f"{name}: dockerd's command line", st["dockerd_args"])
     for a in exp.get("args_contain", []):
         ok(a in st["dockerd_args"], f"{name}: dockerd gets {a}", st["dockerd_args"])
 

@@ -129,6 +129,29 @@ static void test_data_root_sources(void) {
         docker_config_done(&c);
         tree_remove(root);
 
+        /* '@': the word after the program is the argv[0] dockerd is
+         * given, no flag, whatever it looks like. */
+        root = make_tree("@/usr/bin/dockerd dockerd -H fd:// --data-root /srv/d", NULL);
+        load(root, &c);
+        ok_streq(c.data_root, "/srv/d", "'@': the data root from the flag after argv[0]");
+        ok(c.argv.n == 5 && streq(c.argv.words[0].text, "/usr/bin/dockerd") && streq(c.argv.words[1].text, "-H"),
+           "… argv[0] is no argument (%zu words)", c.argv.n);
+        ok(c.flags.first_arg == 1 && c.flags.n == 2, "… the flags begin after it");
+        docker_config_done(&c);
+        tree_remove(root);
+        root = make_tree("@/usr/bin/dockerd -g/srv/argv0 -H fd://", NULL);
+        load(root, &c);
+        ok_streq(c.data_root, DOCKER_DEFAULT_DATA_ROOT, "'@': an argv[0] that looks like -g sets nothing");
+        ok(!any_mentions(c.warnings, "graph option", NULL), "… and is no removed option");
+        docker_config_done(&c);
+        tree_remove(root);
+        root = make_tree("@/usr/bin/dockerd dockerd-%H --data-root /srv/d", NULL);
+        load(root, &c);
+        ok(strv_length(c.unprovable) == 0, "'@': a specifier in argv[0] does not matter (%s)",
+           strna(c.unprovable ? c.unprovable[0] : NULL));
+        docker_config_done(&c);
+        tree_remove(root);
+
         /* UnsetEnvironment= takes the variable away before systemd expands
          * ExecStart=: dockerd gets no --data-root. */
         root = make_tree("/usr/bin/dockerd $DOCKER_OPTS", NULL);

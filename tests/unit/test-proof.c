@@ -287,6 +287,8 @@ static void test_validate(const ProofContext *ctx) {
                         "#!/bin/sh\n"
                         "[ \"$1\" = --validate ] && [ \"$2\" = --config-file ] || { echo \"bad args: $*\" >&2; exit 2; }\n"
                         "case \"$*\" in *--log-level*) ;; *) echo 'flags missing' >&2; exit 2 ;; esac\n"
+                        "case \" $* \" in *' dockerd '*) echo 'dockerd does not take positional arguments' >&2; "
+                        "exit 1 ;; esac\n"
                         "if grep -q bad \"$3\"; then echo \"unable to configure: bad thing\" >&2; exit 1; fi\n"
                         "echo configuration OK\n";
                 ok(write_file_atomic(fake, body, strlen(body), 0755) == 0, "the stand-in written");
@@ -300,6 +302,10 @@ static void test_validate(const ProofContext *ctx) {
         check(root, INIT_SYSTEMD, &v, "dockerd --validate refuses",
               "/etc/docker/daemon.json: \"dockerd --validate\" rejects the new configuration: unable to configure: "
               "bad thing");
+        /* '@': argv[0] is no argument dockerd is given. */
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=@/usr/bin/dockerd dockerd -H fd:// --log-level warn\n");
+        tree_write(root, JSON, "{\"data-root\": \"/srv/docker\"}\n");
+        check(root, INIT_SYSTEMD, &v, "dockerd --validate of a unit with '@': the flags after argv[0]", NULL);
         v.dockerd = NULL; /* owned by the test, not the context */
         tree_remove(root);
 }

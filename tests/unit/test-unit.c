@@ -522,7 +522,45 @@ static void test_masked_and_prefix(void) {
         load(&l, root);
         free(w);
         w = exec_words(&l);
-        ok_streq(w, "/usr/bin/dockerd|argv0|-D", "several prefixes stripped");
+        ok_streq(w, "/usr/bin/dockerd|-D", "several prefixes stripped, the argv[0] of '@' left out");
+        loaded_done(&l);
+
+        /* '@': the second word is argv[0], the arguments follow it. */
+        unit = "[Service]\nExecStart=@/usr/bin/dockerd dockerd -H fd:// --data-root /srv/d\n";
+        tree_write(root, ETC, unit);
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|-H|fd://|--data-root|/srv/d", "'@': argv[0] is no argument");
+        ok(l.u.exec[0].argv0 && !l.u.exec[0].no_env, "'@' noted");
+        ok_int(l.u.exec[0].raw_start, strchr(unit, '@') - unit, "the raw value keeps the '@'");
+        ok(word_is_bytes(&l, 0, ETC, "/usr/bin/dockerd") && word_is_bytes(&l, 1, ETC, "-H") &&
+           word_is_bytes(&l, 4, ETC, "/srv/d"), "the words point at their bytes, after argv[0]");
+        ok(!l.unprovable, "nothing unknown");
+        loaded_done(&l);
+
+        /* A quoted argv[0], and one that looks like a flag. */
+        static const char *const argv0_lines[] = {
+                "[Service]\nExecStart=-@/usr/bin/dockerd \"my dockerd\" -D\n",
+                "[Service]\nExecStart=@/usr/bin/dockerd --data-root=/not/an/argument -D\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(argv0_lines); i++) {
+                tree_write(root, ETC, argv0_lines[i]);
+                load(&l, root);
+                free(w);
+                w = exec_words(&l);
+                ok_streq(w, "/usr/bin/dockerd|-D", "'@': argv[0] left out of %s", argv0_lines[i]);
+                loaded_done(&l);
+        }
+
+        /* '@' without argv[0]: systemd ignores the line. */
+        tree_write(root, ETC, "[Service]\nExecStart=@/usr/bin/dockerd\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd", "'@' alone: the program");
+        ok(l.unprovable && strstr(l.unprovable[0], "'@' prefix but no argv[0]"), "'@' alone is not known: %s",
+           strna(l.unprovable ? l.unprovable[0] : NULL));
         loaded_done(&l);
         tree_remove(root);
 }
