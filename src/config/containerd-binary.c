@@ -20,43 +20,6 @@
 
 #define CONTAINERD_VERSION_TIMEOUT_MS (10 * 1000)
 
-/* Where systemd (since 239) looks for an ExecStart= program named without
- * a path: a list fixed when it was built, not the PATH of whoever runs
- * this tool. */
-static const char *const systemd_exec_dirs[] = {
-        "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
-};
-
-int containerd_binary_path(const char *root, const char *program, char **ret) {
-        char *p;
-
-        if (!program || (!path_is_absolute(program) && strchr(program, '/'))) {
-                *ret = NULL; /* systemd refuses a relative path with a '/' */
-                return 0;
-        }
-        if (path_is_absolute(program)) {
-                p = root_path(root, program);
-                if (!p)
-                        return -ENOMEM;
-                *ret = p;
-                return 0;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(systemd_exec_dirs); i++) {
-                _cleanup_free_ char *in = path_join(systemd_exec_dirs[i], program);
-
-                p = in ? root_path(root, in) : NULL;
-                if (!p)
-                        return -ENOMEM;
-                if (access(p, X_OK) == 0) {
-                        *ret = p;
-                        return 0;
-                }
-                free(p);
-        }
-        *ret = NULL;
-        return 0;
-}
-
 /* argv[0] of a command of binary (NULL: "containerd" in PATH). -ENOENT,
  * with a sentence in *ret_error, when there is none. */
 static int binary_argv0(const char *binary, const char **ret, char **ret_error) {

@@ -3,12 +3,6 @@
 
 #include "config/containerd-config.h"
 
-/* The containerd binary that ExecStart= program (its first word, NULL:
- * none) names, under root: an absolute path as it is, a bare name where
- * systemd looks for it. *ret is NULL when there is no such program (the
- * one in PATH is then asked). */
-int containerd_binary_path(const char *root, const char *program, char **ret);
-
 /* The major version of binary (NULL: containerd in PATH), from its
  * "--version", run in "/" within 10 s. Returns it (> 0), or -ENOENT (no
  * such binary), -ETIMEDOUT, -EIO (it failed), -EBADMSG (what it printed

@@ -170,7 +170,7 @@ static int load_unit(ContainerdConfig *c) {
                         r = -ENOMEM;
         }
         if (r >= 0)
-                r = containerd_binary_path(c->root, c->argv[0], &c->binary);
+                r = unit_exec_program(c->root, c->argv[0], &c->binary);
 finish:
         word_list_done(&words);
         env_done(&env);

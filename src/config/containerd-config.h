@@ -84,7 +84,7 @@ typedef struct ContainerdConfig {
         char **warnings;
         char **unprovable;    /* what keeps the configuration containerd reads from being known here:
                                * "FILE:LINE:COL: why" (also in warnings); its root is then not changed */
-        char *binary;         /* the containerd containerd.service runs, under root (containerd_binary_path());
+        char *binary;         /* the containerd containerd.service runs, under root (unit_exec_program());
                                * NULL when no unit names one: the one in PATH */
         int major;            /* the major version of the containerd that reads the files, where it
                                * matters (a relative glob import); 0 when not known */

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/unit.h"
 #include "util/macro.h"
+#include "util/path.h"
 #include "util/strv.h"
 
 /* One word of an ExecStart= line as systemd's extract_first_word() takes
@@ -274,5 +276,47 @@ int unit_words_unknown(const WordList *l, char ***ret_unprovable) {
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* Where systemd (since 239) looks for an ExecStart= program named without
+ * a path: a list fixed when it was built, not the PATH of whoever runs
+ * this tool. */
+static const char *const systemd_exec_dirs[] = {
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+};
+
+int unit_exec_program(const char *root, const char *program, char **ret) {
+        char *p;
+
+        if (!program || (!path_is_absolute(program) && strchr(program, '/'))) {
+                *ret = NULL; /* systemd refuses a relative path with a '/' */
+                return 0;
+        }
+        if (path_is_absolute(program)) {
+                p = root_path(root, program);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(systemd_exec_dirs); i++) {
+                _cleanup_free_ char *in = path_join(systemd_exec_dirs[i], program);
+
+                p = in ? root_path(root, in) : NULL;
+                if (!p)
+                        return -ENOMEM;
+                if (access(p, X_OK) == 0) {
+                        *ret = p;
+                        return 0;
+                }
+                free(p);
+        }
+        *ret = NULL;
         return 0;
 }

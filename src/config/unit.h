@@ -95,3 +95,9 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
  * *ret_unprovable ("ExecStart= word '...' has ..."): for a caller to whom
  * every word matters. */
 int unit_words_unknown(const WordList *l, char ***ret_unprovable);
+
+/* The file that ExecStart= program (its first word; NULL: none) runs, under
+ * root: an absolute path as it is, a bare name where systemd looks for it,
+ * not in the caller's PATH. *ret is NULL when a bare name is found nowhere,
+ * or when program is a relative path, which systemd refuses. */
+int unit_exec_program(const char *root, const char *program, char **ret);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "config/unit.h"
 #include "tap.h"
 #include "tree.h"
 #include "util/macro.h"
+#include "util/path.h"
 #include "util/strv.h"
 
 #define VENDOR "/lib/systemd/system/docker.service"
@@ -612,6 +614,34 @@ static void test_overlay_dropins(void) {
         tree_remove(root);
 }
 
+/* The file an ExecStart= program runs: a bare name in systemd's own list
+ * of directories, /usr/local first, never in PATH. */
+static void test_exec_program(void) {
+        char *root = tree_new("test-unit");
+        _cleanup_free_ char *usr = path_join(root, "/usr/bin/dockerd"),
+                            *local = path_join(root, "/usr/local/bin/dockerd");
+        char *p = NULL;
+
+        ok(unit_exec_program(root, "/opt/bin/dockerd", &p) == 0 && p && endswith(p, "/opt/bin/dockerd") &&
+                        startswith(p, root),
+                "an absolute path, under the root (%s)", strna(p));
+        p = mfree(p);
+        ok(unit_exec_program(root, "dockerd", &p) == 0 && !p, "a bare name found nowhere: none");
+        tree_write(root, "/usr/bin/dockerd", "#!/bin/sh\n");
+        ok(chmod(usr, 0755) == 0, "dockerd in /usr/bin");
+        ok(unit_exec_program(root, "dockerd", &p) == 0 && streq_ptr(p, usr), "a bare name in /usr/bin (%s)", strna(p));
+        p = mfree(p);
+        tree_write(root, "/usr/local/bin/dockerd", "#!/bin/sh\n");
+        ok(unit_exec_program(root, "dockerd", &p) == 0 && streq_ptr(p, usr), "one that cannot be run is skipped");
+        p = mfree(p);
+        ok(chmod(local, 0755) == 0, "dockerd in /usr/local/bin");
+        ok(unit_exec_program(root, "dockerd", &p) == 0 && streq_ptr(p, local), "/usr/local/bin first (%s)", strna(p));
+        p = mfree(p);
+        ok(unit_exec_program(root, "bin/dockerd", &p) == 0 && !p, "a relative path with a '/': none");
+        ok(unit_exec_program(root, NULL, &p) == 0 && !p, "no program: none");
+        tree_remove(root);
+}
+
 int main(void) {
         test_search_path();
         test_dropins();
@@ -622,5 +652,6 @@ int main(void) {
         test_exec_words();
         test_masked_and_prefix();
         test_overlay_dropins();
+        test_exec_program();
         return tap_done();
 }
