@@ -162,6 +162,24 @@ size_t docker_config_data_root_flags(const DockerConfig *c, const DockerFlag **r
         return n;
 }
 
+int docker_config_dockerd(const DockerConfig *c, char **ret) {
+        const Text *prog = c->argv.n > 0 ? &c->argv.words[0].chars : NULL;
+
+        *ret = NULL;
+        /* A program whose name is not known here (a specifier) is no
+         * file to ask. */
+        if (!prog || text_find_flag(prog, 0, prog->len, TEXT_UNKNOWN) < prog->len)
+                return 0;
+        if (c->init == INIT_SYSTEMD)
+                return c->unit.n_exec > 0 ? unit_exec_program(c->root, c->argv.words[0].text, ret) : 0;
+        /* An init script's DOCKERD=: a bare name is looked up in the
+         * script's PATH, not known here. */
+        if (!path_is_absolute(c->argv.words[0].text))
+                return 0;
+        *ret = root_path(c->root, c->argv.words[0].text);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int find_conflicts(DockerConfig *c) {
         int r;
 

@@ -104,5 +104,12 @@ int docker_config_load(const char *root, InitSystem init, const SourceSet *overl
 int docker_config_load_full(const char *root, InitSystem init, const SourceSet *overlay, const LoadedUnit *loaded,
                             DockerConfig *ret);
 
+/* The dockerd the service runs, under c->root, for asking it its version
+ * and "dockerd --validate": under systemd the ExecStart= program
+ * (unit_exec_program()), under an init script the DOCKERD= it sets, when
+ * that is an absolute path. *ret is NULL when that is not known (the one
+ * in PATH is asked then). */
+int docker_config_dockerd(const DockerConfig *c, char **ret);
+
 /* The flag occurrences that set the data root (data-root, graph), in order. */
 size_t docker_config_data_root_flags(const DockerConfig *c, const DockerFlag **ret, size_t max);

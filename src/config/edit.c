@@ -181,7 +181,7 @@ static int prove(const DockerConfig *c, char **ret_refusal) {
         _cleanup_(proof_context_done) ProofContext ctx = {};
         int r;
 
-        r = proof_context_init(c->root, &ctx);
+        r = proof_context_init_config(c, &ctx);
         if (r < 0)
                 return r;
         return config_prove(c, &ctx, ret_refusal);

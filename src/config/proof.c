@@ -32,7 +32,31 @@ static void parse_version(const char *s, int *major, int *minor) {
                 *major = *minor = 0;
 }
 
-int proof_context_init(const char *root, ProofContext *ret) {
+/* The version of dockerd binary, asked in "/" with what it might start
+ * ended with it on a timeout. Asked once a run while the binary stays the
+ * same: a plan proves two or three times. */
+static void ask_version(const char *binary, int *ret_major, int *ret_minor) {
+        static char *asked;
+        static int major, minor;
+        _cleanup_free_ char *out = NULL;
+        char *argv[] = { (char *) binary, (char *) "--version", NULL };
+        int status = 0, r;
+
+        if (!asked || !streq(asked, binary)) {
+                free(asked);
+                asked = strdup(binary);
+                major = minor = 0;
+                r = run_command_full(argv, RUN_IN_ROOT_DIR | RUN_KILL_GROUP, PROOF_COMMAND_TIMEOUT_MS, &out, NULL,
+                                     &status);
+                if (r >= 0 && status == 0)
+                        parse_version(out, &major, &minor);
+                log_debug("%s --version: Engine %d.%d", binary, major, minor);
+        }
+        *ret_major = major;
+        *ret_minor = minor;
+}
+
+int proof_context_init(const char *root, const char *dockerd, ProofContext *ret) {
         ProofContext ctx = {};
 
         /* Init scripts run under /bin/sh; so does the proof of the files they
@@ -44,26 +68,38 @@ int proof_context_init(const char *root, ProofContext *ret) {
                         return -ENOMEM;
         }
 
-        if (root_is_host(root) && find_executable("dockerd", &ctx.dockerd)) {
-                /* Asked once a run: a plan proves two or three times. */
-                static int major = -1, minor = -1;
-
-                if (major < 0) {
-                        _cleanup_free_ char *out = NULL;
-                        char *argv[] = { ctx.dockerd, (char *) "--version", NULL };
-                        int status = 0;
-
-                        major = minor = 0;
-                        if (run_command(argv, PROOF_COMMAND_TIMEOUT_MS, &out, NULL, &status) >= 0 && status == 0)
-                                parse_version(out, &major, &minor);
+        if (!root_is_host(root)) {
+                *ret = ctx;
+                return 0;
+        }
+        if (dockerd) {
+                /* The one the service runs, or none: not another that
+                 * happens to be in PATH. */
+                if (access(dockerd, X_OK) == 0 && !(ctx.dockerd = strdup(dockerd))) {
+                        proof_context_done(&ctx);
+                        return -ENOMEM;
                 }
-                ctx.engine_major = major;
-                ctx.engine_minor = minor;
+        } else
+                (void) find_executable("dockerd", &ctx.dockerd);
+        if (ctx.dockerd) {
+                ask_version(ctx.dockerd, &ctx.engine_major, &ctx.engine_minor);
                 /* "dockerd --validate" came with Engine 23.0. */
                 ctx.validate = ctx.engine_major >= 23;
         }
         *ret = ctx;
         return 0;
+}
+
+int proof_context_init_config(const DockerConfig *c, ProofContext *ret) {
+        _cleanup_free_ char *dockerd = NULL;
+        int r;
+
+        if (root_is_host(c->root)) {
+                r = docker_config_dockerd(c, &dockerd);
+                if (r < 0)
+                        return r;
+        }
+        return proof_context_init(c->root, dockerd, ret);
 }
 
 JsonDialect proof_json_dialect(const ProofContext *ctx) {
@@ -448,7 +484,8 @@ static int run_validate(const DockerConfig *c, const ProofContext *ctx, const So
                 r = strv_extend(&argv, w);
         }
         if (r >= 0)
-                r = run_command(argv, PROOF_COMMAND_TIMEOUT_MS, &out, &err, ret_status);
+                r = run_command_full(argv, RUN_IN_ROOT_DIR | RUN_KILL_GROUP, PROOF_COMMAND_TIMEOUT_MS, &out, &err,
+                                     ret_status);
         if (r < 0)
                 return r;
         log_debug("\"dockerd --validate\" %s %s, given as %s", *ret_status == 0 ? "accepts" : "refuses", f->path,
@@ -538,7 +575,7 @@ int config_prove_refusals(const DockerConfig *c, char ***refusals) {
         _cleanup_free_ char *why = NULL;
         int r;
 
-        r = proof_context_init(c->root, &ctx);
+        r = proof_context_init_config(c, &ctx);
         if (r < 0)
                 return r;
         r = config_prove(c, &ctx, &why);

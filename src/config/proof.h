@@ -28,10 +28,11 @@
  *     and in EnvironmentFile= values what every systemd version keeps
  *     (config/envfile.c marks the rest);
  *   - daemon.json: daemon_json_check_strict() with the dialect of the
- *     installed Engine, then "dockerd --validate" when it has it (>= 23). */
+ *     Engine the service runs, then "dockerd --validate" of that dockerd
+ *     when it has it (>= 23). */
 
 typedef struct ProofContext {
-        int engine_major;    /* the installed dockerd's version; 0 when unknown */
+        int engine_major;    /* the version of the dockerd the service runs; 0 when unknown */
         int engine_minor;
         bool validate;       /* run "dockerd --validate" (on the running host, Engine >= 23) */
         char *dockerd;       /* its path, for --validate */
@@ -40,10 +41,15 @@ typedef struct ProofContext {
 
 void proof_context_done(ProofContext *ctx);
 
-/* What is known about the readers for root: on the running host the
- * installed dockerd is asked for its version; for another tree (an offline
- * image) nothing is known and the strictest rules apply. */
-int proof_context_init(const char *root, ProofContext *ret);
+/* What is known about the readers for root: on the running host dockerd
+ * (the file dockerd names, NULL: the one in PATH) is asked for its
+ * version, in "/", within 30 s; for another tree (an offline image)
+ * nothing is run, nothing is known and the strictest rules apply. */
+int proof_context_init(const char *root, const char *dockerd, ProofContext *ret);
+
+/* proof_context_init() for c->root with the dockerd c's service runs
+ * (docker_config_dockerd()). */
+int proof_context_init_config(const DockerConfig *c, ProofContext *ret);
 
 /* The Engine's way of reading daemon.json (daemon-json.h). */
 JsonDialect proof_json_dialect(const ProofContext *ctx);

@@ -286,6 +286,7 @@ static void test_validate(const ProofContext *ctx) {
                 const char *body =
                         "#!/bin/sh\n"
                         "[ \"$1\" = --validate ] && [ \"$2\" = --config-file ] || { echo \"bad args: $*\" >&2; exit 2; }\n"
+                        "[ \"$(pwd -P)\" = / ] || { echo \"run in $(pwd -P)\" >&2; exit 2; }\n"
                         "case \"$*\" in *--log-level*) ;; *) echo 'flags missing' >&2; exit 2 ;; esac\n"
                         "case \" $* \" in *' dockerd '*) echo 'dockerd does not take positional arguments' >&2; "
                         "exit 1 ;; esac\n"
@@ -410,6 +411,101 @@ static void test_copies(const ProofContext *ctx) {
         tree_remove(root);
 }
 
+/* The dockerd docker.service (or the init script) runs, from the tree. */
+static char *dockerd_of(const char *root, InitSystem init) {
+        DockerConfig c = {};
+        char *p = NULL;
+
+        ok(docker_config_load(root, init, NULL, &c) == 0 && docker_config_dockerd(&c, &p) == 0, "load %s", root);
+        docker_config_done(&c);
+        return p;
+}
+
+/* The Engine version and "dockerd --validate" are asked of the dockerd the
+ * service runs, in "/", not of another one in PATH. */
+static void test_engine(void) {
+        char *root = tree_new("test-proof");
+        _cleanup_free_ char *bin = path_join(root, "/path-bin"), *usr = path_join(root, "/usr/bin/dockerd"),
+                            *sbin = path_join(root, "/usr/sbin/dockerd"), *ran = path_join(root, "/ran"),
+                            *saved = strdup(getenv("PATH")), *path = NULL, *body = NULL, *got = NULL;
+        _cleanup_(proof_context_done) ProofContext ctx = {};
+        int r;
+
+        /* dockerd in PATH: Engine 20.10, without --validate. The unit's:
+         * 27.3, which answers from "/" only and notes that it ran. */
+        ok(tree_mkdir(root, "/path-bin") == 0, "a PATH directory");
+        free(stand_in(root, "/path-bin/dockerd", "#!/bin/sh\necho 'Docker version 20.10.24+dfsg1, build 297e128'\n"));
+        if (asprintf(&body,
+                    "#!/bin/sh\necho \"$0 $*\" >> '%s'\n[ \"$(pwd -P)\" = / ] || exit 3\n"
+                    "echo 'Docker version 27.3.1, build ce12230'\n",
+                    ran) < 0 ||
+                asprintf(&path, "%s:%s", bin, saved) < 0)
+                abort();
+        ok(tree_mkdir(root, "/usr/bin") == 0 && tree_mkdir(root, "/usr/sbin") == 0, "/usr/bin, /usr/sbin");
+        free(stand_in(root, "/usr/bin/dockerd", body));
+        free(stand_in(root, "/usr/sbin/dockerd", body));
+        setenv("PATH", path, 1);
+
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        got = dockerd_of(root, INIT_SYSTEMD);
+        ok_streq(got, usr, "systemd: the ExecStart= program");
+        r = proof_context_init(NULL, got, &ctx);
+        ok(r == 0 && ctx.engine_major == 27 && ctx.engine_minor == 3 && ctx.validate && streq_ptr(ctx.dockerd, usr),
+                "the unit's dockerd is asked, in \"/\", not the one in PATH (Engine %d.%d)", ctx.engine_major,
+                ctx.engine_minor);
+        proof_context_done(&ctx);
+        body = mfree(body);
+        body = tree_read(root, "/ran");
+        ok(body && strstr(body, "/usr/bin/dockerd --version\n"), "… with --version (%s)", strna(body));
+        r = proof_context_init(NULL, NULL, &ctx);
+        ok(r == 0 && ctx.engine_major == 20 && !ctx.validate && ctx.dockerd &&
+                        endswith(ctx.dockerd, "/path-bin/dockerd"),
+                "no dockerd known: the one in PATH (Engine %d.%d)", ctx.engine_major, ctx.engine_minor);
+        proof_context_done(&ctx);
+        got = mfree(got);
+
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=dockerd -H fd://\n");
+        got = dockerd_of(root, INIT_SYSTEMD);
+        ok_streq(got, sbin, "systemd: a bare name where systemd looks (/usr/sbin before /usr/bin), not in PATH");
+        got = mfree(got);
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=@/usr/sbin/dockerd dockerd -H fd://\n");
+        got = dockerd_of(root, INIT_SYSTEMD);
+        ok_streq(got, sbin, "systemd: the program of an '@' line, not its argv[0]");
+        got = mfree(got);
+        tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/opt/none/dockerd -H fd://\n");
+        got = dockerd_of(root, INIT_SYSTEMD);
+        ok(proof_context_init(NULL, got, &ctx) == 0 && ctx.engine_major == 0 && !ctx.validate && !ctx.dockerd,
+                "a unit's dockerd that does not exist: no Engine known, not the one in PATH");
+        proof_context_done(&ctx);
+        got = mfree(got);
+
+        tree_write(
+                root, "/etc/init.d/docker", "#!/bin/sh\nDOCKERD=/usr/sbin/dockerd\nexec \"$DOCKERD\" $DOCKER_OPTS\n");
+        got = dockerd_of(root, INIT_SYSV);
+        ok_streq(got, sbin, "an init script: its DOCKERD=");
+        got = mfree(got);
+        tree_write(root, "/etc/init.d/docker", INIT_SCRIPT);
+        got = dockerd_of(root, INIT_SYSV);
+        ok(!got, "an init script that runs dockerd by its name: the one in PATH");
+
+        /* Another tree: nothing of it is run. */
+        {
+                DockerConfig c = {};
+                _cleanup_free_ char *before = tree_read(root, "/ran"), *after = NULL;
+
+                tree_write(root, VENDOR_UNIT, "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+                ok(docker_config_load(root, INIT_SYSTEMD, NULL, &c) == 0 && proof_context_init_config(&c, &ctx) == 0 &&
+                                ctx.engine_major == 0 && !ctx.validate && !ctx.dockerd,
+                        "a tree: its dockerd is not asked");
+                after = tree_read(root, "/ran");
+                ok(streq_ptr(before, after), "… and did not run");
+                docker_config_done(&c);
+                proof_context_done(&ctx);
+        }
+        setenv("PATH", saved, 1);
+        tree_remove(root);
+}
+
 static void test_data_root(void) {
         char *root = tree_new("test-proof");
         _cleanup_free_ char *refusal = NULL;
@@ -454,7 +550,7 @@ int main(void) {
         char *tmp = tree_set_tmpdir("test-proof-tmp");
 
         /* A tree, not the host: no Engine known, the strictest dialect. */
-        ok(proof_context_init("/nonexistent-root", &ctx) == 0 && ctx.engine_major == 0 && !ctx.validate,
+        ok(proof_context_init("/nonexistent-root", NULL, &ctx) == 0 && ctx.engine_major == 0 && !ctx.validate,
            "a tree: no Engine version, no --validate");
         ok(ctx.sh != NULL, "a shell to source environment files with");
         test_strict();
@@ -465,6 +561,7 @@ int main(void) {
         test_json(&ctx);
         test_validate(&ctx);
         test_copies(&ctx);
+        test_engine();
         test_data_root();
         tree_remove(tmp);
         return tap_done();
