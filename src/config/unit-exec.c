@@ -138,11 +138,12 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
         const Text *value = &e->value;
         WordList out = {};
         size_t i = 0, nth = 0;
+        bool argv0_pending = false;
         int r;
 
         for (;; nth++) {
                 Text raw = {}, w = {}, x = {};
-                bool found, unclosed = false;
+                bool found, unclosed = false, split;
                 char unknown = 0, invalid = 0;
 
                 r = next_exec_word(value, &i, &raw, &found, &unclosed);
@@ -167,12 +168,18 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                                          "none",
                                          raw.s, name);
                 text_done(&raw);
+                if (r < 0) {
+                        text_done(&w);
+                        goto fail;
+                }
+                split = !e->no_env && w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1);
                 /* "@/usr/bin/dockerd dockerd -H fd://": the second word
                  * is argv[0], which dockerd does not read. */
-                if (r < 0 || (e->argv0 && nth == 1)) {
+                if (nth == 1)
+                        argv0_pending = e->argv0;
+                if (argv0_pending && !split) {
+                        argv0_pending = false;
                         text_done(&w);
-                        if (r < 0)
-                                goto fail;
                         continue;
                 }
 
@@ -190,12 +197,24 @@ int unit_exec_to_words(const UnitExecStart *e, const char *name, const Env *env,
                  * variables after specifiers: a specifier's value that
                  * were "$NAME" would be split too; no host name, ID or
                  * path of the running system has that form.) */
-                if (w.len > 1 && w.s[0] == '$' && env_name_is_valid(w.s + 1, w.len - 1)) {
+                if (split) {
                         const EnvVar *v = env_get(env, w.s + 1);
+                        WordList values = {};
+
                         if (v && text_find_flag(&v->value, 0, v->value.len, TEXT_UNKNOWN) < v->value.len)
                                 r = exec_uses_unknown(&unprovable, v);
                         if (v && r >= 0)
-                                r = split_unquote(&out, &v->value);
+                                r = split_unquote(&values, &v->value);
+                        /* systemd expands argv[0] too: the first of its
+                         * words is argv[0] (none: the next word is). */
+                        for (size_t k = 0; r >= 0 && k < values.n; k++) {
+                                if (argv0_pending) {
+                                        argv0_pending = false;
+                                        continue;
+                                }
+                                r = word_list_add_slice(&out, &values.words[k].chars, 0, values.words[k].chars.len);
+                        }
+                        word_list_done(&values);
                         text_done(&w);
                         if (r < 0)
                                 goto fail;

@@ -75,8 +75,9 @@ int unit_expand_specifiers(const char *name, const Text *in, Text *out, char *re
 
 /* Splits ExecStart= line e of unit name into the program and its
  * arguments. With the '@' prefix the word after the program is the
- * argv[0] systemd passes, no argument, and is left out; a line that has no
- * such word systemd ignores, which *ret_unprovable says. The words are
+ * argv[0] systemd passes, no argument, and is left out (of a "$NAME" word
+ * there, the first word of its value); a line that has no such word
+ * systemd ignores, which *ret_unprovable says. The words are
  * split the way systemd does it: quotes and C escapes (one that systemd does not know is kept as written,
  * as systemd keeps it), then in each word the specifiers of
  * unit_expand_specifiers(), then, unless e has the ':' prefix, $VAR (split

@@ -555,6 +555,24 @@ static void test_masked_and_prefix(void) {
                 loaded_done(&l);
         }
 
+        /* A $VAR argv[0]: systemd expands it too, the first of its words
+         * is argv[0]; when it has none, the word after it is. */
+        tree_write(root, ETC,
+                   "[Service]\nEnvironment=\"ARGS=dockerd --data-root /x\" EMPTY=\n"
+                   "ExecStart=@/usr/bin/dockerd $ARGS -D\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|--data-root|/x|-D", "'@': the first word of a $VAR argv[0] is argv[0]");
+        loaded_done(&l);
+        tree_write(root, ETC,
+                   "[Service]\nEnvironment=EMPTY=\nExecStart=@/usr/bin/dockerd $EMPTY --data-root /x\n");
+        load(&l, root);
+        free(w);
+        w = exec_words(&l);
+        ok_streq(w, "/usr/bin/dockerd|/x", "'@': an empty $VAR argv[0], the word after it is argv[0]");
+        loaded_done(&l);
+
         /* '@' without argv[0]: systemd ignores the line. */
         tree_write(root, ETC, "[Service]\nExecStart=@/usr/bin/dockerd\n");
         load(&l, root);
