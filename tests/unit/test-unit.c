@@ -541,37 +541,29 @@ static void test_masked_and_prefix(void) {
         ok(!l.unprovable, "nothing unknown");
         loaded_done(&l);
 
-        /* A quoted argv[0], and one that looks like a flag. */
-        static const char *const argv0_lines[] = {
-                "[Service]\nExecStart=-@/usr/bin/dockerd \"my dockerd\" -D\n",
-                "[Service]\nExecStart=@/usr/bin/dockerd --data-root=/not/an/argument -D\n",
+        /* A quoted argv[0], one that looks like a flag; a $VAR one, which
+         * systemd expands too: the first of its words is argv[0], and when
+         * it has none, the word after it is. */
+        static const struct {
+                const char *unit, *words;
+        } argv0_cases[] = {
+                { "[Service]\nExecStart=-@/usr/bin/dockerd \"my dockerd\" -D\n", "/usr/bin/dockerd|-D" },
+                { "[Service]\nExecStart=@/usr/bin/dockerd --data-root=/not/an/argument -D\n", "/usr/bin/dockerd|-D" },
+                { "[Service]\nEnvironment=\"ARGS=dockerd --data-root /x\"\nExecStart=@/usr/bin/dockerd $ARGS -D\n",
+                  "/usr/bin/dockerd|--data-root|/x|-D" },
+                { "[Service]\nEnvironment=EMPTY=\nExecStart=@/usr/bin/dockerd $EMPTY --data-root /x\n",
+                  "/usr/bin/dockerd|/x" },
         };
-        for (size_t i = 0; i < ELEMENTSOF(argv0_lines); i++) {
-                tree_write(root, ETC, argv0_lines[i]);
+        for (size_t i = 0; i < ELEMENTSOF(argv0_cases); i++) {
+                tree_write(root, ETC, argv0_cases[i].unit);
                 load(&l, root);
                 free(w);
                 w = exec_words(&l);
-                ok_streq(w, "/usr/bin/dockerd|-D", "'@': argv[0] left out of %s", argv0_lines[i]);
+                const char *line = strstr(argv0_cases[i].unit, "ExecStart=");
+
+                ok_streq(w, argv0_cases[i].words, "'@': argv[0] left out of %.*s", (int) strcspn(line, "\n"), line);
                 loaded_done(&l);
         }
-
-        /* A $VAR argv[0]: systemd expands it too, the first of its words
-         * is argv[0]; when it has none, the word after it is. */
-        tree_write(root, ETC,
-                   "[Service]\nEnvironment=\"ARGS=dockerd --data-root /x\" EMPTY=\n"
-                   "ExecStart=@/usr/bin/dockerd $ARGS -D\n");
-        load(&l, root);
-        free(w);
-        w = exec_words(&l);
-        ok_streq(w, "/usr/bin/dockerd|--data-root|/x|-D", "'@': the first word of a $VAR argv[0] is argv[0]");
-        loaded_done(&l);
-        tree_write(root, ETC,
-                   "[Service]\nEnvironment=EMPTY=\nExecStart=@/usr/bin/dockerd $EMPTY --data-root /x\n");
-        load(&l, root);
-        free(w);
-        w = exec_words(&l);
-        ok_streq(w, "/usr/bin/dockerd|/x", "'@': an empty $VAR argv[0], the word after it is argv[0]");
-        loaded_done(&l);
 
         /* '@' without argv[0]: systemd ignores the line. */
         tree_write(root, ETC, "[Service]\nExecStart=@/usr/bin/dockerd\n");
