@@ -162,7 +162,7 @@ static int detect_store(const Options *o, const DockerConfig *c, const Container
                 if (engine_new(c->socket, 10 * 1000, &e) >= 0)
                         (void) engine_info(e, &info, NULL);
                 if (!info)
-                        (void) image_store_dockerd_version(10 * 1000, &version);
+                        (void) image_store_dockerd_version(c, 10 * 1000, &version);
         }
         return image_store_detect(c, cc, info, version, false, ret);
 }

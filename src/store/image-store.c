@@ -89,15 +89,18 @@ unsigned image_store_engine_major(const char *version) {
         return v;
 }
 
-int image_store_dockerd_version(unsigned timeout_ms, char **ret) {
-        char *argv[] = { (char *) "dockerd", (char *) "--version", NULL };
-        _cleanup_free_ char *out = NULL;
+int image_store_dockerd_version(const DockerConfig *c, unsigned timeout_ms, char **ret) {
+        _cleanup_free_ char *out = NULL, *dockerd = NULL;
         int status = 0, r;
         char *p, *e;
 
-        if (!find_executable("dockerd", NULL))
+        r = docker_config_dockerd(c, &dockerd);
+        if (r < 0)
+                return r;
+        if (!dockerd && !find_executable("dockerd", NULL))
                 return -ENOENT;
-        r = run_command(argv, timeout_ms, &out, NULL, &status);
+        char *argv[] = { dockerd ?: (char *) "dockerd", (char *) "--version", NULL };
+        r = run_command_full(argv, RUN_IN_ROOT_DIR | RUN_KILL_GROUP, timeout_ms, &out, NULL, &status);
         if (r < 0)
                 return r;
         /* "Docker version 28.5.2+dfsg4, build 2a6fd4d" */

@@ -102,8 +102,10 @@ char *image_store_containerd_beside(const char *new_data_root);
 bool image_store_system_containerd_root(const ImageStoreInfo *i, const char *data_root);
 
 /* "dockerd --version" → "28.5.2+dfsg4" (the version word without a trailing
- * comma). -ENOENT without dockerd. */
-int image_store_dockerd_version(unsigned timeout_ms, char **ret);
+ * comma), of the dockerd the service of c runs (docker_config_dockerd()),
+ * else the one in PATH; run in "/", its process group ended on timeout.
+ * -ENOENT without dockerd. */
+int image_store_dockerd_version(const DockerConfig *c, unsigned timeout_ms, char **ret);
 
 /* The Engine's major version from a version string ("29.0.1" → 29), 0 when
  * it does not start with a number. */

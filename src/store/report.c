@@ -127,7 +127,7 @@ int image_store_report(const DockerConfig *c, cJSON **ret) {
 
                 if (engine_new(c->socket, REPORT_TIMEOUT_MS, &e) >= 0 && engine_info(e, &info, &why) < 0)
                         log_debug("No Engine answers on %s: %s", c->socket, strna(why));
-                if (!info && image_store_dockerd_version(REPORT_TIMEOUT_MS, &version) < 0)
+                if (!info && image_store_dockerd_version(c, REPORT_TIMEOUT_MS, &version) < 0)
                         log_debug("Cannot ask dockerd for its version.");
                 if (have_cc) {
                         r = containerd_config_dump(cc.binary, cc.config_path, REPORT_TIMEOUT_MS, &dump, &err);

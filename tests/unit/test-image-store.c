@@ -289,6 +289,38 @@ static void test_dir_holds_files(void) {
         tree_remove(t);
 }
 
+/* With the Engine down, its version comes from the dockerd the service
+ * runs, asked in "/", not from the one in PATH. */
+static void test_dockerd_version(void) {
+        char *root = tree_new("test-image-store");
+        _cleanup_free_ char *saved = strdup(getenv("PATH") ?: "/usr/bin:/bin"), *path = NULL, *bin = NULL,
+                            *version = NULL;
+        DockerConfig c = {};
+        int r;
+
+        bin = path_join(root, "/path-bin");
+        if (!bin || asprintf(&path, "%s:%s", bin, saved) < 0 || tree_mkdir(root, "/path-bin") < 0 ||
+            tree_mkdir(root, "/usr/bin") < 0)
+                abort();
+        tree_write(root, "/path-bin/dockerd", "#!/bin/sh\necho 'Docker version 20.10.24+dfsg1, build 297e128'\n");
+        tree_write(root, "/usr/bin/dockerd",
+                   "#!/bin/sh\n[ \"$(pwd -P)\" = / ] || exit 3\necho 'Docker version 27.3.1, build ce12230'\n");
+        tree_write(root, "/lib/systemd/system/docker.service", "[Service]\nExecStart=/usr/bin/dockerd -H fd://\n");
+        {
+                _cleanup_free_ char *a = path_join(root, "/path-bin/dockerd"), *b = path_join(root, "/usr/bin/dockerd");
+                if (!a || !b || chmod(a, 0755) < 0 || chmod(b, 0755) < 0)
+                        abort();
+        }
+        setenv("PATH", path, 1);
+        r = docker_config_load(root, INIT_SYSTEMD, NULL, &c);
+        ok_int(r, 0, "dockerd version: the configuration loads");
+        ok_int(image_store_dockerd_version(&c, 10 * 1000, &version), 0, "dockerd version: asked");
+        ok_streq(version, "27.3.1", "dockerd version: of the dockerd the unit runs, asked in /, not PATH's");
+        docker_config_done(&c);
+        setenv("PATH", saved, 1);
+        tree_remove(root);
+}
+
 int main(void) {
         test_engine_sid();
         test_offline_store();
@@ -298,5 +330,6 @@ int main(void) {
         test_running_root();
         test_leftover_tasks();
         test_dir_holds_files();
+        test_dockerd_version();
         return tap_done();
 }
