@@ -5,8 +5,7 @@
 # data root, dockerd runs (its container ticking into its layer), the change
 # tracker starts, the engine pre-copies, dockerd stops, and the final pass
 # runs from the tracker's record. Then, on the target that is now up to
-# date, the other ways of doing that final pass: the engine walking the
-# whole source comparing ctimes (one-sided), the engine comparing both
+# date, the other ways of doing that final pass: the engine comparing both
 # trees (two-sided, as rsync does), and the tool's current final pass
 # (copy_tree(): rsync --delete). Once with warm caches (the final pass runs
 # right after the stop), once with cold ones. Called by run.sh --tracker in
@@ -104,7 +103,6 @@ print(f"tracker {sys.argv[5]} {sys.argv[4]} caches: pre-copy {pre:.2f} s ({d['pr
       f"dockerd stop {d.get('between_seconds', 0):.2f} s, record {d['record_dirs']} dirs "
       f"(complete: {d['record_complete']}), resolved in {d['tracker_finish_seconds']:.3f} s")
 for k, what in (("final_tracked", "final pass from the record"),
-                ("final_ctime_walk", "final pass, one-sided ctime walk"),
                 ("final_full", "final pass, two-sided comparison")):
     f = d[k]
     print(f"  {what:<34} {f['seconds']:7.3f} s  {100 * f['seconds'] / pre:6.2f} % of the pre-copy  "

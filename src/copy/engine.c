@@ -360,6 +360,17 @@ int copy_engine_run(
 
         if (ret_message)
                 *ret_message = NULL;
+        if (opts->changes && !opts->changes->complete) {
+                /* Not one directory of it can be trusted: a swapped
+                 * directory's files, older than the record, would be taken
+                 * for the target's copies of them. */
+                if (ret_message && asprintf(ret_message,
+                                           "The record of changes is incomplete (%s): a final pass "
+                                           "cannot be made from it",
+                                           strna(opts->changes->reason)) < 0)
+                        *ret_message = NULL;
+                return -EINVAL;
+        }
         if (threads > 256)
                 threads = 256;
         r.paced = opts->threads == 0;
@@ -427,7 +438,7 @@ int copy_engine_run(
         }
         if (opts->changes) {
                 r.since_ns = opts->changes->since_ns;
-                r.changes_only = opts->changes->complete;
+                r.changes_only = true;
         }
         fresh = dir_holds_only_ours(dfd);
         /* A target that holds an earlier run's copy (a move rolled back,

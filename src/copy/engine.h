@@ -91,9 +91,8 @@ typedef struct CopyOptions {
          * whole, each file copied again; should the record prove
          * short (a file with more names than the listed directories hold),
          * the engine falls back to the whole tree by itself and says so in
-         * CopyStats. Incomplete changes: the whole tree is walked, but
-         * entries whose ctime is before since_ns are taken as unchanged
-         * without looking at the target (when since_ns is not 0). */
+         * CopyStats. Incomplete changes are refused (-EINVAL): pass NULL
+         * instead. */
         const CopyChanges *changes;
         CopyDataMethod data_method;
         /* Called from the calling thread before the copy begins and after
@@ -138,7 +137,8 @@ typedef struct CopyStats {
  * (target full), -EOPNOTSUPP (the target refuses an xattr or ACL of the
  * source), -EIO (an I/O error), -EAGAIN (files vanished during the final
  * pass), -EBUSY (a mount point below the source during the final pass),
- * -ENOTEMPTY (dst is not ours), -EPERM (an owner or an attribute only root
+ * -ENOTEMPTY (dst is not ours), -EINVAL (dst inside src, or an incomplete
+ * record of changes), -EPERM (an owner or an attribute only root
  * may set); *ret_message, when given, a sentence naming the path. Stats
  * are written when ret_stats is given, on failure too (what was done). */
 int copy_engine_run(

@@ -187,8 +187,8 @@ static int cmd_copy(int argc, char **argv) {
 /* The pre-copy with the change tracker running, a command between it and
  * the final pass (it stops Docker, makes changes), the final pass from the
  * tracker's record, and then, on the target that is now up to date, the
- * other ways of doing the final pass for comparison: the ctime walk and
- * the full two-sided comparison (each optionally with cold caches). */
+ * other way of doing the final pass for comparison: the full two-sided
+ * comparison (optionally with cold caches). */
 static int cmd_track(int argc, char **argv) {
         static const struct option options[] = {
                 { "threads", required_argument, NULL, 't' },
@@ -299,7 +299,9 @@ static int cmd_track(int argc, char **argv) {
         }
 
         o.pass = COPY_PASS_FINAL;
-        o.changes = ch;
+        /* As the move does: an incomplete record is none, the whole tree
+         * is compared. */
+        o.changes = ch->complete ? ch : NULL;
         st = (CopyStats){};
         t0 = now_sec();
         r = copy_engine_run(src, dst, &o, &st, &msg);
@@ -310,18 +312,7 @@ static int cmd_track(int argc, char **argv) {
                 print_json(j);
                 return r < 0 ? 1 : 0;
         }
-        /* The alternatives, on the target that is up to date now. */
-        {
-                CopyChanges walk = { .since_ns = ch->since_ns, .complete = false };
-                if (cold)
-                        drop_caches();
-                o.changes = &walk;
-                st = (CopyStats){};
-                t0 = now_sec();
-                r = copy_engine_run(src, dst, &o, &st, &msg);
-                cJSON_AddItemToObject(j, "final_ctime_walk", stats_json(r, msg, now_sec() - t0, &st));
-                msg = mfree(msg);
-        }
+        /* The alternative, on the target that is up to date now. */
         if (cold)
                 drop_caches();
         o.changes = NULL;

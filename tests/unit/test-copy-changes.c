@@ -538,6 +538,35 @@ static void test_shallow(void) {
         ok_same(src, dst, "shallow: rsync finds nothing to do");
 }
 
+/* A record the tracker could not keep whole (its queue overflowed): a
+ * swap of two directories of files of one size and mtime, older than the
+ * record, whose copies in the target are each the other's. Such a record is
+ * refused, not taken for one that lists nothing: no pass can trust it. */
+static void test_incomplete(void) {
+        _cleanup_free_ char *src = at(T, "incomplete/src"), *dst = at(T, "incomplete/dst"), *msg = NULL,
+                            *diff = NULL;
+        CopyStats st = {};
+        int64_t since;
+        int r;
+
+        npm_pair(src, "P/d1", "P/d2");
+        r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
+        ok_int(r, 0, "incomplete: pre-copy: %s", strna(msg));
+
+        since = record_begins();
+        move(src, "P/d1", "P/tmp");
+        move(src, "P/d2", "P/d1");
+        move(src, "P/tmp", "P/d2");
+        {
+                CopyChanges ch = {.since_ns = since, .complete = false, .reason = (char *)"overflowed"};
+                r = copy(src, dst, COPY_PASS_FINAL, &ch, &st, &msg);
+        }
+        diff = rsync_diff(src, dst);
+        ok(r < 0 || streq_ptr(diff, ""), "incomplete: no success with a copy that differs (%d): %s", r, strna(diff));
+        ok(r == -EINVAL && msg && strstr(msg, "incomplete"), "incomplete: the record is refused, saying why: %s",
+           strna(msg));
+}
+
 int main(void) {
         _cleanup_free_ char *cmd = NULL;
 
@@ -562,6 +591,7 @@ int main(void) {
         test_fresh_swap_subdirs();
         test_fresh_unlisted_job();
         test_fresh_staging();
+        test_incomplete();
 
         if (asprintf(&cmd, "rm -rf '%s'", T) > 0)
                 (void)system(cmd);
