@@ -112,10 +112,6 @@ typedef struct Run {
         dev_t root_dev;
         int64_t since_ns;
         bool changes_only;
-        /* The target held more than our marker when the copy began (an
-         * earlier run's copy): a live pass deletes what the source lacks
-         * too. */
-        bool prune;
         /* Changes pass: the directories that are jobs of their own, sorted
          * (pointers into node_dirs, which owns them). */
         char **node_rels;

@@ -323,17 +323,20 @@ static int reconcile_dst(Worker *w, Listing *L, bool top) {
                         j++;
                         continue;
                 }
-                /* In the target only: the source deleted it. */
-                if (r->o->pass == COPY_PASS_FINAL || r->prune || startswith(dname, TMP_PREFIX)) {
-                        _cleanup_free_ char *rel = copy_rel_join(L->dir->rel, dname);
-                        k = copy_remove_tree_at(
-                                L->dst_fd, dname, dents[j].type == DT_DIR || dents[j].type == DT_UNKNOWN);
-                        if (k < 0) {
-                                copy_fail_write(r, k, "remove", rel ?: dname);
-                                return k;
-                        }
-                        atomic_fetch_add_explicit(&r->deleted, 1, memory_order_relaxed);
+                /* In the target only: the source deleted it. In a live
+                 * pass too: the target's directories this run did not
+                 * make hold an earlier run's copy (a move rolled back, its
+                 * volume used again; the target is a copy of this source,
+                 * copy_claim_target()), and the final pass from a record
+                 * deletes only in the directories changed since this
+                 * run's record began. */
+                _cleanup_free_ char *rel = copy_rel_join(L->dir->rel, dname);
+                k = copy_remove_tree_at(L->dst_fd, dname, dents[j].type == DT_DIR || dents[j].type == DT_UNKNOWN);
+                if (k < 0) {
+                        copy_fail_write(r, k, "remove", rel ?: dname);
+                        return k;
                 }
+                atomic_fetch_add_explicit(&r->deleted, 1, memory_order_relaxed);
                 j++;
         }
         return 0;

@@ -440,14 +440,9 @@ int copy_engine_run(
                 r.since_ns = opts->changes->since_ns;
                 r.changes_only = true;
         }
+        /* Only the marker: every directory of the target is made by this
+         * run, and none of them is read. */
         fresh = dir_holds_only_ours(dfd);
-        /* A target that holds an earlier run's copy (a move rolled back,
-         * its volume used again) has what the source deleted since. The
-         * final pass of a record deletes only in the directories changed
-         * since this run's record began: the live pass, which reads every
-         * target directory of such a target anyway, deletes the rest. The
-         * target is ours, a copy of this source (copy_claim_target()). */
-        r.prune = !fresh;
 
         k = run_pass(&r, threads, fresh);
         if (k >= 0 && r.changes_only) {
