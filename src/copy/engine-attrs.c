@@ -261,11 +261,10 @@ static int apply_dir_attrs(Worker *w, int s, int t, const DirNode *d) {
                 return k;
         }
         /* Unchanged since the record began, and nothing was added to or
-         * removed from its copy (that would have moved its mtime); below a
-         * directory in doubt of a changes pass (not shallow), its copy may
-         * be another directory's. */
+         * removed from its copy (that would have moved its mtime); in a
+         * directory in doubt, its copy may be another directory's. */
         if (r->since_ns > 0 && a->ctime_ns < r->since_ns && ts_ns(cur.mtime) == ts_ns(a->mtime) &&
-                (!r->changes_only || d->shallow))
+                !node_in_doubt(r, d))
                 return 0;
         if (r->euid == 0 && (cur.uid != a->uid || cur.gid != a->gid)) {
                 if (fchown(t, a->uid, a->gid) < 0) {

@@ -215,7 +215,7 @@ static bool content_matches(Listing *L, const char *name, const Attrs *a, const 
         if (!same_type(a->mode, d->mode))
                 return false;
         if (S_ISREG(a->mode))
-                return !L->in_doubt && a->size == d->size && ts_ns(a->mtime) == ts_ns(d->mtime) &&
+                return !node_in_doubt(r, L->dir) && a->size == d->size && ts_ns(a->mtime) == ts_ns(d->mtime) &&
                        !(r->since_ns > 0 && a->ctime_ns >= r->since_ns);
         if (S_ISLNK(a->mode)) {
                 char x[PATH_MAX + 1], y[PATH_MAX + 1];
@@ -250,8 +250,8 @@ static int update_attrs(Worker *w, Listing *L, const char *name, const char *rel
          * xattr moves the ctime too), and the target's copy of it the
          * pre-copy's, which its attributes agree with: nothing to bring in
          * line, and no need to open both files to compare their xattrs. */
-        if (r->since_ns > 0 && !L->in_doubt && a->ctime_ns < r->since_ns && a->uid == d->uid && a->gid == d->gid &&
-            ((a->mode ^ d->mode) & 07777) == 0 && ts_ns(a->mtime) == ts_ns(d->mtime)) {
+        if (r->since_ns > 0 && !node_in_doubt(r, L->dir) && a->ctime_ns < r->since_ns && a->uid == d->uid &&
+                a->gid == d->gid && ((a->mode ^ d->mode) & 07777) == 0 && ts_ns(a->mtime) == ts_ns(d->mtime)) {
                 atomic_fetch_add_explicit(&r->skipped, 1, memory_order_relaxed);
                 return 0;
         }
@@ -387,7 +387,7 @@ static int handle_hardlink(
         if (exists && links_match(a, d) && content_matches(L, name, a, d, r)) {
                 k = update_attrs(w, L, name, rel, a, d);
                 dst_ino = (ino_t) d->ino;
-        } else if (exists && !L->in_doubt && links_match(a, d) && S_ISREG(a->mode) && S_ISREG(d->mode) &&
+        } else if (exists && !node_in_doubt(r, L->dir) && links_match(a, d) && S_ISREG(a->mode) && S_ISREG(d->mode) &&
                    d->nlink > 1) {
                 /* The target's file has other names too: rewriting it in
                  * place keeps them, as the source's names are kept. Not
@@ -456,7 +456,7 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer) {
 
         w->counted = 0;
         k = -ENOENT;
-        if (L->fresh && e->type == DT_REG) {
+        if (L->dir->fresh && e->type == DT_REG) {
                 /* Open first, stat the fd: one lookup instead of two, and
                  * the attributes are those of what is read. */
                 struct statx sx;
@@ -497,7 +497,7 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer) {
         }
         atomic_fetch_add_explicit(&r->entries, 1, memory_order_relaxed);
 
-        if (!L->fresh && (e->in_dst || L->dst_unread)) {
+        if (!L->dir->fresh && (e->in_dst || L->dst_unread)) {
                 if (r->since_ns > 0 && a.ctime_ns < r->since_ns && !S_ISDIR(a.mode) && a.nlink == 1 &&
                     !r->changes_only) {
                         /* Unchanged since the record began and present in

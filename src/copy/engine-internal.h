@@ -72,14 +72,9 @@ typedef struct Listing {
         Entry *entries;
         size_t n;
         atomic_uint users;
-        bool fresh;
         /* The target was not read: the directory is unchanged since
          * since_ns, its entries are taken to exist in the target. */
         bool dst_unread;
-        /* Changes pass: the directory lies in (or is) one in doubt
-         * (copy_dir_in_doubt()): a file of the same size and mtime in the
-         * target may be another directory's, its data is copied again. */
-        bool in_doubt;
         /* The target directory has a default ACL: new entries inherit
          * one, which must go unless the source has it too. */
         bool dst_default_acl;
@@ -202,6 +197,14 @@ static inline bool is_vanished(int err) {
 }
 static inline bool same_type(uint32_t a, uint32_t b) {
         return (a & S_IFMT) == (b & S_IFMT);
+}
+/* Changes pass: the target's directory d was neither made by this run nor
+ * is it one whose existing subdirectories are skipped: it lies in (or is)
+ * one in doubt (copy_dir_in_doubt()), entered whole, and a file of the same
+ * size and mtime in it may be another directory's: its data is copied
+ * again, its attributes compared. */
+static inline bool node_in_doubt(const Run *r, const DirNode *d) {
+        return r->changes_only && !d->shallow && !d->fresh;
 }
 
 /* engine-walk.c: the walk */

@@ -185,7 +185,7 @@ void copy_handle_subdir(Worker *w, Listing *L, const char *name, const Attrs *a,
                  * it on to them. */
                 if (mkdirat(L->dst_fd, name, 0700) >= 0)
                         fresh = true;
-                else if (errno != EEXIST || L->fresh) {
+                else if (errno != EEXIST || L->dir->fresh) {
                         copy_fail_write(r, negative_errno(), "create the directory", rel);
                         return;
                 }
@@ -362,8 +362,6 @@ static void do_dir(Worker *w, DirNode *dir) {
         L->dir = dir;
         L->src_fd = L->dst_fd = -1;
         atomic_init(&L->users, 1);
-        L->fresh = dir->fresh;
-        L->in_doubt = r->changes_only && !dir->shallow && !dir->fresh;
 
         L->src_fd = openat(r->src_fd, dir->rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (L->src_fd < 0) {
@@ -379,7 +377,7 @@ static void do_dir(Worker *w, DirNode *dir) {
                 /* Taken for present (an unchanged directory's subdirectory),
                  * but missing: copied whole. */
                 if (mkdirat(r->dst_fd, dir->rel, 0700) >= 0) {
-                        dir->fresh = L->fresh = true;
+                        dir->fresh = true;
                         dir->shallow = false;
                         L->dst_fd = openat(r->dst_fd, dir->rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 }
@@ -397,7 +395,7 @@ static void do_dir(Worker *w, DirNode *dir) {
                         copy_fail(r, k, "Cannot read the directory %s/%s: %s", r->src, dir->rel, strerror(-k));
                 goto done;
         }
-        if (!L->fresh) {
+        if (!dir->fresh) {
                 /* A directory unchanged since the record began lost and
                  * gained no entry: the target's list is not needed. */
                 if (r->since_ns > 0 && dir->attrs.ctime_ns < r->since_ns && !r->changes_only)
@@ -437,7 +435,7 @@ static void do_dir(Worker *w, DirNode *dir) {
                         nondir++;
                         continue;
                 }
-                if (!L->fresh && (e->in_dst || L->dst_unread)) {
+                if (!dir->fresh && (e->in_dst || L->dst_unread)) {
                         if (copy_stat_at(L->dst_fd, name, &d) >= 0)
                                 exists = true;
                 }
