@@ -25,25 +25,25 @@ bool copy_is_node(const Run *r, const char *rel) {
         return r->n_node_rels > 0 && find_dir(r->node_rels, r->n_node_rels, rel) >= 0;
 }
 
-static bool is_fresh(const Run *r, const char *rel) {
-        return r->n_fresh_rels > 0 && find_dir(r->fresh_rels, r->n_fresh_rels, rel) >= 0;
+static bool is_placed(const Run *r, const char *rel) {
+        return r->n_placed_rels > 0 && find_dir(r->placed_rels, r->n_placed_rels, rel) >= 0;
 }
 
 /* Whether rel lies below a directory the record says was created or moved
  * into place: that one is walked whole, rel with it (or, when the target
  * lacks it, made whole by the walk of its parent). */
-static int below_fresh(const Run *r, const char *rel) {
+static int below_placed(const Run *r, const char *rel) {
         _cleanup_free_ char *p = NULL;
         char *slash;
 
-        if (r->n_fresh_rels == 0)
+        if (r->n_placed_rels == 0)
                 return 0;
         p = strdup(rel);
         if (!p)
                 return -ENOMEM;
         while ((slash = strrchr(p, '/'))) {
                 *slash = '\0';
-                if (is_fresh(r, p))
+                if (is_placed(r, p))
                         return 1;
         }
         return 0;
@@ -64,7 +64,7 @@ static int walked_deep(Run *r, char *const *dirs, size_t n, const bool *deep, co
 
         if (streq(d, "."))
                 return 0;
-        k = below_fresh(r, d);
+        k = below_placed(r, d);
         if (k != 0)
                 return k;
         p = strdup(d);
@@ -125,13 +125,13 @@ static char *nearest_in_target(Run *r, const char *d) {
 /* The directories of a complete record, as jobs: each listed directory the
  * target has is synchronised alone; one it lacks is made whole by the
  * nearest listed ancestor the target has (added when not listed); one below
- * a directory in doubt is synchronised with it (walked_deep()). A fresh
+ * a directory in doubt is synchronised with it (walked_deep()). A placed
  * directory (created or moved into place) is a job too, walked whole
  * whether listed or not, and takes with it whatever is listed below it:
  * the kernel said it is not the directory the pre-copy copied to its path,
  * which its times cannot tell once something in it changed. */
 int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
-        char *const *lists[] = { r->o->changes->dirs, r->o->changes->fresh };
+        char *const *lists[] = {r->o->changes->dirs, r->o->changes->placed};
         _cleanup_strv_free_ char **dirs = NULL;
         _cleanup_free_ bool *deep = NULL;
         DirNode **nodes = NULL;
@@ -154,11 +154,11 @@ int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
                 }
         /* Sorted, each directory after its ancestors. */
         nd = strv_sort_uniq(dirs);
-        r->fresh_rels = strv_copy(r->o->changes->fresh);
-        if (r->o->changes->fresh && !r->fresh_rels)
+        r->placed_rels = strv_copy(r->o->changes->placed);
+        if (r->o->changes->placed && !r->placed_rels)
                 return -ENOMEM;
-        r->n_fresh_rels = strv_length(r->fresh_rels);
-        strv_sort(r->fresh_rels);
+        r->n_placed_rels = strv_length(r->placed_rels);
+        strv_sort(r->placed_rels);
         deep = calloc(nd + 1, sizeof(bool));
         nodes = calloc(nd + 1, sizeof(DirNode *));
         r->node_rels = calloc(nd + 1, sizeof(char *));
@@ -192,7 +192,7 @@ int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
                         continue;
                 rel = strdup(d);
                 /* Not shallow: in doubt (do_dir()), entered whole. */
-                node = rel ? copy_dir_new(NULL, rel, &a, false, !is_fresh(r, d)) : NULL;
+                node = rel ? copy_dir_new(NULL, rel, &a, false, !is_placed(r, d)) : NULL;
                 if (!node) {
                         for (size_t i = 0; i < n; i++) {
                                 free(nodes[i]->rel);
@@ -234,7 +234,7 @@ CopyChanges *copy_changes_free(CopyChanges *c) {
         if (!c)
                 return NULL;
         strv_free(c->dirs);
-        strv_free(c->fresh);
+        strv_free(c->placed);
         free(c->reason);
         free(c);
         return NULL;

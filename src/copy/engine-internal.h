@@ -112,9 +112,9 @@ typedef struct Run {
         char **node_rels;
         size_t n_node_rels;
         char **node_dirs;
-        /* Changes pass: CopyChanges.fresh, sorted (owned). */
-        char **fresh_rels;
-        size_t n_fresh_rels;
+        /* Changes pass: CopyChanges.placed, sorted (owned). */
+        char **placed_rels;
+        size_t n_placed_rels;
         mode_t umask;
         uid_t euid;
 
@@ -242,7 +242,7 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer);
 
 /* engine-changes.c: the final pass from a record */
 /* The jobs of a complete record's directories (node_rels, node_dirs and
- * fresh_rels of r are set; the caller frees them when the run ends). */
+ * placed_rels of r are set; the caller frees them when the run ends). */
 int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n);
 /* Whether rel is one of those jobs. */
 bool copy_is_node(const Run *r, const char *rel);

@@ -485,6 +485,6 @@ int copy_engine_run(
         free(r.err_msg);
         free(r.node_rels);
         strv_free(r.node_dirs);
-        strv_free(r.fresh_rels);
+        strv_free(r.placed_rels);
         return k;
 }

@@ -46,13 +46,13 @@ typedef struct CopyChanges {
          * attributes changed: relative to the source root ("." for the root
          * itself), sorted, each once. */
         char **dirs;
-        /* The directories created or moved into place (mkdir, rename onto
-         * a name) since recording began, as they are named now: relative,
+        /* The directories placed (created, or moved into place: mkdir,
+         * rename onto a name) since recording began, as they are named now: relative,
          * sorted, each once, none below another (what is made inside one is
          * new too). Whatever lies at or below such a path may be another
          * directory's in the target, listed or not: the final pass walks it
          * whole and copies its files again. NULL for none. */
-        char **fresh;
+        char **placed;
         /* false when the record cannot be trusted to hold every change (the
          * event queue overflowed, the tracker failed); reason says why. */
         bool complete;
@@ -87,7 +87,7 @@ typedef struct CopyOptions {
          * entry of both trees is compared (size, mtime, type, owner, mode,
          * xattrs, link target), as rsync's final pass does. Complete
          * changes: only the directories listed are synchronised, new
-         * subdirectories in them copied whole, and the fresh ones walked
+         * subdirectories in them copied whole, and the placed ones walked
          * whole, each file copied again; should the record prove
          * short (a file with more names than the listed directories hold),
          * the engine falls back to the whole tree by itself and says so in

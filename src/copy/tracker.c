@@ -67,7 +67,7 @@ struct CopyTracker {
         bool threaded;
         pthread_mutex_t lock;
         KeySet dirs;  /* where something changed */
-        KeySet fresh; /* directories created or moved onto a name */
+        KeySet placed; /* directories created or moved onto a name */
         /* Why the record is incomplete (static text), NULL while it is not. */
         const char *incomplete;
 };
@@ -211,7 +211,7 @@ static void take_events(CopyTracker *t, const char *buf, size_t len) {
                                                                    : NULL;
                                         if (name) {
                                                 /* The key's bytes run on into the name. */
-                                                record(t, &t->fresh, (const unsigned char *) fsid,
+                                                record(t, &t->placed, (const unsigned char *) fsid,
                                                         n + strlen(name) + 1);
                                                 made_known = true;
                                         }
@@ -297,7 +297,7 @@ CopyTracker *copy_tracker_free(CopyTracker *t) {
                         pthread_detach(t->thread);
         }
         set_free(&t->dirs);
-        set_free(&t->fresh);
+        set_free(&t->placed);
         closep(&t->fan_fd);
         closep(&t->root_fd);
         closep(&t->stop_fd);
@@ -427,17 +427,17 @@ static int resolve(int root_fd, const char *root_path, const unsigned char *data
  * gone since (deleted, or moved on, which the record holds as another
  * one), and those below another (made inside one that is new itself),
  * left out. Returns 1, with nothing, when one of them cannot be named. */
-static int resolve_fresh(CopyTracker *t, int root_fd, const char *root_path, char ***ret) {
-        _cleanup_strv_free_ char **fresh = NULL;
+static int resolve_placed(CopyTracker *t, int root_fd, const char *root_path, char ***ret) {
+        _cleanup_strv_free_ char **placed = NULL;
         _cleanup_free_ bool *keep = NULL;
         size_t n = 0, u = 0;
         int r;
 
-        fresh = calloc(t->fresh.used + 1, sizeof(char *));
-        if (!fresh)
+        placed = calloc(t->placed.used + 1, sizeof(char *));
+        if (!placed)
                 return -ENOMEM;
-        for (size_t i = 0; i < t->fresh.size; i++) {
-                const Key *k = t->fresh.slots[i];
+        for (size_t i = 0; i < t->placed.size; i++) {
+                const Key *k = t->placed.slots[i];
                 _cleanup_free_ char *parent = NULL, *path = NULL;
                 struct file_handle h;
                 struct stat st;
@@ -463,15 +463,15 @@ static int resolve_fresh(CopyTracker *t, int root_fd, const char *root_path, cha
                 }
                 if (!S_ISDIR(st.st_mode))
                         continue;
-                fresh[n++] = TAKE_PTR(path);
+                placed[n++] = TAKE_PTR(path);
         }
-        n = strv_sort_uniq(fresh);
+        n = strv_sort_uniq(placed);
         /* None below another. */
         keep = calloc(n + 1, sizeof(bool));
         if (!keep)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *up = strdup(fresh[i]);
+                _cleanup_free_ char *up = strdup(placed[i]);
                 char *slash;
 
                 if (!up)
@@ -479,18 +479,18 @@ static int resolve_fresh(CopyTracker *t, int root_fd, const char *root_path, cha
                 keep[i] = true;
                 while (keep[i] && (slash = strrchr(up, '/'))) {
                         *slash = '\0';
-                        keep[i] = !bsearch(&up, fresh, n, sizeof(char *), cmp_str);
+                        keep[i] = !bsearch(&up, placed, n, sizeof(char *), cmp_str);
                 }
         }
         for (size_t i = 0; i < n; i++) {
-                char *p = TAKE_PTR(fresh[i]);
+                char *p = TAKE_PTR(placed[i]);
 
                 if (keep[i])
-                        fresh[u++] = p;
+                        placed[u++] = p;
                 else
                         free(p);
         }
-        *ret = TAKE_PTR(fresh);
+        *ret = TAKE_PTR(placed);
         return 0;
 }
 
@@ -546,7 +546,7 @@ int copy_tracker_finish(CopyTracker *t, CopyChanges **ret) {
         if (r < 0)
                 return r;
 
-        r = resolve_fresh(t, root_fd, root_path, &c->fresh);
+        r = resolve_placed(t, root_fd, root_path, &c->placed);
         if (r < 0)
                 return r;
         if (r > 0) {

@@ -18,7 +18,7 @@
  * at the end the handles are opened (open_by_handle_at) and named. A
  * directory created or moved onto a name (FAN_CREATE, FAN_MOVED_TO with
  * FAN_ONDIR) is kept too, as its parent's handle and its name: the record's
- * fresh directories (CopyChanges.fresh), which the final pass walks whole.
+ * placed directories (CopyChanges.placed), which the final pass walks whole.
  *
  * Start it before the pre-copy begins. The record is complete unless (and
  * CopyChanges.complete is false, with the reason, when): the kernel's queue

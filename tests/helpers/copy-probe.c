@@ -291,9 +291,9 @@ static int cmd_track(int argc, char **argv) {
                                 cJSON_AddItemToArray(a, cJSON_CreateString(*d));
         }
         {
-                cJSON *a = cJSON_AddArrayToObject(j, "fresh");
+                cJSON *a = cJSON_AddArrayToObject(j, "placed");
                 size_t k = 0;
-                STRV_FOREACH (d, ch->fresh)
+                STRV_FOREACH (d, ch->placed)
                         if (k++ < 50)
                                 cJSON_AddItemToArray(a, cJSON_CreateString(*d));
         }

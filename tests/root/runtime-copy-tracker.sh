@@ -142,7 +142,7 @@ check "the write through mmap arrived" eq "$(head -c 6 "$D/volume/mapped")" MAPP
 # builds): after two directories are swapped, or "rm -rf cur; mv staging
 # cur", with a change inside each, the files and subdirectories in the
 # target have the size and mtime of the source's, and only the record's
-# fresh directories (created or moved onto a name) say they are another's.
+# placed directories (created or moved onto a name) say they are another's.
 S0=$S D0=$D
 S=$T/src/swap
 D=$T/dst/swap
@@ -166,9 +166,9 @@ EOF
 out=$("$PROBE" track --only-tracked --between "sh $T/swap.sh" "$S" "$D")
 check "swapped and replaced directories" eq "$(json 'd.get("between_status")' <<<"$out")" 0
 check "the record is complete" eq "$(json 'd["record_complete"]' <<<"$out")" True
-echo "# fresh directories recorded: $(json '" ".join(d["fresh"])' <<<"$out")"
+echo "# placed directories recorded: $(json '" ".join(d["placed"])' <<<"$out")"
 check "… and names the directories moved or made, none below another" \
-        eq "$(json 'sorted(d["fresh"])' <<<"$out")" "['P/a', 'P/b', 'P/cur', 'P/made']"
+        eq "$(json 'sorted(d["placed"])' <<<"$out")" "['P/a', 'P/b', 'P/cur', 'P/made']"
 check "the final pass from the record succeeds" eq "$(json 'd["final_tracked"]["errno"]' <<<"$out")" 0
 check "rsync -n finds nothing to do after it" same "$S" "$D"
 check "the swapped directories' files are the source's" \

@@ -137,9 +137,9 @@ static int final_pass(const char *src, const char *dst, int64_t since, char **di
         return copy(src, dst, COPY_PASS_FINAL, &ch, st, msg);
 }
 
-static int final_pass_fresh(
-        const char *src, const char *dst, int64_t since, char **dirs, char **fresh, CopyStats *st, char **msg) {
-        CopyChanges ch = {.since_ns = since, .dirs = dirs, .fresh = fresh, .complete = true};
+static int final_pass_placed(
+        const char *src, const char *dst, int64_t since, char **dirs, char **placed, CopyStats *st, char **msg) {
+        CopyChanges ch = {.since_ns = since, .dirs = dirs, .placed = placed, .complete = true};
         return copy(src, dst, COPY_PASS_FINAL, &ch, st, msg);
 }
 
@@ -166,10 +166,10 @@ static void npm_pair(const char *src, const char *a, const char *b) {
 }
 
 /* The swap of two listed directories (a change in each after it): their
- * files have one size and one mtime, the record's fresh entries alone say
+ * files have one size and one mtime, the record's placed entries alone say
  * that the target's copies are the other directory's. */
-static void test_fresh_swap_listed(void) {
-        _cleanup_free_ char *src = at(T, "fresh1/src"), *dst = at(T, "fresh1/dst"), *msg = NULL, *c = NULL,
+static void test_placed_swap_listed(void) {
+        _cleanup_free_ char *src = at(T, "placed1/src"), *dst = at(T, "placed1/dst"), *msg = NULL, *c = NULL,
                             *cs = NULL;
         CopyStats st = {};
         int64_t since;
@@ -177,7 +177,7 @@ static void test_fresh_swap_listed(void) {
 
         npm_pair(src, "P/d1", "P/d2");
         r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
-        ok_int(r, 0, "fresh1: pre-copy: %s", strna(msg));
+        ok_int(r, 0, "placed1: pre-copy: %s", strna(msg));
 
         since = record_begins();
         move(src, "P/d1", "P/tmp");
@@ -185,21 +185,21 @@ static void test_fresh_swap_listed(void) {
         move(src, "P/tmp", "P/d2");
         write_file(src, "P/d1/new", "n\n");
         write_file(src, "P/d2/new", "n\n");
-        r = final_pass_fresh(src, dst, since, DIRS("P", "P/d1", "P/d2"), DIRS("P/d1", "P/d2"), &st, &msg);
-        ok_int(r, 0, "fresh1: final pass from the record {P, P/d1, P/d2} fresh {P/d1, P/d2}: %s", strna(msg));
+        r = final_pass_placed(src, dst, since, DIRS("P", "P/d1", "P/d2"), DIRS("P/d1", "P/d2"), &st, &msg);
+        ok_int(r, 0, "placed1: final pass from the record {P, P/d1, P/d2} placed {P/d1, P/d2}: %s", strna(msg));
         c = read_at(dst, "P/d1/index.js");
         cs = read_at(dst, "P/d1/lib/util.js");
         ok(streq_ptr(c, "version=2\n") && streq_ptr(cs, "version=2\n"),
-           "fresh1: P/d1's files and its subdirectory's are the source's (%s, %s)", strna(c), strna(cs));
-        ok_same(src, dst, "fresh1: rsync finds nothing to do");
-        ok(!st.fell_back, "fresh1: no fallback");
+           "placed1: P/d1's files and its subdirectory's are the source's (%s, %s)", strna(c), strna(cs));
+        ok_same(src, dst, "placed1: rsync finds nothing to do");
+        ok(!st.fell_back, "placed1: no fallback");
 }
 
 /* The same swap with the change in the subdirectories only: the record
  * lists them, not the swapped directories, whose subdirectories have
  * equal mtimes and whose own ctime is moved by nothing but the rename. */
-static void test_fresh_swap_subdirs(void) {
-        _cleanup_free_ char *src = at(T, "fresh2/src"), *dst = at(T, "fresh2/dst"), *msg = NULL, *c = NULL,
+static void test_placed_swap_subdirs(void) {
+        _cleanup_free_ char *src = at(T, "placed2/src"), *dst = at(T, "placed2/dst"), *msg = NULL, *c = NULL,
                             *cs = NULL;
         CopyStats st = {};
         int64_t since;
@@ -215,7 +215,7 @@ static void test_fresh_swap_subdirs(void) {
         fixed_mtime(src, "P/d1/deep");
         fixed_mtime(src, "P/d2/deep");
         r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
-        ok_int(r, 0, "fresh2: pre-copy: %s", strna(msg));
+        ok_int(r, 0, "placed2: pre-copy: %s", strna(msg));
 
         since = record_begins();
         move(src, "P/d1", "P/tmp");
@@ -223,21 +223,21 @@ static void test_fresh_swap_subdirs(void) {
         move(src, "P/tmp", "P/d2");
         write_file(src, "P/d1/new", "n\n");
         write_file(src, "P/d1/deep/x/new", "n\n");
-        r = final_pass_fresh(src, dst, since, DIRS("P", "P/d1", "P/d1/deep/x"), DIRS("P/d1", "P/d2"), &st, &msg);
-        ok_int(r, 0, "fresh2: final pass from the record {P, P/d1, P/d1/deep/x} fresh {P/d1, P/d2}: %s",
+        r = final_pass_placed(src, dst, since, DIRS("P", "P/d1", "P/d1/deep/x"), DIRS("P/d1", "P/d2"), &st, &msg);
+        ok_int(r, 0, "placed2: final pass from the record {P, P/d1, P/d1/deep/x} placed {P/d1, P/d2}: %s",
                strna(msg));
         c = read_at(dst, "P/d1/lib/util.js");
         cs = read_at(dst, "P/d1/deep/x/file");
         ok(streq_ptr(c, "version=2\n") && streq_ptr(cs, "in d2\n"),
-           "fresh2: the subdirectories of the listed P/d1 are the source's (%s, %s)", strna(c), strna(cs));
-        ok_same(src, dst, "fresh2: rsync finds nothing to do");
+           "placed2: the subdirectories of the listed P/d1 are the source's (%s, %s)", strna(c), strna(cs));
+        ok_same(src, dst, "placed2: rsync finds nothing to do");
 }
 
 /* A swapped directory that is not listed but gets a job of its own: a
  * directory below it, listed, is one the target lacks (it came with the
  * swap), so the pass synchronises from the swapped one down. */
-static void test_fresh_unlisted_job(void) {
-        _cleanup_free_ char *src = at(T, "fresh3/src"), *dst = at(T, "fresh3/dst"), *msg = NULL, *c = NULL;
+static void test_placed_unlisted_job(void) {
+        _cleanup_free_ char *src = at(T, "placed3/src"), *dst = at(T, "placed3/dst"), *msg = NULL, *c = NULL;
         CopyStats st = {};
         int64_t since;
         int r;
@@ -245,26 +245,26 @@ static void test_fresh_unlisted_job(void) {
         npm_pair(src, "P/a", "P/b");
         write_file(src, "P/b/only-b/file", "b\n");
         r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
-        ok_int(r, 0, "fresh3: pre-copy: %s", strna(msg));
+        ok_int(r, 0, "placed3: pre-copy: %s", strna(msg));
 
         since = record_begins();
         move(src, "P/a", "P/tmp");
         move(src, "P/b", "P/a");
         move(src, "P/tmp", "P/b");
         write_file(src, "P/a/only-b/later", "l\n");
-        r = final_pass_fresh(src, dst, since, DIRS("P", "P/a/only-b"), DIRS("P/a", "P/b"), &st, &msg);
-        ok_int(r, 0, "fresh3: final pass from the record {P, P/a/only-b} fresh {P/a, P/b}: %s", strna(msg));
+        r = final_pass_placed(src, dst, since, DIRS("P", "P/a/only-b"), DIRS("P/a", "P/b"), &st, &msg);
+        ok_int(r, 0, "placed3: final pass from the record {P, P/a/only-b} placed {P/a, P/b}: %s", strna(msg));
         c = read_at(dst, "P/a/lib/util.js");
-        ok_streq(c, "version=2\n", "fresh3: the swapped P/a's subdirectory is the source's");
-        ok_same(src, dst, "fresh3: rsync finds nothing to do");
+        ok_streq(c, "version=2\n", "placed3: the swapped P/a's subdirectory is the source's");
+        ok_same(src, dst, "placed3: rsync finds nothing to do");
 }
 
 /* rm -rf foo; mv staging foo; then a change inside foo, which the record
  * lists: the old foo's files of one size and mtime are not the new ones.
- * A fresh path that is gone by the final pass, and one the target lacks,
+ * A placed path that is gone by the final pass, and one the target lacks,
  * are in the record too. */
-static void test_fresh_staging(void) {
-        _cleanup_free_ char *src = at(T, "fresh4/src"), *dst = at(T, "fresh4/dst"), *msg = NULL, *c = NULL,
+static void test_placed_staging(void) {
+        _cleanup_free_ char *src = at(T, "placed4/src"), *dst = at(T, "placed4/dst"), *msg = NULL, *c = NULL,
                             *cs = NULL;
         CopyStats st = {};
         int64_t since;
@@ -272,22 +272,22 @@ static void test_fresh_staging(void) {
 
         npm_pair(src, "P/foo", "P/staging");
         r = copy(src, dst, COPY_PASS_LIVE, NULL, &st, &msg);
-        ok_int(r, 0, "fresh4: pre-copy: %s", strna(msg));
+        ok_int(r, 0, "placed4: pre-copy: %s", strna(msg));
 
         since = record_begins();
         remove_tree(src, "P/foo");
         move(src, "P/staging", "P/foo");
         write_file(src, "P/foo/package.json", "{}\n");
         write_file(src, "Q/made/deeper/file", "new\n");
-        r = final_pass_fresh(src, dst, since, DIRS(".", "P", "P/foo", "Q/made/deeper"),
+        r = final_pass_placed(src, dst, since, DIRS(".", "P", "P/foo", "Q/made/deeper"),
                              DIRS("P/foo", "P/gone", "Q"), &st, &msg);
-        ok_int(r, 0, "fresh4: final pass from the record {., P, P/foo, Q/made/deeper} fresh {P/foo, P/gone, Q}: %s",
+        ok_int(r, 0, "placed4: final pass from the record {., P, P/foo, Q/made/deeper} placed {P/foo, P/gone, Q}: %s",
                strna(msg));
         c = read_at(dst, "P/foo/index.js");
         cs = read_at(dst, "P/foo/lib/util.js");
         ok(streq_ptr(c, "version=2\n") && streq_ptr(cs, "version=2\n"),
-           "fresh4: P/foo's files and its subdirectory's are the staging ones (%s, %s)", strna(c), strna(cs));
-        ok_same(src, dst, "fresh4: rsync finds nothing to do");
+           "placed4: P/foo's files and its subdirectory's are the staging ones (%s, %s)", strna(c), strna(cs));
+        ok_same(src, dst, "placed4: rsync finds nothing to do");
 }
 
 /* mv d1 tmp; mv d2 d1; mv tmp d2: the record lists only their parent. */
@@ -587,10 +587,10 @@ int main(void) {
         test_write_before_record();
         test_mtime_put_back();
         test_earlier_copy();
-        test_fresh_swap_listed();
-        test_fresh_swap_subdirs();
-        test_fresh_unlisted_job();
-        test_fresh_staging();
+        test_placed_swap_listed();
+        test_placed_swap_subdirs();
+        test_placed_unlisted_job();
+        test_placed_staging();
         test_incomplete();
 
         if (asprintf(&cmd, "rm -rf '%s'", T) > 0)

@@ -2,7 +2,7 @@
 /* The jobs a final pass plans from a record of changes that lists tens of
  * thousands of directories, as a busy host's record does: each directory
  * the target has once, the ones it lacks folded into their nearest
- * ancestor it has, and none below a fresh directory or below one in doubt.
+ * ancestor it has, and none below a placed directory or below one in doubt.
  * The planning alone, on trees of empty directories; runs without root. */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,13 +49,13 @@ static int open_dir(const char *rel) {
         return fd;
 }
 
-/* Plans the record (dirs, fresh) of the copy of src to dst: the jobs'
+/* Plans the record (dirs, placed) of the copy of src to dst: the jobs'
  * names, sorted, in *ret_jobs. Checks what holds for every plan: one job a
- * name, the root the root, a fresh directory walked whole and the others
+ * name, the root the root, a placed directory walked whole and the others
  * not, the names kept for copy_is_node(), which check is given to ask. */
 static void plan(
-        int src, int dst, char **dirs, char **fresh, char ***ret_jobs, const char *name, bool (*check)(const Run *r)) {
-        CopyChanges ch = {.dirs = dirs, .fresh = fresh, .complete = true};
+        int src, int dst, char **dirs, char **placed, char ***ret_jobs, const char *name, bool (*check)(const Run *r)) {
+        CopyChanges ch = {.dirs = dirs, .placed = placed, .complete = true};
         CopyOptions o = {.pass = COPY_PASS_FINAL, .changes = &ch};
         Run r = {.o = &o, .src_fd = src, .dst_fd = dst, .changes_only = true};
         _cleanup_strv_free_ char **jobs = NULL;
@@ -75,19 +75,19 @@ static void plan(
                 abort();
         for (size_t i = 0; i < n; i++) {
                 if (nodes[i]->root != streq(nodes[i]->rel, ".") ||
-                        nodes[i]->shallow == strv_contains(fresh, nodes[i]->rel) || nodes[i]->fresh)
+                        nodes[i]->shallow == strv_contains(placed, nodes[i]->rel) || nodes[i]->fresh)
                         flags = false;
                 jobs[i] = nodes[i]->rel;
                 free(nodes[i]);
         }
         free(nodes);
-        ok(flags, "%s: the root is the root, fresh directories are walked whole, the others shallow", name);
+        ok(flags, "%s: the root is the root, placed directories are walked whole, the others shallow", name);
         ok(strv_sort_uniq(jobs) == n, "%s: each job once", name);
         ok(r.n_node_rels == n && strv_equal(r.node_rels, jobs), "%s: the jobs' names, sorted, kept", name);
         ok(k == 0 && check(&r), "%s: copy_is_node() knows the jobs", name);
         free(r.node_rels);
         strv_free(r.node_dirs);
-        strv_free(r.fresh_rels);
+        strv_free(r.placed_rels);
         *ret_jobs = TAKE_PTR(jobs);
 }
 
@@ -117,11 +117,11 @@ _printf_(2, 3) static const char *add(List *l, const char *fmt, ...) {
 
 /* Fifty thousand listed directories, as a busy host's record holds after
  * a pre-copy: 2,500 with their jobs, 50,000 gone since (folded into the
- * nearest ancestor still there, twenty into each), ten below a fresh one.
+ * nearest ancestor still there, twenty into each), ten below a placed one.
  * Source and target are one tree, which the planning only reads: few
  * directories to make, where a disk makes each slowly. */
 static void test_many(void) {
-        _cleanup_strv_free_ char **fresh = NULL, **jobs = NULL;
+        _cleanup_strv_free_ char **placed = NULL, **jobs = NULL;
         _cleanup_close_ int src = open_dir("many"), dst = open_dir("many");
         List listed = {.l = calloc(TOPS * (SUBS * (GONE + 1) + 1) + 64, sizeof(char *))},
              want = {.l = calloc(TOPS * (SUBS + 1) + 64, sizeof(char *))};
@@ -141,12 +141,12 @@ static void test_many(void) {
                 mkdir_at(src, add(&listed, "f/g%u", i));
         add(&listed, "%s", add(&want, "."));
         add(&listed, "gone");
-        if (strv_extend(&fresh, "f") < 0)
+        if (strv_extend(&placed, "f") < 0)
                 abort();
         strv_sort(listed.l);
         strv_sort(want.l);
 
-        plan(src, dst, listed.l, fresh, &jobs, "many", many_nodes);
+        plan(src, dst, listed.l, placed, &jobs, "many", many_nodes);
         ok(strv_length(listed.l) >= 50000, "many: %zu directories listed", strv_length(listed.l));
         ok(strv_length(jobs) == want.n, "many: %zu jobs, %zu expected", strv_length(jobs), want.n);
         ok(strv_equal(jobs, want.l), "many: a job for each listed directory there is, none for those gone or below f");
