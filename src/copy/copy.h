@@ -130,13 +130,6 @@ int copy_map_rsync_exit(int status, CopyPass pass, const char *stderr_text, cons
  * or shm mount below the old root means Docker still has it in use. */
 int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret);
 
-/* Whether a mount point below data_root is one Docker makes for a running
- * container or plugin (overlay2/ID/merged, containers/ID/mounts/shm, ...),
- * as opposed to a filesystem the administrator mounted there on purpose
- * (volumes/ on its own disk, say): the former must be gone before the final
- * pass, the latter must be copied or refused by name. */
-bool copy_mount_is_docker_runtime(const char *data_root, const char *target);
-
 typedef struct TreeSize {
         uint64_t bytes;          /* allocated (st_blocks), hard links once */
         uint64_t apparent_bytes; /* st_size, hard links once */

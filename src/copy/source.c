@@ -44,56 +44,6 @@ int copy_mounts_below(const char *mountinfo, const char *dir, char ***ret) {
         return strv_sort_take(&l, ret);
 }
 
-bool copy_mount_is_docker_runtime(const char *data_root, const char *target) {
-        /* PATTERN components: '*' one id, anything else literally. */
-        static const char *const patterns[][4] = {
-                { "overlay2", "*", "merged" },
-                { "fuse-overlayfs", "*", "merged" },
-                { "aufs", "mnt", "*" },
-                { "devicemapper", "mnt", "*" },
-                { "zfs", "graph", "*" },
-                { "btrfs", "subvolumes", "*" },
-                { "containers", "*", "mounts", "shm" },
-                { "containers", "*", "mounts", "secrets" },
-                { "plugins", "*", "propagated-mount" },
-                { "plugins", "*", "rootfs" },
-        };
-        _cleanup_free_ char *root = path_normalize(data_root), *t = path_normalize(target);
-        _cleanup_strv_free_ char **parts = NULL;
-        const char *rest;
-        char *saveptr = NULL;
-
-        if (!root || !t)
-                return false;
-        rest = streq(root, "/") ? t : startswith(t, root);
-        if (!rest || rest[0] != '/')
-                return false;
-        {
-                _cleanup_free_ char *copy = strdup(rest);
-                if (!copy)
-                        return false;
-                for (char *c = strtok_r(copy, "/", &saveptr); c; c = strtok_r(NULL, "/", &saveptr))
-                        if (strv_extend(&parts, c) < 0)
-                                return false;
-        }
-
-        for (size_t i = 0; i < ELEMENTSOF(patterns); i++) {
-                size_t n = 0;
-                bool match = true;
-
-                while (n < ELEMENTSOF(patterns[i]) && patterns[i][n])
-                        n++;
-                if (strv_length(parts) != n)
-                        continue;
-                for (size_t k = 0; k < n && match; k++)
-                        if (!streq(patterns[i][k], "*") && !streq(patterns[i][k], parts[k]))
-                                match = false;
-                if (match)
-                        return true;
-        }
-        return false;
-}
-
 typedef struct InodeKey {
         dev_t dev;
         ino_t ino;

@@ -215,19 +215,13 @@ int main(int argc, char **argv) {
                 cJSON_AddNumberToObject(o, "paths", paths);
                 return print_json(o);
         }
-        if ((streq(cmd, "mounts-below") || streq(cmd, "runtime-mounts-below")) && argc > 2) {
-                _cleanup_strv_free_ char **l = NULL, **runtime = NULL;
+        if (streq(cmd, "mounts-below") && argc > 2) {
+                _cleanup_strv_free_ char **l = NULL;
                 _cleanup_json_ cJSON *o = NULL;
                 r = copy_mounts_below(argc > 3 ? argv[3] : NULL, argv[2], &l);
                 if (r < 0)
                         return fail(r, cmd, NULL);
-                if (streq(cmd, "runtime-mounts-below")) {
-                        STRV_FOREACH(m, l)
-                                if (copy_mount_is_docker_runtime(argv[2], *m) && strv_extend(&runtime, *m) < 0)
-                                        return fail(-ENOMEM, cmd, NULL);
-                        o = json_string_array(runtime);
-                } else
-                        o = json_string_array(l);
+                o = json_string_array(l);
                 return print_json(o);
         }
         if (streq(cmd, "measure") && argc > 2) {
@@ -247,7 +241,7 @@ int main(int argc, char **argv) {
                 "       runtime-probe engine-stop|engine-start SOCK ID\n"
                 "       runtime-probe service-stop INIT [containerd] | service-start INIT SOCK [containerd]\n"
                 "       runtime-probe service-state INIT | service-reload INIT | service-unit [UNIT]\n"
-                "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO] | runtime-mounts-below DIR\n"
+                "       runtime-probe copy live|final SRC DST | mounts-below DIR [MOUNTINFO]\n"
                 "       runtime-probe measure DIR | unmark DIR\n"
                 "       runtime-probe rebase NEW_ROOT OLD_ROOT\n");
         return 2;

@@ -119,19 +119,6 @@ static void test_mounts_below(void) {
         ok(copy_mounts_below("/nonexistent/mountinfo", "/", &none) < 0, "missing file is an error");
 }
 
-static void test_runtime_mounts(void) {
-        const char *r = "/var/lib/docker";
-
-        ok(copy_mount_is_docker_runtime(r, "/var/lib/docker/overlay2/3f1c0a2b9d/merged"), "overlay2 merged");
-        ok(copy_mount_is_docker_runtime("/var/lib/docker/", "/var/lib/docker/containers/6593bc0316/mounts/shm"), "shm");
-        ok(copy_mount_is_docker_runtime(r, "/var/lib/docker/plugins/abc/propagated-mount"), "plugin mount");
-        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker/volumes"), "volumes on their own disk");
-        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker/volumes/with space"), "a bind below volumes");
-        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker/overlay2/x/merged/deeper"), "deeper is not Docker's");
-        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker-old/overlay2/aaaa/merged"), "sibling root");
-        ok(!copy_mount_is_docker_runtime(r, "/var/lib/docker"), "the root itself");
-}
-
 static void write_at(const char *dir, const char *name, const char *data) {
         _cleanup_free_ char *p = path_join(dir, name);
         (void) write_file_atomic(p, data, strlen(data), 0644);
@@ -314,7 +301,6 @@ int main(void) {
         test_exit_mapping();
         test_argv();
         test_mounts_below();
-        test_runtime_mounts();
         test_measure_and_copy();
         test_watch();
         return tap_done();
