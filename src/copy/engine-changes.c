@@ -212,6 +212,14 @@ int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n) {
         return 0;
 }
 
+void copy_changes_plan_free(Run *r) {
+        r->node_rels = mfree(r->node_rels);
+        r->n_node_rels = 0;
+        r->node_dirs = strv_free(r->node_dirs);
+        r->placed_rels = strv_free(r->placed_rels);
+        r->n_placed_rels = 0;
+}
+
 /* After a changes-only pass: every inode with several names that it touched
  * must have as many names in the target as in the source, or some of its
  * names lie in directories the record did not list. */

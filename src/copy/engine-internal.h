@@ -242,8 +242,10 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer);
 
 /* engine-changes.c: the final pass from a record */
 /* The jobs of a complete record's directories (node_rels, node_dirs and
- * placed_rels of r are set; the caller frees them when the run ends). */
+ * placed_rels of r are set, on failure too; copy_changes_plan_free()
+ * frees them when the run ends). */
 int copy_changes_to_nodes(Run *r, DirNode ***ret, size_t *ret_n);
+void copy_changes_plan_free(Run *r);
 /* Whether rel is one of those jobs. */
 bool copy_is_node(const Run *r, const char *rel);
 /* After the pass: NULL, or why the record was short (a file with several

@@ -17,7 +17,6 @@
 #include "copy/pace.h"
 #include "util/macro.h"
 #include "util/path.h"
-#include "util/strv.h"
 
 void copy_attrs_from_statx(Attrs *a, const struct statx *sx) {
         *a = (Attrs){
@@ -483,8 +482,6 @@ int copy_engine_run(
                         *ret_message = NULL;
         }
         free(r.err_msg);
-        free(r.node_rels);
-        strv_free(r.node_dirs);
-        strv_free(r.placed_rels);
+        copy_changes_plan_free(&r);
         return k;
 }

@@ -85,9 +85,7 @@ static void plan(
         ok(strv_sort_uniq(jobs) == n, "%s: each job once", name);
         ok(r.n_node_rels == n && strv_equal(r.node_rels, jobs), "%s: the jobs' names, sorted, kept", name);
         ok(k == 0 && check(&r), "%s: copy_is_node() knows the jobs", name);
-        free(r.node_rels);
-        strv_free(r.node_dirs);
-        strv_free(r.placed_rels);
+        copy_changes_plan_free(&r);
         *ret_jobs = TAKE_PTR(jobs);
 }
 
