@@ -15,7 +15,9 @@
 
 #include "copy/copy.h"
 #include "copy/engine.h"
+#include "rsync-check.h"
 #include "tap.h"
+#include "tree.h"
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/process.h"
@@ -33,27 +35,26 @@ static char *at(const char *dir, const char *rel) {
 }
 
 static void write_file(const char *dir, const char *rel, const char *data) {
-        _cleanup_free_ char *p = at(dir, rel), *d = path_dirname(p);
-        _cleanup_close_ int fd = -1;
-        size_t n = strlen(data);
-
-        if (mkdir_p(d, 0755) < 0)
+        if (tree_write(dir, rel, data) < 0)
                 abort();
-        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0 || (n > 0 && write(fd, data, n) != (ssize_t)n))
-                abort();
-}
-
-static bool exists(const char *dir, const char *rel) {
-        _cleanup_free_ char *p = at(dir, rel);
-        struct stat st;
-        return lstat(p, &st) == 0;
 }
 
 static void move(const char *dir, const char *from, const char *to) {
         _cleanup_free_ char *a = at(dir, from), *b = at(dir, to);
         if (rename(a, b) < 0)
                 abort();
+}
+
+/* mv a a.tmp; mv b a; mv a.tmp b: the two directories swapped, as a
+ * package manager's update swaps the new tree in. */
+static void swap_dirs(const char *dir, const char *a, const char *b) {
+        _cleanup_free_ char *tmp = NULL;
+
+        if (asprintf(&tmp, "%s.tmp", a) < 0)
+                abort();
+        move(dir, a, tmp);
+        move(dir, b, a);
+        move(dir, tmp, b);
 }
 
 /* One fixed mtime, as npm gives every file of its tarballs (and tar
@@ -63,22 +64,6 @@ static void fixed_mtime(const char *dir, const char *rel) {
         struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
 
         if (utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                abort();
-}
-
-static char *read_at(const char *dir, const char *rel) {
-        _cleanup_free_ char *p = at(dir, rel);
-        char *c = NULL;
-
-        if (read_full_file(p, 4096, &c, NULL) < 0)
-                c = strdup("(unreadable)");
-        return c;
-}
-
-static void remove_tree(const char *dir, const char *rel) {
-        _cleanup_free_ char *p = at(dir, rel), *cmd = NULL;
-
-        if (asprintf(&cmd, "rm -rf '%s'", p) < 0 || system(cmd) != 0)
                 abort();
 }
 
@@ -98,30 +83,6 @@ static int64_t record_begins(void) {
         usleep(20 * 1000);
         return s;
 }
-
-/* What rsync would still change: "" for a faithful copy. */
-static char *rsync_diff(const char *src, const char *dst) {
-        _cleanup_free_ char *s = NULL, *d = NULL, *out = NULL, *err = NULL;
-        int status = -1;
-
-        if (asprintf(&s, "%s/", src) < 0 || asprintf(&d, "%s/", dst) < 0)
-                abort();
-        char *argv[] = {"rsync", "-n", "-x", "-aHAXS", "--numeric-ids", "--checksum", "--modify-window=-1", "-i",
-                "--delete", "--exclude=/" COPY_MARKER, s, d, NULL};
-        if (run_command(argv, 120000, &out, &err, &status) < 0 || status != 0) {
-                char *m = NULL;
-                if (asprintf(&m, "rsync failed (%d): %s", status, strna(err)) < 0)
-                        abort();
-                return m;
-        }
-        return TAKE_PTR(out);
-}
-
-#define ok_same(src, dst, ...)                                                                                        \
-        do {                                                                                                          \
-                _cleanup_free_ char *_diff_ = rsync_diff((src), (dst));                                               \
-                ok_streq(_diff_, "", __VA_ARGS__);                                                                    \
-        } while (0)
 
 static int copy(
         const char *src, const char *dst, CopyPass pass, const CopyChanges *changes, CopyStats *st, char **msg) {
@@ -180,15 +141,13 @@ static void test_placed_swap_listed(void) {
         ok_int(r, 0, "placed1: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        move(src, "P/d1", "P/tmp");
-        move(src, "P/d2", "P/d1");
-        move(src, "P/tmp", "P/d2");
+        swap_dirs(src, "P/d1", "P/d2");
         write_file(src, "P/d1/new", "n\n");
         write_file(src, "P/d2/new", "n\n");
         r = final_pass_placed(src, dst, since, DIRS("P", "P/d1", "P/d2"), DIRS("P/d1", "P/d2"), &st, &msg);
         ok_int(r, 0, "placed1: final pass from the record {P, P/d1, P/d2} placed {P/d1, P/d2}: %s", strna(msg));
-        c = read_at(dst, "P/d1/index.js");
-        cs = read_at(dst, "P/d1/lib/util.js");
+        c = tree_read(dst, "P/d1/index.js");
+        cs = tree_read(dst, "P/d1/lib/util.js");
         ok(streq_ptr(c, "version=2\n") && streq_ptr(cs, "version=2\n"),
            "placed1: P/d1's files and its subdirectory's are the source's (%s, %s)", strna(c), strna(cs));
         ok_same(src, dst, "placed1: rsync finds nothing to do");
@@ -218,16 +177,14 @@ static void test_placed_swap_subdirs(void) {
         ok_int(r, 0, "placed2: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        move(src, "P/d1", "P/tmp");
-        move(src, "P/d2", "P/d1");
-        move(src, "P/tmp", "P/d2");
+        swap_dirs(src, "P/d1", "P/d2");
         write_file(src, "P/d1/new", "n\n");
         write_file(src, "P/d1/deep/x/new", "n\n");
         r = final_pass_placed(src, dst, since, DIRS("P", "P/d1", "P/d1/deep/x"), DIRS("P/d1", "P/d2"), &st, &msg);
         ok_int(r, 0, "placed2: final pass from the record {P, P/d1, P/d1/deep/x} placed {P/d1, P/d2}: %s",
                strna(msg));
-        c = read_at(dst, "P/d1/lib/util.js");
-        cs = read_at(dst, "P/d1/deep/x/file");
+        c = tree_read(dst, "P/d1/lib/util.js");
+        cs = tree_read(dst, "P/d1/deep/x/file");
         ok(streq_ptr(c, "version=2\n") && streq_ptr(cs, "in d2\n"),
            "placed2: the subdirectories of the listed P/d1 are the source's (%s, %s)", strna(c), strna(cs));
         ok_same(src, dst, "placed2: rsync finds nothing to do");
@@ -248,13 +205,11 @@ static void test_placed_unlisted_job(void) {
         ok_int(r, 0, "placed3: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        move(src, "P/a", "P/tmp");
-        move(src, "P/b", "P/a");
-        move(src, "P/tmp", "P/b");
+        swap_dirs(src, "P/a", "P/b");
         write_file(src, "P/a/only-b/later", "l\n");
         r = final_pass_placed(src, dst, since, DIRS("P", "P/a/only-b"), DIRS("P/a", "P/b"), &st, &msg);
         ok_int(r, 0, "placed3: final pass from the record {P, P/a/only-b} placed {P/a, P/b}: %s", strna(msg));
-        c = read_at(dst, "P/a/lib/util.js");
+        c = tree_read(dst, "P/a/lib/util.js");
         ok_streq(c, "version=2\n", "placed3: the swapped P/a's subdirectory is the source's");
         ok_same(src, dst, "placed3: rsync finds nothing to do");
 }
@@ -275,7 +230,7 @@ static void test_placed_staging(void) {
         ok_int(r, 0, "placed4: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        remove_tree(src, "P/foo");
+        tree_remove(at(src, "P/foo"));
         move(src, "P/staging", "P/foo");
         write_file(src, "P/foo/package.json", "{}\n");
         write_file(src, "Q/made/deeper/file", "new\n");
@@ -283,8 +238,8 @@ static void test_placed_staging(void) {
                              DIRS("P/foo", "P/gone", "Q"), &st, &msg);
         ok_int(r, 0, "placed4: final pass from the record {., P, P/foo, Q/made/deeper} placed {P/foo, P/gone, Q}: %s",
                strna(msg));
-        c = read_at(dst, "P/foo/index.js");
-        cs = read_at(dst, "P/foo/lib/util.js");
+        c = tree_read(dst, "P/foo/index.js");
+        cs = tree_read(dst, "P/foo/lib/util.js");
         ok(streq_ptr(c, "version=2\n") && streq_ptr(cs, "version=2\n"),
            "placed4: P/foo's files and its subdirectory's are the staging ones (%s, %s)", strna(c), strna(cs));
         ok_same(src, dst, "placed4: rsync finds nothing to do");
@@ -306,12 +261,10 @@ static void test_swap(void) {
         ok_int(r, 0, "swap: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        move(src, "P/d1", "P/tmp");
-        move(src, "P/d2", "P/d1");
-        move(src, "P/tmp", "P/d2");
+        swap_dirs(src, "P/d1", "P/d2");
         r = final_pass(src, dst, since, DIRS("P"), &st, &msg);
         ok_int(r, 0, "swap: final pass from the record {P}: %s", strna(msg));
-        ok(exists(dst, "P/d1/only-in-d2") && !exists(dst, "P/d1/only-in-d1"), "swap: P/d1 holds the source's P/d1");
+        ok(tree_exists(dst, "P/d1/only-in-d2") && !tree_exists(dst, "P/d1/only-in-d1"), "swap: P/d1 holds the source's P/d1");
         ok_same(src, dst, "swap: rsync finds nothing to do");
         ok(!st.fell_back, "swap: no fallback");
 }
@@ -320,7 +273,7 @@ static void test_swap(void) {
  * too: a file of the same name in both, older than the record, is the other
  * directory's in the target. */
 static void test_swap_listed(void) {
-        _cleanup_free_ char *src = at(T, "swap2/src"), *dst = at(T, "swap2/dst"), *msg = NULL, *c = NULL, *cp = NULL;
+        _cleanup_free_ char *src = at(T, "swap2/src"), *dst = at(T, "swap2/dst"), *msg = NULL, *c = NULL;
         CopyStats st = {};
         int64_t since;
         int r;
@@ -331,16 +284,12 @@ static void test_swap_listed(void) {
         ok_int(r, 0, "swap2: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        move(src, "P/d1", "P/tmp");
-        move(src, "P/d2", "P/d1");
-        move(src, "P/tmp", "P/d2");
+        swap_dirs(src, "P/d1", "P/d2");
         write_file(src, "P/d1/new", "n\n");
         write_file(src, "P/d2/new", "n\n");
         r = final_pass(src, dst, since, DIRS("P", "P/d1", "P/d2"), &st, &msg);
         ok_int(r, 0, "swap2: final pass from the record {P, P/d1, P/d2}: %s", strna(msg));
-        cp = at(dst, "P/d1/config");
-        if (read_full_file(cp, 4096, &c, NULL) < 0)
-                c = strdup("(unreadable)");
+        c = tree_read(dst, "P/d1/config");
         ok_streq(c, "setting=2\n", "swap2: the target's P/d1/config is the source's");
         ok_same(src, dst, "swap2: rsync finds nothing to do");
 }
@@ -362,16 +311,12 @@ static void test_swap_listed_below(void) {
         ok_int(r, 0, "swap3: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        {
-                _cleanup_free_ char *cmd = NULL, *cur = at(src, "P/cur");
-                if (asprintf(&cmd, "rm -rf '%s'", cur) < 0 || system(cmd) != 0)
-                        abort();
-        }
+        tree_remove(at(src, "P/cur"));
         move(src, "P/staging", "P/cur");
         write_file(src, "P/cur/x/y/later", "l\n");
         r = final_pass(src, dst, since, DIRS("P", "P/cur/x/y"), &st, &msg);
         ok_int(r, 0, "swap3: final pass from the record {P, P/cur/x/y}: %s", strna(msg));
-        ok(!exists(dst, "P/cur/x/y/old-file") && exists(dst, "P/cur/x/y/later"),
+        ok(!tree_exists(dst, "P/cur/x/y/old-file") && tree_exists(dst, "P/cur/x/y/later"),
                 "swap3: the listed directory below is synchronised");
         ok_same(src, dst, "swap3: rsync finds nothing to do");
 }
@@ -382,7 +327,7 @@ static void test_swap_listed_below(void) {
  * that other name too. */
 static void test_swap_links(void) {
         _cleanup_free_ char *src = at(T, "swap4/src"), *dst = at(T, "swap4/dst"), *msg = NULL, *a = NULL,
-                            *b = NULL, *xa = NULL, *yb = NULL;
+                            *b = NULL;
         CopyStats st = {};
         int64_t since;
         int r;
@@ -401,17 +346,11 @@ static void test_swap_links(void) {
         ok_int(r, 0, "swap4: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        move(src, "P/d1", "P/tmp");
-        move(src, "P/d2", "P/d1");
-        move(src, "P/tmp", "P/d2");
+        swap_dirs(src, "P/d1", "P/d2");
         r = final_pass(src, dst, since, DIRS("P"), &st, &msg);
         ok_int(r, 0, "swap4: final pass from the record {P}: %s", strna(msg));
-        xa = at(dst, "X/a");
-        yb = at(dst, "Y/b");
-        if (read_full_file(xa, 4096, &a, NULL) < 0)
-                a = strdup("(unreadable)");
-        if (read_full_file(yb, 4096, &b, NULL) < 0)
-                b = strdup("(unreadable)");
+        a = tree_read(dst, "X/a");
+        b = tree_read(dst, "Y/b");
         ok(streq_ptr(a, "AAAA\n") && streq_ptr(b, "BBBB\n"),
            "swap4: the names in the directories not walked keep their content (X/a %s, Y/b %s)", strna(a), strna(b));
         ok_same(src, dst, "swap4: rsync finds nothing to do, hard links included");
@@ -419,8 +358,7 @@ static void test_swap_links(void) {
 
 /* rm -rf n; mkdir n: the record lists the parent. */
 static void test_recreated(void) {
-        _cleanup_free_ char *src = at(T, "recreate/src"), *dst = at(T, "recreate/dst"), *msg = NULL, *cmd = NULL,
-                            *n = at(src, "P/n");
+        _cleanup_free_ char *src = at(T, "recreate/src"), *dst = at(T, "recreate/dst"), *msg = NULL;
         CopyStats st = {};
         int64_t since;
         int r;
@@ -431,11 +369,12 @@ static void test_recreated(void) {
         ok_int(r, 0, "recreate: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        if (asprintf(&cmd, "rm -rf '%s' && mkdir '%s'", n, n) < 0 || system(cmd) != 0)
+        tree_remove(at(src, "P/n"));
+        if (tree_mkdir(src, "P/n") < 0)
                 abort();
         r = final_pass(src, dst, since, DIRS("P"), &st, &msg);
         ok_int(r, 0, "recreate: final pass from the record {P}: %s", strna(msg));
-        ok(!exists(dst, "P/n/old-file") && !exists(dst, "P/n/sub"), "recreate: the old files are gone");
+        ok(!tree_exists(dst, "P/n/old-file") && !tree_exists(dst, "P/n/sub"), "recreate: the old files are gone");
         ok_same(src, dst, "recreate: rsync finds nothing to do");
 }
 
@@ -510,7 +449,7 @@ static void test_earlier_copy(void) {
         write_file(src, "containers/c1/log", "x\ny\n");
         r = final_pass(src, dst, since, DIRS("containers/c1"), &st, &msg);
         ok_int(r, 0, "earlier: final pass from the record {containers/c1}: %s", strna(msg));
-        ok(!exists(dst, "volumes/v/_data/deleted-between-runs"), "earlier: the file deleted between the runs is gone");
+        ok(!tree_exists(dst, "volumes/v/_data/deleted-between-runs"), "earlier: the file deleted between the runs is gone");
         ok_same(src, dst, "earlier: rsync finds nothing to do");
 }
 
@@ -554,9 +493,7 @@ static void test_incomplete(void) {
         ok_int(r, 0, "incomplete: pre-copy: %s", strna(msg));
 
         since = record_begins();
-        move(src, "P/d1", "P/tmp");
-        move(src, "P/d2", "P/d1");
-        move(src, "P/tmp", "P/d2");
+        swap_dirs(src, "P/d1", "P/d2");
         {
                 CopyChanges ch = {.since_ns = since, .complete = false, .reason = (char *)"overflowed"};
                 r = copy(src, dst, COPY_PASS_FINAL, &ch, &st, &msg);
@@ -568,15 +505,11 @@ static void test_incomplete(void) {
 }
 
 int main(void) {
-        _cleanup_free_ char *cmd = NULL;
-
         if (!find_executable("rsync", NULL)) {
                 printf("1..0 # SKIP rsync, the reference, is not installed\n");
                 return 77;
         }
-        T = strdup("/tmp/test-copy-changes-XXXXXX");
-        if (!T || !mkdtemp(T))
-                abort();
+        T = tree_new("test-copy-changes");
 
         test_shallow();
         test_swap();
@@ -593,8 +526,6 @@ int main(void) {
         test_placed_staging();
         test_incomplete();
 
-        if (asprintf(&cmd, "rm -rf '%s'", T) > 0)
-                (void)system(cmd);
-        free(T);
+        tree_remove(T);
         return tap_done();
 }

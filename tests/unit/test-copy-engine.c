@@ -26,6 +26,7 @@
 
 #include "copy/copy.h"
 #include "copy/engine.h"
+#include "rsync-check.h"
 #include "tap.h"
 #include "util/fileio.h"
 #include "util/path.h"
@@ -150,34 +151,9 @@ static void build_tree(const char *src) {
         set_times(src, "a/b", 1600000000, 500000000);
 }
 
-/* What rsync would still change: "" for a faithful copy. */
-static char *rsync_diff(const char *src, const char *dst) {
-        _cleanup_free_ char *s = NULL, *d = NULL, *out = NULL, *err = NULL;
-        int status = -1;
-
-        if (asprintf(&s, "%s/", src) < 0 || asprintf(&d, "%s/", dst) < 0)
-                abort();
-        /* --modify-window=-1: times to the nanosecond, not the second. */
-        char *argv[] = { "rsync", "-n", "-x", "-aHAXS", "--numeric-ids", "--checksum", "--modify-window=-1", "-i",
-                "--delete", "--exclude=/" COPY_MARKER, s, d, NULL };
-        if (run_command(argv, 120000, &out, &err, &status) < 0 || status != 0) {
-                char *m = NULL;
-                if (asprintf(&m, "rsync failed (%d): %s", status, strna(err)) < 0)
-                        abort();
-                return m;
-        }
-        return TAKE_PTR(out);
-}
-
 static bool have_rsync(void) {
         return find_executable("rsync", NULL);
 }
-
-#define ok_same(src, dst, ...)                                                                                        \
-        do {                                                                                                          \
-                _cleanup_free_ char *_diff_ = rsync_diff((src), (dst));                                               \
-                ok_streq(_diff_, "", __VA_ARGS__);                                                                    \
-        } while (0)
 
 typedef struct Seen {
         unsigned calls;
