@@ -350,11 +350,9 @@ static int handle_hardlink(
                         if (!tmp)
                                 return -ENOMEM;
                         if (S_ISDIR(d->mode)) {
-                                k = copy_remove_tree_at(L->dst_fd, name, true);
-                                if (k < 0) {
-                                        copy_fail_write(r, k, "remove", rel);
+                                k = copy_remove_dst(r, L, name, rel, true);
+                                if (k < 0)
                                         return k;
-                                }
                         } else if (linkat(r->dst_fd, path, L->dst_fd, tmp, 0) >= 0) {
                                 if (renameat(L->dst_fd, tmp, L->dst_fd, name) < 0) {
                                         k = negative_errno();
@@ -400,11 +398,9 @@ static int handle_hardlink(
                         atomic_fetch_add_explicit(&r->copied, 1, memory_order_relaxed);
         } else {
                 if (exists && S_ISDIR(d->mode)) {
-                        k = copy_remove_tree_at(L->dst_fd, name, true);
-                        if (k < 0) {
-                                copy_fail_write(r, k, "remove", rel);
+                        k = copy_remove_dst(r, L, name, rel, true);
+                        if (k < 0)
                                 goto out;
-                        }
                         exists = false;
                 }
                 k = copy_entry(w, L, name, rel, a, exists ? PLACE_REPLACE : PLACE_NEW, &dst_ino);
@@ -541,11 +537,9 @@ void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer) {
                 k = update_attrs(w, L, name, rel, &a, &d);
         else {
                 if (exists && S_ISDIR(d.mode)) {
-                        k = copy_remove_tree_at(L->dst_fd, name, true);
-                        if (k < 0) {
-                                copy_fail_write(r, k, "remove", rel);
+                        k = copy_remove_dst(r, L, name, rel, true);
+                        if (k < 0)
                                 return;
-                        }
                         exists = false;
                 }
                 if (S_ISREG(a.mode))

@@ -234,8 +234,11 @@ int copy_apply_dir_attrs(Worker *w, int s, int t, const DirNode *d);
 /* engine-data.c */
 int copy_file_data(Worker *w, int in, int out, const Attrs *a, uint64_t *ret_bytes);
 
-/* engine-remove.c */
-int copy_remove_tree_at(int dirfd, const char *name, bool is_dir);
+/* engine-remove.c: name in the target directory of L (rel its path below
+ * the target; NULL: name), a whole tree if it is a directory, never crossing into a
+ * filesystem mounted there (-EXDEV). A failure ends the run (copy_fail()),
+ * naming the mount point met. */
+int copy_remove_dst(Run *r, Listing *L, const char *name, const char *rel, bool is_dir);
 
 /* engine-entry.c */
 void copy_do_entry(Worker *w, Listing *L, Entry *e, bool allow_defer);

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -116,10 +117,25 @@ static int remove_open(int dirfd, dev_t dev, const char *name, RemoveLevel *ret)
         return 0;
 }
 
+/* The path of the subdirectory of the deepest level that remove_open()
+ * refused, below the tree's directory. */
+static char *mount_path(const RemoveLevel *levels, size_t depth, const char *name) {
+        char *p = strdup(name), *q;
+
+        for (size_t i = depth; p && i > 0; i--) {
+                if (asprintf(&q, "%s/%s", levels[i - 1].name, p) < 0)
+                        q = NULL;
+                free(p);
+                p = q;
+        }
+        return p;
+}
+
 /* Removes name below dirfd, a whole tree if it is a directory. Without
  * recursion, and with a bounded number of fds open, however deep the tree:
- * the levels are kept on the heap. */
-int copy_remove_tree_at(int dirfd, const char *name, bool is_dir) {
+ * the levels are kept on the heap. -EXDEV when the tree holds a mount
+ * point, with *ret_mount (when given) its path below dirfd. */
+static int remove_tree_at(int dirfd, const char *name, bool is_dir, char **ret_mount) {
         RemoveLevel *levels = NULL;
         size_t depth = 0, cap = 0;
         dev_t dev;
@@ -142,6 +158,8 @@ int copy_remove_tree_at(int dirfd, const char *name, bool is_dir) {
                 return -ENOMEM;
         cap = 16;
         k = remove_open(dirfd, dev, name, &levels[0]);
+        if (k == -EXDEV && ret_mount)
+                *ret_mount = strdup(name);
         if (k != 0)
                 goto out;
         depth = 1;
@@ -162,6 +180,8 @@ int copy_remove_tree_at(int dirfd, const char *name, bool is_dir) {
                                 l = &levels[depth - 1];
                         }
                         k = remove_open(l->fd, l->dev, l->subdirs[l->next++], &levels[depth]);
+                        if (k == -EXDEV && ret_mount)
+                                *ret_mount = mount_path(levels, depth, l->subdirs[l->next - 1]);
                         if (k < 0)
                                 goto out;
                         if (k > 0)
@@ -220,4 +240,17 @@ out:
                 remove_level_done(&levels[i]);
         free(levels);
         return k < 0 ? k : 0;
+}
+
+int copy_remove_dst(Run *r, Listing *L, const char *name, const char *rel, bool is_dir) {
+        _cleanup_free_ char *mount = NULL, *mount_rel = NULL;
+        int k;
+
+        k = remove_tree_at(L->dst_fd, name, is_dir, &mount);
+        if (k == -EXDEV && mount && (mount_rel = copy_rel_join(L->dir->rel, mount)))
+                copy_fail(r, k, "Cannot remove %s/%s: %s/%s is a mount point, whose filesystem is not the copy's",
+                        r->dst, rel ?: name, r->dst, mount_rel);
+        else if (k < 0)
+                copy_fail_write(r, k, "remove", rel ?: name);
+        return k;
 }

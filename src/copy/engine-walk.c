@@ -331,11 +331,9 @@ static int reconcile_dst(Worker *w, Listing *L, bool top) {
                  * deletes only in the directories changed since this
                  * run's record began. */
                 _cleanup_free_ char *rel = copy_rel_join(L->dir->rel, dname);
-                k = copy_remove_tree_at(L->dst_fd, dname, dents[j].type == DT_DIR || dents[j].type == DT_UNKNOWN);
-                if (k < 0) {
-                        copy_fail_write(r, k, "remove", rel ?: dname);
+                k = copy_remove_dst(r, L, dname, rel, dents[j].type == DT_DIR || dents[j].type == DT_UNKNOWN);
+                if (k < 0)
                         return k;
-                }
                 atomic_fetch_add_explicit(&r->deleted, 1, memory_order_relaxed);
                 j++;
         }

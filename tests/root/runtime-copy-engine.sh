@@ -202,6 +202,7 @@ sandbox_mount -t tmpfs tmpfs "$T/dst-fs/vanishing/stale/mnt"
 echo precious >"$T/dst-fs/vanishing/stale/mnt/file"
 out=$("$PROBE" copy --final "$V" "$T/dst-fs/vanishing")
 is "$(json 'd["errno"]' <<<"$out")" 18 "a mount point in what the target has extra: the final pass fails (EXDEV)"
+like "$out" "vanishing/stale/mnt is a mount point" "… naming the mount point, not the tree it is in"
 is "$(cat "$T/dst-fs/vanishing/stale/mnt/file" 2>&1)" precious "… and the filesystem mounted there keeps its files"
 
 done_testing
