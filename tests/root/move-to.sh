@@ -65,9 +65,11 @@ cp "$WORK/default.orig" /etc/default/docker
 
 json0=$(cat /etc/docker/daemon.json)
 opts0=$(sha256sum </etc/default/docker)
-# Every dockerd the move runs itself (found on PATH: the version, the
-# configuration's check), logged with the journal's phase at that moment.
-# The init script starts its own by absolute path, unlogged.
+# Every dockerd the move runs itself (the one the init script names in
+# DOCKERD=: the version, the configuration's check), logged with the
+# journal's phase at that moment. The init script starts Docker through it
+# too (with -p), which is not the move's own. The script is the harness's
+# private copy, rewritten in place (it is bind-mounted).
 mkdir "$WORK/shim"
 cat >"$WORK/shim/dockerd" <<EOT
 #!/bin/sh
@@ -76,14 +78,17 @@ echo "\${phase:-none} \$*" >>"$WORK/dockerd-runs.txt"
 exec $(command -v dockerd) "\$@"
 EOT
 chmod 0755 "$WORK/shim/dockerd"
+sed "s|^DOCKERD=.*|DOCKERD=$WORK/shim/dockerd|" /etc/init.d/docker >"$WORK/init-shim" &&
+        cat "$WORK/init-shim" >/etc/init.d/docker || bail_out "cannot point the init script at the shim"
 PATH=$WORK/shim:$PATH "$BIN" move --to "$VOL/docker" --no-pre-copy --yes --json >"$WORK/move.json" 2>"$WORK/move.err"
 rc=$?
 is "$rc" 0 "move --to succeeds"
 # Docker is down from "stopped" until the start: nothing of the move's own
 # may keep it down longer, such as a dockerd run to check the configuration
 # (the plan checks it before the stop).
-ok '[ -s "$WORK/dockerd-runs.txt" ] && ! grep -Eq "^(stopped|copied|configured) " "$WORK/dockerd-runs.txt"' \
-        "the move runs no dockerd of its own while Docker is stopped"
+ok 'grep -Eq "^[a-z-]+ --(version|validate)" "$WORK/dockerd-runs.txt" &&
+        ! grep -Eq "^(stopped|copied|configured) --(version|validate)" "$WORK/dockerd-runs.txt"' \
+        "the move runs the dockerd the init script names, and none of its own while Docker is stopped"
 sed 's/^/#   dockerd run in phase /' "$WORK/dockerd-runs.txt" 2>/dev/null
 [ $rc = 0 ] || sed "s/^/#   /" "$WORK/move.json"
 [ $rc = 0 ] || sed 's/^/#   /' "$WORK/move.err"
