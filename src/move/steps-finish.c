@@ -56,11 +56,13 @@ int containers_run_again(Move *m, char *const *ids, const char *root) {
         return r;
 }
 
-/* The containers that ran, running again. */
+/* The containers that ran, running again. Done even where Docker's API
+ * did not answer (a warning names the containers then): the move is, and
+ * its journal says so, or a later run would take it for interrupted. */
 int step_restart_containers(Move *m, char **ret_error) {
         int r = containers_run_again(m, m->content.running, m->new_root);
 
-        return r < 0 ? r : r == 0 ? STEP_SKIPPED : 0;
+        return r < 0 ? r : 0;
 }
 
 /* The old tree: kept, unless asked, and only now, while Docker runs on the

@@ -1235,7 +1235,8 @@ static void test_containers_run_again(void) {
                 abort();
         ok_int(containers_run_again(m, NULL, "/srv/docker"), 1, "no container ran: nothing to do, done");
         ok(strv_length(m->warnings) == 0, "... and no warning");
-        ok_int(step_restart_containers(m, NULL), STEP_SKIPPED, "Docker's API does not answer: the step is not taken");
+        ok_int(step_restart_containers(m, NULL), 0,
+               "Docker's API does not answer: the move's step is done all the same (the move is)");
         ok(strv_length(m->warnings) == 1 && strstr(m->warnings[0], "were not started again") &&
                    strstr(m->warnings[0], "docker start 0123abcd 4567ef01") && strstr(m->warnings[0], TARGET),
            "a warning names the containers and how to start them on the new root: %s",
