@@ -346,43 +346,33 @@ int env_parse_assignments(Env *e, const Text *t, uint32_t src, unsigned line, ch
                         /* systemd stops reading the line there, with a
                          * warning: that assignment and those after it are
                          * ignored. */
-                        char *m;
-                        if (asprintf(&m, "Environment= line %u: '%s' has an escape systemd does not know: it "
+                        r = strv_extendf(ret_problems,
+                                         "Environment= line %u: '%s' has an escape systemd does not know: it "
                                          "ignores that assignment and the rest of the line",
-                                     line, strempty(word.s)) < 0 ||
-                            strv_consume(ret_problems, m) < 0) {
-                                text_done(&word);
-                                return -ENOMEM;
-                        }
+                                         line, strempty(word.s));
                         text_done(&word);
-                        return 0;
+                        return r < 0 ? r : 0;
                 }
 
                 if (quote) {
                         /* A quote never closed: systemd 252 says "Invalid
                          * syntax, ignoring" and sets nothing of the line's
                          * last word. */
-                        char *m;
-                        if (asprintf(&m, "Environment= line %u: '%s' has a quote that is never closed: systemd "
+                        r = strv_extendf(ret_problems,
+                                         "Environment= line %u: '%s' has a quote that is never closed: systemd "
                                          "ignores that assignment",
-                                     line, strempty(word.s)) < 0 ||
-                            strv_consume(ret_problems, m) < 0) {
-                                text_done(&word);
-                                return -ENOMEM;
-                        }
+                                         line, strempty(word.s));
                         text_done(&word);
-                        return 0;
+                        return r < 0 ? r : 0;
                 }
 
                 char *eq = word.s ? strchr(word.s, '=') : NULL;
                 if (!eq || !env_name_is_valid(word.s, eq - word.s)) {
-                        char *m;
-                        if (asprintf(&m, "Environment= line %u: '%s' is not an assignment", line, strempty(word.s)) < 0 ||
-                            strv_consume(ret_problems, m) < 0) {
-                                text_done(&word);
-                                return -ENOMEM;
-                        }
+                        r = strv_extendf(ret_problems, "Environment= line %u: '%s' is not an assignment", line,
+                                         strempty(word.s));
                         text_done(&word);
+                        if (r < 0)
+                                return r;
                         continue;
                 }
 
